@@ -1,0 +1,30 @@
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench fuzz golden check-knowledge clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+# Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the console chat.
+run: $(STAMP)
+	@if [ -n "$$TELEGRAM_BOT_TOKEN" ]; then $(BIN)/eport-guide run; else $(BIN)/eport-guide chat; fi
+
+test: $(STAMP)
+	$(BIN)/eport-guide check-knowledge
+	$(BIN)/python -m pytest
+
+# Regenerate the golden transcripts in tests/golden/ after an intended change.
+golden: $(STAMP)
+	$(BIN)/python -m tests.golden_regen
+
+check-knowledge: $(STAMP)
+	$(BIN)/eport-guide check-knowledge
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info
