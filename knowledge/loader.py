@@ -1,0 +1,399 @@
+"""Load and validate the knowledge files.
+
+Every problem is reported as ``file:line: key.path: message``. Beyond the schema, the
+validator checks cross references (a business names an existing material, …), unique
+ids, and that every quoted field is found character for character in the seed document
+named by the record's ``source``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from . import schema
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEFAULT_DATA_DIR = PACKAGE_DIR / "data"
+DEFAULT_SOURCES_DIR = PACKAGE_DIR / "sources"
+ENV_VAR = "EPORT_GUIDE_KNOWLEDGE"
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    line: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path or '(file)'}: {self.message}"
+
+
+class KnowledgeError(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    id: str  # "<material id>.<check id>", stable across knowledge edits
+    material: str
+    label: str
+    optional: bool = False
+    annotation: str | None = None  # the annotation text, verbatim
+
+
+class Knowledge:
+    """The validated facts, indexed by id. Immutable once built."""
+
+    def __init__(self, data: dict[str, list[BaseModel]], directory: Path):
+        self.directory = directory
+        self.sources = {s.file: s for s in data["sources"]}
+        self.annotations = {a.id: a for a in data["annotations"]}
+        self.offices = {o.id: o for o in data["offices"]}
+        self.rulesets = {r.id: r for r in data["rulesets"]}
+        self.materials = {m.id: m for m in data["materials"]}
+        self.categories = {c.id: c for c in data["categories"]}
+        self.businesses = {b.id: b for b in data["businesses"]}
+        self.facts = {f.id: f for f in data["facts"]}
+        self.vocabulary = list(data["vocabulary"])
+        self.steps = list(data.get("steps", []))
+        self.cities: dict[str, list[schema.Office]] = {}
+        for office in self.offices.values():
+            self.cities.setdefault(office.city, []).append(office)
+        self._items: dict[str, tuple[ChecklistItem, ...]] = {}
+
+    # -- derived views -------------------------------------------------------------
+    def topics_in(self, category: str) -> list[schema.Business]:
+        return [b for b in self.businesses.values() if b.category == category]
+
+    def rules_of(self, material_id: str) -> list[schema.Rule]:
+        m = self.materials[material_id]
+        return [rule for rs in m.rulesets for rule in self.rulesets[rs].rules]
+
+    def checklist_items(self, topic: str) -> tuple[ChecklistItem, ...]:
+        """Checklist items for a business, derived from its materials' checks."""
+        if topic not in self._items:
+            items: list[ChecklistItem] = []
+            for ref in self.businesses[topic].materials:
+                m = self.materials[ref.material]
+                checks = [c for rs in m.rulesets for c in self.rulesets[rs].checks]
+                if not checks or m.form in ("original", "item"):
+                    items.append(
+                        ChecklistItem(
+                            id=f"{m.id}.have",
+                            material=m.id,
+                            label=ref.listed_as or m.listed_as,
+                            optional=m.form == "conditional" or "如有" in m.listed_as,
+                        )
+                    )
+                for c in checks:
+                    ann = self.annotations[c.annotation].text if c.annotation else None
+                    items.append(
+                        ChecklistItem(
+                            id=f"{m.id}.{c.id}",
+                            material=m.id,
+                            label=c.label,
+                            optional=c.optional,
+                            annotation=ann,
+                        )
+                    )
+            self._items[topic] = tuple(items)
+        return self._items[topic]
+
+    def records(self) -> Iterable[tuple[str, BaseModel]]:
+        """Every dated record, for staleness reports: (kind, record)."""
+        for kind, table in (
+            ("annotation", self.annotations),
+            ("office", self.offices),
+            ("material", self.materials),
+            ("category", self.categories),
+            ("business", self.businesses),
+            ("fact", self.facts),
+        ):
+            for rec in table.values():
+                yield kind, rec
+
+    def source_label(self, file: str) -> str:
+        s = self.sources[file]
+        return f"{s.issuer}《{s.title}》" if s.issuer else f"《{s.title}》"
+
+
+# -- YAML with line numbers ------------------------------------------------------------
+def _line_index(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+    out = {} if out is None else out
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key, value in node.value:
+            k = key.value
+            out.setdefault(path + (k,), key.start_mark.line + 1)
+            _line_index(value, path + (k,), out)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_index(item, path + (i,), out)
+    return out
+
+
+def _line_for(lines: dict[tuple, int], path: tuple) -> int | None:
+    while path and path not in lines:
+        path = path[:-1]
+    return lines.get(path)
+
+
+def _fmt(path: Iterable) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
+    return out
+
+
+def _read_yaml(file: Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
+    name = file.name
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, {}, [Problem(name, None, "", f"cannot read file: {exc}")]
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else None
+        msg = getattr(exc, "problem", None) or str(exc)
+        return None, {}, [Problem(name, line, "", f"YAML syntax error: {msg}")]
+    lines = _line_index(node) if node is not None else {}
+    return data, lines, []
+
+
+# -- validation ---------------------------------------------------------------------------
+QUOTED_FIELDS = {
+    "sources": ("title", "issuer"),
+    "annotations": ("text", "written_on"),
+    "offices": ("name", "address", "phones_as_written", "city"),
+    "materials": ("name", "listed_as", "template"),
+    "categories": ("name", "summary"),
+    "businesses": ("name", "materials_line"),
+    "facts": ("text", "more"),
+    "steps": ("texts",),
+}
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _expand_phones(as_written: str) -> list[str]:
+    """"0470-2299089、2299090" -> ["0470-2299089", "0470-2299090"]."""
+    phones: list[str] = []
+    area = ""
+    for part in re.split(r"[、,，/;；\s]+", as_written.strip()):
+        if not part:
+            continue
+        if "-" in part:
+            area = part.split("-", 1)[0]
+            phones.append(part)
+        elif len(part) == 11 and part.startswith("1"):
+            phones.append(part)  # mobile number, no area code
+        else:
+            phones.append(f"{area}-{part}" if area else part)
+    return phones
+
+
+def resolve_directory(directory: str | os.PathLike | None = None) -> Path:
+    if directory is None:
+        directory = os.environ.get(ENV_VAR) or DEFAULT_DATA_DIR
+    return Path(directory).expanduser().resolve()
+
+
+def load_knowledge(directory: str | os.PathLike | None = None) -> Knowledge:
+    """Load and validate; raise KnowledgeError listing every problem found."""
+    directory = resolve_directory(directory)
+    problems: list[Problem] = []
+    if not directory.is_dir():
+        raise KnowledgeError([Problem(str(directory), None, "", "knowledge directory does not exist")])
+    data: dict[str, list[BaseModel]] = {}
+    line_maps: dict[str, dict[tuple, int]] = {}
+    files = {**schema.FILES, **{k: v for k, v in schema.OPTIONAL_FILES.items() if (directory / k).exists()}}
+    for fname, sections in files.items():
+        path = directory / fname
+        if not path.exists():
+            problems.append(Problem(fname, None, "", "required knowledge file is missing"))
+            for key, _ in sections:
+                data[key] = []
+            continue
+        raw, lines, errs = _read_yaml(path)
+        line_maps[fname] = lines
+        problems += errs
+        if errs:
+            for key, _ in sections:
+                data[key] = []
+            continue
+        if not isinstance(raw, dict):
+            problems.append(Problem(fname, 1, "", "expected a mapping at the top of the file"))
+            raw = {}
+        expected = {k for k, _ in sections}
+        for extra in sorted(set(raw) - expected):
+            problems.append(Problem(fname, _line_for(lines, (extra,)), extra, f"unknown top-level key (expected {', '.join(sorted(expected))})"))
+        for key, model in sections:
+            items = raw.get(key)
+            data[key] = []
+            if not isinstance(items, list):
+                problems.append(Problem(fname, _line_for(lines, (key,)), key, "missing or not a list"))
+                continue
+            for i, item in enumerate(items):
+                try:
+                    rec = model.model_validate(item)
+                except ValidationError as exc:
+                    for err in exc.errors():
+                        loc = (key, i, *err["loc"])
+                        problems.append(Problem(fname, _line_for(lines, loc), _fmt(loc), err["msg"]))
+                    continue
+                data[key].append(rec)
+    problems += _cross_check(data, line_maps, directory)
+    if problems:
+        raise KnowledgeError(problems)
+    return Knowledge(data, directory)
+
+
+def _locate(line_maps, file_of, key, index, *rest) -> tuple[str, int | None, str]:
+    fname = file_of[key]
+    loc = (key, index, *rest)
+    return fname, _line_for(line_maps.get(fname, {}), loc), _fmt(loc)
+
+
+def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -> list[Problem]:
+    problems: list[Problem] = []
+    file_of = {key: f for f, secs in {**schema.FILES, **schema.OPTIONAL_FILES}.items() for key, _ in secs}
+
+    def err(key, index, *rest, msg):
+        f, line, path = _locate(line_maps, file_of, key, index, *rest)
+        problems.append(Problem(f, line, path, msg))
+
+    # unique ids
+    for key, items in data.items():
+        seen: set[str] = set()
+        for i, rec in enumerate(items):
+            rid = getattr(rec, "id", None) or getattr(rec, "file", None) or getattr(rec, "target", None)
+            if rid is None:
+                continue
+            if rid in seen:
+                err(key, i, "id", msg=f"duplicate id {rid!r}")
+            seen.add(rid)
+
+    ids = {key: {getattr(r, "id", None) for r in items} for key, items in data.items()}
+    annotation_ids = ids.get("annotations", set())
+    for i, rs in enumerate(data.get("rulesets", [])):
+        check_ids = [c.id for c in rs.checks]
+        for j, c in enumerate(rs.checks):
+            if check_ids.count(c.id) > 1:
+                err("rulesets", i, "checks", j, "id", msg=f"duplicate check id {c.id!r}")
+            if c.annotation and c.annotation not in annotation_ids:
+                err("rulesets", i, "checks", j, "annotation", msg=f"unknown annotation {c.annotation!r}")
+            if c.annotation and c.annotation in annotation_ids:
+                text = next(a.text for a in data["annotations"] if a.id == c.annotation)
+                if text not in c.label:
+                    err("rulesets", i, "checks", j, "label", msg=f"label must contain the annotation text {text!r}")
+    for i, m in enumerate(data.get("materials", [])):
+        for j, rs in enumerate(m.rulesets):
+            if rs not in ids.get("rulesets", set()):
+                err("materials", i, "rulesets", j, msg=f"unknown ruleset {rs!r}")
+    for i, b in enumerate(data.get("businesses", [])):
+        if b.category not in ids.get("categories", set()):
+            err("businesses", i, "category", msg=f"unknown category {b.category!r}")
+        for j, ref in enumerate(b.materials):
+            if ref.material not in ids.get("materials", set()):
+                err("businesses", i, "materials", j, "material", msg=f"unknown material {ref.material!r}")
+        for j, f in enumerate(b.facts):
+            if f not in ids.get("facts", set()):
+                err("businesses", i, "facts", j, msg=f"unknown fact {f!r}")
+    for i, f in enumerate(data.get("facts", [])):
+        if f.office and f.office not in ids.get("offices", set()):
+            err("facts", i, "office", msg=f"unknown office {f.office!r}")
+        whole = " ".join([f.text, *f.more])
+        for k, v in f.values.items():
+            for item in v if isinstance(v, list) else [v]:
+                if str(item) not in whole:
+                    err("facts", i, "values", k, msg=f"value {item!r} does not appear in the quoted text")
+    for i, o in enumerate(data.get("offices", [])):
+        if _expand_phones(o.phones_as_written) != o.phones:
+            err("offices", i, "phones", msg=f"phones {o.phones} do not match phones_as_written {o.phones_as_written!r} (expected {_expand_phones(o.phones_as_written)})")
+
+    # vocabulary targets exist
+    cities = {o.city for o in data.get("offices", [])}
+    targets = {
+        "topic": ids.get("businesses", set()),
+        "category": ids.get("categories", set()),
+        "material": ids.get("materials", set()),
+        "fact": ids.get("facts", set()),
+        "city": cities,
+        "online": ids.get("steps", set()) | {"start"},
+        "screen": {"offices", "online", "main", "help"},
+    }
+    for i, v in enumerate(data.get("vocabulary", [])):
+        kind, _, name = v.target.partition(":")
+        if name not in targets.get(kind, set()):
+            err("vocabulary", i, "target", msg=f"unknown target {v.target!r}")
+
+    problems += _check_quotes(data, line_maps, file_of, directory)
+    return problems
+
+
+def _sources_dir(directory: Path) -> Path:
+    local = directory / "sources"
+    if local.is_dir():
+        return local
+    sibling = directory.parent / "sources"
+    return sibling if sibling.is_dir() else DEFAULT_SOURCES_DIR
+
+
+def _check_quotes(data, line_maps, file_of, directory: Path) -> list[Problem]:
+    """Every quoted field must appear verbatim in the record's source document."""
+    problems: list[Problem] = []
+    known = {s.file for s in data.get("sources", [])}
+    sdir = _sources_dir(directory)
+    texts: dict[str, str] = {}
+    for file in known:
+        try:
+            texts[file] = _normalise((sdir / file).read_text(encoding="utf-8"))
+        except OSError:
+            problems.append(Problem("sources.yaml", None, file, f"source document not found in {sdir}"))
+
+    def check(key, i, field_path, value, source):
+        fname = file_of[key]
+        loc = (key, i, *field_path)
+        line = _line_for(line_maps.get(fname, {}), loc)
+        if source not in known:
+            problems.append(Problem(fname, line, _fmt((key, i, "source")), f"unknown source {source!r} (not in sources.yaml)"))
+            return
+        if source in texts and _normalise(value) not in texts[source]:
+            problems.append(Problem(fname, line, _fmt(loc), f"not found verbatim in {source}: {value!r}"))
+
+    for key, fields in QUOTED_FIELDS.items():
+        for i, rec in enumerate(data.get(key, [])):
+            source = getattr(rec, "source", None) or getattr(rec, "file", None)
+            for field in fields:
+                value = getattr(rec, field, None)
+                if value is None:
+                    continue
+                for j, v in enumerate(value) if isinstance(value, list) else [(None, value)]:
+                    check(key, i, (field,) if j is None else (field, j), v, source)
+    for i, rs in enumerate(data.get("rulesets", [])):
+        for j, r in enumerate(rs.rules):
+            check("rulesets", i, ("rules", j, "text"), r.text, r.source)
+        for j, c in enumerate(rs.checks):
+            check("rulesets", i, ("checks", j, "label"), c.label, c.source)
+    for i, b in enumerate(data.get("businesses", [])):
+        for j, ref in enumerate(b.materials):
+            for field in ("listed_as", "note"):
+                if getattr(ref, field):
+                    check("businesses", i, ("materials", j, field), getattr(ref, field), b.source)
+    return problems

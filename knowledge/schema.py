@@ -1,0 +1,149 @@
+"""Schema of the knowledge files (pydantic models; unknown keys are errors)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+Id = str
+REGIONS = ("manzhouli", "jiangsu")
+ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sourced(Strict):
+    source: str = Field(min_length=1)
+
+
+class Record(Sourced):
+    verified_on: dt.date
+
+
+class Source(Strict):
+    file: str
+    title: str
+    issuer: str | None = None
+    region: Literal["manzhouli", "jiangsu"]
+    verified_on: dt.date
+
+
+class Annotation(Record):
+    id: Id = Field(pattern=ID_PATTERN)
+    text: str = Field(min_length=1, max_length=256)
+    written_on: str
+
+
+class Office(Record):
+    id: Id = Field(pattern=ID_PATTERN)
+    kind: Literal["card_center", "ccb_agent"]
+    name: str
+    city: str
+    address: str
+    phones_as_written: str
+    phones: list[str] = Field(min_length=1)
+
+    @field_validator("phones")
+    @classmethod
+    def _dialable(cls, phones: list[str]) -> list[str]:
+        for p in phones:
+            digits = p.replace("-", "")
+            if not digits.isdigit() or not 7 <= len(digits) <= 12:
+                raise ValueError(f"{p!r} is not a dialable phone number (digits and '-' only)")
+        return phones
+
+
+class Rule(Sourced):
+    id: Id = Field(pattern=ID_PATTERN)
+    text: str = Field(min_length=1)
+    region: Literal["manzhouli", "jiangsu"] | None = None
+
+
+class Check(Sourced):
+    id: Id = Field(pattern=ID_PATTERN)
+    label: str = Field(min_length=1)
+    annotation: Id | None = None
+    optional: bool = False
+
+
+class Ruleset(Strict):
+    id: Id = Field(pattern=ID_PATTERN)
+    rules: list[Rule] = Field(min_length=1)
+    checks: list[Check] = Field(default_factory=list)
+
+
+class Material(Record):
+    id: Id = Field(pattern=ID_PATTERN)
+    name: str
+    listed_as: str
+    form: Literal["original", "copy", "item", "conditional"]
+    template: str | None = None
+    rulesets: list[Id] = Field(default_factory=list)
+
+
+class Category(Record):
+    id: Id = Field(pattern=ID_PATTERN)
+    name: str
+    summary: str
+
+
+class MaterialRef(Strict):
+    material: Id
+    listed_as: str | None = None
+    note: str | None = None
+
+
+class Business(Record):
+    id: Id = Field(pattern=ID_PATTERN)
+    category: Id
+    name: str
+    audience: Literal["org", "holder"]
+    materials_line: str
+    materials: list[MaterialRef] = Field(min_length=1)
+    methods: list[Literal["onsite", "online"]] = Field(min_length=1)
+    facts: list[Id] = Field(default_factory=list)
+
+
+class Fact(Record):
+    id: Id = Field(pattern=ID_PATTERN)
+    kind: Literal["rule", "method", "phone", "limit", "status", "deadline"]
+    title: str
+    text: str
+    more: list[str] = Field(default_factory=list)
+    office: Id | None = None
+    values: dict[str, int | str | list[str] | list[int]] = Field(default_factory=dict)
+    region: Literal["manzhouli", "jiangsu"] | None = None
+
+
+class VocabularyEntry(Strict):
+    """Words people use for a target; not a fact, so it carries no source."""
+
+    target: str = Field(pattern=r"^(topic|category|material|fact|city|online|screen):[a-z0-9_\u4e00-\u9fff]+$")
+    terms: list[str] = Field(min_length=1)
+    weight: float = Field(default=1.0, gt=0, le=5)
+
+
+class WalkStep(Sourced):
+    id: Id = Field(pattern=ID_PATTERN)
+    title: str
+    texts: list[str] = Field(min_length=1)
+    region: Literal["manzhouli", "jiangsu"] | None = None
+
+
+# file name -> (top-level key, model)
+FILES: dict[str, list[tuple[str, type[BaseModel]]]] = {
+    "sources.yaml": [("sources", Source)],
+    "annotations.yaml": [("annotations", Annotation)],
+    "offices.yaml": [("offices", Office)],
+    "materials.yaml": [("rulesets", Ruleset), ("materials", Material)],
+    "businesses.yaml": [("categories", Category), ("businesses", Business)],
+    "facts.yaml": [("facts", Fact)],
+    "vocabulary.yaml": [("vocabulary", VocabularyEntry)],
+}
+OPTIONAL_FILES: dict[str, list[tuple[str, type[BaseModel]]]] = {
+    "walkthrough.yaml": [("steps", WalkStep)],
+}
