@@ -282,7 +282,7 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
     for key, items in data.items():
         seen: set[str] = set()
         for i, rec in enumerate(items):
-            rid = getattr(rec, "id", None) or getattr(rec, "file", None) or getattr(rec, "target", None)
+            rid = getattr(rec, "id", None) or getattr(rec, "file", None)
             if rid is None:
                 continue
             if rid in seen:

@@ -1,0 +1,157 @@
+"""The ``eport-guide`` command.
+
+Exit codes: 0 ok · 1 invalid knowledge files · 2 bad usage (unknown topic, empty
+question, missing or malformed configuration).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Callable, Sequence
+
+from knowledge import Knowledge, KnowledgeError, load_knowledge
+
+EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+def _kb() -> Knowledge:
+    return load_knowledge()
+
+
+def _engine(args: argparse.Namespace):
+    from dialogs.engine import Engine
+
+    return Engine(_kb())
+
+
+def _ctx(args: argparse.Namespace):
+    from dialogs import i18n
+    from dialogs.engine import Context
+
+    return Context(user_id=getattr(args, "user", None), lang=i18n.normalise_language(getattr(args, "lang", None)))
+
+
+def cmd_check_knowledge(args: argparse.Namespace) -> int:
+    from knowledge.loader import resolve_directory
+
+    directory = resolve_directory(args.directory)
+    try:
+        kb = load_knowledge(directory)
+    except KnowledgeError as exc:
+        print(f"knowledge in {directory} is invalid ({len(exc.problems)} problem(s)):", file=sys.stderr)
+        for p in exc.problems:
+            print(f"  {p}", file=sys.stderr)
+        return EXIT_KNOWLEDGE
+    print(
+        f"knowledge in {directory} is valid: {len(kb.businesses)} businesses, {len(kb.materials)} materials, "
+        f"{len(kb.annotations)} annotations, {len(kb.offices)} offices, {len(kb.facts)} facts; "
+        f"every quote found verbatim in {', '.join(sorted(kb.sources))}"
+    )
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    topic = args.topic.strip()
+    if topic not in engine.kb.businesses:
+        raise UsageError(f"unknown topic {topic!r}; known topics: {', '.join(engine.kb.businesses)}")
+    screen = engine.render(f"topic:{topic}", _ctx(args))
+    print(screen.html if args.html else screen.text)
+    return EXIT_OK
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    question = " ".join(args.question).strip()
+    if not question:
+        raise UsageError('empty question; example: eport-guide ask "卡丢了怎么办"')
+    engine = _engine(args)
+    screen = engine.ask(_ctx(args), question)
+    print(screen.text)
+    if screen.route == "suggest":
+        for b in screen.all_buttons():
+            print(f"  • {b.label}")
+    return EXIT_OK
+
+
+def cmd_offices(args: argparse.Namespace) -> int:
+    engine = _engine(args)
+    ctx = _ctx(args)
+    if not args.city:
+        print(engine.render("offices", ctx).text)
+        return EXIT_OK
+    city = args.city.strip()
+    if city not in engine.kb.cities:
+        best = engine.matcher.match(city).best
+        if best is None or not best.route.startswith("city:"):
+            raise UsageError(f"no office in {city!r}; cities: {'、'.join(engine.kb.cities)}")
+        city = best.route.split(":", 1)[1]
+    print(engine.render(f"city:{city}", ctx).text)
+    return EXIT_OK
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from dialogs.console import run_console
+
+    return run_console(_engine(args), _ctx(args))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="eport-guide",
+        description="电子口岸制发卡业务指南 — China E-Port card business guide (Manzhouli).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_)
+        p.set_defaults(func=fn)
+        return p
+
+    p = add("check-knowledge", cmd_check_knowledge, "validate the knowledge files (default: EPORT_GUIDE_KNOWLEDGE or the packaged ones)")
+    p.add_argument("directory", nargs="?", help="a knowledge directory to validate instead")
+    p = add("show", cmd_show, "print the answer screen of a business")
+    p.add_argument("topic", help="topic id, e.g. reissue_lost")
+    p.add_argument("--html", action="store_true", help="print the Telegram HTML instead of plain text")
+    p.add_argument("--lang", default=None)
+    p = add("ask", cmd_ask, "answer a free-text question")
+    p.add_argument("question", nargs="*")
+    p.add_argument("--lang", default=None)
+    p = add("offices", cmd_offices, "list the offices, all or in one city")
+    p.add_argument("city", nargs="?")
+    p.add_argument("--lang", default=None)
+    p = add("chat", cmd_chat, "chat with the guide in the terminal")
+    p.add_argument("--user", type=int, default=0, help="user id (checklists are kept per user)")
+    p.add_argument("--lang", default=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"eport-guide: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KnowledgeError as exc:
+        print("eport-guide: the knowledge files are invalid; run `eport-guide check-knowledge`:", file=sys.stderr)
+        for p in exc.problems[:20]:
+            print(f"  {p}", file=sys.stderr)
+        return EXIT_KNOWLEDGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

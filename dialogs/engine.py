@@ -1,0 +1,247 @@
+"""The dialog engine: (state, user action) -> next screen. Pure: no Telegram, no I/O.
+
+A *route* names a screen and its argument ("topic:reissue_lost"). A *button* carries
+callback data "e1|<action>|<args>" (≤64 bytes): action "g" goes to a route; other
+actions are registered by features (checklists, feedback, …) with ``Engine.action``.
+Anything that does not parse, names an unknown action, or names something that no
+longer exists yields the main menu with an "out of date" notice — never an exception.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import yaml
+
+from knowledge import Knowledge
+
+from . import i18n, providers
+from .matcher import Matcher
+from .render import environment, html_to_text, tidy
+
+CALLBACK_PREFIX = "e1"
+MAX_CALLBACK_BYTES = 64
+MAX_TEXT = 4096
+SCREENS_FILE = Path(__file__).resolve().parent / "screens.yaml"
+ROUTE_RE = re.compile(r"^(?P<screen>[a-z_]{1,20})(?::(?P<arg>[^|\s]{1,48}))?$")
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str | None = None  # callback data
+    url: str | None = None
+    copy_text: str | None = None
+    switch_inline_query: str | None = None
+
+
+@dataclass(frozen=True)
+class Screen:
+    route: str
+    html: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    toast: str | None = None  # short answer to a button press
+    stale: bool = False
+
+    @cached_property
+    def text(self) -> str:
+        return html_to_text(self.html)
+
+    def all_buttons(self) -> list[Button]:
+        return [b for row in self.buttons for b in row]
+
+
+@dataclass(frozen=True)
+class Context:
+    """Who is asking. Channels build one per update."""
+
+    user_id: int | None = None
+    lang: str = i18n.DEFAULT_LANGUAGE
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+Action = Callable[["Engine", Context, str], Screen]
+
+
+def callback_data(action: str, args: str = "") -> str:
+    data = f"{CALLBACK_PREFIX}|{action}|{args}"
+    if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
+        raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
+    return data
+
+
+def parse_callback(data: str) -> tuple[str, str] | None:
+    parts = data.split("|", 2)
+    if len(parts) != 3 or parts[0] != CALLBACK_PREFIX or not parts[1]:
+        return None
+    return parts[1], parts[2]
+
+
+class Engine:
+    def __init__(self, kb: Knowledge, *, features: Iterable[str] = ()):
+        self.kb = kb
+        self.features = frozenset(features)
+        self.screens: dict[str, dict[str, Any]] = yaml.safe_load(SCREENS_FILE.read_text(encoding="utf-8"))["screens"]
+        self.providers: dict[str, Callable[[Knowledge, str | None], dict[str, Any]]] = dict(providers.PROVIDERS)
+        self.actions: dict[str, Action] = {"g": lambda engine, ctx, args: engine.render(args, ctx)}
+        self.matcher = Matcher(kb)
+        self._expr_cache: dict[tuple[str, str], Any] = {}
+
+    # -- extension points ------------------------------------------------------------
+    def action(self, name: str) -> Callable[[Action], Action]:
+        """Register a button action: ``@engine.action("x")`` def fn(engine, ctx, args)."""
+
+        def register(fn: Action) -> Action:
+            self.actions[name] = fn
+            return fn
+
+        return register
+
+    def add_screen(self, screen_id: str, spec: dict[str, Any], provider: Callable[[Knowledge, str | None], dict[str, Any]]) -> None:
+        self.screens[screen_id] = spec
+        self.providers[screen_id] = provider
+
+    def reload(self, kb: Knowledge) -> None:
+        """Swap in newly validated knowledge (the old stays live if loading failed)."""
+        self.kb = kb
+        self.matcher = Matcher(kb)
+
+    # -- entry points ------------------------------------------------------------------
+    def start(self, ctx: Context, payload: str | None = None) -> Screen:
+        """/start [TOPIC]: a known topic opens its answer; anything else the main menu."""
+        payload = (payload or "").strip()
+        if not payload:
+            return self.render("main", ctx)
+        if payload in self.kb.businesses:
+            return self.render(f"topic:{payload}", ctx)
+        return self.render("main", ctx, notice=self._("未找到该业务，请从菜单选择。", ctx))
+
+    def handle(self, ctx: Context, data: str | None) -> Screen:
+        """A button press. Unknown, forged or outdated data → fresh main menu."""
+        parsed = parse_callback(data or "")
+        if parsed is None or parsed[0] not in self.actions:
+            return self.stale(ctx)
+        action, args = parsed
+        try:
+            return self.actions[action](self, ctx, args)
+        except providers.NotFound:
+            return self.stale(ctx)
+
+    def ask(self, ctx: Context, question: str) -> Screen:
+        """Free text: the best answer, or 2–3 suggestions below the confidence threshold."""
+        result = self.matcher.match(question)
+        if result.confident:
+            return self.render(result.best.route, ctx)
+        suggestions = [{"label": self.route_label(m.route, ctx), "route": m.route} for m in result.suggestions]
+        return self.render("suggest", ctx, variables={"suggestions": suggestions})
+
+    def stale(self, ctx: Context) -> Screen:
+        screen = self.render("main", ctx, notice=self._("此菜单已过期，已为您打开最新菜单。", ctx))
+        return replace(screen, stale=True, toast=self._("此菜单已过期", ctx))
+
+    # -- rendering ---------------------------------------------------------------------
+    def _(self, message: str, ctx: Context) -> str:
+        return i18n.translations(ctx.lang).gettext(message)
+
+    def route_label(self, route: str, ctx: Context) -> str:
+        screen, _, arg = route.partition(":")
+        kb = self.kb
+        if screen == "topic" and arg in kb.businesses:
+            return kb.businesses[arg].name
+        if screen == "category" and arg in kb.categories:
+            return kb.categories[arg].name
+        if screen == "material" and arg in kb.materials:
+            return kb.materials[arg].name
+        if screen == "fact" and arg in kb.facts:
+            return kb.facts[arg].title
+        if screen == "city":
+            return f"📍 {arg}"
+        if screen == "offices":
+            return self._("📍 办理地点与电话", ctx)
+        if screen == "online":
+            return self._("🌐 网上办理", ctx)
+        return self._("🏠 主菜单", ctx)
+
+    def render(self, route: str, ctx: Context, *, notice: str | None = None, variables: dict[str, Any] | None = None) -> Screen:
+        m = ROUTE_RE.match(route or "")
+        if not m or m["screen"] not in self.screens:
+            raise providers.NotFound(route)
+        screen_id, arg = m["screen"], m["arg"]
+        spec = self.screens[screen_id]
+        provider = self.providers.get(screen_id)
+        values: dict[str, Any] = provider(self.kb, arg) if provider else {"hotline": self.kb.facts["hotline"], "kb": self.kb}
+        values.update(variables or {})
+        values.update({"features": self.features, "lang": ctx.lang, "user_id": ctx.user_id, **ctx.extra})
+        env = environment(ctx.lang)
+        html = tidy(env.get_template(spec["template"]).render(values))
+        if notice:
+            html = f"ℹ️ {env.filters['e'](notice)}\n\n{html}"
+        buttons = self._buttons(spec.get("buttons", []), values, ctx)
+        return Screen(route=route, html=html, buttons=buttons)
+
+    def _expr(self, lang: str, source: str):
+        key = (lang, source)
+        if key not in self._expr_cache:
+            self._expr_cache[key] = environment(lang).compile_expression(source)
+        return self._expr_cache[key]
+
+    def _fill(self, lang: str, source: str, values: dict[str, Any]) -> str:
+        if "{" not in source:
+            return source
+        key = (lang, "T" + source)
+        if key not in self._expr_cache:
+            # Labels and callback data are plain text, not HTML: no escaping.
+            self._expr_cache[key] = environment(lang, html=False).from_string(source)
+        return self._expr_cache[key].render(values)
+
+    def _button(self, spec: dict[str, Any], values: dict[str, Any], ctx: Context) -> Button | None:
+        if "when" in spec and not self._expr(ctx.lang, spec["when"])(**values):
+            return None
+        label = self._(spec["text"], ctx) if "text" in spec else self._fill(ctx.lang, spec["label"], values)
+        if "go" in spec:
+            return Button(label, data=callback_data("g", self._fill(ctx.lang, spec["go"], values)))
+        if "do" in spec:
+            return Button(label, data=callback_data(spec["do"], self._fill(ctx.lang, spec.get("args", ""), values)))
+        if "url" in spec:
+            return Button(label, url=self._fill(ctx.lang, spec["url"], values))
+        if "copy" in spec:
+            return Button(label, copy_text=self._fill(ctx.lang, spec["copy"], values))
+        if "switch_inline" in spec:
+            return Button(label, switch_inline_query=self._fill(ctx.lang, spec["switch_inline"], values))
+        raise ValueError(f"button without an action: {spec}")
+
+    def _buttons(self, specs: list[dict[str, Any]], values: dict[str, Any], ctx: Context) -> tuple[tuple[Button, ...], ...]:
+        rows: list[tuple[Button, ...]] = []
+        for spec in specs:
+            if "each" in spec:
+                if "when" in spec and not self._expr(ctx.lang, spec["when"])(**values):
+                    continue
+                items = self._expr(ctx.lang, spec["each"])(**values) or []
+                inner = {k: v for k, v in spec.items() if k not in ("each", "columns", "when")}
+                made = [b for b in (self._button(inner, {**values, "item": it}, ctx) for it in items) if b]
+                cols = int(spec.get("columns", 1))
+                rows += [tuple(made[i : i + cols]) for i in range(0, len(made), cols)]
+            elif "row" in spec:
+                row = tuple(b for b in (self._button(s, values, ctx) for s in spec["row"]) if b)
+                if row:
+                    rows.append(row)
+            else:
+                b = self._button(spec, values, ctx)
+                if b:
+                    rows.append((b,))
+        return tuple(rows)
+
+    # -- introspection (tests, golden transcripts) ---------------------------------------
+    def all_routes(self) -> list[str]:
+        kb = self.kb
+        routes = ["main", "offices", "online", "help"]
+        routes += [f"category:{c}" for c in kb.categories]
+        routes += [f"topic:{t}" for t in kb.businesses]
+        routes += [f"material:{m}" for m in kb.materials]
+        routes += [f"fact:{f}" for f in kb.facts]
+        routes += [f"city:{c}" for c in kb.cities]
+        return routes

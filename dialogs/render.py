@@ -1,0 +1,66 @@
+"""Template environment (one per language, compiled once) and HTML → plain text."""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import lru_cache
+from html.parser import HTMLParser
+
+import jinja2
+
+from . import i18n
+
+
+@lru_cache(maxsize=None)
+def environment(lang: str, html: bool = True) -> jinja2.Environment:
+    """Templates for ``lang``; ``html=False`` for plain-text labels (no escaping)."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("dialogs", "templates"),
+        autoescape=html,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+        auto_reload=False,
+    )
+    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._href: list[str | None] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self._href.append(dict(attrs).get("href"))
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self._href:
+            href = self._href.pop()
+            if href:
+                self.parts.append(f" ({href})")
+
+    def handle_data(self, data):
+        self.parts.append(data)
+
+
+def html_to_text(markup: str) -> str:
+    """Telegram-HTML to what a reader sees as plain text."""
+    parser = _TextExtractor()
+    parser.feed(markup)
+    parser.close()
+    return "".join(parser.parts)
+
+
+def tidy(markup: str) -> str:
+    """Collapse runs of blank lines left by conditional template blocks."""
+    markup = re.sub(r"[ \t]+\n", "\n", markup)
+    return re.sub(r"\n{3,}", "\n\n", markup).strip()
+
+
+def escape(text: str) -> str:
+    return html.escape(text, quote=False)
