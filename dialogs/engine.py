@@ -136,7 +136,15 @@ class Engine:
         result = self.matcher.match(question)
         if result.confident:
             return self.render(result.best.route, ctx)
-        suggestions = [{"label": self.route_label(m.route, ctx), "route": m.route} for m in result.suggestions]
+        routes: list[str] = []
+        for m in result.suggestions:
+            if m.route.startswith("category:"):
+                # a bare category word ("注销") is ambiguous: offer its businesses
+                routes += [f"topic:{b.id}" for b in self.kb.topics_in(m.route.split(":", 1)[1])]
+            else:
+                routes.append(m.route)
+        routes = list(dict.fromkeys(routes))[:3]
+        suggestions = [{"label": self.route_label(r, ctx), "route": r} for r in routes]
         return self.render("suggest", ctx, variables={"suggestions": suggestions})
 
     def stale(self, ctx: Context) -> Screen:

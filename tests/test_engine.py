@@ -1,0 +1,154 @@
+"""Node-by-node tests of the dialog engine: every screen, every button."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogs.engine import MAX_CALLBACK_BYTES, MAX_TEXT, Engine, callback_data, parse_callback
+
+from .golden_regen import GOLDEN_DIR, transcripts
+
+
+def go_targets(screen):
+    return [parse_callback(b.data)[1] for b in screen.all_buttons() if b.data and parse_callback(b.data)[0] == "g"]
+
+
+def test_every_route_renders_within_telegram_limits(engine, ctx):
+    for route in engine.all_routes():
+        screen = engine.render(route, ctx)
+        assert screen.text.strip(), route
+        assert len(screen.text) <= MAX_TEXT and len(screen.html) <= MAX_TEXT, (route, len(screen.html))
+        for b in screen.all_buttons():
+            assert b.label.strip()
+            if b.data:
+                assert len(b.data.encode()) <= MAX_CALLBACK_BYTES, b.data
+
+
+def test_every_button_leads_somewhere_that_renders(engine, ctx):
+    seen, todo = set(), ["main"]
+    while todo:
+        route = todo.pop()
+        if route in seen:
+            continue
+        seen.add(route)
+        screen = engine.handle(ctx, callback_data("g", route))
+        assert not screen.stale, route
+        todo += go_targets(screen)
+    # the menus reach every business, every city and the fact/material screens they link
+    assert {f"topic:{t}" for t in engine.kb.businesses} <= seen
+    assert {f"city:{c}" for c in engine.kb.cities} <= seen
+
+
+def test_main_menu_offers_every_category_offices_online_and_help(engine, ctx):
+    screen = engine.start(ctx)
+    labels = [b.label for b in screen.all_buttons()]
+    for c in engine.kb.categories.values():
+        assert c.name in labels
+    assert "📍 办理地点与电话" in labels and "🌐 网上办理" in labels and "❓ 帮助" in labels
+    # checklists are not wired in this engine: the button is absent, not dead
+    assert not any("清单" in label for label in labels)
+
+
+@pytest.mark.parametrize("topic", ["new_entry", "new_operator", "change_name", "change_legal_rep", "change_address",
+                                   "reissue_lost", "reissue_expired", "renew_cert", "unlock", "replace_card",
+                                   "cancel_legal", "cancel_operator", "holder_cancel"])
+def test_answer_screen_lists_every_material_rule_annotation_and_the_hotline(engine, ctx, kb, topic):
+    screen = engine.start(ctx, topic)
+    text = screen.text
+    business = kb.businesses[topic]
+    assert business.name in text and business.materials_line in text
+    for ref in business.materials:
+        m = kb.materials[ref.material]
+        assert (ref.listed_as or m.name) in text
+        for rule in kb.rules_of(m.id):
+            assert rule.text in text
+        for rs in m.rulesets:
+            for check in kb.rulesets[rs].checks:
+                if check.annotation:
+                    assert kb.annotations[check.annotation].text in text
+    assert "满洲里制卡中心客服热线：0470-2299089、2299090" in text
+    assert "满洲里市东五道街75号海关大楼10楼1021室" in text
+    assert "来源" in text and "核对日期 2026-11-24" in text
+    labels = [b.label for b in screen.all_buttons()]
+    assert {"📍 办理地点", "🌐 网上办理", "⬅️ 返回", "🏠 主菜单"} <= set(labels)
+    assert f"category:{business.category}" in go_targets(screen)
+
+
+def test_reissue_lost_shows_seal_annotation_signature_and_date_rules(engine, ctx):
+    text = engine.start(ctx, "reissue_lost").text
+    for needle in ["业务申请书", "市场主体资格证明材料", "法定代表人身份证明材料", "持卡人身份证明材料", "经办人身份证明材料",
+                   "不得加盖合同章、财务章或其他业务专用章", "法定代表人（负责人）签名和申请日期", "个人签名和签字日期",
+                   "（公章和三处签注缺一不可）", "0470-2299089"]:
+        assert needle in text
+
+
+def test_regional_differences_are_labelled(engine, ctx):
+    text = engine.start(ctx, "new_operator").text
+    assert "要求用印泥盖章，公章不得复印" in text
+    line = next(l for l in text.splitlines() if "要求用印泥盖章" in l)
+    assert "江苏省指南，仅适用于江苏省省内企业" in line
+    assert "新增操作员卡单次可最多新增10个操作员卡。" in text
+
+
+def test_where_the_documents_are_silent_the_bot_says_so(engine, ctx):
+    text = engine.start(ctx, "unlock").text
+    assert "文件未说明本业务能否网上办理，请致电客服热线确认。" in text
+    assert "相关电子口岸卡介质" in text and "文件未说明本业务是否需要携带" in text
+
+
+def test_holder_business_shows_both_descriptions(engine, ctx):
+    text = engine.start(ctx, "holder_cancel").text
+    assert "申请材料包括：业务申请书、持卡人身份证明材料等。" in text  # section 一.5
+    assert "个人信息处理业务申请表（模板见附件2）" in text  # section 二
+    assert "用于处理本人的电子口岸卡及用户信息" in text
+    assert "需同时提交中文翻译材料（加盖翻译专用章）。" in text
+    assert "或申请单位公章）。" not in text  # that alternative is for organisations only
+
+
+@pytest.mark.parametrize("data", ["", "garbage", "e0|g|main", "e1|g|topic:nope", "e1|g|category:", "e1|zz|x",
+                                  "e1|g|" + "a" * 60, "e1|g|topic:reissue_lost|extra", "e1|g|<b>", "\x00\xff"])
+def test_stale_or_forged_buttons_get_a_fresh_menu(engine, ctx, data):
+    screen = engine.handle(ctx, data)
+    assert screen.stale and screen.route == "main"
+    assert "此菜单已过期" in screen.text and screen.toast
+
+
+def test_start_payloads(engine, ctx):
+    assert engine.start(ctx, "reissue_lost").route == "topic:reissue_lost"
+    assert engine.start(ctx, "").route == "main"
+    unknown = engine.start(ctx, "<script>")
+    assert unknown.route == "main" and "未找到该业务" in unknown.text and "<script>" not in unknown.html
+
+
+def test_free_text_answer_or_suggestions(engine, ctx):
+    assert engine.ask(ctx, "卡丢了怎么办").route == "topic:reissue_lost"
+    unsure = engine.ask(ctx, "注销")
+    assert unsure.route == "suggest" and 2 <= len(go_targets(unsure)) - 2 <= 3
+    nothing = engine.ask(ctx, "今天天气怎么样")
+    assert nothing.route == "suggest" and "0470-2299089" in nothing.text
+    hostile = engine.ask(ctx, "<b>丢失</b> & <i>")
+    assert "<b>丢失</b>" not in hostile.html
+
+
+def test_label_templates_are_not_html_escaped(kb, ctx):
+    engine = Engine(kb)
+    screen = engine.render("offices", ctx)
+    assert all("&" not in b.label for b in screen.all_buttons())
+
+
+def test_golden_transcripts_are_current(engine):
+    """If this fails after an intended change: `make golden` and review the diff."""
+    current = transcripts(engine)
+    stored = {p.name: p.read_text(encoding="utf-8") for p in GOLDEN_DIR.glob("*.txt")}
+    assert sorted(current) == sorted(stored)
+    for name, text in current.items():
+        assert text == stored[name], f"tests/golden/{name} is out of date; run `make golden`"
+
+
+def test_golden_transcripts_cover_every_route(engine):
+    covered = set()
+    for text in transcripts(engine).values():
+        for line in text.splitlines():
+            if line.startswith(">>> "):
+                covered.add(line.rsplit("[", 1)[1].rstrip("]"))
+    assert set(engine.all_routes()) <= covered

@@ -1,0 +1,100 @@
+"""The free-text matcher on realistic questions written from the seed documents."""
+
+from __future__ import annotations
+
+import pytest
+
+QUESTIONS = [
+    # businesses
+    ("卡丢了怎么办", "topic:reissue_lost"),
+    ("我们公司的电子口岸卡遗失了，需要补办", "topic:reissue_lost"),
+    ("操作员卡找不到了", "topic:reissue_lost"),
+    ("卡过期了还能用吗", "topic:reissue_expired"),
+    ("超期补办要带什么", "topic:reissue_expired"),
+    ("公司第一次办理电子口岸卡需要什么材料", "topic:new_entry"),
+    ("新成立的公司怎么申请法人卡", "topic:new_entry"),
+    ("想再增加一个操作员", "topic:new_operator"),
+    ("新增操作员卡怎么办理", "topic:new_operator"),
+    ("公司改名了，卡要变更吗", "topic:change_name"),
+    ("单位名称变更需要哪些材料", "topic:change_name"),
+    ("法人换了怎么办", "topic:change_legal_rep"),
+    ("变更法定代表人要带什么", "topic:change_legal_rep"),
+    ("公司搬家了地址变更", "topic:change_address"),
+    ("变更主要经营场所", "topic:change_address"),
+    ("证书快到期了怎么延期", "topic:renew_cert"),
+    ("证书续期", "topic:renew_cert"),
+    ("密码输错卡被锁了", "topic:unlock"),
+    ("卡锁住了怎么解锁", "topic:unlock"),
+    ("卡坏了读不出来", "topic:replace_card"),
+    ("换卡需要什么", "topic:replace_card"),
+    ("公司注销了法人卡怎么处理", "topic:cancel_legal"),
+    ("注销法人卡证书", "topic:cancel_legal"),
+    ("员工离职了注销他的操作员卡", "topic:cancel_operator"),
+    ("我离职了想注销自己的操作员卡", "topic:holder_cancel"),
+    ("个人信息处理业务申请表在哪", "material:holder_form"),
+    # materials, annotations, rules
+    ("营业执照复印件上写什么", "material:org_cert"),
+    ("营业执照要盖什么章", "material:org_cert"),
+    ("没有身份证怎么办", "material:holder_id"),
+    ("外国人没有身份证可以用护照吗", "material:holder_id"),
+    ("俄罗斯员工的护照要翻译吗", "material:foreign_translation"),
+    ("经办人需要带什么", "material:agent_id"),
+    ("申请表可以打印吗还是手写", "material:application_form"),
+    ("USBKey在哪里买", "fact:usbkey"),
+    ("共享盾去哪买", "fact:usbkey"),
+    ("上传文件最大多少", "fact:upload_files"),
+    ("申请单被退单了怎么办", "fact:refund_deadline"),
+    ("申请单状态已处理是什么意思", "fact:statuses"),
+    ("办卡要钱吗", "fact:free_first_set"),
+    ("一次最多能加几个操作员", "fact:max_operators"),
+    ("可以网上办理吗", "fact:online"),
+    ("中国电子口岸网站是什么", "fact:online_system"),
+    ("客服电话多少", "fact:hotline"),
+    # places
+    ("通辽在哪里办", "city:通辽"),
+    ("海拉尔有办卡的地方吗", "city:呼伦贝尔"),
+    ("赤峰建行地址", "city:赤峰"),
+    ("乌兰浩特能办吗", "city:乌兰浩特"),
+    ("兴安盟哪里可以办", "city:乌兰浩特"),
+    ("满洲里制卡中心在哪", "city:满洲里"),
+    ("国贸支行电话", "city:满洲里"),
+    ("去哪里办理", "offices"),
+    # English
+    ("I lost my card", "topic:reissue_lost"),
+    ("how to unlock a locked card", "topic:unlock"),
+    ("where is the office in Tongliao", "city:通辽"),
+]
+
+
+@pytest.mark.parametrize("question,route", QUESTIONS)
+def test_question_finds_its_answer(engine, question, route):
+    result = engine.matcher.match(question)
+    assert result.best is not None, question
+    assert result.best.route == route, (question, result.matches[:3])
+    assert result.confident, (question, result.matches[:3])
+
+
+def test_there_are_at_least_forty_questions():
+    assert len(QUESTIONS) >= 40
+
+
+@pytest.mark.parametrize("question", ["补办", "变更", "注销", "维护"])
+def test_ambiguous_questions_get_suggestions_not_a_guess(engine, ctx, question):
+    screen = engine.ask(ctx, question)
+    assert screen.route == "suggest"
+    suggestions = [b for b in screen.all_buttons() if b.label not in ("📍 办理地点", "🏠 主菜单")]
+    assert 1 <= len(suggestions) <= 3
+
+
+@pytest.mark.parametrize("question", ["", "   ", "卡", "asdfgh", "今天天气怎么样", "🙂🙂🙂", "<script>alert(1)</script>"])
+def test_nonsense_gets_no_guess(engine, question):
+    assert not engine.matcher.match(question).confident
+
+
+def test_english_words_match_whole_words_only(engine):
+    assert engine.matcher.match("almost there").best is None
+
+
+def test_huge_input_is_cut_not_rejected(engine):
+    result = engine.matcher.match("卡丢了怎么办" + "啊" * 100_000)
+    assert result.best.route == "topic:reissue_lost"
