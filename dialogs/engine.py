@@ -46,6 +46,7 @@ class Screen:
     buttons: tuple[tuple[Button, ...], ...] = ()
     toast: str | None = None  # short answer to a button press
     stale: bool = False
+    document: tuple[str, bytes] | None = None  # (file name, content) to send along
 
     @cached_property
     def text(self) -> str:
@@ -86,7 +87,7 @@ class Engine:
         self.kb = kb
         self.features = frozenset(features)
         self.screens: dict[str, dict[str, Any]] = yaml.safe_load(SCREENS_FILE.read_text(encoding="utf-8"))["screens"]
-        self.providers: dict[str, Callable[[Knowledge, str | None], dict[str, Any]]] = dict(providers.PROVIDERS)
+        self.providers: dict[str, providers.Provider] = dict(providers.PROVIDERS)
         self.actions: dict[str, Action] = {"g": lambda engine, ctx, args: engine.render(args, ctx)}
         self.matcher = Matcher(kb)
         self._expr_cache: dict[tuple[str, str], Any] = {}
@@ -101,7 +102,7 @@ class Engine:
 
         return register
 
-    def add_screen(self, screen_id: str, spec: dict[str, Any], provider: Callable[[Knowledge, str | None], dict[str, Any]]) -> None:
+    def add_screen(self, screen_id: str, spec: dict[str, Any], provider: providers.Provider) -> None:
         self.screens[screen_id] = spec
         self.providers[screen_id] = provider
 
@@ -180,8 +181,10 @@ class Engine:
             raise providers.NotFound(route)
         screen_id, arg = m["screen"], m["arg"]
         spec = self.screens[screen_id]
+        if spec.get("feature") and spec["feature"] not in self.features:
+            raise providers.NotFound(route)
         provider = self.providers.get(screen_id)
-        values: dict[str, Any] = provider(self.kb, arg) if provider else {"hotline": self.kb.facts["hotline"], "kb": self.kb}
+        values: dict[str, Any] = provider(self.kb, arg, ctx) if provider else {"hotline": self.kb.facts["hotline"], "kb": self.kb}
         values.update(variables or {})
         values.update({"features": self.features, "lang": ctx.lang, "user_id": ctx.user_id, **ctx.extra})
         env = environment(ctx.lang)

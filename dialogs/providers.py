@@ -35,11 +35,11 @@ def ordered_cities(kb: Knowledge) -> list[str]:
     return sorted(kb.cities, key=lambda c: (CITY_ORDER.index(c) if c in CITY_ORDER else 99, c))
 
 
-def main(kb: Knowledge, arg: str | None) -> dict[str, Any]:
+def main(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
     return {**_common(kb), "categories": list(kb.categories.values())}
 
 
-def category(kb: Knowledge, arg: str | None) -> dict[str, Any]:
+def category(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
     if arg not in kb.categories:
         raise NotFound(arg)
     return {**_common(kb), "category": kb.categories[arg], "topics": kb.topics_in(arg)}
@@ -77,7 +77,7 @@ def material_groups(kb: Knowledge, topic: str) -> list[dict[str, Any]]:
     return groups
 
 
-def topic(kb: Knowledge, arg: str | None) -> dict[str, Any]:
+def topic(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
     if arg not in kb.businesses:
         raise NotFound(arg)
     business = kb.businesses[arg]
@@ -111,7 +111,7 @@ def topic(kb: Knowledge, arg: str | None) -> dict[str, Any]:
     }
 
 
-def material(kb: Knowledge, arg: str | None) -> dict[str, Any]:
+def material(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
     if arg not in kb.materials:
         raise NotFound(arg)
     m = kb.materials[arg]
@@ -131,7 +131,7 @@ def material(kb: Knowledge, arg: str | None) -> dict[str, Any]:
     }
 
 
-def fact(kb: Knowledge, arg: str | None) -> dict[str, Any]:
+def fact(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
     if arg not in kb.facts:
         raise NotFound(arg)
     f = kb.facts[arg]
@@ -147,7 +147,7 @@ def fact(kb: Knowledge, arg: str | None) -> dict[str, Any]:
     }
 
 
-def offices(kb: Knowledge, arg: str | None) -> dict[str, Any]:
+def offices(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
     cities = [{"name": c, "count": len(kb.cities[c]), "offices": kb.cities[c]} for c in ordered_cities(kb)]
     return {
         **_common(kb),
@@ -157,14 +157,14 @@ def offices(kb: Knowledge, arg: str | None) -> dict[str, Any]:
     }
 
 
-def city(kb: Knowledge, arg: str | None) -> dict[str, Any]:
+def city(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
     if arg not in kb.cities:
         raise NotFound(arg)
     offices_ = kb.cities[arg]
     return {**_common(kb), "city": arg, "offices": offices_, "sources": _sources(kb, [o.source for o in offices_])}
 
 
-def online(kb: Knowledge, arg: str | None) -> dict[str, Any]:
+def online(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
     jiangsu = [kb.facts[f] for f in ("upload_files", "statuses", "refund_deadline", "max_operators", "one_card_per_operator", "free_first_set")]
     online_fact, system = kb.facts["online"], kb.facts["online_system"]
     return {
@@ -178,11 +178,13 @@ def online(kb: Knowledge, arg: str | None) -> dict[str, Any]:
     }
 
 
-def help(kb: Knowledge, arg: str | None) -> dict[str, Any]:  # noqa: A001 - screen name
+def help(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:  # noqa: A001 - screen name
     return _common(kb)
 
 
-PROVIDERS: dict[str, Callable[[Knowledge, str | None], dict[str, Any]]] = {
+Provider = Callable[[Knowledge, str | None, Any], dict[str, Any]]
+
+PROVIDERS: dict[str, Provider] = {
     "main": main,
     "category": category,
     "topic": topic,

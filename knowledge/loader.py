@@ -48,6 +48,7 @@ class ChecklistItem:
     id: str  # "<material id>.<check id>", stable across knowledge edits
     material: str
     label: str
+    short: str  # the material's short UI name, for buttons
     optional: bool = False
     annotation: str | None = None  # the annotation text, verbatim
 
@@ -92,6 +93,7 @@ class Knowledge:
                         ChecklistItem(
                             id=f"{m.id}.have",
                             material=m.id,
+                            short=m.short,
                             label=ref.listed_as or m.listed_as,
                             optional=m.form == "conditional" or "如有" in m.listed_as,
                         )
@@ -102,6 +104,7 @@ class Knowledge:
                         ChecklistItem(
                             id=f"{m.id}.{c.id}",
                             material=m.id,
+                            short=m.short,
                             label=c.label,
                             optional=c.optional,
                             annotation=ann,

@@ -81,6 +81,7 @@ class Material(Record):
     name: str
     listed_as: str
     form: Literal["original", "copy", "item", "conditional"]
+    short: str = Field(min_length=1, max_length=12)  # UI label for checklist buttons, not a quote
     template: str | None = None
     rulesets: list[Id] = Field(default_factory=list)
 
