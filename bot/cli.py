@@ -94,10 +94,46 @@ def cmd_offices(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _store_engine(args: argparse.Namespace):
+    from dialogs.service import build_engine
+    from dialogs.store import StoreError
+
+    try:
+        return build_engine(getattr(args, "db", None))
+    except StoreError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from dialogs.console import run_console
 
-    return run_console(_engine(args), _ctx(args))
+    return run_console(_store_engine(args), _ctx(args))
+
+
+def cmd_checklist(args: argparse.Namespace) -> int:
+    engine = _store_engine(args)
+    ctx = _ctx(args)
+    if args.topic:
+        if args.topic not in engine.kb.businesses:
+            raise UsageError(f"unknown topic {args.topic!r}; known topics: {', '.join(engine.kb.businesses)}")
+        topics = [args.topic]
+    else:
+        topics = [row.topic for row in engine.store.list_checklists(args.user) if row.topic in engine.kb.businesses]
+    if not topics:
+        print(f"user {args.user} has no checklists")
+        return EXIT_OK
+    for n, topic in enumerate(topics):
+        if n:
+            print("\n" + "=" * 40 + "\n")
+        print(engine.checklists.export_text(ctx, topic), end="")
+    return EXIT_OK
+
+
+def cmd_forget(args: argparse.Namespace) -> int:
+    engine = _store_engine(args)
+    rows = engine.store.forget_user(args.user)
+    print(f"deleted {rows} row(s) about user {args.user}")
+    return EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,6 +163,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("chat", cmd_chat, "chat with the guide in the terminal")
     p.add_argument("--user", type=int, default=0, help="user id (checklists are kept per user)")
     p.add_argument("--lang", default=None)
+    p.add_argument("--db", default=None, help="SQLite file (default: EPORT_GUIDE_DB or ./eport-guide.db)")
+    p = add("checklist", cmd_checklist, "print a user's checklists")
+    p.add_argument("--user", type=int, required=True)
+    p.add_argument("topic", nargs="?")
+    p.add_argument("--lang", default=None)
+    p.add_argument("--db", default=None)
+    p = add("forget", cmd_forget, "delete every row about a user (privacy requests)")
+    p.add_argument("--user", type=int, required=True)
+    p.add_argument("--db", default=None)
     return parser
 
 

@@ -7,7 +7,7 @@ from typing import TextIO
 
 from .engine import Button, Context, Engine, Screen
 
-HELP = "输入按钮编号或按钮文字；/start [业务代码]、/menu、/help，或直接输入问题；/quit 退出。"
+HELP = "输入按钮编号或按钮文字；/start [业务代码]、/menu、/checklist、/help，或直接输入问题；/quit 退出。"
 MAX_INPUT = 4096
 
 
@@ -60,6 +60,8 @@ class ConsoleChat:
                 self.screen = self.engine.render("help", self.ctx)
             elif command == "offices":
                 self.screen = self.engine.render("offices", self.ctx)
+            elif command == "checklist" and "checklist" in self.engine.features:
+                self.screen = self.engine.render("checklists", self.ctx)
             else:
                 return f"未知命令 /{command}。{HELP}"
             return self.screen
@@ -103,6 +105,9 @@ def run_console(engine: Engine, ctx: Context, stdin: TextIO = sys.stdin, stdout:
         if isinstance(out, Screen):
             if out.toast:
                 stdout.write(f"〔{out.toast}〕\n")
+            if out.document:
+                name, content = out.document
+                stdout.write(f"\n--- {name} ---\n{content.decode('utf-8')}--- end of {name} ---\n")
             stdout.write("\n" + format_screen(out))
         elif out:
             stdout.write(out + "\n")

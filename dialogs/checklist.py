@@ -1,0 +1,148 @@
+"""Per-user checklists: screens, button actions and the printable export.
+
+Items are derived from the knowledge (``Knowledge.checklist_items``); ticks live in the
+store under stable item ids. ``install(engine, store)`` wires the feature into an engine.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+from knowledge import Knowledge
+
+from . import providers
+from .engine import Context, Engine, Screen
+from .render import environment
+
+BAR_WIDTH = 10
+BUTTON_MAX = 40
+
+
+def progress_bar(done: int, total: int) -> str:
+    filled = round(BAR_WIDTH * done / total) if total else 0
+    return "▓" * filled + "░" * (BAR_WIDTH - filled) + f" {round(100 * done / total) if total else 0}%"
+
+
+def _button_text(short: str, label: str) -> str:
+    text = f"{short}·{label}"
+    return text if len(text) <= BUTTON_MAX else text[: BUTTON_MAX - 1] + "…"
+
+
+class Checklists:
+    def __init__(self, engine: Engine, store: Any):
+        self.engine = engine
+        self.store = store
+
+    @property
+    def kb(self) -> Knowledge:
+        return self.engine.kb
+
+    # -- data -------------------------------------------------------------------------
+    def state(self, user_id: int, topic: str) -> dict[str, Any]:
+        """Items with their ticks; drops ticks of items the knowledge no longer has."""
+        if topic not in self.kb.businesses:
+            raise providers.NotFound(topic)
+        items = self.kb.checklist_items(topic)
+        self.store.sync_items(user_id, topic, [i.id for i in items])
+        ticks = self.store.ticks(user_id, topic)
+        business = self.kb.businesses[topic]
+        names = {ref.material: ref.listed_as or self.kb.materials[ref.material].name for ref in business.materials}
+        groups: list[dict[str, Any]] = []
+        rows = []
+        for item in items:
+            row = {"id": item.id, "label": item.label, "optional": item.optional, "ticked": item.id in ticks,
+                   "button": _button_text(item.short, item.label)}
+            rows.append(row)
+            if not groups or groups[-1]["material"] != item.material:
+                groups.append({"material": item.material, "name": names[item.material], "rows": []})
+            groups[-1]["rows"].append(row)
+        done = sum(r["ticked"] for r in rows)
+        complete = all(r["ticked"] for r in rows if not r["optional"])
+        return {"business": business, "items": rows, "groups": groups, "done": done, "total": len(rows),
+                "complete": complete, "bar": progress_bar(done, len(rows))}
+
+    # -- providers ----------------------------------------------------------------------
+    def provide_checklist(self, kb: Knowledge, arg: str | None, ctx: Context) -> dict[str, Any]:
+        state = self.state(ctx.user_id or 0, arg or "")
+        center = next(o for o in kb.offices.values() if o.kind == "card_center")
+        dropped = self.store.take_notice(ctx.user_id or 0, arg)
+        notice = None
+        if dropped:
+            n = len(json.loads(dropped))
+            notice = self.engine._("官方资料已更新，清单随之更新：%(n)s 个已勾选的项目不再需要，已移除。", ctx) % {"n": n}
+        return {"hotline": kb.facts["hotline"], "kb": kb, "onsite": kb.facts["onsite"], "center": center,
+                "notice": notice, **state}
+
+    def provide_reset(self, kb: Knowledge, arg: str | None, ctx: Context) -> dict[str, Any]:
+        state = self.state(ctx.user_id or 0, arg or "")
+        return {"hotline": kb.facts["hotline"], "kb": kb, **state}
+
+    def provide_list(self, kb: Knowledge, arg: str | None, ctx: Context) -> dict[str, Any]:
+        out = []
+        for row in self.store.list_checklists(ctx.user_id or 0):
+            if row.topic not in kb.businesses:
+                continue
+            state = self.state(ctx.user_id or 0, row.topic)
+            out.append({"id": row.topic, "name": kb.businesses[row.topic].name, "done": state["done"], "total": state["total"]})
+        return {"hotline": kb.facts["hotline"], "kb": kb, "checklists": out}
+
+    # -- actions ------------------------------------------------------------------------
+    def open(self, engine: Engine, ctx: Context, args: str) -> Screen:
+        if args not in self.kb.businesses:
+            raise providers.NotFound(args)
+        self.store.open_checklist(ctx.user_id or 0, args)
+        self.store.log_event("checklist_open", topic=args, user_id=ctx.user_id)
+        return engine.render(f"checklist:{args}", ctx)
+
+    def toggle(self, engine: Engine, ctx: Context, args: str) -> Screen:
+        topic, _, item_id = args.partition(":")
+        if topic not in self.kb.businesses or item_id not in {i.id for i in self.kb.checklist_items(topic)}:
+            raise providers.NotFound(args)
+        self.store.open_checklist(ctx.user_id or 0, topic)
+        ticked = self.store.toggle_tick(ctx.user_id or 0, topic, item_id)  # committed before we answer
+        screen = engine.render(f"checklist:{topic}", ctx)
+        return replace(screen, toast=self._(ctx, "已勾选" if ticked else "已取消勾选"))
+
+    def ask_reset(self, engine: Engine, ctx: Context, args: str) -> Screen:
+        return engine.render(f"checklist_reset:{args}", ctx)
+
+    def reset(self, engine: Engine, ctx: Context, args: str) -> Screen:
+        if args not in self.kb.businesses:
+            raise providers.NotFound(args)
+        self.store.reset_checklist(ctx.user_id or 0, args)
+        return replace(engine.render(f"checklist:{args}", ctx), toast=self._(ctx, "清单已重置"))
+
+    def export(self, engine: Engine, ctx: Context, args: str) -> Screen:
+        if args not in self.kb.businesses:
+            raise providers.NotFound(args)
+        text = self.export_text(ctx, args)
+        screen = engine.render(f"checklist:{args}", ctx)
+        name = f"checklist-{args}.txt"
+        return replace(screen, document=(name, text.encode("utf-8")), toast=self._(ctx, "清单已导出"))
+
+    def export_text(self, ctx: Context, topic: str) -> str:
+        """A printable plain-text checklist with the office and hotline."""
+        return environment(ctx.lang, html=False).get_template("checklist_export.j2").render(
+            **self.provide_checklist(self.kb, topic, replace(ctx)), offices=list(self.kb.offices.values())
+        ).strip() + "\n"
+
+    def _(self, ctx: Context, message: str) -> str:
+        return self.engine._(message, ctx)
+
+
+def install(engine: Engine, store: Any) -> Checklists:
+    """Enable checklists on an engine backed by ``store``."""
+    feature = Checklists(engine, store)
+    engine.features = engine.features | {"checklist"}
+    engine.providers["checklist"] = feature.provide_checklist
+    engine.providers["checklist_reset"] = feature.provide_reset
+    engine.providers["checklists"] = feature.provide_list
+    engine.actions["checklist_open"] = feature.open
+    engine.actions["x"] = feature.toggle
+    engine.actions["checklist_reset"] = feature.ask_reset
+    engine.actions["checklist_reset_confirm"] = feature.reset
+    engine.actions["checklist_export"] = feature.export
+    engine.checklists = feature  # type: ignore[attr-defined]
+    return feature

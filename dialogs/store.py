@@ -1,0 +1,356 @@
+"""Per-user storage in SQLite: users, checklists and ticks, events, feedback, reminders.
+
+Schema creation and upgrades go through sqlite-utils in versioned migrations (recorded
+in ``PRAGMA user_version``); the hot paths (ticks, touch_user, events) are prepared
+``INSERT … ON CONFLICT`` statements on the connection. Every write commits before the
+method returns, so whatever the user was told is on disk (WAL, synchronous=NORMAL).
+No message text is stored; unanswered questions are kept without user ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import sqlite_utils
+
+UTC = dt.timezone.utc
+MAX_REASON = 200
+MAX_QUESTION = 200
+
+
+class StoreError(Exception):
+    """The database cannot be used (read-only, locked, newer schema, corrupt)."""
+
+
+class StoreBusy(StoreError):
+    """A write could not get the lock in time; the user may try again."""
+
+
+@dataclass(frozen=True)
+class ChecklistRow:
+    topic: str
+    created: str
+    updated: str
+    ticked: int
+    notice: str | None
+
+
+@dataclass(frozen=True)
+class ReminderRow:
+    id: int
+    user_id: int
+    chat_id: int
+    kind: str
+    topic: str | None
+    due_at: str
+    payload: dict[str, Any]
+    sent_at: str | None
+    cancelled: bool
+
+
+def _now(now: dt.datetime | None) -> str:
+    return (now or dt.datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+
+
+# -- migrations -------------------------------------------------------------------------
+def _v1(db: sqlite_utils.Database) -> None:
+    db["users"].create({"id": int, "language": str, "first_seen": str, "last_seen": str}, pk="id")
+    db["checklists"].create({"user_id": int, "topic": str, "created": str, "updated": str}, pk=("user_id", "topic"))
+    db["ticks"].create({"user_id": int, "topic": str, "item_id": str, "ticked_at": str}, pk=("user_id", "topic", "item_id"))
+    db["events"].create({"id": int, "ts": str, "kind": str, "topic": str, "user_id": int}, pk="id")
+    db["events"].create_index(["kind", "ts"])
+    db["events"].create_index(["user_id"])
+
+
+def _v2(db: sqlite_utils.Database) -> None:
+    db["checklists"].add_column("notice", str)
+    db["users"].add_column("settings", str)
+    db["feedback"].create({"id": int, "ts": str, "user_id": int, "topic": str, "vote": int, "reason": str}, pk="id")
+    db["feedback"].create_index(["user_id"])
+    db["unanswered"].create({"question": str, "count": int, "first_ts": str, "last_ts": str}, pk="question")
+    db["reminders"].create(
+        {"id": int, "user_id": int, "chat_id": int, "kind": str, "topic": str, "due_at": str, "payload": str,
+         "created": str, "sent_at": str, "cancelled": int},
+        pk="id",
+        defaults={"cancelled": 0},
+    )
+    db["reminders"].create_index(["user_id"])
+    db["reminders"].create_index(["sent_at", "cancelled"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
+USER_TABLES = {"users": "id", "checklists": "user_id", "ticks": "user_id", "events": "user_id", "feedback": "user_id", "reminders": "user_id"}
+
+
+def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
+    """Apply the migrations the file has not seen; returns the resulting version."""
+    target = len(MIGRATIONS) if target is None else target
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        raise StoreError(
+            f"database schema version {version} is newer than this program supports ({len(MIGRATIONS)}); upgrade eport-guide"
+        )
+    for number in range(version + 1, target + 1):
+        with db.conn:
+            MIGRATIONS[number - 1](db)
+            db.execute(f"PRAGMA user_version = {number}")
+    return max(version, target)
+
+
+class Store:
+    def __init__(self, path: str | os.PathLike = ":memory:"):
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None, check_same_thread=False)
+            conn.isolation_level = None  # autocommit; explicit transactions where needed
+            self.db = sqlite_utils.Database(conn)
+            if self.path != ":memory:":
+                conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=5000")
+            self.schema_version = migrate(self.db)
+        except StoreError:
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
+        self.conn = self.db.conn
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- helpers ----------------------------------------------------------------------
+    def _write(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+        try:
+            return self.conn.execute(sql, tuple(params))
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusy(f"the database is busy: {exc}") from exc
+            raise StoreError(f"cannot write to the database: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot write to the database: {exc}") from exc
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
+        try:
+            return self.conn.execute(sql, tuple(params)).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot read the database: {exc}") from exc
+
+    # -- users ------------------------------------------------------------------------
+    def touch_user(self, user_id: int, language: str | None = None, now: dt.datetime | None = None) -> None:
+        """Record that the user was seen; the language is set only if not yet known."""
+        ts = _now(now)
+        self._write(
+            "INSERT INTO users (id, language, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen, language = COALESCE(users.language, excluded.language)",
+            (user_id, language, ts, ts),
+        )
+
+    def user_exists(self, user_id: int) -> bool:
+        return bool(self._read("SELECT 1 FROM users WHERE id = ?", (user_id,)))
+
+    def get_language(self, user_id: int) -> str | None:
+        rows = self._read("SELECT language FROM users WHERE id = ?", (user_id,))
+        return rows[0][0] if rows else None
+
+    def set_language(self, user_id: int, lang: str, now: dt.datetime | None = None) -> None:
+        self.touch_user(user_id, now=now)
+        self._write("UPDATE users SET language = ? WHERE id = ?", (lang, user_id))
+
+    def get_setting(self, user_id: int, key: str, default: Any = None) -> Any:
+        rows = self._read("SELECT settings FROM users WHERE id = ?", (user_id,))
+        settings = json.loads(rows[0][0]) if rows and rows[0][0] else {}
+        return settings.get(key, default)
+
+    def set_setting(self, user_id: int, key: str, value: Any, now: dt.datetime | None = None) -> None:
+        self.touch_user(user_id, now=now)
+        self._write("UPDATE users SET settings = json_set(COALESCE(settings, '{}'), ?, json(?)) WHERE id = ?",
+                    (f"$.{key}", json.dumps(value), user_id))
+
+    # -- checklists ---------------------------------------------------------------------
+    def open_checklist(self, user_id: int, topic: str, now: dt.datetime | None = None) -> None:
+        """Create the user's checklist for a topic, or reopen it (ticks kept)."""
+        ts = _now(now)
+        self._write(
+            "INSERT INTO checklists (user_id, topic, created, updated) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated",
+            (user_id, topic, ts, ts),
+        )
+
+    def list_checklists(self, user_id: int) -> list[ChecklistRow]:
+        rows = self._read(
+            "SELECT c.topic, c.created, c.updated, (SELECT COUNT(*) FROM ticks t WHERE t.user_id = c.user_id AND t.topic = c.topic), c.notice "
+            "FROM checklists c WHERE c.user_id = ? ORDER BY c.updated DESC, c.topic",
+            (user_id,),
+        )
+        return [ChecklistRow(*r) for r in rows]
+
+    def ticks(self, user_id: int, topic: str) -> set[str]:
+        return {r[0] for r in self._read("SELECT item_id FROM ticks WHERE user_id = ? AND topic = ?", (user_id, topic))}
+
+    def set_tick(self, user_id: int, topic: str, item_id: str, ticked: bool, now: dt.datetime | None = None) -> None:
+        if ticked:
+            self._write("INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                        (user_id, topic, item_id, _now(now)))
+        else:
+            self._write("DELETE FROM ticks WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id))
+        self._write("UPDATE checklists SET updated = ? WHERE user_id = ? AND topic = ?", (_now(now), user_id, topic))
+
+    def toggle_tick(self, user_id: int, topic: str, item_id: str, now: dt.datetime | None = None) -> bool:
+        """Flip one item; returns the new state. Committed before returning."""
+        deleted = self._write("DELETE FROM ticks WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id)).rowcount
+        if not deleted:
+            self._write("INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (?, ?, ?, ?)", (user_id, topic, item_id, _now(now)))
+        return not deleted
+
+    def reset_checklist(self, user_id: int, topic: str) -> None:
+        self._write("DELETE FROM ticks WHERE user_id = ? AND topic = ?", (user_id, topic))
+
+    def delete_checklist(self, user_id: int, topic: str) -> None:
+        self._transaction([("DELETE FROM ticks WHERE user_id = ? AND topic = ?", (user_id, topic)),
+                           ("DELETE FROM checklists WHERE user_id = ? AND topic = ?", (user_id, topic))])
+
+    def _transaction(self, statements: list[tuple[str, tuple]]) -> int:
+        """Run statements atomically; returns the rows they changed."""
+        total = 0
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            for sql, params in statements:
+                total += self.conn.execute(sql, params).rowcount
+            self.conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusy(f"the database is busy: {exc}") from exc
+            raise StoreError(f"cannot write to the database: {exc}") from exc
+        return total
+
+    def sync_items(self, user_id: int, topic: str, valid_item_ids: Iterable[str]) -> list[str]:
+        """Drop ticks of items the knowledge no longer has; note it on the checklist."""
+        valid = set(valid_item_ids)
+        dropped = sorted(self.ticks(user_id, topic) - valid)
+        if dropped:
+            for item in dropped:
+                self._write("DELETE FROM ticks WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item))
+            self._write("UPDATE checklists SET notice = ? WHERE user_id = ? AND topic = ?",
+                        (json.dumps(dropped), user_id, topic))
+        return dropped
+
+    def take_notice(self, user_id: int, topic: str | None) -> str | None:
+        """The pending 'list was updated' notice (ids of dropped items), cleared once read."""
+        rows = self._read("SELECT notice FROM checklists WHERE user_id = ? AND topic = ?", (user_id, topic))
+        if not rows or not rows[0][0]:
+            return None
+        self._write("UPDATE checklists SET notice = NULL WHERE user_id = ? AND topic = ?", (user_id, topic))
+        return rows[0][0]
+
+    def copy_ticks(self, user_id: int, from_topic: str, to_topic: str, item_ids: Iterable[str]) -> int:
+        """Carry ticks over to another topic for the items both share; returns how many."""
+        wanted = self.ticks(user_id, from_topic) & set(item_ids)
+        self.open_checklist(user_id, to_topic)
+        for item in wanted:
+            self.set_tick(user_id, to_topic, item, True)
+        return len(wanted)
+
+    # -- statistics ------------------------------------------------------------------------
+    def log_event(self, kind: str, topic: str | None = None, user_id: int | None = None, now: dt.datetime | None = None) -> None:
+        self._write("INSERT INTO events (ts, kind, topic, user_id) VALUES (?, ?, ?, ?)", (_now(now), kind, topic, user_id))
+
+    def record_unanswered(self, question: str, now: dt.datetime | None = None) -> None:
+        q = " ".join(question.split())[:MAX_QUESTION]
+        if not q:
+            return
+        ts = _now(now)
+        self._write("INSERT INTO unanswered (question, count, first_ts, last_ts) VALUES (?, 1, ?, ?) "
+                    "ON CONFLICT(question) DO UPDATE SET count = count + 1, last_ts = excluded.last_ts", (q, ts, ts))
+
+    def add_feedback(self, user_id: int, topic: str, vote: int, reason: str | None = None, now: dt.datetime | None = None) -> int:
+        if vote not in (1, -1):
+            raise ValueError("vote must be +1 or -1")
+        cur = self._write("INSERT INTO feedback (ts, user_id, topic, vote, reason) VALUES (?, ?, ?, ?, ?)",
+                          (_now(now), user_id, topic, vote, (reason or None) and reason[:MAX_REASON]))
+        return int(cur.lastrowid)
+
+    def set_feedback_reason(self, feedback_id: int, user_id: int, reason: str) -> bool:
+        cur = self._write("UPDATE feedback SET reason = ? WHERE id = ? AND user_id = ?", (reason[:MAX_REASON], feedback_id, user_id))
+        return cur.rowcount == 1
+
+    def stats(self, now: dt.datetime | None = None, days: int = 7, items_per_topic: dict[str, int] | None = None) -> dict[str, Any]:
+        today = (now or dt.datetime.now(UTC)).astimezone(UTC).date()
+        since = today - dt.timedelta(days=days - 1)
+        active = dict(self._read(
+            "SELECT substr(ts, 1, 10) AS day, COUNT(DISTINCT user_id) FROM events WHERE user_id IS NOT NULL AND ts >= ? GROUP BY day",
+            (since.isoformat(),)))
+        per_day = [((since + dt.timedelta(days=i)).isoformat(), active.get((since + dt.timedelta(days=i)).isoformat(), 0)) for i in range(days)]
+        views = dict(self._read("SELECT topic, COUNT(*) FROM events WHERE kind = 'view' AND topic IS NOT NULL GROUP BY topic ORDER BY 2 DESC"))
+        completion: dict[str, dict[str, int]] = {}
+        for topic, user_id, ticked in self._read(
+            "SELECT c.topic, c.user_id, (SELECT COUNT(*) FROM ticks t WHERE t.user_id = c.user_id AND t.topic = c.topic) FROM checklists c"
+        ):
+            entry = completion.setdefault(topic, {"started": 0, "completed": 0})
+            entry["started"] += 1
+            total = (items_per_topic or {}).get(topic)
+            if total and ticked >= total:
+                entry["completed"] += 1
+        feedback: dict[str, dict[str, int]] = {}
+        for topic, vote, n in self._read("SELECT topic, vote, COUNT(*) FROM feedback GROUP BY topic, vote"):
+            feedback.setdefault(topic, {"up": 0, "down": 0})["up" if vote > 0 else "down"] += n
+        unanswered = self._read("SELECT question, count FROM unanswered ORDER BY count DESC, last_ts DESC LIMIT 10")
+        return {
+            "users": self._read("SELECT COUNT(*) FROM users")[0][0],
+            "active_per_day": per_day,
+            "views": views,
+            "checklists": completion,
+            "feedback": feedback,
+            "unanswered": [tuple(r) for r in unanswered],
+        }
+
+    # -- reminders -----------------------------------------------------------------------
+    def add_reminder(self, user_id: int, chat_id: int, kind: str, due_at: dt.datetime, topic: str | None = None,
+                     payload: dict[str, Any] | None = None, now: dt.datetime | None = None) -> int:
+        cur = self._write(
+            "INSERT INTO reminders (user_id, chat_id, kind, topic, due_at, payload, created, cancelled) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
+            (user_id, chat_id, kind, topic, _now(due_at), json.dumps(payload or {}, ensure_ascii=False), _now(now)),
+        )
+        return int(cur.lastrowid)
+
+    def _reminders(self, where: str, params: Iterable[Any] = ()) -> list[ReminderRow]:
+        rows = self._read(f"SELECT id, user_id, chat_id, kind, topic, due_at, payload, sent_at, cancelled FROM reminders WHERE {where} ORDER BY due_at, id", params)
+        return [ReminderRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6] or "{}"), r[7], bool(r[8])) for r in rows]
+
+    def pending_reminders(self) -> list[ReminderRow]:
+        return self._reminders("sent_at IS NULL AND cancelled = 0")
+
+    def user_reminders(self, user_id: int) -> list[ReminderRow]:
+        return self._reminders("user_id = ? AND sent_at IS NULL AND cancelled = 0", (user_id,))
+
+    def mark_reminder_sent(self, reminder_id: int, now: dt.datetime | None = None) -> None:
+        self._write("UPDATE reminders SET sent_at = ? WHERE id = ?", (_now(now), reminder_id))
+
+    def cancel_reminder(self, user_id: int, reminder_id: int) -> bool:
+        """Only the owner can cancel; returns whether a pending reminder was cancelled."""
+        cur = self._write("UPDATE reminders SET cancelled = 1 WHERE id = ? AND user_id = ? AND sent_at IS NULL AND cancelled = 0", (reminder_id, user_id))
+        return cur.rowcount == 1
+
+    # -- retention and privacy --------------------------------------------------------------
+    def inactive_users(self, before: dt.datetime) -> list[int]:
+        return [r[0] for r in self._read("SELECT id FROM users WHERE last_seen < ? ORDER BY id", (_now(before),))]
+
+    def forget_user(self, user_id: int) -> int:
+        """Delete every row about the user, in one transaction; returns rows deleted."""
+        return self._transaction([(f"DELETE FROM {table} WHERE {column} = ?", (user_id,)) for table, column in USER_TABLES.items()])

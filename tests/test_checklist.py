@@ -1,0 +1,155 @@
+"""Checklists in the dialog engine and the console: derivation, toggle, reset, export."""
+
+from __future__ import annotations
+
+import pytest
+
+from dialogs.engine import Context, MAX_CALLBACK_BYTES, callback_data
+from dialogs.service import build_engine
+
+
+@pytest.fixture
+def engine(tmp_path, kb):
+    e = build_engine(tmp_path / "guide.db", kb=kb)
+    yield e
+    e.store.close()
+
+
+def press(engine, ctx, screen, label):
+    for b in screen.all_buttons():
+        if b.label == label or b.label.startswith(label):
+            return engine.handle(ctx, b.data)
+    raise AssertionError(f"no button {label!r} in {[b.label for b in screen.all_buttons()]}")
+
+
+EXPECTED_COUNTS = {
+    "new_entry": 24, "new_operator": 24, "change_name": 19, "change_legal_rep": 19, "change_address": 19,
+    "reissue_lost": 24, "reissue_expired": 24, "renew_cert": 24, "unlock": 24, "replace_card": 24,
+    "cancel_legal": 19, "cancel_operator": 19, "holder_cancel": 9,
+}
+
+
+@pytest.mark.parametrize("topic,count", EXPECTED_COUNTS.items())
+def test_items_are_derived_from_the_knowledge_for_every_topic(kb, topic, count):
+    items = kb.checklist_items(topic)
+    assert len(items) == count
+    assert len({i.id for i in items}) == count
+    for item in items:
+        assert item.id.startswith(item.material + ".")
+        assert len(callback_data("x", f"{topic}:{item.id}").encode()) <= MAX_CALLBACK_BYTES
+
+
+def test_org_cert_items_catch_each_forgettable_step(kb):
+    labels = [i.label for i in kb.checklist_items("reissue_lost") if i.material == "org_cert"]
+    assert labels == ["复印件", "加盖申请单位公章（不得加盖合同章、财务章或其他业务专用章", "签注“同意办理电子口岸制发卡业务”",
+                      "法定代表人（负责人）签名", "申请日期"]
+    person = [i.label for i in kb.checklist_items("reissue_lost") if i.material == "agent_id"]
+    assert person == ["复印件", "加盖申请单位公章", "签注“同意使用本人信息办理电子口岸制发卡业务”", "个人签名", "签字日期"]
+    translation = [i for i in kb.checklist_items("reissue_lost") if i.material == "foreign_translation"]
+    assert translation[0].optional
+
+
+def test_add_toggle_reset_and_export(engine):
+    ctx = Context(user_id=42)
+    topic = engine.start(ctx, "reissue_lost")
+    screen = press(engine, ctx, topic, "📋 加入清单")
+    assert screen.route == "checklist:reissue_lost"
+    assert "进度 0/24" in screen.text
+    item_buttons = [b for b in screen.all_buttons() if b.label.startswith("☐")]
+    assert len(item_buttons) == 24
+    screen = press(engine, ctx, screen, "☐ 营业执照等·加盖申请单位公章")
+    assert screen.toast == "已勾选" and "进度 1/24" in screen.text
+    assert any(b.label.startswith("✅ 营业执照等·加盖申请单位公章") for b in screen.all_buttons())
+    assert "✅ 加盖申请单位公章（不得加盖合同章、财务章或其他业务专用章" in screen.text
+    screen = press(engine, ctx, screen, "✅ 营业执照等·加盖申请单位公章")
+    assert screen.toast == "已取消勾选" and "进度 0/24" in screen.text
+    screen = press(engine, ctx, screen, "☐ 经办人·个人签名")
+    exported = press(engine, ctx, screen, "📄 导出")
+    name, content = exported.document
+    text = content.decode()
+    assert name == "checklist-reissue_lost.txt"
+    assert "[x] 个人签名" in text and "[ ] 申请日期" in text and "满洲里市东五道街75号海关大楼10楼1021室" in text
+    assert "0470-2299089" in text
+    confirm = press(engine, ctx, exported, "🔄 重置")
+    assert "将清除此清单中已勾选的 1 项" in confirm.text
+    cancelled = press(engine, ctx, confirm, "取消")
+    assert "进度 1/24" in cancelled.text
+    done = press(engine, ctx, press(engine, ctx, cancelled, "🔄 重置"), "确认重置")
+    assert done.toast == "清单已重置" and "进度 0/24" in done.text
+
+
+def test_completing_every_required_item_says_what_to_bring_and_where(engine):
+    ctx = Context(user_id=5)
+    screen = engine.handle(ctx, callback_data("checklist_open", "holder_cancel"))
+    for item in engine.kb.checklist_items("holder_cancel"):
+        if not item.optional:
+            screen = engine.handle(ctx, callback_data("x", f"holder_cancel:{item.id}"))
+    assert "必备项目已全部完成" in screen.text and "满洲里市东五道街75号海关大楼10楼1021室" in screen.text
+
+
+def test_my_checklists_lists_progress_and_reopens(engine):
+    ctx = Context(user_id=9)
+    empty = engine.render("checklists", ctx)
+    assert "还没有清单" in empty.text
+    engine.handle(ctx, callback_data("checklist_open", "unlock"))
+    engine.handle(ctx, callback_data("x", "unlock:agent_id.copy"))
+    screen = engine.render("checklists", ctx)
+    assert "解锁：1/24" in screen.text
+    reopened = press(engine, ctx, screen, "解锁 1/24")
+    assert reopened.route == "checklist:unlock"
+
+
+def test_two_users_never_see_each_others_ticks(engine):
+    a, b = Context(user_id=1), Context(user_id=2)
+    engine.handle(a, callback_data("checklist_open", "unlock"))
+    engine.handle(a, callback_data("x", "unlock:agent_id.copy"))
+    assert "进度 0/24" in engine.handle(b, callback_data("checklist_open", "unlock")).text
+    assert "进度 1/24" in engine.render("checklist:unlock", a).text
+
+
+@pytest.mark.parametrize("data", ["e1|x|unlock:nope.copy", "e1|x|nope:agent_id.copy", "e1|x|", "e1|checklist_open|zzz",
+                                  "e1|checklist_export|", "e1|checklist_reset_confirm|x", "e1|g|checklist:nope"])
+def test_forged_checklist_buttons_are_stale_not_errors(engine, data):
+    screen = engine.handle(Context(user_id=3), data)
+    assert screen.stale and "此菜单已过期" in screen.text
+
+
+def test_a_removed_knowledge_item_drops_its_tick_and_says_so(engine, tmp_path, knowledge_copy):
+    from knowledge import load_knowledge
+
+    ctx = Context(user_id=11)
+    engine.handle(ctx, callback_data("checklist_open", "unlock"))
+    engine.handle(ctx, callback_data("x", "unlock:application_form.read_notice"))
+    engine.handle(ctx, callback_data("x", "unlock:agent_id.copy"))
+    f = knowledge_copy / "materials.yaml"
+    text = f.read_text(encoding="utf-8")
+    cut = "      - id: read_notice\n        label: 认真阅读《电子口岸卡办理和使用须知》\n        source: 000_3ab73ada24f74472.txt\n"
+    assert cut in text
+    f.write_text(text.replace(cut, ""), encoding="utf-8")
+    engine.reload(load_knowledge(knowledge_copy))
+    screen = engine.render("checklist:unlock", ctx)
+    assert "进度 1/23" in screen.text
+    assert "清单" in screen.text and "更新" in screen.text  # the notice
+    again = engine.render("checklist:unlock", ctx)
+    assert "进度 1/23" in again.text
+
+
+def test_console_checklist_on_the_same_database(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    db = tmp_path / "c.db"
+    env = {**os.environ, "EPORT_GUIDE_DB": str(db)}
+    script = "/start reissue_lost\n📋 加入清单\n☐ 经办人·复印件\n/checklist\n"
+    r = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--user", "77"], input=script, capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "进度 1/24" in r.stdout and "丢失补办：1/24" in r.stdout
+    out = subprocess.run([sys.executable, "-m", "bot.cli", "checklist", "--user", "77"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0 and "[x] 复印件" in out.stdout and "丢失补办" in out.stdout
+    other = subprocess.run([sys.executable, "-m", "bot.cli", "checklist", "--user", "78"], capture_output=True, text=True, env=env, timeout=60)
+    assert "has no checklists" in other.stdout
+    gone = subprocess.run([sys.executable, "-m", "bot.cli", "forget", "--user", "77"], capture_output=True, text=True, env=env, timeout=60)
+    assert gone.returncode == 0 and "deleted" in gone.stdout
+    after = subprocess.run([sys.executable, "-m", "bot.cli", "checklist", "--user", "77"], capture_output=True, text=True, env=env, timeout=60)
+    assert "has no checklists" in after.stdout

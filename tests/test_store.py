@@ -1,0 +1,242 @@
+"""The SQLite store: migrations, durability, isolation, privacy."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlite_utils
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dialogs.store import MIGRATIONS, USER_TABLES, Store, StoreError, migrate
+
+T0 = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.timezone.utc)
+
+
+def test_fresh_file_gets_the_latest_schema(tmp_path):
+    with Store(tmp_path / "a" / "b.db") as s:
+        assert s.schema_version == len(MIGRATIONS)
+        assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = set(sqlite_utils.Database(s.conn).table_names())
+        assert {"users", "checklists", "ticks", "events", "feedback", "unanswered", "reminders"} <= tables
+
+
+def test_upgrade_from_the_previous_schema_keeps_data(tmp_path):
+    path = tmp_path / "old.db"
+    db = sqlite_utils.Database(path)
+    migrate(db, target=len(MIGRATIONS) - 1)
+    db.execute("INSERT INTO users (id, language, first_seen, last_seen) VALUES (5, 'ru', 'x', 'x')")
+    db.execute("INSERT INTO checklists (user_id, topic, created, updated) VALUES (5, 'unlock', 'x', 'x')")
+    db.execute("INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (5, 'unlock', 'agent_id.copy', 'x')")
+    db.conn.commit()
+    db.conn.close()
+    with Store(path) as s:
+        assert s.schema_version == len(MIGRATIONS)
+        assert s.get_language(5) == "ru"
+        assert s.ticks(5, "unlock") == {"agent_id.copy"}
+        s.add_feedback(5, "unlock", 1)  # a table of the new version works
+
+
+def test_newer_schema_is_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "new.db"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this program supports"):
+        Store(path)
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_directory(tmp_path):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    with pytest.raises(StoreError, match="cannot open the database"):
+        Store(ro / "x.db")
+
+
+def test_not_a_database_is_a_clear_error(tmp_path):
+    path = tmp_path / "junk.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open the database"):
+        Store(path)
+
+
+def test_ticks_persist_across_reopen(tmp_path):
+    path = tmp_path / "p.db"
+    with Store(path) as s:
+        s.open_checklist(1, "unlock", now=T0)
+        assert s.toggle_tick(1, "unlock", "a") is True
+        assert s.toggle_tick(1, "unlock", "b") is True
+        assert s.toggle_tick(1, "unlock", "b") is False
+    with Store(path) as s:
+        assert s.ticks(1, "unlock") == {"a"}
+        (row,) = s.list_checklists(1)
+        assert (row.topic, row.ticked) == ("unlock", 1)
+        s.reset_checklist(1, "unlock")
+        assert s.ticks(1, "unlock") == set()
+        s.delete_checklist(1, "unlock")
+        assert s.list_checklists(1) == []
+
+
+def test_sync_items_drops_vanished_items_and_leaves_a_notice():
+    s = Store()
+    s.open_checklist(1, "unlock")
+    for item in ("a", "b", "c"):
+        s.set_tick(1, "unlock", item, True)
+    assert s.sync_items(1, "unlock", ["a", "c", "new"]) == ["b"]
+    assert s.ticks(1, "unlock") == {"a", "c"}
+    assert s.take_notice(1, "unlock") == '["b"]'
+    assert s.take_notice(1, "unlock") is None
+    assert s.sync_items(1, "unlock", ["a", "c"]) == []
+
+
+def test_copy_ticks_between_topics():
+    s = Store()
+    s.open_checklist(1, "reissue_lost")
+    s.set_tick(1, "reissue_lost", "agent_id.copy", True)
+    s.set_tick(1, "reissue_lost", "only_here", True)
+    assert s.copy_ticks(1, "reissue_lost", "reissue_expired", ["agent_id.copy", "other"]) == 1
+    assert s.ticks(1, "reissue_expired") == {"agent_id.copy"}
+
+
+def test_users_are_isolated():
+    s = Store()
+    s.open_checklist(1, "unlock")
+    s.set_tick(1, "unlock", "a", True)
+    s.set_language(1, "ru")
+    assert s.ticks(2, "unlock") == set() and s.list_checklists(2) == [] and s.get_language(2) is None
+    rid = s.add_reminder(1, 1, "refund", T0 + dt.timedelta(days=3))
+    assert s.cancel_reminder(2, rid) is False and s.user_reminders(2) == []
+
+
+def test_forget_leaves_no_row_about_the_user():
+    s = Store()
+    for uid in (1, 2):
+        s.touch_user(uid, "zh", now=T0)
+        s.open_checklist(uid, "unlock")
+        s.set_tick(uid, "unlock", "a", True)
+        s.log_event("view", "unlock", uid)
+        s.add_feedback(uid, "unlock", -1, "too long")
+        s.add_reminder(uid, uid, "expiry", T0)
+        s.set_setting(uid, "reminders", False)
+    s.record_unanswered("how do I do x")
+    assert s.forget_user(1) >= 6
+    for table, column in USER_TABLES.items():
+        assert s.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = 1").fetchone()[0] == 0, table
+        assert s.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = 2").fetchone()[0] >= 1, table
+    columns = [r[1] for r in s.conn.execute("PRAGMA table_info(unanswered)")]
+    assert "user_id" not in columns
+
+
+def test_settings_and_language():
+    s = Store()
+    assert s.get_setting(3, "reminders", True) is True
+    s.set_setting(3, "reminders", False)
+    assert s.get_setting(3, "reminders", True) is False
+    s.touch_user(4, "en")
+    s.touch_user(4, "ru")
+    assert s.get_language(4) == "en"  # first contact decides; /language changes it
+    s.set_language(4, "ru")
+    assert s.get_language(4) == "ru"
+
+
+def test_stats_on_a_known_data_set():
+    s = Store()
+    day = dt.timedelta(days=1)
+    s.touch_user(1, now=T0 - 2 * day)
+    s.touch_user(2, now=T0)
+    s.log_event("view", "unlock", 1, now=T0 - 2 * day)
+    s.log_event("view", "unlock", 2, now=T0)
+    s.log_event("view", "unlock", 1, now=T0)
+    s.log_event("view", "reissue_lost", 1, now=T0)
+    s.open_checklist(1, "unlock")
+    s.set_tick(1, "unlock", "a", True)
+    s.set_tick(1, "unlock", "b", True)
+    s.open_checklist(2, "unlock")
+    s.add_feedback(1, "unlock", 1)
+    s.add_feedback(2, "unlock", -1, "x" * 500)
+    s.record_unanswered("  签证怎么办  ")
+    s.record_unanswered("签证怎么办")
+    s.record_unanswered("别的")
+    st_ = s.stats(now=T0, days=3, items_per_topic={"unlock": 2})
+    assert st_["users"] == 2
+    assert st_["active_per_day"] == [("2026-11-18", 1), ("2026-11-19", 0), ("2026-11-20", 2)]
+    assert st_["views"] == {"unlock": 3, "reissue_lost": 1}
+    assert st_["checklists"] == {"unlock": {"started": 2, "completed": 1}}
+    assert st_["feedback"] == {"unlock": {"up": 1, "down": 1}}
+    assert st_["unanswered"][0] == ("签证怎么办", 2)
+    assert len(s.conn.execute("SELECT reason FROM feedback WHERE vote = -1").fetchone()[0]) == 200
+
+
+def test_reminders_lifecycle():
+    s = Store()
+    r1 = s.add_reminder(1, 10, "refund", T0 + dt.timedelta(days=6), topic=None, payload={"date": "2026-11-26"})
+    r2 = s.add_reminder(1, 10, "expiry", T0 + dt.timedelta(days=1), topic="renew_cert")
+    assert [r.id for r in s.pending_reminders()] == [r2, r1]
+    assert s.pending_reminders()[1].payload == {"date": "2026-11-26"}
+    s.mark_reminder_sent(r2)
+    assert [r.id for r in s.user_reminders(1)] == [r1]
+    assert s.cancel_reminder(1, r1) is True and s.cancel_reminder(1, r1) is False
+    assert s.pending_reminders() == []
+
+
+def test_locked_database_is_reported_as_busy(tmp_path):
+    from dialogs.store import StoreBusy
+
+    path = tmp_path / "l.db"
+    s = Store(path)
+    s.conn.execute("PRAGMA busy_timeout=100")
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StoreBusy):
+            s.toggle_tick(1, "unlock", "a")
+    finally:
+        other.execute("ROLLBACK")
+    assert s.toggle_tick(1, "unlock", "a") is True  # nothing lost once the lock is gone
+
+
+def test_sigkill_mid_burst_keeps_every_acknowledged_tick(tmp_path):
+    path = tmp_path / "crash.db"
+    repo = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, "-m", "tests.store_burst", str(path)], cwd=repo, stdout=subprocess.PIPE, text=True)
+    acked = []
+    try:
+        for line in proc.stdout:
+            acked.append(line.split()[1])
+            if len(acked) >= 300:
+                break
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    assert len(acked) >= 300
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    stored = {r[0] for r in conn.execute("SELECT item_id FROM ticks WHERE user_id = 1")}
+    assert set(acked) <= stored
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["toggle", "reset"]), st.sampled_from([1, 2]), st.sampled_from(["a", "b", "c"])), max_size=30))
+def test_random_toggles_match_a_simple_model(ops):
+    s = Store()
+    model: dict[int, set[str]] = {1: set(), 2: set()}
+    for op, user, item in ops:
+        if op == "toggle":
+            now = s.toggle_tick(user, "unlock", item)
+            model[user] ^= {item}
+            assert now == (item in model[user])
+        else:
+            s.reset_checklist(user, "unlock")
+            model[user] = set()
+    for user in (1, 2):
+        assert s.ticks(user, "unlock") == model[user]
