@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 
 import pytest
 
@@ -13,7 +14,7 @@ def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subpro
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         input=stdin, capture_output=True, text=True, timeout=60,
-        env={**os.environ, "EPORT_GUIDE_DB": os.devnull, **(env or {})},
+        env={**os.environ, "EPORT_GUIDE_DB": os.path.join(tempfile.mkdtemp(), "cli.db"), **(env or {})},
     )
 
 
@@ -89,3 +90,10 @@ def test_chat_start_topic_free_text_labels_and_bad_input():
 def test_no_command_prints_help_and_exits_2():
     r = run()
     assert r.returncode == 2 and "check-knowledge" in r.stdout
+
+
+def test_unusable_database_is_one_clear_line(tmp_path):
+    bad = tmp_path / "junk.db"
+    bad.write_bytes(b"not a database" * 100)
+    r = run("chat", stdin="", env={"EPORT_GUIDE_DB": str(bad)})
+    assert r.returncode == 2 and "cannot open the database" in r.stderr and "Traceback" not in r.stderr
