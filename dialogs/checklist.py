@@ -60,8 +60,9 @@ class Checklists:
             groups[-1]["rows"].append(row)
         done = sum(r["ticked"] for r in rows)
         complete = all(r["ticked"] for r in rows if not r["optional"])
+        siblings = [b for b in self.kb.topics_in(business.category) if b.id != topic]
         return {"business": business, "items": rows, "groups": groups, "done": done, "total": len(rows),
-                "complete": complete, "bar": progress_bar(done, len(rows))}
+                "complete": complete, "bar": progress_bar(done, len(rows)), "siblings": siblings}
 
     # -- providers ----------------------------------------------------------------------
     def provide_checklist(self, kb: Knowledge, arg: str | None, ctx: Context) -> dict[str, Any]:
@@ -105,6 +106,16 @@ class Checklists:
         screen = engine.render(f"checklist:{topic}", ctx)
         return replace(screen, toast=self._(ctx, "已勾选" if ticked else "已取消勾选"))
 
+    def switch(self, engine: Engine, ctx: Context, args: str) -> Screen:
+        """Change the business (e.g. 丢失补办 → 超期补办), keeping the ticks both share."""
+        source, _, target = args.partition(":")
+        kb = self.kb
+        if source not in kb.businesses or target not in kb.businesses:
+            raise providers.NotFound(args)
+        kept = self.store.copy_ticks(ctx.user_id or 0, source, target, [i.id for i in kb.checklist_items(target)])
+        screen = engine.render(f"checklist:{target}", ctx)
+        return replace(screen, toast=self._(ctx, "已切换，保留了 %(n)s 个共同项目的勾选") % {"n": kept})
+
     def ask_reset(self, engine: Engine, ctx: Context, args: str) -> Screen:
         return engine.render(f"checklist_reset:{args}", ctx)
 
@@ -141,6 +152,7 @@ def install(engine: Engine, store: Any) -> Checklists:
     engine.providers["checklists"] = feature.provide_list
     engine.actions["checklist_open"] = feature.open
     engine.actions["x"] = feature.toggle
+    engine.actions["checklist_switch"] = feature.switch
     engine.actions["checklist_reset"] = feature.ask_reset
     engine.actions["checklist_reset_confirm"] = feature.reset
     engine.actions["checklist_export"] = feature.export

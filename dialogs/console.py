@@ -77,7 +77,8 @@ class ConsoleChat:
             return None
         if line.isdigit():
             return f"没有编号为 {line} 的按钮。{HELP}"
-        self.screen = self.engine.ask(self.ctx, line)
+        awaiting = self.screen.awaiting
+        self.screen = self.engine.reply(self.ctx, awaiting, line) if awaiting else self.engine.ask(self.ctx, line)
         return self.screen
 
 

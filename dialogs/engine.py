@@ -47,6 +47,7 @@ class Screen:
     toast: str | None = None  # short answer to a button press
     stale: bool = False
     document: tuple[str, bytes] | None = None  # (file name, content) to send along
+    awaiting: str | None = None  # the next free text answers this ("<input>:<arg>"), see Engine.reply
 
     @cached_property
     def text(self) -> str:
@@ -66,6 +67,8 @@ class Context:
 
 
 Action = Callable[["Engine", Context, str], Screen]
+Input = Callable[["Engine", Context, str, str], Screen]  # (engine, ctx, arg, text)
+Listener = Callable[[str, Context, str], None]  # (event kind, ctx, route or question)
 
 
 def callback_data(action: str, args: str = "") -> str:
@@ -89,6 +92,8 @@ class Engine:
         self.screens: dict[str, dict[str, Any]] = yaml.safe_load(SCREENS_FILE.read_text(encoding="utf-8"))["screens"]
         self.providers: dict[str, providers.Provider] = dict(providers.PROVIDERS)
         self.actions: dict[str, Action] = {"g": lambda engine, ctx, args: engine.render(args, ctx)}
+        self.inputs: dict[str, Input] = {}
+        self.listeners: list[Listener] = []
         self.matcher = Matcher(kb)
         self._expr_cache: dict[tuple[str, str], Any] = {}
 
@@ -112,14 +117,33 @@ class Engine:
         self.matcher = Matcher(kb)
 
     # -- entry points ------------------------------------------------------------------
+    def _emit(self, kind: str, ctx: Context, value: str) -> None:
+        for listener in self.listeners:
+            listener(kind, ctx, value)
+
+    def _shown(self, ctx: Context, screen: Screen) -> Screen:
+        if self.listeners and screen.route.startswith("topic:"):
+            self._emit("view", ctx, screen.route)
+        return screen
+
     def start(self, ctx: Context, payload: str | None = None) -> Screen:
         """/start [TOPIC]: a known topic opens its answer; anything else the main menu."""
         payload = (payload or "").strip()
         if not payload:
             return self.render("main", ctx)
         if payload in self.kb.businesses:
-            return self.render(f"topic:{payload}", ctx)
+            return self._shown(ctx, self.render(f"topic:{payload}", ctx))
         return self.render("main", ctx, notice=self._("未找到该业务，请从菜单选择。", ctx))
+
+    def reply(self, ctx: Context, awaiting: str, text: str) -> Screen:
+        """Free text answering a question a screen asked (``Screen.awaiting``)."""
+        name, _, arg = awaiting.partition(":")
+        if name not in self.inputs:
+            return self.ask(ctx, text)
+        try:
+            return self.inputs[name](self, ctx, arg, text)
+        except providers.NotFound:
+            return self.stale(ctx)
 
     def handle(self, ctx: Context, data: str | None) -> Screen:
         """A button press. Unknown, forged or outdated data → fresh main menu."""
@@ -128,7 +152,7 @@ class Engine:
             return self.stale(ctx)
         action, args = parsed
         try:
-            return self.actions[action](self, ctx, args)
+            return self._shown(ctx, self.actions[action](self, ctx, args))
         except providers.NotFound:
             return self.stale(ctx)
 
@@ -136,7 +160,9 @@ class Engine:
         """Free text: the best answer, or 2–3 suggestions below the confidence threshold."""
         result = self.matcher.match(question)
         if result.confident:
-            return self.render(result.best.route, ctx)
+            return self._shown(ctx, self.render(result.best.route, ctx))
+        if self.listeners and question.strip():
+            self._emit("unanswered", ctx, question)
         routes: list[str] = []
         for m in result.suggestions:
             if m.route.startswith("category:"):
@@ -255,4 +281,5 @@ class Engine:
         routes += [f"material:{m}" for m in kb.materials]
         routes += [f"fact:{f}" for f in kb.facts]
         routes += [f"city:{c}" for c in kb.cities]
+        routes += [f"stuck:{t}" for t in kb.businesses]
         return routes

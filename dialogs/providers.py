@@ -107,7 +107,7 @@ def topic(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
         "agents": agents,
         "agent_cities": sorted({o.city for o in agents}, key=ordered_cities(kb).index),
         "sources": _sources(kb, files),
-        "notice": None,
+        "copies": [g["annotation"] for g in groups if g["annotation"]] + [kb.offices[kb.facts["hotline"].office].phones[0]],
     }
 
 
@@ -178,6 +178,22 @@ def online(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
     }
 
 
+def stuck(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
+    """Whom to call about a business: the card centre, then every CCB agent branch."""
+    if arg not in kb.businesses:
+        raise NotFound(arg)
+    center = kb.offices[kb.facts["hotline"].office]
+    agents = [o for c in ordered_cities(kb) for o in kb.cities[c] if o.kind == "ccb_agent"]
+    return {
+        **_common(kb),
+        "business": kb.businesses[arg],
+        "center": center,
+        "agents": agents,
+        "hotline_phones": center.phones,
+        "sources": _sources(kb, [center.source, *(o.source for o in agents)]),
+    }
+
+
 def help(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:  # noqa: A001 - screen name
     return _common(kb)
 
@@ -194,4 +210,5 @@ PROVIDERS: dict[str, Provider] = {
     "city": city,
     "online": online,
     "help": help,
+    "stuck": stuck,
 }

@@ -19,11 +19,12 @@ def db_path_from_env() -> str:
 
 def build_engine(db_path: str | os.PathLike | None = None, kb: Knowledge | None = None) -> Engine:
     """The engine with every feature; ``db_path`` None → EPORT_GUIDE_DB or ./eport-guide.db."""
-    from . import checklist
+    from . import checklist, feedback
     from .store import Store
 
     engine = Engine(kb or load_knowledge())
     store = Store(Path(db_path) if db_path is not None else db_path_from_env())
     engine.store = store  # type: ignore[attr-defined]
     checklist.install(engine, store)
+    feedback.install(engine, store)
     return engine

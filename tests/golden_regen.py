@@ -51,7 +51,7 @@ def transcripts(engine: Engine, ctx: Context | None = None) -> dict[str, str]:
             path = [("/start", "main"), (main_links[cat_route], cat_route), (label, route)]
             text = walk(engine, ctx, path)
             for sub_label, sub_route in _go_routes(topic):
-                if sub_route.startswith(("material:", "offices", "online")):
+                if sub_route.startswith(("material:", "offices", "online", "stuck:")):
                     text += "\n" + walk(engine, ctx, [(sub_label, sub_route)])
             out[f"{route.split(':', 1)[1]}.txt"] = text
     offices = engine.render("offices", ctx)
