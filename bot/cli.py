@@ -136,6 +136,29 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_run(args: argparse.Namespace) -> int:
+    from .logs import setup_logging
+    from .settings import Settings, SettingsError
+
+    try:
+        settings = Settings.from_env(token=args.token, base_url=args.base_url, db_path=args.db)
+        settings.require_token()
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from exc
+    if args.webhook_url and not args.webhook_url.startswith("https://"):
+        raise UsageError("--webhook-url must be an https:// address that Telegram can reach")
+    setup_logging(settings.token)
+    from dialogs.store import StoreError
+
+    from .app import run
+
+    try:
+        run(settings, webhook_url=args.webhook_url, listen=args.listen, port=args.port, secret_token=args.secret_token)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from exc
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eport-guide",
@@ -164,6 +187,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", type=int, default=0, help="user id (checklists are kept per user)")
     p.add_argument("--lang", default=None)
     p.add_argument("--db", default=None, help="SQLite file (default: EPORT_GUIDE_DB or ./eport-guide.db)")
+    p = add("run", cmd_run, "run the Telegram bot (long polling, or a webhook with --webhook-url)")
+    p.add_argument("--token", default=None, help="overrides TELEGRAM_BOT_TOKEN (prefer the variable: flags show in ps)")
+    p.add_argument("--base-url", default=None, help="overrides TELEGRAM_API_BASE_URL")
+    p.add_argument("--db", default=None, help="overrides EPORT_GUIDE_DB")
+    p.add_argument("--webhook-url", default=None, help="public https URL Telegram posts updates to")
+    p.add_argument("--listen", default="127.0.0.1", help="webhook listen address (default 127.0.0.1, behind a reverse proxy)")
+    p.add_argument("--port", type=int, default=8443, help="webhook port (default 8443)")
+    p.add_argument("--secret-token", default=None, help="webhook secret token Telegram sends back in a header")
     p = add("checklist", cmd_checklist, "print a user's checklists")
     p.add_argument("--user", type=int, required=True)
     p.add_argument("topic", nargs="?")

@@ -60,6 +60,10 @@ class ConsoleChat:
                 self.screen = self.engine.render("help", self.ctx)
             elif command == "offices":
                 self.screen = self.engine.render("offices", self.ctx)
+            elif command == "privacy":
+                self.screen = self.engine.render("privacy", self.ctx)
+            elif command == "forget" and "store" in self.engine.features:
+                self.screen = self.engine.render("forget", self.ctx)
             elif command == "checklist" and "checklist" in self.engine.features:
                 self.screen = self.engine.render("checklists", self.ctx)
             else:

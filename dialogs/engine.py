@@ -275,7 +275,7 @@ class Engine:
     # -- introspection (tests, golden transcripts) ---------------------------------------
     def all_routes(self) -> list[str]:
         kb = self.kb
-        routes = ["main", "offices", "online", "help"]
+        routes = ["main", "offices", "online", "help", "privacy"]
         routes += [f"category:{c}" for c in kb.categories]
         routes += [f"topic:{t}" for t in kb.businesses]
         routes += [f"material:{m}" for m in kb.materials]

@@ -211,4 +211,5 @@ PROVIDERS: dict[str, Provider] = {
     "online": online,
     "help": help,
     "stuck": stuck,
+    "privacy": lambda kb, arg, ctx=None: {**_common(kb), "retention_days": None},
 }

@@ -19,7 +19,7 @@ def db_path_from_env() -> str:
 
 def build_engine(db_path: str | os.PathLike | None = None, kb: Knowledge | None = None) -> Engine:
     """The engine with every feature; ``db_path`` None → EPORT_GUIDE_DB or ./eport-guide.db."""
-    from . import checklist, feedback
+    from . import checklist, feedback, privacy
     from .store import Store
 
     engine = Engine(kb or load_knowledge())
@@ -27,4 +27,5 @@ def build_engine(db_path: str | os.PathLike | None = None, kb: Knowledge | None 
     engine.store = store  # type: ignore[attr-defined]
     checklist.install(engine, store)
     feedback.install(engine, store)
+    privacy.install(engine, store)
     return engine

@@ -40,3 +40,49 @@ def knowledge_copy(tmp_path):
     target = tmp_path / "knowledge"
     shutil.copytree(DEFAULT_DATA_DIR, target)
     return target
+
+
+# -- Telegram end to end (the fake Bot API on 127.0.0.1) ---------------------------------
+import contextlib  # noqa: E402
+
+import pytest_asyncio  # noqa: E402
+
+from .fake_telegram import FakeTelegram  # noqa: E402
+
+
+@pytest_asyncio.fixture
+async def fake():
+    async with FakeTelegram() as server:
+        yield server
+
+
+@contextlib.asynccontextmanager
+async def running_bot(fake: FakeTelegram, db_path, **settings_overrides):
+    """The real Application from build_application, polling the fake."""
+    from bot.app import build_application
+    from bot.settings import Settings
+
+    settings = Settings(token=fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url,
+                        db_path=str(db_path), **settings_overrides)
+    app = build_application(settings)
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=None)
+    try:
+        yield app
+    finally:
+        fake._closing = True
+        await fake._notify()
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        app.bot_data["engine"].store.close()
+        fake._closing = False
+
+
+@pytest_asyncio.fixture
+async def bot_app(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "bot.db") as app:
+        yield app

@@ -62,6 +62,7 @@ def transcripts(engine: Engine, ctx: Context | None = None) -> dict[str, str]:
     out["offices.txt"] = text
     out["online.txt"] = walk(engine, ctx, [("/start", "main"), (main_links["online"], "online")])
     out["help.txt"] = walk(engine, ctx, [("/start", "main"), (main_links["help"], "help")])
+    out["privacy.txt"] = walk(engine, ctx, [("/privacy", "privacy")])
     facts = "\n".join(walk(engine, ctx, [(f"(free text → {fid})", f"fact:{fid}")]) for fid in kb.facts)
     out["facts.txt"] = facts
     out["materials.txt"] = "\n".join(walk(engine, ctx, [(f"(free text → {mid})", f"material:{mid}")]) for mid in kb.materials)

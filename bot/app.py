@@ -1,0 +1,285 @@
+"""The Telegram channel: one factory, ``build_application(settings)``.
+
+Handlers translate Telegram updates into engine calls and engine screens into messages
+(HTML parse mode, inline keyboards). Button presses edit the message in place and are
+always answered; stale or forged buttons get a fresh menu; errors are logged with the
+update id and the user is pointed to the hotline.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    CopyTextButton,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from dialogs import i18n
+from dialogs.engine import CALLBACK_PREFIX, Context, Engine, Screen
+from dialogs.service import build_engine
+
+from .settings import Settings
+
+log = logging.getLogger("eport_guide.bot")
+
+COMMANDS = [
+    ("start", "开始 / 打开业务"),
+    ("menu", "主菜单"),
+    ("checklist", "我的材料清单"),
+    ("offices", "办理地点与电话"),
+    ("help", "使用帮助"),
+    ("privacy", "隐私说明"),
+    ("forget", "删除我的数据"),
+    ("cancel", "取消当前操作"),
+]
+PRIVATE = filters.ChatType.PRIVATE
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def keyboard(screen: Screen) -> InlineKeyboardMarkup | None:
+    rows = []
+    for row in screen.buttons:
+        out = []
+        for b in row:
+            if b.data:
+                out.append(InlineKeyboardButton(b.label, callback_data=b.data))
+            elif b.url:
+                out.append(InlineKeyboardButton(b.label, url=b.url))
+            elif b.copy_text:
+                out.append(InlineKeyboardButton(b.label, copy_text=CopyTextButton(b.copy_text)))
+            elif b.switch_inline_query is not None:
+                out.append(InlineKeyboardButton(b.label, switch_inline_query=b.switch_inline_query))
+        if out:
+            rows.append(out)
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+class Bot:
+    """The handlers, sharing one engine."""
+
+    def __init__(self, engine: Engine, settings: Settings):
+        self.engine = engine
+        self.settings = settings
+        self.store = getattr(engine, "store", None)
+
+    # -- helpers -------------------------------------------------------------------------
+    def ctx(self, update: Update) -> Context:
+        user = update.effective_user
+        if user is None:
+            return Context()
+        lang = None
+        if self.store is not None:
+            self.store.touch_user(user.id, i18n.normalise_language(user.language_code))
+            lang = self.store.get_language(user.id)
+        return Context(user_id=user.id, lang=i18n.normalise_language(lang or user.language_code))
+
+    async def send(self, update: Update, context: ContextTypes.DEFAULT_TYPE, screen: Screen) -> Message | None:
+        chat = update.effective_chat
+        if chat is None:
+            return None
+        message = await context.bot.send_message(
+            chat.id, screen.html, parse_mode=ParseMode.HTML, reply_markup=keyboard(screen), link_preview_options=NO_PREVIEW
+        )
+        await self._after(update, context, screen)
+        return message
+
+    async def _after(self, update: Update, context: ContextTypes.DEFAULT_TYPE, screen: Screen) -> None:
+        if context.user_data is not None:
+            if screen.awaiting:
+                context.user_data["awaiting"] = screen.awaiting
+            else:
+                context.user_data.pop("awaiting", None)
+        if screen.document and update.effective_chat:
+            name, content = screen.document
+            await context.bot.send_document(update.effective_chat.id, InputFile(content, filename=name))
+
+    # -- commands ----------------------------------------------------------------------------
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        payload = context.args[0] if context.args else None
+        await self.send(update, context, self.engine.start(self.ctx(update), payload))
+
+    async def route_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE, route: str) -> None:
+        ctx = self.ctx(update)
+        await self.send(update, context, self.engine.render(route, ctx))
+
+    async def menu(self, update, context):
+        await self.route_command(update, context, "main")
+
+    async def help(self, update, context):
+        await self.route_command(update, context, "help")
+
+    async def offices(self, update, context):
+        await self.route_command(update, context, "offices")
+
+    async def privacy(self, update, context):
+        await self.route_command(update, context, "privacy")
+
+    async def checklist(self, update, context):
+        await self.route_command(update, context, "checklists" if "checklist" in self.engine.features else "main")
+
+    async def forget(self, update, context):
+        await self.route_command(update, context, "forget" if "store" in self.engine.features else "privacy")
+
+    async def cancel(self, update, context):
+        ctx = self.ctx(update)
+        if context.user_data is not None:
+            context.user_data.pop("awaiting", None)
+        await self.send(update, context, self.engine.render("main", ctx, notice=self.engine._("已取消。", ctx)))
+
+    async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        ctx = self.ctx(update)
+        text = self.engine._("未知命令。发送 /help 查看用法，或直接输入问题。", ctx)
+        await update.effective_message.reply_text(text)
+
+    # -- buttons ---------------------------------------------------------------------------
+    async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        screen = self.engine.handle(self.ctx(update), query.data)  # writes are committed here
+        try:
+            await query.answer(screen.toast)
+        except BadRequest as exc:  # too old to answer: the edit below still helps
+            log.info("callback %s not answered: %s", query.id, exc)
+        message = query.message
+        if isinstance(message, Message) and not screen.stale:
+            try:
+                await query.edit_message_text(
+                    screen.html, parse_mode=ParseMode.HTML, reply_markup=keyboard(screen), link_preview_options=NO_PREVIEW
+                )
+                await self._after(update, context, screen)
+                return
+            except BadRequest as exc:
+                if "not modified" in str(exc).lower():
+                    await self._after(update, context, screen)
+                    return
+                log.info("cannot edit message %s (%s); sending a new one", message.message_id, exc)
+        chat_id = message.chat.id if message is not None else query.from_user.id
+        await context.bot.send_message(
+            chat_id, screen.html, parse_mode=ParseMode.HTML, reply_markup=keyboard(screen), link_preview_options=NO_PREVIEW
+        )
+        await self._after(update, context, screen)
+
+    # -- free text ----------------------------------------------------------------------------
+    async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        ctx = self.ctx(update)
+        awaiting = context.user_data.pop("awaiting", None) if context.user_data is not None else None
+        text = message.text or ""
+        screen = self.engine.reply(ctx, awaiting, text) if awaiting else self.engine.ask(ctx, text)
+        await self.send(update, context, screen)
+
+    async def group_mention(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        username = context.bot.username
+        if not message.text or f"@{username}".lower() not in message.text.lower():
+            return
+        question = message.text.replace(f"@{username}", " ").strip()
+        ctx = self.ctx(update)
+        screen = self.engine.ask(ctx, question) if question else self.engine.render("main", ctx)
+        await self.send(update, context, screen)
+
+    async def non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        ctx = self.ctx(update)
+        text = self.engine._("我只能看懂文字问题和按钮。请直接输入问题，或发送 /menu 打开菜单。", ctx)
+        await update.effective_message.reply_text(text)
+
+    # -- errors ------------------------------------------------------------------------------
+    async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        exc = context.error
+        update_id = getattr(update, "update_id", None)
+        if isinstance(exc, Forbidden):
+            log.info("update %s: the user blocked the bot or left the chat (%s)", update_id, exc)
+            return
+        if isinstance(exc, (RetryAfter, TimedOut, NetworkError)):
+            log.warning("update %s: Telegram unreachable or rate-limited: %s", update_id, exc)
+        else:
+            log.error("update %s: %s: %s", update_id, type(exc).__name__, exc, exc_info=exc)
+        if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+            hotline = html.escape(self.engine.kb.facts["hotline"].text)
+            try:
+                await context.bot.send_message(update.effective_chat.id, f"出错了，请稍后再试。\n☎️ {hotline}")
+            except Exception as inner:  # noqa: BLE001 - the user is unreachable; logged once
+                log.warning("update %s: could not tell the user about the error: %s", update_id, inner)
+
+
+async def _post_init(application: Application) -> None:
+    commands = [BotCommand(name, description) for name, description in COMMANDS]
+    await application.bot.set_my_commands(commands)
+    log.info("bot @%s started; %d commands registered", application.bot.username, len(commands))
+
+
+def build_application(settings: Settings, *, engine: Engine | None = None) -> Application:
+    """The one factory: a configured Application with every handler."""
+    token = settings.require_token()
+    engine = engine or build_engine(settings.db_path)
+    bot = Bot(engine, settings)
+    request = HTTPXRequest(connection_pool_size=16, connect_timeout=10, read_timeout=15, write_timeout=15, pool_timeout=5)
+    get_updates_request = HTTPXRequest(connection_pool_size=2, connect_timeout=10, read_timeout=40)
+    application = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .request(request)
+        .get_updates_request(get_updates_request)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .post_init(_post_init)
+        .build()
+    )
+    application.bot_data["engine"] = engine
+    application.bot_data["handlers"] = bot
+    add = application.add_handler
+    add(CommandHandler("start", bot.start))
+    add(CommandHandler("menu", bot.menu))
+    add(CommandHandler("help", bot.help))
+    add(CommandHandler("offices", bot.offices))
+    add(CommandHandler("privacy", bot.privacy))
+    add(CommandHandler("checklist", bot.checklist))
+    add(CommandHandler("forget", bot.forget))
+    add(CommandHandler("cancel", bot.cancel))
+    add(CallbackQueryHandler(bot.button, pattern=rf"^{CALLBACK_PREFIX}\|"))
+    add(CallbackQueryHandler(bot.button))  # anything else is stale or forged: a fresh menu
+    add(MessageHandler(PRIVATE & filters.COMMAND, bot.unknown_command))
+    add(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, bot.text))
+    add(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & filters.Entity("mention") & ~filters.COMMAND, bot.group_mention))
+    add(MessageHandler(PRIVATE & ~filters.TEXT & filters.UpdateType.MESSAGE, bot.non_text))
+    application.add_error_handler(bot.error)
+    return application
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+
+
+def run(settings: Settings, *, webhook_url: str | None = None, listen: str = "127.0.0.1", port: int = 8443,
+        secret_token: str | None = None) -> None:
+    application = build_application(settings)
+    if webhook_url:
+        application.run_webhook(listen=listen, port=port, webhook_url=webhook_url, secret_token=secret_token,
+                                allowed_updates=ALLOWED_UPDATES)
+    else:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+
+
+def engine_of(application: Application) -> Any:
+    return application.bot_data["engine"]
