@@ -17,7 +17,9 @@ from telegram import (
     CopyTextButton,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InlineQueryResultArticle,
     InputFile,
+    InputTextMessageContent,
     LinkPreviewOptions,
     Message,
     Update,
@@ -31,6 +33,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    InlineQueryHandler,
     MessageHandler,
     filters,
 )
@@ -38,7 +41,9 @@ from telegram.request import HTTPXRequest
 
 from dialogs import i18n
 from dialogs.engine import CALLBACK_PREFIX, Context, Engine, Screen
+from dialogs.links import deep_link
 from dialogs.service import build_engine
+from knowledge import KnowledgeError, load_knowledge
 
 from .settings import Settings
 
@@ -149,6 +154,8 @@ class Bot:
         await self.send(update, context, self.engine.render("main", ctx, notice=self.engine._("已取消。", ctx)))
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
+            return  # in groups, commands the bot does not know are someone else's
         ctx = self.ctx(update)
         text = self.engine._("未知命令。发送 /help 查看用法，或直接输入问题。", ctx)
         await update.effective_message.reply_text(text)
@@ -204,6 +211,54 @@ class Bot:
         text = self.engine._("我只能看懂文字问题和按钮。请直接输入问题，或发送 /menu 打开菜单。", ctx)
         await update.effective_message.reply_text(text)
 
+    # -- inline mode ---------------------------------------------------------------------------
+    async def inline_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.inline_query
+        ctx = Context(lang=i18n.normalise_language(query.from_user.language_code))
+        popular = list(self.store.stats(days=1)["views"]) if self.store is not None and not query.query.strip() else None
+        results = []
+        for r in self.engine.inline(ctx, query.query[:256], popular=popular):
+            markup = None
+            if r.topic:
+                label = self.engine._("在机器人中查看完整说明", ctx)
+                markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, url=deep_link(context.bot.username, r.topic))]])
+            results.append(InlineQueryResultArticle(
+                id=r.route[:64], title=r.title, description=r.description,
+                input_message_content=InputTextMessageContent(r.html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW),
+                reply_markup=markup,
+            ))
+        await query.answer(results, cache_time=60, is_personal=False)
+
+    # -- admin ---------------------------------------------------------------------------------
+    def is_admin(self, update: Update) -> bool:
+        user = update.effective_user
+        return user is not None and user.id in self.settings.admins
+
+    async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not self.is_admin(update) or update.effective_chat.type != ChatType.PRIVATE:
+            await self.unknown_command(update, context)
+            return
+        await self.route_command(update, context, "stats")
+
+    async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not self.is_admin(update) or update.effective_chat.type != ChatType.PRIVATE:
+            await self.unknown_command(update, context)
+            return
+        try:
+            kb = load_knowledge()
+        except KnowledgeError as exc:
+            lines = "\n".join(html.escape(str(p)) for p in exc.problems[:30])
+            more = f"\n… +{len(exc.problems) - 30}" if len(exc.problems) > 30 else ""
+            text = f"❌ 资料文件有误，继续使用原资料（{len(exc.problems)} 处）：\n<pre>{lines}{more}</pre>"
+            await update.effective_message.reply_text(text[:4000], parse_mode=ParseMode.HTML)
+            log.warning("reload refused: %d problem(s) in the knowledge files", len(exc.problems))
+            return
+        self.engine.reload(kb)
+        log.info("knowledge reloaded from %s", kb.directory)
+        await update.effective_message.reply_text(
+            f"✅ 已重新载入资料：{len(kb.businesses)} 项业务、{len(kb.offices)} 个办理地点。"
+        )
+
     # -- errors ------------------------------------------------------------------------------
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         exc = context.error
@@ -232,7 +287,7 @@ async def _post_init(application: Application) -> None:
 def build_application(settings: Settings, *, engine: Engine | None = None) -> Application:
     """The one factory: a configured Application with every handler."""
     token = settings.require_token()
-    engine = engine or build_engine(settings.db_path)
+    engine = engine or build_engine(settings.db_path, stale_days=settings.stale_days)
     bot = Bot(engine, settings)
     request = HTTPXRequest(connection_pool_size=16, connect_timeout=10, read_timeout=15, write_timeout=15, pool_timeout=5)
     get_updates_request = HTTPXRequest(connection_pool_size=2, connect_timeout=10, read_timeout=40)
@@ -247,6 +302,7 @@ def build_application(settings: Settings, *, engine: Engine | None = None) -> Ap
         .post_init(_post_init)
         .build()
     )
+    engine.features = engine.features | {"inline"}
     application.bot_data["engine"] = engine
     application.bot_data["handlers"] = bot
     add = application.add_handler
@@ -258,6 +314,9 @@ def build_application(settings: Settings, *, engine: Engine | None = None) -> Ap
     add(CommandHandler("checklist", bot.checklist))
     add(CommandHandler("forget", bot.forget))
     add(CommandHandler("cancel", bot.cancel))
+    add(CommandHandler("stats", bot.stats))
+    add(CommandHandler("reload", bot.reload))
+    add(InlineQueryHandler(bot.inline_query))
     add(CallbackQueryHandler(bot.button, pattern=rf"^{CALLBACK_PREFIX}\|"))
     add(CallbackQueryHandler(bot.button))  # anything else is stale or forged: a fresh menu
     add(MessageHandler(PRIVATE & filters.COMMAND, bot.unknown_command))

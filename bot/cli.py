@@ -159,6 +159,86 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _bot_username() -> str:
+    """EPORT_GUIDE_BOT_USERNAME, else asked from Telegram with the token (getMe)."""
+    import asyncio
+    import os
+
+    from .settings import Settings, SettingsError
+
+    name = (os.environ.get("EPORT_GUIDE_BOT_USERNAME") or "").lstrip("@")
+    if name:
+        return name
+    try:
+        settings = Settings.from_env()
+        token = settings.require_token()
+    except SettingsError as exc:
+        raise UsageError(f"set EPORT_GUIDE_BOT_USERNAME (or a valid TELEGRAM_BOT_TOKEN to ask Telegram): {exc}") from exc
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    async def get_me() -> str:
+        async with Bot(token, base_url=settings.base_url, base_file_url=settings.base_file_url) as bot:
+            return bot.username
+
+    try:
+        return asyncio.run(get_me())
+    except TelegramError as exc:
+        raise UsageError(f"cannot ask Telegram for the bot's username ({exc}); set EPORT_GUIDE_BOT_USERNAME") from exc
+
+
+def cmd_link(args: argparse.Namespace) -> int:
+    from dialogs.links import deep_link, write_qr_png
+
+    kb = _kb()
+    if args.topic not in kb.businesses:
+        raise UsageError(f"unknown topic {args.topic!r}; known topics: {', '.join(kb.businesses)}")
+    link = deep_link(_bot_username(), args.topic)
+    print(link)
+    if args.qr:
+        print(f"QR code written to {write_qr_png(link, args.qr)}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_links(args: argparse.Namespace) -> int:
+    from dialogs.links import deep_link, write_sheet
+
+    kb = _kb()
+    username = _bot_username()
+    width = max(len(t) for t in kb.businesses)
+    for topic, business in kb.businesses.items():
+        print(f"{topic:<{width}}  {deep_link(username, topic)}  {business.name}")
+    if args.out:
+        sheet = write_sheet(kb, username, args.out)
+        print(f"QR codes and a printable sheet written to {sheet}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from dialogs.engine import Context
+
+    engine = _store_engine(args)
+    print(engine.render("stats", Context()).text)
+    return EXIT_OK
+
+
+def cmd_stale(args: argparse.Namespace) -> int:
+    from dialogs.admin import stale_records
+
+    from .settings import Settings, SettingsError
+
+    try:
+        days = args.days if args.days is not None else Settings.from_env().stale_days
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from exc
+    records = stale_records(_kb(), days)
+    if not records:
+        print(f"no knowledge record is older than {days} days")
+    for r in records:
+        print(f"{r['kind']:<10} {r['id']:<24} verified {r['verified_on']} ({r['age']} days ago)  source {r['source']}")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eport-guide",
@@ -195,6 +275,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--listen", default="127.0.0.1", help="webhook listen address (default 127.0.0.1, behind a reverse proxy)")
     p.add_argument("--port", type=int, default=8443, help="webhook port (default 8443)")
     p.add_argument("--secret-token", default=None, help="webhook secret token Telegram sends back in a header")
+    p = add("link", cmd_link, "print the deep link that opens a business in the bot")
+    p.add_argument("topic")
+    p.add_argument("--qr", metavar="FILE.png", help="also write a QR code of the link")
+    p = add("links", cmd_links, "print every topic's deep link; --out writes QR codes and a printable HTML sheet")
+    p.add_argument("--out", metavar="DIR")
+    p = add("stats", cmd_stats, "usage statistics (as admins see them in /stats)")
+    p.add_argument("--db", default=None)
+    p = add("stale", cmd_stale, "knowledge records not re-checked for EPORT_GUIDE_STALE_DAYS (default 180) days")
+    p.add_argument("--days", type=int, default=None)
     p = add("checklist", cmd_checklist, "print a user's checklists")
     p.add_argument("--user", type=int, required=True)
     p.add_argument("topic", nargs="?")

@@ -58,6 +58,15 @@ class Screen:
 
 
 @dataclass(frozen=True)
+class InlineResult:
+    route: str
+    title: str
+    description: str
+    html: str
+    topic: str | None  # for the deep-link button
+
+
+@dataclass(frozen=True)
 class Context:
     """Who is asking. Channels build one per update."""
 
@@ -271,6 +280,38 @@ class Engine:
                 if b:
                     rows.append((b,))
         return tuple(rows)
+
+    # -- inline answers ---------------------------------------------------------------------
+    def inline(self, ctx: Context, query: str, popular: list[str] | None = None, limit: int = 8) -> list[InlineResult]:
+        """Compact answers for inline mode: generic rules only, never anyone's ticks."""
+        query = query.strip()
+        if query:
+            routes = [m.route for m in self.matcher.match(query).matches if m.route.startswith(("topic:", "city:", "category:"))]
+            expanded: list[str] = []
+            for r in routes:
+                if r.startswith("category:"):
+                    expanded += [f"topic:{b.id}" for b in self.kb.topics_in(r.split(":", 1)[1])]
+                else:
+                    expanded.append(r)
+            routes = list(dict.fromkeys(expanded))
+        else:
+            routes = [f"topic:{t}" for t in (popular or []) if t in self.kb.businesses]
+            routes += [f"topic:{t}" for t in self.kb.businesses if f"topic:{t}" not in routes]
+        results = []
+        env = environment(ctx.lang)
+        for route in routes[:limit]:
+            kind, _, arg = route.partition(":")
+            if kind == "topic":
+                values = providers.topic(self.kb, arg, ctx)
+                business = self.kb.businesses[arg]
+                html = tidy(env.get_template("inline_topic.j2").render(values))
+                results.append(InlineResult(route, business.name, self.kb.categories[business.category].name, html, arg))
+            else:
+                values = providers.city(self.kb, arg, ctx)
+                html = tidy(env.get_template("inline_city.j2").render(values))
+                names = "、".join(o.name for o in self.kb.cities[arg])
+                results.append(InlineResult(route, f"📍 {arg}", names, html, None))
+        return results
 
     # -- introspection (tests, golden transcripts) ---------------------------------------
     def all_routes(self) -> list[str]:

@@ -161,7 +161,8 @@ def city(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
     if arg not in kb.cities:
         raise NotFound(arg)
     offices_ = kb.cities[arg]
-    return {**_common(kb), "city": arg, "offices": offices_, "sources": _sources(kb, [o.source for o in offices_])}
+    return {**_common(kb), "city": arg, "offices": offices_, "onsite": kb.facts["onsite"], "usbkey": kb.facts["usbkey"],
+            "sources": _sources(kb, [o.source for o in offices_])}
 
 
 def online(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:

@@ -25,7 +25,25 @@ def environment(lang: str, html: bool = True) -> jinja2.Environment:
         auto_reload=False,
     )
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["intl_phone"] = intl_phone
+    env.filters["map_url"] = map_url
     return env
+
+
+def intl_phone(number: str) -> str:
+    """"0470-2299089" → "+86 470 2299089" (mainland numbers drop the trunk 0)."""
+    digits = number.replace("-", "")
+    if number.startswith("1") and len(digits) == 11:
+        return f"+86 {digits[:3]} {digits[3:7]} {digits[7:]}"
+    area, _, local = number.partition("-")
+    return f"+86 {area.lstrip('0')} {local}" if local else f"+86 {digits.lstrip('0')}"
+
+
+def map_url(address: str, city: str = "") -> str:
+    """A map search for the address (no coordinates are invented)."""
+    from urllib.parse import quote
+
+    return f"https://uri.amap.com/search?keyword={quote(address)}&city={quote(city)}"
 
 
 class _TextExtractor(HTMLParser):

@@ -17,9 +17,10 @@ def db_path_from_env() -> str:
     return os.environ.get(DB_ENV) or DEFAULT_DB
 
 
-def build_engine(db_path: str | os.PathLike | None = None, kb: Knowledge | None = None) -> Engine:
+def build_engine(db_path: str | os.PathLike | None = None, kb: Knowledge | None = None, *, stale_days: int = 180,
+                 retention_days: int | None = None) -> Engine:
     """The engine with every feature; ``db_path`` None → EPORT_GUIDE_DB or ./eport-guide.db."""
-    from . import checklist, feedback, privacy
+    from . import admin, checklist, feedback, privacy
     from .store import Store
 
     engine = Engine(kb or load_knowledge())
@@ -27,5 +28,6 @@ def build_engine(db_path: str | os.PathLike | None = None, kb: Knowledge | None 
     engine.store = store  # type: ignore[attr-defined]
     checklist.install(engine, store)
     feedback.install(engine, store)
-    privacy.install(engine, store)
+    privacy.install(engine, store, retention_days)
+    admin.install(engine, store, stale_days)
     return engine

@@ -1,0 +1,75 @@
+"""Deep links into the bot and QR codes of them, for help-desk staff to hand out."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import png
+import qrcode
+import qrcode.image.pure
+
+from knowledge import Knowledge
+
+
+def deep_link(bot_username: str, topic: str) -> str:
+    return f"https://t.me/{bot_username.lstrip('@')}?start={topic}"
+
+
+def qr_matrix(data: str) -> list[list[bool]]:
+    """The QR code's modules (True = dark), including the quiet-zone border."""
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=1, border=4)
+    code.add_data(data)
+    code.make(fit=True)
+    return code.get_matrix()
+
+
+def write_qr_png(data: str, path: str | Path, box_size: int = 8) -> Path:
+    """Write a black-on-white PNG of the QR code for ``data`` (pure Python, no PIL)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=4,
+                         image_factory=qrcode.image.pure.PyPNGImage)
+    code.add_data(data)
+    code.make(fit=True)
+    with path.open("wb") as fh:
+        code.make_image().save(fh)
+    return path
+
+
+def read_qr_png(path: str | Path, box_size: int = 8) -> list[list[bool]]:
+    """Read back the module matrix of a PNG written by ``write_qr_png``."""
+    width, height, rows, info = png.Reader(filename=str(path)).read()
+    planes = info["planes"]
+    half = (2 ** info["bitdepth"]) / 2  # dark pixels are below half the maximum value
+    pixels = [list(r) for r in rows]
+    # sample the centre of each box
+    matrix = []
+    for by in range(height // box_size):
+        row = pixels[by * box_size + box_size // 2]
+        matrix.append([row[(bx * box_size + box_size // 2) * planes] < half for bx in range(width // box_size)])
+    return matrix
+
+
+def write_sheet(kb: Knowledge, bot_username: str, out_dir: str | Path) -> Path:
+    """One QR PNG per topic plus an HTML sheet (topic name, QR, link) to print."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for topic, business in kb.businesses.items():
+        link = deep_link(bot_username, topic)
+        write_qr_png(link, out / f"{topic}.png")
+        category = kb.categories[business.category].name
+        rows.append(
+            f"<tr><td><b>{html.escape(business.name)}</b><br><small>{html.escape(category)}</small></td>"
+            f'<td><img src="{topic}.png" width="160" height="160" alt="QR {topic}"></td>'
+            f'<td><a href="{html.escape(link)}">{html.escape(link)}</a></td></tr>'
+        )
+    sheet = out / "index.html"
+    sheet.write_text(
+        "<!doctype html><html lang=\"zh\"><meta charset=\"utf-8\"><title>电子口岸制发卡业务 — 扫码查看办理指南</title>"
+        "<style>body{font-family:sans-serif}td{border-bottom:1px solid #ccc;padding:8px}@media print{a{color:#000}}</style>"
+        "<h1>电子口岸制发卡业务 — 扫码查看办理指南</h1><table>" + "".join(rows) + "</table></html>\n",
+        encoding="utf-8",
+    )
+    return sheet
