@@ -8,9 +8,11 @@ update id and the user is pointed to the hotline.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import (
     BotCommand,
@@ -39,7 +41,8 @@ from telegram.ext import (
 )
 from telegram.request import HTTPXRequest
 
-from dialogs import i18n
+from dialogs import i18n, retention
+from dialogs.retention import RetentionRun
 from dialogs.engine import CALLBACK_PREFIX, Context, Engine, Screen
 from dialogs.links import deep_link
 from dialogs.service import build_engine
@@ -55,11 +58,14 @@ COMMANDS = [
     ("checklist", "我的材料清单"),
     ("offices", "办理地点与电话"),
     ("help", "使用帮助"),
+    ("settings", "设置：语言、提醒、删除数据"),
+    ("language", "界面语言"),
     ("privacy", "隐私说明"),
     ("forget", "删除我的数据"),
     ("cancel", "取消当前操作"),
 ]
 PRIVATE = filters.ChatType.PRIVATE
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -140,6 +146,12 @@ class Bot:
 
     async def privacy(self, update, context):
         await self.route_command(update, context, "privacy")
+
+    async def settings_command(self, update, context):
+        await self.route_command(update, context, "settings")
+
+    async def language(self, update, context):
+        await self.route_command(update, context, "language")
 
     async def checklist(self, update, context):
         await self.route_command(update, context, "checklists" if "checklist" in self.engine.features else "main")
@@ -278,16 +290,41 @@ class Bot:
                 log.warning("update %s: could not tell the user about the error: %s", update_id, inner)
 
 
+async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> RetentionRun:
+    """Daily: warn users 7 days before their data expires, delete the expired."""
+    bot: Bot = context.application.bot_data["handlers"]
+    store = bot.store
+    now = context.application.bot_data["clock"]()
+    to_warn, to_delete = retention.due(store, now, bot.settings.retention_days)
+    warned = []
+    for user_id in to_warn:
+        ctx = Context(user_id=user_id, lang=i18n.normalise_language(store.get_language(user_id)))
+        text = bot.engine._("您已较长时间未使用本机器人。按照隐私说明，若 7 天内仍未使用，您的清单和设置将被删除。发送任意消息即可保留。", ctx)
+        try:
+            await context.bot.send_message(user_id, text)
+            warned.append(user_id)
+        except Forbidden:
+            log.info("retention: user %s blocked the bot; not warned", user_id)
+        store.mark_warned(user_id)
+    for user_id in to_delete:
+        store.forget_user(user_id)
+    if warned or to_delete:
+        log.info("retention: warned %d user(s), deleted the data of %d", len(warned), len(to_delete))
+    return RetentionRun(warned, to_delete)
+
+
 async def _post_init(application: Application) -> None:
     commands = [BotCommand(name, description) for name, description in COMMANDS]
     await application.bot.set_my_commands(commands)
+    if application.job_queue is not None and application.bot_data["handlers"].store is not None:
+        application.job_queue.run_daily(retention_job, time=dt.time(3, 0, tzinfo=SHANGHAI), name="retention")
     log.info("bot @%s started; %d commands registered", application.bot.username, len(commands))
 
 
 def build_application(settings: Settings, *, engine: Engine | None = None) -> Application:
     """The one factory: a configured Application with every handler."""
     token = settings.require_token()
-    engine = engine or build_engine(settings.db_path, stale_days=settings.stale_days)
+    engine = engine or build_engine(settings.db_path, stale_days=settings.stale_days, retention_days=settings.retention_days)
     bot = Bot(engine, settings)
     request = HTTPXRequest(connection_pool_size=16, connect_timeout=10, read_timeout=15, write_timeout=15, pool_timeout=5)
     get_updates_request = HTTPXRequest(connection_pool_size=2, connect_timeout=10, read_timeout=40)
@@ -305,6 +342,7 @@ def build_application(settings: Settings, *, engine: Engine | None = None) -> Ap
     engine.features = engine.features | {"inline"}
     application.bot_data["engine"] = engine
     application.bot_data["handlers"] = bot
+    application.bot_data["clock"] = lambda: dt.datetime.now(dt.timezone.utc)  # tests substitute a fast clock
     add = application.add_handler
     add(CommandHandler("start", bot.start))
     add(CommandHandler("menu", bot.menu))
@@ -314,6 +352,8 @@ def build_application(settings: Settings, *, engine: Engine | None = None) -> Ap
     add(CommandHandler("checklist", bot.checklist))
     add(CommandHandler("forget", bot.forget))
     add(CommandHandler("cancel", bot.cancel))
+    add(CommandHandler("settings", bot.settings_command))
+    add(CommandHandler("language", bot.language))
     add(CommandHandler("stats", bot.stats))
     add(CommandHandler("reload", bot.reload))
     add(InlineQueryHandler(bot.inline_query))

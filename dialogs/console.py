@@ -60,6 +60,8 @@ class ConsoleChat:
                 self.screen = self.engine.render("help", self.ctx)
             elif command == "offices":
                 self.screen = self.engine.render("offices", self.ctx)
+            elif command in ("settings", "language") and "store" in self.engine.features:
+                self.screen = self.engine.render(command, self.ctx)
             elif command == "privacy":
                 self.screen = self.engine.render("privacy", self.ctx)
             elif command == "forget" and "store" in self.engine.features:

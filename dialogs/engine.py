@@ -317,6 +317,7 @@ class Engine:
     def all_routes(self) -> list[str]:
         kb = self.kb
         routes = ["main", "offices", "online", "help", "privacy"]
+        routes += [r for r in ("settings", "language", "forget", "checklists") if self.screens[r].get("feature", "") in self.features]
         routes += [f"category:{c}" for c in kb.categories]
         routes += [f"topic:{t}" for t in kb.businesses]
         routes += [f"material:{m}" for m in kb.materials]

@@ -9,6 +9,7 @@ from pathlib import Path
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DEFAULT_LANGUAGE = "zh"
 LANGUAGES = ("zh",)  # extended as catalogues are added under locale/
+LANGUAGE_NAMES = {"zh": "中文", "ru": "Русский", "en": "English"}
 
 
 def normalise_language(code: str | None) -> str:

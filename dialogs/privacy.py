@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from dataclasses import replace
+
+from . import i18n, providers
 from .engine import Context, Engine, Screen
 
 
@@ -15,6 +18,33 @@ def install(engine: Engine, store: Any, retention_days: int | None = None) -> No
     def privacy_provider(kb, arg, ctx):
         return {"hotline": kb.facts["hotline"], "kb": kb, "retention_days": retention_days}
 
+    def settings_provider(kb, arg, ctx):
+        uid = ctx.user_id or 0
+        return {"hotline": kb.facts["hotline"], "kb": kb, "retention_days": retention_days,
+                "reminders": bool(store.get_setting(uid, "reminders", True)),
+                "language_name": i18n.LANGUAGE_NAMES.get(ctx.lang, ctx.lang)}
+
+    def language_provider(kb, arg, ctx):
+        return {"hotline": kb.facts["hotline"], "kb": kb,
+                "languages": [{"code": c, "name": i18n.LANGUAGE_NAMES.get(c, c)} for c in i18n.LANGUAGES]}
+
+    def set_reminders(engine: Engine, ctx: Context, args: str) -> Screen:
+        if args not in ("on", "off"):
+            raise providers.NotFound(args)
+        store.set_setting(ctx.user_id or 0, "reminders", args == "on")
+        screen = engine.render("settings", ctx)
+        return replace(screen, toast=engine._("提醒已开启", ctx) if args == "on" else engine._("提醒已关闭", ctx))
+
+    def set_language(engine: Engine, ctx: Context, args: str) -> Screen:
+        if args not in i18n.LANGUAGES:
+            raise providers.NotFound(args)
+        store.set_language(ctx.user_id or 0, args)
+        return engine.render("settings", replace(ctx, lang=args))
+
     engine.features = engine.features | {"store"}
     engine.actions["forget_confirm"] = forget
+    engine.actions["settings_reminders"] = set_reminders
+    engine.actions["set_language"] = set_language
     engine.providers["privacy"] = privacy_provider
+    engine.providers["settings"] = settings_provider
+    engine.providers["language"] = language_provider

@@ -351,6 +351,15 @@ class Store:
     def inactive_users(self, before: dt.datetime) -> list[int]:
         return [r[0] for r in self._read("SELECT id FROM users WHERE last_seen < ? ORDER BY id", (_now(before),))]
 
+    def users_to_warn(self, before: dt.datetime) -> list[int]:
+        """Inactive since ``before`` and not yet warned about this period of inactivity."""
+        return [r[0] for r in self._read(
+            "SELECT id FROM users WHERE last_seen < ? AND COALESCE(json_extract(settings, '$.retention_warned_for'), '') != last_seen ORDER BY id",
+            (_now(before),))]
+
+    def mark_warned(self, user_id: int) -> None:
+        self._write("UPDATE users SET settings = json_set(COALESCE(settings, '{}'), '$.retention_warned_for', last_seen) WHERE id = ?", (user_id,))
+
     def forget_user(self, user_id: int) -> int:
         """Delete every row about the user, in one transaction; returns rows deleted."""
         return self._transaction([(f"DELETE FROM {table} WHERE {column} = ?", (user_id,)) for table, column in USER_TABLES.items()])

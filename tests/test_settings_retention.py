@@ -1,0 +1,80 @@
+"""/settings round trip across a restart, and retention with a fast clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from .conftest import running_bot
+
+UTC = dt.timezone.utc
+
+
+async def test_settings_round_trip_survives_a_restart(fake, tmp_path):
+    db = tmp_path / "s.db"
+    async with running_bot(fake, db):
+        user = fake.user(id=31)
+        screen = await user.send("/settings")
+        assert "提醒：已开启" in screen.plain and "连续 365 天未使用" in screen.plain
+        answer = await user.click(screen, "🔔 提醒：已开启")
+        assert answer["text"] == "提醒已关闭" and "提醒：已关闭" in screen.plain
+        await user.click(screen, "🌐 界面语言")
+        assert "中文" in " ".join(screen.labels)
+    async with running_bot(fake, db):
+        screen = await fake.user(id=31).send("/settings")
+        assert "提醒：已关闭" in screen.plain
+        await fake.user(id=31).click(screen, "🗑 删除我的数据")
+        assert "此操作无法撤销" in screen.plain
+
+
+async def test_privacy_states_the_retention_period(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "p.db", retention_days=90):
+        text = (await fake.user().send("/privacy")).plain
+        assert "连续 90 天未使用，您的数据将被自动删除（删除前 7 天会提醒您）" in text
+
+
+async def test_retention_warns_then_deletes_with_a_fast_clock(fake, tmp_path):
+    from bot.app import retention_job
+
+    async with running_bot(fake, tmp_path / "r.db", retention_days=30) as app:
+        store = app.bot_data["engine"].store
+        old, active = fake.user(id=41), fake.user(id=42)
+        answer = await old.send("/start unlock")
+        await old.click(answer, "📋 加入清单")
+        await active.send("/start")
+        start = dt.datetime.now(UTC)
+        job = app.job_queue.get_jobs_by_name("retention")[0]
+
+        async def run_at(when):
+            app.bot_data["clock"] = lambda: when
+            store.touch_user(42, now=when)  # user 42 keeps using the bot
+            await job.run(app)
+            await fake.settle()
+
+        before = len(old.messages)
+        await run_at(start + dt.timedelta(days=10))
+        assert len(old.messages) == before  # nothing yet
+        await run_at(start + dt.timedelta(days=24))
+        assert "若 7 天内仍未使用" in old.last.plain
+        assert not any("7 天内" in m.plain for m in active.messages)
+        await run_at(start + dt.timedelta(days=25))
+        assert sum("7 天内" in m.plain for m in old.messages) == 1  # warned once
+        assert store.user_exists(41)
+        await run_at(start + dt.timedelta(days=31))
+        assert not store.user_exists(41) and store.list_checklists(41) == []
+        assert store.user_exists(42)
+
+
+async def test_coming_back_after_the_warning_keeps_the_data(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "b.db", retention_days=30) as app:
+        store = app.bot_data["engine"].store
+        user = fake.user(id=51)
+        await user.send("/start")
+        start = dt.datetime.now(UTC)
+        job = app.job_queue.get_jobs_by_name("retention")[0]
+        app.bot_data["clock"] = lambda: start + dt.timedelta(days=24)
+        await job.run(app)
+        await fake.settle()
+        store.touch_user(51, now=start + dt.timedelta(days=25))  # the user answered the warning
+        app.bot_data["clock"] = lambda: start + dt.timedelta(days=31)
+        await job.run(app)
+        assert store.user_exists(51)
