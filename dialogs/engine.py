@@ -324,4 +324,5 @@ class Engine:
         routes += [f"fact:{f}" for f in kb.facts]
         routes += [f"city:{c}" for c in kb.cities]
         routes += [f"stuck:{t}" for t in kb.businesses]
+        routes += [f"walk:{s.id}" for s in kb.steps]
         return routes

@@ -53,9 +53,13 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _route(target: str) -> str:
+def _route(target: str, first_step: str | None) -> str:
     kind, _, name = target.partition(":")
-    return name if kind == "screen" else target
+    if kind == "screen":
+        return name
+    if kind == "online":
+        return f"walk:{first_step if name == 'start' else name}"
+    return target
 
 
 class Matcher:
@@ -79,9 +83,10 @@ class Matcher:
             add(city, f"city:{city}", 1.5)
         for o in kb.offices.values():
             add(o.name, f"city:{o.city}", 1.2)
+        first_step = kb.steps[0].id if kb.steps else None
         for v in kb.vocabulary:
             for t in v.terms:
-                add(t, _route(v.target), v.weight)
+                add(t, _route(v.target, first_step), v.weight)
         self._terms = terms
         cjk = [t for t in terms if not _WORD_CHARS.search(t)]
         words = [t for t in terms if _WORD_CHARS.search(t)]

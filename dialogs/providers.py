@@ -108,6 +108,7 @@ def topic(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
         "agent_cities": sorted({o.city for o in agents}, key=ordered_cities(kb).index),
         "sources": _sources(kb, files),
         "copies": [g["annotation"] for g in groups if g["annotation"]] + [kb.offices[kb.facts["hotline"].office].phones[0]],
+        "first_step": kb.steps[0].id if kb.steps else None,
     }
 
 
@@ -173,6 +174,7 @@ def online(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
         "online": online_fact,
         "system": system,
         "system_url": system.values["url"],
+        "first_step": kb.steps[0].id if kb.steps else None,
         "online_topics": [b for b in kb.businesses.values() if "online" in b.methods],
         "jiangsu": jiangsu,
         "sources": _sources(kb, [online_fact.source, system.source, *(f.source for f in jiangsu)]),
@@ -195,6 +197,28 @@ def stuck(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
     }
 
 
+def walk(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
+    ids = [s.id for s in kb.steps]
+    if arg not in ids:
+        raise NotFound(arg)
+    i = ids.index(arg)
+    step = kb.steps[i]
+    facts = [kb.facts[f] for f in step.facts]
+    quote_sources = [q.source or step.source for q in step.quotes]
+    return {
+        **_common(kb),
+        "step": step,
+        "index": i + 1,
+        "total": len(ids),
+        "prev": ids[i - 1] if i > 0 else None,
+        "next": ids[i + 1] if i + 1 < len(ids) else None,
+        "quotes": step.quotes,
+        "facts": facts,
+        "mzl_source": kb.facts["hotline"].source,
+        "sources": _sources(kb, [step.source, *quote_sources, *(f.source for f in facts)]),
+    }
+
+
 def help(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:  # noqa: A001 - screen name
     return _common(kb)
 
@@ -212,5 +236,6 @@ PROVIDERS: dict[str, Provider] = {
     "online": online,
     "help": help,
     "stuck": stuck,
+    "walk": walk,
     "privacy": lambda kb, arg, ctx=None: {**_common(kb), "retention_days": None},
 }

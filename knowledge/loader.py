@@ -186,7 +186,6 @@ QUOTED_FIELDS = {
     "categories": ("name", "summary"),
     "businesses": ("name", "materials_line"),
     "facts": ("text", "more"),
-    "steps": ("texts",),
 }
 
 
@@ -330,6 +329,13 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
         if _expand_phones(o.phones_as_written) != o.phones:
             err("offices", i, "phones", msg=f"phones {o.phones} do not match phones_as_written {o.phones_as_written!r} (expected {_expand_phones(o.phones_as_written)})")
 
+    for i, step in enumerate(data.get("steps", [])):
+        if not step.quotes and not step.facts:
+            err("steps", i, msg="a step needs quotes or facts")
+        for j, f in enumerate(step.facts):
+            if f not in ids.get("facts", set()):
+                err("steps", i, "facts", j, msg=f"unknown fact {f!r}")
+
     # vocabulary targets exist
     cities = {o.city for o in data.get("offices", [])}
     targets = {
@@ -338,7 +344,7 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
         "material": ids.get("materials", set()),
         "fact": ids.get("facts", set()),
         "city": cities,
-        "online": ids.get("steps", set()) | {"start"},
+        "online": {s.id for s in data.get("steps", [])} | {"start"},
         "screen": {"offices", "online", "main", "help"},
     }
     for i, v in enumerate(data.get("vocabulary", [])):
@@ -394,6 +400,9 @@ def _check_quotes(data, line_maps, file_of, directory: Path) -> list[Problem]:
             check("rulesets", i, ("rules", j, "text"), r.text, r.source)
         for j, c in enumerate(rs.checks):
             check("rulesets", i, ("checks", j, "label"), c.label, c.source)
+    for i, step in enumerate(data.get("steps", [])):
+        for j, q in enumerate(step.quotes):
+            check("steps", i, ("quotes", j, "text"), q.text, q.source or step.source)
     for i, b in enumerate(data.get("businesses", [])):
         for j, ref in enumerate(b.materials):
             for field in ("listed_as", "note"):

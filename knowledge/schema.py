@@ -128,11 +128,17 @@ class VocabularyEntry(Strict):
     weight: float = Field(default=1.0, gt=0, le=5)
 
 
+class Quote(Strict):
+    text: str = Field(min_length=1)
+    source: str | None = None  # defaults to the step's source
+    region: Literal["manzhouli", "jiangsu"] | None = None
+
+
 class WalkStep(Sourced):
     id: Id = Field(pattern=ID_PATTERN)
-    title: str
-    texts: list[str] = Field(min_length=1)
-    region: Literal["manzhouli", "jiangsu"] | None = None
+    title: str  # UI label, not a quote
+    quotes: list[Quote] = Field(default_factory=list)
+    facts: list[Id] = Field(default_factory=list)
 
 
 # file name -> (top-level key, model)
@@ -144,7 +150,6 @@ FILES: dict[str, list[tuple[str, type[BaseModel]]]] = {
     "businesses.yaml": [("categories", Category), ("businesses", Business)],
     "facts.yaml": [("facts", Fact)],
     "vocabulary.yaml": [("vocabulary", VocabularyEntry)],
-}
-OPTIONAL_FILES: dict[str, list[tuple[str, type[BaseModel]]]] = {
     "walkthrough.yaml": [("steps", WalkStep)],
 }
+OPTIONAL_FILES: dict[str, list[tuple[str, type[BaseModel]]]] = {}

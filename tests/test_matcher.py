@@ -47,7 +47,8 @@ QUESTIONS = [
     ("申请单状态已处理是什么意思", "fact:statuses"),
     ("办卡要钱吗", "fact:free_first_set"),
     ("一次最多能加几个操作员", "fact:max_operators"),
-    ("可以网上办理吗", "fact:online"),
+    ("可以网上办理吗", "online"),
+    ("能不能线上提交", "fact:online"),
     ("中国电子口岸网站是什么", "fact:online_system"),
     ("客服电话多少", "fact:hotline"),
     # places
