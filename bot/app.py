@@ -43,6 +43,7 @@ from telegram.request import HTTPXRequest
 
 from dialogs import i18n, retention
 from dialogs.retention import RetentionRun
+from dialogs.upload import TELEGRAM_DOWNLOAD_LIMIT
 from dialogs.engine import CALLBACK_PREFIX, Context, Engine, Screen
 from dialogs.links import deep_link
 from dialogs.service import build_engine
@@ -218,9 +219,23 @@ class Bot:
         screen = self.engine.ask(ctx, question) if question else self.engine.render("main", ctx)
         await self.send(update, context, screen)
 
+    async def upload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A document or photo: would the online system accept it? Nothing is stored."""
+        message = update.effective_message
+        ctx = self.ctx(update)
+        photo = bool(message.photo)
+        item = message.photo[-1] if photo else message.document
+        name = None if photo else message.document.file_name
+        size = item.file_size
+        data = None
+        if size is None or size <= TELEGRAM_DOWNLOAD_LIMIT:
+            file = await context.bot.get_file(item.file_id)
+            data = bytes(await file.download_as_bytearray())
+        await self.send(update, context, self.engine.precheck(ctx, data, name, size, photo=photo))
+
     async def non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         ctx = self.ctx(update)
-        text = self.engine._("我只能看懂文字问题和按钮。请直接输入问题，或发送 /menu 打开菜单。", ctx)
+        text = self.engine._("我只能看懂文字问题和按钮（发送文件可检查能否上传）。请直接输入问题，或发送 /menu 打开菜单。", ctx)
         await update.effective_message.reply_text(text)
 
     # -- inline mode ---------------------------------------------------------------------------
@@ -362,6 +377,7 @@ def build_application(settings: Settings, *, engine: Engine | None = None) -> Ap
     add(MessageHandler(PRIVATE & filters.COMMAND, bot.unknown_command))
     add(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, bot.text))
     add(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & filters.Entity("mention") & ~filters.COMMAND, bot.group_mention))
+    add(MessageHandler(PRIVATE & (filters.Document.ALL | filters.PHOTO) & filters.UpdateType.MESSAGE, bot.upload))
     add(MessageHandler(PRIVATE & ~filters.TEXT & filters.UpdateType.MESSAGE, bot.non_text))
     application.add_error_handler(bot.error)
     return application

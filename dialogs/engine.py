@@ -281,6 +281,13 @@ class Engine:
                     rows.append((b,))
         return tuple(rows)
 
+    # -- upload pre-check -------------------------------------------------------------------
+    def precheck(self, ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *, photo: bool = False) -> Screen:
+        from .upload import precheck
+
+        result = precheck(self.kb, data, file_name, size, photo=photo)
+        return self.render("precheck", ctx, variables={"result": result})
+
     # -- inline answers ---------------------------------------------------------------------
     def inline(self, ctx: Context, query: str, popular: list[str] | None = None, limit: int = 8) -> list[InlineResult]:
         """Compact answers for inline mode: generic rules only, never anyone's ticks."""

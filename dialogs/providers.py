@@ -219,6 +219,12 @@ def walk(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
     }
 
 
+def precheck(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
+    rule = kb.facts["upload_files"]
+    return {**_common(kb), "rule": rule, "first_step": kb.steps[0].id if kb.steps else None,
+            "sources": _sources(kb, [rule.source])}
+
+
 def help(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:  # noqa: A001 - screen name
     return _common(kb)
 
@@ -237,5 +243,6 @@ PROVIDERS: dict[str, Provider] = {
     "help": help,
     "stuck": stuck,
     "walk": walk,
+    "precheck": precheck,
     "privacy": lambda kb, arg, ctx=None: {**_common(kb), "retention_days": None},
 }
