@@ -42,6 +42,7 @@ from telegram.ext import (
 from telegram.request import HTTPXRequest
 
 from dialogs import i18n, retention
+from dialogs.remind import reminder_message
 from dialogs.retention import RetentionRun
 from dialogs.upload import TELEGRAM_DOWNLOAD_LIMIT
 from dialogs.engine import CALLBACK_PREFIX, Context, Engine, Screen
@@ -61,6 +62,7 @@ COMMANDS = [
     ("help", "使用帮助"),
     ("settings", "设置：语言、提醒、删除数据"),
     ("language", "界面语言"),
+    ("reminders", "我的提醒（退单、证书到期）"),
     ("privacy", "隐私说明"),
     ("forget", "删除我的数据"),
     ("cancel", "取消当前操作"),
@@ -153,6 +155,9 @@ class Bot:
 
     async def language(self, update, context):
         await self.route_command(update, context, "language")
+
+    async def reminders(self, update, context):
+        await self.route_command(update, context, "reminders" if "reminders" in self.engine.features else "main")
 
     async def checklist(self, update, context):
         await self.route_command(update, context, "checklists" if "checklist" in self.engine.features else "main")
@@ -309,7 +314,7 @@ async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> RetentionRun:
     """Daily: warn users 7 days before their data expires, delete the expired."""
     bot: Bot = context.application.bot_data["handlers"]
     store = bot.store
-    now = context.application.bot_data["clock"]()
+    now = bot.engine.clock()
     to_warn, to_delete = retention.due(store, now, bot.settings.retention_days)
     warned = []
     for user_id in to_warn:
@@ -328,11 +333,52 @@ async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> RetentionRun:
     return RetentionRun(warned, to_delete)
 
 
+def schedule_reminder(application: Application, reminder_id: int) -> None:
+    """Queue one stored reminder; one already due (e.g. missed while down) goes out now."""
+    bot: Bot = application.bot_data["handlers"]
+    row = bot.store.get_reminder(reminder_id)
+    if row is None or row.sent_at or row.cancelled or application.job_queue is None:
+        return
+    delay = (dt.datetime.fromisoformat(row.due_at) - bot.engine.clock()).total_seconds()
+    application.job_queue.run_once(send_reminder, when=max(delay, 0.0), data=reminder_id, name=f"reminder-{reminder_id}")
+
+
+async def send_reminder(context: ContextTypes.DEFAULT_TYPE) -> None:
+    bot: Bot = context.application.bot_data["handlers"]
+    row = bot.store.get_reminder(context.job.data)
+    if row is None or row.sent_at or row.cancelled:
+        return
+    if bot.store.get_setting(row.user_id, "reminders", True):
+        lang = i18n.normalise_language(bot.store.get_language(row.user_id))
+        screen = reminder_message(bot.engine, row, lang)
+        try:
+            await context.bot.send_message(row.chat_id, screen.html, parse_mode=ParseMode.HTML, reply_markup=keyboard(screen),
+                                           link_preview_options=NO_PREVIEW)
+        except Forbidden:
+            log.info("reminder %s: user %s blocked the bot", row.id, row.user_id)
+    bot.store.mark_reminder_sent(row.id)
+
+
 async def _post_init(application: Application) -> None:
     commands = [BotCommand(name, description) for name, description in COMMANDS]
     await application.bot.set_my_commands(commands)
-    if application.job_queue is not None and application.bot_data["handlers"].store is not None:
+    handlers: Bot = application.bot_data["handlers"]
+    if application.job_queue is not None and handlers.store is not None:
         application.job_queue.run_daily(retention_job, time=dt.time(3, 0, tzinfo=SHANGHAI), name="retention")
+        pending = handlers.store.pending_reminders()
+        for row in pending:
+            schedule_reminder(application, row.id)
+
+        def on_event(kind: str, ctx: Context, value: str) -> None:
+            if kind == "reminder_added":
+                schedule_reminder(application, int(value))
+            elif kind == "reminder_cancelled":
+                for job in application.job_queue.get_jobs_by_name(f"reminder-{value}"):
+                    job.schedule_removal()
+
+        handlers.engine.listeners.append(on_event)
+        if pending:
+            log.info("re-scheduled %d pending reminder(s)", len(pending))
     log.info("bot @%s started; %d commands registered", application.bot.username, len(commands))
 
 
@@ -357,7 +403,6 @@ def build_application(settings: Settings, *, engine: Engine | None = None) -> Ap
     engine.features = engine.features | {"inline"}
     application.bot_data["engine"] = engine
     application.bot_data["handlers"] = bot
-    application.bot_data["clock"] = lambda: dt.datetime.now(dt.timezone.utc)  # tests substitute a fast clock
     add = application.add_handler
     add(CommandHandler("start", bot.start))
     add(CommandHandler("menu", bot.menu))
@@ -369,6 +414,7 @@ def build_application(settings: Settings, *, engine: Engine | None = None) -> Ap
     add(CommandHandler("cancel", bot.cancel))
     add(CommandHandler("settings", bot.settings_command))
     add(CommandHandler("language", bot.language))
+    add(CommandHandler("reminders", bot.reminders))
     add(CommandHandler("stats", bot.stats))
     add(CommandHandler("reload", bot.reload))
     add(InlineQueryHandler(bot.inline_query))

@@ -9,6 +9,7 @@ longer exists yields the main menu with an "out of date" notice — never an exc
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -101,6 +102,7 @@ class Engine:
         self.screens: dict[str, dict[str, Any]] = yaml.safe_load(SCREENS_FILE.read_text(encoding="utf-8"))["screens"]
         self.providers: dict[str, providers.Provider] = dict(providers.PROVIDERS)
         self.actions: dict[str, Action] = {"g": lambda engine, ctx, args: engine.render(args, ctx)}
+        self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)  # tests use a fast clock
         self.inputs: dict[str, Input] = {}
         self.listeners: list[Listener] = []
         self.matcher = Matcher(kb)
@@ -126,6 +128,10 @@ class Engine:
         self.matcher = Matcher(kb)
 
     # -- entry points ------------------------------------------------------------------
+    def emit(self, kind: str, ctx: Context, value: str) -> None:
+        """Tell the listeners (statistics, the channel's scheduler) that something happened."""
+        self._emit(kind, ctx, value)
+
     def _emit(self, kind: str, ctx: Context, value: str) -> None:
         for listener in self.listeners:
             listener(kind, ctx, value)
@@ -324,7 +330,8 @@ class Engine:
     def all_routes(self) -> list[str]:
         kb = self.kb
         routes = ["main", "offices", "online", "help", "privacy"]
-        routes += [r for r in ("settings", "language", "forget", "checklists") if self.screens[r].get("feature", "") in self.features]
+        routes += [r for r in ("settings", "language", "forget", "checklists", "reminders", "remind:refund", "remind:expiry")
+                   if self.screens[r.split(":")[0]].get("feature", "") in self.features]
         routes += [f"category:{c}" for c in kb.categories]
         routes += [f"topic:{t}" for t in kb.businesses]
         routes += [f"material:{m}" for m in kb.materials]

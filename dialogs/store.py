@@ -333,6 +333,10 @@ class Store:
         rows = self._read(f"SELECT id, user_id, chat_id, kind, topic, due_at, payload, sent_at, cancelled FROM reminders WHERE {where} ORDER BY due_at, id", params)
         return [ReminderRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6] or "{}"), r[7], bool(r[8])) for r in rows]
 
+    def get_reminder(self, reminder_id: int) -> ReminderRow | None:
+        rows = self._reminders("id = ?", (reminder_id,))
+        return rows[0] if rows else None
+
     def pending_reminders(self) -> list[ReminderRow]:
         return self._reminders("sent_at IS NULL AND cancelled = 0")
 

@@ -45,7 +45,7 @@ async def test_retention_warns_then_deletes_with_a_fast_clock(fake, tmp_path):
         job = app.job_queue.get_jobs_by_name("retention")[0]
 
         async def run_at(when):
-            app.bot_data["clock"] = lambda: when
+            app.bot_data["engine"].clock = lambda: when
             store.touch_user(42, now=when)  # user 42 keeps using the bot
             await job.run(app)
             await fake.settle()
@@ -71,10 +71,10 @@ async def test_coming_back_after_the_warning_keeps_the_data(fake, tmp_path):
         await user.send("/start")
         start = dt.datetime.now(UTC)
         job = app.job_queue.get_jobs_by_name("retention")[0]
-        app.bot_data["clock"] = lambda: start + dt.timedelta(days=24)
+        app.bot_data["engine"].clock = lambda: start + dt.timedelta(days=24)
         await job.run(app)
         await fake.settle()
         store.touch_user(51, now=start + dt.timedelta(days=25))  # the user answered the warning
-        app.bot_data["clock"] = lambda: start + dt.timedelta(days=31)
+        app.bot_data["engine"].clock = lambda: start + dt.timedelta(days=31)
         await job.run(app)
         assert store.user_exists(51)
