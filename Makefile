@@ -23,6 +23,14 @@ test: $(STAMP)
 golden: $(STAMP)
 	$(BIN)/python -m tests.golden_regen
 
+# Measure against the targets and rewrite BENCHMARKS.md (about 1.5 minutes on 2 cores).
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+# The fuzz test with 100,000 examples instead of the suite's bounded number.
+fuzz: $(STAMP)
+	EPORT_FUZZ_EXAMPLES=100000 $(BIN)/python -m pytest -p no:cacheprovider tests/test_fuzz.py
+
 check-knowledge: $(STAMP)
 	$(BIN)/eport-guide check-knowledge
 

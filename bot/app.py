@@ -9,6 +9,7 @@ update id and the user is pointed to the hotline.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import logging
 from typing import Any
@@ -39,7 +40,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
+from telegram.request import BaseRequest, HTTPXRequest
 
 from dialogs import i18n, retention
 from dialogs.remind import reminder_message
@@ -72,7 +73,23 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
+class FrozenKeyboard(InlineKeyboardMarkup):
+    """An inline keyboard that serialises once: ours are immutable and reused."""
+
+    __slots__ = ("_as_dict",)
+
+    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
+        cached = getattr(self, "_as_dict", None)
+        if cached is None or not recursive:
+            cached = super().to_dict(recursive)
+            if recursive:
+                object.__setattr__(self, "_as_dict", cached)
+        return cached
+
+
+@functools.lru_cache(maxsize=1024)
 def keyboard(screen: Screen) -> InlineKeyboardMarkup | None:
+    """The inline keyboard of a screen (memoised: screens for everyone are reused)."""
     rows = []
     for row in screen.buttons:
         out = []
@@ -87,7 +104,7 @@ def keyboard(screen: Screen) -> InlineKeyboardMarkup | None:
                 out.append(InlineKeyboardButton(b.label, switch_inline_query=b.switch_inline_query))
         if out:
             rows.append(out)
-    return InlineKeyboardMarkup(rows) if rows else None
+    return FrozenKeyboard(rows) if rows else None
 
 
 class Bot:
@@ -382,24 +399,34 @@ async def _post_init(application: Application) -> None:
     log.info("bot @%s started; %d commands registered", application.bot.username, len(commands))
 
 
-def build_application(settings: Settings, *, engine: Engine | None = None) -> Application:
-    """The one factory: a configured Application with every handler."""
+def build_application(settings: Settings, *, engine: Engine | None = None, request: BaseRequest | None = None,
+                      rate_limit: bool = True) -> Application:
+    """The one factory: a configured Application with every handler.
+
+    ``request`` replaces the HTTP client (benchmarks and fuzz tests pass an offline one);
+    ``rate_limit=False`` drops the throttle to Telegram's limits, to measure the bot itself."""
     token = settings.require_token()
     engine = engine or build_engine(settings.db_path, stale_days=settings.stale_days, retention_days=settings.retention_days)
     bot = Bot(engine, settings)
-    request = HTTPXRequest(connection_pool_size=16, connect_timeout=10, read_timeout=15, write_timeout=15, pool_timeout=5)
-    get_updates_request = HTTPXRequest(connection_pool_size=2, connect_timeout=10, read_timeout=40)
-    application = (
+    timeout = settings.request_timeout
+    get_updates_request: BaseRequest
+    if request is None:
+        request = HTTPXRequest(connection_pool_size=16, connect_timeout=10, read_timeout=timeout, write_timeout=timeout, pool_timeout=5)
+        get_updates_request = HTTPXRequest(connection_pool_size=2, connect_timeout=10, read_timeout=timeout + 30)
+    else:
+        get_updates_request = request
+    builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
         .request(request)
         .get_updates_request(get_updates_request)
-        .rate_limiter(AIORateLimiter(max_retries=3))
         .post_init(_post_init)
-        .build()
     )
+    if rate_limit:
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+    application = builder.build()
     engine.features = engine.features | {"inline"}
     application.bot_data["engine"] = engine
     application.bot_data["handlers"] = bot

@@ -39,4 +39,5 @@ def setup_logging(token: str | None, stream: TextIO | None = None, level: int = 
     # httpx logs every request URL (which contains the token) at INFO
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run otherwise
     return handler

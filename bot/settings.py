@@ -26,6 +26,7 @@ class Settings:
     bot_username: str | None = None
     stale_days: int = 180
     retention_days: int = 365
+    request_timeout: float = 15.0  # seconds for one Bot API call
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":

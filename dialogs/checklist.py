@@ -52,8 +52,9 @@ class Checklists:
         groups: list[dict[str, Any]] = []
         rows = []
         for item in items:
-            row = {"id": item.id, "label": item.label, "optional": item.optional, "ticked": item.id in ticks,
-                   "button": _button_text(item.short, item.label)}
+            ticked = item.id in ticks
+            row = {"id": item.id, "label": item.label, "optional": item.optional, "ticked": ticked,
+                   "mark": "✅" if ticked else "☐", "button": _button_text(item.short, item.label)}
             rows.append(row)
             if not groups or groups[-1]["material"] != item.material:
                 groups.append({"material": item.material, "name": names[item.material], "rows": []})

@@ -29,6 +29,8 @@ MAX_CALLBACK_BYTES = 64
 MAX_TEXT = 4096
 SCREENS_FILE = Path(__file__).resolve().parent / "screens.yaml"
 ROUTE_RE = re.compile(r"^(?P<screen>[a-z_]{1,20})(?::(?P<arg>[^|\s]{1,48}))?$")
+SIMPLE_FIELD = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\s*\}\}")
+CACHE_SIZE = 512
 
 
 @dataclass(frozen=True)
@@ -81,6 +83,29 @@ Input = Callable[["Engine", Context, str, str], Screen]  # (engine, ctx, arg, te
 Listener = Callable[[str, Context, str], None]  # (event kind, ctx, route or question)
 
 
+def _lookup(values: Any, path: list[str]) -> Any:
+    for name in path:
+        values = values[name] if isinstance(values, dict) else getattr(values, name)
+    return values
+
+
+def _simple_template(source: str) -> Callable[[dict[str, Any]], str] | None:
+    """A fast path for labels like "{{ item.name }}（{{ item.count }}）": fields only."""
+    parts = SIMPLE_FIELD.split(source)
+    literals, fields = parts[0::2], [p.split(".") for p in parts[1::2]]
+    if any("{{" in lit or "{%" in lit for lit in literals):
+        return None
+
+    def render(values: dict[str, Any]) -> str:
+        out = [literals[0]]
+        for path, literal in zip(fields, literals[1:]):
+            out.append(str(_lookup(values, path)))
+            out.append(literal)
+        return "".join(out)
+
+    return render
+
+
 def callback_data(action: str, args: str = "") -> str:
     data = f"{CALLBACK_PREFIX}|{action}|{args}"
     if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
@@ -107,6 +132,7 @@ class Engine:
         self.listeners: list[Listener] = []
         self.matcher = Matcher(kb)
         self._expr_cache: dict[tuple[str, str], Any] = {}
+        self._screens: dict[tuple, Screen] = {}  # screens that are the same for everyone
 
     # -- extension points ------------------------------------------------------------
     def action(self, name: str) -> Callable[[Action], Action]:
@@ -126,6 +152,7 @@ class Engine:
         """Swap in newly validated knowledge (the old stays live if loading failed)."""
         self.kb = kb
         self.matcher = Matcher(kb)
+        self._screens.clear()
 
     # -- entry points ------------------------------------------------------------------
     def emit(self, kind: str, ctx: Context, value: str) -> None:
@@ -222,6 +249,10 @@ class Engine:
             raise providers.NotFound(route)
         screen_id, arg = m["screen"], m["arg"]
         spec = self.screens[screen_id]
+        cacheable = not spec.get("personal") and not variables and not notice
+        key = (route, ctx.lang, self.features)
+        if cacheable and key in self._screens:
+            return self._screens[key]
         if spec.get("feature") and spec["feature"] not in self.features:
             raise providers.NotFound(route)
         provider = self.providers.get(screen_id)
@@ -233,7 +264,12 @@ class Engine:
         if notice:
             html = f"ℹ️ {env.filters['e'](notice)}\n\n{html}"
         buttons = self._buttons(spec.get("buttons", []), values, ctx)
-        return Screen(route=route, html=html, buttons=buttons)
+        screen = Screen(route=route, html=html, buttons=buttons)
+        if cacheable:
+            if len(self._screens) >= CACHE_SIZE:
+                self._screens.clear()
+            self._screens[key] = screen
+        return screen
 
     def _expr(self, lang: str, source: str):
         key = (lang, source)
@@ -247,8 +283,8 @@ class Engine:
         key = (lang, "T" + source)
         if key not in self._expr_cache:
             # Labels and callback data are plain text, not HTML: no escaping.
-            self._expr_cache[key] = environment(lang, html=False).from_string(source)
-        return self._expr_cache[key].render(values)
+            self._expr_cache[key] = _simple_template(source) or environment(lang, html=False).from_string(source).render
+        return self._expr_cache[key](values)
 
     def _button(self, spec: dict[str, Any], values: dict[str, Any], ctx: Context) -> Button | None:
         if "when" in spec and not self._expr(ctx.lang, spec["when"])(**values):

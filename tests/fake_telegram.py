@@ -213,6 +213,8 @@ class FakeTelegram:
         method = request.match_info["method"].lower()
         params = await self._params(request)
         self.requests.append((method, params, time.monotonic()))
+        if method == "getupdates":
+            await self._notify()  # observers may wait for the poll itself, not its answer
         try:
             await self._maybe_fault(method, params)
             handler = getattr(self, f"api_{method}", None)
