@@ -451,7 +451,7 @@ def build_application(settings: Settings, *, engine: Engine | None = None, reque
     add(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, bot.text))
     add(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & filters.Entity("mention") & ~filters.COMMAND, bot.group_mention))
     add(MessageHandler(PRIVATE & (filters.Document.ALL | filters.PHOTO) & filters.UpdateType.MESSAGE, bot.upload))
-    add(MessageHandler(PRIVATE & ~filters.TEXT & filters.UpdateType.MESSAGE, bot.non_text))
+    add(MessageHandler(PRIVATE & ~filters.TEXT & filters.UpdateType.MESSAGES, bot.non_text))
     application.add_error_handler(bot.error)
     return application
 

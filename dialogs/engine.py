@@ -83,6 +83,11 @@ Input = Callable[["Engine", Context, str, str], Screen]  # (engine, ctx, arg, te
 Listener = Callable[[str, Context, str], None]  # (event kind, ctx, route or question)
 
 
+def clean_text(text: str | None) -> str:
+    """User text made safe to store and render: lone surrogates and NULs replaced."""
+    return (text or "").encode("utf-8", "replace").decode("utf-8").replace("\x00", " ")
+
+
 def _lookup(values: Any, path: list[str]) -> Any:
     for name in path:
         values = values[name] if isinstance(values, dict) else getattr(values, name)
@@ -170,7 +175,7 @@ class Engine:
 
     def start(self, ctx: Context, payload: str | None = None) -> Screen:
         """/start [TOPIC]: a known topic opens its answer; anything else the main menu."""
-        payload = (payload or "").strip()
+        payload = clean_text(payload).strip()
         if not payload:
             return self.render("main", ctx)
         if payload in self.kb.businesses:
@@ -179,6 +184,7 @@ class Engine:
 
     def reply(self, ctx: Context, awaiting: str, text: str) -> Screen:
         """Free text answering a question a screen asked (``Screen.awaiting``)."""
+        text = clean_text(text)
         name, _, arg = awaiting.partition(":")
         if name not in self.inputs:
             return self.ask(ctx, text)
@@ -200,6 +206,7 @@ class Engine:
 
     def ask(self, ctx: Context, question: str) -> Screen:
         """Free text: the best answer, or 2–3 suggestions below the confidence threshold."""
+        question = clean_text(question)
         result = self.matcher.match(question)
         if result.confident:
             return self._shown(ctx, self.render(result.best.route, ctx))
@@ -327,6 +334,7 @@ class Engine:
     def precheck(self, ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *, photo: bool = False) -> Screen:
         from .upload import precheck
 
+        file_name = clean_text(file_name)[:200] or None
         result = precheck(self.kb, data, file_name, size, photo=photo)
         return self.render("precheck", ctx, variables={"result": result})
 

@@ -1,0 +1,139 @@
+"""Random and hostile updates through the real application (offline request).
+
+Bounded in the normal suite; `make fuzz` runs 100,000 examples (EPORT_FUZZ_EXAMPLES).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from benchmarks.offline import BOT, OfflineRequest
+from bot.app import build_application
+from bot.settings import Settings
+
+from .fake_telegram import ApiError, check_html
+
+EXAMPLES = int(os.environ.get("EPORT_FUZZ_EXAMPLES", "150"))
+TOKEN = "123456789:FUZZ-token_abcdefghijklmnopqrstuvwxyz"
+
+hostile = st.sampled_from([
+    "", " ", "\x00", "\u202e卡丢了", "<b>丢失</b>", "</i>", "&", "&amp;&lt;", "<script>alert(1)</script>", "@" + BOT["username"],
+    "/start", "/start reissue_lost", "/start ../../etc", "/start " + "x" * 300, "/menu", "/checklist", "/forget", "/privacy",
+    "/reminders", "/settings", "/stats", "/reload", "/nonsense", "/help@" + BOT["username"], "/help@other_bot", "🙂" * 50,
+    "卡丢了怎么办" * 400, "x" * 4096, "\n\n\n", "٣٤٥ مرحبا", "2026-02-30", "今天",
+])
+texts = st.one_of(hostile, st.text(max_size=80), st.text(alphabet=st.characters(max_codepoint=0x2FFFF), max_size=300))
+callback_data = st.one_of(st.sampled_from(["e1|g|main", "e1|g|topic:nope", "e0|g|main", "e1|x|unlock:agent_id.copy",
+                                           "e1|x|unlock:" + "a" * 60, "e1|checklist_open|unlock", "e1|fb|unlock:-1",
+                                           "e1|forget_confirm|", "e1|remind|refund", "e1|reminder_cancel|999"]),
+                          st.text(max_size=100))
+chat_types = st.sampled_from(["private", "private", "group", "supergroup"])
+
+
+@st.composite
+def updates(draw):
+    uid = draw(st.integers(min_value=1, max_value=5))
+    chat_type = draw(chat_types)
+    chat_id = uid if chat_type == "private" else -100 - uid
+    chat = {"id": chat_id, "type": chat_type, **({"title": "G"} if chat_type != "private" else {})}
+    sender = {"id": uid, "is_bot": False, "first_name": draw(st.text(max_size=10)) or "U"}
+    if draw(st.booleans()):
+        sender["language_code"] = draw(st.sampled_from(["zh-hans", "ru", "en", "xx", ""]))
+    kind = draw(st.sampled_from(["message", "message", "edited_message", "channel_post", "callback_query", "sticker", "document"]))
+    base = {"message_id": draw(st.integers(1, 10_000)), "date": int(time.time()), "chat": chat, "from": sender}
+    if kind in ("message", "edited_message"):
+        text = draw(texts)
+        msg = {**base, "text": text}
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0].encode("utf-16-le")) // 2 if text.split() else 1}]
+        if kind == "edited_message":
+            msg["edit_date"] = int(time.time())
+        return kind, {"update_id": 1, kind: msg}
+    if kind == "channel_post":
+        return kind, {"update_id": 1, "channel_post": {"message_id": 1, "date": int(time.time()), "text": draw(texts),
+                                                        "chat": {"id": -1009, "type": "channel", "title": "C"}}}
+    if kind == "sticker":
+        sticker = {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1, "is_animated": False, "is_video": False}
+        return kind, {"update_id": 1, "message": {**base, "sticker": sticker}}
+    if kind == "document":
+        doc = {"file_id": "d", "file_unique_id": "d", "file_name": draw(texts)[:60] or None,
+               "file_size": draw(st.integers(0, 50 * 1024 * 1024))}
+        return kind, {"update_id": 1, "message": {**base, "document": {k: v for k, v in doc.items() if v is not None}}}
+    message = {"message_id": 1, "date": int(time.time()), "chat": {"id": uid, "type": "private"}, "from": BOT, "text": "menu"}
+    return kind, {"update_id": 1, "callback_query": {"id": "q", "from": sender, "chat_instance": "c", "message": message,
+                                                      "data": draw(callback_data)}}
+
+
+class Errors(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+class Harness:
+    """One application for all examples (building it per example would dominate the run)."""
+
+    def __init__(self, tmp_dir):
+        self.loop = asyncio.new_event_loop()
+        self.request = OfflineRequest()
+        self.app = build_application(Settings(token=TOKEN, db_path=str(tmp_dir / "fuzz.db"), admins=frozenset({1})),
+                                     request=self.request, rate_limit=False)
+        self.loop.run_until_complete(self.app.initialize())
+        self.errors = Errors()
+        logging.getLogger().addHandler(self.errors)
+
+    def feed(self, raw: dict):
+        from telegram import Update
+
+        self.request.clear()
+        self.errors.records.clear()
+        update = Update.de_json(raw, self.app.bot)
+        self.loop.run_until_complete(self.app.process_update(update))
+        return list(self.request.sent)
+
+    def close(self):
+        logging.getLogger().removeHandler(self.errors)
+        self.loop.run_until_complete(self.app.shutdown())
+        self.app.bot_data["engine"].store.close()
+        self.loop.close()
+
+
+def test_hostile_updates_never_crash_and_private_messages_get_a_reply(tmp_path_factory):
+    harness = Harness(tmp_path_factory.mktemp("fuzz"))
+
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(updates())
+    def run(example):
+        kind, raw = example
+        sent = harness.feed(raw)
+        assert not harness.errors.records, harness.errors.records[-1].getMessage()
+        outgoing = [(m, p) for m, p in sent if m in ("sendMessage", "editMessageText", "sendDocument")]
+        for method, params in outgoing:
+            text = params.get("text") or ""
+            if params.get("parse_mode") == "HTML":
+                try:
+                    check_html(text)
+                except ApiError as exc:  # pragma: no cover - the assertion message is the point
+                    raise AssertionError(f"invalid HTML sent: {exc.description}: {text[:200]!r}") from None
+            user_text = (raw.get("message") or raw.get("edited_message") or {}).get("text") or ""
+            if "<" in user_text and len(user_text) > 2:
+                assert user_text not in text, "user text echoed unescaped into HTML"
+        message = raw.get("message") or raw.get("edited_message")
+        if message and message["chat"]["type"] == "private" and kind in ("message", "edited_message", "sticker", "document"):
+            assert outgoing, f"no reply to a private {kind}: {message.get('text', '')[:80]!r}"
+        if kind == "callback_query":
+            assert any(m == "answerCallbackQuery" for m, _ in sent), "a button press was not answered"
+
+    try:
+        run()
+    finally:
+        harness.close()
