@@ -45,6 +45,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from dialogs import i18n, retention
 from dialogs.remind import reminder_message
 from dialogs.retention import RetentionRun
+from dialogs.store import StoreError
 from dialogs.upload import TELEGRAM_DOWNLOAD_LIMIT
 from dialogs.engine import CALLBACK_PREFIX, Context, Engine, Screen
 from dialogs.links import deep_link
@@ -317,14 +318,24 @@ class Bot:
             return
         if isinstance(exc, (RetryAfter, TimedOut, NetworkError)):
             log.warning("update %s: Telegram unreachable or rate-limited: %s", update_id, exc)
+            return  # telling the user would need the same unreachable Telegram
+        ctx = Context(lang=i18n.DEFAULT_LANGUAGE)
+        if isinstance(exc, StoreError):
+            log.warning("update %s: database unavailable: %s", update_id, exc)
+            text = self.engine._("系统繁忙，刚才的操作没有保存，请稍后再试一次。", ctx)
         else:
             log.error("update %s: %s: %s", update_id, type(exc).__name__, exc, exc_info=exc)
-        if isinstance(update, Update) and update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
-            hotline = html.escape(self.engine.kb.facts["hotline"].text)
-            try:
-                await context.bot.send_message(update.effective_chat.id, f"出错了，请稍后再试。\n☎️ {hotline}")
-            except Exception as inner:  # noqa: BLE001 - the user is unreachable; logged once
-                log.warning("update %s: could not tell the user about the error: %s", update_id, inner)
+            text = self.engine._("出错了，请稍后再试。", ctx)
+        if not isinstance(update, Update):
+            return
+        try:
+            if update.callback_query:
+                await update.callback_query.answer(text[:190], show_alert=True)
+            elif update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
+                hotline = self.engine.kb.facts["hotline"].text
+                await context.bot.send_message(update.effective_chat.id, f"{text}\n☎️ {hotline}")
+        except Exception as inner:  # noqa: BLE001 - the user is unreachable; logged once
+            log.warning("update %s: could not tell the user about the error: %s", update_id, inner)
 
 
 async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> RetentionRun:

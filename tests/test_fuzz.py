@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import time
 
 from hypothesis import HealthCheck, given, settings
@@ -125,7 +126,8 @@ def test_hostile_updates_never_crash_and_private_messages_get_a_reply(tmp_path_f
                 except ApiError as exc:  # pragma: no cover - the assertion message is the point
                     raise AssertionError(f"invalid HTML sent: {exc.description}: {text[:200]!r}") from None
             user_text = (raw.get("message") or raw.get("edited_message") or {}).get("text") or ""
-            if "<" in user_text and len(user_text) > 2:
+            # our templates legitimately contain tags like </i>; any other '<' from the user must be escaped
+            if "<" in user_text and not re.fullmatch(r"(\s*</?(b|i|code|a|pre|blockquote)>\s*)+", user_text):
                 assert user_text not in text, "user text echoed unescaped into HTML"
         message = raw.get("message") or raw.get("edited_message")
         if message and message["chat"]["type"] == "private" and kind in ("message", "edited_message", "sticker", "document"):

@@ -1,0 +1,81 @@
+"""Faults: Telegram errors and timeouts, a locked or read-only database, broken knowledge."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import subprocess
+import sys
+
+from .conftest import running_bot
+
+
+def records_about(caplog, needle: str) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if needle in r.getMessage()]
+
+
+async def test_5xx_is_logged_once_and_the_next_user_is_served(fake, bot_app, caplog):
+    caplog.set_level(logging.INFO)
+    fake.fail_next("sendMessage", 502, chat_id=1001)
+    assert await fake.user(id=1001).send("/help") is None
+    warnings = [r for r in caplog.records if r.name == "eport_guide.bot" and r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "Bad Gateway" in warnings[0].getMessage() and "update " in warnings[0].getMessage()
+    assert "使用帮助" in (await fake.user(id=1002).send("/help")).plain
+
+
+async def test_a_timeout_does_not_stop_the_bot(fake, tmp_path, caplog):
+    caplog.set_level(logging.INFO)
+    async with running_bot(fake, tmp_path / "t.db", request_timeout=0.5):
+        fake.fail_next("sendMessage", 0, delay=1.5, chat_id=2001)
+        await fake.user(id=2001).send("/help", wait=False)
+        await fake.wait_for(lambda: records_about(caplog, "Timed out"), timeout=5, what="the timeout to be logged")
+        await fake.user(id=2002).send("/help", wait=False)
+        reply = await fake.wait_for(lambda: fake.chats.get(2002), timeout=5, what="the next user's reply")
+        assert "使用帮助" in reply[-1].plain
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_locked_database_tells_the_user_and_loses_nothing_acknowledged(fake, tmp_path, caplog):
+    db = tmp_path / "locked.db"
+    async with running_bot(fake, db) as app:
+        store = app.bot_data["engine"].store
+        store.conn.execute("PRAGMA busy_timeout=200")
+        user = fake.user(id=3001)
+        answer = await user.send("/start unlock")
+        await user.click(answer, "📋 加入清单")
+        checklist = user.last
+        first = await user.click(checklist, "☐ 经办人·复印件")
+        assert first["text"] == "已勾选"
+        other = sqlite3.connect(db, isolation_level=None)
+        other.execute("BEGIN EXCLUSIVE")
+        try:
+            refused = await user.click(checklist, "☐ 经办人·个人签名")
+            assert refused["answered"] and "没有保存" in refused["text"] and refused["show_alert"]
+            assert "进度 1/24" in checklist.plain  # the screen did not pretend
+        finally:
+            other.execute("ROLLBACK")
+            other.close()
+        again = await user.click(checklist, "☐ 经办人·个人签名")
+        assert again["text"] == "已勾选" and "进度 2/24" in checklist.plain
+        assert store.ticks(3001, "unlock") == {"agent_id.copy", "agent_id.signature"}
+    assert len(records_about(caplog, "database unavailable")) == 1
+
+
+async def test_a_read_only_database_is_a_clear_answer(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "ro.db") as app:
+        app.bot_data["engine"].store.conn.execute("PRAGMA query_only=ON")
+        reply = await fake.user(id=4001).send("/start")
+        assert reply is not None and "没有保存" in reply.plain and "0470-2299089" in reply.plain
+        app.bot_data["engine"].store.conn.execute("PRAGMA query_only=OFF")
+        assert "请选择要办理的业务" in (await fake.user(id=4001).send("/start")).plain
+
+
+def test_broken_knowledge_at_start_up_exits_with_the_errors(knowledge_copy):
+    f = knowledge_copy / "offices.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("kind: ccb_agent", "kind: bank", 1), encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "bot.cli", "run"], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "TELEGRAM_BOT_TOKEN": "123456789:" + "a" * 35, "EPORT_GUIDE_KNOWLEDGE": str(knowledge_copy),
+                            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot"})
+    assert r.returncode == 1
+    assert "offices.yaml:" in r.stderr and "offices[1].kind" in r.stderr and "Traceback" not in r.stderr
