@@ -56,18 +56,23 @@ from .settings import Settings
 
 log = logging.getLogger("eport_guide.bot")
 
+def N_(message: str) -> str:
+    """Marks a message for translation without translating it here."""
+    return message
+
+
 COMMANDS = [
-    ("start", "开始 / 打开业务"),
-    ("menu", "主菜单"),
-    ("checklist", "我的材料清单"),
-    ("offices", "办理地点与电话"),
-    ("help", "使用帮助"),
-    ("settings", "设置：语言、提醒、删除数据"),
-    ("language", "界面语言"),
-    ("reminders", "我的提醒（退单、证书到期）"),
-    ("privacy", "隐私说明"),
-    ("forget", "删除我的数据"),
-    ("cancel", "取消当前操作"),
+    ("start", N_("开始 / 打开业务")),
+    ("menu", N_("主菜单")),
+    ("checklist", N_("我的材料清单")),
+    ("offices", N_("办理地点与电话")),
+    ("help", N_("使用帮助")),
+    ("settings", N_("设置：语言、提醒、删除数据")),
+    ("language", N_("界面语言")),
+    ("reminders", N_("我的提醒（退单、证书到期）")),
+    ("privacy", N_("隐私说明")),
+    ("forget", N_("删除我的数据")),
+    ("cancel", N_("取消当前操作")),
 ]
 PRIVATE = filters.ChatType.PRIVATE
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -390,6 +395,9 @@ async def send_reminder(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _post_init(application: Application) -> None:
     commands = [BotCommand(name, description) for name, description in COMMANDS]
     await application.bot.set_my_commands(commands)
+    for lang in i18n.TRANSLATED:
+        gettext = i18n.translations(lang).gettext
+        await application.bot.set_my_commands([BotCommand(n, gettext(d)) for n, d in COMMANDS], language_code=lang)
     handlers: Bot = application.bot_data["handlers"]
     if application.job_queue is not None and handlers.store is not None:
         application.job_queue.run_daily(retention_job, time=dt.time(3, 0, tzinfo=SHANGHAI), name="retention")

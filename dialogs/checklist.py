@@ -105,7 +105,7 @@ class Checklists:
         self.store.open_checklist(ctx.user_id or 0, topic)
         ticked = self.store.toggle_tick(ctx.user_id or 0, topic, item_id)  # committed before we answer
         screen = engine.render(f"checklist:{topic}", ctx)
-        return replace(screen, toast=self._(ctx, "已勾选" if ticked else "已取消勾选"))
+        return replace(screen, toast=self._("已勾选", ctx) if ticked else self._("已取消勾选", ctx))
 
     def switch(self, engine: Engine, ctx: Context, args: str) -> Screen:
         """Change the business (e.g. 丢失补办 → 超期补办), keeping the ticks both share."""
@@ -115,7 +115,7 @@ class Checklists:
             raise providers.NotFound(args)
         kept = self.store.copy_ticks(ctx.user_id or 0, source, target, [i.id for i in kb.checklist_items(target)])
         screen = engine.render(f"checklist:{target}", ctx)
-        return replace(screen, toast=self._(ctx, "已切换，保留了 %(n)s 个共同项目的勾选") % {"n": kept})
+        return replace(screen, toast=self._("已切换，保留了 %(n)s 个共同项目的勾选", ctx) % {"n": kept})
 
     def ask_reset(self, engine: Engine, ctx: Context, args: str) -> Screen:
         return engine.render(f"checklist_reset:{args}", ctx)
@@ -124,7 +124,7 @@ class Checklists:
         if args not in self.kb.businesses:
             raise providers.NotFound(args)
         self.store.reset_checklist(ctx.user_id or 0, args)
-        return replace(engine.render(f"checklist:{args}", ctx), toast=self._(ctx, "清单已重置"))
+        return replace(engine.render(f"checklist:{args}", ctx), toast=self._("清单已重置", ctx))
 
     def export(self, engine: Engine, ctx: Context, args: str) -> Screen:
         if args not in self.kb.businesses:
@@ -132,7 +132,7 @@ class Checklists:
         text = self.export_text(ctx, args)
         screen = engine.render(f"checklist:{args}", ctx)
         name = f"checklist-{args}.txt"
-        return replace(screen, document=(name, text.encode("utf-8")), toast=self._(ctx, "清单已导出"))
+        return replace(screen, document=(name, text.encode("utf-8")), toast=self._("清单已导出", ctx))
 
     def export_text(self, ctx: Context, topic: str) -> str:
         """A printable plain-text checklist with the office and hotline."""
@@ -140,7 +140,7 @@ class Checklists:
             **self.provide_checklist(self.kb, topic, replace(ctx)), offices=list(self.kb.offices.values())
         ).strip() + "\n"
 
-    def _(self, ctx: Context, message: str) -> str:
+    def _(self, message: str, ctx: Context) -> str:
         return self.engine._(message, ctx)
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DEFAULT_LANGUAGE = "zh"
-LANGUAGES = ("zh",)  # extended as catalogues are added under locale/
+LANGUAGES = ("zh", "ru", "en")
+TRANSLATED = ("ru", "en")  # catalogues under locale/<lang>/LC_MESSAGES/messages.po
 LANGUAGE_NAMES = {"zh": "中文", "ru": "Русский", "en": "English"}
 
 
@@ -22,6 +23,26 @@ def normalise_language(code: str | None) -> str:
 
 @lru_cache(maxsize=None)
 def translations(lang: str) -> gettext.NullTranslations:
-    if lang == DEFAULT_LANGUAGE:
+    """The catalogue of ``lang``, compiled in memory from its .po file on first use."""
+    path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
+    if lang == DEFAULT_LANGUAGE or not path.exists():
         return gettext.NullTranslations()
-    return gettext.translation("messages", localedir=str(LOCALE_DIR), languages=[lang], fallback=True)
+    import io
+
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with path.open("rb") as fh:
+        catalog = read_po(fh, locale=lang)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def beside(text: str, lang: str) -> str:
+    """The translation of an official Chinese term, to show beside it (empty in Chinese)."""
+    if lang == DEFAULT_LANGUAGE or not text:
+        return ""
+    translated = translations(lang).gettext(text)
+    return "" if translated == text else translated

@@ -25,6 +25,8 @@ def environment(lang: str, html: bool = True) -> jinja2.Environment:
         auto_reload=False,
     )
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.filters["tr"] = lambda text: i18n.beside(text, lang)  # translation of an official term, "" in Chinese
+    env.filters["beside"] = lambda text: f"（{t}）" if (t := i18n.beside(text, lang)) else ""
     env.filters["intl_phone"] = intl_phone
     env.filters["map_url"] = map_url
     return env

@@ -68,6 +68,12 @@ def transcripts(engine: Engine, ctx: Context | None = None) -> dict[str, str]:
     facts = "\n".join(walk(engine, ctx, [(f"(free text → {fid})", f"fact:{fid}")]) for fid in kb.facts)
     out["facts.txt"] = facts
     out["materials.txt"] = "\n".join(walk(engine, ctx, [(f"(free text → {mid})", f"material:{mid}")]) for mid in kb.materials)
+    for lang in ("ru", "en"):  # the main paths in the other interface languages
+        lctx = Context(lang=lang)
+        path = [("/start", "main"), ("补办业务", "category:reissue"), ("丢失补办", "topic:reissue_lost"),
+                ("🔎", "material:org_cert"), ("🔎", "material:holder_id"), ("📍", "offices"), ("📍", "city:满洲里"),
+                ("🧭", f"walk:{kb.steps[0].id}"), ("➡️", f"walk:{kb.steps[1].id}"), ("/help", "help")]
+        out[f"{lang}_main.txt"] = walk(engine, lctx, path)
     return out
 
 
