@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import re
 import time
 
 from hypothesis import HealthCheck, given, settings
@@ -29,6 +28,8 @@ hostile = st.sampled_from([
     "/reminders", "/settings", "/stats", "/reload", "/nonsense", "/help@" + BOT["username"], "/help@other_bot", "🙂" * 50,
     "卡丢了怎么办" * 400, "x" * 4096, "\n\n\n", "٣٤٥ مرحبا", "2026-02-30", "今天",
 ])
+PAYLOADS = ["<script>", "<b>丢失</b>", "<img", "<u>x"]
+hostile = st.one_of(hostile, st.sampled_from(PAYLOADS).map(lambda p: f"{p}卡丢了{p}"))
 texts = st.one_of(hostile, st.text(max_size=80), st.text(alphabet=st.characters(max_codepoint=0x2FFFF), max_size=300))
 callback_data = st.one_of(st.sampled_from(["e1|g|main", "e1|g|topic:nope", "e0|g|main", "e1|x|unlock:agent_id.copy",
                                            "e1|x|unlock:" + "a" * 60, "e1|checklist_open|unlock", "e1|fb|unlock:-1",
@@ -126,9 +127,10 @@ def test_hostile_updates_never_crash_and_private_messages_get_a_reply(tmp_path_f
                 except ApiError as exc:  # pragma: no cover - the assertion message is the point
                     raise AssertionError(f"invalid HTML sent: {exc.description}: {text[:200]!r}") from None
             user_text = (raw.get("message") or raw.get("edited_message") or {}).get("text") or ""
-            # our templates legitimately contain tags like </i>; any other '<' from the user must be escaped
-            if "<" in user_text and not re.fullmatch(r"(\s*</?(b|i|code|a|pre|blockquote)>\s*)+", user_text):
-                assert user_text not in text, "user text echoed unescaped into HTML"
+            # payloads that never occur in our own markup must never appear raw (they may appear escaped)
+            for payload in PAYLOADS:
+                if payload in user_text:
+                    assert payload not in text, f"user text echoed unescaped into HTML: {payload}"
         message = raw.get("message") or raw.get("edited_message")
         if message and message["chat"]["type"] == "private" and kind in ("message", "edited_message", "sticker", "document"):
             assert outgoing, f"no reply to a private {kind}: {message.get('text', '')[:80]!r}"

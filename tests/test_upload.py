@@ -3,30 +3,38 @@
 from __future__ import annotations
 
 import io
-import zlib
 
-import png
 import pytest
 
 from dialogs.engine import Context
 from dialogs.upload import precheck, sniff
 
 
-def make_png(width=64, height=64) -> bytes:
+def _image(size=(64, 48)):
+    from PIL import Image
+
+    img = Image.new("RGB", size, "white")
+    for x in range(size[0]):
+        img.putpixel((x, x % size[1]), (200, 0, 0))
+    return img
+
+
+def _save(fmt: str) -> bytes:
     out = io.BytesIO()
-    png.Writer(width, height, greyscale=True).write(out, [[(x * y) % 256 for x in range(width)] for y in range(height)])
+    _image().save(out, fmt)
     return out.getvalue()
 
 
+def make_png() -> bytes:
+    return _save("PNG")
+
+
 def make_pdf() -> bytes:
-    body = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
-    body += b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 200 200]>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
-    return body
+    return _save("PDF")
 
 
 def make_jpeg() -> bytes:
-    # a minimal baseline JPEG header (SOI, APP0/JFIF) followed by filler and EOI
-    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + zlib.compress(b"x" * 2000) + b"\xff\xd9"
+    return _save("JPEG")
 
 
 @pytest.mark.parametrize("data,name,kind", [(make_png(), "scan.png", "png"), (make_pdf(), "营业执照.pdf", "pdf"),
@@ -35,6 +43,20 @@ def test_small_valid_files_pass(kb, data, name, kind):
     assert sniff(data) == kind
     result = precheck(kb, data, name, None)
     assert result.ok and result.problems == []
+
+
+def test_real_files_open_as_what_they_claim():
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(make_jpeg())).format == "JPEG"
+    assert Image.open(io.BytesIO(make_png())).format == "PNG"
+    assert make_pdf().startswith(b"%PDF-")
+
+
+def test_other_real_formats_are_refused_with_advice(kb):
+    for fmt, kind, advice in (("GIF", "gif", "to_image"), ("BMP", "bmp", "to_image"), ("TIFF", "tiff", "to_image")):
+        result = precheck(kb, _save(fmt), f"scan.{kind}", None)
+        assert not result.ok and result.problems[0] == ("bad_type", {"type": kind}) and (advice, {}) in result.advice
 
 
 def test_renamed_non_image_fails_with_the_reason(kb, engine):
