@@ -29,7 +29,7 @@ bench: $(STAMP)
 
 # The fuzz test with 100,000 examples instead of the suite's bounded number.
 fuzz: $(STAMP)
-	EPORT_FUZZ_EXAMPLES=100000 $(BIN)/python -m pytest -p no:cacheprovider tests/test_fuzz.py
+	EPORT_FUZZ_EXAMPLES=100000 $(BIN)/python -m pytest -p no:cacheprovider --timeout=0 tests/test_fuzz.py
 
 check-knowledge: $(STAMP)
 	$(BIN)/eport-guide check-knowledge

@@ -74,6 +74,18 @@ COMMANDS = [
     ("forget", N_("删除我的数据")),
     ("cancel", N_("取消当前操作")),
 ]
+# command → (screen route, feature it needs); commands that only open a screen
+COMMAND_ROUTES = {
+    "menu": ("main", None),
+    "help": ("help", None),
+    "offices": ("offices", None),
+    "privacy": ("privacy", None),
+    "settings": ("settings", "store"),
+    "language": ("language", "store"),
+    "reminders": ("reminders", "reminders"),
+    "checklist": ("checklists", "checklist"),
+    "forget": ("forget", "store"),
+}
 PRIVATE = filters.ChatType.PRIVATE
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -161,32 +173,14 @@ class Bot:
         ctx = self.ctx(update)
         await self.send(update, context, self.engine.render(route, ctx))
 
-    async def menu(self, update, context):
-        await self.route_command(update, context, "main")
+    def route_handler(self, route: str, feature: str | None):
+        """A command that opens a screen (the main menu where the feature is off)."""
 
-    async def help(self, update, context):
-        await self.route_command(update, context, "help")
+        async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            available = feature is None or feature in self.engine.features
+            await self.route_command(update, context, route if available else "main")
 
-    async def offices(self, update, context):
-        await self.route_command(update, context, "offices")
-
-    async def privacy(self, update, context):
-        await self.route_command(update, context, "privacy")
-
-    async def settings_command(self, update, context):
-        await self.route_command(update, context, "settings")
-
-    async def language(self, update, context):
-        await self.route_command(update, context, "language")
-
-    async def reminders(self, update, context):
-        await self.route_command(update, context, "reminders" if "reminders" in self.engine.features else "main")
-
-    async def checklist(self, update, context):
-        await self.route_command(update, context, "checklists" if "checklist" in self.engine.features else "main")
-
-    async def forget(self, update, context):
-        await self.route_command(update, context, "forget" if "store" in self.engine.features else "privacy")
+        return handler
 
     async def cancel(self, update, context):
         ctx = self.ctx(update)
@@ -446,21 +440,14 @@ def build_application(settings: Settings, *, engine: Engine | None = None, reque
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = builder.build()
-    engine.features = engine.features | {"inline"}
+    engine.extend("inline")  # share buttons need inline mode, which only Telegram has
     application.bot_data["engine"] = engine
     application.bot_data["handlers"] = bot
     add = application.add_handler
     add(CommandHandler("start", bot.start))
-    add(CommandHandler("menu", bot.menu))
-    add(CommandHandler("help", bot.help))
-    add(CommandHandler("offices", bot.offices))
-    add(CommandHandler("privacy", bot.privacy))
-    add(CommandHandler("checklist", bot.checklist))
-    add(CommandHandler("forget", bot.forget))
+    for command, (route, feature) in COMMAND_ROUTES.items():
+        add(CommandHandler(command, bot.route_handler(route, feature)))
     add(CommandHandler("cancel", bot.cancel))
-    add(CommandHandler("settings", bot.settings_command))
-    add(CommandHandler("language", bot.language))
-    add(CommandHandler("reminders", bot.reminders))
     add(CommandHandler("stats", bot.stats))
     add(CommandHandler("reload", bot.reload))
     add(InlineQueryHandler(bot.inline_query))

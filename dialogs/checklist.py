@@ -147,15 +147,13 @@ class Checklists:
 def install(engine: Engine, store: Any) -> Checklists:
     """Enable checklists on an engine backed by ``store``."""
     feature = Checklists(engine, store)
-    engine.features = engine.features | {"checklist"}
-    engine.providers["checklist"] = feature.provide_checklist
-    engine.providers["checklist_reset"] = feature.provide_reset
-    engine.providers["checklists"] = feature.provide_list
-    engine.actions["checklist_open"] = feature.open
-    engine.actions["x"] = feature.toggle
-    engine.actions["checklist_switch"] = feature.switch
-    engine.actions["checklist_reset"] = feature.ask_reset
-    engine.actions["checklist_reset_confirm"] = feature.reset
-    engine.actions["checklist_export"] = feature.export
+    engine.extend(
+        "checklist",
+        providers={"checklist": feature.provide_checklist, "checklist_reset": feature.provide_reset,
+                   "checklists": feature.provide_list},
+        actions={"checklist_open": feature.open, "x": feature.toggle, "checklist_switch": feature.switch,
+                 "checklist_reset": feature.ask_reset, "checklist_reset_confirm": feature.reset,
+                 "checklist_export": feature.export},
+    )
     engine.checklists = feature  # type: ignore[attr-defined]
     return feature

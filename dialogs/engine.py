@@ -149,9 +149,16 @@ class Engine:
 
         return register
 
-    def add_screen(self, screen_id: str, spec: dict[str, Any], provider: providers.Provider) -> None:
-        self.screens[screen_id] = spec
-        self.providers[screen_id] = provider
+    def extend(self, feature: str, *, providers: dict[str, providers.Provider] | None = None,
+               actions: dict[str, Action] | None = None, inputs: dict[str, Input] | None = None,
+               listeners: list[Listener] | None = None) -> None:
+        """Switch a feature on: its screens' providers, button actions, text inputs, listeners."""
+        self.features = self.features | {feature}
+        self.providers.update(providers or {})
+        self.actions.update(actions or {})
+        self.inputs.update(inputs or {})
+        self.listeners.extend(listeners or [])
+        self._screens.clear()
 
     def reload(self, kb: Knowledge) -> None:
         """Swap in newly validated knowledge (the old stays live if loading failed)."""

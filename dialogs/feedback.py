@@ -44,8 +44,5 @@ def install(engine: Engine, store: Any) -> None:
             raise providers.NotFound(arg)
         return {"hotline": kb.facts["hotline"], "kb": kb, "business": kb.businesses[arg]}
 
-    engine.features = engine.features | {"feedback"}
-    engine.actions["fb"] = vote
-    engine.inputs["feedback_reason"] = reason
-    engine.providers["feedback_reason"] = feedback_provider
-    engine.listeners.append(listen)
+    engine.extend("feedback", providers={"feedback_reason": feedback_provider}, actions={"fb": vote},
+                  inputs={"feedback_reason": reason}, listeners=[listen])

@@ -41,10 +41,8 @@ def install(engine: Engine, store: Any, retention_days: int | None = None) -> No
         store.set_language(ctx.user_id or 0, args)
         return engine.render("settings", replace(ctx, lang=args))
 
-    engine.features = engine.features | {"store"}
-    engine.actions["forget_confirm"] = forget
-    engine.actions["settings_reminders"] = set_reminders
-    engine.actions["set_language"] = set_language
-    engine.providers["privacy"] = privacy_provider
-    engine.providers["settings"] = settings_provider
-    engine.providers["language"] = language_provider
+    engine.extend(
+        "store",
+        providers={"privacy": privacy_provider, "settings": settings_provider, "language": language_provider},
+        actions={"forget_confirm": forget, "settings_reminders": set_reminders, "set_language": set_language},
+    )

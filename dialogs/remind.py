@@ -81,14 +81,12 @@ def install(engine: Engine, store: Any) -> None:
     def set_provider(kb, arg, ctx):
         return base(kb)
 
-    engine.features = engine.features | {"reminders"}
-    engine.providers["remind"] = ask_provider
-    engine.providers["reminders"] = list_provider
-    engine.providers["reminder_set"] = set_provider
-    engine.inputs["remind_date"] = set_date
-    engine.actions["remind"] = open_ask
-    engine.actions["remind_today"] = today_action
-    engine.actions["reminder_cancel"] = cancel
+    engine.extend(
+        "reminders",
+        providers={"remind": ask_provider, "reminders": list_provider, "reminder_set": set_provider},
+        actions={"remind": open_ask, "remind_today": today_action, "reminder_cancel": cancel},
+        inputs={"remind_date": set_date},
+    )
 
 
 def reminder_message(engine: Engine, reminder: Any, lang: str) -> Screen:
