@@ -76,6 +76,9 @@ def extract() -> list[str]:
         for path in sorted((ROOT / package).glob("*.py")):
             for _, msg, *_ in extract_from_file("python", str(path), keywords={"_": None, "N_": None}):
                 messages += [msg] if isinstance(msg, str) else [m for m in msg if m]
+    from . import console
+
+    messages += [console.HELP, console.UNKNOWN_COMMAND, console.NO_SUCH_BUTTON, console.GOODBYE, console.OPEN_URL]
     messages = [m for m in messages if m and re.search(r"[\u4e00-\u9fff]", m)]
     return list(dict.fromkeys(messages + knowledge_terms()))
 

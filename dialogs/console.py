@@ -8,6 +8,10 @@ from typing import TextIO
 from .engine import Button, Context, Engine, Screen
 
 HELP = "输入按钮编号或按钮文字；/start [业务代码]、/menu、/checklist、/help，或直接输入问题；/quit 退出。"
+UNKNOWN_COMMAND = "未知命令 /%(command)s。"
+NO_SUCH_BUTTON = "没有编号为 %(n)s 的按钮。"
+GOODBYE = "再见！"
+OPEN_URL = "请在浏览器打开：%(url)s"
 MAX_INPUT = 4096
 
 
@@ -43,6 +47,9 @@ class ConsoleChat:
         self.ctx = ctx
         self.screen = engine.start(ctx)
 
+    def _(self, message: str) -> str:
+        return self.engine._(message, self.ctx)
+
     def step(self, line: str) -> Screen | str | None:
         line = line.strip()[:MAX_INPUT]
         if not line:
@@ -69,7 +76,7 @@ class ConsoleChat:
             elif command == "checklist" and "checklist" in self.engine.features:
                 self.screen = self.engine.render("checklists", self.ctx)
             else:
-                return f"未知命令 /{command}。{HELP}"
+                return self._(UNKNOWN_COMMAND) % {"command": command} + self._(HELP)
             return self.screen
         button = find_button(self.screen, line)
         if button is not None:
@@ -77,12 +84,12 @@ class ConsoleChat:
                 self.screen = self.engine.handle(self.ctx, button.data)
                 return self.screen
             if button.url:
-                return f"请在浏览器打开：{button.url}"
+                return self._(OPEN_URL) % {"url": button.url}
             if button.copy_text:
                 return button.copy_text
             return None
         if line.isdigit():
-            return f"没有编号为 {line} 的按钮。{HELP}"
+            return self._(NO_SUCH_BUTTON) % {"n": line} + self._(HELP)
         awaiting = self.screen.awaiting
         self.screen = self.engine.reply(self.ctx, awaiting, line) if awaiting else self.engine.ask(self.ctx, line)
         return self.screen
@@ -92,7 +99,7 @@ def run_console(engine: Engine, ctx: Context, stdin: TextIO = sys.stdin, stdout:
     chat = ConsoleChat(engine, ctx)
     interactive = stdin.isatty()
     stdout.write(format_screen(chat.screen))
-    stdout.write(f"\n({HELP})\n")
+    stdout.write(f"\n({chat._(HELP)})\n")
     while True:
         if interactive:
             stdout.write("> ")
@@ -118,6 +125,6 @@ def run_console(engine: Engine, ctx: Context, stdin: TextIO = sys.stdin, stdout:
             stdout.write("\n" + format_screen(out))
         elif out:
             stdout.write(out + "\n")
-    stdout.write("再见！\n")
+    stdout.write(chat._(GOODBYE) + "\n")
     stdout.flush()
     return 0
