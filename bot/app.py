@@ -474,6 +474,3 @@ def run(settings: Settings, *, webhook_url: str | None = None, listen: str = "12
     else:
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
 
-
-def engine_of(application: Application) -> Any:
-    return application.bot_data["engine"]

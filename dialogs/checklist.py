@@ -137,7 +137,7 @@ class Checklists:
     def export_text(self, ctx: Context, topic: str) -> str:
         """A printable plain-text checklist with the office and hotline."""
         return environment(ctx.lang, html=False).get_template("checklist_export.j2").render(
-            **self.provide_checklist(self.kb, topic, replace(ctx)), offices=list(self.kb.offices.values())
+            **self.provide_checklist(self.kb, topic, ctx), offices=list(self.kb.offices.values())
         ).strip() + "\n"
 
     def _(self, message: str, ctx: Context) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 import re
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -81,6 +80,3 @@ def tidy(markup: str) -> str:
     markup = re.sub(r"[ \t]+\n", "\n", markup)
     return re.sub(r"\n{3,}", "\n\n", markup).strip()
 
-
-def escape(text: str) -> str:
-    return html.escape(text, quote=False)

@@ -67,7 +67,7 @@ class Knowledge:
         self.businesses = {b.id: b for b in data["businesses"]}
         self.facts = {f.id: f for f in data["facts"]}
         self.vocabulary = list(data["vocabulary"])
-        self.steps = list(data.get("steps", []))
+        self.steps = list(data["steps"])
         self.cities: dict[str, list[schema.Office]] = {}
         for office in self.offices.values():
             self.cities.setdefault(office.city, []).append(office)
@@ -224,8 +224,7 @@ def load_knowledge(directory: str | os.PathLike | None = None) -> Knowledge:
         raise KnowledgeError([Problem(str(directory), None, "", "knowledge directory does not exist")])
     data: dict[str, list[BaseModel]] = {}
     line_maps: dict[str, dict[tuple, int]] = {}
-    files = {**schema.FILES, **{k: v for k, v in schema.OPTIONAL_FILES.items() if (directory / k).exists()}}
-    for fname, sections in files.items():
+    for fname, sections in schema.FILES.items():
         path = directory / fname
         if not path.exists():
             problems.append(Problem(fname, None, "", "required knowledge file is missing"))
@@ -274,7 +273,7 @@ def _locate(line_maps, file_of, key, index, *rest) -> tuple[str, int | None, str
 
 def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -> list[Problem]:
     problems: list[Problem] = []
-    file_of = {key: f for f, secs in {**schema.FILES, **schema.OPTIONAL_FILES}.items() for key, _ in secs}
+    file_of = {key: f for f, secs in schema.FILES.items() for key, _ in secs}
 
     def err(key, index, *rest, msg):
         f, line, path = _locate(line_maps, file_of, key, index, *rest)

@@ -152,4 +152,3 @@ FILES: dict[str, list[tuple[str, type[BaseModel]]]] = {
     "vocabulary.yaml": [("vocabulary", VocabularyEntry)],
     "walkthrough.yaml": [("steps", WalkStep)],
 }
-OPTIONAL_FILES: dict[str, list[tuple[str, type[BaseModel]]]] = {}
