@@ -140,8 +140,7 @@ class Bot:
             return Context()
         lang = None
         if self.store is not None:
-            self.store.touch_user(user.id, i18n.normalise_language(user.language_code))
-            lang = self.store.get_language(user.id)
+            lang = self.store.touch_user(user.id, i18n.normalise_language(user.language_code))
         return Context(user_id=user.id, lang=i18n.normalise_language(lang or user.language_code))
 
     async def send(self, update: Update, context: ContextTypes.DEFAULT_TYPE, screen: Screen) -> Message | None:

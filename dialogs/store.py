@@ -151,14 +151,17 @@ class Store:
             raise StoreError(f"cannot read the database: {exc}") from exc
 
     # -- users ------------------------------------------------------------------------
-    def touch_user(self, user_id: int, language: str | None = None, now: dt.datetime | None = None) -> None:
-        """Record that the user was seen; the language is set only if not yet known."""
+    def touch_user(self, user_id: int, language: str | None = None, now: dt.datetime | None = None) -> str | None:
+        """Record that the user was seen (the language is set only if not yet known); returns
+        the user's stored language, in the same statement."""
         ts = _now(now)
-        self._write(
+        rows = self._write(
             "INSERT INTO users (id, language, first_seen, last_seen) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen, language = COALESCE(users.language, excluded.language)",
+            "ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen, language = COALESCE(users.language, excluded.language) "
+            "RETURNING language",
             (user_id, language, ts, ts),
-        )
+        ).fetchall()  # exhaust the statement so the write commits now (autocommit)
+        return rows[0][0] if rows else None
 
     def user_exists(self, user_id: int) -> bool:
         return bool(self._read("SELECT 1 FROM users WHERE id = ?", (user_id,)))

@@ -240,3 +240,21 @@ def test_random_toggles_match_a_simple_model(ops):
             model[user] = set()
     for user in (1, 2):
         assert s.ticks(user, "unlock") == model[user]
+
+
+def test_touch_user_returns_the_stored_language_in_one_statement():
+    s = Store()
+    assert s.touch_user(9, "ru") == "ru"
+    assert s.touch_user(9, "en") == "ru"  # first contact decides
+    s.set_language(9, "en")
+    assert s.touch_user(9, None) == "en"
+
+
+def test_touch_user_commits_at_once(tmp_path):
+    path = tmp_path / "t.db"
+    s = Store(path)
+    s.touch_user(5, "en")
+    other = sqlite3.connect(path, timeout=0.1)
+    assert other.execute("SELECT language FROM users WHERE id = 5").fetchone() == ("en",)
+    other.execute("BEGIN IMMEDIATE")  # no write lock is left behind
+    other.execute("ROLLBACK")
