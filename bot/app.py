@@ -13,6 +13,7 @@ import functools
 import html
 import logging
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from telegram import (
@@ -40,7 +41,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from dialogs import i18n, retention
 from dialogs.remind import reminder_message
@@ -52,6 +53,7 @@ from dialogs.links import deep_link
 from dialogs.service import build_engine
 from knowledge import KnowledgeError, load_knowledge
 
+from .ops import make_request
 from .settings import Settings
 
 log = logging.getLogger("eport_guide.bot")
@@ -420,11 +422,10 @@ def build_application(settings: Settings, *, engine: Engine | None = None, reque
     token = settings.require_token()
     engine = engine or build_engine(settings.db_path, stale_days=settings.stale_days, retention_days=settings.retention_days)
     bot = Bot(engine, settings)
-    timeout = settings.request_timeout
     get_updates_request: BaseRequest
-    if request is None:
-        request = HTTPXRequest(connection_pool_size=16, connect_timeout=10, read_timeout=timeout, write_timeout=timeout, pool_timeout=5)
-        get_updates_request = HTTPXRequest(connection_pool_size=2, connect_timeout=10, read_timeout=timeout + 30)
+    if request is None:  # every Bot API call and file download goes through TELEGRAM_PROXY if set
+        request = make_request(settings)
+        get_updates_request = make_request(settings, pool=2, read_timeout=settings.request_timeout + 30)
     else:
         get_updates_request = request
     builder = (
@@ -464,11 +465,15 @@ def build_application(settings: Settings, *, engine: Engine | None = None, reque
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 
 
-def run(settings: Settings, *, webhook_url: str | None = None, listen: str = "127.0.0.1", port: int = 8443,
-        secret_token: str | None = None) -> None:
+def run(settings: Settings) -> None:
+    """Long polling, or a webhook when ``settings.webhook_url`` is set: the URL's path is
+    the path served on ``listen:port`` (a reverse proxy forwards it unchanged), and
+    requests without the secret token are refused with 403."""
     application = build_application(settings)
-    if webhook_url:
-        application.run_webhook(listen=listen, port=port, webhook_url=webhook_url, secret_token=secret_token,
+    if settings.webhook_url:
+        url_path = urlsplit(settings.webhook_url).path.strip("/")
+        application.run_webhook(listen=settings.listen, port=settings.port, url_path=url_path,
+                                webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
                                 allowed_updates=ALLOWED_UPDATES)
     else:
         application.run_polling(allowed_updates=ALLOWED_UPDATES)

@@ -1,7 +1,10 @@
 """The ``eport-guide`` command.
 
-Exit codes: 0 ok · 1 invalid knowledge files · 2 bad usage (unknown topic, empty
-question, missing or malformed configuration).
+Exit codes: 0 ok · 1 invalid knowledge files (``health``: a check failed) · 2 bad usage
+(unknown topic, empty question, missing or malformed configuration, missing database) ·
+3 (``health --online``) Telegram unreachable.
+
+Every command reads one validated :class:`bot.settings.Settings` (``args.settings``).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from typing import Callable, Sequence
 
 from knowledge import Knowledge, KnowledgeError, load_knowledge
 
+from .settings import SettingsError
+
 EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE = 0, 1, 2
 
 
@@ -19,14 +24,20 @@ class UsageError(Exception):
     """A user-facing error: printed as one line, exit code 2."""
 
 
-def _kb() -> Knowledge:
-    return load_knowledge()
+def _settings(args: argparse.Namespace):
+    from .settings import Settings
+
+    return getattr(args, "settings", None) or Settings.from_env()
+
+
+def _kb(args: argparse.Namespace | None = None) -> Knowledge:
+    return load_knowledge(_settings(args).knowledge_dir if args is not None else None)
 
 
 def _engine(args: argparse.Namespace):
     from dialogs.engine import Engine
 
-    return Engine(_kb())
+    return Engine(_kb(args))
 
 
 def _ctx(args: argparse.Namespace):
@@ -39,7 +50,7 @@ def _ctx(args: argparse.Namespace):
 def cmd_check_knowledge(args: argparse.Namespace) -> int:
     from knowledge.loader import resolve_directory
 
-    directory = resolve_directory(args.directory)
+    directory = resolve_directory(args.directory or _settings(args).knowledge_dir)
     try:
         kb = load_knowledge(directory)
     except KnowledgeError as exc:
@@ -94,12 +105,20 @@ def cmd_offices(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _store_engine(args: argparse.Namespace):
+def _store_engine(args: argparse.Namespace, *, existing: bool = False):
+    """The engine with its database; ``existing``: refuse a file that does not exist
+    (commands that read or delete data must not create an empty database from a typo)."""
+    from pathlib import Path
+
     from dialogs.service import build_engine
     from dialogs.store import StoreError
 
+    settings = _settings(args)
+    if existing and not Path(settings.db_path).expanduser().is_file():
+        raise UsageError(f"database {settings.db_path} does not exist (check --db or EPORT_GUIDE_DB); nothing was read or changed")
     try:
-        return build_engine(getattr(args, "db", None))
+        return build_engine(settings.db_path, _kb(args), stale_days=settings.stale_days,
+                            retention_days=settings.retention_days)
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -111,7 +130,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_checklist(args: argparse.Namespace) -> int:
-    engine = _store_engine(args)
+    engine = _store_engine(args, existing=True)
     ctx = _ctx(args)
     if args.topic:
         if args.topic not in engine.kb.businesses:
@@ -130,7 +149,7 @@ def cmd_checklist(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    engine = _store_engine(args)
+    engine = _store_engine(args, existing=True)
     rows = engine.store.forget_user(args.user)
     print(f"deleted {rows} row(s) about user {args.user}")
     return EXIT_OK
@@ -138,39 +157,57 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .logs import setup_logging
-    from .settings import Settings, SettingsError
 
+    settings = _settings(args)
     try:
-        settings = Settings.from_env(token=args.token, base_url=args.base_url, db_path=args.db)
         settings.require_token()
     except SettingsError as exc:
         raise UsageError(str(exc)) from exc
-    if args.webhook_url and not args.webhook_url.startswith("https://"):
-        raise UsageError("--webhook-url must be an https:// address that Telegram can reach")
+    if settings.webhook_url and not settings.webhook_secret:
+        raise UsageError("EPORT_GUIDE_WEBHOOK_SECRET (or --secret-token) is required with a webhook: "
+                         "without it anyone who reaches the port can post forged updates")
     setup_logging(settings.token)
     from dialogs.store import StoreError
 
     from .app import run
 
     try:
-        run(settings, webhook_url=args.webhook_url, listen=args.listen, port=args.port, secret_token=args.secret_token)
+        run(settings)
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
     return EXIT_OK
 
 
-def _bot_username() -> str:
+def cmd_health(args: argparse.Namespace) -> int:
+    from .ops import health
+
+    code, checks = health(_settings(args), online=args.online)
+    for check in checks:
+        print(check.line())
+    return code
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from .ops import BackupError, backup
+
+    try:
+        path, size = backup(_settings(args).db_path, args.file, overwrite=args.force)
+    except BackupError as exc:
+        raise UsageError(str(exc)) from exc
+    print(f"backup written to {path} ({size} bytes), integrity check ok")
+    return EXIT_OK
+
+
+def _bot_username(args: argparse.Namespace) -> str:
     """EPORT_GUIDE_BOT_USERNAME, else asked from Telegram with the token (getMe)."""
     import asyncio
-    import os
 
-    from .settings import Settings, SettingsError
+    from .ops import make_request
 
-    name = (os.environ.get("EPORT_GUIDE_BOT_USERNAME") or "").lstrip("@")
-    if name:
-        return name
+    settings = _settings(args)
+    if settings.bot_username:
+        return settings.bot_username
     try:
-        settings = Settings.from_env()
         token = settings.require_token()
     except SettingsError as exc:
         raise UsageError(f"set EPORT_GUIDE_BOT_USERNAME (or a valid TELEGRAM_BOT_TOKEN to ask Telegram): {exc}") from exc
@@ -178,7 +215,8 @@ def _bot_username() -> str:
     from telegram.error import TelegramError
 
     async def get_me() -> str:
-        async with Bot(token, base_url=settings.base_url, base_file_url=settings.base_file_url) as bot:
+        async with Bot(token, base_url=settings.base_url, base_file_url=settings.base_file_url,
+                       request=make_request(settings, pool=1)) as bot:
             return bot.username
 
     try:
@@ -190,10 +228,10 @@ def _bot_username() -> str:
 def cmd_link(args: argparse.Namespace) -> int:
     from dialogs.links import deep_link, write_qr_png
 
-    kb = _kb()
+    kb = _kb(args)
     if args.topic not in kb.businesses:
         raise UsageError(f"unknown topic {args.topic!r}; known topics: {', '.join(kb.businesses)}")
-    link = deep_link(_bot_username(), args.topic)
+    link = deep_link(_bot_username(args), args.topic)
     print(link)
     if args.qr:
         print(f"QR code written to {write_qr_png(link, args.qr)}", file=sys.stderr)
@@ -203,8 +241,8 @@ def cmd_link(args: argparse.Namespace) -> int:
 def cmd_links(args: argparse.Namespace) -> int:
     from dialogs.links import deep_link, write_sheet
 
-    kb = _kb()
-    username = _bot_username()
+    kb = _kb(args)
+    username = _bot_username(args)
     width = max(len(t) for t in kb.businesses)
     for topic, business in kb.businesses.items():
         print(f"{topic:<{width}}  {deep_link(username, topic)}  {business.name}")
@@ -217,7 +255,7 @@ def cmd_links(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from dialogs.engine import Context
 
-    engine = _store_engine(args)
+    engine = _store_engine(args, existing=True)
     print(engine.render("stats", Context()).text)
     return EXIT_OK
 
@@ -225,13 +263,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_stale(args: argparse.Namespace) -> int:
     from dialogs.admin import stale_records
 
-    from .settings import Settings, SettingsError
-
-    try:
-        days = args.days if args.days is not None else Settings.from_env().stale_days
-    except SettingsError as exc:
-        raise UsageError(str(exc)) from exc
-    records = stale_records(_kb(), days)
+    days = args.days if args.days is not None else _settings(args).stale_days
+    records = stale_records(_kb(args), days)
     if not records:
         print(f"no knowledge record is older than {days} days")
     for r in records:
@@ -239,60 +272,113 @@ def cmd_stale(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+LANG_HELP = "interface language: zh (Chinese, the default), ru (Russian) or en (English)"
+DB_HELP = "SQLite database file (default: EPORT_GUIDE_DB, else ./eport-guide.db)"
+# flag → Settings field, for the flags that override an environment variable
+OVERRIDES = {"db": "db_path", "token": "token", "base_url": "base_url", "webhook_url": "webhook_url",
+             "secret_token": "webhook_secret", "listen": "listen", "port": "port"}
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("eport-guide")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from dialogs.i18n import LANGUAGES
+
     parser = argparse.ArgumentParser(
         prog="eport-guide",
-        description="电子口岸制发卡业务指南 — China E-Port card business guide (Manzhouli).",
+        description="电子口岸制发卡业务指南 — China E-Port card business guide (Manzhouli). "
+                    "Configuration comes from environment variables (see README, 'Configuration').",
+        epilog="exit codes: 0 ok, 1 invalid knowledge files or a failed health check, 2 bad usage or configuration, "
+               "3 Telegram unreachable (health --online)",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_)
+    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str, epilog: str | None = None) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_, description=help_, epilog=epilog)
         p.set_defaults(func=fn)
         return p
 
+    def lang(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--lang", choices=LANGUAGES, default=None, help=LANG_HELP)
+
+    def db(p: argparse.ArgumentParser, extra: str = "") -> None:
+        p.add_argument("--db", default=None, metavar="FILE", help=DB_HELP + extra)
+
     p = add("check-knowledge", cmd_check_knowledge, "validate the knowledge files (default: EPORT_GUIDE_KNOWLEDGE or the packaged ones)")
-    p.add_argument("directory", nargs="?", help="a knowledge directory to validate instead")
+    p.add_argument("directory", nargs="?", help="a knowledge directory to validate instead (quotes are checked against sources/ beside it)")
     p = add("show", cmd_show, "print the answer screen of a business")
-    p.add_argument("topic", help="topic id, e.g. reissue_lost")
+    p.add_argument("topic", help="topic id, e.g. reissue_lost (README lists them)")
     p.add_argument("--html", action="store_true", help="print the Telegram HTML instead of plain text")
-    p.add_argument("--lang", default=None)
-    p = add("ask", cmd_ask, "answer a free-text question")
-    p.add_argument("question", nargs="*")
-    p.add_argument("--lang", default=None)
+    lang(p)
+    p = add("ask", cmd_ask, "answer a free-text question the way the bot would")
+    p.add_argument("question", nargs="*", help='the question, e.g. "卡丢了怎么办" (several words are joined)')
+    lang(p)
     p = add("offices", cmd_offices, "list the offices, all or in one city")
-    p.add_argument("city", nargs="?")
-    p.add_argument("--lang", default=None)
-    p = add("chat", cmd_chat, "chat with the guide in the terminal")
-    p.add_argument("--user", type=int, default=0, help="user id (checklists are kept per user)")
-    p.add_argument("--lang", default=None)
-    p.add_argument("--db", default=None, help="SQLite file (default: EPORT_GUIDE_DB or ./eport-guide.db)")
-    p = add("run", cmd_run, "run the Telegram bot (long polling, or a webhook with --webhook-url)")
-    p.add_argument("--token", default=None, help="overrides TELEGRAM_BOT_TOKEN (prefer the variable: flags show in ps)")
-    p.add_argument("--base-url", default=None, help="overrides TELEGRAM_API_BASE_URL")
-    p.add_argument("--db", default=None, help="overrides EPORT_GUIDE_DB")
-    p.add_argument("--webhook-url", default=None, help="public https URL Telegram posts updates to")
-    p.add_argument("--listen", default="127.0.0.1", help="webhook listen address (default 127.0.0.1, behind a reverse proxy)")
-    p.add_argument("--port", type=int, default=8443, help="webhook port (default 8443)")
-    p.add_argument("--secret-token", default=None, help="webhook secret token Telegram sends back in a header")
+    p.add_argument("city", nargs="?", help="a city or district, e.g. 海拉尔 or 通辽 (default: all offices)")
+    lang(p)
+    p = add("chat", cmd_chat, "chat with the guide in the terminal (numbered buttons, free text, /quit)")
+    p.add_argument("--user", type=int, default=0, help="user id (checklists and settings are kept per user; default 0)")
+    lang(p)
+    db(p)
+    p = add("run", cmd_run, "run the Telegram bot (long polling, or a webhook with --webhook-url)",
+            epilog="Every flag overrides an environment variable; prefer the variables for secrets, flags show in ps.")
+    p.add_argument("--token", default=None, help="the bot token (overrides TELEGRAM_BOT_TOKEN)")
+    p.add_argument("--base-url", default=None, metavar="URL", help="Bot API base URL (overrides TELEGRAM_API_BASE_URL)")
+    db(p)
+    p.add_argument("--webhook-url", default=None, metavar="URL",
+                   help="public https URL Telegram posts updates to; its path is the path served "
+                        "(overrides EPORT_GUIDE_WEBHOOK_URL; without it: long polling)")
+    p.add_argument("--listen", default=None, metavar="ADDRESS",
+                   help="webhook listen address (overrides EPORT_GUIDE_LISTEN; default 127.0.0.1, behind a reverse proxy)")
+    p.add_argument("--port", default=None, metavar="PORT", help="webhook listen port (overrides EPORT_GUIDE_PORT; default 8443)")
+    p.add_argument("--secret-token", default=None, metavar="SECRET",
+                   help="webhook secret Telegram sends back in a header; requests without it get 403 "
+                        "(overrides EPORT_GUIDE_WEBHOOK_SECRET; required with a webhook)")
+    p = add("health", cmd_health, "check the installation: database writable and migrated, knowledge valid",
+            epilog="exit codes: 0 healthy, 1 a local check failed, 2 bad configuration, 3 Telegram unreachable (--online)")
+    p.add_argument("--online", action="store_true", help="also ask Telegram (getMe) with the token, through TELEGRAM_PROXY if set")
+    db(p)
+    p = add("backup", cmd_backup, "copy the live database with SQLite's online backup API and check the copy's integrity")
+    p.add_argument("file", metavar="FILE", help="where to write the copy (must not exist unless --force)")
+    p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
+    db(p, " — the database to copy")
     p = add("link", cmd_link, "print the deep link that opens a business in the bot")
-    p.add_argument("topic")
-    p.add_argument("--qr", metavar="FILE.png", help="also write a QR code of the link")
+    p.add_argument("topic", help="topic id, e.g. reissue_lost")
+    p.add_argument("--qr", metavar="FILE.png", help="also write a QR code of the link to this PNG file")
     p = add("links", cmd_links, "print every topic's deep link; --out writes QR codes and a printable HTML sheet")
-    p.add_argument("--out", metavar="DIR")
+    p.add_argument("--out", metavar="DIR", help="directory for one QR PNG per topic and index.html")
     p = add("stats", cmd_stats, "usage statistics (as admins see them in /stats)")
-    p.add_argument("--db", default=None)
+    db(p, "; must exist")
     p = add("stale", cmd_stale, "knowledge records not re-checked for EPORT_GUIDE_STALE_DAYS (default 180) days")
-    p.add_argument("--days", type=int, default=None)
+    p.add_argument("--days", type=int, default=None, help="age in days (overrides EPORT_GUIDE_STALE_DAYS)")
     p = add("checklist", cmd_checklist, "print a user's checklists")
-    p.add_argument("--user", type=int, required=True)
-    p.add_argument("topic", nargs="?")
-    p.add_argument("--lang", default=None)
-    p.add_argument("--db", default=None)
+    p.add_argument("--user", type=int, required=True, help="the Telegram user id")
+    p.add_argument("topic", nargs="?", help="only this topic's checklist (default: all of the user's)")
+    lang(p)
+    db(p, "; must exist")
     p = add("forget", cmd_forget, "delete every row about a user (privacy requests)")
-    p.add_argument("--user", type=int, required=True)
-    p.add_argument("--db", default=None)
+    p.add_argument("--user", type=int, required=True, help="the Telegram user id whose data is deleted")
+    db(p, "; must exist (a typo is refused, not answered with 'deleted 0 rows')")
     return parser
+
+
+def load_settings(args: argparse.Namespace):
+    """The one Settings object of this command, flags overriding the environment."""
+    from .settings import Settings
+
+    overrides = {field: getattr(args, flag) for flag, field in OVERRIDES.items() if getattr(args, flag, None) is not None}
+    try:
+        return Settings.from_env(**overrides)
+    except SettingsError as exc:
+        raise UsageError(str(exc)) from exc
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -302,6 +388,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_USAGE
     try:
+        args.settings = load_settings(args)
         return args.func(args)
     except UsageError as exc:
         print(f"eport-guide: {exc}", file=sys.stderr)

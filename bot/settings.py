@@ -1,73 +1,225 @@
-"""Configuration from the environment (and command-line flags that override it)."""
+"""Configuration: one validated settings object read from the environment.
+
+Every ``eport-guide`` command reads :class:`Settings` once (``Settings.from_env``);
+command-line flags override single values. A malformed value raises
+:class:`SettingsError` whose message is one line starting with the variable's name.
+The variables, their defaults and meaning are listed in README.md ("Configuration").
+"""
 
 from __future__ import annotations
 
-import os
 import re
-from dataclasses import dataclass, field
-from typing import Mapping
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TOKEN_RE = re.compile(r"^\d{5,16}:[A-Za-z0-9_-]{30,}$")
+# Telegram usernames: 5–32 characters, letters, digits and underscores, starting with a
+# letter; a bot's username ends in "bot".
+BOT_USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{1,28}[Bb][Oo][Tt]$")
+# Telegram's rule for the webhook secret token: 1–256 characters A-Z, a-z, 0-9, _ and -.
+SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+ASCII_DIGITS = re.compile(r"^[0-9]+$")
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_FILE_URL = "https://api.telegram.org/file/bot"
+MAX_DAYS = 36500  # a hundred years; anything longer is a typo
+MAX_USER_ID = 2**53  # Telegram user ids fit in 52 bits
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 
 
 class SettingsError(ValueError):
     """A configuration value is missing or malformed; the message says which and how."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    token: str | None = None
-    base_url: str = DEFAULT_BASE_URL
-    base_file_url: str = DEFAULT_FILE_URL
-    db_path: str = "eport-guide.db"
-    admins: frozenset[int] = field(default_factory=frozenset)
-    bot_username: str | None = None
-    stale_days: int = 180
-    retention_days: int = 365
-    request_timeout: float = 15.0  # seconds for one Bot API call
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> "Settings":
-        env = os.environ if env is None else env
-        values = {
-            "token": env.get("TELEGRAM_BOT_TOKEN") or None,
-            "base_url": env.get("TELEGRAM_API_BASE_URL") or DEFAULT_BASE_URL,
-            "base_file_url": env.get("TELEGRAM_API_FILE_URL") or DEFAULT_FILE_URL,
-            "db_path": env.get("EPORT_GUIDE_DB") or "eport-guide.db",
-            "admins": parse_admins(env.get("EPORT_GUIDE_ADMINS", "")),
-            "bot_username": (env.get("EPORT_GUIDE_BOT_USERNAME") or "").lstrip("@") or None,
-            "stale_days": _positive_int(env, "EPORT_GUIDE_STALE_DAYS", 180),
-            "retention_days": _positive_int(env, "EPORT_GUIDE_RETENTION_DAYS", 365),
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-    def require_token(self) -> str:
-        if not self.token:
-            raise SettingsError("TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather (see README) or run `eport-guide chat`")
-        if not TOKEN_RE.match(self.token):
-            raise SettingsError("TELEGRAM_BOT_TOKEN is malformed: expected '<digits>:<35 letters, digits, - or _>' as given by @BotFather")
-        return self.token
+def _days(name: str, raw: Any) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        value = raw
+    else:
+        text = str(raw).strip()
+        if not ASCII_DIGITS.match(text) or len(text) > 6:
+            raise ValueError(f"must be a whole number of days from 1 to {MAX_DAYS}, not {raw!r}")
+        value = int(text)
+    if not 1 <= value <= MAX_DAYS:
+        raise ValueError(f"must be a whole number of days from 1 to {MAX_DAYS}, not {raw!r}")
+    return value
 
 
-def parse_admins(raw: str) -> frozenset[int]:
+def parse_admins(raw: Any) -> frozenset[int]:
+    """Comma-separated Telegram user ids, ASCII digits only (e.g. "12345,67890")."""
+    if isinstance(raw, (set, frozenset, list, tuple)):
+        return frozenset(int(x) for x in raw)
     ids = set()
-    for part in raw.replace(";", ",").split(","):
+    for part in str(raw).replace(";", ",").split(","):
         part = part.strip()
         if not part:
             continue
-        if not part.lstrip("-").isdigit():
-            raise SettingsError(f"EPORT_GUIDE_ADMINS must be comma-separated Telegram user ids; {part!r} is not a number")
+        if not ASCII_DIGITS.match(part) or not 0 < int(part) < MAX_USER_ID:
+            raise ValueError(f"must be comma-separated Telegram user ids (digits 0-9); {part!r} is not one")
         ids.add(int(part))
     return frozenset(ids)
 
 
-def _positive_int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if not raw:
-        return default
-    if not raw.strip().isdigit() or int(raw) <= 0:
-        raise SettingsError(f"{name} must be a positive whole number of days, not {raw!r}")
-    return int(raw)
+def _url(raw: str, schemes: tuple[str, ...], example: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme.lower() not in schemes or not parts.hostname:
+        kinds = [f"{s}://" for s in schemes]
+        kinds = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " or " + kinds[-1]
+        raise ValueError(f"must be an {kinds} address such as {example}, not {raw!r}")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError:
+        raise ValueError(f"has a malformed port: {raw!r}") from None
+    return raw.strip()
+
+
+class Settings(BaseSettings):
+    """Every setting of every command. Field → variable: see ``ENV`` and README.md."""
+
+    model_config = SettingsConfigDict(
+        frozen=True, populate_by_name=True, extra="ignore", env_ignore_empty=True, case_sensitive=True,
+        validate_default=False,
+    )
+
+    token: str | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
+    base_url: str = Field(DEFAULT_BASE_URL, validation_alias="TELEGRAM_API_BASE_URL")
+    base_file_url: str = Field(DEFAULT_FILE_URL, validation_alias="TELEGRAM_API_FILE_URL")
+    proxy: str | None = Field(None, validation_alias="TELEGRAM_PROXY")
+    db_path: str = Field("eport-guide.db", validation_alias="EPORT_GUIDE_DB")
+    knowledge_dir: str | None = Field(None, validation_alias="EPORT_GUIDE_KNOWLEDGE")
+    admins: Annotated[frozenset[int], NoDecode] = Field(frozenset(), validation_alias="EPORT_GUIDE_ADMINS")
+    bot_username: str | None = Field(None, validation_alias="EPORT_GUIDE_BOT_USERNAME")
+    stale_days: int = Field(180, validation_alias="EPORT_GUIDE_STALE_DAYS")
+    retention_days: int = Field(365, validation_alias="EPORT_GUIDE_RETENTION_DAYS")
+    webhook_url: str | None = Field(None, validation_alias="EPORT_GUIDE_WEBHOOK_URL")
+    webhook_secret: str | None = Field(None, validation_alias="EPORT_GUIDE_WEBHOOK_SECRET")
+    listen: str = Field("127.0.0.1", validation_alias="EPORT_GUIDE_LISTEN")
+    port: int = Field(8443, validation_alias="EPORT_GUIDE_PORT")
+    request_timeout: float = Field(15.0, validation_alias="EPORT_GUIDE_REQUEST_TIMEOUT")  # seconds per Bot API call
+
+    # -- validators: the message is what follows "VARIABLE " in the error line --------------
+    @field_validator("token", mode="before")
+    @classmethod
+    def _token(cls, v: Any) -> Any:
+        if v is not None and not TOKEN_RE.match(str(v)):
+            raise ValueError("is malformed: expected '<digits>:<35 letters, digits, - or _>' as given by @BotFather")
+        return v
+
+    @field_validator("base_url", "base_file_url", mode="before")
+    @classmethod
+    def _api_url(cls, v: Any) -> Any:
+        return _url(str(v), ("http", "https"), "http://127.0.0.1:8081/bot")
+
+    @field_validator("proxy", mode="before")
+    @classmethod
+    def _proxy(cls, v: Any) -> Any:
+        return None if v is None else _url(str(v), PROXY_SCHEMES, "socks5://127.0.0.1:1080 or http://proxy:3128")
+
+    @field_validator("webhook_url", mode="before")
+    @classmethod
+    def _webhook_url(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        url = _url(str(v), ("https",), "https://bot.example.org/telegram")
+        if urlsplit(url).port not in (None, 443, 80, 88, 8443):
+            raise ValueError(f"must use one of the ports Telegram posts to (443, 80, 88, 8443), not {v!r}")
+        return url
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _secret(cls, v: Any) -> Any:
+        if v is not None and not SECRET_RE.match(str(v)):
+            raise ValueError("must be 1-256 characters A-Z, a-z, 0-9, _ or - (Telegram's rule for secret_token)")
+        return v
+
+    @field_validator("port", mode="before")
+    @classmethod
+    def _port(cls, v: Any) -> Any:
+        text = str(v).strip()
+        if not ASCII_DIGITS.match(text) or not 1 <= int(text) <= 65535:
+            raise ValueError(f"must be a TCP port number from 1 to 65535, not {v!r}")
+        return int(text)
+
+    @field_validator("request_timeout", mode="before")
+    @classmethod
+    def _timeout(cls, v: Any) -> Any:
+        try:
+            value = float(str(v).strip())
+        except ValueError:
+            value = -1.0
+        if not 0.1 <= value <= 600.0:
+            raise ValueError(f"must be a number of seconds from 0.1 to 600, not {v!r}")
+        return value
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _admins(cls, v: Any) -> Any:
+        return parse_admins(v)
+
+    @field_validator("bot_username", mode="before")
+    @classmethod
+    def _username(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        name = str(v).strip().removeprefix("@")
+        if not BOT_USERNAME_RE.match(name):
+            raise ValueError(
+                f"must be a Telegram bot username (5-32 letters, digits or _, starting with a letter, ending in 'bot'), not {v!r}"
+            )
+        return name
+
+    @field_validator("stale_days", "retention_days", mode="before")
+    @classmethod
+    def _day_count(cls, v: Any, info) -> Any:
+        return _days(info.field_name, v)
+
+    @field_validator("knowledge_dir", mode="before")
+    @classmethod
+    def _knowledge(cls, v: Any) -> Any:
+        if v is not None and not Path(str(v)).expanduser().is_dir():
+            raise ValueError(f"must be a directory of knowledge files; {v!r} is not a directory")
+        return v
+
+    @field_validator("db_path", mode="before")
+    @classmethod
+    def _db(cls, v: Any) -> Any:
+        text = str(v)
+        if not text.strip() or "\x00" in text:
+            raise ValueError(f"must be the path of an SQLite file, not {v!r}")
+        if Path(text).expanduser().is_dir():
+            raise ValueError(f"must be the path of an SQLite file; {v!r} is a directory")
+        return text
+
+    # -- construction ----------------------------------------------------------------------
+    @classmethod
+    def from_env(cls, **overrides: Any) -> "Settings":
+        """Read the environment; ``overrides`` (flags, by field name) win where not None.
+
+        Raises SettingsError with one line naming the variable (or flag) at fault."""
+        given = {k: v for k, v in overrides.items() if v is not None}
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            raise SettingsError(describe(exc, flags=set(given))) from None
+
+    def require_token(self) -> str:
+        if not self.token:
+            raise SettingsError("TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather (see README) or run `eport-guide chat`")
+        return self.token
+
+
+ENV = {name: field.validation_alias for name, field in Settings.model_fields.items()}
+FLAGS = {"token": "--token", "base_url": "--base-url", "db_path": "--db", "webhook_url": "--webhook-url",
+         "webhook_secret": "--secret-token", "listen": "--listen", "port": "--port"}
+
+
+def describe(exc: ValidationError, flags: set[str] = frozenset()) -> str:
+    """The first problem as one line: 'VARIABLE message' (or '--flag message' for a flag)."""
+    err = exc.errors()[0]
+    field = str(err["loc"][0]) if err.get("loc") else ""
+    field = next((f for f, alias in ENV.items() if alias == field), field)
+    name = FLAGS.get(field, field) if field in flags else ENV.get(field, field)
+    message = str(err.get("msg", "is invalid")).removeprefix("Value error, ")
+    return " ".join(f"{name} {message}".split())

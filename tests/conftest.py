@@ -14,6 +14,16 @@ REPO = Path(__file__).resolve().parent.parent
 SEEDS_DIR = REPO.parent / "shared" / "seeds"
 
 
+# -- a hermetic environment: the developer's own bot configuration never leaks in ----------
+@pytest.fixture(autouse=True, scope="session")
+def _no_operator_configuration():
+    import os
+
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("TELEGRAM_", "EPORT_GUIDE_"))}
+    yield
+    os.environ.update(saved)
+
+
 # -- knowledge and engine ----------------------------------------------------------------
 @pytest.fixture(scope="session")
 def kb():

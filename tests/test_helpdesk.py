@@ -147,7 +147,10 @@ async def test_link_asks_telegram_for_the_username(fake):
 
 
 def test_stats_and_stale_commands(tmp_path, knowledge_copy):
+    from dialogs.store import Store
+
     db = tmp_path / "s.db"
+    Store(db).close()  # an existing, empty database (a missing one is refused)
     r = cli("stats", "--db", str(db))
     assert r.returncode == 0 and "用户总数：0" in r.stdout
     f = knowledge_copy / "offices.yaml"
