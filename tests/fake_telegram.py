@@ -141,6 +141,8 @@ class FakeTelegram:
         self.requests: list[tuple[str, dict, float]] = []
         self.faults: list[Fault] = []
         self.commands: dict[tuple[str, str], list[dict]] = {}
+        self.descriptions: dict[tuple[str, str], str] = {}  # (kind, language_code) → text
+        self.webhook: dict | None = None  # the last setWebhook parameters
         self.changed = asyncio.Condition()
         self.offset_seen = 0
         self._closing = False
@@ -284,6 +286,23 @@ class FakeTelegram:
         return list(self.updates[:100])
 
     async def api_deletewebhook(self, p):
+        self.webhook = None
+        return True
+
+    async def api_setwebhook(self, p):
+        self.webhook = p
+        return True
+
+    async def api_setmydescription(self, p):
+        if len(p.get("description") or "") > 512:
+            raise ApiError(400, "Bad Request: description is too long")
+        self.descriptions[("description", p.get("language_code") or "")] = p.get("description") or ""
+        return True
+
+    async def api_setmyshortdescription(self, p):
+        if len(p.get("short_description") or "") > 120:
+            raise ApiError(400, "Bad Request: short description is too long")
+        self.descriptions[("short_description", p.get("language_code") or "")] = p.get("short_description") or ""
         return True
 
     async def api_setmycommands(self, p):
