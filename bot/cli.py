@@ -181,7 +181,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_health(args: argparse.Namespace) -> int:
     from .ops import health
 
-    code, checks = health(_settings(args), online=args.online)
+    settings = _settings(args)
+    if args.online:
+        try:
+            settings.require_token()
+        except SettingsError as exc:
+            raise UsageError(str(exc)) from exc
+    code, checks = health(settings, online=args.online)
     for check in checks:
         print(check.line())
     return code

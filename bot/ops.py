@@ -121,9 +121,13 @@ class BackupError(Exception):
     """The backup could not be made; the message says why (one line)."""
 
 
-def backup(source: str, target: str, *, overwrite: bool = False, pages: int = 256) -> tuple[Path, int]:
+def backup(source: str, target: str, *, overwrite: bool = False) -> tuple[Path, int]:
     """Copy a live database with SQLite's online backup API, check the copy, then move it
-    into place. Returns the target path and its size. The source is never written."""
+    into place. Returns the target path and its size. The source is never written.
+
+    The copy is made in one step, inside one read transaction: in WAL mode that does not
+    block the bot's writes, and the copy is the database as of one moment (a stepwise
+    backup would restart on every write and might never finish on a busy bot)."""
     src_path = Path(source).expanduser()
     dest = Path(target).expanduser()
     if not src_path.is_file():
@@ -144,7 +148,7 @@ def backup(source: str, target: str, *, overwrite: bool = False, pages: int = 25
             raise BackupError(f"cannot open {src_path}: {exc}") from exc
         try:
             with sqlite3.connect(tmp) as out:
-                src.backup(out, pages=pages, sleep=0.005)  # steps; writers keep going in between
+                src.backup(out)  # pages=-1: everything in one read transaction
                 out.execute("PRAGMA journal_mode=DELETE")  # the copy is one self-contained file
                 result = [r[0] for r in out.execute("PRAGMA integrity_check").fetchall()]
             out.close()
