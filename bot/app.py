@@ -50,6 +50,7 @@ from dialogs.store import StoreError
 from dialogs.upload import TELEGRAM_DOWNLOAD_LIMIT
 from dialogs.engine import CALLBACK_PREFIX, Context, Engine, Screen
 from dialogs.links import deep_link
+from dialogs.render import labelled
 from dialogs.service import build_engine
 from knowledge import KnowledgeError, load_knowledge
 
@@ -88,6 +89,15 @@ COMMAND_ROUTES = {
     "checklist": ("checklists", "checklist"),
     "forget": ("forget", "store"),
 }
+# The profile texts (setMyDescription: the empty-chat screen, at most 512 characters;
+# setMyShortDescription: profile and shared links, at most 120), per language.
+DESCRIPTION = N_(
+    "电子口岸制发卡业务指南（中国电子口岸数据中心满洲里分中心）。\n\n"
+    "选择要办理的业务，即可看到所需材料、每份复印件的盖章和手写签注要求、办理地点与电话；"
+    "也可以直接输入问题，或发送文件检查能否上传。内容均转述官方文件，文件未写明的事项请致电客服热线。\n\n"
+    "点击“开始”。"
+)
+SHORT_DESCRIPTION = N_("电子口岸卡办理指南（满洲里）：材料、盖章与签注、办理地点和电话。")
 PRIVATE = filters.ChatType.PRIVATE
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -136,6 +146,20 @@ class Bot:
         self.store = getattr(engine, "store", None)
 
     # -- helpers -------------------------------------------------------------------------
+    def language_of(self, update: object) -> str:
+        """The user's language without writing anything (for error replies: the database
+        may be what failed)."""
+        user = update.effective_user if isinstance(update, Update) else None
+        if user is None:
+            return i18n.DEFAULT_LANGUAGE
+        stored = None
+        if self.store is not None:
+            try:
+                stored = self.store.get_language(user.id)
+            except Exception:  # noqa: BLE001 - the database may be the fault being reported
+                stored = None
+        return i18n.normalise_language(stored or user.language_code)
+
     def ctx(self, update: Update) -> Context:
         user = update.effective_user
         if user is None:
@@ -294,20 +318,21 @@ class Bot:
         if not self.is_admin(update) or update.effective_chat.type != ChatType.PRIVATE:
             await self.unknown_command(update, context)
             return
+        ctx = self.ctx(update)
         try:
-            kb = load_knowledge()
+            kb = load_knowledge(self.settings.knowledge_dir)
         except KnowledgeError as exc:
             lines = "\n".join(html.escape(str(p)) for p in exc.problems[:30])
             more = f"\n… +{len(exc.problems) - 30}" if len(exc.problems) > 30 else ""
-            text = f"❌ 资料文件有误，继续使用原资料（{len(exc.problems)} 处）：\n<pre>{lines}{more}</pre>"
+            head = self.engine._("❌ 资料文件有误，继续使用原资料（%(count)d 处）：", ctx) % {"count": len(exc.problems)}
+            text = f"{html.escape(head)}\n<pre>{lines}{more}</pre>"
             await update.effective_message.reply_text(text[:4000], parse_mode=ParseMode.HTML)
             log.warning("reload refused: %d problem(s) in the knowledge files", len(exc.problems))
             return
         self.engine.reload(kb)
         log.info("knowledge reloaded from %s", kb.directory)
-        await update.effective_message.reply_text(
-            f"✅ 已重新载入资料：{len(kb.businesses)} 项业务、{len(kb.offices)} 个办理地点。"
-        )
+        done = self.engine._("✅ 已重新载入资料：%(businesses)d 项业务、%(offices)d 个办理地点。", ctx)
+        await update.effective_message.reply_text(done % {"businesses": len(kb.businesses), "offices": len(kb.offices)})
 
     # -- errors ------------------------------------------------------------------------------
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -319,7 +344,7 @@ class Bot:
         if isinstance(exc, (RetryAfter, TimedOut, NetworkError)):
             log.warning("update %s: Telegram unreachable or rate-limited: %s", update_id, exc)
             return  # telling the user would need the same unreachable Telegram
-        ctx = Context(lang=i18n.DEFAULT_LANGUAGE)
+        ctx = Context(lang=self.language_of(update))
         if isinstance(exc, StoreError):
             log.warning("update %s: database unavailable: %s", update_id, exc)
             text = self.engine._("系统繁忙，刚才的操作没有保存，请稍后再试一次。", ctx)
@@ -332,7 +357,7 @@ class Bot:
             if update.callback_query:
                 await update.callback_query.answer(text[:190], show_alert=True)
             elif update.effective_chat and update.effective_chat.type == ChatType.PRIVATE:
-                hotline = self.engine.kb.facts["hotline"].text
+                hotline = labelled(self.engine.kb.facts["hotline"], ctx.lang)
                 await context.bot.send_message(update.effective_chat.id, f"{text}\n☎️ {hotline}")
         except Exception as inner:  # noqa: BLE001 - the user is unreachable; logged once
             log.warning("update %s: could not tell the user about the error: %s", update_id, inner)
@@ -390,9 +415,13 @@ async def send_reminder(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def _post_init(application: Application) -> None:
     commands = [BotCommand(name, description) for name, description in COMMANDS]
     await application.bot.set_my_commands(commands)
+    await application.bot.set_my_description(DESCRIPTION)
+    await application.bot.set_my_short_description(SHORT_DESCRIPTION)
     for lang in i18n.TRANSLATED:
         gettext = i18n.translations(lang).gettext
         await application.bot.set_my_commands([BotCommand(n, gettext(d)) for n, d in COMMANDS], language_code=lang)
+        await application.bot.set_my_description(gettext(DESCRIPTION), language_code=lang)
+        await application.bot.set_my_short_description(gettext(SHORT_DESCRIPTION), language_code=lang)
     handlers: Bot = application.bot_data["handlers"]
     if application.job_queue is not None and handlers.store is not None:
         application.job_queue.run_daily(retention_job, time=dt.time(3, 0, tzinfo=SHANGHAI), name="retention")

@@ -21,8 +21,8 @@ def format_screen(screen: Screen) -> str:
         extra = ""
         if button.url:
             extra = f"  → {button.url}"
-        elif button.copy_text:
-            extra = f"  ⧉ {button.copy_text}"
+        elif button.copy_text and button.copy_text not in button.label:
+            extra = f"  ⧉ {button.copy_text}"  # the label does not show the whole text
         lines.append(f"  [{n}] {button.label}{extra}")
     return "\n".join(lines).rstrip() + "\n"
 

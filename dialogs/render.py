@@ -26,9 +26,22 @@ def environment(lang: str, html: bool = True) -> jinja2.Environment:
     env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
     env.filters["tr"] = lambda text: i18n.beside(text, lang)  # translation of an official term, "" in Chinese
     env.filters["beside"] = lambda text: f"（{t}）" if (t := i18n.beside(text, lang)) else ""
+    env.filters["labelled"] = lambda fact: labelled(fact, lang)
     env.filters["intl_phone"] = intl_phone
     env.filters["map_url"] = map_url
     return env
+
+
+def labelled(fact, lang: str) -> str:
+    """A fact's verbatim text with its title translated beside it: "满洲里制卡中心客服热线
+    （Hotline of the Manzhouli card centre）：0470-2299089、2299090" (unchanged in Chinese)."""
+    text, title = fact.text, fact.title
+    translated = i18n.beside(title, lang)
+    if not translated:
+        return text
+    if text.startswith(title):
+        return f"{title}（{translated}）{text[len(title):]}"
+    return f"{text}（{translated}）"
 
 
 def intl_phone(number: str) -> str:
