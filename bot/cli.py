@@ -166,7 +166,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if settings.webhook_url and not settings.webhook_secret:
         raise UsageError("EPORT_GUIDE_WEBHOOK_SECRET (or --secret-token) is required with a webhook: "
                          "without it anyone who reaches the port can post forged updates")
-    setup_logging(settings.token)
+    handler = setup_logging(settings.token)
+    handler.formatter.secrets += settings.secrets()  # the webhook secret and a proxy password, too
     from dialogs.store import StoreError
 
     from .app import run

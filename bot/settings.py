@@ -204,6 +204,14 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             raise SettingsError(describe(exc, flags=set(given))) from None
 
+    def secrets(self) -> list[str]:
+        """Values besides the token that must never be printed: the webhook secret and the
+        proxy's password."""
+        out = [self.webhook_secret or ""]
+        if self.proxy:
+            out.append(urlsplit(self.proxy).password or "")
+        return [s for s in out if s]
+
     def require_token(self) -> str:
         if not self.token:
             raise SettingsError("TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather (see README) or run `eport-guide chat`")

@@ -95,7 +95,7 @@ def test_make_run_on_a_clean_clone_installs_no_test_only_package(tmp_path):
     run = subprocess.run(["make", "-n", "run"], cwd=tmp_path, capture_output=True, text=True, timeout=30)
     assert run.returncode == 0, run.stderr
     installs = [line for line in run.stdout.splitlines() if "pip install" in line and "--upgrade pip" not in line]
-    assert installs == ["pip install -q -c requirements.lock -e .".join([".venv/bin/", ""])]
+    assert installs == [".venv/bin/pip install -q -c requirements.lock -e ."]
     assert "[test]" not in run.stdout and "eport-guide run" in run.stdout
     test = subprocess.run(["make", "-n", "test"], cwd=tmp_path, capture_output=True, text=True, timeout=30)
     assert "-e '.[test]'" in test.stdout and "-c requirements.lock -e .\n" in test.stdout

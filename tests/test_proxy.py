@@ -75,3 +75,27 @@ async def test_health_online_asks_telegram_through_the_proxy(fake, tmp_path, sch
     assert proc.returncode == 0, out.decode() + err.decode()
     assert "ok    telegram: getMe answered: @eport_guide_test_bot" in out.decode()
     assert [p.rsplit("/", 1)[-1] for p in proxy.requests] == ["getMe"] and api_paths(fake) == ["getme"]
+
+
+def test_the_proxy_password_and_the_webhook_secret_are_redacted_from_logs(monkeypatch, capsys, tmp_path):
+    import logging
+
+    import bot.app
+    from bot import cli
+
+    def fake_run(settings):
+        logging.getLogger("eport_guide.bot").warning("proxy %s, secret %s", settings.proxy, settings.webhook_secret)
+
+    monkeypatch.setattr(bot.app, "run", fake_run)
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456789:" + "a" * 35)
+    monkeypatch.setenv("TELEGRAM_PROXY", "socks5://eport:Pr0xyPassw0rd@127.0.0.1:1080")
+    monkeypatch.setenv("EPORT_GUIDE_WEBHOOK_SECRET", "WebhookSecret_123")
+    try:
+        code = cli.main(["run", "--webhook-url", "https://bot.example.org/telegram", "--db", str(tmp_path / "r.db")])
+    finally:
+        for handler in list(logging.getLogger().handlers):
+            if getattr(handler, "_eport_guide", False):
+                logging.getLogger().removeHandler(handler)
+    err = capsys.readouterr().err
+    assert code == 0 and "proxy socks5://eport:<token>@127.0.0.1:1080, secret <token>" in err
+    assert "Pr0xyPassw0rd" not in err and "WebhookSecret_123" not in err
