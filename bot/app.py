@@ -449,7 +449,8 @@ def build_application(settings: Settings, *, engine: Engine | None = None, reque
     ``request`` replaces the HTTP client (benchmarks and fuzz tests pass an offline one);
     ``rate_limit=False`` drops the throttle to Telegram's limits, to measure the bot itself."""
     token = settings.require_token()
-    engine = engine or build_engine(settings.db_path, stale_days=settings.stale_days, retention_days=settings.retention_days)
+    engine = engine or build_engine(settings.db_path, load_knowledge(settings.knowledge_dir), stale_days=settings.stale_days,
+                                    retention_days=settings.retention_days)
     bot = Bot(engine, settings)
     get_updates_request: BaseRequest
     if request is None:  # every Bot API call and file download goes through TELEGRAM_PROXY if set

@@ -93,9 +93,11 @@ async def test_error_replies_and_the_hotline_label_are_in_the_users_language(fak
 async def test_reload_replies_in_the_admins_language(fake, tmp_path, monkeypatch, knowledge_copy):
     from .conftest import running_bot
 
-    (knowledge_copy / "offices.yaml").write_text("offices: [\n", encoding="utf-8")
     async with running_bot(fake, tmp_path / "a.db", admins=frozenset({77}), knowledge_dir=str(knowledge_copy)):
-        reply = await fake.user(id=77, language_code="en").send("/reload")
+        admin = fake.user(id=77, language_code="en")
+        assert "Knowledge reloaded: 13 businesses, 7 offices." in (await admin.send("/reload")).plain
+        (knowledge_copy / "offices.yaml").write_text("offices: [\n", encoding="utf-8")
+        reply = await admin.send("/reload")
     assert "The knowledge files have errors; the previous knowledge stays live" in reply.plain and "offices.yaml" in reply.plain
 
 
