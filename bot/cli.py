@@ -295,6 +295,15 @@ def _version() -> str:
         return "unknown (not installed)"
 
 
+def _day_count(raw: str) -> int:
+    from .settings import MAX_DAYS, _days
+
+    try:
+        return _days("--days", raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of days from 1 to {MAX_DAYS}, not {raw!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from dialogs.i18n import LANGUAGES
 
@@ -365,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("stats", cmd_stats, "usage statistics (as admins see them in /stats)")
     db(p, "; must exist")
     p = add("stale", cmd_stale, "knowledge records not re-checked for EPORT_GUIDE_STALE_DAYS (default 180) days")
-    p.add_argument("--days", type=int, default=None, help="age in days (overrides EPORT_GUIDE_STALE_DAYS)")
+    p.add_argument("--days", type=_day_count, default=None, help="age in days, 1-36500 (overrides EPORT_GUIDE_STALE_DAYS)")
     p = add("checklist", cmd_checklist, "print a user's checklists")
     p.add_argument("--user", type=int, required=True, help="the Telegram user id")
     p.add_argument("topic", nargs="?", help="only this topic's checklist (default: all of the user's)")

@@ -168,3 +168,10 @@ def test_readme_documents_every_variable_with_its_default():
     assert set(rows) == {field.validation_alias for field in Settings.model_fields.values()}
     for name, default in rows.items():
         assert default.strip(), f"{name} has no default in the README table"
+
+
+@pytest.mark.parametrize("days", ["0", "-5", "36501", "99999999999", "x"])
+def test_stale_days_flag_is_bounded_like_the_variable(capsys, days):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["stale", "--days", days])
+    assert exit_.value.code == 2 and "--days: must be a whole number of days from 1 to 36500" in capsys.readouterr().err
