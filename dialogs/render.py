@@ -7,6 +7,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 import jinja2
+import markupsafe
 
 from . import i18n
 
@@ -28,7 +29,18 @@ def environment(lang: str, html: bool = True) -> jinja2.Environment:
     env.filters["beside"] = lambda text: f"（{t}）" if (t := i18n.beside(text, lang)) else ""
     env.filters["intl_phone"] = intl_phone
     env.filters["map_url"] = map_url
+    env.filters["code_marks"] = code_marks if html else (lambda text, marks: text)
     return env
+
+
+def code_marks(text: str, marks) -> markupsafe.Markup:
+    """Escape ``text`` and show each of ``marks`` (annotation strings) in monospace, so a
+    tap copies it in Telegram."""
+    out = markupsafe.escape(text)
+    for mark in marks or ():
+        m = markupsafe.escape(mark)
+        out = markupsafe.Markup(str(out).replace(str(m), f"<code>{m}</code>"))
+    return markupsafe.Markup(out)
 
 
 def intl_phone(number: str) -> str:

@@ -37,7 +37,9 @@ def test_every_screen_renders_in_every_language_within_limits(engine, lang):
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_official_chinese_stays_verbatim_with_a_translation_beside(engine, kb, lang):
-    text = engine.start(Context(user_id=1, lang=lang), "reissue_lost").text
+    from dialogs.full_answer import full_answer
+
+    text = full_answer(engine, Context(user_id=1, lang=lang), "reissue_lost")
     for a in ("org_consent", "person_consent"):
         assert kb.annotations[a].text in text
     for rule in kb.rules_of("org_cert"):
