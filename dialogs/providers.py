@@ -258,8 +258,16 @@ def fact(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
         raise NotFound(arg)
     f = kb.facts[arg]
     related = [b for b in kb.businesses.values() if arg in b.facts]
+    # the materials this fact is about (a template it names, a rule it quotes): their
+    # notes say what the documents leave open, their 🔎 screen is one tap away
+    quoted = {f.text, *f.more}
+    about = [m for m in kb.materials.values()
+             if m.template in quoted or any(r.text in quoted for r in kb.rules_of(m.id))]
+    lang = _lang(ctx)
     return {
         **_common(kb),
+        "materials": [{"id": m.id, "label": getattr(m.plain, lang)} for m in about],
+        "notes": list(dict.fromkeys(getattr(n, lang) for m in about for n in m.notes)),
         "fact": f,
         "office": kb.offices[f.office] if f.office else None,
         "related": related,

@@ -98,11 +98,14 @@ def test_first_screen_fits_one_phone_screen_and_lists_every_action(full, kb, top
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
 @pytest.mark.parametrize("topic", TOPICS)
-def test_every_button_of_an_answer_speaks_the_users_language(full, topic, lang):
+def test_every_button_of_an_answer_speaks_the_users_language(full, kb, topic, lang):
     ctx = Context(user_id=1, lang=lang)
-    for route in [f"topic:{topic}", f"rules:{topic}"]:
-        for b in full.render(route, ctx).all_buttons():
-            assert re.search(r"[A-Za-zА-Яа-яЁё]", b.label), (route, b.label)
+    screens = [full.render(route, ctx) for route in [f"topic:{topic}", f"rules:{topic}", "offices"]]
+    screens += [full.render(f"material:{ref.material}", ctx) for ref in kb.businesses[topic].materials]
+    screens.append(full.handle(ctx, callback_data("checklist_open", topic)))
+    for screen in screens:
+        for b in screen.all_buttons():
+            assert re.search(r"[A-Za-zА-Яа-яЁё]", b.label), (screen.route, b.label)
 
 
 def test_first_screen_is_data_driven_from_the_plain_lines(kb):
@@ -235,6 +238,8 @@ def test_1_card_medium_is_listed_where_a_card_exists_and_its_screen_is_filled(en
     screen = engine.render("material:card_medium", Context()).text
     assert "（6）相关电子口岸卡介质" in screen and "文件没有写明是哪一张卡" in screen
     assert "丢失补办" in screen and "解锁" in screen
+    fact = engine.render("fact:card_medium", Context())
+    assert "文件没有写明是哪一张卡" in fact.text and "material:card_medium" in go_targets(fact)
 
 
 def test_3_new_entry_offers_only_the_walkthrough_steps_that_apply(engine, kb):
@@ -285,6 +290,8 @@ def test_7_attachment_templates_are_said_not_published_and_where_to_ask(engine):
         assert "不在公布的文件正文里" in line and "客服热线" in line
     for lang, needle in (("ru", "в опубликованный текст не входит"), ("en", "is not part of the published text")):
         assert needle in engine.start(Context(lang=lang), "new_entry").text
+    for route in ("fact:forms", "material:application_form", "material:holder_form"):
+        assert "不在公布的文件正文里，请致电客服热线" in engine.render(route, Context()).text, route
 
 
 def test_8_change_legal_rep_says_old_or_new_is_not_specified(engine):
