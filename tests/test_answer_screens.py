@@ -275,7 +275,13 @@ def test_5_mail_and_counter_pickup_are_jiangsu_only_and_manzhouli_silence_is_sai
         assert "满洲里的文件没有提到邮寄取卡" in text, step
 
 
-def test_6_holder_cancel_speaks_to_the_holder_and_offers_no_usbkey(engine):
+def test_6_holder_cancel_speaks_to_the_holder_and_offers_no_usbkey(engine, full, kb):
+    ctx = Context(user_id=62)
+    done = full.handle(ctx, callback_data("checklist_open", "holder_cancel"))
+    for item in kb.checklist_items("holder_cancel"):
+        if not item.optional:
+            done = full.handle(ctx, callback_data("x", f"holder_cancel:{item.id}"))
+    assert "必备项目已全部完成" in done.text and "企业携带申请材料" not in done.text and "持卡人本人的业务" in done.text
     for route in ("topic:holder_cancel", "rules:holder_cancel"):
         text = engine.render(route, Context()).text
         assert "企业携带申请材料" not in text and "USBKey" not in text, route
