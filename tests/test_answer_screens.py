@@ -175,6 +175,14 @@ def screens_everywhere(engine, lang):
     yield "precheck:big", engine.precheck(ctx, None, "huge.pdf", 30_000_000).text
     yield "precheck:ok", engine.precheck(ctx, make_pdf(), "a.pdf", None).text
     yield "reminder_set", engine.reply(ctx, "remind_date:refund", "今天").text
+    from types import SimpleNamespace
+
+    from dialogs.remind import reminder_message
+
+    due = SimpleNamespace(id=1, kind="refund", user_id=5, payload={"date": "2026-11-30", "last": "2026-12-06"})
+    yield "reminder_due", reminder_message(engine, due, lang).text
+    for topic in TOPICS:
+        yield f"checklist:{topic}", engine.handle(ctx, callback_data("checklist_open", topic)).text
 
 
 @pytest.mark.parametrize("lang", LANGS)
