@@ -272,6 +272,7 @@ def test_4_online_screen_does_not_overstate_what_the_document_names(engine):
     text = engine.render("online", Context()).text
     assert "文件写明可网上办理的业务" not in text
     assert "没有写明哪些业务可以网上办理" in text
+    assert "文件未写明它适用于哪些业务" in engine.render("rules:new_entry", Context()).text
 
 
 def test_5_mail_and_counter_pickup_are_jiangsu_only_and_manzhouli_silence_is_said(engine):
