@@ -60,14 +60,13 @@ class Checklists:
         return self.engine.kb
 
     # -- data -------------------------------------------------------------------------
-    def item_text(self, item: Any, ctx: Context) -> str:
+    def item_text(self, item: Any, ctx: Context, topic: str) -> str:
         """The item in the user's language: the check's plain line, or what to bring."""
         if item.plain:
             return item.text(ctx.lang)
         m = self.kb.materials[item.material]
         name = getattr(m.plain, ctx.lang)
-        ref = next((r for b in self.kb.businesses.values() for r in b.materials
-                    if r.material == item.material and (r.listed_as or m.listed_as) == item.label), None)
+        ref = next((r for r in self.kb.businesses[topic].materials if r.material == item.material), None)
         if ref is not None and ref.alternative:
             tr = i18n.beside(ref.alternative, ctx.lang)
             alt = f"{ref.alternative}（{tr}）" if tr else ref.alternative
@@ -88,7 +87,7 @@ class Checklists:
         rows = []
         for item in items:
             ticked = item.id in ticks
-            label = self.item_text(item, ctx)
+            label = self.item_text(item, ctx, topic)
             if item.condition == "alternative":
                 label += self._("（如交复印件）", ctx)
             short = self.engine._(item.short, ctx)
