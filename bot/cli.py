@@ -71,8 +71,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     topic = args.topic.strip()
     if topic not in engine.kb.businesses:
         raise UsageError(f"unknown topic {topic!r}; known topics: {', '.join(engine.kb.businesses)}")
-    screen = engine.render(f"topic:{topic}", _ctx(args))
-    print(screen.html if args.html else screen.text)
+    from dialogs.full_answer import full_answer
+
+    # the first screen, then the verbatim rules and the labelled Jiangsu extras
+    print(full_answer(engine, _ctx(args), topic, html=args.html))
     return EXIT_OK
 
 

@@ -390,4 +390,8 @@ class Engine:
         routes += [f"city:{c}" for c in kb.cities]
         routes += [f"stuck:{t}" for t in kb.businesses]
         routes += [f"walk:{s.id}" for s in kb.steps]
+        routes += [f"rules:{t}" for t in kb.businesses]
+        routes += [f"jiangsu:{t}" for t in kb.businesses if providers.has_jiangsu_extras(kb, t)]
+        for t in kb.businesses:
+            routes += [f"walk:{t}.{s.id}" for s in providers.walk_track(kb, t)]
         return routes

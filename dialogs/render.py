@@ -7,6 +7,7 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 import jinja2
+import markupsafe
 
 from . import i18n
 
@@ -29,6 +30,7 @@ def environment(lang: str, html: bool = True) -> jinja2.Environment:
     env.filters["labelled"] = lambda fact: labelled(fact, lang)
     env.filters["intl_phone"] = intl_phone
     env.filters["map_url"] = map_url
+    env.filters["code_marks"] = code_marks if html else (lambda text, marks: text)
     return env
 
 
@@ -42,6 +44,16 @@ def labelled(fact, lang: str) -> str:
     if text.startswith(title):
         return f"{title}（{translated}）{text[len(title):]}"
     return f"{text}（{translated}）"
+
+
+def code_marks(text: str, marks) -> markupsafe.Markup:
+    """Escape ``text`` and show each of ``marks`` (annotation strings) in monospace, so a
+    tap copies it in Telegram."""
+    out = markupsafe.escape(text)
+    for mark in marks or ():
+        m = markupsafe.escape(mark)
+        out = markupsafe.Markup(str(out).replace(str(m), f"<code>{m}</code>"))
+    return markupsafe.Markup(out)
 
 
 def intl_phone(number: str) -> str:

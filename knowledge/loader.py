@@ -47,10 +47,33 @@ class KnowledgeError(Exception):
 class ChecklistItem:
     id: str  # "<material id>.<check id>", stable across knowledge edits
     material: str
-    label: str
+    label: str  # verbatim from the source
     short: str  # the material's short UI name, for buttons
     optional: bool = False
     annotation: str | None = None  # the annotation text, verbatim
+    plain: schema.Plain | None = None  # the action in each language (None: show the label)
+    condition: str | None = None  # "alternative": only if the copy is handed in, not the alternative
+
+    def text(self, lang: str) -> str:
+        """What the checklist shows in ``lang``."""
+        return getattr(self.plain, lang) if self.plain else self.label
+
+
+BRACKETS = {"（": "）", "(": ")", "“": "”", "《": "》", "「": "」", "«": "»", "【": "】", "［": "］"}
+
+
+def unbalanced(text: str) -> str | None:
+    """The first bracket left open or closed without an opener, if any."""
+    closers = {v: k for k, v in BRACKETS.items()}
+    stack: list[str] = []
+    for ch in text:
+        if ch in BRACKETS:
+            stack.append(ch)
+        elif ch in closers:
+            if not stack or stack[-1] != closers[ch]:
+                return ch
+            stack.pop()
+    return stack[-1] if stack else None
 
 
 class Knowledge:
@@ -88,7 +111,7 @@ class Knowledge:
             for ref in self.businesses[topic].materials:
                 m = self.materials[ref.material]
                 checks = [c for rs in m.rulesets for c in self.rulesets[rs].checks]
-                if not checks or m.form in ("original", "item"):
+                if not checks or m.form in ("original", "item") or ref.alternative:
                     items.append(
                         ChecklistItem(
                             id=f"{m.id}.have",
@@ -106,8 +129,12 @@ class Knowledge:
                             material=m.id,
                             short=m.short,
                             label=c.label,
-                            optional=c.optional,
+                            # with an alternative (相关情况说明) the copy's requirements apply
+                            # only when the copy is what is handed in
+                            optional=c.optional or bool(ref.alternative),
                             annotation=ann,
+                            plain=c.plain,
+                            condition="alternative" if ref.alternative else None,
                         )
                     )
             self._items[topic] = tuple(items)
@@ -303,6 +330,27 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
                 text = next(a.text for a in data["annotations"] if a.id == c.annotation)
                 if text not in c.label:
                     err("rulesets", i, "checks", j, "label", msg=f"label must contain the annotation text {text!r}")
+    for i, rs in enumerate(data.get("rulesets", [])):
+        for j, c in enumerate(rs.checks):
+            if (b := unbalanced(c.label)):
+                err("rulesets", i, "checks", j, "label", msg=f"label has an unbalanced {b!r}: quote up to the closing bracket")
+            ann = next((a.text for a in data.get("annotations", []) if a.id == c.annotation), None)
+            for lang in ("zh", "ru", "en"):
+                line = getattr(c.plain, lang)
+                if (b := unbalanced(line)):
+                    err("rulesets", i, "checks", j, "plain", lang, msg=f"unbalanced {b!r}")
+                if ann and ann not in line:
+                    err("rulesets", i, "checks", j, "plain", lang, msg=f"must contain the annotation verbatim: {ann!r}")
+    for key in ("materials", "businesses"):
+        for i, rec in enumerate(data.get(key, [])):
+            plains = [("plain", rec.plain)] if getattr(rec, "plain", None) else []
+            plains += [(("notes", k), n) for k, n in enumerate(rec.notes)]
+            for j, ref in enumerate(getattr(rec, "materials", [])):
+                plains += [(("materials", j, "notes", k), n) for k, n in enumerate(ref.notes)]
+            for where, p in plains:
+                for lang in ("zh", "ru", "en"):
+                    if (b := unbalanced(getattr(p, lang))):
+                        err(key, i, *(where if isinstance(where, tuple) else (where,)), lang, msg=f"unbalanced {b!r}")
     for i, m in enumerate(data.get("materials", [])):
         for j, rs in enumerate(m.rulesets):
             if rs not in ids.get("rulesets", set()):
@@ -334,6 +382,9 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
         for j, f in enumerate(step.facts):
             if f not in ids.get("facts", set()):
                 err("steps", i, "facts", j, msg=f"unknown fact {f!r}")
+        for j, b in enumerate(step.applies_to):
+            if b not in ids.get("businesses", set()):
+                err("steps", i, "applies_to", j, msg=f"unknown business {b!r}")
 
     # vocabulary targets exist
     cities = {o.city for o in data.get("offices", [])}
@@ -404,7 +455,7 @@ def _check_quotes(data, line_maps, file_of, directory: Path) -> list[Problem]:
             check("steps", i, ("quotes", j, "text"), q.text, q.source or step.source)
     for i, b in enumerate(data.get("businesses", [])):
         for j, ref in enumerate(b.materials):
-            for field in ("listed_as", "note"):
+            for field in ("listed_as", "note", "alternative"):
                 if getattr(ref, field):
                     check("businesses", i, ("materials", j, field), getattr(ref, field), b.source)
     return problems

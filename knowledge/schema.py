@@ -16,6 +16,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Plain(Strict):
+    """A short plain line in each interface language. It may rephrase a quoted rule or say
+    what the documents leave open; it never adds a fact. Chinese names, annotations and
+    numbers it mentions are copied verbatim (the validator checks annotations)."""
+
+    zh: str = Field(min_length=1, max_length=200)
+    ru: str = Field(min_length=1, max_length=300)
+    en: str = Field(min_length=1, max_length=300)
+
+
 class Sourced(Strict):
     source: str = Field(min_length=1)
 
@@ -66,6 +76,7 @@ class Rule(Sourced):
 class Check(Sourced):
     id: Id = Field(pattern=ID_PATTERN)
     label: str = Field(min_length=1)
+    plain: Plain  # the action as the answer screen and the checklist show it
     annotation: Id | None = None
     optional: bool = False
 
@@ -82,8 +93,10 @@ class Material(Record):
     listed_as: str
     form: Literal["original", "copy", "item", "conditional"]
     short: str = Field(min_length=1, max_length=12)  # UI label for checklist buttons, not a quote
+    plain: Plain  # what the applicant calls it, for the answer screen (not a quote)
     template: str | None = None
     rulesets: list[Id] = Field(default_factory=list)
+    notes: list[Plain] = Field(default_factory=list)  # what the documents leave open about it
 
 
 class Category(Record):
@@ -96,6 +109,9 @@ class MaterialRef(Strict):
     material: Id
     listed_as: str | None = None
     note: str | None = None
+    form: Literal["original", "copy"] | None = None  # overrides the material's form for this business
+    alternative: str | None = None  # verbatim: what may be handed in instead (e.g. 相关情况说明)
+    notes: list[Plain] = Field(default_factory=list)
 
 
 class Business(Record):
@@ -107,6 +123,7 @@ class Business(Record):
     materials: list[MaterialRef] = Field(min_length=1)
     methods: list[Literal["onsite", "online"]] = Field(min_length=1)
     facts: list[Id] = Field(default_factory=list)
+    notes: list[Plain] = Field(default_factory=list)  # what the documents leave open, said plainly
 
 
 class Fact(Record):
@@ -139,6 +156,8 @@ class WalkStep(Sourced):
     title: str  # UI label, not a quote
     quotes: list[Quote] = Field(default_factory=list)
     facts: list[Id] = Field(default_factory=list)
+    notes: list[Plain] = Field(default_factory=list)
+    applies_to: list[Id] = Field(default_factory=list)  # businesses this step applies to; empty: every one
 
 
 # file name -> (top-level key, model)

@@ -51,8 +51,16 @@ def transcripts(engine: Engine, ctx: Context | None = None) -> dict[str, str]:
             path = [("/start", "main"), (main_links[cat_route], cat_route), (label, route)]
             text = walk(engine, ctx, path)
             for sub_label, sub_route in _go_routes(topic):
-                if sub_route.startswith(("material:", "offices", "online", "stuck:")):
+                if sub_route.startswith(("material:", "offices", "online", "stuck:", "rules:", "jiangsu:")):
                     text += "\n" + walk(engine, ctx, [(sub_label, sub_route)])
+                elif sub_route.startswith("walk:"):  # this business's walkthrough, step by step
+                    steps = [(sub_label, sub_route)]
+                    while True:
+                        nxt = [r for l, r in _go_routes(engine.render(steps[-1][1], ctx)) if l == "下一步 ➡️"]
+                        if not nxt:
+                            break
+                        steps.append(("下一步 ➡️", nxt[0]))
+                    text += "\n" + walk(engine, ctx, steps)
             out[f"{route.split(':', 1)[1]}.txt"] = text
     offices = engine.render("offices", ctx)
     text = walk(engine, ctx, [("/start", "main"), (main_links["offices"], "offices")])
@@ -71,6 +79,8 @@ def transcripts(engine: Engine, ctx: Context | None = None) -> dict[str, str]:
     for lang in ("ru", "en"):  # the main paths in the other interface languages
         lctx = Context(lang=lang)
         path = [("/start", "main"), ("补办业务", "category:reissue"), ("丢失补办", "topic:reissue_lost"),
+                ("📖", "rules:reissue_lost"), ("📘", "jiangsu:reissue_lost"), ("/start", "topic:cancel_legal"),
+                ("/start", "topic:holder_cancel"),
                 ("🔎", "material:org_cert"), ("🔎", "material:holder_id"), ("📍", "offices"), ("📍", "city:满洲里"),
                 ("🧭", f"walk:{kb.steps[0].id}"), ("➡️", f"walk:{kb.steps[1].id}"), ("/help", "help")]
         out[f"{lang}_main.txt"] = walk(engine, lctx, path)

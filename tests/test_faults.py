@@ -50,14 +50,14 @@ async def test_a_locked_database_tells_the_user_and_loses_nothing_acknowledged(f
         other = sqlite3.connect(db, isolation_level=None)
         other.execute("BEGIN EXCLUSIVE")
         try:
-            refused = await user.click(checklist, "☐ 经办人·个人签名")
+            refused = await user.click(checklist, "☐ 经办人·本人签名")
             assert refused["answered"] and "没有保存" in refused["text"] and refused["show_alert"]
-            assert "进度 1/24" in checklist.plain  # the screen did not pretend
+            assert "进度 1/25" in checklist.plain  # the screen did not pretend
         finally:
             other.execute("ROLLBACK")
             other.close()
-        again = await user.click(checklist, "☐ 经办人·个人签名")
-        assert again["text"] == "已勾选" and "进度 2/24" in checklist.plain
+        again = await user.click(checklist, "☐ 经办人·本人签名")
+        assert again["text"] == "已勾选" and "进度 2/25" in checklist.plain
         assert store.ticks(3001, "unlock") == {"agent_id.copy", "agent_id.signature"}
     assert len(records_about(caplog, "database unavailable")) == 1
 

@@ -37,13 +37,15 @@ def test_every_screen_renders_in_every_language_within_limits(engine, lang):
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_official_chinese_stays_verbatim_with_a_translation_beside(engine, kb, lang):
-    text = engine.start(Context(user_id=1, lang=lang), "reissue_lost").text
+    from dialogs.full_answer import full_answer
+
+    text = full_answer(engine, Context(user_id=1, lang=lang), "reissue_lost")
     for a in ("org_consent", "person_consent"):
         assert kb.annotations[a].text in text
     for rule in kb.rules_of("org_cert"):
         assert rule.text in text
     assert "丢失补办（" in text and "满洲里市东五道街75号海关大楼10楼1021室" in text
-    note = {"ru": "Пишите от руки точно этот китайский текст.", "en": "Write exactly this Chinese text by hand."}[lang]
+    note = {"ru": "точно этот китайский текст.", "en": "exactly this Chinese text by hand."}[lang]
     assert note in text
     assert i18n.beside("丢失补办", lang) in text
 

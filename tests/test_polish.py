@@ -106,6 +106,6 @@ def test_console_shows_a_copy_buttons_text_once(engine):
     from dialogs.engine import Context
 
     out = format_screen(engine.start(Context(user_id=1), "reissue_lost"))
-    assert "] ⧉ 同意办理电子口岸制发卡业务\n" in out and out.count("同意办理电子口岸制发卡业务  ⧉") == 0
+    assert "] ⧉ 复制：同意办理电子口岸制发卡业务\n" in out and out.count("同意办理电子口岸制发卡业务  ⧉") == 0
     material = format_screen(engine.render("material:org_cert", Context(user_id=1)))
     assert "] ⧉ 复制签注原文  ⧉ 同意办理电子口岸制发卡业务\n" in material  # the label does not show the text: it follows once

@@ -84,7 +84,7 @@ def test_switch_business_keeps_shared_ticks(engine):
     screen = engine.handle(ctx, callback_data("x", "reissue_lost:org_cert.seal"))
     switch = next(b for b in screen.all_buttons() if b.label == "🔁 改为：超期补办")
     after = engine.handle(ctx, switch.data)
-    assert after.route == "checklist:reissue_expired" and "进度 2/24" in after.text
+    assert after.route == "checklist:reissue_expired" and "进度 2/25" in after.text
     assert "保留了 2 个共同项目" in after.toast
     # the original checklist is untouched
-    assert "进度 2/24" in engine.render("checklist:reissue_lost", ctx).text
+    assert "进度 2/25" in engine.render("checklist:reissue_lost", ctx).text
