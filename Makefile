@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench fuzz golden check-knowledge clean
+.PHONY: run test bench eval fuzz golden check-knowledge clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -26,6 +26,10 @@ golden: $(STAMP)
 # Measure against the targets and rewrite BENCHMARKS.md (about 1.5 minutes on 2 cores).
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
+
+# Accuracy of the free-text answerer on tests/eval/questions.yaml, per group, and the misses.
+eval: $(STAMP)
+	$(BIN)/python -m tests.eval
 
 # The fuzz test with 100,000 examples instead of the suite's bounded number.
 fuzz: $(STAMP)

@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import html
 import logging
+import threading
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -409,6 +410,8 @@ async def _post_init(application: Application) -> None:
         if pending:
             log.info("re-scheduled %d pending reminder(s)", len(pending))
     log.info("bot @%s started; %d commands registered", application.bot.username, len(commands))
+    # the free-text answerer loads its libraries in the background, so polling starts at once
+    threading.Thread(target=handlers.engine.warm_up, name="warm-up", daemon=True).start()
 
 
 def build_application(settings: Settings, *, engine: Engine | None = None, request: BaseRequest | None = None,

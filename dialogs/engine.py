@@ -21,7 +21,6 @@ import yaml
 from knowledge import Knowledge
 
 from . import i18n, providers
-from .matcher import Matcher
 from .render import environment, html_to_text, tidy
 
 CALLBACK_PREFIX = "e1"
@@ -135,9 +134,23 @@ class Engine:
         self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)  # tests use a fast clock
         self.inputs: dict[str, Input] = {}
         self.listeners: list[Listener] = []
-        self.matcher = Matcher(kb)
+        self._matcher: Any = None  # built on first use (or by warm_up): its libraries cost start-up time
         self._expr_cache: dict[tuple[str, str], Any] = {}
         self._screens: dict[tuple, Screen] = {}  # screens that are the same for everyone
+
+    @property
+    def matcher(self):
+        """The free-text answerer for the current knowledge, built when first needed."""
+        matcher = self._matcher
+        if matcher is None or matcher.kb is not self.kb:
+            from .matcher import Matcher  # numpy, BM25, rapidfuzz, stemmers: loaded lazily
+
+            matcher = self._matcher = Matcher(self.kb)
+        return matcher
+
+    def warm_up(self) -> None:
+        """Build the matcher now (a channel calls this once it is up, off the main thread)."""
+        _ = self.matcher
 
     # -- extension points ------------------------------------------------------------
     def action(self, name: str) -> Callable[[Action], Action]:
@@ -163,7 +176,7 @@ class Engine:
     def reload(self, kb: Knowledge) -> None:
         """Swap in newly validated knowledge (the old stays live if loading failed)."""
         self.kb = kb
-        self.matcher = Matcher(kb)
+        self._matcher = None
         self._screens.clear()
 
     # -- entry points ------------------------------------------------------------------
@@ -249,6 +262,14 @@ class Engine:
             return kb.materials[arg].name
         if screen == "fact" and arg in kb.facts:
             return kb.facts[arg].title
+        if screen == "answer" and arg in kb.answers:
+            title = kb.answers[arg].title
+            return getattr(title, ctx.lang, None) or title.zh
+        if screen == "walk":
+            step = next((s for s in kb.steps if s.id == arg), None)
+            if step:
+                beside = i18n.beside(step.title, ctx.lang)
+                return f"{step.title}（{beside}）" if beside else step.title
         if screen == "city":
             return f"📍 {arg}"
         if screen == "offices":
@@ -387,6 +408,8 @@ class Engine:
         routes += [f"topic:{t}" for t in kb.businesses]
         routes += [f"material:{m}" for m in kb.materials]
         routes += [f"fact:{f}" for f in kb.facts]
+        routes += [f"answer:{a}" for a in kb.answers]
+        routes += [f"answer_source:{a}" for a, v in kb.answers.items() if not v.silent]
         routes += [f"city:{c}" for c in kb.cities]
         routes += [f"stuck:{t}" for t in kb.businesses]
         routes += [f"walk:{s.id}" for s in kb.steps]
