@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -135,6 +136,7 @@ class Engine:
         self.inputs: dict[str, Input] = {}
         self.listeners: list[Listener] = []
         self._matcher: Any = None  # built on first use (or by warm_up): its libraries cost start-up time
+        self._matcher_lock = threading.Lock()
         self._expr_cache: dict[tuple[str, str], Any] = {}
         self._screens: dict[tuple, Screen] = {}  # screens that are the same for everyone
 
@@ -143,9 +145,12 @@ class Engine:
         """The free-text answerer for the current knowledge, built when first needed."""
         matcher = self._matcher
         if matcher is None or matcher.kb is not self.kb:
-            from .matcher import Matcher  # numpy, BM25, rapidfuzz, stemmers: loaded lazily
+            with self._matcher_lock:  # the background warm-up and a first question may race
+                matcher = self._matcher
+                if matcher is None or matcher.kb is not self.kb:
+                    from .matcher import Matcher  # numpy, BM25, rapidfuzz, stemmers: loaded lazily
 
-            matcher = self._matcher = Matcher(self.kb)
+                    matcher = self._matcher = Matcher(self.kb)
         return matcher
 
     def warm_up(self) -> None:

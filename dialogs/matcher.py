@@ -38,7 +38,7 @@ from knowledge import Knowledge
 MAX_QUESTION = 500  # characters considered; longer input is cut, not rejected
 CONFIDENT_SCORE = 2.0  # BM25 score the best route needs to be answered directly
 MARGIN = 1.1  # … it must beat the runner-up by this factor
-MIN_COVERAGE = 0.15
+MIN_COVERAGE = 0.2
 MIN_SUGGEST = 1.5
 SUGGEST_WITHIN = 0.5  # suggestions: routes scoring at least this share of the best
 FUZZY_CUTOFF = 75  # rapidfuzz ratio for correcting a Latin/Cyrillic typo
@@ -341,7 +341,7 @@ class Matcher:
             or (r.startswith("answer:") and bool(kb.answers[r[7:]].businesses) and set(kb.answers[r[7:]].businesses) <= holder_topics)
             for r in self.routes])
         self._idf = self._bm25.idf
-        self._typical_idf = sorted(self._idf.values())[len(self._idf) // 2]  # for words no document has
+        self._typical_idf = 0.5 * sorted(self._idf.values())[len(self._idf) // 2]  # for words no document has
         self._off_topic_idf = 10 * max(self._idf.values())
 
     def match(self, question: str) -> MatchResult:

@@ -174,3 +174,18 @@ def test_forged_answer_routes_give_the_fresh_menu(engine):
     for route in ("answer:nope", "answer_source:silent_hours", "answer_source:../../etc"):
         screen = engine.handle(Context(), callback_data("g", route))
         assert screen.stale and screen.route == "main"
+
+
+def test_the_matcher_libraries_are_not_loaded_at_start_up():
+    """Start-up stays fast: the engine builds the matcher on first use (or in the background).
+
+    (rapidfuzz is loaded: the knowledge validator uses it to catch altered annotations.)"""
+    import subprocess
+    import sys
+
+    code = ("import sys; from knowledge import load_knowledge; from dialogs.engine import Engine, Context; "
+            "e = Engine(load_knowledge()); e.render('main', Context()); "
+            "print(sorted(m for m in ('numpy', 'rank_bm25', 'Stemmer', 'ahocorasick') if m in sys.modules)); "
+            "e.ask(Context(), '卡丢了怎么办'); print('rank_bm25' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "[]" and out[1] == "True"
