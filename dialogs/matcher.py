@@ -45,9 +45,10 @@ FUZZY_CUTOFF = 75  # rapidfuzz ratio for correcting a Latin/Cyrillic typo
 CJK_FUZZY_CUTOFF = 74  # rapidfuzz partial ratio for a Chinese dictionary word with a typo
 BM25_K1, BM25_B = 1.2, 0.3
 JIANGSU_FACTOR = 0.85  # the bot serves Manzhouli: a Jiangsu-only fact wins only when clearly asked for
+SILENT_FACTOR = 0.9  # "the documents do not say" wins only over what they do say when clearly asked
 HOLDER_PENALTY = 0.7  # holder-only answers, for a question with no sign of a holder acting personally
 _CJK = "\u4e00-\u9fff"
-_RUNS = re.compile(rf"[{_CJK}]+|[a-zа-я0-9][a-zа-я0-9'+.-]*", re.IGNORECASE)
+_RUNS = re.compile(rf"[{_CJK}][{_CJK}0-9]*|[a-zа-я0-9][a-zа-я0-9'+.-]*", re.IGNORECASE)  # 附件1 is one run
 _CYRILLIC = re.compile(r"[а-я]")
 _CONCEPT_BASE = 0xE000  # concepts are private-use characters inside Chinese runs
 STOP_WORDS = frozenset(
@@ -225,8 +226,8 @@ class Analyzer:
                     i += n
                     break
             else:
-                if words[i] not in STOP_WORDS:
-                    out.append(stems[i])
+                if words[i] not in STOP_WORDS and not (words[i].isdigit() and len(words[i]) <= 2):
+                    out.append(stems[i])  # (a lone small number means nothing outside a phrase)
                 i += 1
         return out
 
@@ -261,7 +262,7 @@ class Analyzer:
         self.known_words = sorted(known)
         bigrams: set[str] = set()
         for t in texts:
-            for run in re.findall(rf"[{_CJK}]+", normalise(t)):
+            for run in re.findall(rf"[{_CJK}][{_CJK}0-9]*", normalise(t)):
                 bigrams.update(run[i : i + 2] for i in range(len(run) - 1))
         self.known_bigrams = frozenset(bigrams)
 
@@ -289,9 +290,11 @@ def documents(kb: Knowledge) -> dict[str, list[str]]:
         repeat = 2 if v.weight >= 1.3 else 1
         for t in v.terms:
             add(route, *([t] * repeat))
+    annotations = [x.text for x in kb.annotations.values()]
     for a in kb.answers.values():
         q = a.questions
         add(f"answer:{a.id}", a.title.zh, a.title.ru, a.title.en, *q.zh, *q.ru, *q.en)
+        add(f"answer:{a.id}", *(t for t in annotations if t in a.plain.zh))  # the wording it is about
     return docs
 
 
@@ -329,6 +332,10 @@ class Matcher:
         corpus = [[term for t in docs[r] for term in self.analyzer.terms(t, correct=False)] or ["\x00"] for r in self.routes]
         self._bm25 = BM25Okapi(corpus, k1=BM25_K1, b=BM25_B)
         self._related = related_routes(kb)
+        # the screens a fact belongs to: behind its "full answer" button, or its one business
+        self._home = {f"answer:{a.id}": {a.see, *(f"topic:{b}" for b in a.businesses[:1] if len(a.businesses) == 1)}
+                      for a in kb.answers.values()}
+        self._silent = np.array([r.startswith("answer:") and kb.answers[r[7:]].silent for r in self.routes])
         self._jiangsu = np.array([r.startswith("answer:") and kb.answers[r[7:]].region == "jiangsu" for r in self.routes])
         # holder vs company: what only concerns a holder acting personally needs a sign of it
         self._holder_cue = self.analyzer.concept_char.get("holder")
@@ -343,6 +350,7 @@ class Matcher:
         self._idf = self._bm25.idf
         self._typical_idf = 0.5 * sorted(self._idf.values())[len(self._idf) // 2]  # for words no document has
         self._off_topic_idf = 10 * max(self._idf.values())
+        self._off_topic = {self.analyzer.concept_char[g.id] for g in kb.synonyms if g.off_topic}
 
     def match(self, question: str) -> MatchResult:
         all_terms = self.analyzer.terms(question)
@@ -351,6 +359,7 @@ class Matcher:
             return MatchResult(question, (), 0.0)
         scores = self._bm25.get_scores(terms)
         scores = np.where(self._jiangsu, scores * JIANGSU_FACTOR, scores)
+        scores = np.where(self._silent, scores * SILENT_FACTOR, scores)
         if self._holder_cue:
             factor = HOLDER_PENALTY if self._holder_cue not in terms else 1 / HOLDER_PENALTY
             scores = np.where(self._holder_only, scores * factor, scores)
@@ -360,17 +369,17 @@ class Matcher:
         if ranked:
             # a fact and the business it belongs to do not compete: either screen answers
             near = self._related.get(ranked[0].route, frozenset())
-            if ranked[0].route.startswith("answer:") and len(ranked) > 1 and ranked[1].route in near \
-                    and not ranked[1].route.startswith("answer:") and ranked[0].score < MARGIN * ranked[1].score:
+            if ranked[0].route.startswith("answer:") and len(ranked) > 1 and ranked[1].route in self._home.get(ranked[0].route, ()) \
+                    and ranked[0].score < MARGIN * ranked[1].score:
                 # a near tie between a fact and the screen it belongs to: the broader screen
                 ranked = (ranked[1], ranked[0], *ranked[2:])
                 order = [order[1], order[0], *order[2:]]
                 near = self._related.get(ranked[0].route, frozenset())
             rival = next((m.score for m in ranked[1:] if m.route not in near), 0.0)
             best = self._bm25.doc_freqs[order[0]]
-            # a word no document has counts as a typical one; a known concept no document has
-            # (签证, visa) says the question is about something else
-            weight = {t: max(self._idf.get(t, self._off_topic_idf if self.analyzer.is_concept(t) else self._typical_idf), 0.1)
+            # a word no document has counts as half a typical one; an off-topic word (签证, visa)
+            # says the question is about something else
+            weight = {t: max(self._idf.get(t, self._off_topic_idf if t in self._off_topic else self._typical_idf), 0.1)
                       for t in all_terms}
             coverage = sum(w for t, w in weight.items() if t in best) / sum(weight.values())  # distinct terms
         return MatchResult(question, ranked, round(coverage, 3), rival)

@@ -149,6 +149,7 @@ class Synonyms(Strict):
     id: Id = Field(pattern=ID_PATTERN)
     words: list[str] = Field(min_length=2)
     weight: int = Field(default=1, ge=1, le=3)  # a question naming it counts this many times (places)
+    off_topic: bool = False  # words the guide has nothing about (签证, visa): such a question gets no guess
 
 
 class Localised(Strict):
