@@ -189,3 +189,22 @@ def test_the_matcher_libraries_are_not_loaded_at_start_up():
             "e.ask(Context(), '卡丢了怎么办'); print('rank_bm25' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "[]" and out[1] == "True"
+
+
+# -- in Telegram ----------------------------------------------------------------------------------
+async def test_a_single_fact_question_in_telegram(fake, bot_app):
+    user = fake.user(language_code="en")
+    reply = await user.send("can we stamp the licence copy with the finance seal")
+    assert "official seal (公章)" in reply.plain and "0470-2299089" in reply.plain
+    assert len(reply.plain.splitlines()) <= 6
+    await user.click(reply, "📖 Original text")
+    assert "不得加盖合同章、财务章或其他业务专用章" in reply.plain and "line 47" in reply.plain
+    await user.click(reply, "⬅️ Back")
+    await user.click(reply, next(label for label in reply.labels if label.startswith("➡️ 市场主体资格证明材料")))
+    assert "同意办理电子口岸制发卡业务" in reply.plain
+
+
+async def test_a_silent_question_in_telegram_gets_the_hotline_not_a_shrug(fake, bot_app):
+    reply = await fake.user().send("办卡要几天能拿到")
+    assert "文件未说明" in reply.plain and "0470-2299089" in reply.plain
+    assert "没有找到" not in reply.plain and "📖 原文" not in reply.labels
