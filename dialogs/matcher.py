@@ -1,22 +1,25 @@
 """Free-text questions → routes: the one fact that answers it, a business, or suggestions.
 
-Every route the user can be sent to is a small document: an answer's question forms,
-title and plain line in three languages (knowledge/data/answers.yaml), a business's,
-material's or office's name and the words people use for it (vocabulary.yaml). A question
-and the documents are read the same way:
+Every route the user can be sent to is a small document: an answer's question forms and
+title in three languages (knowledge/data/answers.yaml), a business's, material's or
+office's name and the words people use for it (vocabulary.yaml). A question and the
+documents are read the same way:
 
 - Chinese runs are segmented by dictionary max-match (an Aho–Corasick automaton,
-  pyahocorasick) over the synonym table and the vocabulary: every synonym becomes its
-  concept (公司, 单位 and 企业 read alike; 法人卡 is not 法人), and the run is indexed as
-  character bigrams plus the dictionary words found in it, so word order and one wrong
-  character cost little.
+  pyahocorasick) over the synonym table: every synonym becomes its concept (公司, 单位 and
+  企业 read alike; 法人卡 is not 法人), and the run is indexed as concepts plus character
+  bigrams, so word order costs little. One wrong character in a vocabulary word is
+  corrected where it makes a bigram no document uses (rapidfuzz, Hamming distance).
 - Russian and English words are corrected against the known words when they look like a
   typo (rapidfuzz), stemmed (Snowball, PyStemmer) and mapped to the same concepts.
 - The documents are ranked with BM25 (rank-bm25). The best is answered directly when it
-  is clearly ahead of the runner-up; otherwise the screen offers two or three suggestions.
+  explains enough of the question (coverage) and is clearly ahead of the best route it is
+  not related to (a fact and the screen it belongs to do not compete); otherwise the
+  screen offers two or three suggestions. Holder-only facts need a sign of a holder acting
+  personally; Jiangsu-only and silent facts yield to what the Manzhouli document does say.
 
-Nothing is loaded from disk beyond the knowledge, so start-up stays fast (no segmenter
-dictionary, no model).
+Nothing is loaded from disk beyond the knowledge, and the engine builds the matcher on
+first use or in the background, so start-up does not wait for these libraries.
 """
 
 from __future__ import annotations
@@ -116,7 +119,11 @@ def _route(target: str, first_step: str | None) -> str:
 
 
 class Analyzer:
-    """Turns text into index terms: concepts, dictionary words, bigrams, stems."""
+    """Turns text into index terms: concepts, character bigrams, stems.
+
+    ``synonyms``: concept id → words (segmentation dictionary); ``dictionary``: the
+    vocabulary and names a mistyped Chinese word is corrected to; ``weights``: concept id →
+    how many times it counts in a question."""
 
     def __init__(self, synonyms: dict[str, list[str]], dictionary: list[str], weights: dict[str, int] | None = None):
         self.concepts = list(synonyms)
@@ -138,14 +145,6 @@ class Analyzer:
                         self._phrases[stems] = char
                         self._longest_phrase = max(self._longest_phrase, len(stems))
         self._cjk.make_automaton()
-        # the dictionary: whole words to find inside a (canonicalised) Chinese run
-        self._words = ahocorasick.Automaton()
-        for w in dictionary:
-            w = self.canonical_run(normalise(w))
-            if len(w) >= 2 and re.fullmatch(rf"[{_CJK}\ue000-\uefff]+", w):
-                self._words.add_word(w, w)
-        if len(self._words):
-            self._words.make_automaton()
         self.known_words: list[str] = []
         self._known: frozenset[str] = frozenset()
         self.known_bigrams: frozenset[str] = frozenset()
@@ -203,7 +202,7 @@ class Analyzer:
         if correct and self._fuzzy_by_len and len(run) >= 3:
             run = self.fix_typo(run)
         run = self.canonical_run(run)
-        terms = [c for c in run if ord(c) >= _CONCEPT_BASE and ord(c) < _CONCEPT_BASE + 0x1000]
+        terms = [c for c in run if self.is_concept(c)]
         if len(run) >= 2:
             terms += [run[i : i + 2] for i in range(len(run) - 1)]
         return terms
