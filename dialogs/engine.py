@@ -268,8 +268,12 @@ class Engine:
         if screen == "fact" and arg in kb.facts:
             return kb.facts[arg].title
         if screen == "answer" and arg in kb.answers:
-            title = kb.answers[arg].title
-            return getattr(title, ctx.lang, None) or title.zh
+            a = kb.answers[arg]
+            title = getattr(a.title, ctx.lang, None) or a.title.zh
+            if a.region != "jiangsu":
+                return title
+            label = self._("仅适用于江苏省", ctx)
+            return f"{title}〔{label}〕"
         if screen == "walk":
             step = next((s for s in kb.steps if s.id == arg), None)
             if step:

@@ -208,3 +208,9 @@ async def test_a_silent_question_in_telegram_gets_the_hotline_not_a_shrug(fake, 
     reply = await fake.user().send("办卡要几天能拿到")
     assert "文件未说明" in reply.plain and "0470-2299089" in reply.plain
     assert "没有找到" not in reply.plain and "📖 原文" not in reply.labels
+
+
+@pytest.mark.parametrize("lang,label", [("zh", "仅适用于江苏省"), ("ru", "только для Цзянсу"), ("en", "Jiangsu only")])
+def test_a_jiangsu_fact_offered_as_a_suggestion_is_labelled(engine, kb, lang, label):
+    for aid, a in kb.answers.items():
+        assert (label in engine.route_label(f"answer:{aid}", Context(lang=lang))) == (a.region == "jiangsu"), aid
