@@ -12,6 +12,7 @@ import datetime as dt
 import functools
 import html
 import logging
+import threading
 from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -412,6 +413,9 @@ async def send_reminder(context: ContextTypes.DEFAULT_TYPE) -> None:
     bot.store.mark_reminder_sent(row.id)
 
 
+WARM_UP_DELAY_S = 1.0
+
+
 async def _post_init(application: Application) -> None:
     commands = [BotCommand(name, description) for name, description in COMMANDS]
     await application.bot.set_my_commands(commands)
@@ -440,6 +444,11 @@ async def _post_init(application: Application) -> None:
         if pending:
             log.info("re-scheduled %d pending reminder(s)", len(pending))
     log.info("bot @%s started; %d commands registered", application.bot.username, len(commands))
+    # the free-text answerer loads its libraries in the background once polling is under way
+    # (a question arriving earlier builds it on the spot)
+    warm = threading.Timer(WARM_UP_DELAY_S, handlers.engine.warm_up)
+    warm.daemon = True
+    warm.start()
 
 
 def build_application(settings: Settings, *, engine: Engine | None = None, request: BaseRequest | None = None,

@@ -60,7 +60,8 @@ def cmd_check_knowledge(args: argparse.Namespace) -> int:
         return EXIT_KNOWLEDGE
     print(
         f"knowledge in {directory} is valid: {len(kb.businesses)} businesses, {len(kb.materials)} materials, "
-        f"{len(kb.annotations)} annotations, {len(kb.offices)} offices, {len(kb.facts)} facts; "
+        f"{len(kb.annotations)} annotations, {len(kb.offices)} offices, {len(kb.facts)} facts, "
+        f"{len(kb.answers)} answers ({sum(a.silent for a in kb.answers.values())} where the documents are silent); "
         f"every quote found verbatim in {', '.join(sorted(kb.sources))}"
     )
     return EXIT_OK

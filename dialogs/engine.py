@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -21,7 +22,6 @@ import yaml
 from knowledge import Knowledge
 
 from . import i18n, providers
-from .matcher import Matcher
 from .render import environment, html_to_text, tidy
 
 CALLBACK_PREFIX = "e1"
@@ -135,9 +135,27 @@ class Engine:
         self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)  # tests use a fast clock
         self.inputs: dict[str, Input] = {}
         self.listeners: list[Listener] = []
-        self.matcher = Matcher(kb)
+        self._matcher: Any = None  # built on first use (or by warm_up): its libraries cost start-up time
+        self._matcher_lock = threading.Lock()
         self._expr_cache: dict[tuple[str, str], Any] = {}
         self._screens: dict[tuple, Screen] = {}  # screens that are the same for everyone
+
+    @property
+    def matcher(self):
+        """The free-text answerer for the current knowledge, built when first needed."""
+        matcher = self._matcher
+        if matcher is None or matcher.kb is not self.kb:
+            with self._matcher_lock:  # the background warm-up and a first question may race
+                matcher = self._matcher
+                if matcher is None or matcher.kb is not self.kb:
+                    from .matcher import Matcher  # numpy, BM25, rapidfuzz, stemmers: loaded lazily
+
+                    matcher = self._matcher = Matcher(self.kb)
+        return matcher
+
+    def warm_up(self) -> None:
+        """Build the matcher now (a channel calls this once it is up, off the main thread)."""
+        _ = self.matcher
 
     # -- extension points ------------------------------------------------------------
     def action(self, name: str) -> Callable[[Action], Action]:
@@ -163,7 +181,7 @@ class Engine:
     def reload(self, kb: Knowledge) -> None:
         """Swap in newly validated knowledge (the old stays live if loading failed)."""
         self.kb = kb
-        self.matcher = Matcher(kb)
+        self._matcher = None
         self._screens.clear()
 
     # -- entry points ------------------------------------------------------------------
@@ -249,6 +267,18 @@ class Engine:
             return kb.materials[arg].name
         if screen == "fact" and arg in kb.facts:
             return kb.facts[arg].title
+        if screen == "answer" and arg in kb.answers:
+            a = kb.answers[arg]
+            title = getattr(a.title, ctx.lang, None) or a.title.zh
+            if a.region != "jiangsu":
+                return title
+            label = self._("仅适用于江苏省", ctx)
+            return f"{title}〔{label}〕"
+        if screen == "walk":
+            step = next((s for s in kb.steps if s.id == arg), None)
+            if step:
+                beside = i18n.beside(step.title, ctx.lang)
+                return f"{step.title}（{beside}）" if beside else step.title
         if screen == "city":
             return f"📍 {arg}"
         if screen == "offices":
@@ -387,6 +417,8 @@ class Engine:
         routes += [f"topic:{t}" for t in kb.businesses]
         routes += [f"material:{m}" for m in kb.materials]
         routes += [f"fact:{f}" for f in kb.facts]
+        routes += [f"answer:{a}" for a in kb.answers]
+        routes += [f"answer_source:{a}" for a, v in kb.answers.items() if not v.silent]
         routes += [f"city:{c}" for c in kb.cities]
         routes += [f"stuck:{t}" for t in kb.businesses]
         routes += [f"walk:{s.id}" for s in kb.steps]

@@ -275,6 +275,55 @@ def fact(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
     }
 
 
+def _localised(value: Any, ctx: Any) -> str:
+    lang = getattr(ctx, "lang", "zh") or "zh"
+    return getattr(value, lang, None) or value.zh
+
+
+def _see(kb: Knowledge, route: str) -> dict[str, str]:
+    """The screen behind an answer's "full answer" button: its kind and its (Chinese) name."""
+    kind, _, arg = route.partition(":")
+    names = {
+        "topic": lambda: kb.businesses[arg].name,
+        "category": lambda: kb.categories[arg].name,
+        "material": lambda: kb.materials[arg].name,
+        "walk": lambda: next(s.title for s in kb.steps if s.id == arg),
+    }
+    return {"kind": kind, "name": names[kind]() if kind in names else "", "route": route}
+
+
+def answer(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
+    """One fact answering one question: the plain line in the user's language."""
+    if arg not in kb.answers:
+        raise NotFound(arg)
+    a = kb.answers[arg]
+    phones = kb.offices[kb.facts["hotline"].office].phones
+    return {
+        **_common(kb),
+        "answer": a,
+        "title": _localised(a.title, ctx),
+        "plain": _localised(a.plain, ctx),
+        "see": _see(kb, a.see),
+        "hotline_phone": phones[0],
+    }
+
+
+def answer_source(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
+    """The verbatim clause(s) behind an answer, with file and line."""
+    if arg not in kb.answers or kb.answers[arg].silent:
+        raise NotFound(arg)
+    a = kb.answers[arg]
+    quotes = [{"text": q.text, "file": q.file, "line": q.line, "label": kb.source_label(q.file)} for q in a.quotes]
+    return {
+        **_common(kb),
+        "answer": a,
+        "title": _localised(a.title, ctx),
+        "plain": _localised(a.plain, ctx),
+        "quotes": quotes,
+        "sources": _sources(kb, [q.file for q in a.quotes]),
+    }
+
+
 def offices(kb: Knowledge, arg: str | None, ctx: Any = None) -> dict[str, Any]:
     cities = [{"name": c, "count": len(kb.cities[c]), "offices": kb.cities[c]} for c in ordered_cities(kb)]
     return {
@@ -377,6 +426,8 @@ PROVIDERS: dict[str, Provider] = {
     "jiangsu": jiangsu,
     "material": material,
     "fact": fact,
+    "answer": answer,
+    "answer_source": answer_source,
     "offices": offices,
     "city": city,
     "online": online,

@@ -90,6 +90,8 @@ class Knowledge:
         self.businesses = {b.id: b for b in data["businesses"]}
         self.facts = {f.id: f for f in data["facts"]}
         self.vocabulary = list(data["vocabulary"])
+        self.synonyms = list(data["synonyms"])
+        self.answers = {a.id: a for a in data["answers"]}
         self.steps = list(data["steps"])
         self.cities: dict[str, list[schema.Office]] = {}
         for office in self.offices.values():
@@ -386,6 +388,8 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
             if b not in ids.get("businesses", set()):
                 err("steps", i, "applies_to", j, msg=f"unknown business {b!r}")
 
+    problems += _check_answers(data, line_maps, file_of, directory, ids)
+
     # vocabulary targets exist
     cities = {o.city for o in data.get("offices", [])}
     targets = {
@@ -393,6 +397,7 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
         "category": ids.get("categories", set()),
         "material": ids.get("materials", set()),
         "fact": ids.get("facts", set()),
+        "answer": ids.get("answers", set()),
         "city": cities,
         "online": {s.id for s in data.get("steps", [])} | {"start"},
         "screen": {"offices", "online", "main", "help"},
@@ -401,6 +406,13 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
         kind, _, name = v.target.partition(":")
         if name not in targets.get(kind, set()):
             err("vocabulary", i, "target", msg=f"unknown target {v.target!r}")
+    seen_words: dict[str, str] = {}
+    for i, group in enumerate(data.get("synonyms", [])):
+        for j, word in enumerate(group.words):
+            key = _normalise(word).lower()
+            if key in seen_words and seen_words[key] != group.id:
+                err("synonyms", i, "words", j, msg=f"{word!r} is already a synonym in group {seen_words[key]!r}")
+            seen_words[key] = group.id
 
     problems += _check_quotes(data, line_maps, file_of, directory)
     return problems
@@ -458,4 +470,97 @@ def _check_quotes(data, line_maps, file_of, directory: Path) -> list[Problem]:
             for field in ("listed_as", "note", "alternative"):
                 if getattr(ref, field):
                     check("businesses", i, ("materials", j, field), getattr(ref, field), b.source)
+    return problems
+
+
+# -- answers ----------------------------------------------------------------------------------
+ANNOTATION_NEAR_MISS = 88  # rapidfuzz partial_ratio at or above which a text "uses" an annotation
+QUOTE_MARKS = re.compile(r"[“「\"«]([^”」\"»]*[\u4e00-\u9fff][^”」\"»]*)[”」\"»]")
+
+
+def _hotline_number(data) -> str | None:
+    hotline = next((f for f in data.get("facts", []) if f.id == "hotline"), None)
+    office = next((o for o in data.get("offices", []) if hotline and o.id == hotline.office), None)
+    return office.phones[0] if office else None
+
+
+def annotation_misuse(text: str, annotations: list[str]) -> list[str]:
+    """Annotation wordings that ``text`` seems to use but does not copy character for character.
+
+    Exact occurrences are masked first (one annotation may contain part of another's wording);
+    whatever still looks like an annotation (rapidfuzz partial ratio) is a misquote."""
+    from rapidfuzz import fuzz
+
+    masked = text
+    for a in sorted(annotations, key=len, reverse=True):
+        masked = masked.replace(a, "\u2063" * 3)
+    runs = re.findall(r"[\u4e00-\u9fff]{4,}", masked)
+    return [a for a in annotations if any(fuzz.partial_ratio(a, run) >= ANNOTATION_NEAR_MISS for run in runs)]
+
+
+def _check_answers(data, line_maps, file_of, directory: Path, ids) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def err(i, *rest, msg):
+        f, line, path = _locate(line_maps, file_of, "answers", i, *rest)
+        problems.append(Problem(f, line, path, msg))
+
+    sources = {s.file: s for s in data.get("sources", [])}
+    sdir = _sources_dir(directory)
+    lines: dict[str, list[str]] = {}
+    for file in sources:
+        try:
+            lines[file] = [_normalise(x) for x in (sdir / file).read_text(encoding="utf-8").splitlines()]
+        except OSError:
+            pass  # reported by _check_quotes
+    whole = {f: " ".join(ls) for f, ls in lines.items()}
+    hotline = _hotline_number(data)
+    annotations = [a.text for a in data.get("annotations", [])]
+    screens_with_arg = {"topic": ids.get("businesses", set()), "category": ids.get("categories", set()),
+                        "material": ids.get("materials", set()), "walk": {s.id for s in data.get("steps", [])},
+                        "answer": ids.get("answers", set()), "fact": ids.get("facts", set())}
+    forms: dict[str, str] = {}
+    for i, a in enumerate(data.get("answers", [])):
+        if a.silent and a.quotes:
+            err(i, "quotes", msg="a silent fact cites no quote (the documents do not say it)")
+        if not a.silent and not a.quotes:
+            err(i, "quotes", msg="a fact needs at least one verbatim quote (or silent: true)")
+        for j, q in enumerate(a.quotes):
+            if q.file not in sources:
+                err(i, "quotes", j, "file", msg=f"unknown source {q.file!r} (not in sources.yaml)")
+                continue
+            if sources[q.file].region != a.region:
+                err(i, "region", msg=f"region {a.region!r} but the quote is from the {sources[q.file].region} document {q.file}")
+            if q.file not in lines:
+                continue
+            text = _normalise(q.text)
+            if q.line > len(lines[q.file]):
+                err(i, "quotes", j, "line", msg=f"{q.file} has only {len(lines[q.file])} lines")
+            elif text not in lines[q.file][q.line - 1]:
+                where = [n + 1 for n, ln in enumerate(lines[q.file]) if text in ln]
+                hint = f" (it is on line {where[0]})" if where else f" and not found verbatim in {q.file}"
+                err(i, "quotes", j, "text", msg=f"not on line {q.line} of {q.file}{hint}: {q.text!r}")
+        for lang in ("zh", "ru", "en"):
+            plain = getattr(a.plain, lang)
+            if a.silent and hotline and hotline not in plain:
+                err(i, "plain", lang, msg=f"a silent fact must give the hotline {hotline} (the documents do not say; call)")
+            for bad in annotation_misuse(plain, annotations):
+                err(i, "plain", lang, msg=f"uses the annotation {bad!r} but not character for character")
+            for span in QUOTE_MARKS.findall(plain):
+                if span in annotations or any(_normalise(span) in t for t in whole.values()):
+                    continue
+                err(i, "plain", lang, msg=f"quoted Chinese {span!r} is neither an annotation nor in the documents")
+        for j, b in enumerate(a.businesses):
+            if b not in ids.get("businesses", set()):
+                err(i, "businesses", j, msg=f"unknown business {b!r}")
+        screen, _, arg = a.see.partition(":")
+        if screen in screens_with_arg and arg not in screens_with_arg[screen] or (
+                screen not in screens_with_arg and (arg or screen not in {"offices", "online", "main", "help"})):
+            err(i, "see", msg=f"unknown screen {a.see!r}")
+        for lang in ("zh", "ru", "en"):
+            for j, q in enumerate(getattr(a.questions, lang)):
+                key = _normalise(q).lower()
+                if key in forms and forms[key] != a.id:
+                    err(i, "questions", lang, j, msg=f"the same question form is in {forms[key]!r}")
+                forms[key] = a.id
     return problems

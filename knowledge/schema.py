@@ -140,7 +140,7 @@ class Fact(Record):
 class VocabularyEntry(Strict):
     """Words people use for a target; not a fact, so it carries no source."""
 
-    target: str = Field(pattern=r"^(topic|category|material|fact|city|online|screen):[a-z0-9_\u4e00-\u9fff]+$")
+    target: str = Field(pattern=r"^(topic|category|material|fact|answer|city|online|screen):[a-z0-9_\u4e00-\u9fff]+$")
     terms: list[str] = Field(min_length=1)
     weight: float = Field(default=1.0, gt=0, le=5)
 
@@ -160,6 +160,60 @@ class WalkStep(Sourced):
     applies_to: list[Id] = Field(default_factory=list)  # businesses this step applies to; empty: every one
 
 
+class Synonyms(Strict):
+    """Words that mean the same to an applicant (企业/单位/公司 …), in any language.
+
+    The matcher reads every variant as the group's concept. Vocabulary, not a fact."""
+
+    id: Id = Field(pattern=ID_PATTERN)
+    words: list[str] = Field(min_length=2)
+    weight: int = Field(default=1, ge=1, le=3)  # a question naming it counts this many times (places)
+    off_topic: bool = False  # words the guide has nothing about (签证, visa): such a question gets no guess
+
+
+class Localised(Strict):
+    zh: str = Field(min_length=1)
+    ru: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class QuestionForms(Strict):
+    zh: list[str] = Field(min_length=2)
+    ru: list[str] = Field(min_length=1)
+    en: list[str] = Field(min_length=1)
+
+
+class LineQuote(Strict):
+    """A verbatim quote and where it is: the seed file and the line it is on."""
+
+    file: str
+    line: int = Field(ge=1)
+    text: str = Field(min_length=1)
+
+
+class Answer(Strict):
+    """One answerable fact: a rule clause (quoted) or something the documents do not say (silent)."""
+
+    id: Id = Field(pattern=ID_PATTERN)
+    title: Localised
+    plain: Localised  # one line; may rephrase the quote, adds no fact
+    quotes: list[LineQuote] = Field(default_factory=list)
+    silent: bool = False
+    region: Literal["manzhouli", "jiangsu"]
+    businesses: list[Id] = Field(default_factory=list)
+    see: str = Field(pattern=r"^[a-z_]{1,20}(:[a-z0-9_]{1,40})?$")
+    questions: QuestionForms
+    verified_on: dt.date
+
+    @field_validator("plain")
+    @classmethod
+    def _one_line(cls, plain: Localised) -> Localised:
+        for lang in ("zh", "ru", "en"):
+            if "\n" in getattr(plain, lang).strip():
+                raise ValueError(f"the plain answer ({lang}) must be one line")
+        return plain
+
+
 # file name -> (top-level key, model)
 FILES: dict[str, list[tuple[str, type[BaseModel]]]] = {
     "sources.yaml": [("sources", Source)],
@@ -168,6 +222,7 @@ FILES: dict[str, list[tuple[str, type[BaseModel]]]] = {
     "materials.yaml": [("rulesets", Ruleset), ("materials", Material)],
     "businesses.yaml": [("categories", Category), ("businesses", Business)],
     "facts.yaml": [("facts", Fact)],
-    "vocabulary.yaml": [("vocabulary", VocabularyEntry)],
+    "vocabulary.yaml": [("vocabulary", VocabularyEntry), ("synonyms", Synonyms)],
+    "answers.yaml": [("answers", Answer)],
     "walkthrough.yaml": [("steps", WalkStep)],
 }
