@@ -19,6 +19,15 @@ class UsageError(Exception):
     """A user-facing error: printed as one line, exit code 2."""
 
 
+def user_id(text: str) -> int:
+    """A Telegram user id as typed on the command line: ASCII digits, within SQLite's 64-bit integers."""
+    import re
+
+    if not re.fullmatch(r"-?[0-9]{1,19}", text.strip()) or not -(2**63) < int(text) < 2**63:
+        raise argparse.ArgumentTypeError(f"not a Telegram user id: {text!r}")
+    return int(text)
+
+
 def _kb() -> Knowledge:
     return load_knowledge()
 
@@ -153,10 +162,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .app import run
 
     try:
-        run(settings, webhook_url=args.webhook_url, listen=args.listen, port=args.port, secret_token=args.secret_token)
+        return run(settings, webhook_url=args.webhook_url, listen=args.listen, port=args.port, secret_token=args.secret_token)
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
-    return EXIT_OK
 
 
 def _bot_username() -> str:
@@ -175,7 +183,7 @@ def _bot_username() -> str:
     except SettingsError as exc:
         raise UsageError(f"set EPORT_GUIDE_BOT_USERNAME (or a valid TELEGRAM_BOT_TOKEN to ask Telegram): {exc}") from exc
     from telegram import Bot
-    from telegram.error import TelegramError
+    from telegram.error import InvalidToken, TelegramError
 
     async def get_me() -> str:
         async with Bot(token, base_url=settings.base_url, base_file_url=settings.base_file_url) as bot:
@@ -183,6 +191,9 @@ def _bot_username() -> str:
 
     try:
         return asyncio.run(get_me())
+    except InvalidToken as exc:
+        raise UsageError("Telegram rejected the bot token (revoked or mistyped, or TELEGRAM_API_BASE_URL is not a Bot API "
+                         "address); set EPORT_GUIDE_BOT_USERNAME or a valid TELEGRAM_BOT_TOKEN") from exc
     except TelegramError as exc:
         raise UsageError(f"cannot ask Telegram for the bot's username ({exc}); set EPORT_GUIDE_BOT_USERNAME") from exc
 
@@ -196,7 +207,11 @@ def cmd_link(args: argparse.Namespace) -> int:
     link = deep_link(_bot_username(), args.topic)
     print(link)
     if args.qr:
-        print(f"QR code written to {write_qr_png(link, args.qr)}", file=sys.stderr)
+        try:
+            written = write_qr_png(link, args.qr)
+        except OSError as exc:
+            raise UsageError(f"cannot write the QR code to {args.qr}: {exc.strerror or exc}") from exc
+        print(f"QR code written to {written}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -209,7 +224,10 @@ def cmd_links(args: argparse.Namespace) -> int:
     for topic, business in kb.businesses.items():
         print(f"{topic:<{width}}  {deep_link(username, topic)}  {business.name}")
     if args.out:
-        sheet = write_sheet(kb, username, args.out)
+        try:
+            sheet = write_sheet(kb, username, args.out)
+        except OSError as exc:
+            raise UsageError(f"cannot write the QR codes to {args.out}: {exc.strerror or exc} (--out takes a directory)") from exc
         print(f"QR codes and a printable sheet written to {sheet}", file=sys.stderr)
     return EXIT_OK
 
@@ -218,7 +236,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     from dialogs.engine import Context
 
     engine = _store_engine(args)
-    print(engine.render("stats", Context()).text)
+    print(engine.render("stats", Context(admin=True)).text)  # whoever runs the command has the database
     return EXIT_OK
 
 
@@ -264,7 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("city", nargs="?")
     p.add_argument("--lang", default=None)
     p = add("chat", cmd_chat, "chat with the guide in the terminal")
-    p.add_argument("--user", type=int, default=0, help="user id (checklists are kept per user)")
+    p.add_argument("--user", type=user_id, default=0, help="user id (checklists are kept per user)")
     p.add_argument("--lang", default=None)
     p.add_argument("--db", default=None, help="SQLite file (default: EPORT_GUIDE_DB or ./eport-guide.db)")
     p = add("run", cmd_run, "run the Telegram bot (long polling, or a webhook with --webhook-url)")
@@ -285,19 +303,26 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("stale", cmd_stale, "knowledge records not re-checked for EPORT_GUIDE_STALE_DAYS (default 180) days")
     p.add_argument("--days", type=int, default=None)
     p = add("checklist", cmd_checklist, "print a user's checklists")
-    p.add_argument("--user", type=int, required=True)
+    p.add_argument("--user", type=user_id, required=True)
     p.add_argument("topic", nargs="?")
     p.add_argument("--lang", default=None)
     p.add_argument("--db", default=None)
     p = add("forget", cmd_forget, "delete every row about a user (privacy requests)")
-    p.add_argument("--user", type=int, required=True)
+    p.add_argument("--user", type=user_id, required=True)
     p.add_argument("--db", default=None)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import os
+
+    from .logs import redact_output
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    # everything printed from here on (our lines, library exceptions, tracebacks) is redacted
+    redact_output(os.environ.get("TELEGRAM_BOT_TOKEN"))
+    redact_output(getattr(args, "token", None))
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
@@ -306,6 +331,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"eport-guide: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return EXIT_OK
+    except OSError as exc:
+        print(f"eport-guide: {exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}", file=sys.stderr)
+        return EXIT_USAGE
     except KnowledgeError as exc:
         print("eport-guide: the knowledge files are invalid; run `eport-guide check-knowledge`:", file=sys.stderr)
         for p in exc.problems[:20]:
@@ -313,9 +344,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_KNOWLEDGE
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # output piped into `head` and the like
-        sys.stderr.close()
-        return EXIT_OK
+    except Exception as exc:
+        line = _telegram_error(exc)  # only commands that talk to Telegram import it
+        if line is None:
+            raise
+        print(f"eport-guide: {line}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _telegram_error(exc: Exception) -> str | None:
+    """One line for an error from the Telegram library (the token never appears: output is redacted)."""
+    errors = sys.modules.get("telegram.error")
+    if errors is None or not isinstance(exc, errors.TelegramError):
+        return None
+    if isinstance(exc, errors.InvalidToken):
+        return ("Telegram rejected the bot token (revoked or mistyped, or TELEGRAM_API_BASE_URL is not a Bot API address); "
+                "get the token from @BotFather")
+    if isinstance(exc, errors.NetworkError) and not isinstance(exc, errors.BadRequest):
+        return f"cannot reach Telegram ({exc}); check the network, the proxy or TELEGRAM_API_BASE_URL"
+    return f"Telegram refused the request: {exc}"
 
 
 if __name__ == "__main__":  # pragma: no cover
