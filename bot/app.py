@@ -30,7 +30,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -422,7 +422,11 @@ async def retention_job(context: ContextTypes.DEFAULT_TYPE) -> RetentionRun:
     store = bot.store
     now = bot.engine.clock()
     retention_days = bot.settings.retention_days
-    to_warn, to_delete = retention.due(store, now, retention_days)
+    try:
+        to_warn, to_delete = retention.due(store, now, retention_days)
+    except StoreError as exc:  # tomorrow's run catches up
+        log.warning("retention: cannot read the users: %s", exc)
+        return RetentionRun([], [])
     warned: list[int] = []
     deleted: list[int] = []
     for user_id in to_warn:
@@ -527,6 +531,10 @@ async def _watch_polling(application: Application) -> None:
         if updater is None or not updater.running or task is None or not task.done():
             continue
         reason = "cancelled" if task.cancelled() else (task.exception() or "ended")
+        # the dead task (and its clean-up, another getUpdates with the same rejected token) must not
+        # be awaited again by Updater.stop(): that would re-raise and skip the orderly shutdown
+        updater._Updater__polling_task = None  # type: ignore[attr-defined]
+        updater._Updater__polling_cleanup_cb = None  # type: ignore[attr-defined]
         log.error("polling stopped (%s); exiting with status %d", reason, EXIT_POLLING_STOPPED)
         application.bot_data["exit_code"] = EXIT_POLLING_STOPPED
         application.stop_running()
@@ -535,7 +543,7 @@ async def _watch_polling(application: Application) -> None:
 
 async def _post_init(application: Application) -> None:
     handlers_: Bot = application.bot_data["handlers"]
-    handlers_.username = handlers_.username or application.bot.username  # for deep links into the private chat
+    handlers_.username = application.bot.username or handlers_.username  # for deep links into the private chat
     if application.bot_data.get("watch_polling"):
         application.bot_data["watchdog"] = asyncio.get_running_loop().create_task(_watch_polling(application))
     commands = [BotCommand(name, description) for name, description in COMMANDS]

@@ -421,16 +421,17 @@ class Engine:
             routes += [f"topic:{t}" for t in self.kb.businesses if f"topic:{t}" not in routes]
         results = []
         env = environment(ctx.lang)
+        more = lambda n: self._("还有 %(n)s 条", ctx) % {"n": n}  # noqa: E731
         for route in routes[:limit]:
             kind, _, arg = route.partition(":")
             if kind == "topic":
                 values = providers.topic(self.kb, arg, ctx)
                 business = self.kb.businesses[arg]
-                html = tidy(env.get_template("inline_topic.j2").render(values))
+                html = fit_html(tidy(env.get_template("inline_topic.j2").render(values)), more)
                 results.append(InlineResult(route, business.name, self.kb.categories[business.category].name, html, arg))
             else:
                 values = providers.city(self.kb, arg, ctx)
-                html = tidy(env.get_template("inline_city.j2").render(values))
+                html = fit_html(tidy(env.get_template("inline_city.j2").render(values)), more)
                 names = "、".join(o.name for o in self.kb.cities[arg])
                 results.append(InlineResult(route, f"📍 {arg}", names, html, None))
         return results

@@ -102,7 +102,7 @@ def visible_length(markup: str) -> int:
 def fit_html(markup: str, more: Callable[[int], str], limit: int = MAX_MESSAGE) -> str:
     """Telegram-HTML cut to ``limit`` visible characters: whole lines where possible, open tags closed,
     and ``more(n)`` (e.g. "… 还有 3 行") saying how many lines were left out."""
-    if visible_length(markup) <= limit:
+    if _units(markup) <= limit or visible_length(markup) <= limit:  # the markup is never shorter than its text
         return markup
     budget = limit - 80  # room for the "… and N more" line
     out: list[str] = []

@@ -136,7 +136,15 @@ class Harness:
         self.request.clear()
         self.errors.records.clear()
         update = Update.de_json(raw, self.app.bot)
-        self.loop.run_until_complete(self.app.process_update(update))
+
+        async def process():
+            await self.app.process_update(update)
+            # handlers that do not block the update queue (/reload) finish in their own tasks
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            if others:
+                await asyncio.wait(others, timeout=60)
+
+        self.loop.run_until_complete(process())
         return list(self.request.sent)
 
     def close(self):
