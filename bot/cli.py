@@ -318,10 +318,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from .logs import redact_output
 
+    # everything printed from here on (our lines, usage errors, library exceptions, tracebacks) is redacted
+    redact_output(os.environ.get("TELEGRAM_BOT_TOKEN"))
     parser = build_parser()
     args = parser.parse_args(argv)
-    # everything printed from here on (our lines, library exceptions, tracebacks) is redacted
-    redact_output(os.environ.get("TELEGRAM_BOT_TOKEN"))
     redact_output(getattr(args, "token", None))
     if not getattr(args, "func", None):
         parser.print_help()

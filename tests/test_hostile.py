@@ -620,3 +620,26 @@ def test_deleted_text_does_not_survive_in_the_file(tmp_path, monkeypatch):
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     store.close()
     assert marker.encode() not in db.read_bytes()
+
+
+def test_upgrading_a_database_scrubs_old_questions_and_keeps_one_vote_per_user(tmp_path):
+    import sqlite_utils
+
+    from dialogs.store import migrate
+
+    path = tmp_path / "v2.db"
+    db = sqlite_utils.Database(path)
+    migrate(db, target=2)
+    db.execute("INSERT INTO unanswered (question, count, first_ts, last_ts) VALUES (?, 3, 'x', '2026-11-01T00:00:00+00:00')",
+               (SECRET_QUESTION,))
+    for vote in (-1, -1, 1):
+        db.execute("INSERT INTO feedback (ts, user_id, topic, vote) VALUES ('x', 5, 'unlock', ?)", (vote,))
+    db.execute("INSERT INTO reminders (user_id, chat_id, kind, due_at, payload, created) VALUES (5, 5, 'expiry', ?, '{}', 'x')",
+               ((NOW + dt.timedelta(days=1)).isoformat(),))
+    db.conn.commit()
+    db.conn.close()
+    with Store(path) as store:
+        (question, count), = store.stats()["unanswered"]
+        assert count == 3 and ID_NUMBER not in question and PHONE not in question
+        assert store.stats()["feedback"] == {"unlock": {"up": 1, "down": 0}}  # the latest vote
+        assert [r.user_id for r in store.pending_reminders()] == [5]
