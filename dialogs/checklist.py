@@ -54,7 +54,8 @@ class Checklists:
         for item in items:
             ticked = item.id in ticks
             row = {"id": item.id, "label": item.label, "optional": item.optional, "ticked": ticked,
-                   "mark": "✅" if ticked else "☐", "button": _button_text(item.short, item.label)}
+                   "mark": "✅" if ticked else "☐", "button": _button_text(item.short, item.label),
+                   "want": "0" if ticked else "1"}  # the state the tick button asks for
             rows.append(row)
             if not groups or groups[-1]["material"] != item.material:
                 groups.append({"material": item.material, "name": names[item.material], "rows": []})
