@@ -103,12 +103,12 @@ def cmd_offices(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _store_engine(args: argparse.Namespace):
+def _store_engine(args: argparse.Namespace, writable: bool = True):
     from dialogs.service import build_engine
     from dialogs.store import StoreError
 
     try:
-        return build_engine(getattr(args, "db", None))
+        return build_engine(getattr(args, "db", None), writable=writable)
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -120,7 +120,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_checklist(args: argparse.Namespace) -> int:
-    engine = _store_engine(args)
+    engine = _store_engine(args, writable=False)  # a report: works on a read-only copy
     ctx = _ctx(args)
     if args.topic:
         if args.topic not in engine.kb.businesses:
@@ -235,7 +235,7 @@ def cmd_links(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from dialogs.engine import Context
 
-    engine = _store_engine(args)
+    engine = _store_engine(args, writable=False)  # a report: works on a read-only copy
     print(engine.render("stats", Context(admin=True)).text)  # whoever runs the command has the database
     return EXIT_OK
 

@@ -140,8 +140,26 @@ def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
     return max(version, target)
 
 
+def _probe_write(conn: sqlite3.Connection) -> None:
+    """Fail at start-up, not at the first user: take the write lock and write (rolled back). A file
+    locked by another process cannot be told apart now; its writes will say so, briefly."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return
+        raise
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS _probe (x)")
+        conn.execute("DROP TABLE _probe")
+    finally:
+        conn.execute("ROLLBACK")
+
+
 class Store:
-    def __init__(self, path: str | os.PathLike = ":memory:", busy_timeout_ms: int = BUSY_TIMEOUT_MS):
+    def __init__(self, path: str | os.PathLike = ":memory:", busy_timeout_ms: int = BUSY_TIMEOUT_MS, writable: bool = True):
+        """``writable`` (the bot, and every command that writes): refuse at once a file that cannot be
+        written, instead of failing at the first user; False for reports on a read-only copy."""
         self.path = str(path)
         try:
             if self.path != ":memory:":
@@ -158,18 +176,8 @@ class Store:
             conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             conn.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, whatever the build's default
             self.schema_version = migrate(self.db)
-            # fail at start-up, not at the first user: can we take the write lock and write?
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) and "busy" not in str(exc):
-                    raise
-            else:  # (locked by another process: cannot tell now; writes will say so, briefly)
-                try:
-                    conn.execute("CREATE TABLE IF NOT EXISTS _probe (x)")
-                    conn.execute("DROP TABLE _probe")
-                finally:
-                    conn.execute("ROLLBACK")
+            if writable:
+                _probe_write(conn)
         except StoreError:
             raise
         except (sqlite3.Error, OSError) as exc:

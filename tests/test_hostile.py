@@ -325,6 +325,16 @@ def test_a_read_only_database_stops_run_at_start_up(tmp_path, monkeypatch, capsy
     assert len(err) == 1 and "readonly" in err[0].lower().replace("-", "").replace(" ", "")
 
 
+def test_reports_still_work_on_a_read_only_copy(tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+
+    db = tmp_path / "copy.db"
+    Store(db).close()
+    read_only_connect(monkeypatch)
+    assert main(["stats", "--db", str(db)]) == 0 and "用户总数：0" in capsys.readouterr().out
+    assert main(["forget", "--user", "1", "--db", str(db)]) == 2  # a write is refused at once, in one line
+
+
 def test_a_database_path_that_is_a_directory_is_one_line(tmp_path, capsys):
     from bot.cli import main
 
