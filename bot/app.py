@@ -92,6 +92,7 @@ COMMAND_ROUTES = {
 PRIVATE = filters.ChatType.PRIVATE
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 RETRY_DELAYS = (60, 300, 1800, 7200, 21600)  # seconds before the next attempt after a transient error
+TOUCH_PAUSE = 5.0  # seconds between attempts to record visits while the database refuses writes
 POPULAR_TTL = 600.0  # seconds an empty inline query's "most viewed" list is reused
 EXIT_POLLING_STOPPED = 3  # the process exit code when polling ends by itself (revoked token)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
@@ -139,6 +140,7 @@ class Bot:
         self.settings = settings
         self.store = getattr(engine, "store", None)
         self.store_failing = False  # the user row cannot be written (logged once, until it recovers)
+        self._touch_again = 0.0  # while failing, the next attempt to write the user row
         self._popular: tuple[float, list[str]] | None = None
         self.username: str | None = settings.bot_username
 
@@ -159,10 +161,15 @@ class Bot:
         if self.store is None:
             return None
         try:
+            if self.store_failing and time.monotonic() < self._touch_again:
+                raise StoreError("still failing")  # do not wait for the lock on every update meanwhile
             lang = self.store.touch_user(user_id, language)
         except StoreError as exc:
             if not self.store_failing:
                 log.warning("cannot record users' visits, answering anyway: %s", exc)
+                self._touch_again = time.monotonic() + TOUCH_PAUSE
+            elif time.monotonic() >= self._touch_again:
+                self._touch_again = time.monotonic() + TOUCH_PAUSE
             self.store_failing = True
             try:
                 return self.store.get_language(user_id)
