@@ -17,6 +17,7 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import pytest
 import yaml
 
 from benchmarks.offline import BOT, OfflineRequest
@@ -154,6 +155,7 @@ class Harness:
         self.loop.close()
 
 
+@pytest.mark.filterwarnings("ignore:Tasks created via:UserWarning")  # the harness awaits them itself (Harness.feed)
 def test_hostile_updates_never_crash_and_private_messages_get_a_reply(tmp_path_factory):
     harness = Harness(tmp_path_factory.mktemp("fuzz"))
 
