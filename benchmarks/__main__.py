@@ -45,8 +45,8 @@ def workload(users: int = 50) -> list[dict]:
             callback_update(uid, callback_data("g", "category:reissue")),
             callback_update(uid, callback_data("g", "topic:reissue_lost")),
             callback_update(uid, callback_data("checklist_open", "reissue_lost")),
-            callback_update(uid, callback_data("x", "reissue_lost:org_cert.seal")),
-            callback_update(uid, callback_data("x", "reissue_lost:agent_id.copy")),
+            callback_update(uid, callback_data("t", "reissue_lost:org_cert.seal:1")),
+            callback_update(uid, callback_data("t", "reissue_lost:agent_id.copy:1")),
             text_update(uid, QUESTIONS[uid % len(QUESTIONS)]),
             callback_update(uid, callback_data("g", "offices")),
         ]

@@ -92,7 +92,8 @@ class Checklists:
                 label += self._("（如交复印件）", ctx)
             short = self.engine._(item.short, ctx)
             row = {"id": item.id, "label": label, "optional": item.optional and item.condition is None, "ticked": ticked,
-                   "required": not item.optional, "mark": "✅" if ticked else "☐", "button": _button_text(short, label)}
+                   "required": not item.optional, "mark": "✅" if ticked else "☐", "button": _button_text(short, label),
+                   "want": "0" if ticked else "1"}  # the state the tick button asks for
             rows.append(row)
             if not groups or groups[-1]["material"] != item.material:
                 groups.append({"material": item.material, "name": names[item.material], "rows": []})
@@ -136,14 +137,25 @@ class Checklists:
         self.store.log_event("checklist_open", topic=args, user_id=ctx.user_id)
         return engine.render(f"checklist:{args}", ctx)
 
-    def toggle(self, engine: Engine, ctx: Context, args: str) -> Screen:
+    def tick(self, engine: Engine, ctx: Context, args: str) -> Screen:
+        """A tick button carries the state the user wants ("topic:item:1" ticks, ":0" unticks), so a
+        retried press (e.g. after an edit that failed) never undoes the first one."""
+        topic, item_id, wanted = (args.split(":") + ["", ""])[:3] if args.count(":") == 2 else ("", "", "")
+        if wanted not in ("0", "1") or topic not in self.kb.businesses or item_id not in {i.id for i in self.kb.checklist_items(topic)}:
+            raise providers.NotFound(args)
+        self.store.open_checklist(ctx.user_id or 0, topic)
+        self.store.set_tick(ctx.user_id or 0, topic, item_id, wanted == "1")  # committed before we answer
+        screen = engine.render(f"checklist:{topic}", ctx)
+        return replace(screen, toast=self._("已勾选", ctx) if wanted == "1" else self._("已取消勾选", ctx))
+
+    def old_toggle(self, engine: Engine, ctx: Context, args: str) -> Screen:
+        """Buttons sent before ticks carried their state ("topic:item", a toggle): show the list as
+        it is, change nothing (a retried toggle would undo the first press)."""
         topic, _, item_id = args.partition(":")
         if topic not in self.kb.businesses or item_id not in {i.id for i in self.kb.checklist_items(topic)}:
             raise providers.NotFound(args)
-        self.store.open_checklist(ctx.user_id or 0, topic)
-        ticked = self.store.toggle_tick(ctx.user_id or 0, topic, item_id)  # committed before we answer
         screen = engine.render(f"checklist:{topic}", ctx)
-        return replace(screen, toast=self._("已勾选", ctx) if ticked else self._("已取消勾选", ctx))
+        return replace(screen, toast=self._("这个按钮已过期，清单已刷新，请再点一次", ctx))
 
     def switch(self, engine: Engine, ctx: Context, args: str) -> Screen:
         """Change the business (e.g. 丢失补办 → 超期补办), keeping the ticks both share."""
@@ -159,10 +171,11 @@ class Checklists:
         return engine.render(f"checklist_reset:{args}", ctx)
 
     def reset(self, engine: Engine, ctx: Context, args: str) -> Screen:
-        if args not in self.kb.businesses:
+        topic, _, owner = args.partition(":")
+        if topic not in self.kb.businesses or owner != str(ctx.user_id):  # bound to the user it was shown to
             raise providers.NotFound(args)
-        self.store.reset_checklist(ctx.user_id or 0, args)
-        return replace(engine.render(f"checklist:{args}", ctx), toast=self._("清单已重置", ctx))
+        self.store.reset_checklist(ctx.user_id or 0, topic)
+        return replace(engine.render(f"checklist:{topic}", ctx), toast=self._("清单已重置", ctx))
 
     def export(self, engine: Engine, ctx: Context, args: str) -> Screen:
         if args not in self.kb.businesses:
@@ -189,7 +202,7 @@ def install(engine: Engine, store: Any) -> Checklists:
         "checklist",
         providers={"checklist": feature.provide_checklist, "checklist_reset": feature.provide_reset,
                    "checklists": feature.provide_list},
-        actions={"checklist_open": feature.open, "x": feature.toggle, "checklist_switch": feature.switch,
+        actions={"checklist_open": feature.open, "t": feature.tick, "x": feature.old_toggle, "checklist_switch": feature.switch,
                  "checklist_reset": feature.ask_reset, "checklist_reset_confirm": feature.reset,
                  "checklist_export": feature.export},
     )

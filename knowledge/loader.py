@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -188,22 +189,84 @@ def _fmt(path: Iterable) -> str:
     return out
 
 
+MAX_FILE_BYTES = 5_000_000  # a knowledge file is a few dozen kB
+MAX_NODES = 200_000  # nodes after expanding aliases: a few kB of "billion laughs" would be billions
+
+
+def _yaml_problems(root: yaml.Node, name: str) -> list[Problem]:
+    """Before constructing: aliases must not expand beyond MAX_NODES, and no mapping may repeat a key.
+    Each node is visited once (aliases share nodes), so the check itself cannot explode."""
+    problems: list[Problem] = []
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, path: tuple) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        sizes[key] = MAX_NODES + 1  # a node that contains itself never finishes expanding
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    line = k.start_mark.line + 1
+                    if k.value in seen:
+                        problems.append(Problem(name, line, _fmt(path + (k.value,)),
+                                                f"duplicate key {k.value!r} (first at line {seen[k.value]})"))
+                    else:
+                        seen[k.value] = line
+                total += size(k, path) + size(v, path + (getattr(k, "value", "?"),))
+                if total > MAX_NODES:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                total += size(item, path + (i,))
+                if total > MAX_NODES:
+                    break
+        sizes[key] = min(total, MAX_NODES + 1)
+        return sizes[key]
+
+    if size(root, ()) > MAX_NODES:
+        problems.append(Problem(name, root.start_mark.line + 1, "",
+                                f"aliases expand to more than {MAX_NODES} values (an alias bomb?); write the data out instead"))
+    return problems
+
+
 def _read_yaml(file: Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
+    """Parse one knowledge file safely: a regular file of bounded size, aliases bounded, keys unique."""
     name = file.name
     try:
-        text = file.read_text(encoding="utf-8")
+        info = file.stat()  # follows a symlink: what counts is what it points to
+        if not stat.S_ISREG(info.st_mode):
+            return None, {}, [Problem(name, None, "", "not a regular file (a device, directory or pipe?); refusing to read it")]
+        if info.st_size > MAX_FILE_BYTES:
+            return None, {}, [Problem(name, None, "", f"file is {info.st_size} bytes; a knowledge file may have at most {MAX_FILE_BYTES}")]
+        with file.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            return None, {}, [Problem(name, None, "", f"file is over {MAX_FILE_BYTES} bytes")]
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, {}, [Problem(name, None, "", f"cannot read file: {exc}")]
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}, []
+        problems = _yaml_problems(node, name)
+        if problems:
+            return None, {}, problems
+        data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         msg = getattr(exc, "problem", None) or str(exc)
         return None, {}, [Problem(name, line, "", f"YAML syntax error: {msg}")]
-    lines = _line_index(node) if node is not None else {}
-    return data, lines, []
+    except RecursionError:
+        return None, {}, [Problem(name, None, "", "nested too deeply")]
+    finally:
+        loader.dispose()
+    return data, _line_index(node), []
 
 
 # -- validation ---------------------------------------------------------------------------

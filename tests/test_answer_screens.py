@@ -289,7 +289,7 @@ def test_6_holder_cancel_speaks_to_the_holder_and_offers_no_usbkey(engine, full,
     done = full.handle(ctx, callback_data("checklist_open", "holder_cancel"))
     for item in kb.checklist_items("holder_cancel"):
         if not item.optional:
-            done = full.handle(ctx, callback_data("x", f"holder_cancel:{item.id}"))
+            done = full.handle(ctx, callback_data("t", f"holder_cancel:{item.id}:1"))
     assert "必备项目已全部完成" in done.text and "企业携带申请材料" not in done.text and "持卡人本人的业务" in done.text
     for route in ("topic:holder_cancel", "rules:holder_cancel"):
         text = engine.render(route, Context()).text
@@ -354,7 +354,7 @@ def test_10_cancellation_explanation_alternative_has_its_own_checklist_treatment
     # handing in the 情况说明 instead of the copies completes the checklist
     for item in kb.checklist_items("cancel_legal"):
         if not item.optional:
-            screen = full.handle(ctx, callback_data("x", f"cancel_legal:{item.id}"))
+            screen = full.handle(ctx, callback_data("t", f"cancel_legal:{item.id}:1"))
     assert "必备项目已全部完成" in screen.text
     first = full.start(Context(), "cancel_legal").text
     assert "或改交相关情况说明" in line_of(first, "市场主体资格证明材料")
