@@ -1,15 +1,20 @@
 """A Bot API request object that never touches the network.
 
-It answers every method with a plausible result (the messages the bot "sent" are
-recorded in ``sent``), so the real Application can be driven with ``process_update`` in
-benchmarks and fuzz tests, measuring the bot and the library, not a network.
+It answers every method the way Telegram does, without a network: a sent or edited
+message comes back as a Message carrying the text (HTML parsed into plain text and
+entities, as Telegram returns it), the entities and the inline keyboard that were sent;
+edits return the edited message (True for inline messages), other methods True. The calls
+are recorded in ``sent``, so the real Application can be driven with ``process_update``
+in benchmarks and fuzz tests, measuring the bot and the library, not a network.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import time
+from html.parser import HTMLParser
 from typing import Any
 
 from telegram import Update
@@ -17,6 +22,71 @@ from telegram.request import BaseRequest, RequestData
 
 BOT = {"id": 7000001, "is_bot": True, "first_name": "E-Port Guide", "username": "eport_guide_test_bot",
        "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": True}
+ENTITY_TAGS = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
+               "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "code": "code", "pre": "pre",
+               "a": "text_link", "tg-spoiler": "spoiler", "blockquote": "blockquote"}
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+class _Entities(HTMLParser):
+    """Telegram-HTML → (plain text, entities with UTF-16 offsets), as the server parses it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.length = 0
+        self.open: list[tuple[str, int, dict[str, Any]]] = []
+        self.entities: list[dict[str, Any]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        extra = {"url": dict(attrs).get("href") or ""} if tag == "a" else {}
+        self.open.append((tag, self.length, extra))
+
+    def handle_endtag(self, tag: str) -> None:
+        for i in range(len(self.open) - 1, -1, -1):
+            name, start, extra = self.open[i]
+            if name == tag:
+                del self.open[i]
+                if tag in ENTITY_TAGS and self.length > start:
+                    self.entities.append({"type": ENTITY_TAGS[tag], "offset": start, "length": self.length - start, **extra})
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+        self.length += _utf16(data)
+
+
+@functools.lru_cache(maxsize=4096)
+def parse_html(markup: str) -> tuple[str, tuple[dict[str, Any], ...]]:
+    """What Telegram stores for a message sent with parse_mode HTML (cached: the server's work, not the bot's)."""
+    parser = _Entities()
+    parser.feed(markup)
+    parser.close()
+    entities = sorted(parser.entities, key=lambda e: (e["offset"], -e["length"]))
+    return "".join(parser.parts), tuple(entities)  # character references already resolved
+
+
+def message_result(params: dict[str, Any], message_id: int) -> dict[str, Any]:
+    """The Message Telegram returns for a sent or edited text: text, entities and keyboard as sent."""
+    chat_id = params.get("chat_id") or 1
+    text = str(params.get("text") or "")
+    entities: Any = params.get("entities")
+    if params.get("parse_mode") == "HTML":
+        text, parsed = parse_html(text)
+        entities = list(parsed)
+    result: dict[str, Any] = {"message_id": message_id, "date": int(time.time()),
+                              "chat": {"id": chat_id, "type": "private" if int(chat_id) > 0 else "supergroup"},
+                              "from": BOT, "text": text}
+    if entities:
+        result["entities"] = entities
+    if params.get("reply_markup"):
+        result["reply_markup"] = params["reply_markup"]
+    if "message_id" in params:
+        result["edit_date"] = int(time.time())
+    return result
 
 
 class OfflineRequest(BaseRequest):
@@ -41,11 +111,15 @@ class OfflineRequest(BaseRequest):
         self.sent.append((name, params))
         if name == "getMe":
             result: Any = BOT
-        elif name in ("sendMessage", "editMessageText", "sendDocument"):
+        elif name in ("editMessageText", "editMessageReplyMarkup") and "inline_message_id" in params:
+            result = True  # an inline message is edited without a Message in return
+        elif name in ("sendMessage", "editMessageText"):
+            result = message_result(params, params.get("message_id") or next(self._ids))
+        elif name == "sendDocument":
             chat_id = params.get("chat_id") or 1
-            result = {"message_id": params.get("message_id") or next(self._ids), "date": int(time.time()),
-                      "chat": {"id": chat_id, "type": "private" if int(chat_id) > 0 else "supergroup"},
-                      "from": BOT, "text": "ok"}
+            result = {"message_id": next(self._ids), "date": int(time.time()),
+                      "chat": {"id": chat_id, "type": "private" if int(chat_id) > 0 else "supergroup"}, "from": BOT,
+                      "document": {"file_id": "d", "file_unique_id": "d", "file_name": "checklist.txt"}}
         elif name == "getUpdates":
             result = []
         elif name == "getFile":
