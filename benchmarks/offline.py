@@ -82,8 +82,9 @@ def message_result(params: dict[str, Any], message_id: int) -> dict[str, Any]:
                               "from": BOT, "text": text}
     if entities:
         result["entities"] = entities
-    if params.get("reply_markup"):
-        result["reply_markup"] = params["reply_markup"]
+    markup = params.get("reply_markup")
+    if markup:  # sent as an object or as its JSON text (the Bot API takes both as JSON)
+        result["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
     if "message_id" in params:
         result["edit_date"] = int(time.time())
     return result

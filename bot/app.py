@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import html
 import logging
 import threading
 import time
-from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from telegram import (
     BotCommand,
-    CopyTextButton,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
@@ -58,6 +55,7 @@ from dialogs.render import labelled
 from dialogs.service import build_engine
 from knowledge import KnowledgeError, load_knowledge
 
+from .delivery import edit_screen, markup_of, send_screen
 from .ops import make_request
 from .settings import Settings
 
@@ -111,38 +109,9 @@ EXIT_POLLING_STOPPED = 3  # the process exit code when polling ends by itself (r
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
-class FrozenKeyboard(InlineKeyboardMarkup):
-    """An inline keyboard that serialises once: ours are immutable and reused."""
-
-    __slots__ = ("_as_dict",)
-
-    def to_dict(self, recursive: bool = True) -> dict[str, Any]:
-        cached = getattr(self, "_as_dict", None)
-        if cached is None or not recursive:
-            cached = super().to_dict(recursive)
-            if recursive:
-                object.__setattr__(self, "_as_dict", cached)
-        return cached
-
-
-@functools.lru_cache(maxsize=1024)
 def keyboard(screen: Screen) -> InlineKeyboardMarkup | None:
-    """The inline keyboard of a screen (memoised: screens for everyone are reused)."""
-    rows = []
-    for row in screen.buttons:
-        out = []
-        for b in row:
-            if b.data:
-                out.append(InlineKeyboardButton(b.label, callback_data=b.data))
-            elif b.url:
-                out.append(InlineKeyboardButton(b.label, url=b.url))
-            elif b.copy_text:
-                out.append(InlineKeyboardButton(b.label, copy_text=CopyTextButton(b.copy_text)))
-            elif b.switch_inline_query is not None:
-                out.append(InlineKeyboardButton(b.label, switch_inline_query=b.switch_inline_query))
-        if out:
-            rows.append(out)
-    return FrozenKeyboard(rows) if rows else None
+    """The inline keyboard of a screen (memoised on its buttons: bot/delivery.py)."""
+    return markup_of(screen.buttons)
 
 
 class Bot:
@@ -207,15 +176,12 @@ class Bot:
             self.store_failing = False
         return lang
 
-    async def send(self, update: Update, context: ContextTypes.DEFAULT_TYPE, screen: Screen) -> Message | None:
+    async def send(self, update: Update, context: ContextTypes.DEFAULT_TYPE, screen: Screen) -> None:
         chat = update.effective_chat
         if chat is None:
-            return None
-        message = await context.bot.send_message(
-            chat.id, screen.html, parse_mode=ParseMode.HTML, reply_markup=keyboard(screen), link_preview_options=NO_PREVIEW
-        )
+            return
+        await send_screen(context.bot, chat.id, screen)
         await self._after(update, context, screen)
-        return message
 
     async def _after(self, update: Update, context: ContextTypes.DEFAULT_TYPE, screen: Screen) -> None:
         if context.user_data is not None:
@@ -278,9 +244,7 @@ class Bot:
         message = query.message
         if isinstance(message, Message) and not screen.stale:
             try:
-                await query.edit_message_text(
-                    screen.html, parse_mode=ParseMode.HTML, reply_markup=keyboard(screen), link_preview_options=NO_PREVIEW
-                )
+                await edit_screen(context.bot, message.chat.id, message.message_id, screen)
                 await self._after(update, context, screen)
                 return
             except BadRequest as exc:
@@ -289,9 +253,7 @@ class Bot:
                     return
                 log.info("cannot edit message %s (%s); sending a new one", message.message_id, exc)
         chat_id = message.chat.id if message is not None else query.from_user.id
-        await context.bot.send_message(
-            chat_id, screen.html, parse_mode=ParseMode.HTML, reply_markup=keyboard(screen), link_preview_options=NO_PREVIEW
-        )
+        await send_screen(context.bot, chat_id, screen)
         await self._after(update, context, screen)
 
     # -- free text ----------------------------------------------------------------------------
@@ -534,8 +496,7 @@ async def send_reminder(context: ContextTypes.DEFAULT_TYPE) -> None:
         if bot.store.get_setting(row.user_id, "reminders", True):
             lang = i18n.normalise_language(bot.store.get_language(row.user_id))
             screen = reminder_message(bot.engine, row, lang)
-            await context.bot.send_message(row.chat_id, screen.html, parse_mode=ParseMode.HTML, reply_markup=keyboard(screen),
-                                           link_preview_options=NO_PREVIEW)
+            await send_screen(context.bot, row.chat_id, screen)
         bot.store.mark_reminder_sent(row.id)
     except Exception as exc:  # noqa: BLE001 - recorded on the reminder; the job queue goes on
         error = f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,68 @@
+"""Delivering a screen to Telegram at the lowest cost per update.
+
+Two things python-telegram-bot would otherwise do on every message, and the bot never needs:
+
+- serialise the inline keyboard again: a screen's keyboard is turned into its JSON text once
+  (memoised on the buttons, which are immutable) and sent as that text, exactly what the
+  library would have put in the request;
+- parse the Message Telegram returns: Telegram echoes the whole text, its entities and the
+  keyboard, and building ~30 button objects from it costs more than rendering the screen.
+  The bot never reads the returned message, so the result is left as JSON.
+
+Requests still go through the bot's request stack (``Bot._post``: defaults, the rate
+limiter, the proxy, error mapping — a refused edit still raises ``BadRequest``).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+from telegram import Bot, CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
+
+from dialogs.engine import Button, Screen
+
+NO_PREVIEW_JSON = '{"is_disabled":true}'
+
+
+def _button(b: Button) -> InlineKeyboardButton | None:
+    if b.data:
+        return InlineKeyboardButton(b.label, callback_data=b.data)
+    if b.url:
+        return InlineKeyboardButton(b.label, url=b.url)
+    if b.copy_text:
+        return InlineKeyboardButton(b.label, copy_text=CopyTextButton(b.copy_text))
+    if b.switch_inline_query is not None:
+        return InlineKeyboardButton(b.label, switch_inline_query=b.switch_inline_query)
+    return None
+
+
+@functools.lru_cache(maxsize=4096)
+def markup_of(buttons: tuple[tuple[Button, ...], ...]) -> InlineKeyboardMarkup | None:
+    """The inline keyboard for a screen's buttons (memoised: buttons are immutable, objects reused)."""
+    rows = [[b for b in map(_button, row) if b is not None] for row in buttons]
+    rows = [row for row in rows if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+@functools.lru_cache(maxsize=4096)
+def markup_json(buttons: tuple[tuple[Button, ...], ...]) -> str | None:
+    """The keyboard as the JSON text the Bot API takes (serialised once per distinct keyboard)."""
+    markup = markup_of(buttons)
+    return None if markup is None else json.dumps(markup.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+
+def _params(screen: Screen) -> dict[str, Any]:
+    return {"text": screen.html, "parse_mode": "HTML", "reply_markup": markup_json(screen.buttons),
+            "link_preview_options": NO_PREVIEW_JSON}
+
+
+async def send_screen(bot: Bot, chat_id: int, screen: Screen) -> None:
+    """sendMessage with the screen's HTML and keyboard, link previews off."""
+    await bot._post("sendMessage", {"chat_id": chat_id, **_params(screen)})  # noqa: SLF001 - see the module docstring
+
+
+async def edit_screen(bot: Bot, chat_id: int, message_id: int, screen: Screen) -> None:
+    """editMessageText of a message the bot sent (raises BadRequest as the library's call does)."""
+    await bot._post("editMessageText", {"chat_id": chat_id, "message_id": message_id, **_params(screen)})  # noqa: SLF001
