@@ -22,6 +22,7 @@ from telegram.request import BaseRequest, RequestData
 
 BOT = {"id": 7000001, "is_bot": True, "first_name": "E-Port Guide", "username": "eport_guide_test_bot",
        "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": True}
+BOT_JSON = json.dumps(BOT)
 ENTITY_TAGS = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
                "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "code": "code", "pre": "pre",
                "a": "text_link", "tg-spoiler": "spoiler", "blockquote": "blockquote"}
@@ -69,25 +70,38 @@ def parse_html(markup: str) -> tuple[str, tuple[dict[str, Any], ...]]:
     return "".join(parser.parts), tuple(entities)  # character references already resolved
 
 
-def message_result(params: dict[str, Any], message_id: int) -> dict[str, Any]:
-    """The Message Telegram returns for a sent or edited text: text, entities and keyboard as sent."""
-    chat_id = params.get("chat_id") or 1
-    text = str(params.get("text") or "")
-    entities: Any = params.get("entities")
-    if params.get("parse_mode") == "HTML":
+@functools.lru_cache(maxsize=4096)
+def _content_json(text: str, parse_mode: str | None, entities: str | None, markup: str | None) -> str:
+    """The JSON members of a returned Message that repeat what was sent: text, entities, keyboard
+    (cached: serialising the server's answer is the server's work, not the bot's)."""
+    if parse_mode == "HTML":
         text, parsed = parse_html(text)
-        entities = list(parsed)
-    result: dict[str, Any] = {"message_id": message_id, "date": int(time.time()),
-                              "chat": {"id": chat_id, "type": "private" if int(chat_id) > 0 else "supergroup"},
-                              "from": BOT, "text": text}
-    if entities:
-        result["entities"] = entities
-    markup = params.get("reply_markup")
-    if markup:  # sent as an object or as its JSON text (the Bot API takes both as JSON)
-        result["reply_markup"] = json.loads(markup) if isinstance(markup, str) else markup
+        members: dict[str, Any] = {"text": text, "entities": list(parsed)}
+    else:
+        members = {"text": text, "entities": json.loads(entities) if entities else None}
+    if markup:
+        members["reply_markup"] = json.loads(markup)
+    return json.dumps({k: v for k, v in members.items() if v}, ensure_ascii=False)[1:-1]
+
+
+def _as_json_text(value: Any) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def message_body(params: dict[str, Any], message_id: int) -> bytes:
+    """The Bot API answer to sendMessage/editMessageText: the Message with the text (HTML parsed into text
+    and entities), the entities and the keyboard as sent; an edit also carries edit_date."""
+    chat_id = int(params.get("chat_id") or 1)
+    now = int(time.time())
+    chat = json.dumps({"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"})
+    content = _content_json(str(params.get("text") or ""), params.get("parse_mode"), _as_json_text(params.get("entities")),
+                            _as_json_text(params.get("reply_markup")))
+    members = [f'"message_id":{message_id}', f'"date":{now}', f'"chat":{chat}', f'"from":{BOT_JSON}', content]
     if "message_id" in params:
-        result["edit_date"] = int(time.time())
-    return result
+        members.append(f'"edit_date":{now}')
+    return ('{"ok":true,"result":{' + ",".join(m for m in members if m) + "}}").encode()
 
 
 class OfflineRequest(BaseRequest):
@@ -115,7 +129,7 @@ class OfflineRequest(BaseRequest):
         elif name in ("editMessageText", "editMessageReplyMarkup") and "inline_message_id" in params:
             result = True  # an inline message is edited without a Message in return
         elif name in ("sendMessage", "editMessageText"):
-            result = message_result(params, params.get("message_id") or next(self._ids))
+            return 200, message_body(params, int(params.get("message_id") or next(self._ids)))
         elif name == "sendDocument":
             chat_id = params.get("chat_id") or 1
             result = {"message_id": next(self._ids), "date": int(time.time()),

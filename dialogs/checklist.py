@@ -54,6 +54,8 @@ class Checklists:
     def __init__(self, engine: Engine, store: Any):
         self.engine = engine
         self.store = store
+        self._layouts: dict[tuple[str, str], Any] = {}
+        self._layouts_kb: Knowledge | None = None
 
     @property
     def kb(self) -> Knowledge:
@@ -73,48 +75,92 @@ class Checklists:
             return self._("%(name)s 或 %(alt)s（二选一）", ctx) % {"name": name, "alt": alt}
         return name
 
+    def _layout(self, topic: str, lang: str) -> tuple[tuple[tuple[dict[str, Any], dict[str, Any]], ...], tuple[tuple[str, str, tuple[int, ...]], ...]]:
+        """What never changes for a business in a language: each item's texts, and the materials
+        (id, name, item positions). Built once per knowledge, business and language."""
+        key = (topic, lang)
+        if self._layouts_kb is not self.kb:
+            self._layouts, self._layouts_kb = {}, self.kb
+        if key not in self._layouts:
+            ctx = Context(lang=lang)
+            business = self.kb.businesses[topic]
+            names = {ref.material: getattr(self.kb.materials[ref.material].plain, lang) for ref in business.materials}
+            rows: list[tuple[dict[str, Any], dict[str, Any]]] = []  # each item (unticked, ticked)
+            groups: list[tuple[str, str, list[int]]] = []
+            for n, item in enumerate(self.kb.checklist_items(topic)):
+                label = self.item_text(item, ctx, topic)
+                if item.condition == "alternative":
+                    label += self._("（如交复印件）", ctx)
+                row = {"id": item.id, "material": item.material, "label": label,
+                       "optional": item.optional and item.condition is None, "required": not item.optional,
+                       "button": _button_text(self.engine._(item.short, ctx), label)}
+                # the tick button carries the state it asks for
+                rows.append(({**row, "ticked": False, "mark": "☐", "want": "1"}, {**row, "ticked": True, "mark": "✅", "want": "0"}))
+                if not groups or groups[-1][0] != item.material:
+                    groups.append((item.material, names[item.material], []))
+                groups[-1][2].append(n)
+            self._layouts[key] = (tuple(rows), tuple((m, name, tuple(ix)) for m, name, ix in groups))
+        return self._layouts[key]
+
     def state(self, user_id: int, topic: str, ctx: Context | None = None) -> dict[str, Any]:
-        """Items with their ticks; drops ticks of items the knowledge no longer has."""
+        """Items with their ticks, per material and overall; drops ticks of items the knowledge no longer has."""
         if topic not in self.kb.businesses:
             raise providers.NotFound(topic)
         ctx = ctx or Context(user_id=user_id)
-        items = self.kb.checklist_items(topic)
-        self.store.sync_items(user_id, topic, [i.id for i in items])
+        layout, materials = self._layout(topic, ctx.lang)
         ticks = self.store.ticks(user_id, topic)
-        business = self.kb.businesses[topic]
-        names = {ref.material: getattr(self.kb.materials[ref.material].plain, ctx.lang) for ref in business.materials}
-        groups: list[dict[str, Any]] = []
-        rows = []
-        for item in items:
-            ticked = item.id in ticks
-            label = self.item_text(item, ctx, topic)
-            if item.condition == "alternative":
-                label += self._("（如交复印件）", ctx)
-            short = self.engine._(item.short, ctx)
-            row = {"id": item.id, "label": label, "optional": item.optional and item.condition is None, "ticked": ticked,
-                   "required": not item.optional, "mark": "✅" if ticked else "☐", "button": _button_text(short, label),
-                   "want": "0" if ticked else "1"}  # the state the tick button asks for
-            rows.append(row)
-            if not groups or groups[-1]["material"] != item.material:
-                groups.append({"material": item.material, "name": names[item.material], "rows": []})
-            groups[-1]["rows"].append(row)
+        if not ticks <= {off["id"] for off, _ in layout}:
+            self.store.sync_items(user_id, topic, [off["id"] for off, _ in layout])
+            ticks = self.store.ticks(user_id, topic)
+        rows = [on if off["id"] in ticks else off for off, on in layout]
+        groups = []
+        for material, name, positions in materials:
+            members = [rows[i] for i in positions]
+            done_here = sum(r["ticked"] for r in members)
+            complete_here = all(r["ticked"] for r in members if r["required"])
+            groups.append({"material": material, "name": name, "rows": members, "done": done_here, "total": len(members),
+                           "mark": "✅" if complete_here and done_here else "☐"})
         done = sum(r["ticked"] for r in rows)
         complete = all(r["ticked"] for r in rows if r["required"])
+        business = self.kb.businesses[topic]
         siblings = [b for b in self.kb.topics_in(business.category) if b.id != topic]
         return {"business": business, "items": rows, "groups": groups, "done": done, "total": len(rows),
                 "complete": complete, "bar": progress_bar(done, len(rows)), "siblings": siblings}
 
     # -- providers ----------------------------------------------------------------------
-    def provide_checklist(self, kb: Knowledge, arg: str | None, ctx: Context) -> dict[str, Any]:
-        state = self.state(ctx.user_id or 0, arg or "", ctx)
+    def _notice(self, ctx: Context, topic: str) -> str | None:
+        dropped = self.store.take_notice(ctx.user_id or 0, topic)
+        if not dropped:
+            return None
+        n = len(json.loads(dropped))
+        return self.engine._("官方资料已更新，清单随之更新：%(n)s 个已勾选的项目不再需要，已移除。", ctx) % {"n": n}
+
+    def _base(self, kb: Knowledge) -> dict[str, Any]:
         center = next(o for o in kb.offices.values() if o.kind == "card_center")
-        dropped = self.store.take_notice(ctx.user_id or 0, arg)
-        notice = None
-        if dropped:
-            n = len(json.loads(dropped))
-            notice = self.engine._("官方资料已更新，清单随之更新：%(n)s 个已勾选的项目不再需要，已移除。", ctx) % {"n": n}
-        return {"hotline": kb.facts["hotline"], "kb": kb, "onsite": kb.facts["onsite"], "center": center,
-                "notice": notice, **state}
+        return {"hotline": kb.facts["hotline"], "kb": kb, "onsite": kb.facts["onsite"], "center": center}
+
+    def provide_checklist(self, kb: Knowledge, arg: str | None, ctx: Context) -> dict[str, Any]:
+        """The overview: overall progress and one line (and one button) per material."""
+        state = self.state(ctx.user_id or 0, arg or "", ctx)
+        notice = self._notice(ctx, arg or "")
+        # the screen looks the same for everyone at the same progress: rendered once per state
+        key = None if notice else ("overview", tuple((g["done"], g["mark"]) for g in state["groups"]), state["complete"])
+        return {**self._base(kb), "notice": notice, "page": None, "cache_key": key, **state}
+
+    def provide_part(self, kb: Knowledge, arg: str | None, ctx: Context) -> dict[str, Any]:
+        """One material's page ("topic:material"): its items with a tick button each, and the overall progress."""
+        topic, _, material = (arg or "").partition(":")
+        state = self.state(ctx.user_id or 0, topic, ctx)
+        groups = state["groups"]
+        at = next((i for i, g in enumerate(groups) if g["material"] == material), None)
+        if at is None:
+            raise providers.NotFound(arg)
+        notice = self._notice(ctx, topic)
+        page = groups[at]
+        key = None if notice else ("page", tuple(r["ticked"] for r in page["rows"]), state["done"], state["complete"])
+        return {**self._base(kb), "notice": notice, "page": page, "cache_key": key,
+                "prev": groups[at - 1]["material"] if at > 0 else None,
+                "next": groups[at + 1]["material"] if at + 1 < len(groups) else None, **state}
 
     def provide_reset(self, kb: Knowledge, arg: str | None, ctx: Context) -> dict[str, Any]:
         state = self.state(ctx.user_id or 0, arg or "", ctx)
@@ -143,9 +189,8 @@ class Checklists:
         topic, item_id, wanted = (args.split(":") + ["", ""])[:3] if args.count(":") == 2 else ("", "", "")
         if wanted not in ("0", "1") or topic not in self.kb.businesses or item_id not in {i.id for i in self.kb.checklist_items(topic)}:
             raise providers.NotFound(args)
-        self.store.open_checklist(ctx.user_id or 0, topic)
-        self.store.set_tick(ctx.user_id or 0, topic, item_id, wanted == "1")  # committed before we answer
-        screen = engine.render(f"checklist:{topic}", ctx)
+        self.store.tick(ctx.user_id or 0, topic, item_id, wanted == "1")  # committed before we answer
+        screen = engine.render(f"checklist_part:{topic}:{item_id.split('.', 1)[0]}", ctx)
         return replace(screen, toast=self._("已勾选", ctx) if wanted == "1" else self._("已取消勾选", ctx))
 
     def old_toggle(self, engine: Engine, ctx: Context, args: str) -> Screen:
@@ -154,7 +199,7 @@ class Checklists:
         topic, _, item_id = args.partition(":")
         if topic not in self.kb.businesses or item_id not in {i.id for i in self.kb.checklist_items(topic)}:
             raise providers.NotFound(args)
-        screen = engine.render(f"checklist:{topic}", ctx)
+        screen = engine.render(f"checklist_part:{topic}:{item_id.split('.', 1)[0]}", ctx)
         return replace(screen, toast=self._("这个按钮已过期，清单已刷新，请再点一次", ctx))
 
     def switch(self, engine: Engine, ctx: Context, args: str) -> Screen:
@@ -200,7 +245,8 @@ def install(engine: Engine, store: Any) -> Checklists:
     feature = Checklists(engine, store)
     engine.extend(
         "checklist",
-        providers={"checklist": feature.provide_checklist, "checklist_reset": feature.provide_reset,
+        providers={"checklist": feature.provide_checklist, "checklist_part": feature.provide_part,
+                   "checklist_reset": feature.provide_reset,
                    "checklists": feature.provide_list},
         actions={"checklist_open": feature.open, "t": feature.tick, "x": feature.old_toggle, "checklist_switch": feature.switch,
                  "checklist_reset": feature.ask_reset, "checklist_reset_confirm": feature.reset,

@@ -30,7 +30,7 @@ MAX_TEXT = 4096
 SCREENS_FILE = Path(__file__).resolve().parent / "screens.yaml"
 ROUTE_RE = re.compile(r"^(?P<screen>[a-z_]{1,20})(?::(?P<arg>[^|\s]{1,48}))?$")
 SIMPLE_FIELD = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\s*\}\}")
-CACHE_SIZE = 512
+CACHE_SIZE = 2048
 
 
 @dataclass(frozen=True)
@@ -351,6 +351,14 @@ class Engine:
             raise providers.NotFound(route)
         provider = self.providers.get(screen_id)
         values: dict[str, Any] = provider(self.kb, arg, ctx) if provider else {"hotline": self.kb.facts["hotline"], "kb": self.kb}
+        # a personal screen whose provider names everything it depends on ("cache_key": e.g. a checklist
+        # page's ticks) is rendered once per such state and reused
+        state_key = values.pop("cache_key", None)
+        if state_key is not None and not variables and not notice and not ctx.extra:
+            key = (route, ctx.lang, self.features, state_key)
+            if key in self._screens:
+                return self._screens[key]
+            cacheable = True
         values.update(variables or {})
         values.update({"features": self.features, "lang": ctx.lang, "user_id": ctx.user_id, **ctx.extra})
         env = environment(ctx.lang)
@@ -466,7 +474,7 @@ class Engine:
                 results.append(InlineResult(route, f"📍 {arg}", names, html, None))
         return results
 
-    # -- introspection (tests, golden transcripts) ---------------------------------------
+    # -- introspection (tests, screen snapshots) -----------------------------------------
     def all_routes(self) -> list[str]:
         kb = self.kb
         routes = ["main", "offices", "online", "help", "privacy"]
@@ -485,4 +493,11 @@ class Engine:
         routes += [f"jiangsu:{t}" for t in kb.businesses if providers.has_jiangsu_extras(kb, t)]
         for t in kb.businesses:
             routes += [f"walk:{t}.{s.id}" for s in providers.walk_track(kb, t)]
+        if "feedback" in self.features:
+            routes += [f"feedback_reason:{t}" for t in kb.businesses]
+        if "checklist" in self.features:
+            routes += [f"checklist:{t}" for t in kb.businesses]
+            for t in kb.businesses:  # a page per material
+                routes += [f"checklist_part:{t}:{m}" for m in dict.fromkeys(i.material for i in kb.checklist_items(t))]
+            routes += [f"checklist_reset:{t}" for t in kb.businesses]
         return routes

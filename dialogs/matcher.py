@@ -48,6 +48,7 @@ FUZZY_CUTOFF = 75  # rapidfuzz ratio for correcting a Latin/Cyrillic typo
 CJK_FUZZY_CUTOFF = 74  # rapidfuzz partial ratio for a Chinese dictionary word with a typo
 BM25_K1, BM25_B = 1.2, 0.3
 JIANGSU_FACTOR = 0.85  # the bot serves Manzhouli: a Jiangsu-only fact wins only when clearly asked for
+MEMO_SIZE = 4096  # questions whose results are kept (a few hundred bytes each)
 SILENT_FACTOR = 0.9  # "the documents do not say" wins only over what they do say when clearly asked
 HOLDER_PENALTY = 0.7  # holder-only answers, for a question with no sign of a holder acting personally
 _CJK = "\u4e00-\u9fff"
@@ -321,6 +322,7 @@ def related_routes(kb: Knowledge) -> dict[str, frozenset[str]]:
 class Matcher:
     def __init__(self, kb: Knowledge):
         self.kb = kb
+        self._memo: dict[str, MatchResult] = {}
         docs = documents(kb)
         synonyms = {g.id: g.words for g in kb.synonyms}
         dictionary = [t for v in kb.vocabulary for t in v.terms] + [b.name for b in kb.businesses.values()]
@@ -352,6 +354,18 @@ class Matcher:
         self._off_topic = {self.analyzer.concept_char[g.id] for g in kb.synonyms if g.off_topic}
 
     def match(self, question: str) -> MatchResult:
+        """The answer to a question. Asking the same text again gets the same result (the matcher
+        is pure for its knowledge): the last MEMO_SIZE questions are answered from memory."""
+        result = self._memo.get(question)
+        if result is None:
+            result = self.compute(question)
+            if len(self._memo) >= MEMO_SIZE:
+                self._memo.clear()
+            self._memo[question] = result
+        return result
+
+    def compute(self, question: str) -> MatchResult:
+        """Score every route for the question (what ``match`` remembers)."""
         all_terms = self.analyzer.terms(question)
         terms = [t for t in all_terms if t in self._idf]
         if not terms:

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -25,6 +26,8 @@ UTC = dt.timezone.utc
 MAX_REASON = 200
 MAX_QUESTION = 100
 MAX_PENDING_REMINDERS = 10  # per user
+TOUCH_INTERVAL = 60.0  # seconds: a user's visits are written at most this often
+TOUCHED_MAX = 100_000  # users remembered for that (about 100 bytes each)
 BUSY_TIMEOUT_MS = 250  # a locked database blocks the event loop at most this long per statement
 # ID card, passport, phone and account numbers: a run of 5+ digits (any script), separators allowed
 NUMBER_RE = re.compile(r"\+?\d(?:[\d\s\-–—.()/]*\d)?[XxХх]?")
@@ -183,6 +186,7 @@ class Store:
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
         self.conn = self.db.conn
+        self._touched: dict[int, tuple[float, str | None]] = {}  # user → (when written, stored language)
 
     def close(self) -> None:
         self.conn.close()
@@ -219,7 +223,12 @@ class Store:
     # -- users ------------------------------------------------------------------------
     def touch_user(self, user_id: int, language: str | None = None, now: dt.datetime | None = None) -> str | None:
         """Record that the user was seen (the language is set only if not yet known); returns
-        the user's stored language, in the same statement."""
+        the user's stored language, in the same statement. A user seen again within TOUCH_INTERVAL
+        seconds is not written again (last_seen counts in days): the stored language is remembered."""
+        if now is None:
+            seen = self._touched.get(user_id)
+            if seen is not None and time.monotonic() - seen[0] < TOUCH_INTERVAL:
+                return seen[1]
         ts = _now(now)
         rows = self._write(
             "INSERT INTO users (id, language, first_seen, last_seen) VALUES (?, ?, ?, ?) "
@@ -228,7 +237,14 @@ class Store:
             (user_id, language, ts, ts),
             rows=True,  # exhaust the statement (inside the error handling) so the write commits now
         )
-        return rows[0][0] if rows else None
+        stored = rows[0][0] if rows else None
+        if now is None:
+            if len(self._touched) >= TOUCHED_MAX:
+                self._touched.clear()
+            self._touched[user_id] = (time.monotonic(), stored)
+        else:  # a visit at a given time (tests, imports): the next one is written whatever it is
+            self._touched.pop(user_id, None)
+        return stored
 
     def user_exists(self, user_id: int) -> bool:
         return bool(self._read("SELECT 1 FROM users WHERE id = ?", (user_id,)))
@@ -238,7 +254,9 @@ class Store:
         return rows[0][0] if rows else None
 
     def set_language(self, user_id: int, lang: str, now: dt.datetime | None = None) -> None:
+        self._touched.pop(user_id, None)
         self.touch_user(user_id, now=now)
+        self._touched.pop(user_id, None)
         self._write("UPDATE users SET language = ? WHERE id = ?", (lang, user_id))
 
     def get_setting(self, user_id: int, key: str, default: Any = None) -> Any:
@@ -280,6 +298,16 @@ class Store:
             self._write("DELETE FROM ticks WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id))
         self._write("UPDATE checklists SET updated = ? WHERE user_id = ? AND topic = ?", (_now(now), user_id, topic))
 
+    def tick(self, user_id: int, topic: str, item_id: str, ticked: bool, now: dt.datetime | None = None) -> None:
+        """Open the checklist if needed and set one item, in one transaction (one commit)."""
+        ts = _now(now)
+        change = (("INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                   (user_id, topic, item_id, ts)) if ticked else
+                  ("DELETE FROM ticks WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id)))
+        self._transaction([("INSERT INTO checklists (user_id, topic, created, updated) VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated", (user_id, topic, ts, ts)),
+                           change])
+
     def toggle_tick(self, user_id: int, topic: str, item_id: str, now: dt.datetime | None = None) -> bool:
         """Flip one item; returns the new state. Committed before returning."""
         deleted = self._write("DELETE FROM ticks WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id)).rowcount
@@ -302,6 +330,10 @@ class Store:
             for sql, params in statements:
                 total += self.conn.execute(sql, params).rowcount
             self.conn.execute("COMMIT")
+        except OverflowError as exc:  # a forged id beyond SQLite's 64-bit integers
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise ValueError(f"number out of range: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             if self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -475,4 +507,5 @@ class Store:
 
     def forget_user(self, user_id: int) -> int:
         """Delete every row about the user, in one transaction; returns rows deleted."""
+        self._touched.pop(user_id, None)
         return self._transaction([(f"DELETE FROM {table} WHERE {column} = ?", (user_id,)) for table, column in USER_TABLES.items()])

@@ -96,13 +96,21 @@ def test_first_screen_fits_one_phone_screen_and_lists_every_action(full, kb, top
     assert f"rules:{topic}" in targets and "offices" in targets  # 📖 原文 and the nearest office one tap away
 
 
+def checklist_screens(engine, ctx, topic):
+    """A checklist as the user sees it: the overview, then each material's page."""
+    overview = engine.handle(ctx, callback_data("checklist_open", topic))
+    pages = [engine.handle(ctx, b.data) for b in overview.all_buttons() if "checklist_part:" in (b.data or "")]
+    assert pages and all(p.route.startswith("checklist_part:") for p in pages)
+    return [overview, *pages]
+
+
 @pytest.mark.parametrize("lang", ["ru", "en"])
 @pytest.mark.parametrize("topic", TOPICS)
 def test_every_button_of_an_answer_speaks_the_users_language(full, kb, topic, lang):
     ctx = Context(user_id=1, lang=lang)
     screens = [full.render(route, ctx) for route in [f"topic:{topic}", f"rules:{topic}", "offices"]]
     screens += [full.render(f"material:{ref.material}", ctx) for ref in kb.businesses[topic].materials]
-    screens.append(full.handle(ctx, callback_data("checklist_open", topic)))
+    screens += checklist_screens(full, ctx, topic)
     for screen in screens:
         for b in screen.all_buttons():
             assert re.search(r"[A-Za-zА-Яа-яЁё]", b.label), (screen.route, b.label)
@@ -182,7 +190,8 @@ def screens_everywhere(engine, lang):
     due = SimpleNamespace(id=1, kind="refund", user_id=5, payload={"date": "2026-11-30", "last": "2026-12-06"})
     yield "reminder_due", reminder_message(engine, due, lang).text
     for topic in TOPICS:
-        yield f"checklist:{topic}", engine.handle(ctx, callback_data("checklist_open", topic)).text
+        for screen in checklist_screens(engine, ctx, topic):
+            yield screen.route, screen.text
 
 
 @pytest.mark.parametrize("lang", LANGS)
@@ -319,11 +328,11 @@ def test_8_change_legal_rep_says_old_or_new_is_not_specified(engine):
 def test_9_checklist_labels_are_never_cut_inside_brackets(full, kb, lang):
     ctx = Context(user_id=60, lang=lang)
     for topic in TOPICS:
-        screen = full.handle(ctx, callback_data("checklist_open", topic))
-        for line in screen.text.splitlines():
-            assert unbalanced(line) is None, (lang, topic, line)
-        for b in screen.all_buttons():
-            assert unbalanced(b.label) is None, (lang, topic, b.label)
+        for screen in checklist_screens(full, ctx, topic):
+            for line in screen.text.splitlines():
+                assert unbalanced(line) is None, (lang, topic, line)
+            for b in screen.all_buttons():
+                assert unbalanced(b.label) is None, (lang, topic, b.label)
     for rs in kb.rulesets.values():
         for c in rs.checks:
             assert unbalanced(c.label) is None, c.label
@@ -348,9 +357,9 @@ def test_10_cancellation_explanation_alternative_has_its_own_checklist_treatment
         assert items[f"org_cert.{cid}"].optional and items[f"legal_rep_id.{cid}"].optional  # only if the copy is handed in
         assert not items[f"agent_id.{cid}"].optional
     ctx = Context(user_id=61)
-    screen = full.handle(ctx, callback_data("checklist_open", "cancel_legal"))
-    assert "市场主体资格证明材料 或 相关情况说明（二选一）" in screen.text
-    assert "盖申请单位公章（不是合同章、财务章或其他业务专用章）（如交复印件）" in screen.text
+    text = "\n".join(s.text for s in checklist_screens(full, ctx, "cancel_legal"))
+    assert "市场主体资格证明材料 或 相关情况说明（二选一）" in text
+    assert "盖申请单位公章（不是合同章、财务章或其他业务专用章）（如交复印件）" in text
     # handing in the 情况说明 instead of the copies completes the checklist
     for item in kb.checklist_items("cancel_legal"):
         if not item.optional:

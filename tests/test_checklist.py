@@ -57,15 +57,25 @@ def test_add_toggle_reset_and_export(engine):
     screen = press(engine, ctx, topic, "📋 加入清单")
     assert screen.route == "checklist:reissue_lost"
     assert "进度 0/25" in screen.text
-    item_buttons = [b for b in screen.all_buttons() if b.label.startswith("☐")]
-    assert len(item_buttons) == 25
+    # the overview: a button per material (7), not per item (25)
+    material_buttons = [b for b in screen.all_buttons() if b.label.startswith("☐")]
+    assert [b.label for b in material_buttons][:2] == ["☐ 业务申请书 0/3", "☐ 市场主体资格证明材料 0/5"]
+    assert len(material_buttons) == 7 and "☐ 经办人身份证明材料 0/5" in screen.text
+    screen = press(engine, ctx, screen, "☐ 市场主体资格证明材料")
+    assert screen.route == "checklist_part:reissue_lost:org_cert"
+    assert len([b for b in screen.all_buttons() if b.label.startswith("☐")]) == 5
     screen = press(engine, ctx, screen, "☐ 营业执照等·盖申请单位公章")
-    assert screen.toast == "已勾选" and "进度 1/25" in screen.text
+    assert screen.toast == "已勾选" and "进度 1/25" in screen.text and "1/5" in screen.text
     assert any(b.label.startswith("✅ 营业执照等·盖申请单位公章") for b in screen.all_buttons())
     assert "✅ 盖申请单位公章（不是合同章、财务章或其他业务专用章）" in screen.text
     screen = press(engine, ctx, screen, "✅ 营业执照等·盖申请单位公章")
     assert screen.toast == "已取消勾选" and "进度 0/25" in screen.text
+    screen = press(engine, ctx, screen, "下一项 ➡️")  # 法定代表人
+    screen = press(engine, ctx, press(engine, ctx, screen, "下一项 ➡️"), "下一项 ➡️")  # 持卡人, 经办人
+    assert screen.route == "checklist_part:reissue_lost:agent_id"
     screen = press(engine, ctx, screen, "☐ 经办人·本人签名")
+    screen = press(engine, ctx, screen, "📋 清单总览")
+    assert "☐ 经办人身份证明材料 1/5" in screen.text and "进度 1/25" in screen.text
     exported = press(engine, ctx, screen, "📄 导出")
     name, content = exported.document
     text = content.decode()
@@ -87,6 +97,22 @@ def test_completing_every_required_item_says_what_to_bring_and_where(engine):
         if not item.optional:
             screen = engine.handle(ctx, callback_data("t", f"holder_cancel:{item.id}:1"))
     assert "必备项目已全部完成" in screen.text and "满洲里市东五道街75号海关大楼10楼1021室" in screen.text
+    overview = engine.render("checklist:holder_cancel", ctx)
+    assert "必备项目已全部完成" in overview.text and "✅ 本人身份证明材料 5/5" in overview.text
+
+
+def test_every_item_can_be_ticked_from_its_material_page_and_counts_overall(engine):
+    ctx = Context(user_id=6)
+    overview = engine.handle(ctx, callback_data("checklist_open", "unlock"))
+    total = len(engine.kb.checklist_items("unlock"))
+    done = 0
+    for material in [b for b in overview.all_buttons() if b.label.startswith("☐")]:
+        page = engine.handle(ctx, material.data)
+        while any(b.label.startswith("☐") for b in page.all_buttons()):
+            page = press(engine, ctx, page, "☐")
+            done += 1
+            assert f"进度 {done}/{total}" in page.text and page.route.startswith("checklist_part:unlock:")
+    assert done == total and "必备项目已全部完成" in engine.render("checklist:unlock", ctx).text
 
 
 def test_my_checklists_lists_progress_and_reopens(engine):
@@ -143,7 +169,7 @@ def test_console_checklist_on_the_same_database(tmp_path):
 
     db = tmp_path / "c.db"
     env = {**os.environ, "EPORT_GUIDE_DB": str(db)}
-    script = "/start reissue_lost\n📋 加入清单\n☐ 经办人·复印件\n/checklist\n"
+    script = "/start reissue_lost\n📋 加入清单\n☐ 经办人身份证明材料\n☐ 经办人·复印件\n/checklist\n"
     r = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--user", "77"], input=script, capture_output=True, text=True, env=env, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "进度 1/25" in r.stdout and "丢失补办：1/25" in r.stdout

@@ -45,6 +45,7 @@ async def test_a_locked_database_tells_the_user_and_loses_nothing_acknowledged(f
         answer = await user.send("/start unlock")
         await user.click(answer, "📋 加入清单")
         checklist = user.last
+        await user.click(checklist, "☐ 经办人身份证明材料")  # that material's page
         first = await user.click(checklist, "☐ 经办人·复印件")
         assert first["text"] == "已勾选"
         other = sqlite3.connect(db, isolation_level=None)

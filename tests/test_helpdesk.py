@@ -43,6 +43,7 @@ async def test_inline_answers_carry_no_personal_data(fake, bot_app):
     user = fake.user(id=555)
     answer = await user.send("/start unlock")
     await user.click(answer, "📋 加入清单")
+    await user.click(user.last, "☐ 经办人身份证明材料")
     await user.click(user.last, "☐ 经办人·复印件")
     result = (await user.inline_query("解锁"))["results"][0]
     text = result["input_message_content"]["message_text"]

@@ -507,7 +507,8 @@ async def test_reload_does_not_stop_other_users(fake, tmp_path, monkeypatch):
 # -- Low ---------------------------------------------------------------------------------------------
 def test_a_retried_tick_press_keeps_the_tick(store_engine):
     engine, ctx = store_engine, Context(user_id=121)
-    screen = engine.handle(ctx, callback_data("checklist_open", "unlock"))
+    engine.handle(ctx, callback_data("checklist_open", "unlock"))
+    screen = engine.handle(ctx, callback_data("g", "checklist_part:unlock:agent_id"))
     tick = next(b.data for b in screen.all_buttons() if b.label.startswith("☐ 经办人·复印件"))
     engine.handle(ctx, tick)
     again = engine.handle(ctx, tick)  # e.g. the edit failed and the user pressed the old button again
@@ -522,7 +523,7 @@ def test_old_toggle_buttons_are_answered_without_changing_anything(store_engine)
     engine, ctx = store_engine, Context(user_id=122)
     engine.handle(ctx, callback_data("checklist_open", "unlock"))
     screen = engine.handle(ctx, "e1|x|unlock:agent_id.copy")
-    assert not screen.stale and screen.route == "checklist:unlock" and "过期" in screen.toast
+    assert not screen.stale and screen.route == "checklist_part:unlock:agent_id" and "过期" in screen.toast
     assert engine.store.ticks(122, "unlock") == set()
 
 

@@ -15,6 +15,7 @@ async def test_checklist_survives_a_restart_and_old_buttons_still_work(fake, tmp
         await user.click(answer, "📋 加入清单")
         checklist = user.last
         assert "进度 0/25" in checklist.plain
+        await user.click(checklist, "☐ 经办人身份证明材料")  # the page of that material, in the same message
         reply = await user.click(checklist, "☐ 经办人·复印件")
         assert reply["answered"] and reply["text"] == "已勾选"
         assert "进度 1/25" in checklist.plain and any(l.startswith("✅ 经办人·复印件") for l in checklist.labels)
@@ -33,7 +34,9 @@ async def test_export_sends_a_printable_document(fake, bot_app):
     answer = await user.send("/start holder_cancel")
     await user.click(answer, "📋 加入清单")
     checklist = user.last
+    await user.click(checklist, "☐ 本人身份证明材料")
     await user.click(checklist, "☐ 本人证件·复印件")
+    await user.click(checklist, "📋 清单总览")
     await user.click(checklist, "📄 导出")
     doc = next(m for m in user.messages if m.document)
     content = doc.document["data"].decode("utf-8")
@@ -45,6 +48,7 @@ async def test_forget_deletes_every_row_after_confirmation(fake, bot_app, tmp_pa
     user = fake.user(id=4242)
     answer = await user.send("/start unlock")
     await user.click(answer, "📋 加入清单")
+    await user.click(user.last, "☐ 经办人身份证明材料")
     await user.click(user.last, "☐ 经办人·复印件")
     confirm = await user.send("/forget")
     assert "此操作无法撤销" in confirm.plain
@@ -65,5 +69,6 @@ async def test_two_users_do_not_share_checklists(fake, bot_app):
     a, b = fake.user(id=1), fake.user(id=2)
     answer = await a.send("/start unlock")
     await a.click(answer, "📋 加入清单")
+    await a.click(a.last, "☐ 经办人身份证明材料")
     await a.click(a.last, "☐ 经办人·复印件")
     assert "还没有清单" in (await b.send("/checklist")).plain

@@ -35,7 +35,9 @@ async def test_share_and_switch_without_losing_ticks(fake, bot_app):
     assert next(b for b in reply.buttons if b["text"] == "📤 分享")["switch_inline_query"] == "丢失补办"
     await user.click(reply, "📋 加入清单")
     checklist = user.last
+    await user.click(checklist, "☐ 持卡人身份证明材料")
     await user.click(checklist, "☐ 持卡人·复印件")
+    await user.click(checklist, "📋 清单总览")
     answer = await user.click(checklist, "🔁 改为：超期补办")
     assert "保留了 1 个共同项目" in answer["text"]
     assert "材料清单：超期补办" in checklist.plain and "进度 1/25" in checklist.plain

@@ -81,7 +81,8 @@ def test_switch_business_keeps_shared_ticks(engine):
     ctx = Context(user_id=6)
     engine.handle(ctx, callback_data("checklist_open", "reissue_lost"))
     engine.handle(ctx, callback_data("t", "reissue_lost:agent_id.copy:1"))
-    screen = engine.handle(ctx, callback_data("t", "reissue_lost:org_cert.seal:1"))
+    engine.handle(ctx, callback_data("t", "reissue_lost:org_cert.seal:1"))
+    screen = engine.render("checklist:reissue_lost", ctx)
     switch = next(b for b in screen.all_buttons() if b.label == "🔁 改为：超期补办")
     after = engine.handle(ctx, switch.data)
     assert after.route == "checklist:reissue_expired" and "进度 2/25" in after.text
