@@ -28,9 +28,9 @@ test: $(TESTING)
 	$(BIN)/eport-guide check-knowledge
 	$(BIN)/python -m pytest
 
-# Regenerate the golden transcripts in tests/golden/ after an intended change.
+# Regenerate the screen snapshots in tests/snapshots/<lang>/<route>.txt after an intended change.
 golden: $(TESTING)
-	$(BIN)/python -m tests.golden_regen
+	$(BIN)/python -m tests.snapshot_regen
 
 # Measure against the targets and rewrite BENCHMARKS.md (about 1.5 minutes on 2 cores).
 bench: $(TESTING)

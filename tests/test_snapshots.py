@@ -1,0 +1,122 @@
+"""Every screen pinned as a snapshot per route and language, and the click paths through them.
+
+If a snapshot test fails after an intended change: `make golden` and review the diff of
+tests/snapshots/.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dialogs.console import find_button
+from dialogs.engine import ROUTE_RE, Context, Engine, Screen, callback_data, parse_callback
+
+from .snapshot_regen import LANGUAGES, SNAPSHOT_DIR, file_name, production_engine, snapshots, stored
+
+PATHS_FILE = Path(__file__).resolve().parent / "paths.yaml"
+
+
+@pytest.fixture(scope="module")
+def prod():
+    with production_engine() as engine:
+        yield engine
+
+
+def test_snapshots_are_current(prod):
+    current = snapshots(prod)
+    on_disk = stored()
+    stale = sorted(name for name in current if name in on_disk and current[name] != on_disk[name])
+    assert not stale, f"out of date (run `make golden` and review the diff): {', '.join(stale[:10])}"
+
+
+def test_every_route_has_a_snapshot_in_each_language_and_no_orphans(prod):
+    expected = {f"{lang}/{file_name(route)}" for lang in LANGUAGES for route in prod.all_routes()}
+    on_disk = set(stored())
+    missing = sorted(expected - on_disk)
+    orphans = sorted(on_disk - expected)
+    assert not missing, f"routes without a snapshot (run `make golden`): {missing[:10]}"
+    assert not orphans, f"snapshots of routes the engine no longer has: {orphans[:10]}"
+    assert {p.name for p in SNAPSHOT_DIR.iterdir()} == set(LANGUAGES)
+
+
+def test_snapshots_show_the_production_features(prod):
+    """The pinned UI is the one users get: checklists, feedback, share, settings and reminders are on."""
+    on_disk = stored()
+    topic = on_disk["zh/" + file_name("topic:renew_cert")]
+    for label in ("📋 加入清单", "👍 有帮助", "📤 分享", "⏰ 证书到期提醒"):
+        assert label in topic
+    assert "📋 我的清单" in on_disk["zh/main.txt"]
+    assert "Reminders" in on_disk["en/" + file_name("settings")]
+
+
+# -- click paths --------------------------------------------------------------------------------
+def load_paths() -> list[dict]:
+    return yaml.safe_load(PATHS_FILE.read_text(encoding="utf-8"))["paths"]
+
+
+class Walker:
+    """One user going through the screens as the Telegram channel would take them there."""
+
+    def __init__(self, engine: Engine, user_id: int, lang: str):
+        self.engine, self.user_id, self.telegram_lang = engine, user_id, lang
+        self.screen: Screen | None = None
+        self.awaiting: str | None = None
+
+    @property
+    def ctx(self) -> Context:
+        stored_lang = self.engine.store.get_language(self.user_id)  # type: ignore[attr-defined]
+        return Context(user_id=self.user_id, lang=stored_lang or self.telegram_lang)
+
+    def step(self, what: str) -> Screen:
+        engine, ctx = self.engine, self.ctx
+        if what == "/start" or what.startswith("/start "):
+            screen = engine.start(ctx, what[len("/start"):].strip() or None)
+        elif what.startswith("> "):
+            text = what[2:]
+            screen = engine.reply(ctx, self.awaiting, text) if self.awaiting else engine.ask(ctx, text)
+        else:
+            assert self.screen is not None, f"{what!r}: no screen to press a button on yet"
+            button = find_button(self.screen, what)
+            if button is None and ROUTE_RE.match(what) and what.split(":")[0] in engine.screens:
+                data = callback_data("g", what)
+            else:
+                labels = [b.label for b in self.screen.all_buttons()]
+                assert button is not None, f"no button {what!r} on {self.screen.route}; buttons: {labels}"
+                assert button.data, f"{what!r} on {self.screen.route} is not a button the bot answers"
+                data = button.data
+            screen = engine.handle(ctx, data)
+            assert not screen.stale, f"{what!r} on {self.screen.route} gave the 'out of date' menu"
+        self.awaiting = screen.awaiting
+        self.screen = screen
+        return screen
+
+
+@pytest.mark.parametrize("path", load_paths(), ids=lambda p: p["name"])
+def test_click_path_reaches_the_expected_routes(prod, path):
+    walker = Walker(prod, user_id=1000 + load_paths().index(path), lang=path.get("lang", "zh"))
+    for n, step in enumerate(path["steps"], 1):
+        [(what, expected)] = step.items()
+        screen = walker.step(str(what))
+        assert screen.route == expected, f"step {n} {what!r}: reached {screen.route}, expected {expected}"
+
+
+def test_click_paths_go_through_every_kind_of_screen():
+    """The paths stay a tour of the bot: every screen users open by buttons appears in some path."""
+    reached = {str(expected).split(":")[0] for path in load_paths() for step in path["steps"] for expected in step.values()}
+    assert {"main", "category", "topic", "rules", "jiangsu", "material", "stuck", "offices", "city", "online", "walk",
+            "checklist", "checklist_part", "checklist_reset", "checklists", "feedback_reason", "answer", "answer_source", "settings",
+            "language", "reminders", "remind", "reminder_set", "forget"} <= reached
+    for path in load_paths():
+        assert path.get("lang", "zh") in LANGUAGES
+
+
+def test_route_steps_are_buttons_that_exist(prod):
+    """A route named as a step opens like a button: one that does not exist is refused, not shown."""
+    walker = Walker(prod, user_id=999, lang="zh")
+    walker.step("/start")
+    assert walker.step("topic:unlock").route == "topic:unlock"
+    assert prod.handle(walker.ctx, callback_data("g", "topic:nope")).stale
+    assert parse_callback(callback_data("g", "main")) == ("g", "main")
