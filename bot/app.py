@@ -55,7 +55,7 @@ from dialogs.render import labelled
 from dialogs.service import build_engine
 from knowledge import KnowledgeError, load_knowledge
 
-from .delivery import edit_screen, markup_of, send_screen
+from .delivery import edit_screen, send_screen
 from .ops import make_request
 from .settings import Settings
 
@@ -107,11 +107,6 @@ TOUCH_PAUSE = 5.0  # seconds between attempts to record visits while the databas
 POPULAR_TTL = 600.0  # seconds an empty inline query's "most viewed" list is reused
 EXIT_POLLING_STOPPED = 3  # the process exit code when polling ends by itself (revoked token)
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-def keyboard(screen: Screen) -> InlineKeyboardMarkup | None:
-    """The inline keyboard of a screen (memoised on its buttons: bot/delivery.py)."""
-    return markup_of(screen.buttons)
 
 
 class Bot:
