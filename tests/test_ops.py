@@ -12,7 +12,7 @@ import threading
 import pytest
 
 from bot import cli
-from dialogs.store import Store
+from dialogs.store import MIGRATIONS, Store
 
 
 def run(monkeypatch, capsys, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
@@ -36,13 +36,13 @@ def test_health_of_a_good_installation(monkeypatch, capsys, db):
     code, out, _ = run(monkeypatch, capsys, "health", "--db", str(db))
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].startswith("ok    database:") and "writable, schema version 2" in lines[0]
+    assert lines[0].startswith("ok    database:") and f"writable, schema version {len(MIGRATIONS)}" in lines[0]
     assert lines[1].startswith("ok    knowledge:") and "13 businesses" in lines[1]
 
 
 @pytest.mark.parametrize("damage,expected", [
     ("missing", "does not exist"),
-    ("old_schema", "schema version 1, this program needs 2 (start the bot once to migrate it)"),
+    ("old_schema", f"schema version 1, this program needs {len(MIGRATIONS)} (start the bot once to migrate it)"),
     ("newer_schema", "from a newer eport-guide"),
     ("garbage", "FAIL  database"),
     ("locked", "cannot be written"),
