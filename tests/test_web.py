@@ -472,3 +472,96 @@ def test_web_command_serves_and_stops_on_sigterm(tmp_path):
     assert proc.returncode == 0, err
     assert "web pages served" in err and "web server stopped" in err and "Traceback" not in err
     assert "unlock" in err and "?q=" not in err
+
+
+async def test_bot_and_web_in_one_process_share_the_database(fake, tmp_path, kb):
+    """eport-guide run --web: Telegram and the web pages on one loop, one SQLite file."""
+    from web.server import attach
+
+    from .conftest import running_bot
+
+    port = free_port()
+    db = tmp_path / "one.db"
+    async with running_bot(fake, db, before_init=attach, web_port=port, admins="77") as app:
+        user = fake.user(id=77)
+        answer = await user.send("/start unlock")
+        await user.click(answer, "📋 加入清单")
+        await user.click(user.last, "☐ 经办人·复印件")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", follow_redirects=True) as c:
+            page = (await c.get("/s/topic:unlock")).text
+            data = action_data(page, "📋")
+            checklist = await c.post("/a", data={"_xsrf": xsrf(page), "d": data})
+            assert "进度 0/24" in checklist.text  # the web session does not see the Telegram user's ticks
+            data = action_data(checklist.text, "☐")
+            ticked = await c.post("/a", data={"_xsrf": xsrf(checklist.text), "d": data})
+            assert "进度 1/24" in ticked.text
+            # an admin's /reload refreshes the web pages' knowledge too
+            web_engine = app.bot_data["web_server"].request_callback.web.engine
+            before = web_engine.kb
+            await user.send("/reload")
+            assert web_engine.kb is not before and web_engine.kb is app.bot_data["engine"].kb
+        uid = web_user_ids(db)[0]
+        assert rows_of(db, 77)["ticks"] == 1 and rows_of(db, uid)["ticks"] == 1
+    assert "web_server" not in app.bot_data
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=2)  # stopped with the bot
+
+
+def test_lang_redirect_refuses_header_injection(server, client):
+    page = client.get("/").text
+    r = client.post("/lang", data={"_xsrf": xsrf(page), "lang": "en", "next": "/s/main\r\nSet-Cookie: x=1"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/" and "x=1" not in r.headers.get("set-cookie", "")
+
+
+def test_checklist_export_downloads_a_text_file(server, client):
+    page = client.get("/s/topic:holder_cancel").text
+    checklist = press(client, page, "📋")
+    checklist = press(client, checklist.text, "☐")
+    r = press(client, checklist.text, "📄")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/plain; charset=utf-8"
+    assert r.headers["content-disposition"] == "attachment; filename*=UTF-8''checklist-holder_cancel.txt"
+    assert "[x]" in r.text and "0470-2299089" in r.text
+
+
+def test_anonymous_visitors_see_and_leave_no_one_s_data(server, client):
+    _, engine, db = server
+    engine.store.open_checklist(0, "unlock")  # user 0: the console chat's default user
+    engine.store.set_tick(0, "unlock", engine.kb.checklist_items("unlock")[0].id, True)
+    for path in ("/s/checklists", "/s/checklist:unlock", "/s/settings", "/t/checklists", "/t/settings"):
+        r = client.get(path)
+        assert r.status_code in (200, 404) and "✅" not in r.text.split('class="msg"')[1].split("</nav>")[0], path
+    client.get("/s/topic:unlock")
+    client.get("/ask", params={"q": "卡丢了怎么办"})
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM events WHERE user_id IS NOT NULL AND user_id != 0").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM events WHERE kind = 'view'").fetchone()[0] >= 2  # views still count
+    assert web_user_ids(db) == []
+
+
+def test_hostile_requests_never_fail_the_server(server, client):
+    """Random routes, forged button data, forged reply forms, odd questions: a page, never a 500."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    page = client.get("/s/topic:reissue_lost").text
+    token = xsrf(page)
+    press(client, page, "📋")  # with a session, so actions and replies reach the engine
+    screens = ["topic", "checklist", "city", "material", "fact", "walk", "stuck", "category", "settings", "forget",
+               "stats", "precheck", "remind", "feedback_reason", "reminder_due", "language", "x"]
+    actions = ["g", "x", "fb", "checklist_open", "checklist_switch", "checklist_reset_confirm", "checklist_export",
+               "set_language", "settings_reminders", "forget_confirm_", "remind", "reminder_cancel", "zz"]
+    text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(screen=st.sampled_from(screens), arg=text, action=st.sampled_from(actions), q=text, w=text)
+    def check(screen, arg, action, q, w):
+        from urllib.parse import quote
+
+        for r in (client.get(f"/s/{screen}:{quote(arg, safe='')}" if arg else f"/s/{screen}"),
+                  client.post("/a", data={"_xsrf": token, "d": f"e1|{action}|{arg}"}),
+                  client.post("/reply", data={"_xsrf": token, "w": w, "text": q}),
+                  client.get("/ask", params={"q": q})):
+            assert r.status_code < 500, (r.request.url, r.status_code)
+
+    check()

@@ -273,8 +273,12 @@ class Base(tornado.web.RequestHandler):
             return chosen
         return accept_language(self.request.headers.get("Accept-Language")) or i18n.DEFAULT_LANGUAGE
 
-    def ctx(self) -> Context:
-        return Context(user_id=self.user_id if self.user_id is not None else sessions.ANONYMOUS, lang=self.lang)
+    def ctx(self, personal: bool = False) -> Context:
+        """Who is asking. A visitor without a session reads personal screens as a user id
+        that never has data (``ANONYMOUS``); everything else is asked without a user."""
+        if self.user_id is None and personal:
+            return Context(user_id=sessions.ANONYMOUS, lang=self.lang)
+        return Context(user_id=self.user_id, lang=self.lang)
 
     def ensure_session(self) -> None:
         """A session for someone about to change something (created on the first change)."""
@@ -369,8 +373,9 @@ class ScreenHandler(Base):
             return
         if not self.web.can_open(route):
             raise tornado.web.HTTPError(404)
+        personal = bool(self.engine.screens[route.split(":", 1)[0]].get("personal"))
         try:
-            screen = self.engine.render(route, self.ctx())
+            screen = self.engine.render(route, self.ctx(personal))
         except providers.NotFound:
             raise tornado.web.HTTPError(404) from None
         if route.startswith("topic:"):
@@ -383,7 +388,8 @@ class TopicHandler(Base):
 
     def get(self, topic: str) -> None:
         known = topic in self.engine.kb.businesses
-        self.page(self.engine.start(self.ctx(), topic), status=200 if known else 404)
+        # anything else is answered like /start with that payload: never as someone else's data
+        self.page(self.engine.start(self.ctx(personal=not known), topic), status=200 if known else 404)
 
 
 class AskHandler(Base):
@@ -426,7 +432,7 @@ class LanguageHandler(Base):
             self.set_cookie(LANG_COOKIE, lang, expires_days=365, **self.cookie_flags())
             if self.user_id is not None:
                 self.web.store.set_language(self.user_id, lang)
-        if not back.startswith("/") or back.startswith("//") or "\\" in back:
+        if not back.startswith("/") or back.startswith("//") or "\\" in back or any(ord(c) < 32 for c in back):
             back = "/"
         self.redirect(back, status=303)
 
@@ -455,8 +461,7 @@ class CheckHandler(Base):
             self.chunks.append(chunk)
 
     def get(self) -> None:
-        screen = self.engine.render("help", self.ctx())
-        screen = Screen(route="check", html=f"<b>📎 {self._(UPLOAD_INTRO)}</b>", buttons=screen.buttons[-1:])
+        screen = Screen(route="check", html=f"<b>📎 {self._(UPLOAD_INTRO)}</b>")
         self.page(screen, upload=True)
 
     def post(self) -> None:
@@ -483,6 +488,12 @@ class CheckHandler(Base):
 
     def check_xsrf_cookie(self) -> None:
         """Called by tornado before the streamed body arrives: the token is checked in post()."""
+
+
+class FaviconHandler(tornado.web.RequestHandler):
+    def get(self) -> None:
+        self.set_header("Cache-Control", "public, max-age=86400")
+        self.set_status(204)
 
 
 class NotFoundHandler(Base):
@@ -513,6 +524,7 @@ def make_app(engine: Engine, *, secure_cookies: bool = False, rate_limiter: Rate
             (r"/reply", ReplyHandler, kw),
             (r"/lang", LanguageHandler, kw),
             (r"/check", CheckHandler, kw),
+            (r"/favicon.ico", FaviconHandler),
         ],
         default_handler_class=NotFoundHandler, default_handler_args=kw,
         cookie_secret=sessions.cookie_secret(web.store),
@@ -586,13 +598,34 @@ def serve(settings: Any, *, listen: str | None = None, port: int | None = None) 
 
 
 def attach(application: Any, settings: Any) -> None:
-    """Serve the web pages from the bot's process too (``eport-guide run --web``)."""
-    previous = application.post_init
+    """Serve the web pages from the bot's process too (``eport-guide run --web``): started
+    with the bot, stopped with it; an admin's /reload refreshes both."""
+    previous_init, previous_stop = application.post_init, application.post_stop
     engine = build_web_engine(settings)
+    bot_engine = application.bot_data.get("engine")
+    if bot_engine is not None:
+        reload_bot = bot_engine.reload
+
+        def reload(kb: Any) -> None:
+            reload_bot(kb)
+            engine.reload(kb)
+
+        bot_engine.reload = reload  # type: ignore[method-assign]
 
     async def post_init(app: Any) -> None:
-        if previous is not None:
-            await previous(app)
-        start(settings, engine=engine)
+        if previous_init is not None:
+            await previous_init(app)
+        app.bot_data["web_server"] = start(settings, engine=engine)
+
+    async def post_stop(app: Any) -> None:
+        server = app.bot_data.pop("web_server", None)
+        if server is not None:
+            server.retention.stop()
+            server.stop()
+            await server.close_all_connections()
+        engine.store.close()
+        if previous_stop is not None:
+            await previous_stop(app)
 
     application.post_init = post_init
+    application.post_stop = post_stop
