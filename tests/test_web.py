@@ -117,7 +117,6 @@ def client(server):
 # -- routes ---------------------------------------------------------------------------------------
 def test_every_screen_a_link_opens_is_a_page_and_internal_screens_are_not(server, client):
     url, engine, _ = server
-    web = None
     opened = 0
     for route in engine.all_routes():
         r = client.get("/" if route == "main" else f"/s/{route}")
@@ -135,7 +134,6 @@ def test_every_screen_a_link_opens_is_a_page_and_internal_screens_are_not(server
         r = client.get(path)
         assert r.status_code == 404, path
         assert "页面不存在" in r.text  # a readable page with the main menu, not a traceback
-    assert web is None
 
 
 def test_deep_links_open_every_topic(server, client, kb):
@@ -565,3 +563,19 @@ def test_hostile_requests_never_fail_the_server(server, client):
             assert r.status_code < 500, (r.request.url, r.status_code)
 
     check()
+
+
+def test_pages_are_one_small_request(server, client):
+    """Fast on a slow connection: one gzip-compressed document, nothing else to fetch."""
+    import gzip
+
+    _, engine, _ = server
+    biggest = 0
+    for route in engine.all_routes():
+        if route.split(":")[0] in ("stats", "precheck"):
+            continue
+        r = client.get("/" if route == "main" else f"/s/{route}", headers={"Accept-Encoding": "gzip"})
+        assert r.headers["content-encoding"] == "gzip"
+        biggest = max(biggest, len(gzip.compress(r.content)))
+        assert not re.search(r"<(link|img|iframe)\b|\ssrc=", r.text), route  # no stylesheet, image or script to fetch
+    assert biggest < 12_000  # bytes on the wire for the largest page, headers aside

@@ -165,3 +165,12 @@ def test_phone_browser_menu_answer_checklist_reload(browser, tmp_path, kb):
         with pytest.raises(AssertionError, match="wider than the 360px viewport"):
             no_overflow(browser, "a page with a line too long")
     assert (shots / "web-answer.png").stat().st_size > 10_000
+
+
+def test_ci_installs_the_browser_and_requires_the_test():
+    script = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    update, install = script.index("apt-get update"), script.index("apt-get install -y")
+    assert update < install and "DEBIAN_FRONTEND=noninteractive" in script
+    for package in ("chromium", "chromium-driver", "fonts-noto-cjk"):
+        assert f" {package}" in script[install:].split("\n")[0]
+    assert "EPORT_REQUIRE_BROWSER=1 make test" in script  # in CI a missing browser fails instead of skipping

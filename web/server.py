@@ -57,7 +57,6 @@ FLASH_COOKIE = "eg_flash"
 MAX_BODY = 64 * 1024  # every request but the upload
 MAX_UPLOAD = TELEGRAM_DOWNLOAD_LIMIT + 64 * 1024  # the file pre-check: the bot's own limit, plus the form's overhead
 MAX_QUESTION = 500
-CHECK_ROUTE = "precheck"
 
 
 def N_(message: str) -> str:
