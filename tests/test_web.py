@@ -579,3 +579,33 @@ def test_pages_are_one_small_request(server, client):
         biggest = max(biggest, len(gzip.compress(r.content)))
         assert not re.search(r"<(link|img|iframe)\b|\ssrc=", r.text), route  # no stylesheet, image or script to fetch
     assert biggest < 12_000  # bytes on the wire for the largest page, headers aside
+
+
+def test_a_busy_database_says_nothing_was_saved_and_the_server_goes_on(server, client):
+    from dialogs.store import StoreBusy
+
+    _, engine, db = server
+    checklist = press(client, client.get("/s/topic:reissue_lost").text, "📋").text
+    real = engine.store.toggle_tick
+
+    def busy(*args, **kwargs):
+        raise StoreBusy("the database is busy: database is locked")
+
+    engine.store.toggle_tick = busy
+    try:
+        r = press(client, checklist, "☐")
+    finally:
+        engine.store.toggle_tick = real
+    assert r.status_code == 503 and "刚才的操作没有保存" in r.text and "Traceback" not in r.text
+    again = press(client, client.get("/s/checklist:reissue_lost").text, "☐")
+    assert again.status_code == 200 and "进度 1/" in again.text
+
+
+def test_refusals_speak_the_visitor_s_language(tmp_path, kb):
+    from web.server import RateLimiter
+
+    with web_server(tmp_path / "rl2.db", kb, rate_limiter=RateLimiter(rate=0.01, burst=1)) as (url, _):
+        with httpx.Client(base_url=url, headers={"Accept-Language": "ru"}) as c:
+            c.get("/")
+            r = c.get("/")
+            assert r.status_code == 429 and i18n.translations("ru").gettext("请求过于频繁，请稍后再试。") in r.text

@@ -250,9 +250,9 @@ class Base(tornado.web.RequestHandler):
         return {"httponly": True, "samesite": "Lax", "secure": self.web.secure_cookies or self.is_https(), "path": "/"}
 
     def prepare(self) -> None:
+        self.lang = self._language()
         if not self.web.limiter.allow(self.client_ip()):
             raise tornado.web.HTTPError(429)
-        self.lang = self._language()
         token = self.get_signed_cookie(SESSION_COOKIE, max_age_days=self.web.retention_days or 365)
         if token is not None:
             self.user_id = sessions.lookup(self.web.store, token.decode("ascii", "replace"))
@@ -315,8 +315,9 @@ class Base(tornado.web.RequestHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         messages = {403: CSRF_REFUSED, 413: TOO_BIG, 429: TOO_MANY, 404: NOT_FOUND}
         exc = kwargs.get("exc_info", (None, None))[1]
-        if isinstance(exc, StoreError):
-            message = BUSY
+        if isinstance(exc, StoreError):  # busy, read-only or broken database: nothing was saved
+            message, status_code = BUSY, 503
+            self.set_header("Retry-After", "5")
         else:
             message = messages.get(status_code, ERROR)
         self.clear_header("Content-Disposition")
