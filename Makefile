@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 TESTING := $(VENV)/.installed-test
 
-.PHONY: run web test bench fuzz golden check-knowledge lock clean
+.PHONY: run web test bench eval fuzz golden check-knowledge lock clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -40,6 +40,10 @@ golden: $(TESTING)
 # Measure against the targets and rewrite BENCHMARKS.md (about 1.5 minutes on 2 cores).
 bench: $(TESTING)
 	$(BIN)/python -m benchmarks
+
+# Accuracy of the free-text answerer on tests/eval/questions.yaml, per group, and the misses.
+eval: $(TESTING)
+	$(BIN)/python -m tests.eval
 
 # The fuzz test with 100,000 examples instead of the suite's bounded number.
 fuzz: $(TESTING)

@@ -24,6 +24,15 @@ class UsageError(Exception):
     """A user-facing error: printed as one line, exit code 2."""
 
 
+def user_id(text: str) -> int:
+    """A Telegram user id as typed on the command line: ASCII digits, within SQLite's 64-bit integers."""
+    import re
+
+    if not re.fullmatch(r"-?[0-9]{1,19}", text.strip()) or not -(2**63) < int(text) < 2**63:
+        raise argparse.ArgumentTypeError(f"not a Telegram user id: {text!r}")
+    return int(text)
+
+
 def _settings(args: argparse.Namespace):
     from .settings import Settings
 
@@ -60,7 +69,8 @@ def cmd_check_knowledge(args: argparse.Namespace) -> int:
         return EXIT_KNOWLEDGE
     print(
         f"knowledge in {directory} is valid: {len(kb.businesses)} businesses, {len(kb.materials)} materials, "
-        f"{len(kb.annotations)} annotations, {len(kb.offices)} offices, {len(kb.facts)} facts; "
+        f"{len(kb.annotations)} annotations, {len(kb.offices)} offices, {len(kb.facts)} facts, "
+        f"{len(kb.answers)} answers ({sum(a.silent for a in kb.answers.values())} where the documents are silent); "
         f"every quote found verbatim in {', '.join(sorted(kb.sources))}"
     )
     return EXIT_OK
@@ -71,8 +81,10 @@ def cmd_show(args: argparse.Namespace) -> int:
     topic = args.topic.strip()
     if topic not in engine.kb.businesses:
         raise UsageError(f"unknown topic {topic!r}; known topics: {', '.join(engine.kb.businesses)}")
-    screen = engine.render(f"topic:{topic}", _ctx(args))
-    print(screen.html if args.html else screen.text)
+    from dialogs.full_answer import full_answer
+
+    # the first screen, then the verbatim rules and the labelled Jiangsu extras
+    print(full_answer(engine, _ctx(args), topic, html=args.html))
     return EXIT_OK
 
 
@@ -105,9 +117,10 @@ def cmd_offices(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _store_engine(args: argparse.Namespace, *, existing: bool = False):
+def _store_engine(args: argparse.Namespace, *, existing: bool = False, writable: bool = True):
     """The engine with its database; ``existing``: refuse a file that does not exist
-    (commands that read or delete data must not create an empty database from a typo)."""
+    (commands that read or delete data must not create an empty database from a typo);
+    ``writable`` False: a report that works on a read-only copy."""
     from pathlib import Path
 
     from dialogs.service import build_engine
@@ -118,7 +131,7 @@ def _store_engine(args: argparse.Namespace, *, existing: bool = False):
         raise UsageError(f"database {settings.db_path} does not exist (check --db or EPORT_GUIDE_DB); nothing was read or changed")
     try:
         return build_engine(settings.db_path, _kb(args), stale_days=settings.stale_days,
-                            retention_days=settings.retention_days)
+                            retention_days=settings.retention_days, writable=writable)
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -130,7 +143,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_checklist(args: argparse.Namespace) -> int:
-    engine = _store_engine(args, existing=True)
+    engine = _store_engine(args, existing=True, writable=False)  # a report: works on a read-only copy
     ctx = _ctx(args)
     if args.topic:
         if args.topic not in engine.kb.businesses:
@@ -173,10 +186,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .app import run
 
     try:
-        run(settings, web=True) if args.web else run(settings)
+        return run(settings, web=True) if args.web else run(settings)
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
-    return EXIT_OK
 
 
 def cmd_web(args: argparse.Namespace) -> int:
@@ -236,7 +248,7 @@ def _bot_username(args: argparse.Namespace) -> str:
     except SettingsError as exc:
         raise UsageError(f"set EPORT_GUIDE_BOT_USERNAME (or a valid TELEGRAM_BOT_TOKEN to ask Telegram): {exc}") from exc
     from telegram import Bot
-    from telegram.error import TelegramError
+    from telegram.error import InvalidToken, TelegramError
 
     async def get_me() -> str:
         async with Bot(token, base_url=settings.base_url, base_file_url=settings.base_file_url,
@@ -245,6 +257,9 @@ def _bot_username(args: argparse.Namespace) -> str:
 
     try:
         return asyncio.run(get_me())
+    except InvalidToken as exc:
+        raise UsageError("Telegram rejected the bot token (revoked or mistyped, or TELEGRAM_API_BASE_URL is not a Bot API "
+                         "address); set EPORT_GUIDE_BOT_USERNAME or a valid TELEGRAM_BOT_TOKEN") from exc
     except TelegramError as exc:
         raise UsageError(f"cannot ask Telegram for the bot's username ({exc}); set EPORT_GUIDE_BOT_USERNAME") from exc
 
@@ -266,7 +281,11 @@ def cmd_link(args: argparse.Namespace) -> int:
     link = web_link(_web_url(args), args.topic) if args.web else deep_link(_bot_username(args), args.topic)
     print(link)
     if args.qr:
-        print(f"QR code written to {write_qr_png(link, args.qr)}", file=sys.stderr)
+        try:
+            written = write_qr_png(link, args.qr)
+        except OSError as exc:
+            raise UsageError(f"cannot write the QR code to {args.qr}: {exc.strerror or exc}") from exc
+        print(f"QR code written to {written}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -284,7 +303,10 @@ def cmd_links(args: argparse.Namespace) -> int:
     for topic, business in kb.businesses.items():
         print(f"{topic:<{width}}  {make(topic)}  {business.name}")
     if args.out:
-        sheet = write_sheet(kb, None, args.out, link=make)
+        try:
+            sheet = write_sheet(kb, None, args.out, link=make)
+        except OSError as exc:
+            raise UsageError(f"cannot write the QR codes to {args.out}: {exc.strerror or exc} (--out takes a directory)") from exc
         print(f"QR codes and a printable sheet written to {sheet}", file=sys.stderr)
     return EXIT_OK
 
@@ -292,8 +314,8 @@ def cmd_links(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from dialogs.engine import Context
 
-    engine = _store_engine(args, existing=True)
-    print(engine.render("stats", Context()).text)
+    engine = _store_engine(args, existing=True, writable=False)  # a report: works on a read-only copy
+    print(engine.render("stats", Context(admin=True)).text)  # whoever runs the command has the database
     return EXIT_OK
 
 
@@ -372,7 +394,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("city", nargs="?", help="a city or district, e.g. 海拉尔 or 通辽 (default: all offices)")
     lang(p)
     p = add("chat", cmd_chat, "chat with the guide in the terminal (numbered buttons, free text, /quit)")
-    p.add_argument("--user", type=int, default=0, help="user id (checklists and settings are kept per user; default 0)")
+    p.add_argument("--user", type=user_id, default=0, help="user id (checklists and settings are kept per user; default 0)")
     lang(p)
     db(p)
     p = add("run", cmd_run, "run the Telegram bot (long polling, or a webhook with --webhook-url)",
@@ -424,12 +446,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("stale", cmd_stale, "knowledge records not re-checked for EPORT_GUIDE_STALE_DAYS (default 180) days")
     p.add_argument("--days", type=_day_count, default=None, help="age in days, 1-36500 (overrides EPORT_GUIDE_STALE_DAYS)")
     p = add("checklist", cmd_checklist, "print a user's checklists")
-    p.add_argument("--user", type=int, required=True, help="the Telegram user id")
+    p.add_argument("--user", type=user_id, required=True, help="the Telegram user id")
     p.add_argument("topic", nargs="?", help="only this topic's checklist (default: all of the user's)")
     lang(p)
     db(p, "; must exist")
     p = add("forget", cmd_forget, "delete every row about a user (privacy requests)")
-    p.add_argument("--user", type=int, required=True, help="the Telegram user id whose data is deleted")
+    p.add_argument("--user", type=user_id, required=True, help="the Telegram user id whose data is deleted")
     db(p, "; must exist (a typo is refused, not answered with 'deleted 0 rows')")
     return parser
 
@@ -446,16 +468,30 @@ def load_settings(args: argparse.Namespace):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    import os
+
+    from .logs import redact_output
+
+    # everything printed from here on (our lines, usage errors, library exceptions, tracebacks) is redacted
+    redact_output(os.environ.get("TELEGRAM_BOT_TOKEN"))
     parser = build_parser()
     args = parser.parse_args(argv)
+    redact_output(getattr(args, "token", None))
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
     try:
         args.settings = load_settings(args)
+        redact_output(args.settings.token, args.settings.secrets())
         return args.func(args)
     except UsageError as exc:
         print(f"eport-guide: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return EXIT_OK
+    except OSError as exc:
+        print(f"eport-guide: {exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}", file=sys.stderr)
         return EXIT_USAGE
     except KnowledgeError as exc:
         print("eport-guide: the knowledge files are invalid; run `eport-guide check-knowledge`:", file=sys.stderr)
@@ -464,9 +500,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_KNOWLEDGE
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # output piped into `head` and the like
-        sys.stderr.close()
-        return EXIT_OK
+    except Exception as exc:
+        line = _telegram_error(exc)  # only commands that talk to Telegram import it
+        if line is None:
+            raise
+        print(f"eport-guide: {line}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _telegram_error(exc: Exception) -> str | None:
+    """One line for an error from the Telegram library (the token never appears: output is redacted)."""
+    errors = sys.modules.get("telegram.error")
+    if errors is None or not isinstance(exc, errors.TelegramError):
+        return None
+    if isinstance(exc, errors.InvalidToken):
+        return ("Telegram rejected the bot token (revoked or mistyped, or TELEGRAM_API_BASE_URL is not a Bot API address); "
+                "get the token from @BotFather")
+    if isinstance(exc, errors.NetworkError) and not isinstance(exc, errors.BadRequest):
+        return f"cannot reach Telegram ({exc}); check the network, the proxy or TELEGRAM_API_BASE_URL"
+    return f"Telegram refused the request: {exc}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,6 +17,11 @@ class RedactingFormatter(logging.Formatter):
         self.secrets = [s for s in secrets if s]
 
     def format(self, record: logging.LogRecord) -> str:
+        exc = record.exc_info[1] if record.exc_info else None
+        if exc is not None and (record.name.startswith("telegram") or type(exc).__module__.startswith("telegram")):
+            # the library's own errors (rejected token, network, a non-JSON answer) are events: one line
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None,
+                                            "msg": f"{record.getMessage()} ({type(exc).__name__}: {exc})", "args": None})
         text = super().format(record)
         for secret in self.secrets:
             text = text.replace(secret, "<token>")
@@ -25,9 +30,7 @@ class RedactingFormatter(logging.Formatter):
 
 def setup_logging(token: str | None, stream: TextIO | None = None, level: int = logging.INFO) -> logging.Handler:
     handler = logging.StreamHandler(stream or sys.stderr)
-    secrets = [token] if token else []
-    if token and ":" in token:
-        secrets.append(token.split(":", 1)[1])  # the secret half alone, in case it is logged split
+    secrets = secrets_of(token)  # with the secret half alone, in case it is logged split
     handler.setFormatter(RedactingFormatter(secrets))
     root = logging.getLogger()
     for old in list(root.handlers):
@@ -41,3 +44,54 @@ def setup_logging(token: str | None, stream: TextIO | None = None, level: int = 
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run otherwise
     return handler
+
+
+def secrets_of(token: str | None) -> list[str]:
+    """The strings that must never be printed: the token and its secret half."""
+    if not token:
+        return []
+    out = [token]
+    if ":" in token and len(token.split(":", 1)[1]) >= 8:
+        out.append(token.split(":", 1)[1])
+    return out
+
+
+def redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<token>")
+    return text
+
+
+class RedactingStream:
+    """A text stream (stdout/stderr) that removes the secrets from everything written to it, whoever
+    writes: our messages, library exceptions, tracebacks, warnings."""
+
+    def __init__(self, stream: TextIO, secrets: list[str]):
+        self._stream = stream
+        self._secrets = [s for s in secrets if s]
+
+    def write(self, text: str) -> int:
+        self._stream.write(redact(text, self._secrets))
+        return len(text)
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str):
+        return getattr(self._stream, name)
+
+
+def redact_output(token: str | None, extra: list[str] | tuple[str, ...] = ()) -> None:
+    """Route the process's stdout and stderr through the redaction (idempotent); ``extra``:
+    other secrets (the webhook secret, a proxy password)."""
+    secrets = secrets_of(token) + [s for s in extra if s and len(s) >= 4]
+    if not secrets:
+        return
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if isinstance(stream, RedactingStream):
+            stream._secrets = list(dict.fromkeys(stream._secrets + secrets))
+        else:
+            setattr(sys, name, RedactingStream(stream, secrets))

@@ -36,9 +36,10 @@ def knowledge_terms() -> list[str]:
     terms += [b.name for b in kb.businesses.values()] + [b.materials_line for b in kb.businesses.values()]
     terms += [c.name for c in kb.categories.values()] + [c.summary for c in kb.categories.values()]
     for m in kb.materials.values():
-        terms += [m.name, m.listed_as]
+        terms += [m.name, m.listed_as, m.short]  # short: checklist buttons
     for b in kb.businesses.values():
         terms += [ref.listed_as for ref in b.materials if ref.listed_as] + [ref.note for ref in b.materials if ref.note]
+        terms += [ref.alternative for ref in b.materials if ref.alternative]
     terms += [a.text for a in kb.annotations.values()]
     for o in kb.offices.values():
         terms += [o.name, o.address, o.city]

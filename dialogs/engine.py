@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -21,8 +22,7 @@ import yaml
 from knowledge import Knowledge
 
 from . import i18n, providers
-from .matcher import Matcher
-from .render import environment, html_to_text, tidy
+from .render import MAX_BUTTONS, environment, fit_html, html_to_text, tidy
 
 CALLBACK_PREFIX = "e1"
 MAX_CALLBACK_BYTES = 64
@@ -42,6 +42,10 @@ class Button:
     switch_inline_query: str | None = None
 
 
+class Forbidden(providers.NotFound):
+    """The screen or action is not for this user (admin-only): answered like an unknown route."""
+
+
 @dataclass(frozen=True)
 class Screen:
     route: str
@@ -51,6 +55,7 @@ class Screen:
     stale: bool = False
     document: tuple[str, bytes] | None = None  # (file name, content) to send along
     awaiting: str | None = None  # the next free text answers this ("<input>:<arg>"), see Engine.reply
+    redirect: str | None = None  # personal content asked for outside the private chat: the deep link to it
 
     @cached_property
     def text(self) -> str:
@@ -76,6 +81,9 @@ class Context:
     user_id: int | None = None
     lang: str = i18n.DEFAULT_LANGUAGE
     extra: dict[str, Any] = field(default_factory=dict)
+    chat: str = "private"  # the chat type the answer goes to: private, group, supergroup, channel, inline
+    admin: bool = False  # the channel vouches that this user is an admin (screens marked `admin: true`)
+    bot_username: str | None = None  # for deep links into the private chat
 
 
 Action = Callable[["Engine", Context, str], Screen]
@@ -111,6 +119,14 @@ def _simple_template(source: str) -> Callable[[dict[str, Any]], str] | None:
     return render
 
 
+def _go(engine: "Engine", ctx: Context, route: str) -> Screen:
+    """The "g" action: open a route. Screens that need the engine's own variables are not routes."""
+    screen = ROUTE_RE.match(route or "")
+    if not screen or engine.screens.get(screen["screen"], {}).get("internal"):
+        raise providers.NotFound(route)
+    return engine.render(route, ctx)
+
+
 def callback_data(action: str, args: str = "") -> str:
     data = f"{CALLBACK_PREFIX}|{action}|{args}"
     if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
@@ -129,15 +145,35 @@ class Engine:
     def __init__(self, kb: Knowledge, *, features: Iterable[str] = ()):
         self.kb = kb
         self.features = frozenset(features)
-        self.screens: dict[str, dict[str, Any]] = yaml.safe_load(SCREENS_FILE.read_text(encoding="utf-8"))["screens"]
+        spec = yaml.safe_load(SCREENS_FILE.read_text(encoding="utf-8"))
+        self.screens: dict[str, dict[str, Any]] = spec["screens"]
+        self.action_specs: dict[str, dict[str, Any]] = {k: v or {} for k, v in spec["actions"].items()}
         self.providers: dict[str, providers.Provider] = dict(providers.PROVIDERS)
-        self.actions: dict[str, Action] = {"g": lambda engine, ctx, args: engine.render(args, ctx)}
+        self.actions: dict[str, Action] = {"g": _go}
         self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)  # tests use a fast clock
         self.inputs: dict[str, Input] = {}
         self.listeners: list[Listener] = []
-        self.matcher = Matcher(kb)
+        self._matcher: Any = None  # built on first use (or by warm_up): its libraries cost start-up time
+        self._matcher_lock = threading.Lock()
         self._expr_cache: dict[tuple[str, str], Any] = {}
         self._screens: dict[tuple, Screen] = {}  # screens that are the same for everyone
+
+    @property
+    def matcher(self):
+        """The free-text answerer for the current knowledge, built when first needed."""
+        matcher = self._matcher
+        if matcher is None or matcher.kb is not self.kb:
+            with self._matcher_lock:  # the background warm-up and a first question may race
+                matcher = self._matcher
+                if matcher is None or matcher.kb is not self.kb:
+                    from .matcher import Matcher  # numpy, BM25, rapidfuzz, stemmers: loaded lazily
+
+                    matcher = self._matcher = Matcher(self.kb)
+        return matcher
+
+    def warm_up(self) -> None:
+        """Build the matcher now (a channel calls this once it is up, off the main thread)."""
+        _ = self.matcher
 
     # -- extension points ------------------------------------------------------------
     def action(self, name: str) -> Callable[[Action], Action]:
@@ -153,6 +189,9 @@ class Engine:
                actions: dict[str, Action] | None = None, inputs: dict[str, Input] | None = None,
                listeners: list[Listener] | None = None) -> None:
         """Switch a feature on: its screens' providers, button actions, text inputs, listeners."""
+        undeclared = sorted(set(actions or {}) - set(self.action_specs))
+        if undeclared:  # every action states its access in screens.yaml: fail closed at start-up
+            raise ValueError(f"actions not declared in screens.yaml: {', '.join(undeclared)}")
         self.features = self.features | {feature}
         self.providers.update(providers or {})
         self.actions.update(actions or {})
@@ -163,7 +202,7 @@ class Engine:
     def reload(self, kb: Knowledge) -> None:
         """Swap in newly validated knowledge (the old stays live if loading failed)."""
         self.kb = kb
-        self.matcher = Matcher(kb)
+        self._matcher = None
         self._screens.clear()
 
     # -- entry points ------------------------------------------------------------------
@@ -187,6 +226,11 @@ class Engine:
             return self.render("main", ctx)
         if payload in self.kb.businesses:
             return self._shown(ctx, self.render(f"topic:{payload}", ctx))
+        if payload in self.start_screens():
+            try:
+                return self.render(payload, ctx)
+            except providers.NotFound:
+                pass
         return self.render("main", ctx, notice=self._("未找到该业务，请从菜单选择。", ctx))
 
     def reply(self, ctx: Context, awaiting: str, text: str) -> Screen:
@@ -206,7 +250,12 @@ class Engine:
         if parsed is None or parsed[0] not in self.actions:
             return self.stale(ctx)
         action, args = parsed
+        spec = self.action_specs.get(action, {})
         try:
+            if spec.get("admin") and not ctx.admin:
+                raise Forbidden(action)
+            if "private" in spec and ctx.chat != "private":
+                return self.private_only(ctx, spec["private"])
             return self._shown(ctx, self.actions[action](self, ctx, args))
         except providers.NotFound:
             return self.stale(ctx)
@@ -230,6 +279,20 @@ class Engine:
         suggestions = [{"label": self.route_label(r, ctx), "route": r} for r in routes]
         return self.render("suggest", ctx, variables={"suggestions": suggestions})
 
+    def start_screens(self) -> set[str]:
+        """/start payloads that open a personal screen (the deep links of ``private_only``)."""
+        return {s["private"] for s in self.screens.values() if s.get("private")}
+
+    def private_only(self, ctx: Context, payload: str) -> Screen:
+        """Personal content asked for in a group, a channel or an inline message: a link to the private chat."""
+        from .links import deep_link
+
+        link = None
+        if ctx.bot_username:
+            link = deep_link(ctx.bot_username, payload) if payload else f"https://t.me/{ctx.bot_username.lstrip('@')}"
+        screen = self.render("private_only", ctx, variables={"link": link})
+        return replace(screen, redirect=link, toast=self._("个人内容只在与机器人的私聊中显示", ctx))
+
     def stale(self, ctx: Context) -> Screen:
         screen = self.render("main", ctx, notice=self._("此菜单已过期，已为您打开最新菜单。", ctx))
         return replace(screen, stale=True, toast=self._("此菜单已过期", ctx))
@@ -249,6 +312,18 @@ class Engine:
             return kb.materials[arg].name
         if screen == "fact" and arg in kb.facts:
             return kb.facts[arg].title
+        if screen == "answer" and arg in kb.answers:
+            a = kb.answers[arg]
+            title = getattr(a.title, ctx.lang, None) or a.title.zh
+            if a.region != "jiangsu":
+                return title
+            label = self._("仅适用于江苏省", ctx)
+            return f"{title}〔{label}〕"
+        if screen == "walk":
+            step = next((s for s in kb.steps if s.id == arg), None)
+            if step:
+                beside = i18n.beside(step.title, ctx.lang)
+                return f"{step.title}（{beside}）" if beside else step.title
         if screen == "city":
             return f"📍 {arg}"
         if screen == "offices":
@@ -263,6 +338,11 @@ class Engine:
             raise providers.NotFound(route)
         screen_id, arg = m["screen"], m["arg"]
         spec = self.screens[screen_id]
+        # authorisation belongs to the screen: checked here, however the screen was reached
+        if spec.get("admin") and not ctx.admin:
+            raise Forbidden(route)
+        if "private" in spec and ctx.chat != "private":
+            return self.private_only(ctx, spec["private"])
         cacheable = not spec.get("personal") and not variables and not notice
         key = (route, ctx.lang, self.features)
         if cacheable and key in self._screens:
@@ -277,6 +357,8 @@ class Engine:
         html = tidy(env.get_template(spec["template"]).render(values))
         if notice:
             html = f"ℹ️ {env.filters['e'](notice)}\n\n{html}"
+        # whatever the data, one message: long lists are cut with "… 还有 N 条"
+        html = fit_html(html, lambda n: self._("还有 %(n)s 条", ctx) % {"n": n})
         buttons = self._buttons(spec.get("buttons", []), values, ctx)
         screen = Screen(route=route, html=html, buttons=buttons)
         if cacheable:
@@ -335,7 +417,13 @@ class Engine:
                 b = self._button(spec, values, ctx)
                 if b:
                     rows.append((b,))
-        return tuple(rows)
+        out: list[tuple[Button, ...]] = []
+        room = MAX_BUTTONS  # Telegram's limit per keyboard; the last rows (navigation) are kept
+        for row in reversed(rows):
+            if len(row) <= room:
+                out.append(row)
+                room -= len(row)
+        return tuple(reversed(out))
 
     # -- upload pre-check -------------------------------------------------------------------
     def precheck(self, ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *, photo: bool = False) -> Screen:
@@ -363,16 +451,17 @@ class Engine:
             routes += [f"topic:{t}" for t in self.kb.businesses if f"topic:{t}" not in routes]
         results = []
         env = environment(ctx.lang)
+        more = lambda n: self._("还有 %(n)s 条", ctx) % {"n": n}  # noqa: E731
         for route in routes[:limit]:
             kind, _, arg = route.partition(":")
             if kind == "topic":
                 values = providers.topic(self.kb, arg, ctx)
                 business = self.kb.businesses[arg]
-                html = tidy(env.get_template("inline_topic.j2").render(values))
+                html = fit_html(tidy(env.get_template("inline_topic.j2").render(values)), more)
                 results.append(InlineResult(route, business.name, self.kb.categories[business.category].name, html, arg))
             else:
                 values = providers.city(self.kb, arg, ctx)
-                html = tidy(env.get_template("inline_city.j2").render(values))
+                html = fit_html(tidy(env.get_template("inline_city.j2").render(values)), more)
                 names = "、".join(o.name for o in self.kb.cities[arg])
                 results.append(InlineResult(route, f"📍 {arg}", names, html, None))
         return results
@@ -387,7 +476,13 @@ class Engine:
         routes += [f"topic:{t}" for t in kb.businesses]
         routes += [f"material:{m}" for m in kb.materials]
         routes += [f"fact:{f}" for f in kb.facts]
+        routes += [f"answer:{a}" for a in kb.answers]
+        routes += [f"answer_source:{a}" for a, v in kb.answers.items() if not v.silent]
         routes += [f"city:{c}" for c in kb.cities]
         routes += [f"stuck:{t}" for t in kb.businesses]
         routes += [f"walk:{s.id}" for s in kb.steps]
+        routes += [f"rules:{t}" for t in kb.businesses]
+        routes += [f"jiangsu:{t}" for t in kb.businesses if providers.has_jiangsu_extras(kb, t)]
+        for t in kb.businesses:
+            routes += [f"walk:{t}.{s.id}" for s in providers.walk_track(kb, t)]
         return routes

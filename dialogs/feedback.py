@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import logging
+import re
 from dataclasses import replace
 from typing import Any
 
 from . import providers
+from .store import StoreError
+
+log = logging.getLogger("eport_guide.stats")
 from .engine import Context, Engine, Screen
 
 MAX_REASON = 200
 
 
 def install(engine: Engine, store: Any) -> None:
-    """Record feedback, topic views and unanswered questions (without user ids) in ``store``."""
+    """Record feedback (one vote per user and topic), topic views and unanswered questions in ``store``."""
 
     def vote(engine: Engine, ctx: Context, args: str) -> Screen:
         topic, _, value = args.partition(":")
@@ -26,7 +31,7 @@ def install(engine: Engine, store: Any) -> None:
 
     def reason(engine: Engine, ctx: Context, arg: str, text: str) -> Screen:
         feedback_id, _, topic = arg.partition(":")
-        if not feedback_id.isdigit() or topic not in engine.kb.businesses:
+        if not re.fullmatch(r"[0-9]{1,18}", feedback_id) or topic not in engine.kb.businesses:
             raise providers.NotFound(arg)
         text = " ".join(text.split())[:MAX_REASON]
         if text:
@@ -34,10 +39,13 @@ def install(engine: Engine, store: Any) -> None:
         return engine.render(f"topic:{topic}", ctx, notice=engine._("谢谢，您的意见已记录。", ctx))
 
     def listen(kind: str, ctx: Context, value: str) -> None:
-        if kind == "view":
-            store.log_event("view", topic=value.split(":", 1)[1], user_id=ctx.user_id)
-        elif kind == "unanswered":
-            store.record_unanswered(value)
+        try:
+            if kind == "view":
+                store.log_event("view", topic=value.split(":", 1)[1], user_id=ctx.user_id)
+            elif kind == "unanswered":
+                store.record_unanswered(value, user_id=ctx.user_id)
+        except StoreError as exc:  # statistics are best effort: a busy database never costs the user the answer
+            log.info("%s not recorded: %s", kind, exc)
 
     def feedback_provider(kb, arg, ctx):
         if arg not in kb.businesses:

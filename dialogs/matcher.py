@@ -1,10 +1,25 @@
-"""Free-text questions → routes.
+"""Free-text questions → routes: the one fact that answers it, a business, or suggestions.
 
-Terms come from knowledge/data/vocabulary.yaml plus the names in the knowledge itself
-(business, category, material and office names, cities), so a new business is found by
-its name without code changes. Chinese terms match as substrings; Latin and Cyrillic
-terms match at word starts (so "lost" does not fire inside "almost", but "потерял" finds
-"потеряла"). No dictionary segmenter is needed, so start-up stays fast.
+Every route the user can be sent to is a small document: an answer's question forms and
+title in three languages (knowledge/data/answers.yaml), a business's, material's or
+office's name and the words people use for it (vocabulary.yaml). A question and the
+documents are read the same way:
+
+- Chinese runs are segmented by dictionary max-match (an Aho–Corasick automaton,
+  pyahocorasick) over the synonym table: every synonym becomes its concept (公司, 单位 and
+  企业 read alike; 法人卡 is not 法人), and the run is indexed as concepts plus character
+  bigrams, so word order costs little. One wrong character in a vocabulary word is
+  corrected where it makes a bigram no document uses (rapidfuzz, Hamming distance).
+- Russian and English words are corrected against the known words when they look like a
+  typo (rapidfuzz), stemmed (Snowball, PyStemmer) and mapped to the same concepts.
+- The documents are ranked with BM25 (rank-bm25). The best is answered directly when it
+  explains enough of the question (coverage) and is clearly ahead of the best route it is
+  not related to (a fact and the screen it belongs to do not compete); otherwise the
+  screen offers two or three suggestions. Holder-only facts need a sign of a holder acting
+  personally; Jiangsu-only and silent facts yield to what the Manzhouli document does say.
+
+Nothing is loaded from disk beyond the knowledge, and the engine builds the matcher on
+first use or in the background, so start-up does not wait for these libraries.
 """
 
 from __future__ import annotations
@@ -12,14 +27,40 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+
+import ahocorasick
+import numpy as np
+import Stemmer
+from rank_bm25 import BM25Okapi
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Hamming
 
 from knowledge import Knowledge
 
 MAX_QUESTION = 500  # characters considered; longer input is cut, not rejected
-CONFIDENT_SCORE = 1.0
-MARGIN = 1.25  # the best must beat the runner-up by this factor to be answered directly
-MIN_SUGGEST = 0.5
-_WORD_CHARS = re.compile(r"[a-zа-яё0-9]", re.IGNORECASE)
+CONFIDENT_SCORE = 2.0  # BM25 score the best route needs to be answered directly
+MARGIN = 1.1  # … it must beat the runner-up by this factor
+MIN_COVERAGE = 0.2
+MIN_SUGGEST = 1.5
+SUGGEST_WITHIN = 0.5  # suggestions: routes scoring at least this share of the best
+FUZZY_CUTOFF = 75  # rapidfuzz ratio for correcting a Latin/Cyrillic typo
+CJK_FUZZY_CUTOFF = 74  # rapidfuzz partial ratio for a Chinese dictionary word with a typo
+BM25_K1, BM25_B = 1.2, 0.3
+JIANGSU_FACTOR = 0.85  # the bot serves Manzhouli: a Jiangsu-only fact wins only when clearly asked for
+SILENT_FACTOR = 0.9  # "the documents do not say" wins only over what they do say when clearly asked
+HOLDER_PENALTY = 0.7  # holder-only answers, for a question with no sign of a holder acting personally
+_CJK = "\u4e00-\u9fff"
+_RUNS = re.compile(rf"[{_CJK}][{_CJK}0-9]*|[a-zа-я0-9][a-zа-я0-9'+.-]*", re.IGNORECASE)  # 附件1 is one run
+_CYRILLIC = re.compile(r"[а-я]")
+_CONCEPT_BASE = 0xE000  # concepts are private-use characters inside Chinese runs
+STOP_WORDS = frozenset(
+    "a an the i me my we our you your it is are was be do does did to of in on at for with and or "
+    "can could should would will what how where when who why this that there have has need "
+    "please any some about get got if then than so as by from me? "
+    "я мы вы он она оно они мой моя мои наш наша ваш это что как где когда ли и в во на с со к ко "
+    "по за из у о об не нет да или а но же бы то ещё еще мне нам нужно надо можно есть если".split()
+)
 
 
 @dataclass(frozen=True)
@@ -32,6 +73,8 @@ class Match:
 class MatchResult:
     question: str
     matches: tuple[Match, ...]
+    coverage: float = 1.0  # share of the question (idf-weighted) the best route explains
+    rival: float | None = None  # the best score of a route unrelated to the best one (None: the runner-up's)
 
     @property
     def best(self) -> Match | None:
@@ -39,18 +82,31 @@ class MatchResult:
 
     @property
     def confident(self) -> bool:
-        if not self.matches or self.matches[0].score < CONFIDENT_SCORE:
+        if not self.matches or self.matches[0].score < CONFIDENT_SCORE or self.coverage < MIN_COVERAGE:
             return False
-        return len(self.matches) == 1 or self.matches[0].score >= MARGIN * self.matches[1].score
+        rival = self.rival if self.rival is not None else (self.matches[1].score if len(self.matches) > 1 else 0.0)
+        return self.matches[0].score >= MARGIN * rival
 
     @property
     def suggestions(self) -> tuple[Match, ...]:
-        return tuple(m for m in self.matches[:3] if m.score >= MIN_SUGGEST)
+        if not self.matches:
+            return ()
+        floor = max(MIN_SUGGEST, SUGGEST_WITHIN * self.matches[0].score)
+        return tuple(m for m in self.matches[:3] if m.score >= floor)
 
 
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text[:MAX_QUESTION]).lower().replace("ё", "е")
     return re.sub(r"\s+", " ", text).strip()
+
+
+@lru_cache(maxsize=2)
+def _stemmer(lang: str) -> Stemmer.Stemmer:
+    return Stemmer.Stemmer(lang)
+
+
+def _stem(word: str) -> str:
+    return _stemmer("russian" if _CYRILLIC.search(word) else "english").stemWord(word)
 
 
 def _route(target: str, first_step: str | None) -> str:
@@ -62,70 +118,267 @@ def _route(target: str, first_step: str | None) -> str:
     return target
 
 
+class Analyzer:
+    """Turns text into index terms: concepts, character bigrams, stems.
+
+    ``synonyms``: concept id → words (segmentation dictionary); ``dictionary``: the
+    vocabulary and names a mistyped Chinese word is corrected to; ``weights``: concept id →
+    how many times it counts in a question."""
+
+    def __init__(self, synonyms: dict[str, list[str]], dictionary: list[str], weights: dict[str, int] | None = None):
+        self.concepts = list(synonyms)
+        self.concept_char = {cid: chr(_CONCEPT_BASE + i) for i, cid in enumerate(synonyms)}
+        self.repeat = {self.concept_char[c]: w for c, w in (weights or {}).items() if w > 1 and c in self.concept_char}
+        self._cjk = ahocorasick.Automaton()
+        self._phrases: dict[tuple[str, ...], str] = {}  # stemmed word sequence -> concept char
+        self._longest_phrase = 1
+        for i, (cid, words) in enumerate(synonyms.items()):
+            char = chr(_CONCEPT_BASE + i)
+            for w in words:
+                w = normalise(w)
+                if re.fullmatch(rf"[{_CJK}]+", w) or re.search(rf"[{_CJK}]", w) and len(w) >= 2:
+                    # Chinese (or mixed like "u盾"): replaced inside the run
+                    self._cjk.add_word(w, (len(w), char))
+                else:
+                    stems = tuple(_stem(x) for x in re.findall(r"[a-zа-я0-9'+-]+", w))
+                    if stems:
+                        self._phrases[stems] = char
+                        self._longest_phrase = max(self._longest_phrase, len(stems))
+        self._cjk.make_automaton()
+        self.known_words: list[str] = []
+        self._known: frozenset[str] = frozenset()
+        self.known_bigrams: frozenset[str] = frozenset()
+        # typo correction aims at the dictionary and the synonyms, as written (not canonicalised)
+        fuzzy = sorted({w for w in (normalise(x) for x in [*dictionary, *(w for ws in synonyms.values() for w in ws)])
+                        if len(w) >= 2 and re.fullmatch(rf"[{_CJK}]+", w)})
+        self._fuzzy_by_len = {n: [w for w in fuzzy if len(w) == n] for n in range(3, 7)}
+        self._fuzzy_by_len = {n: ws for n, ws in self._fuzzy_by_len.items() if ws}
+
+    @staticmethod
+    def is_concept(term: str) -> bool:
+        return len(term) == 1 and _CONCEPT_BASE <= ord(term) < _CONCEPT_BASE + 0x1000
+
+    def canonical_run(self, run: str) -> str:
+        """Replace synonyms (leftmost longest) by their concept characters."""
+        if not run or not len(self._cjk):
+            return run
+        out, pos = [], 0
+        for end, (length, char) in self._cjk.iter_long(run):
+            start = end - length + 1
+            out.append(run[pos:start])
+            out.append(char)
+            pos = end + 1
+        out.append(run[pos:])
+        return "".join(out)
+
+    def fix_typo(self, run: str) -> str:
+        """Correct one wrong character in a dictionary word (证书廷期 → 证书延期).
+
+        Looked for only where the run has a bigram that no document uses; the wrong
+        character must be where that unknown bigram is."""
+        unknown = {i for i in range(len(run) - 1) if run[i : i + 2] not in self.known_bigrams}
+        if not unknown:
+            return run
+        for n in sorted(self._fuzzy_by_len, reverse=True):
+            if n > len(run):
+                continue
+            starts = [i for i in range(len(run) - n + 1) if any(i - 1 <= u < i + n for u in unknown)]
+            if not starts:
+                continue
+            words = self._fuzzy_by_len[n]
+            found = process.cdist([run[i : i + n] for i in starts], words, scorer=Hamming.distance, score_cutoff=1, workers=1)
+            for wi, wj in zip(*(found == 1).nonzero()):
+                start, word = starts[wi], words[wj]
+                k = next(j for j in range(n) if run[start + j] != word[j])
+                p = start + k
+                # every bigram the wrong character is part of must be unknown
+                # (in a three-character word only the middle one: 操做员, not 他的卡 for 我的卡)
+                touching = [q for q in (p - 1, p) if 0 <= q < len(run) - 1]
+                if touching and all(q in unknown for q in touching) and (n > 3 or k == 1):
+                    return run[:start] + word + run[start + n :]
+        return run
+
+    def _cjk_terms(self, run: str, correct: bool = False) -> list[str]:
+        if correct and self._fuzzy_by_len and len(run) >= 3:
+            run = self.fix_typo(run)
+        run = self.canonical_run(run)
+        terms = [c for c in run if self.is_concept(c)]
+        if len(run) >= 2:
+            terms += [run[i : i + 2] for i in range(len(run) - 1)]
+        return terms
+
+    def _word_terms(self, words: list[str], correct: bool) -> list[str]:
+        out: list[str] = []
+        stems: list[str] = []
+        for w in words:
+            if correct and w not in self._known and len(w) >= 4 and not w.isdigit():
+                hit = process.extractOne(w, self.known_words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+                if hit and abs(len(hit[0]) - len(w)) <= 1:  # a typo, not another word ("almost" is not "lost")
+                    w = hit[0]
+            stems.append(_stem(w))
+        i = 0
+        while i < len(stems):
+            for n in range(min(self._longest_phrase, len(stems) - i), 0, -1):
+                char = self._phrases.get(tuple(stems[i : i + n]))
+                if char:
+                    out.append(char)
+                    i += n
+                    break
+            else:
+                if words[i] not in STOP_WORDS and not (words[i].isdigit() and len(words[i]) <= 2):
+                    out.append(stems[i])  # (a lone small number means nothing outside a phrase)
+                i += 1
+        return out
+
+    def terms(self, text: str, *, correct: bool = True) -> list[str]:
+        text = normalise(text)
+        out: list[str] = []
+        words: list[str] = []
+        for m in _RUNS.finditer(text):
+            run = m.group(0)
+            if re.match(rf"[{_CJK}]", run):
+                if words:
+                    out += self._word_terms(words, correct)
+                    words = []
+                out += self._cjk_terms(run, correct)
+            else:
+                words.append(run.strip("'.-+"))
+        if words:
+            out += self._word_terms(words, correct)
+        if correct and self.repeat:  # a question: names that matter more count more than once
+            out += [t for t in out for _ in range(self.repeat.get(t, 1) - 1)]
+        return out
+
+    def learn_words(self, texts: list[str]) -> None:
+        """The Latin/Cyrillic words of the documents: typo corrections aim at these."""
+        known: set[str] = set()
+        for t in texts:
+            for m in _RUNS.finditer(normalise(t)):
+                w = m.group(0).strip("'.-+")
+                if not re.match(rf"[{_CJK}]", w) and len(w) >= 3 and not w.isdigit():
+                    known.add(w)
+        self._known = frozenset(known)
+        self.known_words = sorted(known)
+        bigrams: set[str] = set()
+        for t in texts:
+            for run in re.findall(rf"[{_CJK}][{_CJK}0-9]*", normalise(t)):
+                bigrams.update(run[i : i + 2] for i in range(len(run) - 1))
+        self.known_bigrams = frozenset(bigrams)
+
+
+def documents(kb: Knowledge) -> dict[str, list[str]]:
+    """Every route the matcher can answer with, and the texts that describe it."""
+    docs: dict[str, list[str]] = {}
+
+    def add(route: str, *texts: str) -> None:
+        docs.setdefault(route, []).extend(t for t in texts if t)
+
+    for b in kb.businesses.values():
+        add(f"topic:{b.id}", b.name, b.name, "材料")  # a business screen lists what to bring
+    for c in kb.categories.values():
+        add(f"category:{c.id}", c.name)
+    for m in kb.materials.values():
+        add(f"material:{m.id}", m.name)
+    for city in kb.cities:
+        add(f"city:{city}", city, city, "地址", "电话")  # the city screen gives addresses and phones
+    for o in kb.offices.values():
+        add(f"city:{o.city}", o.name)
+    first_step = kb.steps[0].id if kb.steps else None
+    for v in kb.vocabulary:
+        route = _route(v.target, first_step)
+        repeat = 2 if v.weight >= 1.3 else 1
+        for t in v.terms:
+            add(route, *([t] * repeat))
+    annotations = [x.text for x in kb.annotations.values()]
+    for a in kb.answers.values():
+        q = a.questions
+        add(f"answer:{a.id}", a.title.zh, a.title.ru, a.title.en, *q.zh, *q.ru, *q.en)
+        add(f"answer:{a.id}", *(t for t in annotations if t in a.plain.zh))  # the wording it is about
+    return docs
+
+
+def related_routes(kb: Knowledge) -> dict[str, frozenset[str]]:
+    """Routes that answer the same question at two levels: a fact and its business (or the
+    screen behind its "full answer" button), a business and its category."""
+    pairs: set[tuple[str, str]] = set()
+    # (not a category: a bare "补办" gets the category's businesses as suggestions)
+    for a in kb.answers.values():
+        route = f"answer:{a.id}"
+        if not a.see.startswith("category:"):
+            pairs.add((route, a.see))
+            if a.see == "online" or a.see.startswith("walk:"):
+                pairs.update((route, r) for r in ("online", *(f"walk:{s.id}" for s in kb.steps)))
+        if len(a.businesses) == 1:
+            pairs.add((route, f"topic:{a.businesses[0]}"))
+    pairs.update(("online", f"walk:{s.id}") for s in kb.steps)  # the online screen and its walkthrough
+    out: dict[str, set[str]] = {}
+    for x, y in pairs:
+        out.setdefault(x, set()).add(y)
+        out.setdefault(y, set()).add(x)
+    return {k: frozenset(v) for k, v in out.items()}
+
+
 class Matcher:
     def __init__(self, kb: Knowledge):
-        terms: dict[str, dict[str, float]] = {}  # term -> route -> weight
-
-        def add(term: str, route: str, weight: float) -> None:
-            term = normalise(term)
-            if len(term) < 2:
-                return
-            slot = terms.setdefault(term, {})
-            slot[route] = max(slot.get(route, 0.0), weight)
-
-        for b in kb.businesses.values():
-            add(b.name, f"topic:{b.id}", 1.5)
-        for c in kb.categories.values():
-            add(c.name, f"category:{c.id}", 1.0)
-        for m in kb.materials.values():
-            add(m.name, f"material:{m.id}", 1.0)
-        for city in kb.cities:
-            add(city, f"city:{city}", 1.5)
-        for o in kb.offices.values():
-            add(o.name, f"city:{o.city}", 1.2)
-        first_step = kb.steps[0].id if kb.steps else None
-        for v in kb.vocabulary:
-            for t in v.terms:
-                add(t, _route(v.target, first_step), v.weight)
-        self._terms = terms
-        cjk = [t for t in terms if not _WORD_CHARS.search(t)]
-        words = [t for t in terms if _WORD_CHARS.search(t)]
-        # One regex per script; longest first so the most specific term wins an overlap.
-        self._cjk = re.compile("|".join(re.escape(t) for t in sorted(cjk, key=len, reverse=True))) if cjk else None
-        self._words = (
-            re.compile(r"(?<![a-zа-я0-9])(?:" + "|".join(re.escape(t) for t in sorted(words, key=len, reverse=True)) + ")")
-            if words
-            else None
-        )
-
-    def _found_terms(self, text: str) -> set[str]:
-        found: set[str] = set()
-        if self._cjk:
-            # overlapping search: try every start position, longest term first
-            pos = 0
-            while True:
-                m = self._cjk.search(text, pos)
-                if not m:
-                    break
-                found.add(m.group(0))
-                pos = m.start() + 1
-        if self._words:
-            found.update(m.group(0) for m in self._words.finditer(text))
-        return found
+        self.kb = kb
+        docs = documents(kb)
+        synonyms = {g.id: g.words for g in kb.synonyms}
+        dictionary = [t for v in kb.vocabulary for t in v.terms] + [b.name for b in kb.businesses.values()]
+        dictionary += [m.name for m in kb.materials.values()] + list(kb.cities) + [o.name for o in kb.offices.values()]
+        self.analyzer = Analyzer(synonyms, dictionary, {g.id: g.weight for g in kb.synonyms})
+        self.analyzer.learn_words([t for texts in docs.values() for t in texts] + [w for ws in synonyms.values() for w in ws])
+        self.routes = list(docs)
+        corpus = [[term for t in docs[r] for term in self.analyzer.terms(t, correct=False)] or ["\x00"] for r in self.routes]
+        self._bm25 = BM25Okapi(corpus, k1=BM25_K1, b=BM25_B)
+        self._related = related_routes(kb)
+        # the screens a fact belongs to: behind its "full answer" button, or its one business
+        self._home = {f"answer:{a.id}": {a.see, *(f"topic:{b}" for b in a.businesses[:1] if len(a.businesses) == 1)}
+                      for a in kb.answers.values()}
+        self._silent = np.array([r.startswith("answer:") and kb.answers[r[7:]].silent for r in self.routes])
+        self._jiangsu = np.array([r.startswith("answer:") and kb.answers[r[7:]].region == "jiangsu" for r in self.routes])
+        # holder vs company: what only concerns a holder acting personally needs a sign of it
+        self._holder_cue = self.analyzer.concept_char.get("holder")
+        holder_topics = {b.id for b in kb.businesses.values() if b.audience == "holder"}
+        holder_materials = {m for m in kb.materials
+                            if all(b.id in holder_topics for b in kb.businesses.values() if any(r.material == m for r in b.materials))}
+        self._holder_only = np.array([
+            (r.startswith("topic:") and r[6:] in holder_topics)
+            or (r.startswith("material:") and r[9:] in holder_materials)
+            or (r.startswith("answer:") and bool(kb.answers[r[7:]].businesses) and set(kb.answers[r[7:]].businesses) <= holder_topics)
+            for r in self.routes])
+        self._idf = self._bm25.idf
+        self._typical_idf = 0.5 * sorted(self._idf.values())[len(self._idf) // 2]  # for words no document has
+        self._off_topic_idf = 10 * max(self._idf.values())
+        self._off_topic = {self.analyzer.concept_char[g.id] for g in kb.synonyms if g.off_topic}
 
     def match(self, question: str) -> MatchResult:
-        text = normalise(question)
-        scores: dict[str, list[float]] = {}
-        found = self._found_terms(text)
-        # a term inside a longer found term counts only through the longer one
-        found = {t for t in found if not any(t != o and t in o for o in found)}
-        for term in found:
-            length_bonus = 1.0 + 0.15 * min(len(term) - 2, 6) if not _WORD_CHARS.search(term) else 1.0 + 0.05 * min(len(term) - 3, 6)
-            for route, weight in self._terms[term].items():
-                scores.setdefault(route, []).append(weight * length_bonus)
-        ranked = []
-        for route, parts in scores.items():
-            parts.sort(reverse=True)
-            ranked.append(Match(route, round(parts[0] + 0.3 * sum(parts[1:]), 3)))
-        ranked.sort(key=lambda m: (-m.score, m.route))
-        return MatchResult(question, tuple(ranked))
+        all_terms = self.analyzer.terms(question)
+        terms = [t for t in all_terms if t in self._idf]
+        if not terms:
+            return MatchResult(question, (), 0.0)
+        scores = self._bm25.get_scores(terms)
+        scores = np.where(self._jiangsu, scores * JIANGSU_FACTOR, scores)
+        scores = np.where(self._silent, scores * SILENT_FACTOR, scores)
+        if self._holder_cue:
+            factor = HOLDER_PENALTY if self._holder_cue not in terms else 1 / HOLDER_PENALTY
+            scores = np.where(self._holder_only, scores * factor, scores)
+        order = scores.argsort()[::-1][:8]
+        ranked = tuple(Match(self.routes[i], round(float(scores[i]), 3)) for i in order if scores[i] > 0)
+        coverage, rival = 0.0, None
+        if ranked:
+            # a fact and the business it belongs to do not compete: either screen answers
+            near = self._related.get(ranked[0].route, frozenset())
+            if ranked[0].route.startswith("answer:") and len(ranked) > 1 and ranked[1].route in self._home.get(ranked[0].route, ()) \
+                    and ranked[0].score < MARGIN * ranked[1].score:
+                # a near tie between a fact and the screen it belongs to: the broader screen
+                ranked = (ranked[1], ranked[0], *ranked[2:])
+                order = [order[1], order[0], *order[2:]]
+                near = self._related.get(ranked[0].route, frozenset())
+            rival = next((m.score for m in ranked[1:] if m.route not in near), 0.0)
+            best = self._bm25.doc_freqs[order[0]]
+            # a word no document has counts as half a typical one; an off-topic word (签证, visa)
+            # says the question is about something else
+            weight = {t: max(self._idf.get(t, self._off_topic_idf if t in self._off_topic else self._typical_idf), 0.1)
+                      for t in all_terms}
+            coverage = sum(w for t, w in weight.items() if t in best) / sum(weight.values())  # distinct terms
+        return MatchResult(question, ranked, round(coverage, 3), rival)

@@ -12,6 +12,8 @@ from .engine import Context, Engine, Screen
 
 def install(engine: Engine, store: Any, retention_days: int | None = None) -> None:
     def forget(engine: Engine, ctx: Context, args: str) -> Screen:
+        if ctx.user_id is None or args != str(ctx.user_id):  # only the user the confirmation was shown to
+            raise providers.NotFound(args)
         rows = store.forget_user(ctx.user_id or 0)
         return engine.render("main", ctx, notice=engine._("已删除关于您的全部数据（%(n)s 条记录）。", ctx) % {"n": rows})
 

@@ -7,6 +7,7 @@ events and re-schedules ``store.pending_reminders()`` at start-up.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -14,9 +15,11 @@ from knowledge import Knowledge
 
 from . import providers
 from .engine import Context, Engine, Screen
+from .store import MAX_PENDING_REMINDERS, ReminderLimit
 from .reminders import DateError, SHANGHAI, expiry_reminders, parse_date, refund_reminders, today_in_shanghai
 
 KINDS = ("refund", "expiry")
+LIST_MAX = MAX_PENDING_REMINDERS
 
 
 def install(engine: Engine, store: Any) -> None:
@@ -31,9 +34,11 @@ def install(engine: Engine, store: Any) -> None:
 
     def list_provider(kb: Knowledge, arg: str | None, ctx: Context) -> dict[str, Any]:
         rows = store.user_reminders(ctx.user_id or 0)
+        more = max(len(rows) - LIST_MAX, 0)  # the list fits one message and one keyboard whatever is stored
+        rows = rows[:LIST_MAX]
         items = [{"id": r.id, "kind": r.kind, "when": dt.datetime.fromisoformat(r.due_at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
                   "date": r.payload.get("date")} for r in rows]
-        return {**base(kb), "items": items, "enabled": bool(store.get_setting(ctx.user_id or 0, "reminders", True))}
+        return {**base(kb), "items": items, "more": more, "enabled": bool(store.get_setting(ctx.user_id or 0, "reminders", True))}
 
     def ask(engine: Engine, ctx: Context, kind: str, error: DateError | None = None) -> Screen:
         screen = engine.render(f"remind:{kind}", ctx, variables={"error": error})
@@ -55,8 +60,11 @@ def install(engine: Engine, store: Any) -> None:
         except DateError as exc:
             return ask(engine, ctx, kind, exc)
         uid = ctx.user_id or 0
-        ids = [store.add_reminder(uid, uid, kind, t.astimezone(dt.timezone.utc), topic="renew_cert" if kind == "expiry" else None,
-                                  payload=payload, now=now) for t in times]
+        try:  # the same reminder twice is kept once; at most MAX_PENDING_REMINDERS pending per user
+            ids = store.add_reminders(uid, uid, kind, [t.astimezone(dt.timezone.utc) for t in times],
+                                      topic="renew_cert" if kind == "expiry" else None, payload=payload, now=now)
+        except ReminderLimit:
+            return ask(engine, ctx, kind, DateError("too_many", max=MAX_PENDING_REMINDERS))
         for rid in ids:
             engine.emit("reminder_added", ctx, str(rid))
         when = [t.strftime("%Y-%m-%d %H:%M") for t in times]
@@ -66,7 +74,7 @@ def install(engine: Engine, store: Any) -> None:
         return set_date(engine, ctx, kind, "今天")
 
     def cancel(engine: Engine, ctx: Context, args: str) -> Screen:
-        if not args.isdigit():
+        if not re.fullmatch(r"[0-9]{1,18}", args):
             raise providers.NotFound(args)
         if store.cancel_reminder(ctx.user_id or 0, int(args)):
             engine.emit("reminder_cancelled", ctx, args)

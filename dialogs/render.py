@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from html import escape
 from html.parser import HTMLParser
+from typing import Callable
 
 import jinja2
+import markupsafe
 
 from . import i18n
 
@@ -29,6 +32,7 @@ def environment(lang: str, html: bool = True) -> jinja2.Environment:
     env.filters["labelled"] = lambda fact: labelled(fact, lang)
     env.filters["intl_phone"] = intl_phone
     env.filters["map_url"] = map_url
+    env.filters["code_marks"] = code_marks if html else (lambda text, marks: text)
     return env
 
 
@@ -42,6 +46,16 @@ def labelled(fact, lang: str) -> str:
     if text.startswith(title):
         return f"{title}（{translated}）{text[len(title):]}"
     return f"{text}（{translated}）"
+
+
+def code_marks(text: str, marks) -> markupsafe.Markup:
+    """Escape ``text`` and show each of ``marks`` (annotation strings) in monospace, so a
+    tap copies it in Telegram."""
+    out = markupsafe.escape(text)
+    for mark in marks or ():
+        m = markupsafe.escape(mark)
+        out = markupsafe.Markup(str(out).replace(str(m), f"<code>{m}</code>"))
+    return markupsafe.Markup(out)
 
 
 def intl_phone(number: str) -> str:
@@ -93,3 +107,71 @@ def tidy(markup: str) -> str:
     markup = re.sub(r"[ \t]+\n", "\n", markup)
     return re.sub(r"\n{3,}", "\n\n", markup).strip()
 
+
+
+# -- Telegram's limits, by construction ---------------------------------------------------------
+MAX_MESSAGE = 4096  # visible characters (UTF-16 code units) of one message
+MAX_BUTTONS = 100  # buttons of one inline keyboard
+_TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^<>]*>|&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);|[^<&]+|[<&]", re.S)
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def visible_length(markup: str) -> int:
+    """What Telegram counts against the limit: the text without tags, entities as one character."""
+    return _units(html_to_text(markup))
+
+
+def fit_html(markup: str, more: Callable[[int], str], limit: int = MAX_MESSAGE) -> str:
+    """Telegram-HTML cut to ``limit`` visible characters: whole lines where possible, open tags closed,
+    and ``more(n)`` (e.g. "… 还有 3 行") saying how many lines were left out."""
+    if _units(markup) <= limit or visible_length(markup) <= limit:  # the markup is never shorter than its text
+        return markup
+    budget = limit - 80  # room for the "… and N more" line
+    out: list[str] = []
+    stack: list[str] = []
+    used = 0
+    last_newline = None  # (len(out), len(stack snapshot), stack copy) at the last line break
+    for m in _TOKEN.finditer(markup):
+        token = m.group(0)
+        if m.group(2):  # a tag
+            name = m.group(2).lower()
+            if m.group(1):
+                if stack and stack[-1] == name:
+                    stack.pop()
+            else:
+                stack.append(name)
+            out.append(token)
+            continue
+        visible = 1 if token.startswith("&") and len(token) > 1 else _units(token)
+        if used + visible > budget:
+            if token.startswith("&") and len(token) > 1:
+                break
+            room = budget - used
+            piece = token
+            while piece and _units(piece) > room:
+                piece = piece[: max(len(piece) - max((_units(piece) - room), 1), 0)]
+            if "\n" in piece:
+                piece = piece[: piece.rindex("\n")]
+                out.append(piece)
+                last_newline = None
+            elif last_newline is not None:
+                n, saved = last_newline
+                out, stack = out[:n], saved
+            else:
+                out.append(piece)
+            break
+        if "\n" in token:
+            cut = token.rindex("\n")
+            out.append(token[:cut])
+            last_newline = (len(out), list(stack))
+            out.append(token[cut:])
+        else:
+            out.append(token)
+        used += visible
+    kept = "".join(out).rstrip()
+    kept += "".join(f"</{name}>" for name in reversed(stack))
+    left = html_to_text(markup).count("\n") - html_to_text(kept).count("\n")
+    return f"{kept}\n… {escape(more(max(left, 1)))}"

@@ -18,14 +18,14 @@ def db_path_from_env() -> str:
 
 
 def build_engine(db_path: str | os.PathLike | None = None, kb: Knowledge | None = None, *, stale_days: int = 180,
-                 retention_days: int | None = None, reminders: bool = True) -> Engine:
+                 retention_days: int | None = None, writable: bool = True, reminders: bool = True) -> Engine:
     """The engine with every feature; ``db_path`` None → EPORT_GUIDE_DB or ./eport-guide.db.
     ``reminders=False`` for channels that cannot send a message later (the web)."""
     from . import admin, checklist, feedback, privacy, remind
     from .store import Store
 
     engine = Engine(kb or load_knowledge())
-    store = Store(Path(db_path) if db_path is not None else db_path_from_env())
+    store = Store(Path(db_path) if db_path is not None else db_path_from_env(), writable=writable)
     engine.store = store  # type: ignore[attr-defined]
     checklist.install(engine, store)
     feedback.install(engine, store)

@@ -4,7 +4,8 @@ Schema creation and upgrades go through sqlite-utils in versioned migrations (re
 in ``PRAGMA user_version``); the hot paths (ticks, touch_user, events) are prepared
 ``INSERT … ON CONFLICT`` statements on the connection. Every write commits before the
 method returns, so whatever the user was told is on disk (WAL, synchronous=NORMAL).
-No message text is stored; unanswered questions are kept without user ids.
+No message text is stored except unanswered questions and 👎 reasons: scrubbed of ID and
+phone numbers, capped in length, deleted with the user and expired after the retention period.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +23,20 @@ import sqlite_utils
 
 UTC = dt.timezone.utc
 MAX_REASON = 200
-MAX_QUESTION = 200
+MAX_QUESTION = 100
+MAX_PENDING_REMINDERS = 10  # per user
+BUSY_TIMEOUT_MS = 250  # a locked database blocks the event loop at most this long per statement
+# ID card, passport, phone and account numbers: a run of 5+ digits (any script), separators allowed
+NUMBER_RE = re.compile(r"\+?\d(?:[\d\s\-–—.()/]*\d)?[XxХх]?")
+EMAIL_RE = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+SCRUBBED = "***"
+
+
+def scrub(text: str, limit: int) -> str:
+    """Free text as it may be kept: numbers of 5+ digits and e-mail addresses hidden, one line, capped."""
+    text = EMAIL_RE.sub(SCRUBBED, " ".join(text.split()))
+    text = NUMBER_RE.sub(lambda m: SCRUBBED if sum(c.isdigit() for c in m.group()) >= 5 else m.group(), text)
+    return text[:limit]
 
 
 class StoreError(Exception):
@@ -30,6 +45,10 @@ class StoreError(Exception):
 
 class StoreBusy(StoreError):
     """A write could not get the lock in time; the user may try again."""
+
+
+class ReminderLimit(StoreError):
+    """The user already has the most pending reminders allowed."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +104,23 @@ def _v2(db: sqlite_utils.Database) -> None:
 
 
 def _v3(db: sqlite_utils.Database) -> None:
+    """Unanswered questions per user (deleted with the user, expired), scrubbed; one vote per user and
+    topic; reminder delivery attempts and permanent failures."""
+    db["questions"].create({"id": int, "ts": str, "user_id": int, "question": str}, pk="id")
+    db["questions"].create_index(["user_id"])
+    db["questions"].create_index(["ts"])
+    for question, count, last_ts in db.execute("SELECT question, count, last_ts FROM unanswered").fetchall():
+        for _ in range(min(int(count or 1), 100)):
+            db.execute("INSERT INTO questions (ts, user_id, question) VALUES (?, NULL, ?)", (last_ts, scrub(question, MAX_QUESTION)))
+    db["unanswered"].drop()
+    db.execute("DELETE FROM feedback WHERE id NOT IN (SELECT MAX(id) FROM feedback GROUP BY user_id, topic)")
+    db["feedback"].create_index(["user_id", "topic"], unique=True, index_name="feedback_one_vote")
+    db["reminders"].add_column("attempts", int, not_null_default=0)
+    db["reminders"].add_column("failed_at", str)
+    db["reminders"].add_column("error", str)
+
+
+def _v4(db: sqlite_utils.Database) -> None:
     # Web sessions (web/sessions.py): the SHA-256 of a random cookie token → a negative user
     # id, an id space Telegram user ids (always positive) never enter; the cookie-signing key.
     db["web_sessions"].create({"token_hash": str, "user_id": int, "created": str}, pk="token_hash")
@@ -92,9 +128,9 @@ def _v3(db: sqlite_utils.Database) -> None:
     db["web_keys"].create({"name": str, "value": str}, pk="name")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 USER_TABLES = {"users": "id", "checklists": "user_id", "ticks": "user_id", "events": "user_id", "feedback": "user_id",
-               "reminders": "user_id", "web_sessions": "user_id"}
+                "reminders": "user_id", "questions": "user_id", "web_sessions": "user_id"}
 
 
 def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
@@ -112,21 +148,44 @@ def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
     return max(version, target)
 
 
+def _probe_write(conn: sqlite3.Connection) -> None:
+    """Fail at start-up, not at the first user: take the write lock and write (rolled back). A file
+    locked by another process cannot be told apart now; its writes will say so, briefly."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            return
+        raise
+    try:
+        conn.execute("CREATE TABLE IF NOT EXISTS _probe (x)")
+        conn.execute("DROP TABLE _probe")
+    finally:
+        conn.execute("ROLLBACK")
+
+
 class Store:
-    def __init__(self, path: str | os.PathLike = ":memory:"):
+    def __init__(self, path: str | os.PathLike = ":memory:", busy_timeout_ms: int = BUSY_TIMEOUT_MS, writable: bool = True):
+        """``writable`` (the bot, and every command that writes): refuse at once a file that cannot be
+        written, instead of failing at the first user; False for reports on a read-only copy."""
         self.path = str(path)
         try:
             if self.path != ":memory:":
                 Path(self.path).expanduser().parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=5.0, isolation_level=None, check_same_thread=False)
+                if Path(self.path).expanduser().exists() and not Path(self.path).expanduser().is_file():
+                    raise StoreError(f"cannot open the database {self.path}: not a regular file")
+            conn = sqlite3.connect(self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False)
             conn.isolation_level = None  # autocommit; explicit transactions where needed
             self.db = sqlite_utils.Database(conn)
             if self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA foreign_keys=ON")
-            conn.execute("PRAGMA busy_timeout=5000")
+            conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            conn.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, whatever the build's default
             self.schema_version = migrate(self.db)
+            if writable:
+                _probe_write(conn)
         except StoreError:
             raise
         except (sqlite3.Error, OSError) as exc:
@@ -143,9 +202,13 @@ class Store:
         self.close()
 
     # -- helpers ----------------------------------------------------------------------
-    def _write(self, sql: str, params: Iterable[Any] = ()) -> sqlite3.Cursor:
+    def _write(self, sql: str, params: Iterable[Any] = (), *, rows: bool = False) -> Any:
+        """Run one write; ``rows=True`` fetches what it returns (RETURNING) inside the error handling."""
         try:
-            return self.conn.execute(sql, tuple(params))
+            cursor = self.conn.execute(sql, tuple(params))
+            return cursor.fetchall() if rows else cursor
+        except OverflowError as exc:  # a forged id beyond SQLite's 64-bit integers
+            raise ValueError(f"number out of range: {exc}") from exc
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise StoreBusy(f"the database is busy: {exc}") from exc
@@ -156,6 +219,8 @@ class Store:
     def _read(self, sql: str, params: Iterable[Any] = ()) -> list[tuple]:
         try:
             return self.conn.execute(sql, tuple(params)).fetchall()
+        except OverflowError as exc:
+            raise ValueError(f"number out of range: {exc}") from exc
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot read the database: {exc}") from exc
 
@@ -169,7 +234,8 @@ class Store:
             "ON CONFLICT(id) DO UPDATE SET last_seen = excluded.last_seen, language = COALESCE(users.language, excluded.language) "
             "RETURNING language",
             (user_id, language, ts, ts),
-        ).fetchall()  # exhaust the statement so the write commits now (autocommit)
+            rows=True,  # exhaust the statement (inside the error handling) so the write commits now
+        )
         return rows[0][0] if rows else None
 
     def user_exists(self, user_id: int) -> bool:
@@ -283,24 +349,31 @@ class Store:
     def log_event(self, kind: str, topic: str | None = None, user_id: int | None = None, now: dt.datetime | None = None) -> None:
         self._write("INSERT INTO events (ts, kind, topic, user_id) VALUES (?, ?, ?, ?)", (_now(now), kind, topic, user_id))
 
-    def record_unanswered(self, question: str, now: dt.datetime | None = None) -> None:
-        q = " ".join(question.split())[:MAX_QUESTION]
+    def record_unanswered(self, question: str, user_id: int | None = None, now: dt.datetime | None = None) -> None:
+        """Keep a question the bot could not answer (scrubbed, capped) for /stats, with who asked it so
+        that it goes with the user's data."""
+        q = scrub(question, MAX_QUESTION)
         if not q:
             return
-        ts = _now(now)
-        self._write("INSERT INTO unanswered (question, count, first_ts, last_ts) VALUES (?, 1, ?, ?) "
-                    "ON CONFLICT(question) DO UPDATE SET count = count + 1, last_ts = excluded.last_ts", (q, ts, ts))
+        self._write("INSERT INTO questions (ts, user_id, question) VALUES (?, ?, ?)", (_now(now), user_id, q))
 
     def add_feedback(self, user_id: int, topic: str, vote: int, reason: str | None = None, now: dt.datetime | None = None) -> int:
+        """One vote per user and topic: voting again replaces the earlier vote (and its reason)."""
         if vote not in (1, -1):
             raise ValueError("vote must be +1 or -1")
-        cur = self._write("INSERT INTO feedback (ts, user_id, topic, vote, reason) VALUES (?, ?, ?, ?, ?)",
-                          (_now(now), user_id, topic, vote, (reason or None) and reason[:MAX_REASON]))
-        return int(cur.lastrowid)
+        rows = self._write(
+            "INSERT INTO feedback (ts, user_id, topic, vote, reason) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT(user_id, topic) DO UPDATE SET ts = excluded.ts, vote = excluded.vote, reason = excluded.reason RETURNING id",
+            (_now(now), user_id, topic, vote, scrub(reason, MAX_REASON) if reason else None), rows=True)
+        return int(rows[0][0])
 
     def set_feedback_reason(self, feedback_id: int, user_id: int, reason: str) -> bool:
-        cur = self._write("UPDATE feedback SET reason = ? WHERE id = ? AND user_id = ?", (reason[:MAX_REASON], feedback_id, user_id))
+        cur = self._write("UPDATE feedback SET reason = ? WHERE id = ? AND user_id = ?", (scrub(reason, MAX_REASON), feedback_id, user_id))
         return cur.rowcount == 1
+
+    def popular_topics(self) -> list[str]:
+        """Topics by number of views, most viewed first."""
+        return [r[0] for r in self._read("SELECT topic FROM events WHERE kind = 'view' AND topic IS NOT NULL GROUP BY topic ORDER BY COUNT(*) DESC, topic")]
 
     def stats(self, now: dt.datetime | None = None, days: int = 7, items_per_topic: dict[str, int] | None = None) -> dict[str, Any]:
         today = (now or dt.datetime.now(UTC)).astimezone(UTC).date()
@@ -322,7 +395,7 @@ class Store:
         feedback: dict[str, dict[str, int]] = {}
         for topic, vote, n in self._read("SELECT topic, vote, COUNT(*) FROM feedback GROUP BY topic, vote"):
             feedback.setdefault(topic, {"up": 0, "down": 0})["up" if vote > 0 else "down"] += n
-        unanswered = self._read("SELECT question, count FROM unanswered ORDER BY count DESC, last_ts DESC LIMIT 10")
+        unanswered = self._read("SELECT question, COUNT(*) FROM questions GROUP BY question ORDER BY 2 DESC, MAX(ts) DESC LIMIT 10")
         return {
             "users": self._read("SELECT COUNT(*) FROM users")[0][0],
             "active_per_day": per_day,
@@ -341,6 +414,28 @@ class Store:
         )
         return int(cur.lastrowid)
 
+    def add_reminders(self, user_id: int, chat_id: int, kind: str, times: list[dt.datetime], topic: str | None = None,
+                      payload: dict[str, Any] | None = None, now: dt.datetime | None = None,
+                      limit: int = MAX_PENDING_REMINDERS) -> list[int]:
+        """Add the reminders the user does not already have pending (same kind and time); returns the ids of
+        the new ones. Raises ReminderLimit (adding nothing) when the user would have more than ``limit``."""
+        pending = self.user_reminders(user_id)
+        have = {(r.kind, r.due_at) for r in pending}
+        new = [t for t in dict.fromkeys(_now(t) for t in times) if (kind, t) not in have]
+        if new and len(pending) + len(new) > limit:
+            raise ReminderLimit(f"user {user_id} has {len(pending)} pending reminder(s); at most {limit}")
+        return [self.add_reminder(user_id, chat_id, kind, dt.datetime.fromisoformat(t), topic, payload, now) for t in new]
+
+    def record_attempt(self, reminder_id: int, error: str, *, permanent: bool, now: dt.datetime | None = None) -> int:
+        """A delivery that failed: count it; a permanent failure ends the reminder (kept, with the error)."""
+        rows = self._write("UPDATE reminders SET attempts = attempts + 1, error = ?, failed_at = CASE WHEN ? THEN ? ELSE failed_at END "
+                           "WHERE id = ? RETURNING attempts", (error[:200], permanent, _now(now), reminder_id), rows=True)
+        return int(rows[0][0]) if rows else 0
+
+    def failed_reminders(self) -> list[tuple[int, int, str]]:
+        """(id, user, error) of reminders given up on."""
+        return [tuple(r) for r in self._read("SELECT id, user_id, error FROM reminders WHERE failed_at IS NOT NULL ORDER BY id")]
+
     def _reminders(self, where: str, params: Iterable[Any] = ()) -> list[ReminderRow]:
         rows = self._read(f"SELECT id, user_id, chat_id, kind, topic, due_at, payload, sent_at, cancelled FROM reminders WHERE {where} ORDER BY due_at, id", params)
         return [ReminderRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6] or "{}"), r[7], bool(r[8])) for r in rows]
@@ -350,10 +445,10 @@ class Store:
         return rows[0] if rows else None
 
     def pending_reminders(self) -> list[ReminderRow]:
-        return self._reminders("sent_at IS NULL AND cancelled = 0")
+        return self._reminders("sent_at IS NULL AND cancelled = 0 AND failed_at IS NULL")
 
     def user_reminders(self, user_id: int) -> list[ReminderRow]:
-        return self._reminders("user_id = ? AND sent_at IS NULL AND cancelled = 0", (user_id,))
+        return self._reminders("user_id = ? AND sent_at IS NULL AND cancelled = 0 AND failed_at IS NULL", (user_id,))
 
     def mark_reminder_sent(self, reminder_id: int, now: dt.datetime | None = None) -> None:
         self._write("UPDATE reminders SET sent_at = ? WHERE id = ?", (_now(now), reminder_id))
@@ -375,6 +470,16 @@ class Store:
 
     def mark_warned(self, user_id: int) -> None:
         self._write("UPDATE users SET settings = json_set(COALESCE(settings, '{}'), '$.retention_warned_for', last_seen) WHERE id = ?", (user_id,))
+
+    def record_warn_failure(self, user_id: int, error: str) -> None:
+        """The retention warning cannot be delivered (blocked, chat gone): noted, not retried every day."""
+        self._write("UPDATE users SET settings = json_set(COALESCE(settings, '{}'), '$.retention_warn_error', ?) WHERE id = ?",
+                    (error[:200], user_id))
+
+    def expire_free_text(self, before: dt.datetime) -> int:
+        """Unanswered questions and 👎 reasons older than the retention period are deleted."""
+        return self._transaction([("DELETE FROM questions WHERE ts < ?", (_now(before),)),
+                                  ("UPDATE feedback SET reason = NULL WHERE reason IS NOT NULL AND ts < ?", (_now(before),))])
 
     def forget_user(self, user_id: int) -> int:
         """Delete every row about the user, in one transaction; returns rows deleted."""

@@ -9,6 +9,7 @@ be accepted, but we do not promise it. File contents are never stored.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
 from knowledge import Knowledge
@@ -47,6 +48,62 @@ def sniff(data: bytes) -> str:
         except UnicodeDecodeError:
             pass
     return "unknown"
+
+
+SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+
+def _jpeg_intact(data: bytes) -> bool:
+    """Walk the JPEG segments: a frame header with a size, then the scan, then the end marker."""
+    i, frame = 2, False
+    while i + 4 <= len(data):
+        if data[i] != 0xFF:
+            return False
+        marker = data[i + 1]
+        if marker == 0xFF:  # fill byte
+            i += 1
+            continue
+        if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
+            i += 2
+            continue
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        if length < 2 or i + 2 + length > len(data):
+            return False
+        if marker in SOF_MARKERS:
+            if length < 8:
+                return False
+            height, width = int.from_bytes(data[i + 5:i + 7], "big"), int.from_bytes(data[i + 7:i + 9], "big")
+            if not height or not width:
+                return False
+            frame = True
+        if marker == 0xDA:  # start of scan: the image data runs to the end marker
+            return frame and data.rfind(b"\xff\xd9") > i
+        i += 2 + length
+    return False
+
+
+def _png_intact(data: bytes) -> bool:
+    """The IHDR chunk with a valid CRC and a non-empty size, and an IEND chunk after it."""
+    if len(data) < 45 or data[8:16] != b"\x00\x00\x00\x0dIHDR":
+        return False
+    if zlib.crc32(data[12:29]) != int.from_bytes(data[29:33], "big"):
+        return False
+    width, height = int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    return bool(width and height) and data.rfind(b"IEND") > 33
+
+
+def _pdf_intact(data: bytes) -> bool:
+    """A PDF has objects and ends (possibly after incremental updates) with %%EOF."""
+    return b" obj" in data and data.rfind(b"%%EOF") > 8
+
+
+INTACT = {"jpg": _jpeg_intact, "png": _png_intact, "pdf": _pdf_intact}
+
+
+def intact(data: bytes, kind: str) -> bool:
+    """Whether a file of an accepted type is whole, beyond its first bytes (a renamed or cut-off file is not)."""
+    check = INTACT.get(kind)
+    return check(data) if check else True
 
 
 def extension(file_name: str | None) -> str | None:
@@ -95,6 +152,9 @@ def precheck(kb: Knowledge, data: bytes | None, file_name: str | None, size: int
                 advice.append(("to_image", {}))
             else:
                 advice.append(("use_scan", {}))
+        elif not intact(data, detected):
+            problems.append(("damaged", {"type": detected}))
+            advice.append(("resave", {}))
         elif ext is not None and ext != detected:
             problems.append(("ext_mismatch", {"ext": ext, "detected": detected}))
             advice.append(("rename", {"detected": detected}))

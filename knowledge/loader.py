@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
@@ -47,10 +48,33 @@ class KnowledgeError(Exception):
 class ChecklistItem:
     id: str  # "<material id>.<check id>", stable across knowledge edits
     material: str
-    label: str
+    label: str  # verbatim from the source
     short: str  # the material's short UI name, for buttons
     optional: bool = False
     annotation: str | None = None  # the annotation text, verbatim
+    plain: schema.Plain | None = None  # the action in each language (None: show the label)
+    condition: str | None = None  # "alternative": only if the copy is handed in, not the alternative
+
+    def text(self, lang: str) -> str:
+        """What the checklist shows in ``lang``."""
+        return getattr(self.plain, lang) if self.plain else self.label
+
+
+BRACKETS = {"（": "）", "(": ")", "“": "”", "《": "》", "「": "」", "«": "»", "【": "】", "［": "］"}
+
+
+def unbalanced(text: str) -> str | None:
+    """The first bracket left open or closed without an opener, if any."""
+    closers = {v: k for k, v in BRACKETS.items()}
+    stack: list[str] = []
+    for ch in text:
+        if ch in BRACKETS:
+            stack.append(ch)
+        elif ch in closers:
+            if not stack or stack[-1] != closers[ch]:
+                return ch
+            stack.pop()
+    return stack[-1] if stack else None
 
 
 class Knowledge:
@@ -67,6 +91,8 @@ class Knowledge:
         self.businesses = {b.id: b for b in data["businesses"]}
         self.facts = {f.id: f for f in data["facts"]}
         self.vocabulary = list(data["vocabulary"])
+        self.synonyms = list(data["synonyms"])
+        self.answers = {a.id: a for a in data["answers"]}
         self.steps = list(data["steps"])
         self.cities: dict[str, list[schema.Office]] = {}
         for office in self.offices.values():
@@ -88,7 +114,7 @@ class Knowledge:
             for ref in self.businesses[topic].materials:
                 m = self.materials[ref.material]
                 checks = [c for rs in m.rulesets for c in self.rulesets[rs].checks]
-                if not checks or m.form in ("original", "item"):
+                if not checks or m.form in ("original", "item") or ref.alternative:
                     items.append(
                         ChecklistItem(
                             id=f"{m.id}.have",
@@ -106,8 +132,12 @@ class Knowledge:
                             material=m.id,
                             short=m.short,
                             label=c.label,
-                            optional=c.optional,
+                            # with an alternative (相关情况说明) the copy's requirements apply
+                            # only when the copy is what is handed in
+                            optional=c.optional or bool(ref.alternative),
                             annotation=ann,
+                            plain=c.plain,
+                            condition="alternative" if ref.alternative else None,
                         )
                     )
             self._items[topic] = tuple(items)
@@ -159,22 +189,84 @@ def _fmt(path: Iterable) -> str:
     return out
 
 
+MAX_FILE_BYTES = 5_000_000  # a knowledge file is a few dozen kB
+MAX_NODES = 200_000  # nodes after expanding aliases: a few kB of "billion laughs" would be billions
+
+
+def _yaml_problems(root: yaml.Node, name: str) -> list[Problem]:
+    """Before constructing: aliases must not expand beyond MAX_NODES, and no mapping may repeat a key.
+    Each node is visited once (aliases share nodes), so the check itself cannot explode."""
+    problems: list[Problem] = []
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node, path: tuple) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        sizes[key] = MAX_NODES + 1  # a node that contains itself never finishes expanding
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
+                    line = k.start_mark.line + 1
+                    if k.value in seen:
+                        problems.append(Problem(name, line, _fmt(path + (k.value,)),
+                                                f"duplicate key {k.value!r} (first at line {seen[k.value]})"))
+                    else:
+                        seen[k.value] = line
+                total += size(k, path) + size(v, path + (getattr(k, "value", "?"),))
+                if total > MAX_NODES:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                total += size(item, path + (i,))
+                if total > MAX_NODES:
+                    break
+        sizes[key] = min(total, MAX_NODES + 1)
+        return sizes[key]
+
+    if size(root, ()) > MAX_NODES:
+        problems.append(Problem(name, root.start_mark.line + 1, "",
+                                f"aliases expand to more than {MAX_NODES} values (an alias bomb?); write the data out instead"))
+    return problems
+
+
 def _read_yaml(file: Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
+    """Parse one knowledge file safely: a regular file of bounded size, aliases bounded, keys unique."""
     name = file.name
     try:
-        text = file.read_text(encoding="utf-8")
+        info = file.stat()  # follows a symlink: what counts is what it points to
+        if not stat.S_ISREG(info.st_mode):
+            return None, {}, [Problem(name, None, "", "not a regular file (a device, directory or pipe?); refusing to read it")]
+        if info.st_size > MAX_FILE_BYTES:
+            return None, {}, [Problem(name, None, "", f"file is {info.st_size} bytes; a knowledge file may have at most {MAX_FILE_BYTES}")]
+        with file.open("rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+        if len(raw) > MAX_FILE_BYTES:
+            return None, {}, [Problem(name, None, "", f"file is over {MAX_FILE_BYTES} bytes")]
+        text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, {}, [Problem(name, None, "", f"cannot read file: {exc}")]
+    loader = yaml.SafeLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}, []
+        problems = _yaml_problems(node, name)
+        if problems:
+            return None, {}, problems
+        data = loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else None
         msg = getattr(exc, "problem", None) or str(exc)
         return None, {}, [Problem(name, line, "", f"YAML syntax error: {msg}")]
-    lines = _line_index(node) if node is not None else {}
-    return data, lines, []
+    except RecursionError:
+        return None, {}, [Problem(name, None, "", "nested too deeply")]
+    finally:
+        loader.dispose()
+    return data, _line_index(node), []
 
 
 # -- validation ---------------------------------------------------------------------------
@@ -303,6 +395,27 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
                 text = next(a.text for a in data["annotations"] if a.id == c.annotation)
                 if text not in c.label:
                     err("rulesets", i, "checks", j, "label", msg=f"label must contain the annotation text {text!r}")
+    for i, rs in enumerate(data.get("rulesets", [])):
+        for j, c in enumerate(rs.checks):
+            if (b := unbalanced(c.label)):
+                err("rulesets", i, "checks", j, "label", msg=f"label has an unbalanced {b!r}: quote up to the closing bracket")
+            ann = next((a.text for a in data.get("annotations", []) if a.id == c.annotation), None)
+            for lang in ("zh", "ru", "en"):
+                line = getattr(c.plain, lang)
+                if (b := unbalanced(line)):
+                    err("rulesets", i, "checks", j, "plain", lang, msg=f"unbalanced {b!r}")
+                if ann and ann not in line:
+                    err("rulesets", i, "checks", j, "plain", lang, msg=f"must contain the annotation verbatim: {ann!r}")
+    for key in ("materials", "businesses"):
+        for i, rec in enumerate(data.get(key, [])):
+            plains = [("plain", rec.plain)] if getattr(rec, "plain", None) else []
+            plains += [(("notes", k), n) for k, n in enumerate(rec.notes)]
+            for j, ref in enumerate(getattr(rec, "materials", [])):
+                plains += [(("materials", j, "notes", k), n) for k, n in enumerate(ref.notes)]
+            for where, p in plains:
+                for lang in ("zh", "ru", "en"):
+                    if (b := unbalanced(getattr(p, lang))):
+                        err(key, i, *(where if isinstance(where, tuple) else (where,)), lang, msg=f"unbalanced {b!r}")
     for i, m in enumerate(data.get("materials", [])):
         for j, rs in enumerate(m.rulesets):
             if rs not in ids.get("rulesets", set()):
@@ -334,6 +447,11 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
         for j, f in enumerate(step.facts):
             if f not in ids.get("facts", set()):
                 err("steps", i, "facts", j, msg=f"unknown fact {f!r}")
+        for j, b in enumerate(step.applies_to):
+            if b not in ids.get("businesses", set()):
+                err("steps", i, "applies_to", j, msg=f"unknown business {b!r}")
+
+    problems += _check_answers(data, line_maps, file_of, directory, ids)
 
     # vocabulary targets exist
     cities = {o.city for o in data.get("offices", [])}
@@ -342,6 +460,7 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
         "category": ids.get("categories", set()),
         "material": ids.get("materials", set()),
         "fact": ids.get("facts", set()),
+        "answer": ids.get("answers", set()),
         "city": cities,
         "online": {s.id for s in data.get("steps", [])} | {"start"},
         "screen": {"offices", "online", "main", "help"},
@@ -350,6 +469,13 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
         kind, _, name = v.target.partition(":")
         if name not in targets.get(kind, set()):
             err("vocabulary", i, "target", msg=f"unknown target {v.target!r}")
+    seen_words: dict[str, str] = {}
+    for i, group in enumerate(data.get("synonyms", [])):
+        for j, word in enumerate(group.words):
+            key = _normalise(word).lower()
+            if key in seen_words and seen_words[key] != group.id:
+                err("synonyms", i, "words", j, msg=f"{word!r} is already a synonym in group {seen_words[key]!r}")
+            seen_words[key] = group.id
 
     problems += _check_quotes(data, line_maps, file_of, directory)
     return problems
@@ -404,7 +530,100 @@ def _check_quotes(data, line_maps, file_of, directory: Path) -> list[Problem]:
             check("steps", i, ("quotes", j, "text"), q.text, q.source or step.source)
     for i, b in enumerate(data.get("businesses", [])):
         for j, ref in enumerate(b.materials):
-            for field in ("listed_as", "note"):
+            for field in ("listed_as", "note", "alternative"):
                 if getattr(ref, field):
                     check("businesses", i, ("materials", j, field), getattr(ref, field), b.source)
+    return problems
+
+
+# -- answers ----------------------------------------------------------------------------------
+ANNOTATION_NEAR_MISS = 88  # rapidfuzz partial_ratio at or above which a text "uses" an annotation
+QUOTE_MARKS = re.compile(r"[“「\"«]([^”」\"»]*[\u4e00-\u9fff][^”」\"»]*)[”」\"»]")
+
+
+def _hotline_number(data) -> str | None:
+    hotline = next((f for f in data.get("facts", []) if f.id == "hotline"), None)
+    office = next((o for o in data.get("offices", []) if hotline and o.id == hotline.office), None)
+    return office.phones[0] if office else None
+
+
+def annotation_misuse(text: str, annotations: list[str]) -> list[str]:
+    """Annotation wordings that ``text`` seems to use but does not copy character for character.
+
+    Exact occurrences are masked first (one annotation may contain part of another's wording);
+    whatever still looks like an annotation (rapidfuzz partial ratio) is a misquote."""
+    from rapidfuzz import fuzz
+
+    masked = text
+    for a in sorted(annotations, key=len, reverse=True):
+        masked = masked.replace(a, "\u2063" * 3)
+    runs = re.findall(r"[\u4e00-\u9fff]{4,}", masked)
+    return [a for a in annotations if any(fuzz.partial_ratio(a, run) >= ANNOTATION_NEAR_MISS for run in runs)]
+
+
+def _check_answers(data, line_maps, file_of, directory: Path, ids) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def err(i, *rest, msg):
+        f, line, path = _locate(line_maps, file_of, "answers", i, *rest)
+        problems.append(Problem(f, line, path, msg))
+
+    sources = {s.file: s for s in data.get("sources", [])}
+    sdir = _sources_dir(directory)
+    lines: dict[str, list[str]] = {}
+    for file in sources:
+        try:
+            lines[file] = [_normalise(x) for x in (sdir / file).read_text(encoding="utf-8").splitlines()]
+        except OSError:
+            pass  # reported by _check_quotes
+    whole = {f: " ".join(ls) for f, ls in lines.items()}
+    hotline = _hotline_number(data)
+    annotations = [a.text for a in data.get("annotations", [])]
+    screens_with_arg = {"topic": ids.get("businesses", set()), "category": ids.get("categories", set()),
+                        "material": ids.get("materials", set()), "walk": {s.id for s in data.get("steps", [])},
+                        "answer": ids.get("answers", set()), "fact": ids.get("facts", set())}
+    forms: dict[str, str] = {}
+    for i, a in enumerate(data.get("answers", [])):
+        if a.silent and a.quotes:
+            err(i, "quotes", msg="a silent fact cites no quote (the documents do not say it)")
+        if not a.silent and not a.quotes:
+            err(i, "quotes", msg="a fact needs at least one verbatim quote (or silent: true)")
+        for j, q in enumerate(a.quotes):
+            if q.file not in sources:
+                err(i, "quotes", j, "file", msg=f"unknown source {q.file!r} (not in sources.yaml)")
+                continue
+            if sources[q.file].region != a.region:
+                err(i, "region", msg=f"region {a.region!r} but the quote is from the {sources[q.file].region} document {q.file}")
+            if q.file not in lines:
+                continue
+            text = _normalise(q.text)
+            if q.line > len(lines[q.file]):
+                err(i, "quotes", j, "line", msg=f"{q.file} has only {len(lines[q.file])} lines")
+            elif text not in lines[q.file][q.line - 1]:
+                where = [n + 1 for n, ln in enumerate(lines[q.file]) if text in ln]
+                hint = f" (it is on line {where[0]})" if where else f" and not found verbatim in {q.file}"
+                err(i, "quotes", j, "text", msg=f"not on line {q.line} of {q.file}{hint}: {q.text!r}")
+        for lang in ("zh", "ru", "en"):
+            plain = getattr(a.plain, lang)
+            if a.silent and hotline and hotline not in plain:
+                err(i, "plain", lang, msg=f"a silent fact must give the hotline {hotline} (the documents do not say; call)")
+            for bad in annotation_misuse(plain, annotations):
+                err(i, "plain", lang, msg=f"uses the annotation {bad!r} but not character for character")
+            for span in QUOTE_MARKS.findall(plain):
+                if span in annotations or any(_normalise(span) in t for t in whole.values()):
+                    continue
+                err(i, "plain", lang, msg=f"quoted Chinese {span!r} is neither an annotation nor in the documents")
+        for j, b in enumerate(a.businesses):
+            if b not in ids.get("businesses", set()):
+                err(i, "businesses", j, msg=f"unknown business {b!r}")
+        screen, _, arg = a.see.partition(":")
+        if screen in screens_with_arg and arg not in screens_with_arg[screen] or (
+                screen not in screens_with_arg and (arg or screen not in {"offices", "online", "main", "help"})):
+            err(i, "see", msg=f"unknown screen {a.see!r}")
+        for lang in ("zh", "ru", "en"):
+            for j, q in enumerate(getattr(a.questions, lang)):
+                key = _normalise(q).lower()
+                if key in forms and forms[key] != a.id:
+                    err(i, "questions", lang, j, msg=f"the same question form is in {forms[key]!r}")
+                forms[key] = a.id
     return problems

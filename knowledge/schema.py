@@ -16,6 +16,16 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class Plain(Strict):
+    """A short plain line in each interface language. It may rephrase a quoted rule or say
+    what the documents leave open; it never adds a fact. Chinese names, annotations and
+    numbers it mentions are copied verbatim (the validator checks annotations)."""
+
+    zh: str = Field(min_length=1, max_length=200)
+    ru: str = Field(min_length=1, max_length=300)
+    en: str = Field(min_length=1, max_length=300)
+
+
 class Sourced(Strict):
     source: str = Field(min_length=1)
 
@@ -66,6 +76,7 @@ class Rule(Sourced):
 class Check(Sourced):
     id: Id = Field(pattern=ID_PATTERN)
     label: str = Field(min_length=1)
+    plain: Plain  # the action as the answer screen and the checklist show it
     annotation: Id | None = None
     optional: bool = False
 
@@ -82,8 +93,10 @@ class Material(Record):
     listed_as: str
     form: Literal["original", "copy", "item", "conditional"]
     short: str = Field(min_length=1, max_length=12)  # UI label for checklist buttons, not a quote
+    plain: Plain  # what the applicant calls it, for the answer screen (not a quote)
     template: str | None = None
     rulesets: list[Id] = Field(default_factory=list)
+    notes: list[Plain] = Field(default_factory=list)  # what the documents leave open about it
 
 
 class Category(Record):
@@ -96,6 +109,9 @@ class MaterialRef(Strict):
     material: Id
     listed_as: str | None = None
     note: str | None = None
+    form: Literal["original", "copy"] | None = None  # overrides the material's form for this business
+    alternative: str | None = None  # verbatim: what may be handed in instead (e.g. 相关情况说明)
+    notes: list[Plain] = Field(default_factory=list)
 
 
 class Business(Record):
@@ -107,6 +123,7 @@ class Business(Record):
     materials: list[MaterialRef] = Field(min_length=1)
     methods: list[Literal["onsite", "online"]] = Field(min_length=1)
     facts: list[Id] = Field(default_factory=list)
+    notes: list[Plain] = Field(default_factory=list)  # what the documents leave open, said plainly
 
 
 class Fact(Record):
@@ -123,7 +140,7 @@ class Fact(Record):
 class VocabularyEntry(Strict):
     """Words people use for a target; not a fact, so it carries no source."""
 
-    target: str = Field(pattern=r"^(topic|category|material|fact|city|online|screen):[a-z0-9_\u4e00-\u9fff]+$")
+    target: str = Field(pattern=r"^(topic|category|material|fact|answer|city|online|screen):[a-z0-9_\u4e00-\u9fff]+$")
     terms: list[str] = Field(min_length=1)
     weight: float = Field(default=1.0, gt=0, le=5)
 
@@ -139,6 +156,62 @@ class WalkStep(Sourced):
     title: str  # UI label, not a quote
     quotes: list[Quote] = Field(default_factory=list)
     facts: list[Id] = Field(default_factory=list)
+    notes: list[Plain] = Field(default_factory=list)
+    applies_to: list[Id] = Field(default_factory=list)  # businesses this step applies to; empty: every one
+
+
+class Synonyms(Strict):
+    """Words that mean the same to an applicant (企业/单位/公司 …), in any language.
+
+    The matcher reads every variant as the group's concept. Vocabulary, not a fact."""
+
+    id: Id = Field(pattern=ID_PATTERN)
+    words: list[str] = Field(min_length=2)
+    weight: int = Field(default=1, ge=1, le=3)  # a question naming it counts this many times (places)
+    off_topic: bool = False  # words the guide has nothing about (签证, visa): such a question gets no guess
+
+
+class Localised(Strict):
+    zh: str = Field(min_length=1)
+    ru: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+
+
+class QuestionForms(Strict):
+    zh: list[str] = Field(min_length=2)
+    ru: list[str] = Field(min_length=1)
+    en: list[str] = Field(min_length=1)
+
+
+class LineQuote(Strict):
+    """A verbatim quote and where it is: the seed file and the line it is on."""
+
+    file: str
+    line: int = Field(ge=1)
+    text: str = Field(min_length=1)
+
+
+class Answer(Strict):
+    """One answerable fact: a rule clause (quoted) or something the documents do not say (silent)."""
+
+    id: Id = Field(pattern=ID_PATTERN)
+    title: Localised
+    plain: Localised  # one line; may rephrase the quote, adds no fact
+    quotes: list[LineQuote] = Field(default_factory=list)
+    silent: bool = False
+    region: Literal["manzhouli", "jiangsu"]
+    businesses: list[Id] = Field(default_factory=list)
+    see: str = Field(pattern=r"^[a-z_]{1,20}(:[a-z0-9_]{1,40})?$")
+    questions: QuestionForms
+    verified_on: dt.date
+
+    @field_validator("plain")
+    @classmethod
+    def _one_line(cls, plain: Localised) -> Localised:
+        for lang in ("zh", "ru", "en"):
+            if "\n" in getattr(plain, lang).strip():
+                raise ValueError(f"the plain answer ({lang}) must be one line")
+        return plain
 
 
 # file name -> (top-level key, model)
@@ -149,6 +222,7 @@ FILES: dict[str, list[tuple[str, type[BaseModel]]]] = {
     "materials.yaml": [("rulesets", Ruleset), ("materials", Material)],
     "businesses.yaml": [("categories", Category), ("businesses", Business)],
     "facts.yaml": [("facts", Fact)],
-    "vocabulary.yaml": [("vocabulary", VocabularyEntry)],
+    "vocabulary.yaml": [("vocabulary", VocabularyEntry), ("synonyms", Synonyms)],
+    "answers.yaml": [("answers", Answer)],
     "walkthrough.yaml": [("steps", WalkStep)],
 }

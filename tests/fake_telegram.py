@@ -392,7 +392,7 @@ class FakeTelegram:
         qid = p.get("callback_query_id")
         if qid not in self.callback_answers or self.callback_answers[qid].get("answered"):
             raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
-        self.callback_answers[qid].update(answered=True, text=p.get("text"), show_alert=bool(p.get("show_alert")))
+        self.callback_answers[qid].update(answered=True, text=p.get("text"), show_alert=bool(p.get("show_alert")), url=p.get("url"))
         return True
 
     async def api_answerinlinequery(self, p):
@@ -607,3 +607,14 @@ class FakeGroup:
         update_id = await self.fake.push({"message": msg})
         await self.fake.processed(update_id)
         return self.messages[-1] if len(self.messages) > before else None
+
+    async def press(self, user: FakeUser, message: BotMessage, data: str) -> dict:
+        """``user`` presses a button with callback ``data`` on a message the bot sent to this group."""
+        qid = str(next(self.fake.query_ids))
+        self.fake.callback_answers[qid] = {"answered": False}
+        msg = {"message_id": message.message_id, "date": int(time.time()), "chat": self.chat,
+               "from": {"id": BOT_ID, "is_bot": True, "first_name": "E-Port Guide"}, "text": message.plain}
+        update = {"callback_query": {"id": qid, "from": user.info, "chat_instance": f"ci{self.id}", "message": msg, "data": data}}
+        update_id = await self.fake.push(update)
+        await self.fake.processed(update_id)
+        return self.fake.callback_answers[qid]

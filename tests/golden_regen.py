@@ -51,8 +51,16 @@ def transcripts(engine: Engine, ctx: Context | None = None) -> dict[str, str]:
             path = [("/start", "main"), (main_links[cat_route], cat_route), (label, route)]
             text = walk(engine, ctx, path)
             for sub_label, sub_route in _go_routes(topic):
-                if sub_route.startswith(("material:", "offices", "online", "stuck:")):
+                if sub_route.startswith(("material:", "offices", "online", "stuck:", "rules:", "jiangsu:")):
                     text += "\n" + walk(engine, ctx, [(sub_label, sub_route)])
+                elif sub_route.startswith("walk:"):  # this business's walkthrough, step by step
+                    steps = [(sub_label, sub_route)]
+                    while True:
+                        nxt = [r for l, r in _go_routes(engine.render(steps[-1][1], ctx)) if l == "下一步 ➡️"]
+                        if not nxt:
+                            break
+                        steps.append(("下一步 ➡️", nxt[0]))
+                    text += "\n" + walk(engine, ctx, steps)
             out[f"{route.split(':', 1)[1]}.txt"] = text
     offices = engine.render("offices", ctx)
     text = walk(engine, ctx, [("/start", "main"), (main_links["offices"], "offices")])
@@ -67,12 +75,24 @@ def transcripts(engine: Engine, ctx: Context | None = None) -> dict[str, str]:
     out["walkthrough.txt"] = walk(engine, ctx, [("/start", "main"), (main_links["online"], "online"), *steps])
     facts = "\n".join(walk(engine, ctx, [(f"(free text → {fid})", f"fact:{fid}")]) for fid in kb.facts)
     out["facts.txt"] = facts
+    # the answer to a single-fact question, and its verbatim source one tap away
+    answers = []
+    for aid, a in kb.answers.items():
+        path = [(f"(free text → {aid})", f"answer:{aid}")]
+        if not a.silent:
+            path.append(("📖 原文", f"answer_source:{aid}"))
+        answers.append(walk(engine, ctx, path))
+    out["answers.txt"] = "\n".join(answers)
     out["materials.txt"] = "\n".join(walk(engine, ctx, [(f"(free text → {mid})", f"material:{mid}")]) for mid in kb.materials)
     for lang in ("ru", "en"):  # the main paths in the other interface languages
         lctx = Context(lang=lang)
         path = [("/start", "main"), ("补办业务", "category:reissue"), ("丢失补办", "topic:reissue_lost"),
+                ("📖", "rules:reissue_lost"), ("📘", "jiangsu:reissue_lost"), ("/start", "topic:cancel_legal"),
+                ("/start", "topic:holder_cancel"),
                 ("🔎", "material:org_cert"), ("🔎", "material:holder_id"), ("📍", "offices"), ("📍", "city:满洲里"),
-                ("🧭", f"walk:{kb.steps[0].id}"), ("➡️", f"walk:{kb.steps[1].id}"), ("/help", "help")]
+                ("🧭", f"walk:{kb.steps[0].id}"), ("➡️", f"walk:{kb.steps[1].id}"), ("/help", "help"),
+                ("(free text)", "answer:seal_official_only"), ("📖", "answer:seal_official_only".replace("answer:", "answer_source:")),
+                ("(free text)", "answer:refund_deadline"), ("(free text)", "answer:silent_processing_time")]
         out[f"{lang}_main.txt"] = walk(engine, lctx, path)
     return out
 

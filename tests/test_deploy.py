@@ -254,7 +254,7 @@ async def test_the_image_cmd_and_healthcheck_against_the_fake(fake, image):
         user = fake.user(id=4242)
         menu = await user.send("/start reissue_lost")
         await user.click(menu, "📋 加入清单")
-        assert "进度 0/24" in user.last.plain
+        assert "进度 0/25" in user.last.plain
         during = await asyncio.to_thread(in_image, image, health, **telegram)
         assert during.returncode == 0, during.stdout + during.stderr
         backup = await asyncio.to_thread(in_image, image, ["eport-guide", "backup", str(image["data"] / "copy.db")])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dialogs.engine import MAX_CALLBACK_BYTES, MAX_TEXT, Engine, callback_data, parse_callback
+from dialogs.full_answer import full_answer
 
 from .golden_regen import GOLDEN_DIR, transcripts
 
@@ -53,29 +54,33 @@ def test_main_menu_offers_every_category_offices_online_and_help(engine, ctx):
                                    "reissue_lost", "reissue_expired", "renew_cert", "unlock", "replace_card",
                                    "cancel_legal", "cancel_operator", "holder_cancel"])
 def test_answer_screen_lists_every_material_rule_annotation_and_the_hotline(engine, ctx, kb, topic):
+    """The whole answer (first screen, 📖 原文, 江苏省指南) has every rule verbatim; the first
+    screen has every material, every annotation and the hotline, and the source is one tap away."""
     screen = engine.start(ctx, topic)
-    text = screen.text
+    first = screen.text
+    text = full_answer(engine, ctx, topic)
     business = kb.businesses[topic]
-    assert business.name in text and business.materials_line in text
+    assert business.name in first and business.materials_line in text
     for ref in business.materials:
         m = kb.materials[ref.material]
+        assert m.plain.zh in first
         assert (ref.listed_as or m.name) in text
         for rule in kb.rules_of(m.id):
             assert rule.text in text
         for rs in m.rulesets:
             for check in kb.rulesets[rs].checks:
                 if check.annotation:
-                    assert kb.annotations[check.annotation].text in text
+                    assert kb.annotations[check.annotation].text in first
+    assert first.count("0470-2299089、2299090") == 1
     assert "满洲里制卡中心客服热线：0470-2299089、2299090" in text
-    assert "满洲里市东五道街75号海关大楼10楼1021室" in text
-    assert "来源" in text and "核对日期 2026-11-24" in text
+    assert "来源" in engine.render(f"rules:{topic}", ctx).text and "核对日期 2026-11-24" in text
     labels = [b.label for b in screen.all_buttons()]
-    assert {"📍 办理地点", "🌐 网上办理", "⬅️ 返回", "🏠 主菜单"} <= set(labels)
-    assert f"category:{business.category}" in go_targets(screen)
+    assert {"📍 就近办理地点", "🌐 网上办理", "⬅️ 返回", "🏠 主菜单", "📖 原文"} <= set(labels)
+    assert f"category:{business.category}" in go_targets(screen) and f"rules:{topic}" in go_targets(screen)
 
 
 def test_reissue_lost_shows_seal_annotation_signature_and_date_rules(engine, ctx):
-    text = engine.start(ctx, "reissue_lost").text
+    text = full_answer(engine, ctx, "reissue_lost")
     for needle in ["业务申请书", "市场主体资格证明材料", "法定代表人身份证明材料", "持卡人身份证明材料", "经办人身份证明材料",
                    "不得加盖合同章、财务章或其他业务专用章", "法定代表人（负责人）签名和申请日期", "个人签名和签字日期",
                    "（公章和三处签注缺一不可）", "0470-2299089"]:
@@ -83,7 +88,7 @@ def test_reissue_lost_shows_seal_annotation_signature_and_date_rules(engine, ctx
 
 
 def test_regional_differences_are_labelled(engine, ctx):
-    text = engine.start(ctx, "new_operator").text
+    text = engine.render("jiangsu:new_operator", ctx).text
     assert "要求用印泥盖章，公章不得复印" in text
     line = next(l for l in text.splitlines() if "要求用印泥盖章" in l)
     assert "江苏省指南，仅适用于江苏省省内企业" in line
@@ -91,13 +96,13 @@ def test_regional_differences_are_labelled(engine, ctx):
 
 
 def test_where_the_documents_are_silent_the_bot_says_so(engine, ctx):
+    assert "文件未说明本业务能否网上办理，请致电客服热线确认。" in engine.render("rules:unlock", ctx).text
     text = engine.start(ctx, "unlock").text
-    assert "文件未说明本业务能否网上办理，请致电客服热线确认。" in text
-    assert "相关电子口岸卡介质" in text and "文件未说明本业务是否需要携带" in text
+    assert "相关电子口岸卡介质 — 带上" in text and "文件没有写明是哪一张卡" in text
 
 
 def test_holder_business_shows_both_descriptions(engine, ctx):
-    text = engine.start(ctx, "holder_cancel").text
+    text = full_answer(engine, ctx, "holder_cancel")
     assert "申请材料包括：业务申请书、持卡人身份证明材料等。" in text  # section 一.5
     assert "个人信息处理业务申请表（模板见附件2）" in text  # section 二
     assert "用于处理本人的电子口岸卡及用户信息" in text

@@ -50,25 +50,28 @@ async def test_a_locked_database_tells_the_user_and_loses_nothing_acknowledged(f
         other = sqlite3.connect(db, isolation_level=None)
         other.execute("BEGIN EXCLUSIVE")
         try:
-            refused = await user.click(checklist, "☐ 经办人·个人签名")
+            refused = await user.click(checklist, "☐ 经办人·本人签名")
             assert refused["answered"] and "没有保存" in refused["text"] and refused["show_alert"]
-            assert "进度 1/24" in checklist.plain  # the screen did not pretend
+            assert "进度 1/25" in checklist.plain  # the screen did not pretend
         finally:
             other.execute("ROLLBACK")
             other.close()
-        again = await user.click(checklist, "☐ 经办人·个人签名")
-        assert again["text"] == "已勾选" and "进度 2/24" in checklist.plain
+        again = await user.click(checklist, "☐ 经办人·本人签名")
+        assert again["text"] == "已勾选" and "进度 2/25" in checklist.plain
         assert store.ticks(3001, "unlock") == {"agent_id.copy", "agent_id.signature"}
     assert len(records_about(caplog, "database unavailable")) == 1
 
 
-async def test_a_read_only_database_is_a_clear_answer(fake, tmp_path):
+async def test_a_database_that_turns_read_only_still_answers_look_ups_and_says_what_was_not_saved(fake, tmp_path):
     async with running_bot(fake, tmp_path / "ro.db") as app:
+        user = fake.user(id=4001)
+        answer = await user.send("/start unlock")
         app.bot_data["engine"].store.conn.execute("PRAGMA query_only=ON")
-        reply = await fake.user(id=4001).send("/start")
-        assert reply is not None and "没有保存" in reply.plain and "0470-2299089" in reply.plain
+        assert "请选择要办理的业务" in (await user.send("/start")).plain  # a look-up needs no write
+        refused = await user.click(answer, "📋 加入清单")
+        assert refused["show_alert"] and "没有保存" in refused["text"]
         app.bot_data["engine"].store.conn.execute("PRAGMA query_only=OFF")
-        assert "请选择要办理的业务" in (await fake.user(id=4001).send("/start")).plain
+        assert "请选择要办理的业务" in (await user.send("/start")).plain
 
 
 def test_broken_knowledge_at_start_up_exits_with_the_errors(knowledge_copy):

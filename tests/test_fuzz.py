@@ -1,6 +1,10 @@
 """Random and hostile updates through the real application (offline request).
 
 Bounded in the normal suite; `make fuzz` runs 100,000 examples (EPORT_FUZZ_EXAMPLES).
+Button presses forge every route name and every action of dialogs/screens.yaml with random
+arguments, from every kind of chat (private, group, supergroup, channel, inline messages):
+never a traceback, always an answer, nothing personal outside the private chat, the
+statistics to no one but the admin.
 """
 
 from __future__ import annotations
@@ -13,9 +17,15 @@ import time
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import pytest
+import yaml
+
 from benchmarks.offline import BOT, OfflineRequest
+from pathlib import Path
+
 from bot.app import build_application
 from bot.settings import Settings
+from knowledge import load_knowledge
 
 from .fake_telegram import ApiError, check_html
 
@@ -36,6 +46,26 @@ callback_data = st.one_of(st.sampled_from(["e1|g|main", "e1|g|topic:nope", "e0|g
                                            "e1|forget_confirm|", "e1|remind|refund", "e1|reminder_cancel|999"]),
                           st.text(max_size=100))
 chat_types = st.sampled_from(["private", "private", "group", "supergroup"])
+
+# every route name and every action, with random arguments
+SPEC = yaml.safe_load((Path(__file__).resolve().parent.parent / "dialogs" / "screens.yaml").read_text(encoding="utf-8"))
+SCREEN_NAMES, ACTION_NAMES = sorted(SPEC["screens"]), sorted(SPEC["actions"])
+ADMIN = 1
+_kb = load_knowledge()
+IDS = sorted({*_kb.businesses, *_kb.materials, *_kb.facts, *_kb.cities, *(s.id for s in _kb.steps), "refund", "expiry",
+              "on", "off", "zh", "ru", "en", *(i.id for t in _kb.businesses for i in _kb.checklist_items(t))})
+word = st.one_of(st.sampled_from(IDS), st.sampled_from(["", "0", "1", "-1", "2", "3", "9" * 40, "١٢٣", "²", "..", "%s", "{{x}}"]),
+                 st.integers(-10, 10**20).map(str), st.text(max_size=20))
+args = st.lists(word, max_size=4).map(":".join)
+forged = st.one_of(
+    st.builds(lambda screen, arg: f"e1|g|{screen}" + (f":{arg}" if arg else ""), st.sampled_from(SCREEN_NAMES), args),
+    st.builds(lambda action, arg: f"e1|{action}|{arg}", st.sampled_from(ACTION_NAMES), args),
+)
+button_chats = st.sampled_from(["private", "group", "supergroup", "channel", "inline"])
+# what only personal screens show: their buttons' actions and the checklist's progress bar
+PERSONAL = ("e1|t|", "e1|forget_confirm|", "e1|settings_reminders|", "e1|set_language|", "e1|reminder_cancel|",
+            "e1|checklist_reset_confirm|", "e1|checklist_export|", "e1|checklist_switch|", "e1|remind_today|", "░", "▓")
+STATS = "📊"  # the statistics screen's title, in every language
 
 
 @st.composite
@@ -67,9 +97,16 @@ def updates(draw):
         doc = {"file_id": "d", "file_unique_id": "d", "file_name": draw(texts)[:60] or None,
                "file_size": draw(st.integers(0, 50 * 1024 * 1024))}
         return kind, {"update_id": 1, "message": {**base, "document": {k: v for k, v in doc.items() if v is not None}}}
-    message = {"message_id": 1, "date": int(time.time()), "chat": {"id": uid, "type": "private"}, "from": BOT, "text": "menu"}
-    return kind, {"update_id": 1, "callback_query": {"id": "q", "from": sender, "chat_instance": "c", "message": message,
-                                                      "data": draw(callback_data)}}
+    data = draw(st.one_of(callback_data, forged, forged))
+    where = draw(button_chats)
+    query = {"id": "q", "from": sender, "chat_instance": "c", "data": data}
+    if where == "inline":  # a button under a message sent in inline mode: no chat at all
+        query["inline_message_id"] = "im1"
+    else:
+        chat_id = uid if where == "private" else -100 - uid
+        query["message"] = {"message_id": 1, "date": int(time.time()), "from": BOT, "text": "menu",
+                            "chat": {"id": chat_id, "type": where, **({"title": "G"} if where != "private" else {})}}
+    return f"callback_{where}", {"update_id": 1, "callback_query": query}
 
 
 class Errors(logging.Handler):
@@ -87,9 +124,10 @@ class Harness:
     def __init__(self, tmp_dir):
         self.loop = asyncio.new_event_loop()
         self.request = OfflineRequest()
-        self.app = build_application(Settings(token=TOKEN, db_path=str(tmp_dir / "fuzz.db"), admins=frozenset({1})),
+        self.app = build_application(Settings(token=TOKEN, db_path=str(tmp_dir / "fuzz.db"), admins=frozenset({ADMIN})),
                                      request=self.request, rate_limit=False)
         self.loop.run_until_complete(self.app.initialize())
+        self.app.bot_data["handlers"].username = BOT["username"]
         self.errors = Errors()
         logging.getLogger().addHandler(self.errors)
 
@@ -99,7 +137,15 @@ class Harness:
         self.request.clear()
         self.errors.records.clear()
         update = Update.de_json(raw, self.app.bot)
-        self.loop.run_until_complete(self.app.process_update(update))
+
+        async def process():
+            await self.app.process_update(update)
+            # handlers that do not block the update queue (/reload) finish in their own tasks
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            if others:
+                await asyncio.wait(others, timeout=60)
+
+        self.loop.run_until_complete(process())
         return list(self.request.sent)
 
     def close(self):
@@ -109,6 +155,7 @@ class Harness:
         self.loop.close()
 
 
+@pytest.mark.filterwarnings("ignore:Tasks created via:UserWarning")  # the harness awaits them itself (Harness.feed)
 def test_hostile_updates_never_crash_and_private_messages_get_a_reply(tmp_path_factory):
     harness = Harness(tmp_path_factory.mktemp("fuzz"))
 
@@ -134,8 +181,17 @@ def test_hostile_updates_never_crash_and_private_messages_get_a_reply(tmp_path_f
         message = raw.get("message") or raw.get("edited_message")
         if message and message["chat"]["type"] == "private" and kind in ("message", "edited_message", "sticker", "document"):
             assert outgoing, f"no reply to a private {kind}: {message.get('text', '')[:80]!r}"
-        if kind == "callback_query":
+        if kind.startswith("callback_"):
             assert any(m == "answerCallbackQuery" for m, _ in sent), "a button press was not answered"
+        sender = ((message or {}).get("from") or (raw.get("callback_query") or {}).get("from") or {}).get("id")
+        for method, params in outgoing:
+            shown = (params.get("text") or "") + str(params.get("reply_markup") or "")
+            if sender != ADMIN:
+                assert STATS not in shown, f"statistics shown to user {sender} ({kind})"
+            chat_id = params.get("chat_id")
+            if chat_id is None or int(chat_id) < 0:  # a group, a channel or an inline message
+                leaked = [p for p in PERSONAL if p in shown]
+                assert not leaked, f"personal screen outside the private chat ({kind}, {leaked}): {shown[:200]!r}"
 
     try:
         run()

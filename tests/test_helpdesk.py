@@ -101,11 +101,17 @@ async def test_admin_stats_and_reload(fake, tmp_path, knowledge_copy, monkeypatc
         f = knowledge_copy / "offices.yaml"
         f.write_text(f.read_text(encoding="utf-8").replace("0470-6231859", "0470-6231850", 1), encoding="utf-8")
         monkeypatch.setenv("EPORT_GUIDE_KNOWLEDGE", str(knowledge_copy))
-        refused = await admin.send("/reload")
+        async def reload():  # the knowledge loads in a thread: wait for the answer itself
+            before = len(admin.messages)
+            await admin.send("/reload", wait=False)
+            await fake.wait_for(lambda: len(admin.messages) > before, timeout=20, what="the /reload answer")
+            return admin.last
+
+        refused = await reload()
         assert "继续使用原资料" in refused.plain and "offices.yaml:" in refused.plain and "phones_as_written" in refused.plain
         assert "0470-6231859" in (await other.send("国贸支行电话")).plain
         f.write_text(f.read_text(encoding="utf-8").replace("0470-6231850", "0470-6231859", 1), encoding="utf-8")
-        assert "已重新载入资料" in (await admin.send("/reload")).plain
+        assert "已重新载入资料" in (await reload()).plain
 
 
 def test_qr_codes_decode_back_to_the_link(tmp_path):

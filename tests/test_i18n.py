@@ -37,13 +37,15 @@ def test_every_screen_renders_in_every_language_within_limits(engine, lang):
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_official_chinese_stays_verbatim_with_a_translation_beside(engine, kb, lang):
-    text = engine.start(Context(user_id=1, lang=lang), "reissue_lost").text
+    from dialogs.full_answer import full_answer
+
+    text = full_answer(engine, Context(user_id=1, lang=lang), "reissue_lost")
     for a in ("org_consent", "person_consent"):
         assert kb.annotations[a].text in text
     for rule in kb.rules_of("org_cert"):
         assert rule.text in text
     assert "丢失补办（" in text and "满洲里市东五道街75号海关大楼10楼1021室" in text
-    note = {"ru": "Пишите от руки точно этот китайский текст.", "en": "Write exactly this Chinese text by hand."}[lang]
+    note = {"ru": "точно этот китайский текст.", "en": "exactly this Chinese text by hand."}[lang]
     assert note in text
     assert i18n.beside("丢失补办", lang) in text
 
@@ -72,16 +74,16 @@ RUSSIAN = [
     ("адрес в Маньчжурии", "city:满洲里"), ("где офис в Хайларе", "city:呼伦贝尔"), ("телефон в Тунляо", "city:通辽"),
     ("как разблокировать карту", "topic:unlock"), ("забыл пароль", "topic:unlock"), ("продлить сертификат", "topic:renew_cert"),
     ("сменился директор", "topic:change_legal_rep"), ("изменилось название компании", "topic:change_name"),
-    ("нужен ли перевод паспорта", "material:foreign_translation"), ("где купить ключ", "fact:usbkey"),
-    ("заявку отклонили", "fact:refund_deadline"), ("сотрудник уволился", "topic:cancel_operator"), ("добавить оператора", "topic:new_operator"),
+    ("нужен ли перевод паспорта", "answer:foreign_translation"), ("где купить ключ", "answer:buy_usbkey"),
+    ("заявку отклонили", "answer:refund_deadline"), ("сотрудник уволился", "topic:cancel_operator"), ("добавить оператора", "topic:new_operator"),
 ]
 ENGLISH = [
     ("lost card", "topic:reissue_lost"), ("I lost my card", "topic:reissue_lost"), ("my card was stolen", "topic:reissue_lost"),
     ("address in Manzhouli", "city:满洲里"), ("office in Hailar", "city:呼伦贝尔"), ("where is the bank in Chifeng", "city:赤峰"),
     ("how to unlock", "topic:unlock"), ("forgot password", "topic:unlock"), ("renew certificate", "topic:renew_cert"),
     ("new legal representative", "topic:change_legal_rep"), ("company renamed", "topic:change_name"),
-    ("do I need a translation of the passport", "material:foreign_translation"), ("file size for upload", "fact:upload_files"),
-    ("application rejected, resubmit", "fact:refund_deadline"), ("add operator", "topic:new_operator"), ("employee left the company", "topic:cancel_operator"),
+    ("do I need a translation of the passport", "answer:foreign_translation"), ("file size for upload", "answer:upload_files"),
+    ("application rejected, resubmit", "answer:refund_deadline"), ("add operator", "topic:new_operator"), ("employee left the company", "topic:cancel_operator"),
 ]
 
 

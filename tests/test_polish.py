@@ -95,10 +95,15 @@ async def test_reload_replies_in_the_admins_language(fake, tmp_path, monkeypatch
 
     async with running_bot(fake, tmp_path / "a.db", admins=frozenset({77}), knowledge_dir=str(knowledge_copy)):
         admin = fake.user(id=77, language_code="en")
-        assert "Knowledge reloaded: 13 businesses, 7 offices." in (await admin.send("/reload")).plain
+        # /reload loads in a thread (other users go on meanwhile): its reply comes after the update is processed
+        await admin.send("/reload", wait=False)
+        await fake.wait_for(lambda: any("Knowledge reloaded: 13 businesses, 7 offices." in m.plain for m in admin.messages),
+                            timeout=10, what="the reload confirmation")
         (knowledge_copy / "offices.yaml").write_text("offices: [\n", encoding="utf-8")
-        reply = await admin.send("/reload")
-    assert "The knowledge files have errors; the previous knowledge stays live" in reply.plain and "offices.yaml" in reply.plain
+        await admin.send("/reload", wait=False)
+        await fake.wait_for(lambda: any("The knowledge files have errors; the previous knowledge stays live" in m.plain
+                                        and "offices.yaml" in m.plain for m in admin.messages),
+                            timeout=10, what="the reload refusal in English")
 
 
 def test_console_shows_a_copy_buttons_text_once(engine):
@@ -106,6 +111,6 @@ def test_console_shows_a_copy_buttons_text_once(engine):
     from dialogs.engine import Context
 
     out = format_screen(engine.start(Context(user_id=1), "reissue_lost"))
-    assert "] ⧉ 同意办理电子口岸制发卡业务\n" in out and out.count("同意办理电子口岸制发卡业务  ⧉") == 0
+    assert "] ⧉ 复制：同意办理电子口岸制发卡业务\n" in out and out.count("同意办理电子口岸制发卡业务  ⧉") == 0
     material = format_screen(engine.render("material:org_cert", Context(user_id=1)))
     assert "] ⧉ 复制签注原文  ⧉ 同意办理电子口岸制发卡业务\n" in material  # the label does not show the text: it follows once

@@ -36,7 +36,7 @@ async def test_ticks_survive_a_restart_of_the_bot_process(fake, tmp_path):
     answer = await user.send("/start reissue_lost")
     await user.click(answer, "📋 加入清单")
     checklist = user.last
-    reply = await user.click(checklist, "☐ 营业执照等·加盖申请单位公章")
+    reply = await user.click(checklist, "☐ 营业执照等·盖申请单位公章")
     assert reply["text"] == "已勾选"
     code, err = await stop_bot(fake, proc)
     assert code == 0, err  # SIGTERM is a graceful shutdown
@@ -45,9 +45,9 @@ async def test_ticks_survive_a_restart_of_the_bot_process(fake, tmp_path):
     proc = await start_bot(fake, db)
     try:
         mine = await user.send("/checklist")
-        assert "丢失补办：1/24" in mine.plain
+        assert "丢失补办：1/25" in mine.plain
         again = await user.click(checklist, "☐ 经办人·复印件")  # a button sent by the previous process
-        assert again["text"] == "已勾选" and "进度 2/24" in checklist.plain
+        assert again["text"] == "已勾选" and "进度 2/25" in checklist.plain
     finally:
         code, err = await stop_bot(fake, proc)
     assert code == 0, err

@@ -85,6 +85,7 @@ def test_the_proxy_password_and_the_webhook_secret_are_redacted_from_logs(monkey
 
     def fake_run(settings):
         logging.getLogger("eport_guide.bot").warning("proxy %s, secret %s", settings.proxy, settings.webhook_secret)
+        return 0
 
     monkeypatch.setattr(bot.app, "run", fake_run)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456789:" + "a" * 35)

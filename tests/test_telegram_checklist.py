@@ -14,18 +14,18 @@ async def test_checklist_survives_a_restart_and_old_buttons_still_work(fake, tmp
         answer = await user.send("/start unlock")
         await user.click(answer, "📋 加入清单")
         checklist = user.last
-        assert "进度 0/24" in checklist.plain
+        assert "进度 0/25" in checklist.plain
         reply = await user.click(checklist, "☐ 经办人·复印件")
         assert reply["answered"] and reply["text"] == "已勾选"
-        assert "进度 1/24" in checklist.plain and any(l.startswith("✅ 经办人·复印件") for l in checklist.labels)
+        assert "进度 1/25" in checklist.plain and any(l.startswith("✅ 经办人·复印件") for l in checklist.labels)
     # the process is gone; a new one starts on the same database
     async with running_bot(fake, db):
         user = fake.user()
         mine = await user.send("/checklist")
-        assert "解锁：1/24" in mine.plain
+        assert "解锁：1/25" in mine.plain
         # a button from the message sent by the previous process still works
-        reply = await user.click(checklist, "☐ 经办人·个人签名")
-        assert reply["answered"] and "进度 2/24" in checklist.plain
+        reply = await user.click(checklist, "☐ 经办人·本人签名")
+        assert reply["answered"] and "进度 2/25" in checklist.plain
 
 
 async def test_export_sends_a_printable_document(fake, bot_app):

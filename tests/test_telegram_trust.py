@@ -13,7 +13,9 @@ async def test_copy_buttons_carry_the_knowledge_verbatim(fake, bot_app):
 
 async def test_every_answer_ends_with_source_and_date(fake, bot_app):
     for topic in ("unlock", "new_operator", "holder_cancel"):
-        reply = await fake.user().send(f"/start {topic}")
+        user = fake.user()
+        reply = await user.send(f"/start {topic}")
+        await user.click(reply, "📖 原文")  # the source is one tap away from the first screen
         last = reply.plain.strip().splitlines()[-1]
         assert last.startswith("📄 来源：") and "《电子口岸制发卡业务流程》" in last and "核对日期 2026-11-24" in last
 
@@ -36,4 +38,4 @@ async def test_share_and_switch_without_losing_ticks(fake, bot_app):
     await user.click(checklist, "☐ 持卡人·复印件")
     answer = await user.click(checklist, "🔁 改为：超期补办")
     assert "保留了 1 个共同项目" in answer["text"]
-    assert "材料清单：超期补办" in checklist.plain and "进度 1/24" in checklist.plain
+    assert "材料清单：超期补办" in checklist.plain and "进度 1/25" in checklist.plain

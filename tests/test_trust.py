@@ -48,7 +48,7 @@ def test_feedback_up_down_with_reason(engine):
     after = engine.reply(ctx, down.awaiting, "<b>不知道</b>去哪里买USBKey")
     assert after.route == "topic:unlock" and "您的意见已记录" in after.text
     stats = engine.store.stats(items_per_topic={})
-    assert stats["feedback"] == {"unlock": {"up": 1, "down": 1}}
+    assert stats["feedback"] == {"unlock": {"up": 0, "down": 1}}  # one vote per user: the 👎 replaced the 👍
     assert engine.store.conn.execute("SELECT reason FROM feedback WHERE vote = -1").fetchone()[0] == "<b>不知道</b>去哪里买USBKey"
 
 
@@ -80,11 +80,11 @@ def test_forged_feedback_is_stale(engine):
 def test_switch_business_keeps_shared_ticks(engine):
     ctx = Context(user_id=6)
     engine.handle(ctx, callback_data("checklist_open", "reissue_lost"))
-    engine.handle(ctx, callback_data("x", "reissue_lost:agent_id.copy"))
-    screen = engine.handle(ctx, callback_data("x", "reissue_lost:org_cert.seal"))
+    engine.handle(ctx, callback_data("t", "reissue_lost:agent_id.copy:1"))
+    screen = engine.handle(ctx, callback_data("t", "reissue_lost:org_cert.seal:1"))
     switch = next(b for b in screen.all_buttons() if b.label == "🔁 改为：超期补办")
     after = engine.handle(ctx, switch.data)
-    assert after.route == "checklist:reissue_expired" and "进度 2/24" in after.text
+    assert after.route == "checklist:reissue_expired" and "进度 2/25" in after.text
     assert "保留了 2 个共同项目" in after.toast
     # the original checklist is untouched
-    assert "进度 2/24" in engine.render("checklist:reissue_lost", ctx).text
+    assert "进度 2/25" in engine.render("checklist:reissue_lost", ctx).text

@@ -110,7 +110,7 @@ async def test_documents_and_photos_in_telegram(fake, bot_app):
     assert "可能无法上传" in renamed.plain and "PDF" in renamed.plain
     downloads = len(fake.calls("getFile"))
     big = await user.send_document(None, "huge.pdf", "application/pdf", size=30 * 1024 * 1024)
-    assert "超过 3MB" in big.plain and "20MB" in big.plain
+    assert "超过江苏省指南写的 3MB 上限" in big.plain and "20MB" in big.plain
     assert len(fake.calls("getFile")) == downloads  # answered without downloading
     photo = await user.send_photo(make_jpeg())
     assert "Telegram 会压缩照片" in photo.plain

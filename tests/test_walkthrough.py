@@ -52,8 +52,11 @@ def test_regional_quotes_are_labelled(engine):
 
 def test_walkthrough_is_reachable_from_answers_and_free_text(engine):
     topic = engine.start(Context(), "new_operator")
-    assert go(topic, "🧭 网上办理分步指引") == "walk:mzl_path"
+    assert go(topic, "🧭 网上办理分步指引") == "walk:new_operator.mzl_path"
     assert "🧭 网上办理分步指引" not in [b.label for b in engine.start(Context(), "unlock").all_buttons()]
     assert engine.ask(Context(), "网上办理").route == "online"
-    assert engine.ask(Context(), "暂存的操作员为什么提交不了").route == "walk:operator_info"
+    # the single fact that answers it, one tap from its walkthrough step
+    answer = engine.ask(Context(), "暂存的操作员为什么提交不了")
+    assert answer.route == "answer:temp_save"
+    assert go(answer, "➡️ 操作员卡信息") == "walk:operator_info"
     assert engine.ask(Context(), "备注怎么填").route == "walk:remark"

@@ -174,7 +174,8 @@ class Web:
                     walk(v)
 
         walk(self.engine.screens)
-        return {t for t in targets if t in self.engine.screens and not self.engine.screens[t].get("admin")}
+        screens = self.engine.screens
+        return {t for t in targets if t in screens and not screens[t].get("admin") and not screens[t].get("internal")}
 
     def can_open(self, route: str) -> bool:
         m = ROUTE_RE.match(route or "")

@@ -1,0 +1,93 @@
+"""`make eval`: accuracy of the free-text answerer on tests/eval/questions.yaml, per group.
+
+A question passes when the screen the bot answers with is the expected one (`suggest`
+for a question that is genuinely ambiguous). Prints every miss with what the bot did.
+Exit status 1 below the targets (95 % overall, 90 % in every group).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+QUESTIONS_FILE = Path(__file__).resolve().parent / "questions.yaml"
+OVERALL_TARGET = 0.95
+GROUP_TARGET = 0.90
+
+
+@dataclass(frozen=True)
+class Outcome:
+    group: str
+    question: str
+    expected: str
+    got: str
+    top: tuple[tuple[str, float], ...]
+
+    @property
+    def ok(self) -> bool:
+        # "a|b": either screen answers the question (a fact and the screen it belongs to)
+        return self.got in self.expected.split("|")
+
+
+def load_questions(path: Path = QUESTIONS_FILE) -> dict[str, list[tuple[str, str]]]:
+    groups = yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]
+    # each item is [question, route]; a question with commas may come as several parts
+    return {g: [(", ".join(str(x) for x in item[:-1]), str(item[-1])) for item in items] for g, items in groups.items()}
+
+
+def evaluate(engine, groups: dict[str, list[tuple[str, str]]] | None = None) -> list[Outcome]:
+    """Ask every question through the engine, as a user would."""
+    from dialogs.engine import Context
+
+    groups = groups or load_questions()
+    out = []
+    for group, items in groups.items():
+        for question, expected in items:
+            screen = engine.ask(Context(), question)
+            top = tuple((m.route, m.score) for m in engine.matcher.match(question).matches[:3])
+            out.append(Outcome(group, question, expected, screen.route, top))
+    return out
+
+
+def accuracy(outcomes: list[Outcome]) -> tuple[float, dict[str, float]]:
+    groups: dict[str, list[bool]] = {}
+    for o in outcomes:
+        groups.setdefault(o.group, []).append(o.ok)
+    per_group = {g: sum(v) / len(v) for g, v in groups.items()}
+    return sum(o.ok for o in outcomes) / len(outcomes), per_group
+
+
+def report(outcomes: list[Outcome]) -> str:
+    overall, per_group = accuracy(outcomes)
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o.group] = counts.get(o.group, 0) + 1
+    lines = [f"{'group':<12} {'n':>4} {'accuracy':>9}"]
+    for g, acc in per_group.items():
+        flag = "" if acc >= GROUP_TARGET else f"  < {GROUP_TARGET:.0%}"
+        lines.append(f"{g:<12} {counts[g]:>4} {acc:>9.1%}{flag}")
+    lines.append(f"{'overall':<12} {len(outcomes):>4} {overall:>9.1%}" + ("" if overall >= OVERALL_TARGET else f"  < {OVERALL_TARGET:.0%}"))
+    misses = [o for o in outcomes if not o.ok]
+    if misses:
+        lines += ["", f"misses ({len(misses)}):"]
+        for o in misses:
+            top = ", ".join(f"{r} {s:.1f}" for r, s in o.top)
+            lines.append(f"  [{o.group}] {o.question!r}: expected {o.expected}, got {o.got}  (top: {top})")
+    return "\n".join(lines)
+
+
+def main() -> int:
+    from dialogs.engine import Engine
+    from knowledge import load_knowledge
+
+    outcomes = evaluate(Engine(load_knowledge()))
+    print(report(outcomes))
+    overall, per_group = accuracy(outcomes)
+    return 0 if overall >= OVERALL_TARGET and min(per_group.values()) >= GROUP_TARGET else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
