@@ -18,8 +18,9 @@ def db_path_from_env() -> str:
 
 
 def build_engine(db_path: str | os.PathLike | None = None, kb: Knowledge | None = None, *, stale_days: int = 180,
-                 retention_days: int | None = None, writable: bool = True) -> Engine:
-    """The engine with every feature; ``db_path`` None → EPORT_GUIDE_DB or ./eport-guide.db."""
+                 retention_days: int | None = None, writable: bool = True, reminders: bool = True) -> Engine:
+    """The engine with every feature; ``db_path`` None → EPORT_GUIDE_DB or ./eport-guide.db.
+    ``reminders=False`` for channels that cannot send a message later (the web)."""
     from . import admin, checklist, feedback, privacy, remind
     from .store import Store
 
@@ -30,5 +31,6 @@ def build_engine(db_path: str | os.PathLike | None = None, kb: Knowledge | None 
     feedback.install(engine, store)
     privacy.install(engine, store, retention_days)
     admin.install(engine, store, stale_days)
-    remind.install(engine, store)
+    if reminders:
+        remind.install(engine, store)
     return engine
