@@ -493,11 +493,8 @@ class Engine:
         routes += [f"jiangsu:{t}" for t in kb.businesses if providers.has_jiangsu_extras(kb, t)]
         for t in kb.businesses:
             routes += [f"walk:{t}.{s.id}" for s in providers.walk_track(kb, t)]
-        if "feedback" in self.features:
-            routes += [f"feedback_reason:{t}" for t in kb.businesses]
         if "checklist" in self.features:
             routes += [f"checklist:{t}" for t in kb.businesses]
             for t in kb.businesses:  # a page per material
                 routes += [f"checklist_part:{t}:{m}" for m in dict.fromkeys(i.material for i in kb.checklist_items(t))]
-            routes += [f"checklist_reset:{t}" for t in kb.businesses]
         return routes

@@ -62,12 +62,24 @@ def format_snapshot(screen: Screen) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def routes(engine: Engine) -> list[str]:
+    """Every route the engine can render: its routes (what links and free text open), and the screens
+    only a button action opens (the 👎 reason, the reset confirmation)."""
+    kb = engine.kb
+    out = list(engine.all_routes())
+    if "feedback" in engine.features:
+        out += [f"feedback_reason:{t}" for t in kb.businesses]
+    if "checklist" in engine.features:
+        out += [f"checklist_reset:{t}" for t in kb.businesses]
+    return out
+
+
 def snapshots(engine: Engine) -> dict[str, str]:
     """Relative path (<lang>/<file>) → snapshot, for every route the engine can render, in every language."""
     out: dict[str, str] = {}
     for lang in LANGUAGES:
         ctx = Context(user_id=USER, lang=lang)
-        for route in engine.all_routes():
+        for route in routes(engine):
             out[f"{lang}/{file_name(route)}"] = format_snapshot(engine.render(route, ctx))
     return out
 

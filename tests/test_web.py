@@ -91,6 +91,14 @@ def press(client: httpx.Client, page: str, label_part: str) -> httpx.Response:
     return client.post("/a", data={"_xsrf": xsrf(page), "d": action_data(page, label_part)})
 
 
+def follow(client: httpx.Client, page: str, label_part: str) -> httpx.Response:
+    """Open the link button whose label contains ``label_part`` (e.g. a checklist's material page)."""
+    for m in re.finditer(r'<a class="btn" href="([^"]+)">([^<]*)</a>', page):
+        if label_part in html.unescape(m.group(2)):
+            return client.get(html.unescape(m.group(1)))
+    raise AssertionError(f"no link {label_part!r}")
+
+
 def rows_of(db_path, user_id: int) -> dict[str, int]:
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
         return {t: conn.execute(f"SELECT COUNT(*) FROM {t} WHERE {c} = ?", (user_id,)).fetchone()[0] for t, c in USER_TABLES.items()}
@@ -305,17 +313,18 @@ def test_checklist_ticks_survive_a_restart(tmp_path, kb):
         page = c.get("/s/topic:reissue_lost").text
         checklist = press(c, page, "📋")
         assert checklist.url.path == "/s/checklist:reissue_lost"  # Post/Redirect/Get
-        ticked = press(c, checklist.text, "☐")
-        assert ticked.url.path == "/s/checklist:reissue_lost" and 'class="toast"' in ticked.text
+        part = follow(c, checklist.text, "☐")  # the first material's page
+        ticked = press(c, part.text, "☐")
+        assert ticked.url.path == "/s/checklist_part:reissue_lost:application_form" and 'class="toast"' in ticked.text
         first = re.search(r"✅ ([^<]+)</button>", ticked.text).group(1)
-        assert c.get("/s/checklist:reissue_lost").text.count("✅") == ticked.text.count("✅")  # a reload shows the tick
+        assert c.get(ticked.url.path).text.count("✅") == ticked.text.count("✅")  # a reload shows the tick
     with web_server(db, kb) as (url, _):
         cookies = c.cookies
         c2 = httpx.Client(base_url=url, follow_redirects=True, cookies=cookies)
-        page = c2.get("/s/checklist:reissue_lost").text
+        page = c2.get("/s/checklist_part:reissue_lost:application_form").text
         assert f"✅ {first}</button>" in page
         assert "1/" in c2.get("/s/checklists").text
-        other = httpx.Client(base_url=url, follow_redirects=True).get("/s/checklist:reissue_lost").text
+        other = httpx.Client(base_url=url, follow_redirects=True).get("/s/checklist_part:reissue_lost:application_form").text
         assert "✅" not in other.split('class="buttons"')[1].split("</nav>")[0]  # another browser does not see it
 
 
@@ -323,7 +332,7 @@ def test_delete_my_data_leaves_no_rows(server, client):
     _, engine, db = server
     page = client.get("/s/topic:reissue_lost").text
     checklist = press(client, page, "📋").text
-    press(client, checklist, "☐")
+    press(client, follow(client, checklist, "☐").text, "☐")
     press(client, client.get("/s/topic:reissue_lost").text, "👍")
     uid = web_user_ids(db)[0]
     assert uid < 0
@@ -484,6 +493,7 @@ async def test_bot_and_web_in_one_process_share_the_database(fake, tmp_path, kb)
         user = fake.user(id=77)
         answer = await user.send("/start unlock")
         await user.click(answer, "📋 加入清单")
+        await user.click(user.last, "☐ 经办人身份证明材料")
         await user.click(user.last, "☐ 经办人·复印件")
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", follow_redirects=True) as c:
             page = (await c.get("/s/topic:unlock")).text
@@ -491,6 +501,7 @@ async def test_bot_and_web_in_one_process_share_the_database(fake, tmp_path, kb)
             checklist = await c.post("/a", data={"_xsrf": xsrf(page), "d": data})
             total = len(kb.checklist_items("unlock"))
             assert f"进度 0/{total}" in checklist.text  # the web session does not see the Telegram user's ticks
+            checklist = await c.get("/s/checklist_part:unlock:application_form")
             data = action_data(checklist.text, "☐")
             ticked = await c.post("/a", data={"_xsrf": xsrf(checklist.text), "d": data})
             assert f"进度 1/{total}" in ticked.text
@@ -519,8 +530,8 @@ def test_lang_redirect_refuses_header_injection(server, client):
 def test_checklist_export_downloads_a_text_file(server, client):
     page = client.get("/s/topic:holder_cancel").text
     checklist = press(client, page, "📋")
-    checklist = press(client, checklist.text, "☐")
-    r = press(client, checklist.text, "📄")
+    press(client, follow(client, checklist.text, "☐").text, "☐")
+    r = press(client, client.get("/s/checklist:holder_cancel").text, "📄")
     assert r.status_code == 200 and r.headers["content-type"] == "text/plain; charset=utf-8"
     assert r.headers["content-disposition"] == "attachment; filename*=UTF-8''checklist-holder_cancel.txt"
     assert "[x]" in r.text and "0470-2299089" in r.text
@@ -590,19 +601,20 @@ def test_a_busy_database_says_nothing_was_saved_and_the_server_goes_on(server, c
     from dialogs.store import StoreBusy
 
     _, engine, db = server
-    checklist = press(client, client.get("/s/topic:reissue_lost").text, "📋").text
-    real = engine.store._write
+    press(client, client.get("/s/topic:reissue_lost").text, "📋")
+    checklist = client.get("/s/checklist_part:reissue_lost:application_form").text
+    real = engine.store._write, engine.store._transaction
 
     def busy(*args, **kwargs):
         raise StoreBusy("the database is busy: database is locked")
 
-    engine.store._write = busy  # every write of this request finds the database locked
+    engine.store._write = engine.store._transaction = busy  # every write of this request finds the database locked
     try:
         r = press(client, checklist, "☐")
     finally:
-        engine.store._write = real
+        engine.store._write, engine.store._transaction = real
     assert r.status_code == 503 and "刚才的操作没有保存" in r.text and "Traceback" not in r.text
-    again = press(client, client.get("/s/checklist:reissue_lost").text, "☐")
+    again = press(client, client.get("/s/checklist_part:reissue_lost:application_form").text, "☐")
     assert again.status_code == 200 and "进度 1/" in again.text
 
 
