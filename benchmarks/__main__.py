@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import platform
@@ -27,7 +28,8 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 
 from bot.app import build_application
 from bot.settings import Settings
-from dialogs.engine import callback_data
+from dialogs.engine import Context
+from dialogs.service import build_engine
 
 from .offline import OfflineRequest, callback_update, text_update, to_update
 
@@ -37,19 +39,52 @@ QUESTIONS = ["卡丢了怎么办", "通辽在哪里办", "营业执照复印件�
              "I lost my card", "потерял карту", "申请单被退单了怎么办", "USBKey在哪里买", "今天天气怎么样", "注销"]
 
 
+@functools.lru_cache(maxsize=1)
+def buttons() -> dict[str, str]:
+    """The callback data of the buttons the workload presses, found by their labels on the screens
+    (as a user finds them), so that renamed actions or routes cannot turn the workload into stale menus."""
+    with tempfile.TemporaryDirectory() as d:
+        engine = build_engine(Path(d) / "buttons.db")
+        try:
+            ctx = Context(user_id=1)
+
+            def press(screen, label: str) -> tuple[str, object]:
+                found = [b for b in screen.all_buttons() if b.data and b.label.startswith(label)]
+                assert found, f"no button {label!r} on {screen.route}"
+                after = engine.handle(ctx, found[0].data)
+                assert not after.stale, (label, screen.route)
+                return found[0].data, after
+
+            main = engine.start(ctx)
+            out: dict[str, str] = {}
+            out["category"], category = press(main, "补办业务")
+            out["topic"], topic = press(category, "丢失补办")
+            out["open"], overview = press(topic, "📋 加入清单")
+            _, page = press(overview, "☐ 市场主体资格证明材料")
+            out["tick1"], _ = press(page, "☐ 营业执照等·盖申请单位公章")
+            _, page = press(overview, "☐ 经办人身份证明材料")
+            out["tick2"], _ = press(page, "☐ 经办人·复印件")
+            out["offices"], _ = press(main, "📍 办理地点与电话")
+            out["unlock"], _ = press(engine.handle(ctx, press(main, "维护业务")[0]), "解锁")
+            return out
+        finally:
+            engine.store.close()  # type: ignore[attr-defined]
+
+
 def workload(users: int = 50, first: int = 1) -> list[dict]:
-    """A realistic mix per user: /start, category, answer, add to checklist, ticks, free text."""
+    """A realistic mix per user: /start, category, answer, open the checklist, two ticks, free text, offices."""
+    data = buttons()
     out = []
     for uid in range(first, first + users):
         out += [
             text_update(uid, "/start"),
-            callback_update(uid, callback_data("g", "category:reissue")),
-            callback_update(uid, callback_data("g", "topic:reissue_lost")),
-            callback_update(uid, callback_data("checklist_open", "reissue_lost")),
-            callback_update(uid, callback_data("t", "reissue_lost:org_cert.seal:1")),
-            callback_update(uid, callback_data("t", "reissue_lost:agent_id.copy:1")),
+            callback_update(uid, data["category"]),
+            callback_update(uid, data["topic"]),
+            callback_update(uid, data["open"]),
+            callback_update(uid, data["tick1"]),
+            callback_update(uid, data["tick2"]),
             text_update(uid, QUESTIONS[uid % len(QUESTIONS)]),
-            callback_update(uid, callback_data("g", "offices")),
+            callback_update(uid, data["offices"]),
         ]
     return out
 
@@ -91,11 +126,15 @@ ROUNDS = 5
 async def bench_process_update(tmp: Path, rounds: int = ROUNDS, users: int = 60) -> tuple[dict, dict]:
     """Both bots in the same process on the same updates, alternating user by user (a shared machine's load
     hits both alike); the ratio is the median of the rounds' ratios, the latencies pool every round."""
-    full = build_application(Settings(token=TOKEN, db_path=str(tmp / "bench.db")), request=OfflineRequest(), rate_limit=False)
+    request = OfflineRequest()
+    full = build_application(Settings(token=TOKEN, db_path=str(tmp / "bench.db")), request=request, rate_limit=False)
     plain = echo_application(OfflineRequest())
     for app in (full, plain):
         await app.initialize()
         await drive(app, workload(5))  # warm-up: templates compiled, caches filled
+    stale = [p for _, p in request.sent if "此菜单已过期" in str(p.get("text", ""))]
+    assert not stale, "the workload's buttons got the 'out of date' menu: they no longer measure the bot"
+    request.clear()
     full_times: list[float] = []
     echo_times: list[float] = []
     ratios = []
@@ -195,7 +234,7 @@ async def bench_memory(tmp: Path, users: int = 10_000) -> tuple[float, float]:
         await app.initialize()
         raw = []
         for uid in range(1, users + 1):
-            raw += [text_update(uid, "/start"), callback_update(uid, callback_data("g", "topic:unlock"))]
+            raw += [text_update(uid, "/start"), callback_update(uid, buttons()["unlock"])]
         updates = [to_update(u, app.bot) for u in raw]
         tracemalloc.start()
         base = tracemalloc.take_snapshot()
