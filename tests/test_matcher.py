@@ -99,3 +99,13 @@ def test_english_words_match_whole_words_only(engine):
 def test_huge_input_is_cut_not_rejected(engine):
     result = engine.matcher.match("卡丢了怎么办" + "啊" * 100_000)
     assert result.best.route == "topic:reissue_lost"
+
+
+def test_a_repeated_question_gets_the_same_answer_from_memory(kb):
+    from dialogs.matcher import Matcher
+
+    m = Matcher(kb)
+    first = m.match("卡丢了怎么办")
+    assert m.match("卡丢了怎么办") is first  # remembered, not scored again
+    assert m.compute("卡丢了怎么办") == first
+    assert m.match("通辽在哪里办").best.route == "city:通辽"

@@ -258,3 +258,19 @@ def test_touch_user_commits_at_once(tmp_path):
     assert other.execute("SELECT language FROM users WHERE id = 5").fetchone() == ("en",)
     other.execute("BEGIN IMMEDIATE")  # no write lock is left behind
     other.execute("ROLLBACK")
+
+
+def test_a_visit_is_written_at_most_once_a_minute_and_a_language_change_counts_at_once(tmp_path):
+    s = Store(tmp_path / "visits.db")
+    writes = []
+    real = s._write
+    s._write = lambda sql, *a, **k: (writes.append(sql.split()[0]), real(sql, *a, **k))[1]
+    assert s.touch_user(3, "ru") == "ru"
+    assert s.touch_user(3, "ru") == "ru" and s.touch_user(3, "zh") == "ru"  # seen again at once: nothing written
+    assert writes == ["INSERT"]
+    s.set_language(3, "en")
+    assert s.touch_user(3, "ru") == "en"  # the new language, not the remembered one
+    s.forget_user(3)
+    assert s.get_language(3) is None
+    assert s.touch_user(3, "zh") == "zh" and s.get_language(3) == "zh"  # a forgotten user's next visit is recorded anew
+    s.close()
