@@ -22,10 +22,7 @@ from telegram import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
-    InputFile,
     InputTextMessageContent,
-    LinkPreviewOptions,
-    Message,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
@@ -55,7 +52,7 @@ from dialogs.render import labelled
 from dialogs.service import build_engine
 from knowledge import KnowledgeError, load_knowledge
 
-from .delivery import edit_screen, send_screen
+from .delivery import NO_PREVIEW, deliver
 from .ops import make_request
 from .settings import Settings
 
@@ -106,7 +103,6 @@ RETRY_DELAYS = (60, 300, 1800, 7200, 21600)  # seconds before the next attempt a
 TOUCH_PAUSE = 5.0  # seconds between attempts to record visits while the database refuses writes
 POPULAR_TTL = 600.0  # seconds an empty inline query's "most viewed" list is reused
 EXIT_POLLING_STOPPED = 3  # the process exit code when polling ends by itself (revoked token)
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
 class Bot:
@@ -175,18 +171,15 @@ class Bot:
         chat = update.effective_chat
         if chat is None:
             return
-        await send_screen(context.bot, chat.id, screen)
-        await self._after(update, context, screen)
+        await deliver(context.bot, chat.id, screen)
+        self._after(context, screen)
 
-    async def _after(self, update: Update, context: ContextTypes.DEFAULT_TYPE, screen: Screen) -> None:
+    def _after(self, context: ContextTypes.DEFAULT_TYPE, screen: Screen) -> None:
         if context.user_data is not None:
             if screen.awaiting:
                 context.user_data["awaiting"] = screen.awaiting
             else:
                 context.user_data.pop("awaiting", None)
-        if screen.document and update.effective_chat:
-            name, content = screen.document
-            await context.bot.send_document(update.effective_chat.id, InputFile(content, filename=name))
 
     # -- commands ----------------------------------------------------------------------------
     async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -237,19 +230,9 @@ class Bot:
         except BadRequest as exc:  # too old to answer: the edit below still helps
             log.info("callback %s not answered: %s", query.id, exc)
         message = query.message
-        if isinstance(message, Message) and not screen.stale:
-            try:
-                await edit_screen(context.bot, message.chat.id, message.message_id, screen)
-                await self._after(update, context, screen)
-                return
-            except BadRequest as exc:
-                if "not modified" in str(exc).lower():
-                    await self._after(update, context, screen)
-                    return
-                log.info("cannot edit message %s (%s); sending a new one", message.message_id, exc)
         chat_id = message.chat.id if message is not None else query.from_user.id
-        await send_screen(context.bot, chat_id, screen)
-        await self._after(update, context, screen)
+        await deliver(context.bot, chat_id, screen, query=query)
+        self._after(context, screen)
 
     # -- free text ----------------------------------------------------------------------------
     async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -491,7 +474,7 @@ async def send_reminder(context: ContextTypes.DEFAULT_TYPE) -> None:
         if bot.store.get_setting(row.user_id, "reminders", True):
             lang = i18n.normalise_language(bot.store.get_language(row.user_id))
             screen = reminder_message(bot.engine, row, lang)
-            await send_screen(context.bot, row.chat_id, screen)
+            await deliver(context.bot, row.chat_id, screen)
         bot.store.mark_reminder_sent(row.id)
     except Exception as exc:  # noqa: BLE001 - recorded on the reminder; the job queue goes on
         error = f"{type(exc).__name__}: {exc}"

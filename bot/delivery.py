@@ -1,4 +1,5 @@
-"""Delivering a screen to Telegram at the lowest cost per update.
+"""Delivery of a screen to Telegram, in one place (``deliver``: edit in place under a pressed button,
+else a new message; then the screen's document), at the lowest cost per update.
 
 Two things python-telegram-bot would otherwise do on every message, and the bot never needs:
 
@@ -17,12 +18,16 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from typing import Any
 
-from telegram import Bot, CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, CallbackQuery, CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message
+from telegram.error import BadRequest
 
 from dialogs.engine import Button, Screen
 
+log = logging.getLogger("eport_guide.bot")
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # for the library's own calls (inline answers)
 NO_PREVIEW_JSON = '{"is_disabled":true}'
 
 
@@ -53,6 +58,11 @@ def markup_json(buttons: tuple[tuple[Button, ...], ...]) -> str | None:
     return None if markup is None else json.dumps(markup.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
+def keyboard(screen: Screen) -> InlineKeyboardMarkup | None:
+    """The inline keyboard of a screen (memoised on its buttons)."""
+    return markup_of(screen.buttons)
+
+
 def _params(screen: Screen) -> dict[str, Any]:
     return {"text": screen.html, "parse_mode": "HTML", "reply_markup": markup_json(screen.buttons),
             "link_preview_options": NO_PREVIEW_JSON}
@@ -66,3 +76,24 @@ async def send_screen(bot: Bot, chat_id: int, screen: Screen) -> None:
 async def edit_screen(bot: Bot, chat_id: int, message_id: int, screen: Screen) -> None:
     """editMessageText of a message the bot sent (raises BadRequest as the library's call does)."""
     await bot._post("editMessageText", {"chat_id": chat_id, "message_id": message_id, **_params(screen)})  # noqa: SLF001
+
+
+async def deliver(bot: Bot, chat_id: int, screen: Screen, *, query: CallbackQuery | None = None) -> None:
+    """Show ``screen`` in ``chat_id``: under a pressed button (``query``) the message is edited in
+    place (a stale menu and a message that cannot be edited get a new message instead); then the
+    screen's document, if any."""
+    edited = False
+    message = query.message if query is not None else None
+    if isinstance(message, Message) and not screen.stale:
+        try:
+            await edit_screen(bot, message.chat.id, message.message_id, screen)
+            edited = True
+        except BadRequest as exc:
+            edited = "not modified" in str(exc).lower()  # the same screen again: nothing to change
+            if not edited:
+                log.info("cannot edit message %s (%s); sending a new one", message.message_id, exc)
+    if not edited:
+        await send_screen(bot, chat_id, screen)
+    if screen.document:
+        name, content = screen.document
+        await bot.send_document(chat_id, InputFile(content, filename=name))
