@@ -64,7 +64,7 @@ class Jobs:
                 for job in application.job_queue.get_jobs_by_name(f"reminder-{value}"):
                     job.schedule_removal()
 
-        self.guide.engine.listeners.append(on_event)
+        self.guide.engine.extend(listeners=[on_event])
         if pending:
             log.info("re-scheduled %d pending reminder(s)", len(pending))
 

@@ -36,6 +36,7 @@ SCREENS_FILE = Path(__file__).resolve().parent / "screens.yaml"
 ROUTE_RE = re.compile(r"^(?P<screen>[a-z_]{1,20})(?::(?P<arg>[^|\s]{1,48}))?$")
 SIMPLE_FIELD = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\s*\}\}")
 CACHE_SIZE = 512
+QUESTION = "question"  # the input that answers free text nobody asked for
 
 
 @dataclass(frozen=True)
@@ -264,16 +265,11 @@ class Engine:
         return not spec.get("feature") or spec["feature"] in self.features
 
     def ask(self, ctx: Context, question: str) -> Screen:
-        """Free text: the best answer, or 2–3 suggestions below the confidence threshold."""
+        """Free text that answers no question a screen asked: the input ``question`` (screens.yaml)."""
         question = clean_text(question)
-        result = self.matcher.match(question)
-        if result.confident:
-            return self._shown(ctx, self.render(result.best.route, ctx))
-        if self.listeners and question.strip():
-            self._emit("unanswered", ctx, question)
-        routes = self.expand_categories(m.route for m in result.suggestions)[:3]
-        suggestions = [{"label": self.route_label(r, ctx), "route": r} for r in routes]
-        return self.render("suggest", ctx, variables={"suggestions": suggestions})
+        if QUESTION not in self.inputs:
+            return self.render("main", ctx)
+        return self._shown(ctx, self.inputs[QUESTION](ctx, "", question))
 
     def expand_categories(self, routes: Iterable[str]) -> list[str]:
         """Routes with each category replaced by its businesses (a bare category word such as 注销 is
@@ -305,37 +301,6 @@ class Engine:
     # -- rendering ---------------------------------------------------------------------
     def _(self, message: str, ctx: Context) -> str:
         return i18n.translations(ctx.lang).gettext(message)
-
-    def route_label(self, route: str, ctx: Context) -> str:
-        screen, _, arg = route.partition(":")
-        kb = self.kb
-        if screen == "topic" and arg in kb.businesses:
-            return kb.businesses[arg].name
-        if screen == "category" and arg in kb.categories:
-            return kb.categories[arg].name
-        if screen == "material" and arg in kb.materials:
-            return kb.materials[arg].name
-        if screen == "fact" and arg in kb.facts:
-            return kb.facts[arg].title
-        if screen == "answer" and arg in kb.answers:
-            a = kb.answers[arg]
-            title = getattr(a.title, ctx.lang, None) or a.title.zh
-            if a.region != "jiangsu":
-                return title
-            label = self._("仅适用于江苏省", ctx)
-            return f"{title}〔{label}〕"
-        if screen == "walk":
-            step = next((s for s in kb.steps if s.id == arg), None)
-            if step:
-                beside = i18n.beside(step.title, ctx.lang)
-                return f"{step.title}（{beside}）" if beside else step.title
-        if screen == "city":
-            return f"📍 {arg}"
-        if screen == "offices":
-            return self._("📍 办理地点与电话", ctx)
-        if screen == "online":
-            return self._("🌐 网上办理", ctx)
-        return self._("🏠 主菜单", ctx)
 
     def more(self, ctx: Context) -> Callable[[int], str]:
         """The "… and N more" line of a message cut to Telegram's limit."""

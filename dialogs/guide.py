@@ -78,9 +78,11 @@ def db_path_from_env() -> str:
 
 
 def build_guide(db_path: str | os.PathLike | None = None, kb: Knowledge | None = None, *,
-                settings: GuideSettings | None = None, store: bool = True, writable: bool = True) -> Guide:
+                settings: GuideSettings | None = None, store: bool = True, writable: bool = True,
+                reminders: bool = True) -> Guide:
     """The guide with every feature. ``store=False``: no database (the screens for everyone only);
-    otherwise ``db_path`` (None → EPORT_GUIDE_DB or ./eport-guide.db)."""
+    otherwise ``db_path`` (None → EPORT_GUIDE_DB or ./eport-guide.db). ``reminders=False`` for a
+    channel that cannot send a message later."""
     from . import features
 
     engine = Engine(kb or load_knowledge())
@@ -93,5 +95,5 @@ def build_guide(db_path: str | os.PathLike | None = None, kb: Knowledge | None =
         database = Store(Path(db_path) if db_path is not None else db_path_from_env(), writable=writable)
         lists = Checklists(engine, database)
     guide = Guide(engine, database, lists, settings or Defaults())
-    features.install(guide)
+    features.install(guide, off=() if reminders else ("reminders",))
     return guide

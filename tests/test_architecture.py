@@ -194,3 +194,15 @@ def test_old_callback_data_is_still_answered(tmp_path, kb):
         assert group.route == "private_only" and guide.store.ticks(12, "unlock") == {"agent_id.copy"}
     finally:
         guide.close()
+
+
+def test_a_channel_can_leave_reminders_off(tmp_path, kb):
+    guide = build_guide(tmp_path / "r.db", kb=kb, reminders=False)
+    try:
+        ctx = Context(user_id=13)
+        assert "reminders" not in guide.engine.features and "checklist" in guide.engine.features
+        assert guide.engine.handle(ctx, callback_data("remind", "refund")).stale
+        assert guide.engine.handle(ctx, callback_data("go", "reminders")).stale
+        assert not any(b.data and "remind" in b.data for b in guide.engine.render("topic:renew_cert", ctx).all_buttons())
+    finally:
+        guide.close()

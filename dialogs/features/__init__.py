@@ -40,8 +40,9 @@ def resolve(name: str) -> Callable[..., Any]:
     return fn
 
 
-def install(guide: "Guide") -> None:
-    """Bind every function screens.yaml names to ``guide`` and give them to its engine."""
+def install(guide: "Guide", *, off: tuple[str, ...] = ()) -> None:
+    """Bind every function screens.yaml names to ``guide`` and give them to its engine; the features
+    in ``off`` stay off (e.g. reminders in a channel that cannot send a message later)."""
     engine = guide.engine
     bind = lambda name: partial(resolve(name), guide)  # noqa: E731
     # without a store, what needs one is never reached (the engine checks `feature:`): not even imported
@@ -53,7 +54,8 @@ def install(guide: "Guide") -> None:
     listeners = [_gated(engine, spec.get("feature"), bind(spec["do"])) for spec in engine.listener_specs if usable(spec)]
     if guide.store is not None:
         for feature in STORE_FEATURES:
-            engine.extend(feature)
+            if feature not in off:
+                engine.extend(feature)
     engine.extend(data=data, actions=actions, inputs=inputs, listeners=listeners)
 
 

@@ -29,7 +29,7 @@ def help(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:  # no
 
 
 def suggest(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
-    """The engine's free-text answer passes ``suggestions`` (label, route) when no answer is sure."""
+    """``answers.question`` passes ``suggestions`` (label, route) when no answer is sure."""
     return {}
 
 
