@@ -206,3 +206,34 @@ def test_a_channel_can_leave_reminders_off(tmp_path, kb):
         assert not any(b.data and "remind" in b.data for b in guide.engine.render("topic:renew_cert", ctx).all_buttons())
     finally:
         guide.close()
+
+
+async def test_telegram_screens_errors_and_reminders_follow_the_chosen_language(fake, tmp_path, monkeypatch):
+    """One resolver in every place Telegram answers: a user whose Telegram is Chinese but who chose
+    English reads English screens, English error replies and English reminders."""
+    import datetime as dt
+
+    from dialogs.features.reminders import at_nine
+
+    async with running_bot(fake, tmp_path / "e.db") as app:
+        guide = app.bot_data["guide"]
+        user = fake.user(id=72, language_code="zh-hans")
+        settings = await user.send("/language")
+        await user.click(settings, "English")
+        assert "Choose the business" in (await user.send("/menu")).plain
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(guide.engine, "ask", broken)
+        reply = await user.send("卡丢了怎么办")
+        assert "Manzhouli card centre hotline" in reply.plain and "出错了" not in reply.plain
+        monkeypatch.undo()
+
+        due = at_nine(dt.date(2026, 11, 30))
+        guide.engine.clock = lambda: due - dt.timedelta(seconds=0.5)
+        ask = await user.send("/reminders")
+        await user.click(ask, "➕ 退单 reminder")
+        await user.send("2026-11-24")
+        await fake.wait_for(lambda: any("the last day to resubmit is 2026-11-30" in m.plain for m in user.messages[-1:]),
+                            timeout=5, what="the reminder in English")
