@@ -28,7 +28,7 @@ USER eport
 WORKDIR /data
 VOLUME ["/data"]
 # only used in webhook mode (EPORT_GUIDE_WEBHOOK_URL, EPORT_GUIDE_LISTEN=0.0.0.0)
-EXPOSE 8443
+EXPOSE 8443 8080
 HEALTHCHECK --interval=60s --timeout=20s --start-period=60s --retries=3 CMD ["eport-guide", "health"]
 STOPSIGNAL SIGTERM
 CMD ["eport-guide", "run"]

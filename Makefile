@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 TESTING := $(VENV)/.installed-test
 
-.PHONY: run test bench eval fuzz golden check-knowledge lock clean
+.PHONY: run web test bench eval fuzz golden check-knowledge lock clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -21,8 +21,13 @@ $(TESTING): $(RUNTIME)
 	touch $@
 
 # Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the console chat. Installs no test package.
+# The web pages for callers without Telegram: `$(BIN)/eport-guide web [--listen 127.0.0.1] [--port 8080]`
+# (`make web`), or with the bot in one process: `$(BIN)/eport-guide run --web`.
 run: $(RUNTIME)
 	@if [ -n "$$TELEGRAM_BOT_TOKEN" ]; then $(BIN)/eport-guide run; else $(BIN)/eport-guide chat; fi
+
+web: $(RUNTIME)
+	$(BIN)/eport-guide web
 
 test: $(TESTING)
 	$(BIN)/eport-guide check-knowledge

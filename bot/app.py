@@ -404,12 +404,17 @@ def build_application(settings: Settings, *, guide: Guide | None = None, request
 ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 
 
-def run(settings: Settings) -> int:
+def run(settings: Settings, *, web: bool = False) -> int:
     """Long polling, or a webhook when ``settings.webhook_url`` is set: the URL's path is
     the path served on ``listen:port`` (a reverse proxy forwards it unchanged), and
     requests without the secret token are refused with 403. Returns the process exit
-    status (0 after SIGTERM, non-zero if polling died)."""
+    status (0 after SIGTERM, non-zero if polling died). ``web``: serve the web pages
+    (``eport-guide web``) from this process too."""
     application = build_application(settings)
+    if web:
+        from web.server import attach
+
+        attach(application, settings)
     if settings.webhook_url:
         url_path = urlsplit(settings.webhook_url).path.strip("/")
         application.run_webhook(listen=settings.listen, port=settings.port, url_path=url_path,

@@ -187,9 +187,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .app import run
 
     try:
-        return run(settings)
+        return run(settings, web=True) if args.web else run(settings)
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    from dialogs.store import StoreError
+    from web.server import serve
+
+    from .logs import setup_logging
+
+    settings = _settings(args)
+    setup_logging(settings.token)
+    try:
+        serve(settings)
+    except StoreError as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:  # the address is taken or not ours
+        raise UsageError(f"cannot listen on {settings.web_listen}:{settings.web_port}: {exc.strerror or exc}") from exc
+    return EXIT_OK
 
 
 def cmd_health(args: argparse.Namespace) -> int:
@@ -248,13 +265,21 @@ def _bot_username(args: argparse.Namespace) -> str:
         raise UsageError(f"cannot ask Telegram for the bot's username ({exc}); set EPORT_GUIDE_BOT_USERNAME") from exc
 
 
+def _web_url(args: argparse.Namespace) -> str:
+    url = _settings(args).web_url
+    if not url:
+        raise UsageError("--web needs the web pages' public address: set EPORT_GUIDE_WEB_URL (or --web-url), "
+                         "e.g. https://guide.example.org")
+    return url
+
+
 def cmd_link(args: argparse.Namespace) -> int:
-    from dialogs.links import deep_link, write_qr_png
+    from dialogs.links import deep_link, web_link, write_qr_png
 
     kb = _kb(args)
     if args.topic not in kb.businesses:
         raise UsageError(f"unknown topic {args.topic!r}; known topics: {', '.join(kb.businesses)}")
-    link = deep_link(_bot_username(args), args.topic)
+    link = web_link(_web_url(args), args.topic) if args.web else deep_link(_bot_username(args), args.topic)
     print(link)
     if args.qr:
         try:
@@ -266,16 +291,21 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 
 def cmd_links(args: argparse.Namespace) -> int:
-    from dialogs.links import deep_link, write_sheet
+    from dialogs.links import deep_link, web_link, write_sheet
 
     kb = _kb(args)
-    username = _bot_username(args)
+    if args.web:
+        base = _web_url(args)
+        make = lambda topic: web_link(base, topic)  # noqa: E731
+    else:
+        username = _bot_username(args)
+        make = lambda topic: deep_link(username, topic)  # noqa: E731
     width = max(len(t) for t in kb.businesses)
     for topic, business in kb.businesses.items():
-        print(f"{topic:<{width}}  {deep_link(username, topic)}  {business.name}")
+        print(f"{topic:<{width}}  {make(topic)}  {business.name}")
     if args.out:
         try:
-            sheet = write_sheet(kb, username, args.out)
+            sheet = write_sheet(kb, None, args.out, link=make)
         except OSError as exc:
             raise UsageError(f"cannot write the QR codes to {args.out}: {exc.strerror or exc} (--out takes a directory)") from exc
         print(f"QR codes and a printable sheet written to {sheet}", file=sys.stderr)
@@ -306,7 +336,8 @@ LANG_HELP = "interface language: zh (Chinese, the default), ru (Russian) or en (
 DB_HELP = "SQLite database file (default: EPORT_GUIDE_DB, else ./eport-guide.db)"
 # flag → Settings field, for the flags that override an environment variable
 OVERRIDES = {"db": "db_path", "token": "token", "base_url": "base_url", "webhook_url": "webhook_url",
-             "secret_token": "webhook_secret", "listen": "listen", "port": "port"}
+             "secret_token": "webhook_secret", "listen": "listen", "port": "port",
+             "web_listen": "web_listen", "web_port": "web_port", "web_url": "web_url"}
 
 
 def _version() -> str:
@@ -381,6 +412,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--secret-token", default=None, metavar="SECRET",
                    help="webhook secret Telegram sends back in a header; requests without it get 403 "
                         "(overrides EPORT_GUIDE_WEBHOOK_SECRET; required with a webhook)")
+    p.add_argument("--web", action="store_true",
+                   help="also serve the web pages in this process (EPORT_GUIDE_WEB_LISTEN:EPORT_GUIDE_WEB_PORT, default 127.0.0.1:8080)")
+    p = add("web", cmd_web, "serve the guide as mobile web pages (for callers without Telegram)",
+            epilog="Checklists and settings are kept per browser (a session cookie) in the same database as the bot's; "
+                   "the bot and the web pages can run in one process (run --web) or two. Put it behind a TLS reverse proxy.")
+    p.add_argument("--listen", dest="web_listen", default=None, metavar="ADDRESS",
+                   help="listen address (overrides EPORT_GUIDE_WEB_LISTEN; default 127.0.0.1, behind a reverse proxy)")
+    p.add_argument("--port", dest="web_port", default=None, metavar="PORT", help="listen port (overrides EPORT_GUIDE_WEB_PORT; default 8080)")
+    p.add_argument("--web-url", default=None, metavar="URL",
+                   help="public address of the pages, e.g. https://guide.example.org (overrides EPORT_GUIDE_WEB_URL; "
+                        "https makes the cookies Secure)")
+    db(p)
     p = add("health", cmd_health, "check the installation: database writable and migrated, knowledge valid",
             epilog="exit codes: 0 healthy, 1 a local check failed, 2 bad configuration, 3 Telegram unreachable (--online)")
     p.add_argument("--online", action="store_true", help="also ask Telegram (getMe) with the token, through TELEGRAM_PROXY if set")
@@ -392,8 +435,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("link", cmd_link, "print the deep link that opens a business in the bot")
     p.add_argument("topic", help="topic id, e.g. reissue_lost")
     p.add_argument("--qr", metavar="FILE.png", help="also write a QR code of the link to this PNG file")
+    p.add_argument("--web", action="store_true", help="the web page's link (EPORT_GUIDE_WEB_URL/t/TOPIC) instead of Telegram's")
+    p.add_argument("--web-url", default=None, metavar="URL", help="the web pages' public address (overrides EPORT_GUIDE_WEB_URL)")
     p = add("links", cmd_links, "print every topic's deep link; --out writes QR codes and a printable HTML sheet")
     p.add_argument("--out", metavar="DIR", help="directory for one QR PNG per topic and index.html")
+    p.add_argument("--web", action="store_true",
+                   help="links to the web pages (EPORT_GUIDE_WEB_URL/t/TOPIC, for callers without Telegram) instead of t.me links")
+    p.add_argument("--web-url", default=None, metavar="URL", help="the web pages' public address (overrides EPORT_GUIDE_WEB_URL)")
     p = add("stats", cmd_stats, "usage statistics (as admins see them in /stats)")
     db(p, "; must exist")
     p = add("stale", cmd_stale, "knowledge records not re-checked for EPORT_GUIDE_STALE_DAYS (default 180) days")

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     listen: str = Field("127.0.0.1", validation_alias="EPORT_GUIDE_LISTEN")
     port: int = Field(8443, validation_alias="EPORT_GUIDE_PORT")
     request_timeout: float = Field(15.0, validation_alias="EPORT_GUIDE_REQUEST_TIMEOUT")  # seconds per Bot API call
+    web_url: str | None = Field(None, validation_alias="EPORT_GUIDE_WEB_URL")  # public address of `eport-guide web`
+    web_listen: str = Field("127.0.0.1", validation_alias="EPORT_GUIDE_WEB_LISTEN")
+    web_port: int = Field(8080, validation_alias="EPORT_GUIDE_WEB_PORT")
 
     # -- validators: the message is what follows "VARIABLE " in the error line --------------
     @field_validator("token", mode="before")
@@ -134,7 +137,18 @@ class Settings(BaseSettings):
             raise ValueError("must be 1-256 characters A-Z, a-z, 0-9, _ or - (Telegram's rule for secret_token)")
         return v
 
-    @field_validator("port", mode="before")
+    @field_validator("web_url", mode="before")
+    @classmethod
+    def _web_url(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        url = _url(str(v), ("https", "http"), "https://guide.example.org")
+        parts = urlsplit(url)
+        if parts.query or parts.fragment:
+            raise ValueError(f"must be the web pages' base address without ?query or #fragment, not {v!r}")
+        return url.rstrip("/")
+
+    @field_validator("port", "web_port", mode="before")
     @classmethod
     def _port(cls, v: Any) -> Any:
         text = str(v).strip()
@@ -220,7 +234,8 @@ class Settings(BaseSettings):
 
 ENV = {name: field.validation_alias for name, field in Settings.model_fields.items()}
 FLAGS = {"token": "--token", "base_url": "--base-url", "db_path": "--db", "webhook_url": "--webhook-url",
-         "webhook_secret": "--secret-token", "listen": "--listen", "port": "--port"}
+         "webhook_secret": "--secret-token", "listen": "--listen", "port": "--port",
+         "web_listen": "--listen", "web_port": "--port", "web_url": "--web-url"}
 
 
 def describe(exc: ValidationError, flags: set[str] = frozenset()) -> str:

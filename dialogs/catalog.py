@@ -54,7 +54,8 @@ def knowledge_terms() -> list[str]:
 
 def extract() -> list[str]:
     messages: list[str] = []
-    for path in sorted((ROOT / "dialogs" / "templates").glob("*.j2")):
+    templates = sorted((ROOT / "dialogs" / "templates").glob("*.j2")) + sorted((ROOT / "web" / "templates").glob("*.html"))
+    for path in templates:
         for _, msg, *_ in extract_from_file("jinja2.ext:babel_extract", str(path), keywords={"_": None},
                                                options={"extensions": "jinja2.ext.i18n", "trimmed": "false"}):
             messages += [msg] if isinstance(msg, str) else [m for m in msg if m]
@@ -73,7 +74,7 @@ def extract() -> list[str]:
                 walk(v)
 
     walk(screens)
-    for package in ("dialogs", "bot"):
+    for package in ("dialogs", "bot", "web"):
         for path in sorted((ROOT / package).rglob("*.py")):
             for _, msg, *_ in extract_from_file("python", str(path), keywords={"_": None, "N_": None}):
                 messages += [msg] if isinstance(msg, str) else [m for m in msg if m]

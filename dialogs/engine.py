@@ -191,10 +191,12 @@ class Engine:
         self._screens.clear()
 
     def reload(self, kb: Knowledge) -> None:
-        """Swap in newly validated knowledge (the old stays live if loading failed)."""
+        """Swap in newly validated knowledge (the old stays live if loading failed); the listeners hear
+        "reloaded" (e.g. the web pages served from the bot's process follow)."""
         self.kb = kb
         self._matcher = None
         self._screens.clear()
+        self._emit("reloaded", Context(), str(kb.directory))
 
     # -- entry points ------------------------------------------------------------------
     def emit(self, kind: str, ctx: Context, value: str) -> None:

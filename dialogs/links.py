@@ -13,6 +13,11 @@ def deep_link(bot_username: str, topic: str) -> str:
     return f"https://t.me/{bot_username.lstrip('@')}?start={topic}"
 
 
+def web_link(base_url: str, topic: str) -> str:
+    """The web page of a topic (``eport-guide web``): works in any phone browser, WeChat's too."""
+    return f"{base_url.rstrip('/')}/t/{topic}"
+
+
 def qr_matrix(data: str) -> list[list[bool]]:
     """The QR code's modules (True = dark), including the quiet-zone border."""
     import qrcode
@@ -39,13 +44,15 @@ def write_qr_png(data: str, path: str | Path, box_size: int = 8) -> Path:
     return path
 
 
-def write_sheet(kb: Knowledge, bot_username: str, out_dir: str | Path) -> Path:
-    """One QR PNG per topic plus an HTML sheet (topic name, QR, link) to print."""
+def write_sheet(kb: Knowledge, bot_username: str | None, out_dir: str | Path, link=None) -> Path:
+    """One QR PNG per topic plus an HTML sheet (topic name, QR, link) to print; ``link``
+    (topic → URL) replaces the Telegram deep link, e.g. with ``web_link``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
+    link_of = link or (lambda topic: deep_link(bot_username or "", topic))
     for topic, business in kb.businesses.items():
-        link = deep_link(bot_username, topic)
+        link = link_of(topic)
         write_qr_png(link, out / f"{topic}.png")
         category = kb.categories[business.category].name
         rows.append(

@@ -120,9 +120,17 @@ def _v3(db: sqlite_utils.Database) -> None:
     db["reminders"].add_column("error", str)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3]
+def _v4(db: sqlite_utils.Database) -> None:
+    # Web sessions (web/sessions.py): the SHA-256 of a random cookie token → a negative user
+    # id, an id space Telegram user ids (always positive) never enter; the cookie-signing key.
+    db["web_sessions"].create({"token_hash": str, "user_id": int, "created": str}, pk="token_hash")
+    db["web_sessions"].create_index(["user_id"], unique=True)
+    db["web_keys"].create({"name": str, "value": str}, pk="name")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
 USER_TABLES = {"users": "id", "checklists": "user_id", "ticks": "user_id", "events": "user_id", "feedback": "user_id",
-               "reminders": "user_id", "questions": "user_id"}
+                "reminders": "user_id", "questions": "user_id", "web_sessions": "user_id"}
 
 
 def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:

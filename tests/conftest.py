@@ -78,14 +78,17 @@ async def fake():
 
 
 @contextlib.asynccontextmanager
-async def running_bot(fake: FakeTelegram, db_path, **settings_overrides):
-    """The real Application from build_application, polling the fake."""
+async def running_bot(fake: FakeTelegram, db_path, before_init=None, **settings_overrides):
+    """The real Application from build_application, polling the fake; ``before_init(app,
+    settings)`` runs before post_init (e.g. web.server.attach)."""
     from bot.app import build_application
     from bot.settings import Settings
 
     settings = Settings(token=fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url,
                         db_path=str(db_path), **settings_overrides)
     app = build_application(settings)
+    if before_init is not None:
+        before_init(app, settings)
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
@@ -98,6 +101,8 @@ async def running_bot(fake: FakeTelegram, db_path, **settings_overrides):
         await fake._notify()
         await app.updater.stop()
         await app.stop()
+        if before_init is not None and app.post_stop:
+            await app.post_stop(app)
         await app.shutdown()
         app.bot_data["guide"].close()
         fake._closing = False

@@ -56,6 +56,11 @@ MALFORMED = [
     ("EPORT_GUIDE_WEBHOOK_URL", "http://bot.example.org/telegram"),
     ("EPORT_GUIDE_WEBHOOK_SECRET", "has spaces"),
     ("EPORT_GUIDE_KNOWLEDGE", "/no/such/directory"),
+    ("EPORT_GUIDE_WEB_URL", "guide.example.org"),
+    ("EPORT_GUIDE_WEB_URL", "ftp://guide.example.org"),
+    ("EPORT_GUIDE_WEB_URL", "https://guide.example.org/?lang=ru"),
+    ("EPORT_GUIDE_WEB_PORT", "0"),
+    ("EPORT_GUIDE_WEB_PORT", "web"),
 ]
 
 
@@ -93,6 +98,11 @@ def test_a_flag_overrides_its_variable_and_is_named_when_wrong(monkeypatch, tmp_
         Settings.from_env(db_path=str(tmp_path))
     with pytest.raises(SettingsError, match=r"^--port must be a TCP port"):
         Settings.from_env(port="http")
+    with pytest.raises(SettingsError, match=r"^--port must be a TCP port"):
+        Settings.from_env(web_port="99999")
+    monkeypatch.setenv("EPORT_GUIDE_WEB_PORT", "9000")
+    assert Settings.from_env(web_port="8181").web_port == 8181 and Settings.from_env().web_port == 9000
+    assert Settings.from_env(web_url="https://guide.example.org/").web_url == "https://guide.example.org"
 
 
 @pytest.mark.parametrize("command", [

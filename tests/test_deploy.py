@@ -280,3 +280,48 @@ def test_systemd_accepts_the_unit_with_the_venv_it_runs(image, tmp_path):
     result = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
     problems = [line for line in (result.stdout + result.stderr).splitlines() if "eport-guide.service" in line]
     assert result.returncode == 0 and not problems, problems
+
+
+# -- the web pages (issue 17) ---------------------------------------------------------------
+def test_compose_and_systemd_run_the_web_pages_beside_the_bot_on_the_same_data():
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
+    bot, web = compose["services"]["eport-guide"], compose["services"]["web"]
+    assert web["command"] == ["eport-guide", "web"] and web["volumes"] == bot["volumes"]
+    assert web["environment"]["EPORT_GUIDE_DB"] == bot["environment"]["EPORT_GUIDE_DB"]
+    assert web["ports"] == ["127.0.0.1:8080:8080"] and web["environment"]["EPORT_GUIDE_WEB_LISTEN"] == "0.0.0.0"
+    for key in ("read_only", "cap_drop", "security_opt", "env_file", "restart"):
+        assert web[key] == bot[key], key
+    unit = (REPO / "deploy" / "eport-guide-web.service").read_text(encoding="utf-8")
+    assert "ExecStart=/opt/eport-guide/venv/bin/eport-guide web\n" in unit
+    assert unit.replace("eport-guide web\n", "eport-guide run\n").split("[Service]")[1] == unit_text().split("[Service]")[1].replace(
+        "# TELEGRAM_BOT_TOKEN, EPORT_GUIDE_ADMINS, TELEGRAM_PROXY ...", "# EPORT_GUIDE_WEB_URL, EPORT_GUIDE_WEB_LISTEN, EPORT_GUIDE_WEB_PORT ...").replace(
+        "# Hardening: the bot needs its state directory, outbound network and nothing else.",
+        "# Hardening: the pages need their state directory, a listening socket and nothing else.")  # the same hardening
+
+
+def test_the_image_serves_the_web_pages(image):
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    argv = [*image["as_user"], str(image["venv"] / "bin" / "eport-guide"), "web", "--port", str(port)]
+    proc = subprocess.Popen(argv, cwd=image["data"], env=image_env(image), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/t/unlock", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() is not None else ""
+                time.sleep(0.2)
+        assert page.status_code == 200 and "<style>" in page.text and "navigator.clipboard" in page.text
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err

@@ -24,5 +24,7 @@ def test_wheel_contains_knowledge_templates_and_sources(tmp_path):
     for f in (REPO / "dialogs" / "templates").glob("*.j2"):
         assert f"dialogs/templates/{f.name}" in names
     assert "dialogs/screens.yaml" in names
+    for f in (REPO / "web" / "templates").iterdir():  # the web pages' template, style and script
+        assert f"web/templates/{f.name}" in names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "eport-guide = bot.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()

@@ -126,6 +126,7 @@ def test_forget_leaves_no_row_about_the_user():
         s.add_feedback(uid, "unlock", -1, "too long")
         s.add_reminder(uid, uid, "expiry", T0)
         s.set_setting(uid, "reminders", False)
+        s.conn.execute("INSERT INTO web_sessions (token_hash, user_id, created) VALUES (?, ?, '')", (f"hash{uid}", uid))
     s.record_unanswered("how do I do x", user_id=1)
     s.record_unanswered("how do I do y", user_id=2)
     assert s.forget_user(1) >= 7

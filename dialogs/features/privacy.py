@@ -71,5 +71,6 @@ def retention_due(store: Any, now: dt.datetime, retention_days: int) -> tuple[li
     delete_before = now - dt.timedelta(days=retention_days)
     warn_before = now - dt.timedelta(days=max(retention_days - WARN_DAYS_BEFORE, 0))
     to_delete = store.inactive_users(delete_before)
-    to_warn = [u for u in store.users_to_warn(warn_before) if u not in to_delete]
+    # web sessions (negative ids, web/sessions.py) cannot be sent a warning; any visit keeps their data
+    to_warn = [u for u in store.users_to_warn(warn_before) if u not in to_delete and u > 0]
     return to_warn, to_delete

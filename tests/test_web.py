@@ -1,0 +1,621 @@
+"""The web channel over real HTTP: every route, languages, escaping, CSRF, cookies,
+checklists across a restart, delete-my-data, limits, links."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from dialogs import i18n
+from dialogs.features import all_routes
+from dialogs.store import USER_TABLES
+
+from .conftest import user_known
+
+REPO = Path(__file__).resolve().parent.parent
+HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def web_server(db_path, kb, *, rate_limiter=None, **settings_overrides):
+    """The real server (web.server.start) on a free port, in a thread with its own loop."""
+    from bot.settings import Settings
+    from web.server import RateLimiter, build_web_guide, start
+
+    rate_limiter = rate_limiter or RateLimiter(rate=1000, burst=1000)  # the suite's own bursts; see test_rate_limit
+
+    settings = Settings(db_path=str(db_path), **settings_overrides)
+    guide = build_web_guide(settings)
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder = {}
+
+    def run():
+        asyncio.set_event_loop(loop)
+
+        async def boot():
+            holder["server"] = start(settings, guide=guide, listen="127.0.0.1", port=port, rate_limiter=rate_limiter)
+            ready.set()
+
+        loop.run_until_complete(boot())
+        loop.run_forever()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield f"http://127.0.0.1:{port}", guide
+    finally:
+        async def stop():
+            holder["server"].retention.stop()
+            holder["server"].stop()
+            await holder["server"].close_all_connections()
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        guide.close()
+
+
+def xsrf(page: str) -> str:
+    m = re.search(r'name="_xsrf" value="([^"]+)"', page)
+    assert m, "every page with a form carries a CSRF token"
+    return html.unescape(m.group(1))
+
+
+def action_data(page: str, label_part: str) -> str:
+    """The callback data of the POST button whose label contains ``label_part``."""
+    for m in re.finditer(r'<input type="hidden" name="d" value="([^"]+)"><button class="btn">([^<]*)</button>', page):
+        if label_part in html.unescape(m.group(2)):
+            return html.unescape(m.group(1))
+    raise AssertionError(f"no button {label_part!r}")
+
+
+def press(client: httpx.Client, page: str, label_part: str) -> httpx.Response:
+    return client.post("/a", data={"_xsrf": xsrf(page), "d": action_data(page, label_part)})
+
+
+def rows_of(db_path, user_id: int) -> dict[str, int]:
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        return {t: conn.execute(f"SELECT COUNT(*) FROM {t} WHERE {c} = ?", (user_id,)).fetchone()[0] for t, c in USER_TABLES.items()}
+
+
+def web_user_ids(db_path) -> list[int]:
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        return [r[0] for r in conn.execute("SELECT user_id FROM web_sessions")]
+
+
+@pytest.fixture
+def server(tmp_path, kb):
+    with web_server(tmp_path / "web.db", kb) as (url, guide):
+        yield url, guide, tmp_path / "web.db"
+
+
+@pytest.fixture
+def client(server):
+    url, _, _ = server
+    with httpx.Client(base_url=url, follow_redirects=True, timeout=20) as c:
+        yield c
+
+
+# -- routes ---------------------------------------------------------------------------------------
+def test_every_screen_a_link_opens_is_a_page_and_internal_screens_are_not(server, client):
+    url, guide, _ = server
+    opened = 0
+    for route in all_routes(guide.engine):
+        r = client.get("/" if route == "main" else f"/s/{route}")
+        screen = route.split(":")[0]
+        if screen in ("stats", "precheck", "reminders", "remind"):
+            assert r.status_code == 404, route
+            continue
+        assert r.status_code == 200, route
+        assert r.headers["content-type"] == "text/html; charset=utf-8"
+        assert "<!doctype html>" in r.text and 'class="msg"' in r.text
+        opened += 1
+    assert opened > 60
+    for path in ("/s/stats", "/s/precheck", "/s/reminder_due:1", "/s/feedback_reason:reissue_lost", "/nothing", "/s/topic:nope",
+                 "/s/" + "x" * 300):
+        r = client.get(path)
+        assert r.status_code == 404, path
+        assert "页面不存在" in r.text  # a readable page with the main menu, not a traceback
+
+
+def test_deep_links_open_every_topic(server, client, kb):
+    for topic, business in kb.businesses.items():
+        r = client.get(f"/t/{topic}")
+        assert r.status_code == 200 and html.escape(business.name) in r.text
+    bad = client.get("/t/no_such_topic")
+    assert bad.status_code == 404 and "未找到该业务" in bad.text
+
+
+def test_free_text_asks_the_same_answerer(server, client):
+    _, guide, _ = server
+    from dialogs.engine import Context
+
+    r = client.get("/ask", params={"q": "卡丢了怎么办"})
+    expected = guide.engine.ask(Context(user_id=-1), "卡丢了怎么办")
+    assert r.status_code == 200 and expected.route.startswith("topic:")
+    assert html.escape(guide.kb.businesses[expected.route.split(":")[1]].name) in r.text
+    assert client.get("/ask", params={"q": "  "}).url.path == "/"
+
+
+def test_buttons_are_links_or_forms_offices_dial_and_map(server, client, kb):
+    r = client.get("/")
+    assert 'href="/s/category:' in r.text and 'href="/s/offices"' in r.text
+    topic = client.get("/s/topic:reissue_lost").text
+    assert 'action="/a"' in topic and action_data(topic, "📋").startswith("e1|")  # the checklist button is a form (a change)
+    city = next(iter(kb.cities))
+    page = client.get(f"/s/city:{city}").text
+    phone = kb.cities[city][0].phones[0]
+    digits = phone.replace("-", "")
+    assert f'href="tel:+86{digits.lstrip("0") if not digits.startswith("1") else digits}"' in page
+    assert 'href="https://uri.amap.com/search?keyword=' in page
+    assert "rel=\"noopener noreferrer\"" in page
+
+
+def test_copy_buttons_copy_the_exact_annotation(server, client, kb):
+    _, guide, _ = server
+    from dialogs.engine import Context
+
+    screen = guide.engine.render("topic:change_name", Context(user_id=-1))
+    wanted = [b.copy_text for b in screen.all_buttons() if b.copy_text]
+    assert wanted and any(a.text in wanted for a in kb.annotations.values())
+    page = client.get("/s/topic:change_name").text
+    shown = [html.unescape(v) for v in re.findall(r'data-copy="([^"]*)"', page)]
+    assert shown == wanted  # character for character
+    assert "<script>" in page and "navigator.clipboard" in page
+
+
+# -- languages ------------------------------------------------------------------------------------
+def test_language_from_accept_language_then_the_switcher(server, client):
+    title = {lang: i18n.translations(lang).gettext("电子口岸制发卡业务指南") for lang in i18n.LANGUAGES}
+    for header, lang in [("ru-RU,ru;q=0.9,en;q=0.8", "ru"), ("en-US,en;q=0.9", "en"), ("zh-CN,zh;q=0.9", "zh"),
+                         ("de-DE,de;q=0.9", "zh"), ("de;q=1, en;q=0.5, ru;q=0.7", "ru"), ("garbage;q=x", "zh")]:
+        r = client.get("/", headers={"Accept-Language": header})
+        assert f'<html lang="{ {"zh": "zh-CN"}.get(lang, lang)}">' in r.text, header
+        assert title[lang] in r.text
+    assert title["ru"] != title["zh"] and title["en"] != title["zh"]
+    page = client.get("/s/offices", headers={"Accept-Language": "ru"}).text
+    switched = client.post("/lang", data={"_xsrf": xsrf(page), "lang": "en", "next": "/s/offices"},
+                           headers={"Accept-Language": "ru"})
+    assert switched.url.path == "/s/offices" and '<html lang="en">' in switched.text  # the choice beats the header
+    for evil in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        r = client.post("/lang", data={"_xsrf": xsrf(page), "lang": "zh", "next": evil}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_a_session_keeps_its_language_in_the_store(server, client):
+    url, guide, db = server
+    page = client.get("/s/topic:reissue_lost").text
+    press(client, page, "📋")
+    uid = web_user_ids(db)[0]
+    page = client.get("/s/settings").text
+    client.post("/lang", data={"_xsrf": xsrf(page), "lang": "ru", "next": "/s/settings"})
+    assert guide.store.get_language(uid) == "ru"
+    # the engine's own language screen works on the web too
+    page = client.get("/s/language").text
+    r = press(client, page, "English")
+    assert guide.store.get_language(uid) == "en" and '<html lang="en">' in r.text
+
+
+# -- safety ---------------------------------------------------------------------------------------
+def test_hostile_input_is_never_reflected_unescaped(server, client):
+    r = client.get("/ask", params={"q": HOSTILE})
+    assert r.status_code == 200
+    assert "<script>alert" not in r.text and "<img src=x" not in r.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in r.text  # shown back in the box, escaped
+    for path in ["/s/" + HOSTILE, "/t/" + HOSTILE, "/s/city:" + HOSTILE]:
+        r = client.get(path)
+        assert r.status_code == 404 and "<script>alert" not in r.text and "<img" not in r.text and "\"'>" not in r.text
+    # an uploaded file's name
+    page = client.get("/check").text
+    r = client.post("/check", data={"_xsrf": xsrf(page)},
+                    files={"file": (HOSTILE + ".pdf", b"%PDF-1.4 hostile name", "application/pdf")})
+    assert r.status_code == 200 and "<script>alert" not in r.text and "<img src=x" not in r.text
+    # a feedback reason (free text answering a screen's question)
+    page = client.get("/s/topic:reissue_lost").text
+    asked = press(client, page, "👎")
+    assert 'action="/reply"' in asked.text
+    w = html.unescape(re.search(r'name="w" value="([^"]+)"', asked.text).group(1))
+    r = client.post("/reply", data={"_xsrf": xsrf(asked.text), "w": w, "text": HOSTILE})
+    assert r.status_code == 200 and "<script>alert" not in r.text and "<img src=x" not in r.text
+
+
+def test_forms_without_the_csrf_token_are_refused_and_change_nothing(server, client):
+    _, guide, db = server
+    page = client.get("/s/topic:reissue_lost").text
+    data = action_data(page, "📋")
+    for path, form in [("/a", {"d": data}), ("/a", {"d": data, "_xsrf": "2|00|00|1"}), ("/lang", {"lang": "en"}),
+                       ("/reply", {"text": "x"})]:
+        r = client.post(path, data=form)
+        assert r.status_code == 403, path
+        assert "表单已过期" in r.text
+    r = client.post("/check", files={"file": ("a.pdf", b"%PDF-1.4", "application/pdf")})
+    assert r.status_code == 403
+    # another site's form: the browser would send our cookie but cannot read the token
+    with httpx.Client(base_url=str(client.base_url), follow_redirects=True) as other:
+        assert other.post("/a", data={"d": data, "_xsrf": xsrf(page)}).status_code == 403
+    assert web_user_ids(db) == [] and guide.store.stats()["users"] == 0
+
+
+def test_security_headers_on_every_response(server, client):
+    import base64
+    import hashlib
+
+    for path in ("/", "/s/offices", "/nothing", "/check", "/ask?q=x"):
+        r = client.get(path)
+        csp = r.headers["content-security-policy"]
+        assert "unsafe-inline" not in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["referrer-policy"] == "no-referrer"
+        assert r.headers["cache-control"] == "no-store"
+    page = client.get("/").text
+    for tag, directive in (("script", "script-src"), ("style", "style-src")):
+        body = re.search(rf"<{tag}>(.*?)</{tag}>", page, re.S).group(1)
+        digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+        assert f"{directive} 'sha256-{digest}'" in csp  # the only inline code allowed is exactly this
+        assert page.count(f"<{tag}") == 1
+    assert "style=" not in page and "onclick" not in page
+
+
+def test_cookie_flags(server, client, tmp_path, kb):
+    page = client.get("/s/topic:reissue_lost")
+    assert "HttpOnly" in page.headers["set-cookie"] and "SameSite=Lax" in page.headers["set-cookie"]  # _xsrf
+    r = client.post("/a", data={"_xsrf": xsrf(page.text), "d": action_data(page.text, "📋")}, follow_redirects=False)
+    cookies = r.headers.get_list("set-cookie")
+    session = next(c for c in cookies if c.startswith("eg_session="))
+    assert "HttpOnly" in session and "SameSite=Lax" in session and "Path=/" in session and "expires=" in session.lower()
+    assert "Secure" not in session  # plain http on loopback
+    value = session.split(";")[0].split("=", 1)[1].strip('"')
+    assert value.startswith("2|")  # signed by tornado; the token in it is random
+    with web_server(tmp_path / "secure.db", kb, web_url="https://guide.example.org") as (url, _):
+        with httpx.Client(base_url=url, follow_redirects=False) as c:
+            p = c.get("/s/topic:reissue_lost")
+            assert "Secure" in p.headers["set-cookie"]
+            token = p.headers["set-cookie"].split(";")[0]  # a browser sends a Secure cookie over https only
+            r = c.post("/a", data={"_xsrf": xsrf(p.text), "d": action_data(p.text, "📋")}, headers={"Cookie": token})
+            session = next(x for x in r.headers.get_list("set-cookie") if x.startswith("eg_session="))
+            assert "Secure" in session and "HttpOnly" in session
+    # a forged or tampered session cookie is ignored (and nothing is shown from anyone's data)
+    client.cookies.set("eg_session", value[:-3] + "abc")
+    mine = client.get("/s/checklists").text
+    assert "reissue_lost" not in mine and "0/" not in mine
+
+
+def test_checklist_ticks_survive_a_restart(tmp_path, kb):
+    db = tmp_path / "restart.db"
+    with web_server(db, kb) as (url, _):
+        c = httpx.Client(base_url=url, follow_redirects=True)
+        page = c.get("/s/topic:reissue_lost").text
+        checklist = press(c, page, "📋")
+        assert checklist.url.path == "/s/checklist:reissue_lost"  # Post/Redirect/Get
+        ticked = press(c, checklist.text, "☐")
+        assert ticked.url.path == "/s/checklist:reissue_lost" and 'class="toast"' in ticked.text
+        first = re.search(r"✅ ([^<]+)</button>", ticked.text).group(1)
+        assert c.get("/s/checklist:reissue_lost").text.count("✅") == ticked.text.count("✅")  # a reload shows the tick
+    with web_server(db, kb) as (url, _):
+        cookies = c.cookies
+        c2 = httpx.Client(base_url=url, follow_redirects=True, cookies=cookies)
+        page = c2.get("/s/checklist:reissue_lost").text
+        assert f"✅ {first}</button>" in page
+        assert "1/" in c2.get("/s/checklists").text
+        other = httpx.Client(base_url=url, follow_redirects=True).get("/s/checklist:reissue_lost").text
+        assert "✅" not in other.split('class="buttons"')[1].split("</nav>")[0]  # another browser does not see it
+
+
+def test_delete_my_data_leaves_no_rows(server, client):
+    _, guide, db = server
+    page = client.get("/s/topic:reissue_lost").text
+    checklist = press(client, page, "📋").text
+    press(client, checklist, "☐")
+    press(client, client.get("/s/topic:reissue_lost").text, "👍")
+    uid = web_user_ids(db)[0]
+    assert uid < 0
+    before = rows_of(db, uid)
+    assert before["users"] == 1 and before["ticks"] == 1 and before["web_sessions"] == 1 and before["feedback"] == 1
+    confirm = client.get("/s/forget").text
+    done = press(client, confirm, "确认删除")
+    assert done.status_code == 200 and "已删除关于您的全部数据" in done.text
+    assert rows_of(db, uid) == {t: 0 for t in USER_TABLES}
+    assert web_user_ids(db) == []
+    # the browser's session is gone: the next page has no checklist and writes nothing
+    assert "reissue_lost" not in client.get("/s/checklists").text
+    assert rows_of(db, uid) == {t: 0 for t in USER_TABLES}
+
+
+def test_retention_deletes_inactive_web_sessions_without_warning(server, client):
+    import datetime as dt
+
+    from dialogs.features.privacy import retention_due
+
+    _, guide, db = server
+    press(client, client.get("/s/topic:reissue_lost").text, "📋")
+    uid = web_user_ids(db)[0]
+    guide.store.touch_user(42, "zh")  # a Telegram user
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400)
+    warn, delete = retention_due(guide.store, later - dt.timedelta(days=40), 365)
+    assert 42 in warn and uid not in warn  # web users cannot be messaged
+    from web.server import Web
+
+    web = Web(guide, retention_days=365)
+    assert web.expire(later) == [uid]
+    assert rows_of(db, uid) == {t: 0 for t in USER_TABLES} and user_known(guide.store, 42)
+
+
+def test_rate_limit_per_client(tmp_path, kb):
+    from web.server import RateLimiter
+
+    with web_server(tmp_path / "rl.db", kb, rate_limiter=RateLimiter(rate=0.01, burst=5)) as (url, _):
+        with httpx.Client(base_url=url) as c:
+            codes = [c.get("/").status_code for _ in range(7)]
+            assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
+            r = c.get("/")
+            assert r.headers["retry-after"] == "30" and "请求过于频繁" in r.text
+            # behind a reverse proxy on loopback, clients are told apart by X-Real-IP
+            assert c.get("/", headers={"X-Real-IP": "203.0.113.9"}).status_code == 200
+
+
+def test_request_size_limits(server, client):
+    page = client.get("/").text
+    try:  # tornado refuses a body over the limit before reading it (and closes the connection)
+        status = client.post("/a", data={"_xsrf": xsrf(page), "d": "x" * 100_000}).status_code
+    except httpx.TransportError:
+        status = None
+    assert status in (None, 400, 413)
+    assert client.get("/").status_code == 200  # and keeps serving
+    r = client.get("/ask", params={"q": "卡" * 1500})
+    assert r.status_code == 200 and "卡" * 501 not in r.text  # the question is cut to 500 characters
+    try:  # a request line or header over 16 KB is refused
+        status = client.get("/ask", params={"q": "卡" * 5000}).status_code
+    except httpx.TransportError:
+        status = None
+    assert status in (None, 414, 431)
+    assert client.get("/").status_code == 200
+
+
+def test_upload_precheck_in_memory_never_stored(server, client, tmp_path):
+    _, guide, db = server
+    page = client.get("/check").text
+    assert 'enctype="multipart/form-data"' in page
+    marker = b"UNIQUE-MARKER-" + b"7" * 20
+    ok = client.post("/check", data={"_xsrf": xsrf(page)}, files={"file": ("scan.pdf", b"%PDF-1.4\n" + marker, "application/pdf")})
+    assert ok.status_code == 200 and "✅" in ok.text
+    big = b"%PDF-1.4\n" + b"0" * 3_100_000
+    r = client.post("/check", data={"_xsrf": xsrf(page)}, files={"file": ("big.pdf", big, "application/pdf")})
+    assert r.status_code == 200 and "3.1" in r.text  # too big, said with its size
+    renamed = client.post("/check", data={"_xsrf": xsrf(page)}, files={"file": ("photo.pdf", b"\xff\xd8\xff\xe0" + b"0" * 100, "application/pdf")})
+    assert renamed.status_code == 200 and "jpg" in renamed.text
+    url = httpx.URL(str(client.base_url))
+    with socket.create_connection((url.host, url.port), timeout=10) as raw:  # a body declared over the limit
+        raw.sendall(b"POST /check HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                    b"Content-Length: %d\r\n\r\n" % (30 * 1024 * 1024))
+        answer = raw.recv(65536)
+    assert answer.startswith(b"HTTP/1.1 413") and "请求过大".encode() in answer
+    for path in db.parent.rglob("*"):
+        if path.is_file():
+            assert marker not in path.read_bytes(), path
+
+
+def test_web_engine_offers_no_reminders(server, client):
+    page = client.get("/s/settings").text
+    assert "提醒" not in page.split('class="buttons"')[1].split("</nav>")[0]
+    assert client.get("/s/remind:refund").status_code == 404
+    r = client.post("/a", data={"_xsrf": xsrf(page), "d": "e1|remind|refund"})
+    assert r.status_code == 200 and "此菜单已过期" in r.text  # a forged button: the fresh menu
+
+
+# -- links and the command --------------------------------------------------------------------------
+def test_links_web_variant(tmp_path):
+    from dialogs.links import qr_matrix
+
+    from .test_helpdesk import read_qr_png
+
+    env = {"PATH": "/usr/bin:/bin", "EPORT_GUIDE_WEB_URL": "https://guide.example.org/"}
+    r = subprocess.run([sys.executable, "-m", "bot.cli", "links", "--web", "--out", str(tmp_path / "qr")], cwd=REPO,
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "https://guide.example.org/t/reissue_lost" in r.stdout and "t.me" not in r.stdout
+    sheet = (tmp_path / "qr" / "index.html").read_text(encoding="utf-8")
+    assert 'href="https://guide.example.org/t/reissue_lost"' in sheet
+    assert read_qr_png(tmp_path / "qr" / "reissue_lost.png") == qr_matrix("https://guide.example.org/t/reissue_lost")
+    one = subprocess.run([sys.executable, "-m", "bot.cli", "link", "unlock", "--web"], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert one.stdout.strip() == "https://guide.example.org/t/unlock"
+    missing = subprocess.run([sys.executable, "-m", "bot.cli", "links", "--web"], cwd=REPO, env={"PATH": "/usr/bin:/bin"},
+                             capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 2 and "EPORT_GUIDE_WEB_URL" in missing.stderr
+    bad = subprocess.run([sys.executable, "-m", "bot.cli", "links", "--web"], cwd=REPO,
+                         env={"PATH": "/usr/bin:/bin", "EPORT_GUIDE_WEB_URL": "guide.example.org"},
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "EPORT_GUIDE_WEB_URL" in bad.stderr
+
+
+def test_web_command_serves_and_stops_on_sigterm(tmp_path):
+    import signal
+
+    port = free_port()
+    env = {"PATH": "/usr/bin:/bin", "EPORT_GUIDE_DB": str(tmp_path / "p.db")}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--port", str(port)], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/t/unlock", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline
+                time.sleep(0.2)
+        assert r.status_code == 200
+        taken = subprocess.run([sys.executable, "-m", "bot.cli", "web", "--port", str(port)], cwd=REPO, env=env,
+                               capture_output=True, text=True, timeout=60)
+        assert taken.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in taken.stderr
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "web pages served" in err and "web server stopped" in err and "Traceback" not in err
+    assert "unlock" in err and "?q=" not in err
+
+
+async def test_bot_and_web_in_one_process_share_the_database(fake, tmp_path, kb):
+    """eport-guide run --web: Telegram and the web pages on one loop, one SQLite file."""
+    from web.server import attach
+
+    from .conftest import running_bot
+
+    port = free_port()
+    db = tmp_path / "one.db"
+    async with running_bot(fake, db, before_init=attach, web_port=port, admins="77") as app:
+        user = fake.user(id=77)
+        answer = await user.send("/start unlock")
+        await user.click(answer, "📋 加入清单")
+        await user.click(user.last, "☐ 经办人·复印件")
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", follow_redirects=True) as c:
+            page = (await c.get("/s/topic:unlock")).text
+            data = action_data(page, "📋")
+            checklist = await c.post("/a", data={"_xsrf": xsrf(page), "d": data})
+            total = len(kb.checklist_items("unlock"))
+            assert f"进度 0/{total}" in checklist.text  # the web session does not see the Telegram user's ticks
+            data = action_data(checklist.text, "☐")
+            ticked = await c.post("/a", data={"_xsrf": xsrf(checklist.text), "d": data})
+            assert f"进度 1/{total}" in ticked.text
+            # an admin's /reload refreshes the web pages' knowledge too
+            web_engine = app.bot_data["web_server"].request_callback.web.engine
+            before = web_engine.kb
+            await user.send("/reload")
+            for _ in range(100):  # /reload reads the files in a thread
+                if web_engine.kb is not before:
+                    break
+                await asyncio.sleep(0.1)
+            assert web_engine.kb is not before and web_engine.kb is app.bot_data["guide"].kb
+        uid = web_user_ids(db)[0]
+        assert rows_of(db, 77)["ticks"] == 1 and rows_of(db, uid)["ticks"] == 1
+    assert "web_server" not in app.bot_data
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"http://127.0.0.1:{port}/", timeout=2)  # stopped with the bot
+
+
+def test_lang_redirect_refuses_header_injection(server, client):
+    page = client.get("/").text
+    r = client.post("/lang", data={"_xsrf": xsrf(page), "lang": "en", "next": "/s/main\r\nSet-Cookie: x=1"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/" and "x=1" not in r.headers.get("set-cookie", "")
+
+
+def test_checklist_export_downloads_a_text_file(server, client):
+    page = client.get("/s/topic:holder_cancel").text
+    checklist = press(client, page, "📋")
+    checklist = press(client, checklist.text, "☐")
+    r = press(client, checklist.text, "📄")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/plain; charset=utf-8"
+    assert r.headers["content-disposition"] == "attachment; filename*=UTF-8''checklist-holder_cancel.txt"
+    assert "[x]" in r.text and "0470-2299089" in r.text
+
+
+def test_anonymous_visitors_see_and_leave_no_one_s_data(server, client):
+    _, guide, db = server
+    guide.store.open_checklist(0, "unlock")  # user 0: the console chat's default user
+    guide.store.set_tick(0, "unlock", guide.kb.checklist_items("unlock")[0].id, True)
+    for path in ("/s/checklists", "/s/checklist:unlock", "/s/settings", "/t/checklists", "/t/settings"):
+        r = client.get(path)
+        assert r.status_code in (200, 404) and "✅" not in r.text.split('class="msg"')[1].split("</nav>")[0], path
+    client.get("/s/topic:unlock")
+    client.get("/ask", params={"q": "卡丢了怎么办"})
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM events WHERE user_id IS NOT NULL AND user_id != 0").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM events WHERE kind = 'view'").fetchone()[0] >= 2  # views still count
+    assert web_user_ids(db) == []
+
+
+def test_hostile_requests_never_fail_the_server(server, client):
+    """Random routes, forged button data, forged reply forms, odd questions: a page, never a 500."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    page = client.get("/s/topic:reissue_lost").text
+    token = xsrf(page)
+    press(client, page, "📋")  # with a session, so actions and replies reach the engine
+    screens = ["topic", "checklist", "city", "material", "fact", "walk", "stuck", "category", "settings", "forget",
+               "stats", "precheck", "remind", "feedback_reason", "reminder_due", "language", "x"]
+    actions = ["go", "g", "x", "fb", "tick", "feedback", "checklist_open", "checklist_switch", "checklist_reset_confirm", "checklist_export",
+               "set_language", "settings_reminders", "forget_confirm_", "remind", "reminder_cancel", "zz"]
+    text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
+
+    @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(screen=st.sampled_from(screens), arg=text, action=st.sampled_from(actions), q=text, w=text)
+    def check(screen, arg, action, q, w):
+        from urllib.parse import quote
+
+        for r in (client.get(f"/s/{screen}:{quote(arg, safe='')}" if arg else f"/s/{screen}"),
+                  client.post("/a", data={"_xsrf": token, "d": f"e1|{action}|{arg}"}),
+                  client.post("/reply", data={"_xsrf": token, "w": w, "text": q}),
+                  client.get("/ask", params={"q": q})):
+            assert r.status_code < 500, (r.request.url, r.status_code)
+
+    check()
+
+
+def test_pages_are_one_small_request(server, client):
+    """Fast on a slow connection: one gzip-compressed document, nothing else to fetch."""
+    import gzip
+
+    _, guide, _ = server
+    biggest = 0
+    for route in all_routes(guide.engine):
+        if route.split(":")[0] in ("stats", "precheck"):
+            continue
+        r = client.get("/" if route == "main" else f"/s/{route}", headers={"Accept-Encoding": "gzip"})
+        assert r.headers["content-encoding"] == "gzip"
+        biggest = max(biggest, len(gzip.compress(r.content)))
+        assert not re.search(r"<(link|img|iframe)\b|\ssrc=", r.text), route  # no stylesheet, image or script to fetch
+    assert biggest < 12_000  # bytes on the wire for the largest page, headers aside
+
+
+def test_a_busy_database_says_nothing_was_saved_and_the_server_goes_on(server, client):
+    from dialogs.store import StoreBusy
+
+    _, guide, db = server
+    checklist = press(client, client.get("/s/topic:reissue_lost").text, "📋").text
+    real = guide.store._write
+
+    def busy(*args, **kwargs):
+        raise StoreBusy("the database is busy: database is locked")
+
+    guide.store._write = busy  # every write of this request finds the database locked
+    try:
+        r = press(client, checklist, "☐")
+    finally:
+        guide.store._write = real
+    assert r.status_code == 503 and "刚才的操作没有保存" in r.text and "Traceback" not in r.text
+    again = press(client, client.get("/s/checklist:reissue_lost").text, "☐")
+    assert again.status_code == 200 and "进度 1/" in again.text
+
+
+def test_refusals_speak_the_visitor_s_language(tmp_path, kb):
+    from web.server import RateLimiter
+
+    with web_server(tmp_path / "rl2.db", kb, rate_limiter=RateLimiter(rate=0.01, burst=1)) as (url, _):
+        with httpx.Client(base_url=url, headers={"Accept-Language": "ru"}) as c:
+            c.get("/")
+            r = c.get("/")
+            assert r.status_code == 429 and i18n.translations("ru").gettext("请求过于频繁，请稍后再试。") in r.text

@@ -1,0 +1,178 @@
+"""The web pages in a real browser: headless Chromium at a phone's 360×740 viewport.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them); skipped
+with the reason elsewhere when they are missing. Screenshots go to the test's temporary
+directory (``EPORT_WEB_SCREENSHOTS=DIR`` keeps them, e.g. for docs/img/).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from dialogs.features import all_routes
+
+from .test_web import web_server
+
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WIDTH, HEIGHT = 360, 740
+
+# Every element whose box reaches past the right edge of the viewport, or that scrolls
+# sideways inside itself, with its text: the page must read without horizontal scrolling.
+OVERFLOW_JS = """
+const width = arguments[0];
+const out = [];
+if (window.innerWidth > width) out.push('the page widened the viewport to ' + window.innerWidth);
+if (document.documentElement.scrollWidth > width) out.push('page scrollWidth ' + document.documentElement.scrollWidth + ' > ' + width);
+for (const el of document.body.querySelectorAll('*')) {
+  if (['SCRIPT', 'STYLE'].includes(el.tagName)) continue;
+  const r = el.getBoundingClientRect();
+  if (r.width === 0 && r.height === 0) continue;
+  if (r.right > width + 0.5 || r.left < -0.5) out.push(el.tagName + ' [' + Math.round(r.left) + ',' + Math.round(r.right) + '] ' + (el.textContent || '').trim().slice(0, 60));
+  if (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX !== 'visible') out.push(el.tagName + ' scrolls sideways: ' + (el.textContent || '').trim().slice(0, 60));
+}
+return out;
+"""
+
+
+def _browser_missing() -> str | None:
+    if not Path(CHROMEDRIVER).exists():
+        return f"{CHROMEDRIVER} not found: install Debian's chromium and chromium-driver (.ci/run does)"
+    if not (shutil.which("chromium") or shutil.which("chromium-browser")):
+        return "chromium not found: install Debian's chromium and chromium-driver (.ci/run does)"
+    return None
+
+
+@pytest.fixture
+def browser():
+    reason = _browser_missing()
+    if reason:
+        if os.environ.get("EPORT_REQUIRE_BROWSER"):
+            pytest.fail(reason)  # in CI the browser test must run
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={WIDTH},{HEIGHT}",
+                "--lang=zh-CN", "--hide-scrollbars"):
+        options.add_argument(arg)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    # the viewport itself, not the window, is 360×740, as on a phone
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 2, "mobile": True})
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def no_overflow(driver, where: str) -> None:
+    problems = driver.execute_script(OVERFLOW_JS, WIDTH)
+    assert not problems, f"text wider than the {WIDTH}px viewport on {where}: {problems[:5]}"
+
+
+def tap(driver, text: str, then: str) -> None:
+    """Tap the first button whose label contains ``text``; wait for the page at ``then``."""
+    from selenium.webdriver.common.by import By
+
+    buttons = [b for b in driver.find_elements(By.CSS_SELECTOR, ".btn") if text in b.text]
+    assert buttons, f"no button {text!r} on {driver.current_url}"
+    click_and_wait(driver, buttons[0], then)
+
+
+def click_and_wait(driver, element, then: str) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element("tag name", "html")
+    element.click()
+    WebDriverWait(driver, 15).until(lambda d: then in d.current_url and d.execute_script("return document.readyState") == "complete"
+                                    and (d.find_element("tag name", "html") != old))
+
+
+def test_phone_browser_menu_answer_checklist_reload(browser, tmp_path, kb):
+    from selenium.webdriver.common.by import By
+
+    shots = Path(os.environ.get("EPORT_WEB_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    business = kb.businesses["reissue_lost"]
+    category = kb.categories[business.category]
+    with web_server(tmp_path / "browser.db", kb) as (url, guide):
+        browser.get(url + "/")
+        assert "电子口岸制发卡业务指南" in browser.title
+        no_overflow(browser, "the main menu")
+        browser.save_screenshot(str(shots / "web-menu.png"))
+        tap(browser, category.name, "/s/category:")
+        no_overflow(browser, "a category")
+        tap(browser, business.name, "/s/topic:reissue_lost")
+        body = browser.find_element(By.CSS_SELECTOR, ".msg").text
+        assert business.name in body and "0470-2299089" in body
+        no_overflow(browser, "the answer")
+        browser.save_screenshot(str(shots / "web-answer.png"))
+        dial = browser.find_elements(By.CSS_SELECTOR, 'a[href^="tel:+86"]')
+        assert dial, "offices' numbers are dialable"
+        tap(browser, "📋", "/s/checklist:reissue_lost")
+        no_overflow(browser, "the checklist")
+        first = next(b for b in browser.find_elements(By.CSS_SELECTOR, ".btn") if b.text.startswith("☐"))
+        label = first.text[1:].strip()
+        click_and_wait(browser, first, "/s/checklist:reissue_lost")
+        assert any(b.text == f"✅ {label}" for b in browser.find_elements(By.CSS_SELECTOR, ".btn"))
+        browser.refresh()  # Post/Redirect/Get: reloading does not send the form again
+        assert browser.current_url.endswith("/s/checklist:reissue_lost")
+        ticked = [b.text for b in browser.find_elements(By.CSS_SELECTOR, ".btn") if b.text.startswith("✅")]
+        assert ticked == [f"✅ {label}"], "the tick survives a reload"
+        no_overflow(browser, "the ticked checklist")
+        browser.save_screenshot(str(shots / "web-checklist.png"))
+        cookies = {c["name"]: c for c in browser.get_cookies()}
+        assert cookies["eg_session"]["httpOnly"] and cookies["eg_session"]["sameSite"] == "Lax"
+        assert browser.execute_script("return document.cookie") == ""  # no script can read the session
+        # every kind of screen fits, in every language
+        kinds: dict[str, str] = {}
+        for route in all_routes(guide.engine):
+            kinds.setdefault(route.split(":")[0], route)
+        paths = [f"/s/{r}" for r in kinds.values()] + ["/s/checklists", "/check", "/ask?q=%E9%80%9A%E8%BE%BD"]
+        for lang in ("中文", "Русский", "English"):
+            switch = browser.find_element(By.XPATH, f'//form[@class="langs"]/button[text()="{lang}"]')
+            if switch.is_enabled():  # the current language's button is disabled
+                click_and_wait(browser, switch, "/")
+            for path in paths:
+                browser.get(url + path)
+                no_overflow(browser, f"{path} in {lang}")
+            if lang == "English":
+                browser.get(url + "/s/topic:reissue_lost")
+                browser.save_screenshot(str(shots / "web-answer-en.png"))
+        # a copy button puts the exact annotation on the clipboard, and says so
+        browser.execute_cdp_cmd("Browser.grantPermissions", {"origin": url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+        browser.get(url + "/s/topic:change_name")
+        copy = browser.find_elements(By.CSS_SELECTOR, "button.copy")
+        assert copy
+        wanted = copy[0].get_attribute("data-copy")
+        assert wanted in {a.text for a in kb.annotations.values()}
+        copy[0].click()
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        WebDriverWait(browser, 10).until(lambda d: "✅" in copy[0].text)
+        pasted = browser.execute_async_script("navigator.clipboard.readText().then(arguments[0], e => arguments[0]('ERR ' + e))")
+        assert pasted == wanted
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] if hasattr(browser, "get_log") else []
+        assert not [e for e in errors if "Content Security Policy" in e["message"]], errors
+        # the detector itself: one unbreakable line wider than the phone is caught
+        browser.execute_script("const d = document.createElement('div'); d.style.whiteSpace = 'nowrap';"
+                               "d.textContent = '0470-2299089 '.repeat(8); document.querySelector('main').appendChild(d);")
+        with pytest.raises(AssertionError, match="wider than the 360px viewport"):
+            no_overflow(browser, "a page with a line too long")
+    assert (shots / "web-answer.png").stat().st_size > 10_000
+
+
+def test_ci_installs_the_browser_and_requires_the_test():
+    script = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")
+    update, install = script.index("apt-get update"), script.index("apt-get install -y")
+    assert update < install and "DEBIAN_FRONTEND=noninteractive" in script
+    for package in ("chromium", "chromium-driver", "fonts-noto-cjk"):
+        assert f" {package}" in script[install:].split("\n")[0]
+    assert "EPORT_REQUIRE_BROWSER=1 make test" in script  # in CI a missing browser fails instead of skipping

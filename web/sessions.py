@@ -1,0 +1,67 @@
+"""Web sessions without an account: a random token in a signed cookie → a negative user id.
+
+Telegram user ids are always positive, so web users get ids below zero and the two never
+collide; every per-user table (checklists, ticks, settings, events, feedback) works for
+them unchanged. Only the SHA-256 of the token is stored (``web_sessions``), so a copy of
+the database does not let anyone take over a session. Deleting a user's data
+(``Store.forget_user``, retention) deletes the session row too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import sqlite3
+from typing import Any
+
+ANONYMOUS = -1  # the id of a visitor without a session: never allocated, nothing is written for it
+ID_SPACE = 2**52
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+
+
+def is_web_user(user_id: int | None) -> bool:
+    return user_id is not None and user_id < 0
+
+
+def cookie_secret(store: Any) -> str:
+    """The key that signs the web cookies: made once, kept in the database (so sessions
+    survive restarts and a bot and a web process on the same file agree)."""
+    rows = store._read("SELECT value FROM web_keys WHERE name = 'cookie'")
+    if rows:
+        return rows[0][0]
+    store._write("INSERT OR IGNORE INTO web_keys (name, value) VALUES ('cookie', ?)", (secrets.token_urlsafe(48),))
+    return store._read("SELECT value FROM web_keys WHERE name = 'cookie'")[0][0]
+
+
+def lookup(store: Any, token: str | None) -> int | None:
+    """The user id of a session token, None if unknown (deleted, expired, forged)."""
+    if not token:
+        return None
+    rows = store._read("SELECT user_id FROM web_sessions WHERE token_hash = ?", (_hash(token),))
+    return rows[0][0] if rows else None
+
+
+def create(store: Any, lang: str | None, now: dt.datetime | None = None) -> tuple[str, int]:
+    """A new session: (token for the cookie, the new negative user id)."""
+    ts = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
+    for _ in range(10):
+        token = secrets.token_urlsafe(32)
+        user_id = -2 - secrets.randbelow(ID_SPACE)
+        try:
+            store._write("INSERT INTO web_sessions (token_hash, user_id, created) VALUES (?, ?, ?)", (_hash(token), user_id, ts))
+        except Exception as exc:  # noqa: BLE001 - a clash of random ids: draw again
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                continue
+            raise
+        store.touch_user(user_id, lang, now=now)
+        return token, user_id
+    raise RuntimeError("could not allocate a web session id")
+
+
+def exists(store: Any, user_id: int) -> bool:
+    """Whether a web user's session still exists (it does not after "delete my data")."""
+    return bool(store._read("SELECT 1 FROM web_sessions WHERE user_id = ?", (user_id,)))
