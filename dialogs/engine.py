@@ -196,20 +196,17 @@ class Engine:
         self.kb = kb
         self._matcher = None
         self._screens.clear()
-        self._emit("reloaded", Context(), str(kb.directory))
+        self.emit("reloaded", Context(), str(kb.directory))
 
     # -- entry points ------------------------------------------------------------------
     def emit(self, kind: str, ctx: Context, value: str) -> None:
         """Tell the listeners (statistics, the channel's scheduler) that something happened."""
-        self._emit(kind, ctx, value)
-
-    def _emit(self, kind: str, ctx: Context, value: str) -> None:
         for listener in self.listeners:
             listener(kind, ctx, value)
 
     def _shown(self, ctx: Context, screen: Screen) -> Screen:
         if self.listeners and screen.route.startswith("topic:"):
-            self._emit("view", ctx, screen.route)
+            self.emit("view", ctx, screen.route)
         return screen
 
     def start(self, ctx: Context, payload: str | None = None) -> Screen:
