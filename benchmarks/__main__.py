@@ -42,13 +42,13 @@ def workload(users: int = 50) -> list[dict]:
     for uid in range(1, users + 1):
         out += [
             text_update(uid, "/start"),
-            callback_update(uid, callback_data("g", "category:reissue")),
-            callback_update(uid, callback_data("g", "topic:reissue_lost")),
+            callback_update(uid, callback_data("go", "category:reissue")),
+            callback_update(uid, callback_data("go", "topic:reissue_lost")),
             callback_update(uid, callback_data("checklist_open", "reissue_lost")),
-            callback_update(uid, callback_data("t", "reissue_lost:org_cert.seal:1")),
-            callback_update(uid, callback_data("t", "reissue_lost:agent_id.copy:1")),
+            callback_update(uid, callback_data("tick", "reissue_lost:org_cert.seal:1")),
+            callback_update(uid, callback_data("tick", "reissue_lost:agent_id.copy:1")),
             text_update(uid, QUESTIONS[uid % len(QUESTIONS)]),
-            callback_update(uid, callback_data("g", "offices")),
+            callback_update(uid, callback_data("go", "offices")),
         ]
     return out
 
@@ -91,7 +91,7 @@ async def bench_process_update(tmp: Path) -> tuple[dict, dict]:
     full = build_application(Settings(token=TOKEN, db_path=str(tmp / "bench.db")), request=OfflineRequest(), rate_limit=False)
     await drive(full, workload(5))  # warm-up: templates compiled, caches filled
     full_times = await drive(full, raw)
-    full.bot_data["engine"].store.close()
+    full.bot_data["guide"].close()
     plain = echo_application(OfflineRequest())
     await drive(plain, workload(5))
     echo_times = await drive(plain, raw)
@@ -118,7 +118,7 @@ async def bench_polling(tmp: Path, users: int = 40) -> dict:
 
 def bench_matcher() -> dict[str, float]:
     """Per question over the benchmark questions and the whole evaluation set (tests/eval)."""
-    from dialogs.service import build_engine
+    from dialogs.guide import build_guide
 
     sys.path.insert(0, str(ROOT))
     from tests.eval.__main__ import load_questions
@@ -128,7 +128,7 @@ def bench_matcher() -> dict[str, float]:
             "from dialogs.matcher import Matcher; Matcher(kb); print(time.perf_counter() - t)")
     build = min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout)
                 for _ in range(3))
-    engine = build_engine(":memory:")
+    engine = build_guide(":memory:").engine
     engine.warm_up()
     questions = QUESTIONS + [q for items in load_questions().values() for q, _ in items]
     for q in questions:  # warm-up
@@ -174,7 +174,7 @@ async def bench_memory(tmp: Path, users: int = 10_000) -> tuple[float, float]:
         await app.initialize()
         raw = []
         for uid in range(1, users + 1):
-            raw += [text_update(uid, "/start"), callback_update(uid, callback_data("g", "topic:unlock"))]
+            raw += [text_update(uid, "/start"), callback_update(uid, callback_data("go", "topic:unlock"))]
         updates = [to_update(u, app.bot) for u in raw]
         tracemalloc.start()
         base = tracemalloc.take_snapshot()
@@ -188,7 +188,7 @@ async def bench_memory(tmp: Path, users: int = 10_000) -> tuple[float, float]:
 
     full = build_application(Settings(token=TOKEN, db_path=str(tmp / "mem.db")), request=OfflineRequest(), rate_limit=False)
     full_bytes = await grow(full)
-    full.bot_data["engine"].store.close()
+    full.bot_data["guide"].close()
     echo_bytes = await grow(echo_application(OfflineRequest()))
     return full_bytes, echo_bytes
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dialogs.console import format_screen
 from dialogs.engine import Context, Engine, parse_callback
+from dialogs.guide import build_guide
 from knowledge import load_knowledge
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
@@ -19,7 +20,7 @@ def _go_routes(screen) -> list[tuple[str, str]]:
     out = []
     for b in screen.all_buttons():
         parsed = parse_callback(b.data) if b.data else None
-        if parsed and parsed[0] == "g":
+        if parsed and parsed[0] == "go":
             out.append((b.label, parsed[1]))
     return out
 
@@ -98,7 +99,7 @@ def transcripts(engine: Engine, ctx: Context | None = None) -> dict[str, str]:
 
 
 def main() -> None:
-    engine = Engine(load_knowledge())
+    engine = build_guide(kb=load_knowledge(), store=False).engine
     GOLDEN_DIR.mkdir(exist_ok=True)
     for old in GOLDEN_DIR.glob("*.txt"):
         old.unlink()
