@@ -29,7 +29,7 @@ from telegram.ext import Application, ApplicationBuilder, CallbackQueryHandler, 
 from bot.app import build_application
 from bot.settings import Settings
 from dialogs.engine import Context
-from dialogs.service import build_engine
+from dialogs.guide import build_guide
 
 from .offline import OfflineRequest, callback_update, text_update, to_update
 
@@ -44,7 +44,8 @@ def buttons() -> dict[str, str]:
     """The callback data of the buttons the workload presses, found by their labels on the screens
     (as a user finds them), so that renamed actions or routes cannot turn the workload into stale menus."""
     with tempfile.TemporaryDirectory() as d:
-        engine = build_engine(Path(d) / "buttons.db")
+        guide = build_guide(Path(d) / "buttons.db")
+        engine = guide.engine
         try:
             ctx = Context(user_id=1)
 
@@ -68,7 +69,7 @@ def buttons() -> dict[str, str]:
             out["unlock"], _ = press(engine.handle(ctx, press(main, "维护业务")[0]), "解锁")
             return out
         finally:
-            engine.store.close()  # type: ignore[attr-defined]
+            guide.close()
 
 
 def workload(users: int = 50, first: int = 1) -> list[dict]:
@@ -151,7 +152,7 @@ async def bench_process_update(tmp: Path, rounds: int = ROUNDS, users: int = 60)
         ratios.append(sum(e) / sum(f))  # the same number of updates: the ratio of updates per second
     for app in (full, plain):
         await app.shutdown()
-    full.bot_data["engine"].store.close()
+    full.bot_data["guide"].close()
     full_summary, echo_summary = summary(full_times), summary(echo_times)
     full_summary["ratio"] = statistics.median(ratios)
     full_summary["ratios"] = ratios
@@ -178,7 +179,7 @@ async def bench_polling(tmp: Path, users: int = 40) -> dict:
 
 def bench_matcher() -> dict[str, float]:
     """Per question over the benchmark questions and the whole evaluation set (tests/eval)."""
-    from dialogs.service import build_engine
+    from dialogs.guide import build_guide
 
     sys.path.insert(0, str(ROOT))
     from tests.eval.__main__ import load_questions
@@ -188,7 +189,7 @@ def bench_matcher() -> dict[str, float]:
             "from dialogs.matcher import Matcher; Matcher(kb); print(time.perf_counter() - t)")
     build = min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout)
                 for _ in range(3))
-    engine = build_engine(":memory:")
+    engine = build_guide(":memory:").engine
     engine.warm_up()
     questions = QUESTIONS + [q for items in load_questions().values() for q, _ in items]
     for q in questions:  # warm-up
@@ -248,7 +249,7 @@ async def bench_memory(tmp: Path, users: int = 10_000) -> tuple[float, float]:
 
     full = build_application(Settings(token=TOKEN, db_path=str(tmp / "mem.db")), request=OfflineRequest(), rate_limit=False)
     full_bytes = await grow(full)
-    full.bot_data["engine"].store.close()
+    full.bot_data["guide"].close()
     echo_bytes = await grow(echo_application(OfflineRequest()))
     return full_bytes, echo_bytes
 

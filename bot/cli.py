@@ -44,12 +44,14 @@ def _kb(args: argparse.Namespace | None = None) -> Knowledge:
 
 
 def _engine(args: argparse.Namespace):
-    from dialogs.engine import Engine
+    """The engine of a guide without a database (the screens everyone sees)."""
+    from dialogs.guide import build_guide
 
-    return Engine(_kb(args))
+    return build_guide(kb=_kb(args), settings=_settings(args), store=False).engine
 
 
 def _ctx(args: argparse.Namespace):
+    """``--user`` and the operator's ``--lang`` (reports and look-ups; the chat resolves the user's own)."""
     from dialogs import i18n
     from dialogs.engine import Context
 
@@ -81,7 +83,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     topic = args.topic.strip()
     if topic not in engine.kb.businesses:
         raise UsageError(f"unknown topic {topic!r}; known topics: {', '.join(engine.kb.businesses)}")
-    from dialogs.full_answer import full_answer
+    from dialogs.features.topics import full_answer
 
     # the first screen, then the verbatim rules and the labelled Jiangsu extras
     print(full_answer(engine, _ctx(args), topic, html=args.html))
@@ -117,21 +119,20 @@ def cmd_offices(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _store_engine(args: argparse.Namespace, *, existing: bool = False, writable: bool = True):
-    """The engine with its database; ``existing``: refuse a file that does not exist
+def _guide(args: argparse.Namespace, *, existing: bool = False, writable: bool = True):
+    """The application object with its database; ``existing``: refuse a file that does not exist
     (commands that read or delete data must not create an empty database from a typo);
     ``writable`` False: a report that works on a read-only copy."""
     from pathlib import Path
 
-    from dialogs.service import build_engine
+    from dialogs.guide import build_guide
     from dialogs.store import StoreError
 
     settings = _settings(args)
     if existing and not Path(settings.db_path).expanduser().is_file():
         raise UsageError(f"database {settings.db_path} does not exist (check --db or EPORT_GUIDE_DB); nothing was read or changed")
     try:
-        return build_engine(settings.db_path, _kb(args), stale_days=settings.stale_days,
-                            retention_days=settings.retention_days, writable=writable)
+        return build_guide(settings.db_path, _kb(args), settings=settings, writable=writable)
     except StoreError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -139,31 +140,31 @@ def _store_engine(args: argparse.Namespace, *, existing: bool = False, writable:
 def cmd_chat(args: argparse.Namespace) -> int:
     from dialogs.console import run_console
 
-    return run_console(_store_engine(args), _ctx(args))
+    return run_console(_guide(args), args.user, args.lang)
 
 
 def cmd_checklist(args: argparse.Namespace) -> int:
-    engine = _store_engine(args, existing=True, writable=False)  # a report: works on a read-only copy
-    ctx = _ctx(args)
+    guide = _guide(args, existing=True, writable=False)  # a report: works on a read-only copy
+    ctx = _ctx(args)  # the operator's --lang (a report, not the user's chat)
     if args.topic:
-        if args.topic not in engine.kb.businesses:
-            raise UsageError(f"unknown topic {args.topic!r}; known topics: {', '.join(engine.kb.businesses)}")
+        if args.topic not in guide.kb.businesses:
+            raise UsageError(f"unknown topic {args.topic!r}; known topics: {', '.join(guide.kb.businesses)}")
         topics = [args.topic]
     else:
-        topics = [row.topic for row in engine.store.list_checklists(args.user) if row.topic in engine.kb.businesses]
+        topics = [row.topic for row in guide.store.list_checklists(args.user) if row.topic in guide.kb.businesses]
     if not topics:
         print(f"user {args.user} has no checklists")
         return EXIT_OK
     for n, topic in enumerate(topics):
         if n:
             print("\n" + "=" * 40 + "\n")
-        print(engine.checklists.export_text(ctx, topic), end="")
+        print(guide.checklists.export_text(ctx, topic), end="")
     return EXIT_OK
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
-    engine = _store_engine(args, existing=True)
-    rows = engine.store.forget_user(args.user)
+    guide = _guide(args, existing=True)
+    rows = guide.store.forget_user(args.user)
     print(f"deleted {rows} row(s) about user {args.user}")
     return EXIT_OK
 
@@ -314,13 +315,13 @@ def cmd_links(args: argparse.Namespace) -> int:
 def cmd_stats(args: argparse.Namespace) -> int:
     from dialogs.engine import Context
 
-    engine = _store_engine(args, existing=True, writable=False)  # a report: works on a read-only copy
-    print(engine.render("stats", Context(admin=True)).text)  # whoever runs the command has the database
+    guide = _guide(args, existing=True, writable=False)  # a report: works on a read-only copy
+    print(guide.engine.render("stats", Context(admin=True)).text)  # whoever runs the command has the database
     return EXIT_OK
 
 
 def cmd_stale(args: argparse.Namespace) -> int:
-    from dialogs.admin import stale_records
+    from dialogs.features.admin import stale_records
 
     days = args.days if args.days is not None else _settings(args).stale_days
     records = stale_records(_kb(args), days)
@@ -375,8 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=fn)
         return p
 
-    def lang(p: argparse.ArgumentParser) -> None:
-        p.add_argument("--lang", choices=LANGUAGES, default=None, help=LANG_HELP)
+    def lang(p: argparse.ArgumentParser, extra: str = "") -> None:
+        p.add_argument("--lang", choices=LANGUAGES, default=None, help=LANG_HELP + extra)
 
     def db(p: argparse.ArgumentParser, extra: str = "") -> None:
         p.add_argument("--db", default=None, metavar="FILE", help=DB_HELP + extra)
@@ -395,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     lang(p)
     p = add("chat", cmd_chat, "chat with the guide in the terminal (numbered buttons, free text, /quit)")
     p.add_argument("--user", type=user_id, default=0, help="user id (checklists and settings are kept per user; default 0)")
-    lang(p)
+    lang(p, "; the language the user chose in /language wins, as in Telegram")
     db(p)
     p = add("run", cmd_run, "run the Telegram bot (long polling, or a webhook with --webhook-url)",
             epilog="Every flag overrides an environment variable; prefer the variables for secrets, flags show in ps.")

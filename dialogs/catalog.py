@@ -75,7 +75,7 @@ def extract() -> list[str]:
 
     walk(screens)
     for package in ("dialogs", "bot", "web"):
-        for path in sorted((ROOT / package).glob("*.py")):
+        for path in sorted((ROOT / package).rglob("*.py")):
             for _, msg, *_ in extract_from_file("python", str(path), keywords={"_": None, "N_": None}):
                 messages += [msg] if isinstance(msg, str) else [m for m in msg if m]
     from . import console

@@ -1,11 +1,15 @@
-"""The console chat: the same screens as Telegram, as plain text with numbered buttons."""
+"""The console channel (`eport-guide chat`): the same screens as Telegram, as plain text with
+numbered buttons; the same commands (dialogs.commands) and the same language resolution
+(``Guide.language``) as every channel."""
 
 from __future__ import annotations
 
 import sys
 from typing import TextIO
 
-from .engine import Button, Context, Engine, Screen
+from . import commands
+from .engine import Button, Context, Screen
+from .guide import Guide
 
 HELP = "输入按钮编号或按钮文字；/start [业务代码]、/menu、/checklist、/help，或直接输入问题；/quit 退出。"
 UNKNOWN_COMMAND = "未知命令 /%(command)s。"
@@ -40,12 +44,21 @@ def find_button(screen: Screen, answer: str) -> Button | None:
 
 
 class ConsoleChat:
-    """One user's conversation; ``step`` takes a line and returns the next screen."""
+    """One user's conversation; ``step`` takes a line and returns the next screen (or a line of text).
 
-    def __init__(self, engine: Engine, ctx: Context):
-        self.engine = engine
-        self.ctx = ctx
-        self.screen = engine.start(ctx)
+    ``client_lang`` plays the part of Telegram's language_code: the user's choice in /language wins."""
+
+    def __init__(self, guide: Guide, user_id: int | None = 0, client_lang: str | None = None):
+        self.guide = guide
+        self.engine = guide.engine
+        self.user_id = user_id
+        self.client_lang = client_lang
+        self.screen = self.engine.start(self.ctx)
+
+    @property
+    def ctx(self) -> Context:
+        """Who is asking, in the language resolved now (a /language choice applies from the next line)."""
+        return Context(user_id=self.user_id, lang=self.guide.language(self.user_id, self.client_lang))
 
     def _(self, message: str) -> str:
         return self.engine._(message, self.ctx)
@@ -56,32 +69,18 @@ class ConsoleChat:
             return None
         if line in ("/quit", "/exit", "/q"):
             raise EOFError
+        ctx = self.ctx
         if line.startswith("/"):
             command, _, arg = line[1:].partition(" ")
-            command = command.lower()
-            if command == "start":
-                self.screen = self.engine.start(self.ctx, arg)
-            elif command == "menu":
-                self.screen = self.engine.render("main", self.ctx)
-            elif command == "help":
-                self.screen = self.engine.render("help", self.ctx)
-            elif command == "offices":
-                self.screen = self.engine.render("offices", self.ctx)
-            elif command in ("settings", "language") and "store" in self.engine.features:
-                self.screen = self.engine.render(command, self.ctx)
-            elif command == "privacy":
-                self.screen = self.engine.render("privacy", self.ctx)
-            elif command == "forget" and "store" in self.engine.features:
-                self.screen = self.engine.render("forget", self.ctx)
-            elif command == "checklist" and "checklist" in self.engine.features:
-                self.screen = self.engine.render("checklists", self.ctx)
-            else:
-                return self._(UNKNOWN_COMMAND) % {"command": command} + self._(HELP)
-            return self.screen
+            screen = commands.answer(self.engine, ctx, command.lower(), arg)
+            if screen is None:
+                return self._(UNKNOWN_COMMAND) % {"command": command.lower()} + self._(HELP)
+            self.screen = screen
+            return screen
         button = find_button(self.screen, line)
         if button is not None:
             if button.data:
-                self.screen = self.engine.handle(self.ctx, button.data)
+                self.screen = self.engine.handle(ctx, button.data)
                 return self.screen
             if button.url:
                 return self._(OPEN_URL) % {"url": button.url}
@@ -91,12 +90,13 @@ class ConsoleChat:
         if line.isdigit():
             return self._(NO_SUCH_BUTTON) % {"n": line} + self._(HELP)
         awaiting = self.screen.awaiting
-        self.screen = self.engine.reply(self.ctx, awaiting, line) if awaiting else self.engine.ask(self.ctx, line)
+        self.screen = self.engine.reply(ctx, awaiting, line) if awaiting else self.engine.ask(ctx, line)
         return self.screen
 
 
-def run_console(engine: Engine, ctx: Context, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
-    chat = ConsoleChat(engine, ctx)
+def run_console(guide: Guide, user_id: int | None = 0, client_lang: str | None = None,
+                stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    chat = ConsoleChat(guide, user_id, client_lang)
     interactive = stdin.isatty()
     stdout.write(format_screen(chat.screen))
     stdout.write(f"\n({chat._(HELP)})\n")

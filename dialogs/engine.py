@@ -1,8 +1,12 @@
-"""The dialog engine: (state, user action) -> next screen. Pure: no Telegram, no I/O.
+"""The dialog engine: parses, dispatches and renders. Pure: no Telegram, no I/O.
 
-A *route* names a screen and its argument ("topic:reissue_lost"). A *button* carries
-callback data "e1|<action>|<args>" (≤64 bytes): action "g" goes to a route; other
-actions are registered by features (checklists, feedback, …) with ``Engine.action``.
+A *route* names a screen and its argument ("topic:reissue_lost"). ``screens.yaml`` gives
+each screen its template, the feature function that fills it (``data:``) and its buttons;
+a *button* carries callback data "e1|<action>|<args>" (≤64 bytes): action "go" opens a
+route; the other actions are feature functions named under ``actions:`` in screens.yaml.
+The engine knows no feature: ``dialogs.features.install`` binds the functions the YAML
+names and hands them over with ``Engine.extend``. Authorisation (admin, private,
+internal, feature) is checked here for every screen and every action.
 Anything that does not parse, names an unknown action, or names something that no
 longer exists yields the main menu with an "out of date" notice — never an exception.
 """
@@ -12,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -21,7 +25,8 @@ import yaml
 
 from knowledge import Knowledge
 
-from . import i18n, providers
+from . import i18n
+from .links import deep_link
 from .render import MAX_BUTTONS, environment, fit_html, html_to_text, tidy
 
 CALLBACK_PREFIX = "e1"
@@ -31,6 +36,7 @@ SCREENS_FILE = Path(__file__).resolve().parent / "screens.yaml"
 ROUTE_RE = re.compile(r"^(?P<screen>[a-z_]{1,20})(?::(?P<arg>[^|\s]{1,48}))?$")
 SIMPLE_FIELD = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\s*\}\}")
 CACHE_SIZE = 2048
+QUESTION = "question"  # the input that answers free text nobody asked for
 
 
 @dataclass(frozen=True)
@@ -42,7 +48,11 @@ class Button:
     switch_inline_query: str | None = None
 
 
-class Forbidden(providers.NotFound):
+class NotFound(LookupError):
+    """The route's argument names nothing in the current knowledge (a stale or forged button)."""
+
+
+class Forbidden(NotFound):
     """The screen or action is not for this user (admin-only): answered like an unknown route."""
 
 
@@ -66,28 +76,20 @@ class Screen:
 
 
 @dataclass(frozen=True)
-class InlineResult:
-    route: str
-    title: str
-    description: str
-    html: str
-    topic: str | None  # for the deep-link button
-
-
-@dataclass(frozen=True)
 class Context:
     """Who is asking. Channels build one per update."""
 
     user_id: int | None = None
     lang: str = i18n.DEFAULT_LANGUAGE
-    extra: dict[str, Any] = field(default_factory=dict)
     chat: str = "private"  # the chat type the answer goes to: private, group, supergroup, channel, inline
     admin: bool = False  # the channel vouches that this user is an admin (screens marked `admin: true`)
     bot_username: str | None = None  # for deep links into the private chat
 
 
-Action = Callable[["Engine", Context, str], Screen]
-Input = Callable[["Engine", Context, str, str], Screen]  # (engine, ctx, arg, text)
+# What the engine calls, bound by dialogs.features.install (each feature function also gets the Guide):
+Data = Callable[[str | None, Context], dict[str, Any]]  # (route argument, ctx) -> template variables
+Action = Callable[[Context, str], Screen]  # (ctx, callback args) -> the next screen
+Input = Callable[[Context, str, str], Screen]  # (ctx, awaiting arg, text) -> the next screen
 Listener = Callable[[str, Context, str], None]  # (event kind, ctx, route or question)
 
 
@@ -119,14 +121,6 @@ def _simple_template(source: str) -> Callable[[dict[str, Any]], str] | None:
     return render
 
 
-def _go(engine: "Engine", ctx: Context, route: str) -> Screen:
-    """The "g" action: open a route. Screens that need the engine's own variables are not routes."""
-    screen = ROUTE_RE.match(route or "")
-    if not screen or engine.screens.get(screen["screen"], {}).get("internal"):
-        raise providers.NotFound(route)
-    return engine.render(route, ctx)
-
-
 def callback_data(action: str, args: str = "") -> str:
     data = f"{CALLBACK_PREFIX}|{action}|{args}"
     if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
@@ -148,8 +142,12 @@ class Engine:
         spec = yaml.safe_load(SCREENS_FILE.read_text(encoding="utf-8"))
         self.screens: dict[str, dict[str, Any]] = spec["screens"]
         self.action_specs: dict[str, dict[str, Any]] = {k: v or {} for k, v in spec["actions"].items()}
-        self.providers: dict[str, providers.Provider] = dict(providers.PROVIDERS)
-        self.actions: dict[str, Action] = {"g": _go}
+        self.input_specs: dict[str, dict[str, Any]] = {k: v or {} for k, v in spec.get("inputs", {}).items()}
+        self.listener_specs: list[dict[str, Any]] = list(spec.get("listeners") or [])
+        # old callback data keeps working: an alias answers as the action it names (same access)
+        self.aliases: dict[str, str] = {k: v["alias"] for k, v in self.action_specs.items() if "alias" in v}
+        self.data: dict[str, Data] = {}
+        self.actions: dict[str, Action] = {"go": self.go}
         self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)  # tests use a fast clock
         self.inputs: dict[str, Input] = {}
         self.listeners: list[Listener] = []
@@ -175,48 +173,40 @@ class Engine:
         """Build the matcher now (a channel calls this once it is up, off the main thread)."""
         _ = self.matcher
 
-    # -- extension points ------------------------------------------------------------
-    def action(self, name: str) -> Callable[[Action], Action]:
-        """Register a button action: ``@engine.action("x")`` def fn(engine, ctx, args)."""
-
-        def register(fn: Action) -> Action:
-            self.actions[name] = fn
-            return fn
-
-        return register
-
-    def extend(self, feature: str, *, providers: dict[str, providers.Provider] | None = None,
+    # -- extension point: dialogs.features.install calls this -------------------------------
+    def extend(self, feature: str | None = None, *, data: dict[str, Data] | None = None,
                actions: dict[str, Action] | None = None, inputs: dict[str, Input] | None = None,
                listeners: list[Listener] | None = None) -> None:
-        """Switch a feature on: its screens' providers, button actions, text inputs, listeners."""
+        """Switch a feature on (its name is what screens' ``feature:`` and templates' ``features`` test)
+        and add the functions that fill screens, answer buttons and text inputs, and listen to events."""
         undeclared = sorted(set(actions or {}) - set(self.action_specs))
         if undeclared:  # every action states its access in screens.yaml: fail closed at start-up
             raise ValueError(f"actions not declared in screens.yaml: {', '.join(undeclared)}")
-        self.features = self.features | {feature}
-        self.providers.update(providers or {})
+        if feature:
+            self.features = self.features | {feature}
+        self.data.update(data or {})
         self.actions.update(actions or {})
         self.inputs.update(inputs or {})
         self.listeners.extend(listeners or [])
         self._screens.clear()
 
     def reload(self, kb: Knowledge) -> None:
-        """Swap in newly validated knowledge (the old stays live if loading failed)."""
+        """Swap in newly validated knowledge (the old stays live if loading failed); the listeners hear
+        "reloaded" (e.g. the web pages served from the bot's process follow)."""
         self.kb = kb
         self._matcher = None
         self._screens.clear()
+        self.emit("reloaded", Context(), str(kb.directory))
 
     # -- entry points ------------------------------------------------------------------
     def emit(self, kind: str, ctx: Context, value: str) -> None:
         """Tell the listeners (statistics, the channel's scheduler) that something happened."""
-        self._emit(kind, ctx, value)
-
-    def _emit(self, kind: str, ctx: Context, value: str) -> None:
         for listener in self.listeners:
             listener(kind, ctx, value)
 
     def _shown(self, ctx: Context, screen: Screen) -> Screen:
         if self.listeners and screen.route.startswith("topic:"):
-            self._emit("view", ctx, screen.route)
+            self.emit("view", ctx, screen.route)
         return screen
 
     def start(self, ctx: Context, payload: str | None = None) -> Screen:
@@ -229,7 +219,7 @@ class Engine:
         if payload in self.start_screens():
             try:
                 return self.render(payload, ctx)
-            except providers.NotFound:
+            except NotFound:
                 pass
         return self.render("main", ctx, notice=self._("未找到该业务，请从菜单选择。", ctx))
 
@@ -237,47 +227,59 @@ class Engine:
         """Free text answering a question a screen asked (``Screen.awaiting``)."""
         text = clean_text(text)
         name, _, arg = awaiting.partition(":")
-        if name not in self.inputs:
+        if name not in self.inputs or not self._available(self.input_specs.get(name, {})):
             return self.ask(ctx, text)
         try:
-            return self.inputs[name](self, ctx, arg, text)
-        except providers.NotFound:
+            return self.inputs[name](ctx, arg, text)
+        except NotFound:
             return self.stale(ctx)
 
     def handle(self, ctx: Context, data: str | None) -> Screen:
         """A button press. Unknown, forged or outdated data → fresh main menu."""
         parsed = parse_callback(data or "")
-        if parsed is None or parsed[0] not in self.actions:
+        if parsed is None:
             return self.stale(ctx)
         action, args = parsed
-        spec = self.action_specs.get(action, {})
+        action = self.aliases.get(action, action)  # old data ("g", "t", "fb") answers as today's action
+        spec = self.action_specs.get(action)
+        if spec is None or action not in self.actions or not self._available(spec):
+            return self.stale(ctx)
         try:
             if spec.get("admin") and not ctx.admin:
                 raise Forbidden(action)
             if "private" in spec and ctx.chat != "private":
                 return self.private_only(ctx, spec["private"])
-            return self._shown(ctx, self.actions[action](self, ctx, args))
-        except providers.NotFound:
+            return self._shown(ctx, self.actions[action](ctx, args))
+        except NotFound:
             return self.stale(ctx)
 
+    def go(self, ctx: Context, route: str) -> Screen:
+        """The "go" action: open a route. Screens that need variables only their caller passes are not routes."""
+        screen = ROUTE_RE.match(route or "")
+        if not screen or self.screens.get(screen["screen"], {}).get("internal"):
+            raise NotFound(route)
+        return self.render(route, ctx)
+
+    def _available(self, spec: dict[str, Any]) -> bool:
+        return not spec.get("feature") or spec["feature"] in self.features
+
     def ask(self, ctx: Context, question: str) -> Screen:
-        """Free text: the best answer, or 2–3 suggestions below the confidence threshold."""
+        """Free text that answers no question a screen asked: the input ``question`` (screens.yaml)."""
         question = clean_text(question)
-        result = self.matcher.match(question)
-        if result.confident:
-            return self._shown(ctx, self.render(result.best.route, ctx))
-        if self.listeners and question.strip():
-            self._emit("unanswered", ctx, question)
-        routes: list[str] = []
-        for m in result.suggestions:
-            if m.route.startswith("category:"):
-                # a bare category word ("注销") is ambiguous: offer its businesses
-                routes += [f"topic:{b.id}" for b in self.kb.topics_in(m.route.split(":", 1)[1])]
+        if QUESTION not in self.inputs:
+            return self.render("main", ctx)
+        return self._shown(ctx, self.inputs[QUESTION](ctx, "", question))
+
+    def expand_categories(self, routes: Iterable[str]) -> list[str]:
+        """Routes with each category replaced by its businesses (a bare category word such as 注销 is
+        ambiguous: its businesses are offered), duplicates dropped."""
+        out: list[str] = []
+        for route in routes:
+            if route.startswith("category:"):
+                out += [f"topic:{b.id}" for b in self.kb.topics_in(route.split(":", 1)[1])]
             else:
-                routes.append(m.route)
-        routes = list(dict.fromkeys(routes))[:3]
-        suggestions = [{"label": self.route_label(r, ctx), "route": r} for r in routes]
-        return self.render("suggest", ctx, variables={"suggestions": suggestions})
+                out.append(route)
+        return list(dict.fromkeys(out))
 
     def start_screens(self) -> set[str]:
         """/start payloads that open a personal screen (the deep links of ``private_only``)."""
@@ -285,8 +287,6 @@ class Engine:
 
     def private_only(self, ctx: Context, payload: str) -> Screen:
         """Personal content asked for in a group, a channel or an inline message: a link to the private chat."""
-        from .links import deep_link
-
         link = None
         if ctx.bot_username:
             link = deep_link(ctx.bot_username, payload) if payload else f"https://t.me/{ctx.bot_username.lstrip('@')}"
@@ -301,41 +301,18 @@ class Engine:
     def _(self, message: str, ctx: Context) -> str:
         return i18n.translations(ctx.lang).gettext(message)
 
-    def route_label(self, route: str, ctx: Context) -> str:
-        screen, _, arg = route.partition(":")
-        kb = self.kb
-        if screen == "topic" and arg in kb.businesses:
-            return kb.businesses[arg].name
-        if screen == "category" and arg in kb.categories:
-            return kb.categories[arg].name
-        if screen == "material" and arg in kb.materials:
-            return kb.materials[arg].name
-        if screen == "fact" and arg in kb.facts:
-            return kb.facts[arg].title
-        if screen == "answer" and arg in kb.answers:
-            a = kb.answers[arg]
-            title = getattr(a.title, ctx.lang, None) or a.title.zh
-            if a.region != "jiangsu":
-                return title
-            label = self._("仅适用于江苏省", ctx)
-            return f"{title}〔{label}〕"
-        if screen == "walk":
-            step = next((s for s in kb.steps if s.id == arg), None)
-            if step:
-                beside = i18n.beside(step.title, ctx.lang)
-                return f"{step.title}（{beside}）" if beside else step.title
-        if screen == "city":
-            return f"📍 {arg}"
-        if screen == "offices":
-            return self._("📍 办理地点与电话", ctx)
-        if screen == "online":
-            return self._("🌐 网上办理", ctx)
-        return self._("🏠 主菜单", ctx)
+    def more(self, ctx: Context) -> Callable[[int], str]:
+        """The "… and N more" line of a message cut to Telegram's limit."""
+        return lambda n: self._("还有 %(n)s 条", ctx) % {"n": n}
+
+    def base_values(self) -> dict[str, Any]:
+        """What every template may use, whichever screen: the hotline and the knowledge."""
+        return {"hotline": self.kb.facts["hotline"], "kb": self.kb}
 
     def render(self, route: str, ctx: Context, *, notice: str | None = None, variables: dict[str, Any] | None = None) -> Screen:
         m = ROUTE_RE.match(route or "")
         if not m or m["screen"] not in self.screens:
-            raise providers.NotFound(route)
+            raise NotFound(route)
         screen_id, arg = m["screen"], m["arg"]
         spec = self.screens[screen_id]
         # authorisation belongs to the screen: checked here, however the screen was reached
@@ -347,26 +324,26 @@ class Engine:
         key = (route, ctx.lang, self.features)
         if cacheable and key in self._screens:
             return self._screens[key]
-        if spec.get("feature") and spec["feature"] not in self.features:
-            raise providers.NotFound(route)
-        provider = self.providers.get(screen_id)
-        values: dict[str, Any] = provider(self.kb, arg, ctx) if provider else {"hotline": self.kb.facts["hotline"], "kb": self.kb}
-        # a personal screen whose provider names everything it depends on ("cache_key": e.g. a checklist
-        # page's ticks) is rendered once per such state and reused
+        if not self._available(spec) or screen_id not in self.data:
+            raise NotFound(route)
+        values = self.base_values()
+        values.update(self.data[screen_id](arg, ctx))
+        # a personal screen whose data function names everything it depends on ("cache_key": e.g. a
+        # checklist page's ticks) is rendered once per such state and reused
         state_key = values.pop("cache_key", None)
-        if state_key is not None and not variables and not notice and not ctx.extra:
+        if state_key is not None and not variables and not notice:
             key = (route, ctx.lang, self.features, state_key)
             if key in self._screens:
                 return self._screens[key]
             cacheable = True
         values.update(variables or {})
-        values.update({"features": self.features, "lang": ctx.lang, "user_id": ctx.user_id, **ctx.extra})
+        values.update({"features": self.features, "lang": ctx.lang, "user_id": ctx.user_id})
         env = environment(ctx.lang)
         html = tidy(env.get_template(spec["template"]).render(values))
         if notice:
             html = f"ℹ️ {env.filters['e'](notice)}\n\n{html}"
         # whatever the data, one message: long lists are cut with "… 还有 N 条"
-        html = fit_html(html, lambda n: self._("还有 %(n)s 条", ctx) % {"n": n})
+        html = fit_html(html, self.more(ctx))
         buttons = self._buttons(spec.get("buttons", []), values, ctx)
         screen = Screen(route=route, html=html, buttons=buttons)
         if cacheable:
@@ -395,7 +372,7 @@ class Engine:
             return None
         label = self._(spec["text"], ctx) if "text" in spec else self._fill(ctx.lang, spec["label"], values)
         if "go" in spec:
-            return Button(label, data=callback_data("g", self._fill(ctx.lang, spec["go"], values)))
+            return Button(label, data=callback_data("go", self._fill(ctx.lang, spec["go"], values)))
         if "do" in spec:
             return Button(label, data=callback_data(spec["do"], self._fill(ctx.lang, spec.get("args", ""), values)))
         if "url" in spec:
@@ -432,69 +409,3 @@ class Engine:
                 out.append(row)
                 room -= len(row)
         return tuple(reversed(out))
-
-    # -- upload pre-check -------------------------------------------------------------------
-    def precheck(self, ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *, photo: bool = False) -> Screen:
-        from .upload import precheck
-
-        file_name = clean_text(file_name)[:200] or None
-        result = precheck(self.kb, data, file_name, size, photo=photo)
-        return self.render("precheck", ctx, variables={"result": result})
-
-    # -- inline answers ---------------------------------------------------------------------
-    def inline(self, ctx: Context, query: str, popular: list[str] | None = None, limit: int = 8) -> list[InlineResult]:
-        """Compact answers for inline mode: generic rules only, never anyone's ticks."""
-        query = query.strip()
-        if query:
-            routes = [m.route for m in self.matcher.match(query).matches if m.route.startswith(("topic:", "city:", "category:"))]
-            expanded: list[str] = []
-            for r in routes:
-                if r.startswith("category:"):
-                    expanded += [f"topic:{b.id}" for b in self.kb.topics_in(r.split(":", 1)[1])]
-                else:
-                    expanded.append(r)
-            routes = list(dict.fromkeys(expanded))
-        else:
-            routes = [f"topic:{t}" for t in (popular or []) if t in self.kb.businesses]
-            routes += [f"topic:{t}" for t in self.kb.businesses if f"topic:{t}" not in routes]
-        results = []
-        env = environment(ctx.lang)
-        more = lambda n: self._("还有 %(n)s 条", ctx) % {"n": n}  # noqa: E731
-        for route in routes[:limit]:
-            kind, _, arg = route.partition(":")
-            if kind == "topic":
-                values = providers.topic(self.kb, arg, ctx)
-                business = self.kb.businesses[arg]
-                html = fit_html(tidy(env.get_template("inline_topic.j2").render(values)), more)
-                results.append(InlineResult(route, business.name, self.kb.categories[business.category].name, html, arg))
-            else:
-                values = providers.city(self.kb, arg, ctx)
-                html = fit_html(tidy(env.get_template("inline_city.j2").render(values)), more)
-                names = "、".join(o.name for o in self.kb.cities[arg])
-                results.append(InlineResult(route, f"📍 {arg}", names, html, None))
-        return results
-
-    # -- introspection (tests, screen snapshots) -----------------------------------------
-    def all_routes(self) -> list[str]:
-        kb = self.kb
-        routes = ["main", "offices", "online", "help", "privacy"]
-        routes += [r for r in ("settings", "language", "forget", "checklists", "reminders", "remind:refund", "remind:expiry")
-                   if self.screens[r.split(":")[0]].get("feature", "") in self.features]
-        routes += [f"category:{c}" for c in kb.categories]
-        routes += [f"topic:{t}" for t in kb.businesses]
-        routes += [f"material:{m}" for m in kb.materials]
-        routes += [f"fact:{f}" for f in kb.facts]
-        routes += [f"answer:{a}" for a in kb.answers]
-        routes += [f"answer_source:{a}" for a, v in kb.answers.items() if not v.silent]
-        routes += [f"city:{c}" for c in kb.cities]
-        routes += [f"stuck:{t}" for t in kb.businesses]
-        routes += [f"walk:{s.id}" for s in kb.steps]
-        routes += [f"rules:{t}" for t in kb.businesses]
-        routes += [f"jiangsu:{t}" for t in kb.businesses if providers.has_jiangsu_extras(kb, t)]
-        for t in kb.businesses:
-            routes += [f"walk:{t}.{s.id}" for s in providers.walk_track(kb, t)]
-        if "checklist" in self.features:
-            routes += [f"checklist:{t}" for t in kb.businesses]
-            for t in kb.businesses:  # a page per material
-                routes += [f"checklist_part:{t}:{m}" for m in dict.fromkeys(i.material for i in kb.checklist_items(t))]
-        return routes

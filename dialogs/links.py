@@ -1,13 +1,10 @@
-"""Deep links into the bot and QR codes of them, for help-desk staff to hand out."""
+"""Deep links into the bot and QR codes of them, for help-desk staff to hand out (the QR libraries
+are loaded only when a code is drawn)."""
 
 from __future__ import annotations
 
 import html
 from pathlib import Path
-
-import png
-import qrcode
-import qrcode.image.pure
 
 from knowledge import Knowledge
 
@@ -23,6 +20,8 @@ def web_link(base_url: str, topic: str) -> str:
 
 def qr_matrix(data: str) -> list[list[bool]]:
     """The QR code's modules (True = dark), including the quiet-zone border."""
+    import qrcode
+
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=1, border=4)
     code.add_data(data)
     code.make(fit=True)
@@ -31,6 +30,9 @@ def qr_matrix(data: str) -> list[list[bool]]:
 
 def write_qr_png(data: str, path: str | Path, box_size: int = 8) -> Path:
     """Write a black-on-white PNG of the QR code for ``data`` (pure Python, no PIL)."""
+    import qrcode
+    import qrcode.image.pure
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=4,
@@ -40,20 +42,6 @@ def write_qr_png(data: str, path: str | Path, box_size: int = 8) -> Path:
     with path.open("wb") as fh:
         code.make_image().save(fh)
     return path
-
-
-def read_qr_png(path: str | Path, box_size: int = 8) -> list[list[bool]]:
-    """Read back the module matrix of a PNG written by ``write_qr_png``."""
-    width, height, rows, info = png.Reader(filename=str(path)).read()
-    planes = info["planes"]
-    half = (2 ** info["bitdepth"]) / 2  # dark pixels are below half the maximum value
-    pixels = [list(r) for r in rows]
-    # sample the centre of each box
-    matrix = []
-    for by in range(height // box_size):
-        row = pixels[by * box_size + box_size // 2]
-        matrix.append([row[(bx * box_size + box_size // 2) * planes] < half for bx in range(width // box_size)])
-    return matrix
 
 
 def write_sheet(kb: Knowledge, bot_username: str | None, out_dir: str | Path, link=None) -> Path:

@@ -254,9 +254,6 @@ class Store:
             self._touched.pop(user_id, None)
         return stored
 
-    def user_exists(self, user_id: int) -> bool:
-        return bool(self._read("SELECT 1 FROM users WHERE id = ?", (user_id,)))
-
     def get_language(self, user_id: int) -> str | None:
         rows = self._read("SELECT language FROM users WHERE id = ?", (user_id,))
         return rows[0][0] if rows else None
@@ -325,10 +322,6 @@ class Store:
 
     def reset_checklist(self, user_id: int, topic: str) -> None:
         self._write("DELETE FROM ticks WHERE user_id = ? AND topic = ?", (user_id, topic))
-
-    def delete_checklist(self, user_id: int, topic: str) -> None:
-        self._transaction([("DELETE FROM ticks WHERE user_id = ? AND topic = ?", (user_id, topic)),
-                           ("DELETE FROM checklists WHERE user_id = ? AND topic = ?", (user_id, topic))])
 
     def _transaction(self, statements: list[tuple[str, tuple]]) -> int:
         """Run statements atomically; returns the rows they changed."""

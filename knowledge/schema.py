@@ -8,7 +8,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 Id = str
-REGIONS = ("manzhouli", "jiangsu")
 ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 
 

@@ -31,10 +31,21 @@ def kb():
 
 
 @pytest.fixture(scope="session")
-def engine(kb):
-    from dialogs.engine import Engine
+def plain_guide(kb):
+    """The application object without a database: the screens everyone sees."""
+    from dialogs.guide import build_guide
 
-    return Engine(kb)
+    return build_guide(kb=kb, store=False)
+
+
+@pytest.fixture(scope="session")
+def engine(plain_guide):
+    return plain_guide.engine
+
+
+def user_known(store, user_id: int) -> bool:
+    """Whether the store has a row for the user (what retention and /forget delete)."""
+    return store.conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is not None
 
 
 @pytest.fixture
@@ -93,7 +104,7 @@ async def running_bot(fake: FakeTelegram, db_path, before_init=None, **settings_
         if before_init is not None and app.post_stop:
             await app.post_stop(app)
         await app.shutdown()
-        app.bot_data["engine"].store.close()
+        app.bot_data["guide"].close()
         fake._closing = False
 
 

@@ -15,7 +15,8 @@ from typing import Iterator
 
 from dialogs import i18n
 from dialogs.engine import Context, Engine, Screen, parse_callback
-from dialogs.service import build_engine
+from dialogs.features import all_routes
+from dialogs.guide import Guide, build_guide
 from knowledge import Knowledge, load_knowledge
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent / "snapshots"
@@ -24,15 +25,15 @@ USER = 1  # the new user every snapshot is rendered for
 
 
 @contextmanager
-def production_engine(kb: Knowledge | None = None) -> Iterator[Engine]:
-    """The engine as the Telegram channel runs it (bot.app.build_application), on a fresh store."""
+def production_guide(kb: Knowledge | None = None) -> Iterator[Guide]:
+    """The guide as the Telegram channel runs it (bot.app.build_application), on a fresh store."""
     with tempfile.TemporaryDirectory() as d:
-        engine = build_engine(Path(d) / "snapshots.db", kb or load_knowledge())
-        engine.extend("inline")  # as build_application does: share buttons need inline mode
+        guide = build_guide(Path(d) / "snapshots.db", kb or load_knowledge())
+        guide.engine.extend("inline")  # as build_application does: share buttons need inline mode
         try:
-            yield engine
+            yield guide
         finally:
-            engine.store.close()  # type: ignore[attr-defined]
+            guide.close()
 
 
 def file_name(route: str) -> str:
@@ -43,7 +44,7 @@ def file_name(route: str) -> str:
 def describe_button(b) -> str:
     if b.data:
         parsed = parse_callback(b.data)
-        if parsed and parsed[0] == "g":
+        if parsed and parsed[0] == "go":
             return f"{b.label}  → {parsed[1]}"
         return f"{b.label}  ⚙ {parsed[0]} {parsed[1]}".rstrip() if parsed else f"{b.label}  ⚙ {b.data}"
     if b.url:
@@ -66,7 +67,7 @@ def routes(engine: Engine) -> list[str]:
     """Every route the engine can render: its routes (what links and free text open), and the screens
     only a button action opens (the 👎 reason, the reset confirmation)."""
     kb = engine.kb
-    out = list(engine.all_routes())
+    out = list(all_routes(engine))
     if "feedback" in engine.features:
         out += [f"feedback_reason:{t}" for t in kb.businesses]
     if "checklist" in engine.features:
@@ -89,8 +90,8 @@ def stored() -> dict[str, str]:
 
 
 def main() -> None:
-    with production_engine() as engine:
-        current = snapshots(engine)
+    with production_guide() as guide:
+        current = snapshots(guide.engine)
     for old in SNAPSHOT_DIR.glob("*/*.txt"):
         if old.relative_to(SNAPSHOT_DIR).as_posix() not in current:
             old.unlink()

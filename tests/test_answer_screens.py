@@ -13,8 +13,10 @@ import sys
 
 import pytest
 
+from dialogs.features import all_routes
+
 from dialogs.engine import Context, callback_data, parse_callback
-from dialogs.service import build_engine
+from dialogs.guide import build_guide
 from knowledge import KnowledgeError, load_knowledge
 
 
@@ -44,15 +46,20 @@ HOTLINE = "0470-2299089"
 
 
 @pytest.fixture(scope="module")
-def full(tmp_path_factory, kb):
-    """An engine with every feature (reminders, checklists) on a temporary database."""
-    e = build_engine(tmp_path_factory.mktemp("answers") / "a.db", kb=kb)
-    yield e
-    e.store.close()
+def full_guide(tmp_path_factory, kb):
+    """The application with every feature (reminders, checklists) on a temporary database."""
+    g = build_guide(tmp_path_factory.mktemp("answers") / "a.db", kb=kb)
+    yield g
+    g.close()
+
+
+@pytest.fixture(scope="module")
+def full(full_guide):
+    return full_guide.engine
 
 
 def go_targets(screen):
-    return [parse_callback(b.data)[1] for b in screen.all_buttons() if b.data and parse_callback(b.data)[0] == "g"]
+    return [parse_callback(b.data)[1] for b in screen.all_buttons() if b.data and parse_callback(b.data)[0] == "go"]
 
 
 def line_of(text: str, needle: str) -> str:
@@ -174,18 +181,21 @@ def jiangsu_texts(kb) -> list[str]:
 JIANGSU_FIGURES = ["3MB", "3 МБ", "10个操作员卡", "10 карт", "10 operator", "7日", "免费配发"]
 
 
-def screens_everywhere(engine, lang):
+def screens_everywhere(guide, lang):
+    from dialogs.features.upload import check_file
+
+    engine = guide.engine
     ctx = Context(user_id=5, lang=lang)
-    for route in engine.all_routes():
+    for route in all_routes(engine):
         yield route, engine.render(route, ctx).text
     from tests.test_upload import make_pdf
 
-    yield "precheck:big", engine.precheck(ctx, None, "huge.pdf", 30_000_000).text
-    yield "precheck:ok", engine.precheck(ctx, make_pdf(), "a.pdf", None).text
+    yield "precheck:big", check_file(guide, ctx, None, "huge.pdf", 30_000_000).text
+    yield "precheck:ok", check_file(guide, ctx, make_pdf(), "a.pdf", None).text
     yield "reminder_set", engine.reply(ctx, "remind_date:refund", "今天").text
     from types import SimpleNamespace
 
-    from dialogs.remind import reminder_message
+    from dialogs.features.reminders import reminder_message
 
     due = SimpleNamespace(id=1, kind="refund", user_id=5, payload={"date": "2026-11-30", "last": "2026-12-06"})
     yield "reminder_due", reminder_message(engine, due, lang).text
@@ -195,7 +205,7 @@ def screens_everywhere(engine, lang):
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_no_jiangsu_fact_appears_unlabelled_anywhere(full, kb, lang):
+def test_no_jiangsu_fact_appears_unlabelled_anywhere(full_guide, kb, lang):
     """Screens, walkthrough, upload check, 退单 reminder, fee answers: every paragraph that
     carries a fact only the Jiangsu guide states also carries the Jiangsu label."""
     from dialogs import i18n
@@ -207,7 +217,7 @@ def test_no_jiangsu_fact_appears_unlabelled_anywhere(full, kb, lang):
             needles.append(i18n.beside(t, lang))
     needles += JIANGSU_FIGURES
     checked = 0
-    for route, text in screens_everywhere(full, lang):
+    for route, text in screens_everywhere(full_guide, lang):
         for paragraph in re.split(r"\n\s*\n", text):
             for needle in needles:
                 if needle in paragraph:
@@ -229,9 +239,11 @@ def test_fee_answer_labels_every_jiangsu_sentence(engine):
     assert "江苏省指南，仅适用于江苏省省内企业" in line_of(text, "首次办理同时申请同时配发")
 
 
-def test_upload_check_and_refund_reminder_say_the_rule_is_jiangsus(full):
+def test_upload_check_and_refund_reminder_say_the_rule_is_jiangsus(full, full_guide):
+    from dialogs.features.upload import check_file
+
     ctx = Context(user_id=8)
-    big = full.precheck(ctx, None, "huge.pdf", 30_000_000).text
+    big = check_file(full_guide, ctx, None, "huge.pdf", 30_000_000).text
     assert "超过江苏省指南写的 3MB 上限" in big
     ask = full.render("remind:refund", ctx).text
     assert "满洲里的文件没有写退单后的期限" in ask
@@ -274,7 +286,7 @@ def test_3_new_entry_offers_only_the_walkthrough_steps_that_apply(engine, kb):
     op = next(r for r in go_targets(engine.start(Context(), "new_operator")) if r.startswith("walk:"))
     assert op == "walk:new_operator.mzl_path"
     assert "请使用法人卡登录" in engine.render("walk:new_operator.legal_card", Context()).text
-    assert engine.handle(Context(), callback_data("g", "walk:new_entry.legal_card")).stale
+    assert engine.handle(Context(), callback_data("go", "walk:new_entry.legal_card")).stale
 
 
 def test_4_online_screen_does_not_overstate_what_the_document_names(engine):
@@ -298,7 +310,7 @@ def test_6_holder_cancel_speaks_to_the_holder_and_offers_no_usbkey(engine, full,
     done = full.handle(ctx, callback_data("checklist_open", "holder_cancel"))
     for item in kb.checklist_items("holder_cancel"):
         if not item.optional:
-            done = full.handle(ctx, callback_data("t", f"holder_cancel:{item.id}:1"))
+            done = full.handle(ctx, callback_data("tick", f"holder_cancel:{item.id}:1"))
     assert "必备项目已全部完成" in done.text and "企业携带申请材料" not in done.text and "持卡人本人的业务" in done.text
     for route in ("topic:holder_cancel", "rules:holder_cancel"):
         text = engine.render(route, Context()).text
@@ -363,7 +375,7 @@ def test_10_cancellation_explanation_alternative_has_its_own_checklist_treatment
     # handing in the 情况说明 instead of the copies completes the checklist
     for item in kb.checklist_items("cancel_legal"):
         if not item.optional:
-            screen = full.handle(ctx, callback_data("t", f"cancel_legal:{item.id}:1"))
+            screen = full.handle(ctx, callback_data("tick", f"cancel_legal:{item.id}:1"))
     assert "必备项目已全部完成" in screen.text
     first = full.start(Context(), "cancel_legal").text
     assert "或改交相关情况说明" in line_of(first, "市场主体资格证明材料")

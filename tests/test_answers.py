@@ -172,7 +172,7 @@ def test_forged_answer_routes_give_the_fresh_menu(engine):
     from dialogs.engine import callback_data
 
     for route in ("answer:nope", "answer_source:silent_hours", "answer_source:../../etc"):
-        screen = engine.handle(Context(), callback_data("g", route))
+        screen = engine.handle(Context(), callback_data("go", route))
         assert screen.stale and screen.route == "main"
 
 
@@ -184,7 +184,8 @@ def test_the_matcher_libraries_are_not_loaded_at_start_up():
     import sys
 
     code = ("import sys; from knowledge import load_knowledge; from dialogs.engine import Engine, Context; "
-            "e = Engine(load_knowledge()); e.render('main', Context()); "
+            "from dialogs.guide import build_guide; e = build_guide(kb=load_knowledge(), store=False).engine; "
+            "e.render('main', Context()); "
             "print(sorted(m for m in ('numpy', 'rank_bm25', 'Stemmer', 'ahocorasick') if m in sys.modules)); "
             "e.ask(Context(), '卡丢了怎么办'); print('rank_bm25' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
@@ -211,6 +212,8 @@ async def test_a_silent_question_in_telegram_gets_the_hotline_not_a_shrug(fake, 
 
 
 @pytest.mark.parametrize("lang,label", [("zh", "仅适用于江苏省"), ("ru", "только для Цзянсу"), ("en", "Jiangsu only")])
-def test_a_jiangsu_fact_offered_as_a_suggestion_is_labelled(engine, kb, lang, label):
+def test_a_jiangsu_fact_offered_as_a_suggestion_is_labelled(plain_guide, kb, lang, label):
+    from dialogs.features.answers import route_label
+
     for aid, a in kb.answers.items():
-        assert (label in engine.route_label(f"answer:{aid}", Context(lang=lang))) == (a.region == "jiangsu"), aid
+        assert (label in route_label(plain_guide, f"answer:{aid}", Context(lang=lang))) == (a.region == "jiangsu"), aid

@@ -7,14 +7,19 @@ import re
 import pytest
 
 from dialogs.engine import Context, MAX_CALLBACK_BYTES, callback_data
-from dialogs.service import build_engine
+from dialogs.guide import build_guide
 
 
 @pytest.fixture
-def engine(tmp_path, kb):
-    e = build_engine(tmp_path / "guide.db", kb=kb)
-    yield e
-    e.store.close()
+def guide(tmp_path, kb):
+    g = build_guide(tmp_path / "guide.db", kb=kb)
+    yield g
+    g.close()
+
+
+@pytest.fixture
+def engine(guide):
+    return guide.engine
 
 
 def press(engine, ctx, screen, label):
@@ -38,7 +43,7 @@ def test_items_are_derived_from_the_knowledge_for_every_topic(kb, topic, count):
     assert len({i.id for i in items}) == count
     for item in items:
         assert item.id.startswith(item.material + ".")
-        assert len(callback_data("t", f"{topic}:{item.id}:0").encode()) <= MAX_CALLBACK_BYTES
+        assert len(callback_data("tick", f"{topic}:{item.id}:0").encode()) <= MAX_CALLBACK_BYTES
 
 
 def test_org_cert_items_catch_each_forgettable_step(kb):
@@ -95,7 +100,7 @@ def test_completing_every_required_item_says_what_to_bring_and_where(engine):
     screen = engine.handle(ctx, callback_data("checklist_open", "holder_cancel"))
     for item in engine.kb.checklist_items("holder_cancel"):
         if not item.optional:
-            screen = engine.handle(ctx, callback_data("t", f"holder_cancel:{item.id}:1"))
+            screen = engine.handle(ctx, callback_data("tick", f"holder_cancel:{item.id}:1"))
     assert "必备项目已全部完成" in screen.text and "满洲里市东五道街75号海关大楼10楼1021室" in screen.text
     overview = engine.render("checklist:holder_cancel", ctx)
     assert "必备项目已全部完成" in overview.text and "✅ 本人身份证明材料 5/5" in overview.text
@@ -120,7 +125,7 @@ def test_my_checklists_lists_progress_and_reopens(engine):
     empty = engine.render("checklists", ctx)
     assert "还没有清单" in empty.text
     engine.handle(ctx, callback_data("checklist_open", "unlock"))
-    engine.handle(ctx, callback_data("t", "unlock:agent_id.copy:1"))
+    engine.handle(ctx, callback_data("tick", "unlock:agent_id.copy:1"))
     screen = engine.render("checklists", ctx)
     assert "解锁：1/25" in screen.text
     reopened = press(engine, ctx, screen, "解锁 1/25")
@@ -130,7 +135,7 @@ def test_my_checklists_lists_progress_and_reopens(engine):
 def test_two_users_never_see_each_others_ticks(engine):
     a, b = Context(user_id=1), Context(user_id=2)
     engine.handle(a, callback_data("checklist_open", "unlock"))
-    engine.handle(a, callback_data("t", "unlock:agent_id.copy:1"))
+    engine.handle(a, callback_data("tick", "unlock:agent_id.copy:1"))
     assert "进度 0/25" in engine.handle(b, callback_data("checklist_open", "unlock")).text
     assert "进度 1/25" in engine.render("checklist:unlock", a).text
 
@@ -147,8 +152,8 @@ def test_a_removed_knowledge_item_drops_its_tick_and_says_so(engine, tmp_path, k
 
     ctx = Context(user_id=11)
     engine.handle(ctx, callback_data("checklist_open", "unlock"))
-    engine.handle(ctx, callback_data("t", "unlock:application_form.read_notice:1"))
-    engine.handle(ctx, callback_data("t", "unlock:agent_id.copy:1"))
+    engine.handle(ctx, callback_data("tick", "unlock:application_form.read_notice:1"))
+    engine.handle(ctx, callback_data("tick", "unlock:agent_id.copy:1"))
     f = knowledge_copy / "materials.yaml"
     text = f.read_text(encoding="utf-8")
     cut = re.search(r"      - id: read_notice\n(?:        .*\n)+", text).group(0)

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import pytest
 
+from dialogs.features import all_routes
+
 from dialogs.engine import MAX_CALLBACK_BYTES, MAX_TEXT, Engine, callback_data, parse_callback
-from dialogs.full_answer import full_answer
+from dialogs.features.topics import full_answer
 
 
 def go_targets(screen):
-    return [parse_callback(b.data)[1] for b in screen.all_buttons() if b.data and parse_callback(b.data)[0] == "g"]
+    return [parse_callback(b.data)[1] for b in screen.all_buttons() if b.data and parse_callback(b.data)[0] == "go"]
 
 
 def test_every_route_renders_within_telegram_limits(engine, ctx):
-    for route in engine.all_routes():
+    for route in all_routes(engine):
         screen = engine.render(route, ctx)
         assert screen.text.strip(), route
         assert len(screen.text) <= MAX_TEXT and len(screen.html) <= MAX_TEXT, (route, len(screen.html))
@@ -30,7 +32,7 @@ def test_every_button_leads_somewhere_that_renders(engine, ctx):
         if route in seen:
             continue
         seen.add(route)
-        screen = engine.handle(ctx, callback_data("g", route))
+        screen = engine.handle(ctx, callback_data("go", route))
         assert not screen.stale, route
         todo += go_targets(screen)
     # the menus reach every business, every city and the fact/material screens they link
@@ -133,7 +135,6 @@ def test_free_text_answer_or_suggestions(engine, ctx):
     assert "<b>丢失</b>" not in hostile.html
 
 
-def test_label_templates_are_not_html_escaped(kb, ctx):
-    engine = Engine(kb)
+def test_label_templates_are_not_html_escaped(engine, ctx):
     screen = engine.render("offices", ctx)
     assert all("&" not in b.label for b in screen.all_buttons())

@@ -39,7 +39,7 @@ async def test_a_timeout_does_not_stop_the_bot(fake, tmp_path, caplog):
 async def test_a_locked_database_tells_the_user_and_loses_nothing_acknowledged(fake, tmp_path, caplog):
     db = tmp_path / "locked.db"
     async with running_bot(fake, db) as app:
-        store = app.bot_data["engine"].store
+        store = app.bot_data["guide"].store
         store.conn.execute("PRAGMA busy_timeout=200")
         user = fake.user(id=3001)
         answer = await user.send("/start unlock")
@@ -67,11 +67,11 @@ async def test_a_database_that_turns_read_only_still_answers_look_ups_and_says_w
     async with running_bot(fake, tmp_path / "ro.db") as app:
         user = fake.user(id=4001)
         answer = await user.send("/start unlock")
-        app.bot_data["engine"].store.conn.execute("PRAGMA query_only=ON")
+        app.bot_data["guide"].store.conn.execute("PRAGMA query_only=ON")
         assert "请选择要办理的业务" in (await user.send("/start")).plain  # a look-up needs no write
         refused = await user.click(answer, "📋 加入清单")
         assert refused["show_alert"] and "没有保存" in refused["text"]
-        app.bot_data["engine"].store.conn.execute("PRAGMA query_only=OFF")
+        app.bot_data["guide"].store.conn.execute("PRAGMA query_only=OFF")
         assert "请选择要办理的业务" in (await user.send("/start")).plain
 
 

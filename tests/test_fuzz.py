@@ -58,12 +58,12 @@ word = st.one_of(st.sampled_from(IDS), st.sampled_from(["", "0", "1", "-1", "2",
                  st.integers(-10, 10**20).map(str), st.text(max_size=20))
 args = st.lists(word, max_size=4).map(":".join)
 forged = st.one_of(
-    st.builds(lambda screen, arg: f"e1|g|{screen}" + (f":{arg}" if arg else ""), st.sampled_from(SCREEN_NAMES), args),
+    st.builds(lambda screen, arg: f"e1|go|{screen}" + (f":{arg}" if arg else ""), st.sampled_from(SCREEN_NAMES), args),
     st.builds(lambda action, arg: f"e1|{action}|{arg}", st.sampled_from(ACTION_NAMES), args),
 )
 button_chats = st.sampled_from(["private", "group", "supergroup", "channel", "inline"])
 # what only personal screens show: their buttons' actions and the checklist's progress bar
-PERSONAL = ("e1|t|", "e1|forget_confirm|", "e1|settings_reminders|", "e1|set_language|", "e1|reminder_cancel|",
+PERSONAL = ("e1|tick|", "e1|t|", "e1|forget_confirm|", "e1|settings_reminders|", "e1|set_language|", "e1|reminder_cancel|",
             "e1|checklist_reset_confirm|", "e1|checklist_export|", "e1|checklist_switch|", "e1|remind_today|", "░", "▓")
 STATS = "📊"  # the statistics screen's title, in every language
 
@@ -124,10 +124,9 @@ class Harness:
     def __init__(self, tmp_dir):
         self.loop = asyncio.new_event_loop()
         self.request = OfflineRequest()
-        self.app = build_application(Settings(token=TOKEN, db_path=str(tmp_dir / "fuzz.db"), admins=frozenset({ADMIN})),
-                                     request=self.request, rate_limit=False)
+        settings = Settings(token=TOKEN, db_path=str(tmp_dir / "fuzz.db"), admins=frozenset({ADMIN}), bot_username=BOT["username"])
+        self.app = build_application(settings, request=self.request, rate_limit=False)
         self.loop.run_until_complete(self.app.initialize())
-        self.app.bot_data["handlers"].username = BOT["username"]
         self.errors = Errors()
         logging.getLogger().addHandler(self.errors)
 
@@ -151,7 +150,7 @@ class Harness:
     def close(self):
         logging.getLogger().removeHandler(self.errors)
         self.loop.run_until_complete(self.app.shutdown())
-        self.app.bot_data["engine"].store.close()
+        self.app.bot_data["guide"].close()
         self.loop.close()
 
 

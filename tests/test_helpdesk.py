@@ -8,7 +8,22 @@ import sys
 
 import pytest
 
-from dialogs.links import deep_link, qr_matrix, read_qr_png, write_qr_png
+from dialogs.links import deep_link, qr_matrix, write_qr_png
+
+
+def read_qr_png(path, box_size: int = 8) -> list[list[bool]]:
+    """Read back the module matrix of a PNG written by ``write_qr_png`` (the centre of each box)."""
+    import png
+
+    width, height, rows, info = png.Reader(filename=str(path)).read()
+    planes = info["planes"]
+    half = (2 ** info["bitdepth"]) / 2  # dark pixels are below half the maximum value
+    pixels = [list(r) for r in rows]
+    matrix = []
+    for by in range(height // box_size):
+        row = pixels[by * box_size + box_size // 2]
+        matrix.append([row[(bx * box_size + box_size // 2) * planes] < half for bx in range(width // box_size)])
+    return matrix
 
 from .conftest import running_bot
 from .fake_telegram import BOT_USERNAME
@@ -53,7 +68,7 @@ async def test_inline_answers_carry_no_personal_data(fake, bot_app):
 @pytest.mark.parametrize("topic", TOPICS)
 async def test_deep_links_open_every_topic(fake, bot_app, topic):
     reply = await fake.user().send(f"/start {topic}")
-    assert bot_app.bot_data["engine"].kb.businesses[topic].name in reply.plain
+    assert bot_app.bot_data["guide"].kb.businesses[topic].name in reply.plain
     assert deep_link(BOT_USERNAME, topic) == f"https://t.me/{BOT_USERNAME}?start={topic}"
 
 
@@ -84,7 +99,7 @@ async def test_feedback_in_telegram(fake, bot_app):
     assert "请用一句话说明" in answer.plain
     reply = await user.send("不知道证书什么时候到期")
     assert "您的意见已记录" in reply.plain
-    store = bot_app.bot_data["engine"].store
+    store = bot_app.bot_data["guide"].store
     assert store.conn.execute("SELECT vote, reason FROM feedback WHERE user_id = 77").fetchall() == [(-1, "不知道证书什么时候到期")]
 
 

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import pytest
 
+from dialogs.features import all_routes
+
 from dialogs import i18n
 from dialogs.catalog import extract, missing
 from dialogs.engine import MAX_CALLBACK_BYTES, MAX_TEXT, Context
-from dialogs.service import build_engine
+from dialogs.guide import build_guide
 
 LANGS = ["zh", "ru", "en"]
 
 
 @pytest.fixture(scope="module")
 def engine(tmp_path_factory, kb):
-    e = build_engine(tmp_path_factory.mktemp("i18n") / "i.db", kb=kb)
-    yield e
-    e.store.close()
+    g = build_guide(tmp_path_factory.mktemp("i18n") / "i.db", kb=kb)
+    yield g.engine
+    g.close()
 
 
 def test_every_message_is_translated_in_every_catalogue():
@@ -27,7 +29,7 @@ def test_every_message_is_translated_in_every_catalogue():
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_screen_renders_in_every_language_within_limits(engine, lang):
     ctx = Context(user_id=1, lang=lang)
-    for route in engine.all_routes():
+    for route in all_routes(engine):
         screen = engine.render(route, ctx)
         assert len(screen.html) <= MAX_TEXT, (lang, route, len(screen.html))
         for b in screen.all_buttons():
@@ -37,7 +39,7 @@ def test_every_screen_renders_in_every_language_within_limits(engine, lang):
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_official_chinese_stays_verbatim_with_a_translation_beside(engine, kb, lang):
-    from dialogs.full_answer import full_answer
+    from dialogs.features.topics import full_answer
 
     text = full_answer(engine, Context(user_id=1, lang=lang), "reissue_lost")
     for a in ("org_consent", "person_consent"):

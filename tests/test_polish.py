@@ -8,7 +8,7 @@ import re
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.app import COMMANDS
+from dialogs.commands import COMMANDS
 from dialogs import i18n
 from dialogs.store import StoreError
 
@@ -70,7 +70,7 @@ async def test_help_lists_the_commands_and_explains_inline_deep_links_and_the_fi
     descriptions = {c["command"]: c["description"] for c in fake.commands[("default", lang[:2] if lang != "zh-hans" else "")]}
     for command, description in descriptions.items():
         assert f"/{command} — {description}" in text  # the same words as Telegram's command menu
-    assert {c for c, _ in COMMANDS} == set(registered)
+    assert {c.name for c in COMMANDS} == set(registered)
 
 
 @pytest.mark.parametrize("fault,lang,expected,label", [
@@ -80,7 +80,7 @@ async def test_help_lists_the_commands_and_explains_inline_deep_links_and_the_fi
 ])
 async def test_error_replies_and_the_hotline_label_are_in_the_users_language(fake, bot_app, monkeypatch, fault, lang,
                                                                               expected, label):
-    engine = bot_app.bot_data["engine"]
+    engine = bot_app.bot_data["guide"].engine
 
     def broken(*args, **kwargs):
         raise fault

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dialogs.engine import Context
-from dialogs.reminders import (SHANGHAI, DateError, at_nine, expiry_reminders, parse_date, refund_deadline,
+from dialogs.features.reminders import (SHANGHAI, DateError, at_nine, expiry_reminders, parse_date, refund_deadline,
                                refund_reminders)
 
 from .conftest import running_bot
@@ -91,18 +91,18 @@ def test_the_dialog_rejects_bad_input_and_keeps_asking(engine_with_store):
 
 @pytest.fixture
 def engine_with_store(tmp_path, kb):
-    from dialogs.service import build_engine
+    from dialogs.guide import build_guide
 
-    engine = build_engine(tmp_path / "r.db", kb=kb)
-    yield engine
-    engine.store.close()
+    guide = build_guide(tmp_path / "r.db", kb=kb)
+    yield guide.engine
+    guide.close()
 
 
 async def test_a_reminder_fires_under_a_fast_clock(fake, tmp_path):
     async with running_bot(fake, tmp_path / "f.db") as app:
-        engine = app.bot_data["engine"]
+        guide = app.bot_data["guide"]
         due = at_nine(dt.date(2026, 11, 30))
-        engine.clock = lambda: due - dt.timedelta(seconds=0.5)  # it is 08:59:59.5 on the last day
+        guide.engine.clock = lambda: due - dt.timedelta(seconds=0.5)  # it is 08:59:59.5 on the last day
         user = fake.user(id=61)
         step = await user.send("退单了怎么办")
         assert "7日之内" in step.plain
@@ -112,12 +112,12 @@ async def test_a_reminder_fires_under_a_fast_clock(fake, tmp_path):
         assert "最后一天重新提交：2026-11-30" in confirmed.plain and "2026-11-30 09:00" in confirmed.plain
         await fake.wait_for(lambda: any("⏰ 退单提醒" in m.plain and "最后一天重新提交：2026-11-30" in m.plain for m in user.messages[-1:]),
                             timeout=5, what="the reminder")
-        assert engine.store.pending_reminders() == []
+        assert guide.store.pending_reminders() == []
 
 
 async def test_reminders_list_and_cancel(fake, tmp_path):
     async with running_bot(fake, tmp_path / "s.db") as app:
-        app.bot_data["engine"].clock = lambda: NOW
+        app.bot_data["guide"].engine.clock = lambda: NOW
         user = fake.user(id=62)
         topic = await user.send("/start renew_cert")
         await user.click(topic, "⏰ 证书到期提醒")
@@ -137,7 +137,7 @@ async def test_reminders_list_and_cancel(fake, tmp_path):
 async def test_pending_reminder_is_sent_after_restart_when_due(fake, tmp_path):
     db = tmp_path / "d.db"
     async with running_bot(fake, db) as app:
-        app.bot_data["engine"].clock = lambda: NOW
+        app.bot_data["guide"].engine.clock = lambda: NOW
         user = fake.user(id=63)
         topic = await user.send("/start renew_cert")
         await user.click(topic, "⏰ 证书到期提醒")
@@ -154,19 +154,19 @@ async def test_pending_reminder_is_sent_after_restart_when_due(fake, tmp_path):
     # restart again after the first reminder's time (a fast clock in the new process)
     import bot.app as bot_app_module
 
-    original = bot_app_module.build_engine
+    original = bot_app_module.build_guide
 
     def build_with_clock(*args, **kwargs):
-        engine = original(*args, **kwargs)
-        engine.clock = lambda: at_nine(dt.date(2027, 1, 30)) + dt.timedelta(hours=1)
-        return engine
+        guide = original(*args, **kwargs)
+        guide.engine.clock = lambda: at_nine(dt.date(2027, 1, 30)) + dt.timedelta(hours=1)
+        return guide
 
-    bot_app_module.build_engine = build_with_clock
+    bot_app_module.build_guide = build_with_clock
     try:
         async with running_bot(fake, db):
             await fake.wait_for(lambda: any("您的证书将于 2027-03-01 到期" in m.plain for m in user.messages), timeout=5,
                                 what="the reminder missed while the bot was down")
     finally:
-        bot_app_module.build_engine = original
+        bot_app_module.build_guide = original
     with Store(db) as store:
         assert len(store.pending_reminders()) == 1  # the 7-days-before one is still pending

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from .conftest import running_bot
+from .conftest import running_bot, user_known
 
 UTC = dt.timezone.utc
 
@@ -33,10 +33,8 @@ async def test_privacy_states_the_retention_period(fake, tmp_path):
 
 
 async def test_retention_warns_then_deletes_with_a_fast_clock(fake, tmp_path):
-    from bot.app import retention_job
-
     async with running_bot(fake, tmp_path / "r.db", retention_days=30) as app:
-        store = app.bot_data["engine"].store
+        store = app.bot_data["guide"].store
         old, active = fake.user(id=41), fake.user(id=42)
         answer = await old.send("/start unlock")
         await old.click(answer, "📋 加入清单")
@@ -45,7 +43,7 @@ async def test_retention_warns_then_deletes_with_a_fast_clock(fake, tmp_path):
         job = app.job_queue.get_jobs_by_name("retention")[0]
 
         async def run_at(when):
-            app.bot_data["engine"].clock = lambda: when
+            app.bot_data["guide"].engine.clock = lambda: when
             store.touch_user(42, now=when)  # user 42 keeps using the bot
             await job.run(app)
             await fake.settle()
@@ -58,23 +56,23 @@ async def test_retention_warns_then_deletes_with_a_fast_clock(fake, tmp_path):
         assert not any("7 天内" in m.plain for m in active.messages)
         await run_at(start + dt.timedelta(days=25))
         assert sum("7 天内" in m.plain for m in old.messages) == 1  # warned once
-        assert store.user_exists(41)
+        assert user_known(store, 41)
         await run_at(start + dt.timedelta(days=31))
-        assert not store.user_exists(41) and store.list_checklists(41) == []
-        assert store.user_exists(42)
+        assert not user_known(store, 41) and store.list_checklists(41) == []
+        assert user_known(store, 42)
 
 
 async def test_coming_back_after_the_warning_keeps_the_data(fake, tmp_path):
     async with running_bot(fake, tmp_path / "b.db", retention_days=30) as app:
-        store = app.bot_data["engine"].store
+        store = app.bot_data["guide"].store
         user = fake.user(id=51)
         await user.send("/start")
         start = dt.datetime.now(UTC)
         job = app.job_queue.get_jobs_by_name("retention")[0]
-        app.bot_data["engine"].clock = lambda: start + dt.timedelta(days=24)
+        app.bot_data["guide"].engine.clock = lambda: start + dt.timedelta(days=24)
         await job.run(app)
         await fake.settle()
         store.touch_user(51, now=start + dt.timedelta(days=25))  # the user answered the warning
-        app.bot_data["engine"].clock = lambda: start + dt.timedelta(days=31)
+        app.bot_data["guide"].engine.clock = lambda: start + dt.timedelta(days=31)
         await job.run(app)
-        assert store.user_exists(51)
+        assert user_known(store, 51)

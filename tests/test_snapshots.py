@@ -12,17 +12,24 @@ import pytest
 import yaml
 
 from dialogs.console import find_button
-from dialogs.engine import ROUTE_RE, Context, Engine, Screen, callback_data, parse_callback
+from dialogs.engine import ROUTE_RE, Context, Screen, callback_data, parse_callback
 
-from .snapshot_regen import LANGUAGES, SNAPSHOT_DIR, file_name, production_engine, routes, snapshots, stored
+from dialogs.features import all_routes
+
+from .snapshot_regen import LANGUAGES, SNAPSHOT_DIR, file_name, production_guide, routes, snapshots, stored
 
 PATHS_FILE = Path(__file__).resolve().parent / "paths.yaml"
 
 
 @pytest.fixture(scope="module")
-def prod():
-    with production_engine() as engine:
-        yield engine
+def prod_guide():
+    with production_guide() as guide:
+        yield guide
+
+
+@pytest.fixture(scope="module")
+def prod(prod_guide):
+    return prod_guide.engine
 
 
 def test_snapshots_are_current(prod):
@@ -34,7 +41,7 @@ def test_snapshots_are_current(prod):
 
 def test_every_route_has_a_snapshot_in_each_language_and_no_orphans(prod):
     expected = {f"{lang}/{file_name(route)}" for lang in LANGUAGES for route in routes(prod)}
-    assert set(prod.all_routes()) <= set(routes(prod))
+    assert set(all_routes(prod)) <= set(routes(prod))
     on_disk = set(stored())
     missing = sorted(expected - on_disk)
     orphans = sorted(on_disk - expected)
@@ -61,15 +68,14 @@ def load_paths() -> list[dict]:
 class Walker:
     """One user going through the screens as the Telegram channel would take them there."""
 
-    def __init__(self, engine: Engine, user_id: int, lang: str):
-        self.engine, self.user_id, self.telegram_lang = engine, user_id, lang
+    def __init__(self, guide, user_id: int, lang: str):
+        self.guide, self.engine, self.user_id, self.telegram_lang = guide, guide.engine, user_id, lang
         self.screen: Screen | None = None
         self.awaiting: str | None = None
 
     @property
     def ctx(self) -> Context:
-        stored_lang = self.engine.store.get_language(self.user_id)  # type: ignore[attr-defined]
-        return Context(user_id=self.user_id, lang=stored_lang or self.telegram_lang)
+        return Context(user_id=self.user_id, lang=self.guide.language(self.user_id, self.telegram_lang))
 
     def step(self, what: str) -> Screen:
         engine, ctx = self.engine, self.ctx
@@ -82,7 +88,7 @@ class Walker:
             assert self.screen is not None, f"{what!r}: no screen to press a button on yet"
             button = find_button(self.screen, what)
             if button is None and ROUTE_RE.match(what) and what.split(":")[0] in engine.screens:
-                data = callback_data("g", what)
+                data = callback_data("go", what)
             else:
                 labels = [b.label for b in self.screen.all_buttons()]
                 assert button is not None, f"no button {what!r} on {self.screen.route}; buttons: {labels}"
@@ -96,8 +102,8 @@ class Walker:
 
 
 @pytest.mark.parametrize("path", load_paths(), ids=lambda p: p["name"])
-def test_click_path_reaches_the_expected_routes(prod, path):
-    walker = Walker(prod, user_id=1000 + load_paths().index(path), lang=path.get("lang", "zh"))
+def test_click_path_reaches_the_expected_routes(prod_guide, path):
+    walker = Walker(prod_guide, user_id=1000 + load_paths().index(path), lang=path.get("lang", "zh"))
     for n, step in enumerate(path["steps"], 1):
         [(what, expected)] = step.items()
         screen = walker.step(str(what))
@@ -114,10 +120,10 @@ def test_click_paths_go_through_every_kind_of_screen():
         assert path.get("lang", "zh") in LANGUAGES
 
 
-def test_route_steps_are_buttons_that_exist(prod):
+def test_route_steps_are_buttons_that_exist(prod_guide, prod):
     """A route named as a step opens like a button: one that does not exist is refused, not shown."""
-    walker = Walker(prod, user_id=999, lang="zh")
+    walker = Walker(prod_guide, user_id=999, lang="zh")
     walker.step("/start")
     assert walker.step("topic:unlock").route == "topic:unlock"
-    assert prod.handle(walker.ctx, callback_data("g", "topic:nope")).stale
-    assert parse_callback(callback_data("g", "main")) == ("g", "main")
+    assert prod.handle(walker.ctx, callback_data("go", "topic:nope")).stale
+    assert parse_callback(callback_data("go", "main")) == ("go", "main")

@@ -54,7 +54,7 @@ async def test_forget_deletes_every_row_after_confirmation(fake, bot_app, tmp_pa
     assert "此操作无法撤销" in confirm.plain
     await user.click(confirm, "确认删除")
     assert "已删除关于您的全部数据" in confirm.plain
-    db = bot_app.bot_data["engine"].store.path
+    db = bot_app.bot_data["guide"].store.path
     conn = sqlite3.connect(db)
     for table, column in (("users", "id"), ("checklists", "user_id"), ("ticks", "user_id"), ("events", "user_id"), ("feedback", "user_id"), ("reminders", "user_id")):
         assert conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = 4242").fetchone()[0] == 0, table

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 async def test_copy_buttons_carry_the_knowledge_verbatim(fake, bot_app):
-    kb = bot_app.bot_data["engine"].kb
+    kb = bot_app.bot_data["guide"].kb
     reply = await fake.user().send("/start reissue_lost")
     copies = [b["copy_text"]["text"] for b in reply.buttons if "copy_text" in b]
     assert copies == [kb.annotations["org_consent"].text, kb.annotations["person_consent"].text, kb.offices["mzl_center"].phones[0]]

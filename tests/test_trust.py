@@ -6,14 +6,19 @@ import pytest
 
 from dialogs.console import ConsoleChat
 from dialogs.engine import Context, callback_data
-from dialogs.service import build_engine
+from dialogs.guide import build_guide
 
 
 @pytest.fixture
-def engine(tmp_path, kb):
-    e = build_engine(tmp_path / "t.db", kb=kb)
-    yield e
-    e.store.close()
+def guide(tmp_path, kb):
+    g = build_guide(tmp_path / "t.db", kb=kb)
+    yield g
+    g.close()
+
+
+@pytest.fixture
+def engine(guide):
+    return guide.engine
 
 
 def test_copy_buttons_copy_the_knowledge_verbatim(engine, kb):
@@ -38,7 +43,7 @@ def test_still_stuck_lists_whom_to_call_and_promises_nothing(engine):
     assert [b.copy_text for b in stuck.all_buttons() if b.copy_text] == ["0470-2299089", "0470-2299090"]
 
 
-def test_feedback_up_down_with_reason(engine):
+def test_feedback_up_down_with_reason(engine, guide):
     ctx = Context(user_id=8)
     topic = engine.start(ctx, "unlock")
     up = engine.handle(ctx, next(b.data for b in topic.all_buttons() if b.label == "👍 有帮助"))
@@ -47,13 +52,13 @@ def test_feedback_up_down_with_reason(engine):
     assert "请用一句话说明" in down.text and down.awaiting
     after = engine.reply(ctx, down.awaiting, "<b>不知道</b>去哪里买USBKey")
     assert after.route == "topic:unlock" and "您的意见已记录" in after.text
-    stats = engine.store.stats(items_per_topic={})
+    stats = guide.store.stats(items_per_topic={})
     assert stats["feedback"] == {"unlock": {"up": 0, "down": 1}}  # one vote per user: the 👎 replaced the 👍
-    assert engine.store.conn.execute("SELECT reason FROM feedback WHERE vote = -1").fetchone()[0] == "<b>不知道</b>去哪里买USBKey"
+    assert guide.store.conn.execute("SELECT reason FROM feedback WHERE vote = -1").fetchone()[0] == "<b>不知道</b>去哪里买USBKey"
 
 
-def test_feedback_reason_in_the_console_and_skip(engine):
-    chat = ConsoleChat(engine, Context(user_id=3))
+def test_feedback_reason_in_the_console_and_skip(guide):
+    chat = ConsoleChat(guide, user_id=3)
     chat.step("/start renew_cert")
     chat.step("👎 没帮助")
     screen = chat.step("太长了")
@@ -62,11 +67,11 @@ def test_feedback_reason_in_the_console_and_skip(engine):
     assert chat.step("跳过").route == "topic:renew_cert"
 
 
-def test_views_and_unanswered_questions_are_recorded_without_user_ids(engine):
+def test_views_and_unanswered_questions_are_recorded_without_user_ids(engine, guide):
     ctx = Context(user_id=4)
     engine.start(ctx, "unlock")
     engine.ask(ctx, "签证怎么办理")
-    stats = engine.store.stats(items_per_topic={})
+    stats = guide.store.stats(items_per_topic={})
     assert stats["views"] == {"unlock": 1}
     assert stats["unanswered"] == [("签证怎么办理", 1)]
 
@@ -80,8 +85,8 @@ def test_forged_feedback_is_stale(engine):
 def test_switch_business_keeps_shared_ticks(engine):
     ctx = Context(user_id=6)
     engine.handle(ctx, callback_data("checklist_open", "reissue_lost"))
-    engine.handle(ctx, callback_data("t", "reissue_lost:agent_id.copy:1"))
-    engine.handle(ctx, callback_data("t", "reissue_lost:org_cert.seal:1"))
+    engine.handle(ctx, callback_data("tick", "reissue_lost:agent_id.copy:1"))
+    engine.handle(ctx, callback_data("tick", "reissue_lost:org_cert.seal:1"))
     screen = engine.render("checklist:reissue_lost", ctx)
     switch = next(b for b in screen.all_buttons() if b.label == "🔁 改为：超期补办")
     after = engine.handle(ctx, switch.data)

@@ -7,7 +7,7 @@ import io
 import pytest
 
 from dialogs.engine import Context
-from dialogs.upload import precheck, sniff
+from dialogs.features.upload import check_file, precheck, sniff
 
 
 def _image(size=(64, 48)):
@@ -59,11 +59,11 @@ def test_other_real_formats_are_refused_with_advice(kb):
         assert not result.ok and result.problems[0] == ("bad_type", {"type": kind}) and (advice, {}) in result.advice
 
 
-def test_renamed_non_image_fails_with_the_reason(kb, engine):
+def test_renamed_non_image_fails_with_the_reason(kb, plain_guide):
     docx = b"PK\x03\x04" + b"\x00" * 200
     result = precheck(kb, docx, "scan.jpg", None)
     assert not result.ok and result.problems[0][0] == "bad_type"
-    text = engine.precheck(Context(), docx, "scan.jpg", None).text
+    text = check_file(plain_guide, Context(), docx, "scan.jpg", None).text
     assert "ZIP/Word(docx)/Excel(xlsx)" in text and "PDF" in text
 
 
@@ -81,14 +81,14 @@ def test_size_limit_boundary(kb):
     assert not result.ok and result.problems[0][0] == "too_big" and ("compress_image", {}) in result.advice
 
 
-def test_over_telegram_limit_is_answered_without_download(kb, engine):
+def test_over_telegram_limit_is_answered_without_download(kb, plain_guide):
     result = precheck(kb, None, "scan.pdf", 25 * 1024 * 1024)
     assert not result.ok and result.detected is None and ("not_downloaded", {}) in result.advice
-    assert "20MB" in engine.precheck(Context(), None, "scan.pdf", 25 * 1024 * 1024).text
+    assert "20MB" in check_file(plain_guide, Context(), None, "scan.pdf", 25 * 1024 * 1024).text
 
 
-def test_html_looking_file_name_is_escaped(engine):
-    screen = engine.precheck(Context(), make_pdf(), "<b>x</b>&.pdf", None)
+def test_html_looking_file_name_is_escaped(plain_guide):
+    screen = check_file(plain_guide, Context(), make_pdf(), "<b>x</b>&.pdf", None)
     assert "&lt;b&gt;x&lt;/b&gt;&amp;.pdf" in screen.html and "<b>x</b>" not in screen.html
 
 

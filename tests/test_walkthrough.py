@@ -18,7 +18,7 @@ def test_next_and_previous_chain_through_every_step_in_order(engine, kb):
     route = go(screen, "🧭 分步指引")
     seen = []
     while True:
-        screen = engine.handle(ctx, callback_data("g", route))
+        screen = engine.handle(ctx, callback_data("go", route))
         seen.append(screen.route.split(":")[1])
         assert f"第 {len(seen)}/12 步" in screen.text
         labels = [b.label for b in screen.all_buttons()]

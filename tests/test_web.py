@@ -19,7 +19,10 @@ import httpx
 import pytest
 
 from dialogs import i18n
+from dialogs.features import all_routes
 from dialogs.store import USER_TABLES
+
+from .conftest import user_known
 
 REPO = Path(__file__).resolve().parent.parent
 HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
@@ -35,12 +38,12 @@ def free_port() -> int:
 def web_server(db_path, kb, *, rate_limiter=None, **settings_overrides):
     """The real server (web.server.start) on a free port, in a thread with its own loop."""
     from bot.settings import Settings
-    from web.server import RateLimiter, build_web_engine, start
+    from web.server import RateLimiter, build_web_guide, start
 
     rate_limiter = rate_limiter or RateLimiter(rate=1000, burst=1000)  # the suite's own bursts; see test_rate_limit
 
     settings = Settings(db_path=str(db_path), **settings_overrides)
-    engine = build_web_engine(settings)
+    guide = build_web_guide(settings)
     port = free_port()
     loop = asyncio.new_event_loop()
     ready = threading.Event()
@@ -50,7 +53,7 @@ def web_server(db_path, kb, *, rate_limiter=None, **settings_overrides):
         asyncio.set_event_loop(loop)
 
         async def boot():
-            holder["server"] = start(settings, engine=engine, listen="127.0.0.1", port=port, rate_limiter=rate_limiter)
+            holder["server"] = start(settings, guide=guide, listen="127.0.0.1", port=port, rate_limiter=rate_limiter)
             ready.set()
 
         loop.run_until_complete(boot())
@@ -60,7 +63,7 @@ def web_server(db_path, kb, *, rate_limiter=None, **settings_overrides):
     thread.start()
     assert ready.wait(10)
     try:
-        yield f"http://127.0.0.1:{port}", engine
+        yield f"http://127.0.0.1:{port}", guide
     finally:
         async def stop():
             holder["server"].retention.stop()
@@ -70,7 +73,7 @@ def web_server(db_path, kb, *, rate_limiter=None, **settings_overrides):
         asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
-        engine.store.close()
+        guide.close()
 
 
 def xsrf(page: str) -> str:
@@ -111,8 +114,8 @@ def web_user_ids(db_path) -> list[int]:
 
 @pytest.fixture
 def server(tmp_path, kb):
-    with web_server(tmp_path / "web.db", kb) as (url, engine):
-        yield url, engine, tmp_path / "web.db"
+    with web_server(tmp_path / "web.db", kb) as (url, guide):
+        yield url, guide, tmp_path / "web.db"
 
 
 @pytest.fixture
@@ -124,9 +127,9 @@ def client(server):
 
 # -- routes ---------------------------------------------------------------------------------------
 def test_every_screen_a_link_opens_is_a_page_and_internal_screens_are_not(server, client):
-    url, engine, _ = server
+    url, guide, _ = server
     opened = 0
-    for route in engine.all_routes():
+    for route in all_routes(guide.engine):
         r = client.get("/" if route == "main" else f"/s/{route}")
         screen = route.split(":")[0]
         if screen in ("stats", "precheck", "reminders", "remind"):
@@ -153,13 +156,13 @@ def test_deep_links_open_every_topic(server, client, kb):
 
 
 def test_free_text_asks_the_same_answerer(server, client):
-    _, engine, _ = server
+    _, guide, _ = server
     from dialogs.engine import Context
 
     r = client.get("/ask", params={"q": "卡丢了怎么办"})
-    expected = engine.ask(Context(user_id=-1), "卡丢了怎么办")
+    expected = guide.engine.ask(Context(user_id=-1), "卡丢了怎么办")
     assert r.status_code == 200 and expected.route.startswith("topic:")
-    assert html.escape(engine.kb.businesses[expected.route.split(":")[1]].name) in r.text
+    assert html.escape(guide.kb.businesses[expected.route.split(":")[1]].name) in r.text
     assert client.get("/ask", params={"q": "  "}).url.path == "/"
 
 
@@ -178,10 +181,10 @@ def test_buttons_are_links_or_forms_offices_dial_and_map(server, client, kb):
 
 
 def test_copy_buttons_copy_the_exact_annotation(server, client, kb):
-    _, engine, _ = server
+    _, guide, _ = server
     from dialogs.engine import Context
 
-    screen = engine.render("topic:change_name", Context(user_id=-1))
+    screen = guide.engine.render("topic:change_name", Context(user_id=-1))
     wanted = [b.copy_text for b in screen.all_buttons() if b.copy_text]
     assert wanted and any(a.text in wanted for a in kb.annotations.values())
     page = client.get("/s/topic:change_name").text
@@ -209,17 +212,17 @@ def test_language_from_accept_language_then_the_switcher(server, client):
 
 
 def test_a_session_keeps_its_language_in_the_store(server, client):
-    url, engine, db = server
+    url, guide, db = server
     page = client.get("/s/topic:reissue_lost").text
     press(client, page, "📋")
     uid = web_user_ids(db)[0]
     page = client.get("/s/settings").text
     client.post("/lang", data={"_xsrf": xsrf(page), "lang": "ru", "next": "/s/settings"})
-    assert engine.store.get_language(uid) == "ru"
+    assert guide.store.get_language(uid) == "ru"
     # the engine's own language screen works on the web too
     page = client.get("/s/language").text
     r = press(client, page, "English")
-    assert engine.store.get_language(uid) == "en" and '<html lang="en">' in r.text
+    assert guide.store.get_language(uid) == "en" and '<html lang="en">' in r.text
 
 
 # -- safety ---------------------------------------------------------------------------------------
@@ -246,7 +249,7 @@ def test_hostile_input_is_never_reflected_unescaped(server, client):
 
 
 def test_forms_without_the_csrf_token_are_refused_and_change_nothing(server, client):
-    _, engine, db = server
+    _, guide, db = server
     page = client.get("/s/topic:reissue_lost").text
     data = action_data(page, "📋")
     for path, form in [("/a", {"d": data}), ("/a", {"d": data, "_xsrf": "2|00|00|1"}), ("/lang", {"lang": "en"}),
@@ -259,7 +262,7 @@ def test_forms_without_the_csrf_token_are_refused_and_change_nothing(server, cli
     # another site's form: the browser would send our cookie but cannot read the token
     with httpx.Client(base_url=str(client.base_url), follow_redirects=True) as other:
         assert other.post("/a", data={"d": data, "_xsrf": xsrf(page)}).status_code == 403
-    assert web_user_ids(db) == [] and engine.store.stats()["users"] == 0
+    assert web_user_ids(db) == [] and guide.store.stats()["users"] == 0
 
 
 def test_security_headers_on_every_response(server, client):
@@ -329,7 +332,7 @@ def test_checklist_ticks_survive_a_restart(tmp_path, kb):
 
 
 def test_delete_my_data_leaves_no_rows(server, client):
-    _, engine, db = server
+    _, guide, db = server
     page = client.get("/s/topic:reissue_lost").text
     checklist = press(client, page, "📋").text
     press(client, follow(client, checklist, "☐").text, "☐")
@@ -351,20 +354,20 @@ def test_delete_my_data_leaves_no_rows(server, client):
 def test_retention_deletes_inactive_web_sessions_without_warning(server, client):
     import datetime as dt
 
-    from dialogs import retention
+    from dialogs.features.privacy import retention_due
 
-    _, engine, db = server
+    _, guide, db = server
     press(client, client.get("/s/topic:reissue_lost").text, "📋")
     uid = web_user_ids(db)[0]
-    engine.store.touch_user(42, "zh")  # a Telegram user
+    guide.store.touch_user(42, "zh")  # a Telegram user
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400)
-    warn, delete = retention.due(engine.store, later - dt.timedelta(days=40), 365)
+    warn, delete = retention_due(guide.store, later - dt.timedelta(days=40), 365)
     assert 42 in warn and uid not in warn  # web users cannot be messaged
     from web.server import Web
 
-    web = Web(engine, retention_days=365)
+    web = Web(guide, retention_days=365)
     assert web.expire(later) == [uid]
-    assert rows_of(db, uid) == {t: 0 for t in USER_TABLES} and engine.store.user_exists(42)
+    assert rows_of(db, uid) == {t: 0 for t in USER_TABLES} and user_known(guide.store, 42)
 
 
 def test_rate_limit_per_client(tmp_path, kb):
@@ -399,7 +402,7 @@ def test_request_size_limits(server, client):
 
 
 def test_upload_precheck_in_memory_never_stored(server, client, tmp_path):
-    _, engine, db = server
+    _, guide, db = server
     page = client.get("/check").text
     assert 'enctype="multipart/form-data"' in page
     marker = b"UNIQUE-MARKER-" + b"7" * 20
@@ -431,7 +434,9 @@ def test_web_engine_offers_no_reminders(server, client):
 
 # -- links and the command --------------------------------------------------------------------------
 def test_links_web_variant(tmp_path):
-    from dialogs.links import qr_matrix, read_qr_png
+    from dialogs.links import qr_matrix
+
+    from .test_helpdesk import read_qr_png
 
     env = {"PATH": "/usr/bin:/bin", "EPORT_GUIDE_WEB_URL": "https://guide.example.org/"}
     r = subprocess.run([sys.executable, "-m", "bot.cli", "links", "--web", "--out", str(tmp_path / "qr")], cwd=REPO,
@@ -513,7 +518,7 @@ async def test_bot_and_web_in_one_process_share_the_database(fake, tmp_path, kb)
                 if web_engine.kb is not before:
                     break
                 await asyncio.sleep(0.1)
-            assert web_engine.kb is not before and web_engine.kb is app.bot_data["engine"].kb
+            assert web_engine.kb is not before and web_engine.kb is app.bot_data["guide"].kb
         uid = web_user_ids(db)[0]
         assert rows_of(db, 77)["ticks"] == 1 and rows_of(db, uid)["ticks"] == 1
     assert "web_server" not in app.bot_data
@@ -538,9 +543,9 @@ def test_checklist_export_downloads_a_text_file(server, client):
 
 
 def test_anonymous_visitors_see_and_leave_no_one_s_data(server, client):
-    _, engine, db = server
-    engine.store.open_checklist(0, "unlock")  # user 0: the console chat's default user
-    engine.store.set_tick(0, "unlock", engine.kb.checklist_items("unlock")[0].id, True)
+    _, guide, db = server
+    guide.store.open_checklist(0, "unlock")  # user 0: the console chat's default user
+    guide.store.set_tick(0, "unlock", guide.kb.checklist_items("unlock")[0].id, True)
     for path in ("/s/checklists", "/s/checklist:unlock", "/s/settings", "/t/checklists", "/t/settings"):
         r = client.get(path)
         assert r.status_code in (200, 404) and "✅" not in r.text.split('class="msg"')[1].split("</nav>")[0], path
@@ -563,7 +568,7 @@ def test_hostile_requests_never_fail_the_server(server, client):
     press(client, page, "📋")  # with a session, so actions and replies reach the engine
     screens = ["topic", "checklist", "city", "material", "fact", "walk", "stuck", "category", "settings", "forget",
                "stats", "precheck", "remind", "feedback_reason", "reminder_due", "language", "x"]
-    actions = ["g", "x", "fb", "checklist_open", "checklist_switch", "checklist_reset_confirm", "checklist_export",
+    actions = ["go", "g", "x", "fb", "tick", "feedback", "checklist_open", "checklist_switch", "checklist_reset_confirm", "checklist_export",
                "set_language", "settings_reminders", "forget_confirm_", "remind", "reminder_cancel", "zz"]
     text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
 
@@ -585,9 +590,9 @@ def test_pages_are_one_small_request(server, client):
     """Fast on a slow connection: one gzip-compressed document, nothing else to fetch."""
     import gzip
 
-    _, engine, _ = server
+    _, guide, _ = server
     biggest = 0
-    for route in engine.all_routes():
+    for route in all_routes(guide.engine):
         if route.split(":")[0] in ("stats", "precheck"):
             continue
         r = client.get("/" if route == "main" else f"/s/{route}", headers={"Accept-Encoding": "gzip"})
@@ -600,19 +605,19 @@ def test_pages_are_one_small_request(server, client):
 def test_a_busy_database_says_nothing_was_saved_and_the_server_goes_on(server, client):
     from dialogs.store import StoreBusy
 
-    _, engine, db = server
+    _, guide, db = server
     press(client, client.get("/s/topic:reissue_lost").text, "📋")
     checklist = client.get("/s/checklist_part:reissue_lost:application_form").text
-    real = engine.store._write, engine.store._transaction
+    real = guide.store._write, guide.store._transaction
 
     def busy(*args, **kwargs):
         raise StoreBusy("the database is busy: database is locked")
 
-    engine.store._write = engine.store._transaction = busy  # every write of this request finds the database locked
+    guide.store._write = guide.store._transaction = busy  # every write of this request finds the database locked
     try:
         r = press(client, checklist, "☐")
     finally:
-        engine.store._write, engine.store._transaction = real
+        guide.store._write, guide.store._transaction = real
     assert r.status_code == 503 and "刚才的操作没有保存" in r.text and "Traceback" not in r.text
     again = press(client, client.get("/s/checklist_part:reissue_lost:application_form").text, "☐")
     assert again.status_code == 200 and "进度 1/" in again.text

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from dialogs.features import all_routes
+
 from .test_web import web_server
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -100,7 +102,7 @@ def test_phone_browser_menu_answer_checklist_reload(browser, tmp_path, kb):
     shots.mkdir(parents=True, exist_ok=True)
     business = kb.businesses["reissue_lost"]
     category = kb.categories[business.category]
-    with web_server(tmp_path / "browser.db", kb) as (url, engine):
+    with web_server(tmp_path / "browser.db", kb) as (url, guide):
         browser.get(url + "/")
         assert "电子口岸制发卡业务指南" in browser.title
         no_overflow(browser, "the main menu")
@@ -133,7 +135,7 @@ def test_phone_browser_menu_answer_checklist_reload(browser, tmp_path, kb):
         assert browser.execute_script("return document.cookie") == ""  # no script can read the session
         # every kind of screen fits, in every language
         kinds: dict[str, str] = {}
-        for route in engine.all_routes():
+        for route in all_routes(guide.engine):
             kinds.setdefault(route.split(":")[0], route)
         paths = [f"/s/{r}" for r in kinds.values()] + ["/s/checklists", "/check", "/ask?q=%E9%80%9A%E8%BE%BD"]
         for lang in ("中文", "Русский", "English"):

@@ -30,10 +30,13 @@ import jinja2
 import tornado.httputil
 import tornado.web
 
-from dialogs import i18n, providers, retention
-from dialogs.engine import MAX_TEXT, ROUTE_RE, Context, Engine, Screen, parse_callback
+from dialogs import commands, i18n
+from dialogs.engine import MAX_TEXT, ROUTE_RE, Context, NotFound, Screen, parse_callback
+from dialogs.features import all_routes
+from dialogs.features.privacy import retention_due
+from dialogs.features.upload import TELEGRAM_DOWNLOAD_LIMIT, check_file
+from dialogs.guide import Guide
 from dialogs.store import StoreError
-from dialogs.upload import TELEGRAM_DOWNLOAD_LIMIT
 
 from . import sessions
 from .html import to_web
@@ -143,12 +146,13 @@ def route_href(route: str) -> str:
 
 
 class Web:
-    """What every handler shares: the engine, its store, the limits."""
+    """What every handler shares: the application object (its engine and store), the limits."""
 
-    def __init__(self, engine: Engine, *, secure_cookies: bool = False, rate_limiter: RateLimiter | None = None,
+    def __init__(self, guide: Guide, *, secure_cookies: bool = False, rate_limiter: RateLimiter | None = None,
                  retention_days: int | None = None):
-        self.engine = engine
-        self.store = engine.store  # type: ignore[attr-defined]
+        self.guide = guide
+        self.engine = guide.engine
+        self.store = guide.store
         self.secure_cookies = secure_cookies
         self.limiter = rate_limiter or RateLimiter()
         self.retention_days = retention_days
@@ -158,10 +162,8 @@ class Web:
         """Screens a link may open: those some button opens with ``go``, a chat command or
         a question opens (admin, internal and channel-filled screens such as the statistics or
         the pre-check result are not)."""
-        from bot.app import COMMAND_ROUTES
-
-        targets = {route.split(":", 1)[0] for route, _ in COMMAND_ROUTES.values()}
-        targets |= {route.split(":", 1)[0] for route in self.engine.all_routes()}  # what free text can open
+        targets = {c.route for c in commands.COMMANDS if c.route}
+        targets |= {route.split(":", 1)[0] for route in all_routes(self.engine)}  # what free text can open
 
         def walk(node: Any) -> None:
             if isinstance(node, dict):
@@ -188,7 +190,7 @@ class Web:
             for b in row:
                 if b.data:
                     parsed = parse_callback(b.data)
-                    if parsed and parsed[0] == "g" and self.can_open(parsed[1]):
+                    if parsed and parsed[0] == "go" and self.can_open(parsed[1]):
                         out.append(WebButton("go", b.label, href=route_href(parsed[1])))
                     else:
                         out.append(WebButton("do", b.label, data=b.data))
@@ -206,7 +208,7 @@ class Web:
         if not self.retention_days:
             return []
         now = now or self.engine.clock()
-        _, to_delete = retention.due(self.store, now, self.retention_days)
+        _, to_delete = retention_due(self.store, now, self.retention_days)
         gone = [uid for uid in to_delete if sessions.is_web_user(uid)]
         for uid in gone:
             self.store.forget_user(uid)
@@ -261,7 +263,7 @@ class Base(tornado.web.RequestHandler):
                 self.clear_cookie(SESSION_COOKIE, path="/")
             else:
                 stored = self.web.store.touch_user(self.user_id, self.lang)
-                self.lang = i18n.normalise_language(stored or self.lang)
+                self.lang = self.web.guide.language(self.user_id, self.lang, stored=stored)
         flash = self.get_signed_cookie(FLASH_COOKIE, max_age_days=1)
         if flash is not None and self.request.method == "GET":
             self.toast = flash.decode("utf-8", "replace")[:200]
@@ -342,7 +344,7 @@ class Base(tornado.web.RequestHandler):
             self.clear_cookie(SESSION_COOKIE, path="/")
             self.user_id = None
         elif self.user_id is not None:  # the action may have changed the language
-            self.lang = i18n.normalise_language(self.web.store.get_language(self.user_id) or self.lang)
+            self.lang = self.web.guide.language(self.user_id, self.lang)
         if screen.document:
             name, content = screen.document
             self.set_header("Content-Type", "text/plain; charset=utf-8")
@@ -352,7 +354,7 @@ class Base(tornado.web.RequestHandler):
         if not screen.awaiting and not screen.stale and self.web.can_open(screen.route):
             try:
                 again = self.engine.render(screen.route, self.ctx())
-            except providers.NotFound:
+            except NotFound:
                 again = None
             if again is not None and again.html == screen.html:
                 if screen.toast:
@@ -377,7 +379,7 @@ class ScreenHandler(Base):
         personal = bool(self.engine.screens[route.split(":", 1)[0]].get("personal"))
         try:
             screen = self.engine.render(route, self.ctx(personal))
-        except providers.NotFound:
+        except NotFound:
             raise tornado.web.HTTPError(404) from None
         if route.startswith("topic:"):
             self.engine.emit("view", self.ctx(), route)  # counted like a view in Telegram
@@ -483,7 +485,7 @@ class CheckHandler(Base):
             self.redirect("/check", status=303)
             return
         data = upload.body
-        screen = self.engine.precheck(self.ctx(), data, upload.filename or None, len(data))
+        screen = check_file(self.web.guide, self.ctx(), data, upload.filename or None, len(data))
         del data, upload, files
         self.page(screen, upload=True)
 
@@ -510,10 +512,10 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     log.log(level, "%d %s %s %.1fms", status, handler.request.method, handler.request.path, 1000 * handler.request.request_time())
 
 
-def make_app(engine: Engine, *, secure_cookies: bool = False, rate_limiter: RateLimiter | None = None,
+def make_app(guide: Guide, *, secure_cookies: bool = False, rate_limiter: RateLimiter | None = None,
              retention_days: int | None = None, debug: bool = False) -> tornado.web.Application:
-    """The tornado application serving ``engine`` (which has a store: ``build_engine``)."""
-    web = Web(engine, secure_cookies=secure_cookies, rate_limiter=rate_limiter, retention_days=retention_days)
+    """The tornado application serving ``guide`` (which has a store: ``build_web_guide``)."""
+    web = Web(guide, secure_cookies=secure_cookies, rate_limiter=rate_limiter, retention_days=retention_days)
     kw = {"web": web}
     app = tornado.web.Application(
         [
@@ -543,24 +545,23 @@ def make_app(engine: Engine, *, secure_cookies: bool = False, rate_limiter: Rate
 RETENTION_EVERY_MS = 6 * 3600 * 1000
 
 
-def build_web_engine(settings: Any) -> Engine:
-    """The engine for the web: every feature but reminders (a web page cannot send a
+def build_web_guide(settings: Any) -> Guide:
+    """The application object for the web: every feature but reminders (a web page cannot send a
     message later) and inline mode (Telegram's)."""
-    from dialogs.service import build_engine
+    from dialogs.guide import build_guide
     from knowledge import load_knowledge
 
-    return build_engine(settings.db_path, load_knowledge(settings.knowledge_dir), stale_days=settings.stale_days,
-                        retention_days=settings.retention_days, reminders=False)
+    return build_guide(settings.db_path, load_knowledge(settings.knowledge_dir), settings=settings, reminders=False)
 
 
-def start(settings: Any, *, engine: Engine | None = None, listen: str | None = None, port: int | None = None,
+def start(settings: Any, *, guide: Guide | None = None, listen: str | None = None, port: int | None = None,
           rate_limiter: RateLimiter | None = None):
     """Listen on the running event loop; returns the tornado HTTPServer."""
     import tornado.httpserver
     import tornado.ioloop
 
-    engine = engine or build_web_engine(settings)
-    app = make_app(engine, secure_cookies=(settings.web_url or "").lower().startswith("https://"),
+    guide = guide or build_web_guide(settings)
+    app = make_app(guide, secure_cookies=(settings.web_url or "").lower().startswith("https://"),
                    retention_days=settings.retention_days, rate_limiter=rate_limiter)
     server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY, max_header_size=16 * 1024,
                                            idle_connection_timeout=60, body_timeout=120)
@@ -581,10 +582,10 @@ def serve(settings: Any, *, listen: str | None = None, port: int | None = None) 
     import asyncio
     import signal
 
-    engine = build_web_engine(settings)
+    guide = build_web_guide(settings)
 
     async def main() -> None:
-        server = start(settings, engine=engine, listen=listen, port=port)
+        server = start(settings, guide=guide, listen=listen, port=port)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -602,21 +603,20 @@ def attach(application: Any, settings: Any) -> None:
     """Serve the web pages from the bot's process too (``eport-guide run --web``): started
     with the bot, stopped with it; an admin's /reload refreshes both."""
     previous_init, previous_stop = application.post_init, application.post_stop
-    engine = build_web_engine(settings)
-    bot_engine = application.bot_data.get("engine")
-    if bot_engine is not None:
-        reload_bot = bot_engine.reload
+    guide = build_web_guide(settings)
+    bot_guide: Guide | None = application.bot_data.get("guide")
+    if bot_guide is not None:  # the bot's /reload: the pages follow with the same knowledge
 
-        def reload(kb: Any) -> None:
-            reload_bot(kb)
-            engine.reload(kb)
+        def on_event(kind: str, ctx: Any, value: str) -> None:
+            if kind == "reloaded":
+                guide.engine.reload(bot_guide.kb)
 
-        bot_engine.reload = reload  # type: ignore[method-assign]
+        bot_guide.engine.extend(listeners=[on_event])
 
     async def post_init(app: Any) -> None:
         if previous_init is not None:
             await previous_init(app)
-        app.bot_data["web_server"] = start(settings, engine=engine)
+        app.bot_data["web_server"] = start(settings, guide=guide)
 
     async def post_stop(app: Any) -> None:
         server = app.bot_data.pop("web_server", None)
@@ -624,7 +624,7 @@ def attach(application: Any, settings: Any) -> None:
             server.retention.stop()
             server.stop()
             await server.close_all_connections()
-        engine.store.close()
+        guide.close()
         if previous_stop is not None:
             await previous_stop(app)
 

@@ -1,4 +1,4 @@
-"""Upload pre-check: would the online system accept this file?
+"""Upload pre-check: would the online system accept this file? (the precheck screen)
 
 The rule (formats jpg/jpeg/png/pdf, at most 3MB a file) comes from the Jiangsu guide's
 quote in knowledge/data/facts.yaml (``upload_files``), not from this code. The type is
@@ -12,7 +12,16 @@ from __future__ import annotations
 import zlib
 from dataclasses import dataclass, field
 
+from typing import TYPE_CHECKING, Any
+
 from knowledge import Knowledge
+
+from ..engine import Context, Screen, clean_text
+from ._shared import sources
+from .online import first_step
+
+if TYPE_CHECKING:
+    from ..guide import Guide
 
 TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # bots cannot download bigger files
 
@@ -118,7 +127,7 @@ class PrecheckResult:
     ok: bool
     file_name: str | None
     size: int | None
-    detected: str | None  # a key of TYPE_NAMES, None when not downloaded
+    detected: str | None  # the type sniffed from the first bytes (see SIGNATURES), None when not downloaded
     problems: list[tuple[str, dict]] = field(default_factory=list)
     advice: list[tuple[str, dict]] = field(default_factory=list)
     photo: bool = False
@@ -165,3 +174,19 @@ def precheck(kb: Knowledge, data: bytes | None, file_name: str | None, size: int
         problems.append(("bad_ext", {"ext": ext}))
     return PrecheckResult(ok=not problems, file_name=file_name, size=size, detected=detected, problems=problems,
                           advice=advice, photo=photo, limit_bytes=limit)
+
+
+# -- the screen ------------------------------------------------------------------------------
+def check_file(guide: "Guide", ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *,
+               photo: bool = False) -> Screen:
+    """A file the user sent (a channel downloads it, or only knows its size): the precheck screen."""
+    file_name = clean_text(file_name)[:200] or None
+    result = precheck(guide.kb, data, file_name, size, photo=photo)
+    return guide.engine.render("precheck", ctx, variables={"result": result})
+
+
+def screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    """The precheck screen's rule and sources (``check_file`` passes the ``result``)."""
+    kb = guide.kb
+    rule = kb.facts["upload_files"]
+    return {"rule": rule, "first_step": first_step(kb), "sources": sources(kb, [rule.source])}

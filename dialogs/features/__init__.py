@@ -1,0 +1,96 @@
+"""Features: one module per feature, one shape for all.
+
+A feature module holds plain functions, each taking the application object first:
+
+- data functions fill a screen's template: ``fn(guide, arg, ctx) -> dict``;
+- actions answer a button: ``fn(guide, ctx, args) -> Screen``;
+- inputs answer free text a screen asked for: ``fn(guide, ctx, arg, text) -> Screen``;
+- listeners hear the engine's events: ``fn(guide, kind, ctx, value)``.
+
+``screens.yaml`` names every one of them as ``<module>.<function>`` (``data:`` of each screen,
+``do:`` under ``actions:``, ``inputs:`` and ``listeners:``), so a screen can be followed from
+the YAML to its template, the function that fills it and the actions of its buttons.
+``install(guide)`` resolves those names and hands the bound functions to the engine; a name
+that does not resolve stops the start-up.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from ..engine import Engine
+    from ..guide import Guide
+
+# The feature switches (screens' `feature:`, templates' `'<name>' in features`) that need a store.
+STORE_FEATURES = ("store", "checklist", "feedback", "reminders")
+ENGINE = "engine"  # "engine.go": the engine's own action
+
+
+def resolve(name: str) -> Callable[..., Any]:
+    """``"checklist.tick"`` → the function ``tick`` of ``dialogs.features.checklist``."""
+    module, _, function = name.partition(".")
+    if not module or not function or not module.isidentifier() or not function.isidentifier():
+        raise ValueError(f"not a feature function (module.function): {name!r}")
+    fn = getattr(importlib.import_module(f"{__name__}.{module}"), function, None)
+    if not callable(fn):
+        raise ValueError(f"screens.yaml names {name!r}, which does not exist")
+    return fn
+
+
+def install(guide: "Guide", *, off: tuple[str, ...] = ()) -> None:
+    """Bind every function screens.yaml names to ``guide`` and give them to its engine; the features
+    in ``off`` stay off (e.g. reminders in a channel that cannot send a message later)."""
+    engine = guide.engine
+    bind = lambda name: partial(resolve(name), guide)  # noqa: E731
+    # without a store, what needs one is never reached (the engine checks `feature:`): not even imported
+    usable = lambda spec: guide.store is not None or spec.get("feature") not in STORE_FEATURES  # noqa: E731
+    data = {screen: bind(spec["data"]) for screen, spec in engine.screens.items() if usable(spec)}
+    actions = {name: bind(spec["do"]) for name, spec in engine.action_specs.items()
+               if "do" in spec and not spec["do"].startswith(f"{ENGINE}.") and usable(spec)}
+    inputs = {name: bind(spec["do"]) for name, spec in engine.input_specs.items() if usable(spec)}
+    listeners = [_gated(engine, spec.get("feature"), bind(spec["do"])) for spec in engine.listener_specs if usable(spec)]
+    if guide.store is not None:
+        for feature in STORE_FEATURES:
+            if feature not in off:
+                engine.extend(feature)
+    engine.extend(data=data, actions=actions, inputs=inputs, listeners=listeners)
+
+
+def _gated(engine: "Engine", feature: str | None, listener: Callable[..., None]) -> Callable[..., None]:
+    def listen(kind: str, ctx: Any, value: str) -> None:
+        if not feature or feature in engine.features:
+            listener(kind, ctx, value)
+
+    return listen
+
+
+def all_routes(engine: "Engine") -> list[str]:
+    """Every route a user can open (tests, snapshots): each screen with every argument it takes."""
+    from .online import walk_track
+    from .topics import has_jiangsu_extras
+
+    kb = engine.kb
+    routes = ["main", "offices", "online", "help", "privacy"]
+    routes += [r for r in ("settings", "language", "forget", "checklists", "reminders", "remind:refund", "remind:expiry")
+               if engine.screens[r.split(":")[0]].get("feature", "") in engine.features]
+    routes += [f"category:{c}" for c in kb.categories]
+    routes += [f"topic:{t}" for t in kb.businesses]
+    routes += [f"material:{m}" for m in kb.materials]
+    routes += [f"fact:{f}" for f in kb.facts]
+    routes += [f"answer:{a}" for a in kb.answers]
+    routes += [f"answer_source:{a}" for a, v in kb.answers.items() if not v.silent]
+    routes += [f"city:{c}" for c in kb.cities]
+    routes += [f"stuck:{t}" for t in kb.businesses]
+    routes += [f"walk:{s.id}" for s in kb.steps]
+    routes += [f"rules:{t}" for t in kb.businesses]
+    routes += [f"jiangsu:{t}" for t in kb.businesses if has_jiangsu_extras(kb, t)]
+    for t in kb.businesses:
+        routes += [f"walk:{t}.{s.id}" for s in walk_track(kb, t)]
+    if "checklist" in engine.features:
+        routes += [f"checklist:{t}" for t in kb.businesses]
+        for t in kb.businesses:  # a page per material
+            routes += [f"checklist_part:{t}:{m}" for m in dict.fromkeys(i.material for i in kb.checklist_items(t))]
+    return routes

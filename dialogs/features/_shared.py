@@ -1,0 +1,24 @@
+"""Helpers several features use (not a feature: screens.yaml names none of these)."""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from knowledge import Knowledge
+
+CITY_ORDER = ("满洲里", "呼伦贝尔", "赤峰", "通辽", "乌兰浩特")
+
+
+def sources(kb: Knowledge, files: Iterable[str]) -> list[dict[str, str]]:
+    """The source documents behind a screen, each once, with the date they were checked."""
+    seen = sorted({f for f in files if f})
+    return [{"label": kb.source_label(f), "verified_on": str(kb.sources[f].verified_on)} for f in seen]
+
+
+def ordered_cities(kb: Knowledge) -> list[str]:
+    return sorted(kb.cities, key=lambda c: (CITY_ORDER.index(c) if c in CITY_ORDER else 99, c))
+
+
+def localised(value: Any, lang: str) -> str:
+    """A knowledge text given per language (zh/ru/en), Chinese where the language has none."""
+    return getattr(value, lang, None) or value.zh

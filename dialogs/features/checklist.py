@@ -1,0 +1,260 @@
+"""Per-user checklists: screens, button actions and the printable export.
+
+Items are derived from the knowledge (``Knowledge.checklist_items``); ticks live in the
+store under stable item ids. ``Checklists`` (``guide.checklists``) computes a user's list and
+its printable export; the functions below fill the screens and answer the buttons.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from knowledge import Knowledge
+from knowledge.loader import unbalanced
+
+from .. import i18n
+from ..engine import Context, Engine, NotFound, Screen
+from ..render import environment
+
+if TYPE_CHECKING:
+    from ..guide import Guide
+
+BAR_WIDTH = 10
+BUTTON_MAX = 40
+
+
+def progress_bar(done: int, total: int) -> str:
+    filled = round(BAR_WIDTH * done / total) if total else 0
+    return "▓" * filled + "░" * (BAR_WIDTH - filled) + f" {round(100 * done / total) if total else 0}%"
+
+
+def _button_text(short: str, label: str) -> str:
+    """"<material>·<action>" within BUTTON_MAX characters, never cut inside brackets:
+    bracketed asides are dropped first, then the text is cut where no bracket is open."""
+    text = f"{short}·{label}"
+    if len(text) <= BUTTON_MAX:
+        return text
+    out, depth = [], 0
+    for ch in text:  # drop bracketed asides, keeping quoted annotations (「」«» “”) whole
+        if ch in ("（", "("):
+            depth += 1
+        elif ch in ("）", ")") and depth:
+            depth -= 1
+        elif not depth:
+            out.append(ch)
+    text = re.sub(r"\s+", " ", "".join(out)).strip()
+    if len(text) <= BUTTON_MAX:
+        return text
+    cut = BUTTON_MAX - 1
+    while cut > 0 and unbalanced(text[:cut]):
+        cut -= 1
+    return text[:cut].rstrip("，,;；、 ") + "…"
+
+
+class Checklists:
+    def __init__(self, engine: Engine, store: Any):
+        self.engine = engine
+        self.store = store
+        self._layouts: dict[tuple[str, str], Any] = {}
+        self._layouts_kb: Knowledge | None = None
+
+    @property
+    def kb(self) -> Knowledge:
+        return self.engine.kb
+
+    # -- data -------------------------------------------------------------------------
+    def item_text(self, item: Any, ctx: Context, topic: str) -> str:
+        """The item in the user's language: the check's plain line, or what to bring."""
+        if item.plain:
+            return item.text(ctx.lang)
+        m = self.kb.materials[item.material]
+        name = getattr(m.plain, ctx.lang)
+        ref = next((r for r in self.kb.businesses[topic].materials if r.material == item.material), None)
+        if ref is not None and ref.alternative:
+            tr = i18n.beside(ref.alternative, ctx.lang)
+            alt = f"{ref.alternative}（{tr}）" if tr else ref.alternative
+            return self._("%(name)s 或 %(alt)s（二选一）", ctx) % {"name": name, "alt": alt}
+        return name
+
+    def _layout(self, topic: str, lang: str) -> tuple[tuple[tuple[dict[str, Any], dict[str, Any]], ...], tuple[tuple[str, str, tuple[int, ...]], ...]]:
+        """What never changes for a business in a language: each item's texts (unticked, ticked), and
+        the materials (id, name, item positions). Built once per knowledge, business and language."""
+        key = (topic, lang)
+        if self._layouts_kb is not self.kb:
+            self._layouts, self._layouts_kb = {}, self.kb
+        if key not in self._layouts:
+            ctx = Context(lang=lang)
+            business = self.kb.businesses[topic]
+            names = {ref.material: getattr(self.kb.materials[ref.material].plain, lang) for ref in business.materials}
+            rows: list[tuple[dict[str, Any], dict[str, Any]]] = []
+            groups: list[tuple[str, str, list[int]]] = []
+            for n, item in enumerate(self.kb.checklist_items(topic)):
+                label = self.item_text(item, ctx, topic)
+                if item.condition == "alternative":
+                    label += self._("（如交复印件）", ctx)
+                row = {"id": item.id, "material": item.material, "label": label,
+                       "optional": item.optional and item.condition is None, "required": not item.optional,
+                       "button": _button_text(self.engine._(item.short, ctx), label)}
+                # the tick button carries the state it asks for
+                rows.append(({**row, "ticked": False, "mark": "☐", "want": "1"}, {**row, "ticked": True, "mark": "✅", "want": "0"}))
+                if not groups or groups[-1][0] != item.material:
+                    groups.append((item.material, names[item.material], []))
+                groups[-1][2].append(n)
+            self._layouts[key] = (tuple(rows), tuple((m, name, tuple(ix)) for m, name, ix in groups))
+        return self._layouts[key]
+
+    def state(self, user_id: int, topic: str, ctx: Context | None = None) -> dict[str, Any]:
+        """Items with their ticks, per material and overall; drops ticks of items the knowledge no longer has."""
+        if topic not in self.kb.businesses:
+            raise NotFound(topic)
+        ctx = ctx or Context(user_id=user_id)
+        layout, materials = self._layout(topic, ctx.lang)
+        ticks = self.store.ticks(user_id, topic)
+        if not ticks <= {off["id"] for off, _ in layout}:
+            self.store.sync_items(user_id, topic, [off["id"] for off, _ in layout])
+            ticks = self.store.ticks(user_id, topic)
+        rows = [on if off["id"] in ticks else off for off, on in layout]
+        groups = []
+        for material, name, positions in materials:
+            members = [rows[i] for i in positions]
+            done_here = sum(r["ticked"] for r in members)
+            complete_here = all(r["ticked"] for r in members if r["required"])
+            groups.append({"material": material, "name": name, "rows": members, "done": done_here, "total": len(members),
+                           "mark": "✅" if complete_here and done_here else "☐"})
+        done = sum(r["ticked"] for r in rows)
+        complete = all(r["ticked"] for r in rows if r["required"])
+        business = self.kb.businesses[topic]
+        siblings = [b for b in self.kb.topics_in(business.category) if b.id != topic]
+        return {"business": business, "items": rows, "groups": groups, "done": done, "total": len(rows),
+                "complete": complete, "bar": progress_bar(done, len(rows)), "siblings": siblings}
+
+    def export_text(self, ctx: Context, topic: str) -> str:
+        """A printable plain-text checklist with the office and hotline."""
+        values = {**self.engine.base_values(), **self.screen_values(ctx, topic), "offices": list(self.kb.offices.values())}
+        return environment(ctx.lang, html=False).get_template("checklist_export.j2").render(values).strip() + "\n"
+
+    def screen_values(self, ctx: Context, topic: str) -> dict[str, Any]:
+        """The checklist screen's variables (and the export's): the items, the office, a notice
+        when the official documents changed and ticks were dropped."""
+        kb = self.kb
+        state = self.state(ctx.user_id or 0, topic, ctx)
+        center = next(o for o in kb.offices.values() if o.kind == "card_center")
+        dropped = self.store.take_notice(ctx.user_id or 0, topic)
+        notice = None
+        if dropped:
+            n = len(json.loads(dropped))
+            notice = self._("官方资料已更新，清单随之更新：%(n)s 个已勾选的项目不再需要，已移除。", ctx) % {"n": n}
+        # the overview looks the same for everyone at the same progress: rendered once per state
+        key = None if notice else ("overview", tuple((g["done"], g["mark"]) for g in state["groups"]), state["complete"])
+        return {"onsite": kb.facts["onsite"], "center": center, "notice": notice, "page": None, "cache_key": key, **state}
+
+    def page_values(self, ctx: Context, topic: str, material: str) -> dict[str, Any]:
+        """One material's page: its items with a tick button each, and the overall progress."""
+        values = self.screen_values(ctx, topic)
+        groups = values["groups"]
+        at = next((i for i, g in enumerate(groups) if g["material"] == material), None)
+        if at is None:
+            raise NotFound(f"{topic}:{material}")
+        page = groups[at]
+        key = None if values["notice"] else ("page", tuple(r["ticked"] for r in page["rows"]), values["done"], values["complete"])
+        return {**values, "page": page, "cache_key": key, "prev": groups[at - 1]["material"] if at > 0 else None,
+                "next": groups[at + 1]["material"] if at + 1 < len(groups) else None}
+
+    def _(self, message: str, ctx: Context) -> str:
+        return self.engine._(message, ctx)
+
+
+# -- screens ----------------------------------------------------------------------------------
+def checklist(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    return guide.checklists.screen_values(ctx, arg or "")
+
+
+def part(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    """A material's page of a checklist ("<business>:<material>")."""
+    topic, _, material = (arg or "").partition(":")
+    return guide.checklists.page_values(ctx, topic, material)
+
+
+def reset_screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    return guide.checklists.state(ctx.user_id or 0, arg or "", ctx)
+
+
+def checklists(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    """The user's checklists with their progress."""
+    kb, lists = guide.kb, guide.checklists
+    out = []
+    for row in guide.store.list_checklists(ctx.user_id or 0):
+        if row.topic not in kb.businesses:
+            continue
+        state = lists.state(ctx.user_id or 0, row.topic)
+        out.append({"id": row.topic, "name": kb.businesses[row.topic].name, "done": state["done"], "total": state["total"]})
+    return {"checklists": out}
+
+
+# -- button actions ---------------------------------------------------------------------------
+def open_(guide: "Guide", ctx: Context, args: str) -> Screen:
+    if args not in guide.kb.businesses:
+        raise NotFound(args)
+    guide.store.open_checklist(ctx.user_id or 0, args)
+    guide.store.log_event("checklist_open", topic=args, user_id=ctx.user_id)
+    return guide.engine.render(f"checklist:{args}", ctx)
+
+
+def _item_ids(guide: "Guide", topic: str) -> set[str]:
+    return {i.id for i in guide.kb.checklist_items(topic)}
+
+
+def tick(guide: "Guide", ctx: Context, args: str) -> Screen:
+    """A tick button carries the state the user wants ("topic:item:1" ticks, ":0" unticks), so a
+    retried press (e.g. after an edit that failed) never undoes the first one."""
+    topic, item_id, wanted = args.split(":") if args.count(":") == 2 else ("", "", "")
+    if wanted not in ("0", "1") or topic not in guide.kb.businesses or item_id not in _item_ids(guide, topic):
+        raise NotFound(args)
+    guide.store.tick(ctx.user_id or 0, topic, item_id, wanted == "1")  # committed before we answer
+    screen = guide.engine.render(f"checklist_part:{topic}:{item_id.split('.', 1)[0]}", ctx)
+    return replace(screen, toast=guide.engine._("已勾选", ctx) if wanted == "1" else guide.engine._("已取消勾选", ctx))
+
+
+def old_toggle(guide: "Guide", ctx: Context, args: str) -> Screen:
+    """Buttons sent before ticks carried their state ("x|topic:item", a toggle): show the list as
+    it is, change nothing (a retried toggle would undo the first press)."""
+    topic, _, item_id = args.partition(":")
+    if topic not in guide.kb.businesses or item_id not in _item_ids(guide, topic):
+        raise NotFound(args)
+    screen = guide.engine.render(f"checklist_part:{topic}:{item_id.split('.', 1)[0]}", ctx)
+    return replace(screen, toast=guide.engine._("这个按钮已过期，清单已刷新，请再点一次", ctx))
+
+
+def switch(guide: "Guide", ctx: Context, args: str) -> Screen:
+    """Change the business (e.g. 丢失补办 → 超期补办), keeping the ticks both share."""
+    source, _, target = args.partition(":")
+    kb = guide.kb
+    if source not in kb.businesses or target not in kb.businesses:
+        raise NotFound(args)
+    kept = guide.store.copy_ticks(ctx.user_id or 0, source, target, [i.id for i in kb.checklist_items(target)])
+    screen = guide.engine.render(f"checklist:{target}", ctx)
+    return replace(screen, toast=guide.engine._("已切换，保留了 %(n)s 个共同项目的勾选", ctx) % {"n": kept})
+
+
+def ask_reset(guide: "Guide", ctx: Context, args: str) -> Screen:
+    return guide.engine.render(f"checklist_reset:{args}", ctx)
+
+
+def reset(guide: "Guide", ctx: Context, args: str) -> Screen:
+    topic, _, owner = args.partition(":")
+    if topic not in guide.kb.businesses or owner != str(ctx.user_id):  # bound to the user it was shown to
+        raise NotFound(args)
+    guide.store.reset_checklist(ctx.user_id or 0, topic)
+    return replace(guide.engine.render(f"checklist:{topic}", ctx), toast=guide.engine._("清单已重置", ctx))
+
+
+def export(guide: "Guide", ctx: Context, args: str) -> Screen:
+    if args not in guide.kb.businesses:
+        raise NotFound(args)
+    text = guide.checklists.export_text(ctx, args)
+    screen = guide.engine.render(f"checklist:{args}", ctx)
+    name = f"checklist-{args}.txt"
+    return replace(screen, document=(name, text.encode("utf-8")), toast=guide.engine._("清单已导出", ctx))

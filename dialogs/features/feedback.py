@@ -1,0 +1,59 @@
+"""👍/👎 on answers (👎 asks for an optional one-line reason) and usage events."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from ..engine import Context, NotFound, Screen
+from ..store import StoreError
+
+if TYPE_CHECKING:
+    from ..guide import Guide
+
+log = logging.getLogger("eport_guide.stats")
+MAX_REASON = 200
+
+
+def reason_screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    if arg not in guide.kb.businesses:
+        raise NotFound(arg)
+    return {"business": guide.kb.businesses[arg]}
+
+
+def vote(guide: "Guide", ctx: Context, args: str) -> Screen:
+    """👍 / 👎 under an answer: one vote per user and topic; 👎 asks why."""
+    engine = guide.engine
+    topic, _, value = args.partition(":")
+    if topic not in guide.kb.businesses or value not in ("1", "-1"):
+        raise NotFound(args)
+    feedback_id = guide.store.add_feedback(ctx.user_id or 0, topic, int(value))
+    if value == "1":
+        return replace(engine.render(f"topic:{topic}", ctx), toast=engine._("感谢反馈！", ctx))
+    screen = engine.render(f"feedback_reason:{topic}", ctx)
+    return replace(screen, awaiting=f"feedback_reason:{feedback_id}:{topic}")
+
+
+def reason(guide: "Guide", ctx: Context, arg: str, text: str) -> Screen:
+    """The text answering "why not helpful?" (awaiting "feedback_reason:<feedback id>:<topic>")."""
+    engine = guide.engine
+    feedback_id, _, topic = arg.partition(":")
+    if not re.fullmatch(r"[0-9]{1,18}", feedback_id) or topic not in guide.kb.businesses:
+        raise NotFound(arg)
+    text = " ".join(text.split())[:MAX_REASON]
+    if text:
+        guide.store.set_feedback_reason(int(feedback_id), ctx.user_id or 0, text)
+    return engine.render(f"topic:{topic}", ctx, notice=engine._("谢谢，您的意见已记录。", ctx))
+
+
+def listen(guide: "Guide", kind: str, ctx: Context, value: str) -> None:
+    """Topic views and unanswered questions, for /stats."""
+    try:
+        if kind == "view":
+            guide.store.log_event("view", topic=value.split(":", 1)[1], user_id=ctx.user_id)
+        elif kind == "unanswered":
+            guide.store.record_unanswered(value, user_id=ctx.user_id)
+    except StoreError as exc:  # statistics are best effort: a busy database never costs the user the answer
+        log.info("%s not recorded: %s", kind, exc)

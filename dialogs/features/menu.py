@@ -1,0 +1,38 @@
+"""The main menu, the categories, help, the suggestions below an uncertain answer, and the
+link into the private chat shown where personal content was asked for elsewhere."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..engine import Context, NotFound
+
+if TYPE_CHECKING:
+    from ..guide import Guide
+
+
+def main(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    kb = guide.kb
+    menu = [{"category": c, "topics": kb.topics_in(c.id)} for c in kb.categories.values()]
+    return {"categories": list(kb.categories.values()), "menu": menu}
+
+
+def category(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    kb = guide.kb
+    if arg not in kb.categories:
+        raise NotFound(arg)
+    return {"category": kb.categories[arg], "topics": kb.topics_in(arg)}
+
+
+def help(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:  # noqa: A001 - the screen's name
+    return {}
+
+
+def suggest(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    """``answers.question`` passes ``suggestions`` (label, route) when no answer is sure."""
+    return {}
+
+
+def private_only(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    """The engine passes ``link``: the deep link into the private chat (None without a bot name)."""
+    return {}

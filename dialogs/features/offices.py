@@ -1,0 +1,31 @@
+"""Where to go: the offices by city, and one city's offices."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..engine import Context, NotFound
+from ._shared import ordered_cities, sources
+
+if TYPE_CHECKING:
+    from ..guide import Guide
+
+
+def offices(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    kb = guide.kb
+    cities = [{"name": c, "count": len(kb.cities[c]), "offices": kb.cities[c]} for c in ordered_cities(kb)]
+    return {
+        "cities": cities,
+        "onsite": kb.facts["onsite"],
+        "sources": sources(kb, [o.source for o in kb.offices.values()]),
+    }
+
+
+def city(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    kb = guide.kb
+    if arg not in kb.cities:
+        raise NotFound(arg)
+    offices_ = kb.cities[arg]
+    return {"city": arg, "offices": offices_, "onsite": kb.facts["onsite"], "usbkey": kb.facts["usbkey"],
+            "has_agents": any(o.kind == "ccb_agent" for o in offices_),
+            "sources": sources(kb, [o.source for o in offices_])}

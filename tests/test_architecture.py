@@ -1,0 +1,240 @@
+"""The shape of the house (issue 16): screens.yaml leads to every template, data function and
+action; one application object; one language resolver; one command table; old buttons answered."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dialogs import commands
+from dialogs.console import ConsoleChat
+from dialogs.engine import MAX_CALLBACK_BYTES, Context, Engine, callback_data, parse_callback
+from dialogs.features import ENGINE, all_routes, resolve
+from dialogs.guide import build_guide
+
+from .conftest import running_bot
+
+DIALOGS = Path(__file__).resolve().parent.parent / "dialogs"
+SPEC = yaml.safe_load((DIALOGS / "screens.yaml").read_text(encoding="utf-8"))
+
+
+def button_actions(buttons) -> set[str]:
+    """The actions a screen's buttons send: "go" for navigation, the `do:` names."""
+    out: set[str] = set()
+    for spec in buttons or []:
+        for b in spec.get("row", [spec]):
+            if "go" in b:
+                out.add("go")
+            if "do" in b:
+                out.add(b["do"])
+    return out
+
+
+def names_a_function(name: str) -> bool:
+    if name.startswith(f"{ENGINE}."):
+        return callable(getattr(Engine, name.split(".", 1)[1], None))
+    return callable(resolve(name))
+
+
+@pytest.mark.parametrize("screen", sorted(SPEC["screens"]))
+def test_every_screen_names_its_template_data_function_and_actions(screen):
+    """From screens.yaml alone: the template file, the feature function that fills it, and for each
+    button an action declared under `actions:` whose function exists."""
+    spec = SPEC["screens"][screen]
+    assert (DIALOGS / "templates" / spec["template"]).is_file(), spec["template"]
+    assert names_a_function(spec["data"]), spec["data"]
+    for action in button_actions(spec.get("buttons")):
+        declared = SPEC["actions"].get(action)
+        assert declared is not None and "do" in declared, f"{screen}: action {action!r} is not declared with its function"
+        assert names_a_function(declared["do"]), declared["do"]
+
+
+def test_every_action_input_and_listener_names_an_existing_function():
+    for name, spec in SPEC["actions"].items():
+        if "alias" in spec:  # old callback data: answered as the action it names
+            assert "do" in SPEC["actions"][spec["alias"]], name
+        else:
+            assert names_a_function(spec["do"]), name
+    for name, spec in SPEC["inputs"].items():
+        assert names_a_function(spec["do"]), name
+    for spec in SPEC["listeners"]:
+        assert names_a_function(spec["do"]), spec
+
+
+def test_a_screen_naming_a_missing_function_stops_the_start_up():
+    with pytest.raises(ValueError, match="does not exist"):
+        resolve("checklist.no_such_function")
+    with pytest.raises(ValueError):
+        resolve("../store.Store")
+
+
+def test_the_engine_imports_no_feature_and_no_channel():
+    """The engine parses, dispatches and renders: features are handed to it, never imported."""
+    tree = ast.parse((DIALOGS / "engine.py").read_text(encoding="utf-8"))
+    imported = {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    imported |= {a.name for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
+    assert not any("features" in m or "telegram" in m or m.startswith("bot") for m in imported), imported
+
+
+def test_the_application_object_carries_the_store_not_the_engine(tmp_path, kb):
+    guide = build_guide(tmp_path / "g.db", kb=kb)
+    try:
+        assert guide.store is not None and guide.checklists is not None and guide.kb is kb
+        for attribute in ("store", "checklists", "settings"):
+            assert not hasattr(guide.engine, attribute)
+    finally:
+        guide.close()
+
+
+# -- one language resolver ------------------------------------------------------------------------
+def test_console_language_choice_applies_to_the_next_command(tmp_path, kb):
+    """The bug: in `eport-guide chat`, choose English in /language, then /menu answered in Chinese."""
+    guide = build_guide(tmp_path / "c.db", kb=kb)
+    try:
+        chat = ConsoleChat(guide, user_id=7)
+        chat.step("/language")
+        settings = chat.step("English")
+        assert "Settings" in settings.text
+        menu = chat.step("/menu")
+        assert "Choose the business" in menu.text and "请选择要办理的业务" not in menu.text
+        assert "Main menu" in chat.step("/help").all_buttons()[-1].label
+        # a new session of the same user keeps the choice, whatever --lang says
+        again = ConsoleChat(guide, user_id=7, client_lang="ru")
+        assert "Choose the business" in again.screen.text
+        # another user without a choice reads the client's language
+        other = ConsoleChat(guide, user_id=8, client_lang="ru")
+        assert "Выберите" in other.screen.text
+    finally:
+        guide.close()
+
+
+def test_the_resolver_prefers_the_choice_then_the_client_then_chinese(tmp_path, kb):
+    guide = build_guide(tmp_path / "l.db", kb=kb)
+    try:
+        assert guide.language(5, "en-US") == "en"
+        guide.store.set_language(5, "ru")
+        assert guide.language(5, "en-US") == "ru"
+        assert guide.language(None, "xx") == "zh"
+        guide.store.close()  # a database that fails is "unknown", never an error
+        assert guide.language(5, "en") == "en"
+    finally:
+        guide.close()
+
+
+async def test_inline_answers_follow_the_language_the_user_chose(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "i.db") as app:
+        user = fake.user(id=71, language_code="zh-hans")
+        app.bot_data["guide"].store.set_language(71, "en")
+        answer = await user.inline_query("丢失")
+        assert answer["results"][0]["reply_markup"]["inline_keyboard"][0][0]["text"] == "Full answer in the bot"
+        assert answer["is_personal"] is True
+
+
+# -- one command table ------------------------------------------------------------------------------
+@pytest.mark.parametrize("command", [c.name for c in commands.COMMANDS])
+def test_every_command_is_answered_the_same_in_the_console(tmp_path, kb, command):
+    guide = build_guide(tmp_path / "cmd.db", kb=kb)
+    try:
+        chat = ConsoleChat(guide, user_id=9)
+        screen = chat.step(f"/{command}")
+        expected = commands.answer(guide.engine, chat.ctx, command)
+        assert screen.route == expected.route and screen.text == expected.text
+    finally:
+        guide.close()
+
+
+async def test_telegram_registers_exactly_the_command_table(fake, tmp_path):
+    from telegram.ext import CommandHandler
+
+    async with running_bot(fake, tmp_path / "t.db") as app:
+        registered = {c for group in app.handlers.values() for h in group if isinstance(h, CommandHandler) for c in h.commands}
+        assert {c.name for c in commands.COMMANDS} <= registered
+        assert registered - {c.name for c in commands.COMMANDS} == {"stats", "reload"}  # the admins' own
+        menu = fake.calls("setMyCommands")[0]
+        import json
+
+        listed = menu["commands"] if isinstance(menu["commands"], list) else json.loads(menu["commands"])
+        assert [c["command"] for c in listed] == [c.name for c in commands.COMMANDS]
+
+
+# -- readable action names; old buttons still answered ------------------------------------------------
+def test_buttons_use_readable_action_names(tmp_path, kb):
+    guide = build_guide(tmp_path / "a.db", kb=kb)
+    try:
+        ctx = Context(user_id=11)
+        engine = guide.engine
+        topic = engine.render("topic:unlock", ctx)
+        checklist = engine.handle(ctx, callback_data("checklist_open", "unlock"))
+        page = engine.handle(ctx, callback_data("go", "checklist_part:unlock:agent_id"))  # a material's tick buttons
+        actions = {parse_callback(b.data)[0] for s in (topic, checklist, page) for b in s.all_buttons() if b.data}
+        assert {"go", "tick", "feedback"} <= actions and not actions & {"g", "t", "fb", "x"}
+        for route in all_routes(engine):
+            for b in engine.render(route, ctx).all_buttons():
+                assert b.data is None or len(b.data.encode("utf-8")) <= MAX_CALLBACK_BYTES
+    finally:
+        guide.close()
+
+
+def test_old_callback_data_is_still_answered(tmp_path, kb):
+    guide = build_guide(tmp_path / "o.db", kb=kb)
+    try:
+        engine, ctx = guide.engine, Context(user_id=12)
+        assert engine.handle(ctx, "e1|g|topic:unlock").route == "topic:unlock"
+        engine.handle(ctx, callback_data("checklist_open", "unlock"))
+        ticked = engine.handle(ctx, "e1|t|unlock:agent_id.copy:1")
+        assert ticked.toast == "已勾选" and guide.store.ticks(12, "unlock") == {"agent_id.copy"}
+        thanks = engine.handle(ctx, "e1|fb|unlock:1")
+        assert thanks.toast == "感谢反馈！"
+        old_toggle = engine.handle(ctx, "e1|x|unlock:agent_id.copy")
+        assert guide.store.ticks(12, "unlock") == {"agent_id.copy"} and "已过期" in old_toggle.toast
+        # an alias has the access of the action it names: a tick from a group opens nothing personal
+        group = engine.handle(Context(user_id=12, chat="group"), "e1|t|unlock:agent_id.copy:0")
+        assert group.route == "private_only" and guide.store.ticks(12, "unlock") == {"agent_id.copy"}
+    finally:
+        guide.close()
+
+
+def test_a_channel_can_leave_reminders_off(tmp_path, kb):
+    guide = build_guide(tmp_path / "r.db", kb=kb, reminders=False)
+    try:
+        ctx = Context(user_id=13)
+        assert "reminders" not in guide.engine.features and "checklist" in guide.engine.features
+        assert guide.engine.handle(ctx, callback_data("remind", "refund")).stale
+        assert guide.engine.handle(ctx, callback_data("go", "reminders")).stale
+        assert not any(b.data and "remind" in b.data for b in guide.engine.render("topic:renew_cert", ctx).all_buttons())
+    finally:
+        guide.close()
+
+
+async def test_telegram_screens_errors_and_reminders_follow_the_chosen_language(fake, tmp_path, monkeypatch):
+    """One resolver in every place Telegram answers: a user whose Telegram is Chinese but who chose
+    English reads English screens, English error replies and English reminders."""
+    import datetime as dt
+
+    from dialogs.features.reminders import at_nine
+
+    async with running_bot(fake, tmp_path / "e.db") as app:
+        guide = app.bot_data["guide"]
+        user = fake.user(id=72, language_code="zh-hans")
+        settings = await user.send("/language")
+        await user.click(settings, "English")
+        assert "Choose the business" in (await user.send("/menu")).plain
+
+        def broken(*args, **kwargs):
+            raise RuntimeError("boom")
+
+        monkeypatch.setattr(guide.engine, "ask", broken)
+        reply = await user.send("卡丢了怎么办")
+        assert "Manzhouli card centre hotline" in reply.plain and "出错了" not in reply.plain
+        monkeypatch.undo()
+
+        due = at_nine(dt.date(2026, 11, 30))
+        guide.engine.clock = lambda: due - dt.timedelta(seconds=0.5)
+        ask = await user.send("/reminders")
+        await user.click(ask, "➕ 退单 reminder")
+        await user.send("2026-11-24")
+        await fake.wait_for(lambda: any("the last day to resubmit is 2026-11-30" in m.plain for m in user.messages[-1:]),
+                            timeout=5, what="the reminder in English")
