@@ -43,6 +43,19 @@ def engine(plain_guide):
     return plain_guide.engine
 
 
+USER_ID_COLUMNS = ("user_id", "chat_id")  # chat_id: reminders go to the user's private chat (= the user id)
+
+
+def user_columns(conn) -> list[tuple[str, str]]:
+    """(table, column) for every column that holds a user id, read from the database's own schema
+    (sqlite_master), not from the product's list: a table added later is checked without asking."""
+    tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")]
+    out = [("users", "id")] if "users" in tables else []
+    for table in tables:
+        out += [(table, c) for (_, c, *_) in conn.execute(f"PRAGMA table_info({table})") if c in USER_ID_COLUMNS]
+    return out
+
+
 def user_known(store, user_id: int) -> bool:
     """Whether the store has a row for the user (what retention and /forget delete)."""
     return store.conn.execute("SELECT 1 FROM users WHERE id = ?", (user_id,)).fetchone() is not None

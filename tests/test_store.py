@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,7 +17,9 @@ import sqlite_utils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialogs.store import MIGRATIONS, USER_TABLES, Store, StoreError, migrate
+from dialogs.store import MIGRATIONS, Store, StoreError, migrate
+
+from .conftest import user_columns
 
 T0 = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.timezone.utc)
 
@@ -54,13 +58,33 @@ def test_newer_schema_is_refused_with_a_clear_message(tmp_path):
         Store(path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
-def test_read_only_directory(tmp_path):
-    ro = tmp_path / "ro"
-    ro.mkdir()
-    ro.chmod(0o555)
-    with pytest.raises(StoreError, match="cannot open the database"):
-        Store(ro / "x.db")
+REPO = Path(__file__).resolve().parents[1]
+NOBODY = 65534
+
+
+def test_read_only_directory():
+    """A database in a directory the bot cannot write is refused at start with a clear message.
+    Root ignores file permissions, so as root (as CI runs) the check runs as nobody (setpriv)."""
+    root = Path(tempfile.mkdtemp(prefix="eport-ro-", dir="/tmp"))
+    try:
+        os.chmod(root, 0o755)
+        ro = root / "ro"
+        ro.mkdir()
+        ro.chmod(0o555)
+        as_user = []
+        if os.geteuid() == 0:
+            assert shutil.which("setpriv"), "running as root needs setpriv to drop privileges"
+            as_user = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
+        code = ("import sys\nfrom dialogs.store import Store, StoreError\n"
+                "try:\n    Store(sys.argv[1])\nexcept StoreError as exc:\n    print(exc)\nelse:\n    print('opened')")
+        run = subprocess.run([*as_user, sys.executable, "-c", code, str(ro / "x.db")], capture_output=True, text=True,
+                             timeout=60, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), "HOME": str(root)})
+        assert run.returncode == 0, run.stderr
+        assert "cannot open the database" in run.stdout and not (ro / "x.db").exists()
+    finally:
+        ro.chmod(0o755)
+        shutil.rmtree(root)
+
 
 
 def test_not_a_database_is_a_clear_error(tmp_path):
@@ -130,7 +154,10 @@ def test_forget_leaves_no_row_about_the_user():
     s.record_unanswered("how do I do x", user_id=1)
     s.record_unanswered("how do I do y", user_id=2)
     assert s.forget_user(1) >= 7
-    for table, column in USER_TABLES.items():
+    columns = user_columns(s.conn)
+    assert {t for t, _ in columns} >= {"users", "checklists", "ticks", "events", "feedback", "reminders", "questions",
+                                      "web_sessions"}
+    for table, column in columns:
         assert s.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = 1").fetchone()[0] == 0, table
         assert s.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = 2").fetchone()[0] >= 1, table
 

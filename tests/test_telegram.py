@@ -53,7 +53,13 @@ async def test_free_text_answers_or_suggests(fake, bot_app):
     suggest = await user.send("注销")
     assert "注销法人卡证书" in suggest.labels
     hostile = await user.send("<b>丢失</b> & <script>")
-    assert hostile is not None  # valid HTML reached the fake (it rejects bad HTML)
+    # the answer to the question in it; the user's markup never reaches the message as markup
+    assert "丢失补办" in hostile.plain and "<script>" not in hostile.text and "<b>丢失</b>" not in hostile.text
+    # where the user's text is shown back (a date the bot cannot read), it is escaped
+    topic = await user.send("/start renew_cert")
+    await user.click(topic, "⏰ 证书到期提醒")
+    echoed = await user.send("<b>丢失</b> & <script>")
+    assert "看不懂这个日期：&lt;b&gt;丢失&lt;/b&gt; &amp; &lt;script&gt;" in echoed.text
 
 
 @pytest.mark.parametrize("data", ["e0|g|main", "e1|g|topic:nope", "garbage", "e1|x|unlock:nope.copy", "e1|zz|"])
@@ -97,7 +103,12 @@ async def test_group_chat_answers_only_commands_and_mentions(fake, bot_app):
     mentioned = await group.send(user, f"@{BOT_USERNAME} 通辽在哪里办")
     assert "0475-8235577" in mentioned.plain
     assert await group.send(user, "/help@some_other_bot") is None
-    assert await fake.channel_post("卡丢了") and True
+    assert await group.send(user, "@some_other_user 通辽在哪里办") is None
+    assert [m.plain for m in group.messages] == [helped.plain, mentioned.plain]  # nothing else reached the group
+    update_id = await fake.channel_post("卡丢了")
+    await fake.processed(update_id)
+    assert -100999 not in fake.chats  # the channel got nothing
+    assert all(int(c.get("chat_id", 0)) != -100999 for m in ("sendMessage", "sendDocument", "sendPhoto") for c in fake.calls(m))
 
 
 async def test_edited_message_is_answered_as_a_new_question(fake, bot_app):

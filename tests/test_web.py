@@ -20,9 +20,8 @@ import pytest
 
 from dialogs import i18n
 from dialogs.features import all_routes
-from dialogs.store import USER_TABLES
 
-from .conftest import user_known
+from .conftest import user_columns, user_known
 
 REPO = Path(__file__).resolve().parent.parent
 HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
@@ -104,7 +103,14 @@ def follow(client: httpx.Client, page: str, label_part: str) -> httpx.Response:
 
 def rows_of(db_path, user_id: int) -> dict[str, int]:
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
-        return {t: conn.execute(f"SELECT COUNT(*) FROM {t} WHERE {c} = ?", (user_id,)).fetchone()[0] for t, c in USER_TABLES.items()}
+        return {f"{t}.{c}": conn.execute(f"SELECT COUNT(*) FROM {t} WHERE {c} = ?", (user_id,)).fetchone()[0]
+                for t, c in user_columns(conn)}
+
+
+def no_rows(db_path) -> dict[str, int]:
+    """Every user-id column of the schema, at zero rows."""
+    with contextlib.closing(sqlite3.connect(db_path)) as conn:
+        return {f"{t}.{c}": 0 for t, c in user_columns(conn)}
 
 
 def web_user_ids(db_path) -> list[int]:
@@ -340,15 +346,15 @@ def test_delete_my_data_leaves_no_rows(server, client):
     uid = web_user_ids(db)[0]
     assert uid < 0
     before = rows_of(db, uid)
-    assert before["users"] == 1 and before["ticks"] == 1 and before["web_sessions"] == 1 and before["feedback"] == 1
+    assert before["users.id"] == 1 and before["ticks.user_id"] == 1 and before["web_sessions.user_id"] == 1 and before["feedback.user_id"] == 1
     confirm = client.get("/s/forget").text
     done = press(client, confirm, "确认删除")
     assert done.status_code == 200 and "已删除关于您的全部数据" in done.text
-    assert rows_of(db, uid) == {t: 0 for t in USER_TABLES}
+    assert rows_of(db, uid) == no_rows(db)
     assert web_user_ids(db) == []
     # the browser's session is gone: the next page has no checklist and writes nothing
     assert "reissue_lost" not in client.get("/s/checklists").text
-    assert rows_of(db, uid) == {t: 0 for t in USER_TABLES}
+    assert rows_of(db, uid) == no_rows(db)
 
 
 def test_retention_deletes_inactive_web_sessions_without_warning(server, client):
@@ -367,7 +373,7 @@ def test_retention_deletes_inactive_web_sessions_without_warning(server, client)
 
     web = Web(guide, retention_days=365)
     assert web.expire(later) == [uid]
-    assert rows_of(db, uid) == {t: 0 for t in USER_TABLES} and user_known(guide.store, 42)
+    assert rows_of(db, uid) == no_rows(db) and user_known(guide.store, 42)
 
 
 def test_rate_limit_per_client(tmp_path, kb):
@@ -520,7 +526,7 @@ async def test_bot_and_web_in_one_process_share_the_database(fake, tmp_path, kb)
                 await asyncio.sleep(0.1)
             assert web_engine.kb is not before and web_engine.kb is app.bot_data["guide"].kb
         uid = web_user_ids(db)[0]
-        assert rows_of(db, 77)["ticks"] == 1 and rows_of(db, uid)["ticks"] == 1
+        assert rows_of(db, 77)["ticks.user_id"] == 1 and rows_of(db, uid)["ticks.user_id"] == 1
     assert "web_server" not in app.bot_data
     with pytest.raises(httpx.TransportError):
         httpx.get(f"http://127.0.0.1:{port}/", timeout=2)  # stopped with the bot

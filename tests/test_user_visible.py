@@ -1,0 +1,113 @@
+"""What users see, pinned where deliberately planted one-line bugs once passed the whole suite
+(issue 18): each test below fails when its bug is planted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from dialogs.features.reminders import at_nine
+
+from .conftest import running_bot
+from .fake_telegram import BOT_USERNAME
+
+NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+async def test_no_reminder_reaches_a_user_who_turned_reminders_off(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "off.db") as app:
+        guide = app.bot_data["guide"]
+        due = at_nine(dt.date(2026, 11, 30))
+        guide.engine.clock = lambda: due - dt.timedelta(seconds=1.0)
+        user = fake.user(id=71)
+        ask = await user.send("/reminders")
+        await user.click(ask, "➕ 退单提醒")
+        confirmed = await user.send("2026-11-24")
+        assert "2026-11-30 09:00" in confirmed.plain
+        settings = await user.send("/settings")
+        await user.click(settings, "🔔 提醒")
+        assert "关" in user.last.plain.split("提醒", 1)[1]
+        before = len(user.messages)
+        await fake.wait_for(lambda: guide.store.pending_reminders() == [], timeout=6, what="the reminder's time")
+        await fake.settle()
+        assert len(user.messages) == before  # marked done, nothing sent
+
+
+async def test_inline_answers_are_in_the_users_language(fake, bot_app):
+    ru = await fake.user(id=72, language_code="ru").inline_query("丢失")
+    text = ru["results"][0]["input_message_content"]["message_text"]
+    assert "Принесите" in text and "请携带" not in text
+    zh = await fake.user(id=73).inline_query("丢失")
+    assert "Принесите" not in zh["results"][0]["input_message_content"]["message_text"]
+
+
+async def test_ticking_in_russian_says_ticked_and_unticking_says_unticked(fake, bot_app):
+    user = fake.user(id=74, language_code="ru")
+    topic = await user.send("/start unlock")
+    checklist = await user.click(topic, "📋")
+    assert checklist["answered"]
+    page = user.last
+    await user.click(page, next(label for label in page.labels if label.startswith("☐")))  # a material's page
+    item = next(label for label in page.labels if label.startswith("☐"))
+    ticked = await user.click(page, item)
+    assert ticked["text"] == "Отмечено"
+    unticked = await user.click(page, "✅" + item[1:])
+    assert unticked["text"] == "Отметка снята"
+
+
+async def test_group_ignores_mentions_of_others_and_channels_get_nothing(fake, bot_app):
+    group, user = fake.group(), fake.user()
+    assert await group.send(user, "@somebody_else 卡丢了怎么办") is None
+    assert await group.send(user, "今天天气不错，卡丢了") is None
+    assert "丢失补办" in (await group.send(user, f"@{BOT_USERNAME} 卡丢了怎么办")).plain
+    update_id = await fake.channel_post("卡丢了")
+    await fake.processed(update_id)
+    assert -100999 not in fake.chats
+    sent_to = {int(c.get("chat_id", 0)) for m in ("sendMessage", "sendDocument", "sendPhoto") for c in fake.calls(m)}
+    assert -100999 not in sent_to and group.messages[-1].plain.count("丢失补办") >= 1
+
+
+async def test_cancel_forgets_the_pending_question(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "c.db") as app:
+        app.bot_data["guide"].engine.clock = lambda: NOW
+        user = fake.user(id=75)
+        topic = await user.send("/start renew_cert")
+        await user.click(topic, "⏰ 证书到期提醒")
+        await user.send("/cancel")
+        reply = await user.send("2027-03-01")
+        assert "已记下证书到期日期" not in reply.plain
+        assert app.bot_data["guide"].store.user_reminders(75) == []
+
+
+async def test_a_menu_that_cannot_be_edited_comes_as_a_new_message(fake, bot_app):
+    user = fake.user(id=76)
+    menu = await user.send("/start")
+    fake.fail_next("editMessageText", 400, description="Bad Request: message can't be edited")
+    await user.click(menu, "补办业务")
+    assert len(user.messages) == 2 and "丢失补办" in user.last.labels
+    assert "请选择要办理的业务" in menu.plain  # the old message is as it was
+
+
+async def test_an_unexpected_error_is_told_to_the_user_with_the_hotline(fake, bot_app, monkeypatch, caplog):
+    engine = bot_app.bot_data["guide"].engine
+
+    def broken(ctx, question):
+        raise RuntimeError("planted")
+
+    monkeypatch.setattr(engine, "ask", broken)
+    with caplog.at_level(logging.ERROR):
+        reply = await fake.user(id=77).send("卡丢了")
+    assert reply is not None and "出错了，请稍后再试。" in reply.plain and "0470-2299089" in reply.plain
+    assert "planted" in caplog.text
+
+
+async def test_a_bad_reminder_date_is_echoed_escaped(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "e.db") as app:
+        app.bot_data["guide"].engine.clock = lambda: NOW
+        user = fake.user(id=78)
+        topic = await user.send("/start renew_cert")
+        await user.click(topic, "⏰ 证书到期提醒")
+        hostile = "<b>x</b> & <i>"
+        reply = await user.send(hostile)
+        assert "看不懂这个日期：&lt;b&gt;x&lt;/b&gt; &amp; &lt;i&gt;" in reply.text
+        assert f"看不懂这个日期：{hostile}" in reply.plain
