@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 TESTING := $(VENV)/.installed-test
 
-.PHONY: run web test bench eval fuzz golden check-knowledge lock clean
+.PHONY: run web test bench eval fuzz golden mutate check-knowledge lock clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -53,6 +53,15 @@ eval: $(TESTING)
 # The fuzz test with 100,000 examples instead of the suite's bounded number.
 fuzz: $(TESTING)
 	EPORT_FUZZ_EXAMPLES=100000 $(BIN)/python -m pytest -p no:cacheprovider --timeout=0 tests/test_fuzz.py
+
+# Mutation testing of dialogs/ and bot/ with mutmut (long: not part of `make test`); the score and
+# the surviving mutants are written to MUTATION.md. Work is resumed where a previous run stopped
+# (mutants/); `rm -rf mutants` starts over. Inspect one survivor: `$(BIN)/mutmut show <name>`.
+mutate: $(TESTING)
+	$(BIN)/mutmut run || true
+	$(BIN)/mutmut export-cicd-stats
+	$(BIN)/python -m tests.mutation_report > MUTATION.md
+	@head -n 12 MUTATION.md
 
 check-knowledge: $(RUNTIME)
 	$(BIN)/eport-guide check-knowledge
