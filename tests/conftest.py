@@ -125,3 +125,14 @@ async def running_bot(fake: FakeTelegram, db_path, before_init=None, **settings_
 async def bot_app(fake, tmp_path):
     async with running_bot(fake, tmp_path / "bot.db") as app:
         yield app
+
+
+def run_cli(monkeypatch, capsys, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """`eport-guide ARGS` in-process with extra environment variables: (exit code, stdout, stderr)."""
+    from bot import cli
+
+    for key, value in (env or {}).items():
+        monkeypatch.setenv(key, value)
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err

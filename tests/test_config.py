@@ -12,18 +12,15 @@ from pathlib import Path
 import pytest
 
 from bot import cli
+
+from .conftest import run_cli
 from bot.settings import Settings, SettingsError
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:" + "a" * 35
 
 
-def main(monkeypatch, capsys, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    for key, value in (env or {}).items():
-        monkeypatch.setenv(key, value)
-    code = cli.main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+main = run_cli
 
 
 @pytest.fixture

@@ -12,15 +12,12 @@ import threading
 import pytest
 
 from bot import cli
+
+from .conftest import run_cli
 from dialogs.store import MIGRATIONS, Store
 
 
-def run(monkeypatch, capsys, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    for key, value in (env or {}).items():
-        monkeypatch.setenv(key, value)
-    code = cli.main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+run = run_cli
 
 
 @pytest.fixture
