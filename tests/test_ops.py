@@ -11,7 +11,6 @@ import threading
 
 import pytest
 
-from bot import cli
 
 from .conftest import run_cli
 from dialogs.store import MIGRATIONS, Store
