@@ -50,9 +50,12 @@ bench: $(TESTING)
 eval: $(TESTING)
 	$(BIN)/python -m tests.eval
 
-# The fuzz test with 100,000 examples instead of the suite's bounded number.
+# The fuzz test with 100,000 updates in conversations of 40 instead of the suite's bounded number,
+# with a random seed, printed first: `EPORT_FUZZ_SEED=<seed> make fuzz` replays that run.
 fuzz: $(TESTING)
-	EPORT_FUZZ_EXAMPLES=100000 $(BIN)/python -m pytest -p no:cacheprovider --timeout=0 tests/test_fuzz.py
+	@seed=$${EPORT_FUZZ_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; echo "fuzz seed $$seed"; \
+	EPORT_FUZZ_SEED=$$seed EPORT_FUZZ_EXAMPLES=100000 EPORT_FUZZ_STEPS=40 \
+	$(BIN)/python -m pytest -p no:cacheprovider --timeout=0 tests/test_fuzz.py
 
 # Mutation testing of dialogs/ and bot/ with mutmut (long: not part of `make test`); the score and
 # the surviving mutants are written to MUTATION.md. Work is resumed where a previous run stopped
