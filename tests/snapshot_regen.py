@@ -8,14 +8,17 @@ new user sees in the private chat. Regenerate after an intended change with `mak
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 from dialogs import i18n
-from dialogs.engine import Context, Engine, Screen, parse_callback
-from dialogs.features import all_routes
+from dialogs.engine import Context, Engine, Screen, callback_data, html_to_text, parse_callback
+from dialogs.features import all_routes, inline, reminders, upload
 from dialogs.guide import Guide, build_guide
 from knowledge import Knowledge, load_knowledge
 
@@ -55,11 +58,20 @@ def describe_button(b) -> str:
 
 
 def format_snapshot(screen: Screen) -> str:
-    """The screen as the user reads it (plain text), then each button with what it does."""
-    lines = [f"[{screen.route}]", screen.text.rstrip(), ""]
+    """The screen as the user reads it (plain text), then each button with what it does; a button
+    press's toast, the file sent along and the question the screen asks, when there are."""
+    lines = [f"[{screen.route}]"]
+    if screen.toast:
+        lines.append(f"(toast: {screen.toast})")
+    lines += [screen.text.rstrip(), ""]
     for r, row in enumerate(screen.buttons, 1):  # [row] or [row.column]: the keyboard's layout
         for c, b in enumerate(row, 1):
             lines.append(f"  [{r}{f'.{c}' if len(row) > 1 else ''}] {describe_button(b)}")
+    if screen.awaiting:
+        lines.append(f"  (the next message answers {screen.awaiting.split(':')[0]})")
+    if screen.document:
+        name, content = screen.document
+        lines += ["", f"[file {name}]", content.decode("utf-8").rstrip()]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -85,13 +97,221 @@ def snapshots(engine: Engine) -> dict[str, str]:
     return out
 
 
+# -- screens users reach by what they did -----------------------------------------------------------
+# A typed date, ticks, an upload, a group message, an inline query, a due reminder, the admin's
+# statistics: each scenario runs for its own new user on the production guide, with the clock at NOW,
+# in every language, and is stored as <lang>/after__<name>.txt.
+NOW = dt.datetime(2026, 11, 30, 2, 0, tzinfo=dt.timezone.utc)  # 10:00 in Shanghai
+TOPIC = "reissue_lost"  # a business with a checklist, rules from both documents and a Jiangsu label
+BOT_USERNAME = "eport_guide_bot"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    templates: tuple[str, ...]  # the templates whose output it pins (tests/test_snapshots.py checks all are pinned)
+    run: Callable[[Guide, Context], str]
+
+
+def _press(guide: Guide, ctx: Context, action: str, args: str = "") -> Screen:
+    return guide.engine.handle(ctx, callback_data(action, args))
+
+
+def _typed(guide: Guide, ctx: Context, action: str, args: str, text: str) -> Screen:
+    """Press a button whose screen asks for a text, then send it."""
+    asked = _press(guide, ctx, action, args)
+    assert asked.awaiting, f"{action}|{args} asked for nothing"
+    return guide.engine.reply(ctx, asked.awaiting, text)
+
+
+def _first_item(guide: Guide) -> str:
+    return guide.kb.checklist_items(TOPIC)[0].id
+
+
+def _ticked(guide: Guide, ctx: Context) -> str:
+    _press(guide, ctx, "checklist_open", TOPIC)
+    return format_snapshot(_press(guide, ctx, "tick", f"{TOPIC}:{_first_item(guide)}:1"))
+
+
+def _unticked(guide: Guide, ctx: Context) -> str:
+    _press(guide, ctx, "checklist_open", TOPIC)
+    _press(guide, ctx, "tick", f"{TOPIC}:{_first_item(guide)}:1")
+    return format_snapshot(_press(guide, ctx, "tick", f"{TOPIC}:{_first_item(guide)}:0"))
+
+
+def _list_in_progress(guide: Guide, ctx: Context) -> str:
+    _press(guide, ctx, "checklist_open", TOPIC)
+    for item in guide.kb.checklist_items(TOPIC)[:3]:
+        _press(guide, ctx, "tick", f"{TOPIC}:{item.id}:1")
+    return format_snapshot(guide.engine.go(ctx, f"checklist:{TOPIC}"))
+
+
+def _list_done(guide: Guide, ctx: Context) -> str:
+    _press(guide, ctx, "checklist_open", TOPIC)
+    for item in guide.kb.checklist_items(TOPIC):
+        _press(guide, ctx, "tick", f"{TOPIC}:{item.id}:1")
+    return format_snapshot(guide.engine.go(ctx, f"checklist:{TOPIC}"))
+
+
+def _two_lists(guide: Guide, ctx: Context) -> str:
+    _press(guide, ctx, "checklist_open", TOPIC)
+    _press(guide, ctx, "checklist_open", "renew_cert")
+    _press(guide, ctx, "tick", f"{TOPIC}:{_first_item(guide)}:1")
+    return format_snapshot(guide.engine.go(ctx, "checklists"))
+
+
+def _switched(guide: Guide, ctx: Context) -> str:
+    _press(guide, ctx, "checklist_open", TOPIC)
+    _press(guide, ctx, "tick", f"{TOPIC}:{_first_item(guide)}:1")
+    return format_snapshot(_press(guide, ctx, "checklist_switch", f"{TOPIC}:reissue_overdue"))
+
+
+def _exported(guide: Guide, ctx: Context) -> str:
+    _press(guide, ctx, "checklist_open", TOPIC)
+    _press(guide, ctx, "tick", f"{TOPIC}:{_first_item(guide)}:1")
+    return format_snapshot(_press(guide, ctx, "checklist_export", TOPIC))
+
+
+def _reset(guide: Guide, ctx: Context) -> str:
+    _press(guide, ctx, "checklist_open", TOPIC)
+    _press(guide, ctx, "tick", f"{TOPIC}:{_first_item(guide)}:1")
+    return format_snapshot(_press(guide, ctx, "checklist_reset_confirm", f"{TOPIC}:{ctx.user_id}"))
+
+
+def _reminder_set(kind: str, text: str) -> Callable[[Guide, Context], str]:
+    return lambda guide, ctx: format_snapshot(_typed(guide, ctx, "remind", kind, text))
+
+
+def _reminders_listed(guide: Guide, ctx: Context) -> str:
+    _typed(guide, ctx, "remind", "refund", "2026-11-28")
+    _typed(guide, ctx, "remind", "expiry", "2027-03-01")
+    return format_snapshot(guide.engine.go(ctx, "reminders"))
+
+
+def _reminder_cancelled(guide: Guide, ctx: Context) -> str:
+    _typed(guide, ctx, "remind", "expiry", "2027-03-01")
+    first = guide.store.user_reminders(ctx.user_id or 0)[0]
+    return format_snapshot(_press(guide, ctx, "reminder_cancel", str(first.id)))
+
+
+def _reminder_due(kind: str, text: str) -> Callable[[Guide, Context], str]:
+    def run(guide: Guide, ctx: Context) -> str:
+        _typed(guide, ctx, "remind", kind, text)
+        due = guide.store.user_reminders(ctx.user_id or 0)[0]
+        return format_snapshot(reminders.reminder_message(guide.engine, due, ctx.lang))
+    return run
+
+
+def _feedback(value: str, reason: str | None = None) -> Callable[[Guide, Context], str]:
+    def run(guide: Guide, ctx: Context) -> str:
+        if reason is None:
+            return format_snapshot(_press(guide, ctx, "feedback", f"{TOPIC}:{value}"))
+        return format_snapshot(_typed(guide, ctx, "feedback", f"{TOPIC}:{value}", reason))
+    return run
+
+
+def _forgotten(guide: Guide, ctx: Context) -> str:
+    _press(guide, ctx, "checklist_open", TOPIC)
+    return format_snapshot(_press(guide, ctx, "forget_confirm", str(ctx.user_id)))
+
+
+def _precheck(data: bytes | None, name: str, size: int) -> Callable[[Guide, Context], str]:
+    return lambda guide, ctx: format_snapshot(upload.check_file(guide, ctx, data, name, size))
+
+
+def _in_group(route: str) -> Callable[[Guide, Context], str]:
+    def run(guide: Guide, ctx: Context) -> str:
+        group = Context(user_id=ctx.user_id, lang=ctx.lang, chat="group", bot_username=BOT_USERNAME)
+        return format_snapshot(guide.engine.go(group, route))
+    return run
+
+
+def _inline(query: str) -> Callable[[Guide, Context], str]:
+    def run(guide: Guide, ctx: Context) -> str:
+        result = inline.results(guide, ctx, query, limit=1)[0]
+        return "\n".join([f"[inline {result.route}]", f"(title: {result.title})", f"(description: {result.description})",
+                          html_to_text(result.html).rstrip()]) + "\n"
+    return run
+
+
+PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
+DATE = re.compile(r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}\b")
+
+
+def _stats(shared: Guide, ctx: Context) -> str:
+    """The admin's /stats after one user's visit, on a store of its own (the store counts by the real
+    date: the days are shown relative to today)."""
+    with production_guide(shared.kb) as guide:
+        guide.store.touch_user(ctx.user_id or 0, ctx.lang)  # as the Telegram channel does for every update
+        _press(guide, ctx, "go", f"topic:{TOPIC}")
+        _press(guide, ctx, "checklist_open", TOPIC)
+        _press(guide, ctx, "feedback", f"{TOPIC}:-1")
+        guide.engine.ask(ctx, "zzzz qqqq")
+        admin = Context(user_id=ctx.user_id, lang=ctx.lang, admin=True)
+        text = format_snapshot(guide.engine.go(admin, "stats"))
+    today = dt.date.today()
+    return DATE.sub(lambda m: f"<day {(dt.date.fromisoformat(m.group()) - today).days:+d}>", text)
+
+
+SCENARIOS = (
+    Scenario("tick", ("checklist.j2",), _ticked),
+    Scenario("untick", ("checklist.j2",), _unticked),
+    Scenario("checklist_in_progress", ("checklist.j2",), _list_in_progress),
+    Scenario("checklist_done", ("checklist.j2",), _list_done),
+    Scenario("checklist_switch", ("checklist.j2",), _switched),
+    Scenario("checklist_export", ("checklist.j2", "checklist_export.j2"), _exported),
+    Scenario("checklist_reset_done", ("checklist.j2",), _reset),
+    Scenario("checklists_two", ("checklists.j2",), _two_lists),
+    Scenario("remind_refund_set", ("reminder_set.j2",), _reminder_set("refund", "2026-11-28")),
+    Scenario("remind_today", ("reminder_set.j2",), lambda g, c: format_snapshot(_press(g, c, "remind_today", "refund"))),
+    Scenario("remind_expiry_set", ("reminder_set.j2",), _reminder_set("expiry", "2027-03-01")),
+    Scenario("remind_unreadable", ("remind.j2",), _reminder_set("refund", "<b>下周</b>")),
+    Scenario("remind_no_such_day", ("remind.j2",), _reminder_set("expiry", "2027-02-30")),
+    Scenario("remind_refund_passed", ("remind.j2",), _reminder_set("refund", "2026-11-01")),
+    Scenario("remind_future", ("remind.j2",), _reminder_set("refund", "2026-12-05")),
+    Scenario("remind_not_future", ("remind.j2",), _reminder_set("expiry", "2026-11-30")),
+    Scenario("reminders_listed", ("reminders.j2",), _reminders_listed),
+    Scenario("reminder_cancelled", ("reminders.j2",), _reminder_cancelled),
+    Scenario("reminder_due_refund", ("reminder_due.j2",), _reminder_due("refund", "2026-11-28")),
+    Scenario("reminder_due_expiry", ("reminder_due.j2",), _reminder_due("expiry", "2027-03-01")),
+    Scenario("reminders_off", ("settings.j2",), lambda g, c: format_snapshot(_press(g, c, "settings_reminders", "off"))),
+    Scenario("feedback_up", ("topic.j2",), _feedback("1")),
+    Scenario("feedback_down", ("feedback_reason.j2",), _feedback("-1")),
+    Scenario("feedback_reason_given", ("topic.j2",), _feedback("-1", "没写要带几份复印件")),
+    Scenario("forget_done", ("main.j2",), _forgotten),
+    Scenario("question_unknown", ("suggest.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "zzzz qqqq"))),
+    Scenario("question_vague", ("suggest.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "盖章"))),
+    Scenario("upload_ok", ("precheck.j2",), _precheck(PDF, "营业执照.pdf", len(PDF))),
+    Scenario("upload_refused", ("precheck.j2",), _precheck(None, "scan.docx", 5_000_000)),
+    Scenario("group_checklist", ("private_only.j2",), _in_group("checklists")),
+    Scenario("group_topic", ("topic.j2",), _in_group(f"topic:{TOPIC}")),
+    Scenario("inline_topic", ("inline_topic.j2",), _inline("丢失补办")),
+    Scenario("inline_city", ("inline_city.j2",), _inline("满洲里")),
+    Scenario("stats", ("stats.j2",), _stats),
+    Scenario("stale_button", ("main.j2",), lambda g, c: format_snapshot(_press(g, c, "go", "topic:no_such_business"))),
+)
+
+
+def scenario_snapshots(kb: Knowledge | None = None) -> dict[str, str]:
+    """Relative path (<lang>/after__<name>.txt) → snapshot, each scenario for a new user, in every
+    language, on a production guide of their own."""
+    out: dict[str, str] = {}
+    with production_guide(kb) as guide:
+        guide.engine.clock = lambda: NOW
+        for lang in LANGUAGES:
+            for n, scenario in enumerate(SCENARIOS):
+                ctx = Context(user_id=10_000 * (1 + LANGUAGES.index(lang)) + n, lang=lang, bot_username=BOT_USERNAME)
+                out[f"{lang}/after__{scenario.name}.txt"] = scenario.run(guide, ctx)
+    return out
+
+
 def stored() -> dict[str, str]:
     return {p.relative_to(SNAPSHOT_DIR).as_posix(): p.read_text(encoding="utf-8") for p in SNAPSHOT_DIR.glob("*/*.txt")}
 
 
 def main() -> None:
     with production_guide() as guide:
-        current = snapshots(guide.engine)
+        current = {**snapshots(guide.engine), **scenario_snapshots(guide.kb)}
     for old in SNAPSHOT_DIR.glob("*/*.txt"):
         if old.relative_to(SNAPSHOT_DIR).as_posix() not in current:
             old.unlink()

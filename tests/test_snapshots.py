@@ -16,7 +16,11 @@ from dialogs.engine import ROUTE_RE, Context, Screen, callback_data, parse_callb
 
 from dialogs.features import all_routes
 
-from .snapshot_regen import LANGUAGES, SNAPSHOT_DIR, file_name, production_guide, routes, snapshots, stored
+from .snapshot_regen import (LANGUAGES, SCENARIOS, SNAPSHOT_DIR, file_name, production_guide, routes, scenario_snapshots,
+                             snapshots, stored)
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "dialogs" / "templates"
+SCREENS = yaml.safe_load((TEMPLATES.parent / "screens.yaml").read_text(encoding="utf-8"))["screens"]
 
 PATHS_FILE = Path(__file__).resolve().parent / "paths.yaml"
 
@@ -32,8 +36,13 @@ def prod(prod_guide):
     return prod_guide.engine
 
 
-def test_snapshots_are_current(prod):
-    current = snapshots(prod)
+@pytest.fixture(scope="module")
+def scenarios(prod_guide):
+    return scenario_snapshots(prod_guide.kb)
+
+
+def test_snapshots_are_current(prod, scenarios):
+    current = {**snapshots(prod), **scenarios}
     on_disk = stored()
     stale = sorted(name for name in current if name in on_disk and current[name] != on_disk[name])
     assert not stale, f"out of date (run `make golden` and review the diff): {', '.join(stale[:10])}"
@@ -41,6 +50,7 @@ def test_snapshots_are_current(prod):
 
 def test_every_route_has_a_snapshot_in_each_language_and_no_orphans(prod):
     expected = {f"{lang}/{file_name(route)}" for lang in LANGUAGES for route in routes(prod)}
+    expected |= {f"{lang}/after__{s.name}.txt" for lang in LANGUAGES for s in SCENARIOS}
     assert set(all_routes(prod)) <= set(routes(prod))
     on_disk = set(stored())
     missing = sorted(expected - on_disk)
@@ -58,6 +68,34 @@ def test_snapshots_show_the_production_features(prod):
         assert label in topic
     assert "📋 我的清单" in on_disk["zh/main.txt"]
     assert "Reminders" in on_disk["en/" + file_name("settings")]
+
+
+def test_every_template_is_pinned_by_a_snapshot(prod):
+    """Each screen's template (routes' and those only reached by doing something: a typed date, a
+    tick, an upload, a group message, an inline query, a due reminder, the statistics) shows in
+    a snapshot in every language."""
+    route_names = {route.split(":")[0] for route in routes(prod)}
+    pinned = {SCREENS[name]["template"] for name in route_names} | {t for s in SCENARIOS for t in s.templates}
+    templates = {p.name for p in TEMPLATES.glob("*.j2") if not p.name.startswith("_")}
+    assert templates - pinned == set()
+    assert pinned <= templates
+
+
+def test_scenario_snapshots_show_what_the_user_did(scenarios):
+    """The scenarios reach their screens (a broken step would pin the wrong screen silently)."""
+    for lang in LANGUAGES:
+        first_line = {name.split("/", 1)[1][len("after__"):-4]: text.splitlines()[0]
+                      for name, text in scenarios.items() if name.startswith(lang + "/")}
+        assert first_line["tick"].startswith("[checklist_part:") and first_line["remind_refund_set"] == "[reminder_set]"
+        assert first_line["reminder_due_expiry"] == "[reminder_due]" and first_line["group_checklist"] == "[private_only]"
+        assert first_line["question_vague"] == "[suggest]" and first_line["upload_ok"] == "[precheck]"
+        assert first_line["stats"] == "[stats]" and first_line["stale_button"] == "[main]"
+    zh = {name: text for name, text in scenarios.items() if name.startswith("zh/")}
+    assert "(toast: 已勾选)" in zh["zh/after__tick.txt"] and "(toast: 已取消勾选)" in zh["zh/after__untick.txt"]
+    assert "看不懂这个日期：<b>下周</b>" in zh["zh/after__remind_unreadable.txt"]  # the typed text, escaped, not bold
+    assert "[file checklist-reissue_lost.txt]" in zh["zh/after__checklist_export.txt"]
+    assert "✅" in zh["zh/after__upload_ok.txt"] and "❌" in zh["zh/after__upload_refused.txt"]
+    assert "(toast: Отмечено)" in scenarios["ru/after__tick.txt"]
 
 
 # -- click paths --------------------------------------------------------------------------------
