@@ -130,12 +130,11 @@ class TelegramChannel:
             chat_id = update.effective_chat.id
         else:
             return
+        if context.user_data is not None and not screen.awaiting:
+            context.user_data.pop("awaiting", None)  # any other screen (/cancel's too) ends the question, delivered or not
         await deliver(context.bot, chat_id, screen, query=query)
-        if context.user_data is not None:
-            if screen.awaiting:
-                context.user_data["awaiting"] = screen.awaiting
-            else:
-                context.user_data.pop("awaiting", None)
+        if context.user_data is not None and screen.awaiting:
+            context.user_data["awaiting"] = screen.awaiting  # asked only once the question was delivered
 
     async def say(self, update: Update, message: str) -> None:
         """A one-line answer in the user's language (no screen)."""
@@ -144,8 +143,6 @@ class TelegramChannel:
     # -- commands (one table: dialogs.commands) -------------------------------------------------
     def command(self, name: str):
         async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            if name == "cancel" and context.user_data is not None:
-                context.user_data.pop("awaiting", None)
             arg = context.args[0] if context.args else None
             await self.show(update, context, commands.answer(self.engine, self.ctx(update), name, arg))
 
