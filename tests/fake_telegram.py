@@ -572,6 +572,15 @@ class FakeUser:
         """Press an inline button by its label; returns the callback answer record."""
         return await self.press_data(message, self.button(message, label)["callback_data"])
 
+    async def ask_reminder(self, kind: str) -> BotMessage:
+        """Go to a reminder's date question the way users do (Chinese labels): the 退单 reminder from
+        /reminders, the certificate expiry one from the renewal screen. Returns the question."""
+        if kind == "refund":
+            await self.click(await self.send("/reminders"), "➕ 退单提醒")
+        else:
+            await self.click(await self.send("/start renew_cert"), "⏰ 证书到期提醒")
+        return self.last
+
     async def press_data(self, message: BotMessage, data: str) -> dict:
         qid = str(next(self.fake.query_ids))
         self.fake.callback_answers[qid] = {"answered": False}

@@ -187,8 +187,7 @@ async def test_a_reminder_that_fails_once_is_retried(fake, tmp_path, fast_retrie
         due = at_nine(dt.date(2026, 11, 30))
         guide.engine.clock = lambda: due - dt.timedelta(seconds=1)
         user = fake.user(id=41)
-        ask = await user.send("/reminders")
-        await user.click(ask, "➕ 退单提醒")
+        await user.ask_reminder("refund")
         fake.fail_next("sendMessage", 502, chat_id=41, times=2)  # the confirmation, then the reminder itself
         await user.send("2026-11-24")
         await fake.wait_for(lambda: any("退单日期 2026-11-24，按江苏省指南的规则，最后一天重新提交" in m.plain for m in user.messages), timeout=8,

@@ -106,8 +106,7 @@ async def test_a_reminder_fires_under_a_fast_clock(fake, tmp_path):
         user = fake.user(id=61)
         step = await user.send("退单了怎么办")
         assert "7日之内" in step.plain
-        ask = await user.send("/reminders")
-        await user.click(ask, "➕ 退单提醒")
+        await user.ask_reminder("refund")
         confirmed = await user.send("2026-11-24")
         assert "最后一天重新提交：2026-11-30" in confirmed.plain and "2026-11-30 09:00" in confirmed.plain
         await fake.wait_for(lambda: any("⏰ 退单提醒" in m.plain and "最后一天重新提交：2026-11-30" in m.plain for m in user.messages[-1:]),
@@ -119,8 +118,7 @@ async def test_reminders_list_and_cancel(fake, tmp_path):
     async with running_bot(fake, tmp_path / "s.db") as app:
         app.bot_data["guide"].engine.clock = lambda: NOW
         user = fake.user(id=62)
-        topic = await user.send("/start renew_cert")
-        await user.click(topic, "⏰ 证书到期提醒")
+        await user.ask_reminder("expiry")
         done = await user.send("2027-03-01")
         assert "2027-01-30 09:00、2027-02-22 09:00" in done.plain
         assert len(app.job_queue.get_jobs_by_name("reminder-1")) == 1
@@ -139,8 +137,7 @@ async def test_pending_reminder_is_sent_after_restart_when_due(fake, tmp_path):
     async with running_bot(fake, db) as app:
         app.bot_data["guide"].engine.clock = lambda: NOW
         user = fake.user(id=63)
-        topic = await user.send("/start renew_cert")
-        await user.click(topic, "⏰ 证书到期提醒")
+        await user.ask_reminder("expiry")
         await user.send("2027-03-01")
     from dialogs.store import Store
 

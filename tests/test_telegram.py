@@ -56,8 +56,7 @@ async def test_free_text_answers_or_suggests(fake, bot_app):
     # the answer to the question in it; the user's markup never reaches the message as markup
     assert "丢失补办" in hostile.plain and "<script>" not in hostile.text and "<b>丢失</b>" not in hostile.text
     # where the user's text is shown back (a date the bot cannot read), it is escaped
-    topic = await user.send("/start renew_cert")
-    await user.click(topic, "⏰ 证书到期提醒")
+    await user.ask_reminder("expiry")
     echoed = await user.send("<b>丢失</b> & <script>")
     assert "看不懂这个日期：&lt;b&gt;丢失&lt;/b&gt; &amp; &lt;script&gt;" in echoed.text
 

@@ -20,8 +20,7 @@ async def test_no_reminder_reaches_a_user_who_turned_reminders_off(fake, tmp_pat
         due = at_nine(dt.date(2026, 11, 30))
         guide.engine.clock = lambda: due - dt.timedelta(seconds=1.0)
         user = fake.user(id=71)
-        ask = await user.send("/reminders")
-        await user.click(ask, "➕ 退单提醒")
+        await user.ask_reminder("refund")
         confirmed = await user.send("2026-11-24")
         assert "2026-11-30 09:00" in confirmed.plain
         settings = await user.send("/settings")
@@ -71,8 +70,7 @@ async def test_cancel_forgets_the_pending_question(fake, tmp_path):
     async with running_bot(fake, tmp_path / "c.db") as app:
         app.bot_data["guide"].engine.clock = lambda: NOW
         user = fake.user(id=75)
-        topic = await user.send("/start renew_cert")
-        await user.click(topic, "⏰ 证书到期提醒")
+        await user.ask_reminder("expiry")
         await user.send("/cancel")
         reply = await user.send("2027-03-01")
         assert "已记下证书到期日期" not in reply.plain
@@ -105,8 +103,7 @@ async def test_a_bad_reminder_date_is_echoed_escaped(fake, tmp_path):
     async with running_bot(fake, tmp_path / "e.db") as app:
         app.bot_data["guide"].engine.clock = lambda: NOW
         user = fake.user(id=78)
-        topic = await user.send("/start renew_cert")
-        await user.click(topic, "⏰ 证书到期提醒")
+        await user.ask_reminder("expiry")
         hostile = "<b>x</b> & <i>"
         reply = await user.send(hostile)
         assert "看不懂这个日期：&lt;b&gt;x&lt;/b&gt; &amp; &lt;i&gt;" in reply.text
