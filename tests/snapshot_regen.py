@@ -221,6 +221,7 @@ def _stats(shared: Guide, ctx: Context) -> str:
 SCENARIOS = (
     Scenario("tick", ("checklist.j2",), _checklist(0, ("tick", TOPIC + ":{first}:1"))),
     Scenario("untick", ("checklist.j2",), _checklist(1, ("tick", TOPIC + ":{first}:0"))),
+    Scenario("old_tick_button", ("checklist.j2",), _checklist(1, ("x", TOPIC + ":{first}"))),  # sent before ticks carried state
     Scenario("checklist_in_progress", ("checklist.j2",), _checklist(3, ("go", f"checklist:{TOPIC}"))),
     Scenario("checklist_done", ("checklist.j2",), _checklist(None, ("go", f"checklist:{TOPIC}"))),
     Scenario("checklist_switch", ("checklist.j2",), _checklist(1, ("checklist_switch", f"{TOPIC}:reissue_expired"))),

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
+import pytest
+
 from dialogs.features.reminders import at_nine
 
 from .conftest import running_bot
@@ -108,3 +110,55 @@ async def test_a_bad_reminder_date_is_echoed_escaped(fake, tmp_path):
         reply = await user.send(hostile)
         assert "看不懂这个日期：&lt;b&gt;x&lt;/b&gt; &amp; &lt;i&gt;" in reply.text
         assert f"看不懂这个日期：{hostile}" in reply.plain
+
+
+# -- survivors of `make mutate` that users would notice ----------------------------------------------
+def test_each_quit_word_ends_the_console_chat(tmp_path):
+    from dialogs.console import ConsoleChat
+    from dialogs.guide import build_guide
+
+    guide = build_guide(tmp_path / "q.db")
+    try:
+        for word in ("/quit", "/exit", "/q", "  /q  "):
+            with pytest.raises(EOFError):
+                ConsoleChat(guide, user_id=5).step(word)
+        assert "未知命令 /quiet" in ConsoleChat(guide, user_id=5).step("/quiet")
+    finally:
+        guide.close()
+
+
+def test_real_telegram_user_ids_are_accepted_and_impossible_ones_refused(monkeypatch, capsys, tmp_path):
+    """Telegram ids go beyond 2³² (e.g. 5123456789); SQLite's integers stop at 2⁶³ − 1."""
+    from dialogs.store import Store
+
+    from .conftest import run_cli
+
+    db = tmp_path / "ids.db"
+    Store(db).close()
+    for uid in ("5123456789", "9223372036854775807", "-100123456789"):
+        code, out, err = run_cli(monkeypatch, capsys, "forget", "--user", uid, "--db", str(db))
+        assert code == 0 and f"about user {uid}" in out, err
+    for uid in ("9223372036854775808", "-9223372036854775808", "12a", "１２３"):
+        with pytest.raises(SystemExit) as exit_:  # argparse's usage error
+            run_cli(monkeypatch, capsys, "forget", "--user", uid, "--db", str(db))
+        out, err = capsys.readouterr()
+        assert exit_.value.code == 2 and "not a Telegram user id" in err and out == ""
+
+
+def test_a_png_that_claims_no_width_or_height_is_reported_damaged(kb):
+    import io
+    import zlib
+
+    from PIL import Image
+
+    from dialogs.features.upload import precheck
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "white").save(out, "PNG")
+    good = out.getvalue()
+    assert precheck(kb, good, "scan.png", None).ok
+    for width, height in ((0, 48), (64, 0)):
+        ihdr = b"IHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big") + good[24:29]
+        forged = good[:12] + ihdr + zlib.crc32(ihdr).to_bytes(4, "big") + good[33:]
+        result = precheck(kb, forged, "scan.png", None)
+        assert not result.ok and result.problems == [("damaged", {"type": "png"})]
