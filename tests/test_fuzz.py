@@ -31,7 +31,8 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import Bundle, RuleBasedStateMachine, multiple, rule, run_state_machine_as_test
+from hypothesis.stateful import (Bundle, RuleBasedStateMachine, initialize, multiple, precondition, rule,
+                                 run_state_machine_as_test)
 
 from benchmarks.offline import BOT, OfflineRequest
 from bot.app import build_application
@@ -39,6 +40,7 @@ from bot.settings import Settings
 from dialogs.guide import build_guide
 from knowledge import load_knowledge
 
+from .conftest import user_columns
 from .fake_telegram import ApiError, check_html
 
 EXAMPLES = int(os.environ.get("EPORT_FUZZ_EXAMPLES", "300"))  # updates the conversation machine sends in all
@@ -63,6 +65,7 @@ HOSTILE_CALLBACKS = [
     "", "e1", "e1|", "e1||", "|||", "e1|go|", "e1|go|:", "e1|go|main:" + ":" * 40, "x" * 64, "e1|go|<script>",
 ]
 # the buttons whose screen asks for a text (dialogs/screens.yaml inputs:): a reminder's date, 👎's reason
+TOPIC = "reissue_lost"
 PROMPTS = ["e1|remind|refund", "e1|remind|expiry", f"e1|feedback|{sorted(KB.businesses)[0]}:-1"]
 HOSTILE_ARGS = ["", "-1", "9" * 40, "..", "<script>", "%s", "{{x}}", "١٢٣"]
 
@@ -74,6 +77,8 @@ IDS = sorted({*KB.businesses, *KB.materials, *KB.facts, *KB.cities, *(s.id for s
 # what only personal screens show: their buttons' actions and the checklist's progress bar
 PERSONAL = ("e1|tick|", "e1|t|", "e1|forget_confirm|", "e1|settings_reminders|", "e1|set_language|", "e1|reminder_cancel|",
             "e1|checklist_reset_confirm|", "e1|checklist_export|", "e1|checklist_switch|", "e1|remind_today|", "░", "▓")
+CONFIRMS = ("e1|forget_confirm|", "e1|checklist_reset_confirm|")  # confirmation buttons (bound to one user)
+ACTIVITY = ("users", "events", "questions")  # what any press records about the one who pressed
 STATS = "📊"  # the statistics screen's title, in every language
 MESSAGE_CHATS = ["private", "group", "supergroup", "channel", "edited"]
 BUTTON_CHATS = ["private", "group", "supergroup", "channel", "inline"]
@@ -172,6 +177,12 @@ class Harness:
 
         self.loop.run_until_complete(process())
         return list(self.request.sent)
+
+    def rows_about(self, uid: int) -> dict[tuple[str, str], list[tuple]]:
+        """Every stored row about the user, found through the database's own schema."""
+        conn = self.app.bot_data["guide"].store.conn
+        return {(table, column): conn.execute(f"SELECT * FROM {table} WHERE {column} = ? ORDER BY 1", (uid,)).fetchall()
+                for table, column in user_columns(conn)}
 
     def close(self):
         logging.getLogger().removeHandler(self.errors)
@@ -272,7 +283,10 @@ def test_every_hostile_text_and_forged_button_on_fresh_state():
 
 uids = st.integers(min_value=1, max_value=3)
 langs = st.sampled_from([None, "zh-hans", "ru", "en", "xx", ""])
-texts = st.one_of(st.sampled_from(HOSTILE_TEXTS), st.sampled_from(IDS), st.text(max_size=80),
+# commands that open the screens with personal data and their confirmations, to be pressed afterwards
+commands = st.sampled_from(["/start", "/menu", "/checklist", "/forget", "/reminders", "/settings", "/start reissue_lost",
+                            "/start renew_cert", "/start checklists"])
+texts = st.one_of(commands, st.sampled_from(HOSTILE_TEXTS), st.sampled_from(IDS), st.text(max_size=80),
                   st.text(alphabet=st.characters(max_codepoint=0x2FFFF), max_size=300))
 word = st.one_of(st.sampled_from(IDS), st.sampled_from(HOSTILE_ARGS), st.integers(-10, 10**20).map(str), st.text(max_size=20))
 forged = st.one_of(
@@ -291,6 +305,7 @@ class Conversations(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         self.harness = Harness()
+        self.confirmations: list[tuple[int, str, str]] = []  # (user, chat type, callback data) of those shown
 
     def teardown(self):
         self.harness.close()
@@ -299,7 +314,18 @@ class Conversations(RuleBasedStateMachine):
         sent = check(self.harness, kind, raw)
         chat = ((raw.get("message") or raw.get("edited_message") or (raw.get("callback_query") or {}).get("message") or {})
                 .get("chat") or {}).get("type", "inline")
-        return multiple(*((uid, chat, data) for data in shown_buttons(sent)))
+        shown = [(uid, chat, data) for data in shown_buttons(sent)]
+        self.confirmations += [button for button in shown if button[2].startswith(CONFIRMS)]
+        return multiple(*shown)
+
+    @initialize(target=buttons)
+    def users_with_a_checklist(self):
+        """Every user starts with a ticked checklist: something of theirs that a stray press could change."""
+        shown = []
+        for uid in range(1, 4):
+            for data in (f"e1|checklist_open|{TOPIC}", f"e1|tick|{TOPIC}:{KB.checklist_items(TOPIC)[0].id}:1"):
+                shown += self._send(*button_update(uid, data, "private"), uid).values
+        return multiple(*shown)
 
     @rule(target=buttons, uid=uids, text=texts, where=st.sampled_from(["private"] * 4 + MESSAGE_CHATS), lang=langs)
     def say(self, uid, text, where, lang):
@@ -314,10 +340,30 @@ class Conversations(RuleBasedStateMachine):
 
     @rule(target=buttons, shown=buttons, presser=st.one_of(st.none(), uids), message_id=st.integers(1, 5))
     def press_shown(self, shown, presser, message_id):
-        """A button the bot showed, pressed by the user it was shown to (or by another user) where it was shown."""
+        """A button the bot showed, pressed by the user it was shown to (or by another user) where it was
+        shown; another user's press never changes what is stored about the user it was shown to."""
         uid, where, data = shown
         kind, raw = button_update(presser or uid, data, where if where != "channel" else "group", message_id=message_id)
-        return self._send(kind, raw, presser or uid)
+        before = self.harness.rows_about(uid)
+        kept = self.harness.rows_about(presser) if presser is not None else {}
+        result = self._send(kind, raw, presser or uid)
+        if presser not in (None, uid):
+            assert self.harness.rows_about(uid) == before, f"user {presser}'s press of {data!r} changed user {uid}'s data"
+            if data.startswith(CONFIRMS):  # a confirmation acts only for the user it was shown to
+                after = self.harness.rows_about(presser)
+                changed = [key for key in after if key[0] not in ACTIVITY and after[key] != kept[key]]
+                assert not changed, f"user {presser} pressed user {uid}'s {data!r}: their {changed} changed"
+        return result
+
+    @rule(target=buttons, uid=uids, ask=st.sampled_from(["e1|go|forget", f"e1|checklist_reset|{TOPIC}"]))
+    def ask_for_a_confirmation(self, uid, ask):
+        return self._send(*button_update(uid, ask, "private"), uid)
+
+    @precondition(lambda self: self.confirmations)
+    @rule(target=buttons, pick=st.integers(min_value=0), presser=uids)
+    def press_a_confirmation(self, pick, presser):
+        """A confirmation shown (delete my data, reset my list), pressed by whoever: often someone else."""
+        return self.press_shown(self.confirmations[pick % len(self.confirmations)], presser, 1)
 
     @rule(target=buttons, uid=uids, data=forged, where=st.sampled_from(["private", "private", *BUTTON_CHATS]), lang=langs)
     def press_forged(self, uid, data, where, lang):
@@ -325,6 +371,7 @@ class Conversations(RuleBasedStateMachine):
         return self._send(kind, raw, uid)
 
 
+@pytest.mark.timeout(900)  # a failure is shrunk to the shortest conversation, one fresh application per try
 @pytest.mark.filterwarnings("ignore:Tasks created via:UserWarning")
 def test_random_conversations_never_crash_and_keep_private_screens_private():
     print(f"fuzz seed {SEED} (replay: EPORT_FUZZ_SEED={SEED} make fuzz, or the same variable for this test)")
