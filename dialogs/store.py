@@ -259,9 +259,8 @@ class Store:
         return rows[0][0] if rows else None
 
     def set_language(self, user_id: int, lang: str, now: dt.datetime | None = None) -> None:
-        self._touched.pop(user_id, None)
-        self.touch_user(user_id, now=now)
-        self._touched.pop(user_id, None)
+        self.touch_user(user_id, now=now)  # the row exists (a remembered visit was written)
+        self._touched.pop(user_id, None)  # the next visit reads the new language
         self._write("UPDATE users SET language = ? WHERE id = ?", (lang, user_id))
 
     def get_setting(self, user_id: int, key: str, default: Any = None) -> Any:

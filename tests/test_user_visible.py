@@ -162,3 +162,65 @@ def test_a_png_that_claims_no_width_or_height_is_reported_damaged(kb):
         forged = good[:12] + ihdr + zlib.crc32(ihdr).to_bytes(4, "big") + good[33:]
         result = precheck(kb, forged, "scan.png", None)
         assert not result.ok and result.problems == [("damaged", {"type": "png"})]
+
+
+def _jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
+    """(offset, marker, segment length) of each segment before the scan of a baseline JPEG."""
+    out, i = [], 2
+    while data[i + 1] != 0xDA:
+        length = int.from_bytes(data[i + 2:i + 4], "big")
+        out.append((i, data[i + 1], length))
+        i += 2 + length
+    return out
+
+
+def test_damaged_jpegs_are_reported_and_whole_ones_pass(kb):
+    """A scan cut off in the middle, a JPEG without its frame header, one claiming zero height or
+    width, a segment running past the end: each would be refused by the system after the upload."""
+    import io
+
+    from PIL import Image
+
+    from dialogs.features.upload import precheck
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "white").save(out, "JPEG")
+    good = out.getvalue()
+    assert precheck(kb, good, "photo.jpg", None).ok
+    sof = next(offset for offset, marker, _ in _jpeg_segments(good) if marker == 0xC0)
+    sof_length = int.from_bytes(good[sof + 2:sof + 4], "big")
+    damaged = {
+        "cut before the end marker": good[:-200],
+        "no frame header": good[:sof] + good[sof + 2 + sof_length:],
+        "zero height": good[:sof + 5] + b"\x00\x00" + good[sof + 7:],
+        "zero width": good[:sof + 7] + b"\x00\x00" + good[sof + 9:],
+        "a segment longer than the file": good[:sof + 2] + b"\xff\xf0" + good[sof + 4:],
+    }
+    for what, data in damaged.items():
+        result = precheck(kb, data, "photo.jpg", None)
+        assert not result.ok and result.problems == [("damaged", {"type": "jpg"})], what
+
+
+async def test_inline_answers_are_sent_as_formatted_text_without_link_previews(fake, bot_app):
+    """Shared answers show bold titles, not raw <b> tags, and no preview card of a map link."""
+    result = (await fake.user().inline_query("通辽在哪"))["results"][0]
+    content = result["input_message_content"]
+    assert content["parse_mode"] == "HTML" and "<b>" in content["message_text"]
+    assert content["link_preview_options"]["is_disabled"] is True
+
+
+async def test_mentioning_the_bot_alone_in_a_group_shows_the_menu(fake, bot_app):
+    group, user = fake.group(), fake.user(id=79)
+    reply = await group.send(user, f"@{BOT_USERNAME}")
+    assert reply is not None and "请选择要办理的业务" in reply.plain
+
+
+async def test_the_retention_warning_is_in_the_users_language(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "w.db", retention_days=30) as app:
+        russian = fake.user(id=81, language_code="ru")
+        await russian.send("/start")
+        start = dt.datetime.now(dt.timezone.utc)
+        app.bot_data["guide"].engine.clock = lambda: start + dt.timedelta(days=24)
+        await app.job_queue.get_jobs_by_name("retention")[0].run(app)
+        await fake.settle()
+        assert "Вы давно не пользовались ботом" in russian.last.plain
