@@ -224,3 +224,77 @@ async def test_the_retention_warning_is_in_the_users_language(fake, tmp_path):
         await app.job_queue.get_jobs_by_name("retention")[0].run(app)
         await fake.settle()
         assert "Вы давно не пользовались ботом" in russian.last.plain
+
+
+# -- the command line, in-process (mutation testing sees only in-process calls) ----------------------
+def test_run_never_prints_the_token_the_webhook_secret_or_the_proxy_password(monkeypatch, capsys, tmp_path):
+    import bot.app
+
+    from .conftest import run_cli
+
+    token, secret, password = "123456789:AAE-secret_half_of_the_bot_token-xy", "webhook-secret-8c1f", "proxy-pa55word"
+
+    def fake_run(settings, web=False):
+        logging.getLogger("eport_guide").error("starting with %s, half %s, webhook %s, proxy %s", settings.token,
+                                               token.split(":", 1)[1], settings.webhook_secret, settings.proxy)
+        return 0
+
+    monkeypatch.setattr(bot.app, "run", fake_run)
+    env = {"TELEGRAM_BOT_TOKEN": token, "EPORT_GUIDE_WEBHOOK_URL": "https://guide.example.org/hook",
+           "EPORT_GUIDE_WEBHOOK_SECRET": secret, "TELEGRAM_PROXY": f"http://user:{password}@127.0.0.1:3128",
+           "EPORT_GUIDE_DB": str(tmp_path / "run.db")}
+    try:
+        code, out, err = run_cli(monkeypatch, capsys, "run", env=env)
+    finally:
+        root = logging.getLogger()
+        for handler in [h for h in root.handlers if getattr(h, "_eport_guide", False)]:
+            root.removeHandler(handler)
+    assert code == 0 and "starting with <token>" in err, err
+    for leaked in (token, token.split(":", 1)[1], secret, password):
+        assert leaked not in err + out
+
+
+def test_forget_on_the_command_line_deletes_the_users_rows(monkeypatch, capsys, tmp_path):
+    from dialogs.guide import build_guide
+    from dialogs.engine import Context, callback_data
+
+    from .conftest import run_cli, user_known
+
+    db = tmp_path / "f.db"
+    guide = build_guide(db)
+    try:
+        guide.engine.handle(Context(user_id=77), callback_data("checklist_open", "unlock"))
+        guide.engine.handle(Context(user_id=78), callback_data("checklist_open", "unlock"))
+    finally:
+        guide.close()
+    code, out, _ = run_cli(monkeypatch, capsys, "forget", "--user", "77", "--db", str(db))
+    assert code == 0 and "deleted 0 row" not in out and "about user 77" in out
+    guide = build_guide(db)
+    try:
+        assert not user_known(guide.store, 77) and guide.store.list_checklists(77) == []
+        assert guide.store.list_checklists(78) != []
+    finally:
+        guide.close()
+
+
+def test_stale_lists_the_records_older_than_the_limit(monkeypatch, capsys):
+    from .conftest import run_cli
+
+    code, out, _ = run_cli(monkeypatch, capsys, "stale", "--days", "1")
+    assert code == 0 and "verified 2026-11-24" in out and "source" in out
+    code, out, _ = run_cli(monkeypatch, capsys, "stale", "--days", "36500")
+    assert code == 0 and out.strip() == "no knowledge record is older than 36500 days"
+
+
+def test_commands_use_the_configured_knowledge_directory(monkeypatch, capsys, knowledge_copy, tmp_path):
+    """EPORT_GUIDE_KNOWLEDGE pointing at a broken copy: the commands report it, not the packaged files."""
+    from .conftest import run_cli
+
+    (knowledge_copy / "offices.yaml").write_text("offices: [unclosed\n", encoding="utf-8")
+    env = {"EPORT_GUIDE_KNOWLEDGE": str(knowledge_copy), "EPORT_GUIDE_DB": str(tmp_path / "k.db")}
+    code, _, err = run_cli(monkeypatch, capsys, "show", "unlock", env=env)
+    assert code == 1 and "offices.yaml" in err
+    code, out, _ = run_cli(monkeypatch, capsys, "health", env=env)
+    assert code == 1 and "offices.yaml" in out
+    code, out, _ = run_cli(monkeypatch, capsys, "stale", env=env)
+    assert code == 1
