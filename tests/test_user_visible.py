@@ -298,3 +298,47 @@ def test_commands_use_the_configured_knowledge_directory(monkeypatch, capsys, kn
     assert code == 1 and "offices.yaml" in out
     code, out, _ = run_cli(monkeypatch, capsys, "stale", env=env)
     assert code == 1
+
+
+def test_every_line_a_command_prints_passes_the_redaction(monkeypatch, capsys, tmp_path):
+    """Whatever a command prints (its own lines, a library's error) — on stdout or stderr — shows
+    neither the token, nor its secret half, nor the webhook secret, nor a proxy password of 4+ characters."""
+    import sys
+
+    import bot.cli
+
+    from .conftest import run_cli
+
+    token, secret, password = "123456789:AAE-secret_half_of_the_bot_token-xy", "hook", "pa55"
+
+    def chatty(args):
+        for stream in (sys.stdout, sys.stderr):
+            print(f"token {token} half {token.split(':', 1)[1]} webhook {secret} proxy {password}", file=stream)
+        return 0
+
+    monkeypatch.setattr(bot.cli, "cmd_show", chatty)
+    monkeypatch.setattr(sys, "stdout", sys.stdout)  # restored after the test: main() wraps both streams
+    monkeypatch.setattr(sys, "stderr", sys.stderr)
+    env = {"TELEGRAM_BOT_TOKEN": token, "EPORT_GUIDE_WEBHOOK_SECRET": secret,
+           "TELEGRAM_PROXY": f"http://user:{password}@127.0.0.1:3128", "EPORT_GUIDE_DB": str(tmp_path / "r.db")}
+    code, out, err = run_cli(monkeypatch, capsys, "show", "unlock", env=env)
+    assert code == 0 and out.count("<token>") >= 2 and err.count("<token>") >= 2
+    for leaked in (token, token.split(":", 1)[1], f"webhook {secret}", f"proxy {password}"):
+        assert leaked not in out and leaked not in err
+
+
+def test_the_log_formatter_hides_the_token_on_its_own(monkeypatch):
+    """Logs are redacted by their formatter too, wherever the handler writes (a file, a journal)."""
+    import io
+
+    from bot.logs import setup_logging
+
+    token = "123456789:AAE-secret_half_of_the_bot_token-xy"
+    stream = io.StringIO()
+    handler = setup_logging(token, stream=stream)
+    try:
+        logging.getLogger("eport_guide").warning("calling https://api.telegram.org/bot%s/getMe", token)
+        logging.getLogger("eport_guide").warning("half %s", token.split(":", 1)[1])
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert "bot<token>/getMe" in stream.getvalue() and token.split(":", 1)[1] not in stream.getvalue()
