@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 
@@ -342,3 +343,58 @@ def test_the_log_formatter_hides_the_token_on_its_own(monkeypatch):
     finally:
         logging.getLogger().removeHandler(handler)
     assert "bot<token>/getMe" in stream.getvalue() and token.split(":", 1)[1] not in stream.getvalue()
+
+
+# -- reminders whose state changed after they were scheduled (another process: the web pages, the CLI) --
+async def _scheduled_refund_reminder(fake, app, uid: int):
+    """A 退单 reminder due one second from now, set by the user in Chinese."""
+    guide = app.bot_data["guide"]
+    due = at_nine(dt.date(2026, 11, 30))
+    guide.engine.clock = lambda: due - dt.timedelta(seconds=1.0)
+    user = fake.user(id=uid)
+    await user.ask_reminder("refund")
+    assert "2026-11-30 09:00" in (await user.send("2026-11-24")).plain
+    return guide, user
+
+
+async def test_a_reminder_comes_in_the_language_the_user_reads_now(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "lang.db") as app:
+        guide, user = await _scheduled_refund_reminder(fake, app, 82)
+        guide.store.set_language(82, "ru")  # chosen in /language after the reminder was set
+        await fake.wait_for(lambda: "Напоминание о возврате заявки" in user.last.plain, timeout=6, what="the reminder")
+        assert "последний день повторной подачи: 2026-11-30" in user.last.plain
+
+
+async def test_a_reminder_cancelled_elsewhere_is_not_sent(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "cx.db") as app:
+        guide, user = await _scheduled_refund_reminder(fake, app, 83)
+        for reminder in guide.store.user_reminders(83):  # cancelled on the web pages: the bot's job is still scheduled
+            assert guide.store.cancel_reminder(83, reminder.id)
+        before = len(user.messages)
+        await asyncio.sleep(2.5)
+        await fake.settle()
+        assert len(user.messages) == before
+
+
+async def test_a_reminder_of_a_user_deleted_elsewhere_is_dropped_quietly(fake, tmp_path, caplog):
+    async with running_bot(fake, tmp_path / "fx.db") as app:
+        guide, user = await _scheduled_refund_reminder(fake, app, 84)
+        guide.store.forget_user(84)  # `eport-guide forget --user 84` while the bot runs
+        before = len(user.messages)
+        with caplog.at_level(logging.WARNING):
+            await asyncio.sleep(2.5)
+            await fake.settle()
+        complaints = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING and r.name.startswith("eport_guide")]
+        assert len(user.messages) == before and complaints == []
+
+
+async def test_a_file_sent_as_a_document_is_checked_against_its_name(fake, bot_app):
+    """A PNG renamed to .jpg: the system checks the extension, so the precheck names the mismatch."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), "white").save(out, "PNG")
+    reply = await fake.user(id=85).send_document(out.getvalue(), "营业执照.jpg", "image/jpeg")
+    assert "营业执照.jpg" in reply.plain and "❌" in reply.plain and ".jpg" in reply.plain and "PNG" in reply.plain
