@@ -398,3 +398,36 @@ async def test_a_file_sent_as_a_document_is_checked_against_its_name(fake, bot_a
     Image.new("RGB", (64, 48), "white").save(out, "PNG")
     reply = await fake.user(id=85).send_document(out.getvalue(), "营业执照.jpg", "image/jpeg")
     assert "营业执照.jpg" in reply.plain and "❌" in reply.plain and ".jpg" in reply.plain and "PNG" in reply.plain
+
+
+async def test_an_unexpected_error_in_a_group_is_not_posted_there_and_a_user_reads_it_in_their_language(
+        fake, bot_app, monkeypatch, caplog):
+    engine = bot_app.bot_data["guide"].engine
+
+    def broken(ctx, question):
+        raise RuntimeError("planted")
+
+    monkeypatch.setattr(engine, "ask", broken)
+    group, user = fake.group(), fake.user(id=86)
+    with caplog.at_level(logging.ERROR):
+        assert await group.send(user, f"@{BOT_USERNAME} 卡丢了") is None  # logged, not posted to the group
+        reply = await fake.user(id=87, language_code="ru").send("карта потеряна")
+    assert caplog.text.count("planted") >= 2
+    assert reply is not None and "Что-то пошло не так, попробуйте позже." in reply.plain and "0470-2299089" in reply.plain
+
+
+def test_webp_text_and_unknown_files_are_named_for_what_they_are(kb):
+    """The precheck says what the file really is: a WebP picture, a text file, or something unreadable."""
+    import io
+
+    from PIL import Image
+
+    from dialogs.features.upload import precheck, sniff
+
+    webp = io.BytesIO()
+    Image.new("RGB", (32, 32), "white").save(webp, "WEBP")
+    assert sniff(webp.getvalue()) == "webp"
+    assert precheck(kb, webp.getvalue(), "scan.jpg", None).problems[0] == ("bad_type", {"type": "webp"})
+    assert sniff("营业执照号码：123\n".encode()) == "text" and sniff(b"line one\r\n\tline two") == "text"
+    for binary in (b"\x00\x01\x02 binary", b"abc\x7f", b"RIFF\x00\x00\x00\x00WAVE", b"\xff\xfe\xfd"):
+        assert sniff(binary) == "unknown", binary
