@@ -431,3 +431,42 @@ def test_webp_text_and_unknown_files_are_named_for_what_they_are(kb):
     assert sniff("营业执照号码：123\n".encode()) == "text" and sniff(b"line one\r\n\tline two") == "text"
     for binary in (b"\x00\x01\x02 binary", b"abc\x7f", b"RIFF\x00\x00\x00\x00WAVE", b"\xff\xfe\xfd"):
         assert sniff(binary) == "unknown", binary
+
+
+def _made(fmt: str, size=(64, 48)) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, "white").save(out, fmt)
+    return out.getvalue()
+
+
+def test_each_problem_comes_with_the_advice_that_fixes_it(kb):
+    """What the precheck tells the applicant to do, per problem (the screen words each code)."""
+    from dialogs.features.upload import precheck
+
+    png, pdf = _made("PNG"), _made("PDF")
+    cases = [
+        # (data, file name, size when not downloaded) → (problems' codes, advice codes)
+        ((png, "营业执照.jpg", None), (["ext_mismatch"], [("rename", {"detected": "png"})])),
+        ((png, "营业执照", None), (["no_ext"], [("rename", {"detected": "png"})])),
+        ((png[:-40], "营业执照.png", None), (["damaged"], [("resave", {})])),
+        ((b"PK\x03\x04" + b"\x00" * 100, "申请书.docx", None), (["bad_type"], [("to_pdf", {})])),
+        (("营业执照号码".encode(), "scan.txt", None), (["bad_type"], [("to_pdf", {})])),
+        ((_made("GIF"), "scan.gif", None), (["bad_type"], [("to_image", {})])),
+        ((b"\x00\x01\x02\x03 unknown", "scan.bin", None), (["bad_type"], [("use_scan", {})])),
+        ((None, "申请书.pdf", 3_000_001), (["too_big"], [("compress_pdf", {})])),
+        ((None, "营业执照.jpg", 3_000_001), (["too_big"], [("compress_image", {})])),
+        ((None, "申请书.docx", 1000), (["bad_ext"], [])),
+        ((None, "营业执照.JPEG", 1000), ([], [])),
+        ((None, "scan.v2.PNG", 1000), ([], [])),
+        ((pdf, "营业执照.pdf", None), ([], [])),
+    ]
+    for (data, name, size), (problems, advice) in cases:
+        result = precheck(kb, data, name, size)
+        assert [code for code, _ in result.problems] == problems and result.advice == advice, (name, result)
+        assert result.ok == (not problems)
+    big = precheck(kb, None, "申请书.pdf", 3_000_001)
+    assert big.problems[0][1] == {"size": "3.0", "limit": 3} and big.limit_bytes == 3_000_000
