@@ -470,3 +470,30 @@ def test_each_problem_comes_with_the_advice_that_fixes_it(kb):
         assert result.ok == (not problems)
     big = precheck(kb, None, "申请书.pdf", 3_000_001)
     assert big.problems[0][1] == {"size": "3.0", "limit": 3} and big.limit_bytes == 3_000_000
+
+
+def test_the_librarys_errors_are_logged_as_one_line_and_ours_with_their_traceback():
+    """Network errors from python-telegram-bot are events an operator reads as one line; a bug in
+    our code keeps its traceback."""
+    import io
+
+    from telegram.error import NetworkError
+
+    from bot.logs import setup_logging
+
+    stream = io.StringIO()
+    handler = setup_logging("123456789:AAE-secret_half_of_the_bot_token-xy", stream=stream)
+    try:
+        for logger, exc in ((logging.getLogger("telegram.ext.Updater"), NetworkError("Bad Gateway")),
+                            (logging.getLogger("eport_guide.bot"), NetworkError("proxy refused")),
+                            (logging.getLogger("eport_guide.bot"), KeyError("planted"))):
+            try:
+                raise exc
+            except Exception:
+                logger.exception("polling failed")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    lines = stream.getvalue().splitlines()
+    assert lines[0].endswith("polling failed (NetworkError: Bad Gateway)")
+    assert lines[1].endswith("polling failed (NetworkError: proxy refused)")
+    assert lines[2].endswith("polling failed") and "Traceback" in lines[3] and "KeyError: 'planted'" in lines[-1]
