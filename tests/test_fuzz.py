@@ -259,10 +259,11 @@ def sweep_cases() -> list[tuple[str, list[tuple[str, dict]]]]:
     forged = [f"e1|go|{screen}:{arg}" if arg else f"e1|go|{screen}" for screen in SCREEN_NAMES for arg in HOSTILE_ARGS[:3]]
     forged += [f"e1|{action}|{arg}" for action in ACTION_NAMES for arg in HOSTILE_ARGS]
     forged += [f"e1|go|{screen}:{arg}" for screen in SCREEN_NAMES for arg in HOSTILE_ARGS[3:]]
-    for start in range(0, len(forged), 40):
+    for start in range(0, len(forged), 40):  # each pressed in a private chat, and from another kind of chat in turn
         chunk = forged[start:start + 40]
-        cases.append((f"forged buttons {start}–{start + len(chunk)}",
-                      [button_update(uid, data, where) for data in chunk for where in BUTTON_CHATS for uid in (2, ADMIN)]))
+        presses = [(uid, data, where) for n, data in enumerate(chunk, start)
+                   for uid, where in ((2, "private"), ((2, ADMIN)[n % 2], BUTTON_CHATS[1 + n % 4]), (ADMIN, "private"))]
+        cases.append((f"forged buttons {start}–{start + len(chunk)}", [button_update(*press) for press in presses]))
     return cases
 
 
