@@ -167,22 +167,22 @@ def test_a_removed_knowledge_item_drops_its_tick_and_says_so(engine, tmp_path, k
     assert "进度 1/24" in again.text
 
 
-def test_console_checklist_on_the_same_database(tmp_path):
-    import os
-    import subprocess
-    import sys
+def test_console_checklist_on_the_same_database(tmp_path, monkeypatch, capsys):
+    """The console chat and the data commands share the database (in-process: the commands' own
+    process-level behaviour is tested in test_cli.py)."""
+    import io
 
-    db = tmp_path / "c.db"
-    env = {**os.environ, "EPORT_GUIDE_DB": str(db)}
+    from .conftest import run_cli
+
+    monkeypatch.setenv("EPORT_GUIDE_DB", str(tmp_path / "c.db"))
     script = "/start reissue_lost\n📋 加入清单\n☐ 经办人身份证明材料\n☐ 经办人·复印件\n/checklist\n"
-    r = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--user", "77"], input=script, capture_output=True, text=True, env=env, timeout=60)
-    assert r.returncode == 0, r.stderr
-    assert "进度 1/25" in r.stdout and "丢失补办：1/25" in r.stdout
-    out = subprocess.run([sys.executable, "-m", "bot.cli", "checklist", "--user", "77"], capture_output=True, text=True, env=env, timeout=60)
-    assert out.returncode == 0 and "[x] 复印件（默认居民身份证" in out.stdout and "丢失补办" in out.stdout
-    other = subprocess.run([sys.executable, "-m", "bot.cli", "checklist", "--user", "78"], capture_output=True, text=True, env=env, timeout=60)
-    assert "has no checklists" in other.stdout
-    gone = subprocess.run([sys.executable, "-m", "bot.cli", "forget", "--user", "77"], capture_output=True, text=True, env=env, timeout=60)
-    assert gone.returncode == 0 and "deleted" in gone.stdout
-    after = subprocess.run([sys.executable, "-m", "bot.cli", "checklist", "--user", "77"], capture_output=True, text=True, env=env, timeout=60)
-    assert "has no checklists" in after.stdout
+    monkeypatch.setattr("sys.stdin", io.StringIO(script))
+    code, out, err = run_cli(monkeypatch, capsys, "chat", "--user", "77")
+    assert code == 0, err
+    assert "进度 1/25" in out and "丢失补办：1/25" in out
+    code, out, _ = run_cli(monkeypatch, capsys, "checklist", "--user", "77")
+    assert code == 0 and "[x] 复印件（默认居民身份证" in out and "丢失补办" in out
+    assert "has no checklists" in run_cli(monkeypatch, capsys, "checklist", "--user", "78")[1]
+    code, out, _ = run_cli(monkeypatch, capsys, "forget", "--user", "77")
+    assert code == 0 and "deleted" in out and "deleted 0 row" not in out
+    assert "has no checklists" in run_cli(monkeypatch, capsys, "checklist", "--user", "77")[1]
