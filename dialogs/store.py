@@ -259,7 +259,8 @@ class Store:
         return rows[0][0] if rows else None
 
     def set_language(self, user_id: int, lang: str, now: dt.datetime | None = None) -> None:
-        self.touch_user(user_id, now=now)  # the row exists (a remembered visit was written)
+        self._touched.pop(user_id, None)  # write the row even if a visit is remembered: another process
+        self.touch_user(user_id, now=now)  # (`eport-guide forget`) may have deleted it since
         self._touched.pop(user_id, None)  # the next visit reads the new language
         self._write("UPDATE users SET language = ? WHERE id = ?", (lang, user_id))
 

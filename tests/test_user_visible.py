@@ -497,3 +497,19 @@ def test_the_librarys_errors_are_logged_as_one_line_and_ours_with_their_tracebac
     assert lines[0].endswith("polling failed (NetworkError: Bad Gateway)")
     assert lines[1].endswith("polling failed (NetworkError: proxy refused)")
     assert lines[2].endswith("polling failed") and "Traceback" in lines[3] and "KeyError: 'planted'" in lines[-1]
+
+
+def test_a_language_chosen_right_after_the_cli_deleted_the_user_is_kept(tmp_path):
+    """The bot remembers a visit for a minute; `eport-guide forget` (another process) deletes the row
+    meanwhile; the user then picks a language in /language: it must be stored, not lost."""
+    from dialogs.store import Store
+
+    bot_store, cli_store = Store(tmp_path / "l.db"), Store(tmp_path / "l.db")
+    try:
+        bot_store.touch_user(5, "zh-hans")
+        assert cli_store.forget_user(5) >= 1
+        bot_store.set_language(5, "ru")
+        assert bot_store.get_language(5) == "ru" and cli_store.get_language(5) == "ru"
+    finally:
+        bot_store.close()
+        cli_store.close()
