@@ -258,10 +258,15 @@ class Store:
         rows = self._read("SELECT language FROM users WHERE id = ?", (user_id,))
         return rows[0][0] if rows else None
 
+    def _ensure_user(self, user_id: int, now: dt.datetime | None) -> None:
+        """The user's row, written even if a visit is remembered: another process (`eport-guide
+        forget`) may have deleted it since. The next visit reads the row again."""
+        self._touched.pop(user_id, None)
+        self.touch_user(user_id, now=now)
+        self._touched.pop(user_id, None)
+
     def set_language(self, user_id: int, lang: str, now: dt.datetime | None = None) -> None:
-        self._touched.pop(user_id, None)  # write the row even if a visit is remembered: another process
-        self.touch_user(user_id, now=now)  # (`eport-guide forget`) may have deleted it since
-        self._touched.pop(user_id, None)  # the next visit reads the new language
+        self._ensure_user(user_id, now)
         self._write("UPDATE users SET language = ? WHERE id = ?", (lang, user_id))
 
     def get_setting(self, user_id: int, key: str, default: Any = None) -> Any:
@@ -270,7 +275,7 @@ class Store:
         return settings.get(key, default)
 
     def set_setting(self, user_id: int, key: str, value: Any, now: dt.datetime | None = None) -> None:
-        self.touch_user(user_id, now=now)
+        self._ensure_user(user_id, now)
         self._write("UPDATE users SET settings = json_set(COALESCE(settings, '{}'), ?, json(?)) WHERE id = ?",
                     (f"$.{key}", json.dumps(value), user_id))
 

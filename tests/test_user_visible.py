@@ -499,9 +499,9 @@ def test_the_librarys_errors_are_logged_as_one_line_and_ours_with_their_tracebac
     assert lines[2].endswith("polling failed") and "Traceback" in lines[3] and "KeyError: 'planted'" in lines[-1]
 
 
-def test_a_language_chosen_right_after_the_cli_deleted_the_user_is_kept(tmp_path):
+def test_a_choice_made_right_after_the_cli_deleted_the_user_is_kept(tmp_path):
     """The bot remembers a visit for a minute; `eport-guide forget` (another process) deletes the row
-    meanwhile; the user then picks a language in /language: it must be stored, not lost."""
+    meanwhile; the user then picks a language or turns reminders off: it must be stored, not lost."""
     from dialogs.store import Store
 
     bot_store, cli_store = Store(tmp_path / "l.db"), Store(tmp_path / "l.db")
@@ -510,6 +510,10 @@ def test_a_language_chosen_right_after_the_cli_deleted_the_user_is_kept(tmp_path
         assert cli_store.forget_user(5) >= 1
         bot_store.set_language(5, "ru")
         assert bot_store.get_language(5) == "ru" and cli_store.get_language(5) == "ru"
+        bot_store.touch_user(6, "zh-hans")
+        cli_store.forget_user(6)
+        bot_store.set_setting(6, "reminders", False)  # /settings → 🔔 off, in the same minute
+        assert cli_store.get_setting(6, "reminders", True) is False
     finally:
         bot_store.close()
         cli_store.close()
