@@ -159,6 +159,14 @@ def _reminder_cancelled(guide: Guide, ctx: Context) -> str:
     return format_snapshot(_press(guide, ctx, "reminder_cancel", str(first.id)))
 
 
+def _reminder_cancelled_twice(guide: Guide, ctx: Context) -> str:
+    """The ❌ of a reminder already cancelled (an old message): said, nothing else changes."""
+    _typed(guide, ctx, "remind", "expiry", "2027-03-01")
+    first = guide.store.user_reminders(ctx.user_id or 0)[0]
+    _press(guide, ctx, "reminder_cancel", str(first.id))
+    return format_snapshot(_press(guide, ctx, "reminder_cancel", str(first.id)))
+
+
 def _reminder_due(kind: str, text: str) -> Callable[[Guide, Context], str]:
     def run(guide: Guide, ctx: Context) -> str:
         _typed(guide, ctx, "remind", kind, text)
@@ -238,9 +246,12 @@ SCENARIOS = (
     Scenario("remind_not_future", ("remind.j2",), _reminder_set("expiry", "2026-11-30")),
     Scenario("reminders_listed", ("reminders.j2",), _reminders_listed),
     Scenario("reminder_cancelled", ("reminders.j2",), _reminder_cancelled),
+    Scenario("reminder_cancelled_twice", ("reminders.j2",), _reminder_cancelled_twice),
     Scenario("reminder_due_refund", ("reminder_due.j2",), _reminder_due("refund", "2026-11-28")),
     Scenario("reminder_due_expiry", ("reminder_due.j2",), _reminder_due("expiry", "2027-03-01")),
     Scenario("reminders_off", ("settings.j2",), lambda g, c: format_snapshot(_press(g, c, "settings_reminders", "off"))),
+    Scenario("reminders_on_again", ("settings.j2",), lambda g, c: (_press(g, c, "settings_reminders", "off"),
+                                                                  format_snapshot(_press(g, c, "settings_reminders", "on")))[1]),
     Scenario("feedback_up", ("topic.j2",), _feedback("1")),
     Scenario("feedback_down", ("feedback_reason.j2",), _feedback("-1")),
     Scenario("feedback_reason_given", ("topic.j2",), _feedback("-1", "没写要带几份复印件")),

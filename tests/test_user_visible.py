@@ -517,3 +517,25 @@ def test_a_choice_made_right_after_the_cli_deleted_the_user_is_kept(tmp_path):
     finally:
         bot_store.close()
         cli_store.close()
+
+
+def test_a_suggestion_button_is_named_after_what_it_opens(plain_guide):
+    """The "did you mean" buttons: each kind of screen by its own name, in the reader's language
+    where there is a translation; an unknown route falls back to the main menu."""
+    from dialogs.engine import Context
+    from dialogs.features.answers import route_label
+
+    en, zh = Context(lang="en"), Context(lang="zh")
+    expected = {
+        "topic:unlock": ("解锁", "解锁"), "category:reissue": ("补办业务", "补办业务"),
+        "material:org_cert": ("市场主体资格证明材料", "市场主体资格证明材料"),
+        "fact:hotline": ("满洲里制卡中心客服热线", "满洲里制卡中心客服热线"),
+        "answer:js_seal_ink": ("Seal in ink, never photocopied〔Jiangsu only〕", "用印泥盖章、公章不得复印〔仅适用于江苏省〕"),
+        "walk:login": ("登录系统（logging in）", "登录系统"), "city:通辽": ("📍 通辽", "📍 通辽"),
+        "offices": ("📍 Offices and phones", "📍 办理地点与电话"), "online": ("🌐 Apply online", "🌐 网上办理"),
+        "category:unlock": ("🏠 Main menu", "🏠 主菜单"), "material:unlock": ("🏠 Main menu", "🏠 主菜单"),
+        "fact:unlock": ("🏠 Main menu", "🏠 主菜单"), "walk:nope": ("🏠 Main menu", "🏠 主菜单"),
+        "topic:hotline": ("🏠 Main menu", "🏠 主菜单"), "answer:unlock": ("🏠 Main menu", "🏠 主菜单"),
+    }
+    for route, (in_english, in_chinese) in expected.items():
+        assert (route_label(plain_guide, route, en), route_label(plain_guide, route, zh)) == (in_english, in_chinese), route
