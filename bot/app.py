@@ -258,10 +258,15 @@ class TelegramChannel:
         try:
             kb = await asyncio.to_thread(load_knowledge, self.settings.knowledge_dir)  # never in the event loop
         except KnowledgeError as exc:
-            lines = "\n".join(html.escape(str(p)) for p in exc.problems[:30])
-            more = f"\n… +{len(exc.problems) - 30}" if len(exc.problems) > 30 else ""
+            shown = exc.problems[:100]  # a message holds about 40 of them: the cut below counts the rest
+            beyond = len(exc.problems) - len(shown)
             head = self.engine._("❌ 资料文件有误，继续使用原资料（%(count)d 处）：", ctx) % {"count": len(exc.problems)}
-            text = fit_html(f"{html.escape(head)}\n<pre>{lines}{more}</pre>", lambda n: f"… +{n}")
+            lines = "\n".join(html.escape(str(p)) for p in shown)
+            full = f"{html.escape(head)}\n<pre>{lines}</pre>"
+            more = self.engine.more(ctx)  # "… 还有 N 条": every problem not shown
+            text = fit_html(full, lambda n: more(n + beyond))
+            if beyond and text == full:
+                text += f"\n… {html.escape(more(beyond))}"
             await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
             log.warning("reload refused: %d problem(s) in the knowledge files", len(exc.problems))
             return

@@ -539,3 +539,46 @@ def test_a_suggestion_button_is_named_after_what_it_opens(plain_guide):
     }
     for route, (in_english, in_chinese) in expected.items():
         assert (route_label(plain_guide, route, en), route_label(plain_guide, route, zh)) == (in_english, in_chinese), route
+
+
+async def test_the_admin_reads_a_failed_reload_as_a_list_and_a_count_of_the_rest(fake, tmp_path, knowledge_copy,
+                                                                                 monkeypatch):
+    """37 problems: as many as fit as a preformatted list (not raw tags), then how many are not shown."""
+    answers = knowledge_copy / "answers.yaml"
+    answers.write_text(answers.read_text(encoding="utf-8").replace("电子口岸", "电子口案"), encoding="utf-8")
+    async with running_bot(fake, tmp_path / "rl.db", admins=frozenset({9})):
+        monkeypatch.setenv("EPORT_GUIDE_KNOWLEDGE", str(knowledge_copy))  # what /reload reads
+        admin = fake.user(id=9)
+        await admin.send("/reload", wait=False)
+        await fake.wait_for(lambda: any("继续使用原资料" in m.plain for m in admin.messages), timeout=20, what="the answer")
+        refused = admin.last
+    assert "（37 处）" in refused.plain and "<pre>" not in refused.plain and "<pre>" in refused.text
+    shown = refused.plain.count("answers.yaml:")
+    assert 10 < shown < 37 and refused.plain.rstrip().endswith(f"… 还有 {37 - shown} 条")
+
+
+async def test_commands_the_bot_does_not_know_are_not_answered_in_groups(fake, bot_app):
+    group, user = fake.group(), fake.user(id=88)
+    assert await group.send(user, "/nonsense") is None
+    assert "未知命令" in (await user.send("/nonsense")).plain
+
+
+def test_the_statistics_count_every_user(tmp_path):
+    """Two users finished the same list, two liked it and one did not: the admin reads 2 / 2 and 2 / 1."""
+    from dialogs.store import Store
+
+    store = Store(tmp_path / "s.db")
+    try:
+        for uid in (1, 2, 3):
+            store.touch_user(uid, "zh-hans")
+            store.open_checklist(uid, "unlock")
+        for uid in (1, 2):
+            for item in ("a", "b"):
+                store.tick(uid, "unlock", item, True)
+        for uid, vote in ((1, 1), (2, 1), (3, -1)):
+            store.add_feedback(uid, "unlock", vote)
+        stats = store.stats(items_per_topic={"unlock": 2})
+    finally:
+        store.close()
+    assert stats["checklists"]["unlock"] == {"started": 3, "completed": 2}
+    assert stats["feedback"]["unlock"] == {"up": 2, "down": 1}
