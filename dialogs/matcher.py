@@ -173,7 +173,7 @@ class Analyzer:
         return "".join(out)
 
     def fix_typo(self, run: str) -> str:
-        """Correct one wrong character in a dictionary word (证书廷期 → 证书延期).
+        """Correct one wrong character in a dictionary word (营业执招 → 营业执照).
 
         Looked for only where the run has a bigram that no document uses; the wrong
         character must be where that unknown bigram is."""

@@ -582,3 +582,26 @@ def test_the_statistics_count_every_user(tmp_path):
         store.close()
     assert stats["checklists"]["unlock"] == {"started": 3, "completed": 2}
     assert stats["feedback"]["unlock"] == {"up": 2, "down": 1}
+
+
+def test_one_wrong_character_in_a_known_word_is_corrected(plain_guide):
+    """Typed on a phone: a look-alike or neighbouring character in a word of the documents."""
+    analyzer = plain_guide.engine.matcher.analyzer
+    corrected = {"营业执招": "营业执照", "操作员卡注消": "操作员卡注销", "丢失补力": "丢失补办",
+                 "变更法定代表仁": "变更法定代表人", "营业执招要盖章吗": "营业执照要盖章吗"}
+    for typed, meant in corrected.items():
+        assert analyzer.fix_typo(typed) == meant, typed
+    for right in ("卡丢了怎么办", "证书延期", "营业执照", "变更法定代表人"):
+        assert analyzer.fix_typo(right) == right
+
+
+def test_dates_are_read_the_way_people_type_them():
+    from dialogs.features.reminders import parse_date
+
+    today = dt.date(2026, 11, 30)
+    for typed in ("今天", "今日", "today", "Сегодня", " 今天。", "today."):
+        assert parse_date(typed, today) == today, typed
+    for typed in ("昨天", "yesterday", "вчера", "Yesterday."):
+        assert parse_date(typed, today) == dt.date(2026, 11, 29), typed
+    for typed in ("2026-12-01。", "2026-12-01.", " 2026-12-01 ", "2026/12/01", "12月1日", "01.12.2026"):
+        assert parse_date(typed, today) == dt.date(2026, 12, 1), typed
