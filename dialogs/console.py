@@ -95,7 +95,9 @@ class ConsoleChat:
 
 
 def run_console(guide: Guide, user_id: int | None = 0, client_lang: str | None = None,
-                stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+                stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+    # the streams of the moment, not of import time: the CLI wraps stdout in the token redaction
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     chat = ConsoleChat(guide, user_id, client_lang)
     interactive = stdin.isatty()
     stdout.write(format_screen(chat.screen))
