@@ -31,7 +31,7 @@ web: $(RUNTIME)
 
 # Branch coverage of bot/, dialogs/, knowledge/, web/ (subprocesses included) is printed; the suite
 # fails below COVERAGE_FLOOR (the level reached when the floor was set, rounded down: raise it, never lower it).
-COVERAGE_FLOOR := 91
+COVERAGE_FLOOR := 92
 
 test: $(TESTING)
 	$(BIN)/eport-guide check-knowledge
