@@ -43,6 +43,16 @@ def engine(plain_guide):
     return plain_guide.engine
 
 
+@pytest.fixture
+def guide(tmp_path, kb):
+    """The application object with every feature, on a fresh database."""
+    from dialogs.guide import build_guide
+
+    g = build_guide(tmp_path / "guide.db", kb=kb)
+    yield g
+    g.close()
+
+
 USER_ID_COLUMNS = ("user_id", "chat_id")  # chat_id: reminders go to the user's private chat (= the user id)
 
 

@@ -7,14 +7,6 @@ import re
 import pytest
 
 from dialogs.engine import Context, MAX_CALLBACK_BYTES, callback_data
-from dialogs.guide import build_guide
-
-
-@pytest.fixture
-def guide(tmp_path, kb):
-    g = build_guide(tmp_path / "guide.db", kb=kb)
-    yield g
-    g.close()
 
 
 @pytest.fixture

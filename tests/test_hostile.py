@@ -35,13 +35,10 @@ def errors(caplog) -> list[logging.LogRecord]:
 
 
 @pytest.fixture
-def guide(tmp_path, kb):
-    from dialogs.guide import build_guide
-
-    guide = build_guide(tmp_path / "h.db", kb=kb)
+def guide(guide):
+    """conftest's fresh guide, with the clock at NOW."""
     guide.engine.clock = lambda: NOW
-    yield guide
-    guide.close()
+    return guide
 
 
 @pytest.fixture

@@ -6,14 +6,6 @@ import pytest
 
 from dialogs.console import ConsoleChat
 from dialogs.engine import Context, callback_data
-from dialogs.guide import build_guide
-
-
-@pytest.fixture
-def guide(tmp_path, kb):
-    g = build_guide(tmp_path / "t.db", kb=kb)
-    yield g
-    g.close()
 
 
 @pytest.fixture

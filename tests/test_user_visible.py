@@ -6,26 +6,36 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+import zlib
 
 import pytest
 
 from dialogs.features.reminders import at_nine
+from bot.logs import setup_logging
+from dialogs.features.upload import precheck, sniff
+from dialogs.store import Store
 
-from .conftest import running_bot
+from .conftest import run_cli, running_bot
 from .fake_telegram import BOT_USERNAME
+from .test_upload import _save, make_jpeg, make_pdf, make_png
 
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
+async def _scheduled_refund_reminder(fake, app, uid: int):
+    """A 退单 reminder due one second from now, set by the user in Chinese."""
+    guide = app.bot_data["guide"]
+    due = at_nine(dt.date(2026, 11, 30))
+    guide.engine.clock = lambda: due - dt.timedelta(seconds=1.0)
+    user = fake.user(id=uid)
+    await user.ask_reminder("refund")
+    assert "2026-11-30 09:00" in (await user.send("2026-11-24")).plain
+    return guide, user
+
+
 async def test_no_reminder_reaches_a_user_who_turned_reminders_off(fake, tmp_path):
     async with running_bot(fake, tmp_path / "off.db") as app:
-        guide = app.bot_data["guide"]
-        due = at_nine(dt.date(2026, 11, 30))
-        guide.engine.clock = lambda: due - dt.timedelta(seconds=1.0)
-        user = fake.user(id=71)
-        await user.ask_reminder("refund")
-        confirmed = await user.send("2026-11-24")
-        assert "2026-11-30 09:00" in confirmed.plain
+        guide, user = await _scheduled_refund_reminder(fake, app, 71)
         settings = await user.send("/settings")
         await user.click(settings, "🔔 提醒")
         assert "关" in user.last.plain.split("提醒", 1)[1]
@@ -130,10 +140,6 @@ def test_each_quit_word_ends_the_console_chat(tmp_path):
 
 def test_real_telegram_user_ids_are_accepted_and_impossible_ones_refused(monkeypatch, capsys, tmp_path):
     """Telegram ids go beyond 2³² (e.g. 5123456789); SQLite's integers stop at 2⁶³ − 1."""
-    from dialogs.store import Store
-
-    from .conftest import run_cli
-
     db = tmp_path / "ids.db"
     Store(db).close()
     for uid in ("5123456789", "9223372036854775807", "-100123456789"):
@@ -147,16 +153,7 @@ def test_real_telegram_user_ids_are_accepted_and_impossible_ones_refused(monkeyp
 
 
 def test_a_png_that_claims_no_width_or_height_is_reported_damaged(kb):
-    import io
-    import zlib
-
-    from PIL import Image
-
-    from dialogs.features.upload import precheck
-
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), "white").save(out, "PNG")
-    good = out.getvalue()
+    good = make_png()
     assert precheck(kb, good, "scan.png", None).ok
     for width, height in ((0, 48), (64, 0)):
         ihdr = b"IHDR" + width.to_bytes(4, "big") + height.to_bytes(4, "big") + good[24:29]
@@ -178,15 +175,7 @@ def _jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
 def test_damaged_jpegs_are_reported_and_whole_ones_pass(kb):
     """A scan cut off in the middle, a JPEG without its frame header, one claiming zero height or
     width, a segment running past the end: each would be refused by the system after the upload."""
-    import io
-
-    from PIL import Image
-
-    from dialogs.features.upload import precheck
-
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), "white").save(out, "JPEG")
-    good = out.getvalue()
+    good = make_jpeg()
     assert precheck(kb, good, "photo.jpg", None).ok
     sof = next(offset for offset, marker, _ in _jpeg_segments(good) if marker == 0xC0)
     sof_length = int.from_bytes(good[sof + 2:sof + 4], "big")
@@ -231,8 +220,6 @@ async def test_the_retention_warning_is_in_the_users_language(fake, tmp_path):
 def test_run_never_prints_the_token_the_webhook_secret_or_the_proxy_password(monkeypatch, capsys, tmp_path):
     import bot.app
 
-    from .conftest import run_cli
-
     token, secret, password = "123456789:AAE-secret_half_of_the_bot_token-xy", "webhook-secret-8c1f", "proxy-pa55word"
 
     def fake_run(settings, web=False):
@@ -259,7 +246,7 @@ def test_forget_on_the_command_line_deletes_the_users_rows(monkeypatch, capsys, 
     from dialogs.guide import build_guide
     from dialogs.engine import Context, callback_data
 
-    from .conftest import run_cli, user_known
+    from .conftest import user_known
 
     db = tmp_path / "f.db"
     guide = build_guide(db)
@@ -279,8 +266,6 @@ def test_forget_on_the_command_line_deletes_the_users_rows(monkeypatch, capsys, 
 
 
 def test_stale_lists_the_records_older_than_the_limit(monkeypatch, capsys):
-    from .conftest import run_cli
-
     code, out, _ = run_cli(monkeypatch, capsys, "stale", "--days", "1")
     assert code == 0 and "verified 2026-11-24" in out and "source" in out
     code, out, _ = run_cli(monkeypatch, capsys, "stale", "--days", "36500")
@@ -289,8 +274,6 @@ def test_stale_lists_the_records_older_than_the_limit(monkeypatch, capsys):
 
 def test_commands_use_the_configured_knowledge_directory(monkeypatch, capsys, knowledge_copy, tmp_path):
     """EPORT_GUIDE_KNOWLEDGE pointing at a broken copy: the commands report it, not the packaged files."""
-    from .conftest import run_cli
-
     (knowledge_copy / "offices.yaml").write_text("offices: [unclosed\n", encoding="utf-8")
     env = {"EPORT_GUIDE_KNOWLEDGE": str(knowledge_copy), "EPORT_GUIDE_DB": str(tmp_path / "k.db")}
     code, _, err = run_cli(monkeypatch, capsys, "show", "unlock", env=env)
@@ -307,8 +290,6 @@ def test_every_line_a_command_prints_passes_the_redaction(monkeypatch, capsys, t
     import sys
 
     import bot.cli
-
-    from .conftest import run_cli
 
     token, secret, password = "123456789:AAE-secret_half_of_the_bot_token-xy", "hook", "pa55"
 
@@ -332,8 +313,6 @@ def test_the_log_formatter_hides_the_token_on_its_own(monkeypatch):
     """Logs are redacted by their formatter too, wherever the handler writes (a file, a journal)."""
     import io
 
-    from bot.logs import setup_logging
-
     token = "123456789:AAE-secret_half_of_the_bot_token-xy"
     stream = io.StringIO()
     handler = setup_logging(token, stream=stream)
@@ -346,17 +325,6 @@ def test_the_log_formatter_hides_the_token_on_its_own(monkeypatch):
 
 
 # -- reminders whose state changed after they were scheduled (another process: the web pages, the CLI) --
-async def _scheduled_refund_reminder(fake, app, uid: int):
-    """A 退单 reminder due one second from now, set by the user in Chinese."""
-    guide = app.bot_data["guide"]
-    due = at_nine(dt.date(2026, 11, 30))
-    guide.engine.clock = lambda: due - dt.timedelta(seconds=1.0)
-    user = fake.user(id=uid)
-    await user.ask_reminder("refund")
-    assert "2026-11-30 09:00" in (await user.send("2026-11-24")).plain
-    return guide, user
-
-
 async def test_a_reminder_comes_in_the_language_the_user_reads_now(fake, tmp_path):
     async with running_bot(fake, tmp_path / "lang.db") as app:
         guide, user = await _scheduled_refund_reminder(fake, app, 82)
@@ -390,13 +358,7 @@ async def test_a_reminder_of_a_user_deleted_elsewhere_is_dropped_quietly(fake, t
 
 async def test_a_file_sent_as_a_document_is_checked_against_its_name(fake, bot_app):
     """A PNG renamed to .jpg: the system checks the extension, so the precheck names the mismatch."""
-    import io
-
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", (64, 48), "white").save(out, "PNG")
-    reply = await fake.user(id=85).send_document(out.getvalue(), "营业执照.jpg", "image/jpeg")
+    reply = await fake.user(id=85).send_document(make_png(), "营业执照.jpg", "image/jpeg")
     assert "营业执照.jpg" in reply.plain and "❌" in reply.plain and ".jpg" in reply.plain and "PNG" in reply.plain
 
 
@@ -418,36 +380,17 @@ async def test_an_unexpected_error_in_a_group_is_not_posted_there_and_a_user_rea
 
 def test_webp_text_and_unknown_files_are_named_for_what_they_are(kb):
     """The precheck says what the file really is: a WebP picture, a text file, or something unreadable."""
-    import io
-
-    from PIL import Image
-
-    from dialogs.features.upload import precheck, sniff
-
-    webp = io.BytesIO()
-    Image.new("RGB", (32, 32), "white").save(webp, "WEBP")
-    assert sniff(webp.getvalue()) == "webp"
-    assert precheck(kb, webp.getvalue(), "scan.jpg", None).problems[0] == ("bad_type", {"type": "webp"})
+    webp = _save("WEBP")
+    assert sniff(webp) == "webp"
+    assert precheck(kb, webp, "scan.jpg", None).problems[0] == ("bad_type", {"type": "webp"})
     assert sniff("营业执照号码：123\n".encode()) == "text" and sniff(b"line one\r\n\tline two") == "text"
     for binary in (b"\x00\x01\x02 binary", b"abc\x7f", b"RIFF\x00\x00\x00\x00WAVE", b"\xff\xfe\xfd"):
         assert sniff(binary) == "unknown", binary
 
 
-def _made(fmt: str, size=(64, 48)) -> bytes:
-    import io
-
-    from PIL import Image
-
-    out = io.BytesIO()
-    Image.new("RGB", size, "white").save(out, fmt)
-    return out.getvalue()
-
-
 def test_each_problem_comes_with_the_advice_that_fixes_it(kb):
     """What the precheck tells the applicant to do, per problem (the screen words each code)."""
-    from dialogs.features.upload import precheck
-
-    png, pdf = _made("PNG"), _made("PDF")
+    png, pdf = make_png(), make_pdf()
     cases = [
         # (data, file name, size when not downloaded) → (problems' codes, advice codes)
         ((png, "营业执照.jpg", None), (["ext_mismatch"], [("rename", {"detected": "png"})])),
@@ -455,7 +398,7 @@ def test_each_problem_comes_with_the_advice_that_fixes_it(kb):
         ((png[:-40], "营业执照.png", None), (["damaged"], [("resave", {})])),
         ((b"PK\x03\x04" + b"\x00" * 100, "申请书.docx", None), (["bad_type"], [("to_pdf", {})])),
         (("营业执照号码".encode(), "scan.txt", None), (["bad_type"], [("to_pdf", {})])),
-        ((_made("GIF"), "scan.gif", None), (["bad_type"], [("to_image", {})])),
+        ((_save("GIF"), "scan.gif", None), (["bad_type"], [("to_image", {})])),
         ((b"\x00\x01\x02\x03 unknown", "scan.bin", None), (["bad_type"], [("use_scan", {})])),
         ((None, "申请书.pdf", 3_000_001), (["too_big"], [("compress_pdf", {})])),
         ((None, "营业执照.jpg", 3_000_001), (["too_big"], [("compress_image", {})])),
@@ -479,8 +422,6 @@ def test_the_librarys_errors_are_logged_as_one_line_and_ours_with_their_tracebac
 
     from telegram.error import NetworkError
 
-    from bot.logs import setup_logging
-
     stream = io.StringIO()
     handler = setup_logging("123456789:AAE-secret_half_of_the_bot_token-xy", stream=stream)
     try:
@@ -502,8 +443,6 @@ def test_the_librarys_errors_are_logged_as_one_line_and_ours_with_their_tracebac
 def test_a_choice_made_right_after_the_cli_deleted_the_user_is_kept(tmp_path):
     """The bot remembers a visit for a minute; `eport-guide forget` (another process) deletes the row
     meanwhile; the user then picks a language or turns reminders off: it must be stored, not lost."""
-    from dialogs.store import Store
-
     bot_store, cli_store = Store(tmp_path / "l.db"), Store(tmp_path / "l.db")
     try:
         bot_store.touch_user(5, "zh-hans")
@@ -565,8 +504,6 @@ async def test_commands_the_bot_does_not_know_are_not_answered_in_groups(fake, b
 
 def test_the_statistics_count_every_user(tmp_path):
     """Two users finished the same list, two liked it and one did not: the admin reads 2 / 2 and 2 / 1."""
-    from dialogs.store import Store
-
     store = Store(tmp_path / "s.db")
     try:
         for uid in (1, 2, 3):
