@@ -405,10 +405,10 @@ class Store:
         """What the guide missed, newest first, for staff to teach (``limit`` rows): the unanswered
         questions and the 👎 reasons (both scrubbed when stored), as (ref, text, topic of the 👎 or
         None); ``ref`` ("q<id>" or "f<id>") names the row for ``missed_text``."""
-        return [(ref, text, topic) for ref, _ts, text, topic in self._read(
-            "SELECT 'q' || id, ts, question, NULL FROM questions "
-            "UNION ALL SELECT 'f' || id, ts, reason, topic FROM feedback WHERE vote < 0 AND reason IS NOT NULL AND reason != '' "
-            "ORDER BY 2 DESC, 1 DESC LIMIT ?", (limit,))]
+        return [(f"{kind}{number}", text, topic) for kind, number, _ts, text, topic in self._read(
+            "SELECT 'q', id, ts, question, NULL FROM questions "
+            "UNION ALL SELECT 'f', id, ts, reason, topic FROM feedback WHERE vote < 0 AND reason IS NOT NULL AND reason != '' "
+            "ORDER BY 3 DESC, 2 DESC LIMIT ?", (limit,))]
 
     def missed_text(self, ref: str) -> str | None:
         """The text of one row ``missed`` listed (None: no such row any more, e.g. expired or forgotten)."""
