@@ -275,3 +275,17 @@ async def test_reload_refuses_an_overlay_edited_into_an_invalid_one(fake, tmp_pa
         assert "继续使用原资料" in admin.last.plain and f"{OVERLAY_FILE}:" in admin.last.plain
         assert "no business 'no_such_business'" in admin.last.plain
         assert "没能确定" in (await user.send(RENAMED)).plain  # the old knowledge stays live
+
+
+def test_missed_rows_asked_in_the_same_second_come_newest_first(tmp_path):
+    import datetime as dt
+
+    from dialogs.store import Store
+
+    store = Store(tmp_path / "s.db")
+    now = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.timezone.utc)
+    for n in range(1, 13):
+        store.record_unanswered(f"问题{n}", user_id=1, now=now)
+    assert [ref for ref, _, _ in store.missed()][:3] == ["q12", "q11", "q10"]
+    assert store.missed_text("q12") == "问题12" and store.missed_text("q99") is None and store.missed_text("x1") is None
+    store.close()
