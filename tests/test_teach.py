@@ -289,3 +289,14 @@ def test_missed_rows_asked_in_the_same_second_come_newest_first(tmp_path):
     assert [ref for ref, _, _ in store.missed()][:3] == ["q12", "q11", "q10"]
     assert store.missed_text("q12") == "问题12" and store.missed_text("q99") is None and store.missed_text("x1") is None
     store.close()
+
+
+def test_health_checks_the_overlay_the_bot_would_start_with(tmp_path, monkeypatch, capsys, kb):
+    db = tmp_path / "bot.db"
+    build_guide(db, kb=kb).close()
+    teach(tmp_path / OVERLAY_FILE, kb, [(RENAMED, "topic:change_name")])
+    assert run_cli(monkeypatch, capsys, "health", "--db", str(db))[0] == 0
+    overlay = tmp_path / OVERLAY_FILE
+    overlay.write_text(overlay.read_text(encoding="utf-8").replace("topic:change_name", "topic:gone"), encoding="utf-8")
+    code, out, _ = run_cli(monkeypatch, capsys, "health", "--db", str(db))
+    assert code == 1 and f"{OVERLAY_FILE}:6: questions[0].route" in out and "no business 'gone'" in out
