@@ -293,9 +293,12 @@ def _write_atomically(path: Path, text: str, kb: Knowledge) -> None:
     """Write a temporary file beside ``path``, read it back through the validator, then rename it
     over ``path``: a reader sees the old overlay or the new one, never a part or an invalid one."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    # the mode of the file it replaces (a new one: readable by the service user too, it holds no secret)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(name)
     try:
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()

@@ -300,3 +300,13 @@ def test_health_checks_the_overlay_the_bot_would_start_with(tmp_path, monkeypatc
     overlay.write_text(overlay.read_text(encoding="utf-8").replace("topic:change_name", "topic:gone"), encoding="utf-8")
     code, out, _ = run_cli(monkeypatch, capsys, "health", "--db", str(db))
     assert code == 1 and f"{OVERLAY_FILE}:6: questions[0].route" in out and "no business 'gone'" in out
+
+
+def test_the_overlay_keeps_its_file_mode_when_taught_again(tmp_path, kb):
+    overlay = tmp_path / OVERLAY_FILE
+    teach(overlay, kb, [(RENAMED, "topic:change_name")])
+    assert overlay.stat().st_mode & 0o777 == 0o644  # the bot's service user reads what an operator taught
+    overlay.chmod(0o640)
+    teach(overlay, kb, [(PRICE, "answer:silent_usbkey_price")])
+    assert overlay.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == [OVERLAY_FILE]  # no temporary file left behind
