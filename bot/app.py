@@ -256,7 +256,8 @@ class TelegramChannel:
             await self.unknown_command(update, context)
             return
         try:
-            kb = await asyncio.to_thread(load_knowledge, self.settings.knowledge_dir)  # never in the event loop
+            # the knowledge files and the questions staff taught (the overlay beside the database)
+            kb = await asyncio.to_thread(self.guide.load_knowledge, self.settings.knowledge_dir)  # never in the event loop
         except KnowledgeError as exc:
             shown = exc.problems[:100]  # a message holds about 40 of them: the cut below counts the rest
             beyond = len(exc.problems) - len(shown)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Callable, Sequence
 
 from knowledge import Knowledge, KnowledgeError, load_knowledge
@@ -59,11 +60,17 @@ def _ctx(args: argparse.Namespace):
 
 
 def cmd_check_knowledge(args: argparse.Namespace) -> int:
+    from dialogs.guide import overlay_path
     from knowledge.loader import resolve_directory
+    from knowledge.overlay import apply_overlay
 
     directory = resolve_directory(args.directory or _settings(args).knowledge_dir)
+    overlay = args.overlay or overlay_path(None, _settings(args))  # the questions staff taught, beside the database
+    if args.overlay and not Path(args.overlay).is_file():
+        raise UsageError(f"--overlay {args.overlay} is not a file")
     try:
         kb = load_knowledge(directory)
+        taught = apply_overlay(kb, overlay) if overlay is not None else kb
     except KnowledgeError as exc:
         print(f"knowledge in {directory} is invalid ({len(exc.problems)} problem(s)):", file=sys.stderr)
         for p in exc.problems:
@@ -75,6 +82,62 @@ def cmd_check_knowledge(args: argparse.Namespace) -> int:
         f"{len(kb.answers)} answers ({sum(a.silent for a in kb.answers.values())} where the documents are silent); "
         f"every quote found verbatim in {', '.join(sorted(kb.sources))}"
     )
+    if taught.overlay is not None:
+        print(f"overlay {taught.overlay} is valid: {len(taught.taught)} taught question(s), each to an existing answer or business")
+    return EXIT_OK
+
+
+def cmd_unanswered(args: argparse.Namespace) -> int:
+    from dialogs.features.teach import missed_groups
+
+    guide = _guide(args, existing=True, writable=False)  # a report: works on a read-only copy
+    groups = missed_groups(guide)
+    if not groups:
+        print("no unanswered question or 👎 reason is waiting to be taught")
+        return EXIT_OK
+    print(f"{sum(g.count for g in groups)} missed question(s) in {len(groups)} group(s) of similar ones, most asked first "
+          "(unanswered questions and 👎 reasons, scrubbed of numbers when they were logged):")
+    for n, g in enumerate(groups[: args.limit], 1):
+        down = f"   👎 {', '.join(f'{t} ×{c}' for t, c in g.down.items())}" if g.down else ""
+        print(f"{n:>3}. {g.count}×  {g.question}{down}")
+        if len(g.members) > 1:
+            for text, count in g.members:
+                print(f"        {count}× {text}")
+        result = guide.engine.matcher.match(g.question)
+        if result.confident and result.best:
+            print(f"       now answered with {result.best.route}")
+        else:
+            print(f"       now: suggestions {', '.join(m.route for m in result.suggestions) or '(none)'}")
+    if len(groups) > args.limit:
+        print(f"… {len(groups) - args.limit} more group(s) (--limit)")
+    print('teach one: eport-guide teach "QUESTION" answer:ID or topic:ID, then /reload the bot')
+    return EXIT_OK
+
+
+def cmd_teach(args: argparse.Namespace) -> int:
+    from dialogs.features.answers import route_label
+    from dialogs.guide import build_guide, overlay_path
+    from knowledge.overlay import TeachError, teach
+
+    settings = _settings(args)
+    path = overlay_path(None, settings)
+    if path is None:
+        raise UsageError("the database is in memory: set EPORT_GUIDE_OVERLAY to keep taught questions in a file")
+    if not settings.overlay_path and not Path(settings.db_path).expanduser().is_file():
+        raise UsageError(f"database {settings.db_path} does not exist (check --db or EPORT_GUIDE_DB); "
+                         "taught questions are kept beside it, so nothing was written")
+    kb = _kb(args)
+    try:
+        lesson = teach(path, kb, [(args.question, args.route.strip())], lang=args.lang)[0]
+    except TeachError as exc:
+        raise UsageError(f"cannot teach it: {exc}") from exc
+    name = route_label(build_guide(kb=kb, store=False), lesson.route, _ctx(args))
+    if not lesson.changed:
+        print(f"already taught: {lesson.question!r} → {lesson.route} ({name}); {path} unchanged")
+        return EXIT_OK
+    moved = f" (was {lesson.previous})" if lesson.previous else ""
+    print(f"taught: {lesson.question!r} → {lesson.route} ({name}){moved}, language {lesson.lang}, in {path}")
+    print("send /reload to the bot (or restart it) and the guide answers it and similar questions")
     return EXIT_OK
 
 
@@ -358,6 +421,12 @@ def _day_count(raw: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number of days from 1 to {MAX_DAYS}, not {raw!r}") from None
 
 
+def _count(raw: str) -> int:
+    if not raw.strip().isascii() or not raw.strip().isdigit() or not 1 <= int(raw) <= 1000:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 1000, not {raw!r}")
+    return int(raw)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from dialogs.i18n import LANGUAGES
 
@@ -384,6 +453,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("check-knowledge", cmd_check_knowledge, "validate the knowledge files (default: EPORT_GUIDE_KNOWLEDGE or the packaged ones)")
     p.add_argument("directory", nargs="?", help="a knowledge directory to validate instead (quotes are checked against sources/ beside it)")
+    p.add_argument("--overlay", default=None, metavar="FILE",
+                   help="the local knowledge overlay to validate with it (default: EPORT_GUIDE_OVERLAY, else "
+                        "knowledge-overlay.yaml beside the database, if it exists)")
+    db(p, " — the overlay beside it is checked too")
     p = add("show", cmd_show, "print the answer screen of a business")
     p.add_argument("topic", help="topic id, e.g. reissue_lost (README lists them)")
     p.add_argument("--html", action="store_true", help="print the Telegram HTML instead of plain text")
@@ -444,6 +517,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--web-url", default=None, metavar="URL", help="the web pages' public address (overrides EPORT_GUIDE_WEB_URL)")
     p = add("stats", cmd_stats, "usage statistics (as admins see them in /stats)")
     db(p, "; must exist")
+    p = add("unanswered", cmd_unanswered, "the questions the guide could not answer and the 👎 reasons, grouped by similarity, with counts")
+    p.add_argument("--limit", type=_count, default=20, metavar="N", help="show the N most asked groups (1-1000, default 20)")
+    db(p, "; must exist")
+    p = add("teach", cmd_teach, "attach a question to the answer or business that answers it (the local knowledge overlay)",
+            epilog="The question is kept as a question form in knowledge-overlay.yaml beside the database (EPORT_GUIDE_OVERLAY "
+                   "to put it elsewhere), never in the package: it survives reinstalling. /reload (or a restart) applies it. "
+                   "Only question forms are added: quotes, annotations and answers are never changed.")
+    p.add_argument("question", help='the question as users ask it, e.g. "公司改名了卡要重新办吗" (one line, at most 100 characters)')
+    p.add_argument("route", metavar="ROUTE", help="answer:ID (an answer of answers.yaml, e.g. answer:hotline) or topic:ID (a business, e.g. topic:change_name)")
+    p.add_argument("--lang", choices=LANGUAGES, default=None, help="the question's language (default: detected from its letters)")
+    db(p, " — the overlay is kept beside it; must exist")
     p = add("stale", cmd_stale, "knowledge records not re-checked for EPORT_GUIDE_STALE_DAYS (default 180) days")
     p.add_argument("--days", type=_day_count, default=None, help="age in days, 1-36500 (overrides EPORT_GUIDE_STALE_DAYS)")
     p = add("checklist", cmd_checklist, "print a user's checklists")

@@ -89,6 +89,8 @@ class Settings(BaseSettings):
     proxy: str | None = Field(None, validation_alias="TELEGRAM_PROXY")
     db_path: str = Field("eport-guide.db", validation_alias="EPORT_GUIDE_DB")
     knowledge_dir: str | None = Field(None, validation_alias="EPORT_GUIDE_KNOWLEDGE")
+    # question forms staff taught (`eport-guide teach`); default: knowledge-overlay.yaml beside the database
+    overlay_path: str | None = Field(None, validation_alias="EPORT_GUIDE_OVERLAY")
     admins: Annotated[frozenset[int], NoDecode] = Field(frozenset(), validation_alias="EPORT_GUIDE_ADMINS")
     bot_username: str | None = Field(None, validation_alias="EPORT_GUIDE_BOT_USERNAME")
     stale_days: int = Field(180, validation_alias="EPORT_GUIDE_STALE_DAYS")
@@ -195,6 +197,16 @@ class Settings(BaseSettings):
         if v is not None and not Path(str(v)).expanduser().is_dir():
             raise ValueError(f"must be a directory of knowledge files; {v!r} is not a directory")
         return v
+
+    @field_validator("overlay_path", mode="before")
+    @classmethod
+    def _overlay(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        text = str(v)
+        if not text.strip() or "\x00" in text or Path(text).expanduser().is_dir():
+            raise ValueError(f"must be the path of a YAML file (the knowledge overlay), not {v!r}")
+        return text
 
     @field_validator("db_path", mode="before")
     @classmethod

@@ -401,6 +401,25 @@ class Store:
         cur = self._write("UPDATE feedback SET reason = ? WHERE id = ? AND user_id = ?", (scrub(reason, MAX_REASON), feedback_id, user_id))
         return cur.rowcount == 1
 
+    def missed(self, limit: int = 1000) -> list[tuple[str, str, str | None]]:
+        """What the guide missed, newest first, for staff to teach (``limit`` rows): the unanswered
+        questions and the 👎 reasons (both scrubbed when stored), as (ref, text, topic of the 👎 or
+        None); ``ref`` ("q<id>" or "f<id>") names the row for ``missed_text``."""
+        return [(f"{kind}{number}", text, topic) for kind, number, _ts, text, topic in self._read(
+            "SELECT 'q', id, ts, question, NULL FROM questions "
+            "UNION ALL SELECT 'f', id, ts, reason, topic FROM feedback WHERE vote < 0 AND reason IS NOT NULL AND reason != '' "
+            "ORDER BY 3 DESC, 2 DESC LIMIT ?", (limit,))]
+
+    def missed_text(self, ref: str) -> str | None:
+        """The text of one row ``missed`` listed (None: no such row any more, e.g. expired or forgotten)."""
+        kind, number = ref[:1], ref[1:]
+        if kind not in ("q", "f") or not number.isascii() or not number.isdigit() or len(number) > 18:
+            return None
+        sql = "SELECT question FROM questions WHERE id = ?" if kind == "q" else \
+            "SELECT reason FROM feedback WHERE id = ? AND vote < 0 AND reason IS NOT NULL"
+        rows = self._read(sql, (int(number),))
+        return rows[0][0] if rows else None
+
     def popular_topics(self) -> list[str]:
         """Topics by number of views, most viewed first."""
         return [r[0] for r in self._read("SELECT topic FROM events WHERE kind = 'view' AND topic IS NOT NULL GROUP BY topic ORDER BY COUNT(*) DESC, topic")]

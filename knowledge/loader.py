@@ -82,6 +82,12 @@ class Knowledge:
 
     def __init__(self, data: dict[str, list[BaseModel]], directory: Path):
         self.directory = directory
+        self.data = data  # the validated records by section (knowledge.overlay rebuilds from them)
+        # question forms taught by staff (knowledge.overlay), the overlay file they came from, and
+        # the knowledge without them
+        self.taught: tuple = ()
+        self.overlay: Path | None = None
+        self.base: Knowledge = self
         self.sources = {s.file: s for s in data["sources"]}
         self.annotations = {a.id: a for a in data["annotations"]}
         self.offices = {o.id: o for o in data["offices"]}
