@@ -98,9 +98,10 @@ def test_first_screen_fits_one_phone_screen_and_lists_every_action(full, kb, top
     copies = {b.copy_text for b in screen.all_buttons() if b.copy_text}
     assert annotations <= copies  # each annotation has its copy button
     if annotations and lang != "zh":
-        assert {"ru": "от руки точно этот китайский текст", "en": "exactly this Chinese text by hand"}[lang] in text
+        assert {"ru": "пишите точно этот китайский текст", "en": "write exactly this Chinese text"}[lang] in text
     targets = go_targets(screen)
-    assert f"rules:{topic}" in targets and "offices" in targets  # 📖 原文 and the nearest office one tap away
+    assert f"more:{topic}" in targets and "offices" in targets  # ⋯ 更多 and the nearest office one tap away
+    assert f"rules:{topic}" in go_targets(full.render(f"more:{topic}", Context(user_id=1, lang=lang)))  # 📖 原文 behind it
 
 
 def checklist_screens(engine, ctx, topic):
@@ -259,9 +260,10 @@ CARD_TOPICS = ["change_name", "change_legal_rep", "change_address", "reissue_los
 def test_1_card_medium_is_listed_where_a_card_exists_and_its_screen_is_filled(engine, kb):
     for topic in CARD_TOPICS:
         text = engine.start(Context(), topic).text
-        assert re.search(r"^\d+\. 相关电子口岸卡介质 — 带上", text, re.M), topic
-        assert "material:card_medium" in go_targets(engine.start(Context(), topic))
-        assert any(i.id == "card_medium.have" and not i.optional for i in kb.checklist_items(topic))
+        ref = next(r for r in kb.businesses[topic].materials if r.material == "card_medium")
+        assert re.search(r"^\d+\. 相关电子口岸卡介质 — " + ("卡已丢失" if ref.action else "带上"), text, re.M), topic
+        assert "material:card_medium" in go_targets(engine.render(f"more:{topic}", Context()))
+        assert any(i.id == "card_medium.have" and i.optional == ref.optional for i in kb.checklist_items(topic))
     for topic in ("new_entry", "new_operator", "holder_cancel"):  # no card exists yet / the holder's own list
         assert "相关电子口岸卡介质" not in engine.start(Context(), topic).text
     screen = engine.render("material:card_medium", Context()).text
@@ -272,7 +274,7 @@ def test_1_card_medium_is_listed_where_a_card_exists_and_its_screen_is_filled(en
 
 
 def test_3_new_entry_offers_only_the_walkthrough_steps_that_apply(engine, kb):
-    route = next(r for r in go_targets(engine.start(Context(), "new_entry")) if r.startswith("walk:"))
+    route = next(r for r in go_targets(engine.render("more:new_entry", Context())) if r.startswith("walk:"))
     seen = []
     while route:
         screen = engine.render(route, Context())
@@ -283,7 +285,7 @@ def test_3_new_entry_offers_only_the_walkthrough_steps_that_apply(engine, kb):
     assert seen[0] == "walk:new_entry.mzl_path" and len(seen) < len(kb.steps)
     assert "topic:new_entry" in go_targets(engine.render(seen[-1], Context()))  # back to the business
     # new_operator (a company with a 法人卡) gets every step
-    op = next(r for r in go_targets(engine.start(Context(), "new_operator")) if r.startswith("walk:"))
+    op = next(r for r in go_targets(engine.render("more:new_operator", Context())) if r.startswith("walk:"))
     assert op == "walk:new_operator.mzl_path"
     assert "请使用法人卡登录" in engine.render("walk:new_operator.legal_card", Context()).text
     assert engine.handle(Context(), callback_data("go", "walk:new_entry.legal_card")).stale

@@ -146,6 +146,7 @@ def test_forget_leaves_no_row_about_the_user():
         s.touch_user(uid, "zh", now=T0)
         s.open_checklist(uid, "unlock")
         s.set_tick(uid, "unlock", "a", True)
+        s.mark_not_applicable(uid, "unlock", "foreign_translation.translation", True)
         s.log_event("view", "unlock", uid)
         s.add_feedback(uid, "unlock", -1, "too long")
         s.add_reminder(uid, uid, "expiry", T0)
@@ -156,7 +157,7 @@ def test_forget_leaves_no_row_about_the_user():
     assert s.forget_user(1) >= 7
     columns = user_columns(s.conn)
     assert {t for t, _ in columns} >= {"users", "checklists", "ticks", "events", "feedback", "reminders", "questions",
-                                      "web_sessions"}
+                                      "web_sessions", "not_applicable"}
     for table, column in columns:
         assert s.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = 1").fetchone()[0] == 0, table
         assert s.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = 2").fetchone()[0] >= 1, table

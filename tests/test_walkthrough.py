@@ -51,9 +51,9 @@ def test_regional_quotes_are_labelled(engine):
 
 
 def test_walkthrough_is_reachable_from_answers_and_free_text(engine):
-    topic = engine.start(Context(), "new_operator")
+    topic = engine.render(go(engine.start(Context(), "new_operator"), "⋯ 更多"), Context())
     assert go(topic, "🧭 网上办理分步指引") == "walk:new_operator.mzl_path"
-    assert "🧭 网上办理分步指引" not in [b.label for b in engine.start(Context(), "unlock").all_buttons()]
+    assert "🧭 网上办理分步指引" not in [b.label for b in engine.render("more:unlock", Context()).all_buttons()]
     assert engine.ask(Context(), "网上办理").route == "online"
     # the single fact that answers it, one tap from its walkthrough step
     answer = engine.ask(Context(), "暂存的操作员为什么提交不了")

@@ -246,7 +246,7 @@ def test_hostile_input_is_never_reflected_unescaped(server, client):
                     files={"file": (HOSTILE + ".pdf", b"%PDF-1.4 hostile name", "application/pdf")})
     assert r.status_code == 200 and "<script>alert" not in r.text and "<img src=x" not in r.text
     # a feedback reason (free text answering a screen's question)
-    page = client.get("/s/topic:reissue_lost").text
+    page = client.get("/s/more:reissue_lost").text  # 👍/👎 are behind ⋯ 更多
     asked = press(client, page, "👎")
     assert 'action="/reply"' in asked.text
     w = html.unescape(re.search(r'name="w" value="([^"]+)"', asked.text).group(1))
@@ -342,7 +342,7 @@ def test_delete_my_data_leaves_no_rows(server, client):
     page = client.get("/s/topic:reissue_lost").text
     checklist = press(client, page, "📋").text
     press(client, follow(client, checklist, "☐").text, "☐")
-    press(client, client.get("/s/topic:reissue_lost").text, "👍")
+    press(client, client.get("/s/more:reissue_lost").text, "👍")
     uid = web_user_ids(db)[0]
     assert uid < 0
     before = rows_of(db, uid)
