@@ -109,6 +109,22 @@ def test_ticks_persist_across_reopen(tmp_path):
         assert s.ticks(1, "unlock") == set()
 
 
+def test_not_applicable_marks_persist_per_user_and_clear(tmp_path):
+    path = tmp_path / "na.db"
+    with Store(path) as s:
+        s.mark_not_applicable(1, "unlock", "foreign_translation.translation", True, now=T0)
+        s.mark_not_applicable(1, "unlock", "foreign_translation.translation", True, now=T0)  # a retried press
+        assert [r.topic for r in s.list_checklists(1)] == ["unlock"]  # marking opens the checklist
+    with Store(path) as s:
+        assert s.not_applicable(1, "unlock") == {"foreign_translation.translation"}
+        assert s.not_applicable(2, "unlock") == set() and s.not_applicable(1, "reissue_lost") == set()
+        s.mark_not_applicable(1, "unlock", "foreign_translation.translation", False)
+        assert s.not_applicable(1, "unlock") == set()
+        s.mark_not_applicable(1, "unlock", "card_medium.have", True)
+        s.clear_not_applicable(1, "unlock")
+        assert s.not_applicable(1, "unlock") == set()
+
+
 def test_sync_items_drops_vanished_items_and_leaves_a_notice():
     s = Store()
     s.open_checklist(1, "unlock")

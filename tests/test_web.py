@@ -337,6 +337,19 @@ def test_checklist_ticks_survive_a_restart(tmp_path, kb):
         assert "✅" not in other.split('class="buttons"')[1].split("</nav>")[0]  # another browser does not see it
 
 
+def test_a_checklist_item_that_does_not_apply_is_marked_so_on_the_web_page(server, client, kb):
+    total = len(kb.checklist_items("change_legal_rep"))
+    checklist = press(client, client.get("/s/topic:change_legal_rep").text, "📋")
+    assert f"进度 0/{total}" in checklist.text and "原法定代表人还是新法定代表人" in checklist.text  # the answer's caveat
+    part = follow(client, checklist.text, "外文材料")
+    marked = press(client, part.text, "🚫 不适用")  # a form (a change), like a tick
+    assert marked.url.path == "/s/checklist_part:change_legal_rep:foreign_translation" and 'class="toast"' in marked.text
+    assert f"进度 0/{total - 1}" in marked.text and "（不适用）" in marked.text
+    assert f"进度 0/{total - 1}" in client.get("/s/checklist:change_legal_rep").text  # stored for this browser
+    restored = press(client, marked.text, "↩️ 适用")
+    assert f"进度 0/{total}" in restored.text
+
+
 def test_delete_my_data_leaves_no_rows(server, client):
     _, guide, db = server
     page = client.get("/s/topic:reissue_lost").text
