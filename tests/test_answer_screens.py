@@ -478,18 +478,22 @@ def test_every_first_screen_ends_with_its_source_and_check_date(full, kb, lang):
         assert manzhouli.title in source[0] and f"{checked} {manzhouli.verified_on}" in source[0]
 
 
-def test_a_lost_card_is_not_something_to_bring(full, kb):
+def test_a_lost_card_is_not_something_to_bring(full_guide, full, kb):
+    from dialogs.features.inline import results
+
     lost = [t for t, b in kb.businesses.items() if "丢失" in b.name]
     assert lost
     bring = {"zh": "— 带上", "ru": "— принести", "en": "— bring it"}  # the instruction other businesses get
     for topic in lost:
         card = kb.materials["card_medium"]
         for lang in LANGS:
-            text = full.start(Context(user_id=1, lang=lang), topic).text
-            line = line_of(text, getattr(card.plain, lang))
-            assert bring[lang] not in line, (lang, line)
-            assert {"zh": "卡已丢失", "ru": "утерянную карту", "en": "lost card"}[lang] in line
-            assert {"zh": "客服热线", "ru": "горячей линии", "en": "hotline"}[lang] in line
+            ctx = Context(user_id=1, lang=lang)
+            shared = next(r for r in results(full_guide, ctx, "", popular=[topic]) if r.topic == topic)  # 📤 分享
+            for text in (full.start(ctx, topic).text, re.sub(r"<[^>]+>", "", shared.html)):
+                line = line_of(text, getattr(card.plain, lang))
+                assert bring[lang] not in line, (lang, line)
+                assert {"zh": "卡已丢失", "ru": "утерянную карту", "en": "lost card"}[lang] in line
+                assert {"zh": "客服热线", "ru": "горячей линии", "en": "hotline"}[lang] in line
         # on the checklist the card can be marked 不适用 (it cannot be brought)
         assert next(i for i in kb.checklist_items(topic) if i.material == "card_medium").optional
 
