@@ -540,3 +540,19 @@ def test_a_first_screen_keyboard_holds_what_to_do_next_and_more_reaches_the_rest
             before.add(("go", f"walk:{topic}.{kb.steps[0].id}"))
         assert before <= reach, (topic, before - reach)
         assert ("go", f"topic:{topic}") in destinations(telegram, [more])  # and back
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_material_screen_gives_the_jiangsu_rules_under_their_scope_and_no_unlabelled_handwriting(full, kb, lang):
+    """A material's screen is opened from every business that uses it: the Jiangsu guide's rules come
+    under a heading saying what the guide covers, and the annotation is to be copied exactly (not,
+    unlabelled, "handwritten")."""
+    for material in kb.materials:
+        text = full.render(f"material:{material}", Context(user_id=1, lang=lang)).text
+        assert {"zh": "✍️ 手写签注", "ru": "Рукописная надпись", "en": "Handwritten annotation"}[lang] not in text
+        assert {"zh": "逐字手写", "ru": "от руки точно", "en": "Chinese text by hand"}[lang] not in text
+        jiangsu = [r.text for r in kb.rules_of(material) if r.region == "jiangsu"]
+        if jiangsu:
+            heading = next(i for i, line in enumerate(text.splitlines()) if all(w in line for w in JIANGSU_SCOPE[lang]))
+            below = "\n".join(text.splitlines()[heading:])
+            assert all(r in below for r in jiangsu), material
