@@ -131,9 +131,16 @@ def _v4(db: sqlite_utils.Database) -> None:
     db["web_keys"].create({"name": str, "value": str}, pk="name")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite_utils.Database) -> None:
+    # checklist items the user marked 不适用 (e.g. 外文材料（如有） without foreign documents): per
+    # user like ticks; they stop counting against the progress
+    db["not_applicable"].create({"user_id": int, "topic": str, "item_id": str, "marked_at": str},
+                                pk=("user_id", "topic", "item_id"))
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
 USER_TABLES = {"users": "id", "checklists": "user_id", "ticks": "user_id", "events": "user_id", "feedback": "user_id",
-                "reminders": "user_id", "questions": "user_id", "web_sessions": "user_id"}
+                "reminders": "user_id", "questions": "user_id", "web_sessions": "user_id", "not_applicable": "user_id"}
 
 
 def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
@@ -374,6 +381,24 @@ class Store:
         for item in wanted:
             self.set_tick(user_id, to_topic, item, True)
         return len(wanted)
+
+    # -- checklist items that do not apply ------------------------------------------------------
+    def not_applicable(self, user_id: int, topic: str) -> set[str]:
+        """The items of the user's checklist marked 不适用."""
+        return {r[0] for r in self._read("SELECT item_id FROM not_applicable WHERE user_id = ? AND topic = ?", (user_id, topic))}
+
+    def mark_not_applicable(self, user_id: int, topic: str, item_id: str, marked: bool, now: dt.datetime | None = None) -> None:
+        """Open the checklist if needed and mark one item 不适用 (or undo it), in one transaction."""
+        ts = _now(now)
+        change = (("INSERT INTO not_applicable (user_id, topic, item_id, marked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                   (user_id, topic, item_id, ts)) if marked else
+                  ("DELETE FROM not_applicable WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id)))
+        self._transaction([("INSERT INTO checklists (user_id, topic, created, updated) VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated", (user_id, topic, ts, ts)),
+                           change])
+
+    def clear_not_applicable(self, user_id: int, topic: str) -> None:
+        self._write("DELETE FROM not_applicable WHERE user_id = ? AND topic = ?", (user_id, topic))
 
     # -- statistics ------------------------------------------------------------------------
     def log_event(self, kind: str, topic: str | None = None, user_id: int | None = None, now: dt.datetime | None = None) -> None:

@@ -109,6 +109,15 @@ class Knowledge:
     def topics_in(self, category: str) -> list[schema.Business]:
         return [b for b in self.businesses.values() if b.category == category]
 
+    def covers(self, file: str, topic: str) -> bool:
+        """Whether the document ``file`` speaks for the business ``topic`` (its ``covers``)."""
+        covered = self.sources[file].covers
+        return not covered or topic in covered
+
+    def jiangsu_covers(self, topic: str) -> bool:
+        """Whether the Jiangsu guide is about this business at all (it covers new business only)."""
+        return any(s.region == "jiangsu" and self.covers(s.file, topic) for s in self.sources.values())
+
     def rules_of(self, material_id: str) -> list[schema.Rule]:
         m = self.materials[material_id]
         return [rule for rs in m.rulesets for rule in self.rulesets[rs].rules]
@@ -127,7 +136,7 @@ class Knowledge:
                             material=m.id,
                             short=m.short,
                             label=ref.listed_as or m.listed_as,
-                            optional=m.form == "conditional" or "如有" in m.listed_as,
+                            optional=m.form == "conditional" or "如有" in m.listed_as or ref.optional,
                         )
                     )
                 for c in checks:
@@ -140,7 +149,7 @@ class Knowledge:
                             label=c.label,
                             # with an alternative (相关情况说明) the copy's requirements apply
                             # only when the copy is what is handed in
-                            optional=c.optional or bool(ref.alternative),
+                            optional=c.optional or bool(ref.alternative) or ref.optional,
                             annotation=ann,
                             plain=c.plain,
                             condition="alternative" if ref.alternative else None,
@@ -418,6 +427,7 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
             plains += [(("notes", k), n) for k, n in enumerate(rec.notes)]
             for j, ref in enumerate(getattr(rec, "materials", [])):
                 plains += [(("materials", j, "notes", k), n) for k, n in enumerate(ref.notes)]
+                plains += [(("materials", j, "action"), ref.action)] if ref.action else []
             for where, p in plains:
                 for lang in ("zh", "ru", "en"):
                     if (b := unbalanced(getattr(p, lang))):
@@ -446,6 +456,11 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
     for i, o in enumerate(data.get("offices", [])):
         if _expand_phones(o.phones_as_written) != o.phones:
             err("offices", i, "phones", msg=f"phones {o.phones} do not match phones_as_written {o.phones_as_written!r} (expected {_expand_phones(o.phones_as_written)})")
+
+    for i, src in enumerate(data.get("sources", [])):
+        for j, b in enumerate(src.covers):
+            if b not in ids.get("businesses", set()):
+                err("sources", i, "covers", j, msg=f"unknown business {b!r}")
 
     for i, step in enumerate(data.get("steps", [])):
         if not step.quotes and not step.facts:

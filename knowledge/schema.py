@@ -39,6 +39,9 @@ class Source(Strict):
     issuer: str | None = None
     region: Literal["manzhouli", "jiangsu"]
     verified_on: dt.date
+    # the businesses the document speaks for (empty: every business); a document is never
+    # offered as rules for a business it does not cover
+    covers: list[Id] = Field(default_factory=list)
 
 
 class Annotation(Record):
@@ -111,6 +114,10 @@ class MaterialRef(Strict):
     form: Literal["original", "copy"] | None = None  # overrides the material's form for this business
     alternative: str | None = None  # verbatim: what may be handed in instead (e.g. 相关情况说明)
     notes: list[Plain] = Field(default_factory=list)
+    # what applies to this material in this business, said plainly, instead of "带上" and the
+    # material's general notes (e.g. a card that is lost cannot be brought)
+    action: Plain | None = None
+    optional: bool = False  # may not apply in this business: the checklist offers 不适用
 
 
 class Business(Record):

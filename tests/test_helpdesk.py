@@ -95,6 +95,7 @@ async def test_office_finder_by_city(fake, bot_app):
 async def test_feedback_in_telegram(fake, bot_app):
     user = fake.user(id=77)
     answer = await user.send("/start renew_cert")
+    await user.click(answer, "⋯ 更多")
     await user.click(answer, "👎 没帮助")
     assert "请用一句话说明" in answer.plain
     reply = await user.send("不知道证书什么时候到期")

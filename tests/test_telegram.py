@@ -41,7 +41,8 @@ async def test_clicking_buttons_edits_in_place_and_answers_the_callback(fake, bo
     assert "丢失补办" in menu.labels
     await user.click(menu, "丢失补办")
     assert "持卡人身份证明材料" in menu.plain and len(user.messages) == 1
-    await user.click(menu, "⬅️ 返回")
+    await user.click(menu, "⋯ 更多")
+    await user.click(menu, "📂 补办业务")
     assert "请选择具体业务" in menu.plain
 
 

@@ -246,7 +246,7 @@ def test_hostile_input_is_never_reflected_unescaped(server, client):
                     files={"file": (HOSTILE + ".pdf", b"%PDF-1.4 hostile name", "application/pdf")})
     assert r.status_code == 200 and "<script>alert" not in r.text and "<img src=x" not in r.text
     # a feedback reason (free text answering a screen's question)
-    page = client.get("/s/topic:reissue_lost").text
+    page = client.get("/s/more:reissue_lost").text  # 👍/👎 are behind ⋯ 更多
     asked = press(client, page, "👎")
     assert 'action="/reply"' in asked.text
     w = html.unescape(re.search(r'name="w" value="([^"]+)"', asked.text).group(1))
@@ -337,12 +337,25 @@ def test_checklist_ticks_survive_a_restart(tmp_path, kb):
         assert "✅" not in other.split('class="buttons"')[1].split("</nav>")[0]  # another browser does not see it
 
 
+def test_a_checklist_item_that_does_not_apply_is_marked_so_on_the_web_page(server, client, kb):
+    total = len(kb.checklist_items("change_legal_rep"))
+    checklist = press(client, client.get("/s/topic:change_legal_rep").text, "📋")
+    assert f"进度 0/{total}" in checklist.text and "原法定代表人还是新法定代表人" in checklist.text  # the answer's caveat
+    part = follow(client, checklist.text, "外文材料")
+    marked = press(client, part.text, "🚫 不适用")  # a form (a change), like a tick
+    assert marked.url.path == "/s/checklist_part:change_legal_rep:foreign_translation" and 'class="toast"' in marked.text
+    assert f"进度 0/{total - 1}" in marked.text and "（不适用）" in marked.text
+    assert f"进度 0/{total - 1}" in client.get("/s/checklist:change_legal_rep").text  # stored for this browser
+    restored = press(client, marked.text, "↩️ 适用")
+    assert f"进度 0/{total}" in restored.text
+
+
 def test_delete_my_data_leaves_no_rows(server, client):
     _, guide, db = server
     page = client.get("/s/topic:reissue_lost").text
     checklist = press(client, page, "📋").text
     press(client, follow(client, checklist, "☐").text, "☐")
-    press(client, client.get("/s/topic:reissue_lost").text, "👍")
+    press(client, client.get("/s/more:reissue_lost").text, "👍")
     uid = web_user_ids(db)[0]
     assert uid < 0
     before = rows_of(db, uid)
