@@ -301,6 +301,14 @@ def test_cli_writes_a_png_or_an_svg_for_staff(tmp_path, monkeypatch, capsys):
     assert code == 2 and ".png or .svg" in err and not (tmp_path / "x.jpg").exists()
 
 
+def test_the_console_says_how_to_get_a_screens_picture(plain_guide):
+    from dialogs.console import run_console
+
+    out = io.StringIO()
+    run_console(plain_guide, stdin=io.StringIO("/start holder_cancel\n🖼 看示例\n"), stdout=out)
+    assert "🖼 eport-guide picture self_id --lang zh --out self_id.png" in out.getvalue()
+
+
 def write_references() -> None:
     kb = load_knowledge(DEFAULT_DATA_DIR)
     REFERENCES.mkdir(exist_ok=True)
