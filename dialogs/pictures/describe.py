@@ -310,7 +310,8 @@ def describe(kb: Knowledge, material: str, lang: str) -> Picture:
     x0, y0, w0, h0 = 40, 100, 480, height - 140
     add(Rect(x0 + 4, y0 + 4, w0, h0, fill="#d8d8d8"))
     add(Rect(x0, y0, w0, h0, fill=PAPER, stroke="#9a9a9a", width=1.5, role="page"))
-    if material == "org_cert" or (copy and "营业执照" in copy.plain.zh):
+    # what is copied, as the material's rules name it: a licence (营业执照) or an identity document
+    if any("营业执照" in r.text for r in _manzhouli_rules(kb, material)):
         items += _certificate(x0 + 30, y0 + 25, w0 - 60, 230)
         below = y0 + 25 + 230
     else:
