@@ -262,6 +262,19 @@ async def test_telegram_sends_the_picture_as_a_photo_and_reuses_its_file_id(fake
     assert other.last.document["file_id"] == photo.document["file_id"]
 
 
+async def test_a_file_id_telegram_no_longer_knows_is_replaced_by_a_fresh_upload(fake, bot_app, kb):
+    from bot import photos
+
+    photos.file_ids.clear()
+    key = picture(kb, "self_id", "zh").key
+    photos.file_ids[key] = "gone-after-a-token-change"
+    user = fake.user()
+    await user.click(await user.send("/start holder_cancel"), "🖼 看示例")
+    calls = fake.calls("sendPhoto")
+    assert calls[-2]["photo"] == "gone-after-a-token-change" and isinstance(calls[-1]["photo"], dict)
+    assert user.last.document.get("photo") and photos.file_ids[key] == user.last.document["file_id"]
+
+
 async def test_a_refused_photo_leaves_the_screen_and_the_bot_running(fake, bot_app):
     from bot import photos
 
