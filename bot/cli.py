@@ -182,6 +182,34 @@ def cmd_offices(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_picture(args: argparse.Namespace) -> int:
+    """A prepared copy's example picture: SVG on stdout, or --out FILE.png / FILE.svg."""
+    from pathlib import Path
+
+    from dialogs.pictures import copy_materials, picture
+
+    kb = _kb(args)
+    known = copy_materials(kb)
+    if args.material not in known:
+        raise UsageError(f"no picture of {args.material!r}; the prepared copies are: {', '.join(known)}")
+    drawn = picture(kb, args.material, _ctx(args).lang)
+    if not args.out:
+        sys.stdout.write(drawn.svg() + "\n")
+        return EXIT_OK
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in (".png", ".svg"):
+        raise UsageError(f"--out must end in .png or .svg, not {args.out!r}")
+    try:
+        if suffix == ".png":
+            Path(args.out).write_bytes(drawn.png())
+        else:
+            Path(args.out).write_text(drawn.svg() + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the picture to {args.out}: {exc.strerror or exc}") from exc
+    print(f"picture written to {args.out}", file=sys.stderr)
+    return EXIT_OK
+
+
 def _guide(args: argparse.Namespace, *, existing: bool = False, writable: bool = True):
     """The application object with its database; ``existing``: refuse a file that does not exist
     (commands that read or delete data must not create an empty database from a typo);
@@ -466,6 +494,10 @@ def build_parser() -> argparse.ArgumentParser:
     lang(p)
     p = add("offices", cmd_offices, "list the offices, all or in one city")
     p.add_argument("city", nargs="?", help="a city or district, e.g. 海拉尔 or 通辽 (default: all offices)")
+    lang(p)
+    p = add("picture", cmd_picture, "a prepared copy's example picture (seal, annotation, signature, date) to print or forward")
+    p.add_argument("material", help="a copy: org_cert, legal_rep_id, holder_id, agent_id or self_id")
+    p.add_argument("--out", metavar="FILE.png|FILE.svg", help="write a PNG or SVG file (default: SVG on standard output)")
     lang(p)
     p = add("chat", cmd_chat, "chat with the guide in the terminal (numbered buttons, free text, /quit)")
     p.add_argument("--user", type=user_id, default=0, help="user id (checklists and settings are kept per user; default 0)")

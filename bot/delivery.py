@@ -26,6 +26,8 @@ from telegram.error import BadRequest
 
 from dialogs.engine import Button, Screen
 
+from .photos import send_picture
+
 log = logging.getLogger("eport_guide.bot")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # for the library's own calls (inline answers)
 NO_PREVIEW_JSON = '{"is_disabled":true}'
@@ -81,7 +83,7 @@ async def edit_screen(bot: Bot, chat_id: int, message_id: int, screen: Screen) -
 async def deliver(bot: Bot, chat_id: int, screen: Screen, *, query: CallbackQuery | None = None) -> None:
     """Show ``screen`` in ``chat_id``: under a pressed button (``query``) the message is edited in
     place (a stale menu and a message that cannot be edited get a new message instead); then the
-    screen's document, if any."""
+    screen's document and its picture (a photo), if any."""
     edited = False
     message = query.message if query is not None else None
     if isinstance(message, Message) and not screen.stale:
@@ -97,3 +99,5 @@ async def deliver(bot: Bot, chat_id: int, screen: Screen, *, query: CallbackQuer
     if screen.document:
         name, content = screen.document
         await bot.send_document(chat_id, InputFile(content, filename=name))
+    if screen.photo is not None:  # e.g. a prepared copy's example picture, below the screen
+        await send_picture(bot, chat_id, screen.photo)

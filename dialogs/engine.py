@@ -66,6 +66,7 @@ class Screen:
     document: tuple[str, bytes] | None = None  # (file name, content) to send along
     awaiting: str | None = None  # the next free text answers this ("<input>:<arg>"), see Engine.reply
     redirect: str | None = None  # personal content asked for outside the private chat: the deep link to it
+    photo: Any = None  # a picture shown with the screen (dialogs.pictures.Picture: .png(), .svg(), .caption), or None
 
     @cached_property
     def text(self) -> str:
@@ -331,6 +332,7 @@ class Engine:
         # a personal screen whose data function names everything it depends on ("cache_key": e.g. a
         # checklist page's ticks) is rendered once per such state and reused
         state_key = values.pop("cache_key", None)
+        photo = values.pop("photo", None)  # a data function's picture for the screen (e.g. a copy's example)
         if state_key is not None and not variables and not notice:
             key = (route, ctx.lang, self.features, state_key)
             if key in self._screens:
@@ -345,7 +347,7 @@ class Engine:
         # whatever the data, one message: long lists are cut with "… 还有 N 条"
         html = fit_html(html, self.more(ctx))
         buttons = self._buttons(spec.get("buttons", []), values, ctx)
-        screen = Screen(route=route, html=html, buttons=buttons)
+        screen = Screen(route=route, html=html, buttons=buttons, photo=photo)
         if cacheable:
             if len(self._screens) >= CACHE_SIZE:
                 self._screens.clear()

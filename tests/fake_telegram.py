@@ -133,6 +133,7 @@ class FakeTelegram:
         self.message_ids = itertools.count(100)
         self.query_ids = itertools.count(1)
         self.file_ids = itertools.count(1)
+        self.photos: dict[str, bytes] = {}  # file_id → the bytes of a photo the bot uploaded
         self.chats: dict[int, list[BotMessage]] = {}
         self.user_messages: dict[int, dict] = {}
         self.callback_answers: dict[str, dict] = {}
@@ -335,7 +336,12 @@ class FakeTelegram:
         chat = self.user_messages.get(m.chat_id, {}).get("chat") or {"id": m.chat_id, "type": "private"}
         out = {"message_id": m.message_id, "date": int(time.time()), "chat": chat,
                "from": {"id": BOT_ID, "is_bot": True, "first_name": "E-Port Guide", "username": BOT_USERNAME}}
-        if m.document:
+        if m.document and m.document.get("photo"):
+            out["photo"] = [{"file_id": m.document["file_id"], "file_unique_id": m.document["file_unique_id"],
+                             "width": 1280, "height": 900, "file_size": m.document["file_size"]}]
+            if m.text:
+                out["caption"] = m.plain
+        elif m.document:
             out["document"] = {k: v for k, v in m.document.items() if k != "data"}
             if m.text:
                 out["caption"] = m.plain
@@ -423,9 +429,23 @@ class FakeTelegram:
         return self._message_json(m)
 
     async def api_sendphoto(self, p):
+        """A photo uploaded (multipart) or sent again by the file_id an earlier upload got."""
         chat_id = self._chat_id(p)
-        m = BotMessage(next(self.message_ids), chat_id, p.get("caption") or "", p.get("parse_mode"), p.get("reply_markup"),
-                       document={"file_id": "photo", "file_unique_id": "photo", "file_name": "photo.png", "file_size": 0})
+        photo = p.get("photo")
+        if isinstance(photo, dict):
+            file_id = f"photo{next(self.file_ids)}"
+            self.photos[file_id] = photo["data"]
+        elif isinstance(photo, str) and photo in self.photos:
+            file_id = photo
+        else:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        caption = p.get("caption") or ""
+        if len(caption) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        data = self.photos[file_id]
+        m = BotMessage(next(self.message_ids), chat_id, caption, p.get("parse_mode"), p.get("reply_markup"),
+                       document={"file_id": file_id, "file_unique_id": file_id, "file_name": "photo.png",
+                                 "file_size": len(data), "data": data, "photo": True})
         self.chats.setdefault(chat_id, []).append(m)
         return self._message_json(m)
 

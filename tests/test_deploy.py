@@ -28,7 +28,7 @@ from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parent.parent
 NOBODY = 65534
-TEST_ONLY = {"pytest", "pytest-timeout", "hypothesis", "aiohttp", "pytest-asyncio", "pillow"}
+TEST_ONLY = {"pytest", "pytest-timeout", "hypothesis", "aiohttp", "pytest-asyncio", "fonttools"}  # pillow: runtime (pictures)
 
 
 def dockerfile() -> str:

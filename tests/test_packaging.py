@@ -26,5 +26,7 @@ def test_wheel_contains_knowledge_templates_and_sources(tmp_path):
     assert "dialogs/screens.yaml" in names
     for f in (REPO / "web" / "templates").iterdir():  # the web pages' template, style and script
         assert f"web/templates/{f.name}" in names
+    # the pictures' font (PNG without system fonts) and its licence
+    assert {"dialogs/pictures/fonts/NotoSansCJKsc-subset.otf", "dialogs/pictures/fonts/OFL.txt"} <= names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
     assert "eport-guide = bot.cli:main" in zipfile.ZipFile(wheel).read(entry).decode()

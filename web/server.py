@@ -308,6 +308,7 @@ class Base(tornado.web.RequestHandler):
             languages=[(c, i18n.LANGUAGE_NAMES[c]) for c in i18n.LANGUAGES], toast=screen.toast or self.toast,
             body=to_web(screen.html), rows=self.web.buttons(screen), awaiting=awaiting, max_text=MAX_TEXT,
             question=question, max_question=MAX_QUESTION, upload=upload,
+            figure=screen.photo.svg() if screen.photo is not None else "",  # inline SVG: its text selectable
         )
         self.set_status(status)
         self.finish(html)

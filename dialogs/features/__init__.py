@@ -70,6 +70,7 @@ def _gated(engine: "Engine", feature: str | None, listener: Callable[..., None])
 def all_routes(engine: "Engine") -> list[str]:
     """Every route a user can open (tests, snapshots): each screen with every argument it takes."""
     from .online import walk_track
+    from .pictures import copies_of
 
     kb = engine.kb
     routes = ["main", "offices", "online", "help", "privacy"]
@@ -78,6 +79,7 @@ def all_routes(engine: "Engine") -> list[str]:
     routes += [f"category:{c}" for c in kb.categories]
     routes += [f"topic:{t}" for t in kb.businesses]
     routes += [f"material:{m}" for m in kb.materials]
+    routes += [f"pictures:{t}" for t in kb.businesses if copies_of(kb, t)]
     routes += [f"fact:{f}" for f in kb.facts]
     routes += [f"answer:{a}" for a in kb.answers]
     routes += [f"answer_source:{a}" for a, v in kb.answers.items() if not v.silent]

@@ -11,6 +11,7 @@ from knowledge import Knowledge
 from ..engine import Context, Engine, NotFound
 from ._shared import ordered_cities, sources
 from .online import first_walk_route
+from .pictures import copy_picture
 
 if TYPE_CHECKING:
     from ..guide import Guide
@@ -216,6 +217,7 @@ def material(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
         "annotation": annotation,
         "used_by": used_by,
         "sources": sources(kb, [m.source, *(r.source for r in rules)]),
+        "photo": copy_picture(kb, arg, lang),  # the prepared copy's example picture, if it is one
     }
 
 
