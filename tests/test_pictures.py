@@ -248,6 +248,7 @@ async def test_telegram_sends_the_picture_as_a_photo_and_reuses_its_file_id(fake
     photos.file_ids.clear()
     user = fake.user()
     answer = await user.send("/start reissue_lost")
+    await user.click(answer, "⋯ 更多")
     await user.click(answer, "🔎 市场主体资格证明材料")
     photo = user.last
     assert photo.document and photo.document.get("photo") and photo.document["data"][:8] == b"\x89PNG\r\n\x1a\n"
@@ -256,7 +257,9 @@ async def test_telegram_sends_the_picture_as_a_photo_and_reuses_its_file_id(fake
     first = fake.calls("sendPhoto")[-1]
     assert isinstance(first["photo"], dict)  # uploaded once
     other = fake.user(id=2)
-    await other.click(await other.send("/start reissue_lost"), "🔎 市场主体资格证明材料")
+    first_screen = await other.send("/start reissue_lost")
+    await other.click(first_screen, "⋯ 更多")
+    await other.click(first_screen, "🔎 市场主体资格证明材料")
     again = fake.calls("sendPhoto")[-1]
     assert again["photo"] == photo.document["file_id"]  # then Telegram's file_id, no second upload
     assert other.last.document["file_id"] == photo.document["file_id"]
