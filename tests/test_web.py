@@ -81,6 +81,13 @@ def xsrf(page: str) -> str:
     return html.unescape(m.group(1))
 
 
+def upload_action(page: str) -> str:
+    """The upload form's action: /check with the page's CSRF token in the query string (checked before the body)."""
+    m = re.search(r'<form class="ask" method="post" action="(/check\?_xsrf=[^"]+)" enctype="multipart/form-data">', page)
+    assert m, "the upload page has a form whose action carries the token"
+    return html.unescape(m.group(1))
+
+
 def action_data(page: str, label_part: str) -> str:
     """The callback data of the POST button whose label contains ``label_part``."""
     for m in re.finditer(r'<input type="hidden" name="d" value="([^"]+)"><button class="btn">([^<]*)</button>', page):
@@ -242,7 +249,7 @@ def test_hostile_input_is_never_reflected_unescaped(server, client):
         assert r.status_code == 404 and "<script>alert" not in r.text and "<img" not in r.text and "\"'>" not in r.text
     # an uploaded file's name
     page = client.get("/check").text
-    r = client.post("/check", data={"_xsrf": xsrf(page)},
+    r = client.post(upload_action(page),
                     files={"file": (HOSTILE + ".pdf", b"%PDF-1.4 hostile name", "application/pdf")})
     assert r.status_code == 200 and "<script>alert" not in r.text and "<img src=x" not in r.text
     # a feedback reason (free text answering a screen's question)
@@ -307,8 +314,19 @@ def test_cookie_flags(server, client, tmp_path, kb):
             assert "Secure" in p.headers["set-cookie"]
             token = p.headers["set-cookie"].split(";")[0]  # a browser sends a Secure cookie over https only
             r = c.post("/a", data={"_xsrf": xsrf(p.text), "d": action_data(p.text, "📋")}, headers={"Cookie": token})
-            session = next(x for x in r.headers.get_list("set-cookie") if x.startswith("eg_session="))
-            assert "Secure" in session and "HttpOnly" in session
+            session = next(x for x in r.headers.get_list("set-cookie") if x.startswith("__Host-eg_session="))
+            assert "Secure" in session and "HttpOnly" in session and "Path=/" in session and "domain" not in session.lower()
+            assert all(x.startswith("__Host-") for x in r.headers.get_list("set-cookie"))
+    # behind the operator's proxy (one trusted hop) that says the visitor came over HTTPS: __Host- cookies;
+    # the same header from a client with no trusted proxy in front changes nothing
+    for hops, prefixed in ((1, True), (0, False)):
+        with web_server(tmp_path / f"proxied{hops}.db", kb, web_trusted_proxies=hops) as (url, _):
+            with httpx.Client(base_url=url, follow_redirects=False, headers={"X-Forwarded-Proto": "https"}) as c:
+                p = c.get("/s/topic:reissue_lost")
+                r = c.post("/a", data={"_xsrf": xsrf(p.text), "d": action_data(p.text, "📋")},
+                           headers={"Cookie": p.headers["set-cookie"].split(";")[0]})
+                session = next(x for x in r.headers.get_list("set-cookie") if "eg_session=" in x)
+                assert session.startswith("__Host-eg_session=") == prefixed and ("Secure" in session) == prefixed
     # a forged or tampered session cookie is ignored (and nothing is shown from anyone's data)
     client.cookies.set("eg_session", value[:-3] + "abc")
     mine = client.get("/s/checklists").text
@@ -385,8 +403,44 @@ def test_rate_limit_per_client(tmp_path, kb):
             assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
             r = c.get("/")
             assert r.headers["retry-after"] == "30" and "请求过于频繁" in r.text
-            # behind a reverse proxy on loopback, clients are told apart by X-Real-IP
-            assert c.get("/", headers={"X-Real-IP": "203.0.113.9"}).status_code == 200
+            # no trusted proxy (the default): headers a client sends cannot pick another bucket
+            assert c.get("/", headers={"X-Real-IP": "203.0.113.9"}).status_code == 429
+            assert c.get("/", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+
+
+def test_rate_limit_behind_the_operator_s_proxies(tmp_path, kb):
+    from web.server import RateLimiter
+
+    def get(c, forwarded, **headers):
+        return c.get("/", headers={"X-Forwarded-For": forwarded, **headers}).status_code
+
+    with web_server(tmp_path / "rl.db", kb, rate_limiter=RateLimiter(rate=0.01, burst=2), web_trusted_proxies=1) as (url, _):
+        with httpx.Client(base_url=url) as c:
+            # the client's own X-Forwarded-For entries (left of what the proxy appended) and X-Real-IP are ignored
+            assert [get(c, f"10.0.0.{n}, 198.51.100.7", **{"X-Real-IP": f"10.1.0.{n}"}) for n in range(3)] == [200, 200, 429]
+            assert get(c, "198.51.100.8") == 200  # another client behind the proxy: its own bucket
+            # IPv6: one bucket per /64 (a client can pick any address in its network)
+            assert [get(c, f"2001:db8:1:2::{n:x}") for n in range(1, 4)] == [200, 200, 429]
+            assert get(c, "2001:db8:1:3::1") == 200
+    with web_server(tmp_path / "rl2.db", kb, rate_limiter=RateLimiter(rate=0.01, burst=2), web_trusted_proxies=2) as (url, _):
+        with httpx.Client(base_url=url) as c:  # two proxies: the entry the outer one appended
+            assert [get(c, f"10.0.0.{n}, 198.51.100.7, 10.9.9.9") for n in range(3)] == [200, 200, 429]
+
+
+@pytest.mark.parametrize("peer,forwarded,hops,client", [
+    ("127.0.0.1", ["203.0.113.9"], 0, "127.0.0.1"),
+    ("127.0.0.1", ["1.1.1.1, 203.0.113.9"], 1, "203.0.113.9"),
+    ("127.0.0.1", ["1.1.1.1", "203.0.113.9"], 1, "203.0.113.9"),  # the header sent twice is one list
+    ("127.0.0.1", ["1.1.1.1, 203.0.113.9, 10.0.0.2"], 2, "203.0.113.9"),
+    ("127.0.0.1", ["not-an-address"], 1, "127.0.0.1"),
+    ("127.0.0.1", [], 1, "127.0.0.1"),
+    ("2001:db8::1", [], 0, "2001:db8::/64"),
+    ("::ffff:192.0.2.1", [], 0, "192.0.2.1"),
+])
+def test_client_address(peer, forwarded, hops, client):
+    from web.server import client_address
+
+    assert client_address(peer, forwarded, hops) == client
 
 
 def test_request_size_limits(server, client):
@@ -412,17 +466,18 @@ def test_upload_precheck_in_memory_never_stored(server, client, tmp_path):
     page = client.get("/check").text
     assert 'enctype="multipart/form-data"' in page
     marker = b"UNIQUE-MARKER-" + b"7" * 20
-    ok = client.post("/check", data={"_xsrf": xsrf(page)}, files={"file": ("scan.pdf", b"%PDF-1.4\n" + marker, "application/pdf")})
+    ok = client.post(upload_action(page), files={"file": ("scan.pdf", b"%PDF-1.4\n" + marker, "application/pdf")})
     assert ok.status_code == 200 and "✅" in ok.text
     big = b"%PDF-1.4\n" + b"0" * 3_100_000
-    r = client.post("/check", data={"_xsrf": xsrf(page)}, files={"file": ("big.pdf", big, "application/pdf")})
+    r = client.post(upload_action(page), files={"file": ("big.pdf", big, "application/pdf")})
     assert r.status_code == 200 and "3.1" in r.text  # too big, said with its size
-    renamed = client.post("/check", data={"_xsrf": xsrf(page)}, files={"file": ("photo.pdf", b"\xff\xd8\xff\xe0" + b"0" * 100, "application/pdf")})
+    renamed = client.post(upload_action(page), files={"file": ("photo.pdf", b"\xff\xd8\xff\xe0" + b"0" * 100, "application/pdf")})
     assert renamed.status_code == 200 and "jpg" in renamed.text
     url = httpx.URL(str(client.base_url))
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items()).encode()
     with socket.create_connection((url.host, url.port), timeout=10) as raw:  # a body declared over the limit
-        raw.sendall(b"POST /check HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n"
-                    b"Content-Length: %d\r\n\r\n" % (30 * 1024 * 1024))
+        raw.sendall(b"POST " + upload_action(page).encode() + b" HTTP/1.1\r\nHost: x\r\nCookie: " + cookie +
+                    b"\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n" % (30 * 1024 * 1024))
         answer = raw.recv(65536)
     assert answer.startswith(b"HTTP/1.1 413") and "请求过大".encode() in answer
     for path in db.parent.rglob("*"):
