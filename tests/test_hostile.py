@@ -462,7 +462,34 @@ def test_an_alias_bomb_is_refused_quickly(knowledge_copy):
     (knowledge_copy / "facts.yaml").write_text(BOMB, encoding="utf-8")
     assert len(BOMB) < 600
     r = check_knowledge(knowledge_copy)
-    assert r.returncode == 1 and "facts.yaml:1:" in r.stderr and "alias" in r.stderr
+    assert r.returncode == 1 and "facts.yaml:2:" in r.stderr and "alias *a" in r.stderr  # the first alias
+
+
+def test_a_byte_size_alias_bomb_is_refused(knowledge_copy):
+    """Few nodes, many bytes: a long string aliased thousands of times (under any node limit) is refused
+    as any alias is, by check-knowledge and by an admin's /reload alike (the same loader)."""
+    from knowledge import KnowledgeError, load_knowledge
+
+    big = "x" * 200_000
+    bomb = f"s: &s {big}\nfacts:\n" + "".join("  - *s\n" for _ in range(5000))
+    (knowledge_copy / "facts.yaml").write_text(bomb, encoding="utf-8")
+    r = check_knowledge(knowledge_copy)
+    assert r.returncode == 1 and "facts.yaml:3:" in r.stderr and "alias *s" in r.stderr
+    with pytest.raises(KnowledgeError, match="alias"):
+        load_knowledge(knowledge_copy)
+
+
+def test_the_knowledge_together_has_a_size_cap(knowledge_copy):
+    from knowledge import KnowledgeError, load_knowledge
+    from knowledge.loader import MAX_FILE_BYTES, MAX_TOTAL_BYTES
+
+    filler = "# " + "x" * 1000 + "\n"
+    for name in ("answers.yaml", "vocabulary.yaml"):  # each under the limit of one file, together over the cap
+        path = knowledge_copy / name
+        path.write_text(path.read_text(encoding="utf-8") + filler * ((MAX_TOTAL_BYTES // 2 + 1000) // len(filler)), encoding="utf-8")
+        assert path.stat().st_size < MAX_FILE_BYTES
+    with pytest.raises(KnowledgeError, match="together"):
+        load_knowledge(knowledge_copy)
 
 
 def test_a_symlink_to_a_device_is_refused(knowledge_copy):
