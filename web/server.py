@@ -29,6 +29,7 @@ import hashlib
 import hmac
 import ipaddress
 import logging
+import re
 import resource
 import secrets
 import socket
@@ -89,6 +90,8 @@ MAX_BODY = 64 * 1024  # every request but the upload
 MAX_UPLOAD = 10 * 1024 * 1024 + 64 * 1024
 UPLOADS_AT_ONCE = 4  # upload bodies being received at once; beyond: 503 (memory stays bounded)
 MAX_QUESTION = 500
+MAX_URL = 16 * 1024  # longer: 414 (headers may take up to 64 KB: beyond, tornado drops the connection)
+SAFE_NEXT = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,2000}$")
 CSRF_MAX_AGE_S = 24 * 3600  # a form older than a day is refused ("the form has expired")
 MAX_CONNECTIONS = 512  # open connections; fewer when the process may open fewer files
 
@@ -395,6 +398,8 @@ class Base(tornado.web.RequestHandler):
 
     def prepare(self) -> None:
         self.lang = self._language()
+        if len(self.request.uri or "") > MAX_URL:
+            raise tornado.web.HTTPError(414)
         if not self.web.limiter.allow(self.client_ip()):
             raise tornado.web.HTTPError(429)
         self.resolve_session()
@@ -474,7 +479,7 @@ class Base(tornado.web.RequestHandler):
         self.page(self.engine.render("main", self.ctx(), notice=self._(notice)), status=status)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        messages = {403: CSRF_REFUSED, 413: TOO_BIG, 429: TOO_MANY, 404: NOT_FOUND, 503: BUSY}
+        messages = {403: CSRF_REFUSED, 413: TOO_BIG, 414: TOO_BIG, 429: TOO_MANY, 404: NOT_FOUND, 503: BUSY}
         exc = kwargs.get("exc_info", (None, None))[1]
         if isinstance(exc, StoreError):  # busy, read-only or broken database: nothing was saved
             message, status_code = BUSY, 503
@@ -594,7 +599,7 @@ class LanguageHandler(Base):
             self.write_cookie(LANG_COOKIE, lang, expires_days=365)
             if self.user_id is not None:
                 self.web.store.set_language(self.user_id, lang)
-        if not back.startswith("/") or back.startswith("//") or "\\" in back or any(ord(c) < 32 or ord(c) == 127 for c in back):
+        if not SAFE_NEXT.match(back) or "\\" in back:  # our own pages' addresses only (printable ASCII, one leading /)
             back = "/"
         self.redirect(back, status=303)
 
@@ -872,7 +877,7 @@ def start(settings: Any, *, guide: Guide | None = None, listen: str | None = Non
     app = make_app(guide, secure_cookies=(settings.web_url or "").lower().startswith("https://"),
                    retention_days=settings.retention_days, rate_limiter=rate_limiter,
                    trusted_proxies=getattr(settings, "web_trusted_proxies", 0))
-    server = CappedHTTPServer(app, max_body_size=MAX_BODY, max_header_size=16 * 1024, idle_connection_timeout=60,
+    server = CappedHTTPServer(app, max_body_size=MAX_BODY, max_header_size=64 * 1024, idle_connection_timeout=60,
                               body_timeout=120, max_connections=max_connections)
     listen = listen or settings.web_listen
     port = port or settings.web_port

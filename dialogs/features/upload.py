@@ -237,11 +237,13 @@ def unchecked(file_name: str | None, size: int | None, code: str, *, photo: bool
     return PrecheckResult(ok=False, file_name=file_name, size=size, detected=None, problems=[(code, {})], photo=photo)
 
 
-async def off_loop(work: Callable[..., Any], *args: Any, budget: float = PRECHECK_BUDGET_S) -> Any:
+async def off_loop(work: Callable[..., Any], *args: Any, budget: float | None = None) -> Any:
     """Run ``work(*args, deadline)`` in the pre-check pool. Raises ``PrecheckBusy`` when
     PRECHECK_PENDING files are already in it, ``PrecheckTimeout`` past ``budget`` seconds (the
     work's own deadline stops it; its slot is freed only when it has really stopped)."""
-    if not _slots.acquire(blocking=False):
+    budget = PRECHECK_BUDGET_S if budget is None else budget
+    slots = _slots
+    if not slots.acquire(blocking=False):
         raise PrecheckBusy
     deadline = time.monotonic() + budget
 
@@ -249,12 +251,12 @@ async def off_loop(work: Callable[..., Any], *args: Any, budget: float = PRECHEC
         try:
             return work(*args, deadline)
         finally:
-            _slots.release()
+            slots.release()
 
     try:
         future = asyncio.get_running_loop().run_in_executor(_pool(), run)
     except BaseException:
-        _slots.release()
+        slots.release()
         raise
     try:
         return await asyncio.wait_for(asyncio.shield(future), timeout=budget + 1.0)
