@@ -510,6 +510,46 @@ def test_duplicate_keys_are_errors_with_file_and_line(knowledge_copy):
     assert r.returncode == 1 and f"offices.yaml:{n + 2}:" in r.stderr and "duplicate key 'city'" in r.stderr
 
 
+async def test_the_first_question_after_a_reload_does_not_build_the_matcher_on_the_event_loop(fake, tmp_path, monkeypatch):
+    """eport-guide run --web: the matcher for newly loaded knowledge is built in a worker thread;
+    the web pages on the same loop are served meanwhile, and the question is answered after."""
+    import threading
+
+    import httpx
+
+    import dialogs.matcher
+    from web.server import attach
+
+    from .test_web import free_port
+
+    port = free_port()
+    async with running_bot(fake, tmp_path / "mb.db", before_init=attach, web_port=port, admins=frozenset({9})) as app:
+        admin = fake.user(id=9)
+        engine = app.bot_data["guide"].engine
+        await until(lambda: engine.matcher_ready, 60)
+        await admin.send("/reload")
+        await fake.wait_for(lambda: any("✅" in m.plain for m in admin.messages), timeout=20, what="the reload")
+        assert not engine.matcher_ready  # new knowledge: no matcher for it yet
+        started, release, finished = threading.Event(), threading.Event(), threading.Event()
+        real = dialogs.matcher.Matcher.__init__
+
+        def slow_build(self, *args, **kwargs):
+            started.set()
+            release.wait(5)  # on the event loop this would hold up everything for 5 s
+            finished.set()
+            real(self, *args, **kwargs)
+
+        monkeypatch.setattr(dialogs.matcher.Matcher, "__init__", slow_build)
+        task = asyncio.ensure_future(fake.user(id=5).send("卡丢了怎么办"))
+        await until(started.is_set, 10)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as web:
+            assert (await web.get("/")).status_code == 200
+        assert not finished.is_set()
+        release.set()
+        await task
+        await fake.wait_for(lambda: any("丢失补办" in m.plain for m in fake.user(id=5).messages), timeout=10, what="the answer")
+
+
 async def test_reload_does_not_stop_other_users(fake, tmp_path, monkeypatch):
     import bot.app
 
@@ -684,3 +724,12 @@ def test_upgrading_a_database_scrubs_old_questions_and_keeps_one_vote_per_user(t
         assert count == 3 and ID_NUMBER not in question and PHONE not in question
         assert store.stats()["feedback"] == {"unlock": {"up": 1, "down": 0}}  # the latest vote
         assert [r.user_id for r in store.pending_reminders()] == [5]
+
+
+async def until(predicate, timeout: float) -> None:
+    """Poll a condition another thread changes (the fake's wait_for wakes on Telegram traffic only)."""
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")

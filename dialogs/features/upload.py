@@ -7,7 +7,7 @@ conservatively as 3,000,000 bytes: a file between 3,000,000 and 3×1024×1024 by
 be accepted, but we do not promise it. File contents are never stored.
 
 Bounded work: a channel serving many users calls ``check_file_off_loop``, never
-``check_file``, on its event loop. The check runs in a small thread pool (``PRECHECK_WORKERS``
+``check_file``, on its event loop. A file over INLINE_BYTES is checked in a small thread pool (``PRECHECK_WORKERS``
 threads, at most ``PRECHECK_PENDING`` files in it at once: beyond that the user is told to try
 again) with a time budget (``PRECHECK_BUDGET_S``: the walk gives up, the user is told the file
 could not be checked). Why threads and our own walk rather than a process pool or Pillow:
@@ -219,6 +219,7 @@ def check_file(guide: "Guide", ctx: Context, data: bytes | None, file_name: str 
 PRECHECK_WORKERS = 2  # threads checking files; the event loop never does
 PRECHECK_PENDING = 8  # files being checked or waiting at once; beyond: "try again in a moment"
 PRECHECK_BUDGET_S = 5.0  # a check that takes longer is given up: "could not be checked"
+INLINE_BYTES = 64 * 1024  # a file this small is checked on the spot: the bounded walk costs microseconds
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 _slots = threading.BoundedSemaphore(PRECHECK_PENDING)
@@ -277,6 +278,8 @@ async def check_file_off_loop(guide: "Guide", ctx: Context, data: bytes | None, 
     def work(deadline: float) -> PrecheckResult:
         return precheck(kb, data, file_name, size, photo=photo, deadline=deadline)
 
+    if data is None or len(data) <= INLINE_BYTES:  # bounded and tiny: cheaper than the hop to a thread
+        return check_file(guide, ctx, data, file_name, size, photo=photo)
     try:
         result = await off_loop(work)
     except PrecheckBusy:
