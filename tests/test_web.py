@@ -913,7 +913,7 @@ def test_junk_posts_create_no_session_and_no_user(server, client):
 
 
 def test_csrf_tokens_are_bound_to_the_session_and_expire(server, client, monkeypatch):
-    url, guide, db = server
+    url, _, _ = server
     page = client.get("/s/topic:reissue_lost").text
     before_session = xsrf(page)
     press(client, page, "📋")

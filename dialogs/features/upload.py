@@ -11,8 +11,8 @@ Bounded work: a channel serving many users calls ``check_file_off_loop``, never
 threads, at most ``PRECHECK_PENDING`` files in it at once: beyond that the user is told to try
 again) with a time budget (``PRECHECK_BUDGET_S``: the walk gives up, the user is told the file
 could not be checked). Why threads and our own walk rather than a process pool or Pillow:
-the walk is bounded (at most ``MAX_SEGMENTS`` JPEG segments, fill bytes and the scan data
-skipped with C-level searches), so a 20 MB hostile file costs milliseconds of the GIL, not
+the walk is bounded (at most ``MAX_SEGMENTS`` JPEG segments and ``MAX_FILL`` fill bytes, the
+scan data skipped with one C-level search), so a 20 MB hostile file costs milliseconds of the GIL, not
 seconds; a thread needs no copy of the 20 MB into another process; and Pillow's own JPEG
 header reader steps through fill bytes one Python call at a time (the very stall to avoid),
 besides being a new runtime dependency.
@@ -76,6 +76,7 @@ def sniff(data: bytes) -> str:
 
 SOF_MARKERS = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
 MAX_SEGMENTS = 1000  # segments before the scan: a real JPEG has a few dozen at most
+MAX_FILL = 64 * 1024  # fill bytes (0xFF padding between segments) in all: real files have a handful
 FILL = re.compile(rb"\xff+")
 
 
@@ -85,9 +86,10 @@ class PrecheckTimeout(Exception):
 
 def _jpeg_intact(data: bytes, deadline: float | None = None) -> bool:
     """Walk the JPEG segments: a frame header with a size, then the scan, then the end marker.
-    Bounded: runs of fill bytes are skipped in one C-level match, at most MAX_SEGMENTS segments
-    are walked (more: damaged), and the walk stops at ``deadline`` (``time.monotonic()``)."""
-    i, frame = 2, False
+    Bounded: runs of fill bytes are skipped in one C-level match (MAX_FILL of them in all), at most
+    MAX_SEGMENTS segments are walked (more: damaged), and the walk stops at ``deadline``
+    (``time.monotonic()``)."""
+    i, frame, fill = 2, False, MAX_FILL
     for segment in range(MAX_SEGMENTS):
         if i + 4 > len(data):
             return False
@@ -95,7 +97,11 @@ def _jpeg_intact(data: bytes, deadline: float | None = None) -> bool:
             raise PrecheckTimeout
         if data[i] != 0xFF:
             return False
-        i = FILL.match(data, i).end() - 1  # fill bytes: the last 0xFF is the marker's
+        run = FILL.match(data, i, i + fill + 2).end() - i - 1  # fill bytes: the last 0xFF is the marker's
+        if run > fill:
+            return False  # more padding than any real JPEG has
+        fill -= run
+        i += run
         if i + 4 > len(data):
             return False
         marker = data[i + 1]
@@ -128,9 +134,13 @@ def _png_intact(data: bytes) -> bool:
     return bool(width and height) and data.rfind(b"IEND") > 33
 
 
+PDF_WINDOW = 1 << 20  # where a PDF's first object and its last %%EOF are looked for (bounded searches)
+
+
 def _pdf_intact(data: bytes) -> bool:
-    """A PDF has objects and ends (possibly after incremental updates) with %%EOF."""
-    return b" obj" in data and data.rfind(b"%%EOF") > 8
+    """A PDF has objects (the first soon after its header) and ends (possibly after incremental
+    updates) with %%EOF."""
+    return data.find(b" obj", 0, PDF_WINDOW) != -1 and data.rfind(b"%%EOF", max(0, len(data) - PDF_WINDOW)) > 8
 
 
 INTACT = {"jpg": _jpeg_intact, "png": _png_intact, "pdf": _pdf_intact}
