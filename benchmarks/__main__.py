@@ -320,6 +320,72 @@ async def bench_hostile_upload(tmp: Path, seconds: float = 6.0) -> dict[str, flo
             "check_max_ms": 1000 * max(checks), "uploads": len(checks)}
 
 
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
+async def bench_tokenless_uploads(tmp: Path, clients: int = 30) -> dict[str, float]:
+    """30 parallel 20 MB uploads to /check without a CSRF token against `eport-guide web`: the growth of
+    the server's resident memory (peak, sampled every 20 ms, over the idle server's)."""
+    port = 19000 + os.getpid() % 1000
+    env = {**os.environ, "EPORT_GUIDE_DB": str(tmp / "tokenless.db")}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "web", "--port", str(port), env=env,
+                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                _, w = await asyncio.open_connection("127.0.0.1", port)
+                w.close()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        base = _rss_mb(proc.pid)
+        size = 20 * 1024 * 1024
+        chunk = b"\0" * 65536
+
+        async def upload() -> bytes:
+            r, w = await asyncio.open_connection("127.0.0.1", port)
+            w.write(b"POST /check HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                    b"Content-Length: %d\r\n\r\n" % size)
+            answer = asyncio.ensure_future(r.read(64))
+
+            async def body() -> None:  # the whole body, unless the server has answered (or closed) first
+                sent = 0
+                while sent < size and not answer.done():
+                    w.write(chunk)
+                    await w.drain()
+                    sent += len(chunk)
+
+            try:
+                await body()
+                return await asyncio.wait_for(answer, 30)
+            except (ConnectionError, asyncio.TimeoutError):
+                return answer.result() if answer.done() and not answer.exception() else b""
+            finally:
+                w.close()
+
+        peak = base
+        done = asyncio.Event()
+
+        async def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _rss_mb(proc.pid))
+                await asyncio.sleep(0.02)
+
+        sampler = asyncio.ensure_future(sample())
+        answers = await asyncio.gather(*(upload() for _ in range(clients)))
+        done.set()
+        await sampler
+        refused = sum(a.startswith(b"HTTP/1.1 403") for a in answers)
+    finally:
+        proc.terminate()
+        await proc.wait()
+    return {"added_mb": peak - base, "base_mb": base, "refused": refused, "clients": clients}
+
+
 def row(name: str, measured: str, target: str, ok: bool) -> str:
     return f"| {name} | {measured} | {target} | {'pass' if ok else 'MISS'} |"
 
@@ -374,6 +440,7 @@ async def main(argv: list[str]) -> int:
         cold = await bench_cold_start(tmp)
         mem_full, mem_echo = await bench_memory(tmp)
         hostile = await bench_hostile_upload(tmp)
+        tokenless = await bench_tokenless_uploads(tmp)
     ratio = full["ratio"]
     extra_mem = mem_full - mem_echo
     rows = [
@@ -390,6 +457,9 @@ async def main(argv: list[str]) -> int:
             f" {hostile['uploads']} uploads)", "≤ 50 ms", hostile["added_p99_ms"] <= 50),
         row("pre-check of one 20 MB hostile file, rendered (what the next Telegram update waits)",
             f"{hostile['check_ms']:.1f} ms median (worst {hostile['check_max_ms']:.1f} ms)", "≤ 50 ms", hostile["check_ms"] <= 50),
+        row("30 parallel 20 MB uploads without a CSRF token: server memory growth (peak RSS)",
+            f"{tokenless['added_mb']:.1f} MB (idle {tokenless['base_mb']:.0f} MB; {tokenless['refused']}/{tokenless['clients']} refused 403)",
+            "≤ 50 MB", tokenless["added_mb"] <= 50 and tokenless["refused"] == tokenless["clients"]),
         row("memory per active user beyond the library", f"{extra_mem:.0f} B (bot {mem_full:.0f} B, echo {mem_echo:.0f} B)", "≤ 1024 B", extra_mem <= 1024),
     ]
     header = [
