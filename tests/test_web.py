@@ -329,6 +329,12 @@ def test_cookie_flags(server, client, tmp_path, kb):
                            headers={"Cookie": p.headers["set-cookie"].split(";")[0]})
                 session = next(x for x in r.headers.get_list("set-cookie") if "eg_session=" in x)
                 assert session.startswith("__Host-eg_session=") == prefixed and ("Secure" in session) == prefixed
+                if prefixed:  # over HTTPS a plain-named session cookie (planted to fix a session) is not read
+                    own = c.get("/s/checklists", headers={"Cookie": session.split(";")[0]}).text
+                    assert "丢失补办" in own.split("<nav")[0]
+                    planted = session.split(";")[0].replace("__Host-", "")
+                    mine = c.get("/s/checklists", headers={"Cookie": planted}).text
+                    assert "reissue_lost" not in mine and "丢失补办" not in mine.split("<nav")[0]
     # a forged or tampered session cookie is ignored (and nothing is shown from anyone's data)
     client.cookies.set("eg_session", value[:-3] + "abc")
     mine = client.get("/s/checklists").text

@@ -7,7 +7,7 @@ session (a random token in a signed, HttpOnly, SameSite cookie, see web/sessions
 first time they change something, e.g. tick a checklist item.
 
 Safe by default: autoescaped templates and screens passed through an allow-list
-(web/html.py), tornado's CSRF tokens on every form, a Content-Security-Policy allowing only
+(web/html.py), CSRF tokens on every form (bound to the session, valid a day), a Content-Security-Policy allowing only
 the page's own hashed style and copy-button script, ``nosniff``, ``no-referrer``, no
 framing, small request bodies, and a per-client rate limit.
 
@@ -317,17 +317,13 @@ class Base(tornado.web.RequestHandler):
         return {"httponly": True, "samesite": "Lax", "secure": self.secure(), "path": "/"}
 
     def read_cookie(self, base: str, *, signed: bool = False, max_age_days: float = 31) -> str | None:
-        """A cookie by its name of this scheme, else its other name (set before a change of scheme)."""
-        for name in dict.fromkeys((self.cookie_name(base), HOST_PREFIX + base, base)):
-            if signed:
-                value = self.get_signed_cookie(name, max_age_days=max_age_days)
-                if value is not None:
-                    return value.decode("utf-8", "replace")
-            else:
-                plain = self.get_cookie(name)
-                if plain:
-                    return plain
-        return None
+        """A cookie by its name of this scheme only: over HTTPS a plain-named cookie (which another
+        subdomain or a plain-http page could have planted, e.g. to fix a session) is ignored."""
+        name = self.cookie_name(base)
+        if signed:
+            value = self.get_signed_cookie(name, max_age_days=max_age_days)
+            return value.decode("utf-8", "replace") if value is not None else None
+        return self.get_cookie(name) or None
 
     def write_cookie(self, base: str, value: str, *, signed: bool = False, expires_days: float | None = None) -> None:
         name = self.cookie_name(base)
