@@ -361,7 +361,7 @@ async def bench_tokenless_uploads(tmp: Path, clients: int = 30) -> dict[str, flo
             try:
                 await body()
                 return await asyncio.wait_for(answer, 30)
-            except (ConnectionError, asyncio.TimeoutError):
+            except (ConnectionError, TimeoutError):
                 return answer.result() if answer.done() and not answer.exception() else b""
             finally:
                 w.close()
