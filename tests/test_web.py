@@ -487,7 +487,7 @@ def test_upload_precheck_in_memory_never_stored(server, client, tmp_path):
         raw.sendall(b"POST " + upload_action(page).encode() + b" HTTP/1.1\r\nHost: x\r\nCookie: " + cookie +
                     b"\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n" % (30 * 1024 * 1024))
         answer = raw.recv(65536)
-    assert answer.startswith(b"HTTP/1.1 413") and "请求过大".encode() in answer
+    assert answer.startswith(b"HTTP/1.1 413") and "文件超过 10MB".encode() in answer
     for path in db.parent.rglob("*"):
         if path.is_file():
             assert marker not in path.read_bytes(), path

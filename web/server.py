@@ -87,7 +87,7 @@ HOST_PREFIX = "__Host-"  # over HTTPS: the cookie is the host's own (Secure, Pat
 MAX_BODY = 64 * 1024  # every request but the upload
 # The pre-check answers "at most 3 MB" (the knowledge's rule): a file of up to 10 MB (a phone photo)
 # is still checked and told its size; a bigger body is refused (413) before it is read.
-MAX_UPLOAD = 10 * 1024 * 1024 + 64 * 1024
+MAX_UPLOAD = 10 * 1024 * 1024 + 64 * 1024  # UPLOAD_TOO_BIG says "10MB"
 UPLOADS_AT_ONCE = 4  # upload bodies being received at once; beyond: 503 (memory stays bounded)
 MAX_QUESTION = 500
 MAX_URL = 16 * 1024  # longer: 414 (headers may take up to 64 KB: beyond, tornado drops the connection)
@@ -107,6 +107,7 @@ TOO_MANY = N_("请求过于频繁，请稍后再试。")
 TOO_BIG = N_("请求过大，未作任何更改。")
 BUSY = N_("系统繁忙，刚才的操作没有保存，请稍后再试一次。")
 ERROR = N_("出错了，请稍后再试。")
+UPLOAD_TOO_BIG = N_("文件超过 10MB，网页上无法检查，未作任何更改。请先压缩或拆分后再检查。")
 UPLOAD_INTRO = N_("选择一个文件，检查网上办理系统能否接受（格式和大小）。文件只在内存中检查，不会保存。")
 
 
@@ -480,6 +481,8 @@ class Base(tornado.web.RequestHandler):
         if isinstance(exc, StoreError):  # busy, read-only or broken database: nothing was saved
             message, status_code = BUSY, 503
             self.set_header("Retry-After", "5")
+        elif status_code == 413 and isinstance(self, CheckHandler):
+            message = UPLOAD_TOO_BIG
         else:
             message = messages.get(status_code, ERROR)
         self.clear_header("Content-Disposition")
