@@ -700,6 +700,10 @@ def test_refusals_speak_the_visitor_s_language(tmp_path, kb):
             c.get("/")
             r = c.get("/")
             assert r.status_code == 429 and i18n.translations("ru").gettext("请求过于频繁，请稍后再试。") in r.text
+        with httpx.Client(base_url=url, headers={"Accept-Language": "ru"}) as c:  # refused before the body is read
+            r = c.post("/check", files={"file": ("a.pdf", b"%PDF-1.4", "application/pdf")})
+            assert r.status_code == 403 and i18n.translations("ru").gettext(
+                "表单已过期或来源不明，未作任何更改。请返回页面重试。") in r.text
 
 
 # -- bounded work per request ------------------------------------------------------------------

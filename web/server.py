@@ -384,6 +384,7 @@ class Base(tornado.web.RequestHandler):
         """Every POST, before ``prepare`` and before the body of a streamed upload is read: the token
         (form field, query string or X-XSRFToken header) must be one this server issued, less than
         CSRF_MAX_AGE_S ago, for this visitor's session (or, without one, this browser's cookie)."""
+        self.lang = self._language()  # a refusal speaks the visitor's language (prepare has not run)
         self.resolve_session()
         token = (self.get_argument("_xsrf", None) or self.request.headers.get("X-Xsrftoken")
                  or self.request.headers.get("X-Csrftoken") or "")
