@@ -5,6 +5,7 @@
 2. The same through long polling against the fake Bot API on loopback.
 3. Matcher µs per question (p99 over the benchmark questions and the evaluation set); cold start to the
    first getUpdates (the matcher is built in the background after start); memory per active user.
+4. What 20 MB hostile uploads add to another user's reply (``bench_hostile_upload``).
 """
 
 from __future__ import annotations
@@ -284,6 +285,136 @@ def bench_pictures(repeat: int = 2000) -> dict[str, float]:
     return {"first_ms": 1000 * statistics.median(first), "first_max_ms": 1000 * max(first), "cached_ms": 1000 * cached,
             "n": len(cases)}
 
+HOSTILE_JPEG = b"\xff\xd8" + b"\xff" * (20 * 1024 * 1024 - 2)  # a JPEG header on 20 MB of fill bytes
+HOSTILE_SEGMENTS = b"\xff\xd8" + b"\xff\xfe\x00\x02" * (5 * 1024 * 1024)  # 20 MB of empty JPEG segments
+HOSTILE_PDF = b"%PDF-1.4\n" + b"0" * (20 * 1024 * 1024 - 9)  # a PDF header on 20 MB without objects or end
+
+
+async def bench_hostile_upload(tmp: Path, seconds: float = 6.0) -> dict[str, float]:
+    """What a 20 MB hostile upload adds to another user's reply. The web pages (as served by ``run --web``)
+    answer a visitor every 20 ms on the loop the bot uses; meanwhile the bot's upload path
+    (dialogs.features.upload.check_file_off_loop, after the 20 MB download it copies) checks hostile
+    files at 2 a second. Added = the visitor's p99 (and worst) latency minus the same without uploads.
+    Also: the check's own wall time (what the next Telegram update, handled in order, waits)."""
+    import httpx
+
+    from dialogs.features import upload
+    from web.server import RateLimiter, build_web_guide, start
+
+    settings = Settings(db_path=str(tmp / "hostile.db"))
+    guide = build_web_guide(settings)
+    port = 18000 + os.getpid() % 1000
+    server = start(settings, guide=guide, listen="127.0.0.1", port=port, rate_limiter=RateLimiter(rate=1e6, burst=10**6))
+    ctx = Context(user_id=1)
+
+    async def visitor(until: float) -> list[float]:
+        times = []
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as c:
+            await c.get("/s/offices")
+            while time.perf_counter() < until:
+                t = time.perf_counter()
+                r = await c.get("/s/offices")
+                assert r.status_code == 200
+                times.append(time.perf_counter() - t)
+                await asyncio.sleep(0.02)
+        return times
+
+    checks: list[float] = []
+
+    async def uploader(until: float) -> None:
+        n = 0
+        while time.perf_counter() < until:
+            data = bytes(bytearray((HOSTILE_JPEG, HOSTILE_SEGMENTS, HOSTILE_PDF)[n % 3]))  # the download's copy
+            t = time.perf_counter()
+            screen = await upload.check_file_off_loop(guide, ctx, data, "scan.jpg", len(data))
+            checks.append(time.perf_counter() - t)
+            assert "scan.jpg" in screen.text
+            n += 1
+            await asyncio.sleep(max(0.0, 0.5 - (time.perf_counter() - t)))
+
+    def p99(times: list[float]) -> float:
+        times = sorted(times)
+        return times[int(0.99 * (len(times) - 1))]
+
+    try:
+        quiet = await visitor(time.perf_counter() + seconds)
+        end = time.perf_counter() + seconds
+        busy, _ = await asyncio.gather(visitor(end), uploader(end))
+    finally:
+        server.retention.stop()
+        server.stop()
+        await server.close_all_connections()
+        guide.close()
+    return {"added_p99_ms": 1000 * (p99(busy) - p99(quiet)), "added_max_ms": 1000 * (max(busy) - max(quiet)),
+            "quiet_p99_ms": 1000 * p99(quiet), "check_ms": 1000 * statistics.median(checks),
+            "check_max_ms": 1000 * max(checks), "uploads": len(checks)}
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
+async def bench_tokenless_uploads(tmp: Path, clients: int = 30) -> dict[str, float]:
+    """30 parallel 20 MB uploads to /check without a CSRF token against `eport-guide web`: the growth of
+    the server's resident memory (peak, sampled every 20 ms, over the idle server's)."""
+    port = 19000 + os.getpid() % 1000
+    env = {**os.environ, "EPORT_GUIDE_DB": str(tmp / "tokenless.db")}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "web", "--port", str(port), env=env,
+                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                _, w = await asyncio.open_connection("127.0.0.1", port)
+                w.close()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        base = _rss_mb(proc.pid)
+        size = 20 * 1024 * 1024
+        chunk = b"\0" * 65536
+
+        async def upload() -> bytes:
+            r, w = await asyncio.open_connection("127.0.0.1", port)
+            w.write(b"POST /check HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                    b"Content-Length: %d\r\n\r\n" % size)
+            answer = asyncio.ensure_future(r.read(64))
+
+            async def body() -> None:  # the whole body, unless the server has answered (or closed) first
+                sent = 0
+                while sent < size and not answer.done():
+                    w.write(chunk)
+                    await w.drain()
+                    sent += len(chunk)
+
+            try:
+                await body()
+                return await asyncio.wait_for(answer, 30)
+            except (ConnectionError, TimeoutError):
+                return answer.result() if answer.done() and not answer.exception() else b""
+            finally:
+                w.close()
+
+        peak = base
+        done = asyncio.Event()
+
+        async def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _rss_mb(proc.pid))
+                await asyncio.sleep(0.02)
+
+        sampler = asyncio.ensure_future(sample())
+        answers = await asyncio.gather(*(upload() for _ in range(clients)))
+        done.set()
+        await sampler
+        refused = sum(a.startswith(b"HTTP/1.1 403") for a in answers)
+    finally:
+        proc.terminate()
+        await proc.wait()
+    return {"added_mb": peak - base, "base_mb": base, "refused": refused, "clients": clients}
+
 
 def row(name: str, measured: str, target: str, ok: bool) -> str:
     return f"| {name} | {measured} | {target} | {'pass' if ok else 'MISS'} |"
@@ -339,6 +470,9 @@ async def main(argv: list[str]) -> int:
         cold = await bench_cold_start(tmp)
         mem_full, mem_echo = await bench_memory(tmp)
         pictures = bench_pictures()
+
+        hostile = await bench_hostile_upload(tmp)
+        tokenless = await bench_tokenless_uploads(tmp)
     ratio = full["ratio"]
     extra_mem = mem_full - mem_echo
     rows = [
@@ -354,6 +488,15 @@ async def main(argv: list[str]) -> int:
             f"{pictures['first_ms']:.0f} ms median, {pictures['first_max_ms']:.0f} ms max ({pictures['n']} pictures)", "reference", True),
         row("picture of a prepared copy, cached (description + PNG + SVG)", f"{1000 * pictures['cached_ms']:.1f} µs",
             "≤ 1 ms", pictures["cached_ms"] <= 1),
+
+        row("20 MB hostile uploads (2/s) during another user's replies: added latency (p99)",
+            f"{hostile['added_p99_ms']:.1f} ms (worst +{hostile['added_max_ms']:.1f} ms; p99 without uploads {hostile['quiet_p99_ms']:.1f} ms;"
+            f" {hostile['uploads']} uploads)", "≤ 50 ms", hostile["added_p99_ms"] <= 50),
+        row("pre-check of one 20 MB hostile file, rendered (what the next Telegram update waits)",
+            f"{hostile['check_ms']:.1f} ms median (worst {hostile['check_max_ms']:.1f} ms)", "≤ 50 ms", hostile["check_ms"] <= 50),
+        row("30 parallel 20 MB uploads without a CSRF token: server memory growth (peak RSS)",
+            f"{tokenless['added_mb']:.1f} MB (idle {tokenless['base_mb']:.0f} MB; {tokenless['refused']}/{tokenless['clients']} refused 403)",
+            "≤ 50 MB", tokenless["added_mb"] <= 50 and tokenless["refused"] == tokenless["clients"]),
         row("memory per active user beyond the library", f"{extra_mem:.0f} B (bot {mem_full:.0f} B, echo {mem_echo:.0f} B)", "≤ 1024 B", extra_mem <= 1024),
     ]
     header = [

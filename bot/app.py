@@ -177,6 +177,7 @@ class TelegramChannel:
         ctx = self.ctx(update)
         awaiting = context.user_data.pop("awaiting", None) if context.user_data is not None else None
         text = update.effective_message.text or ""
+        await self.engine.ready()  # the first question after start or /reload: the matcher is built off the loop
         await self.show(update, context, self.engine.reply(ctx, awaiting, text) if awaiting else self.engine.ask(ctx, text))
 
     async def group_mention(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -186,6 +187,7 @@ class TelegramChannel:
             return
         question = message.text.replace(f"@{username}", " ").strip()
         ctx = self.ctx(update)
+        await self.engine.ready()
         await self.show(update, context, self.engine.ask(ctx, question) if question else self.engine.render("main", ctx))
 
     async def upload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -204,7 +206,7 @@ class TelegramChannel:
             except BadRequest as exc:  # e.g. "file is too big" for a file that declared no size
                 log.info("update %s: file not downloaded: %s", update.update_id, exc)
                 size = size if size is not None else upload.TELEGRAM_DOWNLOAD_LIMIT + 1
-        await self.show(update, context, upload.check_file(self.guide, ctx, data, name, size, photo=photo))
+        await self.show(update, context, await upload.check_file_off_loop(self.guide, ctx, data, name, size, photo=photo))
 
     async def non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.say(update, N_("我只能看懂文字问题和按钮（发送文件可检查能否上传）。请直接输入问题，或发送 /menu 打开菜单。"))
@@ -215,6 +217,7 @@ class TelegramChannel:
         user = query.from_user
         ctx = Context(lang=self.guide.language(user.id, user.language_code), chat="inline")
         popular = self.popular() if not query.query.strip() else None
+        await self.engine.ready()
         results = []
         for r in inline.results(self.guide, ctx, query.query[:256], popular=popular):
             markup = None

@@ -28,6 +28,7 @@ DEFAULT_FILE_URL = "https://api.telegram.org/file/bot"
 MAX_DAYS = 36500  # a hundred years; anything longer is a typo
 MAX_USER_ID = 2**53  # Telegram user ids fit in 52 bits
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+MAX_PROXY_HOPS = 10
 
 
 class SettingsError(ValueError):
@@ -103,6 +104,8 @@ class Settings(BaseSettings):
     web_url: str | None = Field(None, validation_alias="EPORT_GUIDE_WEB_URL")  # public address of `eport-guide web`
     web_listen: str = Field("127.0.0.1", validation_alias="EPORT_GUIDE_WEB_LISTEN")
     web_port: int = Field(8080, validation_alias="EPORT_GUIDE_WEB_PORT")
+    # reverse proxies in front of `eport-guide web` whose X-Forwarded-For (and -Proto) is believed; 0: none
+    web_trusted_proxies: int = Field(0, validation_alias="EPORT_WEB_TRUSTED_PROXIES")
 
     # -- validators: the message is what follows "VARIABLE " in the error line --------------
     @field_validator("token", mode="before")
@@ -156,6 +159,14 @@ class Settings(BaseSettings):
         text = str(v).strip()
         if not ASCII_DIGITS.match(text) or not 1 <= int(text) <= 65535:
             raise ValueError(f"must be a TCP port number from 1 to 65535, not {v!r}")
+        return int(text)
+
+    @field_validator("web_trusted_proxies", mode="before")
+    @classmethod
+    def _hops(cls, v: Any) -> Any:
+        text = str(v).strip()
+        if not ASCII_DIGITS.match(text) or len(text) > 2 or int(text) > MAX_PROXY_HOPS:
+            raise ValueError(f"must be the number of reverse proxies in front of the web server, 0 to {MAX_PROXY_HOPS}, not {v!r}")
         return int(text)
 
     @field_validator("request_timeout", mode="before")

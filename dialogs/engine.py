@@ -174,6 +174,20 @@ class Engine:
         """Build the matcher now (a channel calls this once it is up, off the main thread)."""
         _ = self.matcher
 
+    @property
+    def matcher_ready(self) -> bool:
+        """Whether the matcher of the current knowledge is built (free text will not build it)."""
+        matcher = self._matcher
+        return matcher is not None and matcher.kb is self.kb
+
+    async def ready(self) -> None:
+        """For a channel's event loop, before free text (``ask``, ``reply``): the matcher is built in a
+        worker thread if it is not yet (first question, after a reload), never on the loop itself."""
+        if not self.matcher_ready:
+            import asyncio
+
+            await asyncio.to_thread(self.warm_up)
+
     # -- extension point: dialogs.features.install calls this -------------------------------
     def extend(self, feature: str | None = None, *, data: dict[str, Data] | None = None,
                actions: dict[str, Action] | None = None, inputs: dict[str, Input] | None = None,

@@ -555,6 +555,12 @@ class Store:
         return self._transaction([("DELETE FROM questions WHERE ts < ?", (_now(before),)),
                                   ("UPDATE feedback SET reason = NULL WHERE reason IS NOT NULL AND ts < ?", (_now(before),))])
 
+    def has_data(self, user_id: int) -> bool:
+        """Whether anything about the user is stored beyond the statistics' events (a checklist, a tick,
+        a vote, a setting …): a web visitor gets a session only then (web/server.py)."""
+        return any(self._read(f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", (user_id,))
+                   for table, column in USER_TABLES.items() if table != "events")
+
     def forget_user(self, user_id: int) -> int:
         """Delete every row about the user, in one transaction; returns rows deleted."""
         self._touched.pop(user_id, None)

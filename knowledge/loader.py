@@ -205,7 +205,27 @@ def _fmt(path: Iterable) -> str:
 
 
 MAX_FILE_BYTES = 5_000_000  # a knowledge file is a few dozen kB
-MAX_NODES = 200_000  # nodes after expanding aliases: a few kB of "billion laughs" would be billions
+MAX_NODES = 200_000  # nodes in one file
+# All knowledge files together (the size the free-text matcher indexes): today's are ~180 kB. Aliases
+# are refused, so this is also the size of the data once loaded: the matcher's build stays bounded.
+MAX_TOTAL_BYTES = 4_000_000
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without aliases (``*name``): knowledge files need none, and an alias repeats its anchor's
+    value without costing bytes (a 2 MB string aliased 150,000 times is 300 GB once expanded)."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise AliasRefused(event.anchor, event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+class AliasRefused(Exception):
+    def __init__(self, anchor: str, line: int):
+        self.anchor, self.line = anchor, line
+        super().__init__(f"*{anchor}")
 
 
 def _yaml_problems(root: yaml.Node, name: str) -> list[Problem]:
@@ -263,7 +283,7 @@ def _read_yaml(file: Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, {}, [Problem(name, None, "", f"cannot read file: {exc}")]
-    loader = yaml.SafeLoader(text)
+    loader = _NoAliasLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -277,6 +297,9 @@ def _read_yaml(file: Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
         line = mark.line + 1 if mark else None
         msg = getattr(exc, "problem", None) or str(exc)
         return None, {}, [Problem(name, line, "", f"YAML syntax error: {msg}")]
+    except AliasRefused as exc:
+        return None, {}, [Problem(name, exc.line, "", f"YAML alias *{exc.anchor}: knowledge files may not use aliases "
+                                                      "(*name, << merge keys; an alias bomb costs no bytes); write the data out in full")]
     except RecursionError:
         return None, {}, [Problem(name, None, "", "nested too deeply")]
     finally:
@@ -331,8 +354,14 @@ def load_knowledge(directory: str | os.PathLike | None = None) -> Knowledge:
         raise KnowledgeError([Problem(str(directory), None, "", "knowledge directory does not exist")])
     data: dict[str, list[BaseModel]] = {}
     line_maps: dict[str, dict[tuple, int]] = {}
+    total = 0
     for fname, sections in schema.FILES.items():
         path = directory / fname
+        if path.exists() and path.is_file():
+            total += path.stat().st_size
+            if total > MAX_TOTAL_BYTES:
+                raise KnowledgeError([Problem(fname, None, "", f"the knowledge files together are over {MAX_TOTAL_BYTES} bytes "
+                                                               "(today's are about 200 kB); refusing to load them")])
         if not path.exists():
             problems.append(Problem(fname, None, "", "required knowledge file is missing"))
             for key, _ in sections:

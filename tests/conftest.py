@@ -19,7 +19,7 @@ SEEDS_DIR = REPO.parent / "shared" / "seeds"
 def _no_operator_configuration():
     import os
 
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("TELEGRAM_", "EPORT_GUIDE_"))}
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("TELEGRAM_", "EPORT_GUIDE_", "EPORT_WEB_"))}
     yield
     os.environ.update(saved)
 
@@ -117,6 +117,9 @@ async def running_bot(fake: FakeTelegram, db_path, before_init=None, **settings_
         await app.post_init(app)
     await app.start()
     await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=None)
+    # the free-text matcher is built in a worker thread (never on the loop): built here, the first
+    # question's answer is not later than the fake's "gone quiet" (processed) expects
+    await app.bot_data["guide"].engine.ready()
     try:
         yield app
     finally:

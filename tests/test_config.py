@@ -58,6 +58,10 @@ MALFORMED = [
     ("EPORT_GUIDE_WEB_URL", "https://guide.example.org/?lang=ru"),
     ("EPORT_GUIDE_WEB_PORT", "0"),
     ("EPORT_GUIDE_WEB_PORT", "web"),
+    ("EPORT_WEB_TRUSTED_PROXIES", "-1"),
+    ("EPORT_WEB_TRUSTED_PROXIES", "yes"),
+    ("EPORT_WEB_TRUSTED_PROXIES", "11"),
+    ("EPORT_WEB_TRUSTED_PROXIES", "１"),
 ]
 
 
