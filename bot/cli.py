@@ -459,11 +459,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load_settings(args: argparse.Namespace):
     """The one Settings object of this command, flags overriding the environment."""
-    from .settings import Settings
+    from .settings import TELEGRAM_ONLY, Settings
 
     overrides = {field: getattr(args, flag) for flag, field in OVERRIDES.items() if getattr(args, flag, None) is not None}
+    ignore = TELEGRAM_ONLY if getattr(args, "func", None) is cmd_web else ()  # the pages never talk to Telegram
     try:
-        return Settings.from_env(**overrides)
+        return Settings.from_env(ignore, **overrides)
     except SettingsError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -472,12 +473,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     import os
 
     from .logs import redact_output
+    from .settings import credentials
 
-    # everything printed from here on (our lines, usage errors, library exceptions, tracebacks) is redacted
-    redact_output(os.environ.get("TELEGRAM_BOT_TOKEN"))
+    # everything printed from here on (our lines, usage errors, library exceptions, tracebacks) is redacted:
+    # the secrets as the environment has them, before any is parsed (a malformed value is still a secret)
+    redact_output(os.environ.get("TELEGRAM_BOT_TOKEN"),
+                  [*credentials(os.environ.get("TELEGRAM_PROXY")), (os.environ.get("EPORT_GUIDE_WEBHOOK_SECRET") or "").strip()])
     parser = build_parser()
     args = parser.parse_args(argv)
-    redact_output(getattr(args, "token", None))
+    redact_output(getattr(args, "token", None), [getattr(args, "secret_token", None) or ""])
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
