@@ -1,8 +1,9 @@
 """The ``eport-guide`` command.
 
 Exit codes: 0 ok · 1 invalid knowledge files (``health``: a check failed) · 2 bad usage
-(unknown topic, empty question, missing or malformed configuration, missing database) ·
-3 (``health --online``) Telegram unreachable.
+(unknown topic, empty question, missing or malformed configuration, missing database, a
+token or request Telegram rejects) · 3 Telegram unreachable (``health --online``; ``run``
+after its start-up retries, or when polling stopped by itself).
 
 Every command reads one validated :class:`bot.settings.Settings` (``args.settings``).
 """
@@ -17,7 +18,7 @@ from knowledge import Knowledge, KnowledgeError, load_knowledge
 
 from .settings import SettingsError
 
-EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE, EXIT_TELEGRAM = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -182,6 +183,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                          "without it anyone who reaches the port can post forged updates")
     handler = setup_logging(settings.token)
     handler.formatter.secrets += settings.secrets()  # the webhook secret and a proxy password, too
+    from .startup import QuietBootstrapFailure
+
+    handler.addFilter(QuietBootstrapFailure())  # a start-up failure is one line: ours, printed by main()
     from dialogs.store import StoreError
 
     from .app import run
@@ -365,8 +369,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="eport-guide",
         description="电子口岸制发卡业务指南 — China E-Port card business guide (Manzhouli). "
                     "Configuration comes from environment variables (see README, 'Configuration').",
-        epilog="exit codes: 0 ok, 1 invalid knowledge files or a failed health check, 2 bad usage or configuration, "
-               "3 Telegram unreachable (health --online)",
+        epilog="exit codes: 0 ok, 1 invalid knowledge files or a failed health check, 2 bad usage or configuration "
+               "(also a token Telegram rejects), 3 Telegram unreachable (health --online, run)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -506,24 +510,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        line = _telegram_error(exc)  # only commands that talk to Telegram import it
-        if line is None:
+        found = _telegram_error(exc)  # only commands that talk to Telegram import it
+        if found is None:
             raise
+        line, code = found
         print(f"eport-guide: {line}", file=sys.stderr)
-        return EXIT_USAGE
+        return code
 
 
-def _telegram_error(exc: Exception) -> str | None:
-    """One line for an error from the Telegram library (the token never appears: output is redacted)."""
+def _telegram_error(exc: Exception) -> tuple[str, int] | None:
+    """One line and the exit code for an error from the Telegram library (the token never appears:
+    output is redacted). Telegram unreachable is 3, not 2: a supervisor restarts the bot then, while
+    a rejected token or request needs the operator."""
     errors = sys.modules.get("telegram.error")
     if errors is None or not isinstance(exc, errors.TelegramError):
         return None
     if isinstance(exc, errors.InvalidToken):
         return ("Telegram rejected the bot token (revoked or mistyped, or TELEGRAM_API_BASE_URL is not a Bot API address); "
-                "get the token from @BotFather")
+                "get the token from @BotFather"), EXIT_USAGE
     if isinstance(exc, errors.NetworkError) and not isinstance(exc, errors.BadRequest):
-        return f"cannot reach Telegram ({exc}); check the network, the proxy or TELEGRAM_API_BASE_URL"
-    return f"Telegram refused the request: {exc}"
+        return f"cannot reach Telegram ({exc}); check the network, the proxy or TELEGRAM_API_BASE_URL", EXIT_TELEGRAM
+    return f"Telegram refused the request: {exc}", EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover
