@@ -192,6 +192,14 @@ def test_the_web_unit_and_service_get_no_telegram_secret():
     assert compose["services"]["eport-guide"]["env_file"] == "eport-guide.env"
 
 
+def test_the_environment_files_stay_out_of_the_image_and_the_repository():
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
+    for ignore in (".dockerignore", ".gitignore"):
+        ignored = (REPO / ignore).read_text(encoding="utf-8").splitlines()
+        for service in compose["services"].values():
+            assert service["env_file"] in ignored, (ignore, service["env_file"])
+
+
 def compose_web_healthcheck() -> list[str]:
     check = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))["services"]["web"]["healthcheck"]
     assert check["test"][0] == "CMD"
