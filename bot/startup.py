@@ -66,8 +66,7 @@ async def wait_for_telegram(settings: Settings, *, stop: asyncio.Event | None = 
         except TelegramError as exc:
             delay = next(delays)
             if isinstance(exc, RetryAfter):
-                delay = max(delay, exc.retry_after if isinstance(exc.retry_after, (int, float))
-                            else exc.retry_after.total_seconds())
+                delay = max(delay, _seconds(exc))
             via = " via TELEGRAM_PROXY" if settings.proxy else ""
             log.warning("start-up: Telegram unreachable%s (attempt %d: %s: %s); trying again in %g s",
                         via, attempt, type(exc).__name__, exc, delay)
@@ -77,6 +76,17 @@ async def wait_for_telegram(settings: Settings, *, stop: asyncio.Event | None = 
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), delay)
     return None
+
+
+def _seconds(exc) -> float:
+    """A RetryAfter's wait in seconds (an int in PTB 22, a timedelta later: both accepted, the
+    deprecation notice about the change silenced)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)
 
 
 def reach_telegram(settings: Settings, loop: asyncio.AbstractEventLoop) -> bool:

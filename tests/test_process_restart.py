@@ -208,3 +208,27 @@ async def test_telegram_failing_after_start_up_began_exits_3_for_the_supervisor_
     assert proc.returncode == 3
     assert err.decode().splitlines() == [("eport-guide: cannot reach Telegram (Bad Gateway); check the network, "
                                           "the proxy or TELEGRAM_API_BASE_URL")]
+
+
+async def test_start_up_retries_server_errors_and_honours_retry_after(fake, tmp_path, caplog):
+    """A 502 from a proxy or Telegram and a 429 are waited out like an unreachable network;
+    a 429's retry_after is the least wait."""
+    from bot.settings import Settings
+    from bot.startup import wait_for_telegram
+
+    import logging
+
+    caplog.set_level(logging.INFO, logger="eport_guide.bot")
+    fake.fail_next("getMe", 502)
+    fake.fail_next("getMe", 429, retry_after=5)
+    settings = Settings(token=fake.token, base_url=fake.base_url, db_path=str(tmp_path / "r.db"))
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    assert await wait_for_telegram(settings, sleep=sleep) == "eport_guide_test_bot"
+    assert waits == [1, 5] and len(fake.calls("getMe")) == 3
+    lines = [r.getMessage() for r in caplog.records if r.name == "eport_guide.bot"]
+    assert len(lines) == 3 and "attempt 1: NetworkError: Bad Gateway" in lines[0] and "attempt 2: RetryAfter" in lines[1]
+    assert lines[2] == "Telegram answered at attempt 3"
