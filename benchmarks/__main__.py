@@ -470,7 +470,6 @@ async def main(argv: list[str]) -> int:
         cold = await bench_cold_start(tmp)
         mem_full, mem_echo = await bench_memory(tmp)
         pictures = bench_pictures()
-
         hostile = await bench_hostile_upload(tmp)
         tokenless = await bench_tokenless_uploads(tmp)
     ratio = full["ratio"]

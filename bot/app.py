@@ -415,19 +415,31 @@ def run(settings: Settings, *, web: bool = False) -> int:
     the path served on ``listen:port`` (a reverse proxy forwards it unchanged), and
     requests without the secret token are refused with 403. Returns the process exit
     status (0 after SIGTERM, non-zero if polling died). ``web``: serve the web pages
-    (``eport-guide web``) from this process too."""
-    application = build_application(settings)
-    if web:
-        from web.server import attach
+    (``eport-guide web``) from this process too. Telegram unreachable at start-up is waited
+    for (``bot.startup``); the event loop is left clean."""
+    from . import startup
 
-        attach(application, settings)
-    if settings.webhook_url:
-        url_path = urlsplit(settings.webhook_url).path.strip("/")
-        application.run_webhook(listen=settings.listen, port=settings.port, url_path=url_path,
-                                webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
-                                allowed_updates=ALLOWED_UPDATES)
-    else:
-        application.bot_data["watch_polling"] = True
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    application = build_application(settings)  # a database or knowledge problem stops here, before any waiting
+    loop = startup.new_loop()
+    try:
+        if not startup.reach_telegram(settings, loop):
+            application.bot_data["guide"].close()
+            return 0  # SIGTERM while waiting
+        if web:
+            from web.server import attach
+
+            attach(application, settings)
+        if settings.webhook_url:
+            url_path = urlsplit(settings.webhook_url).path.strip("/")
+            application.run_webhook(listen=settings.listen, port=settings.port, url_path=url_path,
+                                    webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
+                                    allowed_updates=ALLOWED_UPDATES, bootstrap_retries=startup.BOOTSTRAP_RETRIES,
+                                    close_loop=False)
+        else:
+            application.bot_data["watch_polling"] = True
+            application.run_polling(allowed_updates=ALLOWED_UPDATES, bootstrap_retries=startup.BOOTSTRAP_RETRIES,
+                                    close_loop=False)
+    finally:
+        startup.close_loop(loop)
     return int(application.bot_data.get("exit_code", 0))
 

@@ -1,8 +1,9 @@
 """The ``eport-guide`` command.
 
 Exit codes: 0 ok · 1 invalid knowledge files (``health``: a check failed) · 2 bad usage
-(unknown topic, empty question, missing or malformed configuration, missing database) ·
-3 (``health --online``) Telegram unreachable.
+(unknown topic, empty question, missing or malformed configuration, missing database, a
+token or request Telegram rejects) · 3 Telegram unreachable (``health --online``; ``run``
+after its start-up retries, or when polling stopped by itself).
 
 Every command reads one validated :class:`bot.settings.Settings` (``args.settings``).
 """
@@ -18,7 +19,7 @@ from knowledge import Knowledge, KnowledgeError, load_knowledge
 
 from .settings import SettingsError
 
-EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE, EXIT_TELEGRAM = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -273,6 +274,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                          "without it anyone who reaches the port can post forged updates")
     handler = setup_logging(settings.token)
     handler.formatter.secrets += settings.secrets()  # the webhook secret and a proxy password, too
+    from .startup import QuietBootstrapFailure
+
+    handler.addFilter(QuietBootstrapFailure())  # a start-up failure is one line: ours, printed by main()
     from dialogs.store import StoreError
 
     from .app import run
@@ -462,8 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="eport-guide",
         description="电子口岸制发卡业务指南 — China E-Port card business guide (Manzhouli). "
                     "Configuration comes from environment variables (see README, 'Configuration').",
-        epilog="exit codes: 0 ok, 1 invalid knowledge files or a failed health check, 2 bad usage or configuration, "
-               "3 Telegram unreachable (health --online)",
+        epilog="exit codes: 0 ok, 1 invalid knowledge files or a failed health check, 2 bad usage or configuration "
+               "(also a token Telegram rejects), 3 Telegram unreachable (health --online, run)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -575,11 +579,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load_settings(args: argparse.Namespace):
     """The one Settings object of this command, flags overriding the environment."""
-    from .settings import Settings
+    from .settings import TELEGRAM_ONLY, Settings
 
     overrides = {field: getattr(args, flag) for flag, field in OVERRIDES.items() if getattr(args, flag, None) is not None}
+    ignore = TELEGRAM_ONLY if getattr(args, "func", None) is cmd_web else ()  # the pages never talk to Telegram
     try:
-        return Settings.from_env(**overrides)
+        return Settings.from_env(ignore, **overrides)
     except SettingsError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -588,12 +593,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     import os
 
     from .logs import redact_output
+    from .settings import credentials
 
-    # everything printed from here on (our lines, usage errors, library exceptions, tracebacks) is redacted
-    redact_output(os.environ.get("TELEGRAM_BOT_TOKEN"))
+    # everything printed from here on (our lines, usage errors, library exceptions, tracebacks) is redacted:
+    # the secrets as the environment has them, before any is parsed (a malformed value is still a secret)
+    redact_output(os.environ.get("TELEGRAM_BOT_TOKEN"),
+                  [*credentials(os.environ.get("TELEGRAM_PROXY")), (os.environ.get("EPORT_GUIDE_WEBHOOK_SECRET") or "").strip()])
     parser = build_parser()
     args = parser.parse_args(argv)
-    redact_output(getattr(args, "token", None))
+    redact_output(getattr(args, "token", None), [getattr(args, "secret_token", None) or ""])
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
@@ -618,24 +626,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        line = _telegram_error(exc)  # only commands that talk to Telegram import it
-        if line is None:
+        found = _telegram_error(exc)  # only commands that talk to Telegram import it
+        if found is None:
             raise
+        line, code = found
         print(f"eport-guide: {line}", file=sys.stderr)
-        return EXIT_USAGE
+        return code
 
 
-def _telegram_error(exc: Exception) -> str | None:
-    """One line for an error from the Telegram library (the token never appears: output is redacted)."""
+def _telegram_error(exc: Exception) -> tuple[str, int] | None:
+    """One line and the exit code for an error from the Telegram library (the token never appears:
+    output is redacted). Telegram unreachable is 3, not 2: a supervisor restarts the bot then, while
+    a rejected token or request needs the operator."""
     errors = sys.modules.get("telegram.error")
     if errors is None or not isinstance(exc, errors.TelegramError):
         return None
     if isinstance(exc, errors.InvalidToken):
         return ("Telegram rejected the bot token (revoked or mistyped, or TELEGRAM_API_BASE_URL is not a Bot API address); "
-                "get the token from @BotFather")
+                "get the token from @BotFather"), EXIT_USAGE
     if isinstance(exc, errors.NetworkError) and not isinstance(exc, errors.BadRequest):
-        return f"cannot reach Telegram ({exc}); check the network, the proxy or TELEGRAM_API_BASE_URL"
-    return f"Telegram refused the request: {exc}"
+        return f"cannot reach Telegram ({exc}); check the network, the proxy or TELEGRAM_API_BASE_URL", EXIT_TELEGRAM
+    return f"Telegram refused the request: {exc}", EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover
