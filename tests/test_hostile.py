@@ -551,15 +551,15 @@ async def test_the_first_question_after_a_reload_does_not_build_the_matcher_on_t
 
 
 async def test_reload_does_not_stop_other_users(fake, tmp_path, monkeypatch):
-    import bot.app
+    import dialogs.guide
 
-    real = bot.app.load_knowledge
+    real = dialogs.guide.load_knowledge  # what /reload reads through Guide.load_knowledge
 
     def slow(*args):
         time.sleep(1.5)
         return real(*args)
 
-    monkeypatch.setattr(bot.app, "load_knowledge", slow)
+    monkeypatch.setattr(dialogs.guide, "load_knowledge", slow)
     async with running_bot(fake, tmp_path / "rl.db", admins=frozenset({9})):
         admin = fake.user(id=9)
         await admin.send("/start")
