@@ -280,7 +280,11 @@ class TelegramChannel:
         ctx = Context(lang=self.guide.language(user.id, user.language_code), chat="inline")
         popular = self.popular() if not query.query.strip() else None
         results = []
+        seen: set[str] = set()
         for r in inline.results(self.guide, ctx, query.query[:256], popular=popular):
+            if r.route[:64] in seen:
+                continue  # Telegram refuses the whole answer when a result id repeats
+            seen.add(r.route[:64])
             markup = None
             if r.topic:
                 label = self.engine._("在机器人中查看完整说明", ctx)
