@@ -25,7 +25,7 @@ import logging
 from collections.abc import Iterable, Sequence
 
 from telegram import Update
-from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
+from telegram.error import InvalidToken, RetryAfter, TelegramError
 from telegram.ext import Application
 
 from dialogs.store import Store, StoreError
@@ -114,6 +114,15 @@ class Inbox:
             log.info("inbox: %d update(s) received before the last stop are handled first", len(out))
         return out
 
+    def _after_last_kept(self) -> int | None:
+        """The id after the newest update kept (ids older than KEEP_DONE are pruned at start, so this is
+        never from before a reset of Telegram's numbering, which takes a week without updates)."""
+        try:
+            last = self.store.inbox_last_id() if self.store is not None else None
+        except StoreError:
+            return None
+        return None if last is None else last + 1
+
     # -- handling ------------------------------------------------------------------------------
     async def handle(self, update: Update, *, durable: bool = True) -> None:
         """``Application.process_update`` (handler errors go to the error handler), then marked done."""
@@ -156,7 +165,12 @@ class Inbox:
         """Handle what the last run left, then whatever arrives (call inside the running loop)."""
         self._stopping = False
         loop = asyncio.get_running_loop()
-        self._pruned = loop.time() - PRUNE_EVERY  # prune at the first update
+        self._pruned = loop.time()
+        if self.store is not None:
+            try:
+                self.store.inbox_prune(dt.datetime.now(dt.UTC) - KEEP_DONE)
+            except StoreError as exc:
+                log.info("inbox: old update ids not pruned: %s", exc)
         self._worker = loop.create_task(self._work(self._left_over()), name="inbox")
 
     async def stop(self, grace: float = 5.0) -> None:
@@ -182,10 +196,12 @@ class Inbox:
         bot = self.application.bot
         allowed = list(allowed_updates) if allowed_updates is not None else None
         offset: int | None = None  # None: Telegram sends what was not confirmed yet (kept ids are recognised)
+        one_by_one = False  # after a batch the library could not read: one update per call until past the bad one
         failures = 0
         while True:
             try:
-                updates = await bot.get_updates(offset=offset, timeout=timeout, allowed_updates=allowed)
+                updates = await bot.get_updates(offset=offset, limit=1 if one_by_one else None,
+                                                timeout=0 if one_by_one else timeout, allowed_updates=allowed)
             except InvalidToken as exc:
                 log.error("polling stopped (Telegram rejected the token: %s); exiting with status %d", exc, EXIT_POLLING_STOPPED)
                 self.exit_code = EXIT_POLLING_STOPPED
@@ -196,7 +212,7 @@ class Inbox:
                 log.warning("polling: Telegram asks to wait %.0f s", delay)
                 await asyncio.sleep(delay)
                 continue
-            except (TimedOut, NetworkError, Conflict) as exc:
+            except TelegramError as exc:  # unreachable, timed out, 5xx, another poller (Conflict), …
                 delay = POLL_BACKOFF[min(failures, len(POLL_BACKOFF) - 1)]
                 failures += 1
                 (log.warning if failures in (1, len(POLL_BACKOFF)) else log.info)(
@@ -205,11 +221,22 @@ class Inbox:
                 continue
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:
-                delay = POLL_BACKOFF[-1]
-                log.error("polling: %s: %s; trying again in %.0f s", type(exc).__name__, exc, delay, exc_info=exc)
-                await asyncio.sleep(delay)
+            except Exception as exc:  # noqa: BLE001 - an update the library cannot read (a malformed field)
+                if not one_by_one:
+                    one_by_one = True  # find it: the good updates before it are kept and handled
+                elif offset is not None:
+                    # the first update waiting is the unreadable one (none waits below it), so asking from
+                    # offset + 1 confirms at most that one: it is skipped, nothing else
+                    log.warning("polling: an update the library cannot read was skipped (%s)", type(exc).__name__)
+                    offset += 1
+                else:
+                    offset = self._after_last_kept()  # confirms only updates already kept
+                    if offset is None:
+                        log.error("polling: an update cannot be read (%s) and no update id is known to step past it; "
+                                  "trying again in %.0f s", type(exc).__name__, POLL_BACKOFF[-1])
+                        await asyncio.sleep(POLL_BACKOFF[-1])
                 continue
+            one_by_one = False
             if failures:
                 log.info("polling: Telegram reachable again")
                 failures = 0

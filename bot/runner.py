@@ -32,6 +32,20 @@ POLL_TIMEOUT = 10  # seconds Telegram holds a getUpdates open when there is noth
 WEBHOOK_MAX_CONNECTIONS = 40
 
 
+class _NoUpdateContent(logging.Filter):
+    """The library logs a whole batch of updates (users' messages) when one cannot be read: kept to one
+    line without the content."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("Error while parsing updates"):
+            record.msg, record.args, record.exc_info, record.exc_text = "Error while parsing updates (content not logged)", (), None, None
+        return True
+
+
+for _name in ("telegram.ext.ExtBot", "telegram.Bot"):
+    logging.getLogger(_name).addFilter(_NoUpdateContent())
+
+
 def inbox_of(application: Application) -> Inbox:
     """The application's inbox (made by ``bot.app.build_application``)."""
     return application.bot_data["inbox"]

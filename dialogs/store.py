@@ -547,6 +547,10 @@ class Store:
             self._write("UPDATE inbox SET attempts = attempts + 1 WHERE done IS NULL")
         return [(int(r[0]), r[1], int(r[2])) for r in rows]
 
+    def inbox_last_id(self) -> int | None:
+        """The highest update id kept (handled or not), if any."""
+        return self._read("SELECT MAX(update_id) FROM inbox")[0][0]
+
     def inbox_prune(self, before: dt.datetime) -> int:
         """Forget the ids of updates handled before ``before``; returns how many."""
         return self._write("DELETE FROM inbox WHERE done IS NOT NULL AND done < ?", (_now(before),)).rowcount

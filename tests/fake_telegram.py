@@ -283,7 +283,7 @@ class FakeTelegram:
                     await asyncio.wait_for(self.changed.wait(), max(0.0, deadline - time.monotonic()))
                 except asyncio.TimeoutError:
                     break
-        return list(self.updates[:100])
+        return list(self.updates[: min(int(p.get("limit") or 100), 100)])
 
     async def api_deletewebhook(self, p):
         self.webhook = None

@@ -246,3 +246,26 @@ async def test_the_inbox_keeps_no_message_text_once_handled(fake, bot_app):
     store = bot_app.bot_data["guide"].store
     rows = store.conn.execute("SELECT update_id, body, done FROM inbox").fetchall()
     assert rows and all(body is None and done for _, body, done in rows)
+
+
+async def test_an_update_the_library_cannot_read_is_skipped_and_polling_goes_on(fake, bot_app, caplog):
+    first, second = fake.user(id=5107), fake.user(id=5108)
+    await fake.push(first.message_update("/help"))
+    unreadable = first.message_update("/help")
+    unreadable["message"]["from"] = {k: v for k, v in unreadable["message"]["from"].items() if k != "id"}  # no sender id
+    await fake.push(unreadable)
+    await fake.processed(await fake.push(second.message_update("/help")))
+    await fake.wait_for(lambda: first.messages and second.messages, timeout=10, what="the updates around it")
+    assert len(first.messages) == 1 and "使用帮助" in second.last.plain
+    assert len([r for r in caplog.records if "cannot read was skipped" in r.getMessage()]) == 1
+    assert not [r for r in caplog.records if "/help" in r.getMessage()]  # what it said is not logged
+
+
+async def test_a_webhook_update_the_library_cannot_read_is_acknowledged_and_skipped(fake, webhook_bot):
+    _, url = webhook_bot
+    unreadable = message_update("/help", user_id=5109)
+    del unreadable["message"]["from"]["id"]
+    assert await post_raw(url, json.dumps(unreadable).encode(), SECRET) == 200  # Telegram need not send it again
+    assert await post_raw(url, json.dumps(message_update("/help", user_id=5110)).encode(), SECRET) == 200
+    await fake.wait_for(lambda: fake.chats.get(5110), timeout=5, what="the next update's answer")
+    assert 5109 not in fake.chats
