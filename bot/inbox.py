@@ -32,7 +32,7 @@ from dialogs.store import Store, StoreError
 
 log = logging.getLogger("eport_guide.bot")
 QUEUE_SIZE = 1000  # updates parsed and waiting in memory; beyond that polling waits (the rest waits at Telegram)
-MAX_STARTS = 3  # an update still unhandled after this many starts is given up (it may be what crashes the process)
+MAX_STARTS = 3  # an update in hand when this many processes in a row stopped is given up (it may be what crashes them)
 KEEP_DONE = dt.timedelta(days=1)  # handled update ids kept this long, to recognise replays
 PRUNE_EVERY = 3600.0  # seconds between two prunes of old ids
 RECENT = 4096  # update ids remembered in memory while the database refuses writes
@@ -101,8 +101,8 @@ class Inbox:
             return []
         out = []
         for update_id, body, starts in rows:
-            if starts >= MAX_STARTS or body is None:
-                log.error("inbox: update %s given up after %d start(s) that did not finish it", update_id, starts)
+            if starts > MAX_STARTS or body is None:
+                log.error("inbox: update %s given up: %d start(s) in a row did not finish it", update_id, starts - 1)
                 self._done(update_id)
                 continue
             try:

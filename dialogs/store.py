@@ -540,12 +540,14 @@ class Store:
         self._write("UPDATE inbox SET done = ?, body = NULL WHERE update_id = ?", (_now(now), update_id))
 
     def inbox_pending(self) -> list[tuple[int, str, int]]:
-        """(update id, JSON, earlier starts that found it unhandled) of every update kept and not yet
-        handled, oldest first; counts this start as one more."""
+        """(update id, JSON, starts) of every update kept and not yet handled, oldest first. Updates are
+        handled in order, so the oldest is the one that was in hand when the process stopped: ``starts``
+        counts the starts that found it first in line (this one included), 0 for the others."""
         rows = self._read("SELECT update_id, body, attempts FROM inbox WHERE done IS NULL ORDER BY update_id")
-        if rows:
-            self._write("UPDATE inbox SET attempts = attempts + 1 WHERE done IS NULL")
-        return [(int(r[0]), r[1], int(r[2])) for r in rows]
+        if not rows:
+            return []
+        self._write("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (rows[0][0],))
+        return [(int(r[0]), r[1], int(r[2]) + (i == 0)) for i, r in enumerate(rows)]
 
     def inbox_last_id(self) -> int | None:
         """The highest update id kept (handled or not), if any."""
