@@ -272,3 +272,26 @@ async def test_a_webhook_update_the_library_cannot_read_is_acknowledged_and_skip
     assert await post_raw(url, json.dumps(message_update("/help", user_id=5110)).encode(), SECRET) == 200
     await fake.wait_for(lambda: fake.chats.get(5110), timeout=5, what="the next update's answer")
     assert 5109 not in fake.chats
+
+
+async def test_when_the_database_refuses_writes_updates_are_handled_before_they_are_confirmed(fake, bot_app, caplog):
+    store = bot_app.bot_data["guide"].store
+    user = fake.user(id=5112)
+    polls: list[tuple[int, bool]] = []  # (offset asked for, whether the reply was there by then)
+    real = fake.api_getupdates
+
+    async def getupdates(p):
+        polls.append((int(p.get("offset") or 0), bool(user.messages)))
+        return await real(p)
+
+    fake.api_getupdates = getupdates
+    fake.fail_next("sendMessage", 0, delay=0.5, chat_id=5112)  # a slow answer
+    store.conn.execute("PRAGMA query_only=ON")  # nothing can be written (as a full disk or a read-only file)
+    try:
+        update_id = await fake.push(user.message_update("/help"))
+        await fake.processed(update_id)
+    finally:
+        store.conn.execute("PRAGMA query_only=OFF")
+    assert user.messages
+    assert all(answered for offset, answered in polls if offset > update_id)  # confirmed only once answered
+    assert len([r for r in caplog.records if "cannot keep updates" in r.getMessage()]) == 1
