@@ -5,7 +5,8 @@ in ``PRAGMA user_version``); the hot paths (ticks, touch_user, events) are prepa
 ``INSERT … ON CONFLICT`` statements on the connection. Every write commits before the
 method returns, so whatever the user was told is on disk (WAL, synchronous=NORMAL).
 No message text is stored except unanswered questions and 👎 reasons: scrubbed of ID and
-phone numbers, capped in length, deleted with the user and expired after the retention period.
+phone numbers, capped in length, deleted with the user and expired after the retention period;
+and the Telegram inbox's updates, only until each is handled (then only its update id is kept).
 """
 
 from __future__ import annotations
@@ -138,7 +139,15 @@ def _v5(db: sqlite_utils.Database) -> None:
                                 pk=("user_id", "topic", "item_id"))
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5]
+def _v6(db: sqlite_utils.Database) -> None:
+    # The Telegram inbox (bot/inbox.py): each update as received, kept until it is handled (then only
+    # its id, to recognise a replay, until pruned). ``attempts``: starts that found it unhandled.
+    db["inbox"].create({"update_id": int, "received": str, "body": str, "done": str, "attempts": int},
+                       pk="update_id", not_null={"received"}, defaults={"attempts": 0})
+    db["inbox"].create_index(["done"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 USER_TABLES = {"users": "id", "checklists": "user_id", "ticks": "user_id", "events": "user_id", "feedback": "user_id",
                 "reminders": "user_id", "questions": "user_id", "web_sessions": "user_id", "not_applicable": "user_id"}
 
@@ -285,6 +294,19 @@ class Store:
         self._ensure_user(user_id, now)
         self._write("UPDATE users SET settings = json_set(COALESCE(settings, '{}'), ?, json(?)) WHERE id = ?",
                     (f"$.{key}", json.dumps(value), user_id))
+
+    def pending_question(self, user_id: int) -> str | None:
+        """The question the user's next free text answers (``Screen.awaiting``), if one is open."""
+        return self.get_setting(user_id, "awaiting")
+
+    def set_pending_question(self, user_id: int, awaiting: str | None, now: dt.datetime | None = None) -> None:
+        """Open the question the user's next free text answers, or close it (None). Closing writes
+        nothing for a user without a row (e.g. just forgotten)."""
+        if awaiting:
+            self.set_setting(user_id, "awaiting", awaiting, now)
+        else:
+            self._write("UPDATE users SET settings = json_remove(settings, '$.awaiting') "
+                        "WHERE id = ? AND json_extract(settings, '$.awaiting') IS NOT NULL", (user_id,))
 
     # -- checklists ---------------------------------------------------------------------
     def open_checklist(self, user_id: int, topic: str, now: dt.datetime | None = None) -> None:
@@ -531,6 +553,53 @@ class Store:
         """Only the owner can cancel; returns whether a pending reminder was cancelled."""
         cur = self._write("UPDATE reminders SET cancelled = 1 WHERE id = ? AND user_id = ? AND sent_at IS NULL AND cancelled = 0", (reminder_id, user_id))
         return cur.rowcount == 1
+
+    # -- the Telegram inbox (bot/inbox.py) ---------------------------------------------------
+    def inbox_add(self, updates: list[tuple[int, str]], now: dt.datetime | None = None) -> list[int]:
+        """Keep a batch of updates (update id, JSON) in one transaction, before Telegram is told they
+        arrived; returns the ids not seen before (a replay of a known id is ignored)."""
+        ts = _now(now)
+        fresh: list[int] = []
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            for update_id, body in updates:
+                if self.conn.execute("INSERT INTO inbox (update_id, received, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                                     (update_id, ts, body)).rowcount:
+                    fresh.append(update_id)
+            self.conn.execute("COMMIT")
+        except OverflowError as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise ValueError(f"number out of range: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusy(f"the database is busy: {exc}") from exc
+            raise StoreError(f"cannot write to the database: {exc}") from exc
+        return fresh
+
+    def inbox_done(self, update_id: int, now: dt.datetime | None = None) -> None:
+        """The update was handled: its content is dropped, its id kept to recognise a replay."""
+        self._write("UPDATE inbox SET done = ?, body = NULL WHERE update_id = ?", (_now(now), update_id))
+
+    def inbox_pending(self) -> list[tuple[int, str, int]]:
+        """(update id, JSON, starts) of every update kept and not yet handled, oldest first. Updates are
+        handled in order, so the oldest is the one that was in hand when the process stopped: ``starts``
+        counts the starts that found it first in line (this one included), 0 for the others."""
+        rows = self._read("SELECT update_id, body, attempts FROM inbox WHERE done IS NULL ORDER BY update_id")
+        if not rows:
+            return []
+        self._write("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (rows[0][0],))
+        return [(int(r[0]), r[1], int(r[2]) + (i == 0)) for i, r in enumerate(rows)]
+
+    def inbox_last_id(self) -> int | None:
+        """The highest update id kept (handled or not), if any."""
+        return self._read("SELECT MAX(update_id) FROM inbox")[0][0]
+
+    def inbox_prune(self, before: dt.datetime) -> int:
+        """Forget the ids of updates handled before ``before``; returns how many."""
+        return self._write("DELETE FROM inbox WHERE done IS NOT NULL AND done < ?", (_now(before),)).rowcount
 
     # -- retention and privacy --------------------------------------------------------------
     def inactive_users(self, before: dt.datetime) -> list[int]:

@@ -4,8 +4,8 @@ The real python-telegram-bot Application polls it exactly as it would poll Teleg
 tests act as users (send text, click buttons by label, send stickers/photos/documents,
 ask inline queries) and read what each chat shows (messages, edits, callback answers).
 Like Telegram it rejects bad HTML, texts over 4096 characters, callback data over 64
-bytes and "message is not modified" edits, and it can inject faults (429, 5xx, 403,
-delays) per method.
+bytes, "message is not modified" edits and inline answers with duplicate result ids, and it
+can inject faults (429, 5xx, 403, delays) per method, N times in a row (``fail_next``).
 """
 
 from __future__ import annotations
@@ -284,7 +284,7 @@ class FakeTelegram:
                     await asyncio.wait_for(self.changed.wait(), max(0.0, deadline - time.monotonic()))
                 except asyncio.TimeoutError:
                     break
-        return list(self.updates[:100])
+        return list(self.updates[: min(int(p.get("limit") or 100), 100)])
 
     async def api_deletewebhook(self, p):
         self.webhook = None
@@ -405,7 +405,12 @@ class FakeTelegram:
         qid = p.get("inline_query_id")
         if qid not in self.inline_answers:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        ids = [r.get("id") for r in p.get("results") or []]
+        if len(set(ids)) < len(ids):
+            raise ApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
         for r in p.get("results") or []:
+            if not 1 <= len(str(r.get("id") or "").encode()) <= 64:
+                raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
             self._check_markup(r.get("reply_markup"))
             content = r.get("input_message_content") or {}
             if "message_text" in content:
@@ -544,9 +549,7 @@ class FakeUser:
 
     async def send(self, text: str, wait: bool = True) -> BotMessage | None:
         """Send text (commands get bot_command entities); returns the bot's newest message."""
-        entities = _entities(text)
-        msg = self._message(text=text, **({"entities": entities} if entities else {}))
-        return await self._push({"message": msg}, wait)
+        return await self._push(self.message_update(text), wait)
 
     async def _push(self, update: dict, wait: bool) -> BotMessage | None:
         before = len(self.messages)
@@ -601,12 +604,22 @@ class FakeUser:
             await self.click(await self.send("/start renew_cert"), "⏰ 证书到期提醒")
         return self.last
 
-    async def press_data(self, message: BotMessage, data: str) -> dict:
+    def press_update(self, message_id: int, text: str, data: str) -> tuple[str, dict]:
+        """(callback query id, the update) of a press of a button with ``data`` under one of the bot's
+        messages, not yet sent (``fake.push`` sends it)."""
         qid = str(next(self.fake.query_ids))
         self.fake.callback_answers[qid] = {"answered": False}
-        msg = {"message_id": message.message_id, "date": int(time.time()), "chat": self.chat,
-               "from": {"id": BOT_ID, "is_bot": True, "first_name": "E-Port Guide"}, "text": message.plain}
-        update = {"callback_query": {"id": qid, "from": self.info, "chat_instance": f"ci{self.id}", "message": msg, "data": data}}
+        msg = {"message_id": message_id, "date": int(time.time()), "chat": self.chat,
+               "from": {"id": BOT_ID, "is_bot": True, "first_name": "E-Port Guide"}, "text": text}
+        return qid, {"callback_query": {"id": qid, "from": self.info, "chat_instance": f"ci{self.id}", "message": msg, "data": data}}
+
+    def message_update(self, text: str) -> dict:
+        """A text message (commands get bot_command entities), not yet sent (``fake.push`` sends it)."""
+        entities = _entities(text)
+        return {"message": self._message(text=text, **({"entities": entities} if entities else {}))}
+
+    async def press_data(self, message: BotMessage, data: str) -> dict:
+        qid, update = self.press_update(message.message_id, message.plain, data)
         await self._push(update, True)
         return self.fake.callback_answers[qid]
 

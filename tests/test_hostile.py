@@ -187,9 +187,8 @@ async def test_a_reminder_that_fails_once_is_retried(fake, tmp_path, fast_retrie
         await user.ask_reminder("refund")
         fake.fail_next("sendMessage", 502, chat_id=41, times=2)  # the confirmation, then the reminder itself
         await user.send("2026-11-24")
-        await fake.wait_for(lambda: any("退单日期 2026-11-24，按江苏省指南的规则，最后一天重新提交" in m.plain for m in user.messages), timeout=8,
-                            what="the retried reminder")
-        assert guide.store.pending_reminders() == []
+        await fake.wait_for(lambda: any("退单日期 2026-11-24，按江苏省指南的规则，最后一天重新提交" in m.plain for m in user.messages)
+                            and guide.store.pending_reminders() == [], timeout=8, what="the retried reminder, marked sent")
     assert not errors(caplog)
 
 
