@@ -80,10 +80,10 @@ def report(outcomes: list[Outcome]) -> str:
 
 
 def main() -> int:
-    from dialogs.engine import Engine
+    from dialogs.guide import build_guide
     from knowledge import load_knowledge
 
-    outcomes = evaluate(Engine(load_knowledge()))
+    outcomes = evaluate(build_guide(kb=load_knowledge(), store=False).engine)
     print(report(outcomes))
     overall, per_group = accuracy(outcomes)
     return 0 if overall >= OVERALL_TARGET and min(per_group.values()) >= GROUP_TARGET else 1
