@@ -231,4 +231,7 @@ class Reader:
             best = pool[0]
             chosen.append(best)
             uncovered = [a for a in uncovered if best not in candidates[a]]
-        return chosen[:MAX_ANSWERS]
+        # in the order the question asks (USBKey和共享盾: the USBKey first)
+        order = {r: min((i for i, a in enumerate(aspects) if r in candidates[a] or r in kb.aspects[a].unsure), default=99)
+                 for r in chosen}
+        return sorted(chosen, key=lambda r: order[r])[:MAX_ANSWERS]
