@@ -222,9 +222,9 @@ class Reader:
         while uncovered and len(chosen) < MAX_ANSWERS:
             pool = list(dict.fromkeys(r for a in uncovered for r in candidates[a]))
 
-            def key(r: str) -> tuple[int, float, int]:
-                covers = sum(r in candidates[a] for a in uncovered)
-                first = -min(candidates[a].index(r) for a in uncovered if r in candidates[a])
+            def key(r: str, open_: list[str] = uncovered) -> tuple[int, float, int]:
+                covers = sum(r in candidates[a] for a in open_)
+                first = -min(candidates[a].index(r) for a in open_ if r in candidates[a])
                 return covers, scores.get(r, 0.0), first
 
             pool.sort(key=key, reverse=True)
