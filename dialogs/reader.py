@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from knowledge import Knowledge
 
-from .matcher import Analyzer, Matcher
+from .matcher import Analyzer, Matcher, MatchResult
 
 MAX_ANSWERS = 3  # answers composed into one message
 HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts personally
@@ -129,11 +129,15 @@ class Reader:
         """What answers the question (remembered, like the matcher's results)."""
         plan = self._memo.get(question)
         if plan is None:
-            plan = self._plan(self.read(question))
+            plan = self._plan(self.read(question), self.matcher.match(question))
             if len(self._memo) >= 4096:
                 self._memo.clear()
             self._memo[question] = plan
         return plan
+
+    def compute(self, question: str) -> Plan:
+        """``plan`` without memory, here or in the matcher (what ``make bench`` times)."""
+        return self._plan(self.read(question), self.matcher.compute(question))
 
     def business_of(self, reading: Reading, ranked: str | None = None) -> str | None:
         """The one business the question is about. ``ranked``: the business the ranking is confident
@@ -163,9 +167,8 @@ class Reader:
             return Plan("none")
         return Plan("answers", routes, business=business, reading=Reading(question, (business,) if business else (), (aspect,)))
 
-    def _plan(self, reading: Reading) -> Plan:
+    def _plan(self, reading: Reading, result: MatchResult) -> Plan:
         kb = self.kb
-        result = self.matcher.match(reading.question)
         ranked = result.best.route if result.confident and result.best else ""
         business = self.business_of(reading, ranked[6:] if ranked.startswith("topic:") else None)
         aspects = [a for a in reading.aspects
@@ -174,7 +177,7 @@ class Reader:
         weak = [a for a in aspects if a not in active]
         if not active:
             if business:
-                return self._business_alone(reading, business)
+                return self._business_alone(reading, business, result)
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
                 return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
             pending = [a for a in weak if kb.aspects[a].needs_business]
@@ -186,10 +189,9 @@ class Reader:
         routes = self._cover(reading, active, business)
         return Plan("answers", tuple(routes), business=business, reading=reading)
 
-    def _business_alone(self, reading: Reading, business: str) -> Plan:
+    def _business_alone(self, reading: Reading, business: str, result: MatchResult) -> Plan:
         """A business named with nothing more specific: its first screen, or the one fact of that business
         the ranking is confident about (持卡人能不能自己注销 → that a holder can)."""
-        result = self.matcher.match(reading.question)
         best = result.best
         if result.confident and best and best.route.startswith("answer:"):
             a = self.kb.answers[best.route[7:]]
