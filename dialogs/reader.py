@@ -28,6 +28,7 @@ from .matcher import Analyzer, Matcher, MatchResult
 
 MAX_ANSWERS = 3  # answers composed into one message
 HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts personally
+LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
 
 
@@ -39,6 +40,7 @@ class Reading:
     businesses: tuple[str, ...] = ()
     aspects: tuple[str, ...] = ()
     holder: bool = False
+    left: bool = False  # someone left the company (with ``holder``: the holder's own cancellation)
     cities: tuple[str, ...] = ()
     jiangsu: bool = False
     categories: tuple[str, ...] = ()  # a kind of business named without which one (注销, 补办)
@@ -84,9 +86,9 @@ class Reader:
                 add("r:jiangsu", v.terms)
         for b in kb.businesses.values():
             add(f"b:{b.id}", [b.name])
-        holder = next((g for g in kb.synonyms if g.id == HOLDER_GROUP), None)
-        if holder:
-            add("who:holder", holder.words)
+        for group in kb.synonyms:  # who acts: the holder personally (having left the company)
+            if group.id in (HOLDER_GROUP, LEAVE_GROUP):
+                add(f"who:{group.id}", group.words)
         # a mistyped word is corrected only to the names of businesses, materials and places (营业执招 →
         # 营业执照), never to a short question word (办张操作员卡 is not 两张操作员卡)
         dictionary = [t for v in kb.vocabulary if v.target.startswith(("topic:", "city:")) for t in v.terms]
@@ -119,6 +121,7 @@ class Reader:
             businesses=tuple(c[2:] for c in found if c.startswith("b:")),
             aspects=tuple(aspects),
             holder="who:holder" in found,
+            left="who:leave" in found,
             cities=tuple(c[2:] for c in found if c.startswith("c:")),
             jiangsu="r:jiangsu" in found,
             categories=tuple(c[2:] for c in found if c.startswith("k:")),
@@ -146,7 +149,7 @@ class Reader:
         names = [ranked] if ranked else list(dict.fromkeys(reading.businesses))
         if reading.holder and self._holder_businesses:
             cancel = [b for b in names if self.kb.businesses[b].category in ("cancel", "holder")]
-            if cancel or (not names and "cancel" in reading.categories):
+            if cancel or (not names and ("cancel" in reading.categories or reading.left)):
                 names = [self._holder_businesses[0]] + [b for b in names if b not in cancel]
         return names[0] if len(names) == 1 else None
 
@@ -224,10 +227,12 @@ class Reader:
         while uncovered and len(chosen) < MAX_ANSWERS:
             pool = list(dict.fromkeys(r for a in uncovered for r in candidates[a]))
 
-            def key(r: str, open_: list[str] = uncovered) -> tuple[int, float, int]:
+            def key(r: str, open_: list[str] = uncovered) -> tuple[int, bool, float, int]:
                 covers = sum(r in candidates[a] for a in open_)
                 first = -min(candidates[a].index(r) for a in open_ if r in candidates[a])
-                return covers, scores.get(r, 0.0), first
+                # a question from Jiangsu (江苏, 南京 …): the Jiangsu guide's answer on the point first
+                local = reading.jiangsu and r.startswith("answer:") and kb.answers[r[7:]].region == "jiangsu"
+                return covers, local, scores.get(r, 0.0), first
 
             pool.sort(key=key, reverse=True)
             best = pool[0]

@@ -333,3 +333,29 @@ def test_a_jiangsu_fact_can_only_point_at_a_manzhouli_answer(knowledge_copy):
     text = problems(knowledge_copy)
     assert "'max_operators' is not a Manzhouli answer" in text
     assert "only a Jiangsu fact names the Manzhouli answer" in text
+
+
+# -- who acts and where from -------------------------------------------------------------------------
+@pytest.mark.parametrize("question", ["我是持卡人，离职了公司不配合，怎么办", "我离职了，自己的卡怎么注销", "I left the company, how do I cancel my card"])
+def test_a_holder_who_left_gets_the_holders_own_business(engine, question):
+    screen = ask(engine, question)
+    assert screen.route in ("topic:holder_cancel", "answer:holder_service"), (question, screen.route)
+    assert engine.reader.read(question).holder
+
+
+def test_a_company_cancelling_a_leavers_card_is_the_companys_business(engine):
+    assert ask(engine, "员工离职了，公司要注销他的操作员卡").route == "topic:cancel_operator"
+
+
+def test_a_question_from_jiangsu_gets_the_jiangsu_answer_with_manzhouli_beside_it(engine):
+    local = ask(engine, "江苏的企业能邮寄取卡吗")
+    assert engine.reader.read("江苏的企业能邮寄取卡吗").jiangsu
+    assert shown(local) == ["answer:js_counter_mail"] and "仅适用于江苏省省内企业" in local.text
+    assert "满洲里的文件：" in local.text
+    manzhouli = ask(engine, "能邮寄取卡吗")
+    assert shown(manzhouli) == ["answer:silent_mail_mzl"] and "满洲里的文件没有提到邮寄取卡" in manzhouli.text
+
+
+def test_the_licence_copys_seal_is_the_official_seal(engine):
+    screen = ask(engine, "营业执照复印件要盖几个章")
+    assert shown(screen) == ["answer:seal_official_only"] and SEAL_RULE in screen.text
