@@ -177,6 +177,10 @@ class Reader:
         aspects = [a for a in reading.aspects
                    if kb.aspects[a].routes or kb.aspects[a].needs_business or self.fixed_route(a, business)]
         active = [a for a in aspects if not kb.aspects[a].weak or self.fixed_route(a, business)]
+        if any(not kb.aspects[a].document for a in active):
+            # a document named with a question about it (经办人签什么) steers that question's answer;
+            # it needs no answer of its own
+            active = [a for a in active if not kb.aspects[a].document or self.fixed_route(a, business)]
         weak = [a for a in aspects if a not in active]
         if not active:
             if business:
