@@ -83,7 +83,7 @@ def test_the_three_annotation_wordings_are_reached_from_colloquial_questions(eng
 def test_who_signs(engine, question, expected, says):
     screen = ask(engine, question)
     assert shown(screen) == [expected] and says in screen.text, (question, screen.route)
-    assert "signer" in aspects(engine, question) or "id_seal" in aspects(engine, question)
+    assert {"signer", "form_signer"} & set(aspects(engine, question))
 
 
 @pytest.mark.parametrize("question,lang", [
