@@ -359,10 +359,3 @@ def test_a_question_from_jiangsu_gets_the_jiangsu_answer_with_manzhouli_beside_i
 def test_the_licence_copys_seal_is_the_official_seal(engine):
     screen = ask(engine, "营业执照复印件要盖几个章")
     assert shown(screen) == ["answer:seal_official_only"] and SEAL_RULE in screen.text
-
-
-def test_an_inline_query_lists_the_business_it_names_first(plain_guide):
-    from dialogs.features.inline import results
-
-    found = results(plain_guide, Context(), "改公司名字")
-    assert found[0].route == "topic:change_name" and found[0].title == "变更单位名称"

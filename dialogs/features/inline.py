@@ -28,9 +28,7 @@ def results(guide: "Guide", ctx: Context, query: str, popular: list[str] | None 
     query = query.strip()
     if query:
         matches = engine.matcher.match(query).matches
-        reading = engine.reader.read(query)  # the businesses and places the query names, read as in a chat
-        named = [f"topic:{b}" for b in reading.businesses] + [f"city:{c}" for c in reading.cities]
-        routes = engine.expand_categories([*named, *(m.route for m in matches if m.route.startswith(("topic:", "city:", "category:")))])
+        routes = engine.expand_categories(m.route for m in matches if m.route.startswith(("topic:", "city:", "category:")))
     else:
         routes = [f"topic:{t}" for t in (popular or []) if t in kb.businesses]
         routes += [f"topic:{t}" for t in kb.businesses if f"topic:{t}" not in routes]
