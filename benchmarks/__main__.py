@@ -213,8 +213,8 @@ def bench_answerer() -> dict[str, float]:
     """A whole free-text answer per question (read as parts, ranked, composed, the screen rendered),
     without the memory of repeated questions, over the benchmark questions and the evaluation set; and
     the cold build of the matcher and the reader in a fresh interpreter."""
-    from dialogs.guide import build_guide
     from dialogs.features.answers import show
+    from dialogs.guide import build_guide
 
     sys.path.insert(0, str(ROOT))
     from tests.eval.__main__ import load_questions
