@@ -153,6 +153,14 @@ class Reader:
                 names = [self._holder_businesses[0]] + [b for b in names if b not in cancel]
         return names[0] if len(names) == 1 else None
 
+    def applies(self, route: str, business: str | None) -> bool:
+        """Whether an answer may speak for the business named (a fact about some businesses only, such
+        as the free first set of a new company, does not answer for another)."""
+        if not business or not route.startswith("answer:"):
+            return True
+        named = self.kb.answers[route[7:]].businesses
+        return not named or business in named
+
     def fixed_route(self, aspect: str, business: str | None) -> str | None:
         """The aspect's own answer for the business, if the knowledge names one."""
         a = self.kb.aspects[aspect]
@@ -214,7 +222,9 @@ class Reader:
         candidates: dict[str, list[str]] = {}
         for a in aspects:
             fixed = self.fixed_route(a, business)
-            candidates[a] = [fixed] if fixed else list(kb.aspects[a].routes)
+            routes = [fixed] if fixed else [r for r in kb.aspects[a].routes if self.applies(r, business)]
+            # no answer of the aspect is about this business: the business's own screen says what it needs
+            candidates[a] = routes or [f"topic:{business}"]
         scores = self.matcher.route_scores(reading.question)
         chosen: list[str] = []
         named = any(kb.aspects[a].document for a in reading.aspects)

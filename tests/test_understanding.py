@@ -359,3 +359,12 @@ def test_a_question_from_jiangsu_gets_the_jiangsu_answer_with_manzhouli_beside_i
 def test_the_licence_copys_seal_is_the_official_seal(engine):
     screen = ask(engine, "营业执照复印件要盖几个章")
     assert shown(screen) == ["answer:seal_official_only"] and SEAL_RULE in screen.text
+
+
+def test_a_fact_about_other_businesses_never_answers_for_the_one_named(engine, kb):
+    """The card-medium fact does not list 丢失补办: a lost card's question gets its business's own screen."""
+    assert "reissue_lost" not in kb.answers["card_medium"].businesses
+    screen = ask(engine, "丢了卡还要带卡吗")
+    assert screen.route == "topic:reissue_lost"
+    fees = ask(engine, "换卡要交钱吗")  # the free first set is the new company's, not a replacement's
+    assert shown(fees) == ["answer:silent_fees"]
