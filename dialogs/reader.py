@@ -202,6 +202,8 @@ class Reader:
             if not active:
                 return Plan("none", reading=reading)
         routes = self._cover(reading, active, business)
+        if not routes:
+            return Plan("none", reading=reading)
         return Plan("answers", tuple(routes), business=business, reading=reading)
 
     def _business_alone(self, reading: Reading, business: str, result: MatchResult) -> Plan:
@@ -224,7 +226,8 @@ class Reader:
             fixed = self.fixed_route(a, business)
             routes = [fixed] if fixed else [r for r in kb.aspects[a].routes if self.applies(r, business)]
             # no answer of the aspect is about this business: the business's own screen says what it needs
-            candidates[a] = routes or [f"topic:{business}"]
+            candidates[a] = routes or ([f"topic:{business}"] if business else [])
+        aspects = [a for a in aspects if candidates[a]]
         scores = self.matcher.route_scores(reading.question)
         chosen: list[str] = []
         named = any(kb.aspects[a].document for a in reading.aspects)
