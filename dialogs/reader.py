@@ -49,7 +49,8 @@ class Reading:
 @dataclass(frozen=True)
 class Plan:
     """What answers a question. ``kind``: "answers" (``routes``, shown together), "topic" (the
-    business's first screen, in ``routes``), "ask" (which business? for ``aspect``) or "none"."""
+    business's first screen, in ``routes``), "ask" (which business? for ``aspect``; ``routes``: the
+    businesses named, when several were) or "none"."""
 
     kind: str
     routes: tuple[str, ...] = ()
@@ -181,7 +182,10 @@ class Reader:
     def _plan(self, reading: Reading, result: MatchResult) -> Plan:
         kb = self.kb
         ranked = result.best.route if result.confident and result.best else ""
-        business = self.business_of(reading, ranked[6:] if ranked.startswith("topic:") else None)
+        ranked_topic = ranked[6:] if ranked.startswith("topic:") else None
+        if ranked_topic in reading.businesses and len(set(reading.businesses)) > 1:
+            ranked_topic = None  # two businesses named (改名了，也搬家了): not one of them
+        business = self.business_of(reading, ranked_topic)
         aspects = [a for a in reading.aspects
                    if kb.aspects[a].routes or kb.aspects[a].needs_business or self.fixed_route(a, business)]
         active = [a for a in aspects if not kb.aspects[a].weak or self.fixed_route(a, business)]
@@ -196,8 +200,9 @@ class Reader:
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
                 return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
             pending = [a for a in weak if kb.aspects[a].needs_business]
-            if pending and len(weak) == 1:
-                return Plan("ask", aspect=pending[0], reading=reading)
+            if pending and len(weak) == 1:  # which business? (among those named, when several were)
+                return Plan("ask", routes=tuple(f"topic:{b}" for b in dict.fromkeys(reading.businesses)),
+                            aspect=pending[0], reading=reading)
             active = [a for a in weak if not kb.aspects[a].needs_business]
             if not active:
                 return Plan("none", reading=reading)

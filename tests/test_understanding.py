@@ -368,3 +368,11 @@ def test_a_fact_about_other_businesses_never_answers_for_the_one_named(engine, k
     assert screen.route == "topic:reissue_lost"
     fees = ask(engine, "换卡要交钱吗")  # the free first set is the new company's, not a replacement's
     assert shown(fees) == ["answer:silent_fees"]
+
+
+def test_materials_for_two_businesses_named_ask_which_of_the_two(engine):
+    screen = ask(engine, "公司改名了，也搬家了，要带什么材料")
+    assert screen.route == "ask_business:materials"
+    choices = [b.label for b in screen.all_buttons() if b.data and parse_callback(b.data)[0] == "aspect"]
+    assert choices == ["变更单位名称", "变更主要经营场所（住所）"]
+    assert press(engine, screen, "变更主要经营场所").route == "topic:change_address"

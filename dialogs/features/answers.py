@@ -78,9 +78,10 @@ def question(guide: "Guide", ctx: Context, arg: str, text: str) -> Screen:
     engine = guide.engine
     plan = engine.reader.plan(text)
     if plan.kind == "ask":
-        screen = engine.render(f"ask_business:{plan.aspect}", ctx)
+        named = [guide.kb.businesses[r[6:]] for r in plan.routes]  # several businesses named: those only
+        screen = engine.render(f"ask_business:{plan.aspect}", ctx, variables={"businesses": named} if named else None)
         return replace(screen, awaiting=f"business_for:{plan.aspect}")
-    if plan.kind in ("answers", "topic"):
+    if plan.kind in ("answers", "topic") and plan.routes:
         return show(guide, ctx, plan.routes, plan.business)
     result = engine.matcher.match(text)
     if result.confident and not _silent(guide.kb, result.best.route):
