@@ -376,3 +376,11 @@ def test_materials_for_two_businesses_named_ask_which_of_the_two(engine):
     choices = [b.label for b in screen.all_buttons() if b.data and parse_callback(b.data)[0] == "aspect"]
     assert choices == ["变更单位名称", "变更主要经营场所（住所）"]
     assert press(engine, screen, "变更主要经营场所").route == "topic:change_address"
+
+
+def test_the_ask_back_on_the_command_line_lists_the_businesses(monkeypatch, capsys, kb):
+    from .conftest import run_cli
+
+    code, out, _ = run_cli(monkeypatch, capsys, "ask", "要带哪些材料")
+    assert code == 0 and "办理哪项业务？" in out
+    assert all(f"• {b.name}" in out for b in kb.businesses.values())
