@@ -44,6 +44,7 @@ class Reading:
     cities: tuple[str, ...] = ()
     jiangsu: bool = False
     categories: tuple[str, ...] = ()  # a kind of business named without which one (注销, 补办)
+    document: bool = False  # a document is named (营业执照, 身份证 …): it picks an aspect's answer
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,7 @@ class Reader:
             if cid and cid not in found:
                 found.append(cid)
         aspects = [c[2:] for c in found if c.startswith("a:")]
+        document = any(self.kb.aspects[a].document for a in aspects)  # before composites take them in
         for comp in self._composites:  # 公章 + 彩色 → a printed seal
             if all(x in aspects for x in comp.when):
                 at = min(aspects.index(x) for x in comp.when)
@@ -126,6 +128,7 @@ class Reader:
             cities=tuple(c[2:] for c in found if c.startswith("c:")),
             jiangsu="r:jiangsu" in found,
             categories=tuple(c[2:] for c in found if c.startswith("k:")),
+            document=document,
         )
 
     # -- deciding ----------------------------------------------------------------------------
@@ -156,8 +159,13 @@ class Reader:
 
     def applies(self, route: str, business: str | None) -> bool:
         """Whether an answer may speak for the business named (a fact about some businesses only, such
-        as the free first set of a new company, does not answer for another)."""
-        if not business or not route.startswith("answer:"):
+        as the free first set of a new company, does not answer for another; a material the business
+        does not list is not its answer)."""
+        if not business:
+            return True
+        if route.startswith("material:"):
+            return any(ref.material == route[9:] for ref in self.kb.businesses[business].materials)
+        if not route.startswith("answer:"):
             return True
         named = self.kb.answers[route[7:]].businesses
         return not named or business in named
@@ -235,7 +243,7 @@ class Reader:
         aspects = [a for a in aspects if candidates[a]]
         scores = self.matcher.route_scores(reading.question)
         chosen: list[str] = []
-        named = any(kb.aspects[a].document for a in reading.aspects)
+        named = reading.document
         for a in aspects:
             spec = kb.aspects[a]
             if self.fixed_route(a, business):

@@ -384,3 +384,14 @@ def test_the_ask_back_on_the_command_line_lists_the_businesses(monkeypatch, caps
     code, out, _ = run_cli(monkeypatch, capsys, "ask", "要带哪些材料")
     assert code == 0 and "办理哪项业务？" in out
     assert all(f"• {b.name}" in out for b in kb.businesses.values())
+
+
+def test_whether_the_annotation_may_be_printed_gets_the_labelled_jiangsu_rule_and_manzhouli_beside_it(engine):
+    screen = ask(engine, "签注可以打印吗")
+    assert shown(screen) == ["answer:js_annotation_by_self", "answer:form_handwritten"]
+    assert "仅适用于江苏省省内企业" in screen.text and "满洲里的文件：" in screen.text and "必须手写" in screen.text
+
+
+def test_a_holder_asks_about_their_own_id_copy(engine):
+    screen = ask(engine, "注销自己的卡要带身份证原件吗")
+    assert shown(screen) == ["answer:holder_copy"] and "本人身份证明材料交复印件" in screen.text
