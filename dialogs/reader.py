@@ -211,6 +211,10 @@ class Reader:
             if pending and len(weak) == 1:  # which business? (among those named, when several were)
                 return Plan("ask", routes=tuple(f"topic:{b}" for b in dict.fromkeys(reading.businesses)),
                             aspect=pending[0], reading=reading)
+            best = result.best.route if result.confident and result.best else ""
+            if best and not (best.startswith("answer:") and kb.answers[best[7:]].silent):
+                # only general words (网上办理, where, phone): the ranking, which weighs every word, answers
+                return Plan("none", reading=reading)
             active = [a for a in weak if not kb.aspects[a].needs_business]
             if not active:
                 return Plan("none", reading=reading)
