@@ -210,6 +210,59 @@ def bench_matcher() -> dict[str, float]:
             "n": len(questions), "build_s": build}
 
 
+def bench_answerer() -> dict[str, float]:
+    """A whole free-text answer per question (read as parts, ranked, composed, the screen rendered),
+    without the memory of repeated questions, over the benchmark questions and the evaluation set; and
+    the cold build of the matcher and the reader in a fresh interpreter."""
+    from dialogs.features.answers import show
+    from dialogs.guide import build_guide
+
+    sys.path.insert(0, str(ROOT))
+    from tests.eval.__main__ import load_questions
+
+    code = ("import time; from knowledge import load_knowledge; kb = load_knowledge(); t = time.perf_counter(); "
+            "from dialogs.matcher import Matcher; from dialogs.reader import Reader; Reader(kb, Matcher(kb)); "
+            "print(time.perf_counter() - t)")
+    build = min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout)
+                for _ in range(3))
+    guide = build_guide(":memory:")
+    engine = guide.engine
+    engine.warm_up()
+    ctx = Context(user_id=1)
+    questions = QUESTIONS + [q for items in load_questions().values() for q, _ in items]
+
+    def answer(q: str) -> None:
+        plan = engine.reader.compute(q)
+        if plan.routes:
+            show(guide, ctx, plan.routes, plan.business)
+        elif plan.kind == "ask":
+            engine.render(f"ask_business:{plan.aspect}", ctx)
+
+    for q in questions:  # warm-up (templates compiled, screens that are the same for everyone cached)
+        answer(q)
+    times = []
+    for q in questions:
+        runs = []
+        for _ in range(21):
+            t = time.perf_counter()
+            answer(q)
+            runs.append(time.perf_counter() - t)
+        times.append(statistics.median(runs))
+    times.sort()
+    guide.close()
+    return {"mean_ms": 1e3 * statistics.mean(times), "p99_ms": 1e3 * times[int(0.99 * (len(times) - 1))],
+            "n": len(questions), "build_s": build}
+
+
+def answerer_rows(answerer: dict[str, float]) -> list[str]:
+    return [
+        row("whole answer per free-text question (read, ranked, composed, rendered; p99)",
+            f"{answerer['p99_ms']:.2f} ms (mean {answerer['mean_ms']:.2f} ms, {answerer['n']} questions)", "≤ 2 ms",
+            answerer["p99_ms"] <= 2),
+        row("matcher and reader cold build (fresh interpreter)", f"{answerer['build_s']:.2f} s", "≤ 1 s", answerer["build_s"] <= 1),
+    ]
+
+
 async def bench_cold_start(tmp: Path) -> float:
     sys.path.insert(0, str(ROOT))
     from tests.fake_telegram import FakeTelegram
@@ -462,11 +515,16 @@ def before_after(full: dict, plain: dict) -> list[str]:
 async def main(argv: list[str]) -> int:
     if argv[:1] == ["--baseline"]:
         return await save_baseline(Path(argv[1]) if len(argv) > 1 else BASELINE)
+    if argv[:1] == ["--answerer"]:  # only the free-text answerer's rows (quick, no bot)
+        rows = answerer_rows(bench_answerer())
+        print("\n".join(rows))
+        return 0 if all(r.endswith("| pass |") for r in rows) else 1
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         full, plain = await bench_process_update(tmp)
         polling = await bench_polling(tmp)
         matcher = bench_matcher()
+        answerer = bench_answerer()
         cold = await bench_cold_start(tmp)
         mem_full, mem_echo = await bench_memory(tmp)
         pictures = bench_pictures()
@@ -482,6 +540,7 @@ async def main(argv: list[str]) -> int:
         row("matcher per free-text question (p99)", f"{matcher['p99_us']:.0f} µs (mean {matcher['mean_us']:.0f} µs, {matcher['n']} questions)",
             "≤ 1000 µs", matcher["p99_us"] <= 1000),
         row("matcher build (libraries + index, in the background after start)", f"{matcher['build_s']:.2f} s", "reference", True),
+        *answerer_rows(answerer),
         row("cold start to first getUpdates", f"{cold:.2f} s", "≤ 1 s", cold <= 1.0),
         row("picture of a prepared copy, first drawing (description + PNG + SVG)",
             f"{pictures['first_ms']:.0f} ms median, {pictures['first_max_ms']:.0f} ms max ({pictures['n']} pictures)", "reference", True),

@@ -161,7 +161,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     engine = _engine(args)
     screen = engine.ask(_ctx(args), question)
     print(screen.text)
-    if screen.route == "suggest":
+    if screen.route == "suggest" or screen.route.startswith("ask_business:"):  # the choices are the buttons
         for b in screen.all_buttons():
             print(f"  • {b.label}")
     return EXIT_OK

@@ -153,6 +153,7 @@ class Engine:
         self.inputs: dict[str, Input] = {}
         self.listeners: list[Listener] = []
         self._matcher: Any = None  # built on first use (or by warm_up): its libraries cost start-up time
+        self._reader: Any = None
         self._matcher_lock = threading.Lock()
         self._expr_cache: dict[tuple[str, str], Any] = {}
         self._screens: dict[tuple, Screen] = {}  # screens that are the same for everyone
@@ -170,9 +171,23 @@ class Engine:
                     matcher = self._matcher = Matcher(self.kb)
         return matcher
 
+    @property
+    def reader(self):
+        """Reads a question as business × aspect × who × region (dialogs.reader), built with the matcher."""
+        reader = self._reader
+        matcher = self.matcher
+        if reader is None or reader.matcher is not matcher:
+            with self._matcher_lock:
+                reader = self._reader
+                if reader is None or reader.matcher is not matcher:
+                    from .reader import Reader
+
+                    reader = self._reader = Reader(self.kb, matcher)
+        return reader
+
     def warm_up(self) -> None:
-        """Build the matcher now (a channel calls this once it is up, off the main thread)."""
-        _ = self.matcher
+        """Build the matcher and the reader now (a channel calls this once it is up, off the main thread)."""
+        _ = self.reader
 
     @property
     def matcher_ready(self) -> bool:
@@ -210,6 +225,7 @@ class Engine:
         "reloaded" (e.g. the web pages served from the bot's process follow)."""
         self.kb = kb
         self._matcher = None
+        self._reader = None
         self._screens.clear()
         self.emit("reloaded", Context(), str(kb.directory))
 

@@ -98,6 +98,7 @@ class Knowledge:
         self.facts = {f.id: f for f in data["facts"]}
         self.vocabulary = list(data["vocabulary"])
         self.synonyms = list(data["synonyms"])
+        self.aspects = {a.id: a for a in data["aspects"]}
         self.answers = {a.id: a for a in data["answers"]}
         self.steps = list(data["steps"])
         self.cities: dict[str, list[schema.Office]] = {}
@@ -527,7 +528,57 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
                 err("synonyms", i, "words", j, msg=f"{word!r} is already a synonym in group {seen_words[key]!r}")
             seen_words[key] = group.id
 
+    problems += _check_aspects(data, line_maps, file_of, targets, ids)
     problems += _check_quotes(data, line_maps, file_of, directory)
+    return problems
+
+
+def route_exists(route: str, targets: dict[str, set[str]], ids: dict[str, set]) -> bool:
+    """Whether a route names something in the knowledge (an answer, a business, a city …)."""
+    kind, _, name = route.partition(":")
+    if not name:
+        return kind in {"offices", "online", "main", "help"}
+    known = {**targets, "walk": targets.get("online", set()) - {"start"}}
+    return name in known.get(kind, set())
+
+
+def _check_aspects(data, line_maps, file_of, targets, ids) -> list[Problem]:
+    """Aspects name existing routes, businesses and aspects; a word names one aspect only."""
+    problems: list[Problem] = []
+
+    def err(i, *rest, msg):
+        f, line, path = _locate(line_maps, file_of, "aspects", i, *rest)
+        problems.append(Problem(f, line, path, msg))
+
+    aspects = data.get("aspects", [])
+    aspect_ids = {a.id for a in aspects}
+    businesses = ids.get("businesses", set())
+    seen: dict[str, str] = {}
+    for i, a in enumerate(aspects):
+        if not a.words and not a.when:
+            err(i, msg="an aspect needs words or `when` (the aspects it combines)")
+        for j, w in enumerate(a.words):
+            key = _normalise(w).lower()
+            if key in seen and seen[key] != a.id:
+                err(i, "words", j, msg=f"{w!r} already names the aspect {seen[key]!r}")
+            seen[key] = a.id
+        for j, other in enumerate(a.when):
+            if other not in aspect_ids or other == a.id:
+                err(i, "when", j, msg=f"unknown aspect {other!r}")
+        for field in ("routes", "unsure"):
+            for j, r in enumerate(getattr(a, field)):
+                if not route_exists(r, targets, ids):
+                    err(i, field, j, msg=f"unknown route {r!r}")
+        for b, r in a.per_business.items():
+            if b not in businesses:
+                err(i, "per_business", b, msg=f"unknown business {b!r}")
+            if not route_exists(r, targets, ids):
+                err(i, "per_business", b, msg=f"unknown route {r!r}")
+        if a.for_business:
+            for b in sorted(businesses):
+                if not route_exists(a.for_business.replace("{business}", b), targets, ids):
+                    err(i, "for_business", msg=f"{a.for_business!r} names no route for the business {b!r}")
+                    break
     return problems
 
 
@@ -666,6 +717,12 @@ def _check_answers(data, line_maps, file_of, directory: Path, ids) -> list[Probl
         for j, b in enumerate(a.businesses):
             if b not in ids.get("businesses", set()):
                 err(i, "businesses", j, msg=f"unknown business {b!r}")
+        if a.manzhouli is not None:
+            other = next((x for x in data.get("answers", []) if x.id == a.manzhouli), None)
+            if a.region != "jiangsu":
+                err(i, "manzhouli", msg="only a Jiangsu fact names the Manzhouli answer on the same point")
+            elif other is None or other.region != "manzhouli":
+                err(i, "manzhouli", msg=f"{a.manzhouli!r} is not a Manzhouli answer")
         screen, _, arg = a.see.partition(":")
         if screen in screens_with_arg and arg not in screens_with_arg[screen] or (
                 screen not in screens_with_arg and (arg or screen not in {"offices", "online", "main", "help"})):

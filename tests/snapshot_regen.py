@@ -281,7 +281,11 @@ SCENARIOS = (
     Scenario("feedback_reason_given", ("topic.j2",), _feedback("-1", "没写要带几份复印件")),
     Scenario("forget_done", ("main.j2",), _forgotten),
     Scenario("question_unknown", ("suggest.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "zzzz qqqq"))),
-    Scenario("question_vague", ("suggest.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "盖章"))),
+    Scenario("question_vague", ("suggest.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "补办"))),
+    Scenario("question_two_things", ("answers.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "USBKey和共享盾在哪买"))),
+    Scenario("question_asked_back", ("ask_business.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "要带哪些材料"))),
+    Scenario("question_asked_back_answered", ("topic.j2",), lambda g, c: format_snapshot(
+        g.engine.reply(c, g.engine.ask(c, "要带哪些材料").awaiting, "公司改名了"))),
     Scenario("upload_ok", ("precheck.j2",), _precheck(PDF, "营业执照.pdf", len(PDF))),
     Scenario("upload_refused", ("precheck.j2",), _precheck(None, "scan.docx", 5_000_000)),
     Scenario("group_checklist", ("private_only.j2",), _in_group("checklists")),

@@ -84,6 +84,7 @@ def all_routes(engine: "Engine") -> list[str]:
     routes += [f"answer:{a}" for a in kb.answers]
     routes += [f"answer_source:{a}" for a, v in kb.answers.items() if not v.silent]
     routes += [f"city:{c}" for c in kb.cities]
+    routes += [f"ask_business:{a.id}" for a in kb.aspects.values() if a.needs_business]
     routes += [f"stuck:{t}" for t in kb.businesses]
     routes += [f"walk:{s.id}" for s in kb.steps]
     routes += [f"rules:{t}" for t in kb.businesses]
