@@ -123,6 +123,7 @@ async def test_the_question_why_an_answer_did_not_help_survives_a_restart(fake, 
     user = fake.user(id=78)
     async with running_bot(fake, db):
         answer = await user.send("/start renew_cert")
+        await user.click(answer, "⋯ 更多")
         await user.click(answer, "👎 没帮助")
         assert "请用一句话说明" in answer.plain
     async with running_bot(fake, db) as app:  # a new application on the same database

@@ -20,11 +20,11 @@ from .conftest import run_cli, running_bot
 
 USER = Context(user_id=5)
 ADMIN = Context(user_id=9, admin=True)
-RENAMED = "公司改名了卡要重新办吗"  # unanswered by the packaged knowledge (issue 23)
-RENAMED_TOO = "公司改名后卡需要重新办吗"  # a similar phrasing, logged too
-RENAMED_LATER = "公司改名后，卡需要重新办吗"  # a phrasing nobody taught
-PRICE = "how much does the usb key cost"  # suggestions only: the price is one of three guesses
-PRICE_LATER = "How much does a USB key cost?"
+RENAMED = "执照名字变了，口岸那边咋整"  # unanswered by the packaged knowledge (no word for the name)
+RENAMED_TOO = "执照上名字变了，口岸那边咋整"  # a similar phrasing, logged too
+RENAMED_LATER = "执照名字变了 口岸那边咋整啊"  # a phrasing nobody taught
+PRICE = "do i need to book ahead"  # suggestions only: an appointment is not recognised
+PRICE_LATER = "Do I need to book ahead?"
 
 
 @pytest.fixture
@@ -56,14 +56,14 @@ def test_missed_questions_are_grouped_taught_and_answered_after_reload(db, kb, m
 
     code, out, _ = run_cli(monkeypatch, capsys, "teach", RENAMED, "topic:change_name", "--db", str(db))
     assert code == 0 and "taught" in out and "变更单位名称" in out
-    code, out, _ = run_cli(monkeypatch, capsys, "teach", PRICE, "answer:silent_usbkey_price", "--db", str(db))
+    code, out, _ = run_cli(monkeypatch, capsys, "teach", PRICE, "answer:silent_appointment", "--db", str(db))
     assert code == 0 and "language en" in out
     assert ask(guide, RENAMED) == "suggest"  # the running guide answers as before until /reload
     guide.engine.reload(guide.load_knowledge())  # what /reload does
     for question in (RENAMED, RENAMED_LATER):
         assert ask(guide, question) == "topic:change_name", question
     for question in (PRICE, PRICE_LATER):
-        assert ask(guide, question) == "answer:silent_usbkey_price", question
+        assert ask(guide, question) == "answer:silent_appointment", question
     # what was taught is no longer waiting; the rest still is
     code, out, _ = run_cli(monkeypatch, capsys, "unanswered", "--db", str(db), "--limit", "5")
     assert RENAMED not in out and PRICE not in out and RENAMED_TOO in out and "签证怎么办" in out

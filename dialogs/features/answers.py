@@ -3,6 +3,7 @@ fact answering a question (knowledge/data/answers.yaml) and its verbatim source.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +77,9 @@ def question(guide: "Guide", ctx: Context, arg: str, text: str) -> Screen:
     question about its topic), else the suggestions screen (a bare category word offers its
     businesses); unanswered questions are told to the listeners (statistics)."""
     engine = guide.engine
+    taught = taught_route(guide.kb, text)
+    if taught:  # staff attached this question (or one a typo away) to a route: their word wins
+        return engine.render(taught, ctx)
     plan = engine.reader.plan(text)
     if plan.kind == "ask":
         named = [guide.kb.businesses[r[6:]] for r in plan.routes]  # several businesses named: those only
@@ -91,6 +95,29 @@ def question(guide: "Guide", ctx: Context, arg: str, text: str) -> Screen:
     routes = engine.expand_categories(m.route for m in result.suggestions)[:3]
     suggestions = [{"label": route_label(guide, r, ctx), "route": r} for r in routes]
     return engine.render("suggest", ctx, variables={"suggestions": suggestions})
+
+
+TAUGHT_SIMILARITY = 90  # rapidfuzz ratio: the same question with a particle, a space or a typo of difference
+_NOT_WORDS = re.compile(r"[\W_]+")
+
+
+def _plain(text: str) -> str:
+    from ..matcher import normalise
+
+    return _NOT_WORDS.sub("", normalise(text))
+
+
+def taught_route(kb: Knowledge, text: str) -> str | None:
+    """The route staff taught for this question (knowledge.overlay), matched without punctuation and
+    spaces, allowing a near-identical phrasing; None when nothing taught is that close."""
+    if not kb.taught:
+        return None
+    from rapidfuzz import fuzz, process
+
+    asked = _plain(text)
+    found = process.extractOne(asked, {i: _plain(t.question) for i, t in enumerate(kb.taught)}, scorer=fuzz.ratio,
+                               score_cutoff=TAUGHT_SIMILARITY) if asked else None
+    return kb.taught[found[2]].route if found else None
 
 
 def route_label(guide: "Guide", route: str, ctx: Context) -> str:
