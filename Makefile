@@ -34,6 +34,7 @@ web: $(RUNTIME)
 COVERAGE_FLOOR := 92
 
 test: $(TESTING)
+	$(BIN)/ruff check .
 	$(BIN)/eport-guide check-knowledge
 	@mkdir -p build/coverage
 	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)

@@ -117,7 +117,7 @@ def test_dockerfile_is_slim_non_root_with_a_data_volume_and_a_health_check():
     assert "--build-arg PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:" in text  # how to pin it, said where it is read
     final = final_stage()
     user = re.search(r"^USER (\S+)", final, re.M).group(1)
-    assert user not in ("root", "0") and f"useradd --system --uid 10001 --user-group" in final and user == "eport"
+    assert user not in ("root", "0") and "useradd --system --uid 10001 --user-group" in final and user == "eport"
     assert 'VOLUME ["/data"]' in final and "EPORT_GUIDE_DB=/data/eport-guide.db" in final
     assert "-r /tmp/requirements.lock" in final and "--no-deps /tmp/wheels/*.whl" in final and "pip check" in final
     assert exec_form("HEALTHCHECK") == ["eport-guide", "health"] and exec_form("CMD") == ["eport-guide", "run"]

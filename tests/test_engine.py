@@ -6,7 +6,7 @@ import pytest
 
 from dialogs.features import all_routes
 
-from dialogs.engine import MAX_CALLBACK_BYTES, MAX_TEXT, Engine, callback_data, parse_callback
+from dialogs.engine import MAX_CALLBACK_BYTES, MAX_TEXT, callback_data, parse_callback
 from dialogs.features.topics import full_answer
 
 
@@ -95,7 +95,7 @@ def test_reissue_lost_shows_seal_annotation_signature_and_date_rules(engine, ctx
 def test_regional_differences_are_labelled(engine, ctx):
     text = engine.render("jiangsu:new_operator", ctx).text
     assert "要求用印泥盖章，公章不得复印" in text
-    line = next(l for l in text.splitlines() if "要求用印泥盖章" in l)
+    line = next(ln for ln in text.splitlines() if "要求用印泥盖章" in ln)
     assert "江苏省指南，仅适用于江苏省省内企业" in line
     assert "新增操作员卡单次可最多新增10个操作员卡。" in text
 

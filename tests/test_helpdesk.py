@@ -10,6 +10,9 @@ import pytest
 
 from dialogs.links import deep_link, qr_matrix, write_qr_png
 
+from .conftest import running_bot
+from .fake_telegram import BOT_USERNAME
+
 
 def read_qr_png(path, box_size: int = 8) -> list[list[bool]]:
     """Read back the module matrix of a PNG written by ``write_qr_png`` (the centre of each box)."""
@@ -25,8 +28,6 @@ def read_qr_png(path, box_size: int = 8) -> list[list[bool]]:
         matrix.append([row[(bx * box_size + box_size // 2) * planes] < half for bx in range(width // box_size)])
     return matrix
 
-from .conftest import running_bot
-from .fake_telegram import BOT_USERNAME
 
 TOPICS = ["new_entry", "new_operator", "change_name", "change_legal_rep", "change_address", "reissue_lost",
           "reissue_expired", "renew_cert", "unlock", "replace_card", "cancel_legal", "cancel_operator", "holder_cancel"]
@@ -95,7 +96,7 @@ async def test_share_button_uses_switch_inline_query(fake, bot_app):
 async def test_office_finder_by_city(fake, bot_app):
     user = fake.user()
     offices = await user.send("/offices")
-    assert [l.split("（")[0] for l in offices.labels[:5]] == ["满洲里", "呼伦贝尔", "赤峰", "通辽", "乌兰浩特"]
+    assert [label.split("（")[0] for label in offices.labels[:5]] == ["满洲里", "呼伦贝尔", "赤峰", "通辽", "乌兰浩特"]
     await user.click(offices, "呼伦贝尔")
     text = offices.plain
     assert "海拉尔区伊敏大街44号" in text and "0470-8551635" in text and "+86 470 8551635" in text and "共享盾" in text

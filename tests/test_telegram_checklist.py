@@ -18,7 +18,7 @@ async def test_checklist_survives_a_restart_and_old_buttons_still_work(fake, tmp
         await user.click(checklist, "☐ 经办人身份证明材料")  # the page of that material, in the same message
         reply = await user.click(checklist, "☐ 经办人·复印件")
         assert reply["answered"] and reply["text"] == "已勾选"
-        assert "进度 1/25" in checklist.plain and any(l.startswith("✅ 经办人·复印件") for l in checklist.labels)
+        assert "进度 1/25" in checklist.plain and any(label.startswith("✅ 经办人·复印件") for label in checklist.labels)
     # the process is gone; a new one starts on the same database
     async with running_bot(fake, db):
         user = fake.user()

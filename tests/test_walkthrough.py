@@ -45,9 +45,9 @@ def test_steps_cover_the_guide(engine, kb):
 
 def test_regional_quotes_are_labelled(engine):
     text = engine.render("walk:remark", Context()).text
-    line = next(l for l in text.splitlines() if "南京江北、吴江、高邮、盐城" in l)
+    line = next(ln for ln in text.splitlines() if "南京江北、吴江、高邮、盐城" in ln)
     assert "仅适用于江苏省省内企业" in line
-    pickup = next(l for l in text.splitlines() if "前往选取的制卡机构领取电子口岸卡" in l)
+    pickup = next(ln for ln in text.splitlines() if "前往选取的制卡机构领取电子口岸卡" in ln)
     assert "满洲里文件" in pickup
     assert "出自江苏省指南" in text
     assert "出自江苏省指南" not in engine.render("walk:mzl_path", Context()).text
