@@ -76,3 +76,46 @@ async def test_coming_back_after_the_warning_keeps_the_data(fake, tmp_path):
         app.bot_data["guide"].engine.clock = lambda: start + dt.timedelta(days=31)
         await job.run(app)
         assert user_known(store, 51)
+
+
+def test_retention_goes_on_past_a_database_that_refuses_and_says_so(guide, caplog):
+    """A busy database at the daily run: each refusal is logged and the rest is still done."""
+    from dialogs.features.privacy import expire
+    from dialogs.store import StoreError
+
+    store, now = guide.store, dt.datetime(2027, 6, 1, tzinfo=dt.timezone.utc)
+    for uid in (31, 32):
+        store.touch_user(uid, "zh", now=now - dt.timedelta(days=400))
+    store.record_unanswered("火星上能办卡吗", user_id=31, now=now - dt.timedelta(days=400))
+
+    class Busy:
+        """The guide's store, but deleting user 31 and expiring free text are refused."""
+
+        def __getattr__(self, name):
+            return getattr(store, name)
+
+        def forget_user(self, user_id):
+            if user_id == 31:
+                raise StoreError("database is locked")
+            return store.forget_user(user_id)
+
+        def expire_free_text(self, before):
+            raise StoreError("database is locked")
+
+    with caplog.at_level("WARNING", logger="eport_guide"):
+        assert expire(Busy(), now, 365) == [32]  # 31 is tried again on the next run
+    assert user_known(store, 31) and not user_known(store, 32)
+    assert "could not delete the data of user 31" in caplog.text and "could not expire old questions" in caplog.text
+
+    class Unreadable:
+        def __getattr__(self, name):
+            return getattr(store, name)
+
+        def inactive_users(self, before):
+            raise StoreError("database is locked")
+
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="eport_guide"):
+        assert expire(Unreadable(), now, 365) == []
+    assert "cannot read the users" in caplog.text
+    assert store.conn.execute("SELECT COUNT(*) FROM questions").fetchone()[0] == 0  # the free text went all the same

@@ -984,3 +984,16 @@ def test_a_web_only_deployment_expires_old_questions_and_reasons(server, client)
         assert conn.execute("SELECT COUNT(*) FROM questions").fetchone()[0] == 0
         assert conn.execute("SELECT COUNT(*) FROM feedback WHERE reason IS NOT NULL").fetchone()[0] == 0
     assert len(web_user_ids(db)) == 1
+
+
+def test_a_drawn_session_whose_id_is_taken_is_not_saved(guide):
+    from web import sessions
+
+    token, user_id = sessions.draw()
+    assert user_id < -1 and sessions.lookup(guide.store, token) is None  # drawn: nothing stored yet
+    assert sessions.save(guide.store, token, user_id, "ru")
+    assert sessions.lookup(guide.store, token) == user_id and sessions.exists(guide.store, user_id)
+    other, _ = sessions.draw()
+    assert not sessions.save(guide.store, other, user_id, "zh")  # the same id: the caller draws again
+    assert sessions.lookup(guide.store, other) is None and sessions.lookup(guide.store, token) == user_id
+    assert sessions.lookup(guide.store, "") is None

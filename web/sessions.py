@@ -64,15 +64,6 @@ def save(store: Any, token: str, user_id: int, lang: str | None, now: dt.datetim
     return True
 
 
-def create(store: Any, lang: str | None, now: dt.datetime | None = None) -> tuple[str, int]:
-    """A new session: (token for the cookie, the new negative user id)."""
-    for _ in range(10):
-        token, user_id = draw()
-        if save(store, token, user_id, lang, now):
-            return token, user_id
-    raise RuntimeError("could not allocate a web session id")
-
-
 def exists(store: Any, user_id: int) -> bool:
     """Whether a web user's session still exists (it does not after "delete my data")."""
     return bool(store._read("SELECT 1 FROM web_sessions WHERE user_id = ?", (user_id,)))
