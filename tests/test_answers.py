@@ -196,7 +196,7 @@ def test_the_matcher_libraries_are_not_loaded_at_start_up():
 async def test_a_single_fact_question_in_telegram(fake, bot_app):
     user = fake.user(language_code="en")
     reply = await user.send("can we stamp the licence copy with the finance seal")
-    assert "official seal (公章)" in reply.plain and "0470-2299089" in reply.plain
+    assert "official company seal (公章)" in reply.plain and "0470-2299089" in reply.plain
     assert len(reply.plain.splitlines()) <= 6
     await user.click(reply, "📖 Original text")
     assert "不得加盖合同章、财务章或其他业务专用章" in reply.plain and "line 47" in reply.plain

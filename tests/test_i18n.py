@@ -107,6 +107,6 @@ async def test_language_chosen_from_telegram_and_changed_with_language(fake, bot
     settings = await ru.send("/language")
     await ru.click(settings, "English")
     assert "Settings" in settings.plain
-    assert "Choose the business" in (await ru.send("/start")).plain
+    assert "Choose the service" in (await ru.send("/start")).plain
     assert fake.commands[("default", "ru")][0]["description"] == "Начать / открыть услугу"
-    assert fake.commands[("default", "en")][0]["description"] == "Start / open a business"
+    assert fake.commands[("default", "en")][0]["description"] == "Start / open a service"
