@@ -94,6 +94,7 @@ class Knowledge:
         self.synonyms = list(data["synonyms"])
         self.answers = {a.id: a for a in data["answers"]}
         self.steps = list(data["steps"])
+        self.glossary = {t.id: t for t in data.get("terms", [])}
         self.cities: dict[str, list[schema.Office]] = {}
         for office in self.offices.values():
             self.cities.setdefault(office.city, []).append(office)
@@ -278,6 +279,7 @@ QUOTED_FIELDS = {
     "categories": ("name", "summary"),
     "businesses": ("name", "materials_line"),
     "facts": ("text", "more"),
+    "terms": ("zh",),
 }
 
 
