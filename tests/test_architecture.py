@@ -234,7 +234,7 @@ async def test_telegram_screens_errors_and_reminders_follow_the_chosen_language(
         due = at_nine(dt.date(2026, 11, 30))
         guide.engine.clock = lambda: due - dt.timedelta(seconds=0.5)
         ask = await user.send("/reminders")
-        await user.click(ask, "➕ 退单 reminder")
+        await user.click(ask, "➕ Returned application (退单) reminder")
         await user.send("2026-11-24")
         await fake.wait_for(lambda: any("the last day to resubmit is 2026-11-30" in m.plain for m in user.messages[-1:]),
                             timeout=5, what="the reminder in English")

@@ -203,3 +203,14 @@ def test_every_annotation_shown_has_the_chinese_to_copy_and_apart_its_meaning(ev
                 if label not in text[max(0, m.start() - 60):m.start()].lower():
                     problems.append(f"{route}: the meaning of {a.text} is not labelled as the meaning")
     assert problems == []
+
+
+def test_english_never_shows_a_bare_chinese_status_word(every_screen):
+    """退单 on an English screen or button comes with what it means (a returned application)."""
+    bare = set()
+    for (lang, route), text in every_screen.items():
+        if lang == "en":
+            for line in text.splitlines():
+                if "退单" in line and "return" not in line.lower() and not re.search(r"[\u4e00-\u9fff]{6,}", line):
+                    bare.add(line)
+    assert bare == set()
