@@ -214,3 +214,23 @@ def test_english_never_shows_a_bare_chinese_status_word(every_screen):
                 if "退单" in line and "return" not in line.lower() and not re.search(r"[\u4e00-\u9fff]{6,}", line):
                     bare.add(line)
     assert bare == set()
+
+
+@pytest.mark.parametrize("lang,copy,meaning", [
+    ("ru", "✍️ Перепишите китайскими иероглифами точно: 「同意办理电子口岸制发卡业务」",
+     "Значение (только для понимания, не писать): согласие на услуги по картам электронного порта (любые, не только выдача)"),
+    ("en", "✍️ Copy in Chinese characters exactly: 「同意办理电子口岸制发卡业务」",
+     "Meaning (for understanding only, do not write it): consent to E-Port card services (any of them, not only issuing a card)"),
+])
+def test_an_answer_shared_into_another_chat_gives_each_annotation_and_apart_its_meaning(tmp_path, kb, lang, copy, meaning):
+    from dialogs.features.inline import results
+    from dialogs.render import html_to_text
+
+    g = build_guide(tmp_path / "inline.db", kb=kb)
+    try:
+        result = next(r for r in results(g, Context(user_id=1, lang=lang), "") if r.route == "topic:reissue_lost")
+        lines = html_to_text(result.html).splitlines()
+    finally:
+        g.close()
+    at = lines.index(copy)
+    assert lines[at + 1] == meaning
