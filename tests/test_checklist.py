@@ -185,7 +185,7 @@ def test_console_checklist_on_the_same_database(tmp_path, monkeypatch, capsys):
      "Значение (только для понимания, не писать): согласие на использование моих данных для услуг по картам электронного порта"),
     ("en", "Copy in Chinese characters exactly: 「同意使用本人信息办理电子口岸制发卡业务」",
      "Meaning (for understanding only, do not write it): consent to my information being used for E-Port card services"),
-])
+], ids=["ru", "en"])
 def test_checklist_page_and_export_give_each_annotation_to_copy_and_apart_its_meaning(engine, lang, copy, meaning):
     ctx = Context(user_id=43, lang=lang)
     page = engine.render("checklist_part:unlock:holder_id", ctx).text.splitlines()

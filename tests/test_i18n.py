@@ -221,7 +221,7 @@ def test_english_never_shows_a_bare_chinese_status_word(every_screen):
      "Значение (только для понимания, не писать): согласие на услуги по картам электронного порта (любые, не только выдача)"),
     ("en", "✍️ Copy in Chinese characters exactly: 「同意办理电子口岸制发卡业务」",
      "Meaning (for understanding only, do not write it): consent to E-Port card services (any of them, not only issuing a card)"),
-])
+], ids=["ru", "en"])
 def test_an_answer_shared_into_another_chat_gives_each_annotation_and_apart_its_meaning(tmp_path, kb, lang, copy, meaning):
     from dialogs.features.inline import results
     from dialogs.render import html_to_text
@@ -234,3 +234,11 @@ def test_an_answer_shared_into_another_chat_gives_each_annotation_and_apart_its_
         g.close()
     at = lines.index(copy)
     assert lines[at + 1] == meaning
+
+
+@pytest.mark.parametrize("lang,used_for", [("ru", "Для услуг:"), ("en", "Used for:")], ids=["ru", "en"])
+def test_a_material_screen_names_its_services_in_the_users_language(every_screen, kb, lang, used_for):
+    line = next(x for x in every_screen[(lang, "material:org_cert")].splitlines() if x.startswith(used_for))
+    for business in kb.businesses.values():
+        if any(ref.material == "org_cert" for ref in business.materials):
+            assert f"{business.name}（{i18n.beside(business.name, lang)}）" in line
