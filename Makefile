@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 TESTING := $(VENV)/.installed-test
 
-.PHONY: run web test bench eval fuzz golden mutate check-knowledge lock clean
+.PHONY: run web test bench bench-answerer eval fuzz golden mutate check-knowledge lock clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -45,6 +45,10 @@ golden: $(TESTING)
 # Measure against the targets and rewrite BENCHMARKS.md (about 1.5 minutes on 2 cores).
 bench: $(TESTING)
 	$(BIN)/python -m benchmarks
+
+# Only the free-text answerer's budget (p99 per question ≤ 2 ms, cold build ≤ 1 s): seconds, no bot.
+bench-answerer: $(TESTING)
+	$(BIN)/python -m benchmarks --answerer
 
 # Accuracy of the free-text answerer on tests/eval/questions.yaml, per group, and the misses.
 eval: $(TESTING)

@@ -5,6 +5,7 @@
 2. The same through long polling against the fake Bot API on loopback.
 3. Matcher µs per question (p99 over the benchmark questions and the evaluation set); cold start to the
    first getUpdates (the matcher is built in the background after start); memory per active user.
+4. What 20 MB hostile uploads add to another user's reply (``bench_hostile_upload``).
 """
 
 from __future__ import annotations
@@ -209,6 +210,59 @@ def bench_matcher() -> dict[str, float]:
             "n": len(questions), "build_s": build}
 
 
+def bench_answerer() -> dict[str, float]:
+    """A whole free-text answer per question (read as parts, ranked, composed, the screen rendered),
+    without the memory of repeated questions, over the benchmark questions and the evaluation set; and
+    the cold build of the matcher and the reader in a fresh interpreter."""
+    from dialogs.features.answers import show
+    from dialogs.guide import build_guide
+
+    sys.path.insert(0, str(ROOT))
+    from tests.eval.__main__ import load_questions
+
+    code = ("import time; from knowledge import load_knowledge; kb = load_knowledge(); t = time.perf_counter(); "
+            "from dialogs.matcher import Matcher; from dialogs.reader import Reader; Reader(kb, Matcher(kb)); "
+            "print(time.perf_counter() - t)")
+    build = min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout)
+                for _ in range(3))
+    guide = build_guide(":memory:")
+    engine = guide.engine
+    engine.warm_up()
+    ctx = Context(user_id=1)
+    questions = QUESTIONS + [q for items in load_questions().values() for q, _ in items]
+
+    def answer(q: str) -> None:
+        plan = engine.reader.compute(q)
+        if plan.routes:
+            show(guide, ctx, plan.routes, plan.business)
+        elif plan.kind == "ask":
+            engine.render(f"ask_business:{plan.aspect}", ctx)
+
+    for q in questions:  # warm-up (templates compiled, screens that are the same for everyone cached)
+        answer(q)
+    times = []
+    for q in questions:
+        runs = []
+        for _ in range(21):
+            t = time.perf_counter()
+            answer(q)
+            runs.append(time.perf_counter() - t)
+        times.append(statistics.median(runs))
+    times.sort()
+    guide.close()
+    return {"mean_ms": 1e3 * statistics.mean(times), "p99_ms": 1e3 * times[int(0.99 * (len(times) - 1))],
+            "n": len(questions), "build_s": build}
+
+
+def answerer_rows(answerer: dict[str, float]) -> list[str]:
+    return [
+        row("whole answer per free-text question (read, ranked, composed, rendered; p99)",
+            f"{answerer['p99_ms']:.2f} ms (mean {answerer['mean_ms']:.2f} ms, {answerer['n']} questions)", "≤ 2 ms",
+            answerer["p99_ms"] <= 2),
+        row("matcher and reader cold build (fresh interpreter)", f"{answerer['build_s']:.2f} s", "≤ 1 s", answerer["build_s"] <= 1),
+    ]
+
+
 async def bench_cold_start(tmp: Path) -> float:
     sys.path.insert(0, str(ROOT))
     from tests.fake_telegram import FakeTelegram
@@ -252,6 +306,167 @@ async def bench_memory(tmp: Path, users: int = 10_000) -> tuple[float, float]:
     full.bot_data["guide"].close()
     echo_bytes = await grow(echo_application(OfflineRequest()))
     return full_bytes, echo_bytes
+
+
+def bench_pictures(repeat: int = 2000) -> dict[str, float]:
+    """A prepared copy's example picture: the first drawing (description, PNG and SVG, as a material
+    screen's first photo costs) per picture, and the same asked again (cached), in ms."""
+    from dialogs.i18n import LANGUAGES
+    from dialogs.pictures import copy_materials, describe, picture
+    from dialogs.pictures import render as drawing
+    from knowledge import load_knowledge
+
+    kb = load_knowledge()
+    cases = [(m, lang) for m in copy_materials(kb) for lang in LANGUAGES]
+    picture(kb, *cases[0]).png()  # the libraries and the font loaded once, as in a running bot
+    first = []
+    for material, lang in cases:
+        t = time.perf_counter()
+        made = describe(kb, material, lang)
+        drawing.png.__wrapped__(made)
+        drawing.svg.__wrapped__(made)
+        first.append(time.perf_counter() - t)
+    for material, lang in cases:  # into the caches
+        made = picture(kb, material, lang)
+        made.png(), made.svg()
+    t = time.perf_counter()
+    for _ in range(repeat):
+        for material, lang in cases:
+            made = picture(kb, material, lang)
+            made.png(), made.svg()
+    cached = (time.perf_counter() - t) / (repeat * len(cases))
+    return {"first_ms": 1000 * statistics.median(first), "first_max_ms": 1000 * max(first), "cached_ms": 1000 * cached,
+            "n": len(cases)}
+
+HOSTILE_JPEG = b"\xff\xd8" + b"\xff" * (20 * 1024 * 1024 - 2)  # a JPEG header on 20 MB of fill bytes
+HOSTILE_SEGMENTS = b"\xff\xd8" + b"\xff\xfe\x00\x02" * (5 * 1024 * 1024)  # 20 MB of empty JPEG segments
+HOSTILE_PDF = b"%PDF-1.4\n" + b"0" * (20 * 1024 * 1024 - 9)  # a PDF header on 20 MB without objects or end
+
+
+async def bench_hostile_upload(tmp: Path, seconds: float = 6.0) -> dict[str, float]:
+    """What a 20 MB hostile upload adds to another user's reply. The web pages (as served by ``run --web``)
+    answer a visitor every 20 ms on the loop the bot uses; meanwhile the bot's upload path
+    (dialogs.features.upload.check_file_off_loop, after the 20 MB download it copies) checks hostile
+    files at 2 a second. Added = the visitor's p99 (and worst) latency minus the same without uploads.
+    Also: the check's own wall time (what the next Telegram update, handled in order, waits)."""
+    import httpx
+
+    from dialogs.features import upload
+    from web.server import RateLimiter, build_web_guide, start
+
+    settings = Settings(db_path=str(tmp / "hostile.db"))
+    guide = build_web_guide(settings)
+    port = 18000 + os.getpid() % 1000
+    server = start(settings, guide=guide, listen="127.0.0.1", port=port, rate_limiter=RateLimiter(rate=1e6, burst=10**6))
+    ctx = Context(user_id=1)
+
+    async def visitor(until: float) -> list[float]:
+        times = []
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as c:
+            await c.get("/s/offices")
+            while time.perf_counter() < until:
+                t = time.perf_counter()
+                r = await c.get("/s/offices")
+                assert r.status_code == 200
+                times.append(time.perf_counter() - t)
+                await asyncio.sleep(0.02)
+        return times
+
+    checks: list[float] = []
+
+    async def uploader(until: float) -> None:
+        n = 0
+        while time.perf_counter() < until:
+            data = bytes(bytearray((HOSTILE_JPEG, HOSTILE_SEGMENTS, HOSTILE_PDF)[n % 3]))  # the download's copy
+            t = time.perf_counter()
+            screen = await upload.check_file_off_loop(guide, ctx, data, "scan.jpg", len(data))
+            checks.append(time.perf_counter() - t)
+            assert "scan.jpg" in screen.text
+            n += 1
+            await asyncio.sleep(max(0.0, 0.5 - (time.perf_counter() - t)))
+
+    def p99(times: list[float]) -> float:
+        times = sorted(times)
+        return times[int(0.99 * (len(times) - 1))]
+
+    try:
+        quiet = await visitor(time.perf_counter() + seconds)
+        end = time.perf_counter() + seconds
+        busy, _ = await asyncio.gather(visitor(end), uploader(end))
+    finally:
+        server.retention.stop()
+        server.stop()
+        await server.close_all_connections()
+        guide.close()
+    return {"added_p99_ms": 1000 * (p99(busy) - p99(quiet)), "added_max_ms": 1000 * (max(busy) - max(quiet)),
+            "quiet_p99_ms": 1000 * p99(quiet), "check_ms": 1000 * statistics.median(checks),
+            "check_max_ms": 1000 * max(checks), "uploads": len(checks)}
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) / 1024
+
+
+async def bench_tokenless_uploads(tmp: Path, clients: int = 30) -> dict[str, float]:
+    """30 parallel 20 MB uploads to /check without a CSRF token against `eport-guide web`: the growth of
+    the server's resident memory (peak, sampled every 20 ms, over the idle server's)."""
+    port = 19000 + os.getpid() % 1000
+    env = {**os.environ, "EPORT_GUIDE_DB": str(tmp / "tokenless.db")}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "web", "--port", str(port), env=env,
+                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                _, w = await asyncio.open_connection("127.0.0.1", port)
+                w.close()
+                break
+            except OSError:
+                await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        base = _rss_mb(proc.pid)
+        size = 20 * 1024 * 1024
+        chunk = b"\0" * 65536
+
+        async def upload() -> bytes:
+            r, w = await asyncio.open_connection("127.0.0.1", port)
+            w.write(b"POST /check HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                    b"Content-Length: %d\r\n\r\n" % size)
+            answer = asyncio.ensure_future(r.read(64))
+
+            async def body() -> None:  # the whole body, unless the server has answered (or closed) first
+                sent = 0
+                while sent < size and not answer.done():
+                    w.write(chunk)
+                    await w.drain()
+                    sent += len(chunk)
+
+            try:
+                await body()
+                return await asyncio.wait_for(answer, 30)
+            except (ConnectionError, TimeoutError):
+                return answer.result() if answer.done() and not answer.exception() else b""
+            finally:
+                w.close()
+
+        peak = base
+        done = asyncio.Event()
+
+        async def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _rss_mb(proc.pid))
+                await asyncio.sleep(0.02)
+
+        sampler = asyncio.ensure_future(sample())
+        answers = await asyncio.gather(*(upload() for _ in range(clients)))
+        done.set()
+        await sampler
+        refused = sum(a.startswith(b"HTTP/1.1 403") for a in answers)
+    finally:
+        proc.terminate()
+        await proc.wait()
+    return {"added_mb": peak - base, "base_mb": base, "refused": refused, "clients": clients}
 
 
 def row(name: str, measured: str, target: str, ok: bool) -> str:
@@ -300,13 +515,21 @@ def before_after(full: dict, plain: dict) -> list[str]:
 async def main(argv: list[str]) -> int:
     if argv[:1] == ["--baseline"]:
         return await save_baseline(Path(argv[1]) if len(argv) > 1 else BASELINE)
+    if argv[:1] == ["--answerer"]:  # only the free-text answerer's rows (quick, no bot)
+        rows = answerer_rows(bench_answerer())
+        print("\n".join(rows))
+        return 0 if all(r.endswith("| pass |") for r in rows) else 1
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         full, plain = await bench_process_update(tmp)
         polling = await bench_polling(tmp)
         matcher = bench_matcher()
+        answerer = bench_answerer()
         cold = await bench_cold_start(tmp)
         mem_full, mem_echo = await bench_memory(tmp)
+        pictures = bench_pictures()
+        hostile = await bench_hostile_upload(tmp)
+        tokenless = await bench_tokenless_uploads(tmp)
     ratio = full["ratio"]
     extra_mem = mem_full - mem_echo
     rows = [
@@ -317,7 +540,21 @@ async def main(argv: list[str]) -> int:
         row("matcher per free-text question (p99)", f"{matcher['p99_us']:.0f} µs (mean {matcher['mean_us']:.0f} µs, {matcher['n']} questions)",
             "≤ 1000 µs", matcher["p99_us"] <= 1000),
         row("matcher build (libraries + index, in the background after start)", f"{matcher['build_s']:.2f} s", "reference", True),
+        *answerer_rows(answerer),
         row("cold start to first getUpdates", f"{cold:.2f} s", "≤ 1 s", cold <= 1.0),
+        row("picture of a prepared copy, first drawing (description + PNG + SVG)",
+            f"{pictures['first_ms']:.0f} ms median, {pictures['first_max_ms']:.0f} ms max ({pictures['n']} pictures)", "reference", True),
+        row("picture of a prepared copy, cached (description + PNG + SVG)", f"{1000 * pictures['cached_ms']:.1f} µs",
+            "≤ 1 ms", pictures["cached_ms"] <= 1),
+
+        row("20 MB hostile uploads (2/s) during another user's replies: added latency (p99)",
+            f"{hostile['added_p99_ms']:.1f} ms (worst +{hostile['added_max_ms']:.1f} ms; p99 without uploads {hostile['quiet_p99_ms']:.1f} ms;"
+            f" {hostile['uploads']} uploads)", "≤ 50 ms", hostile["added_p99_ms"] <= 50),
+        row("pre-check of one 20 MB hostile file, rendered (what the next Telegram update waits)",
+            f"{hostile['check_ms']:.1f} ms median (worst {hostile['check_max_ms']:.1f} ms)", "≤ 50 ms", hostile["check_ms"] <= 50),
+        row("30 parallel 20 MB uploads without a CSRF token: server memory growth (peak RSS)",
+            f"{tokenless['added_mb']:.1f} MB (idle {tokenless['base_mb']:.0f} MB; {tokenless['refused']}/{tokenless['clients']} refused 403)",
+            "≤ 50 MB", tokenless["added_mb"] <= 50 and tokenless["refused"] == tokenless["clients"]),
         row("memory per active user beyond the library", f"{extra_mem:.0f} B (bot {mem_full:.0f} B, echo {mem_echo:.0f} B)", "≤ 1024 B", extra_mem <= 1024),
     ]
     header = [

@@ -14,7 +14,6 @@ import html
 import logging
 import threading
 import time
-from urllib.parse import urlsplit
 
 from telegram import (
     BotCommand,
@@ -30,6 +29,8 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -50,8 +51,10 @@ from dialogs.store import StoreError
 from knowledge import KnowledgeError, load_knowledge
 
 from .delivery import NO_PREVIEW, deliver
+from .inbox import Inbox
 from .jobs import Jobs
 from .ops import make_request
+from .runner import serve
 from .settings import Settings
 
 log = logging.getLogger("eport_guide.bot")
@@ -68,8 +71,35 @@ SHORT_DESCRIPTION = N_("电子口岸卡办理指南（满洲里）：材料、�
 PRIVATE = filters.ChatType.PRIVATE
 TOUCH_PAUSE = 5.0  # seconds between attempts to record visits while the database refuses writes
 POPULAR_TTL = 600.0  # seconds an empty inline query's "most viewed" list is reused
-EXIT_POLLING_STOPPED = 3  # the process exit code when polling ends by itself (revoked token)
 WARM_UP_DELAY_S = 1.0
+ASKED_MAX = 100_000  # users whose open question (or its absence) is remembered in memory
+
+
+def sender_id(update: object) -> int | None:
+    """The id of the user behind an update, or None when it has none or an impossible one (Telegram's
+    user ids are positive; ours below zero are web sessions)."""
+    user = update.effective_user if isinstance(update, Update) else None
+    return user.id if user is not None and isinstance(user.id, int) and user.id > 0 else None
+
+
+class RefuseAnonymous(BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]):
+    """First in line: an update without a sender, or with a sender id that is not a positive number,
+    goes no further (it would act as nobody's, a web session's or user 0's). Logged once per process,
+    without its content."""
+
+    def __init__(self) -> None:
+        super().__init__(self.refuse)
+        self.logged = False
+
+    def check_update(self, update: object) -> bool:
+        return isinstance(update, Update) and sender_id(update) is None
+
+    async def refuse(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if not self.logged:
+            self.logged = True
+            log.warning("update %s refused: no sender or an impossible sender id (further ones are refused silently)",
+                        update.update_id)
+        raise ApplicationHandlerStop
 
 
 class TelegramChannel:
@@ -84,6 +114,7 @@ class TelegramChannel:
         self.store_failing = False  # the user row cannot be written (logged once, until it recovers)
         self._touch_again = 0.0  # while failing, the next attempt to write the user row
         self._popular: tuple[float, list[str]] | None = None
+        self._asked: dict[int, str | None] = {}  # user → the open question (None: none), as stored
         self.username: str | None = settings.bot_username
 
     # -- who is asking -----------------------------------------------------------------------
@@ -130,11 +161,40 @@ class TelegramChannel:
             chat_id = update.effective_chat.id
         else:
             return
-        if context.user_data is not None and not screen.awaiting:
-            context.user_data.pop("awaiting", None)  # any other screen (/cancel's too) ends the question, delivered or not
+        user_id = sender_id(update)
+        if user_id is not None and not screen.awaiting:
+            self.ask(user_id, None)  # any other screen (/cancel's too) ends the question, delivered or not
         await deliver(context.bot, chat_id, screen, query=query)
-        if context.user_data is not None and screen.awaiting:
-            context.user_data["awaiting"] = screen.awaiting  # asked only once the question was delivered
+        if user_id is not None and screen.awaiting:
+            self.ask(user_id, screen.awaiting)  # asked only once the question was delivered
+
+    # -- the question a user's next free text answers (kept with the user: it survives a restart) --
+    def asked(self, user_id: int) -> str | None:
+        """The open question of the user (Screen.awaiting), if any."""
+        if user_id in self._asked:
+            return self._asked[user_id]
+        value = None
+        if self.store is not None:
+            try:
+                value = self.store.pending_question(user_id)
+            except StoreError as exc:
+                log.info("the open question of a user cannot be read: %s", exc)
+                return None  # not remembered: read again next time
+        if len(self._asked) >= ASKED_MAX:
+            self._asked.clear()
+        self._asked[user_id] = value
+        return value
+
+    def ask(self, user_id: int, awaiting: str | None) -> None:
+        """Open (or, with None, close) the question the user's next free text answers."""
+        if self.asked(user_id) == awaiting:
+            return
+        if self.store is not None:
+            try:
+                self.store.set_pending_question(user_id, awaiting)
+            except StoreError as exc:  # kept in memory meanwhile; the answer still works until a restart
+                log.info("the open question of a user cannot be stored: %s", exc)
+        self._asked[user_id] = awaiting
 
     async def say(self, update: Update, message: str) -> None:
         """A one-line answer in the user's language (no screen)."""
@@ -168,15 +228,20 @@ class TelegramChannel:
             return
         try:
             await query.answer(screen.toast)
-        except BadRequest as exc:  # too old to answer: the edit below still helps
+        except BadRequest as exc:  # too old to answer (e.g. pressed before a restart): the edit below still helps
             log.info("callback %s not answered: %s", query.id, exc)
+        except (TimedOut, NetworkError) as exc:  # Telegram failing (5xx) or slow: the tick is saved, show it
+            log.warning("callback %s not answered (%s: %s); updating the screen anyway", query.id, type(exc).__name__, exc)
         await self.show(update, context, screen, edit=True)
 
     # -- free text and files ------------------------------------------------------------------
     async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         ctx = self.ctx(update)
-        awaiting = context.user_data.pop("awaiting", None) if context.user_data is not None else None
+        awaiting = self.asked(ctx.user_id) if ctx.user_id is not None else None
+        if awaiting:
+            self.ask(ctx.user_id, None)  # answered (or replaced by the question below)
         text = update.effective_message.text or ""
+        await self.engine.ready()  # the first question after start or /reload: the matcher is built off the loop
         await self.show(update, context, self.engine.reply(ctx, awaiting, text) if awaiting else self.engine.ask(ctx, text))
 
     async def group_mention(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -186,6 +251,7 @@ class TelegramChannel:
             return
         question = message.text.replace(f"@{username}", " ").strip()
         ctx = self.ctx(update)
+        await self.engine.ready()
         await self.show(update, context, self.engine.ask(ctx, question) if question else self.engine.render("main", ctx))
 
     async def upload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -204,7 +270,7 @@ class TelegramChannel:
             except BadRequest as exc:  # e.g. "file is too big" for a file that declared no size
                 log.info("update %s: file not downloaded: %s", update.update_id, exc)
                 size = size if size is not None else upload.TELEGRAM_DOWNLOAD_LIMIT + 1
-        await self.show(update, context, upload.check_file(self.guide, ctx, data, name, size, photo=photo))
+        await self.show(update, context, await upload.check_file_off_loop(self.guide, ctx, data, name, size, photo=photo))
 
     async def non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.say(update, N_("我只能看懂文字问题和按钮（发送文件可检查能否上传）。请直接输入问题，或发送 /menu 打开菜单。"))
@@ -215,8 +281,13 @@ class TelegramChannel:
         user = query.from_user
         ctx = Context(lang=self.guide.language(user.id, user.language_code), chat="inline")
         popular = self.popular() if not query.query.strip() else None
+        await self.engine.ready()
         results = []
+        seen: set[str] = set()
         for r in inline.results(self.guide, ctx, query.query[:256], popular=popular):
+            if r.route[:64] in seen:
+                continue  # Telegram refuses the whole answer when a result id repeats
+            seen.add(r.route[:64])
             markup = None
             if r.topic:
                 label = self.engine._("在机器人中查看完整说明", ctx)
@@ -256,7 +327,8 @@ class TelegramChannel:
             await self.unknown_command(update, context)
             return
         try:
-            kb = await asyncio.to_thread(load_knowledge, self.settings.knowledge_dir)  # never in the event loop
+            # the knowledge files and the questions staff taught (the overlay beside the database)
+            kb = await asyncio.to_thread(self.guide.load_knowledge, self.settings.knowledge_dir)  # never in the event loop
         except KnowledgeError as exc:
             shown = exc.problems[:100]  # a message holds about 40 of them: the cut below counts the rest
             beyond = len(exc.problems) - len(shown)
@@ -315,8 +387,6 @@ class TelegramChannel:
     # -- start-up ------------------------------------------------------------------------------
     async def post_init(self, application: Application) -> None:
         self.username = application.bot.username or self.username  # for deep links into the private chat
-        if application.bot_data.get("watch_polling"):
-            application.bot_data["watchdog"] = asyncio.get_running_loop().create_task(_watch_polling(application))
         menu = [BotCommand(c.name, c.description) for c in COMMANDS]
         await application.bot.set_my_commands(menu)
         await application.bot.set_my_description(DESCRIPTION)
@@ -334,26 +404,6 @@ class TelegramChannel:
         warm = threading.Timer(WARM_UP_DELAY_S, self.engine.warm_up)
         warm.daemon = True
         warm.start()
-
-
-async def _watch_polling(application: Application) -> None:
-    """Polling that ends by itself (Telegram rejects the token: revoked) must end the process, non-zero,
-    so that a supervisor notices; PTB would otherwise keep the process alive doing nothing."""
-    while True:
-        await asyncio.sleep(1.0)
-        updater = application.updater
-        task = getattr(updater, "_Updater__polling_task", None)  # PTB 22 keeps the polling task here
-        if updater is None or not updater.running or task is None or not task.done():
-            continue
-        reason = "cancelled" if task.cancelled() else (task.exception() or "ended")
-        # the dead task (and its clean-up, another getUpdates with the same rejected token) must not
-        # be awaited again by Updater.stop(): that would re-raise and skip the orderly shutdown
-        updater._Updater__polling_task = None  # type: ignore[attr-defined]
-        updater._Updater__polling_cleanup_cb = None  # type: ignore[attr-defined]
-        log.error("polling stopped (%s); exiting with status %d", reason, EXIT_POLLING_STOPPED)
-        application.bot_data["exit_code"] = EXIT_POLLING_STOPPED
-        application.stop_running()
-        return
 
 
 def build_application(settings: Settings, *, guide: Guide | None = None, request: BaseRequest | None = None,
@@ -379,6 +429,7 @@ def build_application(settings: Settings, *, guide: Guide | None = None, request
         .base_file_url(settings.base_file_url)
         .request(request)
         .get_updates_request(get_updates_request)
+        .updater(None)  # updates come through the durable inbox (bot.inbox), not the library's Updater
         .post_init(channel.post_init)
     )
     if rate_limit:
@@ -386,6 +437,8 @@ def build_application(settings: Settings, *, guide: Guide | None = None, request
     application = builder.build()
     guide.engine.extend("inline")  # share buttons need inline mode, which only Telegram has
     application.bot_data["guide"] = guide
+    application.bot_data["inbox"] = Inbox(application, guide.store)  # bot.runner feeds the handlers from it
+    application.add_handler(RefuseAnonymous(), group=-1)
     add = application.add_handler
     for command in COMMANDS:
         add(CommandHandler(command.name, channel.command(command.name)))
@@ -403,27 +456,26 @@ def build_application(settings: Settings, *, guide: Guide | None = None, request
     return application
 
 
-ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
-
-
 def run(settings: Settings, *, web: bool = False) -> int:
     """Long polling, or a webhook when ``settings.webhook_url`` is set: the URL's path is
     the path served on ``listen:port`` (a reverse proxy forwards it unchanged), and
-    requests without the secret token are refused with 403. Returns the process exit
+    requests without the secret token are refused with 403 before their body is read.
+    Every update goes through the durable inbox (bot.inbox). Returns the process exit
     status (0 after SIGTERM, non-zero if polling died). ``web``: serve the web pages
-    (``eport-guide web``) from this process too."""
-    application = build_application(settings)
-    if web:
-        from web.server import attach
+    (``eport-guide web``) from this process too. Telegram unreachable at start-up is waited
+    for (``bot.startup``); the event loop is left clean."""
+    from . import startup
 
-        attach(application, settings)
-    if settings.webhook_url:
-        url_path = urlsplit(settings.webhook_url).path.strip("/")
-        application.run_webhook(listen=settings.listen, port=settings.port, url_path=url_path,
-                                webhook_url=settings.webhook_url, secret_token=settings.webhook_secret,
-                                allowed_updates=ALLOWED_UPDATES)
-    else:
-        application.bot_data["watch_polling"] = True
-        application.run_polling(allowed_updates=ALLOWED_UPDATES)
-    return int(application.bot_data.get("exit_code", 0))
+    application = build_application(settings)  # a database or knowledge problem stops here, before any waiting
+    loop = startup.new_loop()
+    try:
+        if not startup.reach_telegram(settings, loop):
+            application.bot_data["guide"].close()
+            return 0  # SIGTERM while waiting
+        if web:
+            from web.server import attach
 
+            attach(application, settings)
+        return loop.run_until_complete(serve(application, settings))
+    finally:
+        startup.close_loop(loop)

@@ -1,8 +1,9 @@
 """The ``eport-guide`` command.
 
 Exit codes: 0 ok · 1 invalid knowledge files (``health``: a check failed) · 2 bad usage
-(unknown topic, empty question, missing or malformed configuration, missing database) ·
-3 (``health --online``) Telegram unreachable.
+(unknown topic, empty question, missing or malformed configuration, missing database, a
+token or request Telegram rejects) · 3 Telegram unreachable (``health --online``; ``run``
+after its start-up retries, or when polling stopped by itself).
 
 Every command reads one validated :class:`bot.settings.Settings` (``args.settings``).
 """
@@ -11,13 +12,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Callable, Sequence
 
 from knowledge import Knowledge, KnowledgeError, load_knowledge
 
 from .settings import SettingsError
 
-EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE, EXIT_TELEGRAM = 0, 1, 2, 3
 
 
 class UsageError(Exception):
@@ -59,11 +61,17 @@ def _ctx(args: argparse.Namespace):
 
 
 def cmd_check_knowledge(args: argparse.Namespace) -> int:
+    from dialogs.guide import overlay_path
     from knowledge.loader import resolve_directory
+    from knowledge.overlay import apply_overlay
 
     directory = resolve_directory(args.directory or _settings(args).knowledge_dir)
+    overlay = args.overlay or overlay_path(None, _settings(args))  # the questions staff taught, beside the database
+    if args.overlay and not Path(args.overlay).is_file():
+        raise UsageError(f"--overlay {args.overlay} is not a file")
     try:
         kb = load_knowledge(directory)
+        taught = apply_overlay(kb, overlay) if overlay is not None else kb
     except KnowledgeError as exc:
         print(f"knowledge in {directory} is invalid ({len(exc.problems)} problem(s)):", file=sys.stderr)
         for p in exc.problems:
@@ -75,6 +83,62 @@ def cmd_check_knowledge(args: argparse.Namespace) -> int:
         f"{len(kb.answers)} answers ({sum(a.silent for a in kb.answers.values())} where the documents are silent); "
         f"every quote found verbatim in {', '.join(sorted(kb.sources))}"
     )
+    if taught.overlay is not None:
+        print(f"overlay {taught.overlay} is valid: {len(taught.taught)} taught question(s), each to an existing answer or business")
+    return EXIT_OK
+
+
+def cmd_unanswered(args: argparse.Namespace) -> int:
+    from dialogs.features.teach import missed_groups
+
+    guide = _guide(args, existing=True, writable=False)  # a report: works on a read-only copy
+    groups = missed_groups(guide)
+    if not groups:
+        print("no unanswered question or 👎 reason is waiting to be taught")
+        return EXIT_OK
+    print(f"{sum(g.count for g in groups)} missed question(s) in {len(groups)} group(s) of similar ones, most asked first "
+          "(unanswered questions and 👎 reasons, scrubbed of numbers when they were logged):")
+    for n, g in enumerate(groups[: args.limit], 1):
+        down = f"   👎 {', '.join(f'{t} ×{c}' for t, c in g.down.items())}" if g.down else ""
+        print(f"{n:>3}. {g.count}×  {g.question}{down}")
+        if len(g.members) > 1:
+            for text, count in g.members:
+                print(f"        {count}× {text}")
+        result = guide.engine.matcher.match(g.question)
+        if result.confident and result.best:
+            print(f"       now answered with {result.best.route}")
+        else:
+            print(f"       now: suggestions {', '.join(m.route for m in result.suggestions) or '(none)'}")
+    if len(groups) > args.limit:
+        print(f"… {len(groups) - args.limit} more group(s) (--limit)")
+    print('teach one: eport-guide teach "QUESTION" answer:ID or topic:ID, then /reload the bot')
+    return EXIT_OK
+
+
+def cmd_teach(args: argparse.Namespace) -> int:
+    from dialogs.features.answers import route_label
+    from dialogs.guide import build_guide, overlay_path
+    from knowledge.overlay import TeachError, teach
+
+    settings = _settings(args)
+    path = overlay_path(None, settings)
+    if path is None:
+        raise UsageError("the database is in memory: set EPORT_GUIDE_OVERLAY to keep taught questions in a file")
+    if not settings.overlay_path and not Path(settings.db_path).expanduser().is_file():
+        raise UsageError(f"database {settings.db_path} does not exist (check --db or EPORT_GUIDE_DB); "
+                         "taught questions are kept beside it, so nothing was written")
+    kb = _kb(args)
+    try:
+        lesson = teach(path, kb, [(args.question, args.route.strip())], lang=args.lang)[0]
+    except TeachError as exc:
+        raise UsageError(f"cannot teach it: {exc}") from exc
+    name = route_label(build_guide(kb=kb, store=False), lesson.route, _ctx(args))
+    if not lesson.changed:
+        print(f"already taught: {lesson.question!r} → {lesson.route} ({name}); {path} unchanged")
+        return EXIT_OK
+    moved = f" (was {lesson.previous})" if lesson.previous else ""
+    print(f"taught: {lesson.question!r} → {lesson.route} ({name}){moved}, language {lesson.lang}, in {path}")
+    print("send /reload to the bot (or restart it) and the guide answers it and similar questions")
     return EXIT_OK
 
 
@@ -97,7 +161,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     engine = _engine(args)
     screen = engine.ask(_ctx(args), question)
     print(screen.text)
-    if screen.route == "suggest":
+    if screen.route == "suggest" or screen.route.startswith("ask_business:"):  # the choices are the buttons
         for b in screen.all_buttons():
             print(f"  • {b.label}")
     return EXIT_OK
@@ -116,6 +180,34 @@ def cmd_offices(args: argparse.Namespace) -> int:
             raise UsageError(f"no office in {city!r}; cities: {'、'.join(engine.kb.cities)}")
         city = best.route.split(":", 1)[1]
     print(engine.render(f"city:{city}", ctx).text)
+    return EXIT_OK
+
+
+def cmd_picture(args: argparse.Namespace) -> int:
+    """A prepared copy's example picture: SVG on stdout, or --out FILE.png / FILE.svg."""
+    from pathlib import Path
+
+    from dialogs.pictures import copy_materials, picture
+
+    kb = _kb(args)
+    known = copy_materials(kb)
+    if args.material not in known:
+        raise UsageError(f"no picture of {args.material!r}; the prepared copies are: {', '.join(known)}")
+    drawn = picture(kb, args.material, _ctx(args).lang)
+    if not args.out:
+        sys.stdout.write(drawn.svg() + "\n")
+        return EXIT_OK
+    suffix = Path(args.out).suffix.lower()
+    if suffix not in (".png", ".svg"):
+        raise UsageError(f"--out must end in .png or .svg, not {args.out!r}")
+    try:
+        if suffix == ".png":
+            Path(args.out).write_bytes(drawn.png())
+        else:
+            Path(args.out).write_text(drawn.svg() + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write the picture to {args.out}: {exc.strerror or exc}") from exc
+    print(f"picture written to {args.out}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -182,6 +274,9 @@ def cmd_run(args: argparse.Namespace) -> int:
                          "without it anyone who reaches the port can post forged updates")
     handler = setup_logging(settings.token)
     handler.formatter.secrets += settings.secrets()  # the webhook secret and a proxy password, too
+    from .startup import QuietBootstrapFailure
+
+    handler.addFilter(QuietBootstrapFailure())  # a start-up failure is one line: ours, printed by main()
     from dialogs.store import StoreError
 
     from .app import run
@@ -358,6 +453,12 @@ def _day_count(raw: str) -> int:
         raise argparse.ArgumentTypeError(f"must be a whole number of days from 1 to {MAX_DAYS}, not {raw!r}") from None
 
 
+def _count(raw: str) -> int:
+    if not raw.strip().isascii() or not raw.strip().isdigit() or not 1 <= int(raw) <= 1000:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 1000, not {raw!r}")
+    return int(raw)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from dialogs.i18n import LANGUAGES
 
@@ -365,8 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="eport-guide",
         description="电子口岸制发卡业务指南 — China E-Port card business guide (Manzhouli). "
                     "Configuration comes from environment variables (see README, 'Configuration').",
-        epilog="exit codes: 0 ok, 1 invalid knowledge files or a failed health check, 2 bad usage or configuration, "
-               "3 Telegram unreachable (health --online)",
+        epilog="exit codes: 0 ok, 1 invalid knowledge files or a failed health check, 2 bad usage or configuration "
+               "(also a token Telegram rejects), 3 Telegram unreachable (health --online, run)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -384,6 +485,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("check-knowledge", cmd_check_knowledge, "validate the knowledge files (default: EPORT_GUIDE_KNOWLEDGE or the packaged ones)")
     p.add_argument("directory", nargs="?", help="a knowledge directory to validate instead (quotes are checked against sources/ beside it)")
+    p.add_argument("--overlay", default=None, metavar="FILE",
+                   help="the local knowledge overlay to validate with it (default: EPORT_GUIDE_OVERLAY, else "
+                        "knowledge-overlay.yaml beside the database, if it exists)")
+    db(p, " — the overlay beside it is checked too")
     p = add("show", cmd_show, "print the answer screen of a business")
     p.add_argument("topic", help="topic id, e.g. reissue_lost (README lists them)")
     p.add_argument("--html", action="store_true", help="print the Telegram HTML instead of plain text")
@@ -393,6 +498,10 @@ def build_parser() -> argparse.ArgumentParser:
     lang(p)
     p = add("offices", cmd_offices, "list the offices, all or in one city")
     p.add_argument("city", nargs="?", help="a city or district, e.g. 海拉尔 or 通辽 (default: all offices)")
+    lang(p)
+    p = add("picture", cmd_picture, "a prepared copy's example picture (seal, annotation, signature, date) to print or forward")
+    p.add_argument("material", help="a copy: org_cert, legal_rep_id, holder_id, agent_id or self_id")
+    p.add_argument("--out", metavar="FILE.png|FILE.svg", help="write a PNG or SVG file (default: SVG on standard output)")
     lang(p)
     p = add("chat", cmd_chat, "chat with the guide in the terminal (numbered buttons, free text, /quit)")
     p.add_argument("--user", type=user_id, default=0, help="user id (checklists and settings are kept per user; default 0)")
@@ -444,6 +553,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--web-url", default=None, metavar="URL", help="the web pages' public address (overrides EPORT_GUIDE_WEB_URL)")
     p = add("stats", cmd_stats, "usage statistics (as admins see them in /stats)")
     db(p, "; must exist")
+    p = add("unanswered", cmd_unanswered, "the questions the guide could not answer and the 👎 reasons, grouped by similarity, with counts")
+    p.add_argument("--limit", type=_count, default=20, metavar="N", help="show the N most asked groups (1-1000, default 20)")
+    db(p, "; must exist")
+    p = add("teach", cmd_teach, "attach a question to the answer or business that answers it (the local knowledge overlay)",
+            epilog="The question is kept as a question form in knowledge-overlay.yaml beside the database (EPORT_GUIDE_OVERLAY "
+                   "to put it elsewhere), never in the package: it survives reinstalling. /reload (or a restart) applies it. "
+                   "Only question forms are added: quotes, annotations and answers are never changed.")
+    p.add_argument("question", help='the question as users ask it, e.g. "公司改名了卡要重新办吗" (one line, at most 100 characters)')
+    p.add_argument("route", metavar="ROUTE", help="answer:ID (an answer of answers.yaml, e.g. answer:hotline) or topic:ID (a business, e.g. topic:change_name)")
+    p.add_argument("--lang", choices=LANGUAGES, default=None, help="the question's language (default: detected from its letters)")
+    db(p, " — the overlay is kept beside it; must exist")
     p = add("stale", cmd_stale, "knowledge records not re-checked for EPORT_GUIDE_STALE_DAYS (default 180) days")
     p.add_argument("--days", type=_day_count, default=None, help="age in days, 1-36500 (overrides EPORT_GUIDE_STALE_DAYS)")
     p = add("checklist", cmd_checklist, "print a user's checklists")
@@ -459,11 +579,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def load_settings(args: argparse.Namespace):
     """The one Settings object of this command, flags overriding the environment."""
-    from .settings import Settings
+    from .settings import TELEGRAM_ONLY, Settings
 
     overrides = {field: getattr(args, flag) for flag, field in OVERRIDES.items() if getattr(args, flag, None) is not None}
+    ignore = TELEGRAM_ONLY if getattr(args, "func", None) is cmd_web else ()  # the pages never talk to Telegram
     try:
-        return Settings.from_env(**overrides)
+        return Settings.from_env(ignore, **overrides)
     except SettingsError as exc:
         raise UsageError(str(exc)) from exc
 
@@ -472,12 +593,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     import os
 
     from .logs import redact_output
+    from .settings import credentials
 
-    # everything printed from here on (our lines, usage errors, library exceptions, tracebacks) is redacted
-    redact_output(os.environ.get("TELEGRAM_BOT_TOKEN"))
+    # everything printed from here on (our lines, usage errors, library exceptions, tracebacks) is redacted:
+    # the secrets as the environment has them, before any is parsed (a malformed value is still a secret)
+    redact_output(os.environ.get("TELEGRAM_BOT_TOKEN"),
+                  [*credentials(os.environ.get("TELEGRAM_PROXY")), (os.environ.get("EPORT_GUIDE_WEBHOOK_SECRET") or "").strip()])
     parser = build_parser()
     args = parser.parse_args(argv)
-    redact_output(getattr(args, "token", None))
+    redact_output(getattr(args, "token", None), [getattr(args, "secret_token", None) or ""])
     if not getattr(args, "func", None):
         parser.print_help()
         return EXIT_USAGE
@@ -502,24 +626,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
-        line = _telegram_error(exc)  # only commands that talk to Telegram import it
-        if line is None:
+        found = _telegram_error(exc)  # only commands that talk to Telegram import it
+        if found is None:
             raise
+        line, code = found
         print(f"eport-guide: {line}", file=sys.stderr)
-        return EXIT_USAGE
+        return code
 
 
-def _telegram_error(exc: Exception) -> str | None:
-    """One line for an error from the Telegram library (the token never appears: output is redacted)."""
+def _telegram_error(exc: Exception) -> tuple[str, int] | None:
+    """One line and the exit code for an error from the Telegram library (the token never appears:
+    output is redacted). Telegram unreachable is 3, not 2: a supervisor restarts the bot then, while
+    a rejected token or request needs the operator."""
     errors = sys.modules.get("telegram.error")
     if errors is None or not isinstance(exc, errors.TelegramError):
         return None
     if isinstance(exc, errors.InvalidToken):
         return ("Telegram rejected the bot token (revoked or mistyped, or TELEGRAM_API_BASE_URL is not a Bot API address); "
-                "get the token from @BotFather")
+                "get the token from @BotFather"), EXIT_USAGE
     if isinstance(exc, errors.NetworkError) and not isinstance(exc, errors.BadRequest):
-        return f"cannot reach Telegram ({exc}); check the network, the proxy or TELEGRAM_API_BASE_URL"
-    return f"Telegram refused the request: {exc}"
+        return f"cannot reach Telegram ({exc}); check the network, the proxy or TELEGRAM_API_BASE_URL", EXIT_TELEGRAM
+    return f"Telegram refused the request: {exc}", EXIT_USAGE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,23 +12,47 @@ Two things python-telegram-bot would otherwise do on every message, and the bot 
 
 Requests still go through the bot's request stack (``Bot._post``: defaults, the rate
 limiter, the proxy, error mapping — a refused edit still raises ``BadRequest``).
+
+Telegram failing (a 5xx) or not answering in time is retried after ``RETRY_DELAYS`` (bounded:
+a few seconds in all); what Telegram refuses (400, 403) is not.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from telegram import Bot, CallbackQuery, CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message
-from telegram.error import BadRequest
+from telegram.error import BadRequest, NetworkError
 
 from dialogs.engine import Button, Screen
+
+from .photos import send_picture
 
 log = logging.getLogger("eport_guide.bot")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # for the library's own calls (inline answers)
 NO_PREVIEW_JSON = '{"is_disabled":true}'
+RETRY_DELAYS = (0.5, 1.0, 2.0)  # seconds before each new attempt after a 5xx or a timeout
+T = TypeVar("T")
+
+
+async def retrying(method: str, call: Callable[[], Awaitable[T]]) -> T:
+    """``call()``, tried again after a 5xx or a timeout (TimedOut and other NetworkErrors that are
+    not a BadRequest), at most len(RETRY_DELAYS) more times; the last failure is raised."""
+    for attempt, delay in enumerate(RETRY_DELAYS, start=1):
+        try:
+            return await call()
+        except BadRequest:
+            raise  # Telegram answered: trying again would get the same answer
+        except NetworkError as exc:  # TimedOut is one too
+            log.info("%s failed (%s: %s); attempt %d of %d in %.1f s", method, type(exc).__name__, exc,
+                     attempt + 1, len(RETRY_DELAYS) + 1, delay)
+            await asyncio.sleep(delay)
+    return await call()
 
 
 def _button(b: Button) -> InlineKeyboardButton | None:
@@ -70,18 +94,20 @@ def _params(screen: Screen) -> dict[str, Any]:
 
 async def send_screen(bot: Bot, chat_id: int, screen: Screen) -> None:
     """sendMessage with the screen's HTML and keyboard, link previews off."""
-    await bot._post("sendMessage", {"chat_id": chat_id, **_params(screen)})  # noqa: SLF001 - see the module docstring
+    params = {"chat_id": chat_id, **_params(screen)}
+    await retrying("sendMessage", lambda: bot._post("sendMessage", params))  # noqa: SLF001 - see the module docstring
 
 
 async def edit_screen(bot: Bot, chat_id: int, message_id: int, screen: Screen) -> None:
     """editMessageText of a message the bot sent (raises BadRequest as the library's call does)."""
-    await bot._post("editMessageText", {"chat_id": chat_id, "message_id": message_id, **_params(screen)})  # noqa: SLF001
+    params = {"chat_id": chat_id, "message_id": message_id, **_params(screen)}
+    await retrying("editMessageText", lambda: bot._post("editMessageText", params))  # noqa: SLF001
 
 
 async def deliver(bot: Bot, chat_id: int, screen: Screen, *, query: CallbackQuery | None = None) -> None:
     """Show ``screen`` in ``chat_id``: under a pressed button (``query``) the message is edited in
     place (a stale menu and a message that cannot be edited get a new message instead); then the
-    screen's document, if any."""
+    screen's document and its picture (a photo), if any."""
     edited = False
     message = query.message if query is not None else None
     if isinstance(message, Message) and not screen.stale:
@@ -96,4 +122,6 @@ async def deliver(bot: Bot, chat_id: int, screen: Screen, *, query: CallbackQuer
         await send_screen(bot, chat_id, screen)
     if screen.document:
         name, content = screen.document
-        await bot.send_document(chat_id, InputFile(content, filename=name))
+        await retrying("sendDocument", lambda: bot.send_document(chat_id, InputFile(content, filename=name)))
+    if screen.photo is not None:  # e.g. a prepared copy's example picture, below the screen
+        await send_picture(bot, chat_id, screen.photo)

@@ -16,7 +16,7 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from telegram.ext import Application, ContextTypes
 
 from dialogs.engine import Context
-from dialogs.features.privacy import RetentionRun, retention_due
+from dialogs.features.privacy import RetentionRun, expire, retention_due
 from dialogs.features.reminders import reminder_message
 from dialogs.guide import Guide
 from dialogs.store import StoreError
@@ -70,31 +70,22 @@ class Jobs:
 
     # -- retention ---------------------------------------------------------------------------
     async def retention(self, context: ContextTypes.DEFAULT_TYPE) -> RetentionRun:
-        """Daily: warn users 7 days before their data expires, delete the expired, expire old free text."""
+        """Daily: warn users 7 days before their data expires, then the retention routine every channel
+        shares (dialogs.features.privacy.expire): the expired users' data, old free text."""
         guide = self.guide
         store = guide.store
         now = guide.engine.clock()
         retention_days = guide.settings.retention_days
         try:
-            to_warn, to_delete = retention_due(store, now, retention_days)
+            to_warn, _ = retention_due(store, now, retention_days)
         except StoreError as exc:  # tomorrow's run catches up
             log.warning("retention: cannot read the users: %s", exc)
-            return RetentionRun([], [])
+            to_warn = []
         warned: list[int] = []
-        deleted: list[int] = []
         for user_id in to_warn:
             if await self._warn(context, user_id, attempt=1):
                 warned.append(user_id)
-        for user_id in to_delete:
-            try:
-                store.forget_user(user_id)
-                deleted.append(user_id)
-            except StoreError as exc:  # tomorrow's run tries again
-                log.warning("retention: could not delete the data of user %s: %s", user_id, exc)
-        try:
-            store.expire_free_text(now - dt.timedelta(days=retention_days))
-        except StoreError as exc:
-            log.warning("retention: could not expire old questions and reasons: %s", exc)
+        deleted = expire(store, now, retention_days)
         if warned or deleted:
             log.info("retention: warned %d user(s), deleted the data of %d", len(warned), len(deleted))
         return RetentionRun(warned, deleted)

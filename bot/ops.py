@@ -59,13 +59,15 @@ def check_database(path: str) -> Check:
     return Check("database", True, f"{db} writable, schema version {version}")
 
 
-def check_knowledge(directory: str | None) -> Check:
+def check_knowledge(directory: str | None, overlay: Path | None = None) -> Check:
+    """The knowledge files, and the question forms staff taught (``overlay``, if the file exists)."""
     from knowledge import KnowledgeError, load_knowledge
     from knowledge.loader import resolve_directory
+    from knowledge.overlay import apply_overlay
 
     where = resolve_directory(directory)
     try:
-        kb = load_knowledge(where)
+        kb = apply_overlay(load_knowledge(where), overlay)
     except KnowledgeError as exc:
         first = exc.problems[0] if exc.problems else "unknown problem"
         return Check("knowledge", False, f"{where}: {len(exc.problems)} problem(s), first: {first}")
@@ -107,7 +109,9 @@ def make_request(settings: Settings, *, pool: int = 16, read_timeout: float | No
 
 
 def health(settings: Settings, online: bool) -> tuple[int, list[Check]]:
-    checks = [check_database(settings.db_path), check_knowledge(settings.knowledge_dir)]
+    from dialogs.guide import overlay_path
+
+    checks = [check_database(settings.db_path), check_knowledge(settings.knowledge_dir, overlay_path(None, settings))]
     code = HEALTH_OK if all(c.ok for c in checks) else HEALTH_LOCAL
     if online:
         tg = check_telegram(settings)

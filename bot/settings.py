@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Iterable
 from urllib.parse import urlsplit
 
 from pydantic import Field, ValidationError, field_validator
@@ -28,6 +28,7 @@ DEFAULT_FILE_URL = "https://api.telegram.org/file/bot"
 MAX_DAYS = 36500  # a hundred years; anything longer is a typo
 MAX_USER_ID = 2**53  # Telegram user ids fit in 52 bits
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
+MAX_PROXY_HOPS = 10
 
 
 class SettingsError(ValueError):
@@ -62,16 +63,47 @@ def parse_admins(raw: Any) -> frozenset[int]:
     return frozenset(ids)
 
 
-def _url(raw: str, schemes: tuple[str, ...], example: str) -> str:
-    parts = urlsplit(raw.strip())
-    if parts.scheme.lower() not in schemes or not parts.hostname:
-        kinds = [f"{s}://" for s in schemes]
-        kinds = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " or " + kinds[-1]
-        raise ValueError(f"must be an {kinds} address such as {example}, not {raw!r}")
+def masked(raw: Any) -> str:
+    """A URL as it may be printed: whatever stands before the last "@" of its address part
+    (user name and password) is replaced by ***, e.g. socks5://***@127.0.0.1:1080."""
+    text = str(raw).strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        scheme, rest = "", text
+    if "@" in rest:
+        rest = "***@" + rest.rsplit("@", 1)[1]
+    return f"{scheme}{sep}{rest}"
+
+
+def credentials(raw: Any) -> list[str]:
+    """The user-name-and-password part of a URL as written, and the password alone: what a
+    malformed proxy address must never print (read without parsing, which may fail)."""
+    text = str(raw or "").strip()
+    rest = text.partition("://")[2] or text
+    if "@" not in rest:
+        return []
+    userinfo = rest.rsplit("@", 1)[0]
+    return [s for s in (userinfo, userinfo.partition(":")[2]) if s]
+
+
+def _url(raw: str, schemes: tuple[str, ...], example: str, *, echo: bool = True) -> str:
+    """``raw`` as a URL with one of ``schemes`` and a host. The message shows the value with any
+    credentials masked; ``echo=False`` (a proxy) shows nothing of a value without a scheme://,
+    where what is a password cannot be told."""
+    shown = f", not {masked(raw)!r}" if echo or "://" in raw else " (the value is not shown: it may hold a password)"
+    kinds = [f"{s}://" for s in schemes]
+    kinds = kinds[0] if len(kinds) == 1 else ", ".join(kinds[:-1]) + " or " + kinds[-1]
+    try:
+        parts = urlsplit(raw.strip())
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        raise ValueError(f"is not a well-formed address (an IPv6 host goes in [brackets]){shown}") from None
+    if parts.scheme.lower() not in schemes or not host:
+        raise ValueError(f"must be an {kinds} address such as {example}{shown}")
     try:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError:
-        raise ValueError(f"has a malformed port: {raw!r}") from None
+        raise ValueError(f"has a malformed port (a number from 1 to 65535 after the host){shown}") from None
     return raw.strip()
 
 
@@ -89,6 +121,8 @@ class Settings(BaseSettings):
     proxy: str | None = Field(None, validation_alias="TELEGRAM_PROXY")
     db_path: str = Field("eport-guide.db", validation_alias="EPORT_GUIDE_DB")
     knowledge_dir: str | None = Field(None, validation_alias="EPORT_GUIDE_KNOWLEDGE")
+    # question forms staff taught (`eport-guide teach`); default: knowledge-overlay.yaml beside the database
+    overlay_path: str | None = Field(None, validation_alias="EPORT_GUIDE_OVERLAY")
     admins: Annotated[frozenset[int], NoDecode] = Field(frozenset(), validation_alias="EPORT_GUIDE_ADMINS")
     bot_username: str | None = Field(None, validation_alias="EPORT_GUIDE_BOT_USERNAME")
     stale_days: int = Field(180, validation_alias="EPORT_GUIDE_STALE_DAYS")
@@ -101,6 +135,8 @@ class Settings(BaseSettings):
     web_url: str | None = Field(None, validation_alias="EPORT_GUIDE_WEB_URL")  # public address of `eport-guide web`
     web_listen: str = Field("127.0.0.1", validation_alias="EPORT_GUIDE_WEB_LISTEN")
     web_port: int = Field(8080, validation_alias="EPORT_GUIDE_WEB_PORT")
+    # reverse proxies in front of `eport-guide web` whose X-Forwarded-For (and -Proto) is believed; 0: none
+    web_trusted_proxies: int = Field(0, validation_alias="EPORT_WEB_TRUSTED_PROXIES")
 
     # -- validators: the message is what follows "VARIABLE " in the error line --------------
     @field_validator("token", mode="before")
@@ -118,7 +154,7 @@ class Settings(BaseSettings):
     @field_validator("proxy", mode="before")
     @classmethod
     def _proxy(cls, v: Any) -> Any:
-        return None if v is None else _url(str(v), PROXY_SCHEMES, "socks5://127.0.0.1:1080 or http://proxy:3128")
+        return None if v is None else _url(str(v), PROXY_SCHEMES, "socks5://127.0.0.1:1080 or http://proxy:3128", echo=False)
 
     @field_validator("webhook_url", mode="before")
     @classmethod
@@ -127,7 +163,7 @@ class Settings(BaseSettings):
             return v
         url = _url(str(v), ("https",), "https://bot.example.org/telegram")
         if urlsplit(url).port not in (None, 443, 80, 88, 8443):
-            raise ValueError(f"must use one of the ports Telegram posts to (443, 80, 88, 8443), not {v!r}")
+            raise ValueError(f"must use one of the ports Telegram posts to (443, 80, 88, 8443), not {masked(v)!r}")
         return url
 
     @field_validator("webhook_secret", mode="before")
@@ -145,7 +181,7 @@ class Settings(BaseSettings):
         url = _url(str(v), ("https", "http"), "https://guide.example.org")
         parts = urlsplit(url)
         if parts.query or parts.fragment:
-            raise ValueError(f"must be the web pages' base address without ?query or #fragment, not {v!r}")
+            raise ValueError(f"must be the web pages' base address without ?query or #fragment, not {masked(v)!r}")
         return url.rstrip("/")
 
     @field_validator("port", "web_port", mode="before")
@@ -154,6 +190,14 @@ class Settings(BaseSettings):
         text = str(v).strip()
         if not ASCII_DIGITS.match(text) or not 1 <= int(text) <= 65535:
             raise ValueError(f"must be a TCP port number from 1 to 65535, not {v!r}")
+        return int(text)
+
+    @field_validator("web_trusted_proxies", mode="before")
+    @classmethod
+    def _hops(cls, v: Any) -> Any:
+        text = str(v).strip()
+        if not ASCII_DIGITS.match(text) or len(text) > 2 or int(text) > MAX_PROXY_HOPS:
+            raise ValueError(f"must be the number of reverse proxies in front of the web server, 0 to {MAX_PROXY_HOPS}, not {v!r}")
         return int(text)
 
     @field_validator("request_timeout", mode="before")
@@ -196,6 +240,16 @@ class Settings(BaseSettings):
             raise ValueError(f"must be a directory of knowledge files; {v!r} is not a directory")
         return v
 
+    @field_validator("overlay_path", mode="before")
+    @classmethod
+    def _overlay(cls, v: Any) -> Any:
+        if v is None:
+            return v
+        text = str(v)
+        if not text.strip() or "\x00" in text or Path(text).expanduser().is_dir():
+            raise ValueError(f"must be the path of a YAML file (the knowledge overlay), not {v!r}")
+        return text
+
     @field_validator("db_path", mode="before")
     @classmethod
     def _db(cls, v: Any) -> Any:
@@ -208,13 +262,16 @@ class Settings(BaseSettings):
 
     # -- construction ----------------------------------------------------------------------
     @classmethod
-    def from_env(cls, **overrides: Any) -> "Settings":
+    def from_env(cls, ignore: Iterable[str] = (), **overrides: Any) -> "Settings":
         """Read the environment; ``overrides`` (flags, by field name) win where not None.
+        The fields in ``ignore`` keep their defaults whatever the environment says (a command
+        that does not use them must not refuse to start over them: ``web`` and TELEGRAM_ONLY).
 
         Raises SettingsError with one line naming the variable (or flag) at fault."""
         given = {k: v for k, v in overrides.items() if v is not None}
+        defaults = {f: cls.model_fields[f].default for f in ignore if f not in given}
         try:
-            return cls(**given)
+            return cls(**defaults, **given)
         except ValidationError as exc:
             raise SettingsError(describe(exc, flags=set(given))) from None
 
@@ -232,6 +289,10 @@ class Settings(BaseSettings):
         return self.token
 
 
+# What only the Telegram channel reads: `eport-guide web` ignores these variables (a malformed
+# TELEGRAM_PROXY must not stop the web pages, which never talk to Telegram).
+TELEGRAM_ONLY = ("token", "base_url", "base_file_url", "proxy", "webhook_url", "webhook_secret", "listen", "port",
+                 "request_timeout", "bot_username")
 ENV = {name: field.validation_alias for name, field in Settings.model_fields.items()}
 FLAGS = {"token": "--token", "base_url": "--base-url", "db_path": "--db", "webhook_url": "--webhook-url",
          "webhook_secret": "--secret-token", "listen": "--listen", "port": "--port",

@@ -125,6 +125,9 @@ def run_console(guide: Guide, user_id: int | None = 0, client_lang: str | None =
                 name, content = out.document
                 stdout.write(f"\n--- {name} ---\n{content.decode('utf-8')}--- end of {name} ---\n")
             stdout.write("\n" + format_screen(out))
+            if out.photo is not None:  # a picture the terminal cannot show: how staff get it
+                p = out.photo
+                stdout.write(f"🖼 eport-guide picture {p.material} --lang {p.lang} --out {p.material}.png\n")
         elif out:
             stdout.write(out + "\n")
     stdout.write(chat._(GOODBYE) + "\n")

@@ -66,6 +66,7 @@ class Screen:
     document: tuple[str, bytes] | None = None  # (file name, content) to send along
     awaiting: str | None = None  # the next free text answers this ("<input>:<arg>"), see Engine.reply
     redirect: str | None = None  # personal content asked for outside the private chat: the deep link to it
+    photo: Any = None  # a picture shown with the screen (dialogs.pictures.Picture: .png(), .svg(), .caption), or None
 
     @cached_property
     def text(self) -> str:
@@ -152,6 +153,7 @@ class Engine:
         self.inputs: dict[str, Input] = {}
         self.listeners: list[Listener] = []
         self._matcher: Any = None  # built on first use (or by warm_up): its libraries cost start-up time
+        self._reader: Any = None
         self._matcher_lock = threading.Lock()
         self._expr_cache: dict[tuple[str, str], Any] = {}
         self._screens: dict[tuple, Screen] = {}  # screens that are the same for everyone
@@ -169,9 +171,37 @@ class Engine:
                     matcher = self._matcher = Matcher(self.kb)
         return matcher
 
+    @property
+    def reader(self):
+        """Reads a question as business × aspect × who × region (dialogs.reader), built with the matcher."""
+        reader = self._reader
+        matcher = self.matcher
+        if reader is None or reader.matcher is not matcher:
+            with self._matcher_lock:
+                reader = self._reader
+                if reader is None or reader.matcher is not matcher:
+                    from .reader import Reader
+
+                    reader = self._reader = Reader(self.kb, matcher)
+        return reader
+
     def warm_up(self) -> None:
-        """Build the matcher now (a channel calls this once it is up, off the main thread)."""
-        _ = self.matcher
+        """Build the matcher and the reader now (a channel calls this once it is up, off the main thread)."""
+        _ = self.reader
+
+    @property
+    def matcher_ready(self) -> bool:
+        """Whether the matcher of the current knowledge is built (free text will not build it)."""
+        matcher = self._matcher
+        return matcher is not None and matcher.kb is self.kb
+
+    async def ready(self) -> None:
+        """For a channel's event loop, before free text (``ask``, ``reply``): the matcher is built in a
+        worker thread if it is not yet (first question, after a reload), never on the loop itself."""
+        if not self.matcher_ready:
+            import asyncio
+
+            await asyncio.to_thread(self.warm_up)
 
     # -- extension point: dialogs.features.install calls this -------------------------------
     def extend(self, feature: str | None = None, *, data: dict[str, Data] | None = None,
@@ -195,6 +225,7 @@ class Engine:
         "reloaded" (e.g. the web pages served from the bot's process follow)."""
         self.kb = kb
         self._matcher = None
+        self._reader = None
         self._screens.clear()
         self.emit("reloaded", Context(), str(kb.directory))
 
@@ -331,6 +362,7 @@ class Engine:
         # a personal screen whose data function names everything it depends on ("cache_key": e.g. a
         # checklist page's ticks) is rendered once per such state and reused
         state_key = values.pop("cache_key", None)
+        photo = values.pop("photo", None)  # a data function's picture for the screen (e.g. a copy's example)
         if state_key is not None and not variables and not notice:
             key = (route, ctx.lang, self.features, state_key)
             if key in self._screens:
@@ -345,7 +377,7 @@ class Engine:
         # whatever the data, one message: long lists are cut with "… 还有 N 条"
         html = fit_html(html, self.more(ctx))
         buttons = self._buttons(spec.get("buttons", []), values, ctx)
-        screen = Screen(route=route, html=html, buttons=buttons)
+        screen = Screen(route=route, html=html, buttons=buttons, photo=photo)
         if cacheable:
             if len(self._screens) >= CACHE_SIZE:
                 self._screens.clear()

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 
 DB_ENV = "EPORT_GUIDE_DB"
 DEFAULT_DB = "eport-guide.db"
+OVERLAY_FILE = "knowledge-overlay.yaml"  # beside the database: question forms staff taught (knowledge.overlay)
 
 
 class GuideSettings(Protocol):
@@ -51,6 +52,14 @@ class Guide:
     store: "Store | None"
     checklists: "Checklists | None"
     settings: GuideSettings
+    overlay: Path | None = None  # the local knowledge overlay this guide reads and teaching writes
+
+    def load_knowledge(self, directory: str | os.PathLike | None = None) -> Knowledge:
+        """The knowledge files (``directory``, default as at start-up) with this guide's overlay: what
+        /reload swaps in. Raises KnowledgeError (file and line) if either is invalid."""
+        from knowledge.overlay import apply_overlay
+
+        return apply_overlay(load_knowledge(directory), self.overlay)
 
     @property
     def kb(self) -> Knowledge:
@@ -77,23 +86,42 @@ def db_path_from_env() -> str:
     return os.environ.get(DB_ENV) or DEFAULT_DB
 
 
+def overlay_path(db_path: str | os.PathLike | None, settings: object | None = None) -> Path | None:
+    """Where the local knowledge overlay is: EPORT_GUIDE_OVERLAY (``settings.overlay_path``), else
+    ``knowledge-overlay.yaml`` in the database's directory; None for a database in memory."""
+    explicit = getattr(settings, "overlay_path", None)
+    if explicit:
+        return Path(explicit).expanduser().absolute()
+    if db_path is None:
+        db_path = getattr(settings, "db_path", None)
+    if db_path is None or str(db_path) == ":memory:":
+        return None
+    return Path(db_path).expanduser().absolute().parent / OVERLAY_FILE
+
+
 def build_guide(db_path: str | os.PathLike | None = None, kb: Knowledge | None = None, *,
                 settings: GuideSettings | None = None, store: bool = True, writable: bool = True,
                 reminders: bool = True) -> Guide:
     """The guide with every feature. ``store=False``: no database (the screens for everyone only);
     otherwise ``db_path`` (None → EPORT_GUIDE_DB or ./eport-guide.db). ``reminders=False`` for a
     channel that cannot send a message later."""
+    from knowledge.overlay import apply_overlay
+
     from . import features
 
-    engine = Engine(kb or load_knowledge())
+    if store and db_path is None:
+        db_path = db_path_from_env()
+    # the question forms staff taught, beside the database (a guide without a database or settings has none)
+    overlay = overlay_path(db_path, settings) if db_path is not None or settings is not None else None
+    engine = Engine(apply_overlay(kb or load_knowledge(), overlay))
     database = None
     lists = None
     if store:  # the database's libraries are loaded only for a guide that has one
         from .features.checklist import Checklists
         from .store import Store
 
-        database = Store(Path(db_path) if db_path is not None else db_path_from_env(), writable=writable)
+        database = Store(Path(db_path), writable=writable)
         lists = Checklists(engine, database)
-    guide = Guide(engine, database, lists, settings or Defaults())
+    guide = Guide(engine, database, lists, settings or Defaults(), overlay)
     features.install(guide, off=() if reminders else ("reminders",))
     return guide

@@ -124,9 +124,11 @@ class Analyzer:
 
     ``synonyms``: concept id → words (segmentation dictionary); ``dictionary``: the
     vocabulary and names a mistyped Chinese word is corrected to; ``weights``: concept id →
-    how many times it counts in a question."""
+    how many times it counts in a question; ``correct_to_synonyms``: a mistyped word may be corrected to
+    a synonym too (not only to the dictionary)."""
 
-    def __init__(self, synonyms: dict[str, list[str]], dictionary: list[str], weights: dict[str, int] | None = None):
+    def __init__(self, synonyms: dict[str, list[str]], dictionary: list[str], weights: dict[str, int] | None = None,
+                 *, correct_to_synonyms: bool = True):
         self.concepts = list(synonyms)
         self.concept_char = {cid: chr(_CONCEPT_BASE + i) for i, cid in enumerate(synonyms)}
         self.repeat = {self.concept_char[c]: w for c, w in (weights or {}).items() if w > 1 and c in self.concept_char}
@@ -150,7 +152,8 @@ class Analyzer:
         self._known: frozenset[str] = frozenset()
         self.known_bigrams: frozenset[str] = frozenset()
         # typo correction aims at the dictionary and the synonyms, as written (not canonicalised)
-        fuzzy = sorted({w for w in (normalise(x) for x in [*dictionary, *(w for ws in synonyms.values() for w in ws)])
+        targets = [*dictionary, *(w for ws in synonyms.values() for w in ws)] if correct_to_synonyms else dictionary
+        fuzzy = sorted({w for w in (normalise(x) for x in targets)
                         if len(w) >= 2 and re.fullmatch(rf"[{_CJK}]+", w)})
         self._fuzzy_by_len = {n: [w for w in fuzzy if len(w) == n] for n in range(3, 7)}
         self._fuzzy_by_len = {n: ws for n, ws in self._fuzzy_by_len.items() if ws}
@@ -163,12 +166,16 @@ class Analyzer:
         """Replace synonyms (leftmost longest) by their concept characters."""
         if not run or not len(self._cjk):
             return run
+        # every occurrence, then leftmost-longest (pyahocorasick's iter_long misses a short word inside an
+        # unfinished longer one: 带 in 要带ukey, where 要带啥 is a word)
+        found = sorted((end - length + 1, -length, char) for end, (length, char) in self._cjk.iter(run))
         out, pos = [], 0
-        for end, (length, char) in self._cjk.iter_long(run):
-            start = end - length + 1
+        for start, neg, char in found:
+            if start < pos:
+                continue
             out.append(run[pos:start])
             out.append(char)
-            pos = end + 1
+            pos = start - neg
         out.append(run[pos:])
         return "".join(out)
 
@@ -364,18 +371,29 @@ class Matcher:
             self._memo[question] = result
         return result
 
-    def compute(self, question: str) -> MatchResult:
-        """Score every route for the question (what ``match`` remembers)."""
-        all_terms = self.analyzer.terms(question)
-        terms = [t for t in all_terms if t in self._idf]
-        if not terms:
-            return MatchResult(question, (), 0.0)
+    def _scores(self, terms: list[str]):
         scores = self._bm25.get_scores(terms)
         scores = np.where(self._jiangsu, scores * JIANGSU_FACTOR, scores)
         scores = np.where(self._silent, scores * SILENT_FACTOR, scores)
         if self._holder_cue:
             factor = HOLDER_PENALTY if self._holder_cue not in terms else 1 / HOLDER_PENALTY
             scores = np.where(self._holder_only, scores * factor, scores)
+        return scores
+
+    def route_scores(self, question: str) -> dict[str, float]:
+        """Every route's score for the question (the reader ranks an aspect's answers with it)."""
+        terms = [t for t in self.analyzer.terms(question) if t in self._idf]
+        if not terms:
+            return {}
+        return {r: float(s) for r, s in zip(self.routes, self._scores(terms)) if s > 0}
+
+    def compute(self, question: str) -> MatchResult:
+        """Score every route for the question (what ``match`` remembers)."""
+        all_terms = self.analyzer.terms(question)
+        terms = [t for t in all_terms if t in self._idf]
+        if not terms:
+            return MatchResult(question, (), 0.0)
+        scores = self._scores(terms)
         order = scores.argsort()[::-1][:8]
         ranked = tuple(Match(self.routes[i], round(float(scores[i]), 3)) for i in order if scores[i] > 0)
         coverage, rival = 0.0, None

@@ -5,7 +5,8 @@ in ``PRAGMA user_version``); the hot paths (ticks, touch_user, events) are prepa
 ``INSERT … ON CONFLICT`` statements on the connection. Every write commits before the
 method returns, so whatever the user was told is on disk (WAL, synchronous=NORMAL).
 No message text is stored except unanswered questions and 👎 reasons: scrubbed of ID and
-phone numbers, capped in length, deleted with the user and expired after the retention period.
+phone numbers, capped in length, deleted with the user and expired after the retention period;
+and the Telegram inbox's updates, only until each is handled (then only its update id is kept).
 """
 
 from __future__ import annotations
@@ -131,9 +132,24 @@ def _v4(db: sqlite_utils.Database) -> None:
     db["web_keys"].create({"name": str, "value": str}, pk="name")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4]
+def _v5(db: sqlite_utils.Database) -> None:
+    # checklist items the user marked 不适用 (e.g. 外文材料（如有） without foreign documents): per
+    # user like ticks; they stop counting against the progress
+    db["not_applicable"].create({"user_id": int, "topic": str, "item_id": str, "marked_at": str},
+                                pk=("user_id", "topic", "item_id"))
+
+
+def _v6(db: sqlite_utils.Database) -> None:
+    # The Telegram inbox (bot/inbox.py): each update as received, kept until it is handled (then only
+    # its id, to recognise a replay, until pruned). ``attempts``: starts that found it unhandled.
+    db["inbox"].create({"update_id": int, "received": str, "body": str, "done": str, "attempts": int},
+                       pk="update_id", not_null={"received"}, defaults={"attempts": 0})
+    db["inbox"].create_index(["done"])
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
 USER_TABLES = {"users": "id", "checklists": "user_id", "ticks": "user_id", "events": "user_id", "feedback": "user_id",
-                "reminders": "user_id", "questions": "user_id", "web_sessions": "user_id"}
+                "reminders": "user_id", "questions": "user_id", "web_sessions": "user_id", "not_applicable": "user_id"}
 
 
 def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
@@ -279,6 +295,19 @@ class Store:
         self._write("UPDATE users SET settings = json_set(COALESCE(settings, '{}'), ?, json(?)) WHERE id = ?",
                     (f"$.{key}", json.dumps(value), user_id))
 
+    def pending_question(self, user_id: int) -> str | None:
+        """The question the user's next free text answers (``Screen.awaiting``), if one is open."""
+        return self.get_setting(user_id, "awaiting")
+
+    def set_pending_question(self, user_id: int, awaiting: str | None, now: dt.datetime | None = None) -> None:
+        """Open the question the user's next free text answers, or close it (None). Closing writes
+        nothing for a user without a row (e.g. just forgotten)."""
+        if awaiting:
+            self.set_setting(user_id, "awaiting", awaiting, now)
+        else:
+            self._write("UPDATE users SET settings = json_remove(settings, '$.awaiting') "
+                        "WHERE id = ? AND json_extract(settings, '$.awaiting') IS NOT NULL", (user_id,))
+
     # -- checklists ---------------------------------------------------------------------
     def open_checklist(self, user_id: int, topic: str, now: dt.datetime | None = None) -> None:
         """Create the user's checklist for a topic, or reopen it (ticks kept)."""
@@ -375,6 +404,24 @@ class Store:
             self.set_tick(user_id, to_topic, item, True)
         return len(wanted)
 
+    # -- checklist items that do not apply ------------------------------------------------------
+    def not_applicable(self, user_id: int, topic: str) -> set[str]:
+        """The items of the user's checklist marked 不适用."""
+        return {r[0] for r in self._read("SELECT item_id FROM not_applicable WHERE user_id = ? AND topic = ?", (user_id, topic))}
+
+    def mark_not_applicable(self, user_id: int, topic: str, item_id: str, marked: bool, now: dt.datetime | None = None) -> None:
+        """Open the checklist if needed and mark one item 不适用 (or undo it), in one transaction."""
+        ts = _now(now)
+        change = (("INSERT INTO not_applicable (user_id, topic, item_id, marked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                   (user_id, topic, item_id, ts)) if marked else
+                  ("DELETE FROM not_applicable WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id)))
+        self._transaction([("INSERT INTO checklists (user_id, topic, created, updated) VALUES (?, ?, ?, ?) "
+                            "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated", (user_id, topic, ts, ts)),
+                           change])
+
+    def clear_not_applicable(self, user_id: int, topic: str) -> None:
+        self._write("DELETE FROM not_applicable WHERE user_id = ? AND topic = ?", (user_id, topic))
+
     # -- statistics ------------------------------------------------------------------------
     def log_event(self, kind: str, topic: str | None = None, user_id: int | None = None, now: dt.datetime | None = None) -> None:
         self._write("INSERT INTO events (ts, kind, topic, user_id) VALUES (?, ?, ?, ?)", (_now(now), kind, topic, user_id))
@@ -400,6 +447,25 @@ class Store:
     def set_feedback_reason(self, feedback_id: int, user_id: int, reason: str) -> bool:
         cur = self._write("UPDATE feedback SET reason = ? WHERE id = ? AND user_id = ?", (scrub(reason, MAX_REASON), feedback_id, user_id))
         return cur.rowcount == 1
+
+    def missed(self, limit: int = 1000) -> list[tuple[str, str, str | None]]:
+        """What the guide missed, newest first, for staff to teach (``limit`` rows): the unanswered
+        questions and the 👎 reasons (both scrubbed when stored), as (ref, text, topic of the 👎 or
+        None); ``ref`` ("q<id>" or "f<id>") names the row for ``missed_text``."""
+        return [(f"{kind}{number}", text, topic) for kind, number, _ts, text, topic in self._read(
+            "SELECT 'q', id, ts, question, NULL FROM questions "
+            "UNION ALL SELECT 'f', id, ts, reason, topic FROM feedback WHERE vote < 0 AND reason IS NOT NULL AND reason != '' "
+            "ORDER BY 3 DESC, 2 DESC LIMIT ?", (limit,))]
+
+    def missed_text(self, ref: str) -> str | None:
+        """The text of one row ``missed`` listed (None: no such row any more, e.g. expired or forgotten)."""
+        kind, number = ref[:1], ref[1:]
+        if kind not in ("q", "f") or not number.isascii() or not number.isdigit() or len(number) > 18:
+            return None
+        sql = "SELECT question FROM questions WHERE id = ?" if kind == "q" else \
+            "SELECT reason FROM feedback WHERE id = ? AND vote < 0 AND reason IS NOT NULL"
+        rows = self._read(sql, (int(number),))
+        return rows[0][0] if rows else None
 
     def popular_topics(self) -> list[str]:
         """Topics by number of views, most viewed first."""
@@ -488,6 +554,53 @@ class Store:
         cur = self._write("UPDATE reminders SET cancelled = 1 WHERE id = ? AND user_id = ? AND sent_at IS NULL AND cancelled = 0", (reminder_id, user_id))
         return cur.rowcount == 1
 
+    # -- the Telegram inbox (bot/inbox.py) ---------------------------------------------------
+    def inbox_add(self, updates: list[tuple[int, str]], now: dt.datetime | None = None) -> list[int]:
+        """Keep a batch of updates (update id, JSON) in one transaction, before Telegram is told they
+        arrived; returns the ids not seen before (a replay of a known id is ignored)."""
+        ts = _now(now)
+        fresh: list[int] = []
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            for update_id, body in updates:
+                if self.conn.execute("INSERT INTO inbox (update_id, received, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                                     (update_id, ts, body)).rowcount:
+                    fresh.append(update_id)
+            self.conn.execute("COMMIT")
+        except OverflowError as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise ValueError(f"number out of range: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise StoreBusy(f"the database is busy: {exc}") from exc
+            raise StoreError(f"cannot write to the database: {exc}") from exc
+        return fresh
+
+    def inbox_done(self, update_id: int, now: dt.datetime | None = None) -> None:
+        """The update was handled: its content is dropped, its id kept to recognise a replay."""
+        self._write("UPDATE inbox SET done = ?, body = NULL WHERE update_id = ?", (_now(now), update_id))
+
+    def inbox_pending(self) -> list[tuple[int, str, int]]:
+        """(update id, JSON, starts) of every update kept and not yet handled, oldest first. Updates are
+        handled in order, so the oldest is the one that was in hand when the process stopped: ``starts``
+        counts the starts that found it first in line (this one included), 0 for the others."""
+        rows = self._read("SELECT update_id, body, attempts FROM inbox WHERE done IS NULL ORDER BY update_id")
+        if not rows:
+            return []
+        self._write("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (rows[0][0],))
+        return [(int(r[0]), r[1], int(r[2]) + (i == 0)) for i, r in enumerate(rows)]
+
+    def inbox_last_id(self) -> int | None:
+        """The highest update id kept (handled or not), if any."""
+        return self._read("SELECT MAX(update_id) FROM inbox")[0][0]
+
+    def inbox_prune(self, before: dt.datetime) -> int:
+        """Forget the ids of updates handled before ``before``; returns how many."""
+        return self._write("DELETE FROM inbox WHERE done IS NOT NULL AND done < ?", (_now(before),)).rowcount
+
     # -- retention and privacy --------------------------------------------------------------
     def inactive_users(self, before: dt.datetime) -> list[int]:
         return [r[0] for r in self._read("SELECT id FROM users WHERE last_seen < ? ORDER BY id", (_now(before),))]
@@ -510,6 +623,12 @@ class Store:
         """Unanswered questions and 👎 reasons older than the retention period are deleted."""
         return self._transaction([("DELETE FROM questions WHERE ts < ?", (_now(before),)),
                                   ("UPDATE feedback SET reason = NULL WHERE reason IS NOT NULL AND ts < ?", (_now(before),))])
+
+    def has_data(self, user_id: int) -> bool:
+        """Whether anything about the user is stored beyond the statistics' events (a checklist, a tick,
+        a vote, a setting …): a web visitor gets a session only then (web/server.py)."""
+        return any(self._read(f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", (user_id,))
+                   for table, column in USER_TABLES.items() if table != "events")
 
     def forget_user(self, user_id: int) -> int:
         """Delete every row about the user, in one transaction; returns rows deleted."""

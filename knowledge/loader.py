@@ -82,6 +82,12 @@ class Knowledge:
 
     def __init__(self, data: dict[str, list[BaseModel]], directory: Path):
         self.directory = directory
+        self.data = data  # the validated records by section (knowledge.overlay rebuilds from them)
+        # question forms taught by staff (knowledge.overlay), the overlay file they came from, and
+        # the knowledge without them
+        self.taught: tuple = ()
+        self.overlay: Path | None = None
+        self.base: Knowledge = self
         self.sources = {s.file: s for s in data["sources"]}
         self.annotations = {a.id: a for a in data["annotations"]}
         self.offices = {o.id: o for o in data["offices"]}
@@ -92,6 +98,7 @@ class Knowledge:
         self.facts = {f.id: f for f in data["facts"]}
         self.vocabulary = list(data["vocabulary"])
         self.synonyms = list(data["synonyms"])
+        self.aspects = {a.id: a for a in data["aspects"]}
         self.answers = {a.id: a for a in data["answers"]}
         self.steps = list(data["steps"])
         self.glossary = {t.id: t for t in data.get("terms", [])}
@@ -103,6 +110,15 @@ class Knowledge:
     # -- derived views -------------------------------------------------------------
     def topics_in(self, category: str) -> list[schema.Business]:
         return [b for b in self.businesses.values() if b.category == category]
+
+    def covers(self, file: str, topic: str) -> bool:
+        """Whether the document ``file`` speaks for the business ``topic`` (its ``covers``)."""
+        covered = self.sources[file].covers
+        return not covered or topic in covered
+
+    def jiangsu_covers(self, topic: str) -> bool:
+        """Whether the Jiangsu guide is about this business at all (it covers new business only)."""
+        return any(s.region == "jiangsu" and self.covers(s.file, topic) for s in self.sources.values())
 
     def rules_of(self, material_id: str) -> list[schema.Rule]:
         m = self.materials[material_id]
@@ -122,7 +138,7 @@ class Knowledge:
                             material=m.id,
                             short=m.short,
                             label=ref.listed_as or m.listed_as,
-                            optional=m.form == "conditional" or "如有" in m.listed_as,
+                            optional=m.form == "conditional" or "如有" in m.listed_as or ref.optional,
                         )
                     )
                 for c in checks:
@@ -135,7 +151,7 @@ class Knowledge:
                             label=c.label,
                             # with an alternative (相关情况说明) the copy's requirements apply
                             # only when the copy is what is handed in
-                            optional=c.optional or bool(ref.alternative),
+                            optional=c.optional or bool(ref.alternative) or ref.optional,
                             annotation=ann,
                             plain=c.plain,
                             condition="alternative" if ref.alternative else None,
@@ -191,7 +207,27 @@ def _fmt(path: Iterable) -> str:
 
 
 MAX_FILE_BYTES = 5_000_000  # a knowledge file is a few dozen kB
-MAX_NODES = 200_000  # nodes after expanding aliases: a few kB of "billion laughs" would be billions
+MAX_NODES = 200_000  # nodes in one file
+# All knowledge files together (the size the free-text matcher indexes): today's are ~180 kB. Aliases
+# are refused, so this is also the size of the data once loaded: the matcher's build stays bounded.
+MAX_TOTAL_BYTES = 4_000_000
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """YAML without aliases (``*name``): knowledge files need none, and an alias repeats its anchor's
+    value without costing bytes (a 2 MB string aliased 150,000 times is 300 GB once expanded)."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise AliasRefused(event.anchor, event.start_mark.line + 1)
+        return super().compose_node(parent, index)
+
+
+class AliasRefused(Exception):
+    def __init__(self, anchor: str, line: int):
+        self.anchor, self.line = anchor, line
+        super().__init__(f"*{anchor}")
 
 
 def _yaml_problems(root: yaml.Node, name: str) -> list[Problem]:
@@ -249,7 +285,7 @@ def _read_yaml(file: Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, {}, [Problem(name, None, "", f"cannot read file: {exc}")]
-    loader = yaml.SafeLoader(text)
+    loader = _NoAliasLoader(text)
     try:
         node = loader.get_single_node()
         if node is None:
@@ -263,6 +299,9 @@ def _read_yaml(file: Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
         line = mark.line + 1 if mark else None
         msg = getattr(exc, "problem", None) or str(exc)
         return None, {}, [Problem(name, line, "", f"YAML syntax error: {msg}")]
+    except AliasRefused as exc:
+        return None, {}, [Problem(name, exc.line, "", f"YAML alias *{exc.anchor}: knowledge files may not use aliases "
+                                                      "(*name, << merge keys; an alias bomb costs no bytes); write the data out in full")]
     except RecursionError:
         return None, {}, [Problem(name, None, "", "nested too deeply")]
     finally:
@@ -318,8 +357,14 @@ def load_knowledge(directory: str | os.PathLike | None = None) -> Knowledge:
         raise KnowledgeError([Problem(str(directory), None, "", "knowledge directory does not exist")])
     data: dict[str, list[BaseModel]] = {}
     line_maps: dict[str, dict[tuple, int]] = {}
+    total = 0
     for fname, sections in schema.FILES.items():
         path = directory / fname
+        if path.exists() and path.is_file():
+            total += path.stat().st_size
+            if total > MAX_TOTAL_BYTES:
+                raise KnowledgeError([Problem(fname, None, "", f"the knowledge files together are over {MAX_TOTAL_BYTES} bytes "
+                                                               "(today's are about 200 kB); refusing to load them")])
         if not path.exists():
             problems.append(Problem(fname, None, "", "required knowledge file is missing"))
             for key, _ in sections:
@@ -414,6 +459,7 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
             plains += [(("notes", k), n) for k, n in enumerate(rec.notes)]
             for j, ref in enumerate(getattr(rec, "materials", [])):
                 plains += [(("materials", j, "notes", k), n) for k, n in enumerate(ref.notes)]
+                plains += [(("materials", j, "action"), ref.action)] if ref.action else []
             for where, p in plains:
                 for lang in ("zh", "ru", "en"):
                     if (b := unbalanced(getattr(p, lang))):
@@ -442,6 +488,11 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
     for i, o in enumerate(data.get("offices", [])):
         if _expand_phones(o.phones_as_written) != o.phones:
             err("offices", i, "phones", msg=f"phones {o.phones} do not match phones_as_written {o.phones_as_written!r} (expected {_expand_phones(o.phones_as_written)})")
+
+    for i, src in enumerate(data.get("sources", [])):
+        for j, b in enumerate(src.covers):
+            if b not in ids.get("businesses", set()):
+                err("sources", i, "covers", j, msg=f"unknown business {b!r}")
 
     for i, step in enumerate(data.get("steps", [])):
         if not step.quotes and not step.facts:
@@ -479,7 +530,57 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
                 err("synonyms", i, "words", j, msg=f"{word!r} is already a synonym in group {seen_words[key]!r}")
             seen_words[key] = group.id
 
+    problems += _check_aspects(data, line_maps, file_of, targets, ids)
     problems += _check_quotes(data, line_maps, file_of, directory)
+    return problems
+
+
+def route_exists(route: str, targets: dict[str, set[str]], ids: dict[str, set]) -> bool:
+    """Whether a route names something in the knowledge (an answer, a business, a city …)."""
+    kind, _, name = route.partition(":")
+    if not name:
+        return kind in {"offices", "online", "main", "help"}
+    known = {**targets, "walk": targets.get("online", set()) - {"start"}}
+    return name in known.get(kind, set())
+
+
+def _check_aspects(data, line_maps, file_of, targets, ids) -> list[Problem]:
+    """Aspects name existing routes, businesses and aspects; a word names one aspect only."""
+    problems: list[Problem] = []
+
+    def err(i, *rest, msg):
+        f, line, path = _locate(line_maps, file_of, "aspects", i, *rest)
+        problems.append(Problem(f, line, path, msg))
+
+    aspects = data.get("aspects", [])
+    aspect_ids = {a.id for a in aspects}
+    businesses = ids.get("businesses", set())
+    seen: dict[str, str] = {}
+    for i, a in enumerate(aspects):
+        if not a.words and not a.when:
+            err(i, msg="an aspect needs words or `when` (the aspects it combines)")
+        for j, w in enumerate(a.words):
+            key = _normalise(w).lower()
+            if key in seen and seen[key] != a.id:
+                err(i, "words", j, msg=f"{w!r} already names the aspect {seen[key]!r}")
+            seen[key] = a.id
+        for j, other in enumerate(a.when):
+            if other not in aspect_ids or other == a.id:
+                err(i, "when", j, msg=f"unknown aspect {other!r}")
+        for field in ("routes", "unsure"):
+            for j, r in enumerate(getattr(a, field)):
+                if not route_exists(r, targets, ids):
+                    err(i, field, j, msg=f"unknown route {r!r}")
+        for b, r in a.per_business.items():
+            if b not in businesses:
+                err(i, "per_business", b, msg=f"unknown business {b!r}")
+            if not route_exists(r, targets, ids):
+                err(i, "per_business", b, msg=f"unknown route {r!r}")
+        if a.for_business:
+            for b in sorted(businesses):
+                if not route_exists(a.for_business.replace("{business}", b), targets, ids):
+                    err(i, "for_business", msg=f"{a.for_business!r} names no route for the business {b!r}")
+                    break
     return problems
 
 
@@ -618,6 +719,12 @@ def _check_answers(data, line_maps, file_of, directory: Path, ids) -> list[Probl
         for j, b in enumerate(a.businesses):
             if b not in ids.get("businesses", set()):
                 err(i, "businesses", j, msg=f"unknown business {b!r}")
+        if a.manzhouli is not None:
+            other = next((x for x in data.get("answers", []) if x.id == a.manzhouli), None)
+            if a.region != "jiangsu":
+                err(i, "manzhouli", msg="only a Jiangsu fact names the Manzhouli answer on the same point")
+            elif other is None or other.region != "manzhouli":
+                err(i, "manzhouli", msg=f"{a.manzhouli!r} is not a Manzhouli answer")
         screen, _, arg = a.see.partition(":")
         if screen in screens_with_arg and arg not in screens_with_arg[screen] or (
                 screen not in screens_with_arg and (arg or screen not in {"offices", "online", "main", "help"})):

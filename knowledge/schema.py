@@ -39,6 +39,9 @@ class Source(Strict):
     issuer: str | None = None
     region: Literal["manzhouli", "jiangsu"]
     verified_on: dt.date
+    # the businesses the document speaks for (empty: every business); a document is never
+    # offered as rules for a business it does not cover
+    covers: list[Id] = Field(default_factory=list)
 
 
 class Annotation(Record):
@@ -111,6 +114,10 @@ class MaterialRef(Strict):
     form: Literal["original", "copy"] | None = None  # overrides the material's form for this business
     alternative: str | None = None  # verbatim: what may be handed in instead (e.g. 相关情况说明)
     notes: list[Plain] = Field(default_factory=list)
+    # what applies to this material in this business, said plainly, instead of "带上" and the
+    # material's general notes (e.g. a card that is lost cannot be brought)
+    action: Plain | None = None
+    optional: bool = False  # may not apply in this business: the checklist offers 不适用
 
 
 class Business(Record):
@@ -170,6 +177,49 @@ class Synonyms(Strict):
     off_topic: bool = False  # words the guide has nothing about (签证, visa): such a question gets no guess
 
 
+ROUTE_PATTERN = r"^[a-z_]{1,20}(:[a-z0-9_\u4e00-\u9fff{}]{1,40})?$"
+
+
+class Aspect(Strict):
+    """What a question asks about, whatever the business: the seal, the annotation wording, the
+    ID documents, the phone, a silent topic (fees, hours …). Vocabulary, not a fact: it names
+    the answers (routes) that serve it, which carry the quotes.
+
+    ``words``: any of them in a question names the aspect (any language; Chinese words are
+    matched inside the text, Russian and English words by their stems). ``when``: an aspect
+    present when every aspect listed is, replacing them (公章 + 彩色 → a printed seal).
+    ``routes``: the answers that serve it, the first one by default; ``show_all``: every one of
+    them answers (a rule and its Jiangsu counterpart). ``per_business``: the route for one
+    business; ``for_business``: a route template for any business ("topic:{business}");
+    ``needs_business``: without a business the reader asks which one, never guesses. ``unsure``:
+    the answers shown together when the question names no ``document`` (签注写什么: the wording on
+    the licence copy and on the ID copies). An aspect with nothing that answers it is a cue: it
+    counts inside another aspect's ``when``, names a document, or keeps its words from being read
+    as something else (重新办 is not 新办)."""
+
+    id: Id = Field(pattern=ID_PATTERN)
+    words: list[str] = Field(default_factory=list)
+    when: list[Id] = Field(default_factory=list)
+    routes: list[str] = Field(default_factory=list)
+    show_all: bool = False
+    per_business: dict[Id, str] = Field(default_factory=dict)
+    for_business: str | None = Field(default=None, pattern=ROUTE_PATTERN)
+    needs_business: bool = False
+    weak: bool = False  # answered only when nothing more specific is asked (a business or another aspect wins)
+    document: bool = False  # names a document (营业执照, 身份证 …): an aspect's answer for it can be chosen
+    unsure: list[str] = Field(default_factory=list)  # shown together when the question names no document
+
+    @field_validator("routes", "unsure")
+    @classmethod
+    def _routes(cls, routes: list[str]) -> list[str]:
+        import re
+
+        for r in routes:
+            if not re.match(ROUTE_PATTERN, r):
+                raise ValueError(f"{r!r} is not a route")
+        return routes
+
+
 class Localised(Strict):
     zh: str = Field(min_length=1)
     ru: str = Field(min_length=1)
@@ -201,6 +251,9 @@ class Answer(Strict):
     region: Literal["manzhouli", "jiangsu"]
     businesses: list[Id] = Field(default_factory=list)
     see: str = Field(pattern=r"^[a-z_]{1,20}(:[a-z0-9_]{1,40})?$")
+    # a Jiangsu fact: the Manzhouli answer on the same point, shown with it (None: the Manzhouli
+    # document says nothing on it, and the answer says so)
+    manzhouli: Id | None = None
     questions: QuestionForms
     verified_on: dt.date
 
@@ -272,7 +325,7 @@ FILES: dict[str, list[tuple[str, type[BaseModel]]]] = {
     "materials.yaml": [("rulesets", Ruleset), ("materials", Material)],
     "businesses.yaml": [("categories", Category), ("businesses", Business)],
     "facts.yaml": [("facts", Fact)],
-    "vocabulary.yaml": [("vocabulary", VocabularyEntry), ("synonyms", Synonyms)],
+    "vocabulary.yaml": [("vocabulary", VocabularyEntry), ("synonyms", Synonyms), ("aspects", Aspect)],
     "answers.yaml": [("answers", Answer)],
     "walkthrough.yaml": [("steps", WalkStep)],
     "glossary.yaml": [("terms", GlossaryTerm)],

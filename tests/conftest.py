@@ -19,7 +19,7 @@ SEEDS_DIR = REPO.parent / "shared" / "seeds"
 def _no_operator_configuration():
     import os
 
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("TELEGRAM_", "EPORT_GUIDE_"))}
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("TELEGRAM_", "EPORT_GUIDE_", "EPORT_WEB_"))}
     yield
     os.environ.update(saved)
 
@@ -102,9 +102,11 @@ async def fake():
 
 @contextlib.asynccontextmanager
 async def running_bot(fake: FakeTelegram, db_path, before_init=None, **settings_overrides):
-    """The real Application from build_application, polling the fake; ``before_init(app,
-    settings)`` runs before post_init (e.g. web.server.attach)."""
+    """The real Application from build_application, polling the fake through the inbox as
+    `eport-guide run` does (bot.runner.running); ``before_init(app, settings)`` runs before
+    post_init (e.g. web.server.attach)."""
     from bot.app import build_application
+    from bot.runner import running
     from bot.settings import Settings
 
     settings = Settings(token=fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url,
@@ -112,21 +114,17 @@ async def running_bot(fake: FakeTelegram, db_path, before_init=None, **settings_
     app = build_application(settings)
     if before_init is not None:
         before_init(app, settings)
-    await app.initialize()
-    if app.post_init:
-        await app.post_init(app)
-    await app.start()
-    await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=None)
     try:
-        yield app
+        async with running(app, settings, poll_timeout=1, allowed_updates=None):
+            # the free-text matcher is built in a worker thread (never on the loop): built here, the
+            # first question's answer is not later than the fake's "gone quiet" (processed) expects
+            await app.bot_data["guide"].engine.ready()
+            try:
+                yield app
+            finally:
+                fake._closing = True  # release the pending long poll so shutdown is quick
+                await fake._notify()
     finally:
-        fake._closing = True
-        await fake._notify()
-        await app.updater.stop()
-        await app.stop()
-        if before_init is not None and app.post_stop:
-            await app.post_stop(app)
-        await app.shutdown()
         app.bot_data["guide"].close()
         fake._closing = False
 

@@ -4,8 +4,8 @@ The real python-telegram-bot Application polls it exactly as it would poll Teleg
 tests act as users (send text, click buttons by label, send stickers/photos/documents,
 ask inline queries) and read what each chat shows (messages, edits, callback answers).
 Like Telegram it rejects bad HTML, texts over 4096 characters, callback data over 64
-bytes and "message is not modified" edits, and it can inject faults (429, 5xx, 403,
-delays) per method.
+bytes, "message is not modified" edits and inline answers with duplicate result ids, and it
+can inject faults (429, 5xx, 403, delays) per method, N times in a row (``fail_next``).
 """
 
 from __future__ import annotations
@@ -133,6 +133,7 @@ class FakeTelegram:
         self.message_ids = itertools.count(100)
         self.query_ids = itertools.count(1)
         self.file_ids = itertools.count(1)
+        self.photos: dict[str, bytes] = {}  # file_id → the bytes of a photo the bot uploaded
         self.chats: dict[int, list[BotMessage]] = {}
         self.user_messages: dict[int, dict] = {}
         self.callback_answers: dict[str, dict] = {}
@@ -283,7 +284,7 @@ class FakeTelegram:
                     await asyncio.wait_for(self.changed.wait(), max(0.0, deadline - time.monotonic()))
                 except asyncio.TimeoutError:
                     break
-        return list(self.updates[:100])
+        return list(self.updates[: min(int(p.get("limit") or 100), 100)])
 
     async def api_deletewebhook(self, p):
         self.webhook = None
@@ -335,7 +336,12 @@ class FakeTelegram:
         chat = self.user_messages.get(m.chat_id, {}).get("chat") or {"id": m.chat_id, "type": "private"}
         out = {"message_id": m.message_id, "date": int(time.time()), "chat": chat,
                "from": {"id": BOT_ID, "is_bot": True, "first_name": "E-Port Guide", "username": BOT_USERNAME}}
-        if m.document:
+        if m.document and m.document.get("photo"):
+            out["photo"] = [{"file_id": m.document["file_id"], "file_unique_id": m.document["file_unique_id"],
+                             "width": 1280, "height": 900, "file_size": m.document["file_size"]}]
+            if m.text:
+                out["caption"] = m.plain
+        elif m.document:
             out["document"] = {k: v for k, v in m.document.items() if k != "data"}
             if m.text:
                 out["caption"] = m.plain
@@ -399,7 +405,12 @@ class FakeTelegram:
         qid = p.get("inline_query_id")
         if qid not in self.inline_answers:
             raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        ids = [r.get("id") for r in p.get("results") or []]
+        if len(set(ids)) < len(ids):
+            raise ApiError(400, "Bad Request: RESULT_ID_DUPLICATE")
         for r in p.get("results") or []:
+            if not 1 <= len(str(r.get("id") or "").encode()) <= 64:
+                raise ApiError(400, "Bad Request: RESULT_ID_INVALID")
             self._check_markup(r.get("reply_markup"))
             content = r.get("input_message_content") or {}
             if "message_text" in content:
@@ -423,9 +434,23 @@ class FakeTelegram:
         return self._message_json(m)
 
     async def api_sendphoto(self, p):
+        """A photo uploaded (multipart) or sent again by the file_id an earlier upload got."""
         chat_id = self._chat_id(p)
-        m = BotMessage(next(self.message_ids), chat_id, p.get("caption") or "", p.get("parse_mode"), p.get("reply_markup"),
-                       document={"file_id": "photo", "file_unique_id": "photo", "file_name": "photo.png", "file_size": 0})
+        photo = p.get("photo")
+        if isinstance(photo, dict):
+            file_id = f"photo{next(self.file_ids)}"
+            self.photos[file_id] = photo["data"]
+        elif isinstance(photo, str) and photo in self.photos:
+            file_id = photo
+        else:
+            raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        caption = p.get("caption") or ""
+        if len(caption) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        data = self.photos[file_id]
+        m = BotMessage(next(self.message_ids), chat_id, caption, p.get("parse_mode"), p.get("reply_markup"),
+                       document={"file_id": file_id, "file_unique_id": file_id, "file_name": "photo.png",
+                                 "file_size": len(data), "data": data, "photo": True})
         self.chats.setdefault(chat_id, []).append(m)
         return self._message_json(m)
 
@@ -524,9 +549,7 @@ class FakeUser:
 
     async def send(self, text: str, wait: bool = True) -> BotMessage | None:
         """Send text (commands get bot_command entities); returns the bot's newest message."""
-        entities = _entities(text)
-        msg = self._message(text=text, **({"entities": entities} if entities else {}))
-        return await self._push({"message": msg}, wait)
+        return await self._push(self.message_update(text), wait)
 
     async def _push(self, update: dict, wait: bool) -> BotMessage | None:
         before = len(self.messages)
@@ -581,12 +604,22 @@ class FakeUser:
             await self.click(await self.send("/start renew_cert"), "⏰ 证书到期提醒")
         return self.last
 
-    async def press_data(self, message: BotMessage, data: str) -> dict:
+    def press_update(self, message_id: int, text: str, data: str) -> tuple[str, dict]:
+        """(callback query id, the update) of a press of a button with ``data`` under one of the bot's
+        messages, not yet sent (``fake.push`` sends it)."""
         qid = str(next(self.fake.query_ids))
         self.fake.callback_answers[qid] = {"answered": False}
-        msg = {"message_id": message.message_id, "date": int(time.time()), "chat": self.chat,
-               "from": {"id": BOT_ID, "is_bot": True, "first_name": "E-Port Guide"}, "text": message.plain}
-        update = {"callback_query": {"id": qid, "from": self.info, "chat_instance": f"ci{self.id}", "message": msg, "data": data}}
+        msg = {"message_id": message_id, "date": int(time.time()), "chat": self.chat,
+               "from": {"id": BOT_ID, "is_bot": True, "first_name": "E-Port Guide"}, "text": text}
+        return qid, {"callback_query": {"id": qid, "from": self.info, "chat_instance": f"ci{self.id}", "message": msg, "data": data}}
+
+    def message_update(self, text: str) -> dict:
+        """A text message (commands get bot_command entities), not yet sent (``fake.push`` sends it)."""
+        entities = _entities(text)
+        return {"message": self._message(text=text, **({"entities": entities} if entities else {}))}
+
+    async def press_data(self, message: BotMessage, data: str) -> dict:
+        qid, update = self.press_update(message.message_id, message.plain, data)
         await self._push(update, True)
         return self.fake.callback_answers[qid]
 

@@ -26,7 +26,7 @@ class _Proxy:
         self.port = 0
 
     async def start(self):
-        self._server = await asyncio.start_server(self._client, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._client, "127.0.0.1", self.port)  # 0 unless set: any free port
         self.port = self._server.sockets[0].getsockname()[1]
         return self
 

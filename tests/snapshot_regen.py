@@ -226,6 +226,30 @@ def _stats(shared: Guide, ctx: Context) -> str:
     return DATE.sub(lambda m: f"<day {(dt.date.fromisoformat(m.group()) - today).days:+d}>", text)
 
 
+def _missed(*steps: str) -> Callable[[Guide, Context], str]:
+    """An admin's grouped unanswered questions (🧩 under /stats) after two similar questions, another
+    one and a 👎 reason, then each step: "group" (the first group), "pick" (within its business),
+    "general" (the answers of no business), "teach" (attach it to that business)."""
+    def run(shared: Guide, ctx: Context) -> str:
+        with production_guide(shared.kb) as guide:
+            for question in ("公司改名了卡要重新办吗", "公司改名后卡需要重新办吗", "zzzz qqqq"):
+                guide.engine.ask(ctx, question)
+            _press(guide, ctx, "feedback", f"{TOPIC}:-1")
+            guide.engine.reply(ctx, f"feedback_reason:1:{TOPIC}", "没写要带几份复印件")
+            admin = Context(user_id=ctx.user_id, lang=ctx.lang, admin=True)
+            screen = guide.engine.go(admin, "missed")
+            ref = screen.all_buttons()[0].data.rsplit(":", 1)[1]
+            for step in steps:
+                if step == "teach":
+                    screen = _press(guide, admin, "teach", f"{ref}|topic:change_name")
+                else:
+                    where = {"group": f"missed_group:{ref}", "pick": f"missed_pick:{ref}.change_name",
+                             "general": f"missed_pick:{ref}._1"}[step]
+                    screen = _press(guide, admin, "go", where)
+            return format_snapshot(screen)
+    return run
+
+
 SCENARIOS = (
     Scenario("tick", ("checklist.j2",), _checklist(0, ("tick", TOPIC + ":{first}:1"))),
     Scenario("untick", ("checklist.j2",), _checklist(1, ("tick", TOPIC + ":{first}:0"))),
@@ -257,7 +281,11 @@ SCENARIOS = (
     Scenario("feedback_reason_given", ("topic.j2",), _feedback("-1", "没写要带几份复印件")),
     Scenario("forget_done", ("main.j2",), _forgotten),
     Scenario("question_unknown", ("suggest.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "zzzz qqqq"))),
-    Scenario("question_vague", ("suggest.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "盖章"))),
+    Scenario("question_vague", ("suggest.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "补办"))),
+    Scenario("question_two_things", ("answers.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "USBKey和共享盾在哪买"))),
+    Scenario("question_asked_back", ("ask_business.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "要带哪些材料"))),
+    Scenario("question_asked_back_answered", ("topic.j2",), lambda g, c: format_snapshot(
+        g.engine.reply(c, g.engine.ask(c, "要带哪些材料").awaiting, "公司改名了"))),
     Scenario("upload_ok", ("precheck.j2",), _precheck(PDF, "营业执照.pdf", len(PDF))),
     Scenario("upload_refused", ("precheck.j2",), _precheck(None, "scan.docx", 5_000_000)),
     Scenario("group_checklist", ("private_only.j2",), _in_group("checklists")),
@@ -265,6 +293,11 @@ SCENARIOS = (
     Scenario("inline_topic", ("inline_topic.j2",), _inline("丢失补办")),
     Scenario("inline_city", ("inline_city.j2",), _inline("满洲里")),
     Scenario("stats", ("stats.j2",), _stats),
+    Scenario("missed", ("missed.j2",), _missed()),
+    Scenario("missed_group", ("missed_group.j2",), _missed("group")),
+    Scenario("missed_pick", ("missed_pick.j2",), _missed("group", "pick")),
+    Scenario("missed_general", ("missed_pick.j2",), _missed("group", "general")),
+    Scenario("missed_taught", ("missed.j2",), _missed("group", "teach")),
     Scenario("stale_button", ("main.j2",), lambda g, c: format_snapshot(g.engine.handle(c, callback_data("go", "topic:gone")))),
 )
 

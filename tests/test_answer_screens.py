@@ -99,9 +99,10 @@ def test_first_screen_fits_one_phone_screen_and_lists_every_action(full, kb, top
     copies = {b.copy_text for b in screen.all_buttons() if b.copy_text}
     assert annotations <= copies  # each annotation has its copy button
     if annotations and lang != "zh":
-        assert {"ru": "от руки точно этот китайский текст", "en": "exactly this Chinese text by hand"}[lang] in text
+        assert {"ru": "пишите точно этот китайский текст", "en": "write exactly this Chinese text"}[lang] in text
     targets = go_targets(screen)
-    assert f"rules:{topic}" in targets and "offices" in targets  # 📖 原文 and the nearest office one tap away
+    assert f"more:{topic}" in targets and "offices" in targets  # ⋯ 更多 and the nearest office one tap away
+    assert f"rules:{topic}" in go_targets(full.render(f"more:{topic}", Context(user_id=1, lang=lang)))  # 📖 原文 behind it
 
 
 def checklist_screens(engine, ctx, topic):
@@ -260,9 +261,10 @@ CARD_TOPICS = ["change_name", "change_legal_rep", "change_address", "reissue_los
 def test_1_card_medium_is_listed_where_a_card_exists_and_its_screen_is_filled(engine, kb):
     for topic in CARD_TOPICS:
         text = engine.start(Context(), topic).text
-        assert re.search(r"^\d+\. 相关电子口岸卡介质 — 带上", text, re.M), topic
-        assert "material:card_medium" in go_targets(engine.start(Context(), topic))
-        assert any(i.id == "card_medium.have" and not i.optional for i in kb.checklist_items(topic))
+        ref = next(r for r in kb.businesses[topic].materials if r.material == "card_medium")
+        assert re.search(r"^\d+\. 相关电子口岸卡介质 — " + ("卡已丢失" if ref.action else "带上"), text, re.M), topic
+        assert "material:card_medium" in go_targets(engine.render(f"more:{topic}", Context()))
+        assert any(i.id == "card_medium.have" and i.optional == ref.optional for i in kb.checklist_items(topic))
     for topic in ("new_entry", "new_operator", "holder_cancel"):  # no card exists yet / the holder's own list
         assert "相关电子口岸卡介质" not in engine.start(Context(), topic).text
     screen = engine.render("material:card_medium", Context()).text
@@ -273,7 +275,7 @@ def test_1_card_medium_is_listed_where_a_card_exists_and_its_screen_is_filled(en
 
 
 def test_3_new_entry_offers_only_the_walkthrough_steps_that_apply(engine, kb):
-    route = next(r for r in go_targets(engine.start(Context(), "new_entry")) if r.startswith("walk:"))
+    route = next(r for r in go_targets(engine.render("more:new_entry", Context())) if r.startswith("walk:"))
     seen = []
     while route:
         screen = engine.render(route, Context())
@@ -284,7 +286,7 @@ def test_3_new_entry_offers_only_the_walkthrough_steps_that_apply(engine, kb):
     assert seen[0] == "walk:new_entry.mzl_path" and len(seen) < len(kb.steps)
     assert "topic:new_entry" in go_targets(engine.render(seen[-1], Context()))  # back to the business
     # new_operator (a company with a 法人卡) gets every step
-    op = next(r for r in go_targets(engine.start(Context(), "new_operator")) if r.startswith("walk:"))
+    op = next(r for r in go_targets(engine.render("more:new_operator", Context())) if r.startswith("walk:"))
     assert op == "walk:new_operator.mzl_path"
     assert "请使用法人卡登录" in engine.render("walk:new_operator.legal_card", Context()).text
     assert engine.handle(Context(), callback_data("go", "walk:new_entry.legal_card")).stale
@@ -396,3 +398,162 @@ def test_12_business_licence_duplicate_is_the_duplicate_original(engine):
         ctx = Context(lang=lang)
         for text in (engine.render("material:org_cert", ctx).text, engine.start(ctx, "reissue_lost").text):
             assert good in text and bad not in text
+
+
+# -- what the applicant sees: scope, sources, keyboard ------------------------------------------------
+NEW_BUSINESS = "new"  # the category of 新办业务, the only business the Jiangsu guide is about
+JIANGSU_SCOPE = {"zh": ("仅新办业务", "江苏省省内企业"), "ru": ("новое оформление", "Цзянсу"), "en": ("new business", "Jiangsu")}
+FIRST_SCREEN_MAX_BUTTONS = 10
+
+
+@pytest.fixture(scope="module")
+def telegram(tmp_path_factory, kb):
+    """Every feature Telegram has (checklists, reminders, feedback and the inline 📤 share button)."""
+    g = build_guide(tmp_path_factory.mktemp("telegram") / "t.db", kb=kb)
+    g.engine.extend("inline")
+    yield g.engine
+    g.close()
+
+
+def answer_screens(engine, topic, lang):
+    """The screens of a business's answer a user can open from its first screen."""
+    ctx = Context(user_id=1, lang=lang)
+    return [engine.render(f"{screen}:{topic}", ctx) for screen in ("topic", "more", "rules")]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_the_jiangsu_guide_is_offered_only_for_new_business_and_always_says_what_it_is(full, kb, lang):
+    ctx = Context(user_id=1, lang=lang)
+    for topic, business in kb.businesses.items():
+        covered = business.category == NEW_BUSINESS
+        buttons = [b for s in answer_screens(full, topic, lang) for b in s.all_buttons()
+                   if b.data and parse_callback(b.data)[1].startswith("jiangsu:")]
+        for b in buttons:
+            assert all(word in b.label for word in JIANGSU_SCOPE[lang]), (topic, lang, b.label)
+        jiangsu = full.render(f"jiangsu:{topic}", ctx).text  # also what an old 📘 button opens
+        heading = jiangsu.splitlines()[0]
+        assert all(word in heading for word in JIANGSU_SCOPE[lang]), (topic, heading)
+        if covered:
+            assert buttons, topic
+            assert "要求用印泥盖章" in jiangsu and business.name in heading
+        else:
+            assert not buttons, (topic, [b.label for b in buttons])  # never offered as rules for this business
+            assert business.name not in heading  # no "江苏省指南：解锁"
+            for text in jiangsu_texts(kb):
+                assert text not in jiangsu, (topic, text)
+            if lang == "zh":
+                assert "不涉及本业务" in jiangsu and "不涉及本业务" in full.render(f"rules:{topic}", ctx).text
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_handwriting_rules_are_shown_with_their_true_source(full, kb, topic):
+    """The Manzhouli document wants the form (附件1) handwritten and, from a holder, the own handwritten
+    signature; only the Jiangsu guide wants the annotations handwritten, and says so only for new business."""
+    business = kb.businesses[topic]
+    texts = {lang: full.start(Context(user_id=1, lang=lang), topic).text for lang in LANGS}
+    zh = texts["zh"]
+    for line in zh.splitlines():
+        if "签注须手写" in line:
+            assert "江苏省指南" in line and "仅适用于江苏省省内企业" in line, line
+    assert ("签注须手写" in zh) == (business.category == NEW_BUSINESS)
+    if business.audience == "org":
+        assert "签注是否须手写，满洲里文件没有写明" in zh
+        form = next(r.material for r in business.materials if r.material == "application_form")
+        assert "手写填写" in line_of(zh, kb.materials[form].plain.zh)  # the form: the Manzhouli rule, on its item
+    else:
+        assert "本人手写签名" in zh and "签名须本人手写" in zh
+    # in Russian and English the reminder says to copy the Chinese exactly, not (unlabelled) by hand
+    assert "от руки точно" not in texts["ru"] and "Chinese text by hand" not in texts["en"]
+    for lang, mark in (("ru", "Цзянсу"), ("en", "Jiangsu")):
+        assert (mark in texts[lang]) == (business.category == NEW_BUSINESS), (topic, lang)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_first_screen_ends_with_its_source_and_check_date(full, kb, lang):
+    manzhouli = next(s for s in kb.sources.values() if s.region == "manzhouli")
+    checked = {"zh": "核对日期", "ru": "проверено", "en": "checked"}[lang]
+    for topic in kb.businesses:
+        lines = full.start(Context(user_id=1, lang=lang), topic).text.splitlines()
+        source = [line for line in lines if line.startswith("📄")]
+        assert len(source) == 1 and source[0] == lines[-1], (topic, lang)
+        assert manzhouli.title in source[0] and f"{checked} {manzhouli.verified_on}" in source[0]
+
+
+def test_a_lost_card_is_not_something_to_bring(full_guide, full, kb):
+    from dialogs.features.inline import results
+
+    lost = [t for t, b in kb.businesses.items() if "丢失" in b.name]
+    assert lost
+    bring = {"zh": "— 带上", "ru": "— принести", "en": "— bring it"}  # the instruction other businesses get
+    for topic in lost:
+        card = kb.materials["card_medium"]
+        for lang in LANGS:
+            ctx = Context(user_id=1, lang=lang)
+            shared = next(r for r in results(full_guide, ctx, "", popular=[topic]) if r.topic == topic)  # 📤 分享
+            for text in (full.start(ctx, topic).text, re.sub(r"<[^>]+>", "", shared.html)):
+                line = line_of(text, getattr(card.plain, lang))
+                assert bring[lang] not in line, (lang, line)
+                assert {"zh": "卡已丢失", "ru": "утерянную карту", "en": "lost card"}[lang] in line
+                assert {"zh": "客服热线", "ru": "горячей линии", "en": "hotline"}[lang] in line
+        # on the checklist the card can be marked 不适用 (it cannot be brought)
+        assert next(i for i in kb.checklist_items(topic) if i.material == "card_medium").optional
+
+
+def destinations(engine, screens) -> set[tuple[str, str]]:
+    out = set()
+    for s in screens:
+        for b in s.all_buttons():
+            if b.data:
+                action, args = parse_callback(b.data)
+                out.add((action, args))
+            elif b.copy_text:
+                out.add(("copy", b.copy_text))
+            elif b.switch_inline_query is not None:
+                out.add(("share", b.switch_inline_query))
+    return out
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_first_screen_keyboard_holds_what_to_do_next_and_more_reaches_the_rest(telegram, kb, lang):
+    ctx = Context(user_id=1, lang=lang)
+    hotline = kb.offices[kb.facts["hotline"].office].phones[0]
+    for topic, business in kb.businesses.items():
+        first = telegram.start(ctx, topic)
+        assert len(first.all_buttons()) <= FIRST_SCREEN_MAX_BUTTONS, (topic, lang, [b.label for b in first.all_buttons()])
+        now = destinations(telegram, [first])
+        # what the applicant does next stays on the first screen
+        annotations = {kb.annotations[c.annotation].text for r in business.materials
+                       for rs in kb.materials[r.material].rulesets for c in kb.rulesets[rs].checks if c.annotation}
+        assert {("checklist_open", topic), ("go", "offices"), ("copy", hotline), ("go", f"stuck:{topic}"),
+                ("share", business.name)} <= now, (topic, now)
+        assert {("copy", a) for a in annotations} <= now
+        # everything the first screen offered before is one tap away behind ⋯ 更多
+        more = telegram.render(f"more:{topic}", ctx)
+        assert ("go", f"more:{topic}") in now
+        reach = now | destinations(telegram, [more])
+        before = {("go", f"material:{r.material}") for r in business.materials
+                  if kb.materials[r.material].rulesets or kb.materials[r.material].notes}
+        before |= {("go", f"rules:{topic}"), ("go", "online"), ("go", f"category:{business.category}"), ("go", "main"),
+                   ("feedback", f"{topic}:1"), ("feedback", f"{topic}:-1")}
+        if business.category == NEW_BUSINESS:
+            before.add(("go", f"jiangsu:{topic}"))
+        if "online" in business.methods:
+            before.add(("go", f"walk:{topic}.{kb.steps[0].id}"))
+        assert before <= reach, (topic, before - reach)
+        assert ("go", f"topic:{topic}") in destinations(telegram, [more])  # and back
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_material_screen_gives_the_jiangsu_rules_under_their_scope_and_no_unlabelled_handwriting(full, kb, lang):
+    """A material's screen is opened from every business that uses it: the Jiangsu guide's rules come
+    under a heading saying what the guide covers, and the annotation is to be copied exactly (not,
+    unlabelled, "handwritten")."""
+    for material in kb.materials:
+        text = full.render(f"material:{material}", Context(user_id=1, lang=lang)).text
+        assert {"zh": "✍️ 手写签注", "ru": "Рукописная надпись", "en": "Handwritten annotation"}[lang] not in text
+        assert {"zh": "逐字手写", "ru": "от руки точно", "en": "Chinese text by hand"}[lang] not in text
+        jiangsu = [r.text for r in kb.rules_of(material) if r.region == "jiangsu"]
+        if jiangsu:
+            heading = next(i for i, line in enumerate(text.splitlines()) if all(w in line for w in JIANGSU_SCOPE[lang]))
+            below = "\n".join(text.splitlines()[heading:])
+            assert all(r in below for r in jiangsu), material

@@ -166,7 +166,7 @@ def test_buttons_use_readable_action_names(tmp_path, kb):
     try:
         ctx = Context(user_id=11)
         engine = guide.engine
-        topic = engine.render("topic:unlock", ctx)
+        topic = engine.render("more:unlock", ctx)  # 👍/👎 are behind ⋯ 更多
         checklist = engine.handle(ctx, callback_data("checklist_open", "unlock"))
         page = engine.handle(ctx, callback_data("go", "checklist_part:unlock:agent_id"))  # a material's tick buttons
         actions = {parse_callback(b.data)[0] for s in (topic, checklist, page) for b in s.all_buttons() if b.data}

@@ -133,7 +133,8 @@ def test_two_users_never_see_each_others_ticks(engine):
 
 
 @pytest.mark.parametrize("data", ["e1|x|unlock:nope.copy", "e1|x|nope:agent_id.copy", "e1|x|", "e1|checklist_open|zzz",
-                                  "e1|checklist_export|", "e1|checklist_reset_confirm|x", "e1|g|checklist:nope"])
+                                  "e1|checklist_export|", "e1|checklist_reset_confirm|x", "e1|g|checklist:nope",
+                                  "e1|na|unlock:agent_id.copy:1", "e1|na|unlock:nope.have:1", "e1|na|unlock:foreign_translation.translation:2"])
 def test_forged_checklist_buttons_are_stale_not_errors(engine, data):
     screen = engine.handle(Context(user_id=3), data)
     assert screen.stale and "此菜单已过期" in screen.text
@@ -203,3 +204,78 @@ def test_a_chinese_checklist_shows_no_meaning_lines(engine):
     for lines in (text.splitlines(), exported.splitlines()):
         item = next(i for i, line in enumerate(lines) if "「同意使用本人信息办理电子口岸制发卡业务」" in line)
         assert lines[item + 1].strip().startswith(("☐", "[ ]"))  # the next item, no gloss in Chinese
+
+
+# -- the answer's caveats, and items that do not apply ---------------------------------------------
+@pytest.mark.parametrize("lang", ["zh", "ru", "en"])
+def test_a_checklist_keeps_the_caveats_its_answer_gave(engine, kb, lang):
+    """The business's notes (e.g. 变更法定代表人: old or new legal representative?) on the overview, each
+    material's caveats on its page, both in the export: whatever the first screen said about them."""
+    ctx = Context(user_id=21, lang=lang)
+    assert any(b.notes for b in kb.businesses.values())
+    for topic, business in kb.businesses.items():
+        first = engine.start(ctx, topic).text
+        overview = engine.handle(ctx, callback_data("checklist_open", topic))
+        exported = engine.handle(ctx, callback_data("checklist_export", topic)).document[1].decode()
+        for note in business.notes:
+            assert getattr(note, lang) in first
+            assert getattr(note, lang) in overview.text and getattr(note, lang) in exported, (topic, lang)
+        for ref in business.materials:
+            m = kb.materials[ref.material]
+            caveats = [getattr(n, lang) for n in [*m.notes, *ref.notes, *([ref.action] if ref.action else [])]]
+            page = engine.render(f"checklist_part:{topic}:{m.id}", ctx).text
+            for caveat in caveats:
+                if caveat in first:
+                    assert caveat in page and caveat in exported, (topic, m.id, lang)
+
+
+def test_every_if_any_item_can_be_marked_not_applicable(engine, kb):
+    """"（如有）" items (外文材料, the holder's card and other proof) and a card that is lost carry a 不适用 button."""
+    ctx = Context(user_id=24)
+    for topic, business in kb.businesses.items():
+        engine.handle(ctx, callback_data("checklist_open", topic))
+        for ref in business.materials:
+            m = kb.materials[ref.material]
+            page = engine.render(f"checklist_part:{topic}:{m.id}", ctx)
+            offered = any(b.label.startswith("🚫 不适用") for b in page.all_buttons())
+            if_any = "如有" in m.plain.zh or "如有" in (ref.listed_as or m.listed_as)
+            assert offered == (if_any or ref.optional), (topic, m.id)
+
+
+def test_an_item_that_does_not_apply_stops_counting_against_the_progress(engine, kb):
+    ctx = Context(user_id=22)
+    topic = "change_legal_rep"
+    total = len(kb.checklist_items(topic))
+    overview = engine.handle(ctx, callback_data("checklist_open", topic))
+    assert f"进度 0/{total}" in overview.text
+    page = press(engine, ctx, overview, "☐ 外文材料（如有）")
+    marked = press(engine, ctx, page, "🚫 不适用")
+    assert marked.toast == "已标为不适用" and marked.route == f"checklist_part:{topic}:foreign_translation"
+    assert f"进度 0/{total - 1}" in marked.text and "1 项不适用，不计入" in marked.text
+    assert "➖ 附中文翻译，盖翻译专用章或申请单位公章（不适用）" in marked.text
+    assert not any(b.label.startswith("☐") for b in marked.all_buttons())  # nothing left to tick there
+    overview = engine.render(f"checklist:{topic}", ctx)
+    assert "➖ 外文材料（如有） 不适用" in overview.text
+    assert "➖ 外文材料（如有） 不适用" in [b.label for b in overview.all_buttons()]
+    assert f"进度 0/{total}" in engine.handle(Context(user_id=23), callback_data("checklist_open", topic)).text  # per user
+    for item in kb.checklist_items(topic):
+        if not item.optional:
+            engine.handle(ctx, callback_data("tick", f"{topic}:{item.id}:1"))
+    done = engine.render(f"checklist:{topic}", ctx)
+    assert f"进度 {total - 1}/{total - 1}" in done.text and "100%" in done.text and "必备项目已全部完成" in done.text
+    assert f"{total - 1}/{total - 1}" in engine.render("checklists", ctx).text
+    exported = engine.handle(ctx, callback_data("checklist_export", topic)).document[1].decode()
+    assert "[-] 附中文翻译，盖翻译专用章或申请单位公章（不适用）" in exported
+    back = press(engine, ctx, engine.render(f"checklist_part:{topic}:foreign_translation", ctx), "↩️ 适用")
+    assert back.toast == "已恢复为适用" and f"进度 {total - 1}/{total}" in back.text
+    press(engine, ctx, back, "🚫 不适用")
+    reset = engine.handle(ctx, callback_data("checklist_reset_confirm", f"{topic}:22"))
+    assert f"进度 0/{total}" in reset.text  # a reset starts the list afresh
+
+
+def test_not_applicable_carries_over_when_switching_to_a_sibling_business(engine, kb):
+    ctx = Context(user_id=25)
+    engine.handle(ctx, callback_data("checklist_open", "change_name"))
+    engine.handle(ctx, callback_data("na", "change_name:foreign_translation.translation:1"))
+    switched = engine.handle(ctx, callback_data("checklist_switch", "change_name:change_address"))
+    assert f"进度 0/{len(kb.checklist_items('change_address')) - 1}" in switched.text

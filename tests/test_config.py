@@ -58,6 +58,10 @@ MALFORMED = [
     ("EPORT_GUIDE_WEB_URL", "https://guide.example.org/?lang=ru"),
     ("EPORT_GUIDE_WEB_PORT", "0"),
     ("EPORT_GUIDE_WEB_PORT", "web"),
+    ("EPORT_WEB_TRUSTED_PROXIES", "-1"),
+    ("EPORT_WEB_TRUSTED_PROXIES", "yes"),
+    ("EPORT_WEB_TRUSTED_PROXIES", "11"),
+    ("EPORT_WEB_TRUSTED_PROXIES", "１"),
 ]
 
 
@@ -182,3 +186,102 @@ def test_stale_days_flag_is_bounded_like_the_variable(capsys, days):
     with pytest.raises(SystemExit) as exit_:
         cli.main(["stale", "--days", days])
     assert exit_.value.code == 2 and "--days: must be a whole number of days from 1 to 36500" in capsys.readouterr().err
+
+
+# -- secrets in configuration errors -----------------------------------------------------------
+PASSWORD = "S3cretPw9"
+# a malformed TELEGRAM_PROXY in every shape an operator can get wrong, each with a password in it;
+# (value, what the line must say about the problem)
+MALFORMED_PROXIES = [
+    (f"socks5://eport:{PASSWORD}@127.0.0.1:99999", "malformed port"),  # port out of range
+    (f"socks5://eport:{PASSWORD}@127.0.0.1:10x80", "malformed port"),  # not a number
+    (f"ftp://eport:{PASSWORD}@proxy.internal:21", "must be an http://"),  # wrong scheme
+    (f"socks5://eport:{PASSWORD}@", "must be an http://"),  # no host
+    (f"socks5://eport:{PASSWORD}@:1080", "must be an http://"),  # no host, a port
+    (f"http://eport:{PASSWORD}@[::1:3128", "not a well-formed address"),  # unclosed IPv6 bracket
+    (f"eport:{PASSWORD}@127.0.0.1:1080", "must be an http://"),  # no scheme
+    (f"garbage eport {PASSWORD}", "must be an http://"),  # garbage
+    (f"socks5://eport:{PASSWORD}@with@at@127.0.0.1:99999", "malformed port"),  # an unescaped @ in the password
+]
+SECRET_FREE_LINE = re.compile(r"^eport-guide: TELEGRAM_PROXY [^\n]+\n$")
+
+
+@pytest.mark.parametrize("command", [("chat",), ("stats",), ("run",), ("health", "--online"), ("link", "unlock")])
+@pytest.mark.parametrize("value,problem", MALFORMED_PROXIES)
+def test_a_malformed_proxy_is_named_without_its_password(monkeypatch, capsys, db, command, value, problem):
+    code, out, err = main(monkeypatch, capsys, *command,
+                          env={"TELEGRAM_PROXY": value, "EPORT_GUIDE_DB": str(db), "TELEGRAM_BOT_TOKEN": TOKEN})
+    assert code == 2 and out == "" and SECRET_FREE_LINE.match(err), err
+    assert problem in err
+    assert PASSWORD not in err and TOKEN.split(":")[1] not in err and "input_value" not in err
+
+
+def test_a_malformed_proxy_in_a_real_process_shows_the_address_with_the_credentials_masked(db):
+    for value, problem in MALFORMED_PROXIES:
+        env = {**os.environ, "EPORT_GUIDE_DB": str(db), "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_PROXY": value}
+        r = subprocess.run([sys.executable, "-m", "bot.cli", "run"], capture_output=True, text=True, timeout=60, env=env)
+        assert r.returncode == 2 and r.stdout == "" and SECRET_FREE_LINE.match(r.stderr), r.stderr
+        assert problem in r.stderr and PASSWORD not in r.stderr and TOKEN.split(":")[1] not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "bot.cli", "chat"], capture_output=True, text=True, timeout=60, input="",
+                       env={**os.environ, "EPORT_GUIDE_DB": str(db), "TELEGRAM_PROXY": f"socks5://eport:{PASSWORD}@127.0.0.1:99999"})
+    assert r.stderr == ("eport-guide: TELEGRAM_PROXY has a malformed port (a number from 1 to 65535 after the host), "
+                        "not 'socks5://***@127.0.0.1:99999'\n")
+
+
+@pytest.mark.parametrize("name,value,secret", [
+    ("EPORT_GUIDE_WEBHOOK_SECRET", "Webhook Secret With Spaces", "Webhook Secret"),
+    ("EPORT_GUIDE_WEBHOOK_SECRET", "WebhookSecret!" + "x" * 300, "WebhookSecret"),
+    ("TELEGRAM_BOT_TOKEN", "123456789:ShortSecretHalf", "ShortSecretHalf"),
+    ("TELEGRAM_API_BASE_URL", f"ftp://admin:{PASSWORD}@bot-api.internal/bot", PASSWORD),
+    ("EPORT_GUIDE_WEBHOOK_URL", f"https://hook:{PASSWORD}@bot.example.org:9999/telegram", PASSWORD),
+    ("EPORT_GUIDE_WEB_URL", f"https://web:{PASSWORD}@guide.example.org/?x=1", PASSWORD),
+])
+def test_no_secret_in_the_configuration_error_of_any_variable(monkeypatch, capsys, db, name, value, secret):
+    code, out, err = main(monkeypatch, capsys, "stats", env={name: value, "EPORT_GUIDE_DB": str(db)})
+    assert code == 2 and out == "" and len(err.splitlines()) == 1 and name in err
+    assert secret not in err and "input_value" not in err
+
+
+def test_web_ignores_the_telegram_settings_it_does_not_use(monkeypatch):
+    from bot.settings import TELEGRAM_ONLY
+
+    for field in TELEGRAM_ONLY:
+        monkeypatch.setenv(Settings.model_fields[field].validation_alias, "garbage value")
+    monkeypatch.setenv("EPORT_GUIDE_WEB_PORT", "8181")
+    web = cli.load_settings(cli.build_parser().parse_args(["web"]))
+    assert web.proxy is None and web.token is None and web.web_port == 8181
+    with pytest.raises(cli.UsageError, match="^TELEGRAM_"):
+        cli.load_settings(cli.build_parser().parse_args(["stats"]))  # every other command still refuses them
+    monkeypatch.setenv("EPORT_GUIDE_WEB_PORT", "0")
+    with pytest.raises(cli.UsageError, match="^EPORT_GUIDE_WEB_PORT"):
+        cli.load_settings(cli.build_parser().parse_args(["web"]))  # its own variables are checked
+
+
+def test_web_starts_with_a_malformed_proxy_in_the_environment(tmp_path):
+    import signal
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {"PATH": "/usr/bin:/bin", "EPORT_GUIDE_DB": str(tmp_path / "w.db"),
+           "TELEGRAM_PROXY": f"socks5://eport:{PASSWORD}@127.0.0.1:99999"}
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--port", str(port)], cwd=REPO, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/t/unlock", timeout=2)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1]
+                time.sleep(0.2)
+        assert page.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0 and PASSWORD not in err and "TELEGRAM_PROXY" not in err

@@ -28,7 +28,7 @@ from packaging.requirements import Requirement
 
 REPO = Path(__file__).resolve().parent.parent
 NOBODY = 65534
-TEST_ONLY = {"pytest", "pytest-timeout", "hypothesis", "aiohttp", "pytest-asyncio", "pillow"}
+TEST_ONLY = {"pytest", "pytest-timeout", "hypothesis", "aiohttp", "pytest-asyncio", "fonttools"}  # pillow: runtime (pictures)
 
 
 def dockerfile() -> str:
@@ -102,15 +102,39 @@ def test_make_run_on_a_clean_clone_installs_no_test_only_package(tmp_path):
 
 
 # -- the Dockerfile, compose.yaml and the systemd unit, as text ----------------------------
+def base_image() -> str:
+    """The image both stages start FROM: the PYTHON_IMAGE build argument's default."""
+    text = dockerfile()
+    froms = [line.split()[1] for line in text.splitlines() if line.startswith("FROM ")]
+    assert froms == ["${PYTHON_IMAGE}", "${PYTHON_IMAGE}"], froms  # one base for the build and the final stage
+    return re.search(r"^ARG PYTHON_IMAGE=(\S+)$", text, re.M).group(1)
+
+
 def test_dockerfile_is_slim_non_root_with_a_data_volume_and_a_health_check():
     text = dockerfile()
-    assert all(re.match(r"python:3\.\d+-slim", line.split()[1]) for line in text.splitlines() if line.startswith("FROM "))
+    base = base_image()
+    assert re.match(r"python:3\.11-slim-bookworm(@sha256:[0-9a-f]{64})?$", base), base  # the lock's Python; a digest when pinned
+    assert "--build-arg PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:" in text  # how to pin it, said where it is read
     final = final_stage()
     user = re.search(r"^USER (\S+)", final, re.M).group(1)
     assert user not in ("root", "0") and f"useradd --system --uid 10001 --user-group" in final and user == "eport"
     assert 'VOLUME ["/data"]' in final and "EPORT_GUIDE_DB=/data/eport-guide.db" in final
     assert "-r /tmp/requirements.lock" in final and "--no-deps /tmp/wheels/*.whl" in final and "pip check" in final
     assert exec_form("HEALTHCHECK") == ["eport-guide", "health"] and exec_form("CMD") == ["eport-guide", "run"]
+
+
+def test_the_locked_dependencies_are_a_layer_of_their_own_before_the_code():
+    """A code change rebuilds the wheel's layer only: the dependencies' layer depends on the lock alone."""
+    final = final_stage()
+    steps = re.findall(r"^(COPY|RUN|ADD) ((?:.*\\\n)*.*)$", final, re.M)
+    copies = [(i, args) for i, (kind, args) in enumerate(steps) if kind in ("COPY", "ADD")]
+    assert [args for _, args in copies] == ["requirements.lock /tmp/requirements.lock", "--from=build /wheels /tmp/wheels"]
+    lock_at, wheels_at = copies[0][0], copies[1][0]
+    installs = [i for i, (kind, args) in enumerate(steps) if kind == "RUN" and "-r /tmp/requirements.lock" in args]
+    assert len(installs) == 1 and lock_at < installs[0] < wheels_at  # installed before the code arrives
+    assert "wheels" not in steps[installs[0]][1]
+    build = dockerfile().split("\nFROM ", 2)[1]
+    assert "requirements.lock" not in build  # the build stage builds the wheel only
 
 
 def test_compose_keeps_the_data_in_a_volume_and_drops_privileges():
@@ -121,8 +145,73 @@ def test_compose_keeps_the_data_in_a_volume_and_drops_privileges():
     assert "no-new-privileges:true" in service["security_opt"] and service["env_file"] == "eport-guide.env"
 
 
-def unit_text() -> str:
-    return (REPO / "deploy" / "eport-guide.service").read_text(encoding="utf-8")
+def unit_text(name: str = "eport-guide.service") -> str:
+    return (REPO / "deploy" / name).read_text(encoding="utf-8")
+
+
+def directives_of(text: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for line in text.splitlines():
+        if line.strip() and not line.startswith(("#", ";", "[")):
+            key, _, value = line.partition("=")
+            out.setdefault(key, []).append(value)
+    return out
+
+
+def env_example(name: str) -> dict[str, str]:
+    """VARIABLE → value of an environment example, commented-out assignments included."""
+    text = (REPO / "deploy" / name).read_text(encoding="utf-8")
+    return {m.group(1): m.group(2) for m in re.finditer(r"^#? ?([A-Z][A-Z0-9_]+)=(.*)$", text, re.M)}
+
+
+@pytest.mark.parametrize("unit", ["eport-guide.service", "eport-guide-web.service"])
+def test_units_restart_on_failure_except_for_configuration_and_have_a_file_descriptor_limit(unit):
+    """`run` waits for Telegram at boot and exits 3 when the network fails it later: that restarts;
+    only 1 (invalid knowledge) and 2 (configuration, a rejected token) need an operator."""
+    directives = directives_of(unit_text(unit))
+    assert directives["Restart"] == ["on-failure"]
+    prevented = set(" ".join(directives.get("RestartPreventExitStatus", [])).split())
+    assert prevented <= {"1", "2"} and "3" not in prevented
+    (limit,) = directives["LimitNOFILE"]
+    assert limit.isdigit() and int(limit) >= 4096
+
+
+def test_the_web_unit_and_service_get_no_telegram_secret():
+    web = directives_of(unit_text("eport-guide-web.service"))
+    assert web["EnvironmentFile"] == ["/etc/eport-guide/eport-guide-web.env"]
+    assert not [v for v in web.get("Environment", []) if v.startswith("TELEGRAM_")]
+    web_env, bot_env = env_example("eport-guide-web.env.example"), env_example("eport-guide.env.example")
+    assert not [name for name in web_env if name.startswith("TELEGRAM_") or "WEBHOOK" in name or name == "EPORT_GUIDE_ADMINS"]
+    assert "EPORT_GUIDE_WEB_URL" in web_env and "TELEGRAM_BOT_TOKEN" in bot_env
+    from bot.settings import Settings
+
+    known = {field.validation_alias for field in Settings.model_fields.values()}
+    assert set(web_env) <= known and set(bot_env) <= known  # no misspelt variable
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
+    assert compose["services"]["web"]["env_file"] == "eport-guide-web.env"
+    assert compose["services"]["eport-guide"]["env_file"] == "eport-guide.env"
+
+
+def test_the_environment_files_stay_out_of_the_image_and_the_repository():
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
+    for ignore in (".dockerignore", ".gitignore"):
+        ignored = (REPO / ignore).read_text(encoding="utf-8").splitlines()
+        for service in compose["services"].values():
+            assert service["env_file"] in ignored, (ignore, service["env_file"])
+
+
+def compose_web_healthcheck() -> list[str]:
+    check = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))["services"]["web"]["healthcheck"]
+    assert check["test"][0] == "CMD"
+    return check["test"][1:]
+
+
+def test_the_compose_health_check_of_web_requests_a_page_on_its_port():
+    web = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))["services"]["web"]
+    port = web["environment"]["EPORT_GUIDE_WEB_PORT"]
+    assert web["ports"] == [f"127.0.0.1:{port}:{port}"]
+    argv = compose_web_healthcheck()
+    assert argv[:2] == ["python", "-c"] and f"http://127.0.0.1:{port}/" in argv[2]  # the image's python, its port
 
 
 def test_systemd_unit_is_hardened_and_has_no_trailing_comments():
@@ -139,6 +228,7 @@ def test_systemd_unit_is_hardened_and_has_no_trailing_comments():
     assert directives["ProtectSystem"] == ["strict"] and directives["User"] == ["eport"]
     assert directives["ExecStart"] == ["/opt/eport-guide/venv/bin/eport-guide run"]
     assert directives["Environment"] == ["EPORT_GUIDE_DB=/var/lib/eport-guide/eport-guide.db"]
+    assert directives["EnvironmentFile"] == ["/etc/eport-guide/eport-guide.env"]
     ops = (REPO / "docs" / "operations.md").read_text(encoding="utf-8")
     assert "python3.11 -m venv /opt/eport-guide/venv" in ops  # how the venv the unit runs is made
     assert "-r requirements.lock" in ops
@@ -186,8 +276,11 @@ def image():
     os.chmod(root, 0o755)
     try:
         wheels = root / "wheels"
+        from .test_packaging import build_context
+
+        context = build_context(root / "src")  # exactly what the Dockerfile's build stage copies
         subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels),
-                        str(REPO)], check=True, capture_output=True, timeout=180)
+                        str(context)], check=True, capture_output=True, timeout=180)
         (wheel,) = wheels.glob("eport_guide-*.whl")
         venv = root / "venv"
         subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
@@ -274,11 +367,12 @@ async def test_the_image_cmd_and_healthcheck_against_the_fake(fake, image):
 
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
-def test_systemd_accepts_the_unit_with_the_venv_it_runs(image, tmp_path):
-    unit = tmp_path / "eport-guide.service"
-    unit.write_text(unit_text().replace("/opt/eport-guide/venv", str(image["venv"])), encoding="utf-8")
+@pytest.mark.parametrize("name", ["eport-guide.service", "eport-guide-web.service"])
+def test_systemd_accepts_the_unit_with_the_venv_it_runs(image, tmp_path, name):
+    unit = tmp_path / name
+    unit.write_text(unit_text(name).replace("/opt/eport-guide/venv", str(image["venv"])), encoding="utf-8")
     result = subprocess.run(["systemd-analyze", "verify", str(unit)], capture_output=True, text=True, timeout=60)
-    problems = [line for line in (result.stdout + result.stderr).splitlines() if "eport-guide.service" in line]
+    problems = [line for line in (result.stdout + result.stderr).splitlines() if name in line]
     assert result.returncode == 0 and not problems, problems
 
 
@@ -289,14 +383,15 @@ def test_compose_and_systemd_run_the_web_pages_beside_the_bot_on_the_same_data()
     assert web["command"] == ["eport-guide", "web"] and web["volumes"] == bot["volumes"]
     assert web["environment"]["EPORT_GUIDE_DB"] == bot["environment"]["EPORT_GUIDE_DB"]
     assert web["ports"] == ["127.0.0.1:8080:8080"] and web["environment"]["EPORT_GUIDE_WEB_LISTEN"] == "0.0.0.0"
-    for key in ("read_only", "cap_drop", "security_opt", "env_file", "restart"):
+    for key in ("read_only", "cap_drop", "security_opt", "restart"):
         assert web[key] == bot[key], key
-    unit = (REPO / "deploy" / "eport-guide-web.service").read_text(encoding="utf-8")
-    assert "ExecStart=/opt/eport-guide/venv/bin/eport-guide web\n" in unit
-    assert unit.replace("eport-guide web\n", "eport-guide run\n").split("[Service]")[1] == unit_text().split("[Service]")[1].replace(
-        "# TELEGRAM_BOT_TOKEN, EPORT_GUIDE_ADMINS, TELEGRAM_PROXY ...", "# EPORT_GUIDE_WEB_URL, EPORT_GUIDE_WEB_LISTEN, EPORT_GUIDE_WEB_PORT ...").replace(
-        "# Hardening: the bot needs its state directory, outbound network and nothing else.",
-        "# Hardening: the pages need their state directory, a listening socket and nothing else.")  # the same hardening
+    unit = directives_of(unit_text("eport-guide-web.service"))
+    assert unit.pop("ExecStart") == ["/opt/eport-guide/venv/bin/eport-guide web"]
+    assert unit.pop("EnvironmentFile") == ["/etc/eport-guide/eport-guide-web.env"]
+    bot_unit = directives_of(unit_text())
+    bot_unit.pop("ExecStart"), bot_unit.pop("EnvironmentFile")
+    assert unit.pop("Description") != bot_unit.pop("Description")
+    assert unit == bot_unit  # the same user, state directory, restarts, limits and hardening
 
 
 def test_the_image_serves_the_web_pages(image):
@@ -321,7 +416,42 @@ def test_the_image_serves_the_web_pages(image):
                 assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() is not None else ""
                 time.sleep(0.2)
         assert page.status_code == 200 and "<style>" in page.text and "navigator.clipboard" in page.text
+        check = [argv.replace("127.0.0.1:8080/", f"127.0.0.1:{port}/") for argv in compose_web_healthcheck()]
+        healthy = in_image(image, check)
+        assert healthy.returncode == 0, healthy.stderr  # compose's health check of `web`, from the image's python
     finally:
         proc.send_signal(signal.SIGTERM)
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
+    assert in_image(image, check).returncode != 0  # nothing answers on the port: unhealthy
+
+
+# -- docs/operations.md describes what these tests exercise ------------------------------------
+def operations() -> str:
+    return (REPO / "docs" / "operations.md").read_text(encoding="utf-8")
+
+
+def test_the_container_instructions_create_every_file_compose_reads():
+    container = operations().split("### Container", 1)[1].split("\n### ", 1)[0]
+    created = dict(re.findall(r"^cp (deploy/\S+) (\S+)", container, re.M))
+    compose = yaml.safe_load((REPO / "compose.yaml").read_text(encoding="utf-8"))
+    env_files = {service["env_file"] for service in compose["services"].values()}
+    assert set(created.values()) == env_files
+    assert all((REPO / source).is_file() for source in created)
+    (chmod,) = re.findall(r"^chmod 600 (.+)$", container, re.M)
+    assert set(chmod.split()) == env_files
+    assert "docker compose up -d --build" in container
+    assert f"`{base_image()}`" in container and "--build-arg PYTHON_IMAGE=python:3.11-slim-bookworm@sha256:<digest>" in container
+
+
+def test_the_systemd_instructions_install_every_unit_and_the_file_it_reads():
+    systemd = operations().split("### systemd", 1)[1].split("\n### ", 1)[0]
+    installed = {Path(source if target.endswith("/") else target).name: source
+                 for source, target in re.findall(r"^install -m 06[04]{2} (deploy/\S+) (\S+)", systemd, re.M)}
+    for unit in ("eport-guide.service", "eport-guide-web.service"):
+        assert installed[unit] == f"deploy/{unit}"
+        (env_file,) = directives_of(unit_text(unit))["EnvironmentFile"]
+        assert (REPO / installed[Path(env_file).name]).is_file(), env_file
+        assert f"systemctl enable --now {unit.removesuffix('.service')}" in systemd
+    for directive in ("Restart=on-failure", "LimitNOFILE=8192", "RestartPreventExitStatus=1 2"):
+        assert f"`{directive}`" in systemd and directive in unit_text()

@@ -15,13 +15,70 @@ def records_about(caplog, needle: str) -> list[logging.LogRecord]:
     return [r for r in caplog.records if needle in r.getMessage()]
 
 
-async def test_5xx_is_logged_once_and_the_next_user_is_served(fake, bot_app, caplog):
+async def test_a_5xx_on_sending_is_retried_and_the_answer_arrives(fake, bot_app, caplog):
     caplog.set_level(logging.INFO)
-    fake.fail_next("sendMessage", 502, chat_id=1001)
-    assert await fake.user(id=1001).send("/help") is None
+    fake.fail_next("sendMessage", 502, chat_id=1001, times=2)
+    await fake.user(id=1001).send("/help", wait=False)
+    reply = await fake.wait_for(lambda: fake.chats.get(1001), timeout=8, what="the retried reply")
+    await fake.settle()
+    assert "使用帮助" in reply[-1].plain and len(reply) == 1  # one answer, not one per attempt
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_a_5xx_on_editing_is_retried_and_the_screen_changes(fake, bot_app):
+    user = fake.user(id=1003)
+    menu = await user.send("/start")
+    fake.fail_next("editMessageText", 500, chat_id=1003, times=2)
+    before = menu.plain
+    await user.click(menu, "📍 办理地点与电话")
+    await fake.wait_for(lambda: menu.plain != before, timeout=8, what="the edit")
+    assert "满洲里" in menu.plain and len(user.messages) == 1  # edited in place after the retries
+
+
+async def test_a_5xx_that_persists_is_logged_once_and_the_next_user_is_served(fake, bot_app, caplog):
+    caplog.set_level(logging.INFO)
+    fake.fail_next("sendMessage", 502, chat_id=1001, times=10)
+    await fake.user(id=1001).send("/help", wait=False)
+    await fake.wait_for(lambda: records_about(caplog, "Telegram unreachable"), timeout=10, what="the failure to be logged")
+    assert 1001 not in fake.chats
     warnings = [r for r in caplog.records if r.name == "eport_guide.bot" and r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "Bad Gateway" in warnings[0].getMessage() and "update " in warnings[0].getMessage()
+    assert len(fake.calls("sendMessage")) == 4  # the first attempt and three more, then given up
     assert "使用帮助" in (await fake.user(id=1002).send("/help")).plain
+
+
+async def test_a_failed_answer_to_a_button_still_updates_the_screen(fake, bot_app):
+    user = fake.user(id=1004)
+    answer = await user.send("/start reissue_lost")
+    await user.click(answer, "📋 加入清单")
+    checklist = user.last
+    await user.click(checklist, "☐ 市场主体资格证明材料")
+    fake.fail_next("answerCallbackQuery", 502)
+    reply = await user.click(checklist, "☐ 营业执照等·盖申请单位公章")
+    assert not reply["answered"]  # Telegram failed the answer ...
+    assert "进度 1/25" in checklist.plain  # ... and the screen shows the tick all the same
+    store = bot_app.bot_data["guide"].store
+    assert len(store.ticks(1004, "reissue_lost")) == 1
+
+
+async def test_a_timed_out_answer_to_a_button_still_updates_the_screen(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "cb.db", request_timeout=0.5):
+        user = fake.user(id=1005)
+        answer = await user.send("/start reissue_lost")
+        await user.click(answer, "📋 加入清单")
+        checklist = user.last
+        await user.click(checklist, "☐ 市场主体资格证明材料")
+        fake.fail_next("answerCallbackQuery", 500, delay=1.0)
+        await user.click(checklist, "☐ 营业执照等·盖申请单位公章")
+        await fake.wait_for(lambda: "进度 1/25" in checklist.plain, timeout=5, what="the ticked screen")
+
+
+async def test_a_timeout_on_sending_is_retried(fake, tmp_path):
+    async with running_bot(fake, tmp_path / "to.db", request_timeout=0.5):
+        fake.fail_next("sendMessage", 500, delay=1.0, chat_id=2003)  # answers too late, and with an error
+        await fake.user(id=2003).send("/help", wait=False)
+        reply = await fake.wait_for(lambda: fake.chats.get(2003), timeout=8, what="the retried reply")
+        assert "使用帮助" in reply[-1].plain and len(reply) == 1
 
 
 async def test_a_timeout_does_not_stop_the_bot(fake, tmp_path, caplog):

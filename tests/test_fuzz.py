@@ -75,7 +75,7 @@ IDS = sorted({*KB.businesses, *KB.materials, *KB.facts, *KB.cities, *(s.id for s
               "on", "off", "zh", "ru", "en", *(i.id for t in KB.businesses for i in KB.checklist_items(t))})
 
 # what only personal screens show: their buttons' actions and the checklist's progress bar
-PERSONAL = ("e1|tick|", "e1|t|", "e1|forget_confirm|", "e1|settings_reminders|", "e1|set_language|", "e1|reminder_cancel|",
+PERSONAL = ("e1|tick|", "e1|t|", "e1|na|", "e1|forget_confirm|", "e1|settings_reminders|", "e1|set_language|", "e1|reminder_cancel|",
             "e1|checklist_reset_confirm|", "e1|checklist_export|", "e1|checklist_switch|", "e1|remind_today|", "░", "▓")
 CONFIRMS = ("e1|forget_confirm|", "e1|checklist_reset_confirm|")  # confirmation buttons (bound to one user)
 ACTIVITY = ("users", "events", "questions")  # what any press records about the one who pressed

@@ -54,6 +54,20 @@ async def test_inline_city_and_empty_query(fake, bot_app):
     assert empty["results"][0]["title"] == "解锁" and len(empty["results"]) >= 3
 
 
+async def test_an_empty_inline_query_never_repeats_a_result_when_early_topics_are_popular(fake, bot_app):
+    """Telegram refuses a whole answer with a repeated result id (the fake does too)."""
+    kb = bot_app.bot_data["guide"].kb
+    early = list(kb.businesses)[:3]  # topics the plain list shows anyway
+    user = fake.user(id=556)
+    for n, topic in enumerate(early):
+        for _ in range(len(early) - n):
+            await user.send(f"/start {topic}")
+    empty = await user.inline_query("")
+    ids = [r["id"] for r in empty.get("results", [])]
+    assert empty["answered"] and len(ids) == len(set(ids))
+    assert [r["title"] for r in empty["results"][:3]] == [kb.businesses[t].name for t in early]  # the most viewed first
+
+
 async def test_inline_answers_carry_no_personal_data(fake, bot_app):
     user = fake.user(id=555)
     answer = await user.send("/start unlock")
@@ -95,12 +109,28 @@ async def test_office_finder_by_city(fake, bot_app):
 async def test_feedback_in_telegram(fake, bot_app):
     user = fake.user(id=77)
     answer = await user.send("/start renew_cert")
+    await user.click(answer, "⋯ 更多")
     await user.click(answer, "👎 没帮助")
     assert "请用一句话说明" in answer.plain
     reply = await user.send("不知道证书什么时候到期")
     assert "您的意见已记录" in reply.plain
     store = bot_app.bot_data["guide"].store
     assert store.conn.execute("SELECT vote, reason FROM feedback WHERE user_id = 77").fetchall() == [(-1, "不知道证书什么时候到期")]
+
+
+async def test_the_question_why_an_answer_did_not_help_survives_a_restart(fake, tmp_path):
+    db = tmp_path / "why.db"
+    user = fake.user(id=78)
+    async with running_bot(fake, db):
+        answer = await user.send("/start renew_cert")
+        await user.click(answer, "⋯ 更多")
+        await user.click(answer, "👎 没帮助")
+        assert "请用一句话说明" in answer.plain
+    async with running_bot(fake, db) as app:  # a new application on the same database
+        reply = await user.send("不知道证书什么时候到期")
+        assert "您的意见已记录" in reply.plain
+        store = app.bot_data["guide"].store
+        assert store.conn.execute("SELECT vote, reason FROM feedback WHERE user_id = 78").fetchall() == [(-1, "不知道证书什么时候到期")]
 
 
 async def test_admin_stats_and_reload(fake, tmp_path, knowledge_copy, monkeypatch):

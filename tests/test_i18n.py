@@ -47,9 +47,9 @@ def test_official_chinese_stays_verbatim_with_a_translation_beside(engine, kb, l
     for a in ("org_consent", "person_consent"):
         assert kb.annotations[a].text in text
     for rule in kb.rules_of("org_cert"):
-        assert rule.text in text
+        assert (rule.text in text) == (rule.region != "jiangsu")  # the Jiangsu guide does not cover 丢失补办
     assert "丢失补办（" in text and "满洲里市东五道街75号海关大楼10楼1021室" in text
-    note = {"ru": "точно этот китайский текст.", "en": "exactly this Chinese text by hand."}[lang]
+    note = {"ru": "точно этот китайский текст;", "en": "exactly this Chinese text;"}[lang]
     assert note in text
     assert i18n.beside("丢失补办", lang) in text
 

@@ -167,3 +167,20 @@ async def test_pending_reminder_is_sent_after_restart_when_due(fake, tmp_path):
         bot_app_module.build_guide = original
     with Store(db) as store:
         assert len(store.pending_reminders()) == 1  # the 7-days-before one is still pending
+
+
+async def test_the_date_question_survives_a_restart_of_the_bot(fake, tmp_path):
+    db = tmp_path / "asked.db"
+    user = fake.user(id=64)
+    async with running_bot(fake, db) as app:
+        app.bot_data["guide"].engine.clock = lambda: NOW
+        question = await user.ask_reminder("refund")
+    async with running_bot(fake, db) as app:  # a new application on the same database
+        app.bot_data["guide"].engine.clock = lambda: NOW
+        answer = await user.send("2026-11-24")
+        assert answer is not question and "最后一天重新提交：2026-11-30" in answer.plain
+        store = app.bot_data["guide"].store
+        reminders = store.user_reminders(64)
+        assert reminders and {r.kind for r in reminders} == {"refund"}
+        after = await user.send("2026-11-25")  # answered once: the next text is a question again
+        assert "最后一天重新提交" not in after.plain and store.user_reminders(64) == reminders

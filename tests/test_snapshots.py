@@ -64,8 +64,9 @@ def test_snapshots_show_the_production_features(prod):
     """The pinned UI is the one users get: checklists, feedback, share, settings and reminders are on."""
     on_disk = stored()
     topic = on_disk["zh/" + file_name("topic:renew_cert")]
-    for label in ("📋 加入清单", "👍 有帮助", "📤 分享", "⏰ 证书到期提醒"):
+    for label in ("📋 加入清单", "📤 分享", "⏰ 证书到期提醒", "⋯ 更多"):
         assert label in topic
+    assert "👍 有帮助" in on_disk["zh/" + file_name("more:renew_cert")]
     assert "📋 我的清单" in on_disk["zh/main.txt"]
     assert "Reminders" in on_disk["en/" + file_name("settings")]
 

@@ -109,6 +109,22 @@ def test_ticks_persist_across_reopen(tmp_path):
         assert s.ticks(1, "unlock") == set()
 
 
+def test_not_applicable_marks_persist_per_user_and_clear(tmp_path):
+    path = tmp_path / "na.db"
+    with Store(path) as s:
+        s.mark_not_applicable(1, "unlock", "foreign_translation.translation", True, now=T0)
+        s.mark_not_applicable(1, "unlock", "foreign_translation.translation", True, now=T0)  # a retried press
+        assert [r.topic for r in s.list_checklists(1)] == ["unlock"]  # marking opens the checklist
+    with Store(path) as s:
+        assert s.not_applicable(1, "unlock") == {"foreign_translation.translation"}
+        assert s.not_applicable(2, "unlock") == set() and s.not_applicable(1, "reissue_lost") == set()
+        s.mark_not_applicable(1, "unlock", "foreign_translation.translation", False)
+        assert s.not_applicable(1, "unlock") == set()
+        s.mark_not_applicable(1, "unlock", "card_medium.have", True)
+        s.clear_not_applicable(1, "unlock")
+        assert s.not_applicable(1, "unlock") == set()
+
+
 def test_sync_items_drops_vanished_items_and_leaves_a_notice():
     s = Store()
     s.open_checklist(1, "unlock")
@@ -146,6 +162,7 @@ def test_forget_leaves_no_row_about_the_user():
         s.touch_user(uid, "zh", now=T0)
         s.open_checklist(uid, "unlock")
         s.set_tick(uid, "unlock", "a", True)
+        s.mark_not_applicable(uid, "unlock", "foreign_translation.translation", True)
         s.log_event("view", "unlock", uid)
         s.add_feedback(uid, "unlock", -1, "too long")
         s.add_reminder(uid, uid, "expiry", T0)
@@ -156,7 +173,7 @@ def test_forget_leaves_no_row_about_the_user():
     assert s.forget_user(1) >= 7
     columns = user_columns(s.conn)
     assert {t for t, _ in columns} >= {"users", "checklists", "ticks", "events", "feedback", "reminders", "questions",
-                                      "web_sessions"}
+                                      "web_sessions", "not_applicable"}
     for table, column in columns:
         assert s.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = 1").fetchone()[0] == 0, table
         assert s.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = 2").fetchone()[0] >= 1, table

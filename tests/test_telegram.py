@@ -41,7 +41,8 @@ async def test_clicking_buttons_edits_in_place_and_answers_the_callback(fake, bo
     assert "丢失补办" in menu.labels
     await user.click(menu, "丢失补办")
     assert "持卡人身份证明材料" in menu.plain and len(user.messages) == 1
-    await user.click(menu, "⬅️ 返回")
+    await user.click(menu, "⋯ 更多")
+    await user.click(menu, "📂 补办业务")
     assert "请选择具体业务" in menu.plain
 
 
@@ -160,3 +161,27 @@ def test_run_with_bad_configuration_is_one_clear_line(env, message):
     r = run_cli("run", env=env)
     assert r.returncode == 2 and message in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("sender", [0, -42, None], ids=["user 0", "a web session's id", "no sender"])
+async def test_an_update_without_a_real_sender_is_refused_and_logged_once_without_its_content(fake, bot_app, caplog, sender):
+    caplog.set_level(logging.INFO)
+    store = bot_app.bot_data["guide"].store
+    user = fake.user(id=5300)
+    private = "我的身份证号 110101199003078888"
+    message = user.message_update(private)
+    _, press = user.press_update(1, "menu", "e1|go|checklists")
+    for update, sent in ((message, message["message"]), (user.message_update("/checklist"), None), (press, press["callback_query"])):
+        sent = sent or update["message"]
+        if sender is None:
+            sent.pop("from")
+        else:
+            sent["from"] = {**sent["from"], "id": sender}
+        if sender is None and "callback_query" in update:
+            continue  # Telegram always names who pressed a button
+        await fake.processed(await fake.push(update))
+    assert fake.chats == {} and not [a for a in fake.callback_answers.values() if a.get("answered")]
+    assert store.conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0  # nobody's row, no web session's
+    refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
+    assert len(refused) == 1 and "110101" not in refused[0] and "身份证" not in refused[0]
+    assert "使用帮助" in (await fake.user(id=5301).send("/help")).plain  # real users are served as before

@@ -15,9 +15,12 @@ async def test_every_answer_ends_with_source_and_date(fake, bot_app):
     for topic in ("unlock", "new_operator", "holder_cancel"):
         user = fake.user()
         reply = await user.send(f"/start {topic}")
-        await user.click(reply, "📖 原文")  # the source is one tap away from the first screen
-        last = reply.plain.strip().splitlines()[-1]
-        assert last.startswith("📄 来源：") and "《电子口岸制发卡业务流程》" in last and "核对日期 2026-11-24" in last
+        for screen in ("first", "rules"):  # the first screen has its source line; so have the verbatim rules
+            if screen == "rules":
+                await user.click(reply, "⋯ 更多")
+                await user.click(reply, "📖 原文")
+            last = reply.plain.strip().splitlines()[-1]
+            assert last.startswith("📄 来源：") and "《电子口岸制发卡业务流程》" in last and "核对日期 2026-11-24" in last
 
 
 async def test_still_stuck_and_back_to_the_answer(fake, bot_app):

@@ -37,7 +37,7 @@ def test_still_stuck_lists_whom_to_call_and_promises_nothing(engine):
 
 def test_feedback_up_down_with_reason(engine, guide):
     ctx = Context(user_id=8)
-    topic = engine.start(ctx, "unlock")
+    topic = engine.handle(ctx, next(b.data for b in engine.start(ctx, "unlock").all_buttons() if b.label == "⋯ 更多"))
     up = engine.handle(ctx, next(b.data for b in topic.all_buttons() if b.label == "👍 有帮助"))
     assert up.toast == "感谢反馈！" and up.route == "topic:unlock"
     down = engine.handle(ctx, next(b.data for b in topic.all_buttons() if b.label == "👎 没帮助"))
@@ -52,9 +52,11 @@ def test_feedback_up_down_with_reason(engine, guide):
 def test_feedback_reason_in_the_console_and_skip(guide):
     chat = ConsoleChat(guide, user_id=3)
     chat.step("/start renew_cert")
+    chat.step("⋯ 更多")
     chat.step("👎 没帮助")
     screen = chat.step("太长了")
     assert "您的意见已记录" in screen.text
+    chat.step("⋯ 更多")
     chat.step("👎 没帮助")
     assert chat.step("跳过").route == "topic:renew_cert"
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 
 import pytest
 
 from dialogs.engine import Context
-from dialogs.features.upload import check_file, precheck, sniff
+from dialogs.features.upload import TELEGRAM_DOWNLOAD_LIMIT, check_file, precheck, sniff
 
 
 def _image(size=(64, 48)):
@@ -114,3 +115,83 @@ async def test_documents_and_photos_in_telegram(fake, bot_app):
     assert len(fake.calls("getFile")) == downloads  # answered without downloading
     photo = await user.send_photo(make_jpeg())
     assert "Telegram 会压缩照片" in photo.plain
+
+
+# -- bounded work: hostile files, the time budget, the pool ------------------------------------------
+def test_hostile_jpegs_are_judged_damaged(kb):
+    """A JPEG header on 20 MB of fill bytes, or on millions of empty segments: damaged (the walk is
+    bounded: fill bytes skipped at once, at most MAX_SEGMENTS segments), real JPEGs still pass."""
+    from dialogs.features.upload import MAX_SEGMENTS
+
+    fill = b"\xff\xd8" + b"\xff" * TELEGRAM_DOWNLOAD_LIMIT
+    empty_segments = b"\xff\xd8" + b"\xff\xfe\x00\x02" * 2_000_000
+    padded = make_jpeg()[:2] + b"\xff" * 1000 + make_jpeg()[2:]  # fill bytes before a marker are allowed
+    for data in (fill, empty_segments):
+        assert ("damaged", {"type": "jpg"}) in precheck(kb, data, "scan.jpg", None).problems
+    assert precheck(kb, padded, "scan.jpg", None).ok
+    just_enough = make_jpeg()[:2] + b"\xff\xfe\x00\x02" * (MAX_SEGMENTS - 20) + make_jpeg()[2:]
+    assert precheck(kb, just_enough, "scan.jpg", None).ok
+
+
+async def test_a_check_over_its_time_budget_or_beyond_the_pool_says_so(plain_guide, monkeypatch):
+    import threading
+
+    from dialogs.features import upload
+
+    hostile = b"\xff\xd8" + b"\xff\xfe\x00\x02" * 2_000_000
+    monkeypatch.setattr(upload, "PRECHECK_BUDGET_S", 0.0)
+    screen = await upload.check_file_off_loop(plain_guide, Context(), hostile, "scan.jpg", len(hostile))
+    assert "没能在规定时间内检查完" in screen.text and "可以上传" not in screen.text
+    monkeypatch.setattr(upload, "PRECHECK_BUDGET_S", 5.0)
+    monkeypatch.setattr(upload, "_slots", threading.BoundedSemaphore(1))
+    assert upload._slots.acquire(blocking=False)  # the one place is taken
+    scan = make_pdf().replace(b"%%EOF", b"%" + b"0" * upload.INLINE_BYTES + b"\n%%EOF")
+    screen = await upload.check_file_off_loop(plain_guide, Context(), scan, "a.pdf", None)
+    assert "同时检查的文件太多" in screen.text
+    upload._slots.release()
+    screen = await upload.check_file_off_loop(plain_guide, Context(), scan, "a.pdf", None)
+    assert "可以上传" in screen.text
+
+
+async def test_a_slow_check_in_telegram_does_not_hold_up_the_event_loop(fake, tmp_path, monkeypatch):
+    """eport-guide run --web: while the bot checks a file, the web pages on the same loop are served."""
+    import threading
+
+    import httpx
+
+    from dialogs.features import upload
+    from web.server import attach
+
+    from .conftest import running_bot
+    from .test_web import free_port
+
+    started, release, finished = threading.Event(), threading.Event(), threading.Event()
+    real = upload.precheck
+
+    def slow(*args, **kwargs):
+        started.set()
+        release.wait(5)  # on the event loop this would hold up everything for 5 s
+        finished.set()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(upload, "precheck", slow)
+    port = free_port()
+    async with running_bot(fake, tmp_path / "one.db", before_init=attach, web_port=port):
+        scan = make_pdf().replace(b"%%EOF", b"%" + b"0" * upload.INLINE_BYTES + b"\n%%EOF")  # a file checked in the pool
+        task = asyncio.ensure_future(fake.user(id=81).send_document(scan, "营业执照.pdf", "application/pdf"))
+        await until(started.is_set, 10)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as web:
+            assert (await web.get("/")).status_code == 200
+        assert not finished.is_set()  # answered while the file was still being checked
+        release.set()
+        await task
+        await fake.wait_for(lambda: any("可以上传" in m.plain for m in fake.user(id=81).messages), timeout=10, what="the verdict")
+
+
+async def until(predicate, timeout: float) -> None:
+    """Poll a condition another thread changes (the fake's wait_for wakes on Telegram traffic only)."""
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")

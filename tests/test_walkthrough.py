@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dialogs.engine import Context, callback_data, parse_callback
+from dialogs.features.online import walk_track
 
 
 def go(screen, label):
@@ -51,12 +54,31 @@ def test_regional_quotes_are_labelled(engine):
 
 
 def test_walkthrough_is_reachable_from_answers_and_free_text(engine):
-    topic = engine.start(Context(), "new_operator")
+    topic = engine.render(go(engine.start(Context(), "new_operator"), "⋯ 更多"), Context())
     assert go(topic, "🧭 网上办理分步指引") == "walk:new_operator.mzl_path"
-    assert "🧭 网上办理分步指引" not in [b.label for b in engine.start(Context(), "unlock").all_buttons()]
+    assert "🧭 网上办理分步指引" not in [b.label for b in engine.render("more:unlock", Context()).all_buttons()]
     assert engine.ask(Context(), "网上办理").route == "online"
     # the single fact that answers it, one tap from its walkthrough step
     answer = engine.ask(Context(), "暂存的操作员为什么提交不了")
     assert answer.route == "answer:temp_save"
     assert go(answer, "➡️ 操作员卡信息") == "walk:operator_info"
     assert engine.ask(Context(), "备注怎么填").route == "walk:remark"
+
+
+@pytest.mark.parametrize("lang", ["zh", "ru", "en"])
+def test_the_header_says_whose_steps_these_are_and_that_manzhouli_describes_none_of_them(engine, kb, lang):
+    """Neither document says the unlabelled Jiangsu steps apply in Manzhouli, nor that the labelled ones do not:
+    the header says the steps are the Jiangsu guide's and the Manzhouli document gives one paragraph (方式二)."""
+    manzhouli = next(s.file for s in kb.sources.values() if s.region == "manzhouli")
+    said = {"zh": ("出自江苏省指南", "只有一段话（方式二）", "没有写这些步骤"),
+            "ru": ("из руководства Цзянсу", "одним абзацем (方式二)", "этих шагов не содержит"),
+            "en": ("from the Jiangsu guide", "in one paragraph (方式二)", "does not give these steps")}[lang]
+    for topic in [None, *kb.businesses]:
+        for step in walk_track(kb, topic):
+            route = f"walk:{topic}.{step.id}" if topic else f"walk:{step.id}"
+            text = engine.render(route, Context(lang=lang)).text
+            assert "不适用于满洲里" not in text and "not apply to Manzhouli" not in text and "к Маньчжурии не относится" not in text
+            if step.source == manzhouli:
+                assert said[0] not in text, route
+            else:
+                assert all(s in text for s in said), (route, lang)

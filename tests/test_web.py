@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import logging
+import os
 import re
 import socket
 import sqlite3
@@ -78,6 +80,13 @@ def web_server(db_path, kb, *, rate_limiter=None, **settings_overrides):
 def xsrf(page: str) -> str:
     m = re.search(r'name="_xsrf" value="([^"]+)"', page)
     assert m, "every page with a form carries a CSRF token"
+    return html.unescape(m.group(1))
+
+
+def upload_action(page: str) -> str:
+    """The upload form's action: /check with the page's CSRF token in the query string (checked before the body)."""
+    m = re.search(r'<form class="ask" method="post" action="(/check\?_xsrf=[^"]+)" enctype="multipart/form-data">', page)
+    assert m, "the upload page has a form whose action carries the token"
     return html.unescape(m.group(1))
 
 
@@ -242,11 +251,11 @@ def test_hostile_input_is_never_reflected_unescaped(server, client):
         assert r.status_code == 404 and "<script>alert" not in r.text and "<img" not in r.text and "\"'>" not in r.text
     # an uploaded file's name
     page = client.get("/check").text
-    r = client.post("/check", data={"_xsrf": xsrf(page)},
+    r = client.post(upload_action(page),
                     files={"file": (HOSTILE + ".pdf", b"%PDF-1.4 hostile name", "application/pdf")})
     assert r.status_code == 200 and "<script>alert" not in r.text and "<img src=x" not in r.text
     # a feedback reason (free text answering a screen's question)
-    page = client.get("/s/topic:reissue_lost").text
+    page = client.get("/s/more:reissue_lost").text  # 👍/👎 are behind ⋯ 更多
     asked = press(client, page, "👎")
     assert 'action="/reply"' in asked.text
     w = html.unescape(re.search(r'name="w" value="([^"]+)"', asked.text).group(1))
@@ -307,8 +316,25 @@ def test_cookie_flags(server, client, tmp_path, kb):
             assert "Secure" in p.headers["set-cookie"]
             token = p.headers["set-cookie"].split(";")[0]  # a browser sends a Secure cookie over https only
             r = c.post("/a", data={"_xsrf": xsrf(p.text), "d": action_data(p.text, "📋")}, headers={"Cookie": token})
-            session = next(x for x in r.headers.get_list("set-cookie") if x.startswith("eg_session="))
-            assert "Secure" in session and "HttpOnly" in session
+            session = next(x for x in r.headers.get_list("set-cookie") if x.startswith("__Host-eg_session="))
+            assert "Secure" in session and "HttpOnly" in session and "Path=/" in session and "domain" not in session.lower()
+            assert all(x.startswith("__Host-") for x in r.headers.get_list("set-cookie"))
+    # behind the operator's proxy (one trusted hop) that says the visitor came over HTTPS: __Host- cookies;
+    # the same header from a client with no trusted proxy in front changes nothing
+    for hops, prefixed in ((1, True), (0, False)):
+        with web_server(tmp_path / f"proxied{hops}.db", kb, web_trusted_proxies=hops) as (url, _):
+            with httpx.Client(base_url=url, follow_redirects=False, headers={"X-Forwarded-Proto": "https"}) as c:
+                p = c.get("/s/topic:reissue_lost")
+                r = c.post("/a", data={"_xsrf": xsrf(p.text), "d": action_data(p.text, "📋")},
+                           headers={"Cookie": p.headers["set-cookie"].split(";")[0]})
+                session = next(x for x in r.headers.get_list("set-cookie") if "eg_session=" in x)
+                assert session.startswith("__Host-eg_session=") == prefixed and ("Secure" in session) == prefixed
+                if prefixed:  # over HTTPS a plain-named session cookie (planted to fix a session) is not read
+                    own = c.get("/s/checklists", headers={"Cookie": session.split(";")[0]}).text
+                    assert "丢失补办" in own.split("<nav")[0]
+                    planted = session.split(";")[0].replace("__Host-", "")
+                    mine = c.get("/s/checklists", headers={"Cookie": planted}).text
+                    assert "reissue_lost" not in mine and "丢失补办" not in mine.split("<nav")[0]
     # a forged or tampered session cookie is ignored (and nothing is shown from anyone's data)
     client.cookies.set("eg_session", value[:-3] + "abc")
     mine = client.get("/s/checklists").text
@@ -337,12 +363,25 @@ def test_checklist_ticks_survive_a_restart(tmp_path, kb):
         assert "✅" not in other.split('class="buttons"')[1].split("</nav>")[0]  # another browser does not see it
 
 
+def test_a_checklist_item_that_does_not_apply_is_marked_so_on_the_web_page(server, client, kb):
+    total = len(kb.checklist_items("change_legal_rep"))
+    checklist = press(client, client.get("/s/topic:change_legal_rep").text, "📋")
+    assert f"进度 0/{total}" in checklist.text and "原法定代表人还是新法定代表人" in checklist.text  # the answer's caveat
+    part = follow(client, checklist.text, "外文材料")
+    marked = press(client, part.text, "🚫 不适用")  # a form (a change), like a tick
+    assert marked.url.path == "/s/checklist_part:change_legal_rep:foreign_translation" and 'class="toast"' in marked.text
+    assert f"进度 0/{total - 1}" in marked.text and "（不适用）" in marked.text
+    assert f"进度 0/{total - 1}" in client.get("/s/checklist:change_legal_rep").text  # stored for this browser
+    restored = press(client, marked.text, "↩️ 适用")
+    assert f"进度 0/{total}" in restored.text
+
+
 def test_delete_my_data_leaves_no_rows(server, client):
     _, guide, db = server
     page = client.get("/s/topic:reissue_lost").text
     checklist = press(client, page, "📋").text
     press(client, follow(client, checklist, "☐").text, "☐")
-    press(client, client.get("/s/topic:reissue_lost").text, "👍")
+    press(client, client.get("/s/more:reissue_lost").text, "👍")
     uid = web_user_ids(db)[0]
     assert uid < 0
     before = rows_of(db, uid)
@@ -385,8 +424,44 @@ def test_rate_limit_per_client(tmp_path, kb):
             assert codes[:5] == [200] * 5 and codes[5:] == [429, 429]
             r = c.get("/")
             assert r.headers["retry-after"] == "30" and "请求过于频繁" in r.text
-            # behind a reverse proxy on loopback, clients are told apart by X-Real-IP
-            assert c.get("/", headers={"X-Real-IP": "203.0.113.9"}).status_code == 200
+            # no trusted proxy (the default): headers a client sends cannot pick another bucket
+            assert c.get("/", headers={"X-Real-IP": "203.0.113.9"}).status_code == 429
+            assert c.get("/", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 429
+
+
+def test_rate_limit_behind_the_operator_s_proxies(tmp_path, kb):
+    from web.server import RateLimiter
+
+    def get(c, forwarded, **headers):
+        return c.get("/", headers={"X-Forwarded-For": forwarded, **headers}).status_code
+
+    with web_server(tmp_path / "rl.db", kb, rate_limiter=RateLimiter(rate=0.01, burst=2), web_trusted_proxies=1) as (url, _):
+        with httpx.Client(base_url=url) as c:
+            # the client's own X-Forwarded-For entries (left of what the proxy appended) and X-Real-IP are ignored
+            assert [get(c, f"10.0.0.{n}, 198.51.100.7", **{"X-Real-IP": f"10.1.0.{n}"}) for n in range(3)] == [200, 200, 429]
+            assert get(c, "198.51.100.8") == 200  # another client behind the proxy: its own bucket
+            # IPv6: one bucket per /64 (a client can pick any address in its network)
+            assert [get(c, f"2001:db8:1:2::{n:x}") for n in range(1, 4)] == [200, 200, 429]
+            assert get(c, "2001:db8:1:3::1") == 200
+    with web_server(tmp_path / "rl2.db", kb, rate_limiter=RateLimiter(rate=0.01, burst=2), web_trusted_proxies=2) as (url, _):
+        with httpx.Client(base_url=url) as c:  # two proxies: the entry the outer one appended
+            assert [get(c, f"10.0.0.{n}, 198.51.100.7, 10.9.9.9") for n in range(3)] == [200, 200, 429]
+
+
+@pytest.mark.parametrize("peer,forwarded,hops,client", [
+    ("127.0.0.1", ["203.0.113.9"], 0, "127.0.0.1"),
+    ("127.0.0.1", ["1.1.1.1, 203.0.113.9"], 1, "203.0.113.9"),
+    ("127.0.0.1", ["1.1.1.1", "203.0.113.9"], 1, "203.0.113.9"),  # the header sent twice is one list
+    ("127.0.0.1", ["1.1.1.1, 203.0.113.9, 10.0.0.2"], 2, "203.0.113.9"),
+    ("127.0.0.1", ["not-an-address"], 1, "127.0.0.1"),
+    ("127.0.0.1", [], 1, "127.0.0.1"),
+    ("2001:db8::1", [], 0, "2001:db8::/64"),
+    ("::ffff:192.0.2.1", [], 0, "192.0.2.1"),
+])
+def test_client_address(peer, forwarded, hops, client):
+    from web.server import client_address
+
+    assert client_address(peer, forwarded, hops) == client
 
 
 def test_request_size_limits(server, client):
@@ -412,19 +487,20 @@ def test_upload_precheck_in_memory_never_stored(server, client, tmp_path):
     page = client.get("/check").text
     assert 'enctype="multipart/form-data"' in page
     marker = b"UNIQUE-MARKER-" + b"7" * 20
-    ok = client.post("/check", data={"_xsrf": xsrf(page)}, files={"file": ("scan.pdf", b"%PDF-1.4\n" + marker, "application/pdf")})
+    ok = client.post(upload_action(page), files={"file": ("scan.pdf", b"%PDF-1.4\n" + marker, "application/pdf")})
     assert ok.status_code == 200 and "✅" in ok.text
     big = b"%PDF-1.4\n" + b"0" * 3_100_000
-    r = client.post("/check", data={"_xsrf": xsrf(page)}, files={"file": ("big.pdf", big, "application/pdf")})
+    r = client.post(upload_action(page), files={"file": ("big.pdf", big, "application/pdf")})
     assert r.status_code == 200 and "3.1" in r.text  # too big, said with its size
-    renamed = client.post("/check", data={"_xsrf": xsrf(page)}, files={"file": ("photo.pdf", b"\xff\xd8\xff\xe0" + b"0" * 100, "application/pdf")})
+    renamed = client.post(upload_action(page), files={"file": ("photo.pdf", b"\xff\xd8\xff\xe0" + b"0" * 100, "application/pdf")})
     assert renamed.status_code == 200 and "jpg" in renamed.text
     url = httpx.URL(str(client.base_url))
+    cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items()).encode()
     with socket.create_connection((url.host, url.port), timeout=10) as raw:  # a body declared over the limit
-        raw.sendall(b"POST /check HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n"
-                    b"Content-Length: %d\r\n\r\n" % (30 * 1024 * 1024))
+        raw.sendall(b"POST " + upload_action(page).encode() + b" HTTP/1.1\r\nHost: x\r\nCookie: " + cookie +
+                    b"\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n" % (30 * 1024 * 1024))
         answer = raw.recv(65536)
-    assert answer.startswith(b"HTTP/1.1 413") and "请求过大".encode() in answer
+    assert answer.startswith(b"HTTP/1.1 413") and "文件超过 10MB".encode() in answer
     for path in db.parent.rglob("*"):
         if path.is_file():
             assert marker not in path.read_bytes(), path
@@ -637,3 +713,274 @@ def test_refusals_speak_the_visitor_s_language(tmp_path, kb):
             c.get("/")
             r = c.get("/")
             assert r.status_code == 429 and i18n.translations("ru").gettext("请求过于频繁，请稍后再试。") in r.text
+        with httpx.Client(base_url=url, headers={"Accept-Language": "ru"}) as c:  # refused before the body is read
+            r = c.post("/check", files={"file": ("a.pdf", b"%PDF-1.4", "application/pdf")})
+            assert r.status_code == 403 and i18n.translations("ru").gettext(
+                "表单已过期或来源不明，未作任何更改。请返回页面重试。") in r.text
+
+
+# -- bounded work per request ------------------------------------------------------------------
+def raw_request(base: str, request: bytes, timeout: float = 10) -> bytes:
+    """Send ``request`` as is and return the first bytes of the answer."""
+    url = httpx.URL(base)
+    with socket.create_connection((url.host, url.port), timeout=timeout) as raw:
+        raw.sendall(request)
+        return raw.recv(65536)
+
+
+def cookie_header(client: httpx.Client) -> bytes:
+    return "; ".join(f"{k}={v}" for k, v in client.cookies.items()).encode()
+
+
+def test_an_upload_without_a_valid_token_is_refused_before_its_body_is_sent(server, client):
+    url, guide, _ = server
+    page = client.get("/check").text
+    head = b"Host: x\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 20000000\r\n"
+    # no token; the token in the body only (unread); another visitor's token; a forged one: the answer comes
+    # while the 20 MB body is still unsent (nothing of it is read or buffered)
+    with httpx.Client(base_url=url) as other:
+        foreign = upload_action(other.get("/check").text)
+    for target, cookie in [("/check", cookie_header(client)), (upload_action(page), b""), (foreign, cookie_header(client)),
+                           ("/check?_xsrf=1700000000.00000000000000000000000000000000", cookie_header(client))]:
+        answer = raw_request(url, b"POST " + target.encode() + b" HTTP/1.1\r\n" + head + b"Cookie: " + cookie + b"\r\n\r\n")
+        assert answer.startswith(b"HTTP/1.1 403"), target
+        assert "表单已过期".encode() in answer
+    assert guide.store.stats()["users"] == 0
+
+
+def test_a_slow_upload_check_does_not_hold_up_other_visitors(server, client, monkeypatch):
+    """The pre-check runs off the event loop: while one file is being checked, pages are served."""
+    from dialogs.features import upload
+
+    url, _, _ = server
+    started, release = threading.Event(), threading.Event()
+    real = upload.precheck
+
+    def slow(*args, **kwargs):
+        started.set()
+        assert release.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(upload, "precheck", slow)
+    action = upload_action(client.get("/check").text)
+    answers = []
+    with httpx.Client(base_url=url, cookies=client.cookies, timeout=30) as uploader:
+        thread = threading.Thread(target=lambda: answers.append(
+            uploader.post(action, files={"file": ("scan.pdf", b"%PDF-1.4\n1 0 obj\n%%EOF", "application/pdf")})))
+        thread.start()
+        try:
+            assert started.wait(10)
+            with httpx.Client(base_url=url, timeout=5) as someone_else:  # answered while the check is still running
+                assert someone_else.get("/").status_code == 200
+                assert someone_else.get("/s/offices").status_code == 200
+        finally:
+            release.set()
+            thread.join(30)
+    assert answers[0].status_code == 200 and "✅" in answers[0].text
+
+
+def test_the_first_question_builds_the_matcher_off_the_event_loop(server, client, monkeypatch):
+    import dialogs.matcher
+
+    url, guide, _ = server
+    assert not guide.engine.matcher_ready  # nothing has asked yet
+    started, release = threading.Event(), threading.Event()
+    real = dialogs.matcher.Matcher.__init__
+
+    def slow_build(self, *args, **kwargs):
+        started.set()
+        assert release.wait(30)
+        real(self, *args, **kwargs)
+
+    monkeypatch.setattr(dialogs.matcher.Matcher, "__init__", slow_build)
+    answers = []
+    thread = threading.Thread(target=lambda: answers.append(httpx.get(url + "/ask", params={"q": "卡丢了怎么办"}, timeout=60)))
+    thread.start()
+    try:
+        assert started.wait(20)
+        with httpx.Client(base_url=url, timeout=5) as someone_else:
+            assert someone_else.get("/").status_code == 200
+    finally:
+        release.set()
+        thread.join(60)
+    assert answers[0].status_code == 200 and "丢失补办" in answers[0].text
+
+
+def test_the_server_caps_open_connections_and_refuses_cleanly_beyond(tmp_path, kb, caplog):
+    from bot.settings import Settings
+    from web.server import build_web_guide, start
+
+    settings = Settings(db_path=str(tmp_path / "cap.db"))
+    guide = build_web_guide(settings)
+    port = free_port()
+    loop = asyncio.new_event_loop()
+    holder = {}
+
+    async def boot():
+        holder["server"] = start(settings, guide=guide, listen="127.0.0.1", port=port, max_connections=8)
+
+    thread = threading.Thread(target=lambda: (asyncio.set_event_loop(loop), loop.run_until_complete(boot()), loop.run_forever()),
+                              daemon=True)
+    thread.start()
+    idle = []
+    try:
+        time.sleep(0.5)
+        for _ in range(8):  # eight idle connections: the cap
+            idle.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+        time.sleep(0.3)
+        answers = [raw_request(f"http://127.0.0.1:{port}", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") for _ in range(5)]
+        assert all(a.startswith(b"HTTP/1.1 503") for a in answers), answers
+        for s in idle:
+            s.close()
+        idle = []
+        time.sleep(0.5)
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200  # room again
+        refusals = [r for r in caplog.records if "refusing" in r.getMessage()]
+        assert len(refusals) == 1  # one warning, not one per connection
+    finally:
+        for s in idle:
+            s.close()
+
+        async def stop():
+            holder["server"].retention.stop()
+            holder["server"].stop()
+            await holder["server"].close_all_connections()
+
+        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        guide.close()
+
+
+OUT_OF_FILES = r"""
+import resource, socket, sys, time, asyncio
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+from bot.settings import Settings
+from web import server as web
+web.FD_RESERVE = -10_000  # the cap above the file limit: accept() itself runs out of descriptors
+async def main():
+    s = web.start(Settings(db_path=sys.argv[1]), listen="127.0.0.1", port=int(sys.argv[2]))
+    print("ready", s.max_connections, flush=True)
+    await asyncio.sleep(3600)
+asyncio.run(main())
+"""
+
+
+def test_out_of_file_descriptors_the_server_pauses_instead_of_spinning(tmp_path):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", OUT_OF_FILES, str(tmp_path / "fd.db"), str(port)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sockets = []
+    try:
+        assert proc.stdout.readline().startswith("ready")
+        for _ in range(100):  # more than the process may open
+            sockets.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+        time.sleep(0.5)
+        with open(f"/proc/{proc.pid}/stat") as f:
+            before = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+        time.sleep(3)
+        with open(f"/proc/{proc.pid}/stat") as f:
+            after = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+        assert (after - before) / os.sysconf("SC_CLK_TCK") < 1.0  # CPU seconds in 3 s: paused, not spinning
+        for s in sockets:
+            s.close()
+        sockets = []
+        time.sleep(1.5)
+        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200  # serving again
+    finally:
+        for s in sockets:
+            s.close()
+        proc.terminate()
+        _, err = proc.communicate(timeout=10)
+    assert err.count("Too many open files") <= 2 and "Traceback" not in err, err[-2000:]
+
+
+# -- request hygiene ---------------------------------------------------------------------------
+def test_malformed_requests_get_a_4xx_never_a_500(server, client, caplog):
+    url, _, _ = server
+    page = client.get("/check").text
+    action = upload_action(page).encode()
+    head = b"POST " + action + b" HTTP/1.1\r\nHost: x\r\nCookie: " + cookie_header(client) + b"\r\n"
+    part = b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4 1 0 obj %%EOF'
+    truncated = head + b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n" % len(part) + part
+    assert raw_request(url, truncated).startswith(b"HTTP/1.1 400")
+    for lengths in (b"Content-Length: %d\r\nContent-Length: %d\r\n" % (len(part), len(part) + 1),
+                    b"Content-Length: %d, %d\r\n" % (len(part), len(part) + 1), b"Content-Length: 1e3\r\n"):
+        answer = raw_request(url, head + b"Content-Type: multipart/form-data; boundary=x\r\n" + lengths + b"\r\n" + part)
+        assert answer.startswith(b"HTTP/1.1 400"), lengths
+    not_a_form = head + b"Content-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc"
+    assert raw_request(url, not_a_form).startswith(b"HTTP/1.1 400")
+    token = xsrf(page)
+    for back in ("/\x7f", "/s/\x7foffices", "/\u2028", "//evil.example", "/\\evil", "https://evil.example/", "/s/x y"):
+        r = client.post("/lang", data={"_xsrf": token, "lang": "en", "next": back}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/", back
+    r = client.post("/lang", data={"_xsrf": token, "lang": "zh", "next": "/s/topic:reissue_lost?x=1"}, follow_redirects=False)
+    assert r.headers["location"] == "/s/topic:reissue_lost?x=1"  # our own page: back to it
+    assert client.get("/ask", params={"q": "a" * 20000}).status_code == 414
+    assert client.get("/").status_code == 200
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_junk_posts_create_no_session_and_no_user(server, client):
+    _, guide, db = server
+    page = client.get("/s/topic:reissue_lost").text
+    token = xsrf(page)
+    for n in range(100):
+        r = client.post("/a", data={"_xsrf": token, "d": f"junk{n}" if n % 2 else f"e1|tick|nothing:{n}"})
+        assert r.status_code == 200 and "此菜单已过期" in r.text
+    client.post("/a", data={"_xsrf": token, "d": "e1|go|offices"})  # a valid action that stores nothing
+    assert "eg_session" not in client.cookies
+    assert web_user_ids(db) == [] and guide.store.stats()["users"] == 0
+    press(client, page, "📋")  # the first change that stores something: a session, one user
+    assert len(web_user_ids(db)) == 1 and guide.store.stats()["users"] == 1
+
+
+def test_csrf_tokens_are_bound_to_the_session_and_expire(server, client, monkeypatch):
+    url, _, _ = server
+    page = client.get("/s/topic:reissue_lost").text
+    before_session = xsrf(page)
+    press(client, page, "📋")
+    with_session = client.get("/s/topic:reissue_lost").text
+    assert xsrf(with_session) != before_session
+    data = action_data(with_session, "📋")
+    # a token issued to another visitor (own browser cookie, no session) does not work with this session
+    with httpx.Client(base_url=url) as other:
+        stranger = xsrf(other.get("/s/topic:reissue_lost").text)
+    assert client.post("/a", data={"_xsrf": stranger, "d": data}).status_code == 403
+    assert client.post("/a", data={"_xsrf": before_session, "d": data}).status_code == 403  # issued before the session
+    # the session's own token works from this browser only
+    assert client.post("/a", data={"_xsrf": xsrf(with_session), "d": data}).status_code == 200
+    with httpx.Client(base_url=url) as thief:
+        assert thief.post("/a", data={"_xsrf": xsrf(with_session), "d": data}).status_code == 403
+    # a day later the same form is refused as expired
+    import web.server
+
+    later = time.time() + web.server.CSRF_MAX_AGE_S + 60
+    monkeypatch.setattr(web.server.time, "time", lambda: later)
+    r = client.post("/a", data={"_xsrf": xsrf(with_session), "d": data})
+    assert r.status_code == 403 and "表单已过期" in r.text
+
+
+# -- retention ------------------------------------------------------------------------------------
+def test_a_web_only_deployment_expires_old_questions_and_reasons(server, client):
+    import datetime as dt
+
+    _, guide, db = server
+    client.get("/ask", params={"q": "火星上能办卡吗 zzqx"})  # a question nobody can answer: kept for /stats
+    more = client.get("/s/more:reissue_lost").text  # 👎 is one tap away, behind ⋯ 更多
+    reason_page = press(client, more, "👎").text
+    m = re.search(r'name="w" value="([^"]+)"', reason_page)
+    assert m, "👎 asks for a reason"
+    client.post("/reply", data={"_xsrf": xsrf(reason_page), "w": html.unescape(m.group(1)), "text": "电话号码 13800000000 不对"})
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM questions").fetchone()[0] >= 1
+        assert conn.execute("SELECT COUNT(*) FROM feedback WHERE reason IS NOT NULL").fetchone()[0] == 1
+    from web.server import Web
+
+    client.get("/")  # the visitor keeps coming: their session stays, their old free text does not
+    guide.store.touch_user(web_user_ids(db)[0], "zh", now=dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400))
+    Web(guide, retention_days=365).expire(dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=400))
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM questions").fetchone()[0] == 0
+        assert conn.execute("SELECT COUNT(*) FROM feedback WHERE reason IS NOT NULL").fetchone()[0] == 0
+    assert len(web_user_ids(db)) == 1

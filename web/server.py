@@ -7,18 +7,32 @@ session (a random token in a signed, HttpOnly, SameSite cookie, see web/sessions
 first time they change something, e.g. tick a checklist item.
 
 Safe by default: autoescaped templates and screens passed through an allow-list
-(web/html.py), tornado's CSRF tokens on every form, a Content-Security-Policy allowing only
+(web/html.py), CSRF tokens on every form (bound to the session, valid a day), a Content-Security-Policy allowing only
 the page's own hashed style and copy-button script, ``nosniff``, ``no-referrer``, no
-framing, small request bodies (the upload alone takes up to Telegram's download limit),
-and a per-client rate limit.
+framing, small request bodies, and a per-client rate limit.
+
+Bounded work per request: the upload's CSRF token travels in the query string (the form's
+action) or a header and is checked before a byte of the body is read, the body is limited
+to what a pre-check needs (``MAX_UPLOAD``) and at most ``UPLOADS_AT_ONCE`` are received at
+once; the pre-check and the first build of the free-text matcher run off the event loop;
+the server accepts at most ``max_connections`` connections (below the process's file limit)
+and refuses the rest cleanly. Clients are told apart by the peer address, or by the
+``X-Forwarded-For`` entry the operator's proxies vouch for (``EPORT_WEB_TRUSTED_PROXIES``
+hops), IPv6 clients per /64.
 """
 
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
+import hmac
 import ipaddress
 import logging
+import re
+import resource
+import secrets
+import socket
 import time
 from dataclasses import dataclass
 from functools import lru_cache
@@ -27,14 +41,25 @@ from typing import Any
 from urllib.parse import quote
 
 import jinja2
+import tornado.httpserver
 import tornado.httputil
+import tornado.iostream
+import tornado.netutil
 import tornado.web
 
 from dialogs import commands, i18n
-from dialogs.engine import MAX_TEXT, ROUTE_RE, Context, NotFound, Screen, parse_callback
+from dialogs.engine import (
+    MAX_TEXT,
+    ROUTE_RE,
+    Context,
+    NotFound,
+    Screen,
+    clean_text,
+    parse_callback,
+)
 from dialogs.features import all_routes
-from dialogs.features.privacy import retention_due
-from dialogs.features.upload import TELEGRAM_DOWNLOAD_LIMIT, check_file
+from dialogs.features import upload as uploads
+from dialogs.features.privacy import expire
 from dialogs.guide import Guide
 from dialogs.store import StoreError
 
@@ -57,9 +82,18 @@ CSP = (f"default-src 'none'; style-src {_sha256(STYLE)}; script-src {_sha256(SCR
 SESSION_COOKIE = "eg_session"
 LANG_COOKIE = "eg_lang"
 FLASH_COOKIE = "eg_flash"
+BROWSER_COOKIE = "eg_csrf"  # a random value the CSRF tokens of a visitor without a session are bound to
+HOST_PREFIX = "__Host-"  # over HTTPS: the cookie is the host's own (Secure, Path=/, no Domain)
 MAX_BODY = 64 * 1024  # every request but the upload
-MAX_UPLOAD = TELEGRAM_DOWNLOAD_LIMIT + 64 * 1024  # the file pre-check: the bot's own limit, plus the form's overhead
+# The pre-check answers "at most 3 MB" (the knowledge's rule): a file of up to 10 MB (a phone photo)
+# is still checked and told its size; a bigger body is refused (413) before it is read.
+MAX_UPLOAD = 10 * 1024 * 1024 + 64 * 1024  # UPLOAD_TOO_BIG says "10MB"
+UPLOADS_AT_ONCE = 4  # upload bodies being received at once; beyond: 503 (memory stays bounded)
 MAX_QUESTION = 500
+MAX_URL = 16 * 1024  # longer: 414 (headers may take up to 64 KB: beyond, tornado drops the connection)
+SAFE_NEXT = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,2000}$")
+CSRF_MAX_AGE_S = 24 * 3600  # a form older than a day is refused ("the form has expired")
+MAX_CONNECTIONS = 512  # open connections; fewer when the process may open fewer files
 
 
 def N_(message: str) -> str:
@@ -73,6 +107,7 @@ TOO_MANY = N_("请求过于频繁，请稍后再试。")
 TOO_BIG = N_("请求过大，未作任何更改。")
 BUSY = N_("系统繁忙，刚才的操作没有保存，请稍后再试一次。")
 ERROR = N_("出错了，请稍后再试。")
+UPLOAD_TOO_BIG = N_("文件超过 10MB，网页上无法检查，未作任何更改。请先压缩或拆分后再检查。")
 UPLOAD_INTRO = N_("选择一个文件，检查网上办理系统能否接受（格式和大小）。文件只在内存中检查，不会保存。")
 
 
@@ -123,12 +158,31 @@ class RateLimiter:
         return True
 
 
-def _trusted_proxy(address: str) -> bool:
+def bucket(address: str) -> str | None:
+    """The rate-limit bucket of an address: the IPv4 address, or the IPv6 /64 (one subscriber's
+    network: a client picks any address inside it); None if it is not an address."""
     try:
-        ip = ipaddress.ip_address(address)
+        ip = ipaddress.ip_address(address.strip().strip("[]"))
     except ValueError:
-        return False
-    return ip.is_loopback or ip.is_private
+        return None
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, 64), strict=False))
+    return str(ip)
+
+
+def client_address(peer: str, forwarded: list[str], trusted_hops: int) -> str:
+    """Who the client is. No trusted proxy (0 hops): the peer. Behind ``trusted_hops`` proxies that
+    each append the address they were connected from to ``X-Forwarded-For``: the entry the
+    outermost trusted proxy appended (``trusted_hops`` from the right). Entries further left were
+    written by the client and are never used (nor is ``X-Real-IP``, which any client can send)."""
+    address = peer
+    if trusted_hops > 0:
+        chain = [part.strip() for header in forwarded for part in header.split(",") if part.strip()]
+        if chain:
+            address = chain[-trusted_hops] if len(chain) >= trusted_hops else chain[0]
+    return bucket(address) or bucket(peer) or peer
 
 
 # -- buttons ----------------------------------------------------------------------------------
@@ -149,13 +203,15 @@ class Web:
     """What every handler shares: the application object (its engine and store), the limits."""
 
     def __init__(self, guide: Guide, *, secure_cookies: bool = False, rate_limiter: RateLimiter | None = None,
-                 retention_days: int | None = None):
+                 retention_days: int | None = None, trusted_proxies: int = 0):
         self.guide = guide
         self.engine = guide.engine
         self.store = guide.store
         self.secure_cookies = secure_cookies
         self.limiter = rate_limiter or RateLimiter()
         self.retention_days = retention_days
+        self.trusted_proxies = trusted_proxies
+        self.uploads = 0  # upload bodies being received
         self.navigable = self._navigable()
 
     def _navigable(self) -> set[str]:
@@ -204,14 +260,12 @@ class Web:
         return rows
 
     def expire(self, now=None) -> list[int]:
-        """Retention for web users (who cannot be warned: any visit keeps the data)."""
-        if not self.retention_days:
+        """Retention (the routine every channel shares): old questions and 👎 reasons, and the data of
+        inactive web sessions (their users cannot be warned: any visit keeps the data)."""
+        if not self.retention_days or self.store is None:
             return []
         now = now or self.engine.clock()
-        _, to_delete = retention_due(self.store, now, self.retention_days)
-        gone = [uid for uid in to_delete if sessions.is_web_user(uid)]
-        for uid in gone:
-            self.store.forget_user(uid)
+        gone = expire(self.store, now, self.retention_days, whose=sessions.is_web_user)
         if gone:
             log.info("retention: deleted the data of %d web session(s)", len(gone))
         return gone
@@ -226,6 +280,10 @@ class Base(tornado.web.RequestHandler):
         self.user_id: int | None = None
         self.lang = i18n.DEFAULT_LANGUAGE
         self.toast: str | None = None
+        self.session_token: str | None = None  # the visitor's valid session (resolved once per request)
+        self._resolved = False
+        self._browser: str | None = None
+        self._csrf: dict[str, str] = {}
 
     # -- every response ------------------------------------------------------------------
     def set_default_headers(self) -> None:
@@ -237,40 +295,122 @@ class Base(tornado.web.RequestHandler):
         self.set_header("Content-Type", "text/html; charset=utf-8")
 
     def client_ip(self) -> str:
-        peer = self.request.remote_ip or ""
-        if _trusted_proxy(peer):  # a reverse proxy on this host or network says who the client is
-            forwarded = self.request.headers.get("X-Real-Ip") or self.request.headers.get("X-Forwarded-For", "").split(",")[-1]
-            if forwarded.strip():
-                return forwarded.strip()
-        return peer
+        """The rate-limit bucket of the client (see ``client_address``)."""
+        return client_address(self.request.remote_ip or "", self.request.headers.get_list("X-Forwarded-For"),
+                              self.web.trusted_proxies)
 
     def is_https(self) -> bool:
         if self.request.protocol == "https":
             return True
-        return _trusted_proxy(self.request.remote_ip or "") and self.request.headers.get("X-Forwarded-Proto", "") == "https"
+        if self.web.trusted_proxies <= 0:  # nobody to vouch for the scheme
+            return False
+        proto = ",".join(self.request.headers.get_list("X-Forwarded-Proto")).split(",")[-1].strip().lower()
+        return proto == "https"
+
+    def secure(self) -> bool:
+        return self.web.secure_cookies or self.is_https()
+
+    def cookie_name(self, base: str) -> str:
+        """Over HTTPS the ``__Host-`` name: a browser accepts it only Secure, for this host, Path=/."""
+        return HOST_PREFIX + base if self.secure() else base
 
     def cookie_flags(self) -> dict[str, Any]:
-        return {"httponly": True, "samesite": "Lax", "secure": self.web.secure_cookies or self.is_https(), "path": "/"}
+        return {"httponly": True, "samesite": "Lax", "secure": self.secure(), "path": "/"}
+
+    def read_cookie(self, base: str, *, signed: bool = False, max_age_days: float = 31) -> str | None:
+        """A cookie by its name of this scheme only: over HTTPS a plain-named cookie (which another
+        subdomain or a plain-http page could have planted, e.g. to fix a session) is ignored."""
+        name = self.cookie_name(base)
+        if signed:
+            value = self.get_signed_cookie(name, max_age_days=max_age_days)
+            return value.decode("utf-8", "replace") if value is not None else None
+        return self.get_cookie(name) or None
+
+    def write_cookie(self, base: str, value: str, *, signed: bool = False, expires_days: float | None = None) -> None:
+        name = self.cookie_name(base)
+        if signed:
+            self.set_signed_cookie(name, value, expires_days=expires_days, **self.cookie_flags())
+        else:
+            self.set_cookie(name, value, expires_days=expires_days, **self.cookie_flags())
+
+    def drop_cookie(self, base: str) -> None:
+        for name in dict.fromkeys((self.cookie_name(base), base)):
+            if self.get_cookie(name) is not None:
+                self.clear_cookie(name, path="/", secure=name.startswith(HOST_PREFIX))
+
+    # -- the session and the CSRF tokens bound to it --------------------------------------------
+    def resolve_session(self) -> None:
+        """The visitor's session, if the signed cookie names one that still exists (once per request)."""
+        if self._resolved:
+            return
+        self._resolved = True
+        token = self.read_cookie(SESSION_COOKIE, signed=True, max_age_days=self.web.retention_days or 365)
+        if token is None:
+            return
+        self.user_id = sessions.lookup(self.web.store, token)
+        if self.user_id is None:  # deleted (delete my data, retention) or from another database
+            self.drop_cookie(SESSION_COOKIE)
+        else:
+            self.session_token = token
+
+    def _csrf_key(self) -> bytes:
+        return hashlib.sha256(b"csrf|" + str(self.application.settings["cookie_secret"]).encode()).digest()
+
+    def _binding(self, create: bool) -> str | None:
+        """What a form's token is bound to: the session, or (no session yet) a random per-browser cookie."""
+        if self.session_token is not None:
+            return "s|" + self.session_token
+        browser = self._browser or self.read_cookie(BROWSER_COOKIE)
+        if browser is None and create:
+            browser = secrets.token_urlsafe(24)
+            self.write_cookie(BROWSER_COOKIE, browser)
+        self._browser = browser
+        return "b|" + browser if browser else None
+
+    def _mac(self, binding: str, issued: str) -> str:
+        return hmac.new(self._csrf_key(), f"{binding}|{issued}".encode(), hashlib.sha256).hexdigest()[:32]
+
+    @property
+    def xsrf_token(self) -> bytes:  # type: ignore[override]
+        """The token of this page's forms: ``<issued>.<HMAC of the binding and the time>``; valid for
+        CSRF_MAX_AGE_S and only with the cookie it is bound to (tornado's own token is not used)."""
+        binding = self._binding(create=True) or ""
+        if binding not in self._csrf:
+            issued = str(int(time.time()))
+            self._csrf[binding] = f"{issued}.{self._mac(binding, issued)}"
+        return self._csrf[binding].encode("ascii")
+
+    def check_xsrf_cookie(self) -> None:
+        """Every POST, before ``prepare`` and before the body of a streamed upload is read: the token
+        (form field, query string or X-XSRFToken header) must be one this server issued, less than
+        CSRF_MAX_AGE_S ago, for this visitor's session (or, without one, this browser's cookie)."""
+        self.lang = self._language()  # a refusal speaks the visitor's language (prepare has not run)
+        self.resolve_session()
+        token = (self.get_argument("_xsrf", None) or self.request.headers.get("X-Xsrftoken")
+                 or self.request.headers.get("X-Csrftoken") or "")
+        issued, _, mac = token.partition(".")
+        binding = self._binding(create=False)
+        fresh = issued.isdigit() and len(issued) < 12 and 0 <= time.time() - int(issued) <= CSRF_MAX_AGE_S
+        if not (binding and fresh and hmac.compare_digest(mac.encode(), self._mac(binding, issued).encode())):
+            raise tornado.web.HTTPError(403, "the CSRF token is missing, expired or not this visitor's")
 
     def prepare(self) -> None:
         self.lang = self._language()
+        if len(self.request.uri or "") > MAX_URL:
+            raise tornado.web.HTTPError(414)
         if not self.web.limiter.allow(self.client_ip()):
             raise tornado.web.HTTPError(429)
-        token = self.get_signed_cookie(SESSION_COOKIE, max_age_days=self.web.retention_days or 365)
-        if token is not None:
-            self.user_id = sessions.lookup(self.web.store, token.decode("ascii", "replace"))
-            if self.user_id is None:  # deleted (delete my data, retention) or from another database
-                self.clear_cookie(SESSION_COOKIE, path="/")
-            else:
-                stored = self.web.store.touch_user(self.user_id, self.lang)
-                self.lang = self.web.guide.language(self.user_id, self.lang, stored=stored)
-        flash = self.get_signed_cookie(FLASH_COOKIE, max_age_days=1)
+        self.resolve_session()
+        if self.user_id is not None:
+            stored = self.web.store.touch_user(self.user_id, self.lang)
+            self.lang = self.web.guide.language(self.user_id, self.lang, stored=stored)
+        flash = self.read_cookie(FLASH_COOKIE, signed=True, max_age_days=1)
         if flash is not None and self.request.method == "GET":
-            self.toast = flash.decode("utf-8", "replace")[:200]
-            self.clear_cookie(FLASH_COOKIE, path="/")
+            self.toast = flash[:200]
+            self.drop_cookie(FLASH_COOKIE)
 
     def _language(self) -> str:
-        chosen = self.get_cookie(LANG_COOKIE)
+        chosen = self.read_cookie(LANG_COOKIE)
         if chosen in i18n.LANGUAGES:
             return chosen
         return accept_language(self.request.headers.get("Accept-Language")) or i18n.DEFAULT_LANGUAGE
@@ -282,12 +422,33 @@ class Base(tornado.web.RequestHandler):
             return Context(user_id=sessions.ANONYMOUS, lang=self.lang)
         return Context(user_id=self.user_id, lang=self.lang)
 
-    def ensure_session(self) -> None:
-        """A session for someone about to change something (created on the first change)."""
+    def act(self, change: Any) -> Screen:
+        """Run ``change(ctx)`` (a button, a reply) as this visitor. A visitor without a session gets one
+        only if the change stored something for them: junk and stale posts create no user."""
         if self.user_id is not None:
-            return
-        token, self.user_id = sessions.create(self.web.store, self.lang)
-        self.set_signed_cookie(SESSION_COOKIE, token, expires_days=self.web.retention_days or 365, **self.cookie_flags())
+            return change(self.ctx())
+        store = self.web.store
+        for _ in range(10):
+            token, user_id = sessions.draw()
+            if not store.has_data(user_id) and not sessions.exists(store, user_id):
+                break
+        else:
+            raise RuntimeError("could not allocate a web session id")
+        self.user_id = user_id
+        try:
+            screen = change(self.ctx())
+            kept = not screen.stale and store.has_data(user_id) and sessions.save(store, token, user_id, self.lang)
+        except BaseException:
+            store.forget_user(user_id)
+            self.user_id = None
+            raise
+        if not kept:
+            store.forget_user(user_id)  # e.g. the view counted under the drawn id
+            self.user_id = None
+            return screen
+        self.session_token = token
+        self.write_cookie(SESSION_COOKIE, token, signed=True, expires_days=self.web.retention_days or 365)
+        return screen
 
     def _(self, message: str) -> str:
         return i18n.translations(self.lang).gettext(message)
@@ -304,10 +465,11 @@ class Base(tornado.web.RequestHandler):
             title = f"{first[:60]} · {title}"
         html = env.get_template("page.html").render(
             html_lang={"zh": "zh-CN"}.get(self.lang, self.lang), lang=self.lang, title=title, style=STYLE, script=SCRIPT,
-            xsrf=self.xsrf_form_html(), here=self.request.uri if self.request.method == "GET" else route_href(screen.route),
+            xsrf=self.xsrf_form_html(), xsrf_token=self.xsrf_token.decode("ascii"), here=self.request.uri if self.request.method == "GET" else route_href(screen.route),
             languages=[(c, i18n.LANGUAGE_NAMES[c]) for c in i18n.LANGUAGES], toast=screen.toast or self.toast,
             body=to_web(screen.html), rows=self.web.buttons(screen), awaiting=awaiting, max_text=MAX_TEXT,
             question=question, max_question=MAX_QUESTION, upload=upload,
+            figure=screen.photo.svg() if screen.photo is not None else "",  # inline SVG: its text selectable
         )
         self.set_status(status)
         self.finish(html)
@@ -316,11 +478,13 @@ class Base(tornado.web.RequestHandler):
         self.page(self.engine.render("main", self.ctx(), notice=self._(notice)), status=status)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        messages = {403: CSRF_REFUSED, 413: TOO_BIG, 429: TOO_MANY, 404: NOT_FOUND}
+        messages = {403: CSRF_REFUSED, 413: TOO_BIG, 414: TOO_BIG, 429: TOO_MANY, 404: NOT_FOUND, 503: BUSY}
         exc = kwargs.get("exc_info", (None, None))[1]
         if isinstance(exc, StoreError):  # busy, read-only or broken database: nothing was saved
             message, status_code = BUSY, 503
             self.set_header("Retry-After", "5")
+        elif status_code == 413 and isinstance(self, CheckHandler):
+            message = UPLOAD_TOO_BIG
         else:
             message = messages.get(status_code, ERROR)
         self.clear_header("Content-Disposition")
@@ -329,7 +493,7 @@ class Base(tornado.web.RequestHandler):
         self.set_header("Content-Type", "text/html; charset=utf-8")
         try:
             self.main_with(message, status_code)
-        except Exception:  # noqa: BLE001 - the database may be what failed: a page without it
+        except Exception:
             log.exception("error page failed")
             self.finish(f"<!doctype html><meta charset=utf-8><p>{self._(message)}</p>")
 
@@ -341,8 +505,8 @@ class Base(tornado.web.RequestHandler):
     def result(self, screen: Screen) -> None:
         if self.user_id is not None and not sessions.exists(self.web.store, self.user_id):
             # the data was deleted (delete my data): the session is gone too
-            self.clear_cookie(SESSION_COOKIE, path="/")
-            self.user_id = None
+            self.drop_cookie(SESSION_COOKIE)
+            self.user_id = self.session_token = None
         elif self.user_id is not None:  # the action may have changed the language
             self.lang = self.web.guide.language(self.user_id, self.lang)
         if screen.document:
@@ -358,7 +522,7 @@ class Base(tornado.web.RequestHandler):
                 again = None
             if again is not None and again.html == screen.html:
                 if screen.toast:
-                    self.set_signed_cookie(FLASH_COOKIE, screen.toast, expires_days=None, **self.cookie_flags())
+                    self.write_cookie(FLASH_COOKIE, screen.toast, signed=True)
                 self.redirect(route_href(screen.route), status=303)
                 return
         self.page(screen)
@@ -396,11 +560,12 @@ class TopicHandler(Base):
 
 
 class AskHandler(Base):
-    def get(self) -> None:
+    async def get(self) -> None:
         question = self.get_query_argument("q", "")[:MAX_QUESTION].strip()
         if not question:
             self.redirect("/", status=303)
             return
+        await self.engine.ready()  # the first question after start or a reload: the matcher is built off the loop
         self.page(self.engine.ask(self.ctx(), question), question=question)
 
 
@@ -409,16 +574,16 @@ class ActionHandler(Base):
 
     def post(self) -> None:
         data = self.get_body_argument("d", "")[:256]
-        self.ensure_session()
-        self.result(self.engine.handle(self.ctx(), data))
+        self.result(self.act(lambda ctx: self.engine.handle(ctx, data)))
 
 
 class ReplyHandler(Base):
     """Free text answering a question a screen asked (``Screen.awaiting``)."""
 
-    def post(self) -> None:
+    async def post(self) -> None:
         text = self.get_body_argument("text", "")[:MAX_TEXT]
         signed = self.get_body_argument("w", "")
+        await self.engine.ready()  # free text may be answered as a question
         value = self.get_signed_cookie("awaiting", signed, max_age_days=1) if signed else None  # verifies a value, not a cookie
         owner, _, awaiting = (value or b"").decode("utf-8", "replace").partition("|")
         if self.user_id is None or owner != str(self.user_id) or not awaiting:
@@ -432,28 +597,78 @@ class LanguageHandler(Base):
         lang = self.get_body_argument("lang", "")
         back = self.get_body_argument("next", "/")
         if lang in i18n.LANGUAGES:
-            self.set_cookie(LANG_COOKIE, lang, expires_days=365, **self.cookie_flags())
+            self.write_cookie(LANG_COOKIE, lang, expires_days=365)
             if self.user_id is not None:
                 self.web.store.set_language(self.user_id, lang)
-        if not back.startswith("/") or back.startswith("//") or "\\" in back or any(ord(c) < 32 for c in back):
+        if not SAFE_NEXT.match(back) or "\\" in back:  # our own pages' addresses only (printable ASCII, one leading /)
             back = "/"
         self.redirect(back, status=303)
 
 
+def content_length(headers: tornado.httputil.HTTPHeaders) -> int | None:
+    """The declared body size; 400 for a malformed one or several that disagree."""
+    values = [v.strip() for raw in headers.get_list("Content-Length") for v in raw.split(",")]
+    if not values:
+        return None
+    if any(not v.isdigit() or len(v) > 15 for v in values) or len(set(values)) > 1:
+        raise tornado.web.HTTPError(400, "malformed or conflicting Content-Length")
+    return int(values[0])
+
+
+def _parse_upload(content_type: str, chunks: list[bytes]) -> tuple[str | None, bytes] | None:
+    """The uploaded file (name, content) of a multipart body, None if the form has no file;
+    raises HTTPError 400 for a body that is not a well-formed form. Runs in the pre-check pool."""
+    body = b"".join(chunks)
+    chunks.clear()
+    if not content_type.lower().startswith("multipart/form-data"):
+        raise tornado.web.HTTPError(400, "the upload is not a multipart form")
+    args: dict[str, list[bytes]] = {}
+    files: dict[str, list[tornado.httputil.HTTPFile]] = {}
+    try:
+        tornado.httputil.parse_body_arguments(content_type, body, args, files)
+    except tornado.httputil.HTTPInputError as exc:
+        raise tornado.web.HTTPError(400, "malformed upload: %s", exc) from None
+    del body
+    upload = (files.get("file") or [None])[0]
+    if upload is None:
+        return None
+    return clean_text(upload.filename)[:200] or None, upload.body
+
+
 @tornado.web.stream_request_body
 class CheckHandler(Base):
-    """The upload pre-check: the file is read into memory, checked, and dropped."""
+    """The upload pre-check: the file is read into memory, checked off the event loop, and dropped.
+    The CSRF token (in the form's action URL or a header) was checked before the body is read."""
 
     def prepare(self) -> None:
-        super().prepare()
         self.chunks: list[bytes] = []
         self.received = 0
         self.too_big = False
+        self.counted = False
+        super().prepare()
         if self.request.method == "POST":
-            declared = int(self.request.headers.get("Content-Length") or 0)
-            if declared > MAX_UPLOAD:
+            declared = content_length(self.request.headers)
+            if declared is not None and declared > MAX_UPLOAD:
                 raise tornado.web.HTTPError(413)
+            if self.web.uploads >= UPLOADS_AT_ONCE:
+                self.set_header("Retry-After", "5")
+                raise tornado.web.HTTPError(503, "too many uploads at once")
+            self.web.uploads += 1
+            self.counted = True
             self.request.connection.set_max_body_size(MAX_UPLOAD)
+
+    def _release(self) -> None:
+        if self.counted:
+            self.counted = False
+            self.web.uploads -= 1
+        self.chunks = []
+
+    def on_finish(self) -> None:
+        self._release()
+
+    def on_connection_close(self) -> None:
+        self._release()
+        super().on_connection_close()
 
     def data_received(self, chunk: bytes) -> None:
         self.received += len(chunk)
@@ -467,30 +682,31 @@ class CheckHandler(Base):
         screen = Screen(route="check", html=f"<b>📎 {self._(UPLOAD_INTRO)}</b>")
         self.page(screen, upload=True)
 
-    def post(self) -> None:
+    async def post(self) -> None:
         if self.too_big:
             raise tornado.web.HTTPError(413)
-        body = b"".join(self.chunks)
-        self.chunks = []
-        args: dict[str, list[bytes]] = {}
-        files: dict[str, list[tornado.httputil.HTTPFile]] = {}
-        tornado.httputil.parse_body_arguments(self.request.headers.get("Content-Type", ""), body, args, files)
-        del body
-        self.request.body_arguments = args
-        for name, values in args.items():
-            self.request.arguments.setdefault(name, []).extend(values)
-        tornado.web.RequestHandler.check_xsrf_cookie(self)  # now that the form is parsed
-        upload = (files.get("file") or [None])[0]
-        if upload is None:
+        chunks, self.chunks = self.chunks, []
+        content_type = self.request.headers.get("Content-Type", "")
+        kb = self.web.guide.kb
+
+        def work(deadline: float) -> Any:
+            found = _parse_upload(content_type, chunks)
+            if found is None:
+                return None
+            name, data = found
+            return uploads.precheck(kb, data, name, len(data), deadline=deadline)
+
+        try:
+            result = await uploads.off_loop(work)
+        except uploads.PrecheckBusy:
+            result = uploads.unchecked(None, self.received or None, "busy")
+        except uploads.PrecheckTimeout:
+            result = uploads.unchecked(None, self.received or None, "timeout")
+        self._release()
+        if result is None:
             self.redirect("/check", status=303)
             return
-        data = upload.body
-        screen = check_file(self.web.guide, self.ctx(), data, upload.filename or None, len(data))
-        del data, upload, files
-        self.page(screen, upload=True)
-
-    def check_xsrf_cookie(self) -> None:
-        """Called by tornado before the streamed body arrives: the token is checked in post()."""
+        self.page(self.engine.render("precheck", self.ctx(), variables={"result": result}), upload=True)
 
 
 class FaviconHandler(tornado.web.RequestHandler):
@@ -513,9 +729,10 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
 
 
 def make_app(guide: Guide, *, secure_cookies: bool = False, rate_limiter: RateLimiter | None = None,
-             retention_days: int | None = None, debug: bool = False) -> tornado.web.Application:
+             retention_days: int | None = None, trusted_proxies: int = 0, debug: bool = False) -> tornado.web.Application:
     """The tornado application serving ``guide`` (which has a store: ``build_web_guide``)."""
-    web = Web(guide, secure_cookies=secure_cookies, rate_limiter=rate_limiter, retention_days=retention_days)
+    web = Web(guide, secure_cookies=secure_cookies, rate_limiter=rate_limiter, retention_days=retention_days,
+              trusted_proxies=trusted_proxies)
     kw = {"web": web}
     app = tornado.web.Application(
         [
@@ -531,8 +748,7 @@ def make_app(guide: Guide, *, secure_cookies: bool = False, rate_limiter: RateLi
         ],
         default_handler_class=NotFoundHandler, default_handler_args=kw,
         cookie_secret=sessions.cookie_secret(web.store),
-        xsrf_cookies=True,
-        xsrf_cookie_kwargs={"httponly": True, "samesite": "Lax", "secure": secure_cookies, "path": "/"},
+        xsrf_cookies=True,  # every POST is checked by Base.check_xsrf_cookie (tokens bound to the session)
         compress_response=True,
         log_function=_log_request,
         debug=debug,
@@ -543,6 +759,105 @@ def make_app(guide: Guide, *, secure_cookies: bool = False, rate_limiter: RateLi
 
 # -- running it -------------------------------------------------------------------------------
 RETENTION_EVERY_MS = 6 * 3600 * 1000
+FD_RESERVE = 64  # files kept for the database, logs, the bot's connections to Telegram
+ACCEPT_PAUSE_S = 1.0  # out of file descriptors: stop accepting this long instead of spinning
+REFUSAL = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 5\r\n"
+           b"Connection: close\r\nContent-Length: 12\r\n\r\nServer busy\n")
+
+
+def connection_cap(limit: int | None = None) -> int:
+    """How many connections the server keeps open: MAX_CONNECTIONS, fewer when the process may open
+    fewer files (RLIMIT_NOFILE minus a reserve), never under 8."""
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    fit = MAX_CONNECTIONS if soft == resource.RLIM_INFINITY else soft - FD_RESERVE
+    return max(8, min(limit or MAX_CONNECTIONS, fit))
+
+
+class CappedHTTPServer(tornado.httpserver.HTTPServer):
+    """tornado's HTTPServer with a cap on open connections and an accept loop that cannot spin.
+
+    Beyond ``max_connections`` a new connection gets a one-line 503 and is closed. When accept()
+    fails for want of file descriptors (EMFILE, ENFILE) the listening socket is paused for
+    ACCEPT_PAUSE_S (the waiting connections stay in the kernel's backlog) and one warning a minute
+    is logged, instead of a traceback per attempt in a busy loop."""
+
+    def initialize(self, *args: Any, max_connections: int | None = None, **kwargs: Any) -> None:  # type: ignore[override]
+        super().initialize(*args, **kwargs)
+        self.max_connections = connection_cap(max_connections)
+        self.open_connections = 0
+        self.refused = 0
+        self.paused = 0
+        self._listening: list[socket.socket] = []
+        self._last_warning = 0.0
+
+    def listen(self, port: int, address: str | None = None, **kwargs: Any) -> None:  # type: ignore[override]
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        for sock in tornado.netutil.bind_sockets(port, address=address, **kwargs):
+            self._listening.append(sock)
+            loop.add_reader(sock.fileno(), self._accept, sock)
+
+    def stop(self) -> None:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        for sock in self._listening:
+            loop.remove_reader(sock.fileno())
+            sock.close()
+        self._listening = []
+        super().stop()
+
+    def _warn(self, message: str, *args: Any) -> None:
+        now = time.monotonic()
+        if now - self._last_warning >= 60:
+            self._last_warning = now
+            log.warning(message, *args)
+
+    def _accept(self, sock: socket.socket) -> None:
+        import asyncio
+
+        for _ in range(64):  # a bounded batch: other work gets its turn
+            try:
+                conn, address = sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionAbortedError:
+                continue
+            except OSError as exc:
+                if exc.errno not in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    raise
+                self.paused += 1
+                loop = asyncio.get_running_loop()
+                loop.remove_reader(sock.fileno())
+                loop.call_later(ACCEPT_PAUSE_S, self._resume, sock)
+                self._warn("web: cannot accept connections (%s); pausing %.0f s (%d open connections, cap %d)",
+                           exc.strerror, ACCEPT_PAUSE_S, self.open_connections, self.max_connections)
+                return
+            if self.open_connections >= self.max_connections:
+                self.refused += 1
+                try:
+                    conn.setblocking(False)
+                    conn.send(REFUSAL)
+                except OSError:
+                    pass
+                conn.close()
+                self._warn("web: %d open connections (the cap): refusing new ones with 503", self.open_connections)
+                continue
+            conn.setblocking(False)
+            stream = tornado.iostream.IOStream(conn, max_buffer_size=self.max_buffer_size, read_chunk_size=self.read_chunk_size)
+            self.open_connections += 1
+            self.handle_stream(stream, address)
+
+    def _resume(self, sock: socket.socket) -> None:
+        import asyncio
+
+        if sock in self._listening:
+            asyncio.get_running_loop().add_reader(sock.fileno(), self._accept, sock)
+
+    def on_close(self, server_conn: object) -> None:
+        self.open_connections -= 1
+        super().on_close(server_conn)
 
 
 def build_web_guide(settings: Any) -> Guide:
@@ -555,16 +870,16 @@ def build_web_guide(settings: Any) -> Guide:
 
 
 def start(settings: Any, *, guide: Guide | None = None, listen: str | None = None, port: int | None = None,
-          rate_limiter: RateLimiter | None = None):
+          rate_limiter: RateLimiter | None = None, max_connections: int | None = None):
     """Listen on the running event loop; returns the tornado HTTPServer."""
-    import tornado.httpserver
     import tornado.ioloop
 
     guide = guide or build_web_guide(settings)
     app = make_app(guide, secure_cookies=(settings.web_url or "").lower().startswith("https://"),
-                   retention_days=settings.retention_days, rate_limiter=rate_limiter)
-    server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY, max_header_size=16 * 1024,
-                                           idle_connection_timeout=60, body_timeout=120)
+                   retention_days=settings.retention_days, rate_limiter=rate_limiter,
+                   trusted_proxies=getattr(settings, "web_trusted_proxies", 0))
+    server = CappedHTTPServer(app, max_body_size=MAX_BODY, max_header_size=64 * 1024, idle_connection_timeout=60,
+                              body_timeout=120, max_connections=max_connections)
     listen = listen or settings.web_listen
     port = port or settings.web_port
     server.listen(port, address=listen)

@@ -45,20 +45,31 @@ def lookup(store: Any, token: str | None) -> int | None:
     return rows[0][0] if rows else None
 
 
+def draw() -> tuple[str, int]:
+    """A token and a negative user id for a visitor about to change something; nothing is stored
+    until ``save`` (a session exists only once the visitor's action stored something)."""
+    return secrets.token_urlsafe(32), -2 - secrets.randbelow(ID_SPACE)
+
+
+def save(store: Any, token: str, user_id: int, lang: str | None, now: dt.datetime | None = None) -> bool:
+    """Store a drawn session; False if its id is taken (a clash of random ids: draw again)."""
+    ts = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
+    try:
+        store._write("INSERT INTO web_sessions (token_hash, user_id, created) VALUES (?, ?, ?)", (_hash(token), user_id, ts))
+    except Exception as exc:
+        if isinstance(exc.__cause__, sqlite3.IntegrityError):
+            return False
+        raise
+    store.touch_user(user_id, lang, now=now)
+    return True
+
+
 def create(store: Any, lang: str | None, now: dt.datetime | None = None) -> tuple[str, int]:
     """A new session: (token for the cookie, the new negative user id)."""
-    ts = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
     for _ in range(10):
-        token = secrets.token_urlsafe(32)
-        user_id = -2 - secrets.randbelow(ID_SPACE)
-        try:
-            store._write("INSERT INTO web_sessions (token_hash, user_id, created) VALUES (?, ?, ?)", (_hash(token), user_id, ts))
-        except Exception as exc:  # noqa: BLE001 - a clash of random ids: draw again
-            if isinstance(exc.__cause__, sqlite3.IntegrityError):
-                continue
-            raise
-        store.touch_user(user_id, lang, now=now)
-        return token, user_id
+        token, user_id = draw()
+        if save(store, token, user_id, lang, now):
+            return token, user_id
     raise RuntimeError("could not allocate a web session id")
 
 

@@ -70,7 +70,7 @@ def _gated(engine: "Engine", feature: str | None, listener: Callable[..., None])
 def all_routes(engine: "Engine") -> list[str]:
     """Every route a user can open (tests, snapshots): each screen with every argument it takes."""
     from .online import walk_track
-    from .topics import has_jiangsu_extras
+    from .pictures import copies_of
 
     kb = engine.kb
     routes = ["main", "offices", "online", "help", "privacy"]
@@ -79,14 +79,18 @@ def all_routes(engine: "Engine") -> list[str]:
     routes += [f"category:{c}" for c in kb.categories]
     routes += [f"topic:{t}" for t in kb.businesses]
     routes += [f"material:{m}" for m in kb.materials]
+    routes += [f"pictures:{t}" for t in kb.businesses if copies_of(kb, t)]
     routes += [f"fact:{f}" for f in kb.facts]
     routes += [f"answer:{a}" for a in kb.answers]
     routes += [f"answer_source:{a}" for a, v in kb.answers.items() if not v.silent]
     routes += [f"city:{c}" for c in kb.cities]
+    routes += [f"ask_business:{a.id}" for a in kb.aspects.values() if a.needs_business]
     routes += [f"stuck:{t}" for t in kb.businesses]
     routes += [f"walk:{s.id}" for s in kb.steps]
     routes += [f"rules:{t}" for t in kb.businesses]
-    routes += [f"jiangsu:{t}" for t in kb.businesses if has_jiangsu_extras(kb, t)]
+    routes += [f"more:{t}" for t in kb.businesses]
+    # every business: one the Jiangsu guide does not cover says so (buttons sent before it was scoped)
+    routes += [f"jiangsu:{t}" for t in kb.businesses]
     for t in kb.businesses:
         routes += [f"walk:{t}.{s.id}" for s in walk_track(kb, t)]
     if "checklist" in engine.features:

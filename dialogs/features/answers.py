@@ -3,6 +3,8 @@ fact answering a question (knowledge/data/answers.yaml) and its verbatim source.
 
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from knowledge import Knowledge
@@ -32,14 +34,22 @@ def answer(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     kb = guide.kb
     if arg not in kb.answers:
         raise NotFound(arg)
-    a = kb.answers[arg]
     phones = kb.offices[kb.facts["hotline"].office].phones
+    return {**answer_item(kb, arg, ctx), "see": _see(kb, kb.answers[arg].see), "hotline_phone": phones[0]}
+
+
+def answer_item(kb: Knowledge, answer_id: str, ctx: Context) -> dict[str, Any]:
+    """One fact as the answer screens show it: its line in the user's language and, for a Jiangsu
+    fact, what the Manzhouli document says on the same point (``manzhouli``: that answer's line;
+    None: the Manzhouli document says nothing on it, and the screen says so)."""
+    a = kb.answers[answer_id]
+    counterpart = kb.answers[a.manzhouli] if a.region == "jiangsu" and a.manzhouli else None
     return {
         "answer": a,
         "title": localised(a.title, ctx.lang),
         "plain": localised(a.plain, ctx.lang),
-        "see": _see(kb, a.see),
-        "hotline_phone": phones[0],
+        "manzhouli": localised(counterpart.plain, ctx.lang) if counterpart else None,
+        "manzhouli_silent": bool(counterpart and counterpart.silent),
     }
 
 
@@ -60,18 +70,54 @@ def answer_source(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, An
 
 
 def question(guide: "Guide", ctx: Context, arg: str, text: str) -> Screen:
-    """Free text nobody asked for (the engine's ``ask``): the matcher's confident answer, else the
-    suggestions screen (a bare category word offers its businesses); unanswered questions are told
-    to the listeners (statistics)."""
+    """Free text nobody asked for (the engine's ``ask``), read as parts (dialogs.reader): the aspect
+    asked about for the business named, several aspects in one message, a business's first screen,
+    or the flow's own question "which business?" when the aspect depends on it. Nothing recognised:
+    the ranking's confident answer (never a "the documents do not say" fact: that answers only a
+    question about its topic), else the suggestions screen (a bare category word offers its
+    businesses); unanswered questions are told to the listeners (statistics)."""
     engine = guide.engine
+    taught = taught_route(guide.kb, text)
+    if taught:  # staff attached this question (or one a typo away) to a route: their word wins
+        return engine.render(taught, ctx)
+    plan = engine.reader.plan(text)
+    if plan.kind == "ask":
+        named = [guide.kb.businesses[r[6:]] for r in plan.routes]  # several businesses named: those only
+        screen = engine.render(f"ask_business:{plan.aspect}", ctx, variables={"businesses": named} if named else None)
+        return replace(screen, awaiting=f"business_for:{plan.aspect}")
+    if plan.kind in ("answers", "topic") and plan.routes:
+        return show(guide, ctx, plan.routes, plan.business)
     result = engine.matcher.match(text)
-    if result.confident:
+    if result.confident and not _silent(guide.kb, result.best.route):
         return engine.render(result.best.route, ctx)
     if text.strip():
         engine.emit("unanswered", ctx, text)
     routes = engine.expand_categories(m.route for m in result.suggestions)[:3]
     suggestions = [{"label": route_label(guide, r, ctx), "route": r} for r in routes]
     return engine.render("suggest", ctx, variables={"suggestions": suggestions})
+
+
+TAUGHT_SIMILARITY = 90  # rapidfuzz ratio: the same question with a particle, a space or a typo of difference
+_NOT_WORDS = re.compile(r"[\W_]+")
+
+
+def _plain(text: str) -> str:
+    from ..matcher import normalise
+
+    return _NOT_WORDS.sub("", normalise(text))
+
+
+def taught_route(kb: Knowledge, text: str) -> str | None:
+    """The route staff taught for this question (knowledge.overlay), matched without punctuation and
+    spaces, allowing a near-identical phrasing; None when nothing taught is that close."""
+    if not kb.taught:
+        return None
+    from rapidfuzz import fuzz, process
+
+    asked = _plain(text)
+    found = process.extractOne(asked, {i: _plain(t.question) for i, t in enumerate(kb.taught)}, scorer=fuzz.ratio,
+                               score_cutoff=TAUGHT_SIMILARITY) if asked else None
+    return kb.taught[found[2]].route if found else None
 
 
 def route_label(guide: "Guide", route: str, ctx: Context) -> str:
@@ -105,3 +151,63 @@ def route_label(guide: "Guide", route: str, ctx: Context) -> str:
     if screen == "online":
         return _("🌐 网上办理", ctx)
     return _("🏠 主菜单", ctx)
+
+
+def _silent(kb: Knowledge, route: str) -> bool:
+    return route.startswith("answer:") and route[7:] in kb.answers and kb.answers[route[7:]].silent
+
+
+def show(guide: "Guide", ctx: Context, routes: tuple[str, ...], business: str | None = None) -> Screen:
+    """The routes that answer a question: one screen, or several answers in one message; a business
+    the answers are about gets a button to its whole first screen."""
+    engine, kb = guide.engine, guide.kb
+    biz = kb.businesses.get(business) if business else None
+    if len(routes) == 1:
+        route = routes[0]
+        if biz and route.startswith("answer:") and f"topic:{biz.id}" != kb.answers[route[7:]].see:
+            return engine.render(route, ctx, variables={"business": biz})
+        return engine.render(route, ctx)
+    items = []
+    for route in routes:
+        if route.startswith("answer:"):
+            items.append({**answer_item(kb, route[7:], ctx), "route": route})
+        else:
+            items.append({"route": route, "label": route_label(guide, route, ctx)})
+    phones = kb.offices[kb.facts["hotline"].office].phones
+    screen = engine.render("answers", ctx, variables={"items": items, "business": biz, "hotline_phone": phones[0]})
+    return replace(screen, route="answers:" + "+".join(routes))
+
+
+def ask_business(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    """The flow's own question, "which business?", for an aspect that depends on it (要带哪些材料)."""
+    kb = guide.kb
+    if arg not in kb.aspects or not kb.aspects[arg].needs_business:
+        raise NotFound(arg)
+    return {"aspect": arg, "businesses": list(kb.businesses.values())}
+
+
+def composite(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    """Several answers in one message: ``show`` passes them."""
+    return {}
+
+
+def aspect_for(guide: "Guide", ctx: Context, args: str) -> Screen:
+    """A business chosen on the ask-back ("<aspect>:<business>"): that aspect for that business."""
+    aspect, _, business = args.partition(":")
+    kb = guide.kb
+    if aspect not in kb.aspects or business not in kb.businesses:
+        raise NotFound(args)
+    plan = guide.engine.reader.answer_aspect(aspect, business)
+    if not plan.routes:
+        raise NotFound(args)
+    return show(guide, ctx, plan.routes, business)
+
+
+def business_for(guide: "Guide", ctx: Context, arg: str, text: str) -> Screen:
+    """The ask-back answered in words ("改名"): the pending aspect for the business named; anything
+    else is a new question."""
+    reader = guide.engine.reader
+    business = reader.business_of(reader.read(text))
+    if arg in guide.kb.aspects and business:
+        return aspect_for(guide, ctx, f"{arg}:{business}")
+    return question(guide, ctx, "", text)

@@ -79,6 +79,18 @@ class Checklists:
             return self._("%(name)s 或 %(alt)s（二选一）", ctx) % {"name": name, "alt": alt}
         return name
 
+    def notes(self, topic: str, lang: str) -> tuple[list[str], dict[str, list[str]]]:
+        """The caveats the answer gives, in ``lang``: the business's own (ℹ️), and each material's
+        (▫️: what the documents leave open, or what applies in this business instead)."""
+        business = self.kb.businesses[topic]
+        per_material: dict[str, list[str]] = {}
+        for ref in business.materials:
+            m = self.kb.materials[ref.material]
+            lines = [getattr(ref.action, lang)] if ref.action else [getattr(n, lang) for n in m.notes]
+            lines += [getattr(n, lang) for n in ref.notes]
+            per_material[m.id] = list(dict.fromkeys(lines))
+        return [getattr(n, lang) for n in business.notes], per_material
+
     def _layout(self, topic: str, lang: str) -> tuple[tuple[tuple[dict[str, Any], dict[str, Any]], ...], tuple[tuple[str, str, tuple[int, ...]], ...]]:
         """What never changes for a business in a language: each item's texts (unticked, ticked), and
         the materials (id, name, item positions). Built once per knowledge, business and language."""
@@ -95,9 +107,12 @@ class Checklists:
                 label = self.item_text(item, ctx, topic)
                 if item.condition == "alternative":
                     label += self._("（如交复印件）", ctx)
+                button = _button_text(self.engine._(item.short, ctx), label)
                 row = {"id": item.id, "material": item.material, "label": label,
                        "optional": item.optional and item.condition is None, "required": not item.optional,
-                       "button": _button_text(self.engine._(item.short, ctx), label)}
+                       "button": button, "na": False,
+                       "na_button": _button_text(self._("🚫 不适用：", ctx) + self.engine._(item.short, ctx), label),
+                       "applies_button": _button_text(self._("↩️ 适用：", ctx) + self.engine._(item.short, ctx), label)}
                 # the tick button carries the state it asks for
                 rows.append(({**row, "ticked": False, "mark": "☐", "want": "1"}, {**row, "ticked": True, "mark": "✅", "want": "0"}))
                 if not groups or groups[-1][0] != item.material:
@@ -116,20 +131,28 @@ class Checklists:
         if not ticks <= {off["id"] for off, _ in layout}:
             self.store.sync_items(user_id, topic, [off["id"] for off, _ in layout])
             ticks = self.store.ticks(user_id, topic)
-        rows = [on if off["id"] in ticks else off for off, on in layout]
+        # 不适用: only an optional item can be marked so; it no longer counts in done or total
+        na = self.store.not_applicable(user_id, topic)
+        rows = [{**off, "ticked": False, "na": True, "mark": "➖"} if off["optional"] and off["id"] in na
+                else on if off["id"] in ticks else off for off, on in layout]
         groups = []
         for material, name, positions in materials:
             members = [rows[i] for i in positions]
-            done_here = sum(r["ticked"] for r in members)
-            complete_here = all(r["ticked"] for r in members if r["required"])
-            groups.append({"material": material, "name": name, "rows": members, "done": done_here, "total": len(members),
-                           "mark": "✅" if complete_here and done_here else "☐"})
-        done = sum(r["ticked"] for r in rows)
-        complete = all(r["ticked"] for r in rows if r["required"])
+            counted = [r for r in members if not r["na"]]
+            done_here = sum(r["ticked"] for r in counted)
+            complete_here = all(r["ticked"] for r in counted if r["required"])
+            mark = "➖" if not counted else "✅" if complete_here and done_here else "☐"
+            groups.append({"material": material, "name": name, "rows": members, "done": done_here, "total": len(counted),
+                           "mark": mark, "na": not counted})
+        counted = [r for r in rows if not r["na"]]
+        done = sum(r["ticked"] for r in counted)
+        complete = all(r["ticked"] for r in counted if r["required"])
         business = self.kb.businesses[topic]
         siblings = [b for b in self.kb.topics_in(business.category) if b.id != topic]
-        return {"business": business, "items": rows, "groups": groups, "done": done, "total": len(rows),
-                "complete": complete, "bar": progress_bar(done, len(rows)), "siblings": siblings}
+        notes, material_notes = self.notes(topic, ctx.lang)
+        return {"business": business, "items": rows, "groups": groups, "done": done, "total": len(counted),
+                "not_applicable": len(rows) - len(counted), "notes": notes, "material_notes": material_notes,
+                "complete": complete, "bar": progress_bar(done, len(counted)), "siblings": siblings}
 
     def export_text(self, ctx: Context, topic: str) -> str:
         """A printable plain-text checklist with the office and hotline."""
@@ -149,7 +172,7 @@ class Checklists:
             n = len(json.loads(dropped))
             notice = self._("官方资料已更新，清单随之更新：%(n)s 个已勾选的项目不再需要，已移除。", ctx) % {"n": n}
         # the overview looks the same for everyone at the same progress: rendered once per state
-        key = None if notice else ("overview", tuple((g["done"], g["mark"]) for g in state["groups"]), state["complete"])
+        key = None if notice else ("overview", tuple((g["done"], g["total"], g["mark"]) for g in state["groups"]), state["complete"])
         return {"onsite": kb.facts["onsite"], "center": center, "notice": notice, "page": None, "cache_key": key, **state}
 
     def page_values(self, ctx: Context, topic: str, material: str) -> dict[str, Any]:
@@ -159,8 +182,11 @@ class Checklists:
         at = next((i for i, g in enumerate(groups) if g["material"] == material), None)
         if at is None:
             raise NotFound(f"{topic}:{material}")
-        page = groups[at]
-        key = None if values["notice"] else ("page", tuple(r["ticked"] for r in page["rows"]), values["done"], values["complete"])
+        page = {**groups[at], "notes": values["material_notes"].get(material, []),
+                "tick_rows": [r for r in groups[at]["rows"] if not r["na"]],  # a 不适用 item has no tick button
+                "na_rows": [r for r in groups[at]["rows"] if r["optional"]]}  # … and each optional one a 不适用 button
+        key = None if values["notice"] else ("page", tuple((r["ticked"], r["na"]) for r in page["rows"]),
+                                             values["done"], values["total"], values["complete"])
         return {**values, "page": page, "cache_key": key, "prev": groups[at - 1]["material"] if at > 0 else None,
                 "next": groups[at + 1]["material"] if at + 1 < len(groups) else None}
 
@@ -219,6 +245,19 @@ def tick(guide: "Guide", ctx: Context, args: str) -> Screen:
     return replace(screen, toast=guide.engine._("已勾选", ctx) if wanted == "1" else guide.engine._("已取消勾选", ctx))
 
 
+def not_applicable(guide: "Guide", ctx: Context, args: str) -> Screen:
+    """不适用 on an optional item ("topic:item:1" marks it, ":0" undoes it): it stops counting
+    against the progress. Stored per user, like ticks, before we answer."""
+    topic, item_id, wanted = args.split(":") if args.count(":") == 2 else ("", "", "")
+    items = {i.id: i for i in guide.kb.checklist_items(topic)} if topic in guide.kb.businesses else {}
+    item = items.get(item_id)
+    if wanted not in ("0", "1") or item is None or not item.optional or item.condition is not None:
+        raise NotFound(args)
+    guide.store.mark_not_applicable(ctx.user_id or 0, topic, item_id, wanted == "1")
+    screen = guide.engine.render(f"checklist_part:{topic}:{item.material}", ctx)
+    return replace(screen, toast=guide.engine._("已标为不适用", ctx) if wanted == "1" else guide.engine._("已恢复为适用", ctx))
+
+
 def old_toggle(guide: "Guide", ctx: Context, args: str) -> Screen:
     """Buttons sent before ticks carried their state ("x|topic:item", a toggle): show the list as
     it is, change nothing (a retried toggle would undo the first press)."""
@@ -236,6 +275,9 @@ def switch(guide: "Guide", ctx: Context, args: str) -> Screen:
     if source not in kb.businesses or target not in kb.businesses:
         raise NotFound(args)
     kept = guide.store.copy_ticks(ctx.user_id or 0, source, target, [i.id for i in kb.checklist_items(target)])
+    optional = {i.id for i in kb.checklist_items(target) if i.optional and i.condition is None}
+    for item_id in guide.store.not_applicable(ctx.user_id or 0, source) & optional:  # 不适用 carries over too
+        guide.store.mark_not_applicable(ctx.user_id or 0, target, item_id, True)
     screen = guide.engine.render(f"checklist:{target}", ctx)
     return replace(screen, toast=guide.engine._("已切换，保留了 %(n)s 个共同项目的勾选", ctx) % {"n": kept})
 
@@ -249,6 +291,7 @@ def reset(guide: "Guide", ctx: Context, args: str) -> Screen:
     if topic not in guide.kb.businesses or owner != str(ctx.user_id):  # bound to the user it was shown to
         raise NotFound(args)
     guide.store.reset_checklist(ctx.user_id or 0, topic)
+    guide.store.clear_not_applicable(ctx.user_id or 0, topic)
     return replace(guide.engine.render(f"checklist:{topic}", ctx), toast=guide.engine._("清单已重置", ctx))
 
 

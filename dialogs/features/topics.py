@@ -11,6 +11,7 @@ from knowledge import Knowledge
 from ..engine import Context, Engine, NotFound
 from ._shared import ordered_cities, sources
 from .online import first_walk_route
+from .pictures import copy_picture
 
 if TYPE_CHECKING:
     from ..guide import Guide
@@ -62,7 +63,7 @@ def action_items(kb: Knowledge, topic: str, lang: str) -> list[dict[str, Any]]:
     by_key: dict[tuple, dict[str, Any]] = {}
     for ref in business.materials:
         m = kb.materials[ref.material]
-        key = (tuple(m.rulesets), m.form, ref.form, ref.alternative) if m.rulesets else (m.id,)
+        key = (tuple(m.rulesets), m.form, ref.form, ref.alternative, ref.action) if m.rulesets else (m.id,)
         item = by_key.get(key)
         if item is None:
             checks = [c for rs in m.rulesets for c in kb.rulesets[rs].checks]
@@ -79,13 +80,14 @@ def action_items(kb: Knowledge, topic: str, lang: str) -> list[dict[str, Any]]:
                 "signature": any(c.id == "signature" for c in checks),
                 "date": any(c.id == "date" for c in checks),
                 "alternative": ref.alternative,
+                "action": getattr(ref.action, lang) if ref.action else None,
                 "notes": [],
             }
             by_key[key] = item
             items.append(item)
         item["ids"].append(m.id)
         item["names"].append(getattr(m.plain, lang))
-        for note in [*m.notes, *ref.notes]:
+        for note in [*([] if ref.action else m.notes), *ref.notes]:  # an action replaces the general notes
             text = getattr(note, lang)
             if text not in item["notes"]:
                 item["notes"].append(text)
@@ -93,15 +95,18 @@ def action_items(kb: Knowledge, topic: str, lang: str) -> list[dict[str, Any]]:
 
 
 def _jiangsu_extras(kb: Knowledge, topic: str) -> dict[str, Any]:
-    """What only the Jiangsu guide says about this business's materials, and its facts."""
+    """What only the Jiangsu guide says about this business's materials, and its facts; nothing
+    for a business the guide does not cover (it is about new business only)."""
     business = kb.businesses[topic]
+    if not kb.jiangsu_covers(topic):
+        return {"jiangsu_groups": [], "jiangsu_facts": [], "jiangsu_covered": False}
     groups = []
     for g in material_groups(kb, topic):
         rules = [r for r in g["rules"] if r.region == "jiangsu"]
         if rules:
             groups.append({**g, "rules": rules})
     facts = [kb.facts[f] for f in business.facts if kb.facts[f].region == "jiangsu"]
-    return {"jiangsu_groups": groups, "jiangsu_facts": facts}
+    return {"jiangsu_groups": groups, "jiangsu_facts": facts, "jiangsu_covered": True}
 
 
 def has_jiangsu_extras(kb: Knowledge, topic: str) -> bool:
@@ -145,6 +150,11 @@ def topic(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
+def more(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+    """⋯ 更多: what the first screen's keyboard leaves out, one tap away."""
+    return topic(guide, arg, ctx)
+
+
 def rules(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     """📖 原文: the Manzhouli document's own words for this business."""
     kb = guide.kb
@@ -171,15 +181,19 @@ def rules(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
+def jiangsu_sources(kb: Knowledge) -> list[Any]:
+    return [s for s in kb.sources.values() if s.region == "jiangsu"]
+
+
 def jiangsu(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
-    """江苏省指南: what the Jiangsu guide adds for this business, every line labelled."""
+    """江苏省指南: what the Jiangsu guide adds for this business, every line labelled; for a business
+    it does not cover (a button sent before it was scoped), that it does not cover it."""
     kb = guide.kb
     if arg not in kb.businesses:
         raise NotFound(arg)
     extras = _jiangsu_extras(kb, arg)
-    if not extras["jiangsu_groups"] and not extras["jiangsu_facts"]:
-        raise NotFound(arg)
     files = [r.source for g in extras["jiangsu_groups"] for r in g["rules"]] + [f.source for f in extras["jiangsu_facts"]]
+    files = files or [s.file for s in jiangsu_sources(kb)]
     return {**extras, "business": kb.businesses[arg], "sources": sources(kb, files)}
 
 
@@ -203,6 +217,7 @@ def material(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
         "annotation": annotation,
         "used_by": used_by,
         "sources": sources(kb, [m.source, *(r.source for r in rules)]),
+        "photo": copy_picture(kb, arg, lang),  # the prepared copy's example picture, if it is one
     }
 
 

@@ -1,0 +1,36 @@
+"""Pictures of the prepared copies: the business licence copy and the ID copies with their seal,
+handwritten annotation, signature and date, drawn from the knowledge.
+
+    picture(kb, "org_cert", "ru")   # the description (cached per knowledge, material, language)
+    picture(...).svg()              # SVG text (inline on web pages)
+    picture(...).png()              # PNG bytes (Telegram, `eport-guide picture`)
+
+One description renders to both (``describe.py`` → ``render.py``).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .describe import Picture, copy_materials, describe, refused_seals, required_rule
+
+if TYPE_CHECKING:
+    from knowledge import Knowledge
+
+__all__ = ["Picture", "copy_materials", "describe", "picture", "refused_seals", "required_rule"]
+
+_cache: dict[tuple[int, str, str], tuple[Knowledge, Picture]] = {}
+
+
+def picture(kb: Knowledge, material: str, lang: str) -> Picture:
+    """The picture of a copy material in a language; KeyError if the material has none. Cached per
+    knowledge (a reload draws anew), material and language."""
+    key = (id(kb), material, lang)
+    hit = _cache.get(key)
+    if hit is not None and hit[0] is kb:
+        return hit[1]
+    made = describe(kb, material, lang)
+    if len(_cache) > 256:
+        _cache.clear()
+    _cache[key] = (kb, made)
+    return made

@@ -1,0 +1,278 @@
+"""Reading a question as parts, then deciding what answers it.
+
+A question is read, each part on its own, as
+
+- the *business* it is about (one of the 13, or none): the vocabulary's words for each
+  business (公司改名 → change_name);
+- the *aspects* it asks about (knowledge/data/vocabulary.yaml ``aspects``: the seal, the
+  annotation wording, ID documents, the phone, a silent topic such as fees …); an aspect made
+  of others (``when``: 公章 + 彩色) replaces them;
+- *who acts* (a holder acting personally, or the company) and *region hints* (a city of
+  Inner Mongolia, 江苏).
+
+``Reader.plan`` turns the parts into what to show: one or more answer routes (each aspect's
+answer for the business, or the best of the aspect's answers by the ranking), the business's
+first screen, the flow's own question "which business?" when an aspect depends on the business
+and none is named, or nothing (the caller falls back to the ranking's suggestions). The words
+are matched by the matcher's Analyzer (Aho–Corasick for Chinese, stems for Russian and English,
+one wrong character corrected), so the reader and the ranking read text alike.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from knowledge import Knowledge
+
+from .matcher import Analyzer, Matcher, MatchResult
+
+MAX_ANSWERS = 3  # answers composed into one message
+HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts personally
+LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
+JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a question was read as."""
+
+    question: str
+    businesses: tuple[str, ...] = ()
+    aspects: tuple[str, ...] = ()
+    holder: bool = False
+    left: bool = False  # someone left the company (with ``holder``: the holder's own cancellation)
+    cities: tuple[str, ...] = ()
+    jiangsu: bool = False
+    categories: tuple[str, ...] = ()  # a kind of business named without which one (注销, 补办)
+    document: bool = False  # a document is named (营业执照, 身份证 …): it picks an aspect's answer
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What answers a question. ``kind``: "answers" (``routes``, shown together), "topic" (the
+    business's first screen, in ``routes``), "ask" (which business? for ``aspect``; ``routes``: the
+    businesses named, when several were) or "none"."""
+
+    kind: str
+    routes: tuple[str, ...] = ()
+    business: str | None = None  # the business the answers are about (a button to it)
+    aspect: str | None = None  # the aspect an ask-back is pending for
+    reading: Reading = field(default_factory=lambda: Reading(""))
+
+
+class Reader:
+    def __init__(self, kb: Knowledge, matcher: Matcher):
+        self.kb = kb
+        self.matcher = matcher
+        groups: dict[str, list[str]] = {}
+        seen: set[str] = set()
+
+        def add(key: str, words) -> None:
+            for w in words:
+                k = w.strip().lower()
+                if k and k not in seen:  # the first meaning wins: aspects, then businesses
+                    seen.add(k)
+                    groups.setdefault(key, []).append(w)
+
+        for a in kb.aspects.values():
+            add(f"a:{a.id}", a.words)
+        for v in kb.vocabulary:
+            kind, _, name = v.target.partition(":")
+            if kind == "topic":
+                add(f"b:{name}", v.terms)
+            elif kind == "category":
+                add(f"k:{name}", v.terms)
+            elif kind == "city":
+                add(f"c:{name}", v.terms)
+            elif v.target == JIANGSU_TARGET:
+                add("r:jiangsu", v.terms)
+        for b in kb.businesses.values():
+            add(f"b:{b.id}", [b.name])
+        for group in kb.synonyms:  # who acts: the holder personally (having left the company)
+            if group.id in (HOLDER_GROUP, LEAVE_GROUP):
+                add(f"who:{group.id}", group.words)
+        # a mistyped word is corrected only to the names of businesses, materials and places (营业执招 →
+        # 营业执照), never to a short question word (办张操作员卡 is not 两张操作员卡)
+        dictionary = [t for v in kb.vocabulary if v.target.startswith(("topic:", "city:")) for t in v.terms]
+        dictionary += [b.name for b in kb.businesses.values()] + [m.name for m in kb.materials.values()]
+        self.analyzer = Analyzer(groups, dictionary, correct_to_synonyms=False)
+        known = matcher.analyzer
+        self.analyzer.learn_words(list(known.known_words) + [w for ws in groups.values() for w in ws])
+        self.analyzer.known_bigrams = known.known_bigrams | self.analyzer.known_bigrams
+        self._concept = {char: cid for cid, char in self.analyzer.concept_char.items()}
+        # composite aspects, the most specific first
+        self._composites = sorted((a for a in kb.aspects.values() if a.when), key=lambda a: -len(a.when))
+        self._holder_businesses = [b.id for b in kb.businesses.values() if b.audience == "holder"]
+        self._memo: dict[str, Plan] = {}
+
+    # -- reading -----------------------------------------------------------------------------
+    def read(self, question: str) -> Reading:
+        found: list[str] = []
+        for term in self.analyzer.terms(question):
+            cid = self._concept.get(term)
+            if cid and cid not in found:
+                found.append(cid)
+        aspects = [c[2:] for c in found if c.startswith("a:")]
+        document = any(self.kb.aspects[a].document for a in aspects)  # before composites take them in
+        for comp in self._composites:  # 公章 + 彩色 → a printed seal
+            if all(x in aspects for x in comp.when):
+                at = min(aspects.index(x) for x in comp.when)
+                aspects = [x for x in aspects if x not in comp.when]
+                aspects.insert(min(at, len(aspects)), comp.id)
+        return Reading(
+            question=question,
+            businesses=tuple(c[2:] for c in found if c.startswith("b:")),
+            aspects=tuple(aspects),
+            holder="who:holder" in found,
+            left="who:leave" in found,
+            cities=tuple(c[2:] for c in found if c.startswith("c:")),
+            jiangsu="r:jiangsu" in found,
+            categories=tuple(c[2:] for c in found if c.startswith("k:")),
+            document=document,
+        )
+
+    # -- deciding ----------------------------------------------------------------------------
+    def plan(self, question: str) -> Plan:
+        """What answers the question (remembered, like the matcher's results)."""
+        plan = self._memo.get(question)
+        if plan is None:
+            plan = self._plan(self.read(question), self.matcher.match(question))
+            if len(self._memo) >= 4096:
+                self._memo.clear()
+            self._memo[question] = plan
+        return plan
+
+    def compute(self, question: str) -> Plan:
+        """``plan`` without memory, here or in the matcher (what ``make bench`` times)."""
+        return self._plan(self.read(question), self.matcher.compute(question))
+
+    def business_of(self, reading: Reading, ranked: str | None = None) -> str | None:
+        """The one business the question is about. ``ranked``: the business the ranking is confident
+        about, which weighs every word of the question (it wins over a single word). Who acts: a
+        holder cancelling their own card is the holder's business, not the company's."""
+        names = [ranked] if ranked else list(dict.fromkeys(reading.businesses))
+        if reading.holder and self._holder_businesses:
+            cancel = [b for b in names if self.kb.businesses[b].category in ("cancel", "holder")]
+            if cancel or (not names and ("cancel" in reading.categories or reading.left)):
+                names = [self._holder_businesses[0]] + [b for b in names if b not in cancel]
+        return names[0] if len(names) == 1 else None
+
+    def applies(self, route: str, business: str | None) -> bool:
+        """Whether an answer may speak for the business named (a fact about some businesses only, such
+        as the free first set of a new company, does not answer for another; a material the business
+        does not list is not its answer)."""
+        if not business:
+            return True
+        if route.startswith("material:"):
+            return any(ref.material == route[9:] for ref in self.kb.businesses[business].materials)
+        if not route.startswith("answer:"):
+            return True
+        named = self.kb.answers[route[7:]].businesses
+        return not named or business in named
+
+    def fixed_route(self, aspect: str, business: str | None) -> str | None:
+        """The aspect's own answer for the business, if the knowledge names one."""
+        a = self.kb.aspects[aspect]
+        if business and business in a.per_business:
+            return a.per_business[business]
+        if business and a.for_business:
+            return a.for_business.replace("{business}", business)
+        return None
+
+    def answer_aspect(self, aspect: str, business: str | None, question: str = "") -> Plan:
+        """One aspect for one business (the ask-back's answer): its own route, else its answers."""
+        fixed = self.fixed_route(aspect, business)
+        routes = (fixed,) if fixed else tuple(self.kb.aspects[aspect].routes[:1])
+        if not routes:
+            return Plan("none")
+        return Plan("answers", routes, business=business, reading=Reading(question, (business,) if business else (), (aspect,)))
+
+    def _plan(self, reading: Reading, result: MatchResult) -> Plan:
+        kb = self.kb
+        ranked = result.best.route if result.confident and result.best else ""
+        ranked_topic = ranked[6:] if ranked.startswith("topic:") else None
+        if ranked_topic in reading.businesses and len(set(reading.businesses)) > 1:
+            ranked_topic = None  # two businesses named (改名了，也搬家了): not one of them
+        business = self.business_of(reading, ranked_topic)
+        aspects = [a for a in reading.aspects
+                   if kb.aspects[a].routes or kb.aspects[a].needs_business or self.fixed_route(a, business)]
+        active = [a for a in aspects if not kb.aspects[a].weak or self.fixed_route(a, business)]
+        if any(not kb.aspects[a].document for a in active):
+            # a document named with a question about it (经办人签什么) steers that question's answer;
+            # it needs no answer of its own
+            active = [a for a in active if not kb.aspects[a].document or self.fixed_route(a, business)]
+        weak = [a for a in aspects if a not in active]
+        if not active:
+            if business:
+                return self._business_alone(reading, business, result)
+            if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
+                return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
+            pending = [a for a in weak if kb.aspects[a].needs_business]
+            if pending and len(weak) == 1:  # which business? (among those named, when several were)
+                return Plan("ask", routes=tuple(f"topic:{b}" for b in dict.fromkeys(reading.businesses)),
+                            aspect=pending[0], reading=reading)
+            best = result.best.route if result.confident and result.best else ""
+            if best and not (best.startswith("answer:") and kb.answers[best[7:]].silent):
+                # only general words (网上办理, where, phone): the ranking, which weighs every word, answers
+                return Plan("none", reading=reading)
+            active = [a for a in weak if not kb.aspects[a].needs_business]
+            if not active:
+                return Plan("none", reading=reading)
+        routes = self._cover(reading, active, business)
+        if not routes:
+            return Plan("none", reading=reading)
+        return Plan("answers", tuple(routes), business=business, reading=reading)
+
+    def _business_alone(self, reading: Reading, business: str, result: MatchResult) -> Plan:
+        """A business named with nothing more specific: its first screen, or the one fact of that business
+        the ranking is confident about (持卡人能不能自己注销 → that a holder can)."""
+        best = result.best
+        if result.confident and best and best.route.startswith("answer:"):
+            a = self.kb.answers[best.route[7:]]
+            if not a.silent and (a.businesses == [business] or a.see == f"topic:{business}"):
+                return Plan("answers", (best.route,), business=business, reading=reading)
+        return Plan("topic", (f"topic:{business}",), business=business, reading=reading)
+
+    def _cover(self, reading: Reading, aspects: list[str], business: str | None) -> list[str]:
+        """Answers that together cover the aspects: greedily the route serving most of the aspects not
+        yet covered, the ranking's best among equals; an aspect whose answers are all to be shown
+        (``show_all``) brings each of them."""
+        kb = self.kb
+        candidates: dict[str, list[str]] = {}
+        for a in aspects:
+            fixed = self.fixed_route(a, business)
+            routes = [fixed] if fixed else [r for r in kb.aspects[a].routes if self.applies(r, business)]
+            # no answer of the aspect is about this business: the business's own screen says what it needs
+            candidates[a] = routes or ([f"topic:{business}"] if business else [])
+        aspects = [a for a in aspects if candidates[a]]
+        scores = self.matcher.route_scores(reading.question)
+        chosen: list[str] = []
+        named = reading.document
+        for a in aspects:
+            spec = kb.aspects[a]
+            if self.fixed_route(a, business):
+                continue
+            if spec.show_all:
+                chosen += [r for r in candidates[a] if r not in chosen]
+            elif spec.unsure and not named and not any(  # 签注写什么, on which copy? each wording
+                    set(candidates[o]) & set(spec.routes) for o in aspects if o != a):
+                chosen += [r for r in spec.unsure if r not in chosen]
+        uncovered = [a for a in aspects if not any(r in candidates[a] for r in chosen)]
+        while uncovered and len(chosen) < MAX_ANSWERS:
+            pool = list(dict.fromkeys(r for a in uncovered for r in candidates[a]))
+
+            def key(r: str, open_: list[str] = uncovered) -> tuple[int, bool, float, int]:
+                covers = sum(r in candidates[a] for a in open_)
+                first = -min(candidates[a].index(r) for a in open_ if r in candidates[a])
+                # a question from Jiangsu (江苏, 南京 …): the Jiangsu guide's answer on the point first
+                local = reading.jiangsu and r.startswith("answer:") and kb.answers[r[7:]].region == "jiangsu"
+                return covers, local, scores.get(r, 0.0), first
+
+            pool.sort(key=key, reverse=True)
+            best = pool[0]
+            chosen.append(best)
+            uncovered = [a for a in uncovered if best not in candidates[a]]
+        # in the order the question asks (USBKey和共享盾: the USBKey first)
+        order = {r: min((i for i, a in enumerate(aspects) if r in candidates[a] or r in kb.aspects[a].unsure), default=99)
+                 for r in chosen}
+        return sorted(chosen, key=lambda r: order[r])[:MAX_ANSWERS]

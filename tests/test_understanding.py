@@ -1,0 +1,397 @@
+"""Understanding the applicant's own words (dialogs/reader.py): a question read as business × aspect
+× who acts × region, the answer composed from the parts, the ask-back when the aspect depends on a
+business none was named for — in the engine, the console, Telegram and the web pages.
+
+The rules whose misreading costs a trip are each pinned by a named test that checks both what the
+user sees and that the question was read as that aspect: one wrong or missing word in the
+vocabulary's aspects fails it, not only the overall score of `make eval`."""
+
+from __future__ import annotations
+
+import html
+
+import pytest
+import yaml
+
+from dialogs.engine import Context, parse_callback
+
+from .test_answers import problems
+
+ORG = "同意办理电子口岸制发卡业务"
+PERSON = "同意使用本人信息办理电子口岸制发卡业务"
+HOLDER = "用于处理本人的电子口岸卡及用户信息"
+SEAL_RULE = "合同章、财务章或其他业务专用章都不行"
+NOT_SAID = "满洲里的文件没有写明"
+
+
+def ask(engine, question: str, lang: str = "zh"):
+    return engine.ask(Context(user_id=1, lang=lang), question)
+
+
+def shown(screen) -> list[str]:
+    """The routes a screen answers with: one, or each part of a composed answer."""
+    kind, _, parts = screen.route.partition(":")
+    return parts.split("+") if kind == "answers" else [screen.route]
+
+
+def aspects(engine, question: str) -> tuple[str, ...]:
+    return engine.reader.read(question).aspects
+
+
+def press(engine, screen, label: str, lang: str = "zh"):
+    button = next(b for b in screen.all_buttons() if label in b.label)
+    return engine.handle(Context(user_id=1, lang=lang), button.data)
+
+
+# -- rules that cost a trip: each named, each failing on one wrong synonym ----------------------------
+@pytest.mark.parametrize("question,lang", [
+    ("财务专用章能用吗", "zh"), ("盖合同章可以吗", "zh"), ("财务章行不行", "zh"), ("其他业务专用章能盖吗", "zh"),
+    ("can we use the finance seal", "en"), ("можно ли поставить договорную печать", "ru"),
+])
+def test_refused_seals_get_the_official_seal_rule_never_the_translation_seal(engine, kb, question, lang):
+    screen = ask(engine, question, lang)
+    assert shown(screen) == ["answer:seal_official_only"], question
+    assert kb.answers["seal_official_only"].plain.__getattribute__(lang) in screen.text
+    assert "翻译专用章" not in screen.text
+    assert "refused_seal" in aspects(engine, question)
+
+
+@pytest.mark.parametrize("question,wordings,lang", [
+    ("营业执照复印件上要写哪句话", [ORG], "zh"),
+    ("执照复印件空白的地方写啥", [ORG], "zh"),
+    ("身份证复印件上面写点啥", [PERSON], "zh"),
+    ("签注写什么", [ORG, PERSON], "zh"),
+    ("我自己去注销卡，身份证复印件上写什么", [HOLDER], "zh"),
+    ("что писать на копии лицензии", [ORG], "ru"),
+    ("what do I write on the ID copies", [PERSON], "en"),
+])
+def test_the_three_annotation_wordings_are_reached_from_colloquial_questions(engine, question, wordings, lang):
+    screen = ask(engine, question, lang)
+    for wording in wordings:
+        assert wording in screen.text, (question, screen.route)
+    for other in {ORG, PERSON, HOLDER} - set(wordings):
+        assert other not in screen.text, (question, other)
+    assert {"annotation"} & set(aspects(engine, question)) or engine.reader.read(question).businesses
+
+
+@pytest.mark.parametrize("question,expected,says", [
+    ("营业执照复印件谁签字", "answer:org_annotation", "法定代表人（负责人）签名"),
+    ("身份证复印件由谁签名", "answer:person_annotation", "个人签名"),
+    ("申请表谁来签", "answer:silent_form_signer", "没有写由谁签字"),
+    ("我本人注销，身份证复印件谁签", "answer:holder_annotation", "本人手写签名"),
+])
+def test_who_signs(engine, question, expected, says):
+    screen = ask(engine, question)
+    assert shown(screen) == [expected] and says in screen.text, (question, screen.route)
+    assert {"signer", "form_signer"} & set(aspects(engine, question))
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("没有身份证怎么办", "zh"), ("香港人用什么证件办", "zh"), ("台湾同胞没有大陆身份证", "zh"),
+    ("no chinese id card, what can we use", "en"), ("у директора нет китайского удостоверения", "ru"),
+])
+def test_id_alternatives(engine, question, lang):
+    screen = ask(engine, question, lang)
+    assert "answer:id_alternatives" in shown(screen), (question, screen.route)
+    assert "港澳居民来往内地通行证" in screen.text and "外国人永久居留身份证" in screen.text
+    assert "id_alternative" in aspects(engine, question) or "foreign_passport" in aspects(engine, question)
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("当初用护照办的卡，现在我自己注销能用身份证吗", "zh"), ("我注销自己的卡，证件类型和办卡时不一样行吗", "zh"),
+    ("I cancel my own card: I used a passport back then, is my id card ok now", "en"),
+])
+def test_the_holders_id_must_match_the_one_used_for_the_card(engine, question, lang):
+    screen = ask(engine, question, lang)
+    assert shown(screen) == ["answer:holder_same_id_type"], (question, screen.route)
+    assert {"zh": "证件类型不一致不能受理", "en": "a different type of ID is not accepted"}[lang] in screen.text
+    assert "same_id" in aspects(engine, question)
+
+
+@pytest.mark.parametrize("question,lang,rule", [
+    ("法人只有俄罗斯护照", "zh", "中文翻译"),
+    ("外籍员工的护照要翻译吗", "zh", "中文翻译"),
+    ("у директора только российский паспорт", "ru", "перевод на китайский"),
+    ("нужен ли перевод документов на китайский", "ru", "перевод на китайский"),
+    ("our director only has a Russian passport", "en", "Chinese translation"),
+])
+def test_foreign_documents_need_a_chinese_translation(engine, question, lang, rule):
+    screen = ask(engine, question, lang)
+    assert "answer:foreign_translation" in shown(screen), (question, screen.route)
+    assert rule in screen.text and "翻译专用章" in screen.text
+    if "паспорт" in question or "passport" in question or "只有" in question:  # a passport instead of the ID card
+        assert "answer:id_alternatives" in shown(screen)
+    assert {"foreign_passport", "passport_translation", "foreign", "translation"} & set(aspects(engine, question))
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("客服电话多少", "zh"), ("打哪个热线咨询", "zh"), ("hotline number", "en"), ("телефон горячей линии", "ru"),
+])
+def test_the_hotline(engine, question, lang):
+    screen = ask(engine, question, lang)
+    assert shown(screen) == ["answer:hotline"], (question, screen.route)
+    assert "0470-2299089" in screen.text and "0470-2299090" in screen.text
+    assert aspects(engine, question) == ("phone",)
+
+
+# -- seen in realistic questions ---------------------------------------------------------------------
+def test_a_colour_printed_seal_gets_the_seal_rules_not_the_copy_colour_fact(engine, kb):
+    screen = ask(engine, "公章可以用彩色打印的吗")
+    assert shown(screen) == ["answer:seal_official_only", "answer:js_seal_ink"]
+    assert SEAL_RULE in screen.text and "印泥" in screen.text and "仅适用于江苏省省内企业" in screen.text
+    assert "彩色还是黑白" not in screen.text
+
+
+@pytest.mark.parametrize("question", ["第一次办卡要准备什么材料", "新公司第一次办电子口岸卡要准备啥", "我们是第一次办卡，要带哪些东西"])
+def test_what_a_first_timer_prepares_is_the_new_entry_list_not_a_silent_fact(engine, question):
+    screen = ask(engine, question)
+    assert screen.route == "topic:new_entry", (question, screen.route)
+    assert "文件没有规定" not in screen.text and "ℹ️ 文件" not in screen.text
+
+
+@pytest.mark.parametrize("question", ["改公司名字要带啥", "公司改名了卡要重新办吗", "公司名字改了要准备哪些材料"])
+def test_a_name_change_in_everyday_words_gets_the_change_name_business(engine, question):
+    screen = ask(engine, question)
+    assert screen.route == "topic:change_name", (question, screen.route)
+    assert "变更单位名称" in screen.text and ORG in screen.text
+
+
+@pytest.mark.parametrize("question,fact", [("第一次办卡免费吗", "免费配发1张法人卡和1张操作员卡"), ("一次最多能加几个操作员", "最多新增10个")])
+def test_a_jiangsu_fact_says_the_manzhouli_document_is_silent(engine, question, fact):
+    screen = ask(engine, question)
+    assert fact in screen.text and "仅适用于江苏省省内企业" in screen.text
+    assert NOT_SAID in screen.text
+
+
+@pytest.mark.parametrize("lang", ["zh", "ru", "en"])
+def test_every_jiangsu_answer_shows_what_manzhouli_says_or_that_it_is_silent(engine, kb, lang):
+    said = {"zh": "满洲里的文件：", "ru": "Документ Маньчжурии:", "en": "The Manzhouli document:"}[lang]
+    silent = {"zh": NOT_SAID, "ru": "满洲里的文件没有写明", "en": "满洲里的文件没有写明"}[lang]
+    for aid, a in kb.answers.items():
+        text = engine.render(f"answer:{aid}", Context(lang=lang)).text
+        if a.region != "jiangsu":
+            assert said not in text and silent not in text, aid
+        elif a.manzhouli:
+            assert said in text and getattr(kb.answers[a.manzhouli].plain, lang) in text, aid
+        else:
+            assert silent in text, aid
+
+
+@pytest.mark.parametrize("question", ["复印件要彩色的吗", "办卡要几天", "周六上班吗"])
+def test_a_silent_fact_answers_a_question_about_its_topic(engine, kb, question):
+    screen = ask(engine, question)
+    assert len(shown(screen)) == 1 and kb.answers[shown(screen)[0].split(":")[1]].silent, (question, screen.route)
+    assert "0470-2299089" in screen.text
+
+
+@pytest.mark.parametrize("question", ["第一次办卡要准备哪些材料", "公章可以用彩色打印的吗", "营业执照复印件要准备几份还是一份就行"])
+def test_a_silent_fact_never_answers_because_of_shared_generic_words(engine, kb, question):
+    screen = ask(engine, question)
+    silent = [r for r in shown(screen) if r.startswith("answer:") and kb.answers[r[7:]].silent]
+    if question.endswith("一份就行"):  # asks how many copies: that is the silent topic
+        assert silent == ["answer:silent_copy_colour"]
+    else:
+        assert not silent, (question, screen.route)
+
+
+@pytest.mark.parametrize("question", ["USBKey和共享盾在哪买", "哪里能买ukey，还有共享盾"])
+def test_two_things_at_once_get_both_answers_in_one_message(engine, question):
+    screen = ask(engine, question)
+    assert shown(screen) == ["answer:buy_usbkey", "answer:buy_shared_dun"], (question, screen.route)
+    assert "清控高科" in screen.text and "建行制卡代理网点" in screen.text
+    sources = [parse_callback(b.data)[1] for b in screen.all_buttons() if b.data and b.label.startswith("📖")]
+    assert sources == ["answer_source:buy_usbkey", "answer_source:buy_shared_dun"]
+
+
+def test_seal_and_wording_in_russian(engine):
+    screen = ask(engine, "какую печать ставить и что писать", "ru")
+    assert shown(screen) == ["answer:seal_official_only", "answer:org_annotation", "answer:person_annotation"]
+    assert ORG in screen.text and PERSON in screen.text and "公章" in screen.text
+
+
+def test_a_holder_cancelling_their_own_card_in_english(engine):
+    screen = ask(engine, "how do I cancel my own operator card", "en")
+    assert screen.route == "topic:holder_cancel"
+    assert "个人信息处理业务申请表" in screen.text and HOLDER in screen.text
+
+
+def test_business_and_aspect_answer_that_aspect_with_a_button_to_the_whole_business(engine):
+    screen = ask(engine, "改名的话营业执照复印件上写什么")
+    assert screen.route == "answer:org_annotation" and ORG in screen.text
+    routes = [parse_callback(b.data)[1] for b in screen.all_buttons() if b.data]
+    assert "topic:change_name" in routes
+
+
+def test_a_business_alone_opens_its_first_screen(engine):
+    assert ask(engine, "公司搬家了").route == "topic:change_address"
+
+
+# -- asking back -----------------------------------------------------------------------------------
+@pytest.mark.parametrize("question,lang", [("要带哪些材料", "zh"), ("需要什么材料", "zh"), ("what documents do I need", "en"),
+                                           ("какие документы нужны", "ru")])
+def test_materials_without_a_business_are_asked_back_never_guessed(engine, kb, question, lang):
+    screen = ask(engine, question, lang)
+    assert screen.route == "ask_business:materials" and screen.awaiting == "business_for:materials"
+    assert {"zh": "办理哪项业务？", "ru": "Какую услугу", "en": "Which business"}[lang] in screen.text
+    names = [b.name for b in kb.businesses.values()]
+    assert all(any(label.startswith(n) for label in (b.label for b in screen.all_buttons())) for n in names)
+    chosen = press(engine, screen, "变更单位名称", lang)
+    assert chosen.route == "topic:change_name"
+
+
+def test_the_ask_back_answered_in_words(engine):
+    screen = ask(engine, "要带哪些材料")
+    again = engine.reply(Context(user_id=1), screen.awaiting, "我们公司改名了")
+    assert again.route == "topic:change_name"
+    other = engine.reply(Context(user_id=1), screen.awaiting, "客服电话多少")  # not a business: a new question
+    assert other.route == "answer:hotline"
+
+
+def test_a_forged_ask_back_button_gives_the_fresh_menu(engine):
+    from dialogs.engine import callback_data
+
+    for args in ("materials:nope", "nope:change_name", "materials", ""):
+        screen = engine.handle(Context(user_id=1), callback_data("aspect", args))
+        assert screen.stale and screen.route == "main", args
+    assert engine.handle(Context(), callback_data("go", "ask_business:seal")).stale  # an aspect that needs no business
+
+
+def test_the_ask_back_in_the_console(guide):
+    from dialogs.console import ConsoleChat
+
+    chat = ConsoleChat(guide, user_id=5)
+    screen = chat.step("要带哪些材料")
+    assert screen.route == "ask_business:materials"
+    number = next(n for n, b in enumerate(screen.all_buttons(), 1) if b.label.startswith("丢失补办"))
+    assert chat.step(str(number)).route == "topic:reissue_lost"
+    chat.step("需要什么材料")
+    assert chat.step("法人换了").route == "topic:change_legal_rep"  # answered in words
+
+
+async def test_the_ask_back_in_telegram(fake, bot_app):
+    user = fake.user()
+    reply = await user.send("要带哪些材料")
+    assert "办理哪项业务？" in reply.plain and "变更单位名称" in reply.labels
+    await user.click(reply, "变更单位名称")
+    assert "变更单位名称" in reply.plain and ORG in reply.plain
+    reply = await user.send("需要什么材料")
+    answered = await user.send("公司搬家了")
+    assert "变更主要经营场所（住所）" in answered.plain
+
+
+async def test_two_things_at_once_in_telegram(fake, bot_app):
+    reply = await fake.user().send("USBKey和共享盾在哪买")
+    assert "清控高科" in reply.plain and "建行制卡代理网点" in reply.plain
+
+
+def test_the_ask_back_on_the_web_pages(tmp_path, kb):
+    import httpx
+
+    from .test_web import press as web_press
+    from .test_web import web_server
+
+    with web_server(tmp_path / "web.db", kb) as (url, _guide), \
+            httpx.Client(base_url=url, follow_redirects=True, timeout=20) as client:
+        page = client.get("/ask", params={"q": "要带哪些材料"})
+        assert page.status_code == 200 and "办理哪项业务？" in page.text
+        chosen = web_press(client, page.text, "变更单位名称")
+        assert chosen.status_code == 200 and html.escape(ORG) in chosen.text and "变更单位名称" in chosen.text
+        both = client.get("/ask", params={"q": "USBKey和共享盾在哪买"})
+        assert "清控高科" in both.text and "建行制卡代理网点" in both.text
+
+
+# -- the knowledge: aspects are validated like the rest ----------------------------------------------------
+def edit_vocabulary(directory, change):
+    path = directory / "vocabulary.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def test_an_aspect_naming_an_unknown_answer_business_or_aspect_is_refused(knowledge_copy):
+    def change(data):
+        seal = next(a for a in data["aspects"] if a["id"] == "seal")
+        seal["routes"].append("answer:no_such")
+        seal["per_business"] = {"no_business": "answer:hotline"}
+        seal["when"] = ["no_aspect"]
+    edit_vocabulary(knowledge_copy, change)
+    text = problems(knowledge_copy)
+    assert "unknown route 'answer:no_such'" in text and "unknown business 'no_business'" in text
+    assert "unknown aspect 'no_aspect'" in text and "vocabulary.yaml:" in text
+
+
+def test_a_word_naming_two_aspects_is_refused(knowledge_copy):
+    edit_vocabulary(knowledge_copy, lambda d: next(a for a in d["aspects"] if a["id"] == "seal")["words"].append("财务章"))
+    assert "'财务章' already names the aspect 'refused_seal'" in problems(knowledge_copy)
+
+
+def test_a_jiangsu_fact_can_only_point_at_a_manzhouli_answer(knowledge_copy):
+    from .test_answers import edit_answer
+
+    edit_answer(knowledge_copy, "js_seal_ink", lambda r: r.update(manzhouli="max_operators"))
+    edit_answer(knowledge_copy, "hotline", lambda r: r.update(manzhouli="seal_official_only"))
+    text = problems(knowledge_copy)
+    assert "'max_operators' is not a Manzhouli answer" in text
+    assert "only a Jiangsu fact names the Manzhouli answer" in text
+
+
+# -- who acts and where from -------------------------------------------------------------------------
+@pytest.mark.parametrize("question", ["我是持卡人，离职了公司不配合，怎么办", "我离职了，自己的卡怎么注销", "I left the company, how do I cancel my card"])
+def test_a_holder_who_left_gets_the_holders_own_business(engine, question):
+    screen = ask(engine, question)
+    assert screen.route in ("topic:holder_cancel", "answer:holder_service"), (question, screen.route)
+    assert engine.reader.read(question).holder
+
+
+def test_a_company_cancelling_a_leavers_card_is_the_companys_business(engine):
+    assert ask(engine, "员工离职了，公司要注销他的操作员卡").route == "topic:cancel_operator"
+
+
+def test_a_question_from_jiangsu_gets_the_jiangsu_answer_with_manzhouli_beside_it(engine):
+    local = ask(engine, "江苏的企业能邮寄取卡吗")
+    assert engine.reader.read("江苏的企业能邮寄取卡吗").jiangsu
+    assert shown(local) == ["answer:js_counter_mail"] and "仅适用于江苏省省内企业" in local.text
+    assert "满洲里的文件：" in local.text
+    manzhouli = ask(engine, "能邮寄取卡吗")
+    assert shown(manzhouli) == ["answer:silent_mail_mzl"] and "满洲里的文件没有提到邮寄取卡" in manzhouli.text
+
+
+def test_the_licence_copys_seal_is_the_official_seal(engine):
+    screen = ask(engine, "营业执照复印件要盖几个章")
+    assert shown(screen) == ["answer:seal_official_only"] and SEAL_RULE in screen.text
+
+
+def test_a_fact_about_other_businesses_never_answers_for_the_one_named(engine, kb):
+    """The card-medium fact does not list 丢失补办: a lost card's question gets its business's own screen."""
+    assert "reissue_lost" not in kb.answers["card_medium"].businesses
+    screen = ask(engine, "丢了卡还要带卡吗")
+    assert screen.route == "topic:reissue_lost"
+    fees = ask(engine, "换卡要交钱吗")  # the free first set is the new company's, not a replacement's
+    assert shown(fees) == ["answer:silent_fees"]
+
+
+def test_materials_for_two_businesses_named_ask_which_of_the_two(engine):
+    screen = ask(engine, "公司改名了，也搬家了，要带什么材料")
+    assert screen.route == "ask_business:materials"
+    choices = [b.label for b in screen.all_buttons() if b.data and parse_callback(b.data)[0] == "aspect"]
+    assert choices == ["变更单位名称", "变更主要经营场所（住所）"]
+    assert press(engine, screen, "变更主要经营场所").route == "topic:change_address"
+
+
+def test_the_ask_back_on_the_command_line_lists_the_businesses(monkeypatch, capsys, kb):
+    from .conftest import run_cli
+
+    code, out, _ = run_cli(monkeypatch, capsys, "ask", "要带哪些材料")
+    assert code == 0 and "办理哪项业务？" in out
+    assert all(f"• {b.name}" in out for b in kb.businesses.values())
+
+
+def test_whether_the_annotation_may_be_printed_gets_the_labelled_jiangsu_rule_and_manzhouli_beside_it(engine):
+    screen = ask(engine, "签注可以打印吗")
+    assert shown(screen) == ["answer:js_annotation_by_self", "answer:form_handwritten"]
+    assert "仅适用于江苏省省内企业" in screen.text and "满洲里的文件：" in screen.text and "必须手写" in screen.text
+
+
+def test_a_holder_asks_about_their_own_id_copy(engine):
+    screen = ask(engine, "注销自己的卡要带身份证原件吗")
+    assert shown(screen) == ["answer:holder_copy"] and "本人身份证明材料交复印件" in screen.text
