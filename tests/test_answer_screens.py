@@ -402,7 +402,7 @@ def test_12_business_licence_duplicate_is_the_duplicate_original(engine):
 
 # -- what the applicant sees: scope, sources, keyboard ------------------------------------------------
 NEW_BUSINESS = "new"  # the category of 新办业务, the only business the Jiangsu guide is about
-JIANGSU_SCOPE = {"zh": ("仅新办业务", "江苏省省内企业"), "ru": ("новое оформление", "Цзянсу"), "en": ("new business", "Jiangsu")}
+JIANGSU_SCOPE = {"zh": ("仅新办业务", "江苏省省内企业"), "ru": ("новое оформление", "Цзянсу"), "en": ("new issue", "Jiangsu")}
 FIRST_SCREEN_MAX_BUTTONS = 10
 
 

@@ -154,3 +154,17 @@ def test_a_glossary_rendering_that_is_its_own_rejected_variant_is_refused(glossa
     with pytest.raises(KnowledgeError) as exc:
         load_knowledge(glossary_copy.parent)
     assert any("matches its own avoided variant" in str(p) for p in exc.value.problems)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_no_variant_the_glossary_rejects_on_any_picture(kb, lang):
+    """The pictures of prepared copies draw translated labels and carry a caption: the same terms."""
+    from dialogs.pictures import copy_materials, picture
+
+    texts = []
+    for material in copy_materials(kb):
+        drawn = picture(kb, material, lang)
+        texts.append((f"picture {material} caption", drawn.caption))
+        texts += [(f"picture {material} {item.role}", item.text) for item in drawn.items if hasattr(item, "text")]
+    assert len(texts) > 20
+    assert rejected_variants(kb, lang, texts) == []
