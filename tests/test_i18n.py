@@ -242,3 +242,13 @@ def test_a_material_screen_names_its_services_in_the_users_language(every_screen
     for business in kb.businesses.values():
         if any(ref.material == "org_cert" for ref in business.materials):
             assert f"{business.name}（{i18n.beside(business.name, lang)}）" in line
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_a_material_screen_gives_its_annotation_to_copy_once(every_screen, kb, lang):
+    """The Jiangsu rules quote the annotation too: the copy-exactly line and its meaning come once, below."""
+    copy = {"ru": "Перепишите китайскими иероглифами точно: 「", "en": "Copy in Chinese characters exactly: 「"}[lang]
+    for (lg, route), text in every_screen.items():
+        if lg == lang and route.startswith("material:"):
+            for a in kb.annotations.values():
+                assert text.count(f"{copy}{a.text}」") <= 1, (route, a.id)
