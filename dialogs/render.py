@@ -30,6 +30,7 @@ def environment(lang: str, html: bool = True) -> jinja2.Environment:
     env.filters["tr"] = lambda text: i18n.beside(text, lang)  # translation of an official term, "" in Chinese
     env.filters["beside"] = lambda text: f"（{t}）" if (t := i18n.beside(text, lang)) else ""
     env.filters["labelled"] = lambda fact: labelled(fact, lang)
+    env.filters["phones_note"] = lambda text: phones_note(text, lang)
     env.filters["intl_phone"] = intl_phone
     env.filters["map_url"] = map_url
     env.filters["code_marks"] = code_marks if html else (lambda text, marks: text)
@@ -44,8 +45,34 @@ def labelled(fact, lang: str) -> str:
     if not translated:
         return text
     if text.startswith(title):
-        return f"{title}（{translated}）{text[len(title):]}"
-    return f"{text}（{translated}）"
+        return f"{title}（{translated}）{text[len(title):]}{phones_note(text, lang)}"
+    return f"{text}（{translated}）{phones_note(text, lang)}"
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogues; it is translated where it is shown."""
+    return message
+
+
+_PHONE = re.compile(r"(?<![\d-])(?:(\d{3,4})-)?(\d{7,8})(?!\d)")
+
+
+def phones_note(text: str, lang: str) -> str:
+    """For ru/en readers, the numbers of ``text`` written without their area code, in full:
+    "0470-2299089、2299090" → " (with the area code: 0470-2299090)" — in Chinese the second
+    number shares the first one's area code; a reader of the translation may not know that.
+    Empty in Chinese and when every number is written in full. The verbatim text stays."""
+    if lang == i18n.DEFAULT_LANGUAGE:
+        return ""
+    full, area = [], None
+    for m in _PHONE.finditer(text):
+        if m.group(1):
+            area = m.group(1)
+        elif area:
+            full.append(f"{area}-{m.group(2)}")
+    if not full:
+        return ""
+    return " " + i18n.translations(lang).gettext(N_("（带区号：%(numbers)s）")) % {"numbers": ", ".join(full)}
 
 
 def code_marks(text: str, marks) -> markupsafe.Markup:

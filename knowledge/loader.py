@@ -101,6 +101,7 @@ class Knowledge:
         self.aspects = {a.id: a for a in data["aspects"]}
         self.answers = {a.id: a for a in data["answers"]}
         self.steps = list(data["steps"])
+        self.glossary = {t.id: t for t in data.get("terms", [])}
         self.cities: dict[str, list[schema.Office]] = {}
         for office in self.offices.values():
             self.cities.setdefault(office.city, []).append(office)
@@ -317,6 +318,7 @@ QUOTED_FIELDS = {
     "categories": ("name", "summary"),
     "businesses": ("name", "materials_line"),
     "facts": ("text", "more"),
+    "terms": ("zh",),
 }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Id = str
 ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
@@ -266,6 +266,57 @@ class Answer(Strict):
         return plain
 
 
+class TermNote(Strict):
+    ru: str = Field(min_length=1, max_length=400)
+    en: str = Field(min_length=1, max_length=400)
+
+
+class TermPatterns(Strict):
+    """Regular expressions (case-insensitive) per interface language."""
+
+    ru: list[str] = Field(default_factory=list)
+    en: list[str] = Field(default_factory=list)
+
+    @field_validator("ru", "en")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        import re
+
+        for p in patterns:
+            try:
+                re.compile(p, re.I)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {p!r} ({exc})") from exc
+        return patterns
+
+
+class GlossaryTerm(Sourced):
+    """One official Chinese term and the one way Russian and English say it.
+
+    `avoid`: the variants the glossary rejects (a test looks for them in the message
+    catalogues, the knowledge and every rendered screen). `with_chinese`: how the
+    rendering is spotted in a plain line of the knowledge; such a line must also carry the
+    Chinese term, which applicants need to recognise at the counter."""
+
+    id: Id = Field(pattern=ID_PATTERN)
+    zh: str = Field(min_length=1)  # verbatim in `source`
+    ru: str = Field(min_length=1)
+    en: str = Field(min_length=1)
+    note: TermNote
+    avoid: TermPatterns = Field(default_factory=TermPatterns)
+    with_chinese: TermPatterns = Field(default_factory=TermPatterns)
+
+    @model_validator(mode="after")
+    def _canonical_is_not_avoided(self) -> "GlossaryTerm":
+        import re
+
+        for lang in ("ru", "en"):
+            for p in getattr(self.avoid, lang):
+                if re.search(p, getattr(self, lang), re.I):
+                    raise ValueError(f"the {lang} rendering {getattr(self, lang)!r} matches its own avoided variant {p!r}")
+        return self
+
+
 # file name -> (top-level key, model)
 FILES: dict[str, list[tuple[str, type[BaseModel]]]] = {
     "sources.yaml": [("sources", Source)],
@@ -277,4 +328,5 @@ FILES: dict[str, list[tuple[str, type[BaseModel]]]] = {
     "vocabulary.yaml": [("vocabulary", VocabularyEntry), ("synonyms", Synonyms), ("aspects", Aspect)],
     "answers.yaml": [("answers", Answer)],
     "walkthrough.yaml": [("steps", WalkStep)],
+    "glossary.yaml": [("terms", GlossaryTerm)],
 }

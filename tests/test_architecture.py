@@ -99,11 +99,11 @@ def test_console_language_choice_applies_to_the_next_command(tmp_path, kb):
         settings = chat.step("English")
         assert "Settings" in settings.text
         menu = chat.step("/menu")
-        assert "Choose the business" in menu.text and "请选择要办理的业务" not in menu.text
+        assert "Choose the service" in menu.text and "请选择要办理的业务" not in menu.text
         assert "Main menu" in chat.step("/help").all_buttons()[-1].label
         # a new session of the same user keeps the choice, whatever --lang says
         again = ConsoleChat(guide, user_id=7, client_lang="ru")
-        assert "Choose the business" in again.screen.text
+        assert "Choose the service" in again.screen.text
         # another user without a choice reads the client's language
         other = ConsoleChat(guide, user_id=8, client_lang="ru")
         assert "Выберите" in other.screen.text
@@ -221,7 +221,7 @@ async def test_telegram_screens_errors_and_reminders_follow_the_chosen_language(
         user = fake.user(id=72, language_code="zh-hans")
         settings = await user.send("/language")
         await user.click(settings, "English")
-        assert "Choose the business" in (await user.send("/menu")).plain
+        assert "Choose the service" in (await user.send("/menu")).plain
 
         def broken(*args, **kwargs):
             raise RuntimeError("boom")
@@ -234,7 +234,7 @@ async def test_telegram_screens_errors_and_reminders_follow_the_chosen_language(
         due = at_nine(dt.date(2026, 11, 30))
         guide.engine.clock = lambda: due - dt.timedelta(seconds=0.5)
         ask = await user.send("/reminders")
-        await user.click(ask, "➕ 退单 reminder")
+        await user.click(ask, "➕ Returned application (退单) reminder")
         await user.send("2026-11-24")
         await fake.wait_for(lambda: any("the last day to resubmit is 2026-11-30" in m.plain for m in user.messages[-1:]),
                             timeout=5, what="the reminder in English")

@@ -181,6 +181,31 @@ def test_console_checklist_on_the_same_database(tmp_path, monkeypatch, capsys):
     assert "has no checklists" in run_cli(monkeypatch, capsys, "checklist", "--user", "77")[1]
 
 
+@pytest.mark.parametrize("lang,copy,meaning", [
+    ("ru", "Перепишите китайскими иероглифами точно: 「同意使用本人信息办理电子口岸制发卡业务」",
+     "Значение (только для понимания, не писать): согласие на использование моих данных для услуг по картам электронного порта"),
+    ("en", "Copy in Chinese characters exactly: 「同意使用本人信息办理电子口岸制发卡业务」",
+     "Meaning (for understanding only, do not write it): consent to my information being used for E-Port card services"),
+], ids=["ru", "en"])
+def test_checklist_page_and_export_give_each_annotation_to_copy_and_apart_its_meaning(engine, lang, copy, meaning):
+    ctx = Context(user_id=43, lang=lang)
+    page = engine.render("checklist_part:unlock:holder_id", ctx).text.splitlines()
+    exported = engine.handle(ctx, callback_data("checklist_export", "unlock")).document[1].decode().splitlines()
+    for lines in (page, exported):
+        item = next(i for i, line in enumerate(lines) if "«同意使用本人信息办理电子口岸制发卡业务»" in line)
+        assert lines[item + 1].strip() == copy and lines[item + 2].strip() == meaning  # two lines of their own
+    assert "(unlock)" not in exported[1] and "解锁（" in exported[1]  # the service named in the user's language too
+
+
+def test_a_chinese_checklist_shows_no_meaning_lines(engine):
+    ctx = Context(user_id=44, lang="zh")
+    text = engine.render("checklist_part:unlock:holder_id", ctx).text
+    exported = engine.handle(ctx, callback_data("checklist_export", "unlock")).document[1].decode()
+    for lines in (text.splitlines(), exported.splitlines()):
+        item = next(i for i, line in enumerate(lines) if "「同意使用本人信息办理电子口岸制发卡业务」" in line)
+        assert lines[item + 1].strip().startswith(("☐", "[ ]"))  # the next item, no gloss in Chinese
+
+
 # -- the answer's caveats, and items that do not apply ---------------------------------------------
 @pytest.mark.parametrize("lang", ["zh", "ru", "en"])
 def test_a_checklist_keeps_the_caveats_its_answer_gave(engine, kb, lang):

@@ -333,6 +333,19 @@ def write_references() -> None:
         print(REFERENCES / f"{material}-{lang}.png")
 
 
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_a_caption_gives_the_annotation_to_copy_and_apart_its_meaning(kb, lang):
+    """Sent with the picture in ru/en: the Chinese to copy exactly on one line, its meaning labelled on the next."""
+    copy = {"ru": "Перепишите китайскими иероглифами точно: 「", "en": "Copy in Chinese characters exactly: 「"}[lang]
+    label = {"ru": "Значение (", "en": "Meaning ("}[lang]
+    for material in copy_materials(kb):
+        lines = picture(kb, material, lang).caption.splitlines()
+        i = next(i for i, line in enumerate(lines) if line.startswith("✍️"))
+        annotation = next(a.text for a in kb.annotations.values() if f"「{a.text}」" in lines[i])
+        assert lines[i] == f"✍️ {copy}{annotation}」", material
+        assert lines[i + 1].startswith(label) and lines[i + 1].endswith(i18n.beside(annotation, lang)), material
+
+
 if __name__ == "__main__":
     write_references()
     sys.exit(0)

@@ -97,7 +97,7 @@ async def test_reload_replies_in_the_admins_language(fake, tmp_path, monkeypatch
         admin = fake.user(id=77, language_code="en")
         # /reload loads in a thread (other users go on meanwhile): its reply comes after the update is processed
         await admin.send("/reload", wait=False)
-        await fake.wait_for(lambda: any("Knowledge reloaded: 13 businesses, 7 offices." in m.plain for m in admin.messages),
+        await fake.wait_for(lambda: any("Knowledge reloaded: 13 services, 7 offices." in m.plain for m in admin.messages),
                             timeout=10, what="the reload confirmation")
         (knowledge_copy / "offices.yaml").write_text("offices: [\n", encoding="utf-8")
         await admin.send("/reload", wait=False)

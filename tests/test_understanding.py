@@ -232,7 +232,7 @@ def test_a_business_alone_opens_its_first_screen(engine):
 def test_materials_without_a_business_are_asked_back_never_guessed(engine, kb, question, lang):
     screen = ask(engine, question, lang)
     assert screen.route == "ask_business:materials" and screen.awaiting == "business_for:materials"
-    assert {"zh": "办理哪项业务？", "ru": "Какую услугу", "en": "Which business"}[lang] in screen.text
+    assert {"zh": "办理哪项业务？", "ru": "Какую услугу", "en": "Which service"}[lang] in screen.text
     names = [b.name for b in kb.businesses.values()]
     assert all(any(label.startswith(n) for label in (b.label for b in screen.all_buttons())) for n in names)
     chosen = press(engine, screen, "变更单位名称", lang)

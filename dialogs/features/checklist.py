@@ -156,7 +156,8 @@ class Checklists:
 
     def export_text(self, ctx: Context, topic: str) -> str:
         """A printable plain-text checklist with the office and hotline."""
-        values = {**self.engine.base_values(), **self.screen_values(ctx, topic), "offices": list(self.kb.offices.values())}
+        values = {**self.engine.base_values(), **self.screen_values(ctx, topic), "offices": list(self.kb.offices.values()),
+                  "lang": ctx.lang}
         return environment(ctx.lang, html=False).get_template("checklist_export.j2").render(values).strip() + "\n"
 
     def screen_values(self, ctx: Context, topic: str) -> dict[str, Any]:

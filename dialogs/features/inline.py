@@ -38,7 +38,7 @@ def results(guide: "Guide", ctx: Context, query: str, popular: list[str] | None 
     for route in routes[:limit]:
         kind, _, arg = route.partition(":")
         if kind == "topic":
-            values = {**engine.base_values(), **topics.topic(guide, arg, ctx)}
+            values = {**engine.base_values(), **topics.topic(guide, arg, ctx), "lang": ctx.lang}
             business = kb.businesses[arg]
             html = fit_html(tidy(env.get_template("inline_topic.j2").render(values)), more)
             out.append(InlineResult(route, business.name, kb.categories[business.category].name, html, arg))

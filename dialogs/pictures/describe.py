@@ -40,6 +40,8 @@ MUST = N_("复印件上要有：")
 REFUSED = N_("不得加盖：")
 ALL_REQUIRED = N_("以上各项缺一不可")
 EXAMPLE = N_("示例")
+COPY_EXACTLY = N_("用中文逐字照写")
+MEANING = N_("意思（只供理解，不要照写）")
 SEAL_MARK = "公章"  # drawn on the seal itself, as on the paper (not a label)
 
 WIDTH = 1000
@@ -335,7 +337,12 @@ def describe(kb: Knowledge, material: str, lang: str) -> Picture:
         items += _marker(x0 + w0 - 185, base + 40, numbers["seal-label"])
     add(Text(x0 + 12, y0 + h0 - 12, tr(NOTE), 12, GREY, role="page-note"))
 
-    caption = "\n".join(filter(None, [f"🖼 {title}", subtitle, f"✍️ {annotation}", rule, tr(NOTE)]))
+    if lang == i18n.DEFAULT_LANGUAGE:
+        written = f"✍️ {annotation}"
+    else:  # the Chinese to copy, then apart its meaning: the translation is never taken for the text
+        written = (f"✍️ {tr(COPY_EXACTLY)}: 「{annotation}」\n"
+                   f"{tr(MEANING)}: {i18n.beside(annotation, lang)}")
+    caption = "\n".join(filter(None, [f"🖼 {title}", subtitle, written, rule, tr(NOTE)]))
     digest = hashlib.sha1(repr(items).encode("utf-8")).hexdigest()[:12]
     return Picture(material, lang, WIDTH, height, title, caption, tuple(items), f"{material}-{lang}-{digest}")
 
