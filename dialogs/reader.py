@@ -20,6 +20,7 @@ one wrong character corrected), so the reader and the ranking read text alike.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from knowledge import Knowledge
@@ -30,6 +31,12 @@ MAX_ANSWERS = 3  # answers composed into one message
 HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts personally
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
+PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+# clauses of a question: a second ask (另外/顺便/还有 …) is a clause of its own
+CLAUSE = re.compile(r"[，,。？?！!；;、\s]+|另外|顺便问下|顺便问一下|顺便|还有就是|还有|and also|also|кроме того|ещё|еще")
+# "要X吗": whether something is needed at all
+# (a thing, not a verb: 要复印吗 / 要盖章吗 ask about the copy or the seal)
+REQUIRED_ASK = re.compile(r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填])[^，,。？?]{1,12}(?:吗|么|嘛)[？?]?$")
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,9 @@ class Reader:
             if cid and cid not in found:
                 found.append(cid)
         aspects = [c[2:] for c in found if c.startswith("a:")]
+        if ("required" in self.kb.aspects and "required" not in aspects
+                and any(REQUIRED_ASK.search(c) for c in CLAUSE.split(question.strip()) if c)):
+            aspects.append("required")
         document = any(self.kb.aspects[a].document for a in aspects)  # before composites take them in
         for comp in self._composites:  # 公章 + 彩色 → a printed seal
             if all(x in aspects for x in comp.when):
@@ -136,7 +146,7 @@ class Reader:
         """What answers the question (remembered, like the matcher's results)."""
         plan = self._memo.get(question)
         if plan is None:
-            plan = self._plan(self.read(question), self.matcher.match(question))
+            plan = self._with_place(self._plan(self.read(question), self.matcher.match(question)))
             if len(self._memo) >= 4096:
                 self._memo.clear()
             self._memo[question] = plan
@@ -144,7 +154,30 @@ class Reader:
 
     def compute(self, question: str) -> Plan:
         """``plan`` without memory, here or in the matcher (what ``make bench`` times)."""
-        return self._plan(self.read(question), self.matcher.compute(question))
+        return self._with_place(self._plan(self.read(question), self.matcher.compute(question)))
+
+    def _with_place(self, plan: Plan) -> Plan:
+        """A second ask about a place (…？另外海拉尔那边有地方办没) keeps its answer beside the others: a
+        clause naming a city of its own, asking where or whether it can be done there."""
+        reading = plan.reading
+        if plan.kind not in ("answers", "topic") or not reading.cities:
+            return plan
+        clauses = [c for c in CLAUSE.split(reading.question) if c.strip()]
+        if len(clauses) < 2:
+            return plan
+        routes = list(plan.routes)
+        for clause in clauses:
+            part = self.read(clause)
+            if not part.cities or part.businesses or len(routes) >= MAX_ANSWERS:
+                continue
+            asks_place = "办" in clause or any(a in PLACE_ASPECTS for a in part.aspects)
+            others = [a for a in part.aspects if a not in PLACE_ASPECTS]
+            route = f"city:{part.cities[0]}"
+            if asks_place and not others and route not in routes and route != reading.question:
+                routes.append(route)
+        if routes == list(plan.routes):
+            return plan
+        return Plan("answers", tuple(routes), business=plan.business, aspect=plan.aspect, reading=reading)
 
     def business_of(self, reading: Reading, ranked: str | None = None) -> str | None:
         """The one business the question is about. ``ranked``: the business the ranking is confident
@@ -194,6 +227,10 @@ class Reader:
         if ranked_topic in reading.businesses and len(set(reading.businesses)) > 1:
             ranked_topic = None  # two businesses named (改名了，也搬家了): not one of them
         business = self.business_of(reading, ranked_topic)
+        if not business:  # an aspect that is a business (再加两个操作员 → adding operator cards)
+            named = {r[6:] for a in reading.aspects for r in kb.aspects[a].routes[:1]
+                     if r.startswith("topic:") and len(kb.aspects[a].routes) == 1}
+            business = next(iter(named)) if len(named) == 1 else None
         aspects = [a for a in reading.aspects
                    if kb.aspects[a].routes or kb.aspects[a].needs_business or self.fixed_route(a, business)]
         active = [a for a in aspects if not kb.aspects[a].weak or self.fixed_route(a, business)]
@@ -208,6 +245,11 @@ class Reader:
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
                 return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
             pending = [a for a in weak if kb.aspects[a].needs_business]
+            if pending and len(weak) == 1 and reading.categories:
+                # a kind of business named (变更业务): the answer when it is the same for each of its businesses
+                same = {self.fixed_route(pending[0], b.id) for c in reading.categories for b in kb.topics_in(c)}
+                if len(same) == 1 and None not in same and not next(iter(same)).startswith("topic:"):
+                    return Plan("answers", tuple(same), reading=reading)
             if pending and len(weak) == 1:  # which business? (among those named, when several were)
                 return Plan("ask", routes=tuple(f"topic:{b}" for b in dict.fromkeys(reading.businesses)),
                             aspect=pending[0], reading=reading)

@@ -134,6 +134,16 @@ def test_the_hotline(engine, question, lang):
     assert aspects(engine, question) == ("phone",)
 
 
+@pytest.mark.parametrize("question,lang", [
+    ("发卡中心的联系电话是多少", "zh"), ("what is the card centre's phone number", "en"), ("номер телефона центра", "ru"),
+])
+def test_the_card_centres_phone_is_the_hotline_not_its_address(engine, question, lang):
+    screen = ask(engine, question, lang)
+    assert shown(screen) == ["answer:hotline"], (question, screen.route)
+    assert "0470-2299089" in screen.text and "0470-2299090" in screen.text
+    assert aspects(engine, question) == ("centre_phone",)
+
+
 # -- seen in realistic questions ---------------------------------------------------------------------
 def test_a_colour_printed_seal_gets_the_seal_rules_not_the_copy_colour_fact(engine, kb):
     screen = ask(engine, "公章可以用彩色打印的吗")
@@ -237,6 +247,45 @@ def test_materials_without_a_business_are_asked_back_never_guessed(engine, kb, q
     assert all(any(label.startswith(n) for label in (b.label for b in screen.all_buttons())) for n in names)
     chosen = press(engine, screen, "变更单位名称", lang)
     assert chosen.route == "topic:change_name"
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("需不需要交法人的身份证复印件", "zh"), ("要交操作员身份证复印件吗", "zh"), ("旧卡用不用带上", "zh"),
+    ("Is the legal representative's ID copy required?", "en"),
+])
+def test_whether_a_material_is_required_without_a_business_is_asked_back(engine, question, lang):
+    # whether the ID copy or the card is needed depends on the business: never one material's rule
+    screen = ask(engine, question, lang)
+    assert screen.route.startswith("ask_business:"), (question, screen.route)
+    assert {"zh": "办理哪项业务？", "en": "Which business"}[lang] in screen.text
+    chosen = press(engine, screen, "企业首次办理电子口岸卡", lang)
+    assert chosen.route == "topic:new_entry"
+
+
+def test_whether_the_holders_id_is_required_for_a_change_is_the_change_rule(engine):
+    # the change businesses do not ask for the holders' ID copies: said for the one named, or for all of them
+    for question in ("改地址要不要交操作员身份证复印件", "变更类业务需不需要持卡人身份证"):
+        assert ask(engine, question).route == "answer:change_no_holder_id", question
+
+
+def test_whether_a_material_is_required_for_a_business_named_is_that_businesss_list(engine):
+    screen = ask(engine, "公司改名需不需要法人身份证复印件")
+    assert screen.route == "topic:change_name" and "法定代表人身份" in screen.text
+    # a verb is not a material: whether the holder's ID is copied is the holder's copy rule
+    assert ask(engine, "个人注销的话身份证要复印吗").route != "topic:holder_cancel"
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("证书要延期，另外赤峰有没有能办的银行", ["topic:renew_cert", "city:赤峰"]),
+    ("公章以外的章能盖吗？还有乌兰浩特那边哪里能办", ["answer:seal_official_only", "city:乌兰浩特"]),
+])
+def test_a_second_ask_about_a_place_is_answered_beside_the_first(engine, question, expected):
+    screen = ask(engine, question)
+    assert shown(screen) == expected, (question, screen.route)
+
+
+def test_a_city_in_the_story_is_not_a_second_ask(engine):
+    assert ask(engine, "我们是满洲里的公司，卡丢了怎么办").route == "topic:reissue_lost"
 
 
 def test_the_ask_back_answered_in_words(engine):
