@@ -36,7 +36,7 @@ PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
 CLAUSE = re.compile(r"[，,。？?！!；;、\s]+|另外|顺便问下|顺便问一下|顺便|还有就是|还有|and also|also|кроме того|ещё|еще")
 # "要X吗": whether something is needed at all
 # (a thing, not a verb: 要复印吗 / 要盖章吗 ask about the copy or the seal)
-REQUIRED_ASK = re.compile(r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填])[^，,。？?]{1,12}(?:吗|么|嘛)[？?]?$")
+REQUIRED_ASK = re.compile(r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛)[？?]?$")
 
 
 @dataclass(frozen=True)

@@ -444,3 +444,44 @@ def test_whether_the_annotation_may_be_printed_gets_the_labelled_jiangsu_rule_an
 def test_a_holder_asks_about_their_own_id_copy(engine):
     screen = ask(engine, "注销自己的卡要带身份证原件吗")
     assert shown(screen) == ["answer:holder_copy"] and "本人身份证明材料交复印件" in screen.text
+
+
+@pytest.mark.parametrize("question", ["广州这边能不能盖一次章然后复印多张", "江苏的，盖章的纸复印了能用吗"])
+def test_a_seal_photocopied_gets_the_official_seal_rule_and_the_labelled_jiangsu_ink_rule(engine, question):
+    screen = ask(engine, question)
+    assert shown(screen)[:2] == ["answer:seal_official_only", "answer:js_seal_ink"], (question, screen.route)
+    assert "江苏" in screen.text
+
+
+@pytest.mark.parametrize("question,lang", [("营业执照复印件上的签名可以由经办人代签吗", "zh"),
+                                           ("can someone else sign the business licence copy instead of the director", "en")])
+def test_who_signs_the_licence_copy_is_the_manzhouli_rule_with_jiangsu_labelled_beside_it(engine, question, lang):
+    screen = ask(engine, question, lang)
+    assert shown(screen) == ["answer:org_annotation", "answer:js_annotation_by_self"], (question, screen.route)
+    assert ORG in screen.text
+
+
+@pytest.mark.parametrize("question", ["which words must be handwritten on the licence copy",
+                                      "what do we write by hand on the business license copy"])
+def test_what_is_handwritten_on_the_licence_copy_is_its_annotation(engine, question):
+    screen = ask(engine, question, "en")
+    assert shown(screen)[0] == "answer:org_annotation", (question, screen.route)
+    assert ORG in screen.text
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("We are a government agency with no business licence, what do we give instead", "en"),
+    ("我们是社会团体没有营业执照交什么", "zh"),
+])
+def test_an_organisation_without_a_licence_gets_what_replaces_it(engine, question, lang):
+    assert shown(ask(engine, question, lang)) == ["answer:licence_default"], question
+
+
+def test_a_licence_already_cancelled_gets_the_explanation_not_a_lost_card(engine):
+    screen = ask(engine, "营业执照已经注销掉了，法人卡怎么注销")
+    assert shown(screen) == ["answer:cancel_explanation"], screen.route
+
+
+def test_whether_one_still_goes_after_applying_online_is_the_pickup(engine):
+    screen = ask(engine, "网上提交以后还用到现场吗")
+    assert "answer:online_pickup" in shown(screen), screen.route
