@@ -485,3 +485,22 @@ def test_a_licence_already_cancelled_gets_the_explanation_not_a_lost_card(engine
 def test_whether_one_still_goes_after_applying_online_is_the_pickup(engine):
     screen = ask(engine, "网上提交以后还用到现场吗")
     assert "answer:online_pickup" in shown(screen), screen.route
+
+
+@pytest.mark.parametrize("question,lang", [("能在网上办吗？网址是多少", "zh"), ("Can I apply on the internet? Which website?", "en")])
+def test_each_ask_in_its_own_clause_is_answered(engine, question, lang):
+    # "online?" alone is a general word, but asked as a question of its own it is answered beside the site
+    screen = ask(engine, question, lang)
+    assert shown(screen) == ["answer:online_apply", "answer:system_url"], (question, screen.route)
+
+
+def test_a_situation_told_before_the_question_does_not_take_the_answer(engine):
+    # the refused seal is the story; the question is whether the holder can cancel the card personally
+    screen = ask(engine, "离开公司两个月了，本人的操作员卡要注销，原公司不愿意盖章，可以自己去办吗")
+    assert shown(screen)[0] in ("topic:holder_cancel", "answer:holder_service"), screen.route
+    # "unused for years" is the story, not a question about validity
+    assert ask(engine, "卡好几年没用了，已经过期，还能补办吗").route == "topic:reissue_expired"
+
+
+def test_a_city_with_where_in_another_clause_gets_the_citys_offices(engine):
+    assert ask(engine, "我在通辽，这边有办卡的网点吗，在哪个路").route == "city:通辽"
