@@ -8,7 +8,6 @@ import re
 import pytest
 
 from dialogs.features import all_routes
-
 from tests.eval.__main__ import (
     ASK_BUSINESS,
     GROUP_TARGET,
