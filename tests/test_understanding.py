@@ -504,3 +504,10 @@ def test_a_situation_told_before_the_question_does_not_take_the_answer(engine):
 
 def test_a_city_with_where_in_another_clause_gets_the_citys_offices(engine):
     assert ask(engine, "我在通辽，这边有办卡的网点吗，在哪个路").route == "city:通辽"
+
+
+def test_whose_id_copy_to_bring_for_a_change_is_the_change_list_without_the_holders(engine):
+    screen = ask(engine, "公司改名，要带谁的身份证复印件")
+    assert shown(screen) == ["answer:change_no_holder_id"], screen.route
+    assert "法定代表人身份证明材料" in screen.text and "持卡人" in screen.text
+    assert ask(engine, "法定代表人换人了，该办什么").route == "topic:change_legal_rep"
