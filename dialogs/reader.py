@@ -115,6 +115,8 @@ class Reader:
         # 营业执照), never to a short question word (办张操作员卡 is not 两张操作员卡)
         dictionary = [t for v in kb.vocabulary if v.target.startswith(("topic:", "city:")) for t in v.terms]
         dictionary += [b.name for b in kb.businesses.values()] + [m.name for m in kb.materials.values()]
+        # … and to the documents an aspect names (身份证复印见 → 身份证复印件), three characters or more
+        dictionary += [w for a in kb.aspects.values() if a.document for w in a.words if len(w) >= 3]
         self.analyzer = Analyzer(groups, dictionary, correct_to_synonyms=False)
         known = matcher.analyzer
         self.analyzer.learn_words(list(known.known_words) + [w for ws in groups.values() for w in ws])

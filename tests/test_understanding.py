@@ -511,3 +511,11 @@ def test_whose_id_copy_to_bring_for_a_change_is_the_change_list_without_the_hold
     assert shown(screen) == ["answer:change_no_holder_id"], screen.route
     assert "法定代表人身份证明材料" in screen.text and "持卡人" in screen.text
     assert ask(engine, "法定代表人换人了，该办什么").route == "topic:change_legal_rep"
+
+
+@pytest.mark.parametrize("question,expected", [("去哪里买共享顿", "answer:buy_shared_dun"),
+                                               ("法人身份证复印见上写什么", "answer:person_annotation")])
+def test_a_three_character_word_mistyped_in_its_last_character_is_corrected(engine, question, expected):
+    assert expected in shown(ask(engine, question)), question
+    # never the first character: 他的卡 is not 我的卡
+    assert ask(engine, "他的卡丢了怎么办").route == "topic:reissue_lost"
