@@ -519,3 +519,11 @@ def test_a_three_character_word_mistyped_in_its_last_character_is_corrected(engi
     assert expected in shown(ask(engine, question)), question
     # never the first character: 他的卡 is not 我的卡
     assert ask(engine, "他的卡丢了怎么办").route == "topic:reissue_lost"
+
+
+def test_what_to_write_by_hand_on_an_id_copy_is_its_wording_not_whether_it_is_handwritten(engine):
+    screen = ask(engine, "操作员身份证复印件上手写什么")
+    assert shown(screen) == ["answer:person_annotation"], screen.route
+    assert PERSON in screen.text
+    # whether it must be handwritten is still the handwriting rule
+    assert shown(ask(engine, "签注必须手写吗")) == ["answer:js_annotation_by_self", "answer:form_handwritten"]
