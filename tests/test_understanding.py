@@ -527,3 +527,9 @@ def test_what_to_write_by_hand_on_an_id_copy_is_its_wording_not_whether_it_is_ha
     assert PERSON in screen.text
     # whether it must be handwritten is still the handwriting rule
     assert shown(ask(engine, "签注必须手写吗")) == ["answer:js_annotation_by_self", "answer:form_handwritten"]
+
+
+def test_whether_the_legal_rep_signs_the_id_copy_or_a_seal_is_enough_gets_both_rules(engine):
+    screen = ask(engine, "法人身份证复印件要法人亲自签吗，还是盖公章就行")
+    assert shown(screen) == ["answer:person_seal", "answer:person_annotation"], screen.route
+    assert PERSON in screen.text
