@@ -185,7 +185,8 @@ class Reader:
         in_questions = {a for r in asking for a in r.aspects}
 
         def named(a: str) -> bool:
-            return a in in_questions or any(w in in_questions for w in self.kb.aspects[a].when)
+            spec = self.kb.aspects[a]
+            return a in in_questions or spec.told or any(w in in_questions for w in spec.when)
 
         aspects = reading.aspects
         if (reading.businesses or reading.categories) and len(asking) < len(read) and CJK.search(reading.question):

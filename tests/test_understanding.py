@@ -533,3 +533,9 @@ def test_whether_the_legal_rep_signs_the_id_copy_or_a_seal_is_enough_gets_both_r
     screen = ask(engine, "法人身份证复印件要法人亲自签吗，还是盖公章就行")
     assert shown(screen) == ["answer:person_seal", "answer:person_annotation"], screen.route
     assert PERSON in screen.text
+
+
+def test_the_id_used_for_the_card_told_in_the_story_gets_the_same_id_rule(engine):
+    # told before the question, the ID the card was made with is what the question is about
+    screen = ask(engine, "以前用回乡证办的卡，现在有身份证了，注销用哪个")
+    assert "answer:holder_same_id_type" in shown(screen), screen.route
