@@ -44,6 +44,7 @@ MARGIN = 1.1  # … it must beat the runner-up by this factor
 MIN_COVERAGE = 0.2
 MIN_SUGGEST = 1.5
 SUGGEST_WITHIN = 0.5  # suggestions: routes scoring at least this share of the best
+PARTICLES = frozenset("吗呢吧啊么了的嘛呀哦啦哪")  # never the wrong character of a mistyped word
 FUZZY_CUTOFF = 75  # rapidfuzz ratio for correcting a Latin/Cyrillic typo
 CJK_FUZZY_CUTOFF = 74  # rapidfuzz partial ratio for a Chinese dictionary word with a typo
 BM25_K1, BM25_B = 1.2, 0.3
@@ -200,9 +201,10 @@ class Analyzer:
                 k = next(j for j in range(n) if run[start + j] != word[j])
                 p = start + k
                 # every bigram the wrong character is part of must be unknown
-                # (in a three-character word only the middle one: 操做员, not 他的卡 for 我的卡)
+                # (in a three-character word not the first one: 操做员, 共享顿, not 他的卡 for 我的卡)
                 touching = [q for q in (p - 1, p) if 0 <= q < len(run) - 1]
-                if touching and all(q in unknown for q in touching) and (n > 3 or k == 1):
+                # (and never a particle: 办理吗 is not 办理人)
+                if (touching and all(q in unknown for q in touching) and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES))):
                     return run[:start] + word + run[start + n :]
         return run
 

@@ -20,7 +20,8 @@ one wrong character corrected), so the reader and the ranking read text alike.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 
 from knowledge import Knowledge
 
@@ -30,6 +31,24 @@ MAX_ANSWERS = 3  # answers composed into one message
 HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts personally
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
+PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+# clauses of a question: a second ask (另外/顺便/还有 …) is a clause of its own
+CLAUSE = re.compile(r"[，,。？?！!；;、\s]+|另外|顺便问下|顺便问一下|顺便|还有就是|还有|and also|also|кроме того|ещё|еще")
+SENTENCE = re.compile(r"[.?!;]+\s*")  # … of a question in Russian or English
+CJK = re.compile(r"[\u4e00-\u9fff]")
+# a clause that asks (the others tell the situation: 卡放了好几年没用，早就过期了，现在还能办吗)
+ASKING = re.compile(r"[吗么嘛呢？?]|什么|啥|哪|(?<!好)几|怎|多少|能不能|可不可以|行不行|能否|是否|要不要|用不用|可以|不$|没$")
+
+
+def clauses(text: str) -> list[str]:
+    """The clauses of a question: split at punctuation (and, in Chinese, at spaces and 另外/顺便 …)."""
+    parts = CLAUSE.split(text) if CJK.search(text) else SENTENCE.split(text)
+    return [c for c in parts if c.strip()]
+
+
+# "要X吗": whether something is needed at all
+# (a thing, not a verb: 要复印吗 / 要盖章吗 ask about the copy or the seal)
+REQUIRED_ASK = re.compile(r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛)[？?]?$")
 
 
 @dataclass(frozen=True)
@@ -45,6 +64,7 @@ class Reading:
     jiangsu: bool = False
     categories: tuple[str, ...] = ()  # a kind of business named without which one (注销, 补办)
     document: bool = False  # a document is named (营业执照, 身份证 …): it picks an aspect's answer
+    asked: tuple[str, ...] = ()  # aspects each asked on their own (a clause of their own): never dropped as weak
 
 
 @dataclass(frozen=True)
@@ -95,6 +115,8 @@ class Reader:
         # 营业执照), never to a short question word (办张操作员卡 is not 两张操作员卡)
         dictionary = [t for v in kb.vocabulary if v.target.startswith(("topic:", "city:")) for t in v.terms]
         dictionary += [b.name for b in kb.businesses.values()] + [m.name for m in kb.materials.values()]
+        # … and to the documents an aspect names (身份证复印见 → 身份证复印件), three characters or more
+        dictionary += [w for a in kb.aspects.values() if a.document for w in a.words if len(w) >= 3]
         self.analyzer = Analyzer(groups, dictionary, correct_to_synonyms=False)
         known = matcher.analyzer
         self.analyzer.learn_words(list(known.known_words) + [w for ws in groups.values() for w in ws])
@@ -113,6 +135,9 @@ class Reader:
             if cid and cid not in found:
                 found.append(cid)
         aspects = [c[2:] for c in found if c.startswith("a:")]
+        if ("required" in self.kb.aspects and "required" not in aspects
+                and any(REQUIRED_ASK.search(c) for c in clauses(question.strip()))):
+            aspects.append("required")
         document = any(self.kb.aspects[a].document for a in aspects)  # before composites take them in
         for comp in self._composites:  # 公章 + 彩色 → a printed seal
             if all(x in aspects for x in comp.when):
@@ -136,7 +161,7 @@ class Reader:
         """What answers the question (remembered, like the matcher's results)."""
         plan = self._memo.get(question)
         if plan is None:
-            plan = self._plan(self.read(question), self.matcher.match(question))
+            plan = self._with_place(self._plan(self.by_clause(self.read(question)), self.matcher.match(question)))
             if len(self._memo) >= 4096:
                 self._memo.clear()
             self._memo[question] = plan
@@ -144,7 +169,54 @@ class Reader:
 
     def compute(self, question: str) -> Plan:
         """``plan`` without memory, here or in the matcher (what ``make bench`` times)."""
-        return self._plan(self.read(question), self.matcher.compute(question))
+        return self._with_place(self._plan(self.by_clause(self.read(question)), self.matcher.compute(question)))
+
+    def by_clause(self, reading: Reading) -> Reading:
+        """A question told as a story, then asked: an aspect named only in the story (卡放了好几年没用 — not a
+        question about validity) is not asked when the story names the business; an aspect that is the only
+        thing its own question asks (…online? Which site?) is kept (``asked``), so every ask is answered."""
+        parts = clauses(reading.question)
+        if len(parts) < 2 or not reading.aspects:
+            return reading
+        read = [(c, self.read(c)) for c in parts]
+        asking = [r for c, r in read if ASKING.search(c) or not CJK.search(c)]
+        if not asking:
+            return reading
+        in_questions = {a for r in asking for a in r.aspects}
+
+        def named(a: str) -> bool:
+            spec = self.kb.aspects[a]
+            return a in in_questions or spec.told or any(w in in_questions for w in spec.when)
+
+        aspects = reading.aspects
+        if (reading.businesses or reading.categories) and len(asking) < len(read) and CJK.search(reading.question):
+            aspects = tuple(a for a in aspects if named(a))
+        alone = tuple(r.aspects[0] for r in asking if len(r.aspects) == 1 and len(asking) > 1
+                      and r.aspects[0] in aspects)
+        return replace(reading, aspects=aspects, asked=alone)
+
+    def _with_place(self, plan: Plan) -> Plan:
+        """A second ask about a place (…？另外海拉尔那边有地方办没) keeps its answer beside the others: a
+        clause naming a city of its own, asking where or whether it can be done there."""
+        reading = plan.reading
+        if plan.kind not in ("answers", "topic") or not reading.cities:
+            return plan
+        parts = clauses(reading.question)
+        if len(parts) < 2:
+            return plan
+        routes = list(plan.routes)
+        for clause in parts:
+            part = self.read(clause)
+            if not part.cities or part.businesses or len(routes) >= MAX_ANSWERS:
+                continue
+            asks_place = "办" in clause or any(a in PLACE_ASPECTS for a in part.aspects)
+            others = [a for a in part.aspects if a not in PLACE_ASPECTS]
+            route = f"city:{part.cities[0]}"
+            if asks_place and not others and route not in routes and route != reading.question:
+                routes.append(route)
+        if routes == list(plan.routes):
+            return plan
+        return Plan("answers", tuple(routes), business=plan.business, aspect=plan.aspect, reading=reading)
 
     def business_of(self, reading: Reading, ranked: str | None = None) -> str | None:
         """The one business the question is about. ``ranked``: the business the ranking is confident
@@ -194,20 +266,32 @@ class Reader:
         if ranked_topic in reading.businesses and len(set(reading.businesses)) > 1:
             ranked_topic = None  # two businesses named (改名了，也搬家了): not one of them
         business = self.business_of(reading, ranked_topic)
+        if not business:  # an aspect that is a business (再加两个操作员 → adding operator cards)
+            named = {r[6:] for a in reading.aspects for r in kb.aspects[a].routes[:1]
+                     if r.startswith("topic:") and len(kb.aspects[a].routes) == 1}
+            business = next(iter(named)) if len(named) == 1 else None
         aspects = [a for a in reading.aspects
                    if kb.aspects[a].routes or kb.aspects[a].needs_business or self.fixed_route(a, business)]
-        active = [a for a in aspects if not kb.aspects[a].weak or self.fixed_route(a, business)]
+        active = [a for a in aspects if not kb.aspects[a].weak or self.fixed_route(a, business)
+                  or (a in reading.asked and kb.aspects[a].routes and not kb.aspects[a].needs_business)]
         if any(not kb.aspects[a].document for a in active):
             # a document named with a question about it (经办人签什么) steers that question's answer;
             # it needs no answer of its own
             active = [a for a in active if not kb.aspects[a].document or self.fixed_route(a, business)]
         weak = [a for a in aspects if a not in active]
+        if reading.cities and not business and active and all(a in PLACE_ASPECTS for a in active):
+            return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)  # where, in that city
         if not active:
             if business:
                 return self._business_alone(reading, business, result)
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
                 return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
             pending = [a for a in weak if kb.aspects[a].needs_business]
+            if pending and len(weak) == 1 and reading.categories:
+                # a kind of business named (变更业务): the answer when it is the same for each of its businesses
+                same = {self.fixed_route(pending[0], b.id) for c in reading.categories for b in kb.topics_in(c)}
+                if len(same) == 1 and None not in same and not next(iter(same)).startswith("topic:"):
+                    return Plan("answers", tuple(same), reading=reading)
             if pending and len(weak) == 1:  # which business? (among those named, when several were)
                 return Plan("ask", routes=tuple(f"topic:{b}" for b in dict.fromkeys(reading.businesses)),
                             aspect=pending[0], reading=reading)

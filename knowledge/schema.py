@@ -206,6 +206,7 @@ class Aspect(Strict):
     for_business: str | None = Field(default=None, pattern=ROUTE_PATTERN)
     needs_business: bool = False
     weak: bool = False  # answered only when nothing more specific is asked (a business or another aspect wins)
+    told: bool = False  # asked by telling it (当初用护照办的卡 …): kept when named only in the story before the question
     document: bool = False  # names a document (营业执照, 身份证 …): an aspect's answer for it can be chosen
     unsure: list[str] = Field(default_factory=list)  # shown together when the question names no document
 

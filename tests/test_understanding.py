@@ -134,6 +134,16 @@ def test_the_hotline(engine, question, lang):
     assert aspects(engine, question) == ("phone",)
 
 
+@pytest.mark.parametrize("question,lang", [
+    ("发卡中心的联系电话是多少", "zh"), ("what is the card centre's phone number", "en"), ("номер телефона центра", "ru"),
+])
+def test_the_card_centres_phone_is_the_hotline_not_its_address(engine, question, lang):
+    screen = ask(engine, question, lang)
+    assert shown(screen) == ["answer:hotline"], (question, screen.route)
+    assert "0470-2299089" in screen.text and "0470-2299090" in screen.text
+    assert aspects(engine, question) == ("centre_phone",)
+
+
 # -- seen in realistic questions ---------------------------------------------------------------------
 def test_a_colour_printed_seal_gets_the_seal_rules_not_the_copy_colour_fact(engine, kb):
     screen = ask(engine, "公章可以用彩色打印的吗")
@@ -237,6 +247,45 @@ def test_materials_without_a_business_are_asked_back_never_guessed(engine, kb, q
     assert all(any(label.startswith(n) for label in (b.label for b in screen.all_buttons())) for n in names)
     chosen = press(engine, screen, "变更单位名称", lang)
     assert chosen.route == "topic:change_name"
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("需不需要交法人的身份证复印件", "zh"), ("要交操作员身份证复印件吗", "zh"), ("旧卡用不用带上", "zh"),
+    ("Is the legal representative's ID copy required?", "en"),
+])
+def test_whether_a_material_is_required_without_a_business_is_asked_back(engine, question, lang):
+    # whether the ID copy or the card is needed depends on the business: never one material's rule
+    screen = ask(engine, question, lang)
+    assert screen.route.startswith("ask_business:"), (question, screen.route)
+    assert {"zh": "办理哪项业务？", "en": "Which business"}[lang] in screen.text
+    chosen = press(engine, screen, "企业首次办理电子口岸卡", lang)
+    assert chosen.route == "topic:new_entry"
+
+
+def test_whether_the_holders_id_is_required_for_a_change_is_the_change_rule(engine):
+    # the change businesses do not ask for the holders' ID copies: said for the one named, or for all of them
+    for question in ("改地址要不要交操作员身份证复印件", "变更类业务需不需要持卡人身份证"):
+        assert ask(engine, question).route == "answer:change_no_holder_id", question
+
+
+def test_whether_a_material_is_required_for_a_business_named_is_that_businesss_list(engine):
+    screen = ask(engine, "公司改名需不需要法人身份证复印件")
+    assert screen.route == "topic:change_name" and "法定代表人身份" in screen.text
+    # a verb is not a material: whether the holder's ID is copied is the holder's copy rule
+    assert ask(engine, "个人注销的话身份证要复印吗").route != "topic:holder_cancel"
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("证书要延期，另外赤峰有没有能办的银行", ["topic:renew_cert", "city:赤峰"]),
+    ("公章以外的章能盖吗？还有乌兰浩特那边哪里能办", ["answer:seal_official_only", "city:乌兰浩特"]),
+])
+def test_a_second_ask_about_a_place_is_answered_beside_the_first(engine, question, expected):
+    screen = ask(engine, question)
+    assert shown(screen) == expected, (question, screen.route)
+
+
+def test_a_city_in_the_story_is_not_a_second_ask(engine):
+    assert ask(engine, "我们是满洲里的公司，卡丢了怎么办").route == "topic:reissue_lost"
 
 
 def test_the_ask_back_answered_in_words(engine):
@@ -395,3 +444,98 @@ def test_whether_the_annotation_may_be_printed_gets_the_labelled_jiangsu_rule_an
 def test_a_holder_asks_about_their_own_id_copy(engine):
     screen = ask(engine, "注销自己的卡要带身份证原件吗")
     assert shown(screen) == ["answer:holder_copy"] and "本人身份证明材料交复印件" in screen.text
+
+
+@pytest.mark.parametrize("question", ["广州这边能不能盖一次章然后复印多张", "江苏的，盖章的纸复印了能用吗"])
+def test_a_seal_photocopied_gets_the_official_seal_rule_and_the_labelled_jiangsu_ink_rule(engine, question):
+    screen = ask(engine, question)
+    assert shown(screen)[:2] == ["answer:seal_official_only", "answer:js_seal_ink"], (question, screen.route)
+    assert "江苏" in screen.text
+
+
+@pytest.mark.parametrize("question,lang", [("营业执照复印件上的签名可以由经办人代签吗", "zh"),
+                                           ("can someone else sign the business licence copy instead of the director", "en")])
+def test_who_signs_the_licence_copy_is_the_manzhouli_rule_with_jiangsu_labelled_beside_it(engine, question, lang):
+    screen = ask(engine, question, lang)
+    assert shown(screen) == ["answer:org_annotation", "answer:js_annotation_by_self"], (question, screen.route)
+    assert ORG in screen.text
+
+
+@pytest.mark.parametrize("question", ["which words must be handwritten on the licence copy",
+                                      "what do we write by hand on the business license copy"])
+def test_what_is_handwritten_on_the_licence_copy_is_its_annotation(engine, question):
+    screen = ask(engine, question, "en")
+    assert shown(screen)[0] == "answer:org_annotation", (question, screen.route)
+    assert ORG in screen.text
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("We are a government agency with no business licence, what do we give instead", "en"),
+    ("我们是社会团体没有营业执照交什么", "zh"),
+])
+def test_an_organisation_without_a_licence_gets_what_replaces_it(engine, question, lang):
+    assert shown(ask(engine, question, lang)) == ["answer:licence_default"], question
+
+
+def test_a_licence_already_cancelled_gets_the_explanation_not_a_lost_card(engine):
+    screen = ask(engine, "营业执照已经注销掉了，法人卡怎么注销")
+    assert shown(screen) == ["answer:cancel_explanation"], screen.route
+
+
+def test_whether_one_still_goes_after_applying_online_is_the_pickup(engine):
+    screen = ask(engine, "网上提交以后还用到现场吗")
+    assert "answer:online_pickup" in shown(screen), screen.route
+
+
+@pytest.mark.parametrize("question,lang", [("能在网上办吗？网址是多少", "zh"), ("Can I apply on the internet? Which website?", "en")])
+def test_each_ask_in_its_own_clause_is_answered(engine, question, lang):
+    # "online?" alone is a general word, but asked as a question of its own it is answered beside the site
+    screen = ask(engine, question, lang)
+    assert shown(screen) == ["answer:online_apply", "answer:system_url"], (question, screen.route)
+
+
+def test_a_situation_told_before_the_question_does_not_take_the_answer(engine):
+    # the refused seal is the story; the question is whether the holder can cancel the card personally
+    screen = ask(engine, "离开公司两个月了，本人的操作员卡要注销，原公司不愿意盖章，可以自己去办吗")
+    assert shown(screen)[0] in ("topic:holder_cancel", "answer:holder_service"), screen.route
+    # "unused for years" is the story, not a question about validity
+    assert ask(engine, "卡好几年没用了，已经过期，还能补办吗").route == "topic:reissue_expired"
+
+
+def test_a_city_with_where_in_another_clause_gets_the_citys_offices(engine):
+    assert ask(engine, "我在通辽，这边有办卡的网点吗，在哪个路").route == "city:通辽"
+
+
+def test_whose_id_copy_to_bring_for_a_change_is_the_change_list_without_the_holders(engine):
+    screen = ask(engine, "公司改名，要带谁的身份证复印件")
+    assert shown(screen) == ["answer:change_no_holder_id"], screen.route
+    assert "法定代表人身份证明材料" in screen.text and "持卡人" in screen.text
+    assert ask(engine, "法定代表人换人了，该办什么").route == "topic:change_legal_rep"
+
+
+@pytest.mark.parametrize("question,expected", [("去哪里买共享顿", "answer:buy_shared_dun"),
+                                               ("法人身份证复印见上写什么", "answer:person_annotation")])
+def test_a_three_character_word_mistyped_in_its_last_character_is_corrected(engine, question, expected):
+    assert expected in shown(ask(engine, question)), question
+    # never the first character: 他的卡 is not 我的卡
+    assert ask(engine, "他的卡丢了怎么办").route == "topic:reissue_lost"
+
+
+def test_what_to_write_by_hand_on_an_id_copy_is_its_wording_not_whether_it_is_handwritten(engine):
+    screen = ask(engine, "操作员身份证复印件上手写什么")
+    assert shown(screen) == ["answer:person_annotation"], screen.route
+    assert PERSON in screen.text
+    # whether it must be handwritten is still the handwriting rule
+    assert shown(ask(engine, "签注必须手写吗")) == ["answer:js_annotation_by_self", "answer:form_handwritten"]
+
+
+def test_whether_the_legal_rep_signs_the_id_copy_or_a_seal_is_enough_gets_both_rules(engine):
+    screen = ask(engine, "法人身份证复印件要法人亲自签吗，还是盖公章就行")
+    assert shown(screen) == ["answer:person_seal", "answer:person_annotation"], screen.route
+    assert PERSON in screen.text
+
+
+def test_the_id_used_for_the_card_told_in_the_story_gets_the_same_id_rule(engine):
+    # told before the question, the ID the card was made with is what the question is about
+    screen = ask(engine, "以前用回乡证办的卡，现在有身份证了，注销用哪个")
+    assert "answer:holder_same_id_type" in shown(screen), screen.route
