@@ -43,6 +43,9 @@ def setup_logging(token: str | None, stream: TextIO | None = None, level: int = 
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per job run otherwise
+    # python-telegram-bot logs each API call's reply (users' message texts) at DEBUG: never emitted
+    for name in ("telegram.Bot", "telegram.ext.ExtBot"):
+        logging.getLogger(name).setLevel(logging.INFO)
     return handler
 
 

@@ -624,6 +624,36 @@ class Store:
         return self._transaction([("DELETE FROM questions WHERE ts < ?", (_now(before),)),
                                   ("UPDATE feedback SET reason = NULL WHERE reason IS NOT NULL AND ts < ?", (_now(before),))])
 
+    # -- web sessions (web/sessions.py: the tokens are hashed there) ---------------------
+    def web_key(self, name: str, make: Callable[[], str]) -> str:
+        """A key kept in the database (e.g. the web cookies' signing key), made with ``make`` the first
+        time; every process on the file gets the same one."""
+        rows = self._read("SELECT value FROM web_keys WHERE name = ?", (name,))
+        if rows:
+            return rows[0][0]
+        self._write("INSERT OR IGNORE INTO web_keys (name, value) VALUES (?, ?)", (name, make()))
+        return self._read("SELECT value FROM web_keys WHERE name = ?", (name,))[0][0]
+
+    def session_user(self, token_hash: str) -> int | None:
+        """The user id of a web session, None if there is none."""
+        rows = self._read("SELECT user_id FROM web_sessions WHERE token_hash = ?", (token_hash,))
+        return rows[0][0] if rows else None
+
+    def add_session(self, token_hash: str, user_id: int, created: str) -> bool:
+        """Store a web session; False if the user id already has one (a clash of random ids)."""
+        try:
+            self._write("INSERT INTO web_sessions (token_hash, user_id, created) VALUES (?, ?, ?)",
+                        (token_hash, user_id, created))
+        except StoreError as exc:
+            if isinstance(exc.__cause__, sqlite3.IntegrityError):
+                return False
+            raise
+        return True
+
+    def has_session(self, user_id: int) -> bool:
+        """Whether a web user's session exists (it does not after "delete my data")."""
+        return bool(self._read("SELECT 1 FROM web_sessions WHERE user_id = ?", (user_id,)))
+
     def has_data(self, user_id: int) -> bool:
         """Whether anything about the user is stored beyond the statistics' events (a checklist, a tick,
         a vote, a setting …): a web visitor gets a session only then (web/server.py)."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import sqlite3
 from typing import Any
 
 ANONYMOUS = -1  # the id of a visitor without a session: never allocated, nothing is written for it
@@ -30,19 +29,14 @@ def is_web_user(user_id: int | None) -> bool:
 def cookie_secret(store: Any) -> str:
     """The key that signs the web cookies: made once, kept in the database (so sessions
     survive restarts and a bot and a web process on the same file agree)."""
-    rows = store._read("SELECT value FROM web_keys WHERE name = 'cookie'")
-    if rows:
-        return rows[0][0]
-    store._write("INSERT OR IGNORE INTO web_keys (name, value) VALUES ('cookie', ?)", (secrets.token_urlsafe(48),))
-    return store._read("SELECT value FROM web_keys WHERE name = 'cookie'")[0][0]
+    return store.web_key("cookie", lambda: secrets.token_urlsafe(48))
 
 
 def lookup(store: Any, token: str | None) -> int | None:
     """The user id of a session token, None if unknown (deleted, expired, forged)."""
     if not token:
         return None
-    rows = store._read("SELECT user_id FROM web_sessions WHERE token_hash = ?", (_hash(token),))
-    return rows[0][0] if rows else None
+    return store.session_user(_hash(token))
 
 
 def draw() -> tuple[str, int]:
@@ -54,16 +48,12 @@ def draw() -> tuple[str, int]:
 def save(store: Any, token: str, user_id: int, lang: str | None, now: dt.datetime | None = None) -> bool:
     """Store a drawn session; False if its id is taken (a clash of random ids: draw again)."""
     ts = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
-    try:
-        store._write("INSERT INTO web_sessions (token_hash, user_id, created) VALUES (?, ?, ?)", (_hash(token), user_id, ts))
-    except Exception as exc:
-        if isinstance(exc.__cause__, sqlite3.IntegrityError):
-            return False
-        raise
+    if not store.add_session(_hash(token), user_id, ts):
+        return False
     store.touch_user(user_id, lang, now=now)
     return True
 
 
 def exists(store: Any, user_id: int) -> bool:
     """Whether a web user's session still exists (it does not after "delete my data")."""
-    return bool(store._read("SELECT 1 FROM web_sessions WHERE user_id = ?", (user_id,)))
+    return store.has_session(user_id)
