@@ -121,6 +121,7 @@ class Reader:
         known = matcher.analyzer
         self.analyzer.learn_words(list(known.known_words) + [w for ws in groups.values() for w in ws])
         self.analyzer.known_bigrams = known.known_bigrams | self.analyzer.known_bigrams
+        self.analyzer.words |= known.words
         self._concept = {char: cid for cid, char in self.analyzer.concept_char.items()}
         # composite aspects, the most specific first
         self._composites = sorted((a for a in kb.aspects.values() if a.when), key=lambda a: -len(a.when))

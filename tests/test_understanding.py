@@ -257,7 +257,7 @@ def test_whether_a_material_is_required_without_a_business_is_asked_back(engine,
     # whether the ID copy or the card is needed depends on the business: never one material's rule
     screen = ask(engine, question, lang)
     assert screen.route.startswith("ask_business:"), (question, screen.route)
-    assert {"zh": "办理哪项业务？", "en": "Which business"}[lang] in screen.text
+    assert {"zh": "办理哪项业务？", "en": "Which service"}[lang] in screen.text
     chosen = press(engine, screen, "企业首次办理电子口岸卡", lang)
     assert chosen.route == "topic:new_entry"
 
