@@ -202,10 +202,15 @@ class Reader:
         reading = plan.reading
         if plan.kind not in ("answers", "topic") or not reading.cities:
             return plan
+        routes = list(plan.routes)
+        city = f"city:{reading.cities[0]}"
+        if (len(routes) < MAX_ANSWERS and any(a in PLACE_ASPECTS for a in reading.aspects)
+                and not any(r == "offices" or r.startswith("city:") for r in routes)):
+            # where (in that city) asked beside something else (…where is the centre and what is its phone)
+            return Plan("answers", (*routes, city), business=plan.business, aspect=plan.aspect, reading=reading)
         parts = clauses(reading.question)
         if len(parts) < 2:
             return plan
-        routes = list(plan.routes)
         for clause in parts:
             part = self.read(clause)
             if not part.cities or part.businesses or len(routes) >= MAX_ANSWERS:
@@ -278,7 +283,9 @@ class Reader:
         if any(not kb.aspects[a].document for a in active):
             # a document named with a question about it (经办人签什么) steers that question's answer;
             # it needs no answer of its own
-            active = [a for a in active if not kb.aspects[a].document or self.fixed_route(a, business)]
+            # (unless it is all its own question asks: …网址是啥？经办人能不能直接填法人)
+            active = [a for a in active if not kb.aspects[a].document or self.fixed_route(a, business)
+                      or (a in reading.asked and kb.aspects[a].routes)]
         weak = [a for a in aspects if a not in active]
         if reading.cities and not business and active and all(a in PLACE_ASPECTS for a in active):
             return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)  # where, in that city
