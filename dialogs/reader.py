@@ -37,7 +37,7 @@ CLAUSE = re.compile(r"[，,。？?！!；;、\s]+|另外|顺便问下|顺便问�
 SENTENCE = re.compile(r"[.?!;]+\s*")  # … of a question in Russian or English
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # a clause that asks (the others tell the situation: 卡放了好几年没用，早就过期了，现在还能办吗)
-ASKING = re.compile(r"[吗么嘛呢？?]|什么|啥|哪|(?<!好)几|怎|多少|能不能|可不可以|行不行|能否|是否|要不要|用不用|可以|不$|没$")
+ASKING = re.compile(r"[吗么嘛呢？?谁]|什么|啥|哪|(?<!好)几|怎|多少|能不能|可不可以|行不行|能否|是否|要不要|用不用|可以|不$|没$")
 
 
 def clauses(text: str) -> list[str]:
@@ -126,6 +126,8 @@ class Reader:
         # composite aspects, the most specific first
         self._composites = sorted((a for a in kb.aspects.values() if a.when), key=lambda a: -len(a.when))
         self._holder_businesses = [b.id for b in kb.businesses.values() if b.audience == "holder"]
+        # the words of cancelling, also inside a longer word that says who acts (本人去注销)
+        self._cancel_words = [t for v in kb.vocabulary if v.target == "category:cancel" for t in v.terms if CJK.search(t)]
         self._memo: dict[str, Plan] = {}
 
     # -- reading -----------------------------------------------------------------------------
@@ -231,7 +233,8 @@ class Reader:
         names = [ranked] if ranked else list(dict.fromkeys(reading.businesses))
         if reading.holder and self._holder_businesses:
             cancel = [b for b in names if self.kb.businesses[b].category in ("cancel", "holder")]
-            if cancel or (not names and ("cancel" in reading.categories or reading.left)):
+            cancelling = "cancel" in reading.categories or any(w in reading.question for w in self._cancel_words)
+            if cancel or (not names and (cancelling or reading.left)):
                 names = [self._holder_businesses[0]] + [b for b in names if b not in cancel]
         return names[0] if len(names) == 1 else None
 
