@@ -46,7 +46,7 @@ MIN_SUGGEST = 1.5
 SUGGEST_WITHIN = 0.5  # suggestions: routes scoring at least this share of the best
 PARTICLES = frozenset("吗呢吧啊么了的嘛呀哦啦哪")  # never the wrong character of a mistyped word
 # common two-character words no document happens to use: never the place of a typo (去办的话 is not 去办的人)
-COMMON_BIGRAMS = frozenset("的话 过去 来着 一下 那句 这边 那边 上哪 发我".split())
+COMMON_BIGRAMS = frozenset("的话 过去 来着 一下 那句 这边 那边 上哪 发我 放了 放着".split())
 # traditional (and variant) characters an applicant may type, read as the simplified ones the documents use
 # (滿州里 → 满州里, then the one-character typo → 满洲里): the characters of this domain's words, not a whole converter
 _TRADITIONAL = str.maketrans(

@@ -614,3 +614,14 @@ def test_materials_or_an_id_copy_without_a_business_are_asked_back(engine, quest
 
 def test_the_agents_id_copy_is_the_agents_material(engine):
     assert ask(engine, "经办人的身份证复印件要不要带").route == "material:agent_id"
+
+
+def test_what_to_upload_to_have_the_card_mailed_is_the_labelled_jiangsu_authorisation(engine):
+    screen = ask(engine, "选邮寄取卡的话，需要多传什么文件")
+    assert shown(screen)[0] == "answer:mail_authorisation", screen.route
+    assert "邮寄业务委托书" in screen.text and "江苏省指南" in screen.text
+
+
+def test_a_common_word_is_never_corrected_into_a_business(engine):
+    # 卡放了 (left unused) is not 卡坏了 (broken)
+    assert ask(engine, "卡放了两年没动，过期了还能补吗").route == "topic:reissue_expired"
