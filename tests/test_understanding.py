@@ -625,3 +625,9 @@ def test_what_to_upload_to_have_the_card_mailed_is_the_labelled_jiangsu_authoris
 def test_a_common_word_is_never_corrected_into_a_business(engine):
     # 卡放了 (left unused) is not 卡坏了 (broken)
     assert ask(engine, "卡放了两年没动，过期了还能补吗").route == "topic:reissue_expired"
+
+
+def test_an_id_card_lost_is_not_the_e_port_card_lost(engine):
+    screen = ask(engine, "法人的身份证掉了，正在补办，先用护照可以吗")
+    assert shown(screen) == ["answer:id_alternatives"], screen.route
+    assert "topic:reissue_lost" not in shown(screen)
