@@ -45,6 +45,19 @@ MIN_COVERAGE = 0.2
 MIN_SUGGEST = 1.5
 SUGGEST_WITHIN = 0.5  # suggestions: routes scoring at least this share of the best
 PARTICLES = frozenset("吗呢吧啊么了的嘛呀哦啦哪")  # never the wrong character of a mistyped word
+# common two-character words no document happens to use: never the place of a typo (去办的话 is not 去办的人)
+COMMON_BIGRAMS = frozenset("的话 过去 来着 一下 那句 这边 那边 上哪 发我 放了 放着".split())
+# traditional (and variant) characters an applicant may type, read as the simplified ones the documents use
+# (滿州里 → 满州里, then the one-character typo → 满洲里): the characters of this domain's words, not a whole converter
+_TRADITIONAL = str.maketrans(
+    "滿電話號碼證業執辦門開銀設張請書簽註銷變補過鎖換壞員個們麼嗎裡這邊見護譯蓋寫複來說時間幾錢費網點爾貝倫鄉遼興區蘇寧"
+    "鹽郵遞領買賣啟戶帳錄傳單統會長當後還沒從轉為與關問題應該準備帶參資將歸發報馬東務處則規標離職氣實際驗憑據構機權託簡"
+    "體經紀國內聯繫線選擇頁幫辭續卻筆跡圖讀識別錯鑰靈團廠廣盤認確駁愛樣頭裝視頻於屆條萬億兩額價級歲議產廳館場縣鎮鄰劃紙"
+    "寶贈擔責負總戰勞動僅專雙難謝讓給殼殺廢棄舊陽陰鐵車軟載檔夠兒無盡佈彙匯",
+    "满电话号码证业执办门开银设张请书签注销变补过锁换坏员个们么吗里这边见护译盖写复来说时间几钱费网点尔贝伦乡辽兴区苏宁"
+    "盐邮递领买卖启户账录传单统会长当后还没从转为与关问题应该准备带参资将归发报马东务处则规标离职气实际验凭据构机权托简"
+    "体经纪国内联系线选择页帮辞续却笔迹图读识别错钥灵团厂广盘认确驳爱样头装视频于届条万亿两额价级岁议产厅馆场县镇邻划纸"
+    "宝赠担责负总战劳动仅专双难谢让给壳杀废弃旧阳阴铁车软载档够儿无尽布汇汇")
 FUZZY_CUTOFF = 75  # rapidfuzz ratio for correcting a Latin/Cyrillic typo
 CJK_FUZZY_CUTOFF = 74  # rapidfuzz partial ratio for a Chinese dictionary word with a typo
 BM25_K1, BM25_B = 1.2, 0.3
@@ -98,7 +111,7 @@ class MatchResult:
 
 
 def normalise(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text[:MAX_QUESTION]).lower().replace("ё", "е")
+    text = unicodedata.normalize("NFKC", text[:MAX_QUESTION]).lower().replace("ё", "е").translate(_TRADITIONAL)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -154,6 +167,9 @@ class Analyzer:
         self.known_bigrams: frozenset[str] = frozenset()
         # typo correction aims at the dictionary and the synonyms, as written (not canonicalised)
         targets = [*dictionary, *(w for ws in synonyms.values() for w in ws)] if correct_to_synonyms else dictionary
+        # the words as they are (a word typed whole is not the typo of a longer one: 当操作员 is not 加操作员)
+        self.words = {w for w in (normalise(x) for x in [*dictionary, *(w for ws in synonyms.values() for w in ws)])
+                      if re.fullmatch(rf"[{_CJK}]+", w)}
         fuzzy = sorted({w for w in (normalise(x) for x in targets)
                         if len(w) >= 2 and re.fullmatch(rf"[{_CJK}]+", w)})
         self._fuzzy_by_len = {n: [w for w in fuzzy if len(w) == n] for n in range(3, 7)}
@@ -204,7 +220,10 @@ class Analyzer:
                 # (in a three-character word not the first one: 操做员, 共享顿, not 他的卡 for 我的卡)
                 touching = [q for q in (p - 1, p) if 0 <= q < len(run) - 1]
                 # (and never a particle: 办理吗 is not 办理人)
-                if (touching and all(q in unknown for q in touching) and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES))):
+                # (nor a word typed whole beside another character: 当操作员 is 当 + 操作员, not 加操作员)
+                whole = (k == 0 and word[1:] in self.words) or (k == n - 1 and word[:-1] in self.words)
+                if (touching and all(q in unknown for q in touching) and not whole
+                        and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES))):
                     return run[:start] + word + run[start + n :]
         return run
 
@@ -273,7 +292,7 @@ class Analyzer:
         for t in texts:
             for run in re.findall(rf"[{_CJK}][{_CJK}0-9]*", normalise(t)):
                 bigrams.update(run[i : i + 2] for i in range(len(run) - 1))
-        self.known_bigrams = frozenset(bigrams)
+        self.known_bigrams = frozenset(bigrams) | COMMON_BIGRAMS
 
 
 def documents(kb: Knowledge) -> dict[str, list[str]]:

@@ -37,7 +37,7 @@ CLAUSE = re.compile(r"[，,。？?！!；;、\s]+|另外|顺便问下|顺便问�
 SENTENCE = re.compile(r"[.?!;]+\s*")  # … of a question in Russian or English
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # a clause that asks (the others tell the situation: 卡放了好几年没用，早就过期了，现在还能办吗)
-ASKING = re.compile(r"[吗么嘛呢？?]|什么|啥|哪|(?<!好)几|怎|多少|能不能|可不可以|行不行|能否|是否|要不要|用不用|可以|不$|没$")
+ASKING = re.compile(r"[吗么嘛呢？?谁]|什么|啥|哪|(?<!好)几|怎|多少|能不能|可不可以|行不行|能否|是否|要不要|用不用|可以|不$|没$")
 
 
 def clauses(text: str) -> list[str]:
@@ -121,10 +121,13 @@ class Reader:
         known = matcher.analyzer
         self.analyzer.learn_words(list(known.known_words) + [w for ws in groups.values() for w in ws])
         self.analyzer.known_bigrams = known.known_bigrams | self.analyzer.known_bigrams
+        self.analyzer.words |= known.words
         self._concept = {char: cid for cid, char in self.analyzer.concept_char.items()}
         # composite aspects, the most specific first
         self._composites = sorted((a for a in kb.aspects.values() if a.when), key=lambda a: -len(a.when))
         self._holder_businesses = [b.id for b in kb.businesses.values() if b.audience == "holder"]
+        # the words of cancelling, also inside a longer word that says who acts (本人去注销)
+        self._cancel_words = [t for v in kb.vocabulary if v.target == "category:cancel" for t in v.terms if CJK.search(t)]
         self._memo: dict[str, Plan] = {}
 
     # -- reading -----------------------------------------------------------------------------
@@ -201,10 +204,15 @@ class Reader:
         reading = plan.reading
         if plan.kind not in ("answers", "topic") or not reading.cities:
             return plan
+        routes = list(plan.routes)
+        city = f"city:{reading.cities[0]}"
+        if (len(routes) < MAX_ANSWERS and any(a in PLACE_ASPECTS for a in reading.aspects)
+                and not any(r == "offices" or r.startswith("city:") for r in routes)):
+            # where (in that city) asked beside something else (…where is the centre and what is its phone)
+            return Plan("answers", (*routes, city), business=plan.business, aspect=plan.aspect, reading=reading)
         parts = clauses(reading.question)
         if len(parts) < 2:
             return plan
-        routes = list(plan.routes)
         for clause in parts:
             part = self.read(clause)
             if not part.cities or part.businesses or len(routes) >= MAX_ANSWERS:
@@ -225,7 +233,8 @@ class Reader:
         names = [ranked] if ranked else list(dict.fromkeys(reading.businesses))
         if reading.holder and self._holder_businesses:
             cancel = [b for b in names if self.kb.businesses[b].category in ("cancel", "holder")]
-            if cancel or (not names and ("cancel" in reading.categories or reading.left)):
+            cancelling = "cancel" in reading.categories or any(w in reading.question for w in self._cancel_words)
+            if cancel or (not names and (cancelling or reading.left)):
                 names = [self._holder_businesses[0]] + [b for b in names if b not in cancel]
         return names[0] if len(names) == 1 else None
 
@@ -277,7 +286,9 @@ class Reader:
         if any(not kb.aspects[a].document for a in active):
             # a document named with a question about it (经办人签什么) steers that question's answer;
             # it needs no answer of its own
-            active = [a for a in active if not kb.aspects[a].document or self.fixed_route(a, business)]
+            # (unless it is all its own question asks: …网址是啥？经办人能不能直接填法人)
+            active = [a for a in active if not kb.aspects[a].document or self.fixed_route(a, business)
+                      or (a in reading.asked and kb.aspects[a].routes)]
         weak = [a for a in aspects if a not in active]
         if reading.cities and not business and active and all(a in PLACE_ASPECTS for a in active):
             return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)  # where, in that city

@@ -257,7 +257,7 @@ def test_whether_a_material_is_required_without_a_business_is_asked_back(engine,
     # whether the ID copy or the card is needed depends on the business: never one material's rule
     screen = ask(engine, question, lang)
     assert screen.route.startswith("ask_business:"), (question, screen.route)
-    assert {"zh": "办理哪项业务？", "en": "Which business"}[lang] in screen.text
+    assert {"zh": "办理哪项业务？", "en": "Which service"}[lang] in screen.text
     chosen = press(engine, screen, "企业首次办理电子口岸卡", lang)
     assert chosen.route == "topic:new_entry"
 
@@ -539,3 +539,95 @@ def test_the_id_used_for_the_card_told_in_the_story_gets_the_same_id_rule(engine
     # told before the question, the ID the card was made with is what the question is about
     screen = ask(engine, "以前用回乡证办的卡，现在有身份证了，注销用哪个")
     assert "answer:holder_same_id_type" in shown(screen), screen.route
+
+
+# -- round C's failure classes, each in words of its own ------------------------------------------------
+@pytest.mark.parametrize("question,lang", [
+    ("我们厂以前从没办过电子口岸卡，这次要申请，得准备哪些东西", "zh"),
+    ("We have never applied for an e-port card before. What should we prepare?", "en"),
+])
+def test_a_first_timer_telling_their_story_gets_the_new_entry_list_not_the_ask_back(engine, question, lang):
+    screen = ask(engine, question, lang)
+    assert screen.route == "topic:new_entry", (question, screen.route)
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("老板换人了，这种情况走什么业务？另外执照复印件谁来签名", ["topic:change_legal_rep", "answer:org_annotation"]),
+    ("网站地址是多少？代办人可以就写法人吗", ["answer:system_url", "answer:agent_choice"]),
+])
+def test_a_story_then_two_asks_answers_both(engine, question, expected):
+    screen = ask(engine, question)
+    assert all(r in shown(screen) for r in expected), screen.route
+
+
+def test_the_sentence_on_a_named_persons_id_copy_is_the_persons_wording(engine):
+    screen = ask(engine, "代办人身份证复印件上那句话怎么写")
+    assert shown(screen) == ["answer:person_annotation"], screen.route
+    assert PERSON in screen.text
+
+
+def test_a_foreign_holder_cancelling_their_own_card_gets_the_holders_translation_rule(engine):
+    # 当操作员 is 当 + 操作员 (never "corrected" to 加操作员), and the holder's context wins over the company's rule
+    screen = ask(engine, "我是外籍员工，原来在公司当操作员，现在本人去注销，护照翻译件能盖公司的章吗")
+    assert shown(screen)[0] == "answer:holder_translation", screen.route
+    assert "answer:foreign_translation" not in shown(screen)
+
+
+@pytest.mark.parametrize("question", ["公司执照早就注销了，法人卡还要注销吗", "我想把法人卡注销掉，公司执照都注销了，能办吗"])
+def test_cancelling_the_legal_card_after_the_licence_is_cancelled_is_never_a_new_entry(engine, question):
+    screen = ask(engine, question)
+    assert set(shown(screen)) & {"answer:cancel_explanation", "topic:cancel_legal"}, screen.route
+    assert "topic:new_entry" not in shown(screen)
+
+
+def test_buying_another_shared_dun_is_where_to_buy_it_not_its_price(engine):
+    screen = ask(engine, "多买一个共享盾的话上哪买")
+    assert shown(screen) == ["answer:buy_shared_dun"], screen.route
+
+
+@pytest.mark.parametrize("question", ["滿洲裡建設銀行在哪", "滿州里的網點地址"])
+def test_traditional_and_variant_characters_read_as_the_city(engine, question):
+    assert ask(engine, question).route == "city:满洲里", question
+
+
+def test_a_russian_director_without_a_chinese_id_gets_the_alternatives(engine):
+    screen = ask(engine, "Китайского удостоверения личности у директора нет, что можно дать вместо?", "ru")
+    assert "answer:id_alternatives" in shown(screen), screen.route
+
+
+def test_what_is_handwritten_on_a_passport_copy_is_the_persons_wording(engine):
+    screen = ask(engine, "Какие слова директор пишет от руки на копии паспорта?", "ru")
+    assert shown(screen) == ["answer:person_annotation"], screen.route
+    assert PERSON in screen.text
+
+
+def test_where_the_centre_is_and_its_phone_are_both_answered(engine):
+    screen = ask(engine, "Where is the card centre in Manzhouli and what's its phone number?", "en")
+    assert "answer:hotline" in shown(screen) and "city:满洲里" in shown(screen), screen.route
+
+
+@pytest.mark.parametrize("question", ["去办的话需要什么材料", "持卡人的身份证复印件需不需要带过去"])
+def test_materials_or_an_id_copy_without_a_business_are_asked_back(engine, question):
+    # 去办的话 is not 去办的人 (the agent); whose ID copy is needed depends on the business
+    assert ask(engine, question).route.startswith("ask_business:"), question
+
+
+def test_the_agents_id_copy_is_the_agents_material(engine):
+    assert ask(engine, "经办人的身份证复印件要不要带").route == "material:agent_id"
+
+
+def test_what_to_upload_to_have_the_card_mailed_is_the_labelled_jiangsu_authorisation(engine):
+    screen = ask(engine, "选邮寄取卡的话，需要多传什么文件")
+    assert shown(screen)[0] == "answer:mail_authorisation", screen.route
+    assert "邮寄业务委托书" in screen.text and "江苏省指南" in screen.text
+
+
+def test_a_common_word_is_never_corrected_into_a_business(engine):
+    # 卡放了 (left unused) is not 卡坏了 (broken)
+    assert ask(engine, "卡放了两年没动，过期了还能补吗").route == "topic:reissue_expired"
+
+
+def test_an_id_card_lost_is_not_the_e_port_card_lost(engine):
+    screen = ask(engine, "法人的身份证掉了，正在补办，先用护照可以吗")
+    assert shown(screen) == ["answer:id_alternatives"], screen.route
+    assert "topic:reissue_lost" not in shown(screen)
