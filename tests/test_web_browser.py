@@ -171,6 +171,45 @@ def test_phone_browser_menu_answer_checklist_reload(browser, tmp_path, kb):
     assert (shots / "web-answer.png").stat().st_size > 10_000
 
 
+def test_phone_browser_call_button_and_question_box(browser, tmp_path, kb):
+    """At 360×740: the call button is a real tel: link at least 44 px high, fully on the screen's width,
+    on every answer page; the question box with its visible label sits above the screen's content."""
+    from selenium.webdriver.common.by import By
+
+    shots = Path(os.environ.get("EPORT_WEB_SCREENSHOTS") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with web_server(tmp_path / "call.db", kb) as (url, guide):
+        paths = ["/s/topic:reissue_lost", "/s/fact:hotline", "/s/stuck:reissue_lost", "/s/answer:silent_hours",
+                 "/ask?q=%E8%A6%81%E5%B8%A6%E5%93%AA%E4%BA%9B%E6%9D%90%E6%96%99",  # the ask-back
+                 "/ask?q=xyzzy"]  # suggestions
+        for lang in ("zh", "ru", "en"):
+            browser.get(url + "/")
+            if lang != "zh":
+                switch = browser.find_element(By.CSS_SELECTOR, f'form.langs button[value="{lang}"]')
+                click_and_wait(browser, switch, "/")
+            for path in paths:
+                browser.get(url + path)
+                call = browser.find_element(By.CSS_SELECTOR, "a.btn.call")
+                assert call.get_attribute("href") == "tel:+864702299089", path
+                box = call.rect
+                assert box["height"] >= 44 and box["x"] >= 0 and box["x"] + box["width"] <= WIDTH, (lang, path, box)
+                label = browser.find_element(By.CSS_SELECTOR, 'form.ask.top label[for="q"]')
+                field = browser.find_element(By.ID, "q")
+                assert label.is_displayed() and label.text and field.is_displayed()
+                assert field.rect["y"] + field.rect["height"] <= browser.find_element(By.CSS_SELECTOR, ".msg").rect["y"]
+                assert field.rect["y"] < HEIGHT and field.rect["height"] >= 44, (lang, path, field.rect)
+                no_overflow(browser, f"{path} in {lang}")
+                if path == "/s/topic:reissue_lost" and lang == "zh":
+                    browser.save_screenshot(str(shots / "web-answer-call.png"))
+            field = browser.find_element(By.ID, "q")
+            field.clear()
+            field.send_keys("/checklist")
+            field.submit()
+            from selenium.webdriver.support.ui import WebDriverWait
+
+            WebDriverWait(browser, 15).until(lambda d: d.current_url.endswith("/s/checklists"))
+
+
 def test_ci_installs_the_browser_and_requires_the_test():
     script = (Path(__file__).resolve().parent.parent / ".ci" / "run").read_text(encoding="utf-8")
     update, install = script.index("apt-get update"), script.index("apt-get install -y")

@@ -15,12 +15,19 @@ TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "code", "pre
 SCHEMES = ("http://", "https://", "tel:")
 # 0470-2299089 (area code, number) and 18947604303 (mobile); not parts of longer digit runs
 PHONE = re.compile(r"(?<![\d-])(0\d{2,3}-\d{7,8}|1[3-9]\d{9})(?![\d-])")
+# "0470-2299089、2299090": a number after "、" shares the area code of the one before it (as the
+# documents write the hotline); each is its own link, the text unchanged
+MORE = re.compile(r"、(\d{7,8})(?![\d-])")
 
 
 def tel(number: str) -> str:
     """"0470-2299089" → "tel:+864702299089" (the trunk 0 dropped)."""
     digits = number.replace("-", "")
     return "tel:+86" + (digits if number.startswith("1") else digits.lstrip("0"))
+
+
+def is_phone(text: str) -> bool:
+    return bool(PHONE.fullmatch(text.strip()))
 
 
 class _Converter(HTMLParser):
@@ -59,9 +66,16 @@ class _Converter(HTMLParser):
             return
         pos = 0
         for m in PHONE.finditer(data):
+            if m.start() < pos:  # already linked as a number sharing an area code
+                continue
             self.out.append(html.escape(data[pos:m.start()], quote=False))
             self.out.append(f'<a href="{tel(m.group(1))}">{m.group(1)}</a>')
             pos = m.end()
+            if m.group(1).startswith("0"):
+                area = m.group(1).split("-")[0]
+                while (more := MORE.match(data, pos)) is not None:
+                    self.out.append(f'、<a href="{tel(area + "-" + more.group(1))}">{more.group(1)}</a>')
+                    pos = more.end()
         self.out.append(html.escape(data[pos:], quote=False))
 
     def close(self):

@@ -40,6 +40,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from html import escape
+
 import jinja2
 import tornado.httpserver
 import tornado.httputil
@@ -61,10 +63,11 @@ from dialogs.features import all_routes
 from dialogs.features import upload as uploads
 from dialogs.features.privacy import expire
 from dialogs.guide import Guide
+from dialogs.render import labelled
 from dialogs.store import StoreError
 
 from . import sessions
-from .html import to_web
+from .html import is_phone, tel, to_web
 
 log = logging.getLogger("eport_guide.web")
 
@@ -90,7 +93,10 @@ MAX_BODY = 64 * 1024  # every request but the upload
 MAX_UPLOAD = 10 * 1024 * 1024 + 64 * 1024  # UPLOAD_TOO_BIG says "10MB"
 UPLOADS_AT_ONCE = 4  # upload bodies being received at once; beyond: 503 (memory stays bounded)
 MAX_QUESTION = 500
-MAX_URL = 16 * 1024  # longer: 414 (headers may take up to 64 KB: beyond, tornado drops the connection)
+MAX_URL = 16 * 1024  # longer: 414, a page saying so
+# tornado drops a connection whose request line and headers exceed this without answering: room for a
+# 10,000-character question in any script (9 bytes a percent-encoded Chinese character) to get the 414 page
+MAX_HEADER = 128 * 1024
 SAFE_NEXT = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,2000}$")
 CSRF_MAX_AGE_S = 24 * 3600  # a form older than a day is refused ("the form has expired")
 MAX_CONNECTIONS = 512  # open connections; fewer when the process may open fewer files
@@ -108,6 +114,11 @@ TOO_BIG = N_("请求过大，未作任何更改。")
 BUSY = N_("系统繁忙，刚才的操作没有保存，请稍后再试一次。")
 ERROR = N_("出错了，请稍后再试。")
 UPLOAD_TOO_BIG = N_("文件超过 10MB，网页上无法检查，未作任何更改。请先压缩或拆分后再检查。")
+URL_TOO_LONG = N_("网址过长，无法打开。请从主菜单进入，或在上方输入不超过 {n} 个字的问题。")
+QUESTION_TOO_LONG = N_("问题太长：请不超过 {n} 个字。下面是前 {n} 个字，可以删减后再提问。")
+CALL = N_("📞 拨打热线")
+# answer pages: they carry the big call button even where the text does not show the number (the ask-back)
+CALL_SCREENS = {"topic", "fact", "answer", "answers", "ask_business", "stuck", "suggest", "help"}
 UPLOAD_INTRO = N_("选择一个文件，检查网上办理系统能否接受（格式和大小）。文件只在内存中检查，不会保存。")
 
 
@@ -252,12 +263,31 @@ class Web:
                         out.append(WebButton("do", b.label, data=b.data))
                 elif b.url and b.url.lower().startswith(("https://", "http://")):
                     out.append(WebButton("url", b.label, href=b.url))
-                elif b.copy_text:
+                elif b.copy_text and not is_phone(b.copy_text):  # a phone number: the page's call button instead
                     out.append(WebButton("copy", b.label, copy=b.copy_text))
                 # switch_inline_query: Telegram's inline mode has no web equivalent
             if out:
                 rows.append(out)
         return rows
+
+    def hotline(self) -> list[str]:
+        """The hotline's numbers as the knowledge lists them ("0470-2299089", "0470-2299090")."""
+        kb = self.engine.kb
+        fact = kb.facts.get("hotline")
+        office = kb.offices.get(fact.office) if fact is not None and fact.office else None
+        return list(office.phones) if office is not None else []
+
+    def call(self, screen: Screen) -> tuple[str, str]:
+        """(tel: link, number) of the page's call button, or ("", ""): on answer pages and on any page
+        that shows the hotline (in its text or as a number to copy)."""
+        phones = self.hotline()
+        if not phones:
+            return "", ""
+        shows = any(p in screen.text for p in phones) or any(
+            b.copy_text and is_phone(b.copy_text) for b in screen.all_buttons())
+        if shows or screen.route.split(":", 1)[0] in CALL_SCREENS:
+            return tel(phones[0]), phones[0]
+        return "", ""
 
     def expire(self, now=None) -> list[int]:
         """Retention (the routine every channel shares): old questions and 👎 reasons, and the data of
@@ -454,7 +484,8 @@ class Base(tornado.web.RequestHandler):
         return i18n.translations(self.lang).gettext(message)
 
     # -- pages -------------------------------------------------------------------------------
-    def page(self, screen: Screen, *, status: int = 200, question: str = "", upload: bool = False) -> None:
+    def page(self, screen: Screen, *, status: int = 200, question: str = "", upload: bool = False,
+             body: str | None = None) -> None:
         awaiting = ""
         if screen.awaiting and self.user_id is not None:
             awaiting = self.create_signed_value("awaiting", f"{self.user_id}|{screen.awaiting}").decode("ascii")
@@ -463,22 +494,31 @@ class Base(tornado.web.RequestHandler):
         first = screen.text.strip().splitlines()[0] if screen.text.strip() else ""
         if screen.route != "main" and first:
             title = f"{first[:60]} · {title}"
+        call, call_number = self.web.call(screen)
         html = env.get_template("page.html").render(
             html_lang={"zh": "zh-CN"}.get(self.lang, self.lang), lang=self.lang, title=title, style=STYLE, script=SCRIPT,
-            xsrf=self.xsrf_form_html(), xsrf_token=self.xsrf_token.decode("ascii"), here=self.request.uri if self.request.method == "GET" else route_href(screen.route),
+            xsrf=self.xsrf_form_html(), xsrf_token=self.xsrf_token.decode("ascii"), here=self.here(screen),
             languages=[(c, i18n.LANGUAGE_NAMES[c]) for c in i18n.LANGUAGES], toast=screen.toast or self.toast,
-            body=to_web(screen.html), rows=self.web.buttons(screen), awaiting=awaiting, max_text=MAX_TEXT,
+            body=to_web(screen.html) if body is None else body, call=call, call_number=call_number, rows=self.web.buttons(screen), awaiting=awaiting, max_text=MAX_TEXT,
             question=question, max_question=MAX_QUESTION, upload=upload,
             figure=screen.photo.svg() if screen.photo is not None else "",  # inline SVG: its text selectable
         )
         self.set_status(status)
         self.finish(html)
 
-    def main_with(self, notice: str, status: int) -> None:
-        self.page(self.engine.render("main", self.ctx(), notice=self._(notice)), status=status)
+    def here(self, screen: Screen) -> str:
+        """Where the language switch returns to: this address, unless it is not one a redirect may go to."""
+        uri = self.request.uri or "/"
+        if self.request.method == "GET" and self.get_status() < 400 and SAFE_NEXT.match(uri):
+            return uri
+        return route_href(screen.route)
+
+    def main_with(self, notice: str, status: int, question: str = "") -> None:
+        notice = self._(notice).replace("{n}", str(MAX_QUESTION))
+        self.page(self.engine.render("main", self.ctx(), notice=notice), status=status, question=question)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        messages = {403: CSRF_REFUSED, 413: TOO_BIG, 414: TOO_BIG, 429: TOO_MANY, 404: NOT_FOUND, 503: BUSY}
+        messages = {403: CSRF_REFUSED, 413: TOO_BIG, 414: URL_TOO_LONG, 429: TOO_MANY, 404: NOT_FOUND, 503: BUSY}
         exc = kwargs.get("exc_info", (None, None))[1]
         if isinstance(exc, StoreError):  # busy, read-only or broken database: nothing was saved
             message, status_code = BUSY, 503
@@ -540,6 +580,9 @@ class ScreenHandler(Base):
             return
         if not self.web.can_open(route):
             raise tornado.web.HTTPError(404)
+        if route == "help":  # the web's own: no chat commands, no inline mode
+            self.help_page()
+            return
         personal = bool(self.engine.screens[route.split(":", 1)[0]].get("personal"))
         try:
             screen = self.engine.render(route, self.ctx(personal))
@@ -548,6 +591,18 @@ class ScreenHandler(Base):
         if route.startswith("topic:"):
             self.engine.emit("view", self.ctx(), route)  # counted like a view in Telegram
         self.page(screen)
+
+    def help_page(self) -> None:
+        """The web's help: how to ask, the pages (instead of chat commands), the hotline."""
+        kb = self.engine.kb
+        examples = [self._(e) for e in (N_("卡丢了怎么办"), N_("通辽在哪里办"), N_("营业执照复印件上写什么"), N_("没有身份证怎么办"))]
+        routes = [(commands.route_of(c, self.engine.features), c.description) for c in commands.COMMANDS if c.route]
+        pages = [(route_href(r), label) for r, label in routes if r not in ("main", "help") and self.web.can_open(r)]
+        fact = kb.facts.get("hotline")
+        body = environment(self.lang).get_template("help.html").render(
+            examples=[(e, "/ask?q=" + quote(e)) for e in examples], pages=pages,
+            hotline=to_web(escape(labelled(fact, self.lang), quote=False)) if fact is not None else "")
+        self.page(Screen(route="help", html=f"<b>❓ {self._('使用帮助')}</b>"), body=body)
 
 
 class TopicHandler(Base):
@@ -561,10 +616,20 @@ class TopicHandler(Base):
 
 class AskHandler(Base):
     async def get(self) -> None:
-        question = self.get_query_argument("q", "")[:MAX_QUESTION].strip()
+        question = self.get_query_argument("q", "").strip()
         if not question:
             self.redirect("/", status=303)
             return
+        if len(question) > MAX_QUESTION:  # said so, with the first MAX_QUESTION characters back in the box
+            self.main_with(QUESTION_TOO_LONG, 400, question=question[:MAX_QUESTION])
+            return
+        if question.startswith("/"):  # a chat command typed here: its web page
+            name = question[1:].split(maxsplit=1)[0].split("@", 1)[0].lower() if len(question) > 1 else ""
+            command = next((c for c in commands.COMMANDS if c.name == name), None)
+            if command is not None:
+                route = commands.route_of(command, self.engine.features) if command.route else "main"
+                self.redirect(route_href(route) if route == "main" or self.web.can_open(route) else "/", status=303)
+                return
         await self.engine.ready()  # the first question after start or a reload: the matcher is built off the loop
         self.page(self.engine.ask(self.ctx(), question), question=question)
 
@@ -878,7 +943,7 @@ def start(settings: Any, *, guide: Guide | None = None, listen: str | None = Non
     app = make_app(guide, secure_cookies=(settings.web_url or "").lower().startswith("https://"),
                    retention_days=settings.retention_days, rate_limiter=rate_limiter,
                    trusted_proxies=getattr(settings, "web_trusted_proxies", 0))
-    server = CappedHTTPServer(app, max_body_size=MAX_BODY, max_header_size=64 * 1024, idle_connection_timeout=60,
+    server = CappedHTTPServer(app, max_body_size=MAX_BODY, max_header_size=MAX_HEADER, idle_connection_timeout=60,
                               body_timeout=120, max_connections=max_connections)
     listen = listen or settings.web_listen
     port = port or settings.web_port
