@@ -220,8 +220,9 @@ class Analyzer:
                 # (in a three-character word not the first one: 操做员, 共享顿, not 他的卡 for 我的卡)
                 touching = [q for q in (p - 1, p) if 0 <= q < len(run) - 1]
                 # (and never a particle: 办理吗 is not 办理人)
-                # (nor a word typed whole beside another character: 当操作员 is 当 + 操作员, not 加操作员)
-                whole = (k == 0 and word[1:] in self.words) or (k == n - 1 and word[:-1] in self.words)
+                # (nor a word typed whole after another character: 当操作员 is 当 + 操作员, not 加操作员;
+                # at the end a look-alike is a typo: 法定代表仁 is 法定代表人)
+                whole = k == 0 and word[1:] in self.words
                 if (touching and all(q in unknown for q in touching) and not whole
                         and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES))):
                     return run[:start] + word + run[start + n :]
