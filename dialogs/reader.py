@@ -32,6 +32,7 @@ HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts pers
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
 PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+OUTSIDE = "outside"  # the aspect of a topic neither document covers: the hotline alone answers it
 # clauses of a question: a second ask (另外/顺便/还有 …) is a clause of its own
 CLAUSE = re.compile(r"[，,。？?！!；;、\s]+|另外|顺便问下|顺便问一下|顺便|还有就是|还有|and also|also|кроме того|ещё|еще")
 SENTENCE = re.compile(r"[.?!;]+\s*")  # … of a question in Russian or English
@@ -289,6 +290,9 @@ class Reader:
             # (unless it is all its own question asks: …网址是啥？经办人能不能直接填法人)
             active = [a for a in active if not kb.aspects[a].document or self.fixed_route(a, business)
                       or (a in reading.asked and kb.aspects[a].routes)]
+        if OUTSIDE in active:  # a topic outside both documents (customs registration, drivers): the words
+            # shared with documented facts (注册, 操作员卡) do not make one of those facts its answer
+            return Plan("answers", tuple(kb.aspects[OUTSIDE].routes[:1]), business=business, reading=reading)
         weak = [a for a in aspects if a not in active]
         if reading.cities and not business and active and all(a in PLACE_ASPECTS for a in active):
             return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)  # where, in that city

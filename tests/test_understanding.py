@@ -631,3 +631,23 @@ def test_an_id_card_lost_is_not_the_e_port_card_lost(engine):
     screen = ask(engine, "法人的身份证掉了，正在补办，先用护照可以吗")
     assert shown(screen) == ["answer:id_alternatives"], screen.route
     assert "topic:reissue_lost" not in shown(screen)
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("操作员卡插电脑上驱动怎么装", "zh"), ("进出口收发货人备案是不是先要办好", "zh"), ("同一个操作员两个公司都能用吗", "zh"),
+    ("Is there parking near the card centre?", "en"), ("Мы зарегистрированы за границей, без филиала в Китае — можно карту?", "ru"),
+])
+def test_a_topic_neither_document_covers_gets_the_hotline_not_a_neighbouring_fact(engine, question, lang):
+    screen = ask(engine, question, lang)
+    assert shown(screen) == ["answer:hotline"], (question, screen.route)
+    assert "0470-2299089" in screen.text
+    assert "outside" in aspects(engine, question)
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("地址搬了 卡是不是得从新办一张", "zh"),
+    ("The registered address of our firm changed. Anything to do with the e-port card?", "en"),
+])
+def test_a_company_that_moved_gets_the_change_of_address(engine, question, lang):
+    screen = ask(engine, question, lang)
+    assert screen.route == "topic:change_address", (question, screen.route)
