@@ -651,3 +651,23 @@ def test_a_topic_neither_document_covers_gets_the_hotline_not_a_neighbouring_fac
 def test_a_company_that_moved_gets_the_change_of_address(engine, question, lang):
     screen = ask(engine, question, lang)
     assert screen.route == "topic:change_address", (question, screen.route)
+
+
+def test_a_key_that_does_not_respond_when_plugged_in_is_the_card_replacement(engine):
+    screen = ask(engine, "U盾插上没反应，要办什么业务")
+    assert screen.route == "topic:replace_card", screen.route
+
+
+def test_which_service_for_a_broken_card_and_whether_to_bring_it_answers_both(engine):
+    screen = ask(engine, "our key is broken, pc doesnt read it. which service, and do we bring the old card?", "en")
+    assert set(shown(screen)) == {"topic:replace_card", "answer:card_medium"}, screen.route
+
+
+def test_whether_one_must_still_travel_after_applying_online_is_the_pickup_rule(engine):
+    screen = ask(engine, "Если подать онлайн, всё равно нужно ехать за картой?", "ru")
+    assert "answer:online_pickup" in shown(screen), screen.route
+
+
+def test_what_the_person_handing_in_the_papers_needs_for_themselves_is_the_agents_id(engine):
+    screen = ask(engine, "The guy who drops off our papers, what does he need to bring for himself?", "en")
+    assert shown(screen) == ["material:agent_id"], screen.route
