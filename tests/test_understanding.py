@@ -671,3 +671,19 @@ def test_whether_one_must_still_travel_after_applying_online_is_the_pickup_rule(
 def test_what_the_person_handing_in_the_papers_needs_for_themselves_is_the_agents_id(engine):
     screen = ask(engine, "The guy who drops off our papers, what does he need to bring for himself?", "en")
     assert shown(screen) == ["material:agent_id"], screen.route
+
+
+def test_where_asked_beside_a_city_in_its_own_clause_is_that_citys_offices(engine):
+    screen = ask(engine, "营业执照盖什么章？还有海拉尔那边在哪里办")
+    assert shown(screen) == ["answer:seal_official_only", "city:呼伦贝尔"], screen.route
+
+
+def test_a_passport_instead_of_a_chinese_id_and_its_translation_are_both_answered(engine):
+    screen = ask(engine, "My boss is from Kazakhstan and has only a passport, can that be used instead of a Chinese ID? "
+                         "Does it need translating?", "en")
+    assert set(shown(screen)) == {"answer:id_alternatives", "answer:foreign_translation"}, screen.route
+
+
+def test_whether_to_do_the_business_asked_beside_another_ask_shows_the_business_too(engine):
+    screen = ask(engine, "老板换成外国人了，要办变更吗？他的护照要不要翻译")
+    assert shown(screen) == ["topic:change_legal_rep", "answer:foreign_translation"], screen.route
