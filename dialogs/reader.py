@@ -303,6 +303,8 @@ class Reader:
         if not active:
             if business:
                 return self._business_alone(reading, business, result)
+            if reading.cities and not weak and not reading.categories:  # a place named alone (国贸支行能办卡不)
+                return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
                 return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
             pending = [a for a in weak if kb.aspects[a].needs_business]

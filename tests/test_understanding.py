@@ -687,3 +687,19 @@ def test_a_passport_instead_of_a_chinese_id_and_its_translation_are_both_answere
 def test_whether_to_do_the_business_asked_beside_another_ask_shows_the_business_too(engine):
     screen = ask(engine, "老板换成外国人了，要办变更吗？他的护照要不要翻译")
     assert shown(screen) == ["topic:change_legal_rep", "answer:foreign_translation"], screen.route
+
+
+def test_a_licence_handed_back_told_before_the_question_gets_the_explanation_that_replaces_it(engine):
+    screen = ask(engine, "我们不干了，法人卡也要销掉吗？执照已经交上去了，手里没有执照咋办？")
+    assert "answer:cancel_explanation" in shown(screen), screen.route
+
+
+def test_a_bank_branch_named_alone_gets_its_citys_offices(engine):
+    screen = ask(engine, "口岸支行能办卡吗")
+    assert screen.route == "city:满洲里", screen.route
+
+
+@pytest.mark.parametrize("question", ["执照复印件需要交吗", "营业执照复印件要不要"])
+def test_whether_the_licence_copy_is_required_without_a_business_is_asked_back(engine, question):
+    screen = ask(engine, question)
+    assert screen.route.startswith("ask_business"), screen.route
