@@ -703,3 +703,13 @@ def test_a_bank_branch_named_alone_gets_its_citys_offices(engine):
 def test_whether_the_licence_copy_is_required_without_a_business_is_asked_back(engine, question):
     screen = ask(engine, question)
     assert screen.route.startswith("ask_business"), screen.route
+
+
+@pytest.mark.parametrize("question,lang,expected", [
+    ("Our driver will drop off the papers, what does he need to bring?", "en", "material:agent_id"),
+    ("Is there no branch in Hailar where we can do the card?", "en", "city:呼伦贝尔"),
+    ("我们是外国公司，法人是俄罗斯人，护照要翻译吗", "zh", "answer:foreign_translation"),
+])
+def test_a_documented_question_sharing_a_word_with_an_outside_topic_keeps_its_answer(engine, question, lang, expected):
+    screen = ask(engine, question, lang)
+    assert expected in shown(screen) and "answer:hotline" not in shown(screen), (question, screen.route)
