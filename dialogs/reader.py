@@ -32,11 +32,14 @@ HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts pers
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
 PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+OUTSIDE = "outside"  # the aspect of a topic neither document covers: the hotline alone answers it
 # clauses of a question: a second ask (另外/顺便/还有 …) is a clause of its own
 CLAUSE = re.compile(r"[，,。？?！!；;、\s]+|另外|顺便问下|顺便问一下|顺便|还有就是|还有|and also|also|кроме того|ещё|еще")
 SENTENCE = re.compile(r"[.?!;]+\s*")  # … of a question in Russian or English
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # a clause that asks (the others tell the situation: 卡放了好几年没用，早就过期了，现在还能办吗)
+# a clause asking whether the business itself must be done (法人换了要办变更吗): its first screen is shown too
+ASKS_BUSINESS = re.compile(r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)")
 ASKING = re.compile(r"[吗么嘛呢？?谁]|什么|啥|哪|(?<!好)几|怎|多少|能不能|可不可以|行不行|能否|是否|要不要|用不用|可以|不$|没$")
 
 
@@ -65,6 +68,7 @@ class Reading:
     categories: tuple[str, ...] = ()  # a kind of business named without which one (注销, 补办)
     document: bool = False  # a document is named (营业执照, 身份证 …): it picks an aspect's answer
     asked: tuple[str, ...] = ()  # aspects each asked on their own (a clause of their own): never dropped as weak
+    asks_business: bool = False  # one of several asks is whether the business named must be done
 
 
 @dataclass(frozen=True)
@@ -196,7 +200,8 @@ class Reader:
             aspects = tuple(a for a in aspects if named(a))
         alone = tuple(r.aspects[0] for r in asking if len(r.aspects) == 1 and len(asking) > 1
                       and r.aspects[0] in aspects)
-        return replace(reading, aspects=aspects, asked=alone)
+        whether = len(asking) > 1 and any((r.businesses or r.categories) and ASKS_BUSINESS.search(c) for c, r in read)
+        return replace(reading, aspects=aspects, asked=alone, asks_business=whether)
 
     def _with_place(self, plan: Plan) -> Plan:
         """A second ask about a place (…？另外海拉尔那边有地方办没) keeps its answer beside the others: a
@@ -289,12 +294,17 @@ class Reader:
             # (unless it is all its own question asks: …网址是啥？经办人能不能直接填法人)
             active = [a for a in active if not kb.aspects[a].document or self.fixed_route(a, business)
                       or (a in reading.asked and kb.aspects[a].routes)]
+        if OUTSIDE in active:  # a topic outside both documents (customs registration, drivers): the words
+            # shared with documented facts (注册, 操作员卡) do not make one of those facts its answer
+            return Plan("answers", tuple(kb.aspects[OUTSIDE].routes[:1]), business=business, reading=reading)
         weak = [a for a in aspects if a not in active]
         if reading.cities and not business and active and all(a in PLACE_ASPECTS for a in active):
             return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)  # where, in that city
         if not active:
             if business:
                 return self._business_alone(reading, business, result)
+            if reading.cities and not weak and not reading.categories:  # a place named alone (国贸支行能办卡不)
+                return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
                 return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
             pending = [a for a in weak if kb.aspects[a].needs_business]
@@ -316,6 +326,9 @@ class Reader:
         routes = self._cover(reading, active, business)
         if not routes:
             return Plan("none", reading=reading)
+        topic = f"topic:{business}"
+        if reading.asks_business and business and topic not in routes and len(routes) < MAX_ANSWERS:
+            routes = [topic, *routes]  # …要办变更吗？他护照要翻译不: whether to do the business, then the other ask
         return Plan("answers", tuple(routes), business=business, reading=reading)
 
     def _business_alone(self, reading: Reading, business: str, result: MatchResult) -> Plan:
@@ -334,11 +347,20 @@ class Reader:
         (``show_all``) brings each of them."""
         kb = self.kb
         candidates: dict[str, list[str]] = {}
+        here: dict[str, str] = {}  # a place aspect → the city named in its own clause
+        if reading.cities and any(a in PLACE_ASPECTS for a in aspects):
+            for clause in clauses(reading.question):
+                part = self.read(clause)
+                for a in part.aspects:
+                    if a in PLACE_ASPECTS and part.cities:
+                        here.setdefault(a, part.cities[0])
         for a in aspects:
             fixed = self.fixed_route(a, business)
             routes = [fixed] if fixed else [r for r in kb.aspects[a].routes if self.applies(r, business)]
             # no answer of the aspect is about this business: the business's own screen says what it needs
             candidates[a] = routes or ([f"topic:{business}"] if business else [])
+            if a in PLACE_ASPECTS and a in here:  # where, in a city named in the same ask (通辽那边在哪办)
+                candidates[a] = [f"city:{here[a]}"]
         aspects = [a for a in aspects if candidates[a]]
         scores = self.matcher.route_scores(reading.question)
         chosen: list[str] = []

@@ -631,3 +631,85 @@ def test_an_id_card_lost_is_not_the_e_port_card_lost(engine):
     screen = ask(engine, "法人的身份证掉了，正在补办，先用护照可以吗")
     assert shown(screen) == ["answer:id_alternatives"], screen.route
     assert "topic:reissue_lost" not in shown(screen)
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("操作员卡插电脑上驱动怎么装", "zh"), ("进出口收发货人备案是不是先要办好", "zh"), ("同一个操作员两个公司都能用吗", "zh"),
+    ("Is there parking near the card centre?", "en"), ("Мы зарегистрированы за границей, без филиала в Китае — можно карту?", "ru"),
+])
+def test_a_topic_neither_document_covers_gets_the_hotline_not_a_neighbouring_fact(engine, question, lang):
+    screen = ask(engine, question, lang)
+    assert shown(screen) == ["answer:hotline"], (question, screen.route)
+    assert "0470-2299089" in screen.text
+    assert "outside" in aspects(engine, question)
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("地址搬了 卡是不是得从新办一张", "zh"),
+    ("The registered address of our firm changed. Anything to do with the e-port card?", "en"),
+])
+def test_a_company_that_moved_gets_the_change_of_address(engine, question, lang):
+    screen = ask(engine, question, lang)
+    assert screen.route == "topic:change_address", (question, screen.route)
+
+
+def test_a_key_that_does_not_respond_when_plugged_in_is_the_card_replacement(engine):
+    screen = ask(engine, "U盾插上没反应，要办什么业务")
+    assert screen.route == "topic:replace_card", screen.route
+
+
+def test_which_service_for_a_broken_card_and_whether_to_bring_it_answers_both(engine):
+    screen = ask(engine, "our key is broken, pc doesnt read it. which service, and do we bring the old card?", "en")
+    assert set(shown(screen)) == {"topic:replace_card", "answer:card_medium"}, screen.route
+
+
+def test_whether_one_must_still_travel_after_applying_online_is_the_pickup_rule(engine):
+    screen = ask(engine, "Если подать онлайн, всё равно нужно ехать за картой?", "ru")
+    assert "answer:online_pickup" in shown(screen), screen.route
+
+
+def test_what_the_person_handing_in_the_papers_needs_for_themselves_is_the_agents_id(engine):
+    screen = ask(engine, "The guy who drops off our papers, what does he need to bring for himself?", "en")
+    assert shown(screen) == ["material:agent_id"], screen.route
+
+
+def test_where_asked_beside_a_city_in_its_own_clause_is_that_citys_offices(engine):
+    screen = ask(engine, "营业执照盖什么章？还有海拉尔那边在哪里办")
+    assert shown(screen) == ["answer:seal_official_only", "city:呼伦贝尔"], screen.route
+
+
+def test_a_passport_instead_of_a_chinese_id_and_its_translation_are_both_answered(engine):
+    screen = ask(engine, "My boss is from Kazakhstan and has only a passport, can that be used instead of a Chinese ID? "
+                         "Does it need translating?", "en")
+    assert set(shown(screen)) == {"answer:id_alternatives", "answer:foreign_translation"}, screen.route
+
+
+def test_whether_to_do_the_business_asked_beside_another_ask_shows_the_business_too(engine):
+    screen = ask(engine, "老板换成外国人了，要办变更吗？他的护照要不要翻译")
+    assert shown(screen) == ["topic:change_legal_rep", "answer:foreign_translation"], screen.route
+
+
+def test_a_licence_handed_back_told_before_the_question_gets_the_explanation_that_replaces_it(engine):
+    screen = ask(engine, "我们不干了，法人卡也要销掉吗？执照已经交上去了，手里没有执照咋办？")
+    assert "answer:cancel_explanation" in shown(screen), screen.route
+
+
+def test_a_bank_branch_named_alone_gets_its_citys_offices(engine):
+    screen = ask(engine, "口岸支行能办卡吗")
+    assert screen.route == "city:满洲里", screen.route
+
+
+@pytest.mark.parametrize("question", ["执照复印件需要交吗", "营业执照复印件要不要"])
+def test_whether_the_licence_copy_is_required_without_a_business_is_asked_back(engine, question):
+    screen = ask(engine, question)
+    assert screen.route.startswith("ask_business"), screen.route
+
+
+@pytest.mark.parametrize("question,lang,expected", [
+    ("Our driver will drop off the papers, what does he need to bring?", "en", "material:agent_id"),
+    ("Is there no branch in Hailar where we can do the card?", "en", "city:呼伦贝尔"),
+    ("我们是外国公司，法人是俄罗斯人，护照要翻译吗", "zh", "answer:foreign_translation"),
+])
+def test_a_documented_question_sharing_a_word_with_an_outside_topic_keeps_its_answer(engine, question, lang, expected):
+    screen = ask(engine, question, lang)
+    assert expected in shown(screen) and "answer:hotline" not in shown(screen), (question, screen.route)
