@@ -185,3 +185,19 @@ async def test_an_update_without_a_real_sender_is_refused_and_logged_once_withou
     refused = [r.getMessage() for r in caplog.records if "refused" in r.getMessage()]
     assert len(refused) == 1 and "110101" not in refused[0] and "身份证" not in refused[0]
     assert "使用帮助" in (await fake.user(id=5301).send("/help")).plain  # real users are served as before
+
+
+def test_sending_screens_raw_raises_no_library_warning_in_a_real_process():
+    """Screens go out with the public Bot.do_api_request, which warns that a named method exists;
+    bot.delivery silences exactly that warning for its two endpoints, and nothing else."""
+    import subprocess
+    import sys
+
+    code = ("import warnings\nfrom telegram.warnings import PTBUserWarning\nimport bot.delivery\n"
+            "for name in ('sendMessage', 'editMessageText'):\n"
+            "    warnings.warn(f\"Please use 'Bot.{name}' instead of 'Bot.do_api_request(\\\"{name}\\\", ...)'\", PTBUserWarning)\n"
+            "try:\n    warnings.warn(\"Please use 'Bot.sendPhoto' instead\", PTBUserWarning)\n"
+            "except PTBUserWarning:\n    print('other warnings still raised')\n")
+    out = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "other warnings still raised"
