@@ -11,6 +11,7 @@ and the Telegram inbox's updates, only until each is handled (then only its upda
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -19,7 +20,7 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import sqlite_utils
 
@@ -357,13 +358,14 @@ class Store:
     def reset_checklist(self, user_id: int, topic: str) -> None:
         self._write("DELETE FROM ticks WHERE user_id = ? AND topic = ?", (user_id, topic))
 
-    def _transaction(self, statements: list[tuple[str, tuple]]) -> int:
-        """Run statements atomically; returns the rows they changed."""
-        total = 0
+    @contextlib.contextmanager
+    def _atomic(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction around the block (BEGIN IMMEDIATE … COMMIT, rolled back on error), with
+        the store's error mapping: a forged id beyond SQLite's integers → ValueError, locked or busy →
+        StoreBusy, anything else → StoreError."""
         try:
             self.conn.execute("BEGIN IMMEDIATE")
-            for sql, params in statements:
-                total += self.conn.execute(sql, params).rowcount
+            yield self.conn
             self.conn.execute("COMMIT")
         except OverflowError as exc:  # a forged id beyond SQLite's 64-bit integers
             if self.conn.in_transaction:
@@ -375,7 +377,11 @@ class Store:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise StoreBusy(f"the database is busy: {exc}") from exc
             raise StoreError(f"cannot write to the database: {exc}") from exc
-        return total
+
+    def _transaction(self, statements: list[tuple[str, tuple]]) -> int:
+        """Run statements atomically; returns the rows they changed."""
+        with self._atomic() as conn:
+            return sum(conn.execute(sql, params).rowcount for sql, params in statements)
 
     def sync_items(self, user_id: int, topic: str, valid_item_ids: Iterable[str]) -> list[str]:
         """Drop ticks of items the knowledge no longer has; note it on the checklist."""
@@ -559,25 +565,10 @@ class Store:
         """Keep a batch of updates (update id, JSON) in one transaction, before Telegram is told they
         arrived; returns the ids not seen before (a replay of a known id is ignored)."""
         ts = _now(now)
-        fresh: list[int] = []
-        try:
-            self.conn.execute("BEGIN IMMEDIATE")
-            for update_id, body in updates:
-                if self.conn.execute("INSERT INTO inbox (update_id, received, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                                     (update_id, ts, body)).rowcount:
-                    fresh.append(update_id)
-            self.conn.execute("COMMIT")
-        except OverflowError as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            raise ValueError(f"number out of range: {exc}") from exc
-        except sqlite3.DatabaseError as exc:
-            if self.conn.in_transaction:
-                self.conn.execute("ROLLBACK")
-            if "locked" in str(exc) or "busy" in str(exc):
-                raise StoreBusy(f"the database is busy: {exc}") from exc
-            raise StoreError(f"cannot write to the database: {exc}") from exc
-        return fresh
+        with self._atomic() as conn:
+            return [update_id for update_id, body in updates
+                    if conn.execute("INSERT INTO inbox (update_id, received, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+                                    (update_id, ts, body)).rowcount]
 
     def inbox_done(self, update_id: int, now: dt.datetime | None = None) -> None:
         """The update was handled: its content is dropped, its id kept to recognise a replay."""

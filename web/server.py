@@ -50,6 +50,7 @@ import tornado.netutil
 import tornado.web
 
 from dialogs import commands, i18n
+from dialogs.commands import N_
 from dialogs.engine import (
     MAX_TEXT,
     ROUTE_RE,
@@ -100,10 +101,6 @@ MAX_HEADER = 128 * 1024
 SAFE_NEXT = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,2000}$")
 CSRF_MAX_AGE_S = 24 * 3600  # a form older than a day is refused ("the form has expired")
 MAX_CONNECTIONS = 512  # open connections; fewer when the process may open fewer files
-
-
-def N_(message: str) -> str:
-    return message
 
 
 TITLE = N_("电子口岸制发卡业务指南")

@@ -23,15 +23,12 @@ from typing import Any
 from knowledge import Knowledge
 
 from .. import i18n
+from ..commands import N_
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
 FONT_FILE = FONT_DIR / "NotoSansCJKsc-subset.otf"
 FONT_INDEX = 0  # the face in a collection (tools/make_font_subset.py measures with the full collection)
 FONT_FAMILY = "'Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',sans-serif"
-
-
-def N_(message: str) -> str:
-    return message
 
 
 # Headings (the message catalogues translate them; every fact on a picture is knowledge).
