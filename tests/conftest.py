@@ -144,3 +144,31 @@ def run_cli(monkeypatch, capsys, *args: str, env: dict[str, str] | None = None) 
     code = cli.main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+def first_page(proc, url: str, within: float = 30.0):
+    """GET ``url`` from the server process ``proc`` once it answers; fails with its error output if it
+    exits first, or if it does not answer within ``within`` seconds."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return httpx.get(url, timeout=2)
+        except httpx.TransportError:
+            assert proc.poll() is None, f"the server exited ({proc.returncode}): {proc.stderr.read()}"
+            assert time.monotonic() < deadline, f"no answer from {url} within {within:.0f} s"
+            time.sleep(0.2)
+
+
+async def until(predicate, timeout: float) -> None:
+    """Poll a condition another thread changes (the fake's wait_for wakes on Telegram traffic only)."""
+    import asyncio
+
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")

@@ -13,7 +13,7 @@ import pytest
 
 from bot import cli
 
-from .conftest import run_cli
+from .conftest import first_page, run_cli
 from bot.settings import Settings, SettingsError
 
 REPO = Path(__file__).resolve().parent.parent
@@ -260,9 +260,7 @@ def test_web_ignores_the_telegram_settings_it_does_not_use(monkeypatch):
 def test_web_starts_with_a_malformed_proxy_in_the_environment(tmp_path):
     import signal
     import socket
-    import time
 
-    import httpx
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -272,14 +270,7 @@ def test_web_starts_with_a_malformed_proxy_in_the_environment(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--port", str(port)], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                page = httpx.get(f"http://127.0.0.1:{port}/t/unlock", timeout=2)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[1]
-                time.sleep(0.2)
+        page = first_page(proc, f"http://127.0.0.1:{port}/t/unlock")
         assert page.status_code == 200
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -26,6 +26,8 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
+from .conftest import first_page
+
 REPO = Path(__file__).resolve().parent.parent
 NOBODY = 65534
 TEST_ONLY = {"pytest", "pytest-timeout", "hypothesis", "aiohttp", "pytest-asyncio", "fonttools"}  # pillow: runtime (pictures)
@@ -397,9 +399,7 @@ def test_compose_and_systemd_run_the_web_pages_beside_the_bot_on_the_same_data()
 def test_the_image_serves_the_web_pages(image):
     import signal
     import socket
-    import time
 
-    import httpx
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -407,14 +407,7 @@ def test_the_image_serves_the_web_pages(image):
     argv = [*image["as_user"], str(image["venv"] / "bin" / "eport-guide"), "web", "--port", str(port)]
     proc = subprocess.Popen(argv, cwd=image["data"], env=image_env(image), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                page = httpx.get(f"http://127.0.0.1:{port}/t/unlock", timeout=2)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() is not None else ""
-                time.sleep(0.2)
+        page = first_page(proc, f"http://127.0.0.1:{port}/t/unlock")
         assert page.status_code == 200 and "<style>" in page.text and "navigator.clipboard" in page.text
         check = [argv.replace("127.0.0.1:8080/", f"127.0.0.1:{port}/") for argv in compose_web_healthcheck()]
         healthy = in_image(image, check)

@@ -21,7 +21,7 @@ from dialogs.engine import Context, callback_data
 from dialogs.features.reminders import at_nine
 from dialogs.store import MAX_PENDING_REMINDERS, Store, StoreError
 
-from .conftest import running_bot, user_known
+from .conftest import running_bot, until, user_known
 from .fake_telegram import BOT_USERNAME, utf16_len
 
 UTC = dt.timezone.utc
@@ -716,11 +716,3 @@ def test_upgrading_a_database_scrubs_old_questions_and_keeps_one_vote_per_user(t
         assert store.stats()["feedback"] == {"unlock": {"up": 1, "down": 0}}  # the latest vote
         assert [r.user_id for r in store.pending_reminders()] == [5]
 
-
-async def until(predicate, timeout: float) -> None:
-    """Poll a condition another thread changes (the fake's wait_for wakes on Telegram traffic only)."""
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")

@@ -10,6 +10,8 @@ import pytest
 from dialogs.engine import Context
 from dialogs.features.upload import TELEGRAM_DOWNLOAD_LIMIT, check_file, precheck, sniff
 
+from .conftest import until
+
 
 def _image(size=(64, 48)):
     from PIL import Image
@@ -187,11 +189,3 @@ async def test_a_slow_check_in_telegram_does_not_hold_up_the_event_loop(fake, tm
         await task
         await fake.wait_for(lambda: any("可以上传" in m.plain for m in fake.user(id=81).messages), timeout=10, what="the verdict")
 
-
-async def until(predicate, timeout: float) -> None:
-    """Poll a condition another thread changes (the fake's wait_for wakes on Telegram traffic only)."""
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")

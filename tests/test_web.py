@@ -25,7 +25,7 @@ import pytest
 from dialogs import i18n
 from dialogs.features import all_routes
 
-from .conftest import user_columns, user_known
+from .conftest import first_page, user_columns, user_known
 
 REPO = Path(__file__).resolve().parent.parent
 HOSTILE = "<script>alert(1)</script>\"'><img src=x onerror=alert(2)>"
@@ -686,14 +686,7 @@ def test_web_command_serves_and_stops_on_sigterm(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--port", str(port)], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                r = httpx.get(f"http://127.0.0.1:{port}/t/unlock", timeout=2)
-                break
-            except httpx.TransportError:
-                assert proc.poll() is None and time.monotonic() < deadline
-                time.sleep(0.2)
+        r = first_page(proc, f"http://127.0.0.1:{port}/t/unlock")
         assert r.status_code == 200
         taken = subprocess.run([sys.executable, "-m", "bot.cli", "web", "--port", str(port)], cwd=REPO, env=env,
                                capture_output=True, text=True, timeout=60)
