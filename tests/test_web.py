@@ -38,7 +38,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def web_server(db_path, kb, *, rate_limiter=None, **settings_overrides):
+def web_server(db_path, kb, *, rate_limiter=None, max_connections=None, **settings_overrides):
     """The real server (web.server.start) on a free port, in a thread with its own loop."""
     from bot.settings import Settings
     from web.server import RateLimiter, build_web_guide, start
@@ -56,7 +56,8 @@ def web_server(db_path, kb, *, rate_limiter=None, **settings_overrides):
         asyncio.set_event_loop(loop)
 
         async def boot():
-            holder["server"] = start(settings, guide=guide, listen="127.0.0.1", port=port, rate_limiter=rate_limiter)
+            limits = {"max_connections": max_connections} if max_connections is not None else {}
+            holder["server"] = start(settings, guide=guide, listen="127.0.0.1", port=port, rate_limiter=rate_limiter, **limits)
             ready.set()
 
         loop.run_until_complete(boot())
@@ -938,49 +939,26 @@ def test_the_first_question_builds_the_matcher_off_the_event_loop(server, client
 
 
 def test_the_server_caps_open_connections_and_refuses_cleanly_beyond(tmp_path, kb, caplog):
-    from bot.settings import Settings
-    from web.server import build_web_guide, start
-
-    settings = Settings(db_path=str(tmp_path / "cap.db"))
-    guide = build_web_guide(settings)
-    port = free_port()
-    loop = asyncio.new_event_loop()
-    holder = {}
-
-    async def boot():
-        holder["server"] = start(settings, guide=guide, listen="127.0.0.1", port=port, max_connections=8)
-
-    thread = threading.Thread(target=lambda: (asyncio.set_event_loop(loop), loop.run_until_complete(boot()), loop.run_forever()),
-                              daemon=True)
-    thread.start()
     idle = []
-    try:
-        time.sleep(0.5)
-        for _ in range(8):  # eight idle connections: the cap
-            idle.append(socket.create_connection(("127.0.0.1", port), timeout=10))
-        time.sleep(0.3)
-        answers = [raw_request(f"http://127.0.0.1:{port}", b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") for _ in range(5)]
-        assert all(a.startswith(b"HTTP/1.1 503") for a in answers), answers
-        for s in idle:
-            s.close()
-        idle = []
-        time.sleep(0.5)
-        assert httpx.get(f"http://127.0.0.1:{port}/", timeout=10).status_code == 200  # room again
-        refusals = [r for r in caplog.records if "refusing" in r.getMessage()]
-        assert len(refusals) == 1  # one warning, not one per connection
-    finally:
-        for s in idle:
-            s.close()
-
-        async def stop():
-            holder["server"].retention.stop()
-            holder["server"].stop()
-            await holder["server"].close_all_connections()
-
-        asyncio.run_coroutine_threadsafe(stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        guide.close()
+    with web_server(tmp_path / "cap.db", kb, max_connections=8) as (url, _guide):
+        port = int(url.rsplit(":", 1)[1])
+        try:
+            time.sleep(0.5)
+            for _ in range(8):  # eight idle connections: the cap
+                idle.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+            time.sleep(0.3)
+            answers = [raw_request(url, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n") for _ in range(5)]
+            assert all(a.startswith(b"HTTP/1.1 503") for a in answers), answers
+            for s in idle:
+                s.close()
+            idle = []
+            time.sleep(0.5)
+            assert httpx.get(f"{url}/", timeout=10).status_code == 200  # room again
+            refusals = [r for r in caplog.records if "refusing" in r.getMessage()]
+            assert len(refusals) == 1  # one warning, not one per connection
+        finally:
+            for s in idle:
+                s.close()
 
 
 OUT_OF_FILES = r"""
