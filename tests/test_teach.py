@@ -258,7 +258,11 @@ async def test_the_admin_teaches_a_missed_question_in_telegram(fake, tmp_path, l
         before = len(admin.messages)
         await admin.send("/reload", wait=False)
         await fake.wait_for(lambda: len(admin.messages) > before, timeout=20, what="the /reload answer")
-        assert "变更单位名称" in (await user.send(RENAMED_LATER)).plain.splitlines()[0]
+        # the answer may wait for the matcher rebuilt by /reload: wait for the reply, not for a quiet moment
+        before = len(user.messages)
+        await user.send(RENAMED_LATER, wait=False)
+        await fake.wait_for(lambda: len(user.messages) > before, timeout=20, what="the answer after /reload")
+        assert "变更单位名称" in user.messages[-1].plain.splitlines()[0]
 
 
 async def test_reload_refuses_an_overlay_edited_into_an_invalid_one(fake, tmp_path):
