@@ -168,6 +168,9 @@ def test_forget_leaves_no_row_about_the_user():
         s.add_reminder(uid, uid, "expiry", T0)
         s.set_setting(uid, "reminders", False)
         s.conn.execute("INSERT INTO web_sessions (token_hash, user_id, created) VALUES (?, ?, '')", (f"hash{uid}", uid))
+        s.conn.execute("INSERT INTO wechat_users (openid_hash, user_id, created) VALUES (?, ?, '')", (f"openid{uid}", uid))
+        s.wechat_claim(f"msg{uid}", uid, T0, 3600, 100)  # a WeChat message answered, with its reply
+        s.wechat_answered(f"msg{uid}", "reply")
     s.record_unanswered("how do I do x", user_id=1)
     s.record_unanswered("how do I do y", user_id=2)
     assert s.forget_user(1) >= 7
