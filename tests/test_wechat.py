@@ -476,3 +476,46 @@ def test_the_wechat_path_is_not_served_without_the_token(tmp_path, kb):
     with web_server(tmp_path / "none.db", kb) as (url, _):
         wx = FakeWeChat(url + "/wechat", TOKEN)
         assert wx.verify("123").status_code == 404
+
+
+def test_the_operator_steps_from_docs_operations(tmp_path, kb):
+    """docs/operations.md, "WeChat Official Account", steps 3-8: the web service configured with the
+    account's variables, the platform's URL verification, the menu printed and pushed, the QR scene
+    values, and a follower's first question answered — the real `eport-guide web` against a fake WeChat."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from .conftest import first_page
+    from .test_web import REPO, free_port
+
+    port = free_port()
+    api = FakeAPI(APP_ID, APP_SECRET)
+    with api.running():
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "EPORT_GUIDE_DB": str(tmp_path / "ops.db"),
+               "EPORT_GUIDE_WEB_URL": f"http://127.0.0.1:{port}",  # step 3
+               "EPORT_WECHAT_TOKEN": TOKEN, "EPORT_WECHAT_AES_KEY": AES_KEY, "EPORT_WECHAT_APP_ID": APP_ID,
+               "EPORT_WECHAT_APP_SECRET": APP_SECRET, "EPORT_WECHAT_API_URL": api.url}
+        cli = [sys.executable, "-m", "bot.cli"]
+        proc = subprocess.Popen([*cli, "web", "--port", str(port)], cwd=REPO, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            first_page(proc, f"http://127.0.0.1:{port}/")
+            wx = FakeWeChat(f"http://127.0.0.1:{port}/wechat", TOKEN, encoding_aes_key=AES_KEY, app_id=APP_ID)
+            assert wx.verify("echo4193528391").text == "echo4193528391"  # step 5: 提交
+            printed = subprocess.run([*cli, "wechat-menu"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+            pushed = subprocess.run([*cli, "wechat-menu", "--push"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+            assert printed.returncode == pushed.returncode == 0 and api.menus == [json.loads(printed.stdout)]  # step 6
+            scenes = subprocess.run([*cli, "links", "--wechat"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+            scene = scenes.stdout.splitlines()[0].split()[0]  # step 7: a help desk's code
+            assert wx.event("oPhone", "subscribe", f"qrscene_{scene}").content.startswith("欢迎关注")
+            answer = wx.text("oPhone", "卡丢了怎么办")  # step 8
+            assert answer.content.startswith("丢失补办") and f"http://127.0.0.1:{port}/wechat/link?t=" in answer.content
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            out, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "WeChat Official Account served at /wechat (safe mode)" in err and "Traceback" not in err
+    everything = out + err + printed.stdout + printed.stderr + pushed.stdout + pushed.stderr
+    assert all(secret not in everything for secret in (TOKEN, AES_KEY, APP_SECRET)) and "卡丢了" not in err
