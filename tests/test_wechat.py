@@ -519,3 +519,15 @@ def test_the_operator_steps_from_docs_operations(tmp_path, kb):
     assert "WeChat Official Account served at /wechat (safe mode)" in err and "Traceback" not in err
     everything = out + err + printed.stdout + printed.stderr + pushed.stdout + pushed.stderr
     assert all(secret not in everything for secret in (TOKEN, AES_KEY, APP_SECRET)) and "卡丢了" not in err
+
+
+def test_a_follower_known_only_from_a_silent_event_is_still_covered_by_retention(account):
+    wx, _, guide = account
+    assert wx.event("oViewOnly", "VIEW", "https://example.invalid/").body == "success"
+    user = follower_id(guide, "oViewOnly")
+    from dialogs.features.privacy import expire
+    from web.sessions import is_web_user
+
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=366)
+    assert expire(guide.store, later, 365, whose=is_web_user) == [user]
+    assert guide.store.conn.execute("SELECT COUNT(*) FROM wechat_users").fetchone()[0] == 0

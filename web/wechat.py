@@ -273,8 +273,11 @@ class WeChat:
         return hmac.new(key, text.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
 
     def user(self, openid: str) -> int:
-        """The follower's internal user id (made on first contact; the openid itself is not stored)."""
-        return self.store.wechat_user(self._keyed(self.openid_key, openid), lambda: sessions.draw()[1])
+        """The follower's internal user id (made on first contact; the openid itself is not stored). Every
+        message counts as activity: the user's row exists from the first one, so retention covers it."""
+        user_id = self.store.wechat_user(self._keyed(self.openid_key, openid), lambda: sessions.draw()[1])
+        self.store.touch_user(user_id)
+        return user_id
 
     # -- signed links to the web pages ---------------------------------------------------------
     def link(self, base: str, user_id: int, route: str) -> str:
