@@ -531,3 +531,52 @@ def test_a_follower_known_only_from_a_silent_event_is_still_covered_by_retention
     later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=366)
     assert expire(guide.store, later, 365, whose=is_web_user) == [user]
     assert guide.store.conn.execute("SELECT COUNT(*) FROM wechat_users").fetchone()[0] == 0
+
+
+def test_typed_words_numbers_and_commands_behave_as_in_the_console_chat(account, kb):
+    wx, _, _ = account
+    openid = "oTyping"
+    menu_ = wx.text(openid, "菜单")
+    assert all(c.name in numbered(menu_.content) for c in kb.categories.values())
+    wrong = wx.text(openid, "99")
+    assert wrong.content.startswith("没有编号为 99 的按钮") and numbered(wrong.content) == numbered(menu_.content)
+    unknown = wx.text(openid, "/nosuchcommand")
+    assert "/nosuchcommand" in unknown.content and numbered(unknown.content) == numbered(menu_.content)
+    assert wx.text(openid, "/quit").content.startswith(menu_.content.splitlines()[0])
+    by_words = wx.text(openid, "补办业务")  # a choice's words work like its number
+    assert by_words.content.startswith("补办业务")
+    forged_key = wx.event(openid, "CLICK", "go:../../etc/passwd")
+    assert forged_key.content.startswith(menu_.content.splitlines()[0])
+    nowhere = wx.location(openid, 999.0, 0.0)
+    assert nowhere.content.startswith("没能读出您发送的位置") and "满洲里制卡中心" in nowhere.content
+
+
+def test_the_menu_keeps_wechats_limits_whatever_the_number_of_categories():
+    from types import SimpleNamespace
+
+    from web.wechat import menu
+
+    def kb_with(n: int):
+        cats = {f"c{i}": SimpleNamespace(id=f"c{i}", name=f"第{i}类业务名称很长很长很长很长很长很长很长很长") for i in range(n)}
+        return SimpleNamespace(categories=cats)
+
+    for n in (1, 5, 6, 10, 11, 30):
+        built = menu(kb_with(n))["button"]
+        assert len(built) <= 3
+        subs = [b for top in built for b in top.get("sub_button", [top])]
+        assert all(len(b["name"].encode()) <= (60 if "sub_button" not in b else 16) for b in subs)
+        assert all(len(top.get("sub_button", [])) <= 5 for top in built)
+        keys = {b["key"] for b in subs}
+        shown = {k for k in keys if k.startswith("go:category:")}
+        assert len(shown) == n or ("go:main" in keys and len(shown) == 9), n
+        assert {"go:offices", "go:checklists"} <= keys
+
+
+def test_a_reply_is_cut_at_a_line_and_never_past_wechats_limit():
+    from web.wechat import fit
+
+    text = "第一行\n" + "长" * 3000 + "\n第三行"
+    cut = fit(text, 600, "…")
+    assert cut.startswith("第一行") and cut.endswith("…") and len(cut.encode()) <= 600
+    one_line = fit("长" * 3000, 600, "…")
+    assert len(one_line.encode()) <= 600 and one_line.startswith("长")
