@@ -580,3 +580,24 @@ def test_a_reply_is_cut_at_a_line_and_never_past_wechats_limit():
     assert cut.startswith("第一行") and cut.endswith("…") and len(cut.encode()) <= 600
     one_line = fit("长" * 3000, 600, "…")
     assert len(one_line.encode()) <= 600 and one_line.startswith("长")
+
+
+async def test_run_with_web_serves_the_account_from_the_bots_process(fake, tmp_path, kb):
+    """`eport-guide run --web`: the bot's process serves /wechat with the pages; the sync fake WeChat runs
+    in a thread so that the bot's loop (which serves the pages here) keeps turning."""
+    import asyncio
+
+    from web.server import attach
+
+    from .conftest import running_bot
+    from .test_web import free_port
+
+    port = free_port()
+    async with running_bot(fake, tmp_path / "both.db", before_init=attach, web_port=port, wechat_token=TOKEN,
+                           web_url=f"http://127.0.0.1:{port}"):
+        wx = FakeWeChat(f"http://127.0.0.1:{port}/wechat", TOKEN)
+        assert (await asyncio.to_thread(wx.verify, "echo1")).text == "echo1"
+        reply = await asyncio.to_thread(wx.text, "oBoth", "卡丢了怎么办")
+        assert reply.content.startswith("丢失补办") and f"http://127.0.0.1:{port}/wechat/link?t=" in reply.content
+        telegram = await fake.user(id=88).send("卡丢了怎么办")
+        assert lines(telegram.plain)[0] == lines(reply.content)[0]
