@@ -23,6 +23,7 @@ carries that id signed (HMAC, expiring), never the openid. Nothing of a message'
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import datetime as dt
 import hashlib
@@ -580,6 +581,13 @@ def install(app: tornado.web.Application, settings: Any) -> WeChat | None:
                              (r"/wechat/link", link_handler(Base), {"web": web, "wechat": wechat})])
     app.wechat = wechat  # type: ignore[attr-defined]
     log.info("WeChat Official Account served at /wechat (%s mode)", "safe" if wechat.cipher else "plain")
+    if not settings.web_url:
+        log.warning("EPORT_GUIDE_WEB_URL is not set: the links in WeChat replies use the address WeChat posted to "
+                    "(behind a TLS proxy that is http://, set EPORT_GUIDE_WEB_URL=https://…)")
+    try:  # the first question must not wait for the matcher: built now, in a worker thread
+        asyncio.get_running_loop().run_in_executor(None, web.engine.warm_up)
+    except RuntimeError:  # no loop (an application made for a test): built on first use, off the loop
+        pass
     return wechat
 
 
