@@ -389,22 +389,44 @@ def cmd_link(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _wechat_links(args: argparse.Namespace, kb: Knowledge) -> int:
+    """links --wechat: each business's scene value and the qrcode/create request; with --out (and the
+    AppID and AppSecret) the permanent QR codes made by WeChat, as PNGs and a printable sheet."""
+    import json
+
+    from dialogs.links import write_sheet
+    from web.wechat import WeChatAPI, WeChatAPIError, qr_request, scenes
+
+    if args.web:
+        raise UsageError("--wechat and --web are two kinds of links: choose one")
+    width = max(len(t) for t in kb.businesses)
+    for scene, name in scenes(kb):
+        print(f"{scene:<{width}}  {name}  {json.dumps(qr_request(scene), ensure_ascii=False)}")
+    if not args.out:
+        return EXIT_OK
+    settings = _settings(args)
+    if not settings.wechat_app_id or not settings.wechat_app_secret:
+        raise UsageError("--wechat --out asks WeChat for the QR codes: set EPORT_WECHAT_APP_ID and EPORT_WECHAT_APP_SECRET")
+    guide = _guide(args)  # the access token is cached in the database
+    api = WeChatAPI(guide.store, settings.wechat_app_id, settings.wechat_app_secret, settings.wechat_api_url)
+    try:
+        sheet = write_sheet(kb, None, args.out, link=api.qr_url)
+    except WeChatAPIError as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot write the QR codes to {args.out}: {exc.strerror or exc} (--out takes a directory)") from exc
+    finally:
+        guide.close()
+    print(f"WeChat's QR codes and a printable sheet written to {sheet}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_links(args: argparse.Namespace) -> int:
     from dialogs.links import deep_link, web_link, write_sheet
 
     kb = _kb(args)
     if args.wechat:
-        import json
-
-        from web.wechat import scenes
-
-        if args.out or args.web:
-            raise UsageError("--wechat prints the scene values; WeChat makes the QR codes themselves (see docs/operations.md)")
-        width = max(len(t) for t in kb.businesses)
-        for scene, name in scenes(kb):
-            qr = {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}}
-            print(f"{scene:<{width}}  {name}  {json.dumps(qr, ensure_ascii=False)}")
-        return EXIT_OK
+        return _wechat_links(args, kb)
     if args.web:
         base = _web_url(args)
         make = lambda topic: web_link(base, topic)  # noqa: E731
@@ -594,7 +616,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--web-url", default=None, metavar="URL", help="the web pages' public address (overrides EPORT_GUIDE_WEB_URL)")
     p.add_argument("--wechat", action="store_true",
                    help="the WeChat scene value of each business (a permanent QR code with it opens the business in the "
-                        "Official Account) and the qrcode/create request that makes the code")
+                        "Official Account) and the qrcode/create request that makes the code; with --out, EPORT_WECHAT_APP_ID "
+                        "and EPORT_WECHAT_APP_SECRET the codes themselves, made by WeChat")
+    db(p, " — where WeChat's access token is cached (--wechat --out)")
     p = add("wechat-menu", cmd_wechat_menu, "print the WeChat Official Account's custom menu (JSON) built from the knowledge",
             epilog="With --push, EPORT_WECHAT_APP_ID and EPORT_WECHAT_APP_SECRET it is sent to WeChat (menu/create); "
                    "the access token is cached in the database until it expires.")

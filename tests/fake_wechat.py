@@ -137,6 +137,7 @@ class FakeAPI:
         self.app_id, self.app_secret, self.expires_in = app_id, app_secret, expires_in
         self.tokens: list[str] = []  # every token issued; only the last is valid
         self.menus: list[dict] = []
+        self.qr_scenes: list[str] = []  # the permanent QR codes made
         self.calls: list[str] = []
         self.expire_next = False  # the next menu/create says the token expired (42001)
         fake = self
@@ -179,6 +180,13 @@ class FakeAPI:
                 if parts.path == "/cgi-bin/menu/create":
                     fake.menus.append(json.loads(body.decode("utf-8")))
                     return self._json({"errcode": 0, "errmsg": "ok"})
+                if parts.path == "/cgi-bin/qrcode/create":
+                    request = json.loads(body.decode("utf-8"))
+                    if request.get("action_name") != "QR_LIMIT_STR_SCENE":
+                        return self._json({"errcode": 40097, "errmsg": "invalid args"})
+                    scene = request["action_info"]["scene"]["scene_str"]
+                    fake.qr_scenes.append(scene)
+                    return self._json({"ticket": f"ticket-{scene}", "url": f"http://weixin.qq.com/q/{scene}"})
                 return self._json({"errcode": 404, "errmsg": "not found"})
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

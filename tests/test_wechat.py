@@ -507,8 +507,10 @@ def test_the_operator_steps_from_docs_operations(tmp_path, kb):
             printed = subprocess.run([*cli, "wechat-menu"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
             pushed = subprocess.run([*cli, "wechat-menu", "--push"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
             assert printed.returncode == pushed.returncode == 0 and api.menus == [json.loads(printed.stdout)]  # step 6
-            scenes = subprocess.run([*cli, "links", "--wechat"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
-            scene = scenes.stdout.splitlines()[0].split()[0]  # step 7: a help desk's code
+            scenes = subprocess.run([*cli, "links", "--wechat", "--out", str(tmp_path / "qr")], cwd=REPO, env=env,
+                                    capture_output=True, text=True, timeout=60)
+            scene = scenes.stdout.splitlines()[0].split()[0]  # step 7: a help desk's code, made by WeChat
+            assert scenes.returncode == 0 and (tmp_path / "qr" / f"{scene}.png").is_file() and scene in api.qr_scenes
             assert wx.event("oPhone", "subscribe", f"qrscene_{scene}").content.startswith("欢迎关注")
             answer = wx.text("oPhone", "卡丢了怎么办")  # step 8
             assert answer.content.startswith("丢失补办") and f"http://127.0.0.1:{port}/wechat/link?t=" in answer.content
@@ -601,3 +603,22 @@ async def test_run_with_web_serves_the_account_from_the_bots_process(fake, tmp_p
         assert reply.content.startswith("丢失补办") and f"http://127.0.0.1:{port}/wechat/link?t=" in reply.content
         telegram = await fake.user(id=88).send("卡丢了怎么办")
         assert lines(telegram.plain)[0] == lines(reply.content)[0]
+
+
+def test_links_wechat_out_makes_the_help_desks_qr_codes_with_wechat(tmp_path, monkeypatch, capsys, kb):
+    from bot.cli import main
+    from dialogs.links import qr_matrix
+
+    api = FakeAPI(APP_ID, APP_SECRET)
+    with api.running():
+        monkeypatch.setenv("EPORT_WECHAT_API_URL", api.url)
+        monkeypatch.setenv("EPORT_WECHAT_APP_ID", APP_ID)
+        monkeypatch.setenv("EPORT_WECHAT_APP_SECRET", APP_SECRET)
+        out = tmp_path / "qr"
+        assert main(["links", "--wechat", "--out", str(out), "--db", str(tmp_path / "q.db")]) == 0
+    assert api.qr_scenes == list(kb.businesses) and api.calls.count("/cgi-bin/token") == 1
+    sheet = (out / "index.html").read_text(encoding="utf-8")
+    for topic, business in kb.businesses.items():
+        assert (out / f"{topic}.png").is_file() and f"http://weixin.qq.com/q/{topic}" in sheet and business.name in sheet
+    assert qr_matrix(f"http://weixin.qq.com/q/{next(iter(kb.businesses))}")  # what each PNG encodes
+    assert APP_SECRET not in capsys.readouterr().err

@@ -631,6 +631,11 @@ def menu(kb: Any) -> dict[str, Any]:
     return {"button": buttons[:MENU_TOP]}
 
 
+def qr_request(scene: str) -> dict[str, Any]:
+    """The qrcode/create request of a permanent QR code with a string scene value."""
+    return {"action_name": "QR_LIMIT_STR_SCENE", "action_info": {"scene": {"scene_str": scene}}}
+
+
 def scenes(kb: Any) -> list[tuple[str, str]]:
     """(scene value, business name) per business: a permanent QR code with that scene_str opens it."""
     out = []
@@ -709,3 +714,12 @@ class WeChatAPI:
 
     def push_menu(self, payload: dict[str, Any]) -> None:
         self.post("/cgi-bin/menu/create", payload)
+
+    def qr_url(self, scene: str) -> str:
+        """What the permanent QR code of a scene value encodes (qrcode/create, QR_LIMIT_STR_SCENE): scanned in
+        WeChat it follows the account, or opens it for a follower, with that scene."""
+        data = self.post("/cgi-bin/qrcode/create", qr_request(scene))
+        url = data.get("url")
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")) or len(url) > 500:
+            raise WeChatAPIError("WeChat's qrcode/create answered without the code's url")
+        return url
