@@ -622,3 +622,21 @@ def test_links_wechat_out_makes_the_help_desks_qr_codes_with_wechat(tmp_path, mo
         assert (out / f"{topic}.png").is_file() and f"http://weixin.qq.com/q/{topic}" in sheet and business.name in sheet
     assert qr_matrix(f"http://weixin.qq.com/q/{next(iter(kb.businesses))}")  # what each PNG encodes
     assert APP_SECRET not in capsys.readouterr().err
+
+
+def test_a_link_expires_after_a_day(guide):
+    from types import SimpleNamespace
+
+    from web.wechat import LINK_MAX_AGE_S, WeChat
+
+    settings = SimpleNamespace(wechat_token=TOKEN, wechat_aes_key=None, wechat_app_id=None, web_url="https://guide.example.org")
+    wechat = WeChat(SimpleNamespace(guide=guide, engine=guide.engine, store=guide.store), settings)
+    now = [1_800_000_000.0]
+    wechat.clock = lambda: now[0]
+    user = wechat.user("oExpiring")
+    token = wechat.link("http://ignored", user, "topic:unlock").split("t=", 1)[1]
+    assert wechat.open_link(token) == (user, "topic:unlock")
+    now[0] += LINK_MAX_AGE_S - 1
+    assert wechat.open_link(token) == (user, "topic:unlock")
+    now[0] += 2
+    assert wechat.open_link(token) == (None, "topic:unlock")  # the page still opens, as nobody's
