@@ -22,6 +22,9 @@ from .settings import SettingsError
 EXIT_OK, EXIT_KNOWLEDGE, EXIT_USAGE, EXIT_TELEGRAM = 0, 1, 2, 3
 
 
+SECRET_VARIABLES = ("EPORT_WECHAT_TOKEN", "EPORT_WECHAT_AES_KEY", "EPORT_WECHAT_APP_SECRET")  # never printed
+
+
 class UsageError(Exception):
     """A user-facing error: printed as one line, exit code 2."""
 
@@ -294,7 +297,8 @@ def cmd_web(args: argparse.Namespace) -> int:
     from .logs import setup_logging
 
     settings = _settings(args)
-    setup_logging(settings.token)
+    handler = setup_logging(settings.token)
+    handler.formatter.secrets += settings.secrets()  # the WeChat token, EncodingAESKey and AppSecret, too
     try:
         serve(settings)
     except StoreError as exc:
@@ -385,10 +389,44 @@ def cmd_link(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _wechat_links(args: argparse.Namespace, kb: Knowledge) -> int:
+    """links --wechat: each business's scene value and the qrcode/create request; with --out (and the
+    AppID and AppSecret) the permanent QR codes made by WeChat, as PNGs and a printable sheet."""
+    import json
+
+    from dialogs.links import write_sheet
+    from web.wechat import WeChatAPI, WeChatAPIError, qr_request, scenes
+
+    if args.web:
+        raise UsageError("--wechat and --web are two kinds of links: choose one")
+    width = max(len(t) for t in kb.businesses)
+    for scene, name in scenes(kb):
+        print(f"{scene:<{width}}  {name}  {json.dumps(qr_request(scene), ensure_ascii=False)}")
+    if not args.out:
+        return EXIT_OK
+    settings = _settings(args)
+    if not settings.wechat_app_id or not settings.wechat_app_secret:
+        raise UsageError("--wechat --out asks WeChat for the QR codes: set EPORT_WECHAT_APP_ID and EPORT_WECHAT_APP_SECRET")
+    guide = _guide(args)  # the access token is cached in the database
+    api = WeChatAPI(guide.store, settings.wechat_app_id, settings.wechat_app_secret, settings.wechat_api_url)
+    try:
+        sheet = write_sheet(kb, None, args.out, link=api.qr_url)
+    except WeChatAPIError as exc:
+        raise UsageError(str(exc)) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot write the QR codes to {args.out}: {exc.strerror or exc} (--out takes a directory)") from exc
+    finally:
+        guide.close()
+    print(f"WeChat's QR codes and a printable sheet written to {sheet}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_links(args: argparse.Namespace) -> int:
     from dialogs.links import deep_link, web_link, write_sheet
 
     kb = _kb(args)
+    if args.wechat:
+        return _wechat_links(args, kb)
     if args.web:
         base = _web_url(args)
         make = lambda topic: web_link(base, topic)  # noqa: E731
@@ -404,6 +442,31 @@ def cmd_links(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"cannot write the QR codes to {args.out}: {exc.strerror or exc} (--out takes a directory)") from exc
         print(f"QR codes and a printable sheet written to {sheet}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_wechat_menu(args: argparse.Namespace) -> int:
+    """The WeChat custom menu from the knowledge as JSON; --push sends it with the account's API."""
+    import json
+
+    from web.wechat import WeChatAPI, WeChatAPIError, menu
+
+    settings = _settings(args)
+    payload = menu(_kb(args))
+    print(json.dumps(payload, ensure_ascii=False, indent=2))
+    if not args.push:
+        return EXIT_OK
+    if not settings.wechat_app_id or not settings.wechat_app_secret:
+        raise UsageError("--push needs EPORT_WECHAT_APP_ID and EPORT_WECHAT_APP_SECRET (WeChat platform → basic configuration)")
+    guide = _guide(args)  # the access token is cached in the database
+    try:
+        WeChatAPI(guide.store, settings.wechat_app_id, settings.wechat_app_secret, settings.wechat_api_url).push_menu(payload)
+    except WeChatAPIError as exc:
+        raise UsageError(str(exc)) from exc
+    finally:
+        guide.close()
+    print(f"menu pushed to the account {settings.wechat_app_id}: {len(payload['button'])} buttons "
+          "(followers see it within minutes, or at once after unfollowing and following again)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -551,6 +614,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--web", action="store_true",
                    help="links to the web pages (EPORT_GUIDE_WEB_URL/t/TOPIC, for callers without Telegram) instead of t.me links")
     p.add_argument("--web-url", default=None, metavar="URL", help="the web pages' public address (overrides EPORT_GUIDE_WEB_URL)")
+    p.add_argument("--wechat", action="store_true",
+                   help="the WeChat scene value of each business (a permanent QR code with it opens the business in the "
+                        "Official Account) and the qrcode/create request that makes the code; with --out, EPORT_WECHAT_APP_ID "
+                        "and EPORT_WECHAT_APP_SECRET the codes themselves, made by WeChat")
+    db(p, " — where WeChat's access token is cached (--wechat --out)")
+    p = add("wechat-menu", cmd_wechat_menu, "print the WeChat Official Account's custom menu (JSON) built from the knowledge",
+            epilog="With --push, EPORT_WECHAT_APP_ID and EPORT_WECHAT_APP_SECRET it is sent to WeChat (menu/create); "
+                   "the access token is cached in the database until it expires.")
+    p.add_argument("--push", action="store_true", help="send the menu to WeChat (needs EPORT_WECHAT_APP_ID and EPORT_WECHAT_APP_SECRET)")
+    db(p, " — where the access token is cached")
     p = add("stats", cmd_stats, "usage statistics (as admins see them in /stats)")
     db(p, "; must exist")
     p = add("unanswered", cmd_unanswered, "the questions the guide could not answer and the 👎 reasons, grouped by similarity, with counts")
@@ -598,7 +671,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # everything printed from here on (our lines, usage errors, library exceptions, tracebacks) is redacted:
     # the secrets as the environment has them, before any is parsed (a malformed value is still a secret)
     redact_output(os.environ.get("TELEGRAM_BOT_TOKEN"),
-                  [*credentials(os.environ.get("TELEGRAM_PROXY")), (os.environ.get("EPORT_GUIDE_WEBHOOK_SECRET") or "").strip()])
+                  [*credentials(os.environ.get("TELEGRAM_PROXY")), (os.environ.get("EPORT_GUIDE_WEBHOOK_SECRET") or "").strip(),
+                   *((os.environ.get(name) or "").strip() for name in SECRET_VARIABLES)])
     parser = build_parser()
     args = parser.parse_args(argv)
     redact_output(getattr(args, "token", None), [getattr(args, "secret_token", None) or ""])

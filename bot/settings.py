@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, Iterable
 from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TOKEN_RE = re.compile(r"^\d{5,16}:[A-Za-z0-9_-]{30,}$")
@@ -29,6 +29,14 @@ MAX_DAYS = 36500  # a hundred years; anything longer is a typo
 MAX_USER_ID = 2**53  # Telegram user ids fit in 52 bits
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 MAX_PROXY_HOPS = 10
+# WeChat's rules (公众平台 → 基本配置): the Token 3-32 letters or digits; the EncodingAESKey 43 letters or
+# digits (base64 of a 32-byte AES key without its "="); the AppID "wx" and 16 letters or digits; the
+# AppSecret 32 hexadecimal digits.
+WECHAT_TOKEN_RE = re.compile(r"^[A-Za-z0-9]{3,32}$")
+WECHAT_AES_KEY_RE = re.compile(r"^[A-Za-z0-9+/]{43}$")
+WECHAT_APP_ID_RE = re.compile(r"^wx[A-Za-z0-9]{16}$")
+WECHAT_APP_SECRET_RE = re.compile(r"^[0-9A-Fa-f]{32}$")
+DEFAULT_WECHAT_API_URL = "https://api.weixin.qq.com"
 
 
 class SettingsError(ValueError):
@@ -137,6 +145,12 @@ class Settings(BaseSettings):
     web_port: int = Field(8080, validation_alias="EPORT_GUIDE_WEB_PORT")
     # reverse proxies in front of `eport-guide web` whose X-Forwarded-For (and -Proto) is believed; 0: none
     web_trusted_proxies: int = Field(0, validation_alias="EPORT_WEB_TRUSTED_PROXIES")
+    # the WeChat Official Account (web/wechat.py): /wechat is served when the token is set
+    wechat_token: str | None = Field(None, validation_alias="EPORT_WECHAT_TOKEN")
+    wechat_aes_key: str | None = Field(None, validation_alias="EPORT_WECHAT_AES_KEY")
+    wechat_app_id: str | None = Field(None, validation_alias="EPORT_WECHAT_APP_ID")
+    wechat_app_secret: str | None = Field(None, validation_alias="EPORT_WECHAT_APP_SECRET")
+    wechat_api_url: str = Field(DEFAULT_WECHAT_API_URL, validation_alias="EPORT_WECHAT_API_URL")
 
     # -- validators: the message is what follows "VARIABLE " in the error line --------------
     @field_validator("token", mode="before")
@@ -172,6 +186,52 @@ class Settings(BaseSettings):
         if v is not None and not SECRET_RE.match(str(v)):
             raise ValueError("must be 1-256 characters A-Z, a-z, 0-9, _ or - (Telegram's rule for secret_token)")
         return v
+
+    # the WeChat secrets: the message never shows the value, only what is wrong with it
+    @field_validator("wechat_token", mode="before")
+    @classmethod
+    def _wechat_token(cls, v: Any) -> Any:
+        if v is not None and not WECHAT_TOKEN_RE.match(str(v)):
+            raise ValueError(f"must be 3-32 letters or digits, the Token entered in the WeChat platform (basic "
+                             f"configuration); the value given has {len(str(v))} character(s) and is not shown")
+        return v
+
+    @field_validator("wechat_aes_key", mode="before")
+    @classmethod
+    def _wechat_aes_key(cls, v: Any) -> Any:
+        if v is not None and not WECHAT_AES_KEY_RE.match(str(v)):
+            raise ValueError(f"must be the 43-character EncodingAESKey (letters and digits) from the WeChat platform; "
+                             f"the value given has {len(str(v))} character(s) and is not shown")
+        return v
+
+    @field_validator("wechat_app_id", mode="before")
+    @classmethod
+    def _wechat_app_id(cls, v: Any) -> Any:
+        if v is not None and not WECHAT_APP_ID_RE.match(str(v).strip()):
+            raise ValueError(f"must be the account's AppID, 'wx' and 16 letters or digits, not {str(v)[:40]!r}")
+        return None if v is None else str(v).strip()
+
+    @field_validator("wechat_app_secret", mode="before")
+    @classmethod
+    def _wechat_app_secret(cls, v: Any) -> Any:
+        if v is not None and not WECHAT_APP_SECRET_RE.match(str(v)):
+            raise ValueError(f"must be the account's AppSecret, 32 hexadecimal digits; the value given has "
+                             f"{len(str(v))} character(s) and is not shown")
+        return v
+
+    @field_validator("wechat_api_url", mode="before")
+    @classmethod
+    def _wechat_api_url(cls, v: Any) -> Any:
+        return _url(str(v), ("http", "https"), DEFAULT_WECHAT_API_URL).rstrip("/")
+
+    @model_validator(mode="after")
+    def _wechat_safe_mode(self) -> "Settings":
+        if self.wechat_aes_key and not self.wechat_app_id:
+            raise ValueError("EPORT_WECHAT_AES_KEY (safe mode) needs EPORT_WECHAT_APP_ID: every decrypted message "
+                             "is checked to be addressed to that account")
+        if self.wechat_aes_key and not self.wechat_token:
+            raise ValueError("EPORT_WECHAT_AES_KEY needs EPORT_WECHAT_TOKEN (the messages are signed with it)")
+        return self
 
     @field_validator("web_url", mode="before")
     @classmethod
@@ -276,9 +336,9 @@ class Settings(BaseSettings):
             raise SettingsError(describe(exc, flags=set(given))) from None
 
     def secrets(self) -> list[str]:
-        """Values besides the token that must never be printed: the webhook secret and the
-        proxy's password."""
-        out = [self.webhook_secret or ""]
+        """Values besides the token that must never be printed: the webhook secret, the proxy's
+        password and the WeChat token, EncodingAESKey and AppSecret."""
+        out = [self.webhook_secret or "", self.wechat_token or "", self.wechat_aes_key or "", self.wechat_app_secret or ""]
         if self.proxy:
             out.append(urlsplit(self.proxy).password or "")
         return [s for s in out if s]

@@ -148,9 +148,23 @@ def _v6(db: sqlite_utils.Database) -> None:
     db["inbox"].create_index(["done"])
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6]
+def _v7(db: sqlite_utils.Database) -> None:
+    # The WeChat Official Account (web/wechat.py): a keyed hash of each follower's openid → an internal
+    # (negative, web-style) user id; the messages answered recently (a keyed hash of MsgId, or of the
+    # sender, time and event) with the reply given, so WeChat's retries are answered once; the API's
+    # access token, cached until it expires.
+    db["wechat_users"].create({"openid_hash": str, "user_id": int, "created": str}, pk="openid_hash")
+    db["wechat_users"].create_index(["user_id"], unique=True)
+    db["wechat_messages"].create({"key": str, "user_id": int, "ts": str, "reply": str}, pk="key")
+    db["wechat_messages"].create_index(["ts"])
+    db["wechat_messages"].create_index(["user_id"])
+    db["wechat_tokens"].create({"app_id": str, "token": str, "expires_at": float}, pk="app_id")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
 USER_TABLES = {"users": "id", "checklists": "user_id", "ticks": "user_id", "events": "user_id", "feedback": "user_id",
-                "reminders": "user_id", "questions": "user_id", "web_sessions": "user_id", "not_applicable": "user_id"}
+                "reminders": "user_id", "questions": "user_id", "web_sessions": "user_id", "not_applicable": "user_id",
+                "wechat_users": "user_id", "wechat_messages": "user_id"}
 
 
 def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
@@ -640,6 +654,66 @@ class Store:
                 return False
             raise
         return True
+
+    def replace_session(self, token_hash: str, user_id: int, created: str) -> None:
+        """Make this the user's one web session (a WeChat follower's signed link opened in a browser:
+        the newest browser holds it); the user's other session, if any, ends."""
+        self._transaction([("DELETE FROM web_sessions WHERE user_id = ?", (user_id,)),
+                           ("INSERT INTO web_sessions (token_hash, user_id, created) VALUES (?, ?, ?)",
+                            (token_hash, user_id, created))])
+
+    # -- WeChat followers (web/wechat.py: the openids are hashed there) ------------------------
+    def wechat_user(self, openid_hash: str, draw: Callable[[], int], now: dt.datetime | None = None) -> int:
+        """The internal user id of a follower, made with ``draw`` (a negative id no one has) the first time."""
+        rows = self._read("SELECT user_id FROM wechat_users WHERE openid_hash = ?", (openid_hash,))
+        if rows:
+            return rows[0][0]
+        for _ in range(10):
+            user_id = draw()
+            if self.has_data(user_id):
+                continue
+            self._write("INSERT OR IGNORE INTO wechat_users (openid_hash, user_id, created) VALUES (?, ?, ?)",
+                        (openid_hash, user_id, _now(now)))
+            rows = self._read("SELECT user_id FROM wechat_users WHERE openid_hash = ?", (openid_hash,))
+            if rows:
+                return rows[0][0]
+        raise StoreError("could not allocate a user id for a WeChat follower")
+
+    def is_wechat_user(self, user_id: int) -> bool:
+        """Whether the id is a follower's (it is not after the follower's data was deleted)."""
+        return bool(self._read("SELECT 1 FROM wechat_users WHERE user_id = ?", (user_id,)))
+
+    def wechat_claim(self, key: str, user_id: int, now: dt.datetime, keep_s: float, keep_max: int) -> tuple[bool, str | None]:
+        """(True, None) the first time a message ``key`` arrives: answer it; (False, the reply given or None
+        while it is being answered) for a retry. Keys older than ``keep_s`` seconds are forgotten, and
+        beyond ``keep_max`` the oldest."""
+        rows = self._read("SELECT reply FROM wechat_messages WHERE key = ?", (key,))
+        if rows:
+            return False, rows[0][0]
+        before = _now(now - dt.timedelta(seconds=keep_s))
+        self._transaction([
+            ("DELETE FROM wechat_messages WHERE ts < ?", (before,)),
+            ("DELETE FROM wechat_messages WHERE key IN (SELECT key FROM wechat_messages ORDER BY ts DESC LIMIT -1 OFFSET ?)",
+             (max(keep_max - 1, 0),)),
+            ("INSERT OR IGNORE INTO wechat_messages (key, user_id, ts) VALUES (?, ?, ?)", (key, user_id, _now(now))),
+        ])
+        return True, None
+
+    def wechat_answered(self, key: str, reply: str) -> None:
+        self._write("UPDATE wechat_messages SET reply = ? WHERE key = ?", (reply, key))
+
+    def wechat_token(self, app_id: str) -> tuple[str, float] | None:
+        """The cached API access token of the account and when it expires (epoch seconds)."""
+        rows = self._read("SELECT token, expires_at FROM wechat_tokens WHERE app_id = ?", (app_id,))
+        return (rows[0][0], rows[0][1]) if rows else None
+
+    def set_wechat_token(self, app_id: str, token: str | None, expires_at: float = 0.0) -> None:
+        if token is None:
+            self._write("DELETE FROM wechat_tokens WHERE app_id = ?", (app_id,))
+            return
+        self._write("INSERT INTO wechat_tokens (app_id, token, expires_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT(app_id) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at",
+                    (app_id, token, expires_at))
 
     def has_session(self, user_id: int) -> bool:
         """Whether a web user's session exists (it does not after "delete my data")."""

@@ -19,7 +19,7 @@ SEEDS_DIR = REPO.parent / "shared" / "seeds"
 def _no_operator_configuration():
     import os
 
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("TELEGRAM_", "EPORT_GUIDE_", "EPORT_WEB_"))}
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("TELEGRAM_", "EPORT_GUIDE_", "EPORT_WEB_", "EPORT_WECHAT_"))}
     yield
     os.environ.update(saved)
 

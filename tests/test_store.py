@@ -168,6 +168,9 @@ def test_forget_leaves_no_row_about_the_user():
         s.add_reminder(uid, uid, "expiry", T0)
         s.set_setting(uid, "reminders", False)
         s.conn.execute("INSERT INTO web_sessions (token_hash, user_id, created) VALUES (?, ?, '')", (f"hash{uid}", uid))
+        s.conn.execute("INSERT INTO wechat_users (openid_hash, user_id, created) VALUES (?, ?, '')", (f"openid{uid}", uid))
+        s.wechat_claim(f"msg{uid}", uid, T0, 3600, 100)  # a WeChat message answered, with its reply
+        s.wechat_answered(f"msg{uid}", "reply")
     s.record_unanswered("how do I do x", user_id=1)
     s.record_unanswered("how do I do y", user_id=2)
     assert s.forget_user(1) >= 7
@@ -316,3 +319,18 @@ def test_a_visit_is_written_at_most_once_a_minute_and_a_language_change_counts_a
     assert s.get_language(3) is None
     assert s.touch_user(3, "zh") == "zh" and s.get_language(3) == "zh"  # a forgotten user's next visit is recorded anew
     s.close()
+
+
+def test_wechat_messages_are_remembered_for_a_while_and_at_most_so_many():
+    """A retried WeChat message is recognised (and gets the reply given); old keys and those beyond the bound go."""
+    s = Store()
+    assert s.wechat_claim("m1", -5, T0, 3600, 3) == (True, None)
+    assert s.wechat_claim("m1", -5, T0, 3600, 3) == (False, None)  # still being answered
+    s.wechat_answered("m1", "the reply")
+    assert s.wechat_claim("m1", -5, T0 + dt.timedelta(seconds=10), 3600, 3) == (False, "the reply")
+    for n in range(2, 6):
+        s.wechat_claim(f"m{n}", -5, T0 + dt.timedelta(seconds=n), 3600, 3)
+    assert s.conn.execute("SELECT COUNT(*) FROM wechat_messages").fetchone()[0] == 3  # bounded
+    assert s.wechat_claim("m5", -5, T0 + dt.timedelta(seconds=20), 3600, 3)[0] is False
+    s.wechat_claim("m9", -5, T0 + dt.timedelta(hours=2), 3600, 3)  # an hour later the old keys are gone
+    assert [k for (k,) in s.conn.execute("SELECT key FROM wechat_messages")] == ["m9"]

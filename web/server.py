@@ -944,6 +944,9 @@ def start(settings: Any, *, guide: Guide | None = None, listen: str | None = Non
                               body_timeout=120, max_connections=max_connections)
     listen = listen or settings.web_listen
     port = port or settings.web_port
+    from .wechat import install as install_wechat
+
+    install_wechat(app, settings)  # /wechat, when EPORT_WECHAT_TOKEN is set (web/wechat.py)
     server.listen(port, address=listen)
     web: Web = app.web  # type: ignore[attr-defined]
     web.expire()

@@ -57,3 +57,12 @@ def save(store: Any, token: str, user_id: int, lang: str | None, now: dt.datetim
 def exists(store: Any, user_id: int) -> bool:
     """Whether a web user's session still exists (it does not after "delete my data")."""
     return store.has_session(user_id)
+
+
+def adopt(store: Any, user_id: int, now: dt.datetime | None = None) -> str:
+    """A new session token for an existing user (a WeChat follower opening a signed link): this browser
+    becomes the user's one session; the token to put in the cookie is returned."""
+    token = secrets.token_urlsafe(32)
+    ts = (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")
+    store.replace_session(_hash(token), user_id, ts)
+    return token
