@@ -114,7 +114,7 @@ class Renderer:
         env = base.overlay(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES)), base.loader]),
                            autoescape=True)
         env.filters = dict(env.filters)  # the overlay's own filters (not added to the engine's)
-        env.filters.update(phones=phones, tel_markup=tel_markup, href=route_href)
+        env.filters.update(phones=phones, tel_markup=tel_markup, href=route_href, tel=tel)
         return env
 
     def template_for(self, name: str | None) -> str:

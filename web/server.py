@@ -82,7 +82,7 @@ def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
-CSP = (f"default-src 'none'; style-src {_sha256(STYLE)}; script-src {_sha256(SCRIPT)}; img-src 'self'; "
+CSP = (f"default-src 'none'; style-src {_sha256(STYLE)}; script-src {_sha256(SCRIPT)}; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 SESSION_COOKIE = "eg_session"
 LANG_COOKIE = "eg_lang"
@@ -680,8 +680,10 @@ class ChecklistFormHandler(Base):
     def post(self, topic: str) -> None:
         if topic not in self.engine.kb.businesses:
             raise tornado.web.HTTPError(404)
-        ticked = set(self.get_body_arguments("t"))
-        marked = set(self.get_body_arguments("na"))
+        # one group of boxes per material ("m:<material>"): an item's id ticks it, "na:<id>" marks it 不适用
+        values = [v.decode("utf-8", "replace") for k, vs in self.request.body_arguments.items() if k.startswith("m:") for v in vs]
+        ticked = {v for v in values if not v.startswith("na:")}
+        marked = {v[3:] for v in values if v.startswith("na:")}
         at = self.get_body_argument("at", "")
 
         def change(ctx: Context) -> Screen:

@@ -24,8 +24,8 @@ var list = document.querySelector("form.checklist");
 if (list && window.fetch) list.addEventListener("change", function (e) {
   var box = e.target; if (box.type !== "checkbox") return;
   var topic = list.getAttribute("data-topic"), on = box.checked ? "1" : "0";
-  var action = box.name === "na" ? "na" : "tick";
-  var body = new URLSearchParams({d: "e1|" + action + "|" + topic + ":" + box.value + ":" + on, _xsrf: list.querySelector("[name=_xsrf]").value});
+  var na = box.value.indexOf("na:") === 0, action = na ? "na" : "tick", item = na ? box.value.slice(3) : box.value;
+  var body = new URLSearchParams({d: "e1|" + action + "|" + topic + ":" + item + ":" + on, _xsrf: list.querySelector("[name=_xsrf]").value});
   fetch("/a", {method: "POST", body: body, headers: {"Accept": "application/json"}, credentials: "same-origin"})
     .then(function (r) { return r.ok ? r.json() : {stale: true}; })
     .then(function (p) {
@@ -38,6 +38,6 @@ if (list && window.fetch) list.addEventListener("change", function (e) {
       Object.keys(p.groups).forEach(function (m) {
         var f = document.getElementById("m-" + m); if (f) f.querySelector("[data-count]").textContent = p.groups[m];
       });
-      if (action === "na") box.closest(".item").classList.toggle("na", box.checked);
+      if (na) box.closest(".item").classList.toggle("na", box.checked);
     }, function () { list.submit(); });
 });
