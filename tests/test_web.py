@@ -1170,6 +1170,15 @@ def test_one_render_per_request_and_a_business_view_counted_once(tmp_path, kb):
             assert c.get(path).status_code == status, path
             assert renderer.renders == before + 1, path
         assert views() == 1
+        # drawn once, then kept: each visitor gets the same page with a token of its own, gzip-compressed once
+        other = httpx.Client(base_url=url, headers={"Accept-Encoding": "gzip"})
+        before = renderer.renders
+        again, theirs = c.get("/s/topic:unlock"), other.get("/s/topic:unlock")
+        assert renderer.renders == before and theirs.headers["content-encoding"] == "gzip"
+        assert xsrf(again.text) != xsrf(theirs.text) and xsrf(theirs.text) in theirs.text
+        assert again.text.replace(xsrf(again.text), "") == theirs.text.replace(xsrf(theirs.text), "")
+        assert press(other, theirs.text, "📋").status_code == 303  # the token works
+        assert views() == 3
         page = c.get("/s/topic:unlock").text
         before = renderer.renders
         opened = press(c, page, "📋")  # a change whose screen has an address: redirected, not drawn

@@ -18,6 +18,8 @@ from dialogs.features import all_routes
 from .test_web import web_server
 
 CHROMEDRIVER = "/usr/bin/chromedriver"
+# read at import: the suite's hermetic environment drops EPORT_WEB_* variables before the tests run
+SCREENSHOTS = os.environ.get("EPORT_WEB_SCREENSHOTS")
 WIDTH, HEIGHT = 360, 740
 
 # Every element whose box reaches past the right edge of the viewport, or that scrolls
@@ -99,7 +101,7 @@ def test_phone_browser_menu_answer_checklist_reload(browser, tmp_path, kb):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    shots = Path(os.environ.get("EPORT_WEB_SCREENSHOTS") or tmp_path)
+    shots = Path(SCREENSHOTS or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     business = kb.businesses["reissue_lost"]
     category = kb.categories[business.category]
@@ -169,7 +171,7 @@ def test_phone_browser_menu_answer_checklist_reload(browser, tmp_path, kb):
             kinds.setdefault(route.split(":")[0], route)
         paths = [f"/s/{r}" for r in kinds.values()] + ["/s/checklists", "/check", "/ask?q=%E9%80%9A%E8%BE%BD", "/print/reissue_lost"]
         for lang in ("中文", "Русский", "English"):
-            switch = browser.find_element(By.XPATH, f'//form[@class="langs"]/button[text()="{lang}"]')
+            switch = browser.find_element(By.XPATH, f'//form[@class="langs"]/button[@title="{lang}"]')
             if switch.is_enabled():  # the current language's button is disabled
                 click_and_wait(browser, switch, "/")
             for path in paths:
@@ -206,7 +208,7 @@ def test_phone_browser_call_button_and_question_box(browser, tmp_path, kb):
     on every answer page; the question box with its visible label sits above the screen's content."""
     from selenium.webdriver.common.by import By
 
-    shots = Path(os.environ.get("EPORT_WEB_SCREENSHOTS") or tmp_path)
+    shots = Path(SCREENSHOTS or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with web_server(tmp_path / "call.db", kb) as (url, guide):
         paths = ["/s/topic:reissue_lost", "/s/fact:hotline", "/s/stuck:reissue_lost", "/s/answer:silent_hours",
@@ -286,7 +288,7 @@ def test_every_page_kind_is_accessible_light_and_dialable_in_three_languages(bro
 
     from dialogs.pictures import copy_materials, picture
 
-    shots = Path(os.environ.get("EPORT_WEB_SCREENSHOTS") or tmp_path)
+    shots = Path(SCREENSHOTS or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with web_server(tmp_path / "axe.db", kb) as (url, guide):
         kinds: dict[str, str] = {}

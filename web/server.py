@@ -42,6 +42,7 @@ from urllib.parse import quote
 
 from html import escape
 
+import markupsafe
 import tornado.httpserver
 import tornado.httputil
 import tornado.iostream
@@ -69,7 +70,7 @@ from dialogs.render import labelled
 from dialogs.store import StoreError
 
 from . import sessions
-from .render import Renderer, is_phone, route_href, tel
+from .render import Kept, Renderer, is_phone, route_href, tel
 
 log = logging.getLogger("eport_guide.web")
 
@@ -105,8 +106,12 @@ MAX_CONNECTIONS = 512  # open connections; fewer when the process may open fewer
 
 
 TITLE = N_("电子口岸制发卡业务指南")
-LANGUAGE_BUTTONS = [(c, i18n.LANGUAGE_NAMES[c]) for c in i18n.LANGUAGES]
+# the switch at the top: a short label beside the site's name on a phone's width, the full name for screen readers
+SHORT_NAMES = {"zh": "中文", "ru": "Рус", "en": "Eng"}
+LANGUAGE_BUTTONS = [(c, i18n.LANGUAGE_NAMES[c], SHORT_NAMES.get(c, c)) for c in i18n.LANGUAGES]
 # pages with a share button (the Web Share API, or copying the link)
+TOKEN_MARK = "\x00csrf\x00"  # where a kept page's CSRF token goes (no page's text has a NUL: clean_text)
+PAGES_KEPT = 1024
 SHARE_SCREENS = {"topic", "fact", "answer", "city", "offices", "material"}
 NOT_FOUND = N_("页面不存在，已为您打开主菜单。")
 CSRF_REFUSED = N_("表单已过期或来源不明，未作任何更改。请返回页面重试。")
@@ -201,6 +206,9 @@ class WebButton:
 
 # actions the web shows otherwise: ticks and 不适用 are the checklist's checkboxes (one form)
 FORM_ACTIONS = {"tick", "na", "x"}
+# actions that change neither the session's existence nor its language (see Base.result)
+SETTLED_ACTIONS = {"tick", "na", "x", "t", "checklist_open", "checklist_switch", "checklist_reset", "checklist_reset_confirm",
+                   "feedback", "fb", "go", "g", "aspect"}
 PRINT = N_("🖨 打印 / 保存为 PDF")
 SHARE = N_("📤 分享")
 
@@ -219,6 +227,7 @@ class Web:
         self.trusted_proxies = trusted_proxies
         self.uploads = 0  # upload bodies being received
         self.renderer = Renderer()
+        self.pages: dict[tuple, tuple[Screen, Kept]] = {}  # drawn pages of kept screens (Base.page)
         self.navigable = self._navigable()
 
     def _navigable(self) -> set[str]:
@@ -489,10 +498,22 @@ class Base(tornado.web.RequestHandler):
     # -- pages -------------------------------------------------------------------------------
     def page(self, screen: Screen, *, status: int = 200, question: str = "", upload: bool = False,
              template: str | None = None, extra: dict[str, Any] | None = None) -> None:
-        """The page of a screen: its model drawn by its web template (one render)."""
+        """The page of a screen: its model drawn by its web template (one render). A plain GET of a screen
+        the engine keeps (the same for everyone, or for everyone at the same state of a checklist) is drawn
+        once per language and address and kept with a mark where the visitor's CSRF token goes."""
         awaiting = ""
         if screen.awaiting and self.user_id is not None:
             awaiting = self.create_signed_value("awaiting", f"{self.user_id}|{screen.awaiting}").decode("ascii")
+        token = self.xsrf_token.decode("ascii")
+        here = self.here(screen)
+        key = (id(screen), self.lang, here)
+        kept = (self.request.method == "GET" and status == 200 and template is None and extra is None and not question
+                and not upload and not awaiting and not (screen.toast or self.toast))
+        if kept:
+            hit = self.web.pages.get(key)
+            if hit is not None and hit[0] is screen:  # the very screen object (a reload makes new ones)
+                self.finish_kept(hit[1], token)
+                return
         title = self._(TITLE)
         first = screen.text.strip().splitlines()[0] if screen.text.strip() else ""
         if screen.route != "main" and first:
@@ -511,15 +532,30 @@ class Base(tornado.web.RequestHandler):
         values.update(extra or {})
         values.update(
             html_lang={"zh": "zh-CN"}.get(self.lang, self.lang), lang=self.lang, page_title=title, style=STYLE, script=SCRIPT,
-            xsrf=self.xsrf_form_html(), xsrf_token=self.xsrf_token.decode("ascii"), here=self.here(screen),
+            xsrf=markupsafe.Markup(f'<input type="hidden" name="_xsrf" value="{TOKEN_MARK if kept else escape(token)}"/>'),
+            xsrf_token=token, here=here,
             languages=LANGUAGE_BUTTONS, toast=screen.toast or self.toast, notice=screen.notice or values.get("notice"),
             markup=screen.html, call=call, call_number=call_number, button_rows=rows, awaiting=awaiting, max_text=MAX_TEXT,
             question=question, max_question=MAX_QUESTION, upload=upload,
             figure=screen.photo.svg() if screen.photo is not None else "",  # inline SVG: its text selectable
         )
         html = self.web.renderer.render(self.lang, template or self.web.renderer.template_for(screen.template), values)
+        if kept:
+            if len(self.web.pages) >= PAGES_KEPT:
+                self.web.pages.clear()
+            self.web.pages[key] = (screen, Kept(html, TOKEN_MARK))
+            self.finish_kept(self.web.pages[key][1], token)
+            return
         self.set_status(status)
         self.finish(html)
+
+    def finish_kept(self, page: Kept, token: str) -> None:
+        """A kept page with this visitor's token: compressed once, only the token compressed per request."""
+        if "gzip" in self.request.headers.get("Accept-Encoding", ""):
+            self.set_header("Content-Encoding", "gzip")  # tornado's own compression then leaves it alone
+            self.finish(page.gzip(token))
+        else:
+            self.finish(page.text(token))
 
     def here(self, screen: Screen) -> str:
         """Where the language switch returns to: this address, unless it is not one a redirect may go to."""
@@ -557,11 +593,14 @@ class Base(tornado.web.RequestHandler):
             log.error("%s %s: %s: %s", self.request.method, self.request.path, typ.__name__, value, exc_info=(typ, value, tb))
 
     # -- after a change: Post/Redirect/Get where the result is just a screen -------------------
-    def result(self, screen: Screen) -> None:
+    def result(self, screen: Screen, action: str | None = None) -> None:
         """Answer a change from what the action returned: JSON for the page's script, a redirect to the
         screen's address when that address shows this very screen (and does not count a view again),
-        else the screen itself."""
-        if self.user_id is not None and not sessions.exists(self.web.store, self.user_id):
+        else the screen itself. ``action``: the button's action, when known (a tick cannot delete the
+        session or change the language: nothing to look up after it)."""
+        if action in SETTLED_ACTIONS:
+            pass
+        elif self.user_id is not None and not sessions.exists(self.web.store, self.user_id):
             # the data was deleted (delete my data): the session is gone too
             self.drop_cookie(SESSION_COOKIE)
             self.user_id = self.session_token = None
@@ -669,7 +708,8 @@ class ActionHandler(Base):
 
     def post(self) -> None:
         data = self.get_body_argument("d", "")[:256]
-        self.result(self.act(lambda ctx: self.engine.handle(ctx, data)))
+        parsed = parse_callback(data)
+        self.result(self.act(lambda ctx: self.engine.handle(ctx, data)), parsed[0] if parsed else None)
 
 
 class ChecklistFormHandler(Base):
