@@ -912,26 +912,35 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     log.log(level, "%d %s %s %.1fms", status, handler.request.method, handler.request.path, 1000 * handler.request.request_time())
 
 
+def handlers(web: Web) -> list[tuple]:
+    """The pages' (path, handler, arguments): another channel served by the same server (e.g. a
+    messenger's callback) passes its own rules as ``make_app(extra=…)``."""
+    kw = {"web": web}
+    return [
+        (r"/", MainHandler, kw),
+        (r"/s/(.+)", ScreenHandler, kw),
+        (r"/t/([^/]+)", TopicHandler, kw),
+        (r"/ask", AskHandler, kw),
+        (r"/a", ActionHandler, kw),
+        (r"/c/([a-z_]{1,40})", ChecklistFormHandler, kw),
+        (r"/print/([a-z_]{1,40})", PrintHandler, kw),
+        (r"/reply", ReplyHandler, kw),
+        (r"/lang", LanguageHandler, kw),
+        (r"/check", CheckHandler, kw),
+        (r"/favicon.ico", FaviconHandler),
+    ]
+
+
 def make_app(guide: Guide, *, secure_cookies: bool = False, rate_limiter: RateLimiter | None = None,
-             retention_days: int | None = None, trusted_proxies: int = 0, debug: bool = False) -> tornado.web.Application:
-    """The tornado application serving ``guide`` (which has a store: ``build_web_guide``)."""
+             retention_days: int | None = None, trusted_proxies: int = 0, debug: bool = False,
+             extra: list[tuple] | None = None) -> tornado.web.Application:
+    """The tornado application serving ``guide`` (which has a store: ``build_web_guide``); ``extra``:
+    more (path, handler[, arguments]) rules, matched before the pages' own."""
     web = Web(guide, secure_cookies=secure_cookies, rate_limiter=rate_limiter, retention_days=retention_days,
               trusted_proxies=trusted_proxies)
     kw = {"web": web}
     app = tornado.web.Application(
-        [
-            (r"/", MainHandler, kw),
-            (r"/s/(.+)", ScreenHandler, kw),
-            (r"/t/([^/]+)", TopicHandler, kw),
-            (r"/ask", AskHandler, kw),
-            (r"/a", ActionHandler, kw),
-            (r"/c/([a-z_]{1,40})", ChecklistFormHandler, kw),
-            (r"/print/([a-z_]{1,40})", PrintHandler, kw),
-            (r"/reply", ReplyHandler, kw),
-            (r"/lang", LanguageHandler, kw),
-            (r"/check", CheckHandler, kw),
-            (r"/favicon.ico", FaviconHandler),
-        ],
+        [*(extra or []), *handlers(web)],
         default_handler_class=NotFoundHandler, default_handler_args=kw,
         cookie_secret=sessions.cookie_secret(web.store),
         xsrf_cookies=True,  # every POST is checked by Base.check_xsrf_cookie (tokens bound to the session)
