@@ -507,8 +507,10 @@ class Base(tornado.web.RequestHandler):
         token = self.xsrf_token.decode("ascii")
         here = self.here(screen)
         key = (id(screen), self.lang, here)
+        spec = self.engine.screens.get(screen.route.split(":", 1)[0], {})
         kept = (self.request.method == "GET" and status == 200 and template is None and extra is None and not question
-                and not upload and not awaiting and not (screen.toast or self.toast))
+                and not upload and not awaiting and not (screen.toast or self.toast)
+                and (not spec.get("personal") or screen.route.startswith("checklist:")))  # kept by the engine too
         if kept:
             hit = self.web.pages.get(key)
             if hit is not None and hit[0] is screen:  # the very screen object (a reload makes new ones)
