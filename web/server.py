@@ -336,6 +336,10 @@ class Base(tornado.web.RequestHandler):
         self.set_header("Cache-Control", "no-store")
         self.set_header("Content-Type", "text/html; charset=utf-8")
 
+    def compute_etag(self) -> None:
+        """No ETag: the pages are not stored (no-store), and hashing each body costs every request."""
+        return None
+
     def client_ip(self) -> str:
         """The rate-limit bucket of the client (see ``client_address``)."""
         return client_address(self.request.remote_ip or "", self.request.headers.get_list("X-Forwarded-For"),
