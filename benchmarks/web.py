@@ -87,8 +87,7 @@ def token(page: bytes) -> str:
 
 async def spawn(*args: str) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "EPORT_GUIDE_"))}
-    script = ["/tmp/webhelper/profserver.py"] if os.environ.get("WEBPROF") and args[0] == "guide" else ["-m", "benchmarks.web_server"]
-    proc = await asyncio.create_subprocess_exec(sys.executable, *script, *args, cwd=ROOT, env=env,
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "benchmarks.web_server", *args, cwd=ROOT, env=env,
                                                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
     assert proc.stdout is not None
     line = await asyncio.wait_for(proc.stdout.readline(), 60)
