@@ -193,6 +193,14 @@ def test_phone_browser_menu_answer_checklist_reload(browser, tmp_path, kb):
         WebDriverWait(browser, 10).until(lambda d: "✅" in copy[0].text)
         pasted = browser.execute_async_script("navigator.clipboard.readText().then(arguments[0], e => arguments[0]('ERR ' + e))")
         assert pasted == wanted
+        # the share button: the phone's share sheet where the browser has one, else the page's link copied
+        share = browser.find_element(By.CSS_SELECTOR, "button.share")
+        assert share.is_displayed() and share.rect["height"] >= 44  # shown by the script (hidden without it)
+        if not browser.execute_script("return !!navigator.share"):
+            share.click()
+            WebDriverWait(browser, 10).until(lambda d: "✅" in share.text)
+            link = browser.execute_async_script("navigator.clipboard.readText().then(arguments[0], e => arguments[0]('ERR ' + e))")
+            assert link == url + "/s/topic:change_name"
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] if hasattr(browser, "get_log") else []
         assert not [e for e in errors if "Content Security Policy" in e["message"]], errors
         # the detector itself: one unbreakable line wider than the phone is caught
