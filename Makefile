@@ -4,7 +4,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 TESTING := $(VENV)/.installed-test
 
-.PHONY: run web test bench bench-answerer eval fuzz golden mutate check-knowledge lock clean
+.PHONY: run web test bench bench-answerer bench-web eval fuzz golden mutate check-knowledge lock clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: $(TESTING)
 # Only the free-text answerer's budget (p99 per question ≤ 2 ms, cold build ≤ 1 s): seconds, no bot.
 bench-answerer: $(TESTING)
 	$(BIN)/python -m benchmarks --answerer
+
+# Only the web pages' rows (side by side with a bare tornado handler, 32 clients): about a minute.
+bench-web: $(TESTING)
+	$(BIN)/python -m benchmarks --web
 
 # Accuracy of the free-text answerer on the regression set (tests/eval/questions.yaml and each blind round in
 # tests/eval/rounds/round-*.yaml), per group, and the misses; fails when the whole is below 97 %.

@@ -582,6 +582,13 @@ def before_after(full: dict, plain: dict) -> list[str]:
 async def main(argv: list[str]) -> int:
     if argv[:1] == ["--baseline"]:
         return await save_baseline(Path(argv[1]) if len(argv) > 1 else BASELINE)
+    if argv[:1] == ["--web"]:  # only the web pages' rows (about a minute)
+        from .web import bench_web, web_rows
+
+        with tempfile.TemporaryDirectory() as d:
+            rows = web_rows(await bench_web(Path(d)), row)
+        print("\n".join(rows))
+        return 0 if all(r.endswith("| pass |") for r in rows) else 1
     if argv[:1] == ["--answerer"]:  # only the free-text answerer's rows (quick, no bot)
         rows = answerer_rows(bench_answerer())
         print("\n".join(rows))
@@ -603,6 +610,9 @@ async def main(argv: list[str]) -> int:
         hostile = await bench_hostile_upload(tmp)
         tokenless = await bench_tokenless_uploads(tmp)
         wechat = await bench_wechat(tmp)
+        from .web import bench_web, web_rows
+
+        web = await bench_web(tmp)
     ratio = full["ratio"]
     extra_mem = mem_full - mem_echo
     rows = [
@@ -628,6 +638,7 @@ async def main(argv: list[str]) -> int:
         row("30 parallel 20 MB uploads without a CSRF token: server memory growth (peak RSS)",
             f"{tokenless['added_mb']:.1f} MB (idle {tokenless['base_mb']:.0f} MB; {tokenless['refused']}/{tokenless['clients']} refused 403)",
             "≤ 50 MB", tokenless["added_mb"] <= 50 and tokenless["refused"] == tokenless["clients"]),
+        *web_rows(web, row),
         row("memory per active user beyond the library", f"{extra_mem:.0f} B (bot {mem_full:.0f} B, echo {mem_echo:.0f} B)", "≤ 1024 B", extra_mem <= 1024),
         wechat_row(wechat),
     ]

@@ -54,7 +54,7 @@ def knowledge_terms() -> list[str]:
 
 def extract() -> list[str]:
     messages: list[str] = []
-    templates = sorted((ROOT / "dialogs" / "templates").glob("*.j2")) + sorted((ROOT / "web" / "templates").glob("*.html"))
+    templates = sorted((ROOT / "dialogs" / "templates").glob("*.j2")) + sorted((ROOT / "web" / "templates").rglob("*.html"))
     for path in templates:
         for _, msg, *_ in extract_from_file("jinja2.ext:babel_extract", str(path), keywords={"_": None},
                                                options={"extensions": "jinja2.ext.i18n", "trimmed": "false"}):

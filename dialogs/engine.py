@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -67,6 +67,13 @@ class Screen:
     awaiting: str | None = None  # the next free text answers this ("<input>:<arg>"), see Engine.reply
     redirect: str | None = None  # personal content asked for outside the private chat: the deep link to it
     photo: Any = None  # a picture shown with the screen (dialogs.pictures.Picture: .png(), .svg(), .caption), or None
+    # The screen model, for channels that draw screens themselves (the web pages): the template's
+    # name, the variables it was rendered from, the notice put above it, and whether the route alone
+    # gives this very screen again (no notice, no caller's variables) so a channel may redirect to it.
+    template: str | None = None
+    model: Any = field(default=None, compare=False, repr=False)
+    notice: str | None = None
+    addressable: bool = False
 
     @cached_property
     def text(self) -> str:
@@ -240,6 +247,11 @@ class Engine:
             self.emit("view", ctx, screen.route)
         return screen
 
+    def open(self, ctx: Context, route: str) -> Screen:
+        """A route opened by its address (a web page's link): rendered like ``render`` and, for a
+        business, counted as a view — the engine counts views, never the channel."""
+        return self._shown(ctx, self.render(route, ctx))
+
     def start(self, ctx: Context, payload: str | None = None) -> Screen:
         """/start [TOPIC]: a known topic opens its answer; anything else the main menu."""
         payload = clean_text(payload).strip()
@@ -377,7 +389,8 @@ class Engine:
         # whatever the data, one message: long lists are cut with "… 还有 N 条"
         html = fit_html(html, self.more(ctx))
         buttons = self._buttons(spec.get("buttons", []), values, ctx)
-        screen = Screen(route=route, html=html, buttons=buttons, photo=photo)
+        screen = Screen(route=route, html=html, buttons=buttons, photo=photo, template=spec["template"], model=values,
+                        notice=notice, addressable=not notice and not variables)
         if cacheable:
             if len(self._screens) >= CACHE_SIZE:
                 self._screens.clear()

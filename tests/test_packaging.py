@@ -24,8 +24,8 @@ def test_wheel_contains_knowledge_templates_and_sources(tmp_path):
     for f in (REPO / "dialogs" / "templates").glob("*.j2"):
         assert f"dialogs/templates/{f.name}" in names
     assert "dialogs/screens.yaml" in names
-    for f in (REPO / "web" / "templates").iterdir():  # the web pages' template, style and script
-        assert f"web/templates/{f.name}" in names
+    for f in (REPO / "web" / "templates").rglob("*"):  # the web pages' templates (screens/ too), style and script
+        assert f.is_dir() or f.relative_to(REPO).as_posix() in names
     # the pictures' font (PNG without system fonts) and its licence
     assert {"dialogs/pictures/fonts/NotoSansCJKsc-subset.otf", "dialogs/pictures/fonts/OFL.txt"} <= names
     entry = next(n for n in names if n.endswith("entry_points.txt"))
@@ -84,7 +84,7 @@ def test_the_wheel_builds_from_exactly_what_the_dockerfile_copies(tmp_path):
         assert modules and modules <= names, f"{package}: {sorted(modules - names)} missing"
     data = [*(REPO / "knowledge" / "data").glob("*.yaml"), *(REPO / "knowledge" / "sources").glob("*.txt"),
             *(REPO / "dialogs" / "templates").glob("*.j2"), REPO / "dialogs" / "screens.yaml",
-            *(REPO / "dialogs" / "locale").glob("*/LC_MESSAGES/*.po"), *(REPO / "web" / "templates").iterdir()]
+            *(REPO / "dialogs" / "locale").glob("*/LC_MESSAGES/*.po"), *(p for p in (REPO / "web" / "templates").rglob("*") if p.is_file())]
     for f in data:
         assert f.relative_to(REPO).as_posix() in names
     assert not [n for n in names if "__pycache__" in n]

@@ -38,8 +38,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def web_server(db_path, kb, *, rate_limiter=None, max_connections=None, **settings_overrides):
-    """The real server (web.server.start) on a free port, in a thread with its own loop."""
+def web_server(db_path, kb, *, rate_limiter=None, max_connections=None, apps=None, **settings_overrides):
+    """The real server (web.server.start) on a free port, in a thread with its own loop; ``apps`` (a list)
+    receives the tornado application (its ``web``: the renderer, the limits)."""
     from bot.settings import Settings
     from web.server import RateLimiter, build_web_guide, start
 
@@ -58,6 +59,8 @@ def web_server(db_path, kb, *, rate_limiter=None, max_connections=None, **settin
         async def boot():
             limits = {"max_connections": max_connections} if max_connections is not None else {}
             holder["server"] = start(settings, guide=guide, listen="127.0.0.1", port=port, rate_limiter=rate_limiter, **limits)
+            if apps is not None:
+                apps.append(holder["server"].request_callback)
             ready.set()
 
         loop.run_until_complete(boot())
@@ -113,6 +116,31 @@ def follow(client: httpx.Client, page: str, label_part: str) -> httpx.Response:
     raise AssertionError(f"no link {label_part!r}")
 
 
+def boxes(page: str, name: str = "t") -> dict[str, bool]:
+    """The checklist form's checkboxes (``t``: the items, ``na``: 不适用): item id → checked."""
+    return {html.unescape(m.group(1)).removeprefix("na:"): bool(m.group(2))
+            for m in re.finditer(r'<input type="checkbox" name="m:[a-z_]+" value="([^"]+)"( checked)?>', page)
+            if (m.group(1).startswith("na:") if name == "na" else not m.group(1).startswith("na:"))}
+
+
+def save(client, page: str, ticked, na=None, at: str = "", **kw):
+    """Send the checklist form without script: these items ticked (and these 不适用), saved at ``at``."""
+    topic = re.search(r'<form class="checklist" method="post" action="/c/([a-z_]+)"', page).group(1)
+    na = [i for i, on in boxes(page, "na").items() if on] if na is None else na
+    fields: dict[str, list[str]] = {}
+    for prefix, items in (("", ticked), ("na:", na)):
+        for item in items:
+            fields.setdefault(f"m:{item.split('.')[0]}", []).append(prefix + item)
+    return client.post(f"/c/{topic}", data={"_xsrf": xsrf(page), "at": at, **fields}, **kw)
+
+
+def tick_first(client, page: str, **kw):
+    """Tick the first unticked item with the form (the others as they are); returns (response, item id)."""
+    now = boxes(page)
+    first = next(i for i, on in now.items() if not on)
+    return save(client, page, [i for i, on in now.items() if on] + [first], at=first.split(".")[0], **kw), first
+
+
 def rows_of(db_path, user_id: int) -> dict[str, int]:
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
         return {f"{t}.{c}": conn.execute(f"SELECT COUNT(*) FROM {t} WHERE {c} = ?", (user_id,)).fetchone()[0]
@@ -155,7 +183,7 @@ def test_every_screen_a_link_opens_is_a_page_and_internal_screens_are_not(server
             continue
         assert r.status_code == 200, route
         assert r.headers["content-type"] == "text/html; charset=utf-8"
-        assert "<!doctype html>" in r.text and 'class="msg"' in r.text
+        assert "<!doctype html>" in r.text and 'class="content"' in r.text
         opened += 1
     assert opened > 60
     for path in ("/s/stats", "/s/precheck", "/s/reminder_due:1", "/s/feedback_reason:reissue_lost", "/nothing", "/s/topic:nope",
@@ -175,7 +203,7 @@ def dial(number: str) -> str:
 
 
 def message_of(page: str) -> str:
-    return page.split('<div class="msg">', 1)[1].split("</div>", 1)[0]
+    return page.split('<div class="content">', 1)[1].split("</div><!--/content-->", 1)[0]
 
 
 def test_every_phone_number_on_every_page_dials_and_answer_pages_have_a_call_button(server, client, kb):
@@ -195,7 +223,7 @@ def test_every_phone_number_on_every_page_dials_and_answer_pages_have_a_call_but
             continue
         msg = message_of(r.text)
         text = html.unescape(re.sub(r"<[^>]+>", "", msg))
-        links = re.findall(r'<a href="(tel:[^"]+)">([^<]*)</a>', msg)
+        links = re.findall(r'<a (?:class="[^"]*" )?href="(tel:[^"]+)">([^<]*)</a>', msg)
         for m in PHONE_RUN.finditer(text):
             if m.group(4):
                 assert (dial(m.group(4)), m.group(4)) in links, (route, m.group(0))
@@ -223,7 +251,7 @@ def test_the_question_box_is_at_the_top_of_every_page_with_a_visible_label(serve
     for path in ("/", "/s/topic:reissue_lost", "/s/offices", "/s/help", "/check", "/ask?q=xyzzy", "/nothing"):
         page = client.get(path).text
         box = page.index('<form class="ask top" method="get" action="/ask" role="search">')
-        assert box < page.index('<div class="msg">') and page.count('action="/ask"') == 1, path
+        assert box < page.index('<div class="content">') and page.count('action="/ask"') == 1, path
         m = re.search(r'<label for="([^"]+)">([^<]+)</label>\s*<input id="([^"]+)" type="search" name="q"', page[box:])
         assert m and m.group(1) == m.group(3) and m.group(2) == "您的问题", path
     ru = client.get("/", headers={"Accept-Language": "ru"}).text
@@ -439,16 +467,20 @@ def test_personal_pages_are_never_stored_and_the_language_choice_is_kept_a_year(
     topic = client.get("/s/topic:reissue_lost").text
     opened = press(client, topic, "📋")
     assert opened.status_code == 200
-    part = follow(client, opened.text, "☐")
-    tick = client.post("/a", data={"_xsrf": xsrf(part.text), "d": action_data(part.text, "☐")}, follow_redirects=False)
+    tick, _ = tick_first(client, opened.text, follow_redirects=False)
     assert tick.status_code == 303
-    responses = {"the redirect after a tick": tick, "a checklist's material": part, "the checklist": opened}
+    script_tick = client.post("/a", data={"_xsrf": xsrf(opened.text), "d": f"e1|tick|reissue_lost:{list(boxes(opened.text))[1]}:1"},
+                              headers={"Accept": "application/json"})
+    assert script_tick.json()["done"] == 2
+    printable = client.get("/print/reissue_lost")
+    responses = {"the redirect after a tick": tick, "the answer to the page's script": script_tick, "the checklist": opened,
+                 "the printable checklist": printable}
     for route in ("checklists", "checklist:reissue_lost", "settings", "language", "forget"):
         responses[route] = client.get(f"/s/{route}")
     for where, r in responses.items():
         assert r.headers["cache-control"] == "no-store", where
         assert "expires" not in r.headers, where  # nothing that would let a cache keep it
-    assert "1/" in client.get("/s/checklists").text  # they were this visitor's own pages
+    assert "2/" in client.get("/s/checklists").text  # they were this visitor's own pages
     page = client.get("/s/offices").text
     r = client.post("/lang", data={"_xsrf": xsrf(page), "lang": "en", "next": "/s/offices"}, follow_redirects=False)
     cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("eg_lang="))
@@ -467,39 +499,39 @@ def test_checklist_ticks_survive_a_restart(tmp_path, kb):
         page = c.get("/s/topic:reissue_lost").text
         checklist = press(c, page, "📋")
         assert checklist.url.path == "/s/checklist:reissue_lost"  # Post/Redirect/Get
-        part = follow(c, checklist.text, "☐")  # the first material's page
-        ticked = press(c, part.text, "☐")
-        assert ticked.url.path == "/s/checklist_part:reissue_lost:application_form" and 'class="toast"' in ticked.text
-        first = re.search(r"✅ ([^<]+)</button>", ticked.text).group(1)
-        assert c.get(ticked.url.path).text.count("✅") == ticked.text.count("✅")  # a reload shows the tick
+        ticked, first = tick_first(c, checklist.text)
+        assert ticked.url.path == "/s/checklist:reissue_lost" and ticked.url.fragment == "m-" + first.split(".")[0]
+        assert 'class="toast"' in ticked.text and boxes(ticked.text)[first]
+        assert boxes(c.get(ticked.url.path).text) == boxes(ticked.text)  # a reload shows the tick
     with web_server(db, kb) as (url, _):
         cookies = c.cookies
         c2 = httpx.Client(base_url=url, follow_redirects=True, cookies=cookies)
-        page = c2.get("/s/checklist_part:reissue_lost:application_form").text
-        assert f"✅ {first}</button>" in page
+        page = c2.get("/s/checklist:reissue_lost").text
+        assert [i for i, on in boxes(page).items() if on] == [first]
         assert "1/" in c2.get("/s/checklists").text
-        other = httpx.Client(base_url=url, follow_redirects=True).get("/s/checklist_part:reissue_lost:application_form").text
-        assert "✅" not in other.split('class="buttons"')[1].split("</nav>")[0]  # another browser does not see it
+        other = httpx.Client(base_url=url, follow_redirects=True).get("/s/checklist:reissue_lost").text
+        assert boxes(other) and not any(boxes(other).values())  # another browser does not see it
 
 
 def test_a_checklist_item_that_does_not_apply_is_marked_so_on_the_web_page(server, client, kb):
     total = len(kb.checklist_items("change_legal_rep"))
     checklist = press(client, client.get("/s/topic:change_legal_rep").text, "📋")
-    assert f"进度 0/{total}" in checklist.text and "原法定代表人还是新法定代表人" in checklist.text  # the answer's caveat
-    part = follow(client, checklist.text, "外文材料")
-    marked = press(client, part.text, "🚫 不适用")  # a form (a change), like a tick
-    assert marked.url.path == "/s/checklist_part:change_legal_rep:foreign_translation" and 'class="toast"' in marked.text
-    assert f"进度 0/{total - 1}" in marked.text and "（不适用）" in marked.text
-    assert f"进度 0/{total - 1}" in client.get("/s/checklist:change_legal_rep").text  # stored for this browser
-    restored = press(client, marked.text, "↩️ 适用")
-    assert f"进度 0/{total}" in restored.text
+    assert f"<b data-done>0</b>/<b data-total>{total}</b>" in checklist.text and "原法定代表人还是新法定代表人" in checklist.text  # the answer's caveat
+    optional = list(boxes(checklist.text, "na"))
+    assert optional and all(i.startswith("foreign_translation") for i in optional)  # only the （如有） items can be 不适用
+    marked = save(client, checklist.text, [], na=optional[:1], at="foreign_translation")  # a form (a change), like a tick
+    assert marked.url.path == "/s/checklist:change_legal_rep" and 'class="toast"' in marked.text
+    assert re.search(rf"进度 <b data-done>0</b>/<b data-total>{total - 1}</b>", marked.text) and "1 项不适用" in marked.text
+    assert boxes(client.get("/s/checklist:change_legal_rep").text, "na")[optional[0]]  # stored for this browser
+    restored = save(client, marked.text, [], na=[])
+    assert f"<b data-total>{total}</b>" in restored.text and not any(boxes(restored.text, "na").values())
 
 
 def test_delete_my_data_leaves_no_rows(server, client):
     _, guide, db = server
     page = client.get("/s/topic:reissue_lost").text
     checklist = press(client, page, "📋").text
-    press(client, follow(client, checklist, "☐").text, "☐")
+    tick_first(client, checklist)
     press(client, client.get("/s/more:reissue_lost").text, "👍")
     uid = web_user_ids(db)[0]
     assert uid < 0
@@ -719,11 +751,10 @@ async def test_bot_and_web_in_one_process_share_the_database(fake, tmp_path, kb)
             data = action_data(page, "📋")
             checklist = await c.post("/a", data={"_xsrf": xsrf(page), "d": data})
             total = len(kb.checklist_items("unlock"))
-            assert f"进度 0/{total}" in checklist.text  # the web session does not see the Telegram user's ticks
-            checklist = await c.get("/s/checklist_part:unlock:application_form")
-            data = action_data(checklist.text, "☐")
-            ticked = await c.post("/a", data={"_xsrf": xsrf(checklist.text), "d": data})
-            assert f"进度 1/{total}" in ticked.text
+            assert f"<b data-done>0</b>/<b data-total>{total}</b>" in checklist.text  # not the Telegram user's ticks
+            first = next(iter(boxes(checklist.text)))
+            ticked = await c.post("/c/unlock", data={"_xsrf": xsrf(checklist.text), f"m:{first.split('.')[0]}": [first]})
+            assert f"<b data-done>1</b>/<b data-total>{total}</b>" in ticked.text
             # an admin's /reload refreshes the web pages' knowledge too
             web_engine = app.bot_data["web_server"].request_callback.web.engine
             before = web_engine.kb
@@ -746,14 +777,30 @@ def test_lang_redirect_refuses_header_injection(server, client):
     assert r.status_code == 303 and r.headers["location"] == "/" and "x=1" not in r.headers.get("set-cookie", "")
 
 
-def test_checklist_export_downloads_a_text_file(server, client):
-    page = client.get("/s/topic:holder_cancel").text
+def test_the_printable_checklist_replaces_the_text_download(server, client, kb):
+    """On the web the checklist prints (or saves as PDF) from a page of its own: every item with its mark,
+    the picture of each prepared copy, the office and the hotline; no text file to download."""
+    from dialogs.pictures import copy_materials
+
+    page = client.get("/s/topic:reissue_lost").text
     checklist = press(client, page, "📋")
-    press(client, follow(client, checklist.text, "☐").text, "☐")
-    r = press(client, client.get("/s/checklist:holder_cancel").text, "📄")
-    assert r.status_code == 200 and r.headers["content-type"] == "text/plain; charset=utf-8"
-    assert r.headers["content-disposition"] == "attachment; filename*=UTF-8''checklist-holder_cancel.txt"
-    assert "[x]" in r.text and "0470-2299089" in r.text
+    _, first = tick_first(client, checklist.text)
+    checklist = client.get("/s/checklist:reissue_lost").text
+    assert "📄" not in checklist and 'href="/print/reissue_lost"' in checklist and "🖨" in checklist
+    r = client.get("/print/reissue_lost")
+    assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8" and "content-disposition" not in r.headers
+    assert "@media print" in r.text and "0470-2299089" in r.text and "打印 / 保存为 PDF" in r.text
+    marks = re.findall(r"<li>([☐☑➖]) ", r.text)
+    assert len(marks) == len(kb.checklist_items("reissue_lost")) and marks.count("☑") == 1
+    copies = [m for m in copy_materials(kb) if any(ref.material == m for ref in kb.businesses["reissue_lost"].materials)]
+    assert copies and r.text.count("<svg") == len(copies)
+    for m in copies:  # each copy's picture carries its annotation verbatim
+        annotation = next(kb.annotations[c.annotation].text for rs in kb.materials[m].rulesets
+                          for c in kb.rulesets[rs].checks if c.annotation)
+        assert annotation in r.text
+    old = press(client, client.get("/s/topic:reissue_lost").text, "📋")  # an export button sent earlier: the printable page
+    export = client.post("/a", data={"_xsrf": xsrf(old.text), "d": "e1|checklist_export|reissue_lost"}, follow_redirects=False)
+    assert export.status_code == 303 and export.headers["location"] == "/print/reissue_lost"
 
 
 def test_anonymous_visitors_see_and_leave_no_one_s_data(server, client):
@@ -762,7 +809,7 @@ def test_anonymous_visitors_see_and_leave_no_one_s_data(server, client):
     guide.store.set_tick(0, "unlock", guide.kb.checklist_items("unlock")[0].id, True)
     for path in ("/s/checklists", "/s/checklist:unlock", "/s/settings", "/t/checklists", "/t/settings"):
         r = client.get(path)
-        assert r.status_code in (200, 404) and "✅" not in r.text.split('class="msg"')[1].split("</nav>")[0], path
+        assert r.status_code in (200, 404) and "✅" not in r.text.split('class="content"')[1].split("<!--/content-->")[0] and " checked" not in r.text, path
     client.get("/s/topic:unlock")
     client.get("/ask", params={"q": "卡丢了怎么办"})
     with contextlib.closing(sqlite3.connect(db)) as conn:
@@ -812,7 +859,7 @@ def test_pages_are_one_small_request(server, client):
         r = client.get("/" if route == "main" else f"/s/{route}", headers={"Accept-Encoding": "gzip"})
         assert r.headers["content-encoding"] == "gzip"
         biggest = max(biggest, len(gzip.compress(r.content)))
-        assert not re.search(r"<(link|img|iframe)\b|\ssrc=", r.text), route  # no stylesheet, image or script to fetch
+        assert not re.search(r"<(link|img|iframe)\b|\ssrc=", r.text.replace('<link rel="icon" href="data:,">', "")), route  # nothing to fetch (no favicon either)
     assert biggest < 12_000  # bytes on the wire for the largest page, headers aside
 
 
@@ -821,7 +868,7 @@ def test_a_busy_database_says_nothing_was_saved_and_the_server_goes_on(server, c
 
     _, guide, db = server
     press(client, client.get("/s/topic:reissue_lost").text, "📋")
-    checklist = client.get("/s/checklist_part:reissue_lost:application_form").text
+    checklist = client.get("/s/checklist:reissue_lost").text
     real = guide.store._write, guide.store._transaction
 
     def busy(*args, **kwargs):
@@ -829,12 +876,12 @@ def test_a_busy_database_says_nothing_was_saved_and_the_server_goes_on(server, c
 
     guide.store._write = guide.store._transaction = busy  # every write of this request finds the database locked
     try:
-        r = press(client, checklist, "☐")
+        r, _ = tick_first(client, checklist)
     finally:
         guide.store._write, guide.store._transaction = real
     assert r.status_code == 503 and "刚才的操作没有保存" in r.text and "Traceback" not in r.text
-    again = press(client, client.get("/s/checklist_part:reissue_lost:application_form").text, "☐")
-    assert again.status_code == 200 and "进度 1/" in again.text
+    again, _ = tick_first(client, client.get("/s/checklist:reissue_lost").text)
+    assert again.status_code == 200 and "<b data-done>1</b>/" in again.text
 
 
 def test_refusals_speak_the_visitor_s_language(tmp_path, kb):
@@ -1106,3 +1153,43 @@ def test_a_drawn_session_whose_id_is_taken_is_not_saved(guide):
     assert not sessions.save(guide.store, other, user_id, "zh")  # the same id: the caller draws again
     assert sessions.lookup(guide.store, other) is None and sessions.lookup(guide.store, token) == user_id
     assert sessions.lookup(guide.store, "") is None
+
+
+def test_one_render_per_request_and_a_business_view_counted_once(tmp_path, kb):
+    """Each page is drawn once from the engine's screen model; a change answers from what the action returned
+    (a redirect, the page, or JSON for the page's script) without drawing the screen again; a business's view
+    is counted by the engine alone, once per time it is shown."""
+    apps: list = []
+    with web_server(tmp_path / "once.db", kb, apps=apps) as (url, guide):
+        renderer = apps[0].web.renderer
+        views = lambda: guide.store.stats(guide.engine.clock())["views"].get("unlock", 0)  # noqa: E731
+        c = httpx.Client(base_url=url, follow_redirects=False)
+        for path, status in (("/", 200), ("/s/topic:unlock", 200), ("/s/offices", 200), ("/s/help", 200),
+                             ("/print/unlock", 200), ("/ask?q=%E9%80%9A%E8%BE%BD", 200), ("/s/nothing", 404)):
+            before = renderer.renders
+            assert c.get(path).status_code == status, path
+            assert renderer.renders == before + 1, path
+        assert views() == 1
+        # drawn once, then kept: each visitor gets the same page with a token of its own, gzip-compressed once
+        other = httpx.Client(base_url=url, headers={"Accept-Encoding": "gzip"})
+        before = renderer.renders
+        again, theirs = c.get("/s/topic:unlock"), other.get("/s/topic:unlock")
+        assert renderer.renders == before and theirs.headers["content-encoding"] == "gzip"
+        assert xsrf(again.text) != xsrf(theirs.text) and xsrf(theirs.text) in theirs.text
+        assert again.text.replace(xsrf(again.text), "") == theirs.text.replace(xsrf(theirs.text), "")
+        assert press(other, theirs.text, "📋").status_code == 303  # the token works
+        assert views() == 3
+        page = c.get("/s/topic:unlock").text
+        before = renderer.renders
+        opened = press(c, page, "📋")  # a change whose screen has an address: redirected, not drawn
+        assert opened.status_code == 303 and renderer.renders == before
+        checklist = c.get(opened.headers["location"]).text
+        before = renderer.renders
+        ticked, _ = tick_first(c, checklist)
+        assert ticked.status_code == 303 and renderer.renders == before
+        scripted = c.post("/a", data={"_xsrf": xsrf(checklist), "d": f"e1|tick|unlock:{list(boxes(checklist))[1]}:1"},
+                          headers={"Accept": "application/json"})
+        assert scripted.json()["done"] == 2 and renderer.renders == before
+        before_views = views()
+        voted = press(c, c.get("/s/more:unlock").text, "👍")  # the answer shown again with its thanks: one view
+        assert voted.status_code == 200 and views() == before_views + 1

@@ -19,7 +19,7 @@ from bot.settings import Settings, SettingsError
 
 from .conftest import user_columns
 from .fake_wechat import FakeAPI, FakeWeChat, fields, seal, sha1_signature, unseal
-from .test_web import follow, press, web_server
+from .test_web import press, tick_first, web_server
 
 TOKEN = "eportTest123"
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"  # the EncodingAESKey of WeChat's own sample
@@ -169,8 +169,7 @@ def test_a_follower_subscribes_asks_is_asked_back_answers_by_number_and_ticks_on
     page = browser.get(link)
     assert page.url.path == "/s/topic:reissue_lost"
     checklist = press(browser, page.text, "📋")
-    part = follow(browser, checklist.text, "☐")
-    press(browser, part.text, "☐")
+    tick_first(browser, checklist.text)
     user = follower_id(guide, openid)
     assert len(guide.store.ticks(user, "reissue_lost")) == 1
     # and the follower's 我的清单 in WeChat shows it

@@ -6,8 +6,8 @@ topic; ``/check`` runs the upload pre-check on a file held in memory only. A vis
 session (a random token in a signed, HttpOnly, SameSite cookie, see web/sessions.py) the
 first time they change something, e.g. tick a checklist item.
 
-Safe by default: autoescaped templates and screens passed through an allow-list
-(web/html.py), CSRF tokens on every form (bound to the session, valid a day), a Content-Security-Policy allowing only
+Pages are drawn from the engine's screen model by web templates of their own (web/render.py),
+once per request. Safe by default: autoescaped templates, CSRF tokens on every form (bound to the session, valid a day), a Content-Security-Policy allowing only
 the page's own hashed style and copy-button script, ``nosniff``, ``no-referrer``, no
 framing, small request bodies, and a per-client rate limit.
 
@@ -24,6 +24,7 @@ hops), IPv6 clients per /64.
 from __future__ import annotations
 
 import base64
+import json
 import errno
 import hashlib
 import hmac
@@ -35,14 +36,13 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from html import escape
 
-import jinja2
+import markupsafe
 import tornado.httpserver
 import tornado.httputil
 import tornado.iostream
@@ -57,6 +57,7 @@ from dialogs.engine import (
     Context,
     NotFound,
     Screen,
+    callback_data,
     clean_text,
     parse_callback,
 )
@@ -64,11 +65,12 @@ from dialogs.features import all_routes
 from dialogs.features import upload as uploads
 from dialogs.features.privacy import expire
 from dialogs.guide import Guide
+from dialogs.pictures import copy_materials, picture
 from dialogs.render import labelled
 from dialogs.store import StoreError
 
 from . import sessions
-from .html import is_phone, tel, to_web
+from .render import Kept, Renderer, is_phone, route_href, tel
 
 log = logging.getLogger("eport_guide.web")
 
@@ -81,7 +83,7 @@ def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
-CSP = (f"default-src 'none'; style-src {_sha256(STYLE)}; script-src {_sha256(SCRIPT)}; img-src 'self'; "
+CSP = (f"default-src 'none'; style-src {_sha256(STYLE)}; script-src {_sha256(SCRIPT)}; img-src 'self' data:; connect-src 'self'; "
        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
 SESSION_COOKIE = "eg_session"
 LANG_COOKIE = "eg_lang"
@@ -104,6 +106,13 @@ MAX_CONNECTIONS = 512  # open connections; fewer when the process may open fewer
 
 
 TITLE = N_("电子口岸制发卡业务指南")
+# the switch at the top: a short label beside the site's name on a phone's width, the full name for screen readers
+SHORT_NAMES = {"zh": "中文", "ru": "Рус", "en": "Eng"}
+LANGUAGE_BUTTONS = [(c, i18n.LANGUAGE_NAMES[c], SHORT_NAMES.get(c, c)) for c in i18n.LANGUAGES]
+# pages with a share button (the Web Share API, or copying the link)
+TOKEN_MARK = "\x00csrf\x00"  # where a kept page's CSRF token goes (no page's text has a NUL: clean_text)
+PAGES_KEPT = 1024
+SHARE_SCREENS = {"topic", "fact", "answer", "city", "offices", "material"}
 NOT_FOUND = N_("页面不存在，已为您打开主菜单。")
 CSRF_REFUSED = N_("表单已过期或来源不明，未作任何更改。请返回页面重试。")
 TOO_MANY = N_("请求过于频繁，请稍后再试。")
@@ -135,14 +144,6 @@ def accept_language(header: str | None) -> str | None:
         if base in i18n.LANGUAGES and q > 0:
             choices.append((-q, n, base))
     return min(choices)[2] if choices else None
-
-
-@lru_cache(maxsize=None)
-def environment(lang: str) -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
-                             undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"], auto_reload=False)
-    env.install_gettext_translations(i18n.translations(lang), newstyle=True)  # type: ignore[attr-defined]
-    return env
 
 
 # -- rate limit -----------------------------------------------------------------------------
@@ -203,8 +204,13 @@ class WebButton:
     copy: str = ""
 
 
-def route_href(route: str) -> str:
-    return "/" if route == "main" else "/s/" + quote(route, safe=":")
+# actions the web shows otherwise: ticks and 不适用 are the checklist's checkboxes (one form)
+FORM_ACTIONS = {"tick", "na", "x"}
+# actions that change neither the session's existence nor its language (see Base.result)
+SETTLED_ACTIONS = {"tick", "na", "x", "t", "checklist_open", "checklist_switch", "checklist_reset", "checklist_reset_confirm",
+                   "feedback", "fb", "go", "g", "aspect"}
+PRINT = N_("🖨 打印 / 保存为 PDF")
+SHARE = N_("📤 分享")
 
 
 class Web:
@@ -220,6 +226,8 @@ class Web:
         self.retention_days = retention_days
         self.trusted_proxies = trusted_proxies
         self.uploads = 0  # upload bodies being received
+        self.renderer = Renderer()
+        self.pages: dict[tuple, tuple[Screen, Kept]] = {}  # drawn pages of kept screens (Base.page)
         self.navigable = self._navigable()
 
     def _navigable(self) -> set[str]:
@@ -247,22 +255,29 @@ class Web:
         m = ROUTE_RE.match(route or "")
         return bool(m) and m["screen"] in self.navigable
 
-    def buttons(self, screen: Screen) -> list[list[WebButton]]:
+    def buttons(self, screen: Screen, gettext: Any) -> list[list[WebButton]]:
+        checklist = screen.route.startswith(("checklist:", "checklist_part:"))
         rows = []
         for row in screen.buttons:
             out = []
             for b in row:
                 if b.data:
                     parsed = parse_callback(b.data)
-                    if parsed and parsed[0] == "go" and self.can_open(parsed[1]):
-                        out.append(WebButton("go", b.label, href=route_href(parsed[1])))
+                    action, args = parsed or ("", "")
+                    if action in FORM_ACTIONS or (checklist and action == "go" and args.startswith("checklist")):
+                        continue  # the checklist's own form, on this very page
+                    if action == "checklist_export":  # the printable page instead of a text file
+                        out.append(WebButton("print", gettext(PRINT), href="/print/" + quote(args, safe="")))
+                    elif action == "go" and self.can_open(args):
+                        out.append(WebButton("go", b.label, href=route_href(args)))
                     else:
                         out.append(WebButton("do", b.label, data=b.data))
+                elif b.switch_inline_query is not None:  # Telegram's share: the Web Share API, or copying the link
+                    out.append(WebButton("share", gettext(SHARE), href=route_href(screen.route), copy=b.switch_inline_query))
                 elif b.url and b.url.lower().startswith(("https://", "http://")):
                     out.append(WebButton("url", b.label, href=b.url))
                 elif b.copy_text and not is_phone(b.copy_text):  # a phone number: the page's call button instead
                     out.append(WebButton("copy", b.label, copy=b.copy_text))
-                # switch_inline_query: Telegram's inline mode has no web equivalent
             if out:
                 rows.append(out)
         return rows
@@ -320,6 +335,10 @@ class Base(tornado.web.RequestHandler):
         self.set_header("X-Frame-Options", "DENY")
         self.set_header("Cache-Control", "no-store")
         self.set_header("Content-Type", "text/html; charset=utf-8")
+
+    def compute_etag(self) -> None:
+        """No ETag: the pages are not stored (no-store), and hashing each body costs every request."""
+        return None
 
     def client_ip(self) -> str:
         """The rate-limit bucket of the client (see ``client_address``)."""
@@ -482,26 +501,67 @@ class Base(tornado.web.RequestHandler):
 
     # -- pages -------------------------------------------------------------------------------
     def page(self, screen: Screen, *, status: int = 200, question: str = "", upload: bool = False,
-             body: str | None = None) -> None:
+             template: str | None = None, extra: dict[str, Any] | None = None) -> None:
+        """The page of a screen: its model drawn by its web template (one render). A plain GET of a screen
+        the engine keeps (the same for everyone, or for everyone at the same state of a checklist) is drawn
+        once per language and address and kept with a mark where the visitor's CSRF token goes."""
         awaiting = ""
         if screen.awaiting and self.user_id is not None:
             awaiting = self.create_signed_value("awaiting", f"{self.user_id}|{screen.awaiting}").decode("ascii")
-        env = environment(self.lang)
+        token = self.xsrf_token.decode("ascii")
+        here = self.here(screen)
+        key = (id(screen), self.lang, here)
+        spec = self.engine.screens.get(screen.route.split(":", 1)[0], {})
+        kept = (self.request.method == "GET" and status == 200 and template is None and extra is None and not question
+                and not upload and not awaiting and not (screen.toast or self.toast)
+                and (not spec.get("personal") or screen.route.startswith("checklist:")))  # kept by the engine too
+        if kept:
+            hit = self.web.pages.get(key)
+            if hit is not None and hit[0] is screen:  # the very screen object (a reload makes new ones)
+                self.finish_kept(hit[1], token)
+                return
         title = self._(TITLE)
         first = screen.text.strip().splitlines()[0] if screen.text.strip() else ""
         if screen.route != "main" and first:
             title = f"{first[:60]} · {title}"
         call, call_number = self.web.call(screen)
-        html = env.get_template("page.html").render(
-            html_lang={"zh": "zh-CN"}.get(self.lang, self.lang), lang=self.lang, title=title, style=STYLE, script=SCRIPT,
-            xsrf=self.xsrf_form_html(), xsrf_token=self.xsrf_token.decode("ascii"), here=self.here(screen),
-            languages=[(c, i18n.LANGUAGE_NAMES[c]) for c in i18n.LANGUAGES], toast=screen.toast or self.toast,
-            body=to_web(screen.html) if body is None else body, call=call, call_number=call_number, rows=self.web.buttons(screen), awaiting=awaiting, max_text=MAX_TEXT,
+        values: dict[str, Any] = dict(screen.model or {})
+        rows = self.web.buttons(screen, self._)
+        if screen.route.split(":", 1)[0] in SHARE_SCREENS:
+            rows.append([WebButton("share", self._(SHARE), href=route_href(screen.route), copy=first[:60])])
+        if screen.template == "topic.j2" and "business" in values:  # the verbatim rules and Jiangsu's extras, folded
+            business = values["business"].id
+            values["rules_markup"] = self.engine.render(f"rules:{business}", self.ctx()).html
+            values["jiangsu_markup"] = ""
+            if values.get("jiangsu_groups") or values.get("jiangsu_facts"):
+                values["jiangsu_markup"] = self.engine.render(f"jiangsu:{business}", self.ctx()).html
+        values.update(extra or {})
+        values.update(
+            html_lang={"zh": "zh-CN"}.get(self.lang, self.lang), lang=self.lang, page_title=title, style=STYLE, script=SCRIPT,
+            xsrf=markupsafe.Markup(f'<input type="hidden" name="_xsrf" value="{TOKEN_MARK if kept else escape(token)}"/>'),
+            xsrf_token=token, here=here,
+            languages=LANGUAGE_BUTTONS, toast=screen.toast or self.toast, notice=screen.notice or values.get("notice"),
+            markup=screen.html, call=call, call_number=call_number, button_rows=rows, awaiting=awaiting, max_text=MAX_TEXT,
             question=question, max_question=MAX_QUESTION, upload=upload,
             figure=screen.photo.svg() if screen.photo is not None else "",  # inline SVG: its text selectable
         )
+        html = self.web.renderer.render(self.lang, template or self.web.renderer.template_for(screen.template), values)
+        if kept:
+            if len(self.web.pages) >= PAGES_KEPT:
+                self.web.pages.clear()
+            self.web.pages[key] = (screen, Kept(html, TOKEN_MARK))
+            self.finish_kept(self.web.pages[key][1], token)
+            return
         self.set_status(status)
         self.finish(html)
+
+    def finish_kept(self, page: Kept, token: str) -> None:
+        """A kept page with this visitor's token: compressed once, only the token compressed per request."""
+        if "gzip" in self.request.headers.get("Accept-Encoding", ""):
+            self.set_header("Content-Encoding", "gzip")  # tornado's own compression then leaves it alone
+            self.finish(page.gzip(token))
+        else:
+            self.finish(page.text(token))
 
     def here(self, screen: Screen) -> str:
         """Where the language switch returns to: this address, unless it is not one a redirect may go to."""
@@ -539,30 +599,48 @@ class Base(tornado.web.RequestHandler):
             log.error("%s %s: %s: %s", self.request.method, self.request.path, typ.__name__, value, exc_info=(typ, value, tb))
 
     # -- after a change: Post/Redirect/Get where the result is just a screen -------------------
-    def result(self, screen: Screen) -> None:
-        if self.user_id is not None and not sessions.exists(self.web.store, self.user_id):
+    def result(self, screen: Screen, action: str | None = None) -> None:
+        """Answer a change from what the action returned: JSON for the page's script, a redirect to the
+        screen's address when that address shows this very screen (and does not count a view again),
+        else the screen itself. ``action``: the button's action, when known (a tick cannot delete the
+        session or change the language: nothing to look up after it)."""
+        if action in SETTLED_ACTIONS:
+            pass
+        elif self.user_id is not None and not sessions.exists(self.web.store, self.user_id):
             # the data was deleted (delete my data): the session is gone too
             self.drop_cookie(SESSION_COOKIE)
             self.user_id = self.session_token = None
         elif self.user_id is not None:  # the action may have changed the language
             self.lang = self.web.guide.language(self.user_id, self.lang)
-        if screen.document:
-            name, content = screen.document
-            self.set_header("Content-Type", "text/plain; charset=utf-8")
-            self.set_header("Content-Disposition", f"attachment; filename*=UTF-8''{quote(name)}")
-            self.finish(content)
+        if screen.document and screen.route.startswith("checklist:"):  # the text export: the printable page instead
+            self.redirect("/print/" + quote(screen.route.split(":", 1)[1], safe=""), status=303)
             return
-        if not screen.awaiting and not screen.stale and self.web.can_open(screen.route):
-            try:
-                again = self.engine.render(screen.route, self.ctx())
-            except NotFound:
-                again = None
-            if again is not None and again.html == screen.html:
-                if screen.toast:
-                    self.write_cookie(FLASH_COOKIE, screen.toast, signed=True)
-                self.redirect(route_href(screen.route), status=303)
-                return
+        if "application/json" in self.request.headers.get("Accept", ""):
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+            # a first tick may have started a session: the page's forms need a token bound to it
+            self.finish(json.dumps({**progress(screen, self._), "xsrf": self.xsrf_token.decode("ascii")}, ensure_ascii=False))
+            return
+        if (screen.addressable and not screen.stale and not screen.awaiting and not screen.document
+                and not screen.route.startswith("topic:") and self.web.can_open(screen.route)):
+            if screen.toast:
+                self.write_cookie(FLASH_COOKIE, screen.toast, signed=True)
+            self.redirect(route_href(screen.route), status=303)
+            return
         self.page(screen)
+
+
+def progress(screen: Screen, gettext: Any) -> dict[str, Any]:
+    """What the checklist page's script updates in place after a tick: the progress overall and per
+    material, and the toast; ``{"stale": true}`` when the action did not land on a checklist."""
+    model = screen.model or {}
+    if screen.stale or "groups" not in model:
+        return {"stale": True, "toast": screen.toast or ""}
+    na = model.get("not_applicable") or 0
+    return {
+        "done": model["done"], "total": model["total"], "toast": screen.toast or "",
+        "na": gettext("%(n)s 项不适用，不计入") % {"n": na} if na else "",
+        "groups": {g["material"]: gettext("不适用") if g["na"] else f"{g['done']}/{g['total']}" for g in model["groups"]},
+    }
 
 
 class MainHandler(Base):
@@ -580,13 +658,14 @@ class ScreenHandler(Base):
         if route == "help":  # the web's own: no chat commands, no inline mode
             self.help_page()
             return
+        if route.startswith("checklist_part:"):  # the web's checklist is one page: at that material
+            self.redirect(route_href(route), status=302)
+            return
         personal = bool(self.engine.screens[route.split(":", 1)[0]].get("personal"))
         try:
-            screen = self.engine.render(route, self.ctx(personal))
+            screen = self.engine.open(self.ctx(personal), route)  # the engine counts a business's view
         except NotFound:
             raise tornado.web.HTTPError(404) from None
-        if route.startswith("topic:"):
-            self.engine.emit("view", self.ctx(), route)  # counted like a view in Telegram
         self.page(screen)
 
     def help_page(self) -> None:
@@ -596,10 +675,9 @@ class ScreenHandler(Base):
         routes = [(commands.route_of(c, self.engine.features), c.description) for c in commands.COMMANDS if c.route]
         pages = [(route_href(r), label) for r, label in routes if r not in ("main", "help") and self.web.can_open(r)]
         fact = kb.facts.get("hotline")
-        body = environment(self.lang).get_template("help.html").render(
-            examples=[(e, "/ask?q=" + quote(e)) for e in examples], pages=pages,
-            hotline=to_web(escape(labelled(fact, self.lang), quote=False)) if fact is not None else "")
-        self.page(Screen(route="help", html=f"<b>❓ {self._('使用帮助')}</b>"), body=body)
+        self.page(Screen(route="help", html=f"<b>❓ {escape(self._('使用帮助'))}</b>"), template="screens/web_help.html",
+                  extra={"examples": [(e, "/ask?q=" + quote(e)) for e in examples], "pages": pages,
+                         "hotline": labelled(fact, self.lang) if fact is not None else ""})
 
 
 class TopicHandler(Base):
@@ -636,7 +714,57 @@ class ActionHandler(Base):
 
     def post(self) -> None:
         data = self.get_body_argument("d", "")[:256]
-        self.result(self.act(lambda ctx: self.engine.handle(ctx, data)))
+        parsed = parse_callback(data)
+        self.result(self.act(lambda ctx: self.engine.handle(ctx, data)), parsed[0] if parsed else None)
+
+
+class ChecklistFormHandler(Base):
+    """The checklist's form without script: the ticked and 不适用 boxes of the whole list. Each change is
+    the engine's own action (a tick, a 不适用), then the page again at the material whose save button
+    was pressed."""
+
+    def post(self, topic: str) -> None:
+        if topic not in self.engine.kb.businesses:
+            raise tornado.web.HTTPError(404)
+        # one group of boxes per material ("m:<material>"): an item's id ticks it, "na:<id>" marks it 不适用
+        values = [v.decode("utf-8", "replace") for k, vs in self.request.body_arguments.items() if k.startswith("m:") for v in vs]
+        ticked = {v for v in values if not v.startswith("na:")}
+        marked = {v[3:] for v in values if v.startswith("na:")}
+        at = self.get_body_argument("at", "")
+
+        def change(ctx: Context) -> Screen:
+            last = current = self.engine.render(f"checklist:{topic}", ctx)
+            for row in current.model["items"]:
+                item = row["id"]
+                if row["optional"] and (item in marked) != row["na"]:
+                    last = self.engine.handle(ctx, callback_data("na", f"{topic}:{item}:{int(item in marked)}"))
+                if (item in ticked) != row["ticked"] and not (item in marked and row["optional"]):
+                    last = self.engine.handle(ctx, callback_data("tick", f"{topic}:{item}:{int(item in ticked)}"))
+            return last
+
+        screen = self.act(change)
+        if screen.stale:
+            self.result(screen)
+            return
+        if screen.toast:
+            self.write_cookie(FLASH_COOKIE, screen.toast, signed=True)
+        anchor = "#m-" + quote(at, safe="") if re.fullmatch(r"[a-z_]{1,40}", at) else ""
+        self.redirect(route_href(f"checklist:{topic}") + anchor, status=303)
+
+
+class PrintHandler(Base):
+    """The printable checklist: every item with its mark, each material's notes and, for each prepared
+    copy, its picture (inline SVG); a print stylesheet and a "print / save as PDF" button."""
+
+    def get(self, topic: str) -> None:
+        if topic not in self.engine.kb.businesses:
+            raise tornado.web.HTTPError(404)
+        kb = self.engine.kb
+        screen = self.engine.render(f"checklist:{topic}", self.ctx(personal=True))
+        copies = set(copy_materials(kb))
+        pictures = {g["material"]: picture(kb, g["material"], self.lang).svg()
+                    for g in screen.model["groups"] if g["material"] in copies}
+        self.page(screen, template="screens/print.html", extra={"pictures": pictures})
 
 
 class ReplyHandler(Base):
@@ -790,24 +918,35 @@ def _log_request(handler: tornado.web.RequestHandler) -> None:
     log.log(level, "%d %s %s %.1fms", status, handler.request.method, handler.request.path, 1000 * handler.request.request_time())
 
 
+def handlers(web: Web) -> list[tuple]:
+    """The pages' (path, handler, arguments): another channel served by the same server (e.g. a
+    messenger's callback) passes its own rules as ``make_app(extra=…)``."""
+    kw = {"web": web}
+    return [
+        (r"/", MainHandler, kw),
+        (r"/s/(.+)", ScreenHandler, kw),
+        (r"/t/([^/]+)", TopicHandler, kw),
+        (r"/ask", AskHandler, kw),
+        (r"/a", ActionHandler, kw),
+        (r"/c/([a-z_]{1,40})", ChecklistFormHandler, kw),
+        (r"/print/([a-z_]{1,40})", PrintHandler, kw),
+        (r"/reply", ReplyHandler, kw),
+        (r"/lang", LanguageHandler, kw),
+        (r"/check", CheckHandler, kw),
+        (r"/favicon.ico", FaviconHandler),
+    ]
+
+
 def make_app(guide: Guide, *, secure_cookies: bool = False, rate_limiter: RateLimiter | None = None,
-             retention_days: int | None = None, trusted_proxies: int = 0, debug: bool = False) -> tornado.web.Application:
-    """The tornado application serving ``guide`` (which has a store: ``build_web_guide``)."""
+             retention_days: int | None = None, trusted_proxies: int = 0, debug: bool = False,
+             extra: list[tuple] | None = None) -> tornado.web.Application:
+    """The tornado application serving ``guide`` (which has a store: ``build_web_guide``); ``extra``:
+    more (path, handler[, arguments]) rules, matched before the pages' own."""
     web = Web(guide, secure_cookies=secure_cookies, rate_limiter=rate_limiter, retention_days=retention_days,
               trusted_proxies=trusted_proxies)
     kw = {"web": web}
     app = tornado.web.Application(
-        [
-            (r"/", MainHandler, kw),
-            (r"/s/(.+)", ScreenHandler, kw),
-            (r"/t/([^/]+)", TopicHandler, kw),
-            (r"/ask", AskHandler, kw),
-            (r"/a", ActionHandler, kw),
-            (r"/reply", ReplyHandler, kw),
-            (r"/lang", LanguageHandler, kw),
-            (r"/check", CheckHandler, kw),
-            (r"/favicon.ico", FaviconHandler),
-        ],
+        [*(extra or []), *handlers(web)],
         default_handler_class=NotFoundHandler, default_handler_args=kw,
         cookie_secret=sessions.cookie_secret(web.store),
         xsrf_cookies=True,  # every POST is checked by Base.check_xsrf_cookie (tokens bound to the session)

@@ -1,0 +1,221 @@
+"""The web rows of `make bench`: the pages against a bare tornado handler serving a page of the same size.
+
+Each server runs in a process of its own (benchmarks/web_server.py); this process is the load: 32
+keep-alive connections, each sending its next request when the previous answer is in, gzip accepted,
+cookies kept (as a browser). Rounds alternate the two servers on the same kind of request, so both
+see the same machine; the ratio is the median of the rounds' ratios (the pages' requests per second
+over the bare handler's), the p99 pools the pages' latencies of every round.
+
+- GET answer pages: the 13 businesses' answer pages in turn (/s/topic:…), against the bare handler
+  serving the page of median size (its very bytes: it compresses alike).
+- A checklist tick: the page's script ticking and unticking items of a checklist (POST /a, JSON
+  back, each change written to SQLite before the answer), against the bare handler answering with
+  the same JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import os
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote, urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+CLIENTS = 32
+SECONDS = 3.0
+ROUNDS = 3
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection with a browser's cookies."""
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def open(self) -> Connection:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+        return self
+
+    async def request(self, method: str, path: str, form: dict[str, str] | None = None, *, accept: str = "text/html",
+                      gzip_ok: bool = True) -> tuple[int, dict[str, str], bytes]:
+        assert self.reader is not None and self.writer is not None
+        body = urlencode(form).encode() if form is not None else b""
+        head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Accept: {accept}"]
+        if gzip_ok:
+            head.append("Accept-Encoding: gzip")
+        if self.cookies:
+            head.append("Cookie: " + "; ".join(f"{k}={v}" for k, v in self.cookies.items()))
+        if form is not None:
+            head += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(body)}"]
+        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + body)
+        raw = await self.reader.readuntil(b"\r\n\r\n")
+        lines = raw.decode("latin-1").split("\r\n")
+        status = int(lines[0].split()[1])
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            if ":" in line:
+                name, _, value = line.partition(":")
+                name = name.strip().lower()
+                if name == "set-cookie":
+                    cookie = value.strip().split(";", 1)[0]
+                    k, _, v = cookie.partition("=")
+                    self.cookies[k] = v
+                headers[name] = value.strip()
+        content = await self.reader.readexactly(int(headers.get("content-length", "0")))
+        if headers.get("content-encoding") == "gzip":
+            content = gzip.decompress(content)
+        return status, headers, content
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+def token(page: bytes) -> str:
+    m = re.search(rb'name="_xsrf" value="([^"]+)"', page)
+    assert m, "a page with a form"
+    return m.group(1).decode()
+
+
+async def spawn(*args: str) -> asyncio.subprocess.Process:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "EPORT_GUIDE_"))}
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "benchmarks.web_server", *args, cwd=ROOT, env=env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 60)
+    assert line.strip() == b"ready", line
+    return proc
+
+
+async def load(conns: list[Connection], step, seconds: float) -> tuple[int, list[float]]:
+    """Every connection runs ``step(conn, n)`` back to back for ``seconds``: (requests, latencies)."""
+    times: list[float] = []
+    end = time.perf_counter() + seconds
+
+    async def run(conn: Connection, k: int) -> None:
+        n = k
+        while time.perf_counter() < end:
+            t = time.perf_counter()
+            await step(conn, n)
+            times.append(time.perf_counter() - t)
+            n += 1
+
+    await asyncio.gather(*(run(c, k) for k, c in enumerate(conns)))
+    return len(times), times
+
+
+def p99(times: list[float]) -> float:
+    times = sorted(times)
+    return times[int(0.99 * (len(times) - 1))]
+
+
+async def bench_web(tmp: Path, rounds: int = ROUNDS, seconds: float = SECONDS, clients: int = CLIENTS) -> dict:
+    from knowledge import load_knowledge
+
+    kb = load_knowledge()
+    topics = list(kb.businesses)
+    pages = [f"/s/topic:{quote(t)}" for t in topics]
+    business = "unlock"
+    items = [i.id for i in kb.checklist_items(business)]
+    port = 20000 + os.getpid() % 1000
+    guide = await spawn("guide", str(port), str(tmp / "webbench.db"))
+    procs = [guide]
+    try:
+        probe = await Connection(port).open()
+        bodies = sorted([(await probe.request("GET", p, gzip_ok=False))[2] for p in pages], key=len)
+        probe.close()
+        # every connection a visitor with a session and a checklist (the tick's own page gave the token)
+        conns = [await Connection(port).open() for _ in range(clients)]
+        tokens: dict[int, str] = {}
+        for conn in conns:
+            page = (await conn.request("GET", f"/s/topic:{business}"))[2]
+            status, _, _ = await conn.request("POST", "/a", {"_xsrf": token(page), "d": f"e1|checklist_open|{business}"})
+            assert status == 303 and "eg_session" in conn.cookies, status
+            tokens[id(conn)] = token((await conn.request("GET", f"/s/checklist:{business}"))[2])
+
+        async def get_page(conn: Connection, n: int) -> None:
+            status, _, _ = await conn.request("GET", pages[n % len(pages)])
+            assert status == 200, status
+
+        async def tick(conn: Connection, n: int) -> None:
+            item = items[(n // 2) % len(items)]
+            form = {"_xsrf": tokens[id(conn)], "d": f"e1|tick|{business}:{item}:{1 - n % 2}"}
+            status, _, body = await conn.request("POST", "/a", form, accept="application/json")
+            assert status == 200 and body.startswith(b'{"done"'), (status, body[:80])
+
+        status, _, answer = await conns[0].request("POST", "/a", {"_xsrf": tokens[id(conns[0])], "d": f"e1|tick|{business}:{items[0]}:0"},
+                                                   accept="application/json")
+        assert status == 200
+        median = bodies[len(bodies) // 2]
+        page_size = len(median)
+        (tmp / "page.html").write_bytes(median)
+        (tmp / "tick.json").write_bytes(answer)
+        bare_page = await spawn("bare", str(port + 1), str(tmp / "page.html"))
+        bare_tick = await spawn("bare", str(port + 2), str(tmp / "tick.json"))
+        procs += [bare_page, bare_tick]
+        bare_conns = {p: [await Connection(p).open() for _ in range(clients)] for p in (port + 1, port + 2)}
+
+        async def bare_get(conn: Connection, n: int) -> None:
+            status, _, _ = await conn.request("GET", pages[n % len(pages)])
+            assert status == 200
+
+        async def bare_post(conn: Connection, n: int) -> None:
+            status, _, _ = await conn.request("POST", "/a", {"_xsrf": "x", "d": f"e1|tick|{business}:{items[0]}:1"},
+                                              accept="application/json")
+            assert status == 200
+
+        await load(conns, get_page, 0.5)  # warm-up: templates compiled, screens cached
+        await load(conns, tick, 0.5)
+        await load(bare_conns[port + 1], bare_get, 0.5)
+        await load(bare_conns[port + 2], bare_post, 0.5)
+        out: dict[str, dict] = {"get": {"ratios": [], "times": [], "ours": [], "bare": []},
+                                "tick": {"ratios": [], "times": [], "ours": [], "bare": []}}
+        for _ in range(rounds):
+            for kind, ours, bare, conns_bare in (("get", get_page, bare_get, bare_conns[port + 1]),
+                                                 ("tick", tick, bare_post, bare_conns[port + 2])):
+                n_ours, times = await load(conns, ours, seconds)
+                n_bare, bare_times = await load(conns_bare, bare, seconds)
+                out[kind]["ratios"].append(n_ours / n_bare)
+                out[kind]["times"] += times
+                out[kind]["ours"].append(n_ours / seconds)
+                out[kind]["bare"].append(n_bare / seconds)
+                out[kind].setdefault("bare_times", []).extend(bare_times)
+        for c in conns + bare_conns[port + 1] + bare_conns[port + 2]:
+            c.close()
+    finally:
+        for proc in procs:
+            proc.terminate()
+            await proc.wait()
+    result = {}
+    for kind, d in out.items():
+        result[kind] = {"ratio": statistics.median(d["ratios"]), "ratios": d["ratios"], "per_s": statistics.median(d["ours"]),
+                        "bare_per_s": statistics.median(d["bare"]), "p99_ms": 1000 * p99(d["times"]),
+                        "bare_p99_ms": 1000 * p99(d["bare_times"]), "p50_ms": 1000 * statistics.median(d["times"])}
+    result["page_size"] = page_size
+    result["tick_size"] = len(answer)
+    result["clients"] = clients
+    return result
+
+
+def web_rows(web: dict, row) -> list[str]:
+    get, tick = web["get"], web["tick"]
+    return [
+        row(f"web: GET answer pages / bare tornado handler, same size ({web['page_size']:,} B), {web['clients']} clients, gzip",
+            f"{get['ratio']:.2f} ({get['per_s']:.0f} vs {get['bare_per_s']:.0f} req/s; rounds {', '.join(f'{r:.2f}' for r in get['ratios'])})",
+            "≥ 0.6", get["ratio"] >= 0.6),
+        row("web: GET answer pages p99 latency",
+            f"{get['p99_ms']:.1f} ms (p50 {get['p50_ms']:.1f} ms; bare p99 {get['bare_p99_ms']:.1f} ms)", "≤ 15 ms", get["p99_ms"] <= 15),
+        row(f"web: checklist tick (the page's script, JSON back, written to SQLite) / bare handler ({web['tick_size']} B)",
+            f"{tick['ratio']:.2f} ({tick['per_s']:.0f} vs {tick['bare_per_s']:.0f} req/s; rounds {', '.join(f'{r:.2f}' for r in tick['ratios'])})",
+            "≥ 0.5", tick["ratio"] >= 0.5),
+        row("web: checklist tick p99 latency",
+            f"{tick['p99_ms']:.1f} ms (p50 {tick['p50_ms']:.1f} ms; bare p99 {tick['bare_p99_ms']:.1f} ms)", "≤ 15 ms", tick["p99_ms"] <= 15),
+    ]

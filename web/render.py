@@ -1,0 +1,163 @@
+"""Web pages drawn from the engine's screen model.
+
+Each engine screen carries its model (``Screen.template``, ``Screen.model``: the variables its
+template was rendered from). A page is drawn from that model by a web template of its own
+(``templates/screens/<name>.html``, the name of the engine's template): real lists, forms of
+checkboxes, ``<details>``, ``tel:`` links. A screen without a web template of its own (a rare
+one) is drawn by ``screens/generic.html`` from the engine's markup, which its autoescaped
+templates made (only ``b i u s code a`` tags), with every mainland phone number made a ``tel:`` link.
+
+``Renderer.render`` is the one render of a request; ``renders`` counts them (a test pins one per
+request).
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import zlib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+import markupsafe
+
+from dialogs.render import environment as dialogs_environment
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+GENERIC = "screens/generic.html"
+
+# 0470-2299089 (area code, number) and 18947604303 (mobile); not parts of longer digit runs
+PHONE = re.compile(r"(?<![\d-])(0\d{2,3}-\d{7,8}|1[3-9]\d{9})(?![\d-])")
+# "0470-2299089、2299090": a number after "、" shares the area code of the one before it (as the
+# documents write the hotline); each is its own link, the text unchanged
+MORE = re.compile(r"、(\d{7,8})(?![\d-])")
+TAG = re.compile(r"(<[^<>]*>)")
+
+
+def tel(number: str) -> str:
+    """"0470-2299089" → "tel:+864702299089" (the trunk 0 dropped)."""
+    digits = number.replace("-", "")
+    return "tel:+86" + (digits if number.startswith("1") else digits.lstrip("0"))
+
+
+def is_phone(text: str) -> bool:
+    return bool(PHONE.fullmatch(text.strip()))
+
+
+def _link_phones(text: str) -> str:
+    """Text (already escaped) with each phone number a ``tel:`` link."""
+    out, pos = [], 0
+    for m in PHONE.finditer(text):
+        if m.start() < pos:
+            continue
+        out.append(text[pos:m.start()])
+        out.append(f'<a href="{tel(m.group(1))}">{m.group(1)}</a>')
+        pos = m.end()
+        if m.group(1).startswith("0"):
+            area = m.group(1).split("-")[0]
+            while (more := MORE.match(text, pos)) is not None:
+                out.append(f'、<a href="{tel(area + "-" + more.group(1))}">{more.group(1)}</a>')
+                pos = more.end()
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def phones(text: Any) -> markupsafe.Markup:
+    """A jinja filter: the text escaped, its phone numbers ``tel:`` links."""
+    return markupsafe.Markup(_link_phones(str(markupsafe.escape(text))))
+
+
+@lru_cache(maxsize=4096)
+def _tel_markup(markup: str) -> str:
+    parts, inside = [], 0
+    for piece in TAG.split(markup):
+        if piece.startswith("<") and piece.endswith(">"):
+            low = piece.lower()
+            inside += 1 if low.startswith("<a") else -1 if low.startswith("</a") else 0
+            if low.startswith('<a href="http'):  # a map or the national system: nothing of this page goes along
+                piece = '<a rel="noopener noreferrer"' + piece[2:]
+            parts.append(piece)
+        else:
+            parts.append(piece if inside else _link_phones(piece))
+    return "".join(parts)
+
+
+def tel_markup(markup: Any) -> markupsafe.Markup:
+    """The engine's markup (made by autoescaped templates) with phone numbers outside links made
+    ``tel:`` links; cached per markup (screens are mostly the same for everyone)."""
+    return markupsafe.Markup(_tel_markup(str(markup)))
+
+
+def route_href(route: str) -> str:
+    """A route's page: ``/`` for the main menu, ``/s/<route>`` otherwise; a checklist material's page
+    is the checklist at that material."""
+    if route == "main":
+        return "/"
+    screen, _, arg = route.partition(":")
+    if screen == "checklist_part":
+        topic, _, material = arg.partition(":")
+        return "/s/checklist:" + quote(topic, safe="") + "#m-" + quote(material, safe="")
+    return "/s/" + quote(route, safe=":")
+
+
+class Renderer:
+    """The web templates, one environment per language (each template compiled once)."""
+
+    def __init__(self) -> None:
+        self.renders = 0
+        self.own = {p.stem for p in (TEMPLATES / "screens").glob("*.html")}
+
+    @lru_cache(maxsize=None)
+    def environment(self, lang: str) -> jinja2.Environment:
+        base = dialogs_environment(lang)  # the same filters (tr, beside, labelled …) and translations
+        env = base.overlay(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES)), base.loader]),
+                           autoescape=True)
+        env.filters = dict(env.filters)  # the overlay's own filters (not added to the engine's)
+        env.filters.update(phones=phones, tel_markup=tel_markup, href=route_href, tel=tel)
+        return env
+
+    def template_for(self, name: str | None) -> str:
+        stem = (name or "").rsplit(".", 1)[0]
+        return f"screens/{stem}.html" if stem in self.own else GENERIC
+
+    def render(self, lang: str, name: str, values: dict[str, Any]) -> str:
+        self.renders += 1
+        return self.environment(lang).get_template(name).render(values)
+
+
+# -- gzip once ---------------------------------------------------------------------------------
+_END = b"\x03\x00"  # a final, empty fixed-Huffman block: the end of a deflate stream
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff"  # no name, no time, unknown OS
+
+
+def _deflated(data: bytes, level: int = 6) -> bytes:
+    """``data`` as deflate blocks that end byte-aligned and refer to nothing before them (a full flush):
+    such pieces, each compressed on its own, join into one valid stream."""
+    c = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return c.compress(data) + c.flush(zlib.Z_FULL_FLUSH)
+
+
+class Kept:
+    """A page drawn once, with a mark where each visitor's own value (the CSRF token) goes: its text and
+    its parts compressed once, so a visitor's copy costs the compression of the token alone."""
+
+    def __init__(self, html: str, mark: str):
+        self.parts = [p.encode("utf-8") for p in html.split(mark)]
+        self.packed = [_deflated(p) for p in self.parts]
+
+    def text(self, value: str) -> bytes:
+        return value.encode("utf-8").join(self.parts)
+
+    def gzip(self, value: str) -> bytes:
+        raw = value.encode("utf-8")
+        packed = _deflated(raw)
+        out, crc, size = [_GZIP_HEADER, self.packed[0]], zlib.crc32(self.parts[0]), len(self.parts[0])
+        for part, pack in zip(self.parts[1:], self.packed[1:]):
+            out += [packed, pack]
+            crc = zlib.crc32(part, zlib.crc32(raw, crc))
+            size += len(raw) + len(part)
+        out += [_END, struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF)]
+        return b"".join(out)
