@@ -56,6 +56,7 @@ from .jobs import Jobs
 from .ops import make_request
 from .runner import serve
 from .settings import Settings
+from .telegram_api import check_version
 
 log = logging.getLogger("eport_guide.bot")
 
@@ -413,6 +414,7 @@ def build_application(settings: Settings, *, guide: Guide | None = None, request
 
     ``request`` replaces the HTTP client (benchmarks and fuzz tests pass an offline one);
     ``rate_limit=False`` drops the throttle to Telegram's limits, to measure the bot itself."""
+    check_version()  # outside the supported python-telegram-bot versions: one line, before anything starts
     token = settings.require_token()
     guide = guide or build_guide(settings.db_path, load_knowledge(settings.knowledge_dir), settings=settings)
     channel = TelegramChannel(guide, settings)

@@ -280,10 +280,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dialogs.store import StoreError
 
     from .app import run
+    from .telegram_api import UnsupportedLibrary
 
     try:
         return run(settings, web=True) if args.web else run(settings)
-    except StoreError as exc:
+    except (StoreError, UnsupportedLibrary) as exc:
         raise UsageError(str(exc)) from exc
 
 
