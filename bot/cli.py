@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
+from dialogs.routes import Route, screen_of
 from knowledge import Knowledge, KnowledgeError, load_knowledge
 
 from .settings import SettingsError
@@ -161,7 +162,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
     engine = _engine(args)
     screen = engine.ask(_ctx(args), question)
     print(screen.text)
-    if screen.route == "suggest" or screen.route.startswith("ask_business:"):  # the choices are the buttons
+    if screen_of(screen.route) in ("suggest", "ask_business"):  # the choices are the buttons
         for b in screen.all_buttons():
             print(f"  • {b.label}")
     return EXIT_OK
@@ -176,10 +177,11 @@ def cmd_offices(args: argparse.Namespace) -> int:
     city = args.city.strip()
     if city not in engine.kb.cities:
         best = engine.matcher.match(city).best
-        if best is None or not best.route.startswith("city:"):
+        route = Route.parse(best.route) if best is not None else None
+        if route is None or route.screen != "city":
             raise UsageError(f"no office in {city!r}; cities: {'、'.join(engine.kb.cities)}")
-        city = best.route.split(":", 1)[1]
-    print(engine.render(f"city:{city}", ctx).text)
+        city = route.arg
+    print(engine.render(Route("city", (city,)), ctx).text)
     return EXIT_OK
 
 

@@ -24,16 +24,17 @@ from typing import Any, Callable, Iterable
 import yaml
 
 from knowledge import Knowledge
+from knowledge.route import Route, parse_or_none, screen_of
 
 from . import i18n
 from .links import deep_link
+from .routes import check_declarations
 from .render import MAX_BUTTONS, environment, fit_html, html_to_text, tidy
 
 CALLBACK_PREFIX = "e1"
 MAX_CALLBACK_BYTES = 64
 MAX_TEXT = 4096
 SCREENS_FILE = Path(__file__).resolve().parent / "screens.yaml"
-ROUTE_RE = re.compile(r"^(?P<screen>[a-z_]{1,20})(?::(?P<arg>[^|\s]{1,48}))?$")
 SIMPLE_FIELD = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\s*\}\}")
 CACHE_SIZE = 2048
 QUESTION = "question"  # the input that answers free text nobody asked for
@@ -142,6 +143,7 @@ class Engine:
         self.features = frozenset(features)
         spec = yaml.safe_load(SCREENS_FILE.read_text(encoding="utf-8"))
         self.screens: dict[str, dict[str, Any]] = spec["screens"]
+        check_declarations(self.screens)  # every screen's `params:` names a known type, or no start-up
         self.action_specs: dict[str, dict[str, Any]] = {k: v or {} for k, v in spec["actions"].items()}
         self.input_specs: dict[str, dict[str, Any]] = {k: v or {} for k, v in spec.get("inputs", {}).items()}
         self.listener_specs: list[dict[str, Any]] = list(spec.get("listeners") or [])
@@ -236,7 +238,7 @@ class Engine:
             listener(kind, ctx, value)
 
     def _shown(self, ctx: Context, screen: Screen) -> Screen:
-        if self.listeners and screen.route.startswith("topic:"):
+        if self.listeners and screen_of(screen.route) == "topic":
             self.emit("view", ctx, screen.route)
         return screen
 
@@ -257,11 +259,12 @@ class Engine:
     def reply(self, ctx: Context, awaiting: str, text: str) -> Screen:
         """Free text answering a question a screen asked (``Screen.awaiting``)."""
         text = clean_text(text)
-        name, _, arg = awaiting.partition(":")
+        waiting = parse_or_none(awaiting)  # "<input>:<arg>", the same form as a route
+        name = waiting.screen if waiting is not None else ""
         if name not in self.inputs or not self._available(self.input_specs.get(name, {})):
             return self.ask(ctx, text)
         try:
-            return self.inputs[name](ctx, arg, text)
+            return self.inputs[name](ctx, waiting.arg or "", text)
         except NotFound:
             return self.stale(ctx)
 
@@ -286,10 +289,10 @@ class Engine:
 
     def go(self, ctx: Context, route: str) -> Screen:
         """The "go" action: open a route. Screens that need variables only their caller passes are not routes."""
-        screen = ROUTE_RE.match(route or "")
-        if not screen or self.screens.get(screen["screen"], {}).get("internal"):
+        parsed = parse_or_none(route)
+        if parsed is None or self.screens.get(parsed.screen, {}).get("internal"):
             raise NotFound(route)
-        return self.render(route, ctx)
+        return self.render(parsed, ctx)
 
     def _available(self, spec: dict[str, Any]) -> bool:
         return not spec.get("feature") or spec["feature"] in self.features
@@ -306,8 +309,9 @@ class Engine:
         ambiguous: its businesses are offered), duplicates dropped."""
         out: list[str] = []
         for route in routes:
-            if route.startswith("category:"):
-                out += [f"topic:{b.id}" for b in self.kb.topics_in(route.split(":", 1)[1])]
+            parsed = parse_or_none(route)
+            if parsed is not None and parsed.screen == "category":
+                out += [str(Route("topic", (b.id,))) for b in self.kb.topics_in(parsed.param())]
             else:
                 out.append(route)
         return list(dict.fromkeys(out))
@@ -340,11 +344,15 @@ class Engine:
         """What every template may use, whichever screen: the hotline and the knowledge."""
         return {"hotline": self.kb.facts["hotline"], "kb": self.kb}
 
-    def render(self, route: str, ctx: Context, *, notice: str | None = None, variables: dict[str, Any] | None = None) -> Screen:
-        m = ROUTE_RE.match(route or "")
-        if not m or m["screen"] not in self.screens:
+    def render(self, route: str | Route, ctx: Context, *, notice: str | None = None,
+               variables: dict[str, Any] | None = None) -> Screen:
+        """The screen ``route`` opens (a Route or its written form), for ``ctx``; raises NotFound for
+        a route that does not parse or names nothing, Forbidden for an admin screen and a non-admin."""
+        parsed = parse_or_none(route)
+        if parsed is None or parsed.screen not in self.screens:
             raise NotFound(route)
-        screen_id, arg = m["screen"], m["arg"]
+        route = route if isinstance(route, str) else str(parsed)  # the same text: parse and str round-trip
+        screen_id, arg = parsed.screen, parsed.arg
         spec = self.screens[screen_id]
         # authorisation belongs to the screen: checked here, however the screen was reached
         if spec.get("admin") and not ctx.admin:

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from . import schema
+from .route import Route, parse_or_none
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_DATA_DIR = PACKAGE_DIR / "data"
@@ -519,8 +520,8 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
         "screen": {"offices", "online", "main", "help"},
     }
     for i, v in enumerate(data.get("vocabulary", [])):
-        kind, _, name = v.target.partition(":")
-        if name not in targets.get(kind, set()):
+        target = parse_or_none(v.target)
+        if target is None or target.arg not in targets.get(target.screen, set()):
             err("vocabulary", i, "target", msg=f"unknown target {v.target!r}")
     seen_words: dict[str, str] = {}
     for i, group in enumerate(data.get("synonyms", [])):
@@ -537,8 +538,11 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
 
 def route_exists(route: str, targets: dict[str, set[str]], ids: dict[str, set]) -> bool:
     """Whether a route names something in the knowledge (an answer, a business, a city …)."""
-    kind, _, name = route.partition(":")
-    if not name:
+    parsed = parse_or_none(route)
+    if parsed is None:
+        return False
+    kind, name = parsed.screen, parsed.arg
+    if name is None:
         return kind in {"offices", "online", "main", "help"}
     known = {**targets, "walk": targets.get("online", set()) - {"start"}}
     return name in known.get(kind, set())
@@ -725,7 +729,8 @@ def _check_answers(data, line_maps, file_of, directory: Path, ids) -> list[Probl
                 err(i, "manzhouli", msg="only a Jiangsu fact names the Manzhouli answer on the same point")
             elif other is None or other.region != "manzhouli":
                 err(i, "manzhouli", msg=f"{a.manzhouli!r} is not a Manzhouli answer")
-        screen, _, arg = a.see.partition(":")
+        see = parse_or_none(a.see) or Route("", ("?",))  # not a route: an unknown screen
+        screen, arg = see.screen, see.arg or ""
         if screen in screens_with_arg and arg not in screens_with_arg[screen] or (
                 screen not in screens_with_arg and (arg or screen not in {"offices", "online", "main", "help"})):
             err(i, "see", msg=f"unknown screen {a.see!r}")

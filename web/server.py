@@ -53,14 +53,13 @@ from dialogs import commands, i18n
 from dialogs.commands import N_
 from dialogs.engine import (
     MAX_TEXT,
-    ROUTE_RE,
     Context,
     NotFound,
     Screen,
     clean_text,
     parse_callback,
 )
-from dialogs.features import all_routes
+from dialogs.routes import Route, all_routes, parse_or_none, screen_of
 from dialogs.features import upload as uploads
 from dialogs.features.privacy import expire
 from dialogs.guide import Guide
@@ -227,12 +226,12 @@ class Web:
         a question opens (admin, internal and channel-filled screens such as the statistics or
         the pre-check result are not)."""
         targets = {c.route for c in commands.COMMANDS if c.route}
-        targets |= {route.split(":", 1)[0] for route in all_routes(self.engine)}  # what free text can open
+        targets |= {Route.parse(route).screen for route in all_routes(self.engine)}  # what free text can open
 
         def walk(node: Any) -> None:
             if isinstance(node, dict):
                 if isinstance(node.get("go"), str):
-                    targets.add(node["go"].split(":", 1)[0].strip())
+                    targets.add(screen_of(node["go"]))
                 for v in node.values():
                     walk(v)
             elif isinstance(node, list):
@@ -244,8 +243,8 @@ class Web:
         return {t for t in targets if t in screens and not screens[t].get("admin") and not screens[t].get("internal")}
 
     def can_open(self, route: str) -> bool:
-        m = ROUTE_RE.match(route or "")
-        return bool(m) and m["screen"] in self.navigable
+        parsed = parse_or_none(route)
+        return parsed is not None and parsed.screen in self.navigable
 
     def buttons(self, screen: Screen) -> list[list[WebButton]]:
         rows = []
@@ -282,7 +281,7 @@ class Web:
             return "", ""
         shows = any(p in screen.text for p in phones) or any(
             b.copy_text and is_phone(b.copy_text) for b in screen.all_buttons())
-        if shows or screen.route.split(":", 1)[0] in CALL_SCREENS:
+        if shows or screen_of(screen.route) in CALL_SCREENS:
             return tel(phones[0]), phones[0]
         return "", ""
 
@@ -580,12 +579,12 @@ class ScreenHandler(Base):
         if route == "help":  # the web's own: no chat commands, no inline mode
             self.help_page()
             return
-        personal = bool(self.engine.screens[route.split(":", 1)[0]].get("personal"))
+        personal = bool(self.engine.screens[Route.parse(route).screen].get("personal"))
         try:
             screen = self.engine.render(route, self.ctx(personal))
         except NotFound:
             raise tornado.web.HTTPError(404) from None
-        if route.startswith("topic:"):
+        if screen_of(route) == "topic":
             self.engine.emit("view", self.ctx(), route)  # counted like a view in Telegram
         self.page(screen)
 

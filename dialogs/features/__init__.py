@@ -20,6 +20,8 @@ import importlib
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..routes import all_routes  # noqa: F401 - re-exported: its home is dialogs.routes
+
 if TYPE_CHECKING:
     from ..engine import Engine
     from ..guide import Guide
@@ -65,36 +67,3 @@ def _gated(engine: "Engine", feature: str | None, listener: Callable[..., None])
             listener(kind, ctx, value)
 
     return listen
-
-
-def all_routes(engine: "Engine") -> list[str]:
-    """Every route a user can open (tests, snapshots): each screen with every argument it takes."""
-    from .online import walk_track
-    from .pictures import copies_of
-
-    kb = engine.kb
-    routes = ["main", "offices", "online", "help", "privacy"]
-    routes += [r for r in ("settings", "language", "forget", "checklists", "reminders", "remind:refund", "remind:expiry")
-               if engine.screens[r.split(":")[0]].get("feature", "") in engine.features]
-    routes += [f"category:{c}" for c in kb.categories]
-    routes += [f"topic:{t}" for t in kb.businesses]
-    routes += [f"material:{m}" for m in kb.materials]
-    routes += [f"pictures:{t}" for t in kb.businesses if copies_of(kb, t)]
-    routes += [f"fact:{f}" for f in kb.facts]
-    routes += [f"answer:{a}" for a in kb.answers]
-    routes += [f"answer_source:{a}" for a, v in kb.answers.items() if not v.silent]
-    routes += [f"city:{c}" for c in kb.cities]
-    routes += [f"ask_business:{a.id}" for a in kb.aspects.values() if a.needs_business]
-    routes += [f"stuck:{t}" for t in kb.businesses]
-    routes += [f"walk:{s.id}" for s in kb.steps]
-    routes += [f"rules:{t}" for t in kb.businesses]
-    routes += [f"more:{t}" for t in kb.businesses]
-    # every business: one the Jiangsu guide does not cover says so (buttons sent before it was scoped)
-    routes += [f"jiangsu:{t}" for t in kb.businesses]
-    for t in kb.businesses:
-        routes += [f"walk:{t}.{s.id}" for s in walk_track(kb, t)]
-    if "checklist" in engine.features:
-        routes += [f"checklist:{t}" for t in kb.businesses]
-        for t in kb.businesses:  # a page per material
-            routes += [f"checklist_part:{t}:{m}" for m in dict.fromkeys(i.material for i in kb.checklist_items(t))]
-    return routes

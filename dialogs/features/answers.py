@@ -11,6 +11,7 @@ from knowledge import Knowledge
 
 from .. import i18n
 from ..engine import Context, NotFound, Screen
+from ..routes import Route, parse_or_none
 from ._shared import localised, sources
 
 if TYPE_CHECKING:
@@ -19,7 +20,8 @@ if TYPE_CHECKING:
 
 def _see(kb: Knowledge, route: str) -> dict[str, str]:
     """The screen behind an answer's "full answer" button: its kind and its (Chinese) name."""
-    kind, _, arg = route.partition(":")
+    parsed = Route.parse(route)
+    kind, arg = parsed.screen, parsed.arg
     names = {
         "topic": lambda: kb.businesses[arg].name,
         "category": lambda: kb.categories[arg].name,
@@ -122,7 +124,8 @@ def taught_route(kb: Knowledge, text: str) -> str | None:
 
 def route_label(guide: "Guide", route: str, ctx: Context) -> str:
     """A suggestion's button label: the name of what the route opens."""
-    screen, _sep, arg = route.partition(":")
+    parsed = parse_or_none(route) or Route("main")
+    screen, arg = parsed.screen, parsed.arg
     kb, _ = guide.kb, guide.engine._
     if screen == "topic" and arg in kb.businesses:
         return kb.businesses[arg].name
@@ -154,7 +157,8 @@ def route_label(guide: "Guide", route: str, ctx: Context) -> str:
 
 
 def _silent(kb: Knowledge, route: str) -> bool:
-    return route.startswith("answer:") and route[7:] in kb.answers and kb.answers[route[7:]].silent
+    parsed = parse_or_none(route)
+    return parsed is not None and parsed.screen == "answer" and parsed.arg in kb.answers and kb.answers[parsed.arg].silent
 
 
 def show(guide: "Guide", ctx: Context, routes: tuple[str, ...], business: str | None = None) -> Screen:
@@ -164,13 +168,15 @@ def show(guide: "Guide", ctx: Context, routes: tuple[str, ...], business: str | 
     biz = kb.businesses.get(business) if business else None
     if len(routes) == 1:
         route = routes[0]
-        if biz and route.startswith("answer:") and f"topic:{biz.id}" != kb.answers[route[7:]].see:
+        parsed = Route.parse(route)
+        if biz and parsed.screen == "answer" and str(Route("topic", (biz.id,))) != kb.answers[parsed.arg].see:
             return engine.render(route, ctx, variables={"business": biz})
         return engine.render(route, ctx)
     items = []
     for route in routes:
-        if route.startswith("answer:"):
-            items.append({**answer_item(kb, route[7:], ctx), "route": route})
+        parsed = Route.parse(route)
+        if parsed.screen == "answer":
+            items.append({**answer_item(kb, parsed.arg, ctx), "route": route})
         else:
             items.append({"route": route, "label": route_label(guide, route, ctx)})
     phones = kb.offices[kb.facts["hotline"].office].phones

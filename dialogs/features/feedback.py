@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..engine import Context, NotFound, Screen
+from ..routes import Route
 from ..store import StoreError
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def listen(guide: "Guide", kind: str, ctx: Context, value: str) -> None:
     """Topic views and unanswered questions, for /stats."""
     try:
         if kind == "view":
-            guide.store.log_event("view", topic=value.split(":", 1)[1], user_id=ctx.user_id)
+            guide.store.log_event("view", topic=Route.parse(value).arg, user_id=ctx.user_id)
         elif kind == "unanswered":
             guide.store.record_unanswered(value, user_id=ctx.user_id)
     except StoreError as exc:  # statistics are best effort: a busy database never costs the user the answer

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..engine import Context
+from ..routes import Route, screen_of
 from ..render import environment, fit_html, tidy
 from . import offices, topics
 
@@ -28,7 +29,7 @@ def results(guide: "Guide", ctx: Context, query: str, popular: list[str] | None 
     query = query.strip()
     if query:
         matches = engine.matcher.match(query).matches
-        routes = engine.expand_categories(m.route for m in matches if m.route.startswith(("topic:", "city:", "category:")))
+        routes = engine.expand_categories(m.route for m in matches if screen_of(m.route) in ("topic", "city", "category"))
     else:
         routes = [f"topic:{t}" for t in (popular or []) if t in kb.businesses]
         routes += [f"topic:{t}" for t in kb.businesses if f"topic:{t}" not in routes]
@@ -36,7 +37,8 @@ def results(guide: "Guide", ctx: Context, query: str, popular: list[str] | None 
     env = environment(ctx.lang)
     more = engine.more(ctx)
     for route in routes[:limit]:
-        kind, _, arg = route.partition(":")
+        parsed = Route.parse(route)
+        kind, arg = parsed.screen, parsed.arg
         if kind == "topic":
             values = {**engine.base_values(), **topics.topic(guide, arg, ctx), "lang": ctx.lang}
             business = kb.businesses[arg]

@@ -23,6 +23,7 @@ from knowledge.overlay import (
 )
 
 from ..engine import Context, NotFound, Screen
+from ..routes import Route
 
 if TYPE_CHECKING:
     from ..guide import Guide
@@ -136,8 +137,9 @@ def group(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     kb = guide.kb
     result = guide.engine.matcher.match(g.question)
     now = _label(guide, result.best.route, ctx) if result.confident and result.best else None
-    suggestions = [m.route for m in result.suggestions if m.route.split(":")[0] in ("answer", "topic")]
-    if result.best and result.best.route.split(":")[0] in ("answer", "topic") and result.best.route not in suggestions:
+    teachable = lambda route: Route.parse(route).screen in ("answer", "topic")  # noqa: E731
+    suggestions = [m.route for m in result.suggestions if teachable(m.route)]
+    if result.best and teachable(result.best.route) and result.best.route not in suggestions:
         suggestions.insert(0, result.best.route)
     return {
         "ref": g.ref, "group": g, "now": now, "names": {t: b.name for t, b in kb.businesses.items()},
