@@ -88,10 +88,11 @@ class Context:
     bot_username: str | None = None  # for deep links into the private chat
 
 
-# What the engine calls, bound by dialogs.features.install (each feature function also gets the Guide):
-Data = Callable[[str | None, Context], dict[str, Any]]  # (route argument, ctx) -> template variables
-Action = Callable[[Context, str], Screen]  # (ctx, callback args) -> the next screen
-Input = Callable[[Context, str, str], Screen]  # (ctx, awaiting arg, text) -> the next screen
+# What the engine calls, bound by dialogs.features.install. Every feature function has one signature,
+# fn(guide, ctx, route, text=None); bound to the Guide, the engine calls it with:
+Data = Callable[[Context, Route], dict[str, Any]]  # (ctx, the screen's route) -> template variables
+Action = Callable[[Context, Route], Screen]  # (ctx, Route(action, callback args)) -> the next screen
+Input = Callable[[Context, Route, str], Screen]  # (ctx, Route(input, awaiting args), text) -> the next screen
 Listener = Callable[[str, Context, str], None]  # (event kind, ctx, route or question)
 
 
@@ -130,6 +131,12 @@ def callback_data(action: str, args: str = "") -> str:
     return data
 
 
+def action_route(action: str, args: str) -> Route:
+    """A button's action and its callback args as the Route its function receives (``args`` split at
+    ":"; ``route.arg`` gives them back unchanged — callback args are not checked as a route is)."""
+    return Route(action, tuple(args.split(":")) if args else ())
+
+
 def parse_callback(data: str) -> tuple[str, str] | None:
     parts = data.split("|", 2)
     if len(parts) != 3 or parts[0] != CALLBACK_PREFIX or not parts[1]:
@@ -150,7 +157,7 @@ class Engine:
         # old callback data keeps working: an alias answers as the action it names (same access)
         self.aliases: dict[str, str] = {k: v["alias"] for k, v in self.action_specs.items() if "alias" in v}
         self.data: dict[str, Data] = {}
-        self.actions: dict[str, Action] = {"go": self.go}
+        self.actions: dict[str, Action] = {"go": lambda ctx, action: self.go(ctx, action.arg or "")}
         self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)  # tests use a fast clock
         self.inputs: dict[str, Input] = {}
         self.listeners: list[Listener] = []
@@ -264,7 +271,7 @@ class Engine:
         if name not in self.inputs or not self._available(self.input_specs.get(name, {})):
             return self.ask(ctx, text)
         try:
-            return self.inputs[name](ctx, waiting.arg or "", text)
+            return self.inputs[name](ctx, waiting, text)
         except NotFound:
             return self.stale(ctx)
 
@@ -283,7 +290,7 @@ class Engine:
                 raise Forbidden(action)
             if "private" in spec and ctx.chat != "private":
                 return self.private_only(ctx, spec["private"])
-            return self._shown(ctx, self.actions[action](ctx, args))
+            return self._shown(ctx, self.actions[action](ctx, action_route(action, args)))
         except NotFound:
             return self.stale(ctx)
 
@@ -302,7 +309,7 @@ class Engine:
         question = clean_text(question)
         if QUESTION not in self.inputs:
             return self.render("main", ctx)
-        return self._shown(ctx, self.inputs[QUESTION](ctx, "", question))
+        return self._shown(ctx, self.inputs[QUESTION](ctx, Route(QUESTION), question))
 
     def expand_categories(self, routes: Iterable[str]) -> list[str]:
         """Routes with each category replaced by its businesses (a bare category word such as 注销 is
@@ -352,7 +359,7 @@ class Engine:
         if parsed is None or parsed.screen not in self.screens:
             raise NotFound(route)
         route = route if isinstance(route, str) else str(parsed)  # the same text: parse and str round-trip
-        screen_id, arg = parsed.screen, parsed.arg
+        screen_id = parsed.screen
         spec = self.screens[screen_id]
         # authorisation belongs to the screen: checked here, however the screen was reached
         if spec.get("admin") and not ctx.admin:
@@ -366,7 +373,7 @@ class Engine:
         if not self._available(spec) or screen_id not in self.data:
             raise NotFound(route)
         values = self.base_values()
-        values.update(self.data[screen_id](arg, ctx))
+        values.update(self.data[screen_id](ctx, parsed))
         # a personal screen whose data function names everything it depends on ("cache_key": e.g. a
         # checklist page's ticks) is rendered once per such state and reused
         state_key = values.pop("cache_key", None)

@@ -1,10 +1,13 @@
 """Features: one module per feature, one shape for all.
 
-A feature module holds plain functions, each taking the application object first:
+A feature module holds plain functions with one signature, ``fn(guide, ctx, route, text=None)``:
+the application object, who asks (``engine.Context``), and the ``Route`` (``knowledge.route``) of
+what is asked — the screen's route, the button's action with its args, or the input a screen
+asked for with its args:
 
-- data functions fill a screen's template: ``fn(guide, arg, ctx) -> dict``;
-- actions answer a button: ``fn(guide, ctx, args) -> Screen``;
-- inputs answer free text a screen asked for: ``fn(guide, ctx, arg, text) -> Screen``;
+- data functions fill a screen's template: ``fn(guide, ctx, route) -> dict``;
+- actions answer a button: ``fn(guide, ctx, Route(action, args)) -> Screen``;
+- inputs answer free text a screen asked for: ``fn(guide, ctx, Route(input, args), text) -> Screen``;
 - listeners hear the engine's events: ``fn(guide, kind, ctx, value)``.
 
 ``screens.yaml`` names every one of them as ``<module>.<function>`` (``data:`` of each screen,

@@ -31,8 +31,9 @@ def _see(kb: Knowledge, route: str) -> dict[str, str]:
     return {"kind": kind, "name": names[kind]() if kind in names else "", "route": route}
 
 
-def answer(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def answer(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """One fact answering one question: the plain line in the user's language."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.answers:
         raise NotFound(arg)
@@ -55,8 +56,9 @@ def answer_item(kb: Knowledge, answer_id: str, ctx: Context) -> dict[str, Any]:
     }
 
 
-def answer_source(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def answer_source(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The verbatim clause(s) behind an answer, with file and line."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.answers or kb.answers[arg].silent:
         raise NotFound(arg)
@@ -71,7 +73,7 @@ def answer_source(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, An
     }
 
 
-def question(guide: "Guide", ctx: Context, arg: str, text: str) -> Screen:
+def question(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
     """Free text nobody asked for (the engine's ``ask``), read as parts (dialogs.reader): the aspect
     asked about for the business named, several aspects in one message, a business's first screen,
     or the flow's own question "which business?" when the aspect depends on it. Nothing recognised:
@@ -85,8 +87,8 @@ def question(guide: "Guide", ctx: Context, arg: str, text: str) -> Screen:
     plan = engine.reader.plan(text)
     if plan.kind == "ask":
         named = [guide.kb.businesses[r[6:]] for r in plan.routes]  # several businesses named: those only
-        screen = engine.render(f"ask_business:{plan.aspect}", ctx, variables={"businesses": named} if named else None)
-        return replace(screen, awaiting=f"business_for:{plan.aspect}")
+        screen = engine.render(Route("ask_business", (plan.aspect,)), ctx, variables={"businesses": named} if named else None)
+        return replace(screen, awaiting=str(Route("business_for", (plan.aspect,))))
     if plan.kind in ("answers", "topic") and plan.routes:
         return show(guide, ctx, plan.routes, plan.business)
     result = engine.matcher.match(text)
@@ -184,22 +186,24 @@ def show(guide: "Guide", ctx: Context, routes: tuple[str, ...], business: str | 
     return replace(screen, route="answers:" + "+".join(routes))
 
 
-def ask_business(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def ask_business(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The flow's own question, "which business?", for an aspect that depends on it (要带哪些材料)."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.aspects or not kb.aspects[arg].needs_business:
         raise NotFound(arg)
     return {"aspect": arg, "businesses": list(kb.businesses.values())}
 
 
-def composite(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def composite(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """Several answers in one message: ``show`` passes them."""
     return {}
 
 
-def aspect_for(guide: "Guide", ctx: Context, args: str) -> Screen:
+def aspect_for(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
     """A business chosen on the ask-back ("<aspect>:<business>"): that aspect for that business."""
-    aspect, _, business = args.partition(":")
+    args = route.arg or ""
+    aspect, business = route.params if len(route.params) == 2 else ("", "")
     kb = guide.kb
     if aspect not in kb.aspects or business not in kb.businesses:
         raise NotFound(args)
@@ -209,11 +213,12 @@ def aspect_for(guide: "Guide", ctx: Context, args: str) -> Screen:
     return show(guide, ctx, plan.routes, business)
 
 
-def business_for(guide: "Guide", ctx: Context, arg: str, text: str) -> Screen:
+def business_for(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
     """The ask-back answered in words ("改名"): the pending aspect for the business named; anything
     else is a new question."""
+    arg = route.arg or ""
     reader = guide.engine.reader
     business = reader.business_of(reader.read(text))
     if arg in guide.kb.aspects and business:
-        return aspect_for(guide, ctx, f"{arg}:{business}")
-    return question(guide, ctx, "", text)
+        return aspect_for(guide, ctx, Route("aspect", (arg, business)))
+    return question(guide, ctx, Route("question"), text)

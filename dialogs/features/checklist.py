@@ -17,6 +17,7 @@ from knowledge.loader import unbalanced
 
 from .. import i18n
 from ..engine import Context, Engine, NotFound, Screen
+from ..routes import Route
 from ..render import environment
 
 if TYPE_CHECKING:
@@ -195,21 +196,23 @@ class Checklists:
 
 
 # -- screens ----------------------------------------------------------------------------------
-def checklist(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def checklist(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    arg = route.arg
     return guide.checklists.screen_values(ctx, arg or "")
 
 
-def part(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def part(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """A material's page of a checklist ("<business>:<material>")."""
-    topic, _, material = (arg or "").partition(":")
+    topic, material = route.params if len(route.params) == 2 else ("", "")
     return guide.checklists.page_values(ctx, topic, material)
 
 
-def reset_screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def reset_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    arg = route.arg
     return guide.checklists.state(ctx.user_id or 0, arg or "", ctx)
 
 
-def checklists(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def checklists(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The user's checklists with their progress."""
     kb, lists = guide.kb, guide.checklists
     out = []
@@ -222,55 +225,60 @@ def checklists(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
 
 
 # -- button actions ---------------------------------------------------------------------------
-def open_(guide: "Guide", ctx: Context, args: str) -> Screen:
+def open_(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    args = route.arg or ""
     if args not in guide.kb.businesses:
         raise NotFound(args)
     guide.store.open_checklist(ctx.user_id or 0, args)
     guide.store.log_event("checklist_open", topic=args, user_id=ctx.user_id)
-    return guide.engine.render(f"checklist:{args}", ctx)
+    return guide.engine.render(Route("checklist", (args,)), ctx)
 
 
 def _item_ids(guide: "Guide", topic: str) -> set[str]:
     return {i.id for i in guide.kb.checklist_items(topic)}
 
 
-def tick(guide: "Guide", ctx: Context, args: str) -> Screen:
+def tick(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
     """A tick button carries the state the user wants ("topic:item:1" ticks, ":0" unticks), so a
     retried press (e.g. after an edit that failed) never undoes the first one."""
-    topic, item_id, wanted = args.split(":") if args.count(":") == 2 else ("", "", "")
+    args = route.arg or ""
+    topic, item_id, wanted = route.params if len(route.params) == 3 else ("", "", "")
     if wanted not in ("0", "1") or topic not in guide.kb.businesses or item_id not in _item_ids(guide, topic):
         raise NotFound(args)
     guide.store.tick(ctx.user_id or 0, topic, item_id, wanted == "1")  # committed before we answer
-    screen = guide.engine.render(f"checklist_part:{topic}:{item_id.split('.', 1)[0]}", ctx)
+    screen = guide.engine.render(Route("checklist_part", (topic, item_id.split('.', 1)[0])), ctx)
     return replace(screen, toast=guide.engine._("已勾选", ctx) if wanted == "1" else guide.engine._("已取消勾选", ctx))
 
 
-def not_applicable(guide: "Guide", ctx: Context, args: str) -> Screen:
+def not_applicable(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
     """不适用 on an optional item ("topic:item:1" marks it, ":0" undoes it): it stops counting
     against the progress. Stored per user, like ticks, before we answer."""
-    topic, item_id, wanted = args.split(":") if args.count(":") == 2 else ("", "", "")
+    args = route.arg or ""
+    topic, item_id, wanted = route.params if len(route.params) == 3 else ("", "", "")
     items = {i.id: i for i in guide.kb.checklist_items(topic)} if topic in guide.kb.businesses else {}
     item = items.get(item_id)
     if wanted not in ("0", "1") or item is None or not item.optional or item.condition is not None:
         raise NotFound(args)
     guide.store.mark_not_applicable(ctx.user_id or 0, topic, item_id, wanted == "1")
-    screen = guide.engine.render(f"checklist_part:{topic}:{item.material}", ctx)
+    screen = guide.engine.render(Route("checklist_part", (topic, item.material)), ctx)
     return replace(screen, toast=guide.engine._("已标为不适用", ctx) if wanted == "1" else guide.engine._("已恢复为适用", ctx))
 
 
-def old_toggle(guide: "Guide", ctx: Context, args: str) -> Screen:
+def old_toggle(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
     """Buttons sent before ticks carried their state ("x|topic:item", a toggle): show the list as
     it is, change nothing (a retried toggle would undo the first press)."""
-    topic, _, item_id = args.partition(":")
+    args = route.arg or ""
+    topic, item_id = route.params if len(route.params) == 2 else ("", "")
     if topic not in guide.kb.businesses or item_id not in _item_ids(guide, topic):
         raise NotFound(args)
-    screen = guide.engine.render(f"checklist_part:{topic}:{item_id.split('.', 1)[0]}", ctx)
+    screen = guide.engine.render(Route("checklist_part", (topic, item_id.split('.', 1)[0])), ctx)
     return replace(screen, toast=guide.engine._("这个按钮已过期，清单已刷新，请再点一次", ctx))
 
 
-def switch(guide: "Guide", ctx: Context, args: str) -> Screen:
+def switch(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
     """Change the business (e.g. 丢失补办 → 超期补办), keeping the ticks both share."""
-    source, _, target = args.partition(":")
+    args = route.arg or ""
+    source, target = route.params if len(route.params) == 2 else ("", "")
     kb = guide.kb
     if source not in kb.businesses or target not in kb.businesses:
         raise NotFound(args)
@@ -278,27 +286,30 @@ def switch(guide: "Guide", ctx: Context, args: str) -> Screen:
     optional = {i.id for i in kb.checklist_items(target) if i.optional and i.condition is None}
     for item_id in guide.store.not_applicable(ctx.user_id or 0, source) & optional:  # 不适用 carries over too
         guide.store.mark_not_applicable(ctx.user_id or 0, target, item_id, True)
-    screen = guide.engine.render(f"checklist:{target}", ctx)
+    screen = guide.engine.render(Route("checklist", (target,)), ctx)
     return replace(screen, toast=guide.engine._("已切换，保留了 %(n)s 个共同项目的勾选", ctx) % {"n": kept})
 
 
-def ask_reset(guide: "Guide", ctx: Context, args: str) -> Screen:
-    return guide.engine.render(f"checklist_reset:{args}", ctx)
+def ask_reset(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    args = route.arg or ""
+    return guide.engine.render(Route("checklist_reset", (args,)), ctx)
 
 
-def reset(guide: "Guide", ctx: Context, args: str) -> Screen:
-    topic, _, owner = args.partition(":")
+def reset(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    args = route.arg or ""
+    topic, owner = route.params if len(route.params) == 2 else ("", "")
     if topic not in guide.kb.businesses or owner != str(ctx.user_id):  # bound to the user it was shown to
         raise NotFound(args)
     guide.store.reset_checklist(ctx.user_id or 0, topic)
     guide.store.clear_not_applicable(ctx.user_id or 0, topic)
-    return replace(guide.engine.render(f"checklist:{topic}", ctx), toast=guide.engine._("清单已重置", ctx))
+    return replace(guide.engine.render(Route("checklist", (topic,)), ctx), toast=guide.engine._("清单已重置", ctx))
 
 
-def export(guide: "Guide", ctx: Context, args: str) -> Screen:
+def export(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    args = route.arg or ""
     if args not in guide.kb.businesses:
         raise NotFound(args)
     text = guide.checklists.export_text(ctx, args)
-    screen = guide.engine.render(f"checklist:{args}", ctx)
+    screen = guide.engine.render(Route("checklist", (args,)), ctx)
     name = f"checklist-{args}.txt"
     return replace(screen, document=(name, text.encode("utf-8")), toast=guide.engine._("清单已导出", ctx))

@@ -40,12 +40,12 @@ def results(guide: "Guide", ctx: Context, query: str, popular: list[str] | None 
         parsed = Route.parse(route)
         kind, arg = parsed.screen, parsed.arg
         if kind == "topic":
-            values = {**engine.base_values(), **topics.topic(guide, arg, ctx), "lang": ctx.lang}
+            values = {**engine.base_values(), **topics.topic(guide, ctx, parsed), "lang": ctx.lang}
             business = kb.businesses[arg]
             html = fit_html(tidy(env.get_template("inline_topic.j2").render(values)), more)
             out.append(InlineResult(route, business.name, kb.categories[business.category].name, html, arg))
         else:
-            values = {**engine.base_values(), **offices.city(guide, arg, ctx)}
+            values = {**engine.base_values(), **offices.city(guide, ctx, parsed)}
             html = fit_html(tidy(env.get_template("inline_city.j2").render(values)), more)
             names = "、".join(o.name for o in kb.cities[arg])
             out.append(InlineResult(route, f"📍 {arg}", names, html, None))

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..engine import Context, NotFound
+from ..routes import Route
 from ._shared import ordered_cities, sources
 
 if TYPE_CHECKING:
     from ..guide import Guide
 
 
-def offices(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def offices(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     kb = guide.kb
     cities = [{"name": c, "count": len(kb.cities[c]), "offices": kb.cities[c]} for c in ordered_cities(kb)]
     return {
@@ -21,7 +22,8 @@ def offices(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
-def city(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def city(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.cities:
         raise NotFound(arg)

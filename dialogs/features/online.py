@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from knowledge import Knowledge
 
 from ..engine import Context, NotFound
+from ..routes import Route
 from ._shared import sources
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def first_walk_route(kb: Knowledge, topic: str) -> str | None:
     return f"walk:{topic}.{steps[0].id}" if steps else None
 
 
-def online(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def online(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     kb = guide.kb
     jiangsu = [kb.facts[f] for f in ("upload_files", "statuses", "refund_deadline", "max_operators", "one_card_per_operator", "free_first_set")]
     online_fact, system = kb.facts["online"], kb.facts["online_system"]
@@ -46,9 +47,10 @@ def online(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
-def walk(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def walk(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """One step of the online walkthrough: "walk:<step>" (every step) or
     "walk:<topic>.<step>" (only the steps that apply to that business)."""
+    arg = route.arg
     kb = guide.kb
     topic_id, _, step_id = (arg or "").rpartition(".")
     if topic_id and topic_id not in kb.businesses:

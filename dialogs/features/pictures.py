@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from knowledge import Knowledge
 
 from ..engine import Context, NotFound
+from ..routes import Route
 from ..pictures import Picture, copy_materials, picture, required_rule
 
 if TYPE_CHECKING:
@@ -27,9 +28,10 @@ def copies_of(kb: Knowledge, topic: str) -> list[str]:
     return list(dict.fromkeys(r.material for r in kb.businesses[topic].materials if r.material in pictured))
 
 
-def examples(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def examples(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """🖼 看示例: each copy the business needs with its annotation and the document's rule; a business
     with a single copy gets its picture on this screen."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.businesses:
         raise NotFound(arg)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from .. import i18n
 from ..engine import Context, NotFound, Screen
+from ..routes import Route
 
 if TYPE_CHECKING:
     from ..guide import Guide
@@ -19,34 +20,36 @@ log = logging.getLogger("eport_guide.retention")
 
 
 # -- screens ----------------------------------------------------------------------------------
-def privacy(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def privacy(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """What is stored and for how long (no period without a store: nothing is kept)."""
     return {"retention_days": guide.settings.retention_days if guide.store is not None else None}
 
 
-def settings(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def settings(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     return {"retention_days": guide.settings.retention_days,
             "reminders": bool(guide.store.get_setting(ctx.user_id or 0, "reminders", True)),
             "language_name": i18n.LANGUAGE_NAMES.get(ctx.lang, ctx.lang)}
 
 
-def language(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def language(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     return {"languages": [{"code": c, "name": i18n.LANGUAGE_NAMES.get(c, c)} for c in i18n.LANGUAGES]}
 
 
-def forget_screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def forget_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     return {}
 
 
 # -- button actions ---------------------------------------------------------------------------
-def forget(guide: "Guide", ctx: Context, args: str) -> Screen:
+def forget(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    args = route.arg or ""
     if ctx.user_id is None or args != str(ctx.user_id):  # only the user the confirmation was shown to
         raise NotFound(args)
     rows = guide.store.forget_user(ctx.user_id or 0)
     return guide.engine.render("main", ctx, notice=guide.engine._("已删除关于您的全部数据（%(n)s 条记录）。", ctx) % {"n": rows})
 
 
-def set_reminders(guide: "Guide", ctx: Context, args: str) -> Screen:
+def set_reminders(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    args = route.arg or ""
     if args not in ("on", "off"):
         raise NotFound(args)
     guide.store.set_setting(ctx.user_id or 0, "reminders", args == "on")
@@ -54,7 +57,8 @@ def set_reminders(guide: "Guide", ctx: Context, args: str) -> Screen:
     return replace(screen, toast=guide.engine._("提醒已开启", ctx) if args == "on" else guide.engine._("提醒已关闭", ctx))
 
 
-def set_language(guide: "Guide", ctx: Context, args: str) -> Screen:
+def set_language(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    args = route.arg or ""
     if args not in i18n.LANGUAGES:
         raise NotFound(args)
     guide.store.set_language(ctx.user_id or 0, args)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..engine import Context, Engine, NotFound, Screen
+from ..routes import Route
 from ..store import MAX_PENDING_REMINDERS, ReminderLimit
 from ._shared import sources
 
@@ -105,13 +106,14 @@ def _rule(guide: "Guide") -> dict[str, Any]:
     return {"rule": kb.facts["refund_deadline"], "sources": sources(kb, [kb.facts["refund_deadline"].source])}
 
 
-def ask_screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def ask_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    arg = route.arg
     if arg not in KINDS:
         raise NotFound(arg)
     return {**_rule(guide), "kind": arg, "error": None}
 
 
-def list_screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def list_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     rows = guide.store.user_reminders(ctx.user_id or 0)
     more = max(len(rows) - LIST_MAX, 0)  # the list fits one message and one keyboard whatever is stored
     items = [{"id": r.id, "kind": r.kind, "when": dt.datetime.fromisoformat(r.due_at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
@@ -120,12 +122,12 @@ def list_screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]
             "enabled": bool(guide.store.get_setting(ctx.user_id or 0, "reminders", True))}
 
 
-def set_screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def set_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """``date_input`` passes the kind, the day and the reminder times."""
     return _rule(guide)
 
 
-def due_screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def due_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """``reminder_message`` passes the reminder (``r``) and its payload."""
     return {}
 
@@ -138,19 +140,21 @@ def reminder_message(engine: Engine, reminder: Any, lang: str) -> Screen:
 
 # -- button actions and the date input ---------------------------------------------------------
 def _ask(guide: "Guide", ctx: Context, kind: str, error: DateError | None = None) -> Screen:
-    screen = guide.engine.render(f"remind:{kind}", ctx, variables={"error": error})
-    return replace(screen, awaiting=f"remind_date:{kind}")
+    screen = guide.engine.render(Route("remind", (kind,)), ctx, variables={"error": error})
+    return replace(screen, awaiting=str(Route("remind_date", (kind,))))
 
 
-def ask(guide: "Guide", ctx: Context, kind: str) -> Screen:
+def ask(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
     """⏰ a reminder of this kind: ask the date."""
+    kind = route.arg or ""
     if kind not in KINDS:
         raise NotFound(kind)
     return _ask(guide, ctx, kind)
 
 
-def date_input(guide: "Guide", ctx: Context, kind: str, text: str) -> Screen:
+def date_input(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
     """The typed date (awaiting "remind_date:<kind>"): store the reminders, or ask again saying why."""
+    kind = route.arg or ""
     if kind not in KINDS:
         raise NotFound(kind)
     engine, kb = guide.engine, guide.kb
@@ -177,12 +181,13 @@ def date_input(guide: "Guide", ctx: Context, kind: str, text: str) -> Screen:
     return engine.render("reminder_set", ctx, variables={"kind": kind, "day": day.isoformat(), "last": last.isoformat(), "when": when})
 
 
-def today(guide: "Guide", ctx: Context, kind: str) -> Screen:
+def today(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
     """"今天" under the 退单 question: the same as typing it."""
-    return date_input(guide, ctx, kind, "今天")
+    return date_input(guide, ctx, Route("remind_date", route.params), "今天")
 
 
-def cancel(guide: "Guide", ctx: Context, args: str) -> Screen:
+def cancel(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    args = route.arg or ""
     if not re.fullmatch(r"[0-9]{1,18}", args):
         raise NotFound(args)
     engine = guide.engine

@@ -118,7 +118,7 @@ def _label(guide: "Guide", route: str, ctx: Context) -> str:
 
 
 # -- screens --------------------------------------------------------------------------------
-def missed(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def missed(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The groups of missed questions, most asked first, each a button to teach it."""
     groups = missed_groups(guide)
     kb = guide.kb
@@ -131,8 +131,9 @@ def missed(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
-def group(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def group(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """One group: its phrasings and counts, how the guide reads it now, and where to attach it."""
+    arg = route.arg
     g = _group_of(guide, arg or "")
     kb = guide.kb
     result = guide.engine.matcher.match(g.question)
@@ -148,9 +149,10 @@ def group(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
-def pick(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def pick(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """Where to attach a group, within one business (the business itself and its answers) or among
     the answers of no business ("<ref>.<business>" or "<ref>._<page>")."""
+    arg = route.arg
     ref, _, where = (arg or "").partition(".")
     g = _group_of(guide, ref)
     kb = guide.kb
@@ -176,9 +178,10 @@ def pick(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
 
 
 # -- the teach button -----------------------------------------------------------------------
-def teach_group(guide: "Guide", ctx: Context, args: str) -> Screen:
+def teach_group(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
     """Attach a group ("<ref>|<route>") to a route: every phrasing of it that can be a question form
     is written to the overlay; /reload applies it."""
+    args = route.arg or ""
     engine = guide.engine
     ref, _, route = args.partition("|")
     if route_problem(guide.kb, route) is not None or guide.overlay is None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from knowledge import Knowledge
 
 from ..engine import Context, Engine, NotFound
+from ..routes import Route
 from ._shared import ordered_cities, sources
 from .online import first_walk_route
 from .pictures import copy_picture
@@ -114,8 +115,9 @@ def has_jiangsu_extras(kb: Knowledge, topic: str) -> bool:
     return bool(extras["jiangsu_groups"] or extras["jiangsu_facts"])
 
 
-def topic(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def topic(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The first screen of an answer: what to bring and do, where to go, the hotline."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.businesses:
         raise NotFound(arg)
@@ -150,13 +152,14 @@ def topic(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
-def more(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def more(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """⋯ 更多: what the first screen's keyboard leaves out, one tap away."""
-    return topic(guide, arg, ctx)
+    return topic(guide, ctx, route)
 
 
-def rules(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def rules(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """📖 原文: the Manzhouli document's own words for this business."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.businesses:
         raise NotFound(arg)
@@ -185,9 +188,10 @@ def jiangsu_sources(kb: Knowledge) -> list[Any]:
     return [s for s in kb.sources.values() if s.region == "jiangsu"]
 
 
-def jiangsu(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def jiangsu(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """江苏省指南: what the Jiangsu guide adds for this business, every line labelled; for a business
     it does not cover (a button sent before it was scoped), that it does not cover it."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.businesses:
         raise NotFound(arg)
@@ -197,7 +201,8 @@ def jiangsu(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     return {**extras, "business": kb.businesses[arg], "sources": sources(kb, files)}
 
 
-def material(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def material(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.materials:
         raise NotFound(arg)
@@ -221,7 +226,8 @@ def material(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
-def fact(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def fact(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.facts:
         raise NotFound(arg)
@@ -243,8 +249,9 @@ def fact(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
-def stuck(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def stuck(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """Whom to call about a business: the card centre, then every CCB agent branch."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.businesses:
         raise NotFound(arg)

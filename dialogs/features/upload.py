@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from knowledge import Knowledge
 
 from ..engine import Context, Screen, clean_text
+from ..routes import Route
 from ._shared import sources
 from .online import first_step
 
@@ -299,7 +300,7 @@ async def check_file_off_loop(guide: "Guide", ctx: Context, data: bytes | None, 
     return guide.engine.render("precheck", ctx, variables={"result": result})
 
 
-def screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The precheck screen's rule and sources (``check_file`` passes the ``result``)."""
     kb = guide.kb
     rule = kb.facts["upload_files"]
