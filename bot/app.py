@@ -43,8 +43,8 @@ from telegram.request import BaseRequest
 from dialogs import commands, i18n
 from dialogs.commands import COMMANDS, N_
 from dialogs.engine import CALLBACK_PREFIX, Context, Screen
-from dialogs.features import inline, upload
 from dialogs.guide import Guide, build_guide
+from dialogs.uploads import TELEGRAM_DOWNLOAD_LIMIT
 from dialogs.links import deep_link
 from dialogs.render import fit_html, labelled
 from dialogs.store import StoreError
@@ -264,14 +264,14 @@ class TelegramChannel:
         name = None if photo else message.document.file_name
         size = item.file_size
         data = None
-        if size is None or size <= upload.TELEGRAM_DOWNLOAD_LIMIT:
+        if size is None or size <= TELEGRAM_DOWNLOAD_LIMIT:
             try:
                 file = await context.bot.get_file(item.file_id)
                 data = bytes(await file.download_as_bytearray())
             except BadRequest as exc:  # e.g. "file is too big" for a file that declared no size
                 log.info("update %s: file not downloaded: %s", update.update_id, exc)
-                size = size if size is not None else upload.TELEGRAM_DOWNLOAD_LIMIT + 1
-        await self.show(update, context, await upload.check_file_off_loop(self.guide, ctx, data, name, size, photo=photo))
+                size = size if size is not None else TELEGRAM_DOWNLOAD_LIMIT + 1
+        await self.show(update, context, await self.guide.check_file_off_loop(ctx, data, name, size, photo=photo))
 
     async def non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self.say(update, N_("我只能看懂文字问题和按钮（发送文件可检查能否上传）。请直接输入问题，或发送 /menu 打开菜单。"))
@@ -285,7 +285,7 @@ class TelegramChannel:
         await self.engine.ready()
         results = []
         seen: set[str] = set()
-        for r in inline.results(self.guide, ctx, query.query[:256], popular=popular):
+        for r in self.guide.inline_results(ctx, query.query[:256], popular=popular):
             if r.route[:64] in seen:
                 continue  # Telegram refuses the whole answer when a result id repeats
             seen.add(r.route[:64])
@@ -416,7 +416,7 @@ def build_application(settings: Settings, *, guide: Guide | None = None, request
     ``rate_limit=False`` drops the throttle to Telegram's limits, to measure the bot itself."""
     check_version()  # outside the supported python-telegram-bot versions: one line, before anything starts
     token = settings.require_token()
-    guide = guide or build_guide(settings.db_path, load_knowledge(settings.knowledge_dir), settings=settings)
+    guide = guide or build_guide(settings.db_path, load_knowledge(settings.knowledge_dir), settings=settings, channel="telegram")
     channel = TelegramChannel(guide, settings)
     get_updates_request: BaseRequest
     if request is None:  # every Bot API call and file download goes through TELEGRAM_PROXY if set
@@ -437,7 +437,6 @@ def build_application(settings: Settings, *, guide: Guide | None = None, request
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = builder.build()
-    guide.engine.extend("inline")  # share buttons need inline mode, which only Telegram has
     application.bot_data["guide"] = guide
     application.bot_data["inbox"] = Inbox(application, guide.store)  # bot.runner feeds the handlers from it
     application.add_handler(RefuseAnonymous(), group=-1)

@@ -46,11 +46,16 @@ def _kb(args: argparse.Namespace | None = None) -> Knowledge:
     return load_knowledge(_settings(args).knowledge_dir if args is not None else None)
 
 
-def _engine(args: argparse.Namespace):
-    """The engine of a guide without a database (the screens everyone sees)."""
+def _plain_guide(args: argparse.Namespace):
+    """A guide without a database (the screens everyone sees)."""
     from dialogs.guide import build_guide
 
-    return build_guide(kb=_kb(args), settings=_settings(args), store=False).engine
+    return build_guide(kb=_kb(args), settings=_settings(args), store=False)
+
+
+def _engine(args: argparse.Namespace):
+    """The engine of a guide without a database."""
+    return _plain_guide(args).engine
 
 
 def _ctx(args: argparse.Namespace):
@@ -90,10 +95,8 @@ def cmd_check_knowledge(args: argparse.Namespace) -> int:
 
 
 def cmd_unanswered(args: argparse.Namespace) -> int:
-    from dialogs.features.teach import missed_groups
-
     guide = _guide(args, existing=True, writable=False)  # a report: works on a read-only copy
-    groups = missed_groups(guide)
+    groups = guide.missed_groups()
     if not groups:
         print("no unanswered question or 👎 reason is waiting to be taught")
         return EXIT_OK
@@ -117,7 +120,6 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
 
 
 def cmd_teach(args: argparse.Namespace) -> int:
-    from dialogs.features.answers import route_label
     from dialogs.guide import build_guide, overlay_path
     from knowledge.overlay import TeachError, teach
 
@@ -133,7 +135,7 @@ def cmd_teach(args: argparse.Namespace) -> int:
         lesson = teach(path, kb, [(args.question, args.route.strip())], lang=args.lang)[0]
     except TeachError as exc:
         raise UsageError(f"cannot teach it: {exc}") from exc
-    name = route_label(build_guide(kb=kb, store=False), lesson.route, _ctx(args))
+    name = build_guide(kb=kb, store=False).route_label(lesson.route, _ctx(args))
     if not lesson.changed:
         print(f"already taught: {lesson.question!r} → {lesson.route} ({name}); {path} unchanged")
         return EXIT_OK
@@ -144,14 +146,12 @@ def cmd_teach(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    engine = _engine(args)
+    guide = _plain_guide(args)
     topic = args.topic.strip()
-    if topic not in engine.kb.businesses:
-        raise UsageError(f"unknown topic {topic!r}; known topics: {', '.join(engine.kb.businesses)}")
-    from dialogs.features.topics import full_answer
-
+    if topic not in guide.kb.businesses:
+        raise UsageError(f"unknown topic {topic!r}; known topics: {', '.join(guide.kb.businesses)}")
     # the first screen, then the verbatim rules and the labelled Jiangsu extras
-    print(full_answer(engine, _ctx(args), topic, html=args.html))
+    print(guide.full_answer(_ctx(args), topic, html=args.html))
     return EXIT_OK
 
 
@@ -419,10 +419,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_stale(args: argparse.Namespace) -> int:
-    from dialogs.features.admin import stale_records
-
     days = args.days if args.days is not None else _settings(args).stale_days
-    records = stale_records(_kb(args), days)
+    records = _plain_guide(args).stale_records(days)
     if not records:
         print(f"no knowledge record is older than {days} days")
     for r in records:

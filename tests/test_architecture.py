@@ -197,8 +197,21 @@ def test_old_callback_data_is_still_answered(tmp_path, kb):
         guide.close()
 
 
+@pytest.mark.parametrize("channel, on, off", [("telegram", {"inline", "reminders", "checklist"}, set()),
+                                              ("web", {"checklist", "feedback"}, {"reminders", "inline"}),
+                                              ("console", {"checklist", "reminders"}, {"inline"})])
+def test_build_guide_decides_each_channels_features(tmp_path, kb, channel, on, off):
+    guide = build_guide(tmp_path / "c.db", kb=kb, channel=channel)
+    try:
+        assert on <= guide.engine.features and not off & guide.engine.features
+    finally:
+        guide.close()
+    with pytest.raises(ValueError, match="unknown channel"):
+        build_guide(tmp_path / "c.db", kb=kb, channel="fax")
+
+
 def test_a_channel_can_leave_reminders_off(tmp_path, kb):
-    guide = build_guide(tmp_path / "r.db", kb=kb, reminders=False)
+    guide = build_guide(tmp_path / "r.db", kb=kb, channel="web")
     try:
         ctx = Context(user_id=13)
         assert "reminders" not in guide.engine.features and "checklist" in guide.engine.features

@@ -60,8 +60,7 @@ from dialogs.engine import (
     parse_callback,
 )
 from dialogs.routes import Route, all_routes, parse_or_none, screen_of
-from dialogs.features import upload as uploads
-from dialogs.features.privacy import expire
+from dialogs import uploads
 from dialogs.guide import Guide
 from dialogs.render import labelled
 from dialogs.store import StoreError
@@ -291,7 +290,7 @@ class Web:
         if not self.retention_days or self.store is None:
             return []
         now = now or self.engine.clock()
-        gone = expire(self.store, now, self.retention_days, whose=sessions.is_web_user)
+        gone = self.guide.expire(now, self.retention_days, whose=sessions.is_web_user)
         if gone:
             log.info("retention: deleted the data of %d web session(s)", len(gone))
         return gone
@@ -927,7 +926,7 @@ def build_web_guide(settings: Any) -> Guide:
     from dialogs.guide import build_guide
     from knowledge import load_knowledge
 
-    return build_guide(settings.db_path, load_knowledge(settings.knowledge_dir), settings=settings, reminders=False)
+    return build_guide(settings.db_path, load_knowledge(settings.knowledge_dir), settings=settings, channel="web")
 
 
 def start(settings: Any, *, guide: Guide | None = None, listen: str | None = None, port: int | None = None,
