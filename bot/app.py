@@ -44,6 +44,7 @@ from dialogs import commands, i18n
 from dialogs.commands import COMMANDS, N_
 from dialogs.engine import CALLBACK_PREFIX, Context, Screen
 from dialogs.guide import Guide, build_guide
+from dialogs.i18n import t
 from dialogs.uploads import TELEGRAM_DOWNLOAD_LIMIT
 from dialogs.links import deep_link
 from dialogs.render import fit_html, labelled
@@ -199,7 +200,7 @@ class TelegramChannel:
 
     async def say(self, update: Update, message: str) -> None:
         """A one-line answer in the user's language (no screen)."""
-        await update.effective_message.reply_text(self.engine._(message, self.ctx(update)))
+        await update.effective_message.reply_text(t(message, self.ctx(update)))
 
     # -- commands (one table: dialogs.commands) -------------------------------------------------
     def command(self, name: str):
@@ -291,7 +292,7 @@ class TelegramChannel:
             seen.add(r.route[:64])
             markup = None
             if r.topic:
-                label = self.engine._("在机器人中查看完整说明", ctx)
+                label = t("在机器人中查看完整说明", ctx)
                 markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, url=deep_link(context.bot.username, r.topic))]])
             results.append(InlineQueryResultArticle(
                 id=r.route[:64], title=r.title, description=r.description,
@@ -333,7 +334,7 @@ class TelegramChannel:
         except KnowledgeError as exc:
             shown = exc.problems[:100]  # a message holds about 40 of them: the cut below counts the rest
             beyond = len(exc.problems) - len(shown)
-            head = self.engine._("❌ 资料文件有误，继续使用原资料（%(count)d 处）：", ctx) % {"count": len(exc.problems)}
+            head = t("❌ 资料文件有误，继续使用原资料（%(count)d 处）：", ctx) % {"count": len(exc.problems)}
             lines = "\n".join(html.escape(str(p)) for p in shown)
             full = f"{html.escape(head)}\n<pre>{lines}</pre>"
             more = self.engine.more(ctx)  # "… 还有 N 条": every problem not shown
@@ -345,7 +346,7 @@ class TelegramChannel:
             return
         self.engine.reload(kb)
         log.info("knowledge reloaded from %s", kb.directory)
-        done = self.engine._("✅ 已重新载入资料：%(businesses)d 项业务、%(offices)d 个办理地点。", ctx)
+        done = t("✅ 已重新载入资料：%(businesses)d 项业务、%(offices)d 个办理地点。", ctx)
         await update.effective_message.reply_text(done % {"businesses": len(kb.businesses), "offices": len(kb.offices)})
 
     # -- errors ------------------------------------------------------------------------------
@@ -367,13 +368,13 @@ class TelegramChannel:
         ctx = Context(lang=self.guide.language(user.id, user.language_code) if user else i18n.DEFAULT_LANGUAGE)
         if isinstance(exc, StoreError):
             log.warning("update %s: database unavailable: %s", update_id, exc)
-            text = self.engine._("系统繁忙，刚才的操作没有保存，请稍后再试一次。", ctx)
+            text = t("系统繁忙，刚才的操作没有保存，请稍后再试一次。", ctx)
         elif bad_request:
             log.warning("update %s: Telegram refused a request: %s", update_id, exc)
-            text = self.engine._("出错了，请稍后再试。", ctx)
+            text = t("出错了，请稍后再试。", ctx)
         else:
             log.error("update %s: %s: %s", update_id, type(exc).__name__, exc, exc_info=exc)
-            text = self.engine._("出错了，请稍后再试。", ctx)
+            text = t("出错了，请稍后再试。", ctx)
         if not isinstance(update, Update):
             return
         try:

@@ -17,6 +17,7 @@ from telegram.ext import Application, ContextTypes
 
 from dialogs.engine import Context
 from dialogs.guide import Guide
+from dialogs.i18n import t
 from dialogs.retention import RetentionRun
 from dialogs.store import StoreError
 
@@ -92,7 +93,7 @@ class Jobs:
         guide, store = self.guide, self.guide.store
         try:
             ctx = Context(user_id=user_id, lang=guide.language(user_id))
-            text = guide.engine._("您已较长时间未使用本机器人。按照隐私说明，若 7 天内仍未使用，您的清单和设置将被删除。发送任意消息即可保留。", ctx)
+            text = t("您已较长时间未使用本机器人。按照隐私说明，若 7 天内仍未使用，您的清单和设置将被删除。发送任意消息即可保留。", ctx)
             await context.bot.send_message(user_id, text)
             store.mark_warned(user_id)
             return True

@@ -4,7 +4,7 @@
     python -m dialogs.catalog check    # exit 1 listing messages without a translation
 
 Messages come from the templates (`_()`), the button labels in screens.yaml (`text:` and
-`_()` inside `label:`), Python code (`_()`, `engine._()`, `N_()`) and the knowledge names
+`_()` inside `label:`), Python code (`_()`, `t()` of dialogs.i18n, `N_()`) and the knowledge names
 that are shown with a translation beside them (business, category, material, office and
 city names, addresses, annotations, fact and step titles, rule sentences). Chinese is the
 source language; the official Chinese always stays on screen.
@@ -76,7 +76,7 @@ def extract() -> list[str]:
     walk(screens)
     for package in ("dialogs", "bot", "web"):
         for path in sorted((ROOT / package).rglob("*.py")):
-            for _, msg, *_ in extract_from_file("python", str(path), keywords={"_": None, "N_": None}):
+            for _, msg, *_ in extract_from_file("python", str(path), keywords={"_": None, "t": None, "N_": None}):
                 messages += [msg] if isinstance(msg, str) else [m for m in msg if m]
     from . import console
 

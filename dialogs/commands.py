@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .i18n import t
+
 
 def N_(message: str) -> str:
     """Marks a message for translation without translating it here."""
@@ -50,5 +52,5 @@ def answer(engine, ctx, name: str, arg: str | None = None):
     if command.name == "start":
         return engine.start(ctx, arg)
     if command.name == "cancel":
-        return engine.render("main", ctx, notice=engine._(CANCELLED, ctx))
+        return engine.render("main", ctx, notice=t(CANCELLED, ctx))
     return engine.render(route_of(command, engine.features), ctx)

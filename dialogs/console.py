@@ -10,6 +10,7 @@ from typing import TextIO
 from . import commands
 from .engine import Button, Context, Screen
 from .guide import Guide
+from .i18n import t
 
 HELP = "输入按钮编号或按钮文字；/start [业务代码]、/menu、/checklist、/help，或直接输入问题；/quit 退出。"
 UNKNOWN_COMMAND = "未知命令 /%(command)s。"
@@ -61,7 +62,7 @@ class ConsoleChat:
         return Context(user_id=self.user_id, lang=self.guide.language(self.user_id, self.client_lang))
 
     def _(self, message: str) -> str:
-        return self.engine._(message, self.ctx)
+        return t(message, self.ctx)
 
     def step(self, line: str) -> Screen | str | None:
         line = line.strip()[:MAX_INPUT]

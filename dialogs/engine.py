@@ -1,6 +1,13 @@
-"""The dialog engine: parses, dispatches and renders. Pure: no Telegram, no I/O.
+"""The dialog engine: Telegram-shaped screens for every channel — parses, dispatches, renders.
 
-A *route* names a screen and its argument ("topic:reissue_lost"). ``screens.yaml`` gives
+A screen is what one Telegram message is: HTML text (Telegram's subset of tags) with an inline
+keyboard whose buttons carry callback data, within Telegram's limits (``dialogs.limits``: the
+text cut to fit, at most 100 buttons, 64-byte callback data). Telegram shows a screen as it is;
+the web pages, the console chat and the command line show the same screens translated to their
+medium (``web/``, ``dialogs.console``). The engine calls no network and no Telegram library: a
+channel delivers the screens.
+
+A *route* names a screen and its parameters ("topic:reissue_lost"; ``knowledge.route.Route``). ``screens.yaml`` gives
 each screen its template, the feature function that fills it (``data:``) and its buttons;
 a *button* carries callback data "e1|<action>|<args>" (≤64 bytes): action "go" opens a
 route; the other actions are feature functions named under ``actions:`` in screens.yaml.
@@ -27,13 +34,14 @@ from knowledge import Knowledge
 from knowledge.route import Route, parse_or_none, screen_of
 
 from . import i18n
-from .links import deep_link
+from .i18n import t
+from .links import chat_link, deep_link
 from .routes import check_declarations
-from .render import MAX_BUTTONS, environment, fit_html, html_to_text, tidy
+from .limits import MAX_BUTTONS, MAX_CALLBACK_BYTES, MAX_MESSAGE
+from .render import environment, fit_html, html_to_text, tidy
 
 CALLBACK_PREFIX = "e1"
-MAX_CALLBACK_BYTES = 64
-MAX_TEXT = 4096
+MAX_TEXT = MAX_MESSAGE  # the longest screen text (a channel's input box follows it too)
 SCREENS_FILE = Path(__file__).resolve().parent / "screens.yaml"
 SIMPLE_FIELD = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\s*\}\}")
 CACHE_SIZE = 2048
@@ -261,7 +269,7 @@ class Engine:
                 return self.render(payload, ctx)
             except NotFound:
                 pass
-        return self.render("main", ctx, notice=self._("未找到该业务，请从菜单选择。", ctx))
+        return self.render("main", ctx, notice=t("未找到该业务，请从菜单选择。", ctx))
 
     def reply(self, ctx: Context, awaiting: str, text: str) -> Screen:
         """Free text answering a question a screen asked (``Screen.awaiting``)."""
@@ -331,21 +339,18 @@ class Engine:
         """Personal content asked for in a group, a channel or an inline message: a link to the private chat."""
         link = None
         if ctx.bot_username:
-            link = deep_link(ctx.bot_username, payload) if payload else f"https://t.me/{ctx.bot_username.lstrip('@')}"
+            link = deep_link(ctx.bot_username, payload) if payload else chat_link(ctx.bot_username)
         screen = self.render("private_only", ctx, variables={"link": link})
-        return replace(screen, redirect=link, toast=self._("个人内容只在与机器人的私聊中显示", ctx))
+        return replace(screen, redirect=link, toast=t("个人内容只在与机器人的私聊中显示", ctx))
 
     def stale(self, ctx: Context) -> Screen:
-        screen = self.render("main", ctx, notice=self._("此菜单已过期，已为您打开最新菜单。", ctx))
-        return replace(screen, stale=True, toast=self._("此菜单已过期", ctx))
+        screen = self.render("main", ctx, notice=t("此菜单已过期，已为您打开最新菜单。", ctx))
+        return replace(screen, stale=True, toast=t("此菜单已过期", ctx))
 
     # -- rendering ---------------------------------------------------------------------
-    def _(self, message: str, ctx: Context) -> str:
-        return i18n.translations(ctx.lang).gettext(message)
-
     def more(self, ctx: Context) -> Callable[[int], str]:
         """The "… and N more" line of a message cut to Telegram's limit."""
-        return lambda n: self._("还有 %(n)s 条", ctx) % {"n": n}
+        return lambda n: t("还有 %(n)s 条", ctx) % {"n": n}
 
     def base_values(self) -> dict[str, Any]:
         """What every template may use, whichever screen: the hotline and the knowledge."""
@@ -417,7 +422,7 @@ class Engine:
     def _button(self, spec: dict[str, Any], values: dict[str, Any], ctx: Context) -> Button | None:
         if "when" in spec and not self._expr(ctx.lang, spec["when"])(**values):
             return None
-        label = self._(spec["text"], ctx) if "text" in spec else self._fill(ctx.lang, spec["label"], values)
+        label = t(spec["text"], ctx) if "text" in spec else self._fill(ctx.lang, spec["label"], values)
         if "go" in spec:
             return Button(label, data=callback_data("go", self._fill(ctx.lang, spec["go"], values)))
         if "do" in spec:

@@ -11,6 +11,7 @@ from knowledge import Knowledge
 
 from .. import i18n
 from ..engine import Context, NotFound, Screen
+from ..i18n import t
 from ..routes import Route, parse_or_none
 from ._shared import localised, sources
 
@@ -128,7 +129,7 @@ def route_label(guide: "Guide", route: str, ctx: Context) -> str:
     """A suggestion's button label: the name of what the route opens."""
     parsed = parse_or_none(route) or Route("main")
     screen, arg = parsed.screen, parsed.arg
-    kb, _ = guide.kb, guide.engine._
+    kb, _ = guide.kb, t
     if screen == "topic" and arg in kb.businesses:
         return kb.businesses[arg].name
     if screen == "category" and arg in kb.categories:

@@ -17,6 +17,7 @@ from knowledge.loader import unbalanced
 
 from .. import i18n
 from ..engine import Context, Engine, NotFound, Screen
+from ..i18n import t
 from ..routes import Route
 from ..render import environment
 
@@ -108,12 +109,12 @@ class Checklists:
                 label = self.item_text(item, ctx, topic)
                 if item.condition == "alternative":
                     label += self._("（如交复印件）", ctx)
-                button = _button_text(self.engine._(item.short, ctx), label)
+                button = _button_text(t(item.short, ctx), label)
                 row = {"id": item.id, "material": item.material, "label": label,
                        "optional": item.optional and item.condition is None, "required": not item.optional,
                        "button": button, "na": False,
-                       "na_button": _button_text(self._("🚫 不适用：", ctx) + self.engine._(item.short, ctx), label),
-                       "applies_button": _button_text(self._("↩️ 适用：", ctx) + self.engine._(item.short, ctx), label)}
+                       "na_button": _button_text(self._("🚫 不适用：", ctx) + t(item.short, ctx), label),
+                       "applies_button": _button_text(self._("↩️ 适用：", ctx) + t(item.short, ctx), label)}
                 # the tick button carries the state it asks for
                 rows.append(({**row, "ticked": False, "mark": "☐", "want": "1"}, {**row, "ticked": True, "mark": "✅", "want": "0"}))
                 if not groups or groups[-1][0] != item.material:
@@ -192,7 +193,7 @@ class Checklists:
                 "next": groups[at + 1]["material"] if at + 1 < len(groups) else None}
 
     def _(self, message: str, ctx: Context) -> str:
-        return self.engine._(message, ctx)
+        return t(message, ctx)
 
 
 # -- screens ----------------------------------------------------------------------------------
@@ -247,7 +248,7 @@ def tick(guide: "Guide", ctx: Context, route: Route, text: str | None = None) ->
         raise NotFound(args)
     guide.store.tick(ctx.user_id or 0, topic, item_id, wanted == "1")  # committed before we answer
     screen = guide.engine.render(Route("checklist_part", (topic, item_id.split('.', 1)[0])), ctx)
-    return replace(screen, toast=guide.engine._("已勾选", ctx) if wanted == "1" else guide.engine._("已取消勾选", ctx))
+    return replace(screen, toast=t("已勾选", ctx) if wanted == "1" else t("已取消勾选", ctx))
 
 
 def not_applicable(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
@@ -261,7 +262,7 @@ def not_applicable(guide: "Guide", ctx: Context, route: Route, text: str | None 
         raise NotFound(args)
     guide.store.mark_not_applicable(ctx.user_id or 0, topic, item_id, wanted == "1")
     screen = guide.engine.render(Route("checklist_part", (topic, item.material)), ctx)
-    return replace(screen, toast=guide.engine._("已标为不适用", ctx) if wanted == "1" else guide.engine._("已恢复为适用", ctx))
+    return replace(screen, toast=t("已标为不适用", ctx) if wanted == "1" else t("已恢复为适用", ctx))
 
 
 def old_toggle(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
@@ -272,7 +273,7 @@ def old_toggle(guide: "Guide", ctx: Context, route: Route, text: str | None = No
     if topic not in guide.kb.businesses or item_id not in _item_ids(guide, topic):
         raise NotFound(args)
     screen = guide.engine.render(Route("checklist_part", (topic, item_id.split('.', 1)[0])), ctx)
-    return replace(screen, toast=guide.engine._("这个按钮已过期，清单已刷新，请再点一次", ctx))
+    return replace(screen, toast=t("这个按钮已过期，清单已刷新，请再点一次", ctx))
 
 
 def switch(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
@@ -287,7 +288,7 @@ def switch(guide: "Guide", ctx: Context, route: Route, text: str | None = None) 
     for item_id in guide.store.not_applicable(ctx.user_id or 0, source) & optional:  # 不适用 carries over too
         guide.store.mark_not_applicable(ctx.user_id or 0, target, item_id, True)
     screen = guide.engine.render(Route("checklist", (target,)), ctx)
-    return replace(screen, toast=guide.engine._("已切换，保留了 %(n)s 个共同项目的勾选", ctx) % {"n": kept})
+    return replace(screen, toast=t("已切换，保留了 %(n)s 个共同项目的勾选", ctx) % {"n": kept})
 
 
 def ask_reset(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
@@ -302,7 +303,7 @@ def reset(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -
         raise NotFound(args)
     guide.store.reset_checklist(ctx.user_id or 0, topic)
     guide.store.clear_not_applicable(ctx.user_id or 0, topic)
-    return replace(guide.engine.render(Route("checklist", (topic,)), ctx), toast=guide.engine._("清单已重置", ctx))
+    return replace(guide.engine.render(Route("checklist", (topic,)), ctx), toast=t("清单已重置", ctx))
 
 
 def export(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
@@ -312,4 +313,4 @@ def export(guide: "Guide", ctx: Context, route: Route, text: str | None = None) 
     text = guide.checklists.export_text(ctx, args)
     screen = guide.engine.render(Route("checklist", (args,)), ctx)
     name = f"checklist-{args}.txt"
-    return replace(screen, document=(name, text.encode("utf-8")), toast=guide.engine._("清单已导出", ctx))
+    return replace(screen, document=(name, text.encode("utf-8")), toast=t("清单已导出", ctx))

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..engine import Context, NotFound, Screen
+from ..i18n import t
 from ..routes import Route
 from ..store import StoreError
 
@@ -34,7 +35,7 @@ def vote(guide: "Guide", ctx: Context, route: Route, text: str | None = None) ->
         raise NotFound(args)
     feedback_id = guide.store.add_feedback(ctx.user_id or 0, topic, int(value))
     if value == "1":
-        return replace(engine.render(Route("topic", (topic,)), ctx), toast=engine._("感谢反馈！", ctx))
+        return replace(engine.render(Route("topic", (topic,)), ctx), toast=t("感谢反馈！", ctx))
     screen = engine.render(Route("feedback_reason", (topic,)), ctx)
     return replace(screen, awaiting=str(Route("feedback_reason", (str(feedback_id), topic))))
 
@@ -49,7 +50,7 @@ def reason(guide: "Guide", ctx: Context, route: Route, text: str | None = None) 
     text = " ".join(text.split())[:MAX_REASON]
     if text:
         guide.store.set_feedback_reason(int(feedback_id), ctx.user_id or 0, text)
-    return engine.render(Route("topic", (topic,)), ctx, notice=engine._("谢谢，您的意见已记录。", ctx))
+    return engine.render(Route("topic", (topic,)), ctx, notice=t("谢谢，您的意见已记录。", ctx))
 
 
 def listen(guide: "Guide", kind: str, ctx: Context, value: str) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import i18n
 from ..engine import Context, NotFound, Screen
+from ..i18n import t
 from ..retention import RetentionRun, expire, retention_due  # noqa: F401 - re-exported (their home: dialogs.retention)
 from ..routes import Route
 
@@ -42,7 +43,7 @@ def forget(guide: "Guide", ctx: Context, route: Route, text: str | None = None) 
     if ctx.user_id is None or args != str(ctx.user_id):  # only the user the confirmation was shown to
         raise NotFound(args)
     rows = guide.store.forget_user(ctx.user_id or 0)
-    return guide.engine.render("main", ctx, notice=guide.engine._("已删除关于您的全部数据（%(n)s 条记录）。", ctx) % {"n": rows})
+    return guide.engine.render("main", ctx, notice=t("已删除关于您的全部数据（%(n)s 条记录）。", ctx) % {"n": rows})
 
 
 def set_reminders(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
@@ -51,7 +52,7 @@ def set_reminders(guide: "Guide", ctx: Context, route: Route, text: str | None =
         raise NotFound(args)
     guide.store.set_setting(ctx.user_id or 0, "reminders", args == "on")
     screen = guide.engine.render("settings", ctx)
-    return replace(screen, toast=guide.engine._("提醒已开启", ctx) if args == "on" else guide.engine._("提醒已关闭", ctx))
+    return replace(screen, toast=t("提醒已开启", ctx) if args == "on" else t("提醒已关闭", ctx))
 
 
 def set_language(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:

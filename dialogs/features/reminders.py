@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..engine import Context, Engine, NotFound, Screen
+from ..i18n import t
 from ..routes import Route
 from ..store import MAX_PENDING_REMINDERS, ReminderLimit
 from ._shared import sources
@@ -193,5 +194,5 @@ def cancel(guide: "Guide", ctx: Context, route: Route, text: str | None = None) 
     engine = guide.engine
     if guide.store.cancel_reminder(ctx.user_id or 0, int(args)):
         engine.emit("reminder_cancelled", ctx, args)
-        return replace(engine.render("reminders", ctx), toast=engine._("已取消提醒", ctx))
-    return replace(engine.render("reminders", ctx), toast=engine._("该提醒已不存在", ctx))
+        return replace(engine.render("reminders", ctx), toast=t("已取消提醒", ctx))
+    return replace(engine.render("reminders", ctx), toast=t("该提醒已不存在", ctx))

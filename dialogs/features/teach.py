@@ -23,6 +23,7 @@ from knowledge.overlay import (
 )
 
 from ..engine import Context, NotFound, Screen
+from ..i18n import t
 from ..routes import Route
 
 if TYPE_CHECKING:
@@ -192,13 +193,13 @@ def teach_group(guide: "Guide", ctx: Context, route: Route, text: str | None = N
                  if question_problem(t) is None and packaged.get(normalise(t), route) == route]
     label = _label(guide, route, ctx)
     if not phrasings:
-        notice = engine._("❌ 这组问题不能作为问法记录（过长或含有号码）。", ctx)
+        notice = t("❌ 这组问题不能作为问法记录（过长或含有号码）。", ctx)
         return engine.render(f"missed_group:{g.ref}", ctx, notice=notice)
     try:
         lessons = teach(guide.overlay, guide.kb, [(t, route) for t in phrasings])
     except (KnowledgeError, TeachError) as exc:  # an overlay edited by hand into an invalid one, say
         problem = str(exc.problems[0]) if isinstance(exc, KnowledgeError) else str(exc)
-        notice = engine._("❌ 没有记录：%(problem)s", ctx) % {"problem": problem}
+        notice = t("❌ 没有记录：%(problem)s", ctx) % {"problem": problem}
         return engine.render(f"missed_group:{g.ref}", ctx, notice=notice)
-    notice = engine._("✅ 已把 %(n)s 个问法归到“%(route)s”。发送 /reload 后生效。", ctx) % {"n": len(lessons), "route": label}
+    notice = t("✅ 已把 %(n)s 个问法归到“%(route)s”。发送 /reload 后生效。", ctx) % {"n": len(lessons), "route": label}
     return engine.render("missed", ctx, notice=notice)
