@@ -348,13 +348,6 @@ class Store:
                             "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated", (user_id, topic, ts, ts)),
                            change])
 
-    def toggle_tick(self, user_id: int, topic: str, item_id: str, now: dt.datetime | None = None) -> bool:
-        """Flip one item; returns the new state. Committed before returning."""
-        deleted = self._write("DELETE FROM ticks WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id)).rowcount
-        if not deleted:
-            self._write("INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (?, ?, ?, ?)", (user_id, topic, item_id, _now(now)))
-        return not deleted
-
     def reset_checklist(self, user_id: int, topic: str) -> None:
         self._write("DELETE FROM ticks WHERE user_id = ? AND topic = ?", (user_id, topic))
 
