@@ -271,3 +271,114 @@ def test_no_private_name_of_another_module_or_library_is_used():
                         and not (isinstance(n.value, ast.Name) and n.value.id in ("self", "cls"))):
                     found.append(f"{path.relative_to(root)}:{n.lineno}: {ast.unparse(n)}")
     assert not found, "\n".join(found)
+
+
+# -- the doors between packages (measured from the code's own imports) -------------------------------
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("bot", "dialogs", "knowledge", "web")
+CHANNELS = ("bot", "web")
+
+
+def module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports(path: Path) -> list[tuple[str, list[str], bool]]:
+    """(module, names taken from it, whether the import runs when the module is loaded) for each
+    import of ``path``; relative imports resolved, ``from pkg import mod`` read as ``pkg.mod``.
+    Imports under ``if TYPE_CHECKING:`` and inside functions do not run at load."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    here = module_name(path)
+    package = here if path.name == "__init__.py" else here.rpartition(".")[0]
+    at_load: set[int] = set()
+
+    def top(body):
+        for node in body:
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                at_load.add(id(node))
+            elif isinstance(node, ast.If) and "TYPE_CHECKING" not in ast.unparse(node.test):
+                top(node.body)
+                top(node.orelse)
+            elif isinstance(node, ast.Try):
+                top(node.body)
+
+    top(tree.body)
+    out = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(a.name, [], id(node) in at_load) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            for a in node.names:
+                sub = f"{base}.{a.name}"
+                if (ROOT / Path(*sub.split("."))).with_suffix(".py").is_file() or (ROOT / Path(*sub.split("."))).is_dir():
+                    out.append((sub, [], id(node) in at_load))  # a module of the package
+                else:
+                    out.append((base, [a.name], id(node) in at_load))
+    return out
+
+
+def sources():
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            yield path
+
+
+def test_no_private_name_is_imported_from_another_package():
+    """``from x import _y`` only within one package (``knowledge.overlay`` may use ``knowledge.loader``'s
+    helpers); never from another of ours or from a library."""
+    found = []
+    for path in sources():
+        own = module_name(path).split(".")[0]
+        for module, names, _ in imports(path):
+            private = [n for n in names if n.startswith("_") and not n.startswith("__")]
+            private += [p for p in module.split(".") if p.startswith("_") and not p.startswith("__")]
+            if private and module.split(".")[0] != own:
+                found.append(f"{path.relative_to(ROOT)}: {module} {private}")
+    assert not found, "\n".join(found)
+
+
+def test_channels_import_only_the_guide_and_the_declared_public_modules():
+    """bot/ and web/ reach the dialogs through dialogs.guide and the modules dialogs.PUBLIC and
+    knowledge.PUBLIC declare — never a feature module, the reader or the matcher."""
+    import dialogs
+    import knowledge
+
+    allowed = {*dialogs.PUBLIC, *knowledge.PUBLIC, "dialogs"}
+    found = []
+    for package in CHANNELS:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for module, _, _ in imports(path):
+                if module.split(".")[0] in ("dialogs", "knowledge") and module not in allowed:
+                    found.append(f"{path.relative_to(ROOT)}: {module}")
+    assert not found, "\n".join(found)
+    assert "dialogs.guide" in dialogs.PUBLIC and not any("features" in m for m in dialogs.PUBLIC)
+
+
+def test_no_import_circle_when_the_modules_load():
+    """The modules of bot/, dialogs/, knowledge/ and web/ import one another, at load, without a circle
+    (a circle makes the import order matter and breaks on the first reordering)."""
+    ours = {module_name(p): p for p in sources()}
+    graph = {m: {t for t, _, at_load in imports(p) if at_load and t in ours and t != m} for m, p in ours.items()}
+    seen: dict[str, int] = {}  # 1: on the current path, 2: done
+    path: list[str] = []
+
+    def visit(m: str) -> list[str] | None:
+        seen[m] = 1
+        path.append(m)
+        for t in sorted(graph[m]):
+            if seen.get(t) == 1:
+                return path[path.index(t):] + [t]
+            if t not in seen and (circle := visit(t)):
+                return circle
+        seen[m] = 2
+        path.pop()
+        return None
+
+    for m in sorted(graph):
+        if m not in seen and (circle := visit(m)):
+            raise AssertionError(" -> ".join(circle))
