@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 from dialogs.routes import Route, screen_of
 from knowledge import Knowledge, KnowledgeError, load_knowledge
@@ -460,59 +460,83 @@ def _count(raw: str) -> int:
     return int(raw)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _languages() -> tuple[str, ...]:
     from dialogs.i18n import LANGUAGES
 
-    parser = argparse.ArgumentParser(
-        prog="eport-guide",
-        description="电子口岸制发卡业务指南 — China E-Port card business guide (Manzhouli). "
-                    "Configuration comes from environment variables (see README, 'Configuration').",
-        epilog="exit codes: 0 ok, 1 invalid knowledge files or a failed health check, 2 bad usage or configuration "
-               "(also a token Telegram rejects), 3 Telegram unreachable (health --online, run)",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    return LANGUAGES
 
-    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str, epilog: str | None = None) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_, epilog=epilog)
-        p.set_defaults(func=fn)
-        return p
 
-    def lang(p: argparse.ArgumentParser, extra: str = "") -> None:
-        p.add_argument("--lang", choices=LANGUAGES, default=None, help=LANG_HELP + extra)
+def _add(sub: Any, name: str, fn: Callable[[argparse.Namespace], int], help_: str,
+         epilog: str | None = None) -> argparse.ArgumentParser:
+    """A subcommand running ``fn``, its help also its description."""
+    p = sub.add_parser(name, help=help_, description=help_, epilog=epilog)
+    p.set_defaults(func=fn)
+    return p
 
-    def db(p: argparse.ArgumentParser, extra: str = "") -> None:
-        p.add_argument("--db", default=None, metavar="FILE", help=DB_HELP + extra)
 
-    p = add("check-knowledge", cmd_check_knowledge, "validate the knowledge files (default: EPORT_GUIDE_KNOWLEDGE or the packaged ones)")
+def _lang_option(p: argparse.ArgumentParser, extra: str = "") -> None:
+    p.add_argument("--lang", choices=_languages(), default=None, help=LANG_HELP + extra)
+
+
+def _db_option(p: argparse.ArgumentParser, extra: str = "") -> None:
+    p.add_argument("--db", default=None, metavar="FILE", help=DB_HELP + extra)
+
+
+def _check_knowledge_command(sub: Any) -> None:
+    """eport-guide check-knowledge: its options."""
+    p = _add(sub, "check-knowledge", cmd_check_knowledge, "validate the knowledge files (default: EPORT_GUIDE_KNOWLEDGE or the packaged ones)")
     p.add_argument("directory", nargs="?", help="a knowledge directory to validate instead (quotes are checked against sources/ beside it)")
     p.add_argument("--overlay", default=None, metavar="FILE",
                    help="the local knowledge overlay to validate with it (default: EPORT_GUIDE_OVERLAY, else "
                         "knowledge-overlay.yaml beside the database, if it exists)")
-    db(p, " — the overlay beside it is checked too")
-    p = add("show", cmd_show, "print the answer screen of a business")
+    _db_option(p, " — the overlay beside it is checked too")
+
+
+def _show_command(sub: Any) -> None:
+    """eport-guide show: its options."""
+    p = _add(sub, "show", cmd_show, "print the answer screen of a business")
     p.add_argument("topic", help="topic id, e.g. reissue_lost (README lists them)")
     p.add_argument("--html", action="store_true", help="print the Telegram HTML instead of plain text")
-    lang(p)
-    p = add("ask", cmd_ask, "answer a free-text question the way the bot would")
+    _lang_option(p)
+
+
+def _ask_command(sub: Any) -> None:
+    """eport-guide ask: its options."""
+    p = _add(sub, "ask", cmd_ask, "answer a free-text question the way the bot would")
     p.add_argument("question", nargs="*", help='the question, e.g. "卡丢了怎么办" (several words are joined)')
-    lang(p)
-    p = add("offices", cmd_offices, "list the offices, all or in one city")
+    _lang_option(p)
+
+
+def _offices_command(sub: Any) -> None:
+    """eport-guide offices: its options."""
+    p = _add(sub, "offices", cmd_offices, "list the offices, all or in one city")
     p.add_argument("city", nargs="?", help="a city or district, e.g. 海拉尔 or 通辽 (default: all offices)")
-    lang(p)
-    p = add("picture", cmd_picture, "a prepared copy's example picture (seal, annotation, signature, date) to print or forward")
+    _lang_option(p)
+
+
+def _picture_command(sub: Any) -> None:
+    """eport-guide picture: its options."""
+    p = _add(sub, "picture", cmd_picture, "a prepared copy's example picture (seal, annotation, signature, date) to print or forward")
     p.add_argument("material", help="a copy: org_cert, legal_rep_id, holder_id, agent_id or self_id")
     p.add_argument("--out", metavar="FILE.png|FILE.svg", help="write a PNG or SVG file (default: SVG on standard output)")
-    lang(p)
-    p = add("chat", cmd_chat, "chat with the guide in the terminal (numbered buttons, free text, /quit)")
+    _lang_option(p)
+
+
+def _chat_command(sub: Any) -> None:
+    """eport-guide chat: its options."""
+    p = _add(sub, "chat", cmd_chat, "chat with the guide in the terminal (numbered buttons, free text, /quit)")
     p.add_argument("--user", type=user_id, default=0, help="user id (checklists and settings are kept per user; default 0)")
-    lang(p, "; the language the user chose in /language wins, as in Telegram")
-    db(p)
-    p = add("run", cmd_run, "run the Telegram bot (long polling, or a webhook with --webhook-url)",
-            epilog="Every flag overrides an environment variable; prefer the variables for secrets, flags show in ps.")
+    _lang_option(p, "; the language the user chose in /language wins, as in Telegram")
+    _db_option(p)
+
+
+def _run_command(sub: Any) -> None:
+    """eport-guide run: its options."""
+    p = _add(sub, "run", cmd_run, "run the Telegram bot (long polling, or a webhook with --webhook-url)",
+                  epilog="Every flag overrides an environment variable; prefer the variables for secrets, flags show in ps.")
     p.add_argument("--token", default=None, help="the bot token (overrides TELEGRAM_BOT_TOKEN)")
     p.add_argument("--base-url", default=None, metavar="URL", help="Bot API base URL (overrides TELEGRAM_API_BASE_URL)")
-    db(p)
+    _db_option(p)
     p.add_argument("--webhook-url", default=None, metavar="URL",
                    help="public https URL Telegram posts updates to; its path is the path served "
                         "(overrides EPORT_GUIDE_WEBHOOK_URL; without it: long polling)")
@@ -524,57 +548,139 @@ def build_parser() -> argparse.ArgumentParser:
                         "(overrides EPORT_GUIDE_WEBHOOK_SECRET; required with a webhook)")
     p.add_argument("--web", action="store_true",
                    help="also serve the web pages in this process (EPORT_GUIDE_WEB_LISTEN:EPORT_GUIDE_WEB_PORT, default 127.0.0.1:8080)")
-    p = add("web", cmd_web, "serve the guide as mobile web pages (for callers without Telegram)",
-            epilog="Checklists and settings are kept per browser (a session cookie) in the same database as the bot's; "
-                   "the bot and the web pages can run in one process (run --web) or two. Put it behind a TLS reverse proxy.")
+
+
+def _web_command(sub: Any) -> None:
+    """eport-guide web: its options."""
+    p = _add(sub, "web", cmd_web, "serve the guide as mobile web pages (for callers without Telegram)",
+                  epilog="Checklists and settings are kept per browser (a session cookie) in the same database as the bot's; "
+                         "the bot and the web pages can run in one process (run --web) or two. Put it behind a TLS reverse proxy.")
     p.add_argument("--listen", dest="web_listen", default=None, metavar="ADDRESS",
                    help="listen address (overrides EPORT_GUIDE_WEB_LISTEN; default 127.0.0.1, behind a reverse proxy)")
     p.add_argument("--port", dest="web_port", default=None, metavar="PORT", help="listen port (overrides EPORT_GUIDE_WEB_PORT; default 8080)")
     p.add_argument("--web-url", default=None, metavar="URL",
                    help="public address of the pages, e.g. https://guide.example.org (overrides EPORT_GUIDE_WEB_URL; "
                         "https makes the cookies Secure)")
-    db(p)
-    p = add("health", cmd_health, "check the installation: database writable and migrated, knowledge valid",
-            epilog="exit codes: 0 healthy, 1 a local check failed, 2 bad configuration, 3 Telegram unreachable (--online)")
+    _db_option(p)
+
+
+def _health_command(sub: Any) -> None:
+    """eport-guide health: its options."""
+    p = _add(sub, "health", cmd_health, "check the installation: database writable and migrated, knowledge valid",
+                  epilog="exit codes: 0 healthy, 1 a local check failed, 2 bad configuration, 3 Telegram unreachable (--online)")
     p.add_argument("--online", action="store_true", help="also ask Telegram (getMe) with the token, through TELEGRAM_PROXY if set")
-    db(p)
-    p = add("backup", cmd_backup, "copy the live database with SQLite's online backup API and check the copy's integrity")
+    _db_option(p)
+
+
+def _backup_command(sub: Any) -> None:
+    """eport-guide backup: its options."""
+    p = _add(sub, "backup", cmd_backup, "copy the live database with SQLite's online backup API and check the copy's integrity")
     p.add_argument("file", metavar="FILE", help="where to write the copy (must not exist unless --force)")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-    db(p, " — the database to copy")
-    p = add("link", cmd_link, "print the deep link that opens a business in the bot")
+    _db_option(p, " — the database to copy")
+
+
+def _link_command(sub: Any) -> None:
+    """eport-guide link: its options."""
+    p = _add(sub, "link", cmd_link, "print the deep link that opens a business in the bot")
     p.add_argument("topic", help="topic id, e.g. reissue_lost")
     p.add_argument("--qr", metavar="FILE.png", help="also write a QR code of the link to this PNG file")
     p.add_argument("--web", action="store_true", help="the web page's link (EPORT_GUIDE_WEB_URL/t/TOPIC) instead of Telegram's")
     p.add_argument("--web-url", default=None, metavar="URL", help="the web pages' public address (overrides EPORT_GUIDE_WEB_URL)")
-    p = add("links", cmd_links, "print every topic's deep link; --out writes QR codes and a printable HTML sheet")
+
+
+def _links_command(sub: Any) -> None:
+    """eport-guide links: its options."""
+    p = _add(sub, "links", cmd_links, "print every topic's deep link; --out writes QR codes and a printable HTML sheet")
     p.add_argument("--out", metavar="DIR", help="directory for one QR PNG per topic and index.html")
     p.add_argument("--web", action="store_true",
                    help="links to the web pages (EPORT_GUIDE_WEB_URL/t/TOPIC, for callers without Telegram) instead of t.me links")
     p.add_argument("--web-url", default=None, metavar="URL", help="the web pages' public address (overrides EPORT_GUIDE_WEB_URL)")
-    p = add("stats", cmd_stats, "usage statistics (as admins see them in /stats)")
-    db(p, "; must exist")
-    p = add("unanswered", cmd_unanswered, "the questions the guide could not answer and the 👎 reasons, grouped by similarity, with counts")
+
+
+def _stats_command(sub: Any) -> None:
+    """eport-guide stats: its options."""
+    p = _add(sub, "stats", cmd_stats, "usage statistics (as admins see them in /stats)")
+    _db_option(p, "; must exist")
+
+
+def _unanswered_command(sub: Any) -> None:
+    """eport-guide unanswered: its options."""
+    p = _add(sub, "unanswered", cmd_unanswered, "the questions the guide could not answer and the 👎 reasons, grouped by similarity, with counts")
     p.add_argument("--limit", type=_count, default=20, metavar="N", help="show the N most asked groups (1-1000, default 20)")
-    db(p, "; must exist")
-    p = add("teach", cmd_teach, "attach a question to the answer or business that answers it (the local knowledge overlay)",
-            epilog="The question is kept as a question form in knowledge-overlay.yaml beside the database (EPORT_GUIDE_OVERLAY "
-                   "to put it elsewhere), never in the package: it survives reinstalling. /reload (or a restart) applies it. "
-                   "Only question forms are added: quotes, annotations and answers are never changed.")
+    _db_option(p, "; must exist")
+
+
+def _teach_command(sub: Any) -> None:
+    """eport-guide teach: its options."""
+    p = _add(sub, "teach", cmd_teach, "attach a question to the answer or business that answers it (the local knowledge overlay)",
+                  epilog="The question is kept as a question form in knowledge-overlay.yaml beside the database (EPORT_GUIDE_OVERLAY "
+                         "to put it elsewhere), never in the package: it survives reinstalling. /reload (or a restart) applies it. "
+                         "Only question forms are added: quotes, annotations and answers are never changed.")
     p.add_argument("question", help='the question as users ask it, e.g. "公司改名了卡要重新办吗" (one line, at most 100 characters)')
     p.add_argument("route", metavar="ROUTE", help="answer:ID (an answer of answers.yaml, e.g. answer:hotline) or topic:ID (a business, e.g. topic:change_name)")
-    p.add_argument("--lang", choices=LANGUAGES, default=None, help="the question's language (default: detected from its letters)")
-    db(p, " — the overlay is kept beside it; must exist")
-    p = add("stale", cmd_stale, "knowledge records not re-checked for EPORT_GUIDE_STALE_DAYS (default 180) days")
+    p.add_argument("--lang", choices=_languages(), default=None, help="the question's language (default: detected from its letters)")
+    _db_option(p, " — the overlay is kept beside it; must exist")
+
+
+def _stale_command(sub: Any) -> None:
+    """eport-guide stale: its options."""
+    p = _add(sub, "stale", cmd_stale, "knowledge records not re-checked for EPORT_GUIDE_STALE_DAYS (default 180) days")
     p.add_argument("--days", type=_day_count, default=None, help="age in days, 1-36500 (overrides EPORT_GUIDE_STALE_DAYS)")
-    p = add("checklist", cmd_checklist, "print a user's checklists")
+
+
+def _checklist_command(sub: Any) -> None:
+    """eport-guide checklist: its options."""
+    p = _add(sub, "checklist", cmd_checklist, "print a user's checklists")
     p.add_argument("--user", type=user_id, required=True, help="the Telegram user id")
     p.add_argument("topic", nargs="?", help="only this topic's checklist (default: all of the user's)")
-    lang(p)
-    db(p, "; must exist")
-    p = add("forget", cmd_forget, "delete every row about a user (privacy requests)")
+    _lang_option(p)
+    _db_option(p, "; must exist")
+
+
+def _forget_command(sub: Any) -> None:
+    """eport-guide forget: its options."""
+    p = _add(sub, "forget", cmd_forget, "delete every row about a user (privacy requests)")
     p.add_argument("--user", type=user_id, required=True, help="the Telegram user id whose data is deleted")
-    db(p, "; must exist (a typo is refused, not answered with 'deleted 0 rows')")
+    _db_option(p, "; must exist (a typo is refused, not answered with 'deleted 0 rows')")
+
+
+# the subcommands, in the order --help lists them: one function each
+SUBCOMMANDS = (
+    _check_knowledge_command,
+    _show_command,
+    _ask_command,
+    _offices_command,
+    _picture_command,
+    _chat_command,
+    _run_command,
+    _web_command,
+    _health_command,
+    _backup_command,
+    _link_command,
+    _links_command,
+    _stats_command,
+    _unanswered_command,
+    _teach_command,
+    _stale_command,
+    _checklist_command,
+    _forget_command,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: the program's options and every subcommand of ``SUBCOMMANDS``."""
+    parser = argparse.ArgumentParser(
+        prog="eport-guide",
+        description="电子口岸制发卡业务指南 — China E-Port card business guide (Manzhouli). "
+                    "Configuration comes from environment variables (see README, 'Configuration').",
+        epilog="exit codes: 0 ok, 1 invalid knowledge files or a failed health check, 2 bad usage or configuration "
+               "(also a token Telegram rejects), 3 Telegram unreachable (health --online, run)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for subcommand in SUBCOMMANDS:
+        subcommand(sub)
     return parser
 
 
