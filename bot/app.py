@@ -97,6 +97,7 @@ class RefuseAnonymous(BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]):
         return isinstance(update, Update) and sender_id(update) is None
 
     async def refuse(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer nothing and log one line: an update without a user (an anonymous admin, a channel post)."""
         if not self.logged:
             self.logged = True
             log.warning("update %s refused: no sender or an impossible sender id (further ones are refused silently)",
@@ -121,6 +122,7 @@ class TelegramChannel:
 
     # -- who is asking -----------------------------------------------------------------------
     def ctx(self, update: Update) -> Context:
+        """Who is asking in ``update``: the user, the language they read, the chat type, admin or not."""
         user = update.effective_user
         chat = update.effective_chat
         kind = chat.type if chat is not None else "inline"  # a button under an inline message has no chat
@@ -204,6 +206,7 @@ class TelegramChannel:
 
     # -- commands (one table: dialogs.commands) -------------------------------------------------
     def command(self, name: str):
+        """The handler of the chat command ``name`` (the shared command table, dialogs.commands)."""
         async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             arg = context.args[0] if context.args else None
             await self.show(update, context, commands.answer(self.engine, self.ctx(update), name, arg))
@@ -211,12 +214,14 @@ class TelegramChannel:
         return handler
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command the bot does not have: says so and lists the commands."""
         if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
             return  # in groups, commands the bot does not know are someone else's
         await self.say(update, N_("未知命令。发送 /help 查看用法，或直接输入问题。"))
 
     # -- buttons ---------------------------------------------------------------------------
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press: answered at once, then the engine's screen edited in place (or sent anew)."""
         query = update.callback_query
         screen = self.engine.handle(self.ctx(update), query.data)  # writes are committed here
         if screen.redirect is not None or screen.route == "private_only":
@@ -238,6 +243,7 @@ class TelegramChannel:
 
     # -- free text and files ------------------------------------------------------------------
     async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Free text in the private chat: the answer to the question a screen asked, else a question."""
         ctx = self.ctx(update)
         awaiting = self.asked(ctx.user_id) if ctx.user_id is not None else None
         if awaiting:
@@ -247,6 +253,7 @@ class TelegramChannel:
         await self.show(update, context, self.engine.reply(ctx, awaiting, text) if awaiting else self.engine.ask(ctx, text))
 
     async def group_mention(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A message that mentions the bot in a group: answered there, personal content by a link."""
         message = update.effective_message
         username = context.bot.username
         if not message.text or f"@{username}".lower() not in message.text.lower():
@@ -275,10 +282,12 @@ class TelegramChannel:
         await self.show(update, context, await self.guide.check_file_off_loop(ctx, data, name, size, photo=photo))
 
     async def non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A sticker, a voice message and the like: the bot says what it understands."""
         await self.say(update, N_("我只能看懂文字问题和按钮（发送文件可检查能否上传）。请直接输入问题，或发送 /menu 打开菜单。"))
 
     # -- inline mode ---------------------------------------------------------------------------
     async def inline_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``@bot query`` in any chat: businesses and cities to share, the most viewed first."""
         query = update.inline_query
         user = query.from_user
         ctx = Context(lang=self.guide.language(user.id, user.language_code), chat="inline")
@@ -317,6 +326,7 @@ class TelegramChannel:
 
     # -- admin ---------------------------------------------------------------------------------
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/stats: the usage statistics (admins only, in their private chat)."""
         ctx = self.ctx(update)
         if not ctx.admin:  # the engine refuses the screen anyway; others see an unknown command
             await self.unknown_command(update, context)
@@ -324,6 +334,7 @@ class TelegramChannel:
         await self.show(update, context, self.engine.render("stats", ctx))
 
     async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/reload: load the knowledge files again (admins only); the old stay live if they are invalid."""
         ctx = self.ctx(update)
         if not ctx.admin:  # admins, in their private chat
             await self.unknown_command(update, context)
@@ -351,6 +362,7 @@ class TelegramChannel:
 
     # -- errors ------------------------------------------------------------------------------
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any error in a handler: logged with the update id, the user pointed to the hotline in their language."""
         exc = context.error
         update_id = getattr(update, "update_id", None)
         if isinstance(exc, Forbidden):
@@ -388,6 +400,7 @@ class TelegramChannel:
 
     # -- start-up ------------------------------------------------------------------------------
     async def post_init(self, application: Application) -> None:
+        """After getMe: the command menu and the profile texts per language, the reminders' jobs, the warm-up."""
         self.username = application.bot.username or self.username  # for deep links into the private chat
         menu = [BotCommand(c.name, c.description) for c in COMMANDS]
         await application.bot.set_my_commands(menu)

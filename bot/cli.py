@@ -67,6 +67,7 @@ def _ctx(args: argparse.Namespace):
 
 
 def cmd_check_knowledge(args: argparse.Namespace) -> int:
+    """eport-guide check-knowledge: validate the knowledge files (and the overlay); exit 1 listing the problems."""
     from dialogs.guide import overlay_path
     from knowledge.loader import resolve_directory
     from knowledge.overlay import apply_overlay
@@ -95,6 +96,7 @@ def cmd_check_knowledge(args: argparse.Namespace) -> int:
 
 
 def cmd_unanswered(args: argparse.Namespace) -> int:
+    """eport-guide unanswered: the missed questions grouped, with what the guide answers now."""
     guide = _guide(args, existing=True, writable=False)  # a report: works on a read-only copy
     groups = guide.missed_groups()
     if not groups:
@@ -120,6 +122,7 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
 
 
 def cmd_teach(args: argparse.Namespace) -> int:
+    """eport-guide teach: attach a question to an answer or business in the local overlay."""
     from dialogs.guide import build_guide, overlay_path
     from knowledge.overlay import TeachError, teach
 
@@ -146,6 +149,7 @@ def cmd_teach(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    """eport-guide show: a business's whole answer."""
     guide = _plain_guide(args)
     topic = args.topic.strip()
     if topic not in guide.kb.businesses:
@@ -156,6 +160,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    """eport-guide ask: a free-text question answered as the bot would."""
     question = " ".join(args.question).strip()
     if not question:
         raise UsageError('empty question; example: eport-guide ask "卡丢了怎么办"')
@@ -169,6 +174,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_offices(args: argparse.Namespace) -> int:
+    """eport-guide offices: all offices, or one city's."""
     engine = _engine(args)
     ctx = _ctx(args)
     if not args.city:
@@ -232,12 +238,14 @@ def _guide(args: argparse.Namespace, *, existing: bool = False, writable: bool =
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    """eport-guide chat: the console conversation."""
     from dialogs.console import run_console
 
     return run_console(_guide(args), args.user, args.lang)
 
 
 def cmd_checklist(args: argparse.Namespace) -> int:
+    """eport-guide checklist: a user's checklists."""
     guide = _guide(args, existing=True, writable=False)  # a report: works on a read-only copy
     ctx = _ctx(args)  # the operator's --lang (a report, not the user's chat)
     if args.topic:
@@ -257,6 +265,7 @@ def cmd_checklist(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
+    """eport-guide forget: delete every row about a user."""
     guide = _guide(args, existing=True)
     rows = guide.store.forget_user(args.user)
     print(f"deleted {rows} row(s) about user {args.user}")
@@ -264,6 +273,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """eport-guide run: the Telegram bot (long polling or the webhook), optionally with the web pages."""
     from .logs import setup_logging
 
     settings = _settings(args)
@@ -291,6 +301,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
+    """eport-guide web: the guide as mobile web pages."""
     from dialogs.store import StoreError
     from web.server import serve
 
@@ -308,6 +319,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 
 def cmd_health(args: argparse.Namespace) -> int:
+    """eport-guide health: the database, the knowledge and (--online) Telegram checked."""
     from .ops import health
 
     settings = _settings(args)
@@ -323,6 +335,7 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    """eport-guide backup: a consistent, integrity-checked copy of the live database."""
     from .ops import BackupError, backup
 
     try:
@@ -372,6 +385,7 @@ def _web_url(args: argparse.Namespace) -> str:
 
 
 def cmd_link(args: argparse.Namespace) -> int:
+    """eport-guide link: a business's deep link (or web link), optionally as a QR code."""
     from dialogs.links import deep_link, web_link, write_qr_png
 
     kb = _kb(args)
@@ -389,6 +403,7 @@ def cmd_link(args: argparse.Namespace) -> int:
 
 
 def cmd_links(args: argparse.Namespace) -> int:
+    """eport-guide links: every business's link; --out writes QR codes and a printable sheet."""
     from dialogs.links import deep_link, web_link, write_sheet
 
     kb = _kb(args)
@@ -411,6 +426,7 @@ def cmd_links(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    """eport-guide stats: the usage statistics."""
     from dialogs.engine import Context
 
     guide = _guide(args, existing=True, writable=False)  # a report: works on a read-only copy
@@ -419,6 +435,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_stale(args: argparse.Namespace) -> int:
+    """eport-guide stale: knowledge records not re-checked for a number of days."""
     days = args.days if args.days is not None else _settings(args).stale_days
     records = _plain_guide(args).stale_records(days)
     if not records:
@@ -697,6 +714,7 @@ def load_settings(args: argparse.Namespace):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The eport-guide command: parse, run the subcommand, print errors as one redacted line; the exit status."""
     import os
 
     from .logs import redact_output

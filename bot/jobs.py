@@ -43,6 +43,8 @@ def retry_delay(attempt: int) -> float:
 
 
 class Jobs:
+    """The scheduled work of the Telegram channel: the daily retention run and the users' reminders."""
+
     def __init__(self, guide: Guide):
         self.guide = guide
 

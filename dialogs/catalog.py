@@ -53,6 +53,7 @@ def knowledge_terms() -> list[str]:
 
 
 def extract() -> list[str]:
+    """Every translatable message: templates, screens.yaml labels, Python code, shown knowledge terms."""
     messages: list[str] = []
     templates = sorted((ROOT / "dialogs" / "templates").glob("*.j2")) + sorted((ROOT / "web" / "templates").glob("*.html"))
     for path in templates:
@@ -86,10 +87,12 @@ def extract() -> list[str]:
 
 
 def po_path(lang: str) -> Path:
+    """The .po file of ``lang``."""
     return LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
 
 
 def update() -> None:
+    """Merge the extracted messages into every catalogue, keeping the translations made."""
     messages = extract()
     for lang in TRANSLATED:
         path = po_path(lang)
@@ -105,6 +108,7 @@ def update() -> None:
 
 
 def missing() -> dict[str, list[str]]:
+    """Per language, the messages without a translation."""
     messages = extract()
     out = {}
     for lang in TRANSLATED:
@@ -114,6 +118,7 @@ def missing() -> dict[str, list[str]]:
 
 
 def main(argv: list[str]) -> int:
+    """``python -m dialogs.catalog update|check``."""
     if argv[:1] == ["update"]:
         update()
         return 0

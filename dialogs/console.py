@@ -21,6 +21,7 @@ MAX_INPUT = 4096
 
 
 def format_screen(screen: Screen) -> str:
+    """A screen as the console shows it: its text, then its buttons numbered."""
     lines = [screen.text, ""]
     for n, button in enumerate(screen.all_buttons(), 1):
         extra = ""
@@ -33,6 +34,7 @@ def format_screen(screen: Screen) -> str:
 
 
 def find_button(screen: Screen, answer: str) -> Button | None:
+    """The button a typed line names: its number or its label; None for none."""
     buttons = screen.all_buttons()
     if answer.isdigit():
         n = int(answer)
@@ -65,6 +67,8 @@ class ConsoleChat:
         return t(message, self.ctx)
 
     def step(self, line: str) -> Screen | str | None:
+        """One typed line answered: a command, a button (number or label), or free text — the screen,
+        or a line of text to print; None for an empty line; EOFError for /quit."""
         line = line.strip()[:MAX_INPUT]
         if not line:
             return None
@@ -98,6 +102,7 @@ class ConsoleChat:
 def run_console(guide: Guide, user_id: int | None = 0, client_lang: str | None = None,
                 stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     # the streams of the moment, not of import time: the CLI wraps stdout in the token redaction
+    """The console conversation on ``stdin``/``stdout`` until /quit or the end of input."""
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     chat = ConsoleChat(guide, user_id, client_lang)
     interactive = stdin.isatty()

@@ -50,6 +50,7 @@ QUESTION = "question"  # the input that answers free text nobody asked for
 
 @dataclass(frozen=True)
 class Button:
+    """One button of a screen: a label and what it does (callback data, a URL, text to copy, an inline query)."""
     label: str
     data: str | None = None  # callback data
     url: str | None = None
@@ -67,6 +68,7 @@ class Forbidden(NotFound):
 
 @dataclass(frozen=True)
 class Screen:
+    """What the engine answers: one Telegram-shaped message (HTML and buttons) and what goes with it."""
     route: str
     html: str
     buttons: tuple[tuple[Button, ...], ...] = ()
@@ -79,9 +81,11 @@ class Screen:
 
     @cached_property
     def text(self) -> str:
+        """The screen as plain text."""
         return html_to_text(self.html)
 
     def all_buttons(self) -> list[Button]:
+        """The buttons, row after row."""
         return [b for row in self.buttons for b in row]
 
 
@@ -133,6 +137,7 @@ def _simple_template(source: str) -> Callable[[dict[str, Any]], str] | None:
 
 
 def callback_data(action: str, args: str = "") -> str:
+    """A button's callback data ``e1|<action>|<args>``; ValueError over Telegram's 64 bytes."""
     data = f"{CALLBACK_PREFIX}|{action}|{args}"
     if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
@@ -146,6 +151,7 @@ def action_route(action: str, args: str) -> Route:
 
 
 def parse_callback(data: str) -> tuple[str, str] | None:
+    """(action, args) of callback data, None for data this engine did not make."""
     parts = data.split("|", 2)
     if len(parts) != 3 or parts[0] != CALLBACK_PREFIX or not parts[1]:
         return None
@@ -153,6 +159,8 @@ def parse_callback(data: str) -> tuple[str, str] | None:
 
 
 class Engine:
+    """The screens of screens.yaml over the knowledge: renders routes, answers buttons and free text."""
+
     def __init__(self, kb: Knowledge, *, features: Iterable[str] = ()):
         self.kb = kb
         self.features = frozenset(features)
@@ -344,6 +352,7 @@ class Engine:
         return replace(screen, redirect=link, toast=t("个人内容只在与机器人的私聊中显示", ctx))
 
     def stale(self, ctx: Context) -> Screen:
+        """The main menu with an "out of date" notice: the answer to anything that no longer exists."""
         screen = self.render("main", ctx, notice=t("此菜单已过期，已为您打开最新菜单。", ctx))
         return replace(screen, stale=True, toast=t("此菜单已过期", ctx))
 

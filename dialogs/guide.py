@@ -41,10 +41,12 @@ class GuideSettings(Protocol):
     """The configuration the dialogs read (``bot.settings.Settings`` has these and more)."""
 
     @property
-    def stale_days(self) -> int: ...
+    def stale_days(self) -> int:
+        """Days after which a knowledge record counts as not re-checked."""
 
     @property
-    def retention_days(self) -> int | None: ...
+    def retention_days(self) -> int | None:
+        """Days of inactivity after which a user's data is deleted (None: kept)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Defaults:
 
 @dataclass(frozen=True)
 class Guide:
+    """The application object: the engine, the store, the checklists, the settings and the overlay."""
     engine: Engine
     store: "Store | None"
     checklists: "Checklists | None"
@@ -72,6 +75,7 @@ class Guide:
 
     @property
     def kb(self) -> Knowledge:
+        """The current knowledge."""
         return self.engine.kb
 
     def language(self, user_id: int | None, client: str | None = None, *, stored: str | None = None) -> str:
@@ -153,6 +157,7 @@ class Guide:
 
 
 def db_path_from_env() -> str:
+    """EPORT_GUIDE_DB, else ./eport-guide.db."""
     return os.environ.get(DB_ENV) or DEFAULT_DB
 
 

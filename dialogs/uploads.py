@@ -150,6 +150,7 @@ def intact(data: bytes, kind: str, deadline: float | None = None) -> bool:
 
 
 def extension(file_name: str | None) -> str | None:
+    """The file name's extension, lower case (jpeg read as jpg), None without one."""
     if not file_name or "." not in file_name:
         return None
     ext = file_name.rsplit(".", 1)[1].lower()
@@ -158,6 +159,7 @@ def extension(file_name: str | None) -> str | None:
 
 @dataclass(frozen=True)
 class PrecheckResult:
+    """The verdict on one file: ok, what was found and the advice, with the limit applied."""
     ok: bool
     file_name: str | None
     size: int | None
@@ -169,6 +171,7 @@ class PrecheckResult:
 
 
 def limits(kb: Knowledge) -> tuple[set[str], int]:
+    """The accepted formats and the byte limit, from the knowledge's upload fact."""
     values = kb.facts["upload_files"].values
     formats = {"jpg" if f == "jpeg" else f for f in values["formats"]}
     return formats, int(values["max_file_mb"]) * 1000 * 1000

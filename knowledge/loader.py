@@ -29,6 +29,7 @@ ENV_VAR = "EPORT_GUIDE_KNOWLEDGE"
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem of the knowledge files: where (file, line, path) and what."""
     file: str
     line: int | None
     path: str
@@ -40,6 +41,8 @@ class Problem:
 
 
 class KnowledgeError(Exception):
+    """Invalid knowledge: every problem found."""
+
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
@@ -47,6 +50,7 @@ class KnowledgeError(Exception):
 
 @dataclass(frozen=True)
 class ChecklistItem:
+    """One item of a business's checklist, derived from the knowledge."""
     id: str  # "<material id>.<check id>", stable across knowledge edits
     material: str
     label: str  # verbatim from the source
@@ -110,6 +114,7 @@ class Knowledge:
 
     # -- derived views -------------------------------------------------------------
     def topics_in(self, category: str) -> list[schema.Business]:
+        """The businesses of a category, in order."""
         return [b for b in self.businesses.values() if b.category == category]
 
     def covers(self, file: str, topic: str) -> bool:
@@ -122,6 +127,7 @@ class Knowledge:
         return any(s.region == "jiangsu" and self.covers(s.file, topic) for s in self.sources.values())
 
     def rules_of(self, material_id: str) -> list[schema.Rule]:
+        """The rules of a material (its rulesets')."""
         m = self.materials[material_id]
         return [rule for rs in m.rulesets for rule in self.rulesets[rs].rules]
 
@@ -175,6 +181,7 @@ class Knowledge:
                 yield kind, rec
 
     def source_label(self, file: str) -> str:
+        """How a source document is named on screen."""
         s = self.sources[file]
         return f"{s.issuer}《{s.title}》" if s.issuer else f"《{s.title}》"
 
@@ -226,6 +233,8 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 
 class AliasRefused(Exception):
+    """A YAML alias in a knowledge file (refused: every fact is written out)."""
+
     def __init__(self, anchor: str, line: int):
         self.anchor, self.line = anchor, line
         super().__init__(f"*{anchor}")
@@ -345,6 +354,7 @@ def _expand_phones(as_written: str) -> list[str]:
 
 
 def resolve_directory(directory: str | os.PathLike | None = None) -> Path:
+    """The knowledge directory: ``directory``, else EPORT_GUIDE_KNOWLEDGE, else the packaged data."""
     if directory is None:
         directory = os.environ.get(ENV_VAR) or DEFAULT_DATA_DIR
     return Path(directory).expanduser().resolve()

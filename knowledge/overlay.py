@@ -233,6 +233,7 @@ class Lesson:
 
     @property
     def changed(self) -> bool:
+        """Whether teaching it changed the overlay."""
         return self.previous != self.route
 
 

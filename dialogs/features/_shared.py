@@ -16,6 +16,7 @@ def sources(kb: Knowledge, files: Iterable[str]) -> list[dict[str, str]]:
 
 
 def ordered_cities(kb: Knowledge) -> list[str]:
+    """The office cities, Manzhouli first, then the Inner Mongolia order."""
     return sorted(kb.cities, key=lambda c: (CITY_ORDER.index(c) if c in CITY_ORDER else 99, c))
 
 

@@ -29,6 +29,7 @@ BUTTON_MAX = 40
 
 
 def progress_bar(done: int, total: int) -> str:
+    """A ten-block bar with the percentage done."""
     filled = round(BAR_WIDTH * done / total) if total else 0
     return "▓" * filled + "░" * (BAR_WIDTH - filled) + f" {round(100 * done / total) if total else 0}%"
 
@@ -57,6 +58,8 @@ def _button_text(short: str, label: str) -> str:
 
 
 class Checklists:
+    """Users' checklists: their items and ticks, pages per material, the printable export."""
+
     def __init__(self, engine: Engine, store: Any):
         self.engine = engine
         self.store = store
@@ -65,6 +68,7 @@ class Checklists:
 
     @property
     def kb(self) -> Knowledge:
+        """The current knowledge."""
         return self.engine.kb
 
     # -- data -------------------------------------------------------------------------
@@ -198,6 +202,7 @@ class Checklists:
 
 # -- screens ----------------------------------------------------------------------------------
 def checklist(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """The checklist of a business (``checklist:<business>``)."""
     arg = route.arg
     return guide.checklists.screen_values(ctx, arg or "")
 
@@ -209,6 +214,7 @@ def part(guide: "Guide", ctx: Context, route: Route, text: str | None = None) ->
 
 
 def reset_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """The reset confirmation of a checklist."""
     arg = route.arg
     return guide.checklists.state(ctx.user_id or 0, arg or "", ctx)
 
@@ -227,6 +233,7 @@ def checklists(guide: "Guide", ctx: Context, route: Route, text: str | None = No
 
 # -- button actions ---------------------------------------------------------------------------
 def open_(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    """📋 加入清单: open (or reopen) the checklist of a business."""
     args = route.arg or ""
     if args not in guide.kb.businesses:
         raise NotFound(args)
@@ -292,11 +299,13 @@ def switch(guide: "Guide", ctx: Context, route: Route, text: str | None = None) 
 
 
 def ask_reset(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    """Reset pressed: ask for confirmation."""
     args = route.arg or ""
     return guide.engine.render(Route("checklist_reset", (args,)), ctx)
 
 
 def reset(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    """Reset confirmed (only by the user it was shown to): every tick and 不适用 removed."""
     args = route.arg or ""
     topic, owner = route.params if len(route.params) == 2 else ("", "")
     if topic not in guide.kb.businesses or owner != str(ctx.user_id):  # bound to the user it was shown to
@@ -307,6 +316,7 @@ def reset(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -
 
 
 def export(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    """The checklist as a text file to print."""
     args = route.arg or ""
     if args not in guide.kb.businesses:
         raise NotFound(args)

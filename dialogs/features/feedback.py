@@ -20,6 +20,7 @@ MAX_REASON = 200
 
 
 def reason_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """"Why was it not helpful?" after a 👎 on a business."""
     arg = route.arg
     if arg not in guide.kb.businesses:
         raise NotFound(arg)

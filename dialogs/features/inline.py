@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class InlineResult:
+    """One inline answer: its route, title, description, message HTML and id."""
     route: str
     title: str
     description: str

@@ -13,12 +13,14 @@ if TYPE_CHECKING:
 
 
 def main(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """The main menu: the categories."""
     kb = guide.kb
     menu = [{"category": c, "topics": kb.topics_in(c.id)} for c in kb.categories.values()]
     return {"categories": list(kb.categories.values()), "menu": menu}
 
 
 def category(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """A category's businesses."""
     arg = route.arg
     kb = guide.kb
     if arg not in kb.categories:
@@ -27,6 +29,7 @@ def category(guide: "Guide", ctx: Context, route: Route, text: str | None = None
 
 
 def help(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:  # noqa: A001 - the screen's name
+    """How to use the guide."""
     return {}
 
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 
 def offices(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """Every office, by city."""
     kb = guide.kb
     cities = [{"name": c, "count": len(kb.cities[c]), "offices": kb.cities[c]} for c in ordered_cities(kb)]
     return {
@@ -23,6 +24,7 @@ def offices(guide: "Guide", ctx: Context, route: Route, text: str | None = None)
 
 
 def city(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """The offices of one city."""
     arg = route.arg
     kb = guide.kb
     if arg not in kb.cities:

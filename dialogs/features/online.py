@@ -29,11 +29,13 @@ def walk_track(kb: Knowledge, topic: str | None) -> list[Any]:
 
 
 def first_walk_route(kb: Knowledge, topic: str) -> str | None:
+    """The route of the first walkthrough step for a business, None when it cannot apply online."""
     steps = walk_track(kb, topic)
     return f"walk:{topic}.{steps[0].id}" if steps else None
 
 
 def online(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """Applying online: the system, its address and the Jiangsu guide's labelled rules."""
     kb = guide.kb
     jiangsu = [kb.facts[f] for f in ("upload_files", "statuses", "refund_deadline", "max_operators", "one_card_per_operator", "free_first_set")]
     online_fact, system = kb.facts["online"], kb.facts["online_system"]

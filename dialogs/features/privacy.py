@@ -24,21 +24,25 @@ def privacy(guide: "Guide", ctx: Context, route: Route, text: str | None = None)
 
 
 def settings(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """The user's settings: language and reminders."""
     return {"retention_days": guide.settings.retention_days,
             "reminders": bool(guide.store.get_setting(ctx.user_id or 0, "reminders", True)),
             "language_name": i18n.LANGUAGE_NAMES.get(ctx.lang, ctx.lang)}
 
 
 def language(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """The language choice."""
     return {"languages": [{"code": c, "name": i18n.LANGUAGE_NAMES.get(c, c)} for c in i18n.LANGUAGES]}
 
 
 def forget_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """The confirmation before deleting everything about the user."""
     return {}
 
 
 # -- button actions ---------------------------------------------------------------------------
 def forget(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    """Delete every row about the user (only the user the confirmation was shown to)."""
     args = route.arg or ""
     if ctx.user_id is None or args != str(ctx.user_id):  # only the user the confirmation was shown to
         raise NotFound(args)
@@ -47,6 +51,7 @@ def forget(guide: "Guide", ctx: Context, route: Route, text: str | None = None) 
 
 
 def set_reminders(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    """Reminders on or off."""
     args = route.arg or ""
     if args not in ("on", "off"):
         raise NotFound(args)
@@ -56,6 +61,7 @@ def set_reminders(guide: "Guide", ctx: Context, route: Route, text: str | None =
 
 
 def set_language(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    """Set the user's language; the settings screen in it."""
     args = route.arg or ""
     if args not in i18n.LANGUAGES:
         raise NotFound(args)

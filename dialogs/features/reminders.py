@@ -48,10 +48,13 @@ class DateError(ValueError):
 
 
 def today_in_shanghai(now: dt.datetime) -> dt.date:
+    """The date in China (UTC+8) at ``now``."""
     return now.astimezone(SHANGHAI).date()
 
 
 def parse_date(text: str, today: dt.date) -> dt.date:
+    """A typed date (2026-12-01, 12月1日, 1.12.2026, 今天, 昨天 …; a year-less date in ``today``'s year);
+    DateError saying what is wrong."""
     t = " ".join(text.split()).lower().rstrip("。.")
     if t in ("今天", "今日", "today", "сегодня"):
         return today
@@ -74,6 +77,7 @@ def parse_date(text: str, today: dt.date) -> dt.date:
 
 
 def at_nine(day: dt.date) -> dt.datetime:
+    """09:00 China time on ``day``, in UTC."""
     return dt.datetime.combine(day, REMIND_AT, tzinfo=SHANGHAI)
 
 
@@ -83,6 +87,7 @@ def refund_deadline(rejected_on: dt.date, days: int = 7) -> dt.date:
 
 
 def refund_reminders(rejected_on: dt.date, now: dt.datetime, days: int = 7) -> tuple[dt.date, list[dt.datetime]]:
+    """The last day to resubmit after a rejection and the reminder times before it."""
     today = today_in_shanghai(now)
     if rejected_on > today:
         raise DateError("future", today=today.isoformat())
@@ -94,6 +99,7 @@ def refund_reminders(rejected_on: dt.date, now: dt.datetime, days: int = 7) -> t
 
 
 def expiry_reminders(expires_on: dt.date, now: dt.datetime) -> list[dt.datetime]:
+    """The reminder times before a certificate expires."""
     today = today_in_shanghai(now)
     if expires_on <= today:
         raise DateError("not_future", today=today.isoformat())
@@ -108,6 +114,7 @@ def _rule(guide: "Guide") -> dict[str, Any]:
 
 
 def ask_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """The reminder question: which date (refund: the rejection; expiry: the certificate's end)."""
     arg = route.arg
     if arg not in KINDS:
         raise NotFound(arg)
@@ -115,6 +122,7 @@ def ask_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = No
 
 
 def list_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """The user's pending reminders."""
     rows = guide.store.user_reminders(ctx.user_id or 0)
     more = max(len(rows) - LIST_MAX, 0)  # the list fits one message and one keyboard whatever is stored
     items = [{"id": r.id, "kind": r.kind, "when": dt.datetime.fromisoformat(r.due_at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
@@ -188,6 +196,7 @@ def today(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -
 
 
 def cancel(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+    """Cancel one of the user's reminders."""
     args = route.arg or ""
     if not re.fullmatch(r"[0-9]{1,18}", args):
         raise NotFound(args)

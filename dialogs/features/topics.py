@@ -111,6 +111,7 @@ def _jiangsu_extras(kb: Knowledge, topic: str) -> dict[str, Any]:
 
 
 def has_jiangsu_extras(kb: Knowledge, topic: str) -> bool:
+    """Whether the Jiangsu guide adds rules or facts for this business."""
     extras = _jiangsu_extras(kb, topic)
     return bool(extras["jiangsu_groups"] or extras["jiangsu_facts"])
 
@@ -185,6 +186,7 @@ def rules(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -
 
 
 def jiangsu_sources(kb: Knowledge) -> list[Any]:
+    """The Jiangsu guide's source records."""
     return [s for s in kb.sources.values() if s.region == "jiangsu"]
 
 
@@ -202,6 +204,7 @@ def jiangsu(guide: "Guide", ctx: Context, route: Route, text: str | None = None)
 
 
 def material(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """One material: its rules, annotation and the businesses that need it."""
     arg = route.arg
     kb = guide.kb
     if arg not in kb.materials:
@@ -227,6 +230,7 @@ def material(guide: "Guide", ctx: Context, route: Route, text: str | None = None
 
 
 def fact(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """One fact with its quoted source."""
     arg = route.arg
     kb = guide.kb
     if arg not in kb.facts:
