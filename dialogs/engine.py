@@ -106,6 +106,7 @@ Data = Callable[[Context, Route], dict[str, Any]]  # (ctx, the screen's route) -
 Action = Callable[[Context, Route], Screen]  # (ctx, Route(action, callback args)) -> the next screen
 Input = Callable[[Context, Route, str], Screen]  # (ctx, Route(input, awaiting args), text) -> the next screen
 Listener = Callable[[str, Context, str], None]  # (event kind, ctx, route or question)
+Step = Callable[[Context, Route], dict[str, Any]]  # (ctx, the screen's route) -> variables; runs before Data, may write
 
 
 def clean_text(text: str | None) -> str:
@@ -173,6 +174,7 @@ class Engine:
         # old callback data keeps working: an alias answers as the action it names (same access)
         self.aliases: dict[str, str] = {k: v["alias"] for k, v in self.action_specs.items() if "alias" in v}
         self.data: dict[str, Data] = {}
+        self.steps: dict[str, Step] = {}  # screen -> the step before its data function (screens.yaml `before:`)
         self.actions: dict[str, Action] = {"go": lambda ctx, action: self.go(ctx, action.arg or "")}
         self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)  # tests use a fast clock
         self.inputs: dict[str, Input] = {}
@@ -231,7 +233,7 @@ class Engine:
     # -- extension point: dialogs.features.install calls this -------------------------------
     def extend(self, feature: str | None = None, *, data: dict[str, Data] | None = None,
                actions: dict[str, Action] | None = None, inputs: dict[str, Input] | None = None,
-               listeners: list[Listener] | None = None) -> None:
+               listeners: list[Listener] | None = None, steps: dict[str, Step] | None = None) -> None:
         """Switch a feature on (its name is what screens' ``feature:`` and templates' ``features`` test)
         and add the functions that fill screens, answer buttons and text inputs, and listen to events."""
         undeclared = sorted(set(actions or {}) - set(self.action_specs))
@@ -240,6 +242,7 @@ class Engine:
         if feature:
             self.features = self.features | {feature}
         self.data.update(data or {})
+        self.steps.update(steps or {})
         self.actions.update(actions or {})
         self.inputs.update(inputs or {})
         self.listeners.extend(listeners or [])
@@ -386,13 +389,17 @@ class Engine:
             return self._screens[key]
         if not self._available(spec) or screen_id not in self.data:
             raise NotFound(route)
+        stepped = self.steps[screen_id](ctx, parsed) if screen_id in self.steps else None
         values = self.base_values()
         values.update(self.data[screen_id](ctx, parsed))
+        if stepped:  # what the step says (e.g. a notice) is for this one rendering: not cached
+            values.update(stepped)
+            cacheable = False
         # a personal screen whose data function names everything it depends on ("cache_key": e.g. a
         # checklist page's ticks) is rendered once per such state and reused
         state_key = values.pop("cache_key", None)
         photo = values.pop("photo", None)  # a data function's picture for the screen (e.g. a copy's example)
-        if state_key is not None and not variables and not notice:
+        if state_key is not None and not variables and not notice and not stepped:
             key = (route, ctx.lang, self.features, state_key)
             if key in self._screens:
                 return self._screens[key]

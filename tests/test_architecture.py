@@ -46,6 +46,8 @@ def test_every_screen_names_its_template_data_function_and_actions(screen):
     spec = SPEC["screens"][screen]
     assert (DIALOGS / "templates" / spec["template"]).is_file(), spec["template"]
     assert names_a_function(spec["data"]), spec["data"]
+    if "before" in spec:
+        assert names_a_function(spec["before"]), spec["before"]
     for action in button_actions(spec.get("buttons")):
         declared = SPEC["actions"].get(action)
         assert declared is not None and "do" in declared, f"{screen}: action {action!r} is not declared with its function"
@@ -413,3 +415,26 @@ def test_every_public_function_and_class_says_what_it_does():
 
         visit(ast.parse(path.read_text(encoding="utf-8")))
     assert not missing, "\n".join(missing)
+
+
+def test_data_functions_only_read_and_the_declared_step_writes(tmp_path, kb):
+    """A data function fills a template and writes nothing, even for a checklist whose stored ticks
+    the knowledge no longer has; the step screens.yaml names (``before:``) drops them and says so once."""
+    from dialogs.routes import Route, all_routes
+
+    guide = build_guide(tmp_path / "ro.db", kb=kb)
+    try:
+        ctx = Context(user_id=21, admin=True)
+        guide.store.tick(21, "unlock", "gone_from_the_knowledge.copy", True)  # a tick of a removed item
+        conn = guide.store.conn
+        before = conn.total_changes
+        for route in [*all_routes(guide.engine), "stats", "missed"]:
+            parsed = Route.parse(route)
+            guide.engine.data[parsed.screen](ctx, parsed)
+        assert conn.total_changes == before
+        assert guide.store.ticks(21, "unlock") == {"gone_from_the_knowledge.copy"}
+        assert "更新" in guide.engine.render("checklist:unlock", ctx).text  # the step ran: notice, tick dropped
+        assert guide.store.ticks(21, "unlock") == set()
+        assert "更新" not in guide.engine.render("checklist:unlock", ctx).text  # once
+    finally:
+        guide.close()

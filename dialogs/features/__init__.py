@@ -5,7 +5,8 @@ the application object, who asks (``engine.Context``), and the ``Route`` (``know
 what is asked — the screen's route, the button's action with its args, or the input a screen
 asked for with its args:
 
-- data functions fill a screen's template: ``fn(guide, ctx, route) -> dict``;
+- data functions fill a screen's template, reading only: ``fn(guide, ctx, route) -> dict``;
+- steps run before a screen's data function and may write (``before:``): ``fn(guide, ctx, route) -> dict``;
 - actions answer a button: ``fn(guide, ctx, Route(action, args)) -> Screen``;
 - inputs answer free text a screen asked for: ``fn(guide, ctx, Route(input, args), text) -> Screen``;
 - listeners hear the engine's events: ``fn(guide, kind, ctx, value)``.
@@ -53,6 +54,7 @@ def install(guide: "Guide", *, off: tuple[str, ...] = ()) -> None:
     # without a store, what needs one is never reached (the engine checks `feature:`): not even imported
     usable = lambda spec: guide.store is not None or spec.get("feature") not in STORE_FEATURES  # noqa: E731
     data = {screen: bind(spec["data"]) for screen, spec in engine.screens.items() if usable(spec)}
+    steps = {screen: bind(spec["before"]) for screen, spec in engine.screens.items() if "before" in spec and usable(spec)}
     actions = {name: bind(spec["do"]) for name, spec in engine.action_specs.items()
                if "do" in spec and not spec["do"].startswith(f"{ENGINE}.") and usable(spec)}
     inputs = {name: bind(spec["do"]) for name, spec in engine.input_specs.items() if usable(spec)}
@@ -61,7 +63,7 @@ def install(guide: "Guide", *, off: tuple[str, ...] = ()) -> None:
         for feature in STORE_FEATURES:
             if feature not in off:
                 engine.extend(feature)
-    engine.extend(data=data, actions=actions, inputs=inputs, listeners=listeners)
+    engine.extend(data=data, actions=actions, inputs=inputs, listeners=listeners, steps=steps)
 
 
 def _gated(engine: "Engine", feature: str | None, listener: Callable[..., None]) -> Callable[..., None]:

@@ -128,15 +128,13 @@ class Checklists:
         return self._layouts[key]
 
     def state(self, user_id: int, topic: str, ctx: Context | None = None) -> dict[str, Any]:
-        """Items with their ticks, per material and overall; drops ticks of items the knowledge no longer has."""
+        """Items with their ticks, per material and overall (read only: ticks of items the knowledge no
+        longer has are not counted; ``sync`` drops them from the store)."""
         if topic not in self.kb.businesses:
             raise NotFound(topic)
         ctx = ctx or Context(user_id=user_id)
         layout, materials = self._layout(topic, ctx.lang)
-        ticks = self.store.ticks(user_id, topic)
-        if not ticks <= {off["id"] for off, _ in layout}:
-            self.store.sync_items(user_id, topic, [off["id"] for off, _ in layout])
-            ticks = self.store.ticks(user_id, topic)
+        ticks = self.store.ticks(user_id, topic) & {off["id"] for off, _ in layout}
         # 不适用: only an optional item can be marked so; it no longer counts in done or total
         na = self.store.not_applicable(user_id, topic)
         rows = [{**off, "ticked": False, "na": True, "mark": "➖"} if off["optional"] and off["id"] in na
@@ -166,20 +164,31 @@ class Checklists:
                   "lang": ctx.lang}
         return environment(ctx.lang, html=False).get_template("checklist_export.j2").render(values).strip() + "\n"
 
+    def sync(self, ctx: Context, topic: str) -> dict[str, Any]:
+        """The step before a checklist screen (it writes): drop the ticks of items the knowledge no
+        longer has, and take the pending notice saying so — ``{"notice": …}`` once, else ``{}``."""
+        if topic not in self.kb.businesses:
+            return {}
+        user_id = ctx.user_id or 0
+        layout, _ = self._layout(topic, ctx.lang)
+        ids = {off["id"] for off, _ in layout}
+        if not self.store.ticks(user_id, topic) <= ids:
+            self.store.sync_items(user_id, topic, ids)
+        dropped = self.store.take_notice(user_id, topic)
+        if not dropped:
+            return {}
+        n = len(json.loads(dropped))
+        return {"notice": self._("官方资料已更新，清单随之更新：%(n)s 个已勾选的项目不再需要，已移除。", ctx) % {"n": n}}
+
     def screen_values(self, ctx: Context, topic: str) -> dict[str, Any]:
-        """The checklist screen's variables (and the export's): the items, the office, a notice
-        when the official documents changed and ticks were dropped."""
+        """The checklist screen's variables (and the export's): the items and the office (the notice
+        that ticks were dropped comes from ``sync``, the step before the screen)."""
         kb = self.kb
         state = self.state(ctx.user_id or 0, topic, ctx)
         center = next(o for o in kb.offices.values() if o.kind == "card_center")
-        dropped = self.store.take_notice(ctx.user_id or 0, topic)
-        notice = None
-        if dropped:
-            n = len(json.loads(dropped))
-            notice = self._("官方资料已更新，清单随之更新：%(n)s 个已勾选的项目不再需要，已移除。", ctx) % {"n": n}
         # the overview looks the same for everyone at the same progress: rendered once per state
-        key = None if notice else ("overview", tuple((g["done"], g["total"], g["mark"]) for g in state["groups"]), state["complete"])
-        return {"onsite": kb.facts["onsite"], "center": center, "notice": notice, "page": None, "cache_key": key, **state}
+        key = ("overview", tuple((g["done"], g["total"], g["mark"]) for g in state["groups"]), state["complete"])
+        return {"onsite": kb.facts["onsite"], "center": center, "notice": None, "page": None, "cache_key": key, **state}
 
     def page_values(self, ctx: Context, topic: str, material: str) -> dict[str, Any]:
         """One material's page: its items with a tick button each, and the overall progress."""
@@ -191,8 +200,7 @@ class Checklists:
         page = {**groups[at], "notes": values["material_notes"].get(material, []),
                 "tick_rows": [r for r in groups[at]["rows"] if not r["na"]],  # a 不适用 item has no tick button
                 "na_rows": [r for r in groups[at]["rows"] if r["optional"]]}  # … and each optional one a 不适用 button
-        key = None if values["notice"] else ("page", tuple((r["ticked"], r["na"]) for r in page["rows"]),
-                                             values["done"], values["total"], values["complete"])
+        key = ("page", tuple((r["ticked"], r["na"]) for r in page["rows"]), values["done"], values["total"], values["complete"])
         return {**values, "page": page, "cache_key": key, "prev": groups[at - 1]["material"] if at > 0 else None,
                 "next": groups[at + 1]["material"] if at + 1 < len(groups) else None}
 
@@ -201,6 +209,12 @@ class Checklists:
 
 
 # -- screens ----------------------------------------------------------------------------------
+def sync(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """The step before a checklist screen (screens.yaml ``before:``; data functions only read):
+    stale ticks dropped, the "list updated" notice taken."""
+    return guide.checklists.sync(ctx, route.param(0))
+
+
 def checklist(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The checklist of a business (``checklist:<business>``)."""
     arg = route.arg
