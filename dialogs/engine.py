@@ -318,7 +318,7 @@ class Engine:
         parsed = parse_or_none(route)
         if parsed is None or self.screens.get(parsed.screen, {}).get("internal"):
             raise NotFound(route)
-        return self.render(parsed, ctx)
+        return self.render(route, ctx)  # the text: render parses it again from the cache, no str() needed
 
     def _available(self, spec: dict[str, Any]) -> bool:
         return not spec.get("feature") or spec["feature"] in self.features
