@@ -21,7 +21,7 @@ from . import i18n, retention
 from .engine import Context, Engine, Screen
 
 if TYPE_CHECKING:
-    from .features.checklist import Checklists
+    from .checklists import Checklists
     from .store import Store
 
 DB_ENV = "EPORT_GUIDE_DB"
@@ -194,7 +194,7 @@ def build_guide(db_path: str | os.PathLike | None = None, kb: Knowledge | None =
     database = None
     lists = None
     if store:  # the database's libraries are loaded only for a guide that has one
-        from .features.checklist import Checklists
+        from .checklists import Checklists
         from .store import Store
 
         database = Store(Path(db_path), writable=writable)
