@@ -13,13 +13,21 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from knowledge import Knowledge
 from knowledge.route import BadRoute, Route, parse_or_none, screen_of
 
-if TYPE_CHECKING:
-    from .engine import Engine
+from .walkthrough import walk_track
+
+
+class Screens(Protocol):
+    """What the routes are derived from (``engine.Engine`` has these): the screens of screens.yaml,
+    the features that are on, the knowledge."""
+
+    screens: dict[str, dict[str, Any]]
+    features: frozenset[str]
+    kb: Knowledge
 
 __all__ = ["PARAM_TYPES", "BadRoute", "Route", "all_routes", "params_of", "parse_or_none", "screen_of"]
 
@@ -28,14 +36,12 @@ Values = Callable[[Knowledge, tuple[str, ...]], Iterable[str]]
 
 
 def _walk_steps(kb: Knowledge, _before: tuple[str, ...]) -> list[str]:
-    from .features.online import walk_track
-
     steps = [s.id for s in kb.steps]  # "walk:<step>": the whole walkthrough
     return steps + [f"{t}.{s.id}" for t in kb.businesses for s in walk_track(kb, t)]  # one business's track
 
 
 def _businesses_with_copies(kb: Knowledge, _before: tuple[str, ...]) -> list[str]:
-    from .features.pictures import copies_of
+    from .pictures import copies_of  # the drawing libraries load only when a picture is drawn
 
     return [t for t in kb.businesses if copies_of(kb, t)]
 
@@ -63,7 +69,7 @@ PARAM_TYPES: dict[str, Values | None] = {
 }
 
 
-def params_of(engine: "Engine", screen: str) -> tuple[str, ...]:
+def params_of(engine: Screens, screen: str) -> tuple[str, ...]:
     """The parameter types ``screens.yaml`` declares for ``screen`` (() for none)."""
     return tuple(engine.screens[screen].get("params") or ())
 
@@ -79,7 +85,7 @@ def _routes_of(kb: Knowledge, screen: str, types: tuple[str, ...]) -> list[Route
     return [Route(screen, p) for p in prefixes]
 
 
-def listed(engine: "Engine", screen: str, spec: dict[str, Any]) -> bool:
+def listed(engine: Screens, screen: str, spec: dict[str, Any]) -> bool:
     """Whether a screen's routes are among everyone's: not internal, not for admins, not opened by
     its action only, its feature on."""
     if spec.get("internal") or spec.get("admin") or spec.get("from_action"):
@@ -87,7 +93,7 @@ def listed(engine: "Engine", screen: str, spec: dict[str, Any]) -> bool:
     return not spec.get("feature") or spec["feature"] in engine.features
 
 
-def all_routes(engine: "Engine") -> list[str]:
+def all_routes(engine: Screens) -> list[str]:
     """Every route a user can open (tests, snapshots, the web pages' links), as written: each listed
     screen (``listed``) with every value of its declared parameters, in screens.yaml's order."""
     out: list[str] = []

@@ -9,7 +9,7 @@ from knowledge import Knowledge
 
 from ..engine import Context, NotFound
 from ..routes import Route
-from ..pictures import Picture, copy_materials, picture, required_rule
+from ..pictures import Picture, copies_of, copy_materials, picture, required_rule
 
 if TYPE_CHECKING:
     from ..guide import Guide
@@ -20,12 +20,6 @@ def copy_picture(kb: Knowledge, material: str | None, lang: str) -> Picture | No
     if material not in copy_materials(kb):
         return None
     return picture(kb, material, lang)
-
-
-def copies_of(kb: Knowledge, topic: str) -> list[str]:
-    """The prepared copies a business needs, in the order the business lists them."""
-    pictured = set(copy_materials(kb))
-    return list(dict.fromkeys(r.material for r in kb.businesses[topic].materials if r.material in pictured))
 
 
 def examples(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
