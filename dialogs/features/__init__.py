@@ -25,10 +25,10 @@ from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
 from ..routes import all_routes  # noqa: F401 - re-exported: its home is dialogs.routes
+from ._shared import App
 
 if TYPE_CHECKING:
     from ..engine import Engine
-    from ..guide import Guide
 
 # The feature switches (screens' `feature:`, templates' `'<name>' in features`) that need a store.
 STORE_FEATURES = ("store", "checklist", "feedback", "reminders")
@@ -46,7 +46,7 @@ def resolve(name: str) -> Callable[..., Any]:
     return fn
 
 
-def install(guide: "Guide", *, off: tuple[str, ...] = ()) -> None:
+def install(guide: App, *, off: tuple[str, ...] = ()) -> None:
     """Bind every function screens.yaml names to ``guide`` and give them to its engine; the features
     in ``off`` stay off (e.g. reminders in a channel that cannot send a message later)."""
     engine = guide.engine

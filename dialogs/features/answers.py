@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from knowledge import Knowledge
 
@@ -13,10 +13,8 @@ from .. import i18n
 from ..engine import Context, NotFound, Screen
 from ..i18n import t
 from ..routes import Route, parse_or_none
-from ._shared import localised, sources
+from ._shared import App, localised, sources
 
-if TYPE_CHECKING:
-    from ..guide import Guide
 
 
 def _see(kb: Knowledge, route: str) -> dict[str, str]:
@@ -32,7 +30,7 @@ def _see(kb: Knowledge, route: str) -> dict[str, str]:
     return {"kind": kind, "name": names[kind]() if kind in names else "", "route": route}
 
 
-def answer(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def answer(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """One fact answering one question: the plain line in the user's language."""
     arg = route.arg
     kb = guide.kb
@@ -57,7 +55,7 @@ def answer_item(kb: Knowledge, answer_id: str, ctx: Context) -> dict[str, Any]:
     }
 
 
-def answer_source(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def answer_source(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The verbatim clause(s) behind an answer, with file and line."""
     arg = route.arg
     kb = guide.kb
@@ -74,7 +72,7 @@ def answer_source(guide: "Guide", ctx: Context, route: Route, text: str | None =
     }
 
 
-def question(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def question(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """Free text nobody asked for (the engine's ``ask``), read as parts (dialogs.reader): the aspect
     asked about for the business named, several aspects in one message, a business's first screen,
     or the flow's own question "which business?" when the aspect depends on it. Nothing recognised:
@@ -125,7 +123,7 @@ def taught_route(kb: Knowledge, text: str) -> str | None:
     return kb.taught[found[2]].route if found else None
 
 
-def route_label(guide: "Guide", route: str, ctx: Context) -> str:
+def route_label(guide: App, route: str, ctx: Context) -> str:
     """A suggestion's button label: the name of what the route opens."""
     parsed = parse_or_none(route) or Route("main")
     screen, arg = parsed.screen, parsed.arg
@@ -164,7 +162,7 @@ def _silent(kb: Knowledge, route: str) -> bool:
     return parsed is not None and parsed.screen == "answer" and parsed.arg in kb.answers and kb.answers[parsed.arg].silent
 
 
-def show(guide: "Guide", ctx: Context, routes: tuple[str, ...], business: str | None = None) -> Screen:
+def show(guide: App, ctx: Context, routes: tuple[str, ...], business: str | None = None) -> Screen:
     """The routes that answer a question: one screen, or several answers in one message; a business
     the answers are about gets a button to its whole first screen."""
     engine, kb = guide.engine, guide.kb
@@ -187,7 +185,7 @@ def show(guide: "Guide", ctx: Context, routes: tuple[str, ...], business: str | 
     return replace(screen, route="answers:" + "+".join(routes))
 
 
-def ask_business(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def ask_business(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The flow's own question, "which business?", for an aspect that depends on it (要带哪些材料)."""
     arg = route.arg
     kb = guide.kb
@@ -196,12 +194,12 @@ def ask_business(guide: "Guide", ctx: Context, route: Route, text: str | None = 
     return {"aspect": arg, "businesses": list(kb.businesses.values())}
 
 
-def composite(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def composite(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """Several answers in one message: ``show`` passes them."""
     return {}
 
 
-def aspect_for(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def aspect_for(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """A business chosen on the ask-back ("<aspect>:<business>"): that aspect for that business."""
     args = route.arg or ""
     aspect, business = route.params if len(route.params) == 2 else ("", "")
@@ -214,7 +212,7 @@ def aspect_for(guide: "Guide", ctx: Context, route: Route, text: str | None = No
     return show(guide, ctx, plan.routes, business)
 
 
-def business_for(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def business_for(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """The ask-back answered in words ("改名"): the pending aspect for the business named; anything
     else is a new question."""
     arg = route.arg or ""

@@ -3,42 +3,41 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..engine import Context, NotFound, Screen
 from ..i18n import t
 from ..routes import Route
+from ._shared import App
 
-if TYPE_CHECKING:
-    from ..guide import Guide
 
 
 # -- screens ----------------------------------------------------------------------------------
-def sync(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def sync(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The step before a checklist screen (screens.yaml ``before:``; data functions only read):
     stale ticks dropped, the "list updated" notice taken."""
     return guide.checklists.sync(ctx, route.param(0))
 
 
-def checklist(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def checklist(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The checklist of a business (``checklist:<business>``)."""
     arg = route.arg
     return guide.checklists.screen_values(ctx, arg or "")
 
 
-def part(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def part(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """A material's page of a checklist ("<business>:<material>")."""
     topic, material = route.params if len(route.params) == 2 else ("", "")
     return guide.checklists.page_values(ctx, topic, material)
 
 
-def reset_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def reset_screen(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The reset confirmation of a checklist."""
     arg = route.arg
     return guide.checklists.state(ctx.user_id or 0, arg or "", ctx)
 
 
-def checklists(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def checklists(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The user's checklists with their progress."""
     kb, lists = guide.kb, guide.checklists
     out = []
@@ -51,7 +50,7 @@ def checklists(guide: "Guide", ctx: Context, route: Route, text: str | None = No
 
 
 # -- button actions ---------------------------------------------------------------------------
-def open_(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def open_(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """📋 加入清单: open (or reopen) the checklist of a business."""
     args = route.arg or ""
     if args not in guide.kb.businesses:
@@ -61,11 +60,11 @@ def open_(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -
     return guide.engine.render(Route("checklist", (args,)), ctx)
 
 
-def _item_ids(guide: "Guide", topic: str) -> set[str]:
+def _item_ids(guide: App, topic: str) -> set[str]:
     return {i.id for i in guide.kb.checklist_items(topic)}
 
 
-def tick(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def tick(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """A tick button carries the state the user wants ("topic:item:1" ticks, ":0" unticks), so a
     retried press (e.g. after an edit that failed) never undoes the first one."""
     args = route.arg or ""
@@ -77,7 +76,7 @@ def tick(guide: "Guide", ctx: Context, route: Route, text: str | None = None) ->
     return replace(screen, toast=t("已勾选", ctx) if wanted == "1" else t("已取消勾选", ctx))
 
 
-def not_applicable(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def not_applicable(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """不适用 on an optional item ("topic:item:1" marks it, ":0" undoes it): it stops counting
     against the progress. Stored per user, like ticks, before we answer."""
     args = route.arg or ""
@@ -91,7 +90,7 @@ def not_applicable(guide: "Guide", ctx: Context, route: Route, text: str | None 
     return replace(screen, toast=t("已标为不适用", ctx) if wanted == "1" else t("已恢复为适用", ctx))
 
 
-def old_toggle(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def old_toggle(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """Buttons sent before ticks carried their state ("x|topic:item", a toggle): show the list as
     it is, change nothing (a retried toggle would undo the first press)."""
     args = route.arg or ""
@@ -102,7 +101,7 @@ def old_toggle(guide: "Guide", ctx: Context, route: Route, text: str | None = No
     return replace(screen, toast=t("这个按钮已过期，清单已刷新，请再点一次", ctx))
 
 
-def switch(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def switch(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """Change the business (e.g. 丢失补办 → 超期补办), keeping the ticks both share."""
     args = route.arg or ""
     source, target = route.params if len(route.params) == 2 else ("", "")
@@ -117,13 +116,13 @@ def switch(guide: "Guide", ctx: Context, route: Route, text: str | None = None) 
     return replace(screen, toast=t("已切换，保留了 %(n)s 个共同项目的勾选", ctx) % {"n": kept})
 
 
-def ask_reset(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def ask_reset(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """Reset pressed: ask for confirmation."""
     args = route.arg or ""
     return guide.engine.render(Route("checklist_reset", (args,)), ctx)
 
 
-def reset(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def reset(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """Reset confirmed (only by the user it was shown to): every tick and 不适用 removed."""
     args = route.arg or ""
     topic, owner = route.params if len(route.params) == 2 else ("", "")
@@ -134,7 +133,7 @@ def reset(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -
     return replace(guide.engine.render(Route("checklist", (topic,)), ctx), toast=t("清单已重置", ctx))
 
 
-def export(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def export(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """The checklist as a text file to print."""
     args = route.arg or ""
     if args not in guide.kb.businesses:

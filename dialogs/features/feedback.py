@@ -5,21 +5,20 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..engine import Context, NotFound, Screen
 from ..i18n import t
 from ..routes import Route
 from ..store import StoreError
+from ._shared import App
 
-if TYPE_CHECKING:
-    from ..guide import Guide
 
 log = logging.getLogger("eport_guide.stats")
 MAX_REASON = 200
 
 
-def reason_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def reason_screen(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """"Why was it not helpful?" after a 👎 on a business."""
     arg = route.arg
     if arg not in guide.kb.businesses:
@@ -27,7 +26,7 @@ def reason_screen(guide: "Guide", ctx: Context, route: Route, text: str | None =
     return {"business": guide.kb.businesses[arg]}
 
 
-def vote(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def vote(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """👍 / 👎 under an answer: one vote per user and topic; 👎 asks why."""
     args = route.arg or ""
     engine = guide.engine
@@ -41,7 +40,7 @@ def vote(guide: "Guide", ctx: Context, route: Route, text: str | None = None) ->
     return replace(screen, awaiting=str(Route("feedback_reason", (str(feedback_id), topic))))
 
 
-def reason(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def reason(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """The text answering "why not helpful?" (awaiting "feedback_reason:<feedback id>:<topic>")."""
     arg = route.arg or ""
     engine = guide.engine
@@ -54,7 +53,7 @@ def reason(guide: "Guide", ctx: Context, route: Route, text: str | None = None) 
     return engine.render(Route("topic", (topic,)), ctx, notice=t("谢谢，您的意见已记录。", ctx))
 
 
-def listen(guide: "Guide", kind: str, ctx: Context, value: str) -> None:
+def listen(guide: App, kind: str, ctx: Context, value: str) -> None:
     """Topic views and unanswered questions, for /stats."""
     try:
         if kind == "view":

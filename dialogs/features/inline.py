@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from ..engine import Context
 from ..routes import Route, screen_of
 from ..render import environment, fit_html, tidy
+from ._shared import App
 from . import offices, topics
 
-if TYPE_CHECKING:
-    from ..guide import Guide
 
 
 @dataclass(frozen=True)
@@ -24,7 +22,7 @@ class InlineResult:
     topic: str | None  # for the deep-link button
 
 
-def results(guide: "Guide", ctx: Context, query: str, popular: list[str] | None = None, limit: int = 8) -> list[InlineResult]:
+def results(guide: App, ctx: Context, query: str, popular: list[str] | None = None, limit: int = 8) -> list[InlineResult]:
     """The answers to an inline query; an empty query lists the most viewed businesses first."""
     engine, kb = guide.engine, guide.kb
     query = query.strip()

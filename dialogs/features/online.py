@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 
 from ..engine import Context, NotFound
 from ..routes import Route
 from ..walkthrough import first_step, first_walk_route, walk_track  # noqa: F401 - first_walk_route re-exported
-from ._shared import sources
-
-if TYPE_CHECKING:
-    from ..guide import Guide
+from ._shared import App, sources
 
 
-def online(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+
+def online(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """Applying online: the system, its address and the Jiangsu guide's labelled rules."""
     kb = guide.kb
     jiangsu = [kb.facts[f] for f in ("upload_files", "statuses", "refund_deadline", "max_operators", "one_card_per_operator", "free_first_set")]
@@ -29,7 +27,7 @@ def online(guide: "Guide", ctx: Context, route: Route, text: str | None = None) 
     }
 
 
-def walk(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def walk(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """One step of the online walkthrough: "walk:<step>" (every step) or
     "walk:<topic>.<step>" (only the steps that apply to that business)."""
     arg = route.arg

@@ -19,17 +19,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..engine import Context, Engine, NotFound, Screen
 from ..i18n import t
 from ..routes import Route
 from ..store import MAX_PENDING_REMINDERS, ReminderLimit
-from ._shared import sources
+from ._shared import App, sources
 
-if TYPE_CHECKING:
-    from ..guide import Guide
 
 KINDS = ("refund", "expiry")
 LIST_MAX = MAX_PENDING_REMINDERS
@@ -108,12 +106,12 @@ def expiry_reminders(expires_on: dt.date, now: dt.datetime) -> list[dt.datetime]
 
 
 # -- screens ----------------------------------------------------------------------------------
-def _rule(guide: "Guide") -> dict[str, Any]:
+def _rule(guide: App) -> dict[str, Any]:
     kb = guide.kb
     return {"rule": kb.facts["refund_deadline"], "sources": sources(kb, [kb.facts["refund_deadline"].source])}
 
 
-def ask_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def ask_screen(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The reminder question: which date (refund: the rejection; expiry: the certificate's end)."""
     arg = route.arg
     if arg not in KINDS:
@@ -121,7 +119,7 @@ def ask_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = No
     return {**_rule(guide), "kind": arg, "error": None}
 
 
-def list_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def list_screen(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The user's pending reminders."""
     rows = guide.store.user_reminders(ctx.user_id or 0)
     more = max(len(rows) - LIST_MAX, 0)  # the list fits one message and one keyboard whatever is stored
@@ -131,12 +129,12 @@ def list_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = N
             "enabled": bool(guide.store.get_setting(ctx.user_id or 0, "reminders", True))}
 
 
-def set_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def set_screen(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """``date_input`` passes the kind, the day and the reminder times."""
     return _rule(guide)
 
 
-def due_screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def due_screen(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """``reminder_message`` passes the reminder (``r``) and its payload."""
     return {}
 
@@ -148,12 +146,12 @@ def reminder_message(engine: Engine, reminder: Any, lang: str) -> Screen:
 
 
 # -- button actions and the date input ---------------------------------------------------------
-def _ask(guide: "Guide", ctx: Context, kind: str, error: DateError | None = None) -> Screen:
+def _ask(guide: App, ctx: Context, kind: str, error: DateError | None = None) -> Screen:
     screen = guide.engine.render(Route("remind", (kind,)), ctx, variables={"error": error})
     return replace(screen, awaiting=str(Route("remind_date", (kind,))))
 
 
-def ask(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def ask(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """⏰ a reminder of this kind: ask the date."""
     kind = route.arg or ""
     if kind not in KINDS:
@@ -161,7 +159,7 @@ def ask(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> 
     return _ask(guide, ctx, kind)
 
 
-def date_input(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def date_input(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """The typed date (awaiting "remind_date:<kind>"): store the reminders, or ask again saying why."""
     kind = route.arg or ""
     if kind not in KINDS:
@@ -190,12 +188,12 @@ def date_input(guide: "Guide", ctx: Context, route: Route, text: str | None = No
     return engine.render("reminder_set", ctx, variables={"kind": kind, "day": day.isoformat(), "last": last.isoformat(), "when": when})
 
 
-def today(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def today(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """"今天" under the 退单 question: the same as typing it."""
     return date_input(guide, ctx, Route("remind_date", route.params), "今天")
 
 
-def cancel(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def cancel(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """Cancel one of the user's reminders."""
     args = route.arg or ""
     if not re.fullmatch(r"[0-9]{1,18}", args):

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from knowledge import KnowledgeError
 from knowledge.overlay import (
@@ -25,9 +25,8 @@ from knowledge.overlay import (
 from ..engine import Context, NotFound, Screen
 from ..i18n import t
 from ..routes import Route
+from ._shared import App
 
-if TYPE_CHECKING:
-    from ..guide import Guide
 
 SIMILAR = 70  # rapidfuzz token_sort_ratio (0–100) at which two questions are one group
 MAX_ROWS = 1000  # the newest logged rows grouped (bounded work per screen)
@@ -53,7 +52,7 @@ def similarity_key(text: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", text).lower()).split())
 
 
-def taught_questions(guide: "Guide") -> set[str]:
+def taught_questions(guide: App) -> set[str]:
     """The questions taught so far (normalised): the overlay file as it is now (also what /reload has
     not read yet), else what the running knowledge has."""
     kb = guide.kb
@@ -96,12 +95,12 @@ def group_missed(rows: list[tuple[str, str, str | None]], skip: set[str] = froze
     return sorted(groups, key=lambda g: -g.count)
 
 
-def missed_groups(guide: "Guide", limit: int = MAX_ROWS) -> list[Group]:
+def missed_groups(guide: App, limit: int = MAX_ROWS) -> list[Group]:
     """What the guide missed and nobody has taught yet, grouped (the newest ``limit`` rows)."""
     return group_missed(guide.store.missed(limit), taught_questions(guide))
 
 
-def _group_of(guide: "Guide", ref: str) -> Group:
+def _group_of(guide: App, ref: str) -> Group:
     text = guide.store.missed_text(ref or "")
     if text is None:
         raise NotFound(ref)  # expired, forgotten, or a forged reference
@@ -112,14 +111,14 @@ def _group_of(guide: "Guide", ref: str) -> Group:
     return Group(ref, text, 1, [(text, 1)])  # taught meanwhile: still shown, and can be taught again
 
 
-def _label(guide: "Guide", route: str, ctx: Context) -> str:
+def _label(guide: App, route: str, ctx: Context) -> str:
     from .answers import route_label
 
     return route_label(guide, route, ctx)
 
 
 # -- screens --------------------------------------------------------------------------------
-def missed(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def missed(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The groups of missed questions, most asked first, each a button to teach it."""
     groups = missed_groups(guide)
     kb = guide.kb
@@ -132,7 +131,7 @@ def missed(guide: "Guide", ctx: Context, route: Route, text: str | None = None) 
     }
 
 
-def group(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def group(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """One group: its phrasings and counts, how the guide reads it now, and where to attach it."""
     arg = route.arg
     g = _group_of(guide, arg or "")
@@ -150,7 +149,7 @@ def group(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -
     }
 
 
-def pick(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def pick(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """Where to attach a group, within one business (the business itself and its answers) or among
     the answers of no business ("<ref>.<business>" or "<ref>._<page>")."""
     arg = route.arg
@@ -179,7 +178,7 @@ def pick(guide: "Guide", ctx: Context, route: Route, text: str | None = None) ->
 
 
 # -- the teach button -----------------------------------------------------------------------
-def teach_group(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> Screen:
+def teach_group(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """Attach a group ("<ref>|<route>") to a route: every phrasing of it that can be a question form
     is written to the overlay; /reload applies it."""
     args = route.arg or ""

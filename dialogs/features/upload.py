@@ -3,20 +3,18 @@ damage; bounded work off the event loop), shown on the ``precheck`` screen."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..engine import Context, Screen, clean_text
 from ..routes import Route
 from ..uploads import INLINE_BYTES, PrecheckBusy, PrecheckResult, PrecheckTimeout, off_loop, precheck, unchecked
-from ._shared import sources
+from ._shared import App, sources
 from .online import first_step
 
-if TYPE_CHECKING:
-    from ..guide import Guide
 
 
 # -- the screen ------------------------------------------------------------------------------
-def check_file(guide: "Guide", ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *,
+def check_file(guide: App, ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *,
                photo: bool = False) -> Screen:
     """A file the user sent (a channel downloads it, or only knows its size): the precheck screen."""
     file_name = clean_text(file_name)[:200] or None
@@ -24,7 +22,7 @@ def check_file(guide: "Guide", ctx: Context, data: bytes | None, file_name: str 
     return guide.engine.render("precheck", ctx, variables={"result": result})
 
 
-async def check_file_off_loop(guide: "Guide", ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *,
+async def check_file_off_loop(guide: App, ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *,
                               photo: bool = False) -> Screen:
     """``check_file`` for a channel's event loop: the check runs in the pre-check pool, bounded."""
     file_name = clean_text(file_name)[:200] or None
@@ -44,7 +42,7 @@ async def check_file_off_loop(guide: "Guide", ctx: Context, data: bytes | None, 
     return guide.engine.render("precheck", ctx, variables={"result": result})
 
 
-def screen(guide: "Guide", ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+def screen(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The precheck screen's rule and sources (``check_file`` passes the ``result``)."""
     kb = guide.kb
     rule = kb.facts["upload_files"]
