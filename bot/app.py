@@ -43,8 +43,9 @@ from telegram.request import BaseRequest
 from dialogs import commands, i18n
 from dialogs.commands import COMMANDS, N_
 from dialogs.engine import CALLBACK_PREFIX, Context, Screen
-from dialogs.features import inline, upload
 from dialogs.guide import Guide, build_guide
+from dialogs.i18n import t
+from dialogs.uploads import TELEGRAM_DOWNLOAD_LIMIT
 from dialogs.links import deep_link
 from dialogs.render import fit_html, labelled
 from dialogs.store import StoreError
@@ -56,6 +57,7 @@ from .jobs import Jobs
 from .ops import make_request
 from .runner import serve
 from .settings import Settings
+from .telegram_api import check_version
 
 log = logging.getLogger("eport_guide.bot")
 
@@ -95,6 +97,7 @@ class RefuseAnonymous(BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]):
         return isinstance(update, Update) and sender_id(update) is None
 
     async def refuse(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Answer nothing and log one line: an update without a user (an anonymous admin, a channel post)."""
         if not self.logged:
             self.logged = True
             log.warning("update %s refused: no sender or an impossible sender id (further ones are refused silently)",
@@ -119,6 +122,7 @@ class TelegramChannel:
 
     # -- who is asking -----------------------------------------------------------------------
     def ctx(self, update: Update) -> Context:
+        """Who is asking in ``update``: the user, the language they read, the chat type, admin or not."""
         user = update.effective_user
         chat = update.effective_chat
         kind = chat.type if chat is not None else "inline"  # a button under an inline message has no chat
@@ -198,10 +202,11 @@ class TelegramChannel:
 
     async def say(self, update: Update, message: str) -> None:
         """A one-line answer in the user's language (no screen)."""
-        await update.effective_message.reply_text(self.engine._(message, self.ctx(update)))
+        await update.effective_message.reply_text(t(message, self.ctx(update)))
 
     # -- commands (one table: dialogs.commands) -------------------------------------------------
     def command(self, name: str):
+        """The handler of the chat command ``name`` (the shared command table, dialogs.commands)."""
         async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             arg = context.args[0] if context.args else None
             await self.show(update, context, commands.answer(self.engine, self.ctx(update), name, arg))
@@ -209,12 +214,14 @@ class TelegramChannel:
         return handler
 
     async def unknown_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A command the bot does not have: says so and lists the commands."""
         if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
             return  # in groups, commands the bot does not know are someone else's
         await self.say(update, N_("未知命令。发送 /help 查看用法，或直接输入问题。"))
 
     # -- buttons ---------------------------------------------------------------------------
     async def button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press: answered at once, then the engine's screen edited in place (or sent anew)."""
         query = update.callback_query
         screen = self.engine.handle(self.ctx(update), query.data)  # writes are committed here
         if screen.redirect is not None or screen.route == "private_only":
@@ -236,6 +243,7 @@ class TelegramChannel:
 
     # -- free text and files ------------------------------------------------------------------
     async def text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Free text in the private chat: the answer to the question a screen asked, else a question."""
         ctx = self.ctx(update)
         awaiting = self.asked(ctx.user_id) if ctx.user_id is not None else None
         if awaiting:
@@ -245,6 +253,7 @@ class TelegramChannel:
         await self.show(update, context, self.engine.reply(ctx, awaiting, text) if awaiting else self.engine.ask(ctx, text))
 
     async def group_mention(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A message that mentions the bot in a group: answered there, personal content by a link."""
         message = update.effective_message
         username = context.bot.username
         if not message.text or f"@{username}".lower() not in message.text.lower():
@@ -263,20 +272,22 @@ class TelegramChannel:
         name = None if photo else message.document.file_name
         size = item.file_size
         data = None
-        if size is None or size <= upload.TELEGRAM_DOWNLOAD_LIMIT:
+        if size is None or size <= TELEGRAM_DOWNLOAD_LIMIT:
             try:
                 file = await context.bot.get_file(item.file_id)
                 data = bytes(await file.download_as_bytearray())
             except BadRequest as exc:  # e.g. "file is too big" for a file that declared no size
                 log.info("update %s: file not downloaded: %s", update.update_id, exc)
-                size = size if size is not None else upload.TELEGRAM_DOWNLOAD_LIMIT + 1
-        await self.show(update, context, await upload.check_file_off_loop(self.guide, ctx, data, name, size, photo=photo))
+                size = size if size is not None else TELEGRAM_DOWNLOAD_LIMIT + 1
+        await self.show(update, context, await self.guide.check_file_off_loop(ctx, data, name, size, photo=photo))
 
     async def non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A sticker, a voice message and the like: the bot says what it understands."""
         await self.say(update, N_("我只能看懂文字问题和按钮（发送文件可检查能否上传）。请直接输入问题，或发送 /menu 打开菜单。"))
 
     # -- inline mode ---------------------------------------------------------------------------
     async def inline_query(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """``@bot query`` in any chat: businesses and cities to share, the most viewed first."""
         query = update.inline_query
         user = query.from_user
         ctx = Context(lang=self.guide.language(user.id, user.language_code), chat="inline")
@@ -284,13 +295,13 @@ class TelegramChannel:
         await self.engine.ready()
         results = []
         seen: set[str] = set()
-        for r in inline.results(self.guide, ctx, query.query[:256], popular=popular):
+        for r in self.guide.inline_results(ctx, query.query[:256], popular=popular):
             if r.route[:64] in seen:
                 continue  # Telegram refuses the whole answer when a result id repeats
             seen.add(r.route[:64])
             markup = None
             if r.topic:
-                label = self.engine._("在机器人中查看完整说明", ctx)
+                label = t("在机器人中查看完整说明", ctx)
                 markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, url=deep_link(context.bot.username, r.topic))]])
             results.append(InlineQueryResultArticle(
                 id=r.route[:64], title=r.title, description=r.description,
@@ -315,6 +326,7 @@ class TelegramChannel:
 
     # -- admin ---------------------------------------------------------------------------------
     async def stats(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/stats: the usage statistics (admins only, in their private chat)."""
         ctx = self.ctx(update)
         if not ctx.admin:  # the engine refuses the screen anyway; others see an unknown command
             await self.unknown_command(update, context)
@@ -322,6 +334,7 @@ class TelegramChannel:
         await self.show(update, context, self.engine.render("stats", ctx))
 
     async def reload(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/reload: load the knowledge files again (admins only); the old stay live if they are invalid."""
         ctx = self.ctx(update)
         if not ctx.admin:  # admins, in their private chat
             await self.unknown_command(update, context)
@@ -332,7 +345,7 @@ class TelegramChannel:
         except KnowledgeError as exc:
             shown = exc.problems[:100]  # a message holds about 40 of them: the cut below counts the rest
             beyond = len(exc.problems) - len(shown)
-            head = self.engine._("❌ 资料文件有误，继续使用原资料（%(count)d 处）：", ctx) % {"count": len(exc.problems)}
+            head = t("❌ 资料文件有误，继续使用原资料（%(count)d 处）：", ctx) % {"count": len(exc.problems)}
             lines = "\n".join(html.escape(str(p)) for p in shown)
             full = f"{html.escape(head)}\n<pre>{lines}</pre>"
             more = self.engine.more(ctx)  # "… 还有 N 条": every problem not shown
@@ -344,11 +357,12 @@ class TelegramChannel:
             return
         self.engine.reload(kb)
         log.info("knowledge reloaded from %s", kb.directory)
-        done = self.engine._("✅ 已重新载入资料：%(businesses)d 项业务、%(offices)d 个办理地点。", ctx)
+        done = t("✅ 已重新载入资料：%(businesses)d 项业务、%(offices)d 个办理地点。", ctx)
         await update.effective_message.reply_text(done % {"businesses": len(kb.businesses), "offices": len(kb.offices)})
 
     # -- errors ------------------------------------------------------------------------------
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Any error in a handler: logged with the update id, the user pointed to the hotline in their language."""
         exc = context.error
         update_id = getattr(update, "update_id", None)
         if isinstance(exc, Forbidden):
@@ -366,13 +380,13 @@ class TelegramChannel:
         ctx = Context(lang=self.guide.language(user.id, user.language_code) if user else i18n.DEFAULT_LANGUAGE)
         if isinstance(exc, StoreError):
             log.warning("update %s: database unavailable: %s", update_id, exc)
-            text = self.engine._("系统繁忙，刚才的操作没有保存，请稍后再试一次。", ctx)
+            text = t("系统繁忙，刚才的操作没有保存，请稍后再试一次。", ctx)
         elif bad_request:
             log.warning("update %s: Telegram refused a request: %s", update_id, exc)
-            text = self.engine._("出错了，请稍后再试。", ctx)
+            text = t("出错了，请稍后再试。", ctx)
         else:
             log.error("update %s: %s: %s", update_id, type(exc).__name__, exc, exc_info=exc)
-            text = self.engine._("出错了，请稍后再试。", ctx)
+            text = t("出错了，请稍后再试。", ctx)
         if not isinstance(update, Update):
             return
         try:
@@ -386,6 +400,7 @@ class TelegramChannel:
 
     # -- start-up ------------------------------------------------------------------------------
     async def post_init(self, application: Application) -> None:
+        """After getMe: the command menu and the profile texts per language, the reminders' jobs, the warm-up."""
         self.username = application.bot.username or self.username  # for deep links into the private chat
         menu = [BotCommand(c.name, c.description) for c in COMMANDS]
         await application.bot.set_my_commands(menu)
@@ -413,8 +428,9 @@ def build_application(settings: Settings, *, guide: Guide | None = None, request
 
     ``request`` replaces the HTTP client (benchmarks and fuzz tests pass an offline one);
     ``rate_limit=False`` drops the throttle to Telegram's limits, to measure the bot itself."""
+    check_version()  # outside the supported python-telegram-bot versions: one line, before anything starts
     token = settings.require_token()
-    guide = guide or build_guide(settings.db_path, load_knowledge(settings.knowledge_dir), settings=settings)
+    guide = guide or build_guide(settings.db_path, load_knowledge(settings.knowledge_dir), settings=settings, channel="telegram")
     channel = TelegramChannel(guide, settings)
     get_updates_request: BaseRequest
     if request is None:  # every Bot API call and file download goes through TELEGRAM_PROXY if set
@@ -435,7 +451,6 @@ def build_application(settings: Settings, *, guide: Guide | None = None, request
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
     application = builder.build()
-    guide.engine.extend("inline")  # share buttons need inline mode, which only Telegram has
     application.bot_data["guide"] = guide
     application.bot_data["inbox"] = Inbox(application, guide.store)  # bot.runner feeds the handlers from it
     application.add_handler(RefuseAnonymous(), group=-1)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
+from dialogs.routes import Route, screen_of
 from knowledge import Knowledge, KnowledgeError, load_knowledge
 
 from .settings import SettingsError
@@ -48,11 +49,16 @@ def _kb(args: argparse.Namespace | None = None) -> Knowledge:
     return load_knowledge(_settings(args).knowledge_dir if args is not None else None)
 
 
-def _engine(args: argparse.Namespace):
-    """The engine of a guide without a database (the screens everyone sees)."""
+def _plain_guide(args: argparse.Namespace):
+    """A guide without a database (the screens everyone sees)."""
     from dialogs.guide import build_guide
 
-    return build_guide(kb=_kb(args), settings=_settings(args), store=False).engine
+    return build_guide(kb=_kb(args), settings=_settings(args), store=False)
+
+
+def _engine(args: argparse.Namespace):
+    """The engine of a guide without a database."""
+    return _plain_guide(args).engine
 
 
 def _ctx(args: argparse.Namespace):
@@ -64,6 +70,7 @@ def _ctx(args: argparse.Namespace):
 
 
 def cmd_check_knowledge(args: argparse.Namespace) -> int:
+    """eport-guide check-knowledge: validate the knowledge files (and the overlay); exit 1 listing the problems."""
     from dialogs.guide import overlay_path
     from knowledge.loader import resolve_directory
     from knowledge.overlay import apply_overlay
@@ -92,10 +99,9 @@ def cmd_check_knowledge(args: argparse.Namespace) -> int:
 
 
 def cmd_unanswered(args: argparse.Namespace) -> int:
-    from dialogs.features.teach import missed_groups
-
+    """eport-guide unanswered: the missed questions grouped, with what the guide answers now."""
     guide = _guide(args, existing=True, writable=False)  # a report: works on a read-only copy
-    groups = missed_groups(guide)
+    groups = guide.missed_groups()
     if not groups:
         print("no unanswered question or 👎 reason is waiting to be taught")
         return EXIT_OK
@@ -119,7 +125,7 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
 
 
 def cmd_teach(args: argparse.Namespace) -> int:
-    from dialogs.features.answers import route_label
+    """eport-guide teach: attach a question to an answer or business in the local overlay."""
     from dialogs.guide import build_guide, overlay_path
     from knowledge.overlay import TeachError, teach
 
@@ -135,7 +141,7 @@ def cmd_teach(args: argparse.Namespace) -> int:
         lesson = teach(path, kb, [(args.question, args.route.strip())], lang=args.lang)[0]
     except TeachError as exc:
         raise UsageError(f"cannot teach it: {exc}") from exc
-    name = route_label(build_guide(kb=kb, store=False), lesson.route, _ctx(args))
+    name = build_guide(kb=kb, store=False).route_label(lesson.route, _ctx(args))
     if not lesson.changed:
         print(f"already taught: {lesson.question!r} → {lesson.route} ({name}); {path} unchanged")
         return EXIT_OK
@@ -146,31 +152,32 @@ def cmd_teach(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    engine = _engine(args)
+    """eport-guide show: a business's whole answer."""
+    guide = _plain_guide(args)
     topic = args.topic.strip()
-    if topic not in engine.kb.businesses:
-        raise UsageError(f"unknown topic {topic!r}; known topics: {', '.join(engine.kb.businesses)}")
-    from dialogs.features.topics import full_answer
-
+    if topic not in guide.kb.businesses:
+        raise UsageError(f"unknown topic {topic!r}; known topics: {', '.join(guide.kb.businesses)}")
     # the first screen, then the verbatim rules and the labelled Jiangsu extras
-    print(full_answer(engine, _ctx(args), topic, html=args.html))
+    print(guide.full_answer(_ctx(args), topic, html=args.html))
     return EXIT_OK
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    """eport-guide ask: a free-text question answered as the bot would."""
     question = " ".join(args.question).strip()
     if not question:
         raise UsageError('empty question; example: eport-guide ask "卡丢了怎么办"')
     engine = _engine(args)
     screen = engine.ask(_ctx(args), question)
     print(screen.text)
-    if screen.route == "suggest" or screen.route.startswith("ask_business:"):  # the choices are the buttons
+    if screen_of(screen.route) in ("suggest", "ask_business"):  # the choices are the buttons
         for b in screen.all_buttons():
             print(f"  • {b.label}")
     return EXIT_OK
 
 
 def cmd_offices(args: argparse.Namespace) -> int:
+    """eport-guide offices: all offices, or one city's."""
     engine = _engine(args)
     ctx = _ctx(args)
     if not args.city:
@@ -179,10 +186,11 @@ def cmd_offices(args: argparse.Namespace) -> int:
     city = args.city.strip()
     if city not in engine.kb.cities:
         best = engine.matcher.match(city).best
-        if best is None or not best.route.startswith("city:"):
+        route = Route.parse(best.route) if best is not None else None
+        if route is None or route.screen != "city":
             raise UsageError(f"no office in {city!r}; cities: {'、'.join(engine.kb.cities)}")
-        city = best.route.split(":", 1)[1]
-    print(engine.render(f"city:{city}", ctx).text)
+        city = route.arg
+    print(engine.render(Route("city", (city,)), ctx).text)
     return EXIT_OK
 
 
@@ -233,12 +241,14 @@ def _guide(args: argparse.Namespace, *, existing: bool = False, writable: bool =
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    """eport-guide chat: the console conversation."""
     from dialogs.console import run_console
 
     return run_console(_guide(args), args.user, args.lang)
 
 
 def cmd_checklist(args: argparse.Namespace) -> int:
+    """eport-guide checklist: a user's checklists."""
     guide = _guide(args, existing=True, writable=False)  # a report: works on a read-only copy
     ctx = _ctx(args)  # the operator's --lang (a report, not the user's chat)
     if args.topic:
@@ -258,6 +268,7 @@ def cmd_checklist(args: argparse.Namespace) -> int:
 
 
 def cmd_forget(args: argparse.Namespace) -> int:
+    """eport-guide forget: delete every row about a user."""
     guide = _guide(args, existing=True)
     rows = guide.store.forget_user(args.user)
     print(f"deleted {rows} row(s) about user {args.user}")
@@ -265,6 +276,7 @@ def cmd_forget(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    """eport-guide run: the Telegram bot (long polling or the webhook), optionally with the web pages."""
     from .logs import setup_logging
 
     settings = _settings(args)
@@ -283,14 +295,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     from dialogs.store import StoreError
 
     from .app import run
+    from .telegram_api import UnsupportedLibrary
 
     try:
         return run(settings, web=True) if args.web else run(settings)
-    except StoreError as exc:
+    except (StoreError, UnsupportedLibrary) as exc:
         raise UsageError(str(exc)) from exc
 
 
 def cmd_web(args: argparse.Namespace) -> int:
+    """eport-guide web: the guide as mobile web pages."""
     from dialogs.store import StoreError
     from web.server import serve
 
@@ -309,6 +323,7 @@ def cmd_web(args: argparse.Namespace) -> int:
 
 
 def cmd_health(args: argparse.Namespace) -> int:
+    """eport-guide health: the database, the knowledge and (--online) Telegram checked."""
     from .ops import health
 
     settings = _settings(args)
@@ -324,6 +339,7 @@ def cmd_health(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    """eport-guide backup: a consistent, integrity-checked copy of the live database."""
     from .ops import BackupError, backup
 
     try:
@@ -373,6 +389,7 @@ def _web_url(args: argparse.Namespace) -> str:
 
 
 def cmd_link(args: argparse.Namespace) -> int:
+    """eport-guide link: a business's deep link (or web link), optionally as a QR code."""
     from dialogs.links import deep_link, web_link, write_qr_png
 
     kb = _kb(args)
@@ -422,6 +439,7 @@ def _wechat_links(args: argparse.Namespace, kb: Knowledge) -> int:
 
 
 def cmd_links(args: argparse.Namespace) -> int:
+    """eport-guide links: every business's link; --out writes QR codes and a printable sheet."""
     from dialogs.links import deep_link, web_link, write_sheet
 
     kb = _kb(args)
@@ -471,6 +489,7 @@ def cmd_wechat_menu(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    """eport-guide stats: the usage statistics."""
     from dialogs.engine import Context
 
     guide = _guide(args, existing=True, writable=False)  # a report: works on a read-only copy
@@ -479,10 +498,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_stale(args: argparse.Namespace) -> int:
-    from dialogs.features.admin import stale_records
-
+    """eport-guide stale: knowledge records not re-checked for a number of days."""
     days = args.days if args.days is not None else _settings(args).stale_days
-    records = stale_records(_kb(args), days)
+    records = _plain_guide(args).stale_records(days)
     if not records:
         print(f"no knowledge record is older than {days} days")
     for r in records:
@@ -522,59 +540,83 @@ def _count(raw: str) -> int:
     return int(raw)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _languages() -> tuple[str, ...]:
     from dialogs.i18n import LANGUAGES
 
-    parser = argparse.ArgumentParser(
-        prog="eport-guide",
-        description="电子口岸制发卡业务指南 — China E-Port card business guide (Manzhouli). "
-                    "Configuration comes from environment variables (see README, 'Configuration').",
-        epilog="exit codes: 0 ok, 1 invalid knowledge files or a failed health check, 2 bad usage or configuration "
-               "(also a token Telegram rejects), 3 Telegram unreachable (health --online, run)",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    return LANGUAGES
 
-    def add(name: str, fn: Callable[[argparse.Namespace], int], help_: str, epilog: str | None = None) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_, description=help_, epilog=epilog)
-        p.set_defaults(func=fn)
-        return p
 
-    def lang(p: argparse.ArgumentParser, extra: str = "") -> None:
-        p.add_argument("--lang", choices=LANGUAGES, default=None, help=LANG_HELP + extra)
+def _add(sub: Any, name: str, fn: Callable[[argparse.Namespace], int], help_: str,
+         epilog: str | None = None) -> argparse.ArgumentParser:
+    """A subcommand running ``fn``, its help also its description."""
+    p = sub.add_parser(name, help=help_, description=help_, epilog=epilog)
+    p.set_defaults(func=fn)
+    return p
 
-    def db(p: argparse.ArgumentParser, extra: str = "") -> None:
-        p.add_argument("--db", default=None, metavar="FILE", help=DB_HELP + extra)
 
-    p = add("check-knowledge", cmd_check_knowledge, "validate the knowledge files (default: EPORT_GUIDE_KNOWLEDGE or the packaged ones)")
+def _lang_option(p: argparse.ArgumentParser, extra: str = "") -> None:
+    p.add_argument("--lang", choices=_languages(), default=None, help=LANG_HELP + extra)
+
+
+def _db_option(p: argparse.ArgumentParser, extra: str = "") -> None:
+    p.add_argument("--db", default=None, metavar="FILE", help=DB_HELP + extra)
+
+
+def _check_knowledge_command(sub: Any) -> None:
+    """eport-guide check-knowledge: its options."""
+    p = _add(sub, "check-knowledge", cmd_check_knowledge, "validate the knowledge files (default: EPORT_GUIDE_KNOWLEDGE or the packaged ones)")
     p.add_argument("directory", nargs="?", help="a knowledge directory to validate instead (quotes are checked against sources/ beside it)")
     p.add_argument("--overlay", default=None, metavar="FILE",
                    help="the local knowledge overlay to validate with it (default: EPORT_GUIDE_OVERLAY, else "
                         "knowledge-overlay.yaml beside the database, if it exists)")
-    db(p, " — the overlay beside it is checked too")
-    p = add("show", cmd_show, "print the answer screen of a business")
+    _db_option(p, " — the overlay beside it is checked too")
+
+
+def _show_command(sub: Any) -> None:
+    """eport-guide show: its options."""
+    p = _add(sub, "show", cmd_show, "print the answer screen of a business")
     p.add_argument("topic", help="topic id, e.g. reissue_lost (README lists them)")
     p.add_argument("--html", action="store_true", help="print the Telegram HTML instead of plain text")
-    lang(p)
-    p = add("ask", cmd_ask, "answer a free-text question the way the bot would")
+    _lang_option(p)
+
+
+def _ask_command(sub: Any) -> None:
+    """eport-guide ask: its options."""
+    p = _add(sub, "ask", cmd_ask, "answer a free-text question the way the bot would")
     p.add_argument("question", nargs="*", help='the question, e.g. "卡丢了怎么办" (several words are joined)')
-    lang(p)
-    p = add("offices", cmd_offices, "list the offices, all or in one city")
+    _lang_option(p)
+
+
+def _offices_command(sub: Any) -> None:
+    """eport-guide offices: its options."""
+    p = _add(sub, "offices", cmd_offices, "list the offices, all or in one city")
     p.add_argument("city", nargs="?", help="a city or district, e.g. 海拉尔 or 通辽 (default: all offices)")
-    lang(p)
-    p = add("picture", cmd_picture, "a prepared copy's example picture (seal, annotation, signature, date) to print or forward")
+    _lang_option(p)
+
+
+def _picture_command(sub: Any) -> None:
+    """eport-guide picture: its options."""
+    p = _add(sub, "picture", cmd_picture, "a prepared copy's example picture (seal, annotation, signature, date) to print or forward")
     p.add_argument("material", help="a copy: org_cert, legal_rep_id, holder_id, agent_id or self_id")
     p.add_argument("--out", metavar="FILE.png|FILE.svg", help="write a PNG or SVG file (default: SVG on standard output)")
-    lang(p)
-    p = add("chat", cmd_chat, "chat with the guide in the terminal (numbered buttons, free text, /quit)")
+    _lang_option(p)
+
+
+def _chat_command(sub: Any) -> None:
+    """eport-guide chat: its options."""
+    p = _add(sub, "chat", cmd_chat, "chat with the guide in the terminal (numbered buttons, free text, /quit)")
     p.add_argument("--user", type=user_id, default=0, help="user id (checklists and settings are kept per user; default 0)")
-    lang(p, "; the language the user chose in /language wins, as in Telegram")
-    db(p)
-    p = add("run", cmd_run, "run the Telegram bot (long polling, or a webhook with --webhook-url)",
-            epilog="Every flag overrides an environment variable; prefer the variables for secrets, flags show in ps.")
+    _lang_option(p, "; the language the user chose in /language wins, as in Telegram")
+    _db_option(p)
+
+
+def _run_command(sub: Any) -> None:
+    """eport-guide run: its options."""
+    p = _add(sub, "run", cmd_run, "run the Telegram bot (long polling, or a webhook with --webhook-url)",
+                  epilog="Every flag overrides an environment variable; prefer the variables for secrets, flags show in ps.")
     p.add_argument("--token", default=None, help="the bot token (overrides TELEGRAM_BOT_TOKEN)")
     p.add_argument("--base-url", default=None, metavar="URL", help="Bot API base URL (overrides TELEGRAM_API_BASE_URL)")
-    db(p)
+    _db_option(p)
     p.add_argument("--webhook-url", default=None, metavar="URL",
                    help="public https URL Telegram posts updates to; its path is the path served "
                         "(overrides EPORT_GUIDE_WEBHOOK_URL; without it: long polling)")
@@ -586,30 +628,50 @@ def build_parser() -> argparse.ArgumentParser:
                         "(overrides EPORT_GUIDE_WEBHOOK_SECRET; required with a webhook)")
     p.add_argument("--web", action="store_true",
                    help="also serve the web pages in this process (EPORT_GUIDE_WEB_LISTEN:EPORT_GUIDE_WEB_PORT, default 127.0.0.1:8080)")
-    p = add("web", cmd_web, "serve the guide as mobile web pages (for callers without Telegram)",
-            epilog="Checklists and settings are kept per browser (a session cookie) in the same database as the bot's; "
-                   "the bot and the web pages can run in one process (run --web) or two. Put it behind a TLS reverse proxy.")
+
+
+def _web_command(sub: Any) -> None:
+    """eport-guide web: its options."""
+    p = _add(sub, "web", cmd_web, "serve the guide as mobile web pages (for callers without Telegram)",
+                  epilog="Checklists and settings are kept per browser (a session cookie) in the same database as the bot's; "
+                         "the bot and the web pages can run in one process (run --web) or two. Put it behind a TLS reverse proxy.")
     p.add_argument("--listen", dest="web_listen", default=None, metavar="ADDRESS",
                    help="listen address (overrides EPORT_GUIDE_WEB_LISTEN; default 127.0.0.1, behind a reverse proxy)")
     p.add_argument("--port", dest="web_port", default=None, metavar="PORT", help="listen port (overrides EPORT_GUIDE_WEB_PORT; default 8080)")
     p.add_argument("--web-url", default=None, metavar="URL",
                    help="public address of the pages, e.g. https://guide.example.org (overrides EPORT_GUIDE_WEB_URL; "
                         "https makes the cookies Secure)")
-    db(p)
-    p = add("health", cmd_health, "check the installation: database writable and migrated, knowledge valid",
-            epilog="exit codes: 0 healthy, 1 a local check failed, 2 bad configuration, 3 Telegram unreachable (--online)")
+    _db_option(p)
+
+
+def _health_command(sub: Any) -> None:
+    """eport-guide health: its options."""
+    p = _add(sub, "health", cmd_health, "check the installation: database writable and migrated, knowledge valid",
+                  epilog="exit codes: 0 healthy, 1 a local check failed, 2 bad configuration, 3 Telegram unreachable (--online)")
     p.add_argument("--online", action="store_true", help="also ask Telegram (getMe) with the token, through TELEGRAM_PROXY if set")
-    db(p)
-    p = add("backup", cmd_backup, "copy the live database with SQLite's online backup API and check the copy's integrity")
+    _db_option(p)
+
+
+def _backup_command(sub: Any) -> None:
+    """eport-guide backup: its options."""
+    p = _add(sub, "backup", cmd_backup, "copy the live database with SQLite's online backup API and check the copy's integrity")
     p.add_argument("file", metavar="FILE", help="where to write the copy (must not exist unless --force)")
     p.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
-    db(p, " — the database to copy")
-    p = add("link", cmd_link, "print the deep link that opens a business in the bot")
+    _db_option(p, " — the database to copy")
+
+
+def _link_command(sub: Any) -> None:
+    """eport-guide link: its options."""
+    p = _add(sub, "link", cmd_link, "print the deep link that opens a business in the bot")
     p.add_argument("topic", help="topic id, e.g. reissue_lost")
     p.add_argument("--qr", metavar="FILE.png", help="also write a QR code of the link to this PNG file")
     p.add_argument("--web", action="store_true", help="the web page's link (EPORT_GUIDE_WEB_URL/t/TOPIC) instead of Telegram's")
     p.add_argument("--web-url", default=None, metavar="URL", help="the web pages' public address (overrides EPORT_GUIDE_WEB_URL)")
-    p = add("links", cmd_links, "print every topic's deep link; --out writes QR codes and a printable HTML sheet")
+
+
+def _links_command(sub: Any) -> None:
+    """eport-guide links: its options."""
+    p = _add(sub, "links", cmd_links, "print every topic's deep link; --out writes QR codes and a printable HTML sheet")
     p.add_argument("--out", metavar="DIR", help="directory for one QR PNG per topic and index.html")
     p.add_argument("--web", action="store_true",
                    help="links to the web pages (EPORT_GUIDE_WEB_URL/t/TOPIC, for callers without Telegram) instead of t.me links")
@@ -618,35 +680,102 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the WeChat scene value of each business (a permanent QR code with it opens the business in the "
                         "Official Account) and the qrcode/create request that makes the code; with --out, EPORT_WECHAT_APP_ID "
                         "and EPORT_WECHAT_APP_SECRET the codes themselves, made by WeChat")
-    db(p, " — where WeChat's access token is cached (--wechat --out)")
-    p = add("wechat-menu", cmd_wechat_menu, "print the WeChat Official Account's custom menu (JSON) built from the knowledge",
-            epilog="With --push, EPORT_WECHAT_APP_ID and EPORT_WECHAT_APP_SECRET it is sent to WeChat (menu/create); "
-                   "the access token is cached in the database until it expires.")
+    _db_option(p, " — where WeChat's access token is cached (--wechat --out)")
+
+
+def _wechat_menu_command(sub: Any) -> None:
+    """eport-guide wechat-menu: its options."""
+    p = _add(sub, "wechat-menu", cmd_wechat_menu, "print the WeChat Official Account's custom menu (JSON) built from the knowledge",
+             epilog="With --push, EPORT_WECHAT_APP_ID and EPORT_WECHAT_APP_SECRET it is sent to WeChat (menu/create); "
+                    "the access token is cached in the database until it expires.")
     p.add_argument("--push", action="store_true", help="send the menu to WeChat (needs EPORT_WECHAT_APP_ID and EPORT_WECHAT_APP_SECRET)")
-    db(p, " — where the access token is cached")
-    p = add("stats", cmd_stats, "usage statistics (as admins see them in /stats)")
-    db(p, "; must exist")
-    p = add("unanswered", cmd_unanswered, "the questions the guide could not answer and the 👎 reasons, grouped by similarity, with counts")
+    _db_option(p, " — where the access token is cached")
+
+
+def _stats_command(sub: Any) -> None:
+    """eport-guide stats: its options."""
+    p = _add(sub, "stats", cmd_stats, "usage statistics (as admins see them in /stats)")
+    _db_option(p, "; must exist")
+
+
+def _unanswered_command(sub: Any) -> None:
+    """eport-guide unanswered: its options."""
+    p = _add(sub, "unanswered", cmd_unanswered, "the questions the guide could not answer and the 👎 reasons, grouped by similarity, with counts")
     p.add_argument("--limit", type=_count, default=20, metavar="N", help="show the N most asked groups (1-1000, default 20)")
-    db(p, "; must exist")
-    p = add("teach", cmd_teach, "attach a question to the answer or business that answers it (the local knowledge overlay)",
-            epilog="The question is kept as a question form in knowledge-overlay.yaml beside the database (EPORT_GUIDE_OVERLAY "
-                   "to put it elsewhere), never in the package: it survives reinstalling. /reload (or a restart) applies it. "
-                   "Only question forms are added: quotes, annotations and answers are never changed.")
+    _db_option(p, "; must exist")
+
+
+def _teach_command(sub: Any) -> None:
+    """eport-guide teach: its options."""
+    p = _add(sub, "teach", cmd_teach, "attach a question to the answer or business that answers it (the local knowledge overlay)",
+                  epilog="The question is kept as a question form in knowledge-overlay.yaml beside the database (EPORT_GUIDE_OVERLAY "
+                         "to put it elsewhere), never in the package: it survives reinstalling. /reload (or a restart) applies it. "
+                         "Only question forms are added: quotes, annotations and answers are never changed.")
     p.add_argument("question", help='the question as users ask it, e.g. "公司改名了卡要重新办吗" (one line, at most 100 characters)')
     p.add_argument("route", metavar="ROUTE", help="answer:ID (an answer of answers.yaml, e.g. answer:hotline) or topic:ID (a business, e.g. topic:change_name)")
-    p.add_argument("--lang", choices=LANGUAGES, default=None, help="the question's language (default: detected from its letters)")
-    db(p, " — the overlay is kept beside it; must exist")
-    p = add("stale", cmd_stale, "knowledge records not re-checked for EPORT_GUIDE_STALE_DAYS (default 180) days")
+    p.add_argument("--lang", choices=_languages(), default=None, help="the question's language (default: detected from its letters)")
+    _db_option(p, " — the overlay is kept beside it; must exist")
+
+
+def _stale_command(sub: Any) -> None:
+    """eport-guide stale: its options."""
+    p = _add(sub, "stale", cmd_stale, "knowledge records not re-checked for EPORT_GUIDE_STALE_DAYS (default 180) days")
     p.add_argument("--days", type=_day_count, default=None, help="age in days, 1-36500 (overrides EPORT_GUIDE_STALE_DAYS)")
-    p = add("checklist", cmd_checklist, "print a user's checklists")
+
+
+def _checklist_command(sub: Any) -> None:
+    """eport-guide checklist: its options."""
+    p = _add(sub, "checklist", cmd_checklist, "print a user's checklists")
     p.add_argument("--user", type=user_id, required=True, help="the Telegram user id")
     p.add_argument("topic", nargs="?", help="only this topic's checklist (default: all of the user's)")
-    lang(p)
-    db(p, "; must exist")
-    p = add("forget", cmd_forget, "delete every row about a user (privacy requests)")
+    _lang_option(p)
+    _db_option(p, "; must exist")
+
+
+def _forget_command(sub: Any) -> None:
+    """eport-guide forget: its options."""
+    p = _add(sub, "forget", cmd_forget, "delete every row about a user (privacy requests)")
     p.add_argument("--user", type=user_id, required=True, help="the Telegram user id whose data is deleted")
-    db(p, "; must exist (a typo is refused, not answered with 'deleted 0 rows')")
+    _db_option(p, "; must exist (a typo is refused, not answered with 'deleted 0 rows')")
+
+
+# the subcommands, in the order --help lists them: one function each
+SUBCOMMANDS = (
+    _check_knowledge_command,
+    _show_command,
+    _ask_command,
+    _offices_command,
+    _picture_command,
+    _chat_command,
+    _run_command,
+    _web_command,
+    _health_command,
+    _backup_command,
+    _link_command,
+    _links_command,
+    _wechat_menu_command,
+    _stats_command,
+    _unanswered_command,
+    _teach_command,
+    _stale_command,
+    _checklist_command,
+    _forget_command,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: the program's options and every subcommand of ``SUBCOMMANDS``."""
+    parser = argparse.ArgumentParser(
+        prog="eport-guide",
+        description="电子口岸制发卡业务指南 — China E-Port card business guide (Manzhouli). "
+                    "Configuration comes from environment variables (see README, 'Configuration').",
+        epilog="exit codes: 0 ok, 1 invalid knowledge files or a failed health check, 2 bad usage or configuration "
+               "(also a token Telegram rejects), 3 Telegram unreachable (health --online, run)",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for subcommand in SUBCOMMANDS:
+        subcommand(sub)
     return parser
 
 
@@ -663,6 +792,7 @@ def load_settings(args: argparse.Namespace):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The eport-guide command: parse, run the subcommand, print errors as one redacted line; the exit status."""
     import os
 
     from .logs import redact_output

@@ -10,10 +10,10 @@ Two things python-telegram-bot would otherwise do on every message, and the bot 
   keyboard, and building ~30 button objects from it costs more than rendering the screen.
   The bot never reads the returned message, so the result is left as JSON.
 
-Both are done with the library's public raw call, ``Bot.do_api_request`` (no return type: the
-reply stays JSON), which still goes through the bot's request stack (the rate limiter, the proxy,
-error mapping — a refused edit raises ``BadRequest``). The library warns that a named method
-exists for these two endpoints; that one warning is filtered here, for these two endpoints only.
+Both are done with the library's public raw call (``bot.telegram_api.raw_call``, which holds
+every such call and the supported library versions): the reply stays JSON, and the call still goes
+through the bot's request stack (the rate limiter, the proxy, error mapping — a refused edit raises
+``BadRequest``).
 
 Telegram failing (a 5xx) or not answering in time is retried after ``RETRY_DELAYS`` (bounded:
 a few seconds in all); what Telegram refuses (400, 403) is not.
@@ -25,25 +25,21 @@ import asyncio
 import functools
 import json
 import logging
-import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from telegram import Bot, CallbackQuery, CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message
 from telegram.error import BadRequest, NetworkError
-from telegram.warnings import PTBUserWarning
 
 from dialogs.engine import Button, Screen
 
 from .photos import send_picture
+from .telegram_api import raw_call
 
 log = logging.getLogger("eport_guide.bot")
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)  # for the library's own calls (inline answers)
 NO_PREVIEW_JSON = '{"is_disabled":true}'
 RETRY_DELAYS = (0.5, 1.0, 2.0)  # seconds before each new attempt after a 5xx or a timeout
-RAW_ENDPOINTS = ("sendMessage", "editMessageText")  # sent with do_api_request (see the module docstring)
-warnings.filterwarnings("ignore", message=rf"Please use 'Bot\.({'|'.join(RAW_ENDPOINTS)})' instead",
-                        category=PTBUserWarning)
 T = TypeVar("T")
 
 
@@ -97,13 +93,13 @@ def _params(screen: Screen) -> dict[str, Any]:
 async def send_screen(bot: Bot, chat_id: int, screen: Screen) -> None:
     """sendMessage with the screen's HTML and keyboard, link previews off."""
     params = {"chat_id": chat_id, **_params(screen)}
-    await retrying("sendMessage", lambda: bot.do_api_request("sendMessage", api_kwargs=params))
+    await retrying("sendMessage", lambda: raw_call(bot, "sendMessage", params))
 
 
 async def edit_screen(bot: Bot, chat_id: int, message_id: int, screen: Screen) -> None:
     """editMessageText of a message the bot sent (raises BadRequest as the library's call does)."""
     params = {"chat_id": chat_id, "message_id": message_id, **_params(screen)}
-    await retrying("editMessageText", lambda: bot.do_api_request("editMessageText", api_kwargs=params))
+    await retrying("editMessageText", lambda: raw_call(bot, "editMessageText", params))
 
 
 async def deliver(bot: Bot, chat_id: int, screen: Screen, *, query: CallbackQuery | None = None) -> None:

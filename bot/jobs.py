@@ -16,9 +16,9 @@ from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, Re
 from telegram.ext import Application, ContextTypes
 
 from dialogs.engine import Context
-from dialogs.features.privacy import RetentionRun, expire, retention_due
-from dialogs.features.reminders import reminder_message
 from dialogs.guide import Guide
+from dialogs.i18n import t
+from dialogs.retention import RetentionRun
 from dialogs.store import StoreError
 
 from .delivery import deliver
@@ -43,6 +43,8 @@ def retry_delay(attempt: int) -> float:
 
 
 class Jobs:
+    """The scheduled work of the Telegram channel: the daily retention run and the users' reminders."""
+
     def __init__(self, guide: Guide):
         self.guide = guide
 
@@ -71,13 +73,12 @@ class Jobs:
     # -- retention ---------------------------------------------------------------------------
     async def retention(self, context: ContextTypes.DEFAULT_TYPE) -> RetentionRun:
         """Daily: warn users 7 days before their data expires, then the retention routine every channel
-        shares (dialogs.features.privacy.expire): the expired users' data, old free text."""
+        shares (Guide.expire, dialogs.retention): the expired users' data, old free text."""
         guide = self.guide
-        store = guide.store
         now = guide.engine.clock()
         retention_days = guide.settings.retention_days
         try:
-            to_warn, _ = retention_due(store, now, retention_days)
+            to_warn, _ = guide.retention_due(now, retention_days)
         except StoreError as exc:  # tomorrow's run catches up
             log.warning("retention: cannot read the users: %s", exc)
             to_warn = []
@@ -85,7 +86,7 @@ class Jobs:
         for user_id in to_warn:
             if await self._warn(context, user_id, attempt=1):
                 warned.append(user_id)
-        deleted = expire(store, now, retention_days)
+        deleted = guide.expire(now, retention_days)
         if warned or deleted:
             log.info("retention: warned %d user(s), deleted the data of %d", len(warned), len(deleted))
         return RetentionRun(warned, deleted)
@@ -94,7 +95,7 @@ class Jobs:
         guide, store = self.guide, self.guide.store
         try:
             ctx = Context(user_id=user_id, lang=guide.language(user_id))
-            text = guide.engine._("您已较长时间未使用本机器人。按照隐私说明，若 7 天内仍未使用，您的清单和设置将被删除。发送任意消息即可保留。", ctx)
+            text = t("您已较长时间未使用本机器人。按照隐私说明，若 7 天内仍未使用，您的清单和设置将被删除。发送任意消息即可保留。", ctx)
             await context.bot.send_message(user_id, text)
             store.mark_warned(user_id)
             return True
@@ -137,7 +138,7 @@ class Jobs:
             if row is None or row.sent_at or row.cancelled:
                 return
             if store.get_setting(row.user_id, "reminders", True):
-                screen = reminder_message(guide.engine, row, guide.language(row.user_id))
+                screen = guide.reminder_message(row, guide.language(row.user_id))
                 await deliver(context.bot, row.chat_id, screen)
             store.mark_reminder_sent(row.id)
         except Exception as exc:  # noqa: BLE001 - recorded on the reminder; the job queue goes on

@@ -29,6 +29,7 @@ class RedactingFormatter(logging.Formatter):
 
 
 def setup_logging(token: str | None, stream: TextIO | None = None, level: int = logging.INFO) -> logging.Handler:
+    """Log to standard error with ``token`` (and later other secrets) redacted; the handler."""
     handler = logging.StreamHandler(stream or sys.stderr)
     secrets = secrets_of(token)  # with the secret half alone, in case it is logged split
     handler.setFormatter(RedactingFormatter(secrets))
@@ -60,6 +61,7 @@ def secrets_of(token: str | None) -> list[str]:
 
 
 def redact(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret replaced by a placeholder."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "<token>")

@@ -21,11 +21,13 @@ HEALTH_OK, HEALTH_LOCAL, HEALTH_CONFIG, HEALTH_TELEGRAM = 0, 1, 2, 3
 
 @dataclass(frozen=True)
 class Check:
+    """One health check's result: its name, whether it passed, what it found."""
     name: str
     ok: bool
     detail: str
 
     def line(self) -> str:
+        """The check as one line of ``eport-guide health``."""
         return f"{'ok  ' if self.ok else 'FAIL'}  {self.name}: {self.detail}"
 
 
@@ -109,6 +111,7 @@ def make_request(settings: Settings, *, pool: int = 16, read_timeout: float | No
 
 
 def health(settings: Settings, online: bool) -> tuple[int, list[Check]]:
+    """Every health check (the database, the knowledge, ``online``: Telegram): (exit status, the checks)."""
     from dialogs.guide import overlay_path
 
     checks = [check_database(settings.db_path), check_knowledge(settings.knowledge_dir, overlay_path(None, settings))]

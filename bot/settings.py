@@ -344,6 +344,7 @@ class Settings(BaseSettings):
         return [s for s in out if s]
 
     def require_token(self) -> str:
+        """The bot token; a clear SettingsError when it is not set."""
         if not self.token:
             raise SettingsError("TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather (see README) or run `eport-guide chat`")
         return self.token

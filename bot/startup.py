@@ -26,10 +26,6 @@ log = logging.getLogger("eport_guide.bot")
 
 FIRST_DELAY_S = 1.0  # the wait after the first failed attempt
 MAX_DELAY_S = 60.0  # the backoff doubles up to this, then stays
-# After Telegram answered getMe, python-telegram-bot's own start-up calls (getMe,
-# deleteWebhook or setWebhook) are retried this many times (a few seconds in all) before
-# the failure ends the process: the network may drop again in between.
-BOOTSTRAP_RETRIES = 3
 
 
 def backoff(first: float = FIRST_DELAY_S, cap: float = MAX_DELAY_S) -> Iterator[float]:

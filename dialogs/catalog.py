@@ -4,7 +4,7 @@
     python -m dialogs.catalog check    # exit 1 listing messages without a translation
 
 Messages come from the templates (`_()`), the button labels in screens.yaml (`text:` and
-`_()` inside `label:`), Python code (`_()`, `engine._()`, `N_()`) and the knowledge names
+`_()` inside `label:`), Python code (`_()`, `t()` of dialogs.i18n, `N_()`) and the knowledge names
 that are shown with a translation beside them (business, category, material, office and
 city names, addresses, annotations, fact and step titles, rule sentences). Chinese is the
 source language; the official Chinese always stays on screen.
@@ -53,6 +53,7 @@ def knowledge_terms() -> list[str]:
 
 
 def extract() -> list[str]:
+    """Every translatable message: templates, screens.yaml labels, Python code, shown knowledge terms."""
     messages: list[str] = []
     templates = sorted((ROOT / "dialogs" / "templates").glob("*.j2")) + sorted((ROOT / "web" / "templates").rglob("*.html"))
     for path in templates:
@@ -76,7 +77,7 @@ def extract() -> list[str]:
     walk(screens)
     for package in ("dialogs", "bot", "web"):
         for path in sorted((ROOT / package).rglob("*.py")):
-            for _, msg, *_ in extract_from_file("python", str(path), keywords={"_": None, "N_": None}):
+            for _, msg, *_ in extract_from_file("python", str(path), keywords={"_": None, "t": None, "N_": None}):
                 messages += [msg] if isinstance(msg, str) else [m for m in msg if m]
     from . import console
 
@@ -86,10 +87,12 @@ def extract() -> list[str]:
 
 
 def po_path(lang: str) -> Path:
+    """The .po file of ``lang``."""
     return LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
 
 
 def update() -> None:
+    """Merge the extracted messages into every catalogue, keeping the translations made."""
     messages = extract()
     for lang in TRANSLATED:
         path = po_path(lang)
@@ -105,6 +108,7 @@ def update() -> None:
 
 
 def missing() -> dict[str, list[str]]:
+    """Per language, the messages without a translation."""
     messages = extract()
     out = {}
     for lang in TRANSLATED:
@@ -114,6 +118,7 @@ def missing() -> dict[str, list[str]]:
 
 
 def main(argv: list[str]) -> int:
+    """``python -m dialogs.catalog update|check``."""
     if argv[:1] == ["update"]:
         update()
         return 0

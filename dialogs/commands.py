@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .i18n import t
+
 
 def N_(message: str) -> str:
     """Marks a message for translation without translating it here."""
@@ -12,6 +14,7 @@ def N_(message: str) -> str:
 
 @dataclass(frozen=True)
 class Command:
+    """One chat command: its name, what it opens (a route) and its menu description."""
     name: str
     description: str  # shown in Telegram's command menu and /help, translated
     route: str | None = None  # the screen it opens; None: the channel handles it (start, cancel)
@@ -50,5 +53,5 @@ def answer(engine, ctx, name: str, arg: str | None = None):
     if command.name == "start":
         return engine.start(ctx, arg)
     if command.name == "cancel":
-        return engine.render("main", ctx, notice=engine._(CANCELLED, ctx))
+        return engine.render("main", ctx, notice=t(CANCELLED, ctx))
     return engine.render(route_of(command, engine.features), ctx)

@@ -10,6 +10,7 @@ from typing import TextIO
 from . import commands
 from .engine import Button, Context, Screen
 from .guide import Guide
+from .i18n import t
 
 HELP = "输入按钮编号或按钮文字；/start [业务代码]、/menu、/checklist、/help，或直接输入问题；/quit 退出。"
 UNKNOWN_COMMAND = "未知命令 /%(command)s。"
@@ -20,6 +21,7 @@ MAX_INPUT = 4096
 
 
 def format_screen(screen: Screen) -> str:
+    """A screen as the console shows it: its text, then its buttons numbered."""
     lines = [screen.text, ""]
     for n, button in enumerate(screen.all_buttons(), 1):
         extra = ""
@@ -32,6 +34,7 @@ def format_screen(screen: Screen) -> str:
 
 
 def find_button(screen: Screen, answer: str) -> Button | None:
+    """The button a typed line names: its number or its label; None for none."""
     buttons = screen.all_buttons()
     if answer.isdigit():
         n = int(answer)
@@ -61,9 +64,11 @@ class ConsoleChat:
         return Context(user_id=self.user_id, lang=self.guide.language(self.user_id, self.client_lang))
 
     def _(self, message: str) -> str:
-        return self.engine._(message, self.ctx)
+        return t(message, self.ctx)
 
     def step(self, line: str) -> Screen | str | None:
+        """One typed line answered: a command, a button (number or label), or free text — the screen,
+        or a line of text to print; None for an empty line; EOFError for /quit."""
         line = line.strip()[:MAX_INPUT]
         if not line:
             return None
@@ -97,6 +102,7 @@ class ConsoleChat:
 def run_console(guide: Guide, user_id: int | None = 0, client_lang: str | None = None,
                 stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
     # the streams of the moment, not of import time: the CLI wraps stdout in the token redaction
+    """The console conversation on ``stdin``/``stdout`` until /quit or the end of input."""
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
     chat = ConsoleChat(guide, user_id, client_lang)
     interactive = stdin.isatty()

@@ -1,6 +1,13 @@
-"""The dialog engine: parses, dispatches and renders. Pure: no Telegram, no I/O.
+"""The dialog engine: Telegram-shaped screens for every channel — parses, dispatches, renders.
 
-A *route* names a screen and its argument ("topic:reissue_lost"). ``screens.yaml`` gives
+A screen is what one Telegram message is: HTML text (Telegram's subset of tags) with an inline
+keyboard whose buttons carry callback data, within Telegram's limits (``dialogs.limits``: the
+text cut to fit, at most 100 buttons, 64-byte callback data). Telegram shows a screen as it is;
+the web pages, the console chat and the command line show the same screens translated to their
+medium (``web/``, ``dialogs.console``). The engine calls no network and no Telegram library: a
+channel delivers the screens.
+
+A *route* names a screen and its parameters ("topic:reissue_lost"; ``knowledge.route.Route``). ``screens.yaml`` gives
 each screen its template, the feature function that fills it (``data:``) and its buttons;
 a *button* carries callback data "e1|<action>|<args>" (≤64 bytes): action "go" opens a
 route; the other actions are feature functions named under ``actions:`` in screens.yaml.
@@ -24,16 +31,18 @@ from typing import Any, Callable, Iterable
 import yaml
 
 from knowledge import Knowledge
+from knowledge.route import Route, parse_or_none, screen_of
 
 from . import i18n
-from .links import deep_link
-from .render import MAX_BUTTONS, environment, fit_html, html_to_text, tidy
+from .i18n import t
+from .links import chat_link, deep_link
+from .routes import check_declarations
+from .limits import MAX_BUTTONS, MAX_CALLBACK_BYTES, MAX_MESSAGE
+from .render import environment, fit_html, html_to_text, tidy
 
 CALLBACK_PREFIX = "e1"
-MAX_CALLBACK_BYTES = 64
-MAX_TEXT = 4096
+MAX_TEXT = MAX_MESSAGE  # the longest screen text (a channel's input box follows it too)
 SCREENS_FILE = Path(__file__).resolve().parent / "screens.yaml"
-ROUTE_RE = re.compile(r"^(?P<screen>[a-z_]{1,20})(?::(?P<arg>[^|\s]{1,48}))?$")
 SIMPLE_FIELD = re.compile(r"\{\{\s*([a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)*)\s*\}\}")
 CACHE_SIZE = 2048
 QUESTION = "question"  # the input that answers free text nobody asked for
@@ -41,6 +50,7 @@ QUESTION = "question"  # the input that answers free text nobody asked for
 
 @dataclass(frozen=True)
 class Button:
+    """One button of a screen: a label and what it does (callback data, a URL, text to copy, an inline query)."""
     label: str
     data: str | None = None  # callback data
     url: str | None = None
@@ -58,6 +68,7 @@ class Forbidden(NotFound):
 
 @dataclass(frozen=True)
 class Screen:
+    """What the engine answers: one Telegram-shaped message (HTML and buttons) and what goes with it."""
     route: str
     html: str
     buttons: tuple[tuple[Button, ...], ...] = ()
@@ -77,9 +88,11 @@ class Screen:
 
     @cached_property
     def text(self) -> str:
+        """The screen as plain text."""
         return html_to_text(self.html)
 
     def all_buttons(self) -> list[Button]:
+        """The buttons, row after row."""
         return [b for row in self.buttons for b in row]
 
 
@@ -94,11 +107,13 @@ class Context:
     bot_username: str | None = None  # for deep links into the private chat
 
 
-# What the engine calls, bound by dialogs.features.install (each feature function also gets the Guide):
-Data = Callable[[str | None, Context], dict[str, Any]]  # (route argument, ctx) -> template variables
-Action = Callable[[Context, str], Screen]  # (ctx, callback args) -> the next screen
-Input = Callable[[Context, str, str], Screen]  # (ctx, awaiting arg, text) -> the next screen
+# What the engine calls, bound by dialogs.features.install. Every feature function has one signature,
+# fn(guide, ctx, route, text=None); bound to the Guide, the engine calls it with:
+Data = Callable[[Context, Route], dict[str, Any]]  # (ctx, the screen's route) -> template variables
+Action = Callable[[Context, Route], Screen]  # (ctx, Route(action, callback args)) -> the next screen
+Input = Callable[[Context, Route, str], Screen]  # (ctx, Route(input, awaiting args), text) -> the next screen
 Listener = Callable[[str, Context, str], None]  # (event kind, ctx, route or question)
+Step = Callable[[Context, Route], dict[str, Any]]  # (ctx, the screen's route) -> variables; runs before Data, may write
 
 
 def clean_text(text: str | None) -> str:
@@ -130,13 +145,21 @@ def _simple_template(source: str) -> Callable[[dict[str, Any]], str] | None:
 
 
 def callback_data(action: str, args: str = "") -> str:
+    """A button's callback data ``e1|<action>|<args>``; ValueError over Telegram's 64 bytes."""
     data = f"{CALLBACK_PREFIX}|{action}|{args}"
     if len(data.encode("utf-8")) > MAX_CALLBACK_BYTES:
         raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
     return data
 
 
+def action_route(action: str, args: str) -> Route:
+    """A button's action and its callback args as the Route its function receives (``args`` split at
+    ":"; ``route.arg`` gives them back unchanged — callback args are not checked as a route is)."""
+    return Route(action, tuple(args.split(":")) if args else ())
+
+
 def parse_callback(data: str) -> tuple[str, str] | None:
+    """(action, args) of callback data, None for data this engine did not make."""
     parts = data.split("|", 2)
     if len(parts) != 3 or parts[0] != CALLBACK_PREFIX or not parts[1]:
         return None
@@ -144,18 +167,22 @@ def parse_callback(data: str) -> tuple[str, str] | None:
 
 
 class Engine:
+    """The screens of screens.yaml over the knowledge: renders routes, answers buttons and free text."""
+
     def __init__(self, kb: Knowledge, *, features: Iterable[str] = ()):
         self.kb = kb
         self.features = frozenset(features)
         spec = yaml.safe_load(SCREENS_FILE.read_text(encoding="utf-8"))
         self.screens: dict[str, dict[str, Any]] = spec["screens"]
+        check_declarations(self.screens)  # every screen's `params:` names a known type, or no start-up
         self.action_specs: dict[str, dict[str, Any]] = {k: v or {} for k, v in spec["actions"].items()}
         self.input_specs: dict[str, dict[str, Any]] = {k: v or {} for k, v in spec.get("inputs", {}).items()}
         self.listener_specs: list[dict[str, Any]] = list(spec.get("listeners") or [])
         # old callback data keeps working: an alias answers as the action it names (same access)
         self.aliases: dict[str, str] = {k: v["alias"] for k, v in self.action_specs.items() if "alias" in v}
         self.data: dict[str, Data] = {}
-        self.actions: dict[str, Action] = {"go": self.go}
+        self.steps: dict[str, Step] = {}  # screen -> the step before its data function (screens.yaml `before:`)
+        self.actions: dict[str, Action] = {"go": lambda ctx, action: self.go(ctx, action.arg or "")}
         self.clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)  # tests use a fast clock
         self.inputs: dict[str, Input] = {}
         self.listeners: list[Listener] = []
@@ -213,7 +240,7 @@ class Engine:
     # -- extension point: dialogs.features.install calls this -------------------------------
     def extend(self, feature: str | None = None, *, data: dict[str, Data] | None = None,
                actions: dict[str, Action] | None = None, inputs: dict[str, Input] | None = None,
-               listeners: list[Listener] | None = None) -> None:
+               listeners: list[Listener] | None = None, steps: dict[str, Step] | None = None) -> None:
         """Switch a feature on (its name is what screens' ``feature:`` and templates' ``features`` test)
         and add the functions that fill screens, answer buttons and text inputs, and listen to events."""
         undeclared = sorted(set(actions or {}) - set(self.action_specs))
@@ -222,6 +249,7 @@ class Engine:
         if feature:
             self.features = self.features | {feature}
         self.data.update(data or {})
+        self.steps.update(steps or {})
         self.actions.update(actions or {})
         self.inputs.update(inputs or {})
         self.listeners.extend(listeners or [])
@@ -243,7 +271,7 @@ class Engine:
             listener(kind, ctx, value)
 
     def _shown(self, ctx: Context, screen: Screen) -> Screen:
-        if self.listeners and screen.route.startswith("topic:"):
+        if self.listeners and screen_of(screen.route) == "topic":
             self.emit("view", ctx, screen.route)
         return screen
 
@@ -264,16 +292,17 @@ class Engine:
                 return self.render(payload, ctx)
             except NotFound:
                 pass
-        return self.render("main", ctx, notice=self._("未找到该业务，请从菜单选择。", ctx))
+        return self.render("main", ctx, notice=t("未找到该业务，请从菜单选择。", ctx))
 
     def reply(self, ctx: Context, awaiting: str, text: str) -> Screen:
         """Free text answering a question a screen asked (``Screen.awaiting``)."""
         text = clean_text(text)
-        name, _, arg = awaiting.partition(":")
+        waiting = parse_or_none(awaiting)  # "<input>:<arg>", the same form as a route
+        name = waiting.screen if waiting is not None else ""
         if name not in self.inputs or not self._available(self.input_specs.get(name, {})):
             return self.ask(ctx, text)
         try:
-            return self.inputs[name](ctx, arg, text)
+            return self.inputs[name](ctx, waiting, text)
         except NotFound:
             return self.stale(ctx)
 
@@ -292,16 +321,16 @@ class Engine:
                 raise Forbidden(action)
             if "private" in spec and ctx.chat != "private":
                 return self.private_only(ctx, spec["private"])
-            return self._shown(ctx, self.actions[action](ctx, args))
+            return self._shown(ctx, self.actions[action](ctx, action_route(action, args)))
         except NotFound:
             return self.stale(ctx)
 
     def go(self, ctx: Context, route: str) -> Screen:
         """The "go" action: open a route. Screens that need variables only their caller passes are not routes."""
-        screen = ROUTE_RE.match(route or "")
-        if not screen or self.screens.get(screen["screen"], {}).get("internal"):
+        parsed = parse_or_none(route)
+        if parsed is None or self.screens.get(parsed.screen, {}).get("internal"):
             raise NotFound(route)
-        return self.render(route, ctx)
+        return self.render(route, ctx)  # the text: render parses it again from the cache, no str() needed
 
     def _available(self, spec: dict[str, Any]) -> bool:
         return not spec.get("feature") or spec["feature"] in self.features
@@ -311,15 +340,16 @@ class Engine:
         question = clean_text(question)
         if QUESTION not in self.inputs:
             return self.render("main", ctx)
-        return self._shown(ctx, self.inputs[QUESTION](ctx, "", question))
+        return self._shown(ctx, self.inputs[QUESTION](ctx, Route(QUESTION), question))
 
     def expand_categories(self, routes: Iterable[str]) -> list[str]:
         """Routes with each category replaced by its businesses (a bare category word such as 注销 is
         ambiguous: its businesses are offered), duplicates dropped."""
         out: list[str] = []
         for route in routes:
-            if route.startswith("category:"):
-                out += [f"topic:{b.id}" for b in self.kb.topics_in(route.split(":", 1)[1])]
+            parsed = parse_or_none(route)
+            if parsed is not None and parsed.screen == "category":
+                out += [str(Route("topic", (b.id,))) for b in self.kb.topics_in(parsed.param())]
             else:
                 out.append(route)
         return list(dict.fromkeys(out))
@@ -332,31 +362,33 @@ class Engine:
         """Personal content asked for in a group, a channel or an inline message: a link to the private chat."""
         link = None
         if ctx.bot_username:
-            link = deep_link(ctx.bot_username, payload) if payload else f"https://t.me/{ctx.bot_username.lstrip('@')}"
+            link = deep_link(ctx.bot_username, payload) if payload else chat_link(ctx.bot_username)
         screen = self.render("private_only", ctx, variables={"link": link})
-        return replace(screen, redirect=link, toast=self._("个人内容只在与机器人的私聊中显示", ctx))
+        return replace(screen, redirect=link, toast=t("个人内容只在与机器人的私聊中显示", ctx))
 
     def stale(self, ctx: Context) -> Screen:
-        screen = self.render("main", ctx, notice=self._("此菜单已过期，已为您打开最新菜单。", ctx))
-        return replace(screen, stale=True, toast=self._("此菜单已过期", ctx))
+        """The main menu with an "out of date" notice: the answer to anything that no longer exists."""
+        screen = self.render("main", ctx, notice=t("此菜单已过期，已为您打开最新菜单。", ctx))
+        return replace(screen, stale=True, toast=t("此菜单已过期", ctx))
 
     # -- rendering ---------------------------------------------------------------------
-    def _(self, message: str, ctx: Context) -> str:
-        return i18n.translations(ctx.lang).gettext(message)
-
     def more(self, ctx: Context) -> Callable[[int], str]:
         """The "… and N more" line of a message cut to Telegram's limit."""
-        return lambda n: self._("还有 %(n)s 条", ctx) % {"n": n}
+        return lambda n: t("还有 %(n)s 条", ctx) % {"n": n}
 
     def base_values(self) -> dict[str, Any]:
         """What every template may use, whichever screen: the hotline and the knowledge."""
         return {"hotline": self.kb.facts["hotline"], "kb": self.kb}
 
-    def render(self, route: str, ctx: Context, *, notice: str | None = None, variables: dict[str, Any] | None = None) -> Screen:
-        m = ROUTE_RE.match(route or "")
-        if not m or m["screen"] not in self.screens:
+    def render(self, route: str | Route, ctx: Context, *, notice: str | None = None,
+               variables: dict[str, Any] | None = None) -> Screen:
+        """The screen ``route`` opens (a Route or its written form), for ``ctx``; raises NotFound for
+        a route that does not parse or names nothing, Forbidden for an admin screen and a non-admin."""
+        parsed = parse_or_none(route)
+        if parsed is None or parsed.screen not in self.screens:
             raise NotFound(route)
-        screen_id, arg = m["screen"], m["arg"]
+        route = route if isinstance(route, str) else str(parsed)  # the same text: parse and str round-trip
+        screen_id = parsed.screen
         spec = self.screens[screen_id]
         # authorisation belongs to the screen: checked here, however the screen was reached
         if spec.get("admin") and not ctx.admin:
@@ -369,13 +401,17 @@ class Engine:
             return self._screens[key]
         if not self._available(spec) or screen_id not in self.data:
             raise NotFound(route)
+        stepped = self.steps[screen_id](ctx, parsed) if screen_id in self.steps else None
         values = self.base_values()
-        values.update(self.data[screen_id](arg, ctx))
+        values.update(self.data[screen_id](ctx, parsed))
+        if stepped:  # what the step says (e.g. a notice) is for this one rendering: not cached
+            values.update(stepped)
+            cacheable = False
         # a personal screen whose data function names everything it depends on ("cache_key": e.g. a
         # checklist page's ticks) is rendered once per such state and reused
         state_key = values.pop("cache_key", None)
         photo = values.pop("photo", None)  # a data function's picture for the screen (e.g. a copy's example)
-        if state_key is not None and not variables and not notice:
+        if state_key is not None and not variables and not notice and not stepped:
             key = (route, ctx.lang, self.features, state_key)
             if key in self._screens:
                 return self._screens[key]
@@ -415,7 +451,7 @@ class Engine:
     def _button(self, spec: dict[str, Any], values: dict[str, Any], ctx: Context) -> Button | None:
         if "when" in spec and not self._expr(ctx.lang, spec["when"])(**values):
             return None
-        label = self._(spec["text"], ctx) if "text" in spec else self._fill(ctx.lang, spec["label"], values)
+        label = t(spec["text"], ctx) if "text" in spec else self._fill(ctx.lang, spec["label"], values)
         if "go" in spec:
             return Button(label, data=callback_data("go", self._fill(ctx.lang, spec["go"], values)))
         if "do" in spec:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import gettext
+import gettext as gettext_module
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DEFAULT_LANGUAGE = "zh"
@@ -22,11 +23,11 @@ def normalise_language(code: str | None) -> str:
 
 
 @lru_cache(maxsize=None)
-def translations(lang: str) -> gettext.NullTranslations:
+def translations(lang: str) -> gettext_module.NullTranslations:
     """The catalogue of ``lang``, compiled in memory from its .po file on first use."""
     path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
     if lang == DEFAULT_LANGUAGE or not path.exists():
-        return gettext.NullTranslations()
+        return gettext_module.NullTranslations()
     import io
 
     from babel.messages.mofile import write_mo
@@ -37,7 +38,18 @@ def translations(lang: str) -> gettext.NullTranslations:
     buffer = io.BytesIO()
     write_mo(buffer, catalog, use_fuzzy=False)
     buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+    return gettext_module.GNUTranslations(buffer)
+
+
+def gettext(message: str, lang: str) -> str:
+    """``message`` (its Chinese source text) in ``lang``; itself where the catalogue has no translation."""
+    return translations(lang).gettext(message)
+
+
+def t(message: str, ctx: Any) -> str:
+    """The translation function of Python code: ``message`` in the language of ``ctx`` — an
+    ``engine.Context`` (who is asking) or a language code. Extracted for the catalogues like ``_()``."""
+    return translations(ctx if isinstance(ctx, str) else ctx.lang).gettext(message)
 
 
 def beside(text: str, lang: str) -> str:

@@ -9,8 +9,14 @@ from pathlib import Path
 from knowledge import Knowledge
 
 
+def chat_link(bot_username: str) -> str:
+    """The bot's private chat (``https://t.me/<bot>``)."""
+    return f"https://t.me/{bot_username.lstrip('@')}"
+
+
 def deep_link(bot_username: str, topic: str) -> str:
-    return f"https://t.me/{bot_username.lstrip('@')}?start={topic}"
+    """The bot's private chat opened with ``/start TOPIC``."""
+    return f"{chat_link(bot_username)}?start={topic}"
 
 
 def web_link(base_url: str, topic: str) -> str:

@@ -12,6 +12,7 @@ import jinja2
 import markupsafe
 
 from . import i18n
+from .limits import MAX_MESSAGE
 
 
 @lru_cache(maxsize=None)
@@ -136,9 +137,7 @@ def tidy(markup: str) -> str:
 
 
 
-# -- Telegram's limits, by construction ---------------------------------------------------------
-MAX_MESSAGE = 4096  # visible characters (UTF-16 code units) of one message
-MAX_BUTTONS = 100  # buttons of one inline keyboard
+# -- Telegram's limits (dialogs.limits), by construction -----------------------------------------
 _TOKEN = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^<>]*>|&(?:[a-zA-Z]+|#\d+|#x[0-9a-fA-F]+);|[^<&]+|[<&]", re.S)
 
 

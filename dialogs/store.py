@@ -58,6 +58,7 @@ class ReminderLimit(StoreError):
 
 @dataclass(frozen=True)
 class ChecklistRow:
+    """One of a user's checklists: its business, times, ticks and a pending notice."""
     topic: str
     created: str
     updated: str
@@ -67,6 +68,7 @@ class ChecklistRow:
 
 @dataclass(frozen=True)
 class ReminderRow:
+    """One reminder as stored."""
     id: int
     user_id: int
     chat_id: int
@@ -199,6 +201,8 @@ def _probe_write(conn: sqlite3.Connection) -> None:
 
 
 class Store:
+    """The database of users' data (sqlite): settings, checklists, feedback, reminders, sessions, the inbox."""
+
     def __init__(self, path: str | os.PathLike = ":memory:", busy_timeout_ms: int = BUSY_TIMEOUT_MS, writable: bool = True):
         """``writable`` (the bot, and every command that writes): refuse at once a file that cannot be
         written, instead of failing at the first user; False for reports on a read-only copy."""
@@ -228,6 +232,7 @@ class Store:
         self._touched: dict[int, tuple[float, str | None]] = {}  # user → (when written, stored language)
 
     def close(self) -> None:
+        """Close the connection."""
         self.conn.close()
 
     def __enter__(self) -> "Store":
@@ -286,6 +291,7 @@ class Store:
         return stored
 
     def get_language(self, user_id: int) -> str | None:
+        """The language the user chose, None if none."""
         rows = self._read("SELECT language FROM users WHERE id = ?", (user_id,))
         return rows[0][0] if rows else None
 
@@ -297,15 +303,18 @@ class Store:
         self._touched.pop(user_id, None)
 
     def set_language(self, user_id: int, lang: str, now: dt.datetime | None = None) -> None:
+        """Remember the user's language."""
         self._ensure_user(user_id, now)
         self._write("UPDATE users SET language = ? WHERE id = ?", (lang, user_id))
 
     def get_setting(self, user_id: int, key: str, default: Any = None) -> Any:
+        """One of the user's settings, ``default`` when not set."""
         rows = self._read("SELECT settings FROM users WHERE id = ?", (user_id,))
         settings = json.loads(rows[0][0]) if rows and rows[0][0] else {}
         return settings.get(key, default)
 
     def set_setting(self, user_id: int, key: str, value: Any, now: dt.datetime | None = None) -> None:
+        """Set one of the user's settings."""
         self._ensure_user(user_id, now)
         self._write("UPDATE users SET settings = json_set(COALESCE(settings, '{}'), ?, json(?)) WHERE id = ?",
                     (f"$.{key}", json.dumps(value), user_id))
@@ -334,6 +343,7 @@ class Store:
         )
 
     def list_checklists(self, user_id: int) -> list[ChecklistRow]:
+        """The user's checklists, most recently changed first."""
         rows = self._read(
             "SELECT c.topic, c.created, c.updated, (SELECT COUNT(*) FROM ticks t WHERE t.user_id = c.user_id AND t.topic = c.topic), c.notice "
             "FROM checklists c WHERE c.user_id = ? ORDER BY c.updated DESC, c.topic",
@@ -342,9 +352,11 @@ class Store:
         return [ChecklistRow(*r) for r in rows]
 
     def ticks(self, user_id: int, topic: str) -> set[str]:
+        """The ticked item ids of a user's checklist."""
         return {r[0] for r in self._read("SELECT item_id FROM ticks WHERE user_id = ? AND topic = ?", (user_id, topic))}
 
     def set_tick(self, user_id: int, topic: str, item_id: str, ticked: bool, now: dt.datetime | None = None) -> None:
+        """Tick or untick one item."""
         if ticked:
             self._write("INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
                         (user_id, topic, item_id, _now(now)))
@@ -362,14 +374,8 @@ class Store:
                             "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated", (user_id, topic, ts, ts)),
                            change])
 
-    def toggle_tick(self, user_id: int, topic: str, item_id: str, now: dt.datetime | None = None) -> bool:
-        """Flip one item; returns the new state. Committed before returning."""
-        deleted = self._write("DELETE FROM ticks WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id)).rowcount
-        if not deleted:
-            self._write("INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (?, ?, ?, ?)", (user_id, topic, item_id, _now(now)))
-        return not deleted
-
     def reset_checklist(self, user_id: int, topic: str) -> None:
+        """Remove every tick of a user's checklist."""
         self._write("DELETE FROM ticks WHERE user_id = ? AND topic = ?", (user_id, topic))
 
     @contextlib.contextmanager
@@ -440,10 +446,12 @@ class Store:
                            change])
 
     def clear_not_applicable(self, user_id: int, topic: str) -> None:
+        """Remove every 不适用 mark of a user's checklist."""
         self._write("DELETE FROM not_applicable WHERE user_id = ? AND topic = ?", (user_id, topic))
 
     # -- statistics ------------------------------------------------------------------------
     def log_event(self, kind: str, topic: str | None = None, user_id: int | None = None, now: dt.datetime | None = None) -> None:
+        """Record an event (a view, a checklist opened) for the statistics."""
         self._write("INSERT INTO events (ts, kind, topic, user_id) VALUES (?, ?, ?, ?)", (_now(now), kind, topic, user_id))
 
     def record_unanswered(self, question: str, user_id: int | None = None, now: dt.datetime | None = None) -> None:
@@ -465,6 +473,7 @@ class Store:
         return int(rows[0][0])
 
     def set_feedback_reason(self, feedback_id: int, user_id: int, reason: str) -> bool:
+        """The reason a user gave for their 👎 (only on their own feedback)."""
         cur = self._write("UPDATE feedback SET reason = ? WHERE id = ? AND user_id = ?", (scrub(reason, MAX_REASON), feedback_id, user_id))
         return cur.rowcount == 1
 
@@ -492,6 +501,7 @@ class Store:
         return [r[0] for r in self._read("SELECT topic FROM events WHERE kind = 'view' AND topic IS NOT NULL GROUP BY topic ORDER BY COUNT(*) DESC, topic")]
 
     def stats(self, now: dt.datetime | None = None, days: int = 7, items_per_topic: dict[str, int] | None = None) -> dict[str, Any]:
+        """The usage statistics /stats shows."""
         today = (now or dt.datetime.now(UTC)).astimezone(UTC).date()
         since = today - dt.timedelta(days=days - 1)
         active = dict(self._read(
@@ -524,6 +534,7 @@ class Store:
     # -- reminders -----------------------------------------------------------------------
     def add_reminder(self, user_id: int, chat_id: int, kind: str, due_at: dt.datetime, topic: str | None = None,
                      payload: dict[str, Any] | None = None, now: dt.datetime | None = None) -> int:
+        """Store one reminder; its id."""
         cur = self._write(
             "INSERT INTO reminders (user_id, chat_id, kind, topic, due_at, payload, created, cancelled) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
             (user_id, chat_id, kind, topic, _now(due_at), json.dumps(payload or {}, ensure_ascii=False), _now(now)),
@@ -557,16 +568,20 @@ class Store:
         return [ReminderRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6] or "{}"), r[7], bool(r[8])) for r in rows]
 
     def get_reminder(self, reminder_id: int) -> ReminderRow | None:
+        """One reminder by id, None if gone."""
         rows = self._reminders("id = ?", (reminder_id,))
         return rows[0] if rows else None
 
     def pending_reminders(self) -> list[ReminderRow]:
+        """The reminders not yet sent."""
         return self._reminders("sent_at IS NULL AND cancelled = 0 AND failed_at IS NULL")
 
     def user_reminders(self, user_id: int) -> list[ReminderRow]:
+        """A user's pending reminders."""
         return self._reminders("user_id = ? AND sent_at IS NULL AND cancelled = 0 AND failed_at IS NULL", (user_id,))
 
     def mark_reminder_sent(self, reminder_id: int, now: dt.datetime | None = None) -> None:
+        """Mark a reminder as delivered."""
         self._write("UPDATE reminders SET sent_at = ? WHERE id = ?", (_now(now), reminder_id))
 
     def cancel_reminder(self, user_id: int, reminder_id: int) -> bool:
@@ -608,6 +623,7 @@ class Store:
 
     # -- retention and privacy --------------------------------------------------------------
     def inactive_users(self, before: dt.datetime) -> list[int]:
+        """Users whose last activity is before ``before``."""
         return [r[0] for r in self._read("SELECT id FROM users WHERE last_seen < ? ORDER BY id", (_now(before),))]
 
     def users_to_warn(self, before: dt.datetime) -> list[int]:
@@ -617,6 +633,7 @@ class Store:
             (_now(before),))]
 
     def mark_warned(self, user_id: int) -> None:
+        """Record that the user was warned about the coming deletion."""
         self._write("UPDATE users SET settings = json_set(COALESCE(settings, '{}'), '$.retention_warned_for', last_seen) WHERE id = ?", (user_id,))
 
     def record_warn_failure(self, user_id: int, error: str) -> None:
@@ -700,6 +717,7 @@ class Store:
         return True, None
 
     def wechat_answered(self, key: str, reply: str) -> None:
+        """Keep the reply given to the message ``key``, so that WeChat's retry of it gets the same."""
         self._write("UPDATE wechat_messages SET reply = ? WHERE key = ?", (reply, key))
 
     def wechat_token(self, app_id: str) -> tuple[str, float] | None:
@@ -708,6 +726,7 @@ class Store:
         return (rows[0][0], rows[0][1]) if rows else None
 
     def set_wechat_token(self, app_id: str, token: str | None, expires_at: float = 0.0) -> None:
+        """Cache the account's access token until ``expires_at`` (epoch seconds); None forgets it."""
         if token is None:
             self._write("DELETE FROM wechat_tokens WHERE app_id = ?", (app_id,))
             return

@@ -9,4 +9,7 @@ from .loader import (
     resolve_directory,
 )
 
+# the modules other packages may import (channels take the rest through dialogs.guide)
+PUBLIC = ("knowledge", "knowledge.loader", "knowledge.overlay", "knowledge.route", "knowledge.schema")
+
 __all__ = ["ChecklistItem", "Knowledge", "KnowledgeError", "Problem", "load_knowledge", "resolve_directory"]

@@ -13,12 +13,13 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
 from . import schema
+from .route import Route, parse_or_none
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEFAULT_DATA_DIR = PACKAGE_DIR / "data"
@@ -28,6 +29,7 @@ ENV_VAR = "EPORT_GUIDE_KNOWLEDGE"
 
 @dataclass(frozen=True)
 class Problem:
+    """One problem of the knowledge files: where (file, line, path) and what."""
     file: str
     line: int | None
     path: str
@@ -39,6 +41,8 @@ class Problem:
 
 
 class KnowledgeError(Exception):
+    """Invalid knowledge: every problem found."""
+
     def __init__(self, problems: list[Problem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
@@ -46,6 +50,7 @@ class KnowledgeError(Exception):
 
 @dataclass(frozen=True)
 class ChecklistItem:
+    """One item of a business's checklist, derived from the knowledge."""
     id: str  # "<material id>.<check id>", stable across knowledge edits
     material: str
     label: str  # verbatim from the source
@@ -109,6 +114,7 @@ class Knowledge:
 
     # -- derived views -------------------------------------------------------------
     def topics_in(self, category: str) -> list[schema.Business]:
+        """The businesses of a category, in order."""
         return [b for b in self.businesses.values() if b.category == category]
 
     def covers(self, file: str, topic: str) -> bool:
@@ -121,6 +127,7 @@ class Knowledge:
         return any(s.region == "jiangsu" and self.covers(s.file, topic) for s in self.sources.values())
 
     def rules_of(self, material_id: str) -> list[schema.Rule]:
+        """The rules of a material (its rulesets')."""
         m = self.materials[material_id]
         return [rule for rs in m.rulesets for rule in self.rulesets[rs].rules]
 
@@ -174,6 +181,7 @@ class Knowledge:
                 yield kind, rec
 
     def source_label(self, file: str) -> str:
+        """How a source document is named on screen."""
         s = self.sources[file]
         return f"{s.issuer}《{s.title}》" if s.issuer else f"《{s.title}》"
 
@@ -225,6 +233,8 @@ class _NoAliasLoader(yaml.SafeLoader):
 
 
 class AliasRefused(Exception):
+    """A YAML alias in a knowledge file (refused: every fact is written out)."""
+
     def __init__(self, anchor: str, line: int):
         self.anchor, self.line = anchor, line
         super().__init__(f"*{anchor}")
@@ -344,6 +354,7 @@ def _expand_phones(as_written: str) -> list[str]:
 
 
 def resolve_directory(directory: str | os.PathLike | None = None) -> Path:
+    """The knowledge directory: ``directory``, else EPORT_GUIDE_KNOWLEDGE, else the packaged data."""
     if directory is None:
         directory = os.environ.get(ENV_VAR) or DEFAULT_DATA_DIR
     return Path(directory).expanduser().resolve()
@@ -410,15 +421,11 @@ def _locate(line_maps, file_of, key, index, *rest) -> tuple[str, int | None, str
     return fname, _line_for(line_maps.get(fname, {}), loc), _fmt(loc)
 
 
-def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -> list[Problem]:
-    problems: list[Problem] = []
-    file_of = {key: f for f, secs in schema.FILES.items() for key, _ in secs}
+Err = Callable[..., None]  # err(file key, record index, *path, msg=...): one problem, located in its file
 
-    def err(key, index, *rest, msg):
-        f, line, path = _locate(line_maps, file_of, key, index, *rest)
-        problems.append(Problem(f, line, path, msg))
 
-    # unique ids
+def _unique_ids(data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err) -> None:
+    """Every record's id (a source's file) is unique in its file."""
     for key, items in data.items():
         seen: set[str] = set()
         for i, rec in enumerate(items):
@@ -429,7 +436,9 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
                 err(key, i, "id", msg=f"duplicate id {rid!r}")
             seen.add(rid)
 
-    ids = {key: {getattr(r, "id", None) for r in items} for key, items in data.items()}
+
+def _checks_name_their_annotations(data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err) -> None:
+    """A check's id is unique in its ruleset; its annotation exists and its label contains the annotation's text."""
     annotation_ids = ids.get("annotations", set())
     for i, rs in enumerate(data.get("rulesets", [])):
         check_ids = [c.id for c in rs.checks]
@@ -442,6 +451,10 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
                 text = next(a.text for a in data["annotations"] if a.id == c.annotation)
                 if text not in c.label:
                     err("rulesets", i, "checks", j, "label", msg=f"label must contain the annotation text {text!r}")
+
+
+def _checks_are_balanced(data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err) -> None:
+    """A check's label and plain lines close every bracket and quote, and the plain lines carry the annotation verbatim."""
     for i, rs in enumerate(data.get("rulesets", [])):
         for j, c in enumerate(rs.checks):
             if (b := unbalanced(c.label)):
@@ -453,6 +466,10 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
                     err("rulesets", i, "checks", j, "plain", lang, msg=f"unbalanced {b!r}")
                 if ann and ann not in line:
                     err("rulesets", i, "checks", j, "plain", lang, msg=f"must contain the annotation verbatim: {ann!r}")
+
+
+def _plain_lines_are_balanced(data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err) -> None:
+    """The plain lines of materials and businesses (notes, actions) close every bracket and quote."""
     for key in ("materials", "businesses"):
         for i, rec in enumerate(data.get(key, [])):
             plains = [("plain", rec.plain)] if getattr(rec, "plain", None) else []
@@ -464,10 +481,18 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
                 for lang in ("zh", "ru", "en"):
                     if (b := unbalanced(getattr(p, lang))):
                         err(key, i, *(where if isinstance(where, tuple) else (where,)), lang, msg=f"unbalanced {b!r}")
+
+
+def _materials_name_rulesets(data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err) -> None:
+    """A material's rulesets exist."""
     for i, m in enumerate(data.get("materials", [])):
         for j, rs in enumerate(m.rulesets):
             if rs not in ids.get("rulesets", set()):
                 err("materials", i, "rulesets", j, msg=f"unknown ruleset {rs!r}")
+
+
+def _businesses_name_records(data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err) -> None:
+    """A business's category, materials and facts exist."""
     for i, b in enumerate(data.get("businesses", [])):
         if b.category not in ids.get("categories", set()):
             err("businesses", i, "category", msg=f"unknown category {b.category!r}")
@@ -477,6 +502,10 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
         for j, f in enumerate(b.facts):
             if f not in ids.get("facts", set()):
                 err("businesses", i, "facts", j, msg=f"unknown fact {f!r}")
+
+
+def _facts_quote_their_values(data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err) -> None:
+    """A fact's office exists and each of its values appears in its quoted text."""
     for i, f in enumerate(data.get("facts", [])):
         if f.office and f.office not in ids.get("offices", set()):
             err("facts", i, "office", msg=f"unknown office {f.office!r}")
@@ -485,15 +514,25 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
             for item in v if isinstance(v, list) else [v]:
                 if str(item) not in whole:
                     err("facts", i, "values", k, msg=f"value {item!r} does not appear in the quoted text")
+
+
+def _office_phones_as_written(data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err) -> None:
+    """An office's phones are the numbers its phones_as_written spells."""
     for i, o in enumerate(data.get("offices", [])):
         if _expand_phones(o.phones_as_written) != o.phones:
             err("offices", i, "phones", msg=f"phones {o.phones} do not match phones_as_written {o.phones_as_written!r} (expected {_expand_phones(o.phones_as_written)})")
 
+
+def _sources_cover_businesses(data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err) -> None:
+    """A source covers existing businesses."""
     for i, src in enumerate(data.get("sources", [])):
         for j, b in enumerate(src.covers):
             if b not in ids.get("businesses", set()):
                 err("sources", i, "covers", j, msg=f"unknown business {b!r}")
 
+
+def _steps_name_records(data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err) -> None:
+    """A walkthrough step has quotes or facts, and names existing facts and businesses."""
     for i, step in enumerate(data.get("steps", [])):
         if not step.quotes and not step.facts:
             err("steps", i, msg="a step needs quotes or facts")
@@ -504,9 +543,28 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
             if b not in ids.get("businesses", set()):
                 err("steps", i, "applies_to", j, msg=f"unknown business {b!r}")
 
-    problems += _check_answers(data, line_maps, file_of, directory, ids)
 
-    # vocabulary targets exist
+def _vocabulary_targets_exist(data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err, targets: dict[str, set[str]]) -> None:
+    """A vocabulary entry's target names something in the knowledge."""
+    for i, v in enumerate(data.get("vocabulary", [])):
+        target = parse_or_none(v.target)
+        if target is None or target.arg not in targets.get(target.screen, set()):
+            err("vocabulary", i, "target", msg=f"unknown target {v.target!r}")
+
+
+def _synonyms_are_unique(data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err) -> None:
+    """A word is a synonym in one group only."""
+    seen_words: dict[str, str] = {}
+    for i, group in enumerate(data.get("synonyms", [])):
+        for j, word in enumerate(group.words):
+            key = _normalise(word).lower()
+            if key in seen_words and seen_words[key] != group.id:
+                err("synonyms", i, "words", j, msg=f"{word!r} is already a synonym in group {seen_words[key]!r}")
+            seen_words[key] = group.id
+
+
+def _targets(data: dict[str, list[BaseModel]], ids: dict[str, set]) -> dict[str, set[str]]:
+    """What each kind of reference (``topic:``, ``city:``, ``online:``, ``screen:`` …) may name."""
     cities = {o.city for o in data.get("offices", [])}
     targets = {
         "topic": ids.get("businesses", set()),
@@ -518,18 +576,40 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
         "online": {s.id for s in data.get("steps", [])} | {"start"},
         "screen": {"offices", "online", "main", "help"},
     }
-    for i, v in enumerate(data.get("vocabulary", [])):
-        kind, _, name = v.target.partition(":")
-        if name not in targets.get(kind, set()):
-            err("vocabulary", i, "target", msg=f"unknown target {v.target!r}")
-    seen_words: dict[str, str] = {}
-    for i, group in enumerate(data.get("synonyms", [])):
-        for j, word in enumerate(group.words):
-            key = _normalise(word).lower()
-            if key in seen_words and seen_words[key] != group.id:
-                err("synonyms", i, "words", j, msg=f"{word!r} is already a synonym in group {seen_words[key]!r}")
-            seen_words[key] = group.id
+    return targets
 
+
+# The cross-file rules, one function each, in the order their problems are reported.
+RULES = (
+    _unique_ids,
+    _checks_name_their_annotations,
+    _checks_are_balanced,
+    _plain_lines_are_balanced,
+    _materials_name_rulesets,
+    _businesses_name_records,
+    _facts_quote_their_values,
+    _office_phones_as_written,
+    _sources_cover_businesses,
+    _steps_name_records,
+)
+
+
+def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -> list[Problem]:
+    """Every rule across the files (ids, references, quotes, answers, vocabulary); the problems found."""
+    problems: list[Problem] = []
+    file_of = {key: f for f, secs in schema.FILES.items() for key, _ in secs}
+
+    def err(key, index, *rest, msg):
+        f, line, path = _locate(line_maps, file_of, key, index, *rest)
+        problems.append(Problem(f, line, path, msg))
+
+    ids = {key: {getattr(r, "id", None) for r in items} for key, items in data.items()}
+    for rule in RULES:
+        rule(data, ids, err)
+    problems += _check_answers(data, line_maps, file_of, directory, ids)
+    targets = _targets(data, ids)
+    _vocabulary_targets_exist(data, ids, err, targets)
+    _synonyms_are_unique(data, ids, err)
     problems += _check_aspects(data, line_maps, file_of, targets, ids)
     problems += _check_quotes(data, line_maps, file_of, directory)
     return problems
@@ -537,8 +617,11 @@ def _cross_check(data: dict[str, list[BaseModel]], line_maps, directory: Path) -
 
 def route_exists(route: str, targets: dict[str, set[str]], ids: dict[str, set]) -> bool:
     """Whether a route names something in the knowledge (an answer, a business, a city …)."""
-    kind, _, name = route.partition(":")
-    if not name:
+    parsed = parse_or_none(route)
+    if parsed is None:
+        return False
+    kind, name = parsed.screen, parsed.arg
+    if name is None:
         return kind in {"offices", "online", "main", "help"}
     known = {**targets, "walk": targets.get("online", set()) - {"start"}}
     return name in known.get(kind, set())
@@ -664,7 +747,106 @@ def annotation_misuse(text: str, annotations: list[str]) -> list[str]:
     return [a for a in annotations if any(fuzz.partial_ratio(a, run) >= ANNOTATION_NEAR_MISS for run in runs)]
 
 
+@dataclass
+class _Answers:
+    """What the answer rules read: the knowledge, the documents' lines and the question forms seen."""
+
+    data: dict[str, list[BaseModel]]
+    ids: dict[str, set]
+    sources: dict[str, Any]
+    lines: dict[str, list[str]]
+    whole: dict[str, str]
+    hotline: str | None
+    annotations: list[str]
+    screens_with_arg: dict[str, set]
+    forms: dict[str, str]
+
+
+def _answer_cites_quotes(i: int, a: Any, c: "_Answers", err: Err) -> None:
+    """A fact cites verbatim quotes (a silent one none), each on the line it names of a document of its region."""
+    sources, lines = c.sources, c.lines
+    if a.silent and a.quotes:
+        err(i, "quotes", msg="a silent fact cites no quote (the documents do not say it)")
+    if not a.silent and not a.quotes:
+        err(i, "quotes", msg="a fact needs at least one verbatim quote (or silent: true)")
+    for j, q in enumerate(a.quotes):
+        if q.file not in sources:
+            err(i, "quotes", j, "file", msg=f"unknown source {q.file!r} (not in sources.yaml)")
+            continue
+        if sources[q.file].region != a.region:
+            err(i, "region", msg=f"region {a.region!r} but the quote is from the {sources[q.file].region} document {q.file}")
+        if q.file not in lines:
+            continue
+        text = _normalise(q.text)
+        if q.line > len(lines[q.file]):
+            err(i, "quotes", j, "line", msg=f"{q.file} has only {len(lines[q.file])} lines")
+        elif text not in lines[q.file][q.line - 1]:
+            where = [n + 1 for n, ln in enumerate(lines[q.file]) if text in ln]
+            hint = f" (it is on line {where[0]})" if where else f" and not found verbatim in {q.file}"
+            err(i, "quotes", j, "text", msg=f"not on line {q.line} of {q.file}{hint}: {q.text!r}")
+
+
+def _answer_plain_lines(i: int, a: Any, c: "_Answers", err: Err) -> None:
+    """The plain lines: a silent fact gives the hotline; annotations exact; quoted Chinese found in the documents."""
+    whole, hotline, annotations = c.whole, c.hotline, c.annotations
+    for lang in ("zh", "ru", "en"):
+        plain = getattr(a.plain, lang)
+        if a.silent and hotline and hotline not in plain:
+            err(i, "plain", lang, msg=f"a silent fact must give the hotline {hotline} (the documents do not say; call)")
+        for bad in annotation_misuse(plain, annotations):
+            err(i, "plain", lang, msg=f"uses the annotation {bad!r} but not character for character")
+        for span in QUOTE_MARKS.findall(plain):
+            if span in annotations or any(_normalise(span) in t for t in whole.values()):
+                continue
+            err(i, "plain", lang, msg=f"quoted Chinese {span!r} is neither an annotation nor in the documents")
+
+
+def _answer_names_businesses(i: int, a: Any, c: "_Answers", err: Err) -> None:
+    """The businesses an answer is about exist."""
+    ids = c.ids
+    for j, b in enumerate(a.businesses):
+        if b not in ids.get("businesses", set()):
+            err(i, "businesses", j, msg=f"unknown business {b!r}")
+
+
+def _answer_names_manzhouli(i: int, a: Any, c: "_Answers", err: Err) -> None:
+    """A Jiangsu fact names the Manzhouli answer on the same point (a Manzhouli one)."""
+    data = c.data
+    if a.manzhouli is not None:
+        other = next((x for x in data.get("answers", []) if x.id == a.manzhouli), None)
+        if a.region != "jiangsu":
+            err(i, "manzhouli", msg="only a Jiangsu fact names the Manzhouli answer on the same point")
+        elif other is None or other.region != "manzhouli":
+            err(i, "manzhouli", msg=f"{a.manzhouli!r} is not a Manzhouli answer")
+
+
+def _answer_sees_a_screen(i: int, a: Any, c: "_Answers", err: Err) -> None:
+    """The screen of the full-answer button exists."""
+    screens_with_arg = c.screens_with_arg
+    see = parse_or_none(a.see) or Route("", ("?",))  # not a route: an unknown screen
+    screen, arg = see.screen, see.arg or ""
+    if screen in screens_with_arg and arg not in screens_with_arg[screen] or (
+            screen not in screens_with_arg and (arg or screen not in {"offices", "online", "main", "help"})):
+        err(i, "see", msg=f"unknown screen {a.see!r}")
+
+
+def _answer_question_forms_unique(i: int, a: Any, c: "_Answers", err: Err) -> None:
+    """A question form belongs to one answer."""
+    forms = c.forms
+    for lang in ("zh", "ru", "en"):
+        for j, q in enumerate(getattr(a.questions, lang)):
+            key = _normalise(q).lower()
+            if key in forms and forms[key] != a.id:
+                err(i, "questions", lang, j, msg=f"the same question form is in {forms[key]!r}")
+            forms[key] = a.id
+
+
+ANSWER_RULES = (_answer_cites_quotes, _answer_plain_lines, _answer_names_businesses, _answer_names_manzhouli, _answer_sees_a_screen, _answer_question_forms_unique)  # one function each, in reporting order
+
+
+
 def _check_answers(data, line_maps, file_of, directory: Path, ids) -> list[Problem]:
+    """The answers (answers.yaml): each rule of ``ANSWER_RULES`` on each answer."""
     problems: list[Problem] = []
 
     def err(i, *rest, msg):
@@ -686,53 +868,8 @@ def _check_answers(data, line_maps, file_of, directory: Path, ids) -> list[Probl
                         "material": ids.get("materials", set()), "walk": {s.id for s in data.get("steps", [])},
                         "answer": ids.get("answers", set()), "fact": ids.get("facts", set())}
     forms: dict[str, str] = {}
+    c = _Answers(data, ids, sources, lines, whole, hotline, annotations, screens_with_arg, forms)
     for i, a in enumerate(data.get("answers", [])):
-        if a.silent and a.quotes:
-            err(i, "quotes", msg="a silent fact cites no quote (the documents do not say it)")
-        if not a.silent and not a.quotes:
-            err(i, "quotes", msg="a fact needs at least one verbatim quote (or silent: true)")
-        for j, q in enumerate(a.quotes):
-            if q.file not in sources:
-                err(i, "quotes", j, "file", msg=f"unknown source {q.file!r} (not in sources.yaml)")
-                continue
-            if sources[q.file].region != a.region:
-                err(i, "region", msg=f"region {a.region!r} but the quote is from the {sources[q.file].region} document {q.file}")
-            if q.file not in lines:
-                continue
-            text = _normalise(q.text)
-            if q.line > len(lines[q.file]):
-                err(i, "quotes", j, "line", msg=f"{q.file} has only {len(lines[q.file])} lines")
-            elif text not in lines[q.file][q.line - 1]:
-                where = [n + 1 for n, ln in enumerate(lines[q.file]) if text in ln]
-                hint = f" (it is on line {where[0]})" if where else f" and not found verbatim in {q.file}"
-                err(i, "quotes", j, "text", msg=f"not on line {q.line} of {q.file}{hint}: {q.text!r}")
-        for lang in ("zh", "ru", "en"):
-            plain = getattr(a.plain, lang)
-            if a.silent and hotline and hotline not in plain:
-                err(i, "plain", lang, msg=f"a silent fact must give the hotline {hotline} (the documents do not say; call)")
-            for bad in annotation_misuse(plain, annotations):
-                err(i, "plain", lang, msg=f"uses the annotation {bad!r} but not character for character")
-            for span in QUOTE_MARKS.findall(plain):
-                if span in annotations or any(_normalise(span) in t for t in whole.values()):
-                    continue
-                err(i, "plain", lang, msg=f"quoted Chinese {span!r} is neither an annotation nor in the documents")
-        for j, b in enumerate(a.businesses):
-            if b not in ids.get("businesses", set()):
-                err(i, "businesses", j, msg=f"unknown business {b!r}")
-        if a.manzhouli is not None:
-            other = next((x for x in data.get("answers", []) if x.id == a.manzhouli), None)
-            if a.region != "jiangsu":
-                err(i, "manzhouli", msg="only a Jiangsu fact names the Manzhouli answer on the same point")
-            elif other is None or other.region != "manzhouli":
-                err(i, "manzhouli", msg=f"{a.manzhouli!r} is not a Manzhouli answer")
-        screen, _, arg = a.see.partition(":")
-        if screen in screens_with_arg and arg not in screens_with_arg[screen] or (
-                screen not in screens_with_arg and (arg or screen not in {"offices", "online", "main", "help"})):
-            err(i, "see", msg=f"unknown screen {a.see!r}")
-        for lang in ("zh", "ru", "en"):
-            for j, q in enumerate(getattr(a.questions, lang)):
-                key = _normalise(q).lower()
-                if key in forms and forms[key] != a.id:
-                    err(i, "questions", lang, j, msg=f"the same question form is in {forms[key]!r}")
-                forms[key] = a.id
+        for rule in ANSWER_RULES:
+            rule(i, a, c, err)
     return problems

@@ -34,6 +34,7 @@ import yaml
 from pydantic import Field, ValidationError
 
 from .loader import Knowledge, KnowledgeError, Problem, _fmt, _line_for, _read_yaml
+from .route import Route, parse_or_none
 from .schema import QuestionForms, Strict, VocabularyEntry
 
 OVERLAY_FILE = "knowledge-overlay.yaml"
@@ -99,7 +100,8 @@ def question_problem(question: str) -> str | None:
 
 def route_problem(kb: Knowledge, route: str) -> str | None:
     """Why a route cannot be taught (None: it can): it must name an answer or a business."""
-    kind, _, name = route.partition(":")
+    parsed = parse_or_none(route)
+    kind, name = (parsed.screen, parsed.arg) if parsed is not None else ("", None)
     if kind not in KINDS:
         return f"unknown route {route!r}: a question is taught to answer:ID or topic:ID"
     if kind == "answer" and name not in kb.base.answers:
@@ -181,7 +183,8 @@ def with_taught(kb: Knowledge, taught: list[Taught], path: Path | None = None) -
     topics: dict[str, list[str]] = {}
     packaged = packaged_forms(base)
     for t in taught:
-        kind, _, name = t.route.partition(":")
+        parsed = parse_or_none(t.route) or Route("")  # checked when it was read (route_problem)
+        kind, name = parsed.screen, parsed.arg
         question = " ".join(t.question.split())
         if kind == "answer" and normalise(question) not in packaged:
             extra.setdefault(name, {}).setdefault(t.lang or detect_language(question) or "zh", []).append(question)
@@ -230,6 +233,7 @@ class Lesson:
 
     @property
     def changed(self) -> bool:
+        """Whether teaching it changed the overlay."""
         return self.previous != self.route
 
 

@@ -31,8 +31,7 @@ USER = 1  # the new user every snapshot is rendered for
 def production_guide(kb: Knowledge | None = None) -> Iterator[Guide]:
     """The guide as the Telegram channel runs it (bot.app.build_application), on a fresh store."""
     with tempfile.TemporaryDirectory() as d:
-        guide = build_guide(Path(d) / "snapshots.db", kb or load_knowledge())
-        guide.engine.extend("inline")  # as build_application does: share buttons need inline mode
+        guide = build_guide(Path(d) / "snapshots.db", kb or load_knowledge(), channel="telegram")
         try:
             yield guide
         finally:

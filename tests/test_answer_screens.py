@@ -409,8 +409,7 @@ FIRST_SCREEN_MAX_BUTTONS = 10
 @pytest.fixture(scope="module")
 def telegram(tmp_path_factory, kb):
     """Every feature Telegram has (checklists, reminders, feedback and the inline 📤 share button)."""
-    g = build_guide(tmp_path_factory.mktemp("telegram") / "t.db", kb=kb)
-    g.engine.extend("inline")
+    g = build_guide(tmp_path_factory.mktemp("telegram") / "t.db", kb=kb, channel="telegram")
     yield g.engine
     g.close()
 

@@ -155,7 +155,7 @@ class Harness:
         self.request = OfflineRequest()
         conf = Settings(token=TOKEN, db_path=str(Path(self.dir) / "fuzz.db"), admins=frozenset({ADMIN}),
                         bot_username=BOT["username"])
-        guide = build_guide(conf.db_path, KB, settings=conf)
+        guide = build_guide(conf.db_path, KB, settings=conf, channel="telegram")
         self.app = build_application(conf, guide=guide, request=self.request, rate_limit=False)
         self.loop.run_until_complete(self.app.initialize())
         self.errors = Errors()

@@ -661,7 +661,7 @@ async def test_an_empty_inline_query_does_not_recount_the_statistics_every_time(
 
 
 def test_a_pdf_header_on_random_bytes_is_not_a_pdf(kb):
-    from dialogs.features.upload import precheck
+    from dialogs.uploads import precheck
 
     junk = b"%PDF-1.7\n" + os.urandom(5000)
     result = precheck(kb, junk, "scan.pdf", None)

@@ -28,6 +28,18 @@ def test_every_message_is_translated_in_every_catalogue():
     assert len(extract()) > 300
 
 
+def test_the_translation_function_follows_who_asks_and_its_messages_are_catalogued():
+    """dialogs.i18n.t: the message in the asker's language (a Context or a code), Chinese as written;
+    Python code's t("…") calls are extracted into the catalogues."""
+    message = "此菜单已过期"  # the toast of a stale button (dialogs/engine.py)
+    assert i18n.t(message, Context(lang="zh")) == message
+    for lang in ("ru", "en"):
+        translated = i18n.t(message, Context(lang=lang))
+        assert translated != message and translated == i18n.t(message, lang) == i18n.gettext(message, lang)
+        assert not re.search(r"[\u4e00-\u9fff]", translated)
+    assert message in extract()
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_every_screen_renders_in_every_language_within_limits(engine, lang):
     ctx = Context(user_id=1, lang=lang)

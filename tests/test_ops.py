@@ -119,7 +119,7 @@ def test_backup_of_a_live_database_while_ticks_are_written(monkeypatch, capsys, 
             n = 0
             while not stop.is_set():
                 try:
-                    live.toggle_tick(1, "unlock", f"w{n % 500}")
+                    live.tick(1, "unlock", f"w{n % 500}", n % 1000 < 500)
                     written[0] += 1
                 except Exception as exc:  # noqa: BLE001
                     errors.append(exc)

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from dialogs.console import find_button
-from dialogs.engine import ROUTE_RE, Context, Screen, callback_data, parse_callback
+from dialogs.engine import Context, Screen, callback_data, parse_callback
+from dialogs.routes import parse_or_none
 
 from dialogs.features import all_routes
 
@@ -126,7 +127,7 @@ class Walker:
         else:
             assert self.screen is not None, f"{what!r}: no screen to press a button on yet"
             button = find_button(self.screen, what)
-            if button is None and ROUTE_RE.match(what) and what.split(":")[0] in engine.screens:
+            if button is None and parse_or_none(what) is not None and parse_or_none(what).screen in engine.screens:
                 data = callback_data("go", what)
             else:
                 labels = [b.label for b in self.screen.all_buttons()]

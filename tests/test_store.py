@@ -98,9 +98,9 @@ def test_ticks_persist_across_reopen(tmp_path):
     path = tmp_path / "p.db"
     with Store(path) as s:
         s.open_checklist(1, "unlock", now=T0)
-        assert s.toggle_tick(1, "unlock", "a") is True
-        assert s.toggle_tick(1, "unlock", "b") is True
-        assert s.toggle_tick(1, "unlock", "b") is False
+        s.tick(1, "unlock", "a", True)
+        s.tick(1, "unlock", "b", True)
+        s.tick(1, "unlock", "b", False)
     with Store(path) as s:
         assert s.ticks(1, "unlock") == {"a"}
         (row,) = s.list_checklists(1)
@@ -244,10 +244,11 @@ def test_locked_database_is_reported_as_busy(tmp_path):
     other.execute("BEGIN EXCLUSIVE")
     try:
         with pytest.raises(StoreBusy):
-            s.toggle_tick(1, "unlock", "a")
+            s.tick(1, "unlock", "a", True)
     finally:
         other.execute("ROLLBACK")
-    assert s.toggle_tick(1, "unlock", "a") is True  # nothing lost once the lock is gone
+    s.tick(1, "unlock", "a", True)  # nothing lost once the lock is gone
+    assert s.ticks(1, "unlock") == {"a"}
 
 
 def test_sigkill_mid_burst_keeps_every_acknowledged_tick(tmp_path):
@@ -271,15 +272,15 @@ def test_sigkill_mid_burst_keeps_every_acknowledged_tick(tmp_path):
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["toggle", "reset"]), st.sampled_from([1, 2]), st.sampled_from(["a", "b", "c"])), max_size=30))
-def test_random_toggles_match_a_simple_model(ops):
+@given(st.lists(st.tuples(st.sampled_from(["tick", "untick", "reset"]), st.sampled_from([1, 2]), st.sampled_from(["a", "b", "c"])), max_size=30))
+def test_random_ticks_match_a_simple_model(ops):
     s = Store()
     model: dict[int, set[str]] = {1: set(), 2: set()}
     for op, user, item in ops:
-        if op == "toggle":
-            now = s.toggle_tick(user, "unlock", item)
-            model[user] ^= {item}
-            assert now == (item in model[user])
+        if op in ("tick", "untick"):
+            s.tick(user, "unlock", item, op == "tick")
+            model[user] = model[user] | {item} if op == "tick" else model[user] - {item}
+            assert s.ticks(user, "unlock") == model[user]
         else:
             s.reset_checklist(user, "unlock")
             model[user] = set()

@@ -8,7 +8,8 @@ import io
 import pytest
 
 from dialogs.engine import Context
-from dialogs.features.upload import TELEGRAM_DOWNLOAD_LIMIT, check_file, precheck, sniff
+from dialogs.features.upload import check_file
+from dialogs.uploads import TELEGRAM_DOWNLOAD_LIMIT, precheck, sniff
 
 from .conftest import until
 
@@ -123,7 +124,7 @@ async def test_documents_and_photos_in_telegram(fake, bot_app):
 def test_hostile_jpegs_are_judged_damaged(kb):
     """A JPEG header on 20 MB of fill bytes, or on millions of empty segments: damaged (the walk is
     bounded: fill bytes skipped at once, at most MAX_SEGMENTS segments), real JPEGs still pass."""
-    from dialogs.features.upload import MAX_SEGMENTS
+    from dialogs.uploads import MAX_SEGMENTS
 
     fill = b"\xff\xd8" + b"\xff" * TELEGRAM_DOWNLOAD_LIMIT
     empty_segments = b"\xff\xd8" + b"\xff\xfe\x00\x02" * 2_000_000
@@ -138,19 +139,20 @@ def test_hostile_jpegs_are_judged_damaged(kb):
 async def test_a_check_over_its_time_budget_or_beyond_the_pool_says_so(plain_guide, monkeypatch):
     import threading
 
+    from dialogs import uploads
     from dialogs.features import upload
 
     hostile = b"\xff\xd8" + b"\xff\xfe\x00\x02" * 2_000_000
-    monkeypatch.setattr(upload, "PRECHECK_BUDGET_S", 0.0)
+    monkeypatch.setattr(uploads, "PRECHECK_BUDGET_S", 0.0)
     screen = await upload.check_file_off_loop(plain_guide, Context(), hostile, "scan.jpg", len(hostile))
     assert "没能在规定时间内检查完" in screen.text and "可以上传" not in screen.text
-    monkeypatch.setattr(upload, "PRECHECK_BUDGET_S", 5.0)
-    monkeypatch.setattr(upload, "_slots", threading.BoundedSemaphore(1))
-    assert upload._slots.acquire(blocking=False)  # the one place is taken
+    monkeypatch.setattr(uploads, "PRECHECK_BUDGET_S", 5.0)
+    monkeypatch.setattr(uploads, "_slots", threading.BoundedSemaphore(1))
+    assert uploads._slots.acquire(blocking=False)  # the one place is taken
     scan = make_pdf().replace(b"%%EOF", b"%" + b"0" * upload.INLINE_BYTES + b"\n%%EOF")
     screen = await upload.check_file_off_loop(plain_guide, Context(), scan, "a.pdf", None)
     assert "同时检查的文件太多" in screen.text
-    upload._slots.release()
+    uploads._slots.release()
     screen = await upload.check_file_off_loop(plain_guide, Context(), scan, "a.pdf", None)
     assert "可以上传" in screen.text
 

@@ -12,7 +12,7 @@ import pytest
 
 from dialogs.features.reminders import at_nine
 from bot.logs import setup_logging
-from dialogs.features.upload import precheck, sniff
+from dialogs.uploads import precheck, sniff
 from dialogs.store import Store
 
 from .conftest import run_cli, running_bot

@@ -929,7 +929,7 @@ def test_an_upload_without_a_valid_token_is_refused_before_its_body_is_sent(serv
 
 def test_a_slow_upload_check_does_not_hold_up_other_visitors(server, client, monkeypatch):
     """The pre-check runs off the event loop: while one file is being checked, pages are served."""
-    from dialogs.features import upload
+    from dialogs import uploads as upload
 
     url, _, _ = server
     started, release = threading.Event(), threading.Event()

@@ -25,6 +25,7 @@ import jinja2
 import markupsafe
 
 from dialogs.render import environment as dialogs_environment
+from dialogs.routes import Route
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 GENERIC = "screens/generic.html"
@@ -96,9 +97,9 @@ def route_href(route: str) -> str:
     is the checklist at that material."""
     if route == "main":
         return "/"
-    screen, _, arg = route.partition(":")
-    if screen == "checklist_part":
-        topic, _, material = arg.partition(":")
+    parsed = Route.parse(route)
+    if parsed.screen == "checklist_part":
+        topic, material = parsed.param(0), parsed.param(1)
         return "/s/checklist:" + quote(topic, safe="") + "#m-" + quote(material, safe="")
     return "/s/" + quote(route, safe=":")
 

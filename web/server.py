@@ -53,7 +53,6 @@ from dialogs import commands, i18n
 from dialogs.commands import N_
 from dialogs.engine import (
     MAX_TEXT,
-    ROUTE_RE,
     Context,
     NotFound,
     Screen,
@@ -61,9 +60,8 @@ from dialogs.engine import (
     clean_text,
     parse_callback,
 )
-from dialogs.features import all_routes
-from dialogs.features import upload as uploads
-from dialogs.features.privacy import expire
+from dialogs.routes import Route, all_routes, parse_or_none, screen_of
+from dialogs import uploads
 from dialogs.guide import Guide
 from dialogs.pictures import copy_materials, picture
 from dialogs.render import labelled
@@ -235,12 +233,12 @@ class Web:
         a question opens (admin, internal and channel-filled screens such as the statistics or
         the pre-check result are not)."""
         targets = {c.route for c in commands.COMMANDS if c.route}
-        targets |= {route.split(":", 1)[0] for route in all_routes(self.engine)}  # what free text can open
+        targets |= {Route.parse(route).screen for route in all_routes(self.engine)}  # what free text can open
 
         def walk(node: Any) -> None:
             if isinstance(node, dict):
                 if isinstance(node.get("go"), str):
-                    targets.add(node["go"].split(":", 1)[0].strip())
+                    targets.add(screen_of(node["go"]))
                 for v in node.values():
                     walk(v)
             elif isinstance(node, list):
@@ -252,8 +250,8 @@ class Web:
         return {t for t in targets if t in screens and not screens[t].get("admin") and not screens[t].get("internal")}
 
     def can_open(self, route: str) -> bool:
-        m = ROUTE_RE.match(route or "")
-        return bool(m) and m["screen"] in self.navigable
+        parsed = parse_or_none(route)
+        return parsed is not None and parsed.screen in self.navigable
 
     def buttons(self, screen: Screen, gettext: Any) -> list[list[WebButton]]:
         checklist = screen.route.startswith(("checklist:", "checklist_part:"))
@@ -297,7 +295,7 @@ class Web:
             return "", ""
         shows = any(p in screen.text for p in phones) or any(
             b.copy_text and is_phone(b.copy_text) for b in screen.all_buttons())
-        if shows or screen.route.split(":", 1)[0] in CALL_SCREENS:
+        if shows or screen_of(screen.route) in CALL_SCREENS:
             return tel(phones[0]), phones[0]
         return "", ""
 
@@ -307,7 +305,7 @@ class Web:
         if not self.retention_days or self.store is None:
             return []
         now = now or self.engine.clock()
-        gone = expire(self.store, now, self.retention_days, whose=sessions.is_web_user)
+        gone = self.guide.expire(now, self.retention_days, whose=sessions.is_web_user)
         if gone:
             log.info("retention: deleted the data of %d web session(s)", len(gone))
         return gone
@@ -511,7 +509,7 @@ class Base(tornado.web.RequestHandler):
         token = self.xsrf_token.decode("ascii")
         here = self.here(screen)
         key = (id(screen), self.lang, here)
-        spec = self.engine.screens.get(screen.route.split(":", 1)[0], {})
+        spec = self.engine.screens.get(screen_of(screen.route), {})
         kept = (self.request.method == "GET" and status == 200 and template is None and extra is None and not question
                 and not upload and not awaiting and not (screen.toast or self.toast)
                 and (not spec.get("personal") or screen.route.startswith("checklist:")))  # kept by the engine too
@@ -527,7 +525,7 @@ class Base(tornado.web.RequestHandler):
         call, call_number = self.web.call(screen)
         values: dict[str, Any] = dict(screen.model or {})
         rows = self.web.buttons(screen, self._)
-        if screen.route.split(":", 1)[0] in SHARE_SCREENS:
+        if screen_of(screen.route) in SHARE_SCREENS:
             rows.append([WebButton("share", self._(SHARE), href=route_href(screen.route), copy=first[:60])])
         if screen.template == "topic.j2" and "business" in values:  # the verbatim rules and Jiangsu's extras, folded
             business = values["business"].id
@@ -613,7 +611,7 @@ class Base(tornado.web.RequestHandler):
         elif self.user_id is not None:  # the action may have changed the language
             self.lang = self.web.guide.language(self.user_id, self.lang)
         if screen.document and screen.route.startswith("checklist:"):  # the text export: the printable page instead
-            self.redirect("/print/" + quote(screen.route.split(":", 1)[1], safe=""), status=303)
+            self.redirect("/print/" + quote(Route.parse(screen.route).arg or "", safe=""), status=303)
             return
         if "application/json" in self.request.headers.get("Accept", ""):
             self.set_header("Content-Type", "application/json; charset=utf-8")
@@ -658,10 +656,10 @@ class ScreenHandler(Base):
         if route == "help":  # the web's own: no chat commands, no inline mode
             self.help_page()
             return
-        if route.startswith("checklist_part:"):  # the web's checklist is one page: at that material
+        if screen_of(route) == "checklist_part":  # the web's checklist is one page: at that material
             self.redirect(route_href(route), status=302)
             return
-        personal = bool(self.engine.screens[route.split(":", 1)[0]].get("personal"))
+        personal = bool(self.engine.screens[Route.parse(route).screen].get("personal"))
         try:
             screen = self.engine.open(self.ctx(personal), route)  # the engine counts a business's view
         except NotFound:
@@ -1067,7 +1065,7 @@ def build_web_guide(settings: Any) -> Guide:
     from dialogs.guide import build_guide
     from knowledge import load_knowledge
 
-    return build_guide(settings.db_path, load_knowledge(settings.knowledge_dir), settings=settings, reminders=False)
+    return build_guide(settings.db_path, load_knowledge(settings.knowledge_dir), settings=settings, channel="web")
 
 
 def start(settings: Any, *, guide: Guide | None = None, listen: str | None = None, port: int | None = None,

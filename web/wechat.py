@@ -42,7 +42,9 @@ import tornado.web
 
 from dialogs.commands import N_
 from dialogs.console import NO_SUCH_BUTTON, ConsoleChat, find_button
-from dialogs.engine import ROUTE_RE, Button, Context, Screen, callback_data, clean_text
+from dialogs.engine import Button, Context, Screen, callback_data, clean_text
+from dialogs.i18n import t
+from dialogs.routes import parse_or_none
 
 from . import sessions
 
@@ -312,7 +314,7 @@ class WeChat:
         return Context(user_id=user_id, lang=self.guide.language(user_id))
 
     def _(self, message: str, ctx: Context) -> str:
-        return self.engine._(message, ctx)
+        return t(message, ctx)
 
     def _state(self, user_id: int) -> Screen:
         """The screen the follower last got, as far as numbers and replies need it: its choices."""
@@ -336,7 +338,7 @@ class WeChat:
                 return self.engine.start(ctx, message.key), None
             if message.event == "click":
                 route = message.key.removeprefix("go:")
-                if not message.key.startswith("go:") or not ROUTE_RE.match(route) or not route.isascii():
+                if not message.key.startswith("go:") or parse_or_none(route) is None or not route.isascii():
                     route = "main"
                 return self.engine.handle(ctx, callback_data("go", route)), None
             if message.event == "unsubscribe":

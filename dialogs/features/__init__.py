@@ -1,10 +1,14 @@
 """Features: one module per feature, one shape for all.
 
-A feature module holds plain functions, each taking the application object first:
+A feature module holds plain functions with one signature, ``fn(guide, ctx, route, text=None)``:
+the application object, who asks (``engine.Context``), and the ``Route`` (``knowledge.route``) of
+what is asked — the screen's route, the button's action with its args, or the input a screen
+asked for with its args:
 
-- data functions fill a screen's template: ``fn(guide, arg, ctx) -> dict``;
-- actions answer a button: ``fn(guide, ctx, args) -> Screen``;
-- inputs answer free text a screen asked for: ``fn(guide, ctx, arg, text) -> Screen``;
+- data functions fill a screen's template, reading only: ``fn(guide, ctx, route) -> dict``;
+- steps run before a screen's data function and may write (``before:``): ``fn(guide, ctx, route) -> dict``;
+- actions answer a button: ``fn(guide, ctx, Route(action, args)) -> Screen``;
+- inputs answer free text a screen asked for: ``fn(guide, ctx, Route(input, args), text) -> Screen``;
 - listeners hear the engine's events: ``fn(guide, kind, ctx, value)``.
 
 ``screens.yaml`` names every one of them as ``<module>.<function>`` (``data:`` of each screen,
@@ -20,9 +24,11 @@ import importlib
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
+from ..routes import all_routes  # noqa: F401 - re-exported: its home is dialogs.routes
+from ._shared import App
+
 if TYPE_CHECKING:
     from ..engine import Engine
-    from ..guide import Guide
 
 # The feature switches (screens' `feature:`, templates' `'<name>' in features`) that need a store.
 STORE_FEATURES = ("store", "checklist", "feedback", "reminders")
@@ -40,7 +46,7 @@ def resolve(name: str) -> Callable[..., Any]:
     return fn
 
 
-def install(guide: "Guide", *, off: tuple[str, ...] = ()) -> None:
+def install(guide: App, *, off: tuple[str, ...] = ()) -> None:
     """Bind every function screens.yaml names to ``guide`` and give them to its engine; the features
     in ``off`` stay off (e.g. reminders in a channel that cannot send a message later)."""
     engine = guide.engine
@@ -48,6 +54,7 @@ def install(guide: "Guide", *, off: tuple[str, ...] = ()) -> None:
     # without a store, what needs one is never reached (the engine checks `feature:`): not even imported
     usable = lambda spec: guide.store is not None or spec.get("feature") not in STORE_FEATURES  # noqa: E731
     data = {screen: bind(spec["data"]) for screen, spec in engine.screens.items() if usable(spec)}
+    steps = {screen: bind(spec["before"]) for screen, spec in engine.screens.items() if "before" in spec and usable(spec)}
     actions = {name: bind(spec["do"]) for name, spec in engine.action_specs.items()
                if "do" in spec and not spec["do"].startswith(f"{ENGINE}.") and usable(spec)}
     inputs = {name: bind(spec["do"]) for name, spec in engine.input_specs.items() if usable(spec)}
@@ -56,7 +63,7 @@ def install(guide: "Guide", *, off: tuple[str, ...] = ()) -> None:
         for feature in STORE_FEATURES:
             if feature not in off:
                 engine.extend(feature)
-    engine.extend(data=data, actions=actions, inputs=inputs, listeners=listeners)
+    engine.extend(data=data, actions=actions, inputs=inputs, listeners=listeners, steps=steps)
 
 
 def _gated(engine: "Engine", feature: str | None, listener: Callable[..., None]) -> Callable[..., None]:
@@ -65,36 +72,3 @@ def _gated(engine: "Engine", feature: str | None, listener: Callable[..., None])
             listener(kind, ctx, value)
 
     return listen
-
-
-def all_routes(engine: "Engine") -> list[str]:
-    """Every route a user can open (tests, snapshots): each screen with every argument it takes."""
-    from .online import walk_track
-    from .pictures import copies_of
-
-    kb = engine.kb
-    routes = ["main", "offices", "online", "help", "privacy"]
-    routes += [r for r in ("settings", "language", "forget", "checklists", "reminders", "remind:refund", "remind:expiry")
-               if engine.screens[r.split(":")[0]].get("feature", "") in engine.features]
-    routes += [f"category:{c}" for c in kb.categories]
-    routes += [f"topic:{t}" for t in kb.businesses]
-    routes += [f"material:{m}" for m in kb.materials]
-    routes += [f"pictures:{t}" for t in kb.businesses if copies_of(kb, t)]
-    routes += [f"fact:{f}" for f in kb.facts]
-    routes += [f"answer:{a}" for a in kb.answers]
-    routes += [f"answer_source:{a}" for a, v in kb.answers.items() if not v.silent]
-    routes += [f"city:{c}" for c in kb.cities]
-    routes += [f"ask_business:{a.id}" for a in kb.aspects.values() if a.needs_business]
-    routes += [f"stuck:{t}" for t in kb.businesses]
-    routes += [f"walk:{s.id}" for s in kb.steps]
-    routes += [f"rules:{t}" for t in kb.businesses]
-    routes += [f"more:{t}" for t in kb.businesses]
-    # every business: one the Jiangsu guide does not cover says so (buttons sent before it was scoped)
-    routes += [f"jiangsu:{t}" for t in kb.businesses]
-    for t in kb.businesses:
-        routes += [f"walk:{t}.{s.id}" for s in walk_track(kb, t)]
-    if "checklist" in engine.features:
-        routes += [f"checklist:{t}" for t in kb.businesses]
-        for t in kb.businesses:  # a page per material
-            routes += [f"checklist_part:{t}:{m}" for m in dict.fromkeys(i.material for i in kb.checklist_items(t))]
-    return routes

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from knowledge import Knowledge
 
 from ..engine import Context
+from ..routes import Route
+from ._shared import App
 
-if TYPE_CHECKING:
-    from ..guide import Guide
 
 
 def stale_records(kb: Knowledge, max_age_days: int, today: dt.date | None = None) -> list[dict[str, Any]]:
@@ -24,7 +24,7 @@ def stale_records(kb: Knowledge, max_age_days: int, today: dt.date | None = None
     return sorted(out, key=lambda r: (-r["age"], r["kind"], r["id"]))
 
 
-def stats(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def stats(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """/stats (admins only, checked by the engine): the last 7 days and the records due for re-checking."""
     kb, stale_days = guide.kb, guide.settings.stale_days
     items = {t: len(kb.checklist_items(t)) for t in kb.businesses}

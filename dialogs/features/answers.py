@@ -5,21 +5,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from knowledge import Knowledge
 
 from .. import i18n
 from ..engine import Context, NotFound, Screen
-from ._shared import localised, sources
+from ..i18n import t
+from ..routes import Route, parse_or_none
+from ._shared import App, localised, sources
 
-if TYPE_CHECKING:
-    from ..guide import Guide
 
 
 def _see(kb: Knowledge, route: str) -> dict[str, str]:
     """The screen behind an answer's "full answer" button: its kind and its (Chinese) name."""
-    kind, _, arg = route.partition(":")
+    parsed = Route.parse(route)
+    kind, arg = parsed.screen, parsed.arg
     names = {
         "topic": lambda: kb.businesses[arg].name,
         "category": lambda: kb.categories[arg].name,
@@ -29,8 +30,9 @@ def _see(kb: Knowledge, route: str) -> dict[str, str]:
     return {"kind": kind, "name": names[kind]() if kind in names else "", "route": route}
 
 
-def answer(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def answer(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """One fact answering one question: the plain line in the user's language."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.answers:
         raise NotFound(arg)
@@ -53,8 +55,9 @@ def answer_item(kb: Knowledge, answer_id: str, ctx: Context) -> dict[str, Any]:
     }
 
 
-def answer_source(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def answer_source(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The verbatim clause(s) behind an answer, with file and line."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.answers or kb.answers[arg].silent:
         raise NotFound(arg)
@@ -69,7 +72,7 @@ def answer_source(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, An
     }
 
 
-def question(guide: "Guide", ctx: Context, arg: str, text: str) -> Screen:
+def question(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """Free text nobody asked for (the engine's ``ask``), read as parts (dialogs.reader): the aspect
     asked about for the business named, several aspects in one message, a business's first screen,
     or the flow's own question "which business?" when the aspect depends on it. Nothing recognised:
@@ -83,8 +86,8 @@ def question(guide: "Guide", ctx: Context, arg: str, text: str) -> Screen:
     plan = engine.reader.plan(text)
     if plan.kind == "ask":
         named = [guide.kb.businesses[r[6:]] for r in plan.routes]  # several businesses named: those only
-        screen = engine.render(f"ask_business:{plan.aspect}", ctx, variables={"businesses": named} if named else None)
-        return replace(screen, awaiting=f"business_for:{plan.aspect}")
+        screen = engine.render(Route("ask_business", (plan.aspect,)), ctx, variables={"businesses": named} if named else None)
+        return replace(screen, awaiting=str(Route("business_for", (plan.aspect,))))
     if plan.kind in ("answers", "topic") and plan.routes:
         return show(guide, ctx, plan.routes, plan.business)
     result = engine.matcher.match(text)
@@ -120,10 +123,11 @@ def taught_route(kb: Knowledge, text: str) -> str | None:
     return kb.taught[found[2]].route if found else None
 
 
-def route_label(guide: "Guide", route: str, ctx: Context) -> str:
+def route_label(guide: App, route: str, ctx: Context) -> str:
     """A suggestion's button label: the name of what the route opens."""
-    screen, _sep, arg = route.partition(":")
-    kb, _ = guide.kb, guide.engine._
+    parsed = parse_or_none(route) or Route("main")
+    screen, arg = parsed.screen, parsed.arg
+    kb, _ = guide.kb, t
     if screen == "topic" and arg in kb.businesses:
         return kb.businesses[arg].name
     if screen == "category" and arg in kb.categories:
@@ -154,23 +158,26 @@ def route_label(guide: "Guide", route: str, ctx: Context) -> str:
 
 
 def _silent(kb: Knowledge, route: str) -> bool:
-    return route.startswith("answer:") and route[7:] in kb.answers and kb.answers[route[7:]].silent
+    parsed = parse_or_none(route)
+    return parsed is not None and parsed.screen == "answer" and parsed.arg in kb.answers and kb.answers[parsed.arg].silent
 
 
-def show(guide: "Guide", ctx: Context, routes: tuple[str, ...], business: str | None = None) -> Screen:
+def show(guide: App, ctx: Context, routes: tuple[str, ...], business: str | None = None) -> Screen:
     """The routes that answer a question: one screen, or several answers in one message; a business
     the answers are about gets a button to its whole first screen."""
     engine, kb = guide.engine, guide.kb
     biz = kb.businesses.get(business) if business else None
     if len(routes) == 1:
         route = routes[0]
-        if biz and route.startswith("answer:") and f"topic:{biz.id}" != kb.answers[route[7:]].see:
+        parsed = Route.parse(route)
+        if biz and parsed.screen == "answer" and str(Route("topic", (biz.id,))) != kb.answers[parsed.arg].see:
             return engine.render(route, ctx, variables={"business": biz})
         return engine.render(route, ctx)
     items = []
     for route in routes:
-        if route.startswith("answer:"):
-            items.append({**answer_item(kb, route[7:], ctx), "route": route})
+        parsed = Route.parse(route)
+        if parsed.screen == "answer":
+            items.append({**answer_item(kb, parsed.arg, ctx), "route": route})
         else:
             items.append({"route": route, "label": route_label(guide, route, ctx)})
     phones = kb.offices[kb.facts["hotline"].office].phones
@@ -178,22 +185,24 @@ def show(guide: "Guide", ctx: Context, routes: tuple[str, ...], business: str | 
     return replace(screen, route="answers:" + "+".join(routes))
 
 
-def ask_business(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def ask_business(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The flow's own question, "which business?", for an aspect that depends on it (要带哪些材料)."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.aspects or not kb.aspects[arg].needs_business:
         raise NotFound(arg)
     return {"aspect": arg, "businesses": list(kb.businesses.values())}
 
 
-def composite(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def composite(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """Several answers in one message: ``show`` passes them."""
     return {}
 
 
-def aspect_for(guide: "Guide", ctx: Context, args: str) -> Screen:
+def aspect_for(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """A business chosen on the ask-back ("<aspect>:<business>"): that aspect for that business."""
-    aspect, _, business = args.partition(":")
+    args = route.arg or ""
+    aspect, business = route.params if len(route.params) == 2 else ("", "")
     kb = guide.kb
     if aspect not in kb.aspects or business not in kb.businesses:
         raise NotFound(args)
@@ -203,11 +212,12 @@ def aspect_for(guide: "Guide", ctx: Context, args: str) -> Screen:
     return show(guide, ctx, plan.routes, business)
 
 
-def business_for(guide: "Guide", ctx: Context, arg: str, text: str) -> Screen:
+def business_for(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """The ask-back answered in words ("改名"): the pending aspect for the business named; anything
     else is a new question."""
+    arg = route.arg or ""
     reader = guide.engine.reader
     business = reader.business_of(reader.read(text))
     if arg in guide.kb.aspects and business:
-        return aspect_for(guide, ctx, f"{arg}:{business}")
-    return question(guide, ctx, "", text)
+        return aspect_for(guide, ctx, Route("aspect", (arg, business)))
+    return question(guide, ctx, Route("question"), text)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..engine import Context, NotFound
-from ._shared import ordered_cities, sources
-
-if TYPE_CHECKING:
-    from ..guide import Guide
+from ..routes import Route
+from ._shared import App, ordered_cities, sources
 
 
-def offices(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+
+def offices(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """Every office, by city."""
     kb = guide.kb
     cities = [{"name": c, "count": len(kb.cities[c]), "offices": kb.cities[c]} for c in ordered_cities(kb)]
     return {
@@ -21,7 +21,9 @@ def offices(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
-def city(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def city(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """The offices of one city."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.cities:
         raise NotFound(arg)

@@ -2,37 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from knowledge import Knowledge
 
 from ..engine import Context, NotFound
-from ._shared import sources
-
-if TYPE_CHECKING:
-    from ..guide import Guide
-
-
-def first_step(kb: Knowledge) -> str | None:
-    """The walkthrough's first step (every business), for the 🧭 buttons."""
-    return kb.steps[0].id if kb.steps else None
+from ..routes import Route
+from ..walkthrough import first_step, first_walk_route, walk_track  # noqa: F401 - first_walk_route re-exported
+from ._shared import App, sources
 
 
-def walk_track(kb: Knowledge, topic: str | None) -> list[Any]:
-    """The walkthrough steps for a business (all steps without one)."""
-    if topic is None:
-        return list(kb.steps)
-    if "online" not in kb.businesses[topic].methods:
-        return []
-    return [s for s in kb.steps if not s.applies_to or topic in s.applies_to]
 
-
-def first_walk_route(kb: Knowledge, topic: str) -> str | None:
-    steps = walk_track(kb, topic)
-    return f"walk:{topic}.{steps[0].id}" if steps else None
-
-
-def online(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def online(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """Applying online: the system, its address and the Jiangsu guide's labelled rules."""
     kb = guide.kb
     jiangsu = [kb.facts[f] for f in ("upload_files", "statuses", "refund_deadline", "max_operators", "one_card_per_operator", "free_first_set")]
     online_fact, system = kb.facts["online"], kb.facts["online_system"]
@@ -46,9 +27,10 @@ def online(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
-def walk(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def walk(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """One step of the online walkthrough: "walk:<step>" (every step) or
     "walk:<topic>.<step>" (only the steps that apply to that business)."""
+    arg = route.arg
     kb = guide.kb
     topic_id, _, step_id = (arg or "").rpartition(".")
     if topic_id and topic_id not in kb.businesses:

@@ -3,15 +3,15 @@ shown with, and "🖼 看示例" — the copies a business needs, each a tap fro
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from knowledge import Knowledge
 
 from ..engine import Context, NotFound
-from ..pictures import Picture, copy_materials, picture, required_rule
+from ..routes import Route
+from ..pictures import Picture, copies_of, copy_materials, picture, required_rule
+from ._shared import App
 
-if TYPE_CHECKING:
-    from ..guide import Guide
 
 
 def copy_picture(kb: Knowledge, material: str | None, lang: str) -> Picture | None:
@@ -21,15 +21,10 @@ def copy_picture(kb: Knowledge, material: str | None, lang: str) -> Picture | No
     return picture(kb, material, lang)
 
 
-def copies_of(kb: Knowledge, topic: str) -> list[str]:
-    """The prepared copies a business needs, in the order the business lists them."""
-    pictured = set(copy_materials(kb))
-    return list(dict.fromkeys(r.material for r in kb.businesses[topic].materials if r.material in pictured))
-
-
-def examples(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def examples(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """🖼 看示例: each copy the business needs with its annotation and the document's rule; a business
     with a single copy gets its picture on this screen."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.businesses:
         raise NotFound(arg)

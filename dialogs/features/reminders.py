@@ -19,15 +19,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from ..engine import Context, Engine, NotFound, Screen
+from ..i18n import t
+from ..routes import Route
 from ..store import MAX_PENDING_REMINDERS, ReminderLimit
-from ._shared import sources
+from ._shared import App, sources
 
-if TYPE_CHECKING:
-    from ..guide import Guide
 
 KINDS = ("refund", "expiry")
 LIST_MAX = MAX_PENDING_REMINDERS
@@ -46,10 +46,13 @@ class DateError(ValueError):
 
 
 def today_in_shanghai(now: dt.datetime) -> dt.date:
+    """The date in China (UTC+8) at ``now``."""
     return now.astimezone(SHANGHAI).date()
 
 
 def parse_date(text: str, today: dt.date) -> dt.date:
+    """A typed date (2026-12-01, 12月1日, 1.12.2026, 今天, 昨天 …; a year-less date in ``today``'s year);
+    DateError saying what is wrong."""
     t = " ".join(text.split()).lower().rstrip("。.")
     if t in ("今天", "今日", "today", "сегодня"):
         return today
@@ -72,6 +75,7 @@ def parse_date(text: str, today: dt.date) -> dt.date:
 
 
 def at_nine(day: dt.date) -> dt.datetime:
+    """09:00 China time on ``day``, in UTC."""
     return dt.datetime.combine(day, REMIND_AT, tzinfo=SHANGHAI)
 
 
@@ -81,6 +85,7 @@ def refund_deadline(rejected_on: dt.date, days: int = 7) -> dt.date:
 
 
 def refund_reminders(rejected_on: dt.date, now: dt.datetime, days: int = 7) -> tuple[dt.date, list[dt.datetime]]:
+    """The last day to resubmit after a rejection and the reminder times before it."""
     today = today_in_shanghai(now)
     if rejected_on > today:
         raise DateError("future", today=today.isoformat())
@@ -92,6 +97,7 @@ def refund_reminders(rejected_on: dt.date, now: dt.datetime, days: int = 7) -> t
 
 
 def expiry_reminders(expires_on: dt.date, now: dt.datetime) -> list[dt.datetime]:
+    """The reminder times before a certificate expires."""
     today = today_in_shanghai(now)
     if expires_on <= today:
         raise DateError("not_future", today=today.isoformat())
@@ -100,18 +106,21 @@ def expiry_reminders(expires_on: dt.date, now: dt.datetime) -> list[dt.datetime]
 
 
 # -- screens ----------------------------------------------------------------------------------
-def _rule(guide: "Guide") -> dict[str, Any]:
+def _rule(guide: App) -> dict[str, Any]:
     kb = guide.kb
     return {"rule": kb.facts["refund_deadline"], "sources": sources(kb, [kb.facts["refund_deadline"].source])}
 
 
-def ask_screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def ask_screen(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """The reminder question: which date (refund: the rejection; expiry: the certificate's end)."""
+    arg = route.arg
     if arg not in KINDS:
         raise NotFound(arg)
     return {**_rule(guide), "kind": arg, "error": None}
 
 
-def list_screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def list_screen(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """The user's pending reminders."""
     rows = guide.store.user_reminders(ctx.user_id or 0)
     more = max(len(rows) - LIST_MAX, 0)  # the list fits one message and one keyboard whatever is stored
     items = [{"id": r.id, "kind": r.kind, "when": dt.datetime.fromisoformat(r.due_at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
@@ -120,12 +129,12 @@ def list_screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]
             "enabled": bool(guide.store.get_setting(ctx.user_id or 0, "reminders", True))}
 
 
-def set_screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def set_screen(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """``date_input`` passes the kind, the day and the reminder times."""
     return _rule(guide)
 
 
-def due_screen(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def due_screen(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """``reminder_message`` passes the reminder (``r``) and its payload."""
     return {}
 
@@ -137,20 +146,22 @@ def reminder_message(engine: Engine, reminder: Any, lang: str) -> Screen:
 
 
 # -- button actions and the date input ---------------------------------------------------------
-def _ask(guide: "Guide", ctx: Context, kind: str, error: DateError | None = None) -> Screen:
-    screen = guide.engine.render(f"remind:{kind}", ctx, variables={"error": error})
-    return replace(screen, awaiting=f"remind_date:{kind}")
+def _ask(guide: App, ctx: Context, kind: str, error: DateError | None = None) -> Screen:
+    screen = guide.engine.render(Route("remind", (kind,)), ctx, variables={"error": error})
+    return replace(screen, awaiting=str(Route("remind_date", (kind,))))
 
 
-def ask(guide: "Guide", ctx: Context, kind: str) -> Screen:
+def ask(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """⏰ a reminder of this kind: ask the date."""
+    kind = route.arg or ""
     if kind not in KINDS:
         raise NotFound(kind)
     return _ask(guide, ctx, kind)
 
 
-def date_input(guide: "Guide", ctx: Context, kind: str, text: str) -> Screen:
+def date_input(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """The typed date (awaiting "remind_date:<kind>"): store the reminders, or ask again saying why."""
+    kind = route.arg or ""
     if kind not in KINDS:
         raise NotFound(kind)
     engine, kb = guide.engine, guide.kb
@@ -177,16 +188,18 @@ def date_input(guide: "Guide", ctx: Context, kind: str, text: str) -> Screen:
     return engine.render("reminder_set", ctx, variables={"kind": kind, "day": day.isoformat(), "last": last.isoformat(), "when": when})
 
 
-def today(guide: "Guide", ctx: Context, kind: str) -> Screen:
+def today(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """"今天" under the 退单 question: the same as typing it."""
-    return date_input(guide, ctx, kind, "今天")
+    return date_input(guide, ctx, Route("remind_date", route.params), "今天")
 
 
-def cancel(guide: "Guide", ctx: Context, args: str) -> Screen:
+def cancel(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
+    """Cancel one of the user's reminders."""
+    args = route.arg or ""
     if not re.fullmatch(r"[0-9]{1,18}", args):
         raise NotFound(args)
     engine = guide.engine
     if guide.store.cancel_reminder(ctx.user_id or 0, int(args)):
         engine.emit("reminder_cancelled", ctx, args)
-        return replace(engine.render("reminders", ctx), toast=engine._("已取消提醒", ctx))
-    return replace(engine.render("reminders", ctx), toast=engine._("该提醒已不存在", ctx))
+        return replace(engine.render("reminders", ctx), toast=t("已取消提醒", ctx))
+    return replace(engine.render("reminders", ctx), toast=t("该提醒已不存在", ctx))

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from knowledge import KnowledgeError
 from knowledge.overlay import (
@@ -23,9 +23,10 @@ from knowledge.overlay import (
 )
 
 from ..engine import Context, NotFound, Screen
+from ..i18n import t
+from ..routes import Route
+from ._shared import App
 
-if TYPE_CHECKING:
-    from ..guide import Guide
 
 SIMILAR = 70  # rapidfuzz token_sort_ratio (0–100) at which two questions are one group
 MAX_ROWS = 1000  # the newest logged rows grouped (bounded work per screen)
@@ -51,7 +52,7 @@ def similarity_key(text: str) -> str:
     return " ".join(re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", text).lower()).split())
 
 
-def taught_questions(guide: "Guide") -> set[str]:
+def taught_questions(guide: App) -> set[str]:
     """The questions taught so far (normalised): the overlay file as it is now (also what /reload has
     not read yet), else what the running knowledge has."""
     kb = guide.kb
@@ -94,12 +95,12 @@ def group_missed(rows: list[tuple[str, str, str | None]], skip: set[str] = froze
     return sorted(groups, key=lambda g: -g.count)
 
 
-def missed_groups(guide: "Guide", limit: int = MAX_ROWS) -> list[Group]:
+def missed_groups(guide: App, limit: int = MAX_ROWS) -> list[Group]:
     """What the guide missed and nobody has taught yet, grouped (the newest ``limit`` rows)."""
     return group_missed(guide.store.missed(limit), taught_questions(guide))
 
 
-def _group_of(guide: "Guide", ref: str) -> Group:
+def _group_of(guide: App, ref: str) -> Group:
     text = guide.store.missed_text(ref or "")
     if text is None:
         raise NotFound(ref)  # expired, forgotten, or a forged reference
@@ -110,14 +111,14 @@ def _group_of(guide: "Guide", ref: str) -> Group:
     return Group(ref, text, 1, [(text, 1)])  # taught meanwhile: still shown, and can be taught again
 
 
-def _label(guide: "Guide", route: str, ctx: Context) -> str:
+def _label(guide: App, route: str, ctx: Context) -> str:
     from .answers import route_label
 
     return route_label(guide, route, ctx)
 
 
 # -- screens --------------------------------------------------------------------------------
-def missed(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def missed(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The groups of missed questions, most asked first, each a button to teach it."""
     groups = missed_groups(guide)
     kb = guide.kb
@@ -130,14 +131,16 @@ def missed(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
-def group(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def group(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """One group: its phrasings and counts, how the guide reads it now, and where to attach it."""
+    arg = route.arg
     g = _group_of(guide, arg or "")
     kb = guide.kb
     result = guide.engine.matcher.match(g.question)
     now = _label(guide, result.best.route, ctx) if result.confident and result.best else None
-    suggestions = [m.route for m in result.suggestions if m.route.split(":")[0] in ("answer", "topic")]
-    if result.best and result.best.route.split(":")[0] in ("answer", "topic") and result.best.route not in suggestions:
+    teachable = lambda route: Route.parse(route).screen in ("answer", "topic")  # noqa: E731
+    suggestions = [m.route for m in result.suggestions if teachable(m.route)]
+    if result.best and teachable(result.best.route) and result.best.route not in suggestions:
         suggestions.insert(0, result.best.route)
     return {
         "ref": g.ref, "group": g, "now": now, "names": {t: b.name for t, b in kb.businesses.items()},
@@ -146,9 +149,10 @@ def group(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
-def pick(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def pick(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """Where to attach a group, within one business (the business itself and its answers) or among
     the answers of no business ("<ref>.<business>" or "<ref>._<page>")."""
+    arg = route.arg
     ref, _, where = (arg or "").partition(".")
     g = _group_of(guide, ref)
     kb = guide.kb
@@ -174,9 +178,10 @@ def pick(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
 
 
 # -- the teach button -----------------------------------------------------------------------
-def teach_group(guide: "Guide", ctx: Context, args: str) -> Screen:
+def teach_group(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
     """Attach a group ("<ref>|<route>") to a route: every phrasing of it that can be a question form
     is written to the overlay; /reload applies it."""
+    args = route.arg or ""
     engine = guide.engine
     ref, _, route = args.partition("|")
     if route_problem(guide.kb, route) is not None or guide.overlay is None:
@@ -187,13 +192,13 @@ def teach_group(guide: "Guide", ctx: Context, args: str) -> Screen:
                  if question_problem(t) is None and packaged.get(normalise(t), route) == route]
     label = _label(guide, route, ctx)
     if not phrasings:
-        notice = engine._("❌ 这组问题不能作为问法记录（过长或含有号码）。", ctx)
+        notice = t("❌ 这组问题不能作为问法记录（过长或含有号码）。", ctx)
         return engine.render(f"missed_group:{g.ref}", ctx, notice=notice)
     try:
         lessons = teach(guide.overlay, guide.kb, [(t, route) for t in phrasings])
     except (KnowledgeError, TeachError) as exc:  # an overlay edited by hand into an invalid one, say
         problem = str(exc.problems[0]) if isinstance(exc, KnowledgeError) else str(exc)
-        notice = engine._("❌ 没有记录：%(problem)s", ctx) % {"problem": problem}
+        notice = t("❌ 没有记录：%(problem)s", ctx) % {"problem": problem}
         return engine.render(f"missed_group:{g.ref}", ctx, notice=notice)
-    notice = engine._("✅ 已把 %(n)s 个问法归到“%(route)s”。发送 /reload 后生效。", ctx) % {"n": len(lessons), "route": label}
+    notice = t("✅ 已把 %(n)s 个问法归到“%(route)s”。发送 /reload 后生效。", ctx) % {"n": len(lessons), "route": label}
     return engine.render("missed", ctx, notice=notice)

@@ -4,17 +4,16 @@ call when stuck; and the whole answer as one text for `eport-guide show`."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from knowledge import Knowledge
 
 from ..engine import Context, Engine, NotFound
-from ._shared import ordered_cities, sources
+from ..routes import Route
+from ._shared import App, ordered_cities, sources
 from .online import first_walk_route
 from .pictures import copy_picture
 
-if TYPE_CHECKING:
-    from ..guide import Guide
 
 FORM_LABELS = {"original": "原件", "copy": "复印件"}
 # Punctuation joining the plain action lines (not words, so not in the catalogues).
@@ -110,12 +109,14 @@ def _jiangsu_extras(kb: Knowledge, topic: str) -> dict[str, Any]:
 
 
 def has_jiangsu_extras(kb: Knowledge, topic: str) -> bool:
+    """Whether the Jiangsu guide adds rules or facts for this business."""
     extras = _jiangsu_extras(kb, topic)
     return bool(extras["jiangsu_groups"] or extras["jiangsu_facts"])
 
 
-def topic(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def topic(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The first screen of an answer: what to bring and do, where to go, the hotline."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.businesses:
         raise NotFound(arg)
@@ -150,13 +151,14 @@ def topic(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
-def more(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def more(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """⋯ 更多: what the first screen's keyboard leaves out, one tap away."""
-    return topic(guide, arg, ctx)
+    return topic(guide, ctx, route)
 
 
-def rules(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def rules(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """📖 原文: the Manzhouli document's own words for this business."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.businesses:
         raise NotFound(arg)
@@ -182,12 +184,14 @@ def rules(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
 
 
 def jiangsu_sources(kb: Knowledge) -> list[Any]:
+    """The Jiangsu guide's source records."""
     return [s for s in kb.sources.values() if s.region == "jiangsu"]
 
 
-def jiangsu(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def jiangsu(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """江苏省指南: what the Jiangsu guide adds for this business, every line labelled; for a business
     it does not cover (a button sent before it was scoped), that it does not cover it."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.businesses:
         raise NotFound(arg)
@@ -197,7 +201,9 @@ def jiangsu(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     return {**extras, "business": kb.businesses[arg], "sources": sources(kb, files)}
 
 
-def material(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def material(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """One material: its rules, annotation and the businesses that need it."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.materials:
         raise NotFound(arg)
@@ -221,7 +227,9 @@ def material(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
-def fact(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def fact(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
+    """One fact with its quoted source."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.facts:
         raise NotFound(arg)
@@ -243,8 +251,9 @@ def fact(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
     }
 
 
-def stuck(guide: "Guide", arg: str | None, ctx: Context) -> dict[str, Any]:
+def stuck(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """Whom to call about a business: the card centre, then every CCB agent branch."""
+    arg = route.arg
     kb = guide.kb
     if arg not in kb.businesses:
         raise NotFound(arg)

@@ -17,9 +17,15 @@ from .describe import Picture, copy_materials, describe, refused_seals, required
 if TYPE_CHECKING:
     from knowledge import Knowledge
 
-__all__ = ["Picture", "copy_materials", "describe", "picture", "refused_seals", "required_rule"]
+__all__ = ["Picture", "copies_of", "copy_materials", "describe", "picture", "refused_seals", "required_rule"]
 
 _cache: dict[tuple[int, str, str], tuple[Knowledge, Picture]] = {}
+
+
+def copies_of(kb: Knowledge, topic: str) -> list[str]:
+    """The prepared copies a business needs, in the order the business lists them."""
+    pictured = set(copy_materials(kb))
+    return list(dict.fromkeys(r.material for r in kb.businesses[topic].materials if r.material in pictured))
 
 
 def picture(kb: Knowledge, material: str, lang: str) -> Picture:

@@ -53,6 +53,7 @@ COPY_LINE = "#c2c2c2"
 
 @dataclass(frozen=True)
 class Text:
+    """A text of a picture (position, size, colour)."""
     x: float
     y: float  # the baseline
     text: str
@@ -64,6 +65,7 @@ class Text:
 
 @dataclass(frozen=True)
 class Rect:
+    """A rectangle of a picture."""
     x: float
     y: float
     w: float
@@ -77,6 +79,7 @@ class Rect:
 
 @dataclass(frozen=True)
 class Circle:
+    """A circle of a picture (the seal)."""
     cx: float
     cy: float
     r: float
@@ -88,6 +91,7 @@ class Circle:
 
 @dataclass(frozen=True)
 class Path_:
+    """A drawn path of a picture (a signature)."""
     points: tuple[tuple[float, float], ...]
     stroke: str | None = None
     width: float = 1
@@ -105,6 +109,7 @@ class Group:
 
 @dataclass(frozen=True)
 class Picture:
+    """An example picture: its shapes and its caption, drawn as SVG or PNG."""
     material: str
     lang: str
     width: int
@@ -115,11 +120,13 @@ class Picture:
     key: str = ""  # material, language and a digest of the content: cache and Telegram file_id key
 
     def svg(self) -> str:
+        """The picture as SVG text."""
         from .render import svg
 
         return svg(self)
 
     def png(self) -> bytes:
+        """The picture as PNG bytes."""
         from .render import png
 
         return png(self)
@@ -138,6 +145,7 @@ def use_font(path: str | None, index: int = 0) -> None:
 
 @lru_cache(maxsize=64)
 def font(size: float):
+    """The bundled CJK font at ``size`` pixels."""
     from PIL import ImageFont
 
     path, index = _font_override or (str(FONT_FILE), FONT_INDEX)
@@ -145,6 +153,7 @@ def font(size: float):
 
 
 def text_width(text: str, size: float) -> float:
+    """The width of ``text`` in pixels at ``size``."""
     return font(size).getlength(text)
 
 

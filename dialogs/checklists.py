@@ -1,0 +1,203 @@
+"""Per-user checklists: a user's list, its pages per material and the printable export.
+
+Items are derived from the knowledge (``Knowledge.checklist_items``); ticks live in the
+store under stable item ids. ``Checklists`` (``guide.checklists``) computes them;
+``dialogs.features.checklist`` fills the screens and answers the buttons with it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from knowledge import Knowledge
+from knowledge.loader import unbalanced
+
+from . import i18n
+from .engine import Context, Engine, NotFound
+from .i18n import t
+from .render import environment
+
+BAR_WIDTH = 10
+BUTTON_MAX = 40
+
+
+def progress_bar(done: int, total: int) -> str:
+    """A ten-block bar with the percentage done."""
+    filled = round(BAR_WIDTH * done / total) if total else 0
+    return "▓" * filled + "░" * (BAR_WIDTH - filled) + f" {round(100 * done / total) if total else 0}%"
+
+
+def _button_text(short: str, label: str) -> str:
+    """"<material>·<action>" within BUTTON_MAX characters, never cut inside brackets:
+    bracketed asides are dropped first, then the text is cut where no bracket is open."""
+    text = f"{short}·{label}"
+    if len(text) <= BUTTON_MAX:
+        return text
+    out, depth = [], 0
+    for ch in text:  # drop bracketed asides, keeping quoted annotations (「」«» “”) whole
+        if ch in ("（", "("):
+            depth += 1
+        elif ch in ("）", ")") and depth:
+            depth -= 1
+        elif not depth:
+            out.append(ch)
+    text = re.sub(r"\s+", " ", "".join(out)).strip()
+    if len(text) <= BUTTON_MAX:
+        return text
+    cut = BUTTON_MAX - 1
+    while cut > 0 and unbalanced(text[:cut]):
+        cut -= 1
+    return text[:cut].rstrip("，,;；、 ") + "…"
+
+
+class Checklists:
+    """Users' checklists: their items and ticks, pages per material, the printable export."""
+
+    def __init__(self, engine: Engine, store: Any):
+        self.engine = engine
+        self.store = store
+        self._layouts: dict[tuple[str, str], Any] = {}
+        self._layouts_kb: Knowledge | None = None
+
+    @property
+    def kb(self) -> Knowledge:
+        """The current knowledge."""
+        return self.engine.kb
+
+    # -- data -------------------------------------------------------------------------
+    def item_text(self, item: Any, ctx: Context, topic: str) -> str:
+        """The item in the user's language: the check's plain line, or what to bring."""
+        if item.plain:
+            return item.text(ctx.lang)
+        m = self.kb.materials[item.material]
+        name = getattr(m.plain, ctx.lang)
+        ref = next((r for r in self.kb.businesses[topic].materials if r.material == item.material), None)
+        if ref is not None and ref.alternative:
+            tr = i18n.beside(ref.alternative, ctx.lang)
+            alt = f"{ref.alternative}（{tr}）" if tr else ref.alternative
+            return self._("%(name)s 或 %(alt)s（二选一）", ctx) % {"name": name, "alt": alt}
+        return name
+
+    def notes(self, topic: str, lang: str) -> tuple[list[str], dict[str, list[str]]]:
+        """The caveats the answer gives, in ``lang``: the business's own (ℹ️), and each material's
+        (▫️: what the documents leave open, or what applies in this business instead)."""
+        business = self.kb.businesses[topic]
+        per_material: dict[str, list[str]] = {}
+        for ref in business.materials:
+            m = self.kb.materials[ref.material]
+            lines = [getattr(ref.action, lang)] if ref.action else [getattr(n, lang) for n in m.notes]
+            lines += [getattr(n, lang) for n in ref.notes]
+            per_material[m.id] = list(dict.fromkeys(lines))
+        return [getattr(n, lang) for n in business.notes], per_material
+
+    def _layout(self, topic: str, lang: str) -> tuple[tuple[tuple[dict[str, Any], dict[str, Any]], ...], tuple[tuple[str, str, tuple[int, ...]], ...]]:
+        """What never changes for a business in a language: each item's texts (unticked, ticked), and
+        the materials (id, name, item positions). Built once per knowledge, business and language."""
+        key = (topic, lang)
+        if self._layouts_kb is not self.kb:
+            self._layouts, self._layouts_kb = {}, self.kb
+        if key not in self._layouts:
+            ctx = Context(lang=lang)
+            business = self.kb.businesses[topic]
+            names = {ref.material: getattr(self.kb.materials[ref.material].plain, lang) for ref in business.materials}
+            rows: list[tuple[dict[str, Any], dict[str, Any]]] = []
+            groups: list[tuple[str, str, list[int]]] = []
+            for n, item in enumerate(self.kb.checklist_items(topic)):
+                label = self.item_text(item, ctx, topic)
+                if item.condition == "alternative":
+                    label += self._("（如交复印件）", ctx)
+                button = _button_text(t(item.short, ctx), label)
+                row = {"id": item.id, "material": item.material, "label": label,
+                       "optional": item.optional and item.condition is None, "required": not item.optional,
+                       "button": button, "na": False,
+                       "na_button": _button_text(self._("🚫 不适用：", ctx) + t(item.short, ctx), label),
+                       "applies_button": _button_text(self._("↩️ 适用：", ctx) + t(item.short, ctx), label)}
+                # the tick button carries the state it asks for
+                rows.append(({**row, "ticked": False, "mark": "☐", "want": "1"}, {**row, "ticked": True, "mark": "✅", "want": "0"}))
+                if not groups or groups[-1][0] != item.material:
+                    groups.append((item.material, names[item.material], []))
+                groups[-1][2].append(n)
+            self._layouts[key] = (tuple(rows), tuple((m, name, tuple(ix)) for m, name, ix in groups))
+        return self._layouts[key]
+
+    def state(self, user_id: int, topic: str, ctx: Context | None = None) -> dict[str, Any]:
+        """Items with their ticks, per material and overall (read only: ticks of items the knowledge no
+        longer has are not counted; ``sync`` drops them from the store)."""
+        if topic not in self.kb.businesses:
+            raise NotFound(topic)
+        ctx = ctx or Context(user_id=user_id)
+        layout, materials = self._layout(topic, ctx.lang)
+        ticks = self.store.ticks(user_id, topic) & {off["id"] for off, _ in layout}
+        # 不适用: only an optional item can be marked so; it no longer counts in done or total
+        na = self.store.not_applicable(user_id, topic)
+        rows = [{**off, "ticked": False, "na": True, "mark": "➖"} if off["optional"] and off["id"] in na
+                else on if off["id"] in ticks else off for off, on in layout]
+        groups = []
+        for material, name, positions in materials:
+            members = [rows[i] for i in positions]
+            counted = [r for r in members if not r["na"]]
+            done_here = sum(r["ticked"] for r in counted)
+            complete_here = all(r["ticked"] for r in counted if r["required"])
+            mark = "➖" if not counted else "✅" if complete_here and done_here else "☐"
+            groups.append({"material": material, "name": name, "rows": members, "done": done_here, "total": len(counted),
+                           "mark": mark, "na": not counted})
+        counted = [r for r in rows if not r["na"]]
+        done = sum(r["ticked"] for r in counted)
+        complete = all(r["ticked"] for r in counted if r["required"])
+        business = self.kb.businesses[topic]
+        siblings = [b for b in self.kb.topics_in(business.category) if b.id != topic]
+        notes, material_notes = self.notes(topic, ctx.lang)
+        return {"business": business, "items": rows, "groups": groups, "done": done, "total": len(counted),
+                "not_applicable": len(rows) - len(counted), "notes": notes, "material_notes": material_notes,
+                "complete": complete, "bar": progress_bar(done, len(counted)), "siblings": siblings}
+
+    def export_text(self, ctx: Context, topic: str) -> str:
+        """A printable plain-text checklist with the office and hotline."""
+        values = {**self.engine.base_values(), **self.screen_values(ctx, topic), "offices": list(self.kb.offices.values()),
+                  "lang": ctx.lang}
+        return environment(ctx.lang, html=False).get_template("checklist_export.j2").render(values).strip() + "\n"
+
+    def sync(self, ctx: Context, topic: str) -> dict[str, Any]:
+        """The step before a checklist screen (it writes): drop the ticks of items the knowledge no
+        longer has, and take the pending notice saying so — ``{"notice": …}`` once, else ``{}``."""
+        if topic not in self.kb.businesses:
+            return {}
+        user_id = ctx.user_id or 0
+        layout, _ = self._layout(topic, ctx.lang)
+        ids = {off["id"] for off, _ in layout}
+        if not self.store.ticks(user_id, topic) <= ids:
+            self.store.sync_items(user_id, topic, ids)
+        dropped = self.store.take_notice(user_id, topic)
+        if not dropped:
+            return {}
+        n = len(json.loads(dropped))
+        return {"notice": self._("官方资料已更新，清单随之更新：%(n)s 个已勾选的项目不再需要，已移除。", ctx) % {"n": n}}
+
+    def screen_values(self, ctx: Context, topic: str) -> dict[str, Any]:
+        """The checklist screen's variables (and the export's): the items and the office (the notice
+        that ticks were dropped comes from ``sync``, the step before the screen)."""
+        kb = self.kb
+        state = self.state(ctx.user_id or 0, topic, ctx)
+        center = next(o for o in kb.offices.values() if o.kind == "card_center")
+        # the overview looks the same for everyone at the same progress: rendered once per state
+        key = ("overview", tuple((g["done"], g["total"], g["mark"]) for g in state["groups"]), state["complete"])
+        return {"onsite": kb.facts["onsite"], "center": center, "notice": None, "page": None, "cache_key": key, **state}
+
+    def page_values(self, ctx: Context, topic: str, material: str) -> dict[str, Any]:
+        """One material's page: its items with a tick button each, and the overall progress."""
+        values = self.screen_values(ctx, topic)
+        groups = values["groups"]
+        at = next((i for i, g in enumerate(groups) if g["material"] == material), None)
+        if at is None:
+            raise NotFound(f"{topic}:{material}")
+        page = {**groups[at], "notes": values["material_notes"].get(material, []),
+                "tick_rows": [r for r in groups[at]["rows"] if not r["na"]],  # a 不适用 item has no tick button
+                "na_rows": [r for r in groups[at]["rows"] if r["optional"]]}  # … and each optional one a 不适用 button
+        key = ("page", tuple((r["ticked"], r["na"]) for r in page["rows"]), values["done"], values["total"], values["complete"])
+        return {**values, "page": page, "cache_key": key, "prev": groups[at - 1]["material"] if at > 0 else None,
+                "next": groups[at + 1]["material"] if at + 1 < len(groups) else None}
+
+    def _(self, message: str, ctx: Context) -> str:
+        return t(message, ctx)
