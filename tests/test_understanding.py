@@ -213,6 +213,24 @@ def test_two_things_at_once_get_both_answers_in_one_message(engine, question):
     assert sources == ["answer_source:buy_usbkey", "answer_source:buy_shared_dun"]
 
 
+@pytest.mark.parametrize("lang", ["zh", "ru", "en"])
+def test_a_composed_answer_shows_each_part_not_only_its_button(plain_guide, kb, lang):
+    """A business, a city and a material composed into one message: each is said in the message itself
+    (the business's materials, the city's offices with address and phone exactly, the material's seal and
+    annotation lines), not only offered as a button."""
+    from dialogs.features.answers import show
+
+    screen = show(plain_guide, Context(user_id=1, lang=lang), ("topic:change_name", "city:通辽", "material:legal_rep_id"))
+    assert screen.route == "answers:topic:change_name+city:通辽+material:legal_rep_id"
+    text = screen.text
+    assert "变更单位名称" in text and "业务申请书" in text
+    for o in kb.cities["通辽"]:
+        assert o.name in text and o.address in text and all(p in text for p in o.phones)
+    assert PERSON in text and "公章" in text
+    labels = [b.label for b in screen.all_buttons()]
+    assert sum("变更单位名称" in x for x in labels) == 1  # one button to the business, not two
+
+
 def test_seal_and_wording_in_russian(engine):
     screen = ask(engine, "какую печать ставить и что писать", "ru")
     assert shown(screen) == ["answer:seal_official_only", "answer:org_annotation", "answer:person_annotation"]
