@@ -49,6 +49,37 @@ def clauses(text: str) -> list[str]:
     return [c for c in parts if c.strip()]
 
 
+# the asks of a question: its sentences (？。！；), and a second ask joined by 另外/还有/顺便/and also/и ещё …
+ASKS = re.compile(r"[。？?！!；;]+|[，,、\s]*(?:另外|顺便问下|顺便问一下|顺便|还有就是|还有|再问一下|再问下|并且|"
+                  r"\band also\b|\balso\b|\band\b(?= (?:what|where|which|how|do|does|is|are|can|who|when)\b)|"
+                  r"\bа также\b|\bи ещё\b|\bи еще\b|\bкроме того\b)[，,:：\s]*", re.IGNORECASE)
+
+
+def asks(text: str) -> list[str]:
+    """The separate asks of a question (each sentence, or a second ask joined by 另外/also/и ещё …):
+    the unit inside which words combine (公章 + 彩色 is a printed seal only in one ask) and that is
+    answered on its own when a question asks several things."""
+    return [a for a, _ in marked_asks(text)]
+
+
+def marked_asks(text: str) -> list[tuple[str, bool]]:
+    """``asks`` with, for each, whether a connector (另外, 顺便问下, also …) introduced it: such a part is an
+    ask even without a question word (…，顺便问下客服电话)."""
+    out: list[tuple[str, bool]] = []
+    pos, joined = 0, False
+    for m in ASKS.finditer(text):
+        part = text[pos:m.start()].strip()
+        if part:
+            out.append((part, joined))
+        pos = m.end()
+        # the separator holds a connector word (not only punctuation)
+        joined = bool(m.group(0).strip(" \t\n，,、:：。？?！!；;"))
+    part = text[pos:].strip()
+    if part:
+        out.append((part, joined))
+    return out
+
+
 # "要X吗": whether something is needed at all
 # (a thing, not a verb: 要复印吗 / 要盖章吗 ask about the copy or the seal)
 REQUIRED_ASK = re.compile(r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛)[？?]?$")
@@ -146,8 +177,11 @@ class Reader:
                 and any(REQUIRED_ASK.search(c) for c in clauses(question.strip()))):
             aspects.append("required")
         document = any(self.kb.aspects[a].document for a in aspects)  # before composites take them in
+        parts = asks(question)
+        # words combine only inside one ask (复印件只能盖公章吗？外文材料要翻译吗: not a translation seal)
+        together = [self._aspects_of(p) for p in parts] if len(parts) > 1 else [set(aspects)]
         for comp in self._composites:  # 公章 + 彩色 → a printed seal
-            if all(x in aspects for x in comp.when):
+            if all(x in aspects for x in comp.when) and any(all(x in t for x in comp.when) for t in together):
                 at = min(aspects.index(x) for x in comp.when)
                 aspects = [x for x in aspects if x not in comp.when]
                 aspects.insert(min(at, len(aspects)), comp.id)
@@ -163,20 +197,60 @@ class Reader:
             document=document,
         )
 
+    def _aspects_of(self, text: str) -> set[str]:
+        """The aspects named in a piece of text (its words only, nothing combined)."""
+        return {c[2:] for c in (self._concept.get(t) for t in self.analyzer.terms(text)) if c and c.startswith("a:")}
+
     # -- deciding ----------------------------------------------------------------------------
     def plan(self, question: str) -> Plan:
         """What answers the question (remembered, like the matcher's results)."""
         plan = self._memo.get(question)
         if plan is None:
-            plan = self._with_place(self._plan(self.by_clause(self.read(question)), self.matcher.match(question)))
+            plan = self.compute(question, self.matcher.match)
             if len(self._memo) >= 4096:
                 self._memo.clear()
             self._memo[question] = plan
         return plan
 
-    def compute(self, question: str) -> Plan:
+    def compute(self, question: str, match=None) -> Plan:
         """``plan`` without memory, here or in the matcher (what ``make bench`` times)."""
-        return self._with_place(self._plan(self.by_clause(self.read(question)), self.matcher.compute(question)))
+        match = match or self.matcher.compute
+        whole = self._with_place(self._plan(self.by_clause(self.read(question)), match(question)))
+        return self._each_ask(question, whole, match)
+
+    def _each_ask(self, question: str, whole: Plan, match) -> Plan:
+        """A question asking several things (…能盖财务章吗？另外海拉尔能办吗 / …, and also …): each ask read
+        on its own too, and what an ask gets on its own is added when the whole did not answer it, so no
+        ask is dropped. An ask that depends on the business is answered for the business the whole names."""
+        parts = [p for p, joined in marked_asks(question) if joined or ASKING.search(p) or not CJK.search(p)]
+        if len(parts) < 2 or whole.kind not in ("answers", "topic", "none"):
+            return whole
+        reading = whole.reading if whole.reading.question else self.read(question)
+        business = whole.business or self.business_of(reading)
+        routes = list(whole.routes)
+        added = False
+        for part in parts:
+            own = self._with_place(self._plan(self.by_clause(self.read(part)), match(part)))
+            if own.kind == "ask" and business:
+                own = self.answer_aspect(own.aspect, business, part)
+            if own.kind == "none":
+                result = match(part)
+                best = result.best.route if result.confident and result.best else ""
+                if best.startswith(("answer:", "topic:", "city:")) and not (
+                        best.startswith("answer:") and self.kb.answers[best[7:]].silent):
+                    own = Plan("answers", (best,))
+            if own.kind not in ("answers", "topic") or not own.routes:
+                continue
+            if any(r in routes for r in own.routes) or len(routes) >= MAX_ANSWERS:
+                continue
+            if own.routes[0] == f"topic:{business}" and any(r.startswith("answer:") for r in routes):
+                continue  # the business named again in a later ask: its answer is already about it
+            routes.append(own.routes[0])
+            added = True
+        if not added:
+            return whole
+        kind = "answers" if len(routes) > 1 or routes[0].startswith(("answer:", "city:")) else "topic"
+        return Plan(kind, tuple(routes), business=business, aspect=whole.aspect, reading=reading)
 
     def by_clause(self, reading: Reading) -> Reading:
         """A question told as a story, then asked: an aspect named only in the story (卡放了好几年没用 — not a

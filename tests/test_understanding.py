@@ -731,3 +731,25 @@ def test_whether_the_licence_copy_is_required_without_a_business_is_asked_back(e
 def test_a_documented_question_sharing_a_word_with_an_outside_topic_keeps_its_answer(engine, question, lang, expected):
     screen = ask(engine, question, lang)
     assert expected in shown(screen) and "answer:hotline" not in shown(screen), (question, screen.route)
+
+
+# -- several asks in one message ---------------------------------------------------------------------
+@pytest.mark.parametrize("question,lang,expected", [
+    ("执照复印件上写啥？另外护照复印件上写啥", "zh", ["answer:org_annotation", "answer:person_annotation"]),
+    ("几点开门，顺便问下热线", "zh", ["answer:silent_hours", "answer:hotline"]),
+    ("解锁要带什么，顺便问下客服电话", "zh", ["topic:unlock", "answer:hotline"]),
+])
+def test_each_ask_of_a_question_is_answered(engine, kb, question, lang, expected):
+    """Two asks in one message, split at the sentence or at 另外/还有/顺便/and: each gets its answer, in the
+    message itself (not only as a button)."""
+    screen = ask(engine, question, lang)
+    assert all(r in shown(screen) for r in expected), (question, screen.route)
+    for r in expected:
+        if r.startswith("answer:"):
+            assert getattr(kb.answers[r[7:]].plain, lang).splitlines()[0] in screen.text, r
+
+
+def test_words_combine_only_inside_one_ask(engine):
+    """公章 in one ask and 翻译 in the next is not a question about the translation seal."""
+    assert "translation_seal" not in aspects(engine, "复印件要盖公章吗？外文声明要翻译吗")
+    assert "translation_seal" in aspects(engine, "翻译件盖公章可以吗")
