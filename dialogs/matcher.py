@@ -145,6 +145,17 @@ def sounds_alike(typed: str, word: str) -> bool:
     return all(a == b or readings(a) & readings(b) for a, b in zip(typed, word))
 
 
+def _initials(char: str) -> set[str]:
+    return {r[:2] if r[:2] in ("zh", "ch", "sh") else r[:1] for r in readings(char)}
+
+
+def sounds_near(typed: str, meant: str) -> bool:
+    """Whether a character typed could be a slip for the one meant: both read alike or begin with the same
+    sound (通了 for 通辽: le, liao); a character with no reading (a traditional or rare one) may be."""
+    a, b = readings(typed), readings(meant)
+    return not a or not b or bool(a & b) or bool(_initials(typed) & _initials(meant))
+
+
 MAX_SOUNDS = 8  # readings of a word considered (a word of many heteronyms is not looked up by sound)
 
 
@@ -307,7 +318,9 @@ class Analyzer:
                 # (nor a word typed whole after another character: 当操作员 is 当 + 操作员, not 加操作员;
                 # at the end a look-alike is a typo: 法定代表仁 is 法定代表人)
                 whole = k == 0 and word[1:] in self.words
-                if (touching and all(q in unknown for q in touching) and not whole
+                # (and the character typed sounds near the one meant — an input method's slip, 通了 for 通辽:
+                # 会计离职 is not 我离职, 公司要 is not 公司名)
+                if (touching and all(q in unknown for q in touching) and not whole and sounds_near(run[p], word[k])
                         and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES))):
                     return run[:start] + word + run[start + n :]
         return run

@@ -40,7 +40,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # a clause that asks (the others tell the situation: 卡放了好几年没用，早就过期了，现在还能办吗)
 # a clause asking whether the business itself must be done (法人换了要办变更吗): its first screen is shown too
 ASKS_BUSINESS = re.compile(r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)")
-ASKING = re.compile(r"[吗么嘛呢？?谁]|什么|啥|哪|(?<!好)几|怎|多少|能不能|可不可以|行不行|能否|是否|要不要|用不用|可以|不$|没$")
+ASKING = re.compile(r"[吗么嘛呢？?谁咋]|什么|啥|哪|(?<!好)几|怎|多少|如何|能不能|可不可以|行不行|能否|可否|是否|有没有|"
+                    r"要不要|用不用|可以|不$|没$")
 
 
 def clauses(text: str) -> list[str]:
@@ -163,7 +164,48 @@ class Reader:
         self._holder_businesses = [b.id for b in kb.businesses.values() if b.audience == "holder"]
         # the words of cancelling, also inside a longer word that says who acts (本人去注销)
         self._cancel_words = [t for v in kb.vocabulary if v.target == "category:cancel" for t in v.terms if CJK.search(t)]
+        self._signatures = self._business_signatures()
         self._memo: dict[str, Plan] = {}
+
+    def _business_signatures(self) -> list[tuple[frozenset[str], str]]:
+        """What a business is, as the concepts its own words combine (公司名称变了 → name + changed; 密码输错
+        → password): a question telling the situation in other words (名字核准变更了, 口令忘了) combines the
+        same concepts. From the vocabulary's words for each business, read by the matcher's synonym groups
+        (any word of a group stands for it); a signature of one concept only when that concept is an event
+        distinctive enough to weigh double (lost, locked, moved …); one naming two businesses names none."""
+        analyzer = self.matcher.analyzer
+        names = {char: cid for cid, char in analyzer.concept_char.items()}
+        distinctive = {g.id for g in self.kb.synonyms if g.weight >= 2}
+        found: dict[frozenset[str], set[str]] = {}
+        for v in self.kb.vocabulary:
+            kind, _, business = v.target.partition(":")
+            if kind != "topic":
+                continue
+            for term in v.terms:
+                concepts = frozenset(names[t] for t in analyzer.terms(term, correct=False) if t in names)
+                if len(concepts) >= 2 or (concepts and concepts <= distinctive):
+                    found.setdefault(concepts, set()).add(business)
+        return sorted(((sig, next(iter(b))) for sig, b in found.items() if len(b) == 1), key=lambda x: -len(x[0]))
+
+    def _explains(self, aspect: str) -> bool:
+        """Whether an aspect answers something of its own (not weak, not only "the documents do not say")."""
+        a = self.kb.aspects[aspect]
+        return bool(a.routes) and not a.weak and not all(
+            r.startswith("answer:") and self.kb.answers[r[7:]].silent for r in a.routes)
+
+    def business_by_concepts(self, text: str) -> str | None:
+        """The business whose signature the text's concepts (inside one ask) hold, the most specific first;
+        None when none, or when two businesses fit equally."""
+        analyzer = self.matcher.analyzer
+        names = {char: cid for cid, char in analyzer.concept_char.items()}
+        for part in asks(text):
+            concepts = {names[t] for t in analyzer.terms(part) if t in names}
+            fits = [(sig, b) for sig, b in self._signatures if sig <= concepts]
+            if fits:
+                best = [b for sig, b in fits if len(sig) == len(fits[0][0])]
+                if len(set(best)) == 1:
+                    return best[0]
+        return None
 
     # -- reading -----------------------------------------------------------------------------
     def read(self, question: str) -> Reading:
@@ -185,15 +227,24 @@ class Reader:
                 at = min(aspects.index(x) for x in comp.when)
                 aspects = [x for x in aspects if x not in comp.when]
                 aspects.insert(min(at, len(aspects)), comp.id)
+        businesses = tuple(c[2:] for c in found if c.startswith("b:"))
+        categories = tuple(c[2:] for c in found if c.startswith("k:"))
+        if not businesses and not any(self._explains(a) for a in aspects):
+            # the situation told in other words (公司名称核准变更了), asked about generally (要办什么, 带什么):
+            # the concepts it combines (not when an aspect explains them: 身份证丢了 is not a lost card; a
+            # silent topic does not: 换了个新的法人 tells a change, it does not ask old-or-new)
+            by_concepts = self.business_by_concepts(question)
+            if by_concepts and (not categories or self.kb.businesses[by_concepts].category in categories):
+                businesses = (by_concepts,)
         return Reading(
             question=question,
-            businesses=tuple(c[2:] for c in found if c.startswith("b:")),
+            businesses=businesses,
             aspects=tuple(aspects),
             holder="who:holder" in found,
             left="who:leave" in found,
             cities=tuple(c[2:] for c in found if c.startswith("c:")),
             jiangsu="r:jiangsu" in found,
-            categories=tuple(c[2:] for c in found if c.startswith("k:")),
+            categories=categories,
             document=document,
         )
 

@@ -753,3 +753,27 @@ def test_words_combine_only_inside_one_ask(engine):
     """公章 in one ask and 翻译 in the next is not a question about the translation seal."""
     assert "translation_seal" not in aspects(engine, "复印件要盖公章吗？外文声明要翻译吗")
     assert "translation_seal" in aspects(engine, "翻译件盖公章可以吗")
+
+
+# -- a situation told in the applicant's own words ---------------------------------------------------
+@pytest.mark.parametrize("question,business", [
+    ("老板换过了 口岸卡那边怎么处理", "change_legal_rep"),  # legal representative + changed
+    ("公司一张卡都没有 要办的话准备啥", "new_entry"),  # a first card
+    ("卡丢在出租车上了怎么办", "reissue_lost"),
+    ("原来那个法人走了，换了个新法人，卡咋整", "change_legal_rep"),  # told, not asking old-or-new
+    ("单位新来了个出纳 也想给她办张卡 要啥", "new_operator"),  # a new member of staff + a card
+])
+def test_a_situation_told_in_other_words_names_its_business(engine, kb, question, business):
+    """The business is read from the concepts the situation combines (the same concepts its own words
+    combine: 法定代表人 + 变了, 操作员 + 增加), not only from a phrase of the vocabulary; a silent topic only
+    told in the story is not what is asked."""
+    screen = ask(engine, question)
+    assert screen.route == f"topic:{business}", (question, screen.route)
+    assert kb.businesses[business].name in screen.text
+
+
+def test_a_business_read_from_concepts_never_overrides_an_aspect_that_explains_them(engine):
+    """身份证丢了 is a question about the ID's alternatives, not a lost card."""
+    reader = engine.reader
+    assert reader.business_by_concepts("法人身份证丢了") == "reissue_lost"  # the concepts alone would say so
+    assert reader.read("法人身份证丢了，拿护照行不行").businesses == ()
