@@ -226,8 +226,11 @@ class Analyzer:
         self._fuzzy_by_len = {n: ws for n, ws in self._fuzzy_by_len.items() if ws}
         # homophones (吃峰 → 赤峰, 见行 → 建行): also the two-character words, a sound being stricter than a shape
         # (a sound is strict enough to aim at every synonym: 共想盾 → 共享盾, where a shape aims at names only)
+        # (a two-character word only when it is a name — 赤峰, 建行 —, never a phrase of a question: 些啥 is not 写啥)
+        names = {normalise(x) for x in dictionary}
         sound_targets = [*dictionary, *(w for ws in synonyms.values() for w in ws)] if homophones_to_synonyms else targets
-        sound = sorted({w for w in (normalise(x) for x in sound_targets) if len(w) >= 2 and re.fullmatch(rf"[{_CJK}]+", w)})
+        sound = sorted({w for w in (normalise(x) for x in sound_targets)
+                        if re.fullmatch(rf"[{_CJK}]+", w) and (len(w) >= 3 or (len(w) == 2 and w in names))})
         # by sound: every reading of the word (行 is xing or hang) → the word
         self._by_sound: dict[tuple[str, ...], list[str]] = {}
         for w in sound:
@@ -340,7 +343,8 @@ class Analyzer:
         for w in words:
             if correct and w not in self._known and len(w) >= 4 and not w.isdigit():
                 hit = process.extractOne(w, self.known_words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-                if hit and abs(len(hit[0]) - len(w)) <= 1:  # a typo, not another word ("almost" is not "lost")
+                # a typo, not another word ("almost" is not "lost"; a typo keeps the first letter: "slot" is not "lost")
+                if hit and abs(len(hit[0]) - len(w)) <= 1 and hit[0][0] == w[0]:
                     w = hit[0]
             stems.append(_stem(w))
         i = 0

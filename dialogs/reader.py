@@ -32,6 +32,8 @@ HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts pers
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
 PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+EVENTS = frozenset({"changed", "add", "register"})  # synonym groups saying what happened, besides the distinctive ones
+PLACES = frozenset({"city_manzhouli", "city_hulunbuir", "city_chifeng", "city_tongliao", "city_ulanhot"})
 OUTSIDE = "outside"  # the aspect of a topic neither document covers: the hotline alone answers it
 # clauses of a question: a second ask (另外/顺便/还有 …) is a clause of its own
 CLAUSE = re.compile(r"[，,。？?！!；;、\s]+|另外|顺便问下|顺便问一下|顺便|还有就是|还有|and also|also|кроме того|ещё|еще")
@@ -86,6 +88,10 @@ def marked_asks(text: str) -> list[tuple[str, bool]]:
 REQUIRED_ASK = re.compile(r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛)[？?]?$")
 
 
+# "what to hand in / bring / prepare?" in any words (要交哪些, 得准备些啥, 提供什么): the materials
+WHAT_TO_BRING = re.compile(r"(?:交|带|准备|提供|提交|递交|备)(?:些|上|好)?(?:哪些|什么|啥|哪几样|哪几份|哪几个)")
+
+
 @dataclass(frozen=True)
 class Reading:
     """What a question was read as."""
@@ -132,6 +138,12 @@ class Reader:
 
         for a in kb.aspects.values():
             add(f"a:{a.id}", a.words)
+        # an aspect named like a synonym group (fee, hours, passport …) is also named by the group's words
+        # (one list of words per concept, read alike by the ranking and the reader: 掏钱 is a fee for both)
+        groups_by_id = {g.id: g.words for g in kb.synonyms}
+        for a in kb.aspects.values():
+            if a.id in groups_by_id:
+                add(f"a:{a.id}", groups_by_id[a.id])
         for v in kb.vocabulary:
             kind, _, name = v.target.partition(":")
             if kind == "topic":
@@ -175,7 +187,7 @@ class Reader:
         distinctive enough to weigh double (lost, locked, moved …); one naming two businesses names none."""
         analyzer = self.matcher.analyzer
         names = {char: cid for cid, char in analyzer.concept_char.items()}
-        distinctive = {g.id for g in self.kb.synonyms if g.weight >= 2}
+        distinctive = {g.id for g in self.kb.synonyms if g.weight >= 2} - PLACES
         found: dict[frozenset[str], set[str]] = {}
         for v in self.kb.vocabulary:
             kind, _, business = v.target.partition(":")
@@ -183,7 +195,8 @@ class Reader:
                 continue
             for term in v.terms:
                 concepts = frozenset(names[t] for t in analyzer.terms(term, correct=False) if t in names)
-                if len(concepts) >= 2 or (concepts and concepts <= distinctive):
+                # (it says what happened: a distinctive event, or a change or an addition — 分公司 + 地址 is no move)
+                if concepts & (distinctive | EVENTS) and (len(concepts) >= 2 or concepts <= distinctive):
                     found.setdefault(concepts, set()).add(business)
         return sorted(((sig, next(iter(b))) for sig, b in found.items() if len(b) == 1), key=lambda x: -len(x[0]))
 
@@ -218,6 +231,8 @@ class Reader:
         if ("required" in self.kb.aspects and "required" not in aspects
                 and any(REQUIRED_ASK.search(c) for c in clauses(question.strip()))):
             aspects.append("required")
+        if "materials" in self.kb.aspects and "materials" not in aspects and WHAT_TO_BRING.search(question):
+            aspects.append("materials")
         document = any(self.kb.aspects[a].document for a in aspects)  # before composites take them in
         parts = asks(question)
         # words combine only inside one ask (复印件只能盖公章吗？外文材料要翻译吗: not a translation seal)
@@ -229,11 +244,16 @@ class Reader:
                 aspects.insert(min(at, len(aspects)), comp.id)
         businesses = tuple(c[2:] for c in found if c.startswith("b:"))
         categories = tuple(c[2:] for c in found if c.startswith("k:"))
-        if not businesses and not any(self._explains(a) for a in aspects):
-            # the situation told in other words (公司名称核准变更了), asked about generally (要办什么, 带什么):
-            # the concepts it combines (not when an aspect explains them: 身份证丢了 is not a lost card; a
-            # silent topic does not: 换了个新的法人 tells a change, it does not ask old-or-new)
-            by_concepts = self.business_by_concepts(question)
+        if not businesses:
+            # the situation told in other words (公司名称核准变更了): the concepts it combines, in the words no
+            # aspect explains (身份证丢了 is not a lost card; 第一次入网…掏钱吗 is a first card and a fee; a silent
+            # topic explains nothing: 换了个新的法人 tells a change, it does not ask old-or-new)
+            rest = question
+            for a in aspects:
+                if self._explains(a):
+                    for w in self.kb.aspects[a].words:
+                        rest = rest.replace(w, " ")
+            by_concepts = self.business_by_concepts(rest)
             if by_concepts and (not categories or self.kb.businesses[by_concepts].category in categories):
                 businesses = (by_concepts,)
         return Reading(

@@ -133,3 +133,11 @@ def test_a_city_typed_by_its_sound_gets_that_citys_offices(engine, kb):
     screen = engine.ask(Context(user_id=1), "吃峰那个见行电话多少")
     assert screen.route == "city:赤峰"
     assert all(p in screen.text for o in kb.cities["赤峰"] for p in o.phones)
+
+
+def test_a_latin_typo_keeps_its_first_letter(engine):
+    """"slot" is a word of its own, not a typo of "lost" (a lost card)."""
+    from dialogs.engine import Context
+
+    assert engine.ask(Context(user_id=1, lang="en"), "do i need to reserve a slot").route != "topic:reissue_lost"
+    assert engine.ask(Context(user_id=1, lang="en"), "I lsot my card").route == "topic:reissue_lost"

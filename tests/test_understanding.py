@@ -777,3 +777,31 @@ def test_a_business_read_from_concepts_never_overrides_an_aspect_that_explains_t
     reader = engine.reader
     assert reader.business_by_concepts("法人身份证丢了") == "reissue_lost"  # the concepts alone would say so
     assert reader.read("法人身份证丢了，拿护照行不行").businesses == ()
+
+
+@pytest.mark.parametrize("question", ["得提供些啥", "办卡要递交哪些东西"])
+def test_what_to_hand_in_asked_in_any_words_asks_which_business(engine, question):
+    """交/带/准备/提供/递交 + 哪些/什么/啥 asks for the materials: which business? — never a guess."""
+    screen = ask(engine, question)
+    assert screen.route == "ask_business:materials", (question, screen.route)
+    assert "办理哪项业务" in screen.text
+
+
+@pytest.mark.parametrize("question,lang,route", [
+    ("Какая форма нужна, чтобы я сам аннулировал свою карту?", "ru", "answer:holder_form"),
+    ("What are your working hours?", "en", "answer:silent_hours"),
+])
+def test_an_aspect_is_named_by_every_word_of_its_concept(engine, kb, question, lang, route):
+    """An aspect named like a synonym group (forms, hours, fee …) is read from the group's words too, so the
+    ranking and the reader share one list of words per concept."""
+    screen = ask(engine, question, lang)
+    assert route in shown(screen), (question, screen.route)
+    assert getattr(kb.answers[route[7:]].plain, lang).splitlines()[0] in screen.text
+
+
+def test_new_operator_cards_are_applied_for_logged_in_with_the_legal_person_card(engine, kb):
+    screen = ask(engine, "新增操作员卡用什么账号登录")
+    assert shown(screen) == ["answer:legal_card_login"], screen.route
+    # the Jiangsu guide's fact, labelled, with what the Manzhouli document says (nothing)
+    assert kb.answers["legal_card_login"].plain.zh in screen.text
+    assert "仅适用于江苏省" in screen.text and NOT_SAID in screen.text
