@@ -32,6 +32,7 @@ HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts pers
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
 PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+PERSONS = frozenset({"legal_rep", "agent", "operator", "cardholder", "holder"})  # groups naming whose ID it is
 EVENTS = frozenset({"changed", "add", "register"})  # synonym groups saying what happened, besides the distinctive ones
 PLACES = frozenset({"city_manzhouli", "city_hulunbuir", "city_chifeng", "city_tongliao", "city_ulanhot"})
 OUTSIDE = "outside"  # the aspect of a topic neither document covers: the hotline alone answers it
@@ -206,6 +207,12 @@ class Reader:
         return bool(a.routes) and not a.weak and not all(
             r.startswith("answer:") and self.kb.answers[r[7:]].silent for r in a.routes)
 
+    def _concepts(self, text: str) -> set[str]:
+        """The synonym groups (concepts) the words of the text name, as the ranking reads them."""
+        analyzer = self.matcher.analyzer
+        names = {char: cid for cid, char in analyzer.concept_char.items()}
+        return {names[t] for t in analyzer.terms(text) if t in names}
+
     def business_by_concepts(self, text: str) -> str | None:
         """The business whose signature the text's concepts (inside one ask) hold, the most specific first;
         None when none, or when two businesses fit equally."""
@@ -242,6 +249,10 @@ class Reader:
                 at = min(aspects.index(x) for x in comp.when)
                 aspects = [x for x in aspects if x not in comp.when]
                 aspects.insert(min(at, len(aspects)), comp.id)
+        if "materials" in aspects and "bring_id" in aspects and WHAT_TO_BRING.search(question) \
+                and not self._concepts(question) & PERSONS:
+            # 需要带哪些证件, nobody named: the list of what to bring (which business?), not one person's ID
+            aspects = [a for a in aspects if a != "bring_id"]
         businesses = tuple(c[2:] for c in found if c.startswith("b:"))
         categories = tuple(c[2:] for c in found if c.startswith("k:"))
         if not businesses:
@@ -458,7 +469,9 @@ class Reader:
                 same = {self.fixed_route(pending[0], b.id) for c in reading.categories for b in kb.topics_in(c)}
                 if len(same) == 1 and None not in same and not next(iter(same)).startswith("topic:"):
                     return Plan("answers", tuple(same), reading=reading)
-            if pending and len(weak) == 1:  # which business? (among those named, when several were)
+            if len(pending) == 1 and all(a in pending or kb.aspects[a].document for a in weak):
+                # which business? (among those named, when several were); a document named beside the ask
+                # (需要带哪些证件) does not make it less dependent on the business
                 return Plan("ask", routes=tuple(f"topic:{b}" for b in dict.fromkeys(reading.businesses)),
                             aspect=pending[0], reading=reading)
             best = result.best.route if result.confident and result.best else ""

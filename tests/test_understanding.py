@@ -762,6 +762,9 @@ def test_words_combine_only_inside_one_ask(engine):
     ("卡丢在出租车上了怎么办", "reissue_lost"),
     ("原来那个法人走了，换了个新法人，卡咋整", "change_legal_rep"),  # told, not asking old-or-new
     ("单位新来了个出纳 也想给她办张卡 要啥", "new_operator"),  # a new member of staff + a card
+    ("财务部又来了个新人 也要操作员卡", "new_operator"),
+    ("法定代表人刚变更 卡这边走啥流程", "change_legal_rep"),
+    ("操作员卡不知道放哪了 找遍了", "reissue_lost"),
 ])
 def test_a_situation_told_in_other_words_names_its_business(engine, kb, question, business):
     """The business is read from the concepts the situation combines (the same concepts its own words
@@ -779,7 +782,7 @@ def test_a_business_read_from_concepts_never_overrides_an_aspect_that_explains_t
     assert reader.read("法人身份证丢了，拿护照行不行").businesses == ()
 
 
-@pytest.mark.parametrize("question", ["得提供些啥", "办卡要递交哪些东西"])
+@pytest.mark.parametrize("question", ["得提供些啥", "办卡要递交哪些东西", "需要带哪些证件"])
 def test_what_to_hand_in_asked_in_any_words_asks_which_business(engine, question):
     """交/带/准备/提供/递交 + 哪些/什么/啥 asks for the materials: which business? — never a guess."""
     screen = ask(engine, question)
