@@ -44,7 +44,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # a clause asking whether the business itself must be done (法人换了要办变更吗): its first screen is shown too
 ASKS_BUSINESS = re.compile(r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)")
 ASKING = re.compile(r"[吗么嘛呢？?谁咋]|什么|啥|哪|(?<!好)几|怎|多少|如何|能不能|可不可以|行不行|能否|可否|是否|有没有|"
-                    r"要不要|用不用|可以|不$|没$")
+                    r"要不要|用不用|可以|还是|是不是|对不对|对吧|不$|没$")  # (A还是B: a choice asked)
 
 
 def clauses(text: str) -> list[str]:
@@ -349,7 +349,9 @@ class Reader:
 
         def named(a: str) -> bool:
             spec = self.kb.aspects[a]
-            return a in in_questions or spec.told or any(w in in_questions for w in spec.when)
+            # (an aspect that is a business — 再多加一个操作员卡 — tells which business the ask is about)
+            is_business = bool(spec.routes) and all(r.startswith("topic:") for r in spec.routes)
+            return a in in_questions or spec.told or is_business or any(w in in_questions for w in spec.when)
 
         aspects = reading.aspects
         if (reading.businesses or reading.categories) and len(asking) < len(read) and CJK.search(reading.question):

@@ -808,3 +808,11 @@ def test_new_operator_cards_are_applied_for_logged_in_with_the_legal_person_card
     # the Jiangsu guide's fact, labelled, with what the Manzhouli document says (nothing)
     assert kb.answers["legal_card_login"].plain.zh in screen.text
     assert "仅适用于江苏省" in screen.text and NOT_SAID in screen.text
+
+
+def test_a_choice_between_businesses_is_answered_with_the_one_the_story_names(engine, kb):
+    """…想再添一个操作员，这算变更还是新办: the story names the business (adding an operator card); the choice
+    asked (还是) does not replace it with one of the words offered."""
+    screen = ask(engine, "已经有法人卡了 想再添一个操作员 这算变更还是新办")
+    assert screen.route == "topic:new_operator", screen.route
+    assert kb.businesses["new_operator"].name in screen.text
