@@ -197,12 +197,16 @@ class Analyzer:
         self.concept_char = {cid: chr(_CONCEPT_BASE + i) for i, cid in enumerate(synonyms)}
         self.repeat = {self.concept_char[c]: w for c, w in (weights or {}).items() if w > 1 and c in self.concept_char}
         self._cjk = ahocorasick.Automaton()
+        self._mixed: list[tuple[str, str]] = []  # words mixing Latin and Chinese (u盾) → concept char
         self._phrases: dict[tuple[str, ...], str] = {}  # stemmed word sequence -> concept char
         self._longest_phrase = 1
         for i, (cid, words) in enumerate(synonyms.items()):
             char = chr(_CONCEPT_BASE + i)
             for w in words:
                 w = normalise(w)
+                if re.search(rf"[{_CJK}]", w) and re.search(r"[a-zа-я]", w) and len(w) >= 2:
+                    # mixed like "u盾", "ic卡": the Latin part is a run of its own, so the word is read whole first
+                    self._mixed.append((w, char))
                 if re.fullmatch(rf"[{_CJK}]+", w) or re.search(rf"[{_CJK}]", w) and len(w) >= 2:
                     # Chinese (or mixed like "u盾"): replaced inside the run
                     self._cjk.add_word(w, (len(w), char))
@@ -364,6 +368,10 @@ class Analyzer:
     def terms(self, text: str, *, correct: bool = True) -> list[str]:
         text = normalise(text)
         out: list[str] = []
+        for word, char in self._mixed:  # (u盾: "u" and "盾" would be two runs)
+            if word in text:
+                out += [char] * text.count(word)
+                text = text.replace(word, " ")
         words: list[str] = []
         for m in _RUNS.finditer(text):
             run = m.group(0)

@@ -389,6 +389,11 @@ class Reader:
             return plan
         return Plan("answers", tuple(routes), business=plan.business, aspect=plan.aspect, reading=reading)
 
+    @staticmethod
+    def _places(reading: Reading) -> tuple[str, ...]:
+        """Each city named (赤峰和通辽都有网点吗: both), at most MAX_ANSWERS."""
+        return tuple(f"city:{c}" for c in dict.fromkeys(reading.cities))[:MAX_ANSWERS]
+
     def business_of(self, reading: Reading, ranked: str | None = None) -> str | None:
         """The one business the question is about. ``ranked``: the business the ranking is confident
         about, which weighs every word of the question (it wins over a single word). Who acts: a
@@ -457,14 +462,14 @@ class Reader:
             return Plan("answers", tuple(kb.aspects[OUTSIDE].routes[:1]), business=business, reading=reading)
         weak = [a for a in aspects if a not in active]
         if reading.cities and not business and active and all(a in PLACE_ASPECTS for a in active):
-            return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)  # where, in that city
+            return Plan("answers", self._places(reading), reading=reading)  # where, in that city
         if not active:
             if business:
                 return self._business_alone(reading, business, result)
             if reading.cities and not weak and not reading.categories:  # a place named alone (国贸支行能办卡不)
-                return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
+                return Plan("answers", self._places(reading), reading=reading)
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
-                return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
+                return Plan("answers", self._places(reading), reading=reading)
             pending = [a for a in weak if kb.aspects[a].needs_business]
             if pending and len(weak) == 1 and reading.categories:
                 # a kind of business named (变更业务): the answer when it is the same for each of its businesses

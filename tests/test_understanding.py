@@ -816,3 +816,27 @@ def test_a_choice_between_businesses_is_answered_with_the_one_the_story_names(en
     screen = ask(engine, "已经有法人卡了 想再添一个操作员 这算变更还是新办")
     assert screen.route == "topic:new_operator", screen.route
     assert kb.businesses["new_operator"].name in screen.text
+
+
+def test_a_word_mixing_latin_and_chinese_is_read_whole(engine, kb):
+    """U盾 is the USBKey (not the 共享盾 its second character also names)."""
+    screen = ask(engine, "U盾在哪能买到")
+    assert shown(screen) == ["answer:buy_usbkey"], screen.route
+    assert "清控高科" in screen.text
+
+
+def test_every_city_named_gets_its_offices(engine, kb):
+    screen = ask(engine, "海拉尔和乌兰浩特都能办吗")
+    assert shown(screen) == ["city:呼伦贝尔", "city:乌兰浩特"], screen.route
+    for city in ("呼伦贝尔", "乌兰浩特"):
+        assert all(o.name in screen.text and o.phones[0] in screen.text for o in kb.cities[city])
+
+
+@pytest.mark.parametrize("question,lang,route", [
+    ("We are a foundation without a business licence, what can we submit?", "en", "answer:licence_default"),
+    ("We do not have a business licence - what instead?", "en", "answer:licence_default"),
+    ("Без лицензии можно подать документы?", "ru", "answer:licence_default"),
+])
+def test_without_a_licence_in_english_and_russian(engine, question, lang, route):
+    """"without" / "no" / "без" with the licence: what may be provided instead."""
+    assert route in shown(ask(engine, question, lang)), question
