@@ -40,6 +40,7 @@ OUTSIDE = "outside"  # the aspect of a topic neither document covers: the hotlin
 CLAUSE = re.compile(r"[，,。？?！!；;、\s]+|另外|顺便问下|顺便问一下|顺便|还有就是|还有|and also|also|кроме того|ещё|еще")
 SENTENCE = re.compile(r"[.?!;]+\s*")  # … of a question in Russian or English
 CJK = re.compile(r"[\u4e00-\u9fff]")
+CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 # a clause that asks (the others tell the situation: 卡放了好几年没用，早就过期了，现在还能办吗)
 # a clause asking whether the business itself must be done (法人换了要办变更吗): its first screen is shown too
 ASKS_BUSINESS = re.compile(r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)")
@@ -304,7 +305,9 @@ class Reader:
         """A question asking several things (…能盖财务章吗？另外海拉尔能办吗 / …, and also …): each ask read
         on its own too, and what an ask gets on its own is added when the whole did not answer it, so no
         ask is dropped. An ask that depends on the business is answered for the business the whole names."""
-        parts = [p for p, joined in marked_asks(question) if joined or ASKING.search(p) or not CJK.search(p)]
+        # (in Chinese typed like a chat, a space between two clauses ends an ask too: …原件还是复印件 正本副本都行吗)
+        split = [(q, joined and i == 0) for p, joined in marked_asks(question) for i, q in enumerate(CJK_SPACE.split(p))]
+        parts = [p for p, joined in split if joined or ASKING.search(p) or not CJK.search(p)]
         if len(parts) < 2 or whole.kind not in ("answers", "topic", "none"):
             return whole
         reading = whole.reading if whole.reading.question else self.read(question)

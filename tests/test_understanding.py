@@ -840,3 +840,17 @@ def test_every_city_named_gets_its_offices(engine, kb):
 def test_without_a_licence_in_english_and_russian(engine, question, lang, route):
     """"without" / "no" / "без" with the licence: what may be provided instead."""
     assert route in shown(ask(engine, question, lang)), question
+
+
+def test_a_space_between_two_chinese_asks_ends_the_first(engine, kb):
+    """Typed like a chat message, a space separates two asks: both are answered."""
+    screen = ask(engine, "执照交原件还是复印件 副本行吗")
+    assert {"answer:copies", "answer:licence_default"} <= set(shown(screen)), screen.route
+    assert kb.answers["copies"].plain.zh.splitlines()[0] in screen.text
+
+
+def test_the_application_form_asked_original_or_copy_is_the_forms_rule(engine, kb):
+    """申请表 + 原件还是复印件: the form's own rule (an original), not that the ID and licence are copies."""
+    screen = ask(engine, "申请表交原件还是复印件 能打印吗")
+    assert "answer:form_original" in shown(screen) and "answer:copies" not in shown(screen), screen.route
+    assert kb.answers["form_original"].plain.zh in screen.text
