@@ -854,3 +854,9 @@ def test_the_application_form_asked_original_or_copy_is_the_forms_rule(engine, k
     screen = ask(engine, "申请表交原件还是复印件 能打印吗")
     assert "answer:form_original" in shown(screen) and "answer:copies" not in shown(screen), screen.route
     assert kb.answers["form_original"].plain.zh in screen.text
+
+
+def test_getting_a_card_in_russian_is_obtaining_it_not_collecting_it(engine, kb):
+    """«получить карту» is to obtain a card (the business), not to collect a card already made."""
+    screen = ask(engine, "Как получить карту, если компания новая?", "ru")
+    assert screen.route == "topic:new_entry", screen.route
