@@ -325,9 +325,11 @@ class Analyzer:
                 # (nor a word typed whole after another character: 当操作员 is 当 + 操作员, not 加操作员;
                 # at the end a look-alike is a typo: 法定代表仁 is 法定代表人)
                 whole = k == 0 and word[1:] in self.words
-                # (and the character typed sounds near the one meant — an input method's slip, 通了 for 通辽:
-                # 会计离职 is not 我离职, 公司要 is not 公司名)
-                if (touching and all(q in unknown for q in touching) and not whole and sounds_near(run[p], word[k])
+                # (and the character typed sounds near the one meant — an input method's slip, 通了 for 通辽 —, or
+                # is a look-alike inside a long word anchored by its first character (丢失补力): 会计离职 is not
+                # 我离职, 公司要 is not 公司名)
+                near = sounds_near(run[p], word[k]) or (n >= 4 and k > 0)
+                if (touching and all(q in unknown for q in touching) and not whole and near
                         and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES))):
                     return run[:start] + word + run[start + n :]
         return run

@@ -141,3 +141,10 @@ def test_a_latin_typo_keeps_its_first_letter(engine):
 
     assert engine.ask(Context(user_id=1, lang="en"), "do i need to reserve a slot").route != "topic:reissue_lost"
     assert engine.ask(Context(user_id=1, lang="en"), "I lsot my card").route == "topic:reissue_lost"
+
+
+@pytest.mark.parametrize("text", ["会计离职了", "公司要给他销掉", "公司新招了一个报关员"])
+def test_a_correct_word_beside_a_known_one_is_not_corrected_into_it(engine, text):
+    """A character that neither sounds near nor is a look-alike inside a long word is not a typo: 会计离职 is
+    not 我离职 (a holder), 公司要 is not 公司名, 新招 is not 名招."""
+    assert engine.matcher.analyzer.fix_typo(text) == text
