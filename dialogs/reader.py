@@ -109,6 +109,7 @@ class Reading:
     document: bool = False  # a document is named (营业执照, 身份证 …): it picks an aspect's answer
     asked: tuple[str, ...] = ()  # aspects each asked on their own (a clause of their own): never dropped as weak
     asks_business: bool = False  # one of several asks is whether the business named must be done
+    story: tuple[str, ...] = ()  # businesses only told in the story while another is asked (never the answer)
 
 
 @dataclass(frozen=True)
@@ -342,11 +343,27 @@ class Reader:
         question about validity) is not asked when the story names the business; an aspect that is the only
         thing its own question asks (…online? Which site?) is kept (``asked``), so every ask is answered."""
         parts = clauses(reading.question)
-        if len(parts) < 2 or not reading.aspects:
+        if len(parts) < 2 or not (reading.aspects or reading.businesses):
             return reading
         read = [(c, self.read(c)) for c in parts]
         asking = [r for c, r in read if ASKING.search(c) or not CJK.search(c)]
         if not asking:
+            return reading
+        kinds = {k for r in asking for k in r.categories}
+        asked = {b for r in asking for b in r.businesses}
+        if len(asking) < len(read) and reading.businesses:
+            # a business told in the story, another one (or another kind) asked (卡丢了好久了，干脆注销掉行不行 /
+            # …还能自己注销吗): the ask's, not the story's — also when the ranking weighs the story more
+            if asked:
+                keep = tuple(b for b in reading.businesses if b in asked)
+            elif kinds and all(self.kb.businesses[b].category not in kinds for b in reading.businesses):
+                keep = ()
+            else:
+                keep = reading.businesses
+            if keep != reading.businesses:
+                told = tuple(b for b in reading.businesses if b not in keep)
+                reading = replace(reading, businesses=keep, story=told)
+        if not reading.aspects:
             return reading
         in_questions = {a for r in asking for a in r.aspects}
 
@@ -401,6 +418,9 @@ class Reader:
         """The one business the question is about. ``ranked``: the business the ranking is confident
         about, which weighs every word of the question (it wins over a single word). Who acts: a
         holder cancelling their own card is the holder's business, not the company's."""
+        if ranked and reading.categories and self.kb.businesses[ranked].category not in reading.categories \
+                and not (reading.holder and self.kb.businesses[ranked].audience == "holder"):
+            ranked = None  # the words name another kind of business (…卡找不着了，还能注销吗: a cancellation)
         names = [ranked] if ranked else list(dict.fromkeys(reading.businesses))
         if reading.holder and self._holder_businesses:
             cancel = [b for b in names if self.kb.businesses[b].category in ("cancel", "holder")]
@@ -443,6 +463,8 @@ class Reader:
         kb = self.kb
         ranked = result.best.route if result.confident and result.best else ""
         ranked_topic = ranked[6:] if ranked.startswith("topic:") else None
+        if ranked_topic in reading.story:
+            ranked_topic = None  # the story's business, weighed by the ranking: not what is asked
         if ranked_topic in reading.businesses and len(set(reading.businesses)) > 1:
             ranked_topic = None  # two businesses named (改名了，也搬家了): not one of them
         business = self.business_of(reading, ranked_topic)
@@ -469,6 +491,9 @@ class Reader:
         if not active:
             if business:
                 return self._business_alone(reading, business, result)
+            if reading.story and len(set(reading.categories)) == 1 and not weak:
+                # the story's business set aside for the kind asked (…干脆注销掉行不行): that kind's businesses
+                return Plan("topic", (f"category:{reading.categories[0]}",), reading=reading)
             if reading.cities and not weak and not reading.categories:  # a place named alone (国贸支行能办卡不)
                 return Plan("answers", self._places(reading), reading=reading)
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):

@@ -860,3 +860,13 @@ def test_getting_a_card_in_russian_is_obtaining_it_not_collecting_it(engine, kb)
     """«получить карту» is to obtain a card (the business), not to collect a card already made."""
     screen = ask(engine, "Как получить карту, если компания новая?", "ru")
     assert screen.route == "topic:new_entry", screen.route
+
+
+@pytest.mark.parametrize("question,route", [
+    ("我是持卡人 卡丢了好久了 还能自己注销吗", "topic:holder_cancel"),  # the ask's business, not the story's
+    ("公司的卡丢了好久了 干脆注销掉行不行", "category:cancel"),  # the kind asked: which of its businesses?
+])
+def test_a_business_told_in_the_story_yields_to_the_one_asked(engine, kb, question, route):
+    screen = ask(engine, question)
+    assert screen.route == route, (question, screen.route)
+    assert "丢失补办" not in screen.text.splitlines()[0]
