@@ -198,6 +198,7 @@ class Analyzer:
         self.repeat = {self.concept_char[c]: w for c, w in (weights or {}).items() if w > 1 and c in self.concept_char}
         self._cjk = ahocorasick.Automaton()
         self._mixed: list[tuple[str, str]] = []  # words mixing Latin and Chinese (u盾) → concept char
+        self._exact: dict[str, str] = {}  # single Latin/Cyrillic words → concept char, before stemming
         self._phrases: dict[tuple[str, ...], str] = {}  # stemmed word sequence -> concept char
         self._longest_phrase = 1
         for i, (cid, words) in enumerate(synonyms.items()):
@@ -212,6 +213,8 @@ class Analyzer:
                     self._cjk.add_word(w, (len(w), char))
                 else:
                     stems = tuple(_stem(x) for x in re.findall(r"[a-zа-я0-9'+-]+", w))
+                    if re.fullmatch(r"[a-zа-я0-9'+-]+", w):
+                        self._exact[w] = char  # the word as typed wins over its stem (accountant is not account)
                     if stems:
                         self._phrases[stems] = char
                         self._longest_phrase = max(self._longest_phrase, len(stems))
@@ -357,6 +360,8 @@ class Analyzer:
         while i < len(stems):
             for n in range(min(self._longest_phrase, len(stems) - i), 0, -1):
                 char = self._phrases.get(tuple(stems[i : i + n]))
+                if n == 1 and words[i] in self._exact:
+                    char = self._exact[words[i]]  # a word of its own, whatever its stem also names
                 if char:
                     out.append(char)
                     i += n

@@ -44,7 +44,7 @@ CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 # a clause that asks (the others tell the situation: 卡放了好几年没用，早就过期了，现在还能办吗)
 # a clause asking whether the business itself must be done (法人换了要办变更吗): its first screen is shown too
 ASKS_BUSINESS = re.compile(r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)")
-ASKING = re.compile(r"[吗么嘛呢？?谁咋]|什么|啥|哪|(?<!好)几|怎|多少|如何|能不能|可不可以|行不行|能否|可否|是否|有没有|"
+ASKING = re.compile(r"[吗么嘛呢？?谁咋]|什么|啥|哪|(?<!好)几|怎|多少|多久|多长|多大|如何|能不能|可不可以|行不行|能否|可否|是否|有没有|"
                     r"要不要|用不用|可以|还是|是不是|对不对|对吧|不$|没$")  # (A还是B: a choice asked)
 
 
@@ -90,6 +90,8 @@ def marked_asks(text: str) -> list[tuple[str, bool]]:
 REQUIRED_ASK = re.compile(r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛)[？?]?$")
 
 
+# the holder acting personally, said in a sentence of their own (我想自己把操作员卡注销): I … myself … cancel
+BY_MYSELF = re.compile(r"我[^，,。？?；;]{0,6}(?:自己|本人|亲自)[^，,。？?；;]{0,10}(?:注销|销)")
 # "what to hand in / bring / prepare?" in any words (要交哪些, 得准备些啥, 提供什么): the materials
 WHAT_TO_BRING = re.compile(r"(?:交|带|准备|提供|提交|递交|备)(?:些|上|好)?(?:哪些|什么|啥|哪几样|哪几份|哪几个)")
 
@@ -273,7 +275,7 @@ class Reader:
             question=question,
             businesses=businesses,
             aspects=tuple(aspects),
-            holder="who:holder" in found,
+            holder="who:holder" in found or bool(BY_MYSELF.search(question)),
             left="who:leave" in found,
             cities=tuple(c[2:] for c in found if c.startswith("c:")),
             jiangsu="r:jiangsu" in found,

@@ -870,3 +870,20 @@ def test_a_business_told_in_the_story_yields_to_the_one_asked(engine, kb, questi
     screen = ask(engine, question)
     assert screen.route == route, (question, screen.route)
     assert "丢失补办" not in screen.text.splitlines()[0]
+
+
+def test_a_holder_saying_they_cancel_it_themselves_is_the_holders_business(engine):
+    """我…自己…注销 in a sentence of its own is the holder acting personally, not the company's cancellation."""
+    screen = ask(engine, "离职了 公司不配合 我想自己把卡注销")
+    assert screen.route in ("topic:holder_cancel", "answer:holder_service"), screen.route
+
+
+def test_how_long_asked_beside_another_ask_is_answered_too(engine, kb):
+    screen = ask(engine, "换卡要多久？要交钱吗")
+    assert {"answer:silent_processing_time", "answer:silent_fees"} <= set(shown(screen)), screen.route
+
+
+def test_a_word_as_typed_wins_over_its_stem(engine):
+    """"accountant" stems to "account" (a login account): the word itself names a member of staff."""
+    screen = ask(engine, "We need an operator card for our new accountant", "en")
+    assert screen.route == "topic:new_operator", screen.route
