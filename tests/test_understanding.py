@@ -887,3 +887,17 @@ def test_a_word_as_typed_wins_over_its_stem(engine):
     """"accountant" stems to "account" (a login account): the word itself names a member of staff."""
     screen = ask(engine, "We need an operator card for our new accountant", "en")
     assert screen.route == "topic:new_operator", screen.route
+
+
+def test_a_composed_answer_on_the_web_pages_and_in_the_console_says_each_part(engine, kb):
+    """The web pages convert the same message (web.html.to_web) and the console prints its text: the city's
+    offices with their phones (tappable on the web) and the business's materials are in both."""
+    from web.html import to_web
+
+    screen = ask(engine, "卡丢了怎么补办？另外赤峰能办吗")
+    assert shown(screen) == ["topic:reissue_lost", "city:赤峰"], screen.route
+    page = to_web(screen.html)
+    for o in kb.cities["赤峰"]:
+        assert o.name in page and o.address in page and o.phones[0] in page
+        assert o.name in screen.text and o.phones[0] in screen.text
+    assert 'href="tel:' in page and "业务申请书" in page and "业务申请书" in screen.text
