@@ -444,6 +444,13 @@ class Reader:
         named = self.kb.answers[route[7:]].businesses
         return not named or business in named
 
+    def _holder_only(self, route: str) -> bool:
+        """Whether an answer is about the holder's own business only (their annotation, form, same ID)."""
+        if not route.startswith("answer:"):
+            return False
+        named = self.kb.answers[route[7:]].businesses
+        return bool(named) and set(named) <= set(self._holder_businesses)
+
     def fixed_route(self, aspect: str, business: str | None) -> str | None:
         """The aspect's own answer for the business, if the knowledge names one."""
         a = self.kb.aspects[aspect]
@@ -552,6 +559,9 @@ class Reader:
         for a in aspects:
             fixed = self.fixed_route(a, business)
             routes = [fixed] if fixed else [r for r in kb.aspects[a].routes if self.applies(r, business)]
+            if not reading.holder and not business:
+                # a holder's own answer (their wording, their form) needs a sign of a holder acting personally
+                routes = [r for r in routes if not self._holder_only(r)] or routes
             # no answer of the aspect is about this business: the business's own screen says what it needs
             candidates[a] = routes or ([f"topic:{business}"] if business else [])
             if a in PLACE_ASPECTS and a in here:  # where, in a city named in the same ask (通辽那边在哪办)
