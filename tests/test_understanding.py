@@ -903,13 +903,6 @@ def test_a_composed_answer_on_the_web_pages_and_in_the_console_says_each_part(en
     assert 'href="tel:' in page and "业务申请书" in page and "业务申请书" in screen.text
 
 
-def test_who_signs_on_the_licence_copy_is_the_licences_rule_even_when_the_agent_asks(engine, kb):
-    """The licence copy named with 谁来签 is the licence's rule (the legal representative signs), whoever asks."""
-    screen = ask(engine, "营业执照复印件上的签名由谁来签，我是跑腿的经办人签行不行")
-    assert "answer:org_annotation" in shown(screen) and "answer:person_annotation" not in shown(screen), screen.route
-    assert ORG in screen.text
-
-
 def test_the_person_signing_is_not_a_holder_acting_personally(engine, kb):
     """本人签字 on an ID copy is the person whose ID it is, not a holder cancelling their own card: the company's
     wording of the ID copies, never the holder's."""
