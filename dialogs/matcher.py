@@ -32,6 +32,7 @@ from functools import lru_cache
 import ahocorasick
 import numpy as np
 import Stemmer
+from xpinyin import Pinyin
 from rank_bm25 import BM25Okapi
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import Hamming
@@ -45,6 +46,8 @@ MIN_COVERAGE = 0.2
 MIN_SUGGEST = 1.5
 SUGGEST_WITHIN = 0.5  # suggestions: routes scoring at least this share of the best
 PARTICLES = frozenset("吗呢吧啊么了的嘛呀哦啦哪")  # never the wrong character of a mistyped word
+# … nor, for a homophone, a pronoun or function word that sounds like another (那/哪, 他/她, 在/再)
+FUNCTION_CHARS = PARTICLES | frozenset("那这他她它得地在再是有和就都也还又")
 # common two-character words no document happens to use: never the place of a typo (去办的话 is not 去办的人)
 COMMON_BIGRAMS = frozenset("的话 过去 来着 一下 那句 这边 那边 上哪 发我 放了 放着".split())
 # traditional (and variant) characters an applicant may type, read as the simplified ones the documents use
@@ -124,6 +127,52 @@ def _stem(word: str) -> str:
     return _stemmer("russian" if _CYRILLIC.search(word) else "english").stemWord(word)
 
 
+@lru_cache(maxsize=1)
+def _pinyin() -> Pinyin:
+    return Pinyin()
+
+
+@lru_cache(maxsize=8192)
+def readings(char: str) -> frozenset[str]:
+    """How a Chinese character is read (pinyin without tones, every reading): 吃 and 赤 are both "chi"."""
+    if not re.fullmatch(rf"[{_CJK}]", char):
+        return frozenset()  # (not a Chinese character: no reading)
+    return frozenset(_pinyin().get_pinyins(char, splitter="", tone_marks=None))
+
+
+def sounds_alike(typed: str, word: str) -> bool:
+    """Whether each character typed reads like the word's (a homophone typed by pinyin input or voice)."""
+    return all(a == b or readings(a) & readings(b) for a, b in zip(typed, word))
+
+
+def _initials(char: str) -> set[str]:
+    return {r[:2] if r[:2] in ("zh", "ch", "sh") else r[:1] for r in readings(char)}
+
+
+def sounds_near(typed: str, meant: str) -> bool:
+    """Whether a character typed could be a slip for the one meant: both read alike or begin with the same
+    sound (通了 for 通辽: le, liao); a character with no reading (a traditional or rare one) may be."""
+    a, b = readings(typed), readings(meant)
+    return not a or not b or bool(a & b) or bool(_initials(typed) & _initials(meant))
+
+
+MAX_SOUNDS = 8  # readings of a word considered (a word of many heteronyms is not looked up by sound)
+
+
+@lru_cache(maxsize=16384)
+def _sounds(text: str) -> tuple[tuple[str, ...], ...]:
+    """Every way a run of Chinese characters can be read (at most MAX_SOUNDS; none if a character has no reading)."""
+    out: list[tuple[str, ...]] = [()]
+    for char in text:
+        read = readings(char)
+        if not read:
+            return ()
+        out = [(*o, r) for o in out for r in sorted(read)]
+        if len(out) > MAX_SOUNDS:
+            return ()
+    return tuple(out)
+
+
 def _route(target: str, first_step: str | None) -> str:
     kind, _, name = target.partition(":")
     if kind == "screen":
@@ -139,25 +188,33 @@ class Analyzer:
     ``synonyms``: concept id → words (segmentation dictionary); ``dictionary``: the
     vocabulary and names a mistyped Chinese word is corrected to; ``weights``: concept id →
     how many times it counts in a question; ``correct_to_synonyms``: a mistyped word may be corrected to
-    a synonym too (not only to the dictionary)."""
+    a synonym too (not only to the dictionary); ``homophones_to_synonyms``: a word typed with homophones
+    may (the default)."""
 
     def __init__(self, synonyms: dict[str, list[str]], dictionary: list[str], weights: dict[str, int] | None = None,
-                 *, correct_to_synonyms: bool = True):
+                 *, correct_to_synonyms: bool = True, homophones_to_synonyms: bool = True):
         self.concepts = list(synonyms)
         self.concept_char = {cid: chr(_CONCEPT_BASE + i) for i, cid in enumerate(synonyms)}
         self.repeat = {self.concept_char[c]: w for c, w in (weights or {}).items() if w > 1 and c in self.concept_char}
         self._cjk = ahocorasick.Automaton()
+        self._mixed: list[tuple[str, str]] = []  # words mixing Latin and Chinese (u盾) → concept char
+        self._exact: dict[str, str] = {}  # single Latin/Cyrillic words → concept char, before stemming
         self._phrases: dict[tuple[str, ...], str] = {}  # stemmed word sequence -> concept char
         self._longest_phrase = 1
         for i, (cid, words) in enumerate(synonyms.items()):
             char = chr(_CONCEPT_BASE + i)
             for w in words:
                 w = normalise(w)
+                if re.search(rf"[{_CJK}]", w) and re.search(r"[a-zа-я]", w) and len(w) >= 2:
+                    # mixed like "u盾", "ic卡": the Latin part is a run of its own, so the word is read whole first
+                    self._mixed.append((w, char))
                 if re.fullmatch(rf"[{_CJK}]+", w) or re.search(rf"[{_CJK}]", w) and len(w) >= 2:
                     # Chinese (or mixed like "u盾"): replaced inside the run
                     self._cjk.add_word(w, (len(w), char))
                 else:
                     stems = tuple(_stem(x) for x in re.findall(r"[a-zа-я0-9'+-]+", w))
+                    if re.fullmatch(r"[a-zа-я0-9'+-]+", w):
+                        self._exact[w] = char  # the word as typed wins over its stem (accountant is not account)
                     if stems:
                         self._phrases[stems] = char
                         self._longest_phrase = max(self._longest_phrase, len(stems))
@@ -174,6 +231,20 @@ class Analyzer:
                         if len(w) >= 2 and re.fullmatch(rf"[{_CJK}]+", w)})
         self._fuzzy_by_len = {n: [w for w in fuzzy if len(w) == n] for n in range(3, 7)}
         self._fuzzy_by_len = {n: ws for n, ws in self._fuzzy_by_len.items() if ws}
+        # homophones (吃峰 → 赤峰, 见行 → 建行): also the two-character words, a sound being stricter than a shape
+        # (a sound is strict enough to aim at every synonym: 共想盾 → 共享盾, where a shape aims at names only)
+        # (a two-character word only when it is a name — 赤峰, 建行 —, never a phrase of a question: 些啥 is not 写啥)
+        names = {normalise(x) for x in dictionary}
+        sound_targets = [*dictionary, *(w for ws in synonyms.values() for w in ws)] if homophones_to_synonyms else targets
+        sound = sorted({w for w in (normalise(x) for x in sound_targets)
+                        if re.fullmatch(rf"[{_CJK}]+", w) and (len(w) >= 3 or (len(w) == 2 and w in names))})
+        # by sound: every reading of the word (行 is xing or hang) → the word
+        self._by_sound: dict[tuple[str, ...], list[str]] = {}
+        for w in sound:
+            if len(w) <= 6:
+                for key in _sounds(w):
+                    self._by_sound.setdefault(key, []).append(w)
+        self._sound_lengths = sorted({len(k) for k in self._by_sound}, reverse=True)
 
     @staticmethod
     def is_concept(term: str) -> bool:
@@ -197,13 +268,47 @@ class Analyzer:
         return "".join(out)
 
     def fix_typo(self, run: str) -> str:
-        """Correct one wrong character in a dictionary word (营业执招 → 营业执照).
+        """Correct a mistyped dictionary word: homophones typed by pinyin or voice (吃峰见行 → 赤峰建行,
+        one character in a two-character word, two in a longer one), then one wrong character of any
+        shape (营业执招 → 营业执照).
 
         Looked for only where the run has a bigram that no document uses; the wrong
         character must be where that unknown bigram is."""
         unknown = {i for i in range(len(run) - 1) if run[i : i + 2] not in self.known_bigrams}
         if not unknown:
             return run
+        fixed = self._fix_homophones(run, unknown)
+        if fixed != run:
+            return fixed
+        return self._fix_shape(run, unknown)
+
+    def _fix_homophones(self, run: str, unknown: set[int]) -> str:
+        """Every word typed with homophones where the run has bigrams no document uses (longest first):
+        one character of a word of two or three, two of a longer one."""
+        out = run
+        for n in self._sound_lengths:
+            limit = 1 if n <= 3 else 2
+            for start in range(len(out) - n + 1):
+                if not any(start - 1 <= u < start + n for u in unknown):
+                    continue
+                window = out[start : start + n]
+                for key in _sounds(window):
+                    word = next((w for w in self._by_sound.get(key, ()) if w != window), None)
+                    if word is None:
+                        continue
+                    diff = [start + k for k in range(n) if window[k] != word[k]]
+                    if len(diff) > limit or any(out[p] in FUNCTION_CHARS or word[p - start] in FUNCTION_CHARS
+                                                for p in diff):
+                        continue
+                    # every bigram a replaced character is part of is one no document uses
+                    if all(all(q in unknown for q in (p - 1, p) if 0 <= q < len(out) - 1) for p in diff):
+                        out = out[:start] + word + out[start + n :]
+                        unknown = {i for i in range(len(out) - 1) if out[i : i + 2] not in self.known_bigrams}
+                        break
+        return out
+
+    def _fix_shape(self, run: str, unknown: set[int]) -> str:
+        """One wrong character of a dictionary word, of three characters or more (营业执招 → 营业执照)."""
         for n in sorted(self._fuzzy_by_len, reverse=True):
             if n > len(run):
                 continue
@@ -223,7 +328,11 @@ class Analyzer:
                 # (nor a word typed whole after another character: 当操作员 is 当 + 操作员, not 加操作员;
                 # at the end a look-alike is a typo: 法定代表仁 is 法定代表人)
                 whole = k == 0 and word[1:] in self.words
-                if (touching and all(q in unknown for q in touching) and not whole
+                # (and the character typed sounds near the one meant — an input method's slip, 通了 for 通辽 —, or
+                # is a look-alike inside a long word anchored by its first character (丢失补力): 会计离职 is not
+                # 我离职, 公司要 is not 公司名)
+                near = sounds_near(run[p], word[k]) or (n >= 4 and k > 0)
+                if (touching and all(q in unknown for q in touching) and not whole and near
                         and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES))):
                     return run[:start] + word + run[start + n :]
         return run
@@ -243,13 +352,16 @@ class Analyzer:
         for w in words:
             if correct and w not in self._known and len(w) >= 4 and not w.isdigit():
                 hit = process.extractOne(w, self.known_words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
-                if hit and abs(len(hit[0]) - len(w)) <= 1:  # a typo, not another word ("almost" is not "lost")
+                # a typo, not another word ("almost" is not "lost"; a typo keeps the first letter: "slot" is not "lost")
+                if hit and abs(len(hit[0]) - len(w)) <= 1 and hit[0][0] == w[0]:
                     w = hit[0]
             stems.append(_stem(w))
         i = 0
         while i < len(stems):
             for n in range(min(self._longest_phrase, len(stems) - i), 0, -1):
                 char = self._phrases.get(tuple(stems[i : i + n]))
+                if n == 1 and words[i] in self._exact:
+                    char = self._exact[words[i]]  # a word of its own, whatever its stem also names
                 if char:
                     out.append(char)
                     i += n
@@ -263,6 +375,10 @@ class Analyzer:
     def terms(self, text: str, *, correct: bool = True) -> list[str]:
         text = normalise(text)
         out: list[str] = []
+        for word, char in self._mixed:  # (u盾: "u" and "盾" would be two runs)
+            if word in text:
+                out += [char] * text.count(word)
+                text = text.replace(word, " ")
         words: list[str] = []
         for m in _RUNS.finditer(text):
             run = m.group(0)

@@ -32,15 +32,20 @@ HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts pers
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
 PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+PERSONS = frozenset({"legal_rep", "agent", "operator", "cardholder", "holder"})  # groups naming whose ID it is
+EVENTS = frozenset({"changed", "add", "register"})  # synonym groups saying what happened, besides the distinctive ones
+PLACES = frozenset({"city_manzhouli", "city_hulunbuir", "city_chifeng", "city_tongliao", "city_ulanhot"})
 OUTSIDE = "outside"  # the aspect of a topic neither document covers: the hotline alone answers it
 # clauses of a question: a second ask (另外/顺便/还有 …) is a clause of its own
 CLAUSE = re.compile(r"[，,。？?！!；;、\s]+|另外|顺便问下|顺便问一下|顺便|还有就是|还有|and also|also|кроме того|ещё|еще")
 SENTENCE = re.compile(r"[.?!;]+\s*")  # … of a question in Russian or English
 CJK = re.compile(r"[\u4e00-\u9fff]")
+CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 # a clause that asks (the others tell the situation: 卡放了好几年没用，早就过期了，现在还能办吗)
 # a clause asking whether the business itself must be done (法人换了要办变更吗): its first screen is shown too
 ASKS_BUSINESS = re.compile(r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)")
-ASKING = re.compile(r"[吗么嘛呢？?谁]|什么|啥|哪|(?<!好)几|怎|多少|能不能|可不可以|行不行|能否|是否|要不要|用不用|可以|不$|没$")
+ASKING = re.compile(r"[吗么嘛呢？?谁咋]|什么|啥|哪|(?<!好)几|怎|多少|多久|多长|多大|如何|能不能|可不可以|行不行|能否|可否|是否|有没有|"
+                    r"要不要|用不用|可以|还是|是不是|对不对|对吧|不$|没$")  # (A还是B: a choice asked)
 
 
 def clauses(text: str) -> list[str]:
@@ -49,9 +54,46 @@ def clauses(text: str) -> list[str]:
     return [c for c in parts if c.strip()]
 
 
+# the asks of a question: its sentences (？。！；), and a second ask joined by 另外/还有/顺便/and also/и ещё …
+ASKS = re.compile(r"[。？?！!；;]+|[，,、\s]*(?:另外|顺便问下|顺便问一下|顺便|还有就是|还有|再问一下|再问下|并且|"
+                  r"\band also\b|\balso\b|\band\b(?= (?:what|where|which|how|do|does|is|are|can|who|when)\b)|"
+                  r"\bа также\b|\bи ещё\b|\bи еще\b|\bкроме того\b)[，,:：\s]*", re.IGNORECASE)
+
+
+def asks(text: str) -> list[str]:
+    """The separate asks of a question (each sentence, or a second ask joined by 另外/also/и ещё …):
+    the unit inside which words combine (公章 + 彩色 is a printed seal only in one ask) and that is
+    answered on its own when a question asks several things."""
+    return [a for a, _ in marked_asks(text)]
+
+
+def marked_asks(text: str) -> list[tuple[str, bool]]:
+    """``asks`` with, for each, whether a connector (另外, 顺便问下, also …) introduced it: such a part is an
+    ask even without a question word (…，顺便问下客服电话)."""
+    out: list[tuple[str, bool]] = []
+    pos, joined = 0, False
+    for m in ASKS.finditer(text):
+        part = text[pos:m.start()].strip()
+        if part:
+            out.append((part, joined))
+        pos = m.end()
+        # the separator holds a connector word (not only punctuation)
+        joined = bool(m.group(0).strip(" \t\n，,、:：。？?！!；;"))
+    part = text[pos:].strip()
+    if part:
+        out.append((part, joined))
+    return out
+
+
 # "要X吗": whether something is needed at all
 # (a thing, not a verb: 要复印吗 / 要盖章吗 ask about the copy or the seal)
 REQUIRED_ASK = re.compile(r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛)[？?]?$")
+
+
+# the holder acting personally, said in a sentence of their own (我想自己把操作员卡注销): I … myself … cancel
+BY_MYSELF = re.compile(r"我[^，,。？?；;]{0,6}(?:自己|本人|亲自)[^，,。？?；;]{0,10}(?:注销|销)")
+# "what to hand in / bring / prepare?" in any words (要交哪些, 得准备些啥, 提供什么): the materials
+WHAT_TO_BRING = re.compile(r"(?:交|带|准备|提供|提交|递交|备)(?:些|上|好)?(?:哪些|什么|啥|哪几样|哪几份|哪几个)")
 
 
 @dataclass(frozen=True)
@@ -69,6 +111,7 @@ class Reading:
     document: bool = False  # a document is named (营业执照, 身份证 …): it picks an aspect's answer
     asked: tuple[str, ...] = ()  # aspects each asked on their own (a clause of their own): never dropped as weak
     asks_business: bool = False  # one of several asks is whether the business named must be done
+    story: tuple[str, ...] = ()  # businesses only told in the story while another is asked (never the answer)
 
 
 @dataclass(frozen=True)
@@ -100,6 +143,12 @@ class Reader:
 
         for a in kb.aspects.values():
             add(f"a:{a.id}", a.words)
+        # an aspect named like a synonym group (fee, hours, passport …) is also named by the group's words
+        # (one list of words per concept, read alike by the ranking and the reader: 掏钱 is a fee for both)
+        groups_by_id = {g.id: g.words for g in kb.synonyms}
+        for a in kb.aspects.values():
+            if a.id in groups_by_id:
+                add(f"a:{a.id}", groups_by_id[a.id])
         for v in kb.vocabulary:
             kind, _, name = v.target.partition(":")
             if kind == "topic":
@@ -132,7 +181,55 @@ class Reader:
         self._holder_businesses = [b.id for b in kb.businesses.values() if b.audience == "holder"]
         # the words of cancelling, also inside a longer word that says who acts (本人去注销)
         self._cancel_words = [t for v in kb.vocabulary if v.target == "category:cancel" for t in v.terms if CJK.search(t)]
+        self._signatures = self._business_signatures()
         self._memo: dict[str, Plan] = {}
+
+    def _business_signatures(self) -> list[tuple[frozenset[str], str]]:
+        """What a business is, as the concepts its own words combine (公司名称变了 → name + changed; 密码输错
+        → password): a question telling the situation in other words (名字核准变更了, 口令忘了) combines the
+        same concepts. From the vocabulary's words for each business, read by the matcher's synonym groups
+        (any word of a group stands for it); a signature of one concept only when that concept is an event
+        distinctive enough to weigh double (lost, locked, moved …); one naming two businesses names none."""
+        analyzer = self.matcher.analyzer
+        names = {char: cid for cid, char in analyzer.concept_char.items()}
+        distinctive = {g.id for g in self.kb.synonyms if g.weight >= 2} - PLACES
+        found: dict[frozenset[str], set[str]] = {}
+        for v in self.kb.vocabulary:
+            kind, _, business = v.target.partition(":")
+            if kind != "topic":
+                continue
+            for term in v.terms:
+                concepts = frozenset(names[t] for t in analyzer.terms(term, correct=False) if t in names)
+                # (it says what happened: a distinctive event, or a change or an addition — 分公司 + 地址 is no move)
+                if concepts & (distinctive | EVENTS) and (len(concepts) >= 2 or concepts <= distinctive):
+                    found.setdefault(concepts, set()).add(business)
+        return sorted(((sig, next(iter(b))) for sig, b in found.items() if len(b) == 1), key=lambda x: -len(x[0]))
+
+    def _explains(self, aspect: str) -> bool:
+        """Whether an aspect answers something of its own (not weak, not only "the documents do not say")."""
+        a = self.kb.aspects[aspect]
+        return bool(a.routes) and not a.weak and not all(
+            r.startswith("answer:") and self.kb.answers[r[7:]].silent for r in a.routes)
+
+    def _concepts(self, text: str) -> set[str]:
+        """The synonym groups (concepts) the words of the text name, as the ranking reads them."""
+        analyzer = self.matcher.analyzer
+        names = {char: cid for cid, char in analyzer.concept_char.items()}
+        return {names[t] for t in analyzer.terms(text) if t in names}
+
+    def business_by_concepts(self, text: str) -> str | None:
+        """The business whose signature the text's concepts (inside one ask) hold, the most specific first;
+        None when none, or when two businesses fit equally."""
+        analyzer = self.matcher.analyzer
+        names = {char: cid for cid, char in analyzer.concept_char.items()}
+        for part in asks(text):
+            concepts = {names[t] for t in analyzer.terms(part) if t in names}
+            fits = [(sig, b) for sig, b in self._signatures if sig <= concepts]
+            if fits:
+                best = [b for sig, b in fits if len(sig) == len(fits[0][0])]
+                if len(set(best)) == 1:
+                    return best[0]
+        return None
 
     # -- reading -----------------------------------------------------------------------------
     def read(self, question: str) -> Reading:
@@ -145,55 +242,138 @@ class Reader:
         if ("required" in self.kb.aspects and "required" not in aspects
                 and any(REQUIRED_ASK.search(c) for c in clauses(question.strip()))):
             aspects.append("required")
+        if "materials" in self.kb.aspects and "materials" not in aspects and WHAT_TO_BRING.search(question):
+            aspects.append("materials")
         document = any(self.kb.aspects[a].document for a in aspects)  # before composites take them in
+        parts = asks(question)
+        # words combine only inside one ask (复印件只能盖公章吗？外文材料要翻译吗: not a translation seal)
+        together = [self._aspects_of(p) for p in parts] if len(parts) > 1 else [set(aspects)]
         for comp in self._composites:  # 公章 + 彩色 → a printed seal
-            if all(x in aspects for x in comp.when):
+            if all(x in aspects for x in comp.when) and any(all(x in t for x in comp.when) for t in together):
                 at = min(aspects.index(x) for x in comp.when)
                 aspects = [x for x in aspects if x not in comp.when]
                 aspects.insert(min(at, len(aspects)), comp.id)
+        if "materials" in aspects and "bring_id" in aspects and WHAT_TO_BRING.search(question) \
+                and not self._concepts(question) & PERSONS:
+            # 需要带哪些证件, nobody named: the list of what to bring (which business?), not one person's ID
+            aspects = [a for a in aspects if a != "bring_id"]
+        businesses = tuple(c[2:] for c in found if c.startswith("b:"))
+        categories = tuple(c[2:] for c in found if c.startswith("k:"))
+        if not businesses:
+            # the situation told in other words (公司名称核准变更了): the concepts it combines, in the words no
+            # aspect explains (身份证丢了 is not a lost card; 第一次入网…掏钱吗 is a first card and a fee; a silent
+            # topic explains nothing: 换了个新的法人 tells a change, it does not ask old-or-new)
+            rest = question
+            for a in aspects:
+                if self._explains(a):
+                    for w in self.kb.aspects[a].words:
+                        rest = rest.replace(w, " ")
+            by_concepts = self.business_by_concepts(rest)
+            if by_concepts and (not categories or self.kb.businesses[by_concepts].category in categories):
+                businesses = (by_concepts,)
         return Reading(
             question=question,
-            businesses=tuple(c[2:] for c in found if c.startswith("b:")),
+            businesses=businesses,
             aspects=tuple(aspects),
-            holder="who:holder" in found,
+            holder="who:holder" in found or bool(BY_MYSELF.search(question)),
             left="who:leave" in found,
             cities=tuple(c[2:] for c in found if c.startswith("c:")),
             jiangsu="r:jiangsu" in found,
-            categories=tuple(c[2:] for c in found if c.startswith("k:")),
+            categories=categories,
             document=document,
         )
+
+    def _aspects_of(self, text: str) -> set[str]:
+        """The aspects named in a piece of text (its words only, nothing combined)."""
+        return {c[2:] for c in (self._concept.get(t) for t in self.analyzer.terms(text)) if c and c.startswith("a:")}
 
     # -- deciding ----------------------------------------------------------------------------
     def plan(self, question: str) -> Plan:
         """What answers the question (remembered, like the matcher's results)."""
         plan = self._memo.get(question)
         if plan is None:
-            plan = self._with_place(self._plan(self.by_clause(self.read(question)), self.matcher.match(question)))
+            plan = self.compute(question, self.matcher.match)
             if len(self._memo) >= 4096:
                 self._memo.clear()
             self._memo[question] = plan
         return plan
 
-    def compute(self, question: str) -> Plan:
+    def compute(self, question: str, match=None) -> Plan:
         """``plan`` without memory, here or in the matcher (what ``make bench`` times)."""
-        return self._with_place(self._plan(self.by_clause(self.read(question)), self.matcher.compute(question)))
+        match = match or self.matcher.compute
+        whole = self._with_place(self._plan(self.by_clause(self.read(question)), match(question)))
+        return self._each_ask(question, whole, match)
+
+    def _each_ask(self, question: str, whole: Plan, match) -> Plan:
+        """A question asking several things (…能盖财务章吗？另外海拉尔能办吗 / …, and also …): each ask read
+        on its own too, and what an ask gets on its own is added when the whole did not answer it, so no
+        ask is dropped. An ask that depends on the business is answered for the business the whole names."""
+        # (in Chinese typed like a chat, a space between two clauses ends an ask too: …原件还是复印件 正本副本都行吗)
+        split = [(q, joined and i == 0) for p, joined in marked_asks(question) for i, q in enumerate(CJK_SPACE.split(p))]
+        parts = [p for p, joined in split if joined or ASKING.search(p) or not CJK.search(p)]
+        if len(parts) < 2 or whole.kind not in ("answers", "topic", "none"):
+            return whole
+        reading = whole.reading if whole.reading.question else self.read(question)
+        business = whole.business or self.business_of(reading)
+        routes = list(whole.routes)
+        added = False
+        for part in parts:
+            own = self._with_place(self._plan(self.by_clause(self.read(part)), match(part)))
+            if own.kind == "ask" and business:
+                own = self.answer_aspect(own.aspect, business, part)
+            if own.kind == "none":
+                result = match(part)
+                best = result.best.route if result.confident and result.best else ""
+                if best.startswith(("answer:", "topic:", "city:")) and not (
+                        best.startswith("answer:") and self.kb.answers[best[7:]].silent):
+                    own = Plan("answers", (best,))
+            if own.kind not in ("answers", "topic") or not own.routes:
+                continue
+            if any(r in routes for r in own.routes) or len(routes) >= MAX_ANSWERS:
+                continue
+            if own.routes[0] == f"topic:{business}" and any(r.startswith("answer:") for r in routes):
+                continue  # the business named again in a later ask: its answer is already about it
+            routes.append(own.routes[0])
+            added = True
+        if not added:
+            return whole
+        kind = "answers" if len(routes) > 1 or routes[0].startswith(("answer:", "city:")) else "topic"
+        return Plan(kind, tuple(routes), business=business, aspect=whole.aspect, reading=reading)
 
     def by_clause(self, reading: Reading) -> Reading:
         """A question told as a story, then asked: an aspect named only in the story (卡放了好几年没用 — not a
         question about validity) is not asked when the story names the business; an aspect that is the only
         thing its own question asks (…online? Which site?) is kept (``asked``), so every ask is answered."""
         parts = clauses(reading.question)
-        if len(parts) < 2 or not reading.aspects:
+        if len(parts) < 2 or not (reading.aspects or reading.businesses):
             return reading
         read = [(c, self.read(c)) for c in parts]
         asking = [r for c, r in read if ASKING.search(c) or not CJK.search(c)]
         if not asking:
             return reading
+        kinds = {k for r in asking for k in r.categories}
+        asked = {b for r in asking for b in r.businesses}
+        if len(asking) < len(read) and reading.businesses:
+            # a business told in the story, another one (or another kind) asked (卡丢了好久了，干脆注销掉行不行 /
+            # …还能自己注销吗): the ask's, not the story's — also when the ranking weighs the story more
+            if asked:
+                keep = tuple(b for b in reading.businesses if b in asked)
+            elif kinds and all(self.kb.businesses[b].category not in kinds for b in reading.businesses):
+                keep = ()
+            else:
+                keep = reading.businesses
+            if keep != reading.businesses:
+                told = tuple(b for b in reading.businesses if b not in keep)
+                reading = replace(reading, businesses=keep, story=told)
+        if not reading.aspects:
+            return reading
         in_questions = {a for r in asking for a in r.aspects}
 
         def named(a: str) -> bool:
             spec = self.kb.aspects[a]
-            return a in in_questions or spec.told or any(w in in_questions for w in spec.when)
+            # (an aspect that is a business — 再多加一个操作员卡 — tells which business the ask is about)
+            is_business = bool(spec.routes) and all(r.startswith("topic:") for r in spec.routes)
+            return a in in_questions or spec.told or is_business or any(w in in_questions for w in spec.when)
 
         aspects = reading.aspects
         if (reading.businesses or reading.categories) and len(asking) < len(read) and CJK.search(reading.question):
@@ -231,10 +411,18 @@ class Reader:
             return plan
         return Plan("answers", tuple(routes), business=plan.business, aspect=plan.aspect, reading=reading)
 
+    @staticmethod
+    def _places(reading: Reading) -> tuple[str, ...]:
+        """Each city named (赤峰和通辽都有网点吗: both), at most MAX_ANSWERS."""
+        return tuple(f"city:{c}" for c in dict.fromkeys(reading.cities))[:MAX_ANSWERS]
+
     def business_of(self, reading: Reading, ranked: str | None = None) -> str | None:
         """The one business the question is about. ``ranked``: the business the ranking is confident
         about, which weighs every word of the question (it wins over a single word). Who acts: a
         holder cancelling their own card is the holder's business, not the company's."""
+        if ranked and reading.categories and self.kb.businesses[ranked].category not in reading.categories \
+                and not (reading.holder and self.kb.businesses[ranked].audience == "holder"):
+            ranked = None  # the words name another kind of business (…卡找不着了，还能注销吗: a cancellation)
         names = [ranked] if ranked else list(dict.fromkeys(reading.businesses))
         if reading.holder and self._holder_businesses:
             cancel = [b for b in names if self.kb.businesses[b].category in ("cancel", "holder")]
@@ -255,6 +443,13 @@ class Reader:
             return True
         named = self.kb.answers[route[7:]].businesses
         return not named or business in named
+
+    def _holder_only(self, route: str) -> bool:
+        """Whether an answer is about the holder's own business only (their annotation, form, same ID)."""
+        if not route.startswith("answer:"):
+            return False
+        named = self.kb.answers[route[7:]].businesses
+        return bool(named) and set(named) <= set(self._holder_businesses)
 
     def fixed_route(self, aspect: str, business: str | None) -> str | None:
         """The aspect's own answer for the business, if the knowledge names one."""
@@ -277,6 +472,8 @@ class Reader:
         kb = self.kb
         ranked = result.best.route if result.confident and result.best else ""
         ranked_topic = ranked[6:] if ranked.startswith("topic:") else None
+        if ranked_topic in reading.story:
+            ranked_topic = None  # the story's business, weighed by the ranking: not what is asked
         if ranked_topic in reading.businesses and len(set(reading.businesses)) > 1:
             ranked_topic = None  # two businesses named (改名了，也搬家了): not one of them
         business = self.business_of(reading, ranked_topic)
@@ -299,21 +496,26 @@ class Reader:
             return Plan("answers", tuple(kb.aspects[OUTSIDE].routes[:1]), business=business, reading=reading)
         weak = [a for a in aspects if a not in active]
         if reading.cities and not business and active and all(a in PLACE_ASPECTS for a in active):
-            return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)  # where, in that city
+            return Plan("answers", self._places(reading), reading=reading)  # where, in that city
         if not active:
             if business:
                 return self._business_alone(reading, business, result)
+            if reading.story and len(set(reading.categories)) == 1 and not weak:
+                # the story's business set aside for the kind asked (…干脆注销掉行不行): that kind's businesses
+                return Plan("topic", (f"category:{reading.categories[0]}",), reading=reading)
             if reading.cities and not weak and not reading.categories:  # a place named alone (国贸支行能办卡不)
-                return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
+                return Plan("answers", self._places(reading), reading=reading)
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
-                return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
+                return Plan("answers", self._places(reading), reading=reading)
             pending = [a for a in weak if kb.aspects[a].needs_business]
             if pending and len(weak) == 1 and reading.categories:
                 # a kind of business named (变更业务): the answer when it is the same for each of its businesses
                 same = {self.fixed_route(pending[0], b.id) for c in reading.categories for b in kb.topics_in(c)}
                 if len(same) == 1 and None not in same and not next(iter(same)).startswith("topic:"):
                     return Plan("answers", tuple(same), reading=reading)
-            if pending and len(weak) == 1:  # which business? (among those named, when several were)
+            if len(pending) == 1 and all(a in pending or kb.aspects[a].document for a in weak):
+                # which business? (among those named, when several were); a document named beside the ask
+                # (需要带哪些证件) does not make it less dependent on the business
                 return Plan("ask", routes=tuple(f"topic:{b}" for b in dict.fromkeys(reading.businesses)),
                             aspect=pending[0], reading=reading)
             best = result.best.route if result.confident and result.best else ""
@@ -357,6 +559,9 @@ class Reader:
         for a in aspects:
             fixed = self.fixed_route(a, business)
             routes = [fixed] if fixed else [r for r in kb.aspects[a].routes if self.applies(r, business)]
+            if not reading.holder and not business:
+                # a holder's own answer (their wording, their form) needs a sign of a holder acting personally
+                routes = [r for r in routes if not self._holder_only(r)] or routes
             # no answer of the aspect is about this business: the business's own screen says what it needs
             candidates[a] = routes or ([f"topic:{business}"] if business else [])
             if a in PLACE_ASPECTS and a in here:  # where, in a city named in the same ask (通辽那边在哪办)

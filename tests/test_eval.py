@@ -19,6 +19,7 @@ from tests.eval.__main__ import (
     expected_parts,
     load_questions,
     load_sets,
+    practice_files,
     report,
     round_files,
 )
@@ -66,7 +67,7 @@ def test_every_expected_route_exists(engine):
 
 def test_the_blind_rounds_are_part_of_the_regression_set():
     sets = load_sets()
-    assert [p.stem for p in round_files()] == [n for n in sets if n != "questions"]
+    assert [p.stem for p in [*round_files(), *practice_files()]] == [n for n in sets if n != "questions"]
     assert {"round-A", "round-B"} <= set(sets)
     assert not any(p.name.endswith(".source.yaml") for p in round_files())
 
@@ -83,6 +84,23 @@ def test_the_grammar_of_an_expectation():
     assert ok("answer:a|answer:b&city:x|offices", "answers:answer:b+offices")
     assert ok("ask:business", "ask_business:materials")
     assert not ok("ask:business", "answer:card_medium")
+
+
+def test_a_composed_answer_passes_only_when_the_message_says_each_part(kb):
+    """The route names are not enough: each expected part's key text must be in what the user reads."""
+    centre = kb.offices[kb.facts["hotline"].office]
+    seal = kb.answers["seal_official_only"].plain.zh
+    city = f"{centre.name} {centre.address} {centre.phones[0]}"
+
+    def ok(text):
+        return Outcome("g", "q", "answer:seal_official_only&city:满洲里", "answers:answer:seal_official_only+city:满洲里",
+                       (), text, kb).ok
+
+    assert ok(f"{seal}\n" + "\n".join(f"{o.name} {o.address} {o.phones[0]}" for o in kb.cities["满洲里"]))
+    assert not ok(f"{seal}\n📍 满洲里")  # the city only as a button's label
+    assert not ok(city)  # the seal rule missing
+    business = Outcome("g", "q", "topic:change_name", "answers:topic:change_name+answer:hotline", (), "📋 …", kb)
+    assert not business.ok and Outcome("g", "q", "topic:change_name", business.got, (), "📋 变更单位名称", kb).ok
 
 
 def test_accuracy_meets_the_targets(outcomes):

@@ -109,3 +109,42 @@ def test_a_repeated_question_gets_the_same_answer_from_memory(kb):
     assert m.match("卡丢了怎么办") is first  # remembered, not scored again
     assert m.compute("卡丢了怎么办") == first
     assert m.match("通辽在哪里办").best.route == "city:通辽"
+
+
+@pytest.mark.parametrize("typed,meant", [
+    ("吃峰见行在哪", "赤峰建行在哪"),  # two words typed by their sound
+    ("通廖的地址", "通辽的地址"),
+])
+def test_a_word_typed_with_homophones_is_read_as_the_word(engine, typed, meant):
+    """Pinyin input and voice-to-text type a wrong character of the same sound: read as the word meant."""
+    analyzer = engine.matcher.analyzer
+    assert analyzer.fix_typo(typed) == meant
+
+
+@pytest.mark.parametrize("text", ["附件2那张表是干嘛的", "她那张卡在公司", "再问一下在哪办"])
+def test_a_pronoun_or_function_word_is_never_a_homophone_typo(engine, text):
+    """那/哪, 她/他, 在/再 sound alike but are the words the applicant meant."""
+    assert engine.matcher.analyzer.fix_typo(text) == text
+
+
+def test_a_city_typed_by_its_sound_gets_that_citys_offices(engine, kb):
+    from dialogs.engine import Context
+
+    screen = engine.ask(Context(user_id=1), "吃峰那个见行电话多少")
+    assert screen.route == "city:赤峰"
+    assert all(p in screen.text for o in kb.cities["赤峰"] for p in o.phones)
+
+
+def test_a_latin_typo_keeps_its_first_letter(engine):
+    """"slot" is a word of its own, not a typo of "lost" (a lost card)."""
+    from dialogs.engine import Context
+
+    assert engine.ask(Context(user_id=1, lang="en"), "do i need to reserve a slot").route != "topic:reissue_lost"
+    assert engine.ask(Context(user_id=1, lang="en"), "I lsot my card").route == "topic:reissue_lost"
+
+
+@pytest.mark.parametrize("text", ["会计离职了", "公司要给他销掉", "公司新招了一个报关员"])
+def test_a_correct_word_beside_a_known_one_is_not_corrected_into_it(engine, text):
+    """A character that neither sounds near nor is a look-alike inside a long word is not a typo: 会计离职 is
+    not 我离职 (a holder), 公司要 is not 公司名, 新招 is not 名招."""
+    assert engine.matcher.analyzer.fix_typo(text) == text

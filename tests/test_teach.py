@@ -20,11 +20,11 @@ from .conftest import run_cli, running_bot
 
 USER = Context(user_id=5)
 ADMIN = Context(user_id=9, admin=True)
-RENAMED = "执照上名头变了，口岸那边咋整"  # unanswered by the packaged knowledge (no word for the name)
-RENAMED_TOO = "执照上的名头变了，口岸那边咋整"  # a similar phrasing, logged too
-RENAMED_LATER = "执照名头变了 口岸那边咋整啊"  # a phrasing nobody taught
-PRICE = "do i need to book ahead"  # suggestions only: an appointment is not recognised
-PRICE_LATER = "Do I need to book ahead?"
+RENAMED = "公司换了个牌子，口岸那边咋整"  # unanswered by the packaged knowledge (no word for a brand, 牌子)
+RENAMED_TOO = "公司换了个新牌子，口岸那边咋整"  # a similar phrasing, logged too
+RENAMED_LATER = "公司换了个牌子 口岸那边咋整啊"  # a phrasing nobody taught
+PRICE = "do i need to reserve a slot"  # suggestions only: an appointment in these words is not recognised
+PRICE_LATER = "Do I need to reserve a slot?"
 
 
 @pytest.fixture

@@ -213,6 +213,24 @@ def test_two_things_at_once_get_both_answers_in_one_message(engine, question):
     assert sources == ["answer_source:buy_usbkey", "answer_source:buy_shared_dun"]
 
 
+@pytest.mark.parametrize("lang", ["zh", "ru", "en"])
+def test_a_composed_answer_shows_each_part_not_only_its_button(plain_guide, kb, lang):
+    """A business, a city and a material composed into one message: each is said in the message itself
+    (the business's materials, the city's offices with address and phone exactly, the material's seal and
+    annotation lines), not only offered as a button."""
+    from dialogs.features.answers import show
+
+    screen = show(plain_guide, Context(user_id=1, lang=lang), ("topic:change_name", "city:通辽", "material:legal_rep_id"))
+    assert screen.route == "answers:topic:change_name+city:通辽+material:legal_rep_id"
+    text = screen.text
+    assert "变更单位名称" in text and "业务申请书" in text
+    for o in kb.cities["通辽"]:
+        assert o.name in text and o.address in text and all(p in text for p in o.phones)
+    assert PERSON in text and "公章" in text
+    labels = [b.label for b in screen.all_buttons()]
+    assert sum("变更单位名称" in x for x in labels) == 1  # one button to the business, not two
+
+
 def test_seal_and_wording_in_russian(engine):
     screen = ask(engine, "какую печать ставить и что писать", "ru")
     assert shown(screen) == ["answer:seal_official_only", "answer:org_annotation", "answer:person_annotation"]
@@ -713,3 +731,188 @@ def test_whether_the_licence_copy_is_required_without_a_business_is_asked_back(e
 def test_a_documented_question_sharing_a_word_with_an_outside_topic_keeps_its_answer(engine, question, lang, expected):
     screen = ask(engine, question, lang)
     assert expected in shown(screen) and "answer:hotline" not in shown(screen), (question, screen.route)
+
+
+# -- several asks in one message ---------------------------------------------------------------------
+@pytest.mark.parametrize("question,lang,expected", [
+    ("执照复印件上写啥？另外护照复印件上写啥", "zh", ["answer:org_annotation", "answer:person_annotation"]),
+    ("几点开门，顺便问下热线", "zh", ["answer:silent_hours", "answer:hotline"]),
+    ("解锁要带什么，顺便问下客服电话", "zh", ["topic:unlock", "answer:hotline"]),
+])
+def test_each_ask_of_a_question_is_answered(engine, kb, question, lang, expected):
+    """Two asks in one message, split at the sentence or at 另外/还有/顺便/and: each gets its answer, in the
+    message itself (not only as a button)."""
+    screen = ask(engine, question, lang)
+    assert all(r in shown(screen) for r in expected), (question, screen.route)
+    for r in expected:
+        if r.startswith("answer:"):
+            assert getattr(kb.answers[r[7:]].plain, lang).splitlines()[0] in screen.text, r
+
+
+def test_words_combine_only_inside_one_ask(engine):
+    """公章 in one ask and 翻译 in the next is not a question about the translation seal."""
+    assert "translation_seal" not in aspects(engine, "复印件要盖公章吗？外文声明要翻译吗")
+    assert "translation_seal" in aspects(engine, "翻译件盖公章可以吗")
+
+
+# -- a situation told in the applicant's own words ---------------------------------------------------
+@pytest.mark.parametrize("question,business", [
+    ("老板换过了 口岸卡那边怎么处理", "change_legal_rep"),  # legal representative + changed
+    ("公司一张卡都没有 要办的话准备啥", "new_entry"),  # a first card
+    ("卡丢在出租车上了怎么办", "reissue_lost"),
+    ("原来那个法人走了，换了个新法人，卡咋整", "change_legal_rep"),  # told, not asking old-or-new
+    ("单位新来了个出纳 也想给她办张卡 要啥", "new_operator"),  # a new member of staff + a card
+    ("财务部又来了个新人 也要操作员卡", "new_operator"),
+    ("法定代表人刚变更 卡这边走啥流程", "change_legal_rep"),
+    ("操作员卡不知道放哪了 找遍了", "reissue_lost"),
+])
+def test_a_situation_told_in_other_words_names_its_business(engine, kb, question, business):
+    """The business is read from the concepts the situation combines (the same concepts its own words
+    combine: 法定代表人 + 变了, 操作员 + 增加), not only from a phrase of the vocabulary; a silent topic only
+    told in the story is not what is asked."""
+    screen = ask(engine, question)
+    assert screen.route == f"topic:{business}", (question, screen.route)
+    assert kb.businesses[business].name in screen.text
+
+
+def test_a_business_read_from_concepts_never_overrides_an_aspect_that_explains_them(engine):
+    """身份证丢了 is a question about the ID's alternatives, not a lost card."""
+    reader = engine.reader
+    assert reader.business_by_concepts("法人身份证丢了") == "reissue_lost"  # the concepts alone would say so
+    assert reader.read("法人身份证丢了，拿护照行不行").businesses == ()
+
+
+@pytest.mark.parametrize("question", ["得提供些啥", "办卡要递交哪些东西", "需要带哪些证件"])
+def test_what_to_hand_in_asked_in_any_words_asks_which_business(engine, question):
+    """交/带/准备/提供/递交 + 哪些/什么/啥 asks for the materials: which business? — never a guess."""
+    screen = ask(engine, question)
+    assert screen.route == "ask_business:materials", (question, screen.route)
+    assert "办理哪项业务" in screen.text
+
+
+@pytest.mark.parametrize("question,lang,route", [
+    ("Какая форма нужна, чтобы я сам аннулировал свою карту?", "ru", "answer:holder_form"),
+    ("What are your working hours?", "en", "answer:silent_hours"),
+])
+def test_an_aspect_is_named_by_every_word_of_its_concept(engine, kb, question, lang, route):
+    """An aspect named like a synonym group (forms, hours, fee …) is read from the group's words too, so the
+    ranking and the reader share one list of words per concept."""
+    screen = ask(engine, question, lang)
+    assert route in shown(screen), (question, screen.route)
+    assert getattr(kb.answers[route[7:]].plain, lang).splitlines()[0] in screen.text
+
+
+def test_new_operator_cards_are_applied_for_logged_in_with_the_legal_person_card(engine, kb):
+    screen = ask(engine, "新增操作员卡用什么账号登录")
+    assert shown(screen) == ["answer:legal_card_login"], screen.route
+    # the Jiangsu guide's fact, labelled, with what the Manzhouli document says (nothing)
+    assert kb.answers["legal_card_login"].plain.zh in screen.text
+    assert "仅适用于江苏省" in screen.text and NOT_SAID in screen.text
+
+
+def test_a_choice_between_businesses_is_answered_with_the_one_the_story_names(engine, kb):
+    """…想再添一个操作员，这算变更还是新办: the story names the business (adding an operator card); the choice
+    asked (还是) does not replace it with one of the words offered."""
+    screen = ask(engine, "已经有法人卡了 想再添一个操作员 这算变更还是新办")
+    assert screen.route == "topic:new_operator", screen.route
+    assert kb.businesses["new_operator"].name in screen.text
+
+
+def test_a_word_mixing_latin_and_chinese_is_read_whole(engine, kb):
+    """U盾 is the USBKey (not the 共享盾 its second character also names)."""
+    screen = ask(engine, "U盾在哪能买到")
+    assert shown(screen) == ["answer:buy_usbkey"], screen.route
+    assert "清控高科" in screen.text
+
+
+def test_every_city_named_gets_its_offices(engine, kb):
+    screen = ask(engine, "海拉尔和乌兰浩特都能办吗")
+    assert shown(screen) == ["city:呼伦贝尔", "city:乌兰浩特"], screen.route
+    for city in ("呼伦贝尔", "乌兰浩特"):
+        assert all(o.name in screen.text and o.phones[0] in screen.text for o in kb.cities[city])
+
+
+@pytest.mark.parametrize("question,lang,route", [
+    ("We are a foundation without a business licence, what can we submit?", "en", "answer:licence_default"),
+    ("We do not have a business licence - what instead?", "en", "answer:licence_default"),
+    ("Без лицензии можно подать документы?", "ru", "answer:licence_default"),
+])
+def test_without_a_licence_in_english_and_russian(engine, question, lang, route):
+    """"without" / "no" / "без" with the licence: what may be provided instead."""
+    assert route in shown(ask(engine, question, lang)), question
+
+
+def test_a_space_between_two_chinese_asks_ends_the_first(engine, kb):
+    """Typed like a chat message, a space separates two asks: both are answered."""
+    screen = ask(engine, "执照交原件还是复印件 副本行吗")
+    assert {"answer:copies", "answer:licence_default"} <= set(shown(screen)), screen.route
+    assert kb.answers["copies"].plain.zh.splitlines()[0] in screen.text
+
+
+def test_the_application_form_asked_original_or_copy_is_the_forms_rule(engine, kb):
+    """申请表 + 原件还是复印件: the form's own rule (an original), not that the ID and licence are copies."""
+    screen = ask(engine, "申请表交原件还是复印件 能打印吗")
+    assert "answer:form_original" in shown(screen) and "answer:copies" not in shown(screen), screen.route
+    assert kb.answers["form_original"].plain.zh in screen.text
+
+
+def test_getting_a_card_in_russian_is_obtaining_it_not_collecting_it(engine, kb):
+    """«получить карту» is to obtain a card (the business), not to collect a card already made."""
+    screen = ask(engine, "Как получить карту, если компания новая?", "ru")
+    assert screen.route == "topic:new_entry", screen.route
+
+
+@pytest.mark.parametrize("question,route", [
+    ("我是持卡人 卡丢了好久了 还能自己注销吗", "topic:holder_cancel"),  # the ask's business, not the story's
+    ("公司的卡丢了好久了 干脆注销掉行不行", "category:cancel"),  # the kind asked: which of its businesses?
+])
+def test_a_business_told_in_the_story_yields_to_the_one_asked(engine, kb, question, route):
+    screen = ask(engine, question)
+    assert screen.route == route, (question, screen.route)
+    assert "丢失补办" not in screen.text.splitlines()[0]
+
+
+def test_a_holder_saying_they_cancel_it_themselves_is_the_holders_business(engine):
+    """我…自己…注销 in a sentence of its own is the holder acting personally, not the company's cancellation."""
+    screen = ask(engine, "离职了 公司不配合 我想自己把卡注销")
+    assert screen.route in ("topic:holder_cancel", "answer:holder_service"), screen.route
+
+
+def test_how_long_asked_beside_another_ask_is_answered_too(engine, kb):
+    screen = ask(engine, "换卡要多久？要交钱吗")
+    assert {"answer:silent_processing_time", "answer:silent_fees"} <= set(shown(screen)), screen.route
+
+
+def test_a_word_as_typed_wins_over_its_stem(engine):
+    """"accountant" stems to "account" (a login account): the word itself names a member of staff."""
+    screen = ask(engine, "We need an operator card for our new accountant", "en")
+    assert screen.route == "topic:new_operator", screen.route
+
+
+def test_a_composed_answer_on_the_web_pages_and_in_the_console_says_each_part(engine, kb, tmp_path):
+    """The web page of the same question (the real server) and the console's text: the city's offices with
+    their phones (tappable on the web) and the business's materials are in both."""
+    import html
+    import urllib.parse
+
+    import httpx
+
+    from .test_web import web_server
+
+    question = "卡丢了怎么补办？另外赤峰能办吗"
+    screen = ask(engine, question)
+    assert shown(screen) == ["topic:reissue_lost", "city:赤峰"], screen.route
+    with web_server(tmp_path / "web.db", kb) as (url, _guide):
+        page = html.unescape(httpx.get(f"{url}/ask?q={urllib.parse.quote(question)}", follow_redirects=True).text)
+    for o in kb.cities["赤峰"]:
+        assert o.name in page and o.address in page and o.phones[0] in page
+        assert o.name in screen.text and o.phones[0] in screen.text
+    assert 'href="tel:' in page and "业务申请书" in page and "业务申请书" in screen.text
+
+
+def test_the_person_signing_is_not_a_holder_acting_personally(engine, kb):
+    """本人签字 on an ID copy is the person whose ID it is, not a holder cancelling their own card: the company's
+    wording of the ID copies, never the holder's."""
+    screen = ask(engine, "身份证复印件的日期写哪天 是本人签字那天吗")
+    assert shown(screen) == ["answer:person_annotation"], screen.route
+    assert PERSON in screen.text and HOLDER not in screen.text

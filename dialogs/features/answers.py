@@ -85,7 +85,7 @@ def question(guide: App, ctx: Context, route: Route, text: str | None = None) ->
         return engine.render(taught, ctx)
     plan = engine.reader.plan(text)
     if plan.kind == "ask":
-        named = [guide.kb.businesses[r[6:]] for r in plan.routes]  # several businesses named: those only
+        named = [guide.kb.businesses[Route.parse(r).arg] for r in plan.routes]  # several businesses named: those only
         screen = engine.render(Route("ask_business", (plan.aspect,)), ctx, variables={"businesses": named} if named else None)
         return replace(screen, awaiting=str(Route("business_for", (plan.aspect,))))
     if plan.kind in ("answers", "topic") and plan.routes:
@@ -179,10 +179,41 @@ def show(guide: App, ctx: Context, routes: tuple[str, ...], business: str | None
         if parsed.screen == "answer":
             items.append({**answer_item(kb, parsed.arg, ctx), "route": route})
         else:
-            items.append({"route": route, "label": route_label(guide, route, ctx)})
+            items.append({**part_item(kb, route, ctx), "route": route, "label": route_label(guide, route, ctx)})
     phones = kb.offices[kb.facts["hotline"].office].phones
     screen = engine.render("answers", ctx, variables={"items": items, "business": biz, "hotline_phone": phones[0]})
     return replace(screen, route="answers:" + "+".join(routes))
+
+
+def _material_name(m: Any, lang: str) -> str:
+    """A material's everyday name in the user's language (the official Chinese name in it)."""
+    return (getattr(m.plain, lang) if m.plain else "") or m.name
+
+
+def part_item(kb: Knowledge, route: str, ctx: Context) -> dict[str, Any]:
+    """What a composed answer shows of a part that is not a fact, so the message itself answers (the
+    button opens the whole screen): a business's materials, a city's offices (name, address and phones
+    exactly), a material's requirements (its seal and annotation lines), a step's title."""
+    parsed = Route.parse(route)
+    kind, arg = parsed.screen, parsed.arg or ""
+    lang = ctx.lang
+    if kind == "topic" and arg in kb.businesses:
+        # (a material with an action of its own, such as a lost card that cannot be brought, is on the screen)
+        names = [_material_name(kb.materials[ref.material], lang) for ref in kb.businesses[arg].materials if not ref.action]
+        return {"kind": "topic", "name": kb.businesses[arg].name, "materials": list(dict.fromkeys(names))}
+    if kind == "city" and arg in kb.cities:
+        return {"kind": "city", "city": arg, "offices": kb.cities[arg]}
+    if kind == "offices":
+        centre = kb.offices[kb.facts["hotline"].office]
+        return {"kind": "offices", "offices": [centre], "cities": [c for c in kb.cities if c != centre.city]}
+    if kind == "material" and arg in kb.materials:
+        m = kb.materials[arg]
+        checks = [c for rs in m.rulesets for c in kb.rulesets[rs].checks]
+        return {"kind": "material", "name": m.name, "lines": [getattr(c.plain, lang) for c in checks]}
+    if kind == "walk":
+        step = next((s for s in kb.steps if s.id == arg), None)
+        return {"kind": "walk", "name": step.title if step else ""}
+    return {"kind": kind}
 
 
 def ask_business(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
