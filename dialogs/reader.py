@@ -32,6 +32,10 @@ HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts pers
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
 PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+MAIN = "main"  # the main menu: every business
+HOW = "how"  # the aspect of what to do (怎么办, 去办啥): a business's first screen
+SCOPE = "scope"  # the aspect of what a kind of business covers: its answers, one per kind
+PHONE = "phone"  # the aspect of a phone number: the hotline, or the offices of a city named
 OUTSIDE = "outside"  # the aspect of a topic neither document covers: the hotline alone answers it
 # clauses of a question: a second ask (另外/顺便/还有 …) is a clause of its own
 CLAUSE = re.compile(r"[，,。？?！!；;、\s]+|另外|顺便问下|顺便问一下|顺便|还有就是|还有|and also|also|кроме того|ещё|еще")
@@ -40,7 +44,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 # a clause that asks (the others tell the situation: 卡放了好几年没用，早就过期了，现在还能办吗)
 # a clause asking whether the business itself must be done (法人换了要办变更吗): its first screen is shown too
 ASKS_BUSINESS = re.compile(r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)")
-ASKING = re.compile(r"[吗么嘛呢？?谁]|什么|啥|哪|(?<!好)几|怎|多少|能不能|可不可以|行不行|能否|是否|要不要|用不用|可以|不$|没$")
+ASKING = re.compile(r"[吗么嘛呢？?谁]|什么|啥|哪|(?<!好)几|怎|多少|能不能|可不可以|行不行|能否|是否|要不要|用不用|可以|还是|不$|没$")
 
 
 def clauses(text: str) -> list[str]:
@@ -82,7 +86,11 @@ def marked_asks(text: str) -> list[tuple[str, bool]]:
 
 # "要X吗": whether something is needed at all
 # (a thing, not a verb: 要复印吗 / 要盖章吗 ask about the copy or the seal)
-REQUIRED_ASK = re.compile(r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛)[？?]?$")
+# (… 要带卡去不 / 法人的身份证复印件需要吗: the spoken yes-no 不, the thing named before 需要)
+REQUIRED_ASK = re.compile(r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛|不)[？?]?$"
+                          r"|[^，,。？?不]{2,12}(?:是否|是不是)?(?:需要|要)(?:吗|么|嘛|不)[？?]?$")
+# an ask pointing back at the story (…说首次办卡免费，我们这边也是这样吗): the story's aspects are what it asks
+POINTS_BACK = re.compile(r"这样吗|这样的吗|也是这样|也这样|一样吗|也一样|same here|the same for us|так же|тоже так")
 
 
 @dataclass(frozen=True)
@@ -267,13 +275,19 @@ class Reader:
 
         def named(a: str) -> bool:
             spec = self.kb.aspects[a]
-            return a in in_questions or spec.told or any(w in in_questions for w in spec.when)
+            # (an aspect that is itself a business, 再多加一个操作员卡, is the situation the question is about)
+            is_business = bool(spec.routes) and all(r.startswith("topic:") for r in spec.routes)
+            return a in in_questions or spec.told or is_business or any(w in in_questions for w in spec.when)
 
         aspects = reading.aspects
-        if (reading.businesses or reading.categories) and len(asking) < len(read) and CJK.search(reading.question):
+        points_back = any(POINTS_BACK.search(c) for c, r in read if not r.aspects)
+        if ((reading.businesses or reading.categories) and len(asking) < len(read) and CJK.search(reading.question)
+                and not points_back):
             aspects = tuple(a for a in aspects if named(a))
-        alone = tuple(r.aspects[0] for r in asking if len(r.aspects) == 1 and len(asking) > 1
-                      and r.aspects[0] in aspects)
+        # an aspect that is all one ask asks (several asks, or the one ask after a story: …可以在网上办吗)
+        # (a place after a story keeps the story's business: _with_place adds the city)
+        alone = tuple(r.aspects[0] for r in asking if len(r.aspects) == 1 and r.aspects[0] in aspects and (
+            len(asking) > 1 or (len(read) > len(asking) and r.aspects[0] not in PLACE_ASPECTS)))
         whether = len(asking) > 1 and any((r.businesses or r.categories) and ASKS_BUSINESS.search(c) for c, r in read)
         return replace(reading, aspects=aspects, asked=alone, asks_business=whether)
 
@@ -281,7 +295,7 @@ class Reader:
         """A second ask about a place (…？另外海拉尔那边有地方办没) keeps its answer beside the others: a
         clause naming a city of its own, asking where or whether it can be done there."""
         reading = plan.reading
-        if plan.kind not in ("answers", "topic") or not reading.cities:
+        if plan.kind not in ("answers", "topic") or not reading.cities or plan.routes == (MAIN,):
             return plan
         routes = list(plan.routes)
         city = f"city:{reading.cities[0]}"
@@ -315,6 +329,8 @@ class Reader:
             cancelling = "cancel" in reading.categories or any(w in reading.question for w in self._cancel_words)
             if cancel or (not names and (cancelling or reading.left)):
                 names = [self._holder_businesses[0]] + [b for b in names if b not in cancel]
+            elif cancelling:  # a holder cancelling: a lost card or a leaver told in the story is not the business
+                names = [self._holder_businesses[0]]
         return names[0] if len(names) == 1 else None
 
     def applies(self, route: str, business: str | None) -> bool:
@@ -353,11 +369,16 @@ class Reader:
         ranked_topic = ranked[6:] if ranked.startswith("topic:") else None
         if ranked_topic in reading.businesses and len(set(reading.businesses)) > 1:
             ranked_topic = None  # two businesses named (改名了，也搬家了): not one of them
-        business = self.business_of(reading, ranked_topic)
+        business = self.business_of(reading, ranked_topic) or self._asked_business(reading)
         if not business:  # an aspect that is a business (再加两个操作员 → adding operator cards)
             named = {r[6:] for a in reading.aspects for r in kb.aspects[a].routes[:1]
                      if r.startswith("topic:") and len(kb.aspects[a].routes) == 1}
             business = next(iter(named)) if len(named) == 1 else None
+        several = self._several_businesses(reading, business)
+        if several:
+            return several
+        if SCOPE in reading.aspects and not business and not reading.categories:
+            return Plan("topic", (MAIN,), reading=reading)  # which kinds of business there are: the main menu lists them
         aspects = [a for a in reading.aspects
                    if kb.aspects[a].routes or kb.aspects[a].needs_business or self.fixed_route(a, business)]
         active = [a for a in aspects if not kb.aspects[a].weak or self.fixed_route(a, business)
@@ -381,15 +402,20 @@ class Reader:
                 return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
                 return Plan("answers", (f"city:{reading.cities[0]}",), reading=reading)
+            scope = self._category_scope(reading)
+            if scope:
+                return scope
             pending = [a for a in weak if kb.aspects[a].needs_business]
             if pending and len(weak) == 1 and reading.categories:
                 # a kind of business named (变更业务): the answer when it is the same for each of its businesses
                 same = {self.fixed_route(pending[0], b.id) for c in reading.categories for b in kb.topics_in(c)}
                 if len(same) == 1 and None not in same and not next(iter(same)).startswith("topic:"):
                     return Plan("answers", tuple(same), reading=reading)
-            if pending and len(weak) == 1:  # which business? (among those named, when several were)
+            if pending and len(pending) == len(weak):  # which business? (among those named, when several were)
+                # for the most specific of the aspects pending (几个人的身份证 before 准备)
+                aspect = next((a for a in pending if kb.aspects[a].per_business), pending[0])
                 return Plan("ask", routes=tuple(f"topic:{b}" for b in dict.fromkeys(reading.businesses)),
-                            aspect=pending[0], reading=reading)
+                            aspect=aspect, reading=reading)
             best = result.best.route if result.confident and result.best else ""
             if best and not (best.startswith("answer:") and kb.answers[best[7:]].silent):
                 # only general words (网上办理, where, phone): the ranking, which weighs every word, answers
@@ -404,6 +430,40 @@ class Reader:
         if reading.asks_business and business and topic not in routes and len(routes) < MAX_ANSWERS:
             routes = [topic, *routes]  # …要办变更吗？他护照要翻译不: whether to do the business, then the other ask
         return Plan("answers", tuple(routes), business=business, reading=reading)
+
+    def _category_scope(self, reading: Reading) -> Plan | None:
+        """A kind of business named with what to do, no business (不做外贸了，卡都不想要了，去办啥 → 注销): what
+        that kind covers, its businesses named (the scope aspect's answer that belongs to the category).
+"""
+        kinds = set(reading.categories)
+        if len(kinds) != 1 or HOW not in reading.aspects or SCOPE not in self.kb.aspects:
+            return None
+        see = f"category:{next(iter(kinds))}"
+        routes = [r for r in self.kb.aspects[SCOPE].routes if r.startswith("answer:") and self.kb.answers[r[7:]].see == see]
+        return Plan("answers", tuple(routes[:1]), reading=reading) if routes else None
+
+    def _asked_business(self, reading: Reading) -> str | None:
+        """Several businesses named, one of them in the question itself and the others in the story told
+        before it (卡早就丢了找不到，个人注销还得交卡吗): the one asked about."""
+        if len(set(reading.businesses)) < 2:
+            return None
+        asked = [self.read(c) for c in clauses(reading.question) if ASKING.search(c)]
+        named = {b for r in asked for b in r.businesses}
+        if len(named) == 1 and not any(r.categories for r in asked):
+            return self.business_of(replace(reading, businesses=tuple(named)))
+        return None
+
+    def _several_businesses(self, reading: Reading, business: str | None) -> Plan | None:
+        """Two or three businesses named (证书快到期了，卡也裂了; 老板换了，也搬了家 …) and nothing asked but what
+        to do or bring: each business's first screen, in one message (each says its materials), not one of them
+        nor a choice between them — the situation needs both."""
+        named = list(dict.fromkeys(reading.businesses))
+        if business or len(named) < 2:
+            return None
+        if any(self.kb.aspects[a].routes and not (self.kb.aspects[a].weak or self.kb.aspects[a].needs_business)
+               for a in reading.aspects):
+            return None
+        return Plan("answers", tuple(f"topic:{b}" for b in named[:MAX_ANSWERS]), reading=reading)
 
     def _business_alone(self, reading: Reading, business: str, result: MatchResult) -> Plan:
         """A business named with nothing more specific: its first screen, or the one fact of that business
@@ -435,6 +495,8 @@ class Reader:
             candidates[a] = routes or ([f"topic:{business}"] if business else [])
             if a in PLACE_ASPECTS and a in here:  # where, in a city named in the same ask (通辽那边在哪办)
                 candidates[a] = [f"city:{here[a]}"]
+            if a == PHONE and reading.cities:  # a phone asked with a city named (解锁要带啥 通辽那家电话多少): its offices' phones
+                candidates[a] = [f"city:{reading.cities[0]}"]
         aspects = [a for a in aspects if candidates[a]]
         scores = self.matcher.route_scores(reading.question)
         chosen: list[str] = []

@@ -94,7 +94,8 @@ def test_id_alternatives(engine, question, lang):
     screen = ask(engine, question, lang)
     assert "answer:id_alternatives" in shown(screen), (question, screen.route)
     assert "港澳居民来往内地通行证" in screen.text and "外国人永久居留身份证" in screen.text
-    assert "id_alternative" in aspects(engine, question) or "foreign_passport" in aspects(engine, question)
+    # (id_alternative_doc: an ID named with its alternative, 没有大陆身份证)
+    assert {"id_alternative", "id_alternative_doc", "foreign_passport"} & set(aspects(engine, question))
 
 
 @pytest.mark.parametrize("question,lang", [
@@ -437,12 +438,16 @@ def test_a_fact_about_other_businesses_never_answers_for_the_one_named(engine, k
     assert shown(fees) == ["answer:silent_fees"]
 
 
-def test_materials_for_two_businesses_named_ask_which_of_the_two(engine):
+def test_materials_for_two_businesses_named_show_both_businesses(engine, kb):
+    """Both happened (renamed and moved): each business's first screen in one message, not a choice."""
     screen = ask(engine, "公司改名了，也搬家了，要带什么材料")
-    assert screen.route == "ask_business:materials"
-    choices = [b.label for b in screen.all_buttons() if b.data and parse_callback(b.data)[0] == "aspect"]
-    assert choices == ["变更单位名称", "变更主要经营场所（住所）"]
-    assert press(engine, screen, "变更主要经营场所").route == "topic:change_address"
+    assert shown(screen) == ["topic:change_name", "topic:change_address"]
+    assert kb.businesses["change_name"].name in screen.text and kb.businesses["change_address"].name in screen.text
+
+
+@pytest.mark.parametrize("question", ["证书下个月到期，卡也摔坏了", "卡锁了，另一张卡的证书也快到期了，这算啥业务"])
+def test_two_situations_told_get_both_businesses(engine, question):
+    assert len(set(shown(ask(engine, question))) & {"topic:renew_cert", "topic:replace_card", "topic:unlock"}) == 2, question
 
 
 def test_the_ask_back_on_the_command_line_lists_the_businesses(monkeypatch, capsys, kb):
