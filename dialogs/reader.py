@@ -43,7 +43,8 @@ SENTENCE = re.compile(r"[.?!;]+\s*")  # … of a question in Russian or English
 CJK = re.compile(r"[\u4e00-\u9fff]")
 # a clause that asks (the others tell the situation: 卡放了好几年没用，早就过期了，现在还能办吗)
 # a clause asking whether the business itself must be done (法人换了要办变更吗): its first screen is shown too
-ASKS_BUSINESS = re.compile(r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)")
+ASKS_BUSINESS = re.compile(r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)"
+                           r"|do (?:we|i) (?:need|have) to (?:update|change|do)|нужно ли (?:что-то )?(?:менять|делать|оформлять)", re.IGNORECASE)
 ASKING = re.compile(r"[吗么嘛呢？?谁]|什么|啥|哪|(?<!好)几|怎|多少|能不能|可不可以|行不行|能否|是否|要不要|用不用|可以|还是|不$|没$")
 
 
