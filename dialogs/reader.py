@@ -324,6 +324,8 @@ class Reader:
         """The one business the question is about. ``ranked``: the business the ranking is confident
         about, which weighs every word of the question (it wins over a single word). Who acts: a
         holder cancelling their own card is the holder's business, not the company's."""
+        if ranked in self._holder_businesses and not reading.holder and reading.businesses:
+            ranked = None  # the holder's own business needs a sign that the holder acts (our employee left: the company's)
         names = [ranked] if ranked else list(dict.fromkeys(reading.businesses))
         if reading.holder and self._holder_businesses:
             cancel = [b for b in names if self.kb.businesses[b].category in ("cancel", "holder")]

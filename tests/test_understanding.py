@@ -758,3 +758,75 @@ def test_words_combine_only_inside_one_ask(engine):
     """公章 in one ask and 翻译 in the next is not a question about the translation seal."""
     assert "translation_seal" not in aspects(engine, "复印件要盖公章吗？外文声明要翻译吗")
     assert "translation_seal" in aspects(engine, "翻译件盖公章可以吗")
+
+
+# -- situations, who acts, and asks phrased in the applicant's words (tuning on rounds F–I) ---------------
+def test_a_phone_asked_beside_a_city_gets_that_citys_offices_not_only_the_hotline(engine, kb):
+    screen = ask(engine, "赤峰能买usbkey吗 电话多少")
+    assert shown(screen) == ["answer:buy_usbkey", "city:赤峰"]
+    assert all(o.phones[0] in screen.text for o in kb.cities["赤峰"])
+
+
+@pytest.mark.parametrize("question,aspect", [
+    ("要带执照去不", "licence_required"), ("法人身份证复印件需要吗", "id_required"), ("需要谁的身份证复印件", "whose_id"),
+])
+def test_whether_something_is_needed_in_spoken_words_is_asked_back(engine, question, aspect):
+    """The spoken yes-no 不, the thing named before 需要, whose ID copies: it depends on the business."""
+    assert ask(engine, question).route == f"ask_business:{aspect}"
+
+
+def test_a_holder_cancelling_is_the_holders_business_whatever_the_story_names(engine):
+    assert ask(engine, "原公司不管了，卡也找不到了，我自己能注销吗").route == "topic:holder_cancel"
+
+
+def test_an_employee_who_left_told_by_the_company_is_the_companys_cancellation(engine):
+    """уволился is also what a holder says; 'со своей стороны' (from our side) says the company speaks."""
+    question = "Наш сотрудник уволился, хотим со своей стороны аннулировать его карту"
+    assert not engine.reader.read(question).holder
+    assert ask(engine, question, "ru").route == "topic:cancel_operator"
+
+
+def test_a_kind_of_business_with_what_to_do_gets_what_that_kind_covers(engine, kb):
+    screen = ask(engine, "这些卡我们都不想要了，要去办啥")
+    assert screen.route == "answer:cancel_scope" and kb.answers["cancel_scope"].plain.zh.splitlines()[0] in screen.text
+
+
+def test_which_kinds_of_business_there_are_is_the_main_menu(engine):
+    assert ask(engine, "what kinds of business can I apply for", "en").route == "main"
+
+
+def test_an_ask_pointing_back_at_the_story_is_about_the_story(engine):
+    """…首次办卡免费，我们也是这样吗: the fee told in the story is what is asked, not the business alone."""
+    assert ask(engine, "听说江苏新企业首次办卡免费，我们满洲里也是这样吗").route in ("answer:free_first_set", "answer:silent_fees")
+
+
+def test_a_city_without_an_office_gets_where_the_offices_are(engine):
+    assert ask(engine, "我们在鄂尔多斯，附近能办卡吗").route == "offices"
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("签字能用签名章代替吗", "zh"), ("can the legal rep use an e-signature on the licence copy", "en"),
+])
+def test_a_substitute_for_a_handwritten_signature_is_outside_both_documents(engine, question, lang):
+    assert ask(engine, question, lang).route == "answer:hotline"
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("申请书和个人信息处理业务申请表有什么区别", ["answer:forms_named"]),
+    ("申请表该用哪一张", ["answer:forms_named"]),
+    ("能不能网上办，不用跑一趟", ["answer:online_apply", "answer:online_pickup"]),
+    ("执照用原件还是复印件，正本还是副本", ["answer:copies", "answer:licence_default"]),
+    ("前几天卡锁了，要带什么", ["topic:unlock"]),  # 前几天 tells when, it does not ask how many days
+    ("新招了两个报关员，要给他们办卡", ["topic:new_operator"]),
+])
+def test_everyday_phrasings_of_an_aspect(engine, question, expected):
+    assert shown(ask(engine, question)) == expected, question
+
+
+def test_whether_to_update_the_card_after_a_move_in_english_shows_the_business(engine):
+    screen = ask(engine, "We moved our office. Do we need to change anything on the card?", "en")
+    assert "topic:change_address" in shown(screen)
+
+
+def test_who_may_be_the_agent_is_the_agent_rule(engine):
+    assert ask(engine, "Who can be the handling agent for our application?", "en").route == "answer:agent_choice"
