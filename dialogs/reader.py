@@ -188,7 +188,7 @@ class Reader:
         document = any(self.kb.aspects[a].document for a in aspects)  # before composites take them in
         parts = asks(question)
         # words combine only inside one ask (复印件只能盖公章吗？外文材料要翻译吗: not a translation seal)
-        together = [self._aspects_of(p) for p in parts] if len(parts) > 1 else [set(aspects)]
+        together = self._carry_documents([self._aspects_of(p) for p in parts]) if len(parts) > 1 else [set(aspects)]
         for comp in self._composites:  # 公章 + 彩色 → a printed seal
             if all(x in aspects for x in comp.when) and any(all(x in t for x in comp.when) for t in together):
                 at = min(aspects.index(x) for x in comp.when)
@@ -205,6 +205,18 @@ class Reader:
             categories=tuple(c[2:] for c in found if c.startswith("k:")),
             document=document,
         )
+
+    def _carry_documents(self, together: list[set[str]]) -> list[set[str]]:
+        """A document named in one ask is what the next asks are about when they name none (护照复印件要盖章吗？
+        要手写什么: the passport copy's wording); other words still combine only inside their own ask."""
+        carried: set[str] = set()
+        for t in together:
+            docs = {a for a in t if self.kb.aspects[a].document}
+            if docs:
+                carried = docs
+            else:
+                t |= carried
+        return together
 
     def _aspects_of(self, text: str) -> set[str]:
         """The aspects named in a piece of text (its words only, nothing combined)."""

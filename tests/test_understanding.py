@@ -830,3 +830,9 @@ def test_whether_to_update_the_card_after_a_move_in_english_shows_the_business(e
 
 def test_who_may_be_the_agent_is_the_agent_rule(engine):
     assert ask(engine, "Who can be the handling agent for our application?", "en").route == "answer:agent_choice"
+
+
+def test_a_document_named_in_one_ask_is_what_the_next_ask_is_about(engine):
+    """…the passport copy? What must be written on it by hand?: the person's wording, not the form's handwriting."""
+    screen = ask(engine, "Does the passport copy need the company seal? What must be written on it by hand?", "en")
+    assert {"answer:person_seal", "answer:person_annotation"} <= set(shown(screen))
