@@ -836,3 +836,9 @@ def test_a_document_named_in_one_ask_is_what_the_next_ask_is_about(engine):
     """…the passport copy? What must be written on it by hand?: the person's wording, not the form's handwriting."""
     screen = ask(engine, "Does the passport copy need the company seal? What must be written on it by hand?", "en")
     assert {"answer:person_seal", "answer:person_annotation"} <= set(shown(screen))
+
+
+def test_the_employee_named_in_the_third_person_is_not_a_holder_speaking(engine):
+    question = "公司要注销员工的操作员卡，他本人不配合怎么办"
+    assert not engine.reader.read(question).holder
+    assert ask(engine, question).route != "topic:holder_cancel"
