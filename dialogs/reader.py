@@ -342,9 +342,9 @@ class Reader:
         if reading.holder and self._holder_businesses:
             cancel = [b for b in names if self.kb.businesses[b].category in ("cancel", "holder")]
             cancelling = "cancel" in reading.categories or any(w in reading.question for w in self._cancel_words)
-            if cancel or (not names and (cancelling or reading.left)):
-                names = [self._holder_businesses[0]] + [b for b in names if b not in cancel]
-            elif cancelling:  # a holder cancelling: a lost card or a leaver told in the story is not the business
+            # a holder cancelling: a lost card or a leaver told in the story is not the business (a holder
+            # acting personally has one business, their own card's cancellation)
+            if cancel or cancelling or (not names and reading.left):
                 names = [self._holder_businesses[0]]
         return names[0] if len(names) == 1 else None
 

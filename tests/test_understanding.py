@@ -842,3 +842,12 @@ def test_the_employee_named_in_the_third_person_is_not_a_holder_speaking(engine)
     question = "公司要注销员工的操作员卡，他本人不配合怎么办"
     assert not engine.reader.read(question).holder
     assert ask(engine, question).route != "topic:holder_cancel"
+
+
+@pytest.mark.parametrize("question,lang", [
+    ("我是持卡人，卡早就丢了，想自己注销，行吗", "zh"), ("I left the company and lost my card, can I still cancel it myself?", "en"),
+])
+def test_a_holder_whose_card_is_lost_cancelling_gets_only_the_holders_business(engine, question, lang):
+    """A holder acting personally has one business; the lost card told is not the company's reissue."""
+    assert shown(ask(engine, question, lang))[0] in ("topic:holder_cancel", "answer:holder_card_if_any"), question
+    assert "topic:reissue_lost" not in shown(ask(engine, question, lang))
