@@ -818,6 +818,7 @@ def test_a_substitute_for_a_handwritten_signature_is_outside_both_documents(engi
     ("执照用原件还是复印件，正本还是副本", ["answer:copies", "answer:licence_default"]),
     ("前几天卡锁了，要带什么", ["topic:unlock"]),  # 前几天 tells when, it does not ask how many days
     ("新招了两个报关员，要给他们办卡", ["topic:new_operator"]),
+    ("操作员卡密码忘了怎么弄", ["topic:unlock"]),
 ])
 def test_everyday_phrasings_of_an_aspect(engine, question, expected):
     assert shown(ask(engine, question)) == expected, question
