@@ -35,6 +35,10 @@ PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
 PERSONS = frozenset({"legal_rep", "agent", "operator", "cardholder", "holder"})  # groups naming whose ID it is
 EVENTS = frozenset({"changed", "add", "register"})  # synonym groups saying what happened, besides the distinctive ones
 PLACES = frozenset({"city_manzhouli", "city_hulunbuir", "city_chifeng", "city_tongliao", "city_ulanhot"})
+MAIN = "main"  # the main menu: every business
+HOW = "how"  # the aspect of what to do (怎么办, 去办啥): a business's first screen
+SCOPE = "scope"  # the aspect of what a kind of business covers: its answers, one per kind
+PHONE = "phone"  # the aspect of a phone number: the hotline, or the offices of a city named
 OUTSIDE = "outside"  # the aspect of a topic neither document covers: the hotline alone answers it
 # clauses of a question: a second ask (另外/顺便/还有 …) is a clause of its own
 CLAUSE = re.compile(r"[，,。？?！!；;、\s]+|另外|顺便问下|顺便问一下|顺便|还有就是|还有|and also|also|кроме того|ещё|еще")
@@ -43,7 +47,8 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 # a clause that asks (the others tell the situation: 卡放了好几年没用，早就过期了，现在还能办吗)
 # a clause asking whether the business itself must be done (法人换了要办变更吗): its first screen is shown too
-ASKS_BUSINESS = re.compile(r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)")
+ASKS_BUSINESS = re.compile(r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)"
+                           r"|do (?:we|i) (?:need|have) to (?:update|change|do)|нужно ли (?:что-то )?(?:менять|делать|оформлять)", re.IGNORECASE)
 ASKING = re.compile(r"[吗么嘛呢？?谁咋]|什么|啥|哪|(?<!好)几|怎|多少|多久|多长|多大|如何|能不能|可不可以|行不行|能否|可否|是否|有没有|"
                     r"要不要|用不用|可以|还是|是不是|对不对|对吧|不$|没$")  # (A还是B: a choice asked)
 
@@ -87,7 +92,11 @@ def marked_asks(text: str) -> list[tuple[str, bool]]:
 
 # "要X吗": whether something is needed at all
 # (a thing, not a verb: 要复印吗 / 要盖章吗 ask about the copy or the seal)
-REQUIRED_ASK = re.compile(r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛)[？?]?$")
+# (… 要带卡去不 / 法人的身份证复印件需要吗: the spoken yes-no 不, the thing named before 需要)
+REQUIRED_ASK = re.compile(r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛|不)[？?]?$"
+                          r"|[^，,。？?不]{2,12}(?:是否|是不是)?(?:需要|要)(?:吗|么|嘛|不)[？?]?$")
+# an ask pointing back at the story (…说首次办卡免费，我们这边也是这样吗): the story's aspects are what it asks
+POINTS_BACK = re.compile(r"这样吗|这样的吗|也是这样|也这样|一样吗|也一样|same here|the same for us|так же|тоже так")
 
 
 # the holder acting personally, said in a sentence of their own (我想自己把操作员卡注销): I … myself … cancel
@@ -247,7 +256,7 @@ class Reader:
         document = any(self.kb.aspects[a].document for a in aspects)  # before composites take them in
         parts = asks(question)
         # words combine only inside one ask (复印件只能盖公章吗？外文材料要翻译吗: not a translation seal)
-        together = [self._aspects_of(p) for p in parts] if len(parts) > 1 else [set(aspects)]
+        together = self._carry_documents([self._aspects_of(p) for p in parts]) if len(parts) > 1 else [set(aspects)]
         for comp in self._composites:  # 公章 + 彩色 → a printed seal
             if all(x in aspects for x in comp.when) and any(all(x in t for x in comp.when) for t in together):
                 at = min(aspects.index(x) for x in comp.when)
@@ -283,6 +292,18 @@ class Reader:
             document=document,
         )
 
+    def _carry_documents(self, together: list[set[str]]) -> list[set[str]]:
+        """A document named in one ask is what the next asks are about when they name none (护照复印件要盖章吗？
+        要手写什么: the passport copy's wording); other words still combine only inside their own ask."""
+        carried: set[str] = set()
+        for t in together:
+            docs = {a for a in t if self.kb.aspects[a].document}
+            if docs:
+                carried = docs
+            else:
+                t |= carried
+        return together
+
     def _aspects_of(self, text: str) -> set[str]:
         """The aspects named in a piece of text (its words only, nothing combined)."""
         return {c[2:] for c in (self._concept.get(t) for t in self.analyzer.terms(text)) if c and c.startswith("a:")}
@@ -316,6 +337,7 @@ class Reader:
         reading = whole.reading if whole.reading.question else self.read(question)
         business = whole.business or self.business_of(reading)
         routes = list(whole.routes)
+        centre = f"city:{self.kb.offices[self.kb.facts['hotline'].office].city}"  # the hotline's own city
         added = False
         for part in parts:
             own = self._with_place(self._plan(self.by_clause(self.read(part)), match(part)))
@@ -333,6 +355,8 @@ class Reader:
                 continue
             if own.routes[0] == f"topic:{business}" and any(r.startswith("answer:") for r in routes):
                 continue  # the business named again in a later ask: its answer is already about it
+            if own.routes[0] == "answer:hotline" and any(r.startswith("city:") and r != centre for r in routes):
+                continue  # a phone asked beside a city (赤峰能买吗 电话多少): that city's offices give their phones
             routes.append(own.routes[0])
             added = True
         if not added:
@@ -376,10 +400,14 @@ class Reader:
             return a in in_questions or spec.told or is_business or any(w in in_questions for w in spec.when)
 
         aspects = reading.aspects
-        if (reading.businesses or reading.categories) and len(asking) < len(read) and CJK.search(reading.question):
+        points_back = any(POINTS_BACK.search(c) for c, r in read if not r.aspects)
+        if ((reading.businesses or reading.categories) and len(asking) < len(read) and CJK.search(reading.question)
+                and not points_back):
             aspects = tuple(a for a in aspects if named(a))
-        alone = tuple(r.aspects[0] for r in asking if len(r.aspects) == 1 and len(asking) > 1
-                      and r.aspects[0] in aspects)
+        # an aspect that is all one ask asks (several asks, or the one ask after a story: …可以在网上办吗)
+        # (a place after a story keeps the story's business: _with_place adds the city)
+        alone = tuple(r.aspects[0] for r in asking if len(r.aspects) == 1 and r.aspects[0] in aspects and (
+            len(asking) > 1 or (len(read) > len(asking) and r.aspects[0] not in PLACE_ASPECTS)))
         whether = len(asking) > 1 and any((r.businesses or r.categories) and ASKS_BUSINESS.search(c) for c, r in read)
         return replace(reading, aspects=aspects, asked=alone, asks_business=whether)
 
@@ -387,7 +415,7 @@ class Reader:
         """A second ask about a place (…？另外海拉尔那边有地方办没) keeps its answer beside the others: a
         clause naming a city of its own, asking where or whether it can be done there."""
         reading = plan.reading
-        if plan.kind not in ("answers", "topic") or not reading.cities:
+        if plan.kind not in ("answers", "topic") or not reading.cities or plan.routes == (MAIN,):
             return plan
         routes = list(plan.routes)
         city = f"city:{reading.cities[0]}"
@@ -423,12 +451,16 @@ class Reader:
         if ranked and reading.categories and self.kb.businesses[ranked].category not in reading.categories \
                 and not (reading.holder and self.kb.businesses[ranked].audience == "holder"):
             ranked = None  # the words name another kind of business (…卡找不着了，还能注销吗: a cancellation)
+        if ranked in self._holder_businesses and not reading.holder and reading.businesses:
+            ranked = None  # the holder's own business needs a sign that the holder acts (our employee left: the company's)
         names = [ranked] if ranked else list(dict.fromkeys(reading.businesses))
         if reading.holder and self._holder_businesses:
             cancel = [b for b in names if self.kb.businesses[b].category in ("cancel", "holder")]
             cancelling = "cancel" in reading.categories or any(w in reading.question for w in self._cancel_words)
-            if cancel or (not names and (cancelling or reading.left)):
-                names = [self._holder_businesses[0]] + [b for b in names if b not in cancel]
+            # a holder cancelling: a lost card or a leaver told in the story is not the business (a holder
+            # acting personally has one business, their own card's cancellation)
+            if cancel or cancelling or (not names and reading.left):
+                names = [self._holder_businesses[0]]
         return names[0] if len(names) == 1 else None
 
     def applies(self, route: str, business: str | None) -> bool:
@@ -476,11 +508,16 @@ class Reader:
             ranked_topic = None  # the story's business, weighed by the ranking: not what is asked
         if ranked_topic in reading.businesses and len(set(reading.businesses)) > 1:
             ranked_topic = None  # two businesses named (改名了，也搬家了): not one of them
-        business = self.business_of(reading, ranked_topic)
+        business = self.business_of(reading, ranked_topic) or self._asked_business(reading)
         if not business:  # an aspect that is a business (再加两个操作员 → adding operator cards)
             named = {r[6:] for a in reading.aspects for r in kb.aspects[a].routes[:1]
                      if r.startswith("topic:") and len(kb.aspects[a].routes) == 1}
             business = next(iter(named)) if len(named) == 1 else None
+        several = self._several_businesses(reading, business)
+        if several:
+            return several
+        if SCOPE in reading.aspects and not business and not reading.categories:
+            return Plan("topic", (MAIN,), reading=reading)  # which kinds of business there are: the main menu lists them
         aspects = [a for a in reading.aspects
                    if kb.aspects[a].routes or kb.aspects[a].needs_business or self.fixed_route(a, business)]
         active = [a for a in aspects if not kb.aspects[a].weak or self.fixed_route(a, business)
@@ -507,17 +544,22 @@ class Reader:
                 return Plan("answers", self._places(reading), reading=reading)
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
                 return Plan("answers", self._places(reading), reading=reading)
+            scope = self._category_scope(reading)
+            if scope:
+                return scope
             pending = [a for a in weak if kb.aspects[a].needs_business]
             if pending and len(weak) == 1 and reading.categories:
                 # a kind of business named (变更业务): the answer when it is the same for each of its businesses
                 same = {self.fixed_route(pending[0], b.id) for c in reading.categories for b in kb.topics_in(c)}
                 if len(same) == 1 and None not in same and not next(iter(same)).startswith("topic:"):
                     return Plan("answers", tuple(same), reading=reading)
-            if len(pending) == 1 and all(a in pending or kb.aspects[a].document for a in weak):
+            if pending and all(a in pending or kb.aspects[a].document for a in weak):
                 # which business? (among those named, when several were); a document named beside the ask
-                # (需要带哪些证件) does not make it less dependent on the business
+                # (需要带哪些证件) does not make it less dependent on the business; asked for the most specific
+                # of the aspects pending (几个人的身份证 before 准备)
+                aspect = next((a for a in pending if kb.aspects[a].per_business), pending[0])
                 return Plan("ask", routes=tuple(f"topic:{b}" for b in dict.fromkeys(reading.businesses)),
-                            aspect=pending[0], reading=reading)
+                            aspect=aspect, reading=reading)
             best = result.best.route if result.confident and result.best else ""
             if best and not (best.startswith("answer:") and kb.answers[best[7:]].silent):
                 # only general words (网上办理, where, phone): the ranking, which weighs every word, answers
@@ -533,11 +575,47 @@ class Reader:
             routes = [topic, *routes]  # …要办变更吗？他护照要翻译不: whether to do the business, then the other ask
         return Plan("answers", tuple(routes), business=business, reading=reading)
 
+    def _category_scope(self, reading: Reading) -> Plan | None:
+        """A kind of business named with what to do, no business (不做外贸了，卡都不想要了，去办啥 → 注销): what
+        that kind covers, its businesses named (the scope aspect's answer that belongs to the category).
+"""
+        kinds = set(reading.categories)
+        if len(kinds) != 1 or HOW not in reading.aspects or SCOPE not in self.kb.aspects:
+            return None
+        see = f"category:{next(iter(kinds))}"
+        routes = [r for r in self.kb.aspects[SCOPE].routes if r.startswith("answer:") and self.kb.answers[r[7:]].see == see]
+        return Plan("answers", tuple(routes[:1]), reading=reading) if routes else None
+
+    def _asked_business(self, reading: Reading) -> str | None:
+        """Several businesses named, one of them in the question itself and the others in the story told
+        before it (卡早就丢了找不到，个人注销还得交卡吗): the one asked about."""
+        if len(set(reading.businesses)) < 2:
+            return None
+        asked = [self.read(c) for c in clauses(reading.question) if ASKING.search(c)]
+        named = {b for r in asked for b in r.businesses}
+        if len(named) == 1 and not any(r.categories for r in asked):
+            return self.business_of(replace(reading, businesses=tuple(named)))
+        return None
+
+    def _several_businesses(self, reading: Reading, business: str | None) -> Plan | None:
+        """Two or three businesses named (证书快到期了，卡也裂了; 老板换了，也搬了家 …) and nothing asked but what
+        to do or bring: each business's first screen, in one message (each says its materials), not one of them
+        nor a choice between them — the situation needs both."""
+        named = list(dict.fromkeys(reading.businesses))
+        if business or len(named) < 2:
+            return None
+        if any(self.kb.aspects[a].routes and not (self.kb.aspects[a].weak or self.kb.aspects[a].needs_business)
+               for a in reading.aspects):
+            return None
+        return Plan("answers", tuple(f"topic:{b}" for b in named[:MAX_ANSWERS]), reading=reading)
+
     def _business_alone(self, reading: Reading, business: str, result: MatchResult) -> Plan:
         """A business named with nothing more specific: its first screen, or the one fact of that business
         the ranking is confident about (持卡人能不能自己注销 → that a holder can)."""
         best = result.best
-        if result.confident and best and best.route.startswith("answer:"):
+        # (a situation told beside it — 原公司不管了，卡也找不到了，我自己能注销吗 — weighs words of the story:
+        # the business's first screen, which says what the situation needs)
+        if result.confident and best and best.route.startswith("answer:") and not reading.story:
             a = self.kb.answers[best.route[7:]]
             if not a.silent and (a.businesses == [business] or a.see == f"topic:{business}"):
                 return Plan("answers", (best.route,), business=business, reading=reading)
@@ -566,6 +644,8 @@ class Reader:
             candidates[a] = routes or ([f"topic:{business}"] if business else [])
             if a in PLACE_ASPECTS and a in here:  # where, in a city named in the same ask (通辽那边在哪办)
                 candidates[a] = [f"city:{here[a]}"]
+            if a == PHONE and reading.cities:  # a phone asked with a city named (解锁要带啥 通辽那家电话多少): its offices' phones
+                candidates[a] = [f"city:{reading.cities[0]}"]
         aspects = [a for a in aspects if candidates[a]]
         scores = self.matcher.route_scores(reading.question)
         chosen: list[str] = []
