@@ -316,3 +316,18 @@ def test_a_visit_is_written_at_most_once_a_minute_and_a_language_change_counts_a
     assert s.get_language(3) is None
     assert s.touch_user(3, "zh") == "zh" and s.get_language(3) == "zh"  # a forgotten user's next visit is recorded anew
     s.close()
+
+
+def test_the_write_ahead_log_stays_bounded_and_is_copied_into_the_file(tmp_path):
+    from dialogs.store import WAL_CHECKPOINT_PAGES
+
+    path = tmp_path / "wal.db"
+    s = Store(path)
+    for n in range(3000):  # ~3 pages each: the WAL passes WAL_CHECKPOINT_PAGES twice
+        s.log_event("view", "unlock", user_id=n)
+    frame = 4096 + 24
+    assert os.path.getsize(f"{path}-wal") <= (WAL_CHECKPOINT_PAGES + 10) * frame + 32
+    other = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # a reader (e.g. `eport-guide stats`) sees every event
+    assert other.execute("SELECT COUNT(*) FROM events").fetchone() == (3000,)
+    other.close()
+    s.close()
