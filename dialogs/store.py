@@ -336,6 +336,21 @@ class Store:
     def ticks(self, user_id: int, topic: str) -> set[str]:
         return {r[0] for r in self._read("SELECT item_id FROM ticks WHERE user_id = ? AND topic = ?", (user_id, topic))}
 
+    def checklist_marks(self, user_id: int, topic: str) -> tuple[set[str], set[str], str | None]:
+        """The user's ticks, 不适用 marks and pending "list was updated" notice (see ``take_notice``) on one
+        checklist, in one read."""
+        marks: dict[str, set[str]] = {"t": set(), "n": set()}
+        notice = None
+        for kind, value in self._read(
+            "SELECT 't', item_id FROM ticks WHERE user_id = ?1 AND topic = ?2 "
+            "UNION ALL SELECT 'n', item_id FROM not_applicable WHERE user_id = ?1 AND topic = ?2 "
+            "UNION ALL SELECT 'c', notice FROM checklists WHERE user_id = ?1 AND topic = ?2", (user_id, topic)):
+            if kind == "c":
+                notice = value
+            else:
+                marks[kind].add(value)
+        return marks["t"], marks["n"], notice
+
     def set_tick(self, user_id: int, topic: str, item_id: str, ticked: bool, now: dt.datetime | None = None) -> None:
         if ticked:
             self._write("INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",

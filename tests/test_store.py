@@ -137,6 +137,20 @@ def test_sync_items_drops_vanished_items_and_leaves_a_notice():
     assert s.sync_items(1, "unlock", ["a", "c"]) == []
 
 
+def test_a_checklists_marks_are_read_together_and_per_user():
+    s = Store()
+    assert s.checklist_marks(1, "unlock") == (set(), set(), None)
+    s.tick(1, "unlock", "a", True)
+    s.tick(1, "unlock", "b", True)
+    s.mark_not_applicable(1, "unlock", "c", True)
+    s.tick(2, "unlock", "z", True)
+    s.mark_not_applicable(1, "reissue_lost", "d", True)
+    assert s.checklist_marks(1, "unlock") == ({"a", "b"}, {"c"}, None)
+    s.sync_items(1, "unlock", ["a", "c"])
+    assert s.checklist_marks(1, "unlock") == ({"a"}, {"c"}, '["b"]')
+    assert s.checklist_marks(2, "unlock") == ({"z"}, set(), None)
+
+
 def test_copy_ticks_between_topics():
     s = Store()
     s.open_checklist(1, "reissue_lost")

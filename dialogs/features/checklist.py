@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 BAR_WIDTH = 10
 BUTTON_MAX = 40
+STATES_MAX = 4096  # computed list states remembered (per business, language, ticks and 不适用 marks)
 
 
 def progress_bar(done: int, total: int) -> str:
@@ -59,6 +60,7 @@ class Checklists:
         self.engine = engine
         self.store = store
         self._layouts: dict[tuple[str, str], Any] = {}
+        self._states: dict[tuple[str, str, frozenset[str], frozenset[str]], dict[str, Any]] = {}  # see _computed
         self._layouts_kb: Knowledge | None = None
 
     @property
@@ -96,7 +98,7 @@ class Checklists:
         the materials (id, name, item positions). Built once per knowledge, business and language."""
         key = (topic, lang)
         if self._layouts_kb is not self.kb:
-            self._layouts, self._layouts_kb = {}, self.kb
+            self._layouts, self._states, self._layouts_kb = {}, {}, self.kb
         if key not in self._layouts:
             ctx = Context(lang=lang)
             business = self.kb.businesses[topic]
@@ -126,13 +128,27 @@ class Checklists:
         if topic not in self.kb.businesses:
             raise NotFound(topic)
         ctx = ctx or Context(user_id=user_id)
-        layout, materials = self._layout(topic, ctx.lang)
-        ticks = self.store.ticks(user_id, topic)
+        ticks, na, _ = self._marks(user_id, topic, ctx.lang)
+        return self._computed(topic, ctx.lang, ticks, na)
+
+    def _marks(self, user_id: int, topic: str, lang: str) -> tuple[frozenset[str], frozenset[str], bool]:
+        """The user's ticks and 不适用 marks on the list, and whether a "list was updated" notice waits
+        (one read); ticks of items the knowledge no longer has are dropped here (which leaves that notice)."""
+        ticks, na, notice = self.store.checklist_marks(user_id, topic)
+        layout, _ = self._layout(topic, lang)
         if not ticks <= {off["id"] for off, _ in layout}:
             self.store.sync_items(user_id, topic, [off["id"] for off, _ in layout])
-            ticks = self.store.ticks(user_id, topic)
+            ticks, notice = self.store.ticks(user_id, topic), "dropped"
+        return frozenset(ticks), frozenset(na), bool(notice)
+
+    def _computed(self, topic: str, lang: str, ticks: frozenset[str], na: frozenset[str]) -> dict[str, Any]:
+        """The state of a list with these ticks and 不适用 marks: the same for every user with them, so
+        computed once per knowledge, business, language and marks (a copy is returned)."""
+        layout, materials = self._layout(topic, lang)
+        key = (topic, lang, ticks, na)
+        if key in self._states:
+            return dict(self._states[key])
         # 不适用: only an optional item can be marked so; it no longer counts in done or total
-        na = self.store.not_applicable(user_id, topic)
         rows = [{**off, "ticked": False, "na": True, "mark": "➖"} if off["optional"] and off["id"] in na
                 else on if off["id"] in ticks else off for off, on in layout]
         groups = []
@@ -149,10 +165,14 @@ class Checklists:
         complete = all(r["ticked"] for r in counted if r["required"])
         business = self.kb.businesses[topic]
         siblings = [b for b in self.kb.topics_in(business.category) if b.id != topic]
-        notes, material_notes = self.notes(topic, ctx.lang)
-        return {"business": business, "items": rows, "groups": groups, "done": done, "total": len(counted),
-                "not_applicable": len(rows) - len(counted), "notes": notes, "material_notes": material_notes,
-                "complete": complete, "bar": progress_bar(done, len(counted)), "siblings": siblings}
+        notes, material_notes = self.notes(topic, lang)
+        state = {"business": business, "items": rows, "groups": groups, "done": done, "total": len(counted),
+                 "not_applicable": len(rows) - len(counted), "notes": notes, "material_notes": material_notes,
+                 "complete": complete, "bar": progress_bar(done, len(counted)), "siblings": siblings}
+        if len(self._states) >= STATES_MAX:
+            self._states.clear()
+        self._states[key] = state
+        return dict(state)
 
     def export_text(self, ctx: Context, topic: str) -> str:
         """A printable plain-text checklist with the office and hotline."""
@@ -164,9 +184,12 @@ class Checklists:
         """The checklist screen's variables (and the export's): the items, the office, a notice
         when the official documents changed and ticks were dropped."""
         kb = self.kb
-        state = self.state(ctx.user_id or 0, topic, ctx)
+        if topic not in kb.businesses:
+            raise NotFound(topic)
+        ticks, na, noticed = self._marks(ctx.user_id or 0, topic, ctx.lang)
+        state = self._computed(topic, ctx.lang, ticks, na)
         center = next(o for o in kb.offices.values() if o.kind == "card_center")
-        dropped = self.store.take_notice(ctx.user_id or 0, topic)
+        dropped = self.store.take_notice(ctx.user_id or 0, topic) if noticed else None
         notice = None
         if dropped:
             n = len(json.loads(dropped))
