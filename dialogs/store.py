@@ -83,8 +83,17 @@ class ReminderRow:
     cancelled: bool
 
 
+_second: tuple[int, str] = (0, "")  # the current second and its text: every write of that second shares it
+
+
 def _now(now: dt.datetime | None) -> str:
-    return (now or dt.datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds")
+    global _second
+    if now is not None:
+        return now.astimezone(UTC).isoformat(timespec="seconds")
+    second = int(time.time())
+    if second != _second[0]:
+        _second = (second, dt.datetime.fromtimestamp(second, UTC).isoformat(timespec="seconds"))
+    return _second[1]
 
 
 # -- migrations -------------------------------------------------------------------------
