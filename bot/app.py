@@ -42,7 +42,7 @@ from telegram.request import BaseRequest
 
 from dialogs import commands, i18n
 from dialogs.commands import COMMANDS, N_
-from dialogs.engine import CALLBACK_PREFIX, Context, Screen
+from dialogs.engine import Context, Screen
 from dialogs.features import inline, upload
 from dialogs.guide import Guide, build_guide
 from dialogs.links import deep_link
@@ -440,13 +440,15 @@ def build_application(settings: Settings, *, guide: Guide | None = None, request
     application.bot_data["inbox"] = Inbox(application, guide.store)  # bot.runner feeds the handlers from it
     application.add_handler(RefuseAnonymous(), group=-1)
     add = application.add_handler
+    # Button presses first (most updates are; a handler is tried after another only when that one does not
+    # take the update, and no message handler takes a button press): ours, and stale or forged ones too,
+    # which the engine answers with a fresh menu.
+    add(CallbackQueryHandler(channel.button))
+    add(InlineQueryHandler(channel.inline_query))
     for command in COMMANDS:
         add(CommandHandler(command.name, channel.command(command.name)))
     add(CommandHandler("stats", channel.stats))
     add(CommandHandler("reload", channel.reload, block=False))  # loading runs in a thread; other updates go on
-    add(InlineQueryHandler(channel.inline_query))
-    add(CallbackQueryHandler(channel.button, pattern=rf"^{CALLBACK_PREFIX}\|"))
-    add(CallbackQueryHandler(channel.button))  # anything else is stale or forged: a fresh menu
     add(MessageHandler(PRIVATE & filters.COMMAND, channel.unknown_command))
     add(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, channel.text))
     add(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & filters.Entity("mention") & ~filters.COMMAND, channel.group_mention))
