@@ -73,6 +73,7 @@ TOUCH_PAUSE = 5.0  # seconds between attempts to record visits while the databas
 POPULAR_TTL = 600.0  # seconds an empty inline query's "most viewed" list is reused
 WARM_UP_DELAY_S = 1.0
 ASKED_MAX = 100_000  # users whose open question (or its absence) is remembered in memory
+CONTEXTS_MAX = 1024  # Contexts of recent users kept for their next updates
 
 
 def sender_id(update: object) -> int | None:
@@ -115,6 +116,7 @@ class TelegramChannel:
         self._touch_again = 0.0  # while failing, the next attempt to write the user row
         self._popular: tuple[float, list[str]] | None = None
         self._asked: dict[int, str | None] = {}  # user → the open question (None: none), as stored
+        self._contexts: dict[tuple, Context] = {}  # (user, language, chat type, admin, bot) → its Context
         self.username: str | None = settings.bot_username
 
     # -- who is asking -----------------------------------------------------------------------
@@ -125,8 +127,14 @@ class TelegramChannel:
         if user is None:
             return Context(chat=kind, bot_username=self.username)
         stored = self._touch(user.id, i18n.normalise_language(user.language_code))
-        return Context(user_id=user.id, lang=self.guide.language(user.id, user.language_code, stored=stored), chat=kind,
-                       admin=user.id in self.settings.admins and kind == ChatType.PRIVATE, bot_username=self.username)
+        key = (user.id, self.guide.language(user.id, user.language_code, stored=stored), kind,
+               user.id in self.settings.admins and kind == ChatType.PRIVATE, self.username)
+        context = self._contexts.get(key)
+        if context is None:  # a Context is immutable: the same one serves a user's next updates
+            if len(self._contexts) >= CONTEXTS_MAX:
+                self._contexts.clear()
+            context = self._contexts[key] = Context(user_id=key[0], lang=key[1], chat=key[2], admin=key[3], bot_username=key[4])
+        return context
 
     def _touch(self, user_id: int, language: str) -> str | None:
         """Record the visit; a database that cannot be written (locked, read-only, full) must not stop
