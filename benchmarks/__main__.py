@@ -123,6 +123,7 @@ def summary(times: list[float]) -> dict[str, float]:
 
 
 ROUNDS = 5
+RATIO_TARGET = 0.8  # the product brief: the bot does ~0.8× a bare echo bot in-process
 
 
 async def bench_process_update(tmp: Path, rounds: int = ROUNDS, users: int = 60) -> tuple[dict, dict]:
@@ -616,7 +617,8 @@ async def main(argv: list[str]) -> int:
     ratio = full["ratio"]
     extra_mem = mem_full - mem_echo
     rows = [
-        row("full bot / echo bot throughput (process_update, offline)", f"{ratio:.2f} ({full['per_s']:.0f} vs {plain['per_s']:.0f} updates/s)", "≥ 0.67", ratio >= 0.67),
+        row("full bot / echo bot throughput (process_update, offline)", f"{ratio:.2f} ({full['per_s']:.0f} vs {plain['per_s']:.0f} updates/s)",
+            f"≥ {RATIO_TARGET}", ratio >= RATIO_TARGET),
         row("full bot p99 latency per update", f"{full['p99_ms']:.2f} ms (p50 {full['p50_ms']:.2f} ms)", "≤ 2 ms", full["p99_ms"] <= 2),
         row("echo bot p99 latency per update", f"{plain['p99_ms']:.2f} ms (p50 {plain['p50_ms']:.2f} ms)", "reference", True),
         row("end to end through polling on loopback", f"{polling['per_s']:.0f} updates/s ({polling['n']} updates)", "≥ 30 /s (Telegram's cap)", polling["per_s"] >= 30),
@@ -670,6 +672,13 @@ async def main(argv: list[str]) -> int:
         "  questions (the workload's 12 questions repeat across users, so most are answered from that memory; the",
         "  matcher row above times the scoring itself). Screens that are the same for everyone were already",
         "  rendered once and cached.",
+        "- Since then: the WAL is checkpointed every 4000 pages instead of 1000 (a checkpoint's two fsyncs stall",
+        "  the event loop for milliseconds); a checklist screen reads the user's ticks, 不适用 marks and notice in one",
+        "  statement and computes the list's state once per set of marks; a write's timestamp is formatted once per",
+        "  second; button presses reach their handler first; a reused screen's keyboard JSON and a user's Context",
+        "  are reused. What remains beyond the echo bot is the SQLite work of each update (the visit, the ticks, the",
+        "  statistics' events: about 30 µs an update when the two bots alternate), the rest costs less than the",
+        "  echo bot's parsing of the Message Telegram returns.",
     ]
     text = "\n".join(header + rows + notes) + "\n"
     (ROOT / "BENCHMARKS.md").write_text(text, encoding="utf-8")

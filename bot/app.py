@@ -42,7 +42,7 @@ from telegram.request import BaseRequest
 
 from dialogs import commands, i18n
 from dialogs.commands import COMMANDS, N_
-from dialogs.engine import CALLBACK_PREFIX, Context, Screen
+from dialogs.engine import Context, Screen
 from dialogs.guide import Guide, build_guide
 from dialogs.i18n import t
 from dialogs.uploads import TELEGRAM_DOWNLOAD_LIMIT
@@ -75,6 +75,7 @@ TOUCH_PAUSE = 5.0  # seconds between attempts to record visits while the databas
 POPULAR_TTL = 600.0  # seconds an empty inline query's "most viewed" list is reused
 WARM_UP_DELAY_S = 1.0
 ASKED_MAX = 100_000  # users whose open question (or its absence) is remembered in memory
+CONTEXTS_MAX = 1024  # Contexts of recent users kept for their next updates
 
 
 def sender_id(update: object) -> int | None:
@@ -118,6 +119,7 @@ class TelegramChannel:
         self._touch_again = 0.0  # while failing, the next attempt to write the user row
         self._popular: tuple[float, list[str]] | None = None
         self._asked: dict[int, str | None] = {}  # user → the open question (None: none), as stored
+        self._contexts: dict[tuple, Context] = {}  # (user, language, chat type, admin, bot) → its Context
         self.username: str | None = settings.bot_username
 
     # -- who is asking -----------------------------------------------------------------------
@@ -129,8 +131,14 @@ class TelegramChannel:
         if user is None:
             return Context(chat=kind, bot_username=self.username)
         stored = self._touch(user.id, i18n.normalise_language(user.language_code))
-        return Context(user_id=user.id, lang=self.guide.language(user.id, user.language_code, stored=stored), chat=kind,
-                       admin=user.id in self.settings.admins and kind == ChatType.PRIVATE, bot_username=self.username)
+        key = (user.id, self.guide.language(user.id, user.language_code, stored=stored), kind,
+               user.id in self.settings.admins and kind == ChatType.PRIVATE, self.username)
+        context = self._contexts.get(key)
+        if context is None:  # a Context is immutable: the same one serves a user's next updates
+            if len(self._contexts) >= CONTEXTS_MAX:
+                self._contexts.clear()
+            context = self._contexts[key] = Context(user_id=key[0], lang=key[1], chat=key[2], admin=key[3], bot_username=key[4])
+        return context
 
     def _touch(self, user_id: int, language: str) -> str | None:
         """Record the visit; a database that cannot be written (locked, read-only, full) must not stop
@@ -455,13 +463,15 @@ def build_application(settings: Settings, *, guide: Guide | None = None, request
     application.bot_data["inbox"] = Inbox(application, guide.store)  # bot.runner feeds the handlers from it
     application.add_handler(RefuseAnonymous(), group=-1)
     add = application.add_handler
+    # Button presses first (most updates are; a handler is tried after another only when that one does not
+    # take the update, and no message handler takes a button press): ours, and stale or forged ones too,
+    # which the engine answers with a fresh menu.
+    add(CallbackQueryHandler(channel.button))
+    add(InlineQueryHandler(channel.inline_query))
     for command in COMMANDS:
         add(CommandHandler(command.name, channel.command(command.name)))
     add(CommandHandler("stats", channel.stats))
     add(CommandHandler("reload", channel.reload, block=False))  # loading runs in a thread; other updates go on
-    add(InlineQueryHandler(channel.inline_query))
-    add(CallbackQueryHandler(channel.button, pattern=rf"^{CALLBACK_PREFIX}\|"))
-    add(CallbackQueryHandler(channel.button))  # anything else is stale or forged: a fresh menu
     add(MessageHandler(PRIVATE & filters.COMMAND, channel.unknown_command))
     add(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, channel.text))
     add(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & filters.Entity("mention") & ~filters.COMMAND, channel.group_mention))

@@ -85,8 +85,26 @@ def markup_json(buttons: tuple[tuple[Button, ...], ...]) -> str | None:
     return None if markup is None else json.dumps(markup.to_dict(), ensure_ascii=False, separators=(",", ":"))
 
 
+KEYBOARDS_MAX = 4096
+_keyboards: dict[int, tuple[tuple[tuple[Button, ...], ...], str | None]] = {}
+
+
+def keyboard_json(buttons: tuple[tuple[Button, ...], ...]) -> str | None:
+    """``markup_json`` of a screen's buttons, found by the identity of the tuple first: a screen the engine
+    reuses (the same for everyone, or per checklist state) keeps its tuple, whose lookup in ``markup_json``
+    would hash every button again. The entry holds the tuple, so its id is not reused while it is kept."""
+    hit = _keyboards.get(id(buttons))
+    if hit is not None and hit[0] is buttons:
+        return hit[1]
+    text = markup_json(buttons)
+    if len(_keyboards) >= KEYBOARDS_MAX:
+        _keyboards.clear()
+    _keyboards[id(buttons)] = (buttons, text)
+    return text
+
+
 def _params(screen: Screen) -> dict[str, Any]:
-    return {"text": screen.html, "parse_mode": "HTML", "reply_markup": markup_json(screen.buttons),
+    return {"text": screen.html, "parse_mode": "HTML", "reply_markup": keyboard_json(screen.buttons),
             "link_preview_options": NO_PREVIEW_JSON}
 
 

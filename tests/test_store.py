@@ -137,6 +137,20 @@ def test_sync_items_drops_vanished_items_and_leaves_a_notice():
     assert s.sync_items(1, "unlock", ["a", "c"]) == []
 
 
+def test_a_checklists_marks_are_read_together_and_per_user():
+    s = Store()
+    assert s.checklist_marks(1, "unlock") == (set(), set(), None)
+    s.tick(1, "unlock", "a", True)
+    s.tick(1, "unlock", "b", True)
+    s.mark_not_applicable(1, "unlock", "c", True)
+    s.tick(2, "unlock", "z", True)
+    s.mark_not_applicable(1, "reissue_lost", "d", True)
+    assert s.checklist_marks(1, "unlock") == ({"a", "b"}, {"c"}, None)
+    s.sync_items(1, "unlock", ["a", "c"])
+    assert s.checklist_marks(1, "unlock") == ({"a"}, {"c"}, '["b"]')
+    assert s.checklist_marks(2, "unlock") == ({"z"}, set(), None)
+
+
 def test_copy_ticks_between_topics():
     s = Store()
     s.open_checklist(1, "reissue_lost")
@@ -335,3 +349,17 @@ def test_wechat_messages_are_remembered_for_a_while_and_at_most_so_many():
     assert s.wechat_claim("m5", -5, T0 + dt.timedelta(seconds=20), 3600, 3)[0] is False
     s.wechat_claim("m9", -5, T0 + dt.timedelta(hours=2), 3600, 3)  # an hour later the old keys are gone
     assert [k for (k,) in s.conn.execute("SELECT key FROM wechat_messages")] == ["m9"]
+
+def test_the_write_ahead_log_stays_bounded_and_is_copied_into_the_file(tmp_path):
+    from dialogs.store import WAL_CHECKPOINT_PAGES
+
+    path = tmp_path / "wal.db"
+    s = Store(path)
+    for n in range(3000):  # ~3 pages each: the WAL passes WAL_CHECKPOINT_PAGES twice
+        s.log_event("view", "unlock", user_id=n)
+    frame = 4096 + 24
+    assert os.path.getsize(f"{path}-wal") <= (WAL_CHECKPOINT_PAGES + 10) * frame + 32
+    other = sqlite3.connect(f"file:{path}?mode=ro", uri=True)  # a reader (e.g. `eport-guide stats`) sees every event
+    assert other.execute("SELECT COUNT(*) FROM events").fetchone() == (3000,)
+    other.close()
+    s.close()
