@@ -410,7 +410,7 @@ def test_security_headers_on_every_response(server, client):
         assert "unsafe-inline" not in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["referrer-policy"] == "no-referrer"
-        assert r.headers["cache-control"] == "no-store"
+        assert "no-store" in r.headers["cache-control"] or "private" in r.headers["cache-control"]  # never public
     page = client.get("/").text
     for tag, directive in (("script", "script-src"), ("style", "style-src")):
         body = re.search(rf"<{tag}>(.*?)</{tag}>", page, re.S).group(1)
@@ -490,6 +490,48 @@ def test_personal_pages_are_never_stored_and_the_language_choice_is_kept_a_year(
 
     lifetime = parsedate_to_datetime(m.group(1)).timestamp() - time.time()
     assert 360 * 86400 < lifetime <= 366 * 86400
+
+
+def cache_lifetime(r: httpx.Response) -> int | None:
+    """How long a private cache (the browser's) may keep the page: None unless ``private, max-age=N``."""
+    m = re.fullmatch(r"private, max-age=(\d+)", r.headers["cache-control"])
+    return int(m.group(1)) if m else None
+
+
+def test_answer_pages_reopen_from_the_browser_s_cache_with_a_working_form(server, client, kb, monkeypatch):
+    """Answer pages (the same for everyone) may be kept by the browser for hours, so they reopen at the counter
+    with bad signal; never by a shared cache; a fresh copy whenever the cookies (session, language) change.
+    A form on a page reopened from the cache still works; one older than its token's day gets a fresh form."""
+    import web.server
+
+    answers = [f"/s/topic:{t}" for t in kb.businesses] + [f"/t/{next(iter(kb.businesses))}", "/", "/s/offices"]
+    for round_ in ("before a session", "with a session"):
+        for path in answers:
+            r = client.get(path)
+            lifetime = cache_lifetime(r)
+            assert lifetime is not None, (round_, path, r.headers["cache-control"])
+            assert 3600 <= lifetime < web.server.CSRF_MAX_AGE_S, path  # a token in a cached page is still valid
+            vary = {v.strip().lower() for v in r.headers["vary"].split(",")}
+            assert {"cookie", "accept-language"} <= vary, path  # a switched language or a new session: a fresh copy
+            assert "set-cookie" not in r.headers or round_ == "before a session"
+        if round_ == "before a session":
+            press(client, client.get("/s/topic:reissue_lost").text, "📋")  # starts a session
+    # the page as the browser kept it, reopened just before it goes stale: its form still works
+    cached = client.get("/s/topic:change_name")
+    lifetime = cache_lifetime(cached)
+    later = time.time() + lifetime - 1
+    monkeypatch.setattr(web.server.time, "time", lambda: later)
+    r = client.post("/a", data={"_xsrf": xsrf(cached.text), "d": action_data(cached.text, "📋")})
+    assert r.status_code == 200 and "checklist:change_name" in str(r.url)
+    assert kb.businesses["change_name"].name in r.text and 'type="checkbox"' in r.text
+    # a page kept past its token's day (history, a tab left open): refused, nothing changed, a fresh form that works
+    much_later = later + web.server.CSRF_MAX_AGE_S
+    monkeypatch.setattr(web.server.time, "time", lambda: much_later)
+    refused = client.post("/a", data={"_xsrf": xsrf(cached.text), "d": action_data(cached.text, "📋")})
+    assert refused.status_code == 403 and "表单已过期" in refused.text
+    assert refused.headers["cache-control"] == "no-store"
+    again = client.post("/lang", data={"_xsrf": xsrf(refused.text), "lang": "en", "next": "/s/topic:change_name"})
+    assert again.status_code == 200 and str(again.url).endswith("/s/topic:change_name") and '<html lang="en">' in again.text
 
 
 def test_checklist_ticks_survive_a_restart(tmp_path, kb):

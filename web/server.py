@@ -102,6 +102,12 @@ MAX_URL = 16 * 1024  # longer: 414, a page saying so
 MAX_HEADER = 128 * 1024
 SAFE_NEXT = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,2000}$")
 CSRF_MAX_AGE_S = 24 * 3600  # a form older than a day is refused ("the form has expired")
+# answer pages (the same for everyone) stay in the browser's own cache this long: they reopen at the counter
+# with bad signal. Well within the CSRF token's day, so a page reopened from the cache still has a valid token;
+# ``Vary: Cookie`` makes the browser fetch a fresh copy whenever the cookies its token is bound to change
+# (a session started, deleted, the language switched).
+ANSWER_MAX_AGE_S = 12 * 3600
+ANSWER_CACHE = f"private, max-age={ANSWER_MAX_AGE_S}"
 MAX_CONNECTIONS = 512  # open connections; fewer when the process may open fewer files
 
 
@@ -515,6 +521,8 @@ class Base(tornado.web.RequestHandler):
         kept = (self.request.method == "GET" and status == 200 and template is None and extra is None and not question
                 and not upload and not awaiting and not (screen.toast or self.toast)
                 and (not spec.get("personal") or screen.route.startswith("checklist:")))  # kept by the engine too
+        if kept and not spec.get("personal") and not screen.notice:
+            self.cache_privately()  # an answer page: the same for everyone (the engine keeps it)
         if kept:
             hit = self.web.pages.get(key)
             if hit is not None and hit[0] is screen:  # the very screen object (a reload makes new ones)
@@ -554,6 +562,12 @@ class Base(tornado.web.RequestHandler):
             return
         self.set_status(status)
         self.finish(html)
+
+    def cache_privately(self) -> None:
+        """An answer page may be kept by the visitor's browser (never by a shared cache: it carries the
+        visitor's CSRF token), per language and cookies. Every other page stays ``no-store``."""
+        self.set_header("Cache-Control", ANSWER_CACHE)
+        self.set_header("Vary", "Accept-Language, Cookie")  # tornado's gzip adds Accept-Encoding
 
     def finish_kept(self, page: Kept, token: str) -> None:
         """A kept page with this visitor's token: compressed once, only the token compressed per request."""
