@@ -1197,6 +1197,45 @@ def test_a_drawn_session_whose_id_is_taken_is_not_saved(guide):
     assert sessions.lookup(guide.store, "") is None
 
 
+def shown_progress(page: str) -> tuple[int, int, dict[str, str]]:
+    """What a checklist page shows: (done, total, material → its count or 不适用)."""
+    done = int(re.search(r"<b data-done>(\d+)</b>", page).group(1))
+    total = int(re.search(r"<b data-total>(\d+)</b>", page).group(1))
+    groups = dict(re.findall(r'<fieldset id="m-([a-z_]+)"[^>]*>\s*<legend>.*?<span class="count" data-count>([^<]*)</span>', page, re.S))
+    return done, total, groups
+
+
+def test_the_page_s_script_saves_a_tick_and_gets_the_progress_without_a_screen_drawn(server, client, kb, monkeypatch):
+    """A box ticked (or 不适用) with the script: stored before the answer, and the answer is the progress the page
+    then shows, overall and per material; no screen is drawn for it. A forged tick stores nothing."""
+    url, guide, db = server
+    checklist = press(client, client.get("/s/topic:reissue_lost").text, "📋").text
+    items, optional = list(boxes(checklist)), list(boxes(checklist, "na"))
+    drawn: list[str] = []
+    render = guide.engine.render
+    monkeypatch.setattr(guide.engine, "render", lambda route, *a, **k: drawn.append(route) or render(route, *a, **k))
+
+    def script(action: str, item: str, on: int) -> dict:
+        r = client.post("/a", data={"_xsrf": xsrf(checklist), "d": f"e1|{action}|reissue_lost:{item}:{on}"},
+                        headers={"Accept": "application/json"})
+        assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+        return r.json()
+
+    answers = [script("tick", items[0], 1), script("tick", items[2], 1), script("na", optional[0], 1), script("tick", items[2], 0)]
+    assert drawn == [], "the script's tick drew a screen"
+    assert [a["done"] for a in answers] == [1, 2, 2, 1] and answers[2]["total"] == answers[1]["total"] - 1
+    assert answers[0]["toast"] == "已勾选" and answers[3]["toast"] == "已取消勾选" and answers[2]["na"]
+    user = web_user_ids(db)[0]
+    assert guide.store.ticks(user, "reissue_lost") == {items[0]} and guide.store.not_applicable(user, "reissue_lost") == {optional[0]}
+    page = client.get("/s/checklist:reissue_lost").text
+    assert shown_progress(page) == (answers[-1]["done"], answers[-1]["total"], answers[-1]["groups"])
+    # forged or stale: nothing stored, the page reloads itself
+    for action, item in (("tick", "nothing.here"), ("na", next(i for i in items if i not in optional)), ("tick", items[1] + "x")):
+        assert script(action, item, 1)["stale"] is True
+    assert guide.store.ticks(user, "reissue_lost") == {items[0]}
+    assert guide.store.not_applicable(user, "reissue_lost") == {optional[0]}
+
+
 def test_one_render_per_request_and_a_business_view_counted_once(tmp_path, kb):
     """Each page is drawn once from the engine's screen model; a change answers from what the action returned
     (a redirect, the page, or JSON for the page's script) without drawing the screen again; a business's view

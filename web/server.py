@@ -215,6 +215,8 @@ FORM_ACTIONS = {"tick", "na", "x"}
 # actions that change neither the session's existence nor its language (see Base.result)
 SETTLED_ACTIONS = {"tick", "na", "x", "t", "checklist_open", "checklist_switch", "checklist_reset", "checklist_reset_confirm",
                    "feedback", "fb", "go", "g", "aspect"}
+# what the checklist page's script sends (``Checklists.mark``: stored, only the progress back)
+SCRIPT_MARKS = {"tick", "na"}
 PRINT = N_("🖨 打印 / 保存为 PDF")
 SHARE = N_("📤 分享")
 
@@ -332,6 +334,7 @@ class Base(tornado.web.RequestHandler):
         self._resolved = False
         self._browser: str | None = None
         self._csrf: dict[str, str] = {}
+        self._browser_lang: str | None = None
 
     # -- every response ------------------------------------------------------------------
     def set_default_headers(self) -> None:
@@ -456,16 +459,18 @@ class Base(tornado.web.RequestHandler):
         if self.user_id is not None:
             stored = self.web.store.touch_user(self.user_id, self.lang)
             self.lang = self.web.guide.language(self.user_id, self.lang, stored=stored)
-        flash = self.read_cookie(FLASH_COOKIE, signed=True, max_age_days=1)
-        if flash is not None and self.request.method == "GET":
+        flash = self.read_cookie(FLASH_COOKIE, signed=True, max_age_days=1) if self.request.method == "GET" else None
+        if flash is not None:
             self.toast = flash[:200]
             self.drop_cookie(FLASH_COOKIE)
 
     def _language(self) -> str:
-        chosen = self.read_cookie(LANG_COOKIE)
-        if chosen in i18n.LANGUAGES:
-            return chosen
-        return accept_language(self.request.headers.get("Accept-Language")) or i18n.DEFAULT_LANGUAGE
+        """The browser's language: the switcher's cookie, else Accept-Language (read once per request)."""
+        if self._browser_lang is None:
+            chosen = self.read_cookie(LANG_COOKIE)
+            self._browser_lang = chosen if chosen in i18n.LANGUAGES else (
+                accept_language(self.request.headers.get("Accept-Language")) or i18n.DEFAULT_LANGUAGE)
+        return self._browser_lang
 
     def ctx(self, personal: bool = False) -> Context:
         """Who is asking. A visitor without a session reads personal screens as a user id
@@ -613,6 +618,10 @@ class Base(tornado.web.RequestHandler):
             log.error("%s %s: %s: %s", self.request.method, self.request.path, typ.__name__, value, exc_info=(typ, value, tb))
 
     # -- after a change: Post/Redirect/Get where the result is just a screen -------------------
+    def wants_json(self) -> bool:
+        """The page's script asks (a tick saved in place): JSON back, not a page."""
+        return "application/json" in self.request.headers.get("Accept", "")
+
     def result(self, screen: Screen, action: str | None = None) -> None:
         """Answer a change from what the action returned: JSON for the page's script, a redirect to the
         screen's address when that address shows this very screen (and does not count a view again),
@@ -629,7 +638,7 @@ class Base(tornado.web.RequestHandler):
         if screen.document and screen.route.startswith("checklist:"):  # the text export: the printable page instead
             self.redirect("/print/" + quote(screen.route.split(":", 1)[1], safe=""), status=303)
             return
-        if "application/json" in self.request.headers.get("Accept", ""):
+        if self.wants_json():
             self.set_header("Content-Type", "application/json; charset=utf-8")
             # a first tick may have started a session: the page's forms need a token bound to it
             self.finish(json.dumps({**progress(screen, self._), "xsrf": self.xsrf_token.decode("ascii")}, ensure_ascii=False))
@@ -641,6 +650,16 @@ class Base(tornado.web.RequestHandler):
             self.redirect(route_href(screen.route), status=303)
             return
         self.page(screen)
+
+
+def progress_of(counts: dict[str, Any], gettext: Any) -> dict[str, Any]:
+    """The progress the checklist page's script shows, from the checklist's counts (``Checklists.mark``)."""
+    na = counts["not_applicable"]
+    return {
+        "done": counts["done"], "total": counts["total"], "toast": counts["toast"],
+        "na": gettext("%(n)s 项不适用，不计入") % {"n": na} if na else "",
+        "groups": {m: gettext("不适用") if all_na else f"{done}/{total}" for m, (done, total, all_na) in counts["groups"].items()},
+    }
 
 
 def progress(screen: Screen, gettext: Any) -> dict[str, Any]:
@@ -729,7 +748,25 @@ class ActionHandler(Base):
     def post(self) -> None:
         data = self.get_body_argument("d", "")[:256]
         parsed = parse_callback(data)
+        if parsed is not None and parsed[0] in SCRIPT_MARKS and self.user_id is not None and self.wants_json():
+            self.mark(*parsed)
+            return
         self.result(self.act(lambda ctx: self.engine.handle(ctx, data)), parsed[0] if parsed else None)
+
+    def mark(self, action: str, args: str) -> None:
+        """The checklist page's script ticked a box (or 不适用) of this session's checklist: stored, and only the
+        progress back as JSON (the page draws itself); no screen is drawn. Without a session the change goes
+        the buttons' way (``act``: it may start one)."""
+        checklists = self.web.guide.checklists
+        if checklists is None or "checklist" not in self.engine.features:
+            answer: dict[str, Any] = {"stale": True, "toast": ""}
+        else:
+            try:
+                answer = progress_of(checklists.mark(self.ctx(), action, args), self._)
+            except NotFound:
+                answer = {"stale": True, "toast": ""}
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps({**answer, "xsrf": self.xsrf_token.decode("ascii")}, ensure_ascii=False))
 
 
 class ChecklistFormHandler(Base):
