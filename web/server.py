@@ -36,6 +36,7 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -173,6 +174,7 @@ class RateLimiter:
         return True
 
 
+@lru_cache(maxsize=4096)  # a client sends many requests: its address is parsed once
 def bucket(address: str) -> str | None:
     """The rate-limit bucket of an address: the IPv4 address, or the IPv6 /64 (one subscriber's
     network: a client picks any address inside it); None if it is not an address."""
@@ -321,6 +323,12 @@ class Web:
         return gone
 
 
+@lru_cache(maxsize=8)
+def _csrf_key(cookie_secret: str) -> bytes:
+    """The key of the CSRF tokens' HMAC, derived from the cookie secret (once)."""
+    return hashlib.sha256(b"csrf|" + cookie_secret.encode()).digest()
+
+
 class Base(tornado.web.RequestHandler):
     web: Web
 
@@ -409,7 +417,7 @@ class Base(tornado.web.RequestHandler):
             self.session_token = token
 
     def _csrf_key(self) -> bytes:
-        return hashlib.sha256(b"csrf|" + str(self.application.settings["cookie_secret"]).encode()).digest()
+        return _csrf_key(str(self.application.settings["cookie_secret"]))
 
     def _binding(self, create: bool) -> str | None:
         """What a form's token is bound to: the session, or (no session yet) a random per-browser cookie."""
