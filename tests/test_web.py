@@ -843,6 +843,13 @@ def test_the_printable_checklist_replaces_the_text_download(server, client, kb):
     old = press(client, client.get("/s/topic:reissue_lost").text, "📋")  # an export button sent earlier: the printable page
     export = client.post("/a", data={"_xsrf": xsrf(old.text), "d": "e1|checklist_export|reissue_lost"}, follow_redirects=False)
     assert export.status_code == 303 and export.headers["location"] == "/print/reissue_lost"
+    # light: every business's printout, pictures and all, at most 30 KB before compression in every language
+    with httpx.Client(base_url=str(client.base_url)) as visitor:
+        for lang in i18n.LANGUAGES:
+            for business in kb.businesses:
+                r = visitor.get(f"/print/{business}", headers={"Accept-Language": lang})
+                assert f'<html lang="{ {"zh": "zh-CN"}.get(lang, lang)}">' in r.text
+                assert len(r.content) <= 30 * 1024, (business, lang, len(r.content))
 
 
 def test_anonymous_visitors_see_and_leave_no_one_s_data(server, client):

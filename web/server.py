@@ -66,7 +66,7 @@ from dialogs.features import all_routes
 from dialogs.features import upload as uploads
 from dialogs.features.privacy import expire
 from dialogs.guide import Guide
-from dialogs.pictures import copy_materials, picture
+from dialogs.pictures import Picture, copy_materials, picture, svgs_in_one_page
 from dialogs.render import labelled
 from dialogs.store import StoreError
 
@@ -811,6 +811,12 @@ class ChecklistFormHandler(Base):
         self.redirect(route_href(f"checklist:{topic}") + anchor, status=303)
 
 
+@lru_cache(maxsize=64)
+def printed_pictures(pictures: tuple[Picture, ...]) -> list[str]:
+    """The printout's pictures, each part they share drawn once (cached per knowledge, business and language)."""
+    return svgs_in_one_page(pictures, prefix="pc")
+
+
 class PrintHandler(Base):
     """The printable checklist: every item with its mark, each material's notes and, for each prepared
     copy, its picture (inline SVG); a print stylesheet and a "print / save as PDF" button."""
@@ -821,8 +827,8 @@ class PrintHandler(Base):
         kb = self.engine.kb
         screen = self.engine.render(f"checklist:{topic}", self.ctx(personal=True))
         copies = set(copy_materials(kb))
-        pictures = {g["material"]: picture(kb, g["material"], self.lang).svg()
-                    for g in screen.model["groups"] if g["material"] in copies}
+        materials = tuple(g["material"] for g in screen.model["groups"] if g["material"] in copies)
+        pictures = dict(zip(materials, printed_pictures(tuple(picture(kb, m, self.lang) for m in materials))))
         self.page(screen, template="screens/print.html", extra={"pictures": pictures})
 
 
