@@ -199,5 +199,35 @@ class Checklists:
         return {**values, "page": page, "cache_key": key, "prev": groups[at - 1]["material"] if at > 0 else None,
                 "next": groups[at + 1]["material"] if at + 1 < len(groups) else None}
 
+    def mark(self, ctx: Context, action: str, args: str) -> dict[str, Any]:
+        """A tick or 不适用 from a page that draws its own checklist (the web page's script): ``action``
+        "tick" or "na" with the buttons' arguments ("topic:item:1" sets, ":0" undoes), validated and
+        stored as the buttons do (committed before we answer), then only the progress, read back:
+        ``done``, ``total``, ``not_applicable`` and per material (``groups``: material → (done, total,
+        all 不适用)), and the ``toast``. No screen is drawn. Raises NotFound as the buttons do."""
+        topic, item_id, wanted = args.split(":") if args.count(":") == 2 else ("", "", "")
+        items = {i.id: i for i in self.kb.checklist_items(topic)} if topic in self.kb.businesses else {}
+        item = items.get(item_id)
+        if wanted not in ("0", "1") or item is None or action not in ("tick", "na"):
+            raise NotFound(args)
+        if action == "na" and (not item.optional or item.condition is not None):
+            raise NotFound(args)
+        user_id, on = ctx.user_id or 0, wanted == "1"
+        if action == "tick":
+            self.store.tick(user_id, topic, item_id, on)
+            toast = self._("已勾选", ctx) if on else self._("已取消勾选", ctx)
+        else:
+            self.store.mark_not_applicable(user_id, topic, item_id, on)
+            toast = self._("已标为不适用", ctx) if on else self._("已恢复为适用", ctx)
+        # the counts of ``state`` (a 不适用 item counts in neither), read back without building its rows
+        layout, materials = self._layout(topic, ctx.lang)
+        ticks, na = self.store.ticks(user_id, topic), self.store.not_applicable(user_id, topic)
+        groups: dict[str, tuple[int, int, bool]] = {}
+        for material, _, positions in materials:
+            counted = [row["id"] for row, _ in (layout[i] for i in positions) if not (row["optional"] and row["id"] in na)]
+            groups[material] = (sum(i in ticks for i in counted), len(counted), not counted)
+        done, total = sum(g[0] for g in groups.values()), sum(g[1] for g in groups.values())
+        return {"done": done, "total": total, "not_applicable": len(layout) - total, "toast": toast, "groups": groups}
+
     def _(self, message: str, ctx: Context) -> str:
         return t(message, ctx)

@@ -17,7 +17,7 @@ import pytest
 
 from dialogs import i18n
 from dialogs.engine import Context
-from dialogs.pictures import copy_materials, picture, refused_seals, required_rule
+from dialogs.pictures import copy_materials, picture, refused_seals, required_rule, svgs_in_one_page
 from dialogs.pictures.describe import ALL_REQUIRED, FONT_FILE, NOTE
 from knowledge import load_knowledge
 from knowledge.loader import DEFAULT_DATA_DIR
@@ -138,6 +138,69 @@ def test_the_svg_has_no_inline_style_and_its_text_is_text(kb):
         svg = picture(kb, material, lang).svg()
         assert "style" not in svg and "<script" not in svg and "<image" not in svg
         assert ET.fromstring(svg).find(f"{SVG}title").text == picture(kb, material, lang).title
+
+
+def drawn_shapes(root: ET.Element, defined: dict[str, ET.Element], dx: float = 0, dy: float = 0) -> list[tuple]:
+    """What a picture shows: every text, shape and stroke (tag, place, size, colour, class, text), with the
+    elements a ``<use>`` draws from elsewhere on the page moved where the use puts them."""
+    out = []
+    for el in root:
+        tag = el.tag.removeprefix(SVG)
+        if tag == "use":
+            ref = defined[el.get("href").removeprefix("#")]
+            out += drawn_shapes(_wrapped(ref), defined, dx + float(el.get("x", 0)), dy + float(el.get("y", 0)))
+            continue
+        if tag == "g":
+            out += [("g", el.get("class"))] + drawn_shapes(el, defined, dx, dy)
+            continue
+        if tag == "title":
+            continue
+        place = {}
+        for name, shift in (("x", dx), ("y", dy), ("cx", dx), ("cy", dy)):
+            if el.get(name) is not None:
+                place[name] = float(el.get(name)) + shift
+        if el.get("points"):
+            place["points"] = tuple((float(x) + dx, float(y) + dy) for x, y in (p.split(",") for p in el.get("points").split()))
+        attrs = tuple(sorted((k, v) for k, v in el.attrib.items() if k not in ("x", "y", "cx", "cy", "points", "id")))
+        out.append((tag, tuple(sorted(place.items())), attrs, el.text))
+    return out
+
+
+def _wrapped(el: ET.Element) -> ET.Element:
+    box = ET.Element("box")
+    box.append(el)
+    return box
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_pictures_on_one_page_draw_their_shared_parts_once_and_show_the_same(kb, lang):
+    """The printout's pictures draw what they share (headings, markers, seals, the copied document) once and
+    use it elsewhere: each shows exactly what it shows alone (every text character for character, in place),
+    and the page is far smaller than the pictures one by one."""
+    for business in kb.businesses.values():
+        materials = [r.material for r in business.materials if r.material in copy_materials(kb)]
+        if len(materials) < 2:
+            continue
+        pictures = [picture(kb, m, lang) for m in materials]
+        page = svgs_in_one_page(pictures, prefix="pc")
+        roots = [ET.fromstring(s) for s in page]
+        defined = {el.get("id"): el for root in roots for el in root.iter() if el.get("id")}
+        for alone, root in zip(pictures, roots):
+            shown, expected = drawn_shapes(root, defined), drawn_shapes(ET.fromstring(alone.svg()), {})
+            assert len(shown) == len(expected), (business.id, alone.material)
+            for got, want in zip(shown, expected):
+                if got[0] != "g":  # in place: within a rounding (0.1 unit; a stroke's points are whole units)
+                    gplace, wplace = dict(got[1]), dict(want[1])
+                    assert gplace.keys() == wplace.keys(), got
+                    for name, value in gplace.items():
+                        pairs = zip(sum(value, ()), sum(wplace[name], ())) if name == "points" else [(value, wplace[name])]
+                        assert all(abs(a - b) <= (1 if name == "points" else 0.2) for a, b in pairs), (got, want)
+                    got, want = got[:1] + got[2:], want[:1] + want[2:]
+                assert got == want, (business.id, alone.material)
+        assert "<use" in "".join(page[1:])
+        assert sum(map(len, page)) < 0.6 * sum(len(p.svg()) for p in pictures), business.id
+        # each annotation is text to select and copy where it first appears
+        assert texts(roots[0], "annotation") == texts(ET.fromstring(pictures[0].svg()), "annotation")
 
 
 def test_the_bundled_font_has_every_character_of_every_picture():

@@ -410,7 +410,7 @@ def test_security_headers_on_every_response(server, client):
         assert "unsafe-inline" not in csp and "default-src 'none'" in csp and "frame-ancestors 'none'" in csp
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["referrer-policy"] == "no-referrer"
-        assert r.headers["cache-control"] == "no-store"
+        assert "no-store" in r.headers["cache-control"] or "private" in r.headers["cache-control"]  # never public
     page = client.get("/").text
     for tag, directive in (("script", "script-src"), ("style", "style-src")):
         body = re.search(rf"<{tag}>(.*?)</{tag}>", page, re.S).group(1)
@@ -490,6 +490,48 @@ def test_personal_pages_are_never_stored_and_the_language_choice_is_kept_a_year(
 
     lifetime = parsedate_to_datetime(m.group(1)).timestamp() - time.time()
     assert 360 * 86400 < lifetime <= 366 * 86400
+
+
+def cache_lifetime(r: httpx.Response) -> int | None:
+    """How long a private cache (the browser's) may keep the page: None unless ``private, max-age=N``."""
+    m = re.fullmatch(r"private, max-age=(\d+)", r.headers["cache-control"])
+    return int(m.group(1)) if m else None
+
+
+def test_answer_pages_reopen_from_the_browser_s_cache_with_a_working_form(server, client, kb, monkeypatch):
+    """Answer pages (the same for everyone) may be kept by the browser for hours, so they reopen at the counter
+    with bad signal; never by a shared cache; a fresh copy whenever the cookies (session, language) change.
+    A form on a page reopened from the cache still works; one older than its token's day gets a fresh form."""
+    import web.server
+
+    answers = [f"/s/topic:{t}" for t in kb.businesses] + [f"/t/{next(iter(kb.businesses))}", "/", "/s/offices"]
+    for round_ in ("before a session", "with a session"):
+        for path in answers:
+            r = client.get(path)
+            lifetime = cache_lifetime(r)
+            assert lifetime is not None, (round_, path, r.headers["cache-control"])
+            assert 3600 <= lifetime < web.server.CSRF_MAX_AGE_S, path  # a token in a cached page is still valid
+            vary = {v.strip().lower() for v in r.headers["vary"].split(",")}
+            assert {"cookie", "accept-language"} <= vary, path  # a switched language or a new session: a fresh copy
+            assert "set-cookie" not in r.headers or round_ == "before a session"
+        if round_ == "before a session":
+            press(client, client.get("/s/topic:reissue_lost").text, "📋")  # starts a session
+    # the page as the browser kept it, reopened just before it goes stale: its form still works
+    cached = client.get("/s/topic:change_name")
+    lifetime = cache_lifetime(cached)
+    later = time.time() + lifetime - 1
+    monkeypatch.setattr(web.server.time, "time", lambda: later)
+    r = client.post("/a", data={"_xsrf": xsrf(cached.text), "d": action_data(cached.text, "📋")})
+    assert r.status_code == 200 and "checklist:change_name" in str(r.url)
+    assert kb.businesses["change_name"].name in r.text and 'type="checkbox"' in r.text
+    # a page kept past its token's day (history, a tab left open): refused, nothing changed, a fresh form that works
+    much_later = later + web.server.CSRF_MAX_AGE_S
+    monkeypatch.setattr(web.server.time, "time", lambda: much_later)
+    refused = client.post("/a", data={"_xsrf": xsrf(cached.text), "d": action_data(cached.text, "📋")})
+    assert refused.status_code == 403 and "表单已过期" in refused.text
+    assert refused.headers["cache-control"] == "no-store"
+    again = client.post("/lang", data={"_xsrf": xsrf(refused.text), "lang": "en", "next": "/s/topic:change_name"})
+    assert again.status_code == 200 and str(again.url).endswith("/s/topic:change_name") and '<html lang="en">' in again.text
 
 
 def test_checklist_ticks_survive_a_restart(tmp_path, kb):
@@ -801,6 +843,13 @@ def test_the_printable_checklist_replaces_the_text_download(server, client, kb):
     old = press(client, client.get("/s/topic:reissue_lost").text, "📋")  # an export button sent earlier: the printable page
     export = client.post("/a", data={"_xsrf": xsrf(old.text), "d": "e1|checklist_export|reissue_lost"}, follow_redirects=False)
     assert export.status_code == 303 and export.headers["location"] == "/print/reissue_lost"
+    # light: every business's printout, pictures and all, at most 30 KB before compression in every language
+    with httpx.Client(base_url=str(client.base_url)) as visitor:
+        for lang in i18n.LANGUAGES:
+            for business in kb.businesses:
+                r = visitor.get(f"/print/{business}", headers={"Accept-Language": lang})
+                assert f'<html lang="{ {"zh": "zh-CN"}.get(lang, lang)}">' in r.text
+                assert len(r.content) <= 30 * 1024, (business, lang, len(r.content))
 
 
 def test_anonymous_visitors_see_and_leave_no_one_s_data(server, client):
@@ -1153,6 +1202,45 @@ def test_a_drawn_session_whose_id_is_taken_is_not_saved(guide):
     assert not sessions.save(guide.store, other, user_id, "zh")  # the same id: the caller draws again
     assert sessions.lookup(guide.store, other) is None and sessions.lookup(guide.store, token) == user_id
     assert sessions.lookup(guide.store, "") is None
+
+
+def shown_progress(page: str) -> tuple[int, int, dict[str, str]]:
+    """What a checklist page shows: (done, total, material → its count or 不适用)."""
+    done = int(re.search(r"<b data-done>(\d+)</b>", page).group(1))
+    total = int(re.search(r"<b data-total>(\d+)</b>", page).group(1))
+    groups = dict(re.findall(r'<fieldset id="m-([a-z_]+)"[^>]*>\s*<legend>.*?<span class="count" data-count>([^<]*)</span>', page, re.S))
+    return done, total, groups
+
+
+def test_the_page_s_script_saves_a_tick_and_gets_the_progress_without_a_screen_drawn(server, client, kb, monkeypatch):
+    """A box ticked (or 不适用) with the script: stored before the answer, and the answer is the progress the page
+    then shows, overall and per material; no screen is drawn for it. A forged tick stores nothing."""
+    url, guide, db = server
+    checklist = press(client, client.get("/s/topic:reissue_lost").text, "📋").text
+    items, optional = list(boxes(checklist)), list(boxes(checklist, "na"))
+    drawn: list[str] = []
+    render = guide.engine.render
+    monkeypatch.setattr(guide.engine, "render", lambda route, *a, **k: drawn.append(route) or render(route, *a, **k))
+
+    def script(action: str, item: str, on: int) -> dict:
+        r = client.post("/a", data={"_xsrf": xsrf(checklist), "d": f"e1|{action}|reissue_lost:{item}:{on}"},
+                        headers={"Accept": "application/json"})
+        assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+        return r.json()
+
+    answers = [script("tick", items[0], 1), script("tick", items[2], 1), script("na", optional[0], 1), script("tick", items[2], 0)]
+    assert drawn == [], "the script's tick drew a screen"
+    assert [a["done"] for a in answers] == [1, 2, 2, 1] and answers[2]["total"] == answers[1]["total"] - 1
+    assert answers[0]["toast"] == "已勾选" and answers[3]["toast"] == "已取消勾选" and answers[2]["na"]
+    user = web_user_ids(db)[0]
+    assert guide.store.ticks(user, "reissue_lost") == {items[0]} and guide.store.not_applicable(user, "reissue_lost") == {optional[0]}
+    page = client.get("/s/checklist:reissue_lost").text
+    assert shown_progress(page) == (answers[-1]["done"], answers[-1]["total"], answers[-1]["groups"])
+    # forged or stale: nothing stored, the page reloads itself
+    for action, item in (("tick", "nothing.here"), ("na", next(i for i in items if i not in optional)), ("tick", items[1] + "x")):
+        assert script(action, item, 1)["stale"] is True
+    assert guide.store.ticks(user, "reissue_lost") == {items[0]}
+    assert guide.store.not_applicable(user, "reissue_lost") == {optional[0]}
 
 
 def test_one_render_per_request_and_a_business_view_counted_once(tmp_path, kb):

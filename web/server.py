@@ -36,6 +36,7 @@ import secrets
 import socket
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -63,7 +64,7 @@ from dialogs.engine import (
 from dialogs.routes import Route, all_routes, parse_or_none, screen_of
 from dialogs import uploads
 from dialogs.guide import Guide
-from dialogs.pictures import copy_materials, picture
+from dialogs.pictures import Picture, copy_materials, picture, svgs_in_one_page
 from dialogs.render import labelled
 from dialogs.store import StoreError
 
@@ -100,6 +101,12 @@ MAX_URL = 16 * 1024  # longer: 414, a page saying so
 MAX_HEADER = 128 * 1024
 SAFE_NEXT = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,2000}$")
 CSRF_MAX_AGE_S = 24 * 3600  # a form older than a day is refused ("the form has expired")
+# answer pages (the same for everyone) stay in the browser's own cache this long: they reopen at the counter
+# with bad signal. Well within the CSRF token's day, so a page reopened from the cache still has a valid token;
+# ``Vary: Cookie`` makes the browser fetch a fresh copy whenever the cookies its token is bound to change
+# (a session started, deleted, the language switched).
+ANSWER_MAX_AGE_S = 12 * 3600
+ANSWER_CACHE = f"private, max-age={ANSWER_MAX_AGE_S}"
 MAX_CONNECTIONS = 512  # open connections; fewer when the process may open fewer files
 
 
@@ -165,6 +172,7 @@ class RateLimiter:
         return True
 
 
+@lru_cache(maxsize=4096)  # a client sends many requests: its address is parsed once
 def bucket(address: str) -> str | None:
     """The rate-limit bucket of an address: the IPv4 address, or the IPv6 /64 (one subscriber's
     network: a client picks any address inside it); None if it is not an address."""
@@ -207,6 +215,8 @@ FORM_ACTIONS = {"tick", "na", "x"}
 # actions that change neither the session's existence nor its language (see Base.result)
 SETTLED_ACTIONS = {"tick", "na", "x", "t", "checklist_open", "checklist_switch", "checklist_reset", "checklist_reset_confirm",
                    "feedback", "fb", "go", "g", "aspect"}
+# what the checklist page's script sends (``Checklists.mark``: stored, only the progress back)
+SCRIPT_MARKS = {"tick", "na"}
 PRINT = N_("🖨 打印 / 保存为 PDF")
 SHARE = N_("📤 分享")
 
@@ -311,6 +321,12 @@ class Web:
         return gone
 
 
+@lru_cache(maxsize=8)
+def _csrf_key(cookie_secret: str) -> bytes:
+    """The key of the CSRF tokens' HMAC, derived from the cookie secret (once)."""
+    return hashlib.sha256(b"csrf|" + cookie_secret.encode()).digest()
+
+
 class Base(tornado.web.RequestHandler):
     web: Web
 
@@ -324,6 +340,7 @@ class Base(tornado.web.RequestHandler):
         self._resolved = False
         self._browser: str | None = None
         self._csrf: dict[str, str] = {}
+        self._browser_lang: str | None = None
 
     # -- every response ------------------------------------------------------------------
     def set_default_headers(self) -> None:
@@ -398,7 +415,7 @@ class Base(tornado.web.RequestHandler):
             self.session_token = token
 
     def _csrf_key(self) -> bytes:
-        return hashlib.sha256(b"csrf|" + str(self.application.settings["cookie_secret"]).encode()).digest()
+        return _csrf_key(str(self.application.settings["cookie_secret"]))
 
     def _binding(self, create: bool) -> str | None:
         """What a form's token is bound to: the session, or (no session yet) a random per-browser cookie."""
@@ -448,16 +465,18 @@ class Base(tornado.web.RequestHandler):
         if self.user_id is not None:
             stored = self.web.store.touch_user(self.user_id, self.lang)
             self.lang = self.web.guide.language(self.user_id, self.lang, stored=stored)
-        flash = self.read_cookie(FLASH_COOKIE, signed=True, max_age_days=1)
-        if flash is not None and self.request.method == "GET":
+        flash = self.read_cookie(FLASH_COOKIE, signed=True, max_age_days=1) if self.request.method == "GET" else None
+        if flash is not None:
             self.toast = flash[:200]
             self.drop_cookie(FLASH_COOKIE)
 
     def _language(self) -> str:
-        chosen = self.read_cookie(LANG_COOKIE)
-        if chosen in i18n.LANGUAGES:
-            return chosen
-        return accept_language(self.request.headers.get("Accept-Language")) or i18n.DEFAULT_LANGUAGE
+        """The browser's language: the switcher's cookie, else Accept-Language (read once per request)."""
+        if self._browser_lang is None:
+            chosen = self.read_cookie(LANG_COOKIE)
+            self._browser_lang = chosen if chosen in i18n.LANGUAGES else (
+                accept_language(self.request.headers.get("Accept-Language")) or i18n.DEFAULT_LANGUAGE)
+        return self._browser_lang
 
     def ctx(self, personal: bool = False) -> Context:
         """Who is asking. A visitor without a session reads personal screens as a user id
@@ -513,6 +532,8 @@ class Base(tornado.web.RequestHandler):
         kept = (self.request.method == "GET" and status == 200 and template is None and extra is None and not question
                 and not upload and not awaiting and not (screen.toast or self.toast)
                 and (not spec.get("personal") or screen.route.startswith("checklist:")))  # kept by the engine too
+        if kept and not spec.get("personal") and not screen.notice:
+            self.cache_privately()  # an answer page: the same for everyone (the engine keeps it)
         if kept:
             hit = self.web.pages.get(key)
             if hit is not None and hit[0] is screen:  # the very screen object (a reload makes new ones)
@@ -552,6 +573,12 @@ class Base(tornado.web.RequestHandler):
             return
         self.set_status(status)
         self.finish(html)
+
+    def cache_privately(self) -> None:
+        """An answer page may be kept by the visitor's browser (never by a shared cache: it carries the
+        visitor's CSRF token), per language and cookies. Every other page stays ``no-store``."""
+        self.set_header("Cache-Control", ANSWER_CACHE)
+        self.set_header("Vary", "Accept-Language, Cookie")  # tornado's gzip adds Accept-Encoding
 
     def finish_kept(self, page: Kept, token: str) -> None:
         """A kept page with this visitor's token: compressed once, only the token compressed per request."""
@@ -597,6 +624,10 @@ class Base(tornado.web.RequestHandler):
             log.error("%s %s: %s: %s", self.request.method, self.request.path, typ.__name__, value, exc_info=(typ, value, tb))
 
     # -- after a change: Post/Redirect/Get where the result is just a screen -------------------
+    def wants_json(self) -> bool:
+        """The page's script asks (a tick saved in place): JSON back, not a page."""
+        return "application/json" in self.request.headers.get("Accept", "")
+
     def result(self, screen: Screen, action: str | None = None) -> None:
         """Answer a change from what the action returned: JSON for the page's script, a redirect to the
         screen's address when that address shows this very screen (and does not count a view again),
@@ -613,7 +644,7 @@ class Base(tornado.web.RequestHandler):
         if screen.document and screen.route.startswith("checklist:"):  # the text export: the printable page instead
             self.redirect("/print/" + quote(Route.parse(screen.route).arg or "", safe=""), status=303)
             return
-        if "application/json" in self.request.headers.get("Accept", ""):
+        if self.wants_json():
             self.set_header("Content-Type", "application/json; charset=utf-8")
             # a first tick may have started a session: the page's forms need a token bound to it
             self.finish(json.dumps({**progress(screen, self._), "xsrf": self.xsrf_token.decode("ascii")}, ensure_ascii=False))
@@ -625,6 +656,16 @@ class Base(tornado.web.RequestHandler):
             self.redirect(route_href(screen.route), status=303)
             return
         self.page(screen)
+
+
+def progress_of(counts: dict[str, Any], gettext: Any) -> dict[str, Any]:
+    """The progress the checklist page's script shows, from the checklist's counts (``Checklists.mark``)."""
+    na = counts["not_applicable"]
+    return {
+        "done": counts["done"], "total": counts["total"], "toast": counts["toast"],
+        "na": gettext("%(n)s 项不适用，不计入") % {"n": na} if na else "",
+        "groups": {m: gettext("不适用") if all_na else f"{done}/{total}" for m, (done, total, all_na) in counts["groups"].items()},
+    }
 
 
 def progress(screen: Screen, gettext: Any) -> dict[str, Any]:
@@ -713,7 +754,25 @@ class ActionHandler(Base):
     def post(self) -> None:
         data = self.get_body_argument("d", "")[:256]
         parsed = parse_callback(data)
+        if parsed is not None and parsed[0] in SCRIPT_MARKS and self.user_id is not None and self.wants_json():
+            self.mark(*parsed)
+            return
         self.result(self.act(lambda ctx: self.engine.handle(ctx, data)), parsed[0] if parsed else None)
+
+    def mark(self, action: str, args: str) -> None:
+        """The checklist page's script ticked a box (or 不适用) of this session's checklist: stored, and only the
+        progress back as JSON (the page draws itself); no screen is drawn. Without a session the change goes
+        the buttons' way (``act``: it may start one)."""
+        checklists = self.web.guide.checklists
+        if checklists is None or "checklist" not in self.engine.features:
+            answer: dict[str, Any] = {"stale": True, "toast": ""}
+        else:
+            try:
+                answer = progress_of(checklists.mark(self.ctx(), action, args), self._)
+            except NotFound:
+                answer = {"stale": True, "toast": ""}
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps({**answer, "xsrf": self.xsrf_token.decode("ascii")}, ensure_ascii=False))
 
 
 class ChecklistFormHandler(Base):
@@ -750,6 +809,12 @@ class ChecklistFormHandler(Base):
         self.redirect(route_href(f"checklist:{topic}") + anchor, status=303)
 
 
+@lru_cache(maxsize=64)
+def printed_pictures(pictures: tuple[Picture, ...]) -> list[str]:
+    """The printout's pictures, each part they share drawn once (cached per knowledge, business and language)."""
+    return svgs_in_one_page(pictures, prefix="pc")
+
+
 class PrintHandler(Base):
     """The printable checklist: every item with its mark, each material's notes and, for each prepared
     copy, its picture (inline SVG); a print stylesheet and a "print / save as PDF" button."""
@@ -760,8 +825,8 @@ class PrintHandler(Base):
         kb = self.engine.kb
         screen = self.engine.render(f"checklist:{topic}", self.ctx(personal=True))
         copies = set(copy_materials(kb))
-        pictures = {g["material"]: picture(kb, g["material"], self.lang).svg()
-                    for g in screen.model["groups"] if g["material"] in copies}
+        materials = tuple(g["material"] for g in screen.model["groups"] if g["material"] in copies)
+        pictures = dict(zip(materials, printed_pictures(tuple(picture(kb, m, self.lang) for m in materials))))
         self.page(screen, template="screens/print.html", extra={"pictures": pictures})
 
 

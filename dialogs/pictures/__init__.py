@@ -4,6 +4,7 @@ handwritten annotation, signature and date, drawn from the knowledge.
     picture(kb, "org_cert", "ru")   # the description (cached per knowledge, material, language)
     picture(...).svg()              # SVG text (inline on web pages)
     picture(...).png()              # PNG bytes (Telegram, `eport-guide picture`)
+    svgs_in_one_page([p1, p2, …])   # several inline in one HTML page, each shared part drawn once
 
 One description renders to both (``describe.py`` → ``render.py``).
 """
@@ -13,11 +14,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .describe import Picture, copy_materials, describe, refused_seals, required_rule
+from .render import svgs_in_one_page
 
 if TYPE_CHECKING:
     from knowledge import Knowledge
 
-__all__ = ["Picture", "copies_of", "copy_materials", "describe", "picture", "refused_seals", "required_rule"]
+__all__ = ["Picture", "copies_of", "copy_materials", "describe", "picture", "refused_seals", "required_rule", "svgs_in_one_page"]
 
 _cache: dict[tuple[int, str, str], tuple[Knowledge, Picture]] = {}
 
