@@ -39,7 +39,7 @@ test: $(TESTING)
 	@mkdir -p build/coverage
 	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
-# Regenerate the screen snapshots in tests/snapshots/<lang>/<route>.txt after an intended change.
+# Regenerate the screen snapshots in tests/snapshots/<lang>/<template>.txt after an intended change.
 golden: $(TESTING)
 	$(BIN)/python -m tests.snapshot_regen
 

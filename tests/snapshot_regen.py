@@ -1,4 +1,12 @@
-"""Snapshots of every screen, one file per route and language: tests/snapshots/<lang>/<route>.txt.
+"""Snapshots of the screens, one per template *shape* and language: tests/snapshots/<lang>/<template>.txt.
+
+Not every route: the screens of the 13-odd businesses, 12 materials and 5 cities differ mostly by
+the names and facts substituted in, and those substitutions are checked for every business,
+material and city by the property tests in tests/test_screens_over_knowledge.py. What is pinned
+here is each template's layout: ``CASES`` lists the routes chosen, each with why (one business of
+each kind, a city with one office and one with several, a material with and without annotation …),
+and ``SCENARIOS`` the screens users reach by doing something. Each language's file of a template
+holds every case rendered with it, one after another under a ``=== name — why`` line.
 
 The engine is built the way production builds it (every feature on: checklists, feedback,
 share, settings, reminders; a store in a temporary directory), and the screens are those a
@@ -18,7 +26,7 @@ from typing import Callable, Iterator
 
 from dialogs import i18n
 from dialogs.engine import Context, Engine, Screen, callback_data, html_to_text, parse_callback
-from dialogs.features import all_routes, inline, reminders, upload
+from dialogs.features import inline, reminders, upload
 from dialogs.guide import Guide, build_guide
 from knowledge import Knowledge, load_knowledge
 
@@ -37,11 +45,6 @@ def production_guide(kb: Knowledge | None = None) -> Iterator[Guide]:
             yield guide
         finally:
             guide.close()
-
-
-def file_name(route: str) -> str:
-    """The route as a file name: ':' (not allowed on every file system) becomes '__'."""
-    return route.replace(":", "__") + ".txt"
 
 
 def describe_button(b) -> str:
@@ -75,26 +78,78 @@ def format_snapshot(screen: Screen) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def routes(engine: Engine) -> list[str]:
-    """Every route the engine can render: its routes (what links and free text open), and the screens
-    only a button action opens (the 👎 reason, the reset confirmation)."""
-    kb = engine.kb
-    out = list(all_routes(engine))
-    if "feedback" in engine.features:
-        out += [f"feedback_reason:{t}" for t in kb.businesses]
-    if "checklist" in engine.features:
-        out += [f"checklist_reset:{t}" for t in kb.businesses]
-    return out
+# -- the routes pinned: one per template shape ---------------------------------------------------
+# (route, why it is here). The rest of the routes are the same templates with other knowledge
+# substituted: tests/test_screens_over_knowledge.py renders every one of them in every language.
+CASES: tuple[tuple[str, str], ...] = (
+    ("main", "the main menu"),
+    ("help", "the help"),
+    ("privacy", "what is stored"),
+    ("settings", "the settings"),
+    ("language", "the language choice"),
+    ("forget", "the confirmation before deleting everything"),
+    ("checklists", "a new user's checklists: none yet"),
+    ("reminders", "a new user's reminders: none yet"),
+    ("remind:refund", "the date asked for a refund reminder"),
+    ("remind:expiry", "the date asked for a certificate expiry reminder"),
+    ("offices", "all offices by city"),
+    ("online", "online application"),
+    ("category:change", "a category of several businesses"),
+    ("category:holder", "the category of one business for card holders"),
+    ("topic:new_entry", "a new business the Jiangsu guide covers: its handwriting label"),
+    ("topic:change_legal_rep", "a change: the caveat old or new legal representative"),
+    ("topic:reissue_lost", "a lost card: the card medium cannot be brought"),
+    ("topic:renew_cert", "maintenance: the expiry reminder button"),
+    ("topic:cancel_legal", "a cancellation: the 情况说明 alternative"),
+    ("topic:holder_cancel", "the holder's own business: no company seal, own signature"),
+    ("more:new_entry", "more, with the Jiangsu guide and the business's walkthrough"),
+    ("more:reissue_lost", "more, without the Jiangsu guide"),
+    ("rules:new_operator", "the verbatim rules of a business the Jiangsu guide covers"),
+    ("rules:reissue_lost", "the verbatim rules of one it does not cover"),
+    ("rules:holder_cancel", "the verbatim rules of the holder's business"),
+    ("jiangsu:new_operator", "what only the Jiangsu guide adds"),
+    ("jiangsu:reissue_lost", "the Jiangsu guide does not cover this business"),
+    ("stuck:reissue_lost", "still stuck: whom to call"),
+    ("pictures:reissue_lost", "the example pictures of a company's copies"),
+    ("pictures:holder_cancel", "the example picture of the holder's own copy"),
+    ("feedback_reason:reissue_lost", "the 👎 reason asked"),
+    ("checklist_reset:reissue_lost", "the reset confirmation"),
+    ("checklist:reissue_lost", "a new checklist's overview"),
+    ("checklist:holder_cancel", "the holder's checklist overview"),
+    ("checklist_part:reissue_lost:org_cert", "a material's page: a copy with an annotation"),
+    ("checklist_part:reissue_lost:application_form", "a material's page: an original, no annotation"),
+    ("checklist_part:reissue_lost:card_medium", "the card medium of a lost card: may not apply"),
+    ("checklist_part:cancel_legal:foreign_translation", "a conditional material"),
+    ("checklist_part:holder_cancel:self_id", "the holder's own ID copy"),
+    ("material:org_cert", "a copy with an annotation and a Jiangsu rule"),
+    ("material:application_form", "an original form, no annotation"),
+    ("material:foreign_translation", "a conditional material"),
+    ("material:self_id", "the holder's own ID copy"),
+    ("city:满洲里", "a city with several offices"),
+    ("city:通辽", "a city with one agent office"),
+    ("fact:hotline", "a fact of the Manzhouli document with an office"),
+    ("fact:jiangsu_materials", "a fact only the Jiangsu guide states: labelled"),
+    ("answer:org_annotation", "an answer with an annotation"),
+    ("answer:js_seal_ink", "an answer only the Jiangsu guide gives: labelled"),
+    ("answer:silent_fees", "where the documents are silent: the hotline"),
+    ("answer_source:org_annotation", "an answer's source quotes"),
+    ("answer_source:js_seal_ink", "a Jiangsu answer's source quotes: labelled"),
+    ("ask_business:materials", "a question that needs the business: asked back"),
+    ("walk:mzl_path", "the walkthrough's first step (the Manzhouli paragraph)"),
+    ("walk:login", "a walkthrough step from the Jiangsu guide"),
+    ("walk:cards", "the walkthrough's last step"),
+    ("walk:new_entry.mzl_path", "a business's own walkthrough: steps skipped"),
+    ("walk:new_operator.remark", "a business's walkthrough, a middle step"),
+)
 
 
-def snapshots(engine: Engine) -> dict[str, str]:
-    """Relative path (<lang>/<file>) → snapshot, for every route the engine can render, in every language."""
-    out: dict[str, str] = {}
-    for lang in LANGUAGES:
-        ctx = Context(user_id=USER, lang=lang)
-        for route in routes(engine):
-            out[f"{lang}/{file_name(route)}"] = format_snapshot(engine.render(route, ctx))
-    return out
+def template_of(engine: Engine, route: str) -> str:
+    """The template a route's screen is rendered with (screens.yaml)."""
+    return engine.screens[route.split(":")[0]]["template"]
+
+
+def section(name: str, why: str, text: str) -> str:
+    return f"=== {name}{f' — {why}' if why else ''}\n{text}"
 
 
 # -- screens users reach by what they did -----------------------------------------------------------
@@ -302,16 +357,39 @@ SCENARIOS = (
 )
 
 
-def scenario_snapshots(kb: Knowledge | None = None) -> dict[str, str]:
-    """Relative path (<lang>/after__<name>.txt) → snapshot, each scenario for a new user, in every
-    language, on a production guide of their own."""
-    out: dict[str, str] = {}
-    with production_guide(kb) as guide:
-        guide.engine.clock = lambda: NOW
-        for lang in LANGUAGES:
-            for n, scenario in enumerate(SCENARIOS):
+def rendered(guide: Guide, lang: str, only: Callable[[str], bool] = lambda name: True) -> Iterator[tuple[str, str]]:
+    """(file, section) for each of the CASES, then each of the SCENARIOS, in ``lang``, whose section name
+    ``only`` accepts (a route, or "after " and the scenario's name); the scenarios on the clock at NOW."""
+    engine = guide.engine
+    ctx = Context(user_id=USER, lang=lang)
+    for route, why in CASES:
+        if only(route):
+            yield f"{lang}/{Path(template_of(engine, route)).stem}.txt", section(route, why, format_snapshot(engine.render(route, ctx)))
+    clock, engine.clock = engine.clock, lambda: NOW
+    try:
+        for n, scenario in enumerate(SCENARIOS):
+            if only(f"after {scenario.name}"):
                 ctx = Context(user_id=10_000 * (1 + LANGUAGES.index(lang)) + n, lang=lang, bot_username=BOT_USERNAME)
-                out[f"{lang}/after__{scenario.name}.txt"] = scenario.run(guide, ctx)
+                yield f"{lang}/{Path(scenario.templates[0]).stem}.txt", section(f"after {scenario.name}", "", scenario.run(guide, ctx))
+    finally:
+        engine.clock = clock
+
+
+def all_snapshots(guide: Guide) -> dict[str, str]:
+    """Relative path (<lang>/<template>.txt) → the file's text: its CASES, then its SCENARIOS."""
+    files: dict[str, list[str]] = {}
+    for lang in LANGUAGES:
+        for name, text in rendered(guide, lang):
+            files.setdefault(name, []).append(text)
+    return {name: "\n".join(parts) for name, parts in sorted(files.items())}
+
+
+def sections(text: str) -> dict[str, str]:
+    """A snapshot file's sections by name (the word(s) after ``=== `` up to `` — ``)."""
+    out: dict[str, str] = {}
+    for part in re.split(r"^=== ", text, flags=re.MULTILINE)[1:]:
+        header, _, body = part.partition("\n")
+        out[header.split(" — ")[0]] = body
     return out
 
 
@@ -321,7 +399,7 @@ def stored() -> dict[str, str]:
 
 def main() -> None:
     with production_guide() as guide:
-        current = {**snapshots(guide.engine), **scenario_snapshots(guide.kb)}
+        current = all_snapshots(guide)
     for old in SNAPSHOT_DIR.glob("*/*.txt"):
         if old.relative_to(SNAPSHOT_DIR).as_posix() not in current:
             old.unlink()
