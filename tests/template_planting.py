@@ -3,9 +3,10 @@
 For every template in dialogs/templates, every piece of literal text and every quoted string in
 it (a message id inside ``_("…")``, a comparison such as ``lang == "zh"``, a label) gets a marker
 planted into it, one plant at a time; the snapshots (tests/snapshot_regen.py) are rendered again
-with the planted template, only those that load it, and the plant must change a snapshot in each
-language (a plant that breaks rendering counts as caught: the snapshot test fails too). Prints the
-plants no snapshot notices, with their template and line, and exits 1 if there are any.
+with the planted template, only those that load it, and the plant must change a snapshot in a
+language where it shows (a plant in a branch only Russian and English take cannot show in Chinese;
+one that breaks rendering counts as caught: the snapshot test fails too). Prints the plants no
+snapshot in any language notices, with their template and line, and exits 1 if there are any.
 
     python -m tests.template_planting [TEMPLATE …]     # all templates without arguments
 
@@ -93,12 +94,13 @@ def plants(source: str) -> Iterator[tuple[int, str]]:
         yield lineno, source[:offset] + MARK + source[offset:]
 
 
-def snapshots_by_case(kb, lang: str, cases: set[str] | None) -> dict[str, str]:
+def snapshots_of(kb, cases: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+    """lang → section header → section, for the named cases of each language, on a fresh guide."""
+    out: dict[str, dict[str, str]] = {}
     with production_guide(kb) as guide:
-        out = {}
-        for _file, text in rendered(guide, lang, only=lambda case: cases is None or case in cases):
-            out[text.split("\n", 1)[0]] = text
-        return out
+        for lang, names in cases.items():
+            out[lang] = {text.split("\n", 1)[0]: text for _file, text in rendered(guide, lang, only=names.__contains__)}
+    return out
 
 
 def main(argv: list[str]) -> int:
@@ -122,25 +124,25 @@ def main(argv: list[str]) -> int:
     missed, total = [], 0
     for name in templates:
         source = (TEMPLATES / name).read_text(encoding="utf-8")
+        headers = {lang: {h for h, used in loads[lang].items() if name in used} for lang in LANGUAGES}
+        cases = {lang: {h[len("=== "):].split(" — ")[0] for h in hs} for lang, hs in headers.items()}
+        for lang in LANGUAGES:
+            if not headers[lang]:
+                missed.append(f"{name} [{lang}] no snapshot renders the template")
         for lineno, planted_source in plants(source):
             total += 1
-            for lang in LANGUAGES:
-                headers = {h for h, used in loads[lang].items() if name in used}
-                if not headers:
-                    missed.append(f"{name}:{lineno} [{lang}] no snapshot loads the template")
-                    continue
-                names = {h[len("=== "):].split(" — ")[0] for h in headers}
-                try:
-                    with planted(name, planted_source):
-                        now = snapshots_by_case(kb, lang, names)
-                except Exception:  # noqa: BLE001 - a plant that breaks rendering fails the snapshot test too
-                    continue
-                if all(now.get(h) == baseline[lang][h] for h in headers):
-                    missed.append(f"{name}:{lineno} [{lang}] {planted_source.splitlines()[lineno - 1].strip()[:100]}")
+            try:
+                with planted(name, planted_source):
+                    now = snapshots_of(kb, cases)
+            except Exception:  # noqa: BLE001 - a plant that breaks rendering fails the snapshot test too
+                continue
+            changed = [lang for lang in LANGUAGES if any(now[lang].get(h) != baseline[lang][h] for h in headers[lang])]
+            if not changed:  # no language's snapshot shows it
+                missed.append(f"{name}:{lineno} {planted_source.splitlines()[lineno - 1].strip()[:100]}")
             print(f"{name}:{lineno}", file=sys.stderr, end="  \r")
     for line in missed:
         print("not caught:", line)
-    print(f"{total} plants in {len(templates)} templates, {len(LANGUAGES)} languages: {len(missed)} not caught")
+    print(f"{total} plants in {len(templates)} templates (each rendered in {', '.join(LANGUAGES)}): {len(missed)} not caught")
     return 1 if missed else 0
 
 
