@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 from pathlib import Path
 
@@ -25,9 +26,16 @@ def _no_operator_configuration():
 
 
 # -- knowledge and engine ----------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def shipped_knowledge():
+    """The knowledge as shipped, loaded once per process: for parametrizing over its records at
+    collection time (topics, counts are read from it, never written into a test)."""
+    return load_knowledge(DEFAULT_DATA_DIR)
+
+
 @pytest.fixture(scope="session")
 def kb():
-    return load_knowledge(DEFAULT_DATA_DIR)
+    return shipped_knowledge()
 
 
 @pytest.fixture(scope="session")

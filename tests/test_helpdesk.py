@@ -10,7 +10,7 @@ import pytest
 
 from dialogs.links import deep_link, qr_matrix, write_qr_png
 
-from .conftest import running_bot
+from .conftest import running_bot, shipped_knowledge
 from .fake_telegram import BOT_USERNAME
 
 
@@ -29,8 +29,7 @@ def read_qr_png(path, box_size: int = 8) -> list[list[bool]]:
     return matrix
 
 
-TOPICS = ["new_entry", "new_operator", "change_name", "change_legal_rep", "change_address", "reissue_lost",
-          "reissue_expired", "renew_cert", "unlock", "replace_card", "cancel_legal", "cancel_operator", "holder_cancel"]
+TOPICS = list(shipped_knowledge().businesses)
 
 
 async def test_inline_query_offers_matching_answers_with_a_deep_link(fake, bot_app):
@@ -179,7 +178,7 @@ def test_link_and_links_commands(tmp_path):
     assert read_qr_png(tmp_path / "u.png") == qr_matrix("https://t.me/eport_bot?start=unlock")
     assert cli("link", "nope").returncode == 2
     r = cli("links", "--out", str(tmp_path / "sheet"))
-    assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == 13
+    assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == len(TOPICS)
     sheet = (tmp_path / "sheet" / "index.html").read_text(encoding="utf-8")
     for topic in TOPICS:
         assert (tmp_path / "sheet" / f"{topic}.png").exists() and f"?start={topic}" in sheet

@@ -28,12 +28,15 @@ def test_packaged_sources_are_identical_to_the_shared_seeds():
         assert (DEFAULT_SOURCES_DIR / path.name).read_bytes() == path.read_bytes(), path.name
 
 
-def test_thirteen_topics_with_the_agreed_ids(kb):
-    assert list(kb.businesses) == [
-        "new_entry", "new_operator", "change_name", "change_legal_rep", "change_address",
-        "reissue_lost", "reissue_expired", "renew_cert", "unlock", "replace_card",
-        "cancel_legal", "cancel_operator", "holder_cancel",
-    ]
+def test_the_topic_ids_published_in_the_readme_are_the_businesses_of_the_knowledge(kb):
+    """Deep links, checklists and the CLI take these ids (README, "Topic ids"); each business is one
+    the Manzhouli document names."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    published = re.search(r"Topic ids \(deep links, checklists, CLI\): (.*?)\.\n\n", readme, re.DOTALL)
+    assert published is not None
+    assert re.findall(r"`(\w+)`", published.group(1)) == list(kb.businesses)
+    for business in kb.businesses.values():
+        assert business.name in seed(MZL), business.id
 
 
 def test_every_office_and_phone_of_the_manzhouli_document_is_present(kb):
