@@ -1,4 +1,4 @@
-"""Issue 10's seven points, end to end in Telegram."""
+"""An answer's actions end to end in Telegram: copy buttons, the source line, still stuck, share, switching business."""
 
 from __future__ import annotations
 

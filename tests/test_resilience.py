@@ -1,4 +1,5 @@
-"""Issue 13 ("close the holes"): hostile input and injected faults, one test (or more) per point.
+"""The bot under hostile input and injected faults: forged updates and buttons, secrets in output, broken or
+huge knowledge files, a failing Bot API, a locked, read-only or full database.
 
 Attacks come as forged updates through the real Application polling the fake Bot API, faults
 are injected into the fake (4xx/5xx) and into SQLite (locks, read-only, a full disk).
