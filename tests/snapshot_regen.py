@@ -375,13 +375,43 @@ def rendered(guide: Guide, lang: str, only: Callable[[str], bool] = lambda name:
         engine.clock = clock
 
 
+# -- the web pages: web/templates (page.html, help.html; style.css and copy.js are inlined whole) ----------
+WEB_PAGES: tuple[tuple[str, str], ...] = (
+    ("/t/reissue_lost", "a business's answer: copy buttons, the call button, the question box"),
+    ("/s/material:org_cert", "a copy's material screen: the example picture inline"),
+    ("/s/help", "the web's help page"),
+    ("/check", "the file check: the upload form"),
+)
+_XSRF = re.compile(r'(_xsrf=|name="_xsrf" value=")[^"&]+')
+
+
+def web_snapshots(kb: Knowledge | None = None) -> dict[str, str]:
+    """Relative path (<lang>/web.txt) → the WEB_PAGES as served (the real server on a free port, a new
+    visitor, Accept-Language), the per-request form tokens masked."""
+    import httpx
+
+    from .test_web import web_server
+
+    out: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as d, web_server(Path(d) / "web.db", kb or load_knowledge()) as (url, _guide):
+        for lang in LANGUAGES:
+            parts = []
+            for path, why in WEB_PAGES:
+                response = httpx.get(url + path, headers={"Accept-Language": lang}, timeout=30)
+                html = _XSRF.sub(r"\1…", response.text)
+                parts.append(section(path, why, f"[{response.status_code}]\n{html.rstrip()}\n"))
+            out[f"{lang}/web.txt"] = "\n".join(parts)
+    return out
+
+
 def all_snapshots(guide: Guide) -> dict[str, str]:
-    """Relative path (<lang>/<template>.txt) → the file's text: its CASES, then its SCENARIOS."""
+    """Relative path (<lang>/<template>.txt) → the file's text: its CASES, then its SCENARIOS; and
+    <lang>/web.txt, the web pages."""
     files: dict[str, list[str]] = {}
     for lang in LANGUAGES:
         for name, text in rendered(guide, lang):
             files.setdefault(name, []).append(text)
-    return {name: "\n".join(parts) for name, parts in sorted(files.items())}
+    return {**{name: "\n".join(parts) for name, parts in sorted(files.items())}, **web_snapshots(guide.kb)}
 
 
 def sections(text: str) -> dict[str, str]:

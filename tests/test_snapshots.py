@@ -17,10 +17,12 @@ from dialogs.console import find_button
 from dialogs.engine import ROUTE_RE, Context, Screen, callback_data, parse_callback
 from dialogs.features import all_routes
 
-from .snapshot_regen import (CASES, LANGUAGES, SCENARIOS, SNAPSHOT_DIR, production_guide, rendered, sections, stored)
+from .snapshot_regen import (CASES, LANGUAGES, SCENARIOS, SNAPSHOT_DIR, production_guide, rendered, sections, stored,
+                             web_snapshots)
 from .template_planting import loading_recorded
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "dialogs" / "templates"
+WEB_TEMPLATES = TEMPLATES.parent.parent / "web" / "templates"
 SCREENS = yaml.safe_load((TEMPLATES.parent / "screens.yaml").read_text(encoding="utf-8"))["screens"]
 MAX_FILES = 150  # a template change must stay a diff a person reads
 
@@ -49,7 +51,10 @@ def current():
                 for name, text in rendered(guide, lang):
                     parts.setdefault(name, []).append(text)
             loaded[lang] = set(names)
-    files = {name: "\n".join(texts) for name, texts in sorted(parts.items())}
+        with loading_recorded() as names:
+            web = web_snapshots(guide.kb)
+        loaded["web"] = set(names)
+    files = {**{name: "\n".join(texts) for name, texts in sorted(parts.items())}, **web}
     return files, loaded
 
 
@@ -80,6 +85,16 @@ def test_every_template_is_loaded_by_a_snapshot_in_every_language(current):
         assert templates - loaded[lang] == set(), lang
     declared = {t for s in SCENARIOS for t in s.templates} | {SCREENS[r.split(":")[0]]["template"] for r, _ in CASES}
     assert declared <= templates
+
+
+def test_every_web_template_shows_in_the_web_snapshot_of_every_language(current):
+    """page.html and help.html are rendered; style.css and copy.js are inlined whole into each page."""
+    files, loaded = current
+    web = {p.name for p in WEB_TEMPLATES.iterdir() if p.suffix == ".html"}
+    assert web and web - loaded["web"] == set()
+    for inlined in (p for p in WEB_TEMPLATES.iterdir() if p.suffix in (".css", ".js")):
+        for lang in LANGUAGES:
+            assert inlined.read_text(encoding="utf-8").strip() in files[f"{lang}/web.txt"], (inlined.name, lang)
 
 
 def test_every_case_is_a_route_and_every_screen_a_route_opens_has_a_case(prod):
