@@ -580,7 +580,12 @@ class FakeUser:
         self.fake.files[fid] = data if data is not None else (size or 0)
         doc = {"file_id": fid, "file_unique_id": fid, "file_name": file_name, "mime_type": mime_type,
                "file_size": size if size is not None else len(data or b"")}
-        return await self._push({"message": self._message(document=doc)}, True)
+        # a private chat's file is always answered (its check, or why not): wait for that answer, not for a quiet
+        # moment (the check runs in a worker thread without Bot API traffic, longer than a quiet moment when cold)
+        before = len(self.messages)
+        await self._push({"message": self._message(document=doc)}, False)
+        await self.fake.wait_for(lambda: len(self.messages) > before, timeout=15, what=f"the answer to the file {file_name}")
+        return self.messages[-1]
 
     def button(self, message: BotMessage, label: str) -> dict:
         for b in message.buttons:
