@@ -127,9 +127,12 @@ async def running_bot(fake: FakeTelegram, db_path, before_init=None, **settings_
             # the free-text matcher is built in a worker thread (never on the loop): built here, the
             # first question's answer is not later than the fake's "gone quiet" (processed) expects
             await app.bot_data["guide"].engine.ready()
+            store = app.bot_data["guide"].store
+            fake.handled = lambda update_id: all(pending != update_id for pending, _, _ in store.inbox_pending())
             try:
                 yield app
             finally:
+                fake.handled = None
                 fake._closing = True  # release the pending long poll so shutdown is quick
                 await fake._notify()
     finally:
@@ -152,6 +155,31 @@ def run_cli(monkeypatch, capsys, *args: str, env: dict[str, str] | None = None) 
     code = cli.main(list(args))
     out, err = capsys.readouterr()
     return code, out, err
+
+
+@pytest.fixture
+def eport_guide(monkeypatch, capsys):
+    """`eport-guide ARGS` run in the test's process (``bot.cli.main``, what the script calls) with extra
+    environment variables and standard input: a CompletedProcess with the exit code, stdout and stderr a
+    terminal sees — without a Python start per command. Keep real processes for what only they show."""
+    import io
+    import subprocess
+    import sys
+
+    from bot import cli
+
+    def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+        for key, value in (env or {}).items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
+        try:
+            code = cli.main(list(args))
+        except SystemExit as exc:  # argparse's usage errors
+            code = exc.code if isinstance(exc.code, int) else 2
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(["eport-guide", *args], code, out, err)
+
+    return run
 
 
 def first_page(proc, url: str, within: float = 30.0):

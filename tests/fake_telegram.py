@@ -146,6 +146,8 @@ class FakeTelegram:
         self.webhook: dict | None = None  # the last setWebhook parameters
         self.changed = asyncio.Condition()
         self.offset_seen = 0
+        # set by the test's bot (conftest.running_bot): whether it has handled an update
+        self.handled: Callable[[int], bool] | None = None
         self._closing = False
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -487,8 +489,14 @@ class FakeTelegram:
                     pass
 
     async def processed(self, update_id: int, timeout: float = 5.0) -> None:
-        """Wait until the bot has confirmed an update (fetched past it) and gone quiet."""
+        """Wait until the bot has confirmed an update (fetched past it), handled it (``handled``, when the
+        bot under test tells: its inbox marked it done) and gone quiet."""
         await self.wait_for(lambda: self.offset_seen > update_id, timeout, f"update {update_id} to be confirmed")
+        if self.handled is not None:  # an event, not a quiet moment that a slow machine can leave before the answer
+            deadline = time.monotonic() + max(timeout, 15.0)
+            while not self.handled(update_id):
+                assert time.monotonic() < deadline, f"update {update_id} was not handled; chats: {self.describe()}"
+                await asyncio.sleep(0.01)
         await self.settle()
 
     async def settle(self, quiet: float = 0.15, timeout: float = 5.0) -> None:

@@ -9,6 +9,7 @@ one that breaks rendering counts as caught: the snapshot test fails too). Prints
 snapshot in any language notices, with their template and line, and exits 1 if there are any.
 
     python -m tests.template_planting [TEMPLATE …]     # all templates without arguments
+    python -m tests.template_planting --web            # web/templates: page.html, help.html, style.css, copy.js
 
 It takes a few minutes (the snapshots of a template are rendered once per plant); the suite's
 tests/test_snapshots.py checks the cheaper half on every run: each template is loaded by some
@@ -20,16 +21,17 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import jinja2
 
 from dialogs import render
 from knowledge import load_knowledge
 
-from .snapshot_regen import LANGUAGES, production_guide, rendered
+from .snapshot_regen import LANGUAGES, production_guide, rendered, web_snapshots
 
 TEMPLATES = Path(render.__file__).resolve().parent / "templates"
+WEB_TEMPLATES = TEMPLATES.parent.parent / "web" / "templates"
 MARK = "⚑"
 
 
@@ -103,7 +105,76 @@ def snapshots_of(kb, cases: dict[str, set[str]]) -> dict[str, dict[str, str]]:
     return out
 
 
+def web_plants() -> Iterator[tuple[str, int, Callable[[], object]]]:
+    """(file, line, context manager planting it) for each piece of text and string of page.html and help.html
+    (served through web.server.environment) and each line of style.css and copy.js (inlined whole: the
+    module's STYLE and SCRIPT, read from the files when the server starts)."""
+    from web import server
+
+    for path in sorted(WEB_TEMPLATES.iterdir()):
+        source = path.read_text(encoding="utf-8")
+        if path.suffix == ".html":
+            for lineno, planted_source in plants(source):
+                yield path.name, lineno, lambda name=path.name, text=planted_source: planted_web(name, text)
+        else:
+            attribute = {".css": "STYLE", ".js": "SCRIPT"}[path.suffix]
+            lines = source.splitlines(keepends=True)
+            for n, line in enumerate(lines):
+                if line.strip():
+                    text = "".join(lines[:n]) + line.replace(line.strip()[0], line.strip()[0] + MARK, 1) + "".join(lines[n + 1:])
+                    yield path.name, n + 1, lambda attribute=attribute, text=text: _patched(server, attribute, text)
+
+
+@contextmanager
+def _patched(module, attribute: str, value: str) -> Iterator[None]:
+    saved = getattr(module, attribute)
+    setattr(module, attribute, value)
+    try:
+        yield
+    finally:
+        setattr(module, attribute, saved)
+
+
+@contextmanager
+def planted_web(name: str, source: str) -> Iterator[None]:
+    from web import server
+
+    saved = []
+    for lang in LANGUAGES:
+        env = server.environment(lang)
+        saved.append((env, env.loader))
+        env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({name: source}), env.loader])  # type: ignore[list-item]
+        env.cache.clear()  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        for env, loader in saved:
+            env.loader = loader
+            env.cache.clear()  # type: ignore[union-attr]
+
+
+def main_web(kb) -> int:
+    baseline = web_snapshots(kb)
+    missed, total = [], 0
+    for name, lineno, plant in web_plants():
+        total += 1
+        try:
+            with plant():
+                now = web_snapshots(kb)
+        except Exception:  # noqa: BLE001 - a plant that breaks the page fails the snapshot test too
+            continue
+        if now == baseline:
+            missed.append(f"{name}:{lineno}")
+        print(f"{name}:{lineno}", file=sys.stderr, end="  \r")
+    for line in missed:
+        print("not caught:", line)
+    print(f"{total} plants in the web templates: {len(missed)} not caught")
+    return 1 if missed else 0
+
+
 def main(argv: list[str]) -> int:
+    if argv == ["--web"]:
+        return main_web(load_knowledge())
     kb = load_knowledge()
     baseline: dict[str, dict[str, str]] = {}
     loads: dict[str, dict[str, set[str]]] = {}  # lang → section → templates it loads

@@ -7,7 +7,6 @@ its end are checked in a real process (``real``).
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -26,22 +25,10 @@ def real(*args: str, stdin: str | None = None, env: dict | None = None) -> subpr
 
 
 @pytest.fixture
-def run(monkeypatch, capsys, tmp_path):
-    """`eport-guide ARGS` in this process: a CompletedProcess with its exit code, stdout and stderr."""
-    from bot import cli
-
-    def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-        for key, value in {"EPORT_GUIDE_DB": str(tmp_path / "cli.db"), **(env or {})}.items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
-        try:
-            code = cli.main(list(args))
-        except SystemExit as exc:  # argparse's usage errors
-            code = exc.code if isinstance(exc.code, int) else 2
-        out, err = capsys.readouterr()
-        return subprocess.CompletedProcess(["eport-guide", *args], code, out, err)
-
-    return run
+def run(eport_guide, tmp_path):
+    """`eport-guide ARGS` in this process, on a database of its own."""
+    return lambda *args, env=None, stdin=None: eport_guide(*args, env={"EPORT_GUIDE_DB": str(tmp_path / "cli.db"), **(env or {})},
+                                                           stdin=stdin)
 
 
 def test_show_reissue_lost(run):

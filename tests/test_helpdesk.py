@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import pytest
@@ -167,12 +166,12 @@ def test_qr_codes_decode_back_to_the_link(tmp_path):
     assert read_qr_png(png) != qr_matrix(deep_link("eport_bot", "reissue_expired"))
 
 
-def cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "EPORT_GUIDE_BOT_USERNAME": "eport_bot", **(env or {})})
+@pytest.fixture
+def cli(eport_guide):
+    return lambda *args, env=None: eport_guide(*args, env={"EPORT_GUIDE_BOT_USERNAME": "eport_bot", **(env or {})})
 
 
-def test_link_and_links_commands(tmp_path):
+def test_link_and_links_commands(cli, tmp_path):
     r = cli("link", "unlock", "--qr", str(tmp_path / "u.png"))
     assert r.returncode == 0 and r.stdout.strip() == "https://t.me/eport_bot?start=unlock"
     assert read_qr_png(tmp_path / "u.png") == qr_matrix("https://t.me/eport_bot?start=unlock")
@@ -198,7 +197,7 @@ async def test_link_asks_telegram_for_the_username(fake):
     assert out.decode().strip() == f"https://t.me/{BOT_USERNAME}?start=unlock"
 
 
-def test_stats_and_stale_commands(tmp_path, knowledge_copy):
+def test_stats_and_stale_commands(cli, tmp_path, knowledge_copy):
     from dialogs.store import Store
 
     db = tmp_path / "s.db"

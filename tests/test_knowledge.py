@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -175,14 +173,8 @@ def test_unknown_source_file(knowledge_copy):
     assert any("unknown source '999_unknown.txt'" in p for p in problems)
 
 
-def cli(*args, env=None):
-    import os
-
-    e = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=e, timeout=60)
-
-
-def test_check_knowledge_command(knowledge_copy):
+def test_check_knowledge_command(eport_guide, knowledge_copy):
+    cli = eport_guide
     ok = cli("check-knowledge")
     assert ok.returncode == 0 and "is valid" in ok.stdout
     edit(knowledge_copy / "offices.yaml", "address: 赤峰市红山区钢铁西街", "address: 赤峰市红山区钢铁东街")
