@@ -107,6 +107,7 @@ CASES: tuple[tuple[str, str], ...] = (
     ("rules:new_operator", "the verbatim rules of a business the Jiangsu guide covers"),
     ("rules:reissue_lost", "the verbatim rules of one it does not cover"),
     ("rules:holder_cancel", "the verbatim rules of the holder's business"),
+    ("rules:cancel_legal", "the verbatim rules of a cancellation: its materials' notes (the 情况说明 alternative)"),
     ("jiangsu:new_operator", "what only the Jiangsu guide adds"),
     ("jiangsu:reissue_lost", "the Jiangsu guide does not cover this business"),
     ("stuck:reissue_lost", "still stuck: whom to call"),
@@ -281,6 +282,16 @@ def _stats(shared: Guide, ctx: Context) -> str:
     return DATE.sub(lambda m: f"<day {(dt.date.fromisoformat(m.group()) - today).days:+d}>", text)
 
 
+def _admin_on_a_new_store(route: str) -> Callable[[Guide, Context], str]:
+    """An admin's screen on a store of its own where nothing happened yet (the "none yet" lines)."""
+    def run(shared: Guide, ctx: Context) -> str:
+        with production_guide(shared.kb) as guide:
+            text = format_snapshot(guide.engine.go(Context(user_id=ctx.user_id, lang=ctx.lang, admin=True), route))
+        today = dt.date.today()
+        return DATE.sub(lambda m: f"<day {(dt.date.fromisoformat(m.group()) - today).days:+d}>", text)
+    return run
+
+
 def _missed(*steps: str) -> Callable[[Guide, Context], str]:
     """An admin's grouped unanswered questions (🧩 under /stats) after two similar questions, another
     one and a 👎 reason, then each step: "group" (the first group), "pick" (within its business),
@@ -313,11 +324,15 @@ SCENARIOS = (
     Scenario("checklist_done", ("checklist.j2",), _checklist(None, ("go", f"checklist:{TOPIC}"))),
     Scenario("checklist_switch", ("checklist.j2",), _checklist(1, ("checklist_switch", f"{TOPIC}:reissue_expired"))),
     Scenario("checklist_export", ("checklist.j2", "checklist_export.j2"), _checklist(1, ("checklist_export", TOPIC))),
+    Scenario("checklist_export_not_applicable", ("checklist.j2", "checklist_export.j2"),
+             _checklist(1, ("na", f"{TOPIC}:card_medium.have:1"), ("checklist_export", TOPIC))),
     Scenario("checklist_reset_done", ("checklist.j2",), _checklist(1, ("checklist_reset_confirm", TOPIC + ":{user}"))),
     Scenario("checklists_two", ("checklists.j2",), _checklist(1, ("checklist_open", "renew_cert"), ("go", "checklists"))),
+    Scenario("checklists_one_done", ("checklists.j2",), _checklist(None, ("go", "checklists"))),
     Scenario("remind_refund_set", ("reminder_set.j2",), _reminder_set("refund", "2026-11-28")),
     Scenario("remind_today", ("reminder_set.j2",), lambda g, c: format_snapshot(_press(g, c, "remind_today", "refund"))),
     Scenario("remind_expiry_set", ("reminder_set.j2",), _reminder_set("expiry", "2027-03-01")),
+    Scenario("remind_expiry_too_late", ("reminder_set.j2",), _reminder_set("expiry", "2026-12-01")),
     Scenario("remind_unreadable", ("remind.j2",), _reminder_set("refund", "<b>下周</b>")),
     Scenario("remind_no_such_day", ("remind.j2",), _reminder_set("expiry", "2027-02-30")),
     Scenario("remind_refund_passed", ("remind.j2",), _reminder_set("refund", "2026-11-01")),
@@ -348,6 +363,8 @@ SCENARIOS = (
     Scenario("inline_topic", ("inline_topic.j2",), _inline("丢失补办")),
     Scenario("inline_city", ("inline_city.j2",), _inline("满洲里")),
     Scenario("stats", ("stats.j2",), _stats),
+    Scenario("stats_nothing_yet", ("stats.j2",), _admin_on_a_new_store("stats")),
+    Scenario("missed_nothing_yet", ("missed.j2",), _admin_on_a_new_store("missed")),
     Scenario("missed", ("missed.j2",), _missed()),
     Scenario("missed_group", ("missed_group.j2",), _missed("group")),
     Scenario("missed_pick", ("missed_pick.j2",), _missed("group", "pick")),
