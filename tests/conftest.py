@@ -26,6 +26,42 @@ def _no_operator_configuration():
 
 
 # -- knowledge and engine ----------------------------------------------------------------
+@pytest.fixture(autouse=True, scope="session")
+def _each_knowledge_version_loaded_once():
+    """Loading and validating the knowledge costs about 0.3 s (0.8 s under coverage), and every bot,
+    web server and command started in the suite loads it: here each version of a knowledge directory
+    (its path and the content of its files) is loaded once and the validated result reused. Errors
+    are never reused (each broken copy is loaded and refused again); an edited copy is a new version."""
+    import hashlib
+    import importlib
+
+    from knowledge import loader
+
+    real = loader.load_knowledge
+    loaded: dict[tuple[str, str], object] = {}
+
+    def load_knowledge(directory=None):
+        where = loader.resolve_directory(directory)
+        digest = hashlib.sha256()
+        try:
+            for path in sorted(p for p in where.rglob("*") if p.is_file()):
+                digest.update(str(path.relative_to(where)).encode() + b"\0" + path.read_bytes() + b"\0")
+        except OSError:
+            return real(directory)
+        key = (str(where), digest.hexdigest())
+        if key not in loaded:
+            loaded[key] = real(directory)
+        return loaded[key]
+
+    users = ("knowledge", "bot.app", "bot.cli", "bot.ops", "web.server", "dialogs.guide", "dialogs.catalog")
+    saved = [(m, m.load_knowledge) for m in map(importlib.import_module, users) if hasattr(m, "load_knowledge")]
+    for module, _ in saved:
+        module.load_knowledge = load_knowledge
+    yield
+    for module, original in saved:
+        module.load_knowledge = original
+
+
 @functools.lru_cache(maxsize=1)
 def shipped_knowledge():
     """The knowledge as shipped, loaded once per process: for parametrizing over its records at
@@ -127,8 +163,7 @@ async def running_bot(fake: FakeTelegram, db_path, before_init=None, **settings_
             # the free-text matcher is built in a worker thread (never on the loop): built here, the
             # first question's answer is not later than the fake's "gone quiet" (processed) expects
             await app.bot_data["guide"].engine.ready()
-            store = app.bot_data["guide"].store
-            fake.handled = lambda update_id: all(pending != update_id for pending, _, _ in store.inbox_pending())
+            fake.handled = functools.partial(inbox_done, settings.db_path)
             try:
                 yield app
             finally:
@@ -138,6 +173,19 @@ async def running_bot(fake: FakeTelegram, db_path, before_init=None, **settings_
     finally:
         app.bot_data["guide"].close()
         fake._closing = False
+
+
+def inbox_done(db_path, update_id: int) -> bool:
+    """Whether the bot has handled an update its inbox kept: read on a connection of the test's own,
+    so that what the bot reads from its store is not disturbed (tests count those reads)."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        row = conn.execute("SELECT done FROM inbox WHERE update_id = ?", (update_id,)).fetchone()
+    finally:
+        conn.close()
+    return row is None or row[0] is not None
 
 
 @pytest_asyncio.fixture
