@@ -327,6 +327,9 @@ SCENARIOS = (
     Scenario("checklist_export_not_applicable", ("checklist.j2", "checklist_export.j2"),
              _checklist(1, ("na", f"{TOPIC}:card_medium.have:1"), ("checklist_export", TOPIC))),
     Scenario("checklist_reset_done", ("checklist.j2",), _checklist(1, ("checklist_reset_confirm", TOPIC + ":{user}"))),
+    Scenario("checklist_export_with_notes", ("checklist.j2", "checklist_export.j2"),  # the business's caveats in the file
+             lambda g, c: (_press(g, c, "checklist_open", "change_legal_rep"),
+                           format_snapshot(_press(g, c, "checklist_export", "change_legal_rep")))[1]),
     Scenario("checklists_two", ("checklists.j2",), _checklist(1, ("checklist_open", "renew_cert"), ("go", "checklists"))),
     Scenario("checklists_one_done", ("checklists.j2",), _checklist(None, ("go", "checklists"))),
     Scenario("remind_refund_set", ("reminder_set.j2",), _reminder_set("refund", "2026-11-28")),
