@@ -30,8 +30,10 @@ def _no_operator_configuration():
 def _each_knowledge_version_loaded_once():
     """Loading and validating the knowledge costs about 0.3 s (0.8 s under coverage), and every bot,
     web server and command started in the suite loads it: here each version of a knowledge directory
-    (its path and the content of its files) is loaded once and the validated result reused. Errors
-    are never reused (each broken copy is loaded and refused again); an edited copy is a new version."""
+    (its path and the content of its files) is loaded once and each load gets a copy of the validated
+    result. Errors are never reused (each broken copy is loaded and refused again); an edited copy is a
+    new version."""
+    import copy
     import hashlib
     import importlib
 
@@ -51,7 +53,7 @@ def _each_knowledge_version_loaded_once():
         key = (str(where), digest.hexdigest())
         if key not in loaded:
             loaded[key] = real(directory)
-        return loaded[key]
+        return copy.deepcopy(loaded[key])  # a Knowledge of its own, as a load gives (tests change theirs; ~10 ms)
 
     users = ("knowledge", "bot.app", "bot.cli", "bot.ops", "web.server", "dialogs.guide", "dialogs.catalog")
     saved = [(m, m.load_knowledge) for m in map(importlib.import_module, users) if hasattr(m, "load_knowledge")]
