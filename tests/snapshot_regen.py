@@ -27,7 +27,7 @@ from typing import Callable, Iterator
 from dialogs import i18n
 from dialogs.engine import Context, Engine, Screen, callback_data, html_to_text, parse_callback
 from dialogs.features import inline, reminders, upload
-from dialogs.guide import Guide, build_guide
+from dialogs.guide import Defaults, Guide, build_guide
 from knowledge import Knowledge, load_knowledge
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent / "snapshots"
@@ -39,7 +39,8 @@ USER = 1  # the new user every snapshot is rendered for
 def production_guide(kb: Knowledge | None = None) -> Iterator[Guide]:
     """The guide as the Telegram channel runs it (bot.app.build_application), on a fresh store."""
     with tempfile.TemporaryDirectory() as d:
-        guide = build_guide(Path(d) / "snapshots.db", kb or load_knowledge())
+        # retention as production's default (bot.settings.Settings: EPORT_GUIDE_RETENTION_DAYS=365), not the environment's
+        guide = build_guide(Path(d) / "snapshots.db", kb or load_knowledge(), settings=Defaults(retention_days=365))
         guide.engine.extend("inline")  # as build_application does: share buttons need inline mode
         try:
             yield guide
