@@ -264,6 +264,12 @@ def _inline(query: str) -> Callable[[Guide, Context], str]:
     return run
 
 
+def _png() -> bytes:
+    from .test_upload import make_png
+
+    return make_png()
+
+
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 DATE = re.compile(r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}\b")
 
@@ -362,6 +368,12 @@ SCENARIOS = (
         g.engine.reply(c, g.engine.ask(c, "要带哪些材料").awaiting, "公司改名了"))),
     Scenario("upload_ok", ("precheck.j2",), _precheck(PDF, "营业执照.pdf", len(PDF))),
     Scenario("upload_refused", ("precheck.j2",), _precheck(None, "scan.docx", 5_000_000)),
+    # each problem the check names, with the advice that fixes it
+    Scenario("upload_renamed", ("precheck.j2",), lambda g, c: _precheck(_png(), "营业执照.jpg", None)(g, c)),
+    Scenario("upload_damaged", ("precheck.j2",), _precheck(PDF[:20], "营业执照.pdf", 20)),
+    Scenario("upload_no_extension", ("precheck.j2",), _precheck(PDF, "营业执照", len(PDF))),
+    Scenario("upload_word", ("precheck.j2",), _precheck(b"PK\x03\x04" + b"\x00" * 100, "申请书.docx", 104)),
+    Scenario("upload_big_pdf", ("precheck.j2",), _precheck(None, "营业执照.pdf", 5_000_000)),
     Scenario("group_checklist", ("private_only.j2",), _in_group("checklists")),
     Scenario("group_topic", ("topic.j2",), _in_group(f"topic:{TOPIC}")),
     Scenario("inline_topic", ("inline_topic.j2",), _inline("丢失补办")),
