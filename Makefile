@@ -33,13 +33,17 @@ web: $(RUNTIME)
 # fails below COVERAGE_FLOOR (the level reached when the floor was set, rounded down: raise it, never lower it).
 COVERAGE_FLOOR := 92
 
+# The suite runs on one worker per core (pytest-xdist; TEST_WORKERS=0: in this one process); coverage is
+# combined across the workers and their subprocesses.
+TEST_WORKERS ?= auto
+
 test: $(TESTING)
 	$(BIN)/ruff check .
 	$(BIN)/eport-guide check-knowledge
 	@mkdir -p build/coverage
-	$(BIN)/python -m pytest --cov --cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --cov --cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
-# Regenerate the screen snapshots in tests/snapshots/<lang>/<route>.txt after an intended change.
+# Regenerate the screen snapshots in tests/snapshots/<lang>/<template>.txt after an intended change.
 golden: $(TESTING)
 	$(BIN)/python -m tests.snapshot_regen
 

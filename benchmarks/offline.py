@@ -130,11 +130,14 @@ class OfflineRequest(BaseRequest):
             result = True  # an inline message is edited without a Message in return
         elif name in ("sendMessage", "editMessageText"):
             return 200, message_body(params, int(params.get("message_id") or next(self._ids)))
-        elif name == "sendDocument":
+        elif name in ("sendDocument", "sendPhoto"):  # the checklist export; a prepared copy's example picture
             chat_id = params.get("chat_id") or 1
             result = {"message_id": next(self._ids), "date": int(time.time()),
-                      "chat": {"id": chat_id, "type": "private" if int(chat_id) > 0 else "supergroup"}, "from": BOT,
-                      "document": {"file_id": "d", "file_unique_id": "d", "file_name": "checklist.txt"}}
+                      "chat": {"id": chat_id, "type": "private" if int(chat_id) > 0 else "supergroup"}, "from": BOT}
+            if name == "sendPhoto":
+                result["photo"] = [{"file_id": "p", "file_unique_id": "p", "width": 1200, "height": 800}]
+            else:
+                result["document"] = {"file_id": "d", "file_unique_id": "d", "file_name": "checklist.txt"}
         elif name == "getUpdates":
             result = []
         elif name == "getFile":

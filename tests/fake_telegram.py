@@ -146,6 +146,8 @@ class FakeTelegram:
         self.webhook: dict | None = None  # the last setWebhook parameters
         self.changed = asyncio.Condition()
         self.offset_seen = 0
+        # set by the test's bot (conftest.running_bot): whether it has handled an update
+        self.handled: Callable[[int], bool] | None = None
         self._closing = False
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -487,8 +489,14 @@ class FakeTelegram:
                     pass
 
     async def processed(self, update_id: int, timeout: float = 5.0) -> None:
-        """Wait until the bot has confirmed an update (fetched past it) and gone quiet."""
+        """Wait until the bot has confirmed an update (fetched past it), handled it (``handled``, when the
+        bot under test tells: its inbox marked it done) and gone quiet."""
         await self.wait_for(lambda: self.offset_seen > update_id, timeout, f"update {update_id} to be confirmed")
+        if self.handled is not None:  # an event, not a quiet moment that a slow machine can leave before the answer
+            deadline = time.monotonic() + max(timeout, 15.0)
+            while not self.handled(update_id):
+                assert time.monotonic() < deadline, f"update {update_id} was not handled; chats: {self.describe()}"
+                await asyncio.sleep(0.01)
         await self.settle()
 
     async def settle(self, quiet: float = 0.15, timeout: float = 5.0) -> None:
@@ -580,7 +588,12 @@ class FakeUser:
         self.fake.files[fid] = data if data is not None else (size or 0)
         doc = {"file_id": fid, "file_unique_id": fid, "file_name": file_name, "mime_type": mime_type,
                "file_size": size if size is not None else len(data or b"")}
-        return await self._push({"message": self._message(document=doc)}, True)
+        # a private chat's file is always answered (its check, or why not): wait for that answer, not for a quiet
+        # moment (the check runs in a worker thread without Bot API traffic, longer than a quiet moment when cold)
+        before = len(self.messages)
+        await self._push({"message": self._message(document=doc)}, False)
+        await self.fake.wait_for(lambda: len(self.messages) > before, timeout=15, what=f"the answer to the file {file_name}")
+        return self.messages[-1]
 
     def button(self, message: BotMessage, label: str) -> dict:
         for b in message.buttons:

@@ -1,4 +1,12 @@
-"""Snapshots of every screen, one file per route and language: tests/snapshots/<lang>/<route>.txt.
+"""Snapshots of the screens, one per template *shape* and language: tests/snapshots/<lang>/<template>.txt.
+
+Not every route: the screens of the 13-odd businesses, 12 materials and 5 cities differ mostly by
+the names and facts substituted in, and those substitutions are checked for every business,
+material and city by the property tests in tests/test_screens_over_knowledge.py. What is pinned
+here is each template's layout: ``CASES`` lists the routes chosen, each with why (one business of
+each kind, a city with one office and one with several, a material with and without annotation …),
+and ``SCENARIOS`` the screens users reach by doing something. Each language's file of a template
+holds every case rendered with it, one after another under a ``=== name — why`` line.
 
 The engine is built the way production builds it (every feature on: checklists, feedback,
 share, settings, reminders; a store in a temporary directory), and the screens are those a
@@ -18,8 +26,8 @@ from typing import Callable, Iterator
 
 from dialogs import i18n
 from dialogs.engine import Context, Engine, Screen, callback_data, html_to_text, parse_callback
-from dialogs.features import all_routes, inline, reminders, upload
-from dialogs.guide import Guide, build_guide
+from dialogs.features import inline, reminders, upload
+from dialogs.guide import Defaults, Guide, build_guide
 from knowledge import Knowledge, load_knowledge
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent / "snapshots"
@@ -31,16 +39,13 @@ USER = 1  # the new user every snapshot is rendered for
 def production_guide(kb: Knowledge | None = None) -> Iterator[Guide]:
     """The guide as the Telegram channel runs it (bot.app.build_application), on a fresh store."""
     with tempfile.TemporaryDirectory() as d:
-        guide = build_guide(Path(d) / "snapshots.db", kb or load_knowledge(), channel="telegram")
+        # retention as production's default (bot.settings.Settings: EPORT_GUIDE_RETENTION_DAYS=365), not the environment's
+        guide = build_guide(Path(d) / "snapshots.db", kb or load_knowledge(), settings=Defaults(retention_days=365),
+                            channel="telegram")
         try:
             yield guide
         finally:
             guide.close()
-
-
-def file_name(route: str) -> str:
-    """The route as a file name: ':' (not allowed on every file system) becomes '__'."""
-    return route.replace(":", "__") + ".txt"
 
 
 def describe_button(b) -> str:
@@ -74,26 +79,79 @@ def format_snapshot(screen: Screen) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def routes(engine: Engine) -> list[str]:
-    """Every route the engine can render: its routes (what links and free text open), and the screens
-    only a button action opens (the 👎 reason, the reset confirmation)."""
-    kb = engine.kb
-    out = list(all_routes(engine))
-    if "feedback" in engine.features:
-        out += [f"feedback_reason:{t}" for t in kb.businesses]
-    if "checklist" in engine.features:
-        out += [f"checklist_reset:{t}" for t in kb.businesses]
-    return out
+# -- the routes pinned: one per template shape ---------------------------------------------------
+# (route, why it is here). The rest of the routes are the same templates with other knowledge
+# substituted: tests/test_screens_over_knowledge.py renders every one of them in every language.
+CASES: tuple[tuple[str, str], ...] = (
+    ("main", "the main menu"),
+    ("help", "the help"),
+    ("privacy", "what is stored"),
+    ("settings", "the settings"),
+    ("language", "the language choice"),
+    ("forget", "the confirmation before deleting everything"),
+    ("checklists", "a new user's checklists: none yet"),
+    ("reminders", "a new user's reminders: none yet"),
+    ("remind:refund", "the date asked for a refund reminder"),
+    ("remind:expiry", "the date asked for a certificate expiry reminder"),
+    ("offices", "all offices by city"),
+    ("online", "online application"),
+    ("category:change", "a category of several businesses"),
+    ("category:holder", "the category of one business for card holders"),
+    ("topic:new_entry", "a new business the Jiangsu guide covers: its handwriting label"),
+    ("topic:change_legal_rep", "a change: the caveat old or new legal representative"),
+    ("topic:reissue_lost", "a lost card: the card medium cannot be brought"),
+    ("topic:renew_cert", "maintenance: the expiry reminder button"),
+    ("topic:cancel_legal", "a cancellation: the 情况说明 alternative"),
+    ("topic:holder_cancel", "the holder's own business: no company seal, own signature"),
+    ("more:new_entry", "more, with the Jiangsu guide and the business's walkthrough"),
+    ("more:reissue_lost", "more, without the Jiangsu guide"),
+    ("rules:new_operator", "the verbatim rules of a business the Jiangsu guide covers"),
+    ("rules:reissue_lost", "the verbatim rules of one it does not cover"),
+    ("rules:holder_cancel", "the verbatim rules of the holder's business"),
+    ("rules:cancel_legal", "the verbatim rules of a cancellation: its materials' notes (the 情况说明 alternative)"),
+    ("jiangsu:new_operator", "what only the Jiangsu guide adds"),
+    ("jiangsu:reissue_lost", "the Jiangsu guide does not cover this business"),
+    ("stuck:reissue_lost", "still stuck: whom to call"),
+    ("pictures:reissue_lost", "the example pictures of a company's copies"),
+    ("pictures:holder_cancel", "the example picture of the holder's own copy"),
+    ("feedback_reason:reissue_lost", "the 👎 reason asked"),
+    ("checklist_reset:reissue_lost", "the reset confirmation"),
+    ("checklist:reissue_lost", "a new checklist's overview"),
+    ("checklist:holder_cancel", "the holder's checklist overview"),
+    ("checklist_part:reissue_lost:org_cert", "a material's page: a copy with an annotation"),
+    ("checklist_part:reissue_lost:application_form", "a material's page: an original, no annotation"),
+    ("checklist_part:reissue_lost:card_medium", "the card medium of a lost card: may not apply"),
+    ("checklist_part:cancel_legal:foreign_translation", "a conditional material"),
+    ("checklist_part:holder_cancel:self_id", "the holder's own ID copy"),
+    ("material:org_cert", "a copy with an annotation and a Jiangsu rule"),
+    ("material:application_form", "an original form, no annotation"),
+    ("material:foreign_translation", "a conditional material"),
+    ("material:self_id", "the holder's own ID copy"),
+    ("city:满洲里", "a city with several offices"),
+    ("city:通辽", "a city with one agent office"),
+    ("fact:hotline", "a fact of the Manzhouli document with an office"),
+    ("fact:jiangsu_materials", "a fact only the Jiangsu guide states: labelled"),
+    ("answer:org_annotation", "an answer with an annotation"),
+    ("answer:js_seal_ink", "an answer only the Jiangsu guide gives: labelled"),
+    ("answer:silent_fees", "where the documents are silent: the hotline"),
+    ("answer_source:org_annotation", "an answer's source quotes"),
+    ("answer_source:js_seal_ink", "a Jiangsu answer's source quotes: labelled"),
+    ("ask_business:materials", "a question that needs the business: asked back"),
+    ("walk:mzl_path", "the walkthrough's first step (the Manzhouli paragraph)"),
+    ("walk:login", "a walkthrough step from the Jiangsu guide"),
+    ("walk:cards", "the walkthrough's last step"),
+    ("walk:new_entry.mzl_path", "a business's own walkthrough: steps skipped"),
+    ("walk:new_operator.remark", "a business's walkthrough, a middle step"),
+)
 
 
-def snapshots(engine: Engine) -> dict[str, str]:
-    """Relative path (<lang>/<file>) → snapshot, for every route the engine can render, in every language."""
-    out: dict[str, str] = {}
-    for lang in LANGUAGES:
-        ctx = Context(user_id=USER, lang=lang)
-        for route in routes(engine):
-            out[f"{lang}/{file_name(route)}"] = format_snapshot(engine.render(route, ctx))
-    return out
+def template_of(engine: Engine, route: str) -> str:
+    """The template a route's screen is rendered with (screens.yaml)."""
+    return engine.screens[route.split(":")[0]]["template"]
+
+
+def section(name: str, why: str, text: str) -> str:
+    return f"=== {name}{f' — {why}' if why else ''}\n{text}"
 
 
 # -- screens users reach by what they did -----------------------------------------------------------
@@ -206,6 +264,12 @@ def _inline(query: str) -> Callable[[Guide, Context], str]:
     return run
 
 
+def _png() -> bytes:
+    from .test_upload import make_png
+
+    return make_png()
+
+
 PDF = b"%PDF-1.4\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 DATE = re.compile(r"\b20[0-9]{2}-[0-9]{2}-[0-9]{2}\b")
 
@@ -223,6 +287,16 @@ def _stats(shared: Guide, ctx: Context) -> str:
         text = format_snapshot(guide.engine.go(admin, "stats"))
     today = dt.date.today()
     return DATE.sub(lambda m: f"<day {(dt.date.fromisoformat(m.group()) - today).days:+d}>", text)
+
+
+def _admin_on_a_new_store(route: str) -> Callable[[Guide, Context], str]:
+    """An admin's screen on a store of its own where nothing happened yet (the "none yet" lines)."""
+    def run(shared: Guide, ctx: Context) -> str:
+        with production_guide(shared.kb) as guide:
+            text = format_snapshot(guide.engine.go(Context(user_id=ctx.user_id, lang=ctx.lang, admin=True), route))
+        today = dt.date.today()
+        return DATE.sub(lambda m: f"<day {(dt.date.fromisoformat(m.group()) - today).days:+d}>", text)
+    return run
 
 
 def _missed(*steps: str) -> Callable[[Guide, Context], str]:
@@ -257,11 +331,18 @@ SCENARIOS = (
     Scenario("checklist_done", ("checklist.j2",), _checklist(None, ("go", f"checklist:{TOPIC}"))),
     Scenario("checklist_switch", ("checklist.j2",), _checklist(1, ("checklist_switch", f"{TOPIC}:reissue_expired"))),
     Scenario("checklist_export", ("checklist.j2", "checklist_export.j2"), _checklist(1, ("checklist_export", TOPIC))),
+    Scenario("checklist_export_not_applicable", ("checklist.j2", "checklist_export.j2"),
+             _checklist(1, ("na", f"{TOPIC}:card_medium.have:1"), ("checklist_export", TOPIC))),
     Scenario("checklist_reset_done", ("checklist.j2",), _checklist(1, ("checklist_reset_confirm", TOPIC + ":{user}"))),
+    Scenario("checklist_export_with_notes", ("checklist.j2", "checklist_export.j2"),  # the business's caveats in the file
+             lambda g, c: (_press(g, c, "checklist_open", "change_legal_rep"),
+                           format_snapshot(_press(g, c, "checklist_export", "change_legal_rep")))[1]),
     Scenario("checklists_two", ("checklists.j2",), _checklist(1, ("checklist_open", "renew_cert"), ("go", "checklists"))),
+    Scenario("checklists_one_done", ("checklists.j2",), _checklist(None, ("go", "checklists"))),
     Scenario("remind_refund_set", ("reminder_set.j2",), _reminder_set("refund", "2026-11-28")),
     Scenario("remind_today", ("reminder_set.j2",), lambda g, c: format_snapshot(_press(g, c, "remind_today", "refund"))),
     Scenario("remind_expiry_set", ("reminder_set.j2",), _reminder_set("expiry", "2027-03-01")),
+    Scenario("remind_expiry_too_late", ("reminder_set.j2",), _reminder_set("expiry", "2026-12-01")),
     Scenario("remind_unreadable", ("remind.j2",), _reminder_set("refund", "<b>下周</b>")),
     Scenario("remind_no_such_day", ("remind.j2",), _reminder_set("expiry", "2027-02-30")),
     Scenario("remind_refund_passed", ("remind.j2",), _reminder_set("refund", "2026-11-01")),
@@ -287,11 +368,19 @@ SCENARIOS = (
         g.engine.reply(c, g.engine.ask(c, "要带哪些材料").awaiting, "公司改名了"))),
     Scenario("upload_ok", ("precheck.j2",), _precheck(PDF, "营业执照.pdf", len(PDF))),
     Scenario("upload_refused", ("precheck.j2",), _precheck(None, "scan.docx", 5_000_000)),
+    # each problem the check names, with the advice that fixes it
+    Scenario("upload_renamed", ("precheck.j2",), lambda g, c: _precheck(_png(), "营业执照.jpg", None)(g, c)),
+    Scenario("upload_damaged", ("precheck.j2",), _precheck(PDF[:20], "营业执照.pdf", 20)),
+    Scenario("upload_no_extension", ("precheck.j2",), _precheck(PDF, "营业执照", len(PDF))),
+    Scenario("upload_word", ("precheck.j2",), _precheck(b"PK\x03\x04" + b"\x00" * 100, "申请书.docx", 104)),
+    Scenario("upload_big_pdf", ("precheck.j2",), _precheck(None, "营业执照.pdf", 5_000_000)),
     Scenario("group_checklist", ("private_only.j2",), _in_group("checklists")),
     Scenario("group_topic", ("topic.j2",), _in_group(f"topic:{TOPIC}")),
     Scenario("inline_topic", ("inline_topic.j2",), _inline("丢失补办")),
     Scenario("inline_city", ("inline_city.j2",), _inline("满洲里")),
     Scenario("stats", ("stats.j2",), _stats),
+    Scenario("stats_nothing_yet", ("stats.j2",), _admin_on_a_new_store("stats")),
+    Scenario("missed_nothing_yet", ("missed.j2",), _admin_on_a_new_store("missed")),
     Scenario("missed", ("missed.j2",), _missed()),
     Scenario("missed_group", ("missed_group.j2",), _missed("group")),
     Scenario("missed_pick", ("missed_pick.j2",), _missed("group", "pick")),
@@ -301,16 +390,75 @@ SCENARIOS = (
 )
 
 
-def scenario_snapshots(kb: Knowledge | None = None) -> dict[str, str]:
-    """Relative path (<lang>/after__<name>.txt) → snapshot, each scenario for a new user, in every
-    language, on a production guide of their own."""
-    out: dict[str, str] = {}
-    with production_guide(kb) as guide:
-        guide.engine.clock = lambda: NOW
-        for lang in LANGUAGES:
-            for n, scenario in enumerate(SCENARIOS):
+def rendered(guide: Guide, lang: str, only: Callable[[str], bool] = lambda name: True) -> Iterator[tuple[str, str]]:
+    """(file, section) for each of the CASES, then each of the SCENARIOS, in ``lang``, whose section name
+    ``only`` accepts (a route, or "after " and the scenario's name); the scenarios on the clock at NOW."""
+    engine = guide.engine
+    ctx = Context(user_id=USER, lang=lang)
+    for route, why in CASES:
+        if only(route):
+            yield f"{lang}/{Path(template_of(engine, route)).stem}.txt", section(route, why, format_snapshot(engine.render(route, ctx)))
+    clock, engine.clock = engine.clock, lambda: NOW
+    try:
+        for n, scenario in enumerate(SCENARIOS):
+            if only(f"after {scenario.name}"):
                 ctx = Context(user_id=10_000 * (1 + LANGUAGES.index(lang)) + n, lang=lang, bot_username=BOT_USERNAME)
-                out[f"{lang}/after__{scenario.name}.txt"] = scenario.run(guide, ctx)
+                yield f"{lang}/{Path(scenario.templates[0]).stem}.txt", section(f"after {scenario.name}", "", scenario.run(guide, ctx))
+    finally:
+        engine.clock = clock
+
+
+# -- the web pages: web/templates (page.html, help.html; style.css and copy.js are inlined whole) ----------
+WEB_PAGES: tuple[tuple[str, str], ...] = (
+    ("/t/reissue_lost", "a business's answer: copy buttons, the call button, the question box"),
+    ("/s/material:org_cert", "a copy's material screen: the example picture inline"),
+    ("/s/help", "the web's help page"),
+    ("/check", "the file check: the upload form"),
+    ("/", "the main menu (screens/main.html)"),
+    ("/s/offices", "where to go: the cities first, the card centre (screens/offices.html, _office.html)"),
+    ("/s/city:赤峰", "a city's offices with map and tel: links (screens/city.html)"),
+    ("/s/checklist:reissue_lost", "the 25-item checklist as a new visitor sees it: real checkboxes (screens/checklist.html)"),
+    ("/s/checklists", "my lists, none yet (screens/checklists.html)"),
+    ("/print/reissue_lost", "the printable checklist with each copy's picture (screens/print.html)"),
+)
+_XSRF = re.compile(r'(_xsrf=|name="_xsrf" value=")[^"&]+')
+
+
+def web_snapshots(kb: Knowledge | None = None) -> dict[str, str]:
+    """Relative path (<lang>/web.txt) → the WEB_PAGES as served (the real server on a free port, a new
+    visitor, Accept-Language), the per-request form tokens masked."""
+    import httpx
+
+    from .test_web import web_server
+
+    out: dict[str, str] = {}
+    with tempfile.TemporaryDirectory() as d, web_server(Path(d) / "web.db", kb or load_knowledge()) as (url, _guide):
+        for lang in LANGUAGES:
+            parts = []
+            for path, why in WEB_PAGES:
+                response = httpx.get(url + path, headers={"Accept-Language": lang}, timeout=30)
+                html = _XSRF.sub(r"\1…", response.text)
+                parts.append(section(path, why, f"[{response.status_code}]\n{html.rstrip()}\n"))
+            out[f"{lang}/web.txt"] = "\n".join(parts)
+    return out
+
+
+def all_snapshots(guide: Guide) -> dict[str, str]:
+    """Relative path (<lang>/<template>.txt) → the file's text: its CASES, then its SCENARIOS; and
+    <lang>/web.txt, the web pages."""
+    files: dict[str, list[str]] = {}
+    for lang in LANGUAGES:
+        for name, text in rendered(guide, lang):
+            files.setdefault(name, []).append(text)
+    return {**{name: "\n".join(parts) for name, parts in sorted(files.items())}, **web_snapshots(guide.kb)}
+
+
+def sections(text: str) -> dict[str, str]:
+    """A snapshot file's sections by name (the word(s) after ``=== `` up to `` — ``)."""
+    out: dict[str, str] = {}
+    for part in re.split(r"^=== ", text, flags=re.MULTILINE)[1:]:
+        header, _, body = part.partition("\n")
+        out[header.split(" — ")[0]] = body
     return out
 
 
@@ -320,7 +468,7 @@ def stored() -> dict[str, str]:
 
 def main() -> None:
     with production_guide() as guide:
-        current = {**snapshots(guide.engine), **scenario_snapshots(guide.kb)}
+        current = all_snapshots(guide)
     for old in SNAPSHOT_DIR.glob("*/*.txt"):
         if old.relative_to(SNAPSHOT_DIR).as_posix() not in current:
             old.unlink()

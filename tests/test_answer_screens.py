@@ -19,6 +19,8 @@ from dialogs.engine import Context, callback_data, parse_callback
 from dialogs.guide import build_guide
 from knowledge import KnowledgeError, load_knowledge
 
+from .conftest import shipped_knowledge
+
 
 def unbalanced(text: str) -> str | None:
     """The first bracket left open or closed without an opener (independent of the code under test)."""
@@ -35,8 +37,7 @@ def unbalanced(text: str) -> str | None:
     return stack[-1] if stack else None
 
 LANGS = ("zh", "ru", "en")
-TOPICS = ["new_entry", "new_operator", "change_name", "change_legal_rep", "change_address", "reissue_lost",
-          "reissue_expired", "renew_cert", "unlock", "replace_card", "cancel_legal", "cancel_operator", "holder_cancel"]
+TOPICS = list(shipped_knowledge().businesses)
 # One phone screen: 25 lines; Chinese 1,000 characters, Russian and English (about twice as
 # many characters for the same words) 1,900 — plus, in ru/en only, one short line per
 # annotation saying what it means (the Chinese to copy stays on the item), 2,150 in all.

@@ -11,8 +11,8 @@ import yaml
 
 from dialogs import commands
 from dialogs.console import ConsoleChat
-from dialogs.engine import MAX_CALLBACK_BYTES, Context, Engine, callback_data, parse_callback
-from dialogs.features import ENGINE, all_routes, resolve
+from dialogs.engine import Context, Engine, callback_data, parse_callback
+from dialogs.features import ENGINE, resolve
 from dialogs.guide import build_guide
 
 from .conftest import running_bot
@@ -81,49 +81,37 @@ def test_the_engine_imports_no_feature_and_no_channel():
     assert not any("features" in m or "telegram" in m or m.startswith("bot") for m in imported), imported
 
 
-def test_the_application_object_carries_the_store_not_the_engine(tmp_path, kb):
-    guide = build_guide(tmp_path / "g.db", kb=kb)
-    try:
-        assert guide.store is not None and guide.checklists is not None and guide.kb is kb
-        for attribute in ("store", "checklists", "settings"):
-            assert not hasattr(guide.engine, attribute)
-    finally:
-        guide.close()
+def test_the_application_object_carries_the_store_not_the_engine(guide, kb):
+    assert guide.store is not None and guide.checklists is not None and guide.kb is kb
+    for attribute in ("store", "checklists", "settings"):
+        assert not hasattr(guide.engine, attribute)
 
 
 # -- one language resolver ------------------------------------------------------------------------
-def test_console_language_choice_applies_to_the_next_command(tmp_path, kb):
+def test_console_language_choice_applies_to_the_next_command(guide):
     """The bug: in `eport-guide chat`, choose English in /language, then /menu answered in Chinese."""
-    guide = build_guide(tmp_path / "c.db", kb=kb)
-    try:
-        chat = ConsoleChat(guide, user_id=7)
-        chat.step("/language")
-        settings = chat.step("English")
-        assert "Settings" in settings.text
-        menu = chat.step("/menu")
-        assert "Choose the service" in menu.text and "请选择要办理的业务" not in menu.text
-        assert "Main menu" in chat.step("/help").all_buttons()[-1].label
-        # a new session of the same user keeps the choice, whatever --lang says
-        again = ConsoleChat(guide, user_id=7, client_lang="ru")
-        assert "Choose the service" in again.screen.text
-        # another user without a choice reads the client's language
-        other = ConsoleChat(guide, user_id=8, client_lang="ru")
-        assert "Выберите" in other.screen.text
-    finally:
-        guide.close()
+    chat = ConsoleChat(guide, user_id=7)
+    chat.step("/language")
+    settings = chat.step("English")
+    assert "Settings" in settings.text
+    menu = chat.step("/menu")
+    assert "Choose the service" in menu.text and "请选择要办理的业务" not in menu.text
+    assert "Main menu" in chat.step("/help").all_buttons()[-1].label
+    # a new session of the same user keeps the choice, whatever --lang says
+    again = ConsoleChat(guide, user_id=7, client_lang="ru")
+    assert "Choose the service" in again.screen.text
+    # another user without a choice reads the client's language
+    other = ConsoleChat(guide, user_id=8, client_lang="ru")
+    assert "Выберите" in other.screen.text
 
 
-def test_the_resolver_prefers_the_choice_then_the_client_then_chinese(tmp_path, kb):
-    guide = build_guide(tmp_path / "l.db", kb=kb)
-    try:
-        assert guide.language(5, "en-US") == "en"
-        guide.store.set_language(5, "ru")
-        assert guide.language(5, "en-US") == "ru"
-        assert guide.language(None, "xx") == "zh"
-        guide.store.close()  # a database that fails is "unknown", never an error
-        assert guide.language(5, "en") == "en"
-    finally:
-        guide.close()
+def test_the_resolver_prefers_the_choice_then_the_client_then_chinese(guide):
+    assert guide.language(5, "en-US") == "en"
+    guide.store.set_language(5, "ru")
+    assert guide.language(5, "en-US") == "ru"
+    assert guide.language(None, "xx") == "zh"
+    guide.store.close()  # a database that fails is "unknown", never an error
+    assert guide.language(5, "en") == "en"
 
 
 async def test_inline_answers_follow_the_language_the_user_chose(fake, tmp_path):
@@ -137,15 +125,11 @@ async def test_inline_answers_follow_the_language_the_user_chose(fake, tmp_path)
 
 # -- one command table ------------------------------------------------------------------------------
 @pytest.mark.parametrize("command", [c.name for c in commands.COMMANDS])
-def test_every_command_is_answered_the_same_in_the_console(tmp_path, kb, command):
-    guide = build_guide(tmp_path / "cmd.db", kb=kb)
-    try:
-        chat = ConsoleChat(guide, user_id=9)
-        screen = chat.step(f"/{command}")
-        expected = commands.answer(guide.engine, chat.ctx, command)
-        assert screen.route == expected.route and screen.text == expected.text
-    finally:
-        guide.close()
+def test_every_command_is_answered_the_same_in_the_console(guide, command):
+    chat = ConsoleChat(guide, user_id=9)
+    screen = chat.step(f"/{command}")
+    expected = commands.answer(guide.engine, chat.ctx, command)
+    assert screen.route == expected.route and screen.text == expected.text
 
 
 async def test_telegram_registers_exactly_the_command_table(fake, tmp_path):
@@ -163,40 +147,29 @@ async def test_telegram_registers_exactly_the_command_table(fake, tmp_path):
 
 
 # -- readable action names; old buttons still answered ------------------------------------------------
-def test_buttons_use_readable_action_names(tmp_path, kb):
-    guide = build_guide(tmp_path / "a.db", kb=kb)
-    try:
-        ctx = Context(user_id=11)
-        engine = guide.engine
-        topic = engine.render("more:unlock", ctx)  # 👍/👎 are behind ⋯ 更多
-        checklist = engine.handle(ctx, callback_data("checklist_open", "unlock"))
-        page = engine.handle(ctx, callback_data("go", "checklist_part:unlock:agent_id"))  # a material's tick buttons
-        actions = {parse_callback(b.data)[0] for s in (topic, checklist, page) for b in s.all_buttons() if b.data}
-        assert {"go", "tick", "feedback"} <= actions and not actions & {"g", "t", "fb", "x"}
-        for route in all_routes(engine):
-            for b in engine.render(route, ctx).all_buttons():
-                assert b.data is None or len(b.data.encode("utf-8")) <= MAX_CALLBACK_BYTES
-    finally:
-        guide.close()
+def test_buttons_use_readable_action_names(guide):
+    ctx = Context(user_id=11)
+    engine = guide.engine
+    topic = engine.render("more:unlock", ctx)  # 👍/👎 are behind ⋯ 更多
+    checklist = engine.handle(ctx, callback_data("checklist_open", "unlock"))
+    page = engine.handle(ctx, callback_data("go", "checklist_part:unlock:agent_id"))  # a material's tick buttons
+    actions = {parse_callback(b.data)[0] for s in (topic, checklist, page) for b in s.all_buttons() if b.data}
+    assert {"go", "tick", "feedback"} <= actions and not actions & {"g", "t", "fb", "x"}
 
 
-def test_old_callback_data_is_still_answered(tmp_path, kb):
-    guide = build_guide(tmp_path / "o.db", kb=kb)
-    try:
-        engine, ctx = guide.engine, Context(user_id=12)
-        assert engine.handle(ctx, "e1|g|topic:unlock").route == "topic:unlock"
-        engine.handle(ctx, callback_data("checklist_open", "unlock"))
-        ticked = engine.handle(ctx, "e1|t|unlock:agent_id.copy:1")
-        assert ticked.toast == "已勾选" and guide.store.ticks(12, "unlock") == {"agent_id.copy"}
-        thanks = engine.handle(ctx, "e1|fb|unlock:1")
-        assert thanks.toast == "感谢反馈！"
-        old_toggle = engine.handle(ctx, "e1|x|unlock:agent_id.copy")
-        assert guide.store.ticks(12, "unlock") == {"agent_id.copy"} and "已过期" in old_toggle.toast
-        # an alias has the access of the action it names: a tick from a group opens nothing personal
-        group = engine.handle(Context(user_id=12, chat="group"), "e1|t|unlock:agent_id.copy:0")
-        assert group.route == "private_only" and guide.store.ticks(12, "unlock") == {"agent_id.copy"}
-    finally:
-        guide.close()
+def test_old_callback_data_is_still_answered(guide):
+    engine, ctx = guide.engine, Context(user_id=12)
+    assert engine.handle(ctx, "e1|g|topic:unlock").route == "topic:unlock"
+    engine.handle(ctx, callback_data("checklist_open", "unlock"))
+    ticked = engine.handle(ctx, "e1|t|unlock:agent_id.copy:1")
+    assert ticked.toast == "已勾选" and guide.store.ticks(12, "unlock") == {"agent_id.copy"}
+    thanks = engine.handle(ctx, "e1|fb|unlock:1")
+    assert thanks.toast == "感谢反馈！"
+    old_toggle = engine.handle(ctx, "e1|x|unlock:agent_id.copy")
+    assert guide.store.ticks(12, "unlock") == {"agent_id.copy"} and "已过期" in old_toggle.toast
+    # an alias has the access of the action it names: a tick from a group opens nothing personal
+    group = engine.handle(Context(user_id=12, chat="group"), "e1|t|unlock:agent_id.copy:0")
+    assert group.route == "private_only" and guide.store.ticks(12, "unlock") == {"agent_id.copy"}
 
 
 @pytest.mark.parametrize("channel, on, off", [("telegram", {"inline", "reminders", "checklist"}, set()),

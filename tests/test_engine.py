@@ -9,6 +9,8 @@ from dialogs.features import all_routes
 from dialogs.engine import MAX_CALLBACK_BYTES, MAX_TEXT, callback_data, parse_callback
 from dialogs.features.topics import full_answer
 
+from .conftest import shipped_knowledge
+
 
 def go_targets(screen):
     return [parse_callback(b.data)[1] for b in screen.all_buttons() if b.data and parse_callback(b.data)[0] == "go"]
@@ -50,9 +52,7 @@ def test_main_menu_offers_every_category_offices_online_and_help(engine, ctx):
     assert not any("清单" in label for label in labels)
 
 
-@pytest.mark.parametrize("topic", ["new_entry", "new_operator", "change_name", "change_legal_rep", "change_address",
-                                   "reissue_lost", "reissue_expired", "renew_cert", "unlock", "replace_card",
-                                   "cancel_legal", "cancel_operator", "holder_cancel"])
+@pytest.mark.parametrize("topic", list(shipped_knowledge().businesses))
 def test_answer_screen_lists_every_material_rule_annotation_and_the_hotline(engine, ctx, kb, topic):
     """The whole answer (first screen, 📖 原文, 江苏省指南) has every rule verbatim; the first
     screen has every material, every annotation and the hotline, and the source is one tap away."""

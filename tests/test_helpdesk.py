@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import pytest
 
 from dialogs.links import deep_link, qr_matrix, write_qr_png
 
-from .conftest import running_bot
+from .conftest import running_bot, shipped_knowledge
 from .fake_telegram import BOT_USERNAME
 
 
@@ -29,8 +28,7 @@ def read_qr_png(path, box_size: int = 8) -> list[list[bool]]:
     return matrix
 
 
-TOPICS = ["new_entry", "new_operator", "change_name", "change_legal_rep", "change_address", "reissue_lost",
-          "reissue_expired", "renew_cert", "unlock", "replace_card", "cancel_legal", "cancel_operator", "holder_cancel"]
+TOPICS = list(shipped_knowledge().businesses)
 
 
 async def test_inline_query_offers_matching_answers_with_a_deep_link(fake, bot_app):
@@ -168,18 +166,18 @@ def test_qr_codes_decode_back_to_the_link(tmp_path):
     assert read_qr_png(png) != qr_matrix(deep_link("eport_bot", "reissue_expired"))
 
 
-def cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "EPORT_GUIDE_BOT_USERNAME": "eport_bot", **(env or {})})
+@pytest.fixture
+def cli(eport_guide):
+    return lambda *args, env=None: eport_guide(*args, env={"EPORT_GUIDE_BOT_USERNAME": "eport_bot", **(env or {})})
 
 
-def test_link_and_links_commands(tmp_path):
+def test_link_and_links_commands(cli, tmp_path):
     r = cli("link", "unlock", "--qr", str(tmp_path / "u.png"))
     assert r.returncode == 0 and r.stdout.strip() == "https://t.me/eport_bot?start=unlock"
     assert read_qr_png(tmp_path / "u.png") == qr_matrix("https://t.me/eport_bot?start=unlock")
     assert cli("link", "nope").returncode == 2
     r = cli("links", "--out", str(tmp_path / "sheet"))
-    assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == 13
+    assert r.returncode == 0 and len(r.stdout.strip().splitlines()) == len(TOPICS)
     sheet = (tmp_path / "sheet" / "index.html").read_text(encoding="utf-8")
     for topic in TOPICS:
         assert (tmp_path / "sheet" / f"{topic}.png").exists() and f"?start={topic}" in sheet
@@ -199,7 +197,7 @@ async def test_link_asks_telegram_for_the_username(fake):
     assert out.decode().strip() == f"https://t.me/{BOT_USERNAME}?start=unlock"
 
 
-def test_stats_and_stale_commands(tmp_path, knowledge_copy):
+def test_stats_and_stale_commands(cli, tmp_path, knowledge_copy):
     from dialogs.store import Store
 
     db = tmp_path / "s.db"

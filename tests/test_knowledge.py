@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -28,12 +26,15 @@ def test_packaged_sources_are_identical_to_the_shared_seeds():
         assert (DEFAULT_SOURCES_DIR / path.name).read_bytes() == path.read_bytes(), path.name
 
 
-def test_thirteen_topics_with_the_agreed_ids(kb):
-    assert list(kb.businesses) == [
-        "new_entry", "new_operator", "change_name", "change_legal_rep", "change_address",
-        "reissue_lost", "reissue_expired", "renew_cert", "unlock", "replace_card",
-        "cancel_legal", "cancel_operator", "holder_cancel",
-    ]
+def test_the_topic_ids_published_in_the_readme_are_the_businesses_of_the_knowledge(kb):
+    """Deep links, checklists and the CLI take these ids (README, "Topic ids"); each business is one
+    the Manzhouli document names."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    published = re.search(r"Topic ids \(deep links, checklists, CLI\): (.*?)\.\n\n", readme, re.DOTALL)
+    assert published is not None
+    assert re.findall(r"`(\w+)`", published.group(1)) == list(kb.businesses)
+    for business in kb.businesses.values():
+        assert business.name in seed(MZL), business.id
 
 
 def test_every_office_and_phone_of_the_manzhouli_document_is_present(kb):
@@ -172,14 +173,8 @@ def test_unknown_source_file(knowledge_copy):
     assert any("unknown source '999_unknown.txt'" in p for p in problems)
 
 
-def cli(*args, env=None):
-    import os
-
-    e = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, env=e, timeout=60)
-
-
-def test_check_knowledge_command(knowledge_copy):
+def test_check_knowledge_command(eport_guide, knowledge_copy):
+    cli = eport_guide
     ok = cli("check-knowledge")
     assert ok.returncode == 0 and "is valid" in ok.stdout
     edit(knowledge_copy / "offices.yaml", "address: 赤峰市红山区钢铁西街", "address: 赤峰市红山区钢铁东街")

@@ -1,0 +1,221 @@
+"""Does a change to any template show in a snapshot, in every language? Plants one at a time.
+
+For every template in dialogs/templates, every piece of literal text and every quoted string in
+it (a message id inside ``_("…")``, a comparison such as ``lang == "zh"``, a label) gets a marker
+planted into it, one plant at a time; the snapshots (tests/snapshot_regen.py) are rendered again
+with the planted template, only those that load it, and the plant must change a snapshot in a
+language where it shows (a plant in a branch only Russian and English take cannot show in Chinese;
+one that breaks rendering counts as caught: the snapshot test fails too). Prints the plants no
+snapshot in any language notices, with their template and line, and exits 1 if there are any.
+
+    python -m tests.template_planting [TEMPLATE …]     # all templates without arguments
+    python -m tests.template_planting --web            # web/templates: page.html, help.html, style.css, copy.js
+
+It takes a few minutes (the snapshots of a template are rendered once per plant); the suite's
+tests/test_snapshots.py checks the cheaper half on every run: each template is loaded by some
+snapshot in every language.
+"""
+
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+import jinja2
+
+from dialogs import render
+from knowledge import load_knowledge
+
+from .snapshot_regen import LANGUAGES, production_guide, rendered, web_snapshots
+
+TEMPLATES = Path(render.__file__).resolve().parent / "templates"
+WEB_TEMPLATES = TEMPLATES.parent.parent / "web" / "templates"
+MARK = "⚑"
+
+
+def environments() -> list[tuple[str, jinja2.Environment]]:
+    """Every cached environment (functools.lru_cache keys ``(lang)`` and ``(lang, True)`` apart)."""
+    out: dict[int, tuple[str, jinja2.Environment]] = {}
+    for lang in LANGUAGES:
+        for env in (render.environment(lang), render.environment(lang, True), render.environment(lang, False),
+                    render.environment(lang, html=True), render.environment(lang, html=False)):
+            out[id(env)] = (lang, env)
+    return list(out.values())
+
+
+@contextmanager
+def loading_recorded() -> Iterator[list[str]]:
+    """The names of the templates loaded (imports included) while inside."""
+    names: list[str] = []
+    original = jinja2.Environment.get_template
+
+    def get_template(self, name, *args, **kwargs):
+        names.append(name if isinstance(name, str) else name.name)
+        return original(self, name, *args, **kwargs)
+
+    jinja2.Environment.get_template = get_template  # type: ignore[method-assign]
+    try:
+        yield names
+    finally:
+        jinja2.Environment.get_template = original  # type: ignore[method-assign]
+
+
+@contextmanager
+def planted(name: str, source: str) -> Iterator[None]:
+    """Every template environment serves ``source`` as template ``name``."""
+    saved = []
+    for _, env in environments():
+        saved.append((env, env.loader))
+        env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({name: source}), env.loader])  # type: ignore[list-item]
+        env.cache.clear()  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        for env, loader in saved:
+            env.loader = loader
+            env.cache.clear()  # type: ignore[union-attr]
+
+
+def plants(source: str) -> Iterator[tuple[int, str]]:
+    """(line, planted source) for each piece of literal text and each quoted string of a template."""
+    env = render.environment(LANGUAGES[0])
+    cursor = 0
+    for lineno, kind, value in env.lex(source):
+        at = source.find(value, cursor)
+        if at < 0:
+            continue
+        cursor = at + len(value)
+        if kind == "data" and value.strip():
+            offset = at + len(value) - len(value.lstrip()) + 1
+        elif kind == "string" and value[:1] in "\"'" and len(value) > 2:
+            offset = at + 1
+        else:
+            continue
+        yield lineno, source[:offset] + MARK + source[offset:]
+
+
+def snapshots_of(kb, cases: dict[str, set[str]]) -> dict[str, dict[str, str]]:
+    """lang → section header → section, for the named cases of each language, on a fresh guide."""
+    out: dict[str, dict[str, str]] = {}
+    with production_guide(kb) as guide:
+        for lang, names in cases.items():
+            out[lang] = {text.split("\n", 1)[0]: text for _file, text in rendered(guide, lang, only=names.__contains__)}
+    return out
+
+
+def web_plants() -> Iterator[tuple[str, int, Callable[[], object]]]:
+    """(file, line, context manager planting it) for each piece of text and string of page.html and help.html
+    (served through web.server.environment) and each line of style.css and copy.js (inlined whole: the
+    module's STYLE and SCRIPT, read from the files when the server starts)."""
+    from web import server
+
+    for path in sorted(WEB_TEMPLATES.iterdir()):
+        source = path.read_text(encoding="utf-8")
+        if path.suffix == ".html":
+            for lineno, planted_source in plants(source):
+                yield path.name, lineno, lambda name=path.name, text=planted_source: planted_web(name, text)
+        else:
+            attribute = {".css": "STYLE", ".js": "SCRIPT"}[path.suffix]
+            lines = source.splitlines(keepends=True)
+            for n, line in enumerate(lines):
+                if line.strip():
+                    text = "".join(lines[:n]) + line.replace(line.strip()[0], line.strip()[0] + MARK, 1) + "".join(lines[n + 1:])
+                    yield path.name, n + 1, lambda attribute=attribute, text=text: _patched(server, attribute, text)
+
+
+@contextmanager
+def _patched(module, attribute: str, value: str) -> Iterator[None]:
+    saved = getattr(module, attribute)
+    setattr(module, attribute, value)
+    try:
+        yield
+    finally:
+        setattr(module, attribute, saved)
+
+
+@contextmanager
+def planted_web(name: str, source: str) -> Iterator[None]:
+    from web import server
+
+    saved = []
+    for lang in LANGUAGES:
+        env = server.environment(lang)
+        saved.append((env, env.loader))
+        env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({name: source}), env.loader])  # type: ignore[list-item]
+        env.cache.clear()  # type: ignore[union-attr]
+    try:
+        yield
+    finally:
+        for env, loader in saved:
+            env.loader = loader
+            env.cache.clear()  # type: ignore[union-attr]
+
+
+def main_web(kb) -> int:
+    baseline = web_snapshots(kb)
+    missed, total = [], 0
+    for name, lineno, plant in web_plants():
+        total += 1
+        try:
+            with plant():
+                now = web_snapshots(kb)
+        except Exception:  # noqa: BLE001 - a plant that breaks the page fails the snapshot test too
+            continue
+        if now == baseline:
+            missed.append(f"{name}:{lineno}")
+        print(f"{name}:{lineno}", file=sys.stderr, end="  \r")
+    for line in missed:
+        print("not caught:", line)
+    print(f"{total} plants in the web templates: {len(missed)} not caught")
+    return 1 if missed else 0
+
+
+def main(argv: list[str]) -> int:
+    if argv == ["--web"]:
+        return main_web(load_knowledge())
+    kb = load_knowledge()
+    baseline: dict[str, dict[str, str]] = {}
+    loads: dict[str, dict[str, set[str]]] = {}  # lang → section → templates it loads
+    with production_guide(kb) as guide:
+        for lang in LANGUAGES:
+            baseline[lang], loads[lang] = {}, {}
+            cases = iter(rendered(guide, lang))
+            while True:
+                with loading_recorded() as names:
+                    try:
+                        _file, text = next(cases)
+                    except StopIteration:
+                        break
+                header = text.split("\n", 1)[0]
+                baseline[lang][header] = text
+                loads[lang][header] = set(names)
+    templates = argv or sorted(p.name for p in TEMPLATES.glob("*.j2"))
+    missed, total = [], 0
+    for name in templates:
+        source = (TEMPLATES / name).read_text(encoding="utf-8")
+        headers = {lang: {h for h, used in loads[lang].items() if name in used} for lang in LANGUAGES}
+        cases = {lang: {h[len("=== "):].split(" — ")[0] for h in hs} for lang, hs in headers.items()}
+        for lang in LANGUAGES:
+            if not headers[lang]:
+                missed.append(f"{name} [{lang}] no snapshot renders the template")
+        for lineno, planted_source in plants(source):
+            total += 1
+            try:
+                with planted(name, planted_source):
+                    now = snapshots_of(kb, cases)
+            except Exception:  # noqa: BLE001 - a plant that breaks rendering fails the snapshot test too
+                continue
+            changed = [lang for lang in LANGUAGES if any(now[lang].get(h) != baseline[lang][h] for h in headers[lang])]
+            if not changed:  # no language's snapshot shows it
+                missed.append(f"{name}:{lineno} {planted_source.splitlines()[lineno - 1].strip()[:100]}")
+            print(f"{name}:{lineno}", file=sys.stderr, end="  \r")
+    for line in missed:
+        print("not caught:", line)
+    print(f"{total} plants in {len(templates)} templates (each rendered in {', '.join(LANGUAGES)}): {len(missed)} not caught")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
