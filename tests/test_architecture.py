@@ -365,12 +365,12 @@ FRAMEWORK_HOOKS = {"get", "post", "prepare", "initialize", "data_received", "wri
                    "set_default_headers", "on_finish", "filter", "format", "write", "writelines", "flush",
                    "handle_starttag", "handle_endtag", "handle_data", "check_update", "compose_node"}
 # Modules other helpers rewrite in this round; they join the check when their rewrite is merged.
-DOCSTRINGS_PENDING = ("web/", "dialogs/reader.py", "dialogs/matcher.py")
+DOCSTRINGS_PENDING = ("dialogs/reader.py", "dialogs/matcher.py")
 
 
 def test_every_public_function_and_class_says_what_it_does():
-    """A docstring on every public function, class and method of a public class in bot/, dialogs/
-    and knowledge/ (a name without a leading underscore), so the house reads without the code."""
+    """A docstring on every public function, class and method of a public class in bot/, dialogs/,
+    knowledge/ and web/ (a name without a leading underscore), so the house reads without the code."""
     missing = []
     for path in sources():
         where = str(path.relative_to(ROOT))

@@ -45,6 +45,8 @@ def tel(number: str) -> str:
 
 
 def is_phone(text: str) -> bool:
+    """Whether the text is one phone number (a landline with its area code or a mobile), which the
+    page offers as a call link rather than a copy button."""
     return bool(PHONE.fullmatch(text.strip()))
 
 
@@ -113,6 +115,8 @@ class Renderer:
 
     @lru_cache(maxsize=None)
     def environment(self, lang: str) -> jinja2.Environment:
+        """The jinja environment of a language: the web templates over the chat's, with the engine's
+        filters and translations plus the web's (phone links, page addresses); made once per language."""
         base = dialogs_environment(lang)  # the same filters (tr, beside, labelled …) and translations
         env = base.overlay(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES)), base.loader]),
                            autoescape=True)
@@ -121,10 +125,12 @@ class Renderer:
         return env
 
     def template_for(self, name: str | None) -> str:
+        """The web template that draws a screen: its own under screens/ if there is one, else the generic page."""
         stem = (name or "").rsplit(".", 1)[0]
         return f"screens/{stem}.html" if stem in self.own else GENERIC
 
     def render(self, lang: str, name: str, values: dict[str, Any]) -> str:
+        """A web template filled in the visitor's language (counted in ``renders``)."""
         self.renders += 1
         return self.environment(lang).get_template(name).render(values)
 
@@ -150,9 +156,12 @@ class Kept:
         self.packed = [_deflated(p) for p in self.parts]
 
     def text(self, value: str) -> bytes:
+        """The page as UTF-8 bytes with this visitor's value (the CSRF token) in place of the mark."""
         return value.encode("utf-8").join(self.parts)
 
     def gzip(self, value: str) -> bytes:
+        """The page gzipped with this visitor's value in place of the mark: the kept parts' compression
+        reused, only the value compressed anew."""
         raw = value.encode("utf-8")
         packed = _deflated(raw)
         out, crc, size = [_GZIP_HEADER, self.packed[0]], zlib.crc32(self.parts[0]), len(self.parts[0])

@@ -160,6 +160,8 @@ class RateLimiter:
         self.buckets: dict[str, tuple[float, float]] = {}
 
     def allow(self, client: str, now: float | None = None) -> bool:
+        """Whether this client may make one more request now (taking a token); False means answer 429.
+        Forgets full buckets when more than ``max_clients`` are kept."""
         now = time.monotonic() if now is None else now
         tokens, last = self.buckets.get(client, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - last) * self.rate)
@@ -203,6 +205,8 @@ def client_address(peer: str, forwarded: list[str], trusted_hops: int) -> str:
 # -- buttons ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class WebButton:
+    """A button as the web draws it: a link (go, url), a form posting to /a (do), a copy, share or print button."""
+
     kind: str  # go, do, url, copy
     label: str
     href: str = ""
@@ -260,10 +264,14 @@ class Web:
         return {t for t in targets if t in screens and not screens[t].get("admin") and not screens[t].get("internal")}
 
     def can_open(self, route: str) -> bool:
+        """Whether a route may be opened by its address (/s/<route>): a screen a button, command or
+        question opens, never an admin or internal one."""
         parsed = parse_or_none(route)
         return parsed is not None and parsed.screen in self.navigable
 
     def buttons(self, screen: Screen, gettext: Any) -> list[list[WebButton]]:
+        """A screen's buttons as the web shows them: links for screens it may open, forms for actions,
+        print instead of the text export; the checklist's ticks and a hotline's copy button are left to the page."""
         checklist = screen.route.startswith(("checklist:", "checklist_part:"))
         rows = []
         for row in screen.buttons:
@@ -328,6 +336,9 @@ def _csrf_key(cookie_secret: str) -> bytes:
 
 
 class Base(tornado.web.RequestHandler):
+    """What every page handler does: the security headers, cookies of the right scheme, the visitor's
+    session and CSRF token, the language, and drawing a screen as a page."""
+
     web: Web
 
     def initialize(self, web: Web) -> None:
@@ -361,6 +372,8 @@ class Base(tornado.web.RequestHandler):
                               self.web.trusted_proxies)
 
     def is_https(self) -> bool:
+        """Whether the visitor came over HTTPS: directly, or as the outermost trusted proxy says
+        (X-Forwarded-Proto is believed only behind trusted proxies)."""
         if self.request.protocol == "https":
             return True
         if self.web.trusted_proxies <= 0:  # nobody to vouch for the scheme
@@ -369,6 +382,7 @@ class Base(tornado.web.RequestHandler):
         return proto == "https"
 
     def secure(self) -> bool:
+        """Whether cookies are sent Secure (and __Host- named): forced by the operator or over HTTPS."""
         return self.web.secure_cookies or self.is_https()
 
     def cookie_name(self, base: str) -> str:
@@ -376,6 +390,7 @@ class Base(tornado.web.RequestHandler):
         return HOST_PREFIX + base if self.secure() else base
 
     def cookie_flags(self) -> dict[str, Any]:
+        """The flags every cookie gets: HttpOnly, SameSite=Lax, Path=/, Secure when the request is secure."""
         return {"httponly": True, "samesite": "Lax", "secure": self.secure(), "path": "/"}
 
     def read_cookie(self, base: str, *, signed: bool = False, max_age_days: float = 31) -> str | None:
@@ -388,6 +403,7 @@ class Base(tornado.web.RequestHandler):
         return self.get_cookie(name) or None
 
     def write_cookie(self, base: str, value: str, *, signed: bool = False, expires_days: float | None = None) -> None:
+        """Sets a cookie under this scheme's name (``__Host-`` over HTTPS), signed if asked, with the common flags."""
         name = self.cookie_name(base)
         if signed:
             self.set_signed_cookie(name, value, expires_days=expires_days, **self.cookie_flags())
@@ -395,6 +411,7 @@ class Base(tornado.web.RequestHandler):
             self.set_cookie(name, value, expires_days=expires_days, **self.cookie_flags())
 
     def drop_cookie(self, base: str) -> None:
+        """Clears a cookie under both its names (plain and ``__Host-``), whichever the browser has."""
         for name in dict.fromkeys((self.cookie_name(base), base)):
             if self.get_cookie(name) is not None:
                 self.clear_cookie(name, path="/", secure=name.startswith(HOST_PREFIX))
@@ -596,6 +613,8 @@ class Base(tornado.web.RequestHandler):
         return route_href(screen.route)
 
     def main_with(self, notice: str, status: int, question: str = "") -> None:
+        """The main menu with a notice on top (a question too long, an error page) and the given HTTP status;
+        the question, if any, back in the box."""
         notice = self._(notice).replace("{n}", str(MAX_QUESTION))
         self.page(self.engine.render("main", self.ctx(), notice=notice), status=status, question=question)
 
@@ -683,11 +702,15 @@ def progress(screen: Screen, gettext: Any) -> dict[str, Any]:
 
 
 class MainHandler(Base):
+    """The home page (/): the main menu, as /start opens it in the chat."""
+
     def get(self) -> None:
         self.page(self.engine.start(self.ctx()))
 
 
 class ScreenHandler(Base):
+    """A screen by its address (/s/<route>); 404 for screens a link may not open; the web's own help page."""
+
     def get(self, route: str) -> None:
         if route == "main":
             self.redirect("/", status=301)
@@ -729,6 +752,9 @@ class TopicHandler(Base):
 
 
 class AskHandler(Base):
+    """A question typed in the box (/ask?q=…): the engine's answer page; a chat command typed there
+    redirects to its page, an over-long question is refused with the main menu."""
+
     async def get(self) -> None:
         question = self.get_query_argument("q", "").strip()
         if not question:
@@ -846,6 +872,9 @@ class ReplyHandler(Base):
 
 
 class LanguageHandler(Base):
+    """The language switch (POST /lang): kept in a cookie (and the session's settings), then back to the
+    page it was pressed on (our own addresses only)."""
+
     def post(self) -> None:
         lang = self.get_body_argument("lang", "")
         back = self.get_body_argument("next", "/")
@@ -920,6 +949,7 @@ class CheckHandler(Base):
         self._release()
 
     def on_connection_close(self) -> None:
+        """The visitor went away mid-upload: the upload slot is freed and the received chunks dropped."""
         self._release()
         super().on_connection_close()
 
@@ -963,12 +993,16 @@ class CheckHandler(Base):
 
 
 class FaviconHandler(tornado.web.RequestHandler):
+    """/favicon.ico: an empty answer the browser may cache for a day (no icon, no 404 in the log)."""
+
     def get(self) -> None:
         self.set_header("Cache-Control", "public, max-age=86400")
         self.set_status(204)
 
 
 class NotFoundHandler(Base):
+    """Any other address: the 404 page (with the usual headers and session handling)."""
+
     def prepare(self) -> None:
         super().prepare()
         raise tornado.web.HTTPError(404)
@@ -1055,6 +1089,7 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
         self._last_warning = 0.0
 
     def listen(self, port: int, address: str | None = None, **kwargs: Any) -> None:  # type: ignore[override]
+        """Binds the port and accepts connections through the capped accept loop instead of tornado's."""
         import asyncio
 
         loop = asyncio.get_running_loop()
@@ -1063,6 +1098,7 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
             loop.add_reader(sock.fileno(), self._accept, sock)
 
     def stop(self) -> None:
+        """Stops accepting: the listening sockets closed, then tornado's own stop."""
         import asyncio
 
         loop = asyncio.get_running_loop()
@@ -1120,6 +1156,7 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
             asyncio.get_running_loop().add_reader(sock.fileno(), self._accept, sock)
 
     def on_close(self, server_conn: object) -> None:
+        """A connection closed: one fewer counted against the cap."""
         self.open_connections -= 1
         super().on_close(server_conn)
 

@@ -23,6 +23,8 @@ def _hash(token: str) -> str:
 
 
 def is_web_user(user_id: int | None) -> bool:
+    """Whether a user id is a web visitor's or a WeChat follower's (negative ids; Telegram's are positive),
+    so retention can expire them on their own schedule."""
     return user_id is not None and user_id < 0
 
 

@@ -94,6 +94,7 @@ def signature(*parts: str) -> str:
 
 
 def signature_ok(given: str | None, *parts: str) -> bool:
+    """Whether the signature WeChat sent matches the parts (compared in constant time)."""
     return hmac.compare_digest(signature(*parts).encode(), (given or "").encode("utf-8", "replace"))
 
 
@@ -112,6 +113,7 @@ class Cipher:
         return AES(algorithms.AES(self.key), modes.CBC(self.key[:16]))
 
     def encrypt(self, text: str, random: bytes | None = None) -> str:
+        """A reply encrypted for WeChat's safe mode: random prefix, length, text and AppID, padded, base64."""
         body = text.encode("utf-8")
         plain = (random or secrets.token_bytes(16)) + struct.pack(">I", len(body)) + body + self.app_id
         pad = BLOCK - len(plain) % BLOCK
@@ -120,6 +122,8 @@ class Cipher:
         return base64.b64encode(encryptor.update(plain) + encryptor.finalize()).decode("ascii")
 
     def decrypt(self, encrypted: str) -> str:
+        """The XML of an encrypted message; Refused (400/403) if it is not base64, not whole blocks, badly
+        padded or meant for another AppID."""
         try:
             data = base64.b64decode(encrypted.encode("ascii"), validate=True)
         except (ValueError, UnicodeEncodeError):
@@ -172,15 +176,18 @@ def parse_xml(body: bytes) -> dict[str, str]:
 
 
 def cdata(text: str) -> str:
+    """Text as an XML CDATA section (a ``]]>`` inside split so it cannot end it early)."""
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
 def text_reply(to: str, from_: str, content: str, now: int) -> str:
+    """The passive reply XML that sends a text message back to the follower."""
     return (f"<xml><ToUserName>{cdata(to)}</ToUserName><FromUserName>{cdata(from_)}</FromUserName>"
             f"<CreateTime>{now}</CreateTime><MsgType>{cdata('text')}</MsgType><Content>{cdata(content)}</Content></xml>")
 
 
 def encrypted_reply(token: str, cipher: Cipher, xml: str, timestamp: str, nonce: str, random: bytes | None = None) -> str:
+    """A reply XML encrypted and signed for safe mode (the follower sees the same text)."""
     encrypted = cipher.encrypt(xml, random)
     return (f"<xml><Encrypt>{cdata(encrypted)}</Encrypt><MsgSignature>{cdata(signature(token, timestamp, nonce, encrypted))}"
             f"</MsgSignature><TimeStamp>{timestamp}</TimeStamp><Nonce>{cdata(nonce)}</Nonce></xml>")
@@ -212,6 +219,7 @@ def choices(screen: Screen) -> list[Button]:
 
 
 def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """The great-circle distance between two (latitude, longitude) points, in km."""
     lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
     h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
     return 6371.0 * 2 * math.asin(min(1.0, math.sqrt(h)))
@@ -234,6 +242,8 @@ class Message:
 
     @classmethod
     def of(cls, fields: dict[str, str]) -> "Message":
+        """The message of an incoming XML's fields, its numbers parsed and a key to drop WeChat's retries;
+        Refused (400) if it lacks the sender, account or type."""
         openid, account, kind = fields.get("FromUserName", ""), fields.get("ToUserName", ""), fields.get("MsgType", "")
         if not openid or not account or not kind or len(openid) > 128 or len(account) > 128:
             raise Refused(400, "the message lacks FromUserName, ToUserName or MsgType")
@@ -284,6 +294,8 @@ class WeChat:
 
     # -- signed links to the web pages ---------------------------------------------------------
     def link(self, base: str, user_id: int, route: str) -> str:
+        """A signed link for the follower to open a screen on the web pages (their checklist included), valid
+        for LINK_MAX_AGE_S; on EPORT_GUIDE_WEB_URL if set, else the address WeChat posted to."""
         expires = int(self.clock()) + LINK_MAX_AGE_S
         payload = f"{user_id}|{expires}|{route}"
         mac = hmac.new(self.link_key, payload.encode("utf-8"), hashlib.sha256).digest()[:16]
@@ -311,6 +323,7 @@ class WeChat:
 
     # -- answering --------------------------------------------------------------------------
     def ctx(self, user_id: int) -> Context:
+        """The follower as the engine asks: their user id and chosen language."""
         return Context(user_id=user_id, lang=self.guide.language(user_id))
 
     def _(self, message: str, ctx: Context) -> str:
@@ -369,6 +382,8 @@ class WeChat:
         return replace(chat.screen, html=""), out  # a line (a copied text, an unknown command) and the same choices
 
     def nearest(self, ctx: Context, message: Message) -> tuple[Screen, str]:
+        """The offices near a location the follower sent: the city its address names, else the nearest city
+        centre (with a line saying how far), else the offices list with a line asking again."""
         kb = self.engine.kb
         label = message.label
         named = [c for c in kb.cities if c in label] + [CITY_WORDS[w] for w in CITY_WORDS if w in label and CITY_WORDS[w] in kb.cities]
@@ -685,6 +700,8 @@ class WeChatAPI:
         return data
 
     def token(self, *, fresh: bool = False) -> str:
+        """WeChat's access token: the stored one until it nearly expires, else a new one fetched and stored;
+        WeChatAPIError with what to check when WeChat refuses."""
         cached = None if fresh else self.store.wechat_token(self.app_id)
         if cached is not None and cached[1] > self.clock():
             return cached[0]
@@ -715,6 +732,7 @@ class WeChatAPI:
         return data
 
     def push_menu(self, payload: dict[str, Any]) -> None:
+        """Replaces the account's custom menu (menu/create) with this payload."""
         self.post("/cgi-bin/menu/create", payload)
 
     def qr_url(self, scene: str) -> str:
