@@ -1014,3 +1014,26 @@ def test_a_holder_whose_card_is_lost_cancelling_gets_only_the_holders_business(e
     """A holder acting personally has one business; the lost card told is not the company's reissue."""
     assert shown(ask(engine, question, lang))[0] in ("topic:holder_cancel", "answer:holder_card_if_any"), question
     assert "topic:reissue_lost" not in shown(ask(engine, question, lang))
+
+
+# -- after rounds J–M: classes of phrasing, each worded apart from the rounds ---------------------------
+@pytest.mark.parametrize("question,business", [
+    ("证书马上过期了，要办啥", "renew_cert"),  # about to expire: a renewal, not an expired card's reissue
+    ("单位刚招了个报关的，想给他也整张卡", "new_operator"),  # 报关的 is an operator; 整张卡 adds a card
+    ("我们刚领了执照，想办个口岸卡，得准备点啥", "new_entry"),  # a fresh licence: the first card
+    ("以后不做进出口了，口岸卡怎么处理", "cancel_legal"),  # giving up trade: the company's cancellation
+    ("那张卡让我压折了，插不进读卡器", "replace_card"),  # bent, will not go in: a broken card
+])
+def test_a_spoken_situation_names_its_business(engine, kb, question, business):
+    screen = ask(engine, question)
+    assert f"topic:{business}" in shown(screen), question
+    assert kb.businesses[business].name in screen.text
+
+
+@pytest.mark.parametrize("question,business,lang", [
+    ("Мы недавно открыли компанию в Маньчжурии, что нужно для карты?", "new_entry", "ru"),  # not opening hours
+    ("Мы закрыли фирму, что теперь делать с картой электронного порта?", "cancel_legal", "ru"),
+    ("Our company got a new name last week. What should we do about the card?", "change_name", "en"),  # last ≠ lost
+])
+def test_russian_and_english_idiom_of_a_situation_names_its_business(engine, question, business, lang):
+    assert f"topic:{business}" in shown(ask(engine, question, lang)), question
