@@ -1037,3 +1037,18 @@ def test_a_spoken_situation_names_its_business(engine, kb, question, business):
 ])
 def test_russian_and_english_idiom_of_a_situation_names_its_business(engine, question, business, lang):
     assert f"topic:{business}" in shown(ask(engine, question, lang)), question
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("我们该填哪张表？", "answer:forms_named"),  # which form to fill: both named, not the company form alone
+    ("总共要交几份？", "ask_business"),  # how many papers in all depends on the business: asked back
+    ("卡需不需要拿过去", "ask_business"),  # whether to bring the card depends on the business
+])
+def test_a_vague_question_asks_back_or_names_both_forms(engine, question, expected):
+    assert ask(engine, question).route.startswith(expected), question
+
+
+@pytest.mark.parametrize("question,business", [("盾弄丢了咋整", "reissue_lost"), ("盾被偷了咋整啊", "reissue_lost")])
+def test_dialect_how_to_goes_to_the_business_told(engine, question, business):
+    """咋整 / 咋弄 ask what to do: the business told, not a fact about the word 盾."""
+    assert f"topic:{business}" in shown(ask(engine, question)), question
