@@ -1052,3 +1052,20 @@ def test_a_vague_question_asks_back_or_names_both_forms(engine, question, expect
 def test_dialect_how_to_goes_to_the_business_told(engine, question, business):
     """咋整 / 咋弄 ask what to do: the business told, not a fact about the word 盾."""
     assert f"topic:{business}" in shown(ask(engine, question)), question
+
+
+@pytest.mark.parametrize("question,lang", [("我们是常州的企业，第一次办卡", "zh"), ("We are a company in Wuxi, first card", "en")])
+def test_a_city_of_jiangsu_names_the_jiangsu_guide(engine, question, lang):
+    assert engine.reader.read(question).jiangsu, question
+
+
+@pytest.mark.parametrize("question,expected,lang", [
+    ("除了满洲里，别的城市能办吗", "offices", "zh"),  # every office, not the one city named
+    ("Can we apply in other cities too?", "offices", "en"),
+    ("卡的默认密码是啥", "answer:hotline", "zh"),  # neither document says: the hotline
+    ("身份证用手机拍照打印的可以吗", "answer:silent_copy_colour", "zh"),  # the copies' form: not said
+    ("补办都分啥情况，卡丢了和卡过期算一种吗", "answer:reissue_scope", "zh"),  # what a kind covers
+    ("单一窗口咋注册", "answer:register_account", "zh"),  # registering, not a company's first card
+])
+def test_a_question_gets_its_aspect_not_a_neighbour(engine, question, expected, lang):
+    assert ask(engine, question, lang).route == expected, question
