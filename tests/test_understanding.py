@@ -1069,3 +1069,13 @@ def test_a_city_of_jiangsu_names_the_jiangsu_guide(engine, question, lang):
 ])
 def test_a_question_gets_its_aspect_not_a_neighbour(engine, question, expected, lang):
     assert ask(engine, question, lang).route == expected, question
+
+
+def test_the_persons_form_and_the_companys_form_told_apart_name_both(engine):
+    assert ask(engine, "个人用的表和公司用的表是一张表吗").route == "answer:forms_named"
+
+
+def test_the_cardholder_acting_personally_gets_the_holders_wording(engine):
+    """持卡人自己办: the holder's own annotation (用于处理本人的…), not the company's person wording."""
+    screen = ask(engine, "持卡人自己办的话，身份证复印件签注写啥")
+    assert shown(screen) == ["answer:holder_annotation"] and HOLDER in screen.text
