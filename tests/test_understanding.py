@@ -1079,3 +1079,12 @@ def test_the_cardholder_acting_personally_gets_the_holders_wording(engine):
     """持卡人自己办: the holder's own annotation (用于处理本人的…), not the company's person wording."""
     screen = ask(engine, "持卡人自己办的话，身份证复印件签注写啥")
     assert shown(screen) == ["answer:holder_annotation"] and HOLDER in screen.text
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("У нас поменяли юридический адрес. Нужно ли что-то оформлять?", "topic:change_address"),
+    ("Я больше не работаю в этой компании, хочу сам закрыть свою карту", "topic:holder_cancel"),
+    ("Какую лицензию приносить — фубэнь подойдёт?", "answer:licence_default"),  # 正本/副本 written in Cyrillic
+])
+def test_russian_idiom_of_an_address_a_leaver_and_the_licence_kind(engine, question, expected):
+    assert expected in shown(ask(engine, question, "ru")), question
