@@ -1088,3 +1088,9 @@ def test_the_cardholder_acting_personally_gets_the_holders_wording(engine):
 ])
 def test_russian_idiom_of_an_address_a_leaver_and_the_licence_kind(engine, question, expected):
     assert expected in shown(ask(engine, question, "ru")), question
+
+
+def test_a_holder_cancelling_asking_about_an_agent_gets_that_the_holder_acts_personally(engine, kb):
+    screen = ask(engine, "我离职了，自己注销操作员卡，要经办人一起去吗")
+    assert "answer:holder_service" in shown(screen) and "answer:agent_choice" not in shown(screen)
+    assert kb.answers["holder_service"].plain.zh in screen.text
