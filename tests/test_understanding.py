@@ -1094,3 +1094,11 @@ def test_a_holder_cancelling_asking_about_an_agent_gets_that_the_holder_acts_per
     screen = ask(engine, "我离职了，自己注销操作员卡，要经办人一起去吗")
     assert "answer:holder_service" in shown(screen) and "answer:agent_choice" not in shown(screen)
     assert kb.answers["holder_service"].plain.zh in screen.text
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("网上加操作员，用什么登录", "answer:legal_card_login"),  # an added operator card: the legal person card
+    ("网上申请用什么登录", "answer:login_account"),
+])
+def test_what_one_logs_in_with_depends_on_the_business(engine, question, expected):
+    assert ask(engine, question).route == expected, question
