@@ -1102,3 +1102,9 @@ def test_a_holder_cancelling_asking_about_an_agent_gets_that_the_holder_acts_per
 ])
 def test_what_one_logs_in_with_depends_on_the_business(engine, question, expected):
     assert ask(engine, question).route == expected, question
+
+
+def test_a_way_proposed_by_the_asker_does_not_outweigh_the_situation_told(engine, kb):
+    """…是不是要先注销再新办一张: the asker's guess names other businesses; the locked card told decides."""
+    screen = ask(engine, "密码输错三次锁了，是不是要先注销再新办一张")
+    assert shown(screen) == ["topic:unlock"] and kb.businesses["unlock"].name in screen.text
