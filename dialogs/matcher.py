@@ -76,6 +76,7 @@ STOP_WORDS = frozenset(
     "a an the i me my we our you your it is are was be do does did to of in on at for with and or "
     "can could should would will what how where when who why this that there have has need "
     "please any some about get got if then than so as by from me? "
+    "last ago just week weeks month months year years "  # when it happened: never a typo ("last" is not "lost")
     "я мы вы он она оно они мой моя мои наш наша ваш это что как где когда ли и в во на с со к ко "
     "по за из у о об не нет да или а но же бы то ещё еще мне нам нужно надо можно есть если".split()
 )
@@ -350,7 +351,7 @@ class Analyzer:
         out: list[str] = []
         stems: list[str] = []
         for w in words:
-            if correct and w not in self._known and len(w) >= 4 and not w.isdigit():
+            if correct and w not in self._known and w not in STOP_WORDS and len(w) >= 4 and not w.isdigit():
                 hit = process.extractOne(w, self.known_words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
                 # a typo, not another word ("almost" is not "lost"; a typo keeps the first letter: "slot" is not "lost")
                 if hit and abs(len(hit[0]) - len(w)) <= 1 and hit[0][0] == w[0]:

@@ -101,6 +101,8 @@ POINTS_BACK = re.compile(r"这样吗|这样的吗|也是这样|也这样|一样�
 
 # the holder acting personally, said in a sentence of their own (我想自己把操作员卡注销): I … myself … cancel
 BY_MYSELF = re.compile(r"我[^，,。？?；;]{0,6}(?:自己|本人|亲自)[^，,。？?；;]{0,10}(?:注销|销)")
+# a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
+PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
 # "what to hand in / bring / prepare?" in any words (要交哪些, 得准备些啥, 提供什么): the materials
 WHAT_TO_BRING = re.compile(r"(?:交|带|准备|提供|提交|递交|备)(?:些|上|好)?(?:哪些|什么|啥|哪几样|哪几份|哪几个)")
 
@@ -380,7 +382,10 @@ class Reader:
         if len(asking) < len(read) and reading.businesses:
             # a business told in the story, another one (or another kind) asked (卡丢了好久了，干脆注销掉行不行 /
             # …还能自己注销吗): the ask's, not the story's — also when the ranking weighs the story more
-            if asked:
+            told = tuple(b for b in reading.businesses if b not in asked)
+            if asked and told and any(PROPOSES_A_WAY.search(c) for c, _ in read):
+                keep = told  # (卡掰弯了，是要先注销再新办吗: the broken card's business, not the guess)
+            elif asked:
                 keep = tuple(b for b in reading.businesses if b in asked)
             elif kinds and all(self.kb.businesses[b].category not in kinds for b in reading.businesses):
                 keep = ()

@@ -17,8 +17,10 @@ from tests.eval.__main__ import (
     accuracy,
     evaluate,
     expected_parts,
+    load_pending,
     load_questions,
     load_sets,
+    main,
     practice_files,
     report,
     round_files,
@@ -111,3 +113,19 @@ def test_accuracy_meets_the_targets(outcomes):
 def test_the_whole_regression_set_meets_its_target(whole):
     overall = sum(o.ok for o in whole) / len(whole)
     assert overall >= WHOLE_TARGET, report([o for o in whole if not o.ok])
+
+
+def test_pending_rounds_are_printed_apart_and_not_counted_in_the_whole(capsys, monkeypatch, tmp_path):
+    """A blind round still too low for the regression set (tests/eval/pending/) is evaluated and printed on
+    its own by `make eval`, after the rounds, and the whole counts only the regression set."""
+    import tests.eval.__main__ as evaluation
+
+    (tmp_path / "round-Z.yaml").write_text("groups:\n  vague:\n    - [\"要带哪些材料\", \"ask:business\"]\n",
+                                           encoding="utf-8")
+    monkeypatch.setattr(evaluation, "PENDING_DIR", tmp_path)
+    assert list(load_pending()) == ["round-Z"] and "round-Z" not in load_sets()
+    main()
+    out = capsys.readouterr().out
+    whole = sum(len(items) for groups in load_sets().values() for items in groups.values())
+    assert "== pending round-Z" in out and out.index("== pending round-Z") > out.index("== round-")
+    assert f"whole regression set (questions.yaml + rounds): {whole} questions" in out

@@ -1014,3 +1014,97 @@ def test_a_holder_whose_card_is_lost_cancelling_gets_only_the_holders_business(e
     """A holder acting personally has one business; the lost card told is not the company's reissue."""
     assert shown(ask(engine, question, lang))[0] in ("topic:holder_cancel", "answer:holder_card_if_any"), question
     assert "topic:reissue_lost" not in shown(ask(engine, question, lang))
+
+
+# -- after rounds J–M: classes of phrasing, each worded apart from the rounds ---------------------------
+@pytest.mark.parametrize("question,business", [
+    ("证书马上过期了，要办啥", "renew_cert"),  # about to expire: a renewal, not an expired card's reissue
+    ("单位刚招了个报关的，想给他也整张卡", "new_operator"),  # 报关的 is an operator; 整张卡 adds a card
+    ("我们刚领了执照，想办个口岸卡，得准备点啥", "new_entry"),  # a fresh licence: the first card
+    ("以后不做进出口了，口岸卡怎么处理", "cancel_legal"),  # giving up trade: the company's cancellation
+    ("那张卡让我压折了，插不进读卡器", "replace_card"),  # bent, will not go in: a broken card
+])
+def test_a_spoken_situation_names_its_business(engine, kb, question, business):
+    screen = ask(engine, question)
+    assert f"topic:{business}" in shown(screen), question
+    assert kb.businesses[business].name in screen.text
+
+
+@pytest.mark.parametrize("question,business,lang", [
+    ("Мы недавно открыли компанию в Маньчжурии, что нужно для карты?", "new_entry", "ru"),  # not opening hours
+    ("Мы закрыли фирму, что теперь делать с картой электронного порта?", "cancel_legal", "ru"),
+    ("Our company got a new name last week. What should we do about the card?", "change_name", "en"),  # last ≠ lost
+])
+def test_russian_and_english_idiom_of_a_situation_names_its_business(engine, question, business, lang):
+    assert f"topic:{business}" in shown(ask(engine, question, lang)), question
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("我们该填哪张表？", "answer:forms_named"),  # which form to fill: both named, not the company form alone
+    ("总共要交几份？", "ask_business"),  # how many papers in all depends on the business: asked back
+    ("卡需不需要拿过去", "ask_business"),  # whether to bring the card depends on the business
+])
+def test_a_vague_question_asks_back_or_names_both_forms(engine, question, expected):
+    assert ask(engine, question).route.startswith(expected), question
+
+
+@pytest.mark.parametrize("question,business", [("盾弄丢了咋整", "reissue_lost"), ("盾被偷了咋整啊", "reissue_lost")])
+def test_dialect_how_to_goes_to_the_business_told(engine, question, business):
+    """咋整 / 咋弄 ask what to do: the business told, not a fact about the word 盾."""
+    assert f"topic:{business}" in shown(ask(engine, question)), question
+
+
+@pytest.mark.parametrize("question,lang", [("我们是常州的企业，第一次办卡", "zh"), ("We are a company in Wuxi, first card", "en")])
+def test_a_city_of_jiangsu_names_the_jiangsu_guide(engine, question, lang):
+    assert engine.reader.read(question).jiangsu, question
+
+
+@pytest.mark.parametrize("question,expected,lang", [
+    ("除了满洲里，别的城市能办吗", "offices", "zh"),  # every office, not the one city named
+    ("Can we apply in other cities too?", "offices", "en"),
+    ("卡的默认密码是啥", "answer:hotline", "zh"),  # neither document says: the hotline
+    ("身份证用手机拍照打印的可以吗", "answer:silent_copy_colour", "zh"),  # the copies' form: not said
+    ("补办都分啥情况，卡丢了和卡过期算一种吗", "answer:reissue_scope", "zh"),  # what a kind covers
+    ("单一窗口咋注册", "answer:register_account", "zh"),  # registering, not a company's first card
+])
+def test_a_question_gets_its_aspect_not_a_neighbour(engine, question, expected, lang):
+    assert ask(engine, question, lang).route == expected, question
+
+
+def test_the_persons_form_and_the_companys_form_told_apart_name_both(engine):
+    assert ask(engine, "个人用的表和公司用的表是一张表吗").route == "answer:forms_named"
+
+
+def test_the_cardholder_acting_personally_gets_the_holders_wording(engine):
+    """持卡人自己办: the holder's own annotation (用于处理本人的…), not the company's person wording."""
+    screen = ask(engine, "持卡人自己办的话，身份证复印件签注写啥")
+    assert shown(screen) == ["answer:holder_annotation"] and HOLDER in screen.text
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("У нас поменяли юридический адрес. Нужно ли что-то оформлять?", "topic:change_address"),
+    ("Я больше не работаю в этой компании, хочу сам закрыть свою карту", "topic:holder_cancel"),
+    ("Какую лицензию приносить — фубэнь подойдёт?", "answer:licence_default"),  # 正本/副本 written in Cyrillic
+])
+def test_russian_idiom_of_an_address_a_leaver_and_the_licence_kind(engine, question, expected):
+    assert expected in shown(ask(engine, question, "ru")), question
+
+
+def test_a_holder_cancelling_asking_about_an_agent_gets_that_the_holder_acts_personally(engine, kb):
+    screen = ask(engine, "我离职了，自己注销操作员卡，要经办人一起去吗")
+    assert "answer:holder_service" in shown(screen) and "answer:agent_choice" not in shown(screen)
+    assert kb.answers["holder_service"].plain.zh in screen.text
+
+
+@pytest.mark.parametrize("question,expected", [
+    ("网上加操作员，用什么登录", "answer:legal_card_login"),  # an added operator card: the legal person card
+    ("网上申请用什么登录", "answer:login_account"),
+])
+def test_what_one_logs_in_with_depends_on_the_business(engine, question, expected):
+    assert ask(engine, question).route == expected, question
+
+
+def test_a_way_proposed_by_the_asker_does_not_outweigh_the_situation_told(engine, kb):
+    """…是不是要先注销再新办一张: the asker's guess names other businesses; the locked card told decides."""
+    screen = ask(engine, "密码输错三次锁了，是不是要先注销再新办一张")
+    assert shown(screen) == ["topic:unlock"] and kb.businesses["unlock"].name in screen.text
