@@ -39,6 +39,8 @@ from rapidfuzz.distance import Hamming
 
 from knowledge import Knowledge
 
+from .routes import Route
+
 MAX_QUESTION = 500  # characters considered; longer input is cut, not rejected
 CONFIDENT_SCORE = 2.0  # BM25 score the best route needs to be answered directly
 MARGIN = 1.1  # … it must beat the runner-up by this factor
@@ -84,12 +86,17 @@ STOP_WORDS = frozenset(
 
 @dataclass(frozen=True)
 class Match:
+    """One route the ranking proposes for a question, with its BM25 score."""
+
     route: str
     score: float
 
 
 @dataclass(frozen=True)
 class MatchResult:
+    """The ranking of routes for one question, with what decides whether the best is answered
+    directly (coverage, the best unrelated rival)."""
+
     question: str
     matches: tuple[Match, ...]
     coverage: float = 1.0  # share of the question (idf-weighted) the best route explains
@@ -97,10 +104,13 @@ class MatchResult:
 
     @property
     def best(self) -> Match | None:
+        """The top-ranked route, None when no route matched the question."""
         return self.matches[0] if self.matches else None
 
     @property
     def confident(self) -> bool:
+        """Whether the best route is answered directly: scores enough, explains enough of the
+        question and is clearly ahead of its rival."""
         if not self.matches or self.matches[0].score < CONFIDENT_SCORE or self.coverage < MIN_COVERAGE:
             return False
         rival = self.rival if self.rival is not None else (self.matches[1].score if len(self.matches) > 1 else 0.0)
@@ -108,6 +118,7 @@ class MatchResult:
 
     @property
     def suggestions(self) -> tuple[Match, ...]:
+        """Up to three routes to offer when not confident: those scoring near the best."""
         if not self.matches:
             return ()
         floor = max(MIN_SUGGEST, SUGGEST_WITHIN * self.matches[0].score)
@@ -115,6 +126,8 @@ class MatchResult:
 
 
 def normalise(text: str) -> str:
+    """The question as it is read: cut to MAX_QUESTION, NFKC, lower case, ё → е, traditional
+    characters simplified, white space collapsed."""
     text = unicodedata.normalize("NFKC", text[:MAX_QUESTION]).lower().replace("ё", "е").translate(_TRADITIONAL)
     return re.sub(r"\s+", " ", text).strip()
 
@@ -175,7 +188,8 @@ def _sounds(text: str) -> tuple[tuple[str, ...], ...]:
 
 
 def _route(target: str, first_step: str | None) -> str:
-    kind, _, name = target.partition(":")
+    route = Route.parse(target)
+    kind, name = route.screen, route.arg
     if kind == "screen":
         return name
     if kind == "online":
@@ -249,6 +263,7 @@ class Analyzer:
 
     @staticmethod
     def is_concept(term: str) -> bool:
+        """Whether a term is a synonym group's concept character rather than a word or bigram."""
         return len(term) == 1 and _CONCEPT_BASE <= ord(term) < _CONCEPT_BASE + 0x1000
 
     def canonical_run(self, run: str) -> str:
@@ -374,6 +389,8 @@ class Analyzer:
         return out
 
     def terms(self, text: str, *, correct: bool = True) -> list[str]:
+        """The index terms of a text (concepts, Chinese bigrams, stemmed words), typos corrected
+        unless ``correct`` is False; questions and documents are read alike."""
         text = normalise(text)
         out: list[str] = []
         for word, char in self._mixed:  # (u盾: "u" and "盾" would be two runs)
@@ -466,6 +483,9 @@ def related_routes(kb: Knowledge) -> dict[str, frozenset[str]]:
 
 
 class Matcher:
+    """Ranks every route's document against a free-text question (BM25 over the Analyzer's
+    terms) and says whether the best is answered directly or offered as a suggestion."""
+
     def __init__(self, kb: Knowledge):
         self.kb = kb
         self._memo: dict[str, MatchResult] = {}
@@ -482,17 +502,18 @@ class Matcher:
         # the screens a fact belongs to: behind its "full answer" button, or its one business
         self._home = {f"answer:{a.id}": {a.see, *(f"topic:{b}" for b in a.businesses[:1] if len(a.businesses) == 1)}
                       for a in kb.answers.values()}
-        self._silent = np.array([r.startswith("answer:") and kb.answers[r[7:]].silent for r in self.routes])
-        self._jiangsu = np.array([r.startswith("answer:") and kb.answers[r[7:]].region == "jiangsu" for r in self.routes])
+        self._silent = np.array([r.startswith("answer:") and kb.answers[Route.parse(r).arg].silent for r in self.routes])
+        self._jiangsu = np.array([r.startswith("answer:") and kb.answers[Route.parse(r).arg].region == "jiangsu" for r in self.routes])
         # holder vs company: what only concerns a holder acting personally needs a sign of it
         self._holder_cue = self.analyzer.concept_char.get("holder")
         holder_topics = {b.id for b in kb.businesses.values() if b.audience == "holder"}
         holder_materials = {m for m in kb.materials
                             if all(b.id in holder_topics for b in kb.businesses.values() if any(r.material == m for r in b.materials))}
         self._holder_only = np.array([
-            (r.startswith("topic:") and r[6:] in holder_topics)
-            or (r.startswith("material:") and r[9:] in holder_materials)
-            or (r.startswith("answer:") and bool(kb.answers[r[7:]].businesses) and set(kb.answers[r[7:]].businesses) <= holder_topics)
+            (r.startswith("topic:") and Route.parse(r).arg in holder_topics)
+            or (r.startswith("material:") and Route.parse(r).arg in holder_materials)
+            or (r.startswith("answer:") and bool(kb.answers[Route.parse(r).arg].businesses)
+                and set(kb.answers[Route.parse(r).arg].businesses) <= holder_topics)
             for r in self.routes])
         self._idf = self._bm25.idf
         self._typical_idf = 0.5 * sorted(self._idf.values())[len(self._idf) // 2]  # for words no document has

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from knowledge import Knowledge
 
 from .matcher import Analyzer, Matcher, MatchResult
+from .routes import Route
 
 MAX_ANSWERS = 3  # answers composed into one message
 HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts personally
@@ -139,6 +140,9 @@ class Plan:
 
 
 class Reader:
+    """Reads a user's question as parts (business, aspects, who acts, region) and plans the answer
+    routes for it, with the matcher's ranking as the fallback and tie-breaker."""
+
     def __init__(self, kb: Knowledge, matcher: Matcher):
         self.kb = kb
         self.matcher = matcher
@@ -161,7 +165,8 @@ class Reader:
             if a.id in groups_by_id:
                 add(f"a:{a.id}", groups_by_id[a.id])
         for v in kb.vocabulary:
-            kind, _, name = v.target.partition(":")
+            target = Route.parse(v.target)
+            kind, name = target.screen, target.arg
             if kind == "topic":
                 add(f"b:{name}", v.terms)
             elif kind == "category":
@@ -206,7 +211,8 @@ class Reader:
         distinctive = {g.id for g in self.kb.synonyms if g.weight >= 2} - PLACES
         found: dict[frozenset[str], set[str]] = {}
         for v in self.kb.vocabulary:
-            kind, _, business = v.target.partition(":")
+            target = Route.parse(v.target)
+            kind, business = target.screen, target.arg
             if kind != "topic":
                 continue
             for term in v.terms:
@@ -220,7 +226,7 @@ class Reader:
         """Whether an aspect answers something of its own (not weak, not only "the documents do not say")."""
         a = self.kb.aspects[aspect]
         return bool(a.routes) and not a.weak and not all(
-            r.startswith("answer:") and self.kb.answers[r[7:]].silent for r in a.routes)
+            r.startswith("answer:") and self.kb.answers[Route.parse(r).arg].silent for r in a.routes)
 
     def _concepts(self, text: str) -> set[str]:
         """The synonym groups (concepts) the words of the text name, as the ranking reads them."""
@@ -244,6 +250,8 @@ class Reader:
 
     # -- reading -----------------------------------------------------------------------------
     def read(self, question: str) -> Reading:
+        """The parts one clause of a question names: its businesses, aspects, categories, cities,
+        who acts and region hints, from the vocabulary's words as the Analyzer reads them."""
         found: list[str] = []
         for term in self.analyzer.terms(question):
             cid = self._concept.get(term)
@@ -349,7 +357,7 @@ class Reader:
                 result = match(part)
                 best = result.best.route if result.confident and result.best else ""
                 if best.startswith(("answer:", "topic:", "city:")) and not (
-                        best.startswith("answer:") and self.kb.answers[best[7:]].silent):
+                        best.startswith("answer:") and self.kb.answers[Route.parse(best).arg].silent):
                     own = Plan("answers", (best,))
             if own.kind not in ("answers", "topic") or not own.routes:
                 continue
@@ -475,17 +483,17 @@ class Reader:
         if not business:
             return True
         if route.startswith("material:"):
-            return any(ref.material == route[9:] for ref in self.kb.businesses[business].materials)
+            return any(ref.material == Route.parse(route).arg for ref in self.kb.businesses[business].materials)
         if not route.startswith("answer:"):
             return True
-        named = self.kb.answers[route[7:]].businesses
+        named = self.kb.answers[Route.parse(route).arg].businesses
         return not named or business in named
 
     def _holder_only(self, route: str) -> bool:
         """Whether an answer is about the holder's own business only (their annotation, form, same ID)."""
         if not route.startswith("answer:"):
             return False
-        named = self.kb.answers[route[7:]].businesses
+        named = self.kb.answers[Route.parse(route).arg].businesses
         return bool(named) and set(named) <= set(self._holder_businesses)
 
     def fixed_route(self, aspect: str, business: str | None) -> str | None:
@@ -508,14 +516,14 @@ class Reader:
     def _plan(self, reading: Reading, result: MatchResult) -> Plan:
         kb = self.kb
         ranked = result.best.route if result.confident and result.best else ""
-        ranked_topic = ranked[6:] if ranked.startswith("topic:") else None
+        ranked_topic = Route.parse(ranked).arg if ranked.startswith("topic:") else None
         if ranked_topic in reading.story:
             ranked_topic = None  # the story's business, weighed by the ranking: not what is asked
         if ranked_topic in reading.businesses and len(set(reading.businesses)) > 1:
             ranked_topic = None  # two businesses named (改名了，也搬家了): not one of them
         business = self.business_of(reading, ranked_topic) or self._asked_business(reading)
         if not business:  # an aspect that is a business (再加两个操作员 → adding operator cards)
-            named = {r[6:] for a in reading.aspects for r in kb.aspects[a].routes[:1]
+            named = {Route.parse(r).arg for a in reading.aspects for r in kb.aspects[a].routes[:1]
                      if r.startswith("topic:") and len(kb.aspects[a].routes) == 1}
             business = next(iter(named)) if len(named) == 1 else None
         several = self._several_businesses(reading, business)
@@ -566,7 +574,7 @@ class Reader:
                 return Plan("ask", routes=tuple(f"topic:{b}" for b in dict.fromkeys(reading.businesses)),
                             aspect=aspect, reading=reading)
             best = result.best.route if result.confident and result.best else ""
-            if best and not (best.startswith("answer:") and kb.answers[best[7:]].silent):
+            if best and not (best.startswith("answer:") and kb.answers[Route.parse(best).arg].silent):
                 # only general words (网上办理, where, phone): the ranking, which weighs every word, answers
                 return Plan("none", reading=reading)
             active = [a for a in weak if not kb.aspects[a].needs_business]
@@ -588,7 +596,7 @@ class Reader:
         if len(kinds) != 1 or HOW not in reading.aspects or SCOPE not in self.kb.aspects:
             return None
         see = f"category:{next(iter(kinds))}"
-        routes = [r for r in self.kb.aspects[SCOPE].routes if r.startswith("answer:") and self.kb.answers[r[7:]].see == see]
+        routes = [r for r in self.kb.aspects[SCOPE].routes if r.startswith("answer:") and self.kb.answers[Route.parse(r).arg].see == see]
         return Plan("answers", tuple(routes[:1]), reading=reading) if routes else None
 
     def _asked_business(self, reading: Reading) -> str | None:
@@ -621,7 +629,7 @@ class Reader:
         # (a situation told beside it — 原公司不管了，卡也找不到了，我自己能注销吗 — weighs words of the story:
         # the business's first screen, which says what the situation needs)
         if result.confident and best and best.route.startswith("answer:") and not reading.story:
-            a = self.kb.answers[best.route[7:]]
+            a = self.kb.answers[Route.parse(best.route).arg]
             if not a.silent and (a.businesses == [business] or a.see == f"topic:{business}"):
                 return Plan("answers", (best.route,), business=business, reading=reading)
         return Plan("topic", (f"topic:{business}",), business=business, reading=reading)
@@ -672,7 +680,7 @@ class Reader:
                 covers = sum(r in candidates[a] for a in open_)
                 first = -min(candidates[a].index(r) for a in open_ if r in candidates[a])
                 # a question from Jiangsu (江苏, 南京 …): the Jiangsu guide's answer on the point first
-                local = reading.jiangsu and r.startswith("answer:") and kb.answers[r[7:]].region == "jiangsu"
+                local = reading.jiangsu and r.startswith("answer:") and kb.answers[Route.parse(r).arg].region == "jiangsu"
                 return covers, local, scores.get(r, 0.0), first
 
             pool.sort(key=key, reverse=True)
