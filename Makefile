@@ -39,6 +39,7 @@ TEST_WORKERS ?= auto
 
 test: $(TESTING)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/eport-guide check-knowledge
 	@mkdir -p build/coverage
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --cov --cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)

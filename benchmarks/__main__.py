@@ -36,8 +36,20 @@ from .offline import OfflineRequest, callback_update, text_update, to_update
 
 TOKEN = "123456789:BENCH-token_abcdefghijklmnopqrstuvwxyz"
 ROOT = Path(__file__).resolve().parent.parent
-QUESTIONS = ["卡丢了怎么办", "通辽在哪里办", "营业执照复印件上写什么", "没有身份证怎么办", "证书快到期了怎么延期", "法人换了怎么办",
-             "I lost my card", "потерял карту", "申请单被退单了怎么办", "USBKey在哪里买", "今天天气怎么样", "注销"]
+QUESTIONS = [
+    "卡丢了怎么办",
+    "通辽在哪里办",
+    "营业执照复印件上写什么",
+    "没有身份证怎么办",
+    "证书快到期了怎么延期",
+    "法人换了怎么办",
+    "I lost my card",
+    "потерял карту",
+    "申请单被退单了怎么办",
+    "USBKey在哪里买",
+    "今天天气怎么样",
+    "注销",
+]
 
 
 @functools.lru_cache(maxsize=1)
@@ -118,8 +130,12 @@ async def drive(app: Application, raw: list[dict]) -> list[float]:
 
 def summary(times: list[float]) -> dict[str, float]:
     ordered = sorted(times)
-    return {"n": len(times), "per_s": len(times) / sum(times), "p50_ms": 1000 * statistics.median(ordered),
-            "p99_ms": 1000 * ordered[int(0.99 * (len(ordered) - 1))]}
+    return {
+        "n": len(times),
+        "per_s": len(times) / sum(times),
+        "p50_ms": 1000 * statistics.median(ordered),
+        "p99_ms": 1000 * ordered[int(0.99 * (len(ordered) - 1))],
+    }
 
 
 ROUNDS = 5
@@ -173,8 +189,9 @@ async def bench_polling(tmp: Path, users: int = 40) -> dict:
             for uid in range(1, users + 1):
                 await fake.user(id=uid).send("/start", wait=False)
                 await fake.user(id=uid).send("卡丢了怎么办", wait=False)
-            await fake.wait_for(lambda: all(len(fake.chats.get(uid, [])) >= 2 for uid in range(1, users + 1)), timeout=60,
-                                what="every reply")
+            await fake.wait_for(
+                lambda: all(len(fake.chats.get(uid, [])) >= 2 for uid in range(1, users + 1)), timeout=60, what="every reply"
+            )
             elapsed = time.perf_counter() - start
     return {"n": 2 * users, "per_s": 2 * users / elapsed}
 
@@ -187,10 +204,14 @@ def bench_matcher() -> dict[str, float]:
     from tests.eval.__main__ import load_questions
 
     # a fresh interpreter: import the matcher's libraries and index the knowledge
-    code = ("import time; from knowledge import load_knowledge; kb = load_knowledge(); t = time.perf_counter(); "
-            "from dialogs.matcher import Matcher; Matcher(kb); print(time.perf_counter() - t)")
-    build = min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout)
-                for _ in range(3))
+    code = (
+        "import time; from knowledge import load_knowledge; kb = load_knowledge(); t = time.perf_counter(); "
+        "from dialogs.matcher import Matcher; Matcher(kb); print(time.perf_counter() - t)"
+    )
+    build = min(
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout)
+        for _ in range(3)
+    )
     engine = build_guide(":memory:").engine
     engine.warm_up()
     questions = QUESTIONS + [q for items in load_questions().values() for q, _ in items]
@@ -207,8 +228,12 @@ def bench_matcher() -> dict[str, float]:
             runs.append(time.perf_counter() - t)
         times.append(statistics.median(runs))
     times.sort()
-    return {"mean_us": 1e6 * statistics.mean(times), "p99_us": 1e6 * times[int(0.99 * (len(times) - 1))],
-            "n": len(questions), "build_s": build}
+    return {
+        "mean_us": 1e6 * statistics.mean(times),
+        "p99_us": 1e6 * times[int(0.99 * (len(times) - 1))],
+        "n": len(questions),
+        "build_s": build,
+    }
 
 
 def bench_answerer() -> dict[str, float]:
@@ -221,11 +246,15 @@ def bench_answerer() -> dict[str, float]:
     sys.path.insert(0, str(ROOT))
     from tests.eval.__main__ import load_questions
 
-    code = ("import time; from knowledge import load_knowledge; kb = load_knowledge(); t = time.perf_counter(); "
-            "from dialogs.matcher import Matcher; from dialogs.reader import Reader; Reader(kb, Matcher(kb)); "
-            "print(time.perf_counter() - t)")
-    build = min(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout)
-                for _ in range(3))
+    code = (
+        "import time; from knowledge import load_knowledge; kb = load_knowledge(); t = time.perf_counter(); "
+        "from dialogs.matcher import Matcher; from dialogs.reader import Reader; Reader(kb, Matcher(kb)); "
+        "print(time.perf_counter() - t)"
+    )
+    build = min(
+        float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout)
+        for _ in range(3)
+    )
     guide = build_guide(":memory:")
     engine = guide.engine
     engine.warm_up()
@@ -251,16 +280,25 @@ def bench_answerer() -> dict[str, float]:
         times.append(statistics.median(runs))
     times.sort()
     guide.close()
-    return {"mean_ms": 1e3 * statistics.mean(times), "p99_ms": 1e3 * times[int(0.99 * (len(times) - 1))],
-            "n": len(questions), "build_s": build}
+    return {
+        "mean_ms": 1e3 * statistics.mean(times),
+        "p99_ms": 1e3 * times[int(0.99 * (len(times) - 1))],
+        "n": len(questions),
+        "build_s": build,
+    }
 
 
 def answerer_rows(answerer: dict[str, float]) -> list[str]:
     return [
-        row("whole answer per free-text question (read, ranked, composed, rendered; p99)",
-            f"{answerer['p99_ms']:.2f} ms (mean {answerer['mean_ms']:.2f} ms, {answerer['n']} questions)", "≤ 2 ms",
-            answerer["p99_ms"] <= 2),
-        row("matcher and reader cold build (fresh interpreter)", f"{answerer['build_s']:.2f} s", "≤ 1 s", answerer["build_s"] <= 1),
+        row(
+            "whole answer per free-text question (read, ranked, composed, rendered; p99)",
+            f"{answerer['p99_ms']:.2f} ms (mean {answerer['mean_ms']:.2f} ms, {answerer['n']} questions)",
+            "≤ 2 ms",
+            answerer["p99_ms"] <= 2,
+        ),
+        row(
+            "matcher and reader cold build (fresh interpreter)", f"{answerer['build_s']:.2f} s", "≤ 1 s", answerer["build_s"] <= 1
+        ),
     ]
 
 
@@ -271,11 +309,23 @@ async def bench_cold_start(tmp: Path) -> float:
     results = []
     for _ in range(3):
         async with FakeTelegram(TOKEN) as fake:
-            env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
-                   "TELEGRAM_API_FILE_URL": fake.base_file_url, "EPORT_GUIDE_DB": str(tmp / "cold.db")}
+            env = {
+                **os.environ,
+                "TELEGRAM_BOT_TOKEN": TOKEN,
+                "TELEGRAM_API_BASE_URL": fake.base_url,
+                "TELEGRAM_API_FILE_URL": fake.base_file_url,
+                "EPORT_GUIDE_DB": str(tmp / "cold.db"),
+            }
             start = time.perf_counter()
-            proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env,
-                                                        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "run",
+                env=env,
+                stdout=asyncio.subprocess.DEVNULL,
+                stderr=asyncio.subprocess.DEVNULL,
+            )
             try:
                 await fake.wait_for(lambda: fake.calls("getUpdates"), timeout=20, what="the first getUpdates")
                 results.append(time.perf_counter() - start)
@@ -336,8 +386,13 @@ def bench_pictures(repeat: int = 2000) -> dict[str, float]:
             made = picture(kb, material, lang)
             made.png(), made.svg()
     cached = (time.perf_counter() - t) / (repeat * len(cases))
-    return {"first_ms": 1000 * statistics.median(first), "first_max_ms": 1000 * max(first), "cached_ms": 1000 * cached,
-            "n": len(cases)}
+    return {
+        "first_ms": 1000 * statistics.median(first),
+        "first_max_ms": 1000 * max(first),
+        "cached_ms": 1000 * cached,
+        "n": len(cases),
+    }
+
 
 HOSTILE_JPEG = b"\xff\xd8" + b"\xff" * (20 * 1024 * 1024 - 2)  # a JPEG header on 20 MB of fill bytes
 HOSTILE_SEGMENTS = b"\xff\xd8" + b"\xff\xfe\x00\x02" * (5 * 1024 * 1024)  # 20 MB of empty JPEG segments
@@ -399,9 +454,14 @@ async def bench_hostile_upload(tmp: Path, seconds: float = 6.0) -> dict[str, flo
         server.stop()
         await server.close_all_connections()
         guide.close()
-    return {"added_p99_ms": 1000 * (p99(busy) - p99(quiet)), "added_max_ms": 1000 * (max(busy) - max(quiet)),
-            "quiet_p99_ms": 1000 * p99(quiet), "check_ms": 1000 * statistics.median(checks),
-            "check_max_ms": 1000 * max(checks), "uploads": len(checks)}
+    return {
+        "added_p99_ms": 1000 * (p99(busy) - p99(quiet)),
+        "added_max_ms": 1000 * (max(busy) - max(quiet)),
+        "quiet_p99_ms": 1000 * p99(quiet),
+        "check_ms": 1000 * statistics.median(checks),
+        "check_max_ms": 1000 * max(checks),
+        "uploads": len(checks),
+    }
 
 
 WECHAT_QUESTIONS = ["卡丢了怎么办", "要带哪些材料", "通辽在哪里办", "营业执照复印件上写什么", "公司改名了", "证书过期了怎么办"]
@@ -431,14 +491,21 @@ async def bench_wechat(tmp: Path, followers: int = 40) -> dict[str, float]:
     async def send(client: httpx.AsyncClient, openid: str, kind: str, **values: str) -> str:
         msg_id[0] += 1
         inner = "".join(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in values.items())
-        xml = (f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
-               f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>{inner}"
-               f"<MsgId>{msg_id[0]}</MsgId></xml>")
+        xml = (
+            f"<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
+            f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>{inner}"
+            f"<MsgId>{msg_id[0]}</MsgId></xml>"
+        )
         timestamp, nonce = str(int(time.time())), str(_secrets.randbelow(10**9))
         t = time.perf_counter()
         encrypted = seal(key, app_id, xml)
-        query = {"signature": sha1_signature(token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce,
-                 "encrypt_type": "aes", "msg_signature": sha1_signature(token, timestamp, nonce, encrypted)}
+        query = {
+            "signature": sha1_signature(token, timestamp, nonce),
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "encrypt_type": "aes",
+            "msg_signature": sha1_signature(token, timestamp, nonce, encrypted),
+        }
         r = await client.post("/wechat?" + urlencode(query), content=f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>")
         got = fields(r.text)
         assert got["MsgSignature"] == sha1_signature(token, got["TimeStamp"], got["Nonce"], got["Encrypt"])
@@ -461,14 +528,21 @@ async def bench_wechat(tmp: Path, followers: int = 40) -> dict[str, float]:
         await server.close_all_connections()
         guide.close()
     ordered = sorted(times)
-    return {"p99_ms": 1000 * ordered[int(0.99 * (len(ordered) - 1))], "p50_ms": 1000 * statistics.median(ordered),
-            "max_ms": 1000 * ordered[-1], "n": len(ordered)}
+    return {
+        "p99_ms": 1000 * ordered[int(0.99 * (len(ordered) - 1))],
+        "p50_ms": 1000 * statistics.median(ordered),
+        "max_ms": 1000 * ordered[-1],
+        "n": len(ordered),
+    }
 
 
 def wechat_row(wechat: dict[str, float]) -> str:
-    return row("WeChat reply to a follower (safe mode: decrypt, answer, encrypt; loopback; p99)",
-               f"{wechat['p99_ms']:.1f} ms (p50 {wechat['p50_ms']:.1f} ms, worst {wechat['max_ms']:.1f} ms, {wechat['n']} messages)",
-               "≤ 200 ms (WeChat waits 5 s)", wechat["p99_ms"] <= 200)
+    return row(
+        "WeChat reply to a follower (safe mode: decrypt, answer, encrypt; loopback; p99)",
+        f"{wechat['p99_ms']:.1f} ms (p50 {wechat['p50_ms']:.1f} ms, worst {wechat['max_ms']:.1f} ms, {wechat['n']} messages)",
+        "≤ 200 ms (WeChat waits 5 s)",
+        wechat["p99_ms"] <= 200,
+    )
 
 
 def _rss_mb(pid: int) -> float:
@@ -481,8 +555,17 @@ async def bench_tokenless_uploads(tmp: Path, clients: int = 30) -> dict[str, flo
     the server's resident memory (peak, sampled every 20 ms, over the idle server's)."""
     port = 19000 + os.getpid() % 1000
     env = {**os.environ, "EPORT_GUIDE_DB": str(tmp / "tokenless.db")}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "web", "--port", str(port), env=env,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "web",
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     try:
         for _ in range(200):
             try:
@@ -498,8 +581,10 @@ async def bench_tokenless_uploads(tmp: Path, clients: int = 30) -> dict[str, flo
 
         async def upload() -> bytes:
             r, w = await asyncio.open_connection("127.0.0.1", port)
-            w.write(b"POST /check HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n"
-                    b"Content-Length: %d\r\n\r\n" % size)
+            w.write(
+                b"POST /check HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=x\r\n"
+                b"Content-Length: %d\r\n\r\n" % size
+            )
             answer = asyncio.ensure_future(r.read(64))
 
             async def body() -> None:  # the whole body, unless the server has answered (or closed) first
@@ -617,31 +702,72 @@ async def main(argv: list[str]) -> int:
     ratio = full["ratio"]
     extra_mem = mem_full - mem_echo
     rows = [
-        row("full bot / echo bot throughput (process_update, offline)", f"{ratio:.2f} ({full['per_s']:.0f} vs {plain['per_s']:.0f} updates/s)",
-            f"≥ {RATIO_TARGET}", ratio >= RATIO_TARGET),
-        row("full bot p99 latency per update", f"{full['p99_ms']:.2f} ms (p50 {full['p50_ms']:.2f} ms)", "≤ 2 ms", full["p99_ms"] <= 2),
+        row(
+            "full bot / echo bot throughput (process_update, offline)",
+            f"{ratio:.2f} ({full['per_s']:.0f} vs {plain['per_s']:.0f} updates/s)",
+            f"≥ {RATIO_TARGET}",
+            ratio >= RATIO_TARGET,
+        ),
+        row(
+            "full bot p99 latency per update",
+            f"{full['p99_ms']:.2f} ms (p50 {full['p50_ms']:.2f} ms)",
+            "≤ 2 ms",
+            full["p99_ms"] <= 2,
+        ),
         row("echo bot p99 latency per update", f"{plain['p99_ms']:.2f} ms (p50 {plain['p50_ms']:.2f} ms)", "reference", True),
-        row("end to end through polling on loopback", f"{polling['per_s']:.0f} updates/s ({polling['n']} updates)", "≥ 30 /s (Telegram's cap)", polling["per_s"] >= 30),
-        row("matcher per free-text question (p99)", f"{matcher['p99_us']:.0f} µs (mean {matcher['mean_us']:.0f} µs, {matcher['n']} questions)",
-            "≤ 1000 µs", matcher["p99_us"] <= 1000),
+        row(
+            "end to end through polling on loopback",
+            f"{polling['per_s']:.0f} updates/s ({polling['n']} updates)",
+            "≥ 30 /s (Telegram's cap)",
+            polling["per_s"] >= 30,
+        ),
+        row(
+            "matcher per free-text question (p99)",
+            f"{matcher['p99_us']:.0f} µs (mean {matcher['mean_us']:.0f} µs, {matcher['n']} questions)",
+            "≤ 1000 µs",
+            matcher["p99_us"] <= 1000,
+        ),
         row("matcher build (libraries + index, in the background after start)", f"{matcher['build_s']:.2f} s", "reference", True),
         *answerer_rows(answerer),
         row("cold start to first getUpdates", f"{cold:.2f} s", "≤ 1 s", cold <= 1.0),
-        row("picture of a prepared copy, first drawing (description + PNG + SVG)",
-            f"{pictures['first_ms']:.0f} ms median, {pictures['first_max_ms']:.0f} ms max ({pictures['n']} pictures)", "reference", True),
-        row("picture of a prepared copy, cached (description + PNG + SVG)", f"{1000 * pictures['cached_ms']:.1f} µs",
-            "≤ 1 ms", pictures["cached_ms"] <= 1),
-
-        row("20 MB hostile uploads (2/s) during another user's replies: added latency (p99)",
+        row(
+            "picture of a prepared copy, first drawing (description + PNG + SVG)",
+            f"{pictures['first_ms']:.0f} ms median, {pictures['first_max_ms']:.0f} ms max ({pictures['n']} pictures)",
+            "reference",
+            True,
+        ),
+        row(
+            "picture of a prepared copy, cached (description + PNG + SVG)",
+            f"{1000 * pictures['cached_ms']:.1f} µs",
+            "≤ 1 ms",
+            pictures["cached_ms"] <= 1,
+        ),
+        row(
+            "20 MB hostile uploads (2/s) during another user's replies: added latency (p99)",
             f"{hostile['added_p99_ms']:.1f} ms (worst +{hostile['added_max_ms']:.1f} ms; p99 without uploads {hostile['quiet_p99_ms']:.1f} ms;"
-            f" {hostile['uploads']} uploads)", "≤ 50 ms", hostile["added_p99_ms"] <= 50),
-        row("pre-check of one 20 MB hostile file, rendered (what the next Telegram update waits)",
-            f"{hostile['check_ms']:.1f} ms median (worst {hostile['check_max_ms']:.1f} ms)", "≤ 50 ms", hostile["check_ms"] <= 50),
-        row("30 parallel 20 MB uploads without a CSRF token: server memory growth (peak RSS)",
+            f" {hostile['uploads']} uploads)",
+            "≤ 50 ms",
+            hostile["added_p99_ms"] <= 50,
+        ),
+        row(
+            "pre-check of one 20 MB hostile file, rendered (what the next Telegram update waits)",
+            f"{hostile['check_ms']:.1f} ms median (worst {hostile['check_max_ms']:.1f} ms)",
+            "≤ 50 ms",
+            hostile["check_ms"] <= 50,
+        ),
+        row(
+            "30 parallel 20 MB uploads without a CSRF token: server memory growth (peak RSS)",
             f"{tokenless['added_mb']:.1f} MB (idle {tokenless['base_mb']:.0f} MB; {tokenless['refused']}/{tokenless['clients']} refused 403)",
-            "≤ 50 MB", tokenless["added_mb"] <= 50 and tokenless["refused"] == tokenless["clients"]),
+            "≤ 50 MB",
+            tokenless["added_mb"] <= 50 and tokenless["refused"] == tokenless["clients"],
+        ),
         *web_rows(web, row),
-        row("memory per active user beyond the library", f"{extra_mem:.0f} B (bot {mem_full:.0f} B, echo {mem_echo:.0f} B)", "≤ 1024 B", extra_mem <= 1024),
+        row(
+            "memory per active user beyond the library",
+            f"{extra_mem:.0f} B (bot {mem_full:.0f} B, echo {mem_echo:.0f} B)",
+            "≤ 1024 B",
+            extra_mem <= 1024,
+        ),
         wechat_row(wechat),
     ]
     header = [

@@ -20,12 +20,32 @@ from typing import Any
 from telegram import Update
 from telegram.request import BaseRequest, RequestData
 
-BOT = {"id": 7000001, "is_bot": True, "first_name": "E-Port Guide", "username": "eport_guide_test_bot",
-       "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": True}
+BOT = {
+    "id": 7000001,
+    "is_bot": True,
+    "first_name": "E-Port Guide",
+    "username": "eport_guide_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": True,
+}
 BOT_JSON = json.dumps(BOT)
-ENTITY_TAGS = {"b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
-               "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "code": "code", "pre": "pre",
-               "a": "text_link", "tg-spoiler": "spoiler", "blockquote": "blockquote"}
+ENTITY_TAGS = {
+    "b": "bold",
+    "strong": "bold",
+    "i": "italic",
+    "em": "italic",
+    "u": "underline",
+    "ins": "underline",
+    "s": "strikethrough",
+    "strike": "strikethrough",
+    "del": "strikethrough",
+    "code": "code",
+    "pre": "pre",
+    "a": "text_link",
+    "tg-spoiler": "spoiler",
+    "blockquote": "blockquote",
+}
 
 
 def _utf16(text: str) -> int:
@@ -96,8 +116,12 @@ def message_body(params: dict[str, Any], message_id: int) -> bytes:
     chat_id = int(params.get("chat_id") or 1)
     now = int(time.time())
     chat = json.dumps({"id": chat_id, "type": "private" if chat_id > 0 else "supergroup"})
-    content = _content_json(str(params.get("text") or ""), params.get("parse_mode"), _as_json_text(params.get("entities")),
-                            _as_json_text(params.get("reply_markup")))
+    content = _content_json(
+        str(params.get("text") or ""),
+        params.get("parse_mode"),
+        _as_json_text(params.get("entities")),
+        _as_json_text(params.get("reply_markup")),
+    )
     members = [f'"message_id":{message_id}', f'"date":{now}', f'"chat":{chat}', f'"from":{BOT_JSON}', content]
     if "message_id" in params:
         members.append(f'"edit_date":{now}')
@@ -119,8 +143,16 @@ class OfflineRequest(BaseRequest):
     async def shutdown(self) -> None:
         pass
 
-    async def do_request(self, url: str, method: str, request_data: RequestData | None = None, read_timeout=None,
-                         write_timeout=None, connect_timeout=None, pool_timeout=None) -> tuple[int, bytes]:
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout=None,
+        write_timeout=None,
+        connect_timeout=None,
+        pool_timeout=None,
+    ) -> tuple[int, bytes]:
         name = url.rsplit("/", 1)[-1]
         params = request_data.parameters if request_data else {}
         self.sent.append((name, params))
@@ -132,8 +164,12 @@ class OfflineRequest(BaseRequest):
             return 200, message_body(params, int(params.get("message_id") or next(self._ids)))
         elif name in ("sendDocument", "sendPhoto"):  # the checklist export; a prepared copy's example picture
             chat_id = params.get("chat_id") or 1
-            result = {"message_id": next(self._ids), "date": int(time.time()),
-                      "chat": {"id": chat_id, "type": "private" if int(chat_id) > 0 else "supergroup"}, "from": BOT}
+            result = {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private" if int(chat_id) > 0 else "supergroup"},
+                "from": BOT,
+            }
             if name == "sendPhoto":
                 result["photo"] = [{"file_id": "p", "file_unique_id": "p", "width": 1200, "height": 800}]
             else:
@@ -159,17 +195,30 @@ def user(uid: int, lang: str = "zh-hans") -> dict:
 
 def text_update(uid: int, text: str, chat_type: str = "private", chat_id: int | None = None) -> dict:
     chat_id = chat_id if chat_id is not None else uid
-    msg: dict[str, Any] = {"message_id": next(_ids), "date": int(time.time()), "text": text, "from": user(uid),
-                           "chat": {"id": chat_id, "type": chat_type, **({"title": "G"} if chat_type != "private" else {})}}
+    msg: dict[str, Any] = {
+        "message_id": next(_ids),
+        "date": int(time.time()),
+        "text": text,
+        "from": user(uid),
+        "chat": {"id": chat_id, "type": chat_type, **({"title": "G"} if chat_type != "private" else {})},
+    }
     if text.startswith("/"):
         msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0].encode("utf-16-le")) // 2}]
     return {"update_id": next(_ids), "message": msg}
 
 
 def callback_update(uid: int, data: str, message_id: int = 1) -> dict:
-    message = {"message_id": message_id, "date": int(time.time()), "chat": {"id": uid, "type": "private"}, "from": BOT, "text": "menu"}
-    return {"update_id": next(_ids), "callback_query": {"id": str(next(_ids)), "from": user(uid), "chat_instance": "c",
-                                                         "message": message, "data": data}}
+    message = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": {"id": uid, "type": "private"},
+        "from": BOT,
+        "text": "menu",
+    }
+    return {
+        "update_id": next(_ids),
+        "callback_query": {"id": str(next(_ids)), "from": user(uid), "chat_instance": "c", "message": message, "data": data},
+    }
 
 
 def to_update(raw: dict, bot) -> Update:

@@ -44,8 +44,9 @@ class Connection:
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         return self
 
-    async def request(self, method: str, path: str, form: dict[str, str] | None = None, *, accept: str = "text/html",
-                      gzip_ok: bool = True) -> tuple[int, dict[str, str], bytes]:
+    async def request(
+        self, method: str, path: str, form: dict[str, str] | None = None, *, accept: str = "text/html", gzip_ok: bool = True
+    ) -> tuple[int, dict[str, str], bytes]:
         assert self.reader is not None and self.writer is not None
         body = urlencode(form).encode() if form is not None else b""
         head = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", f"Accept: {accept}"]
@@ -87,8 +88,16 @@ def token(page: bytes) -> str:
 
 async def spawn(*args: str) -> asyncio.subprocess.Process:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "EPORT_GUIDE_"))}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "benchmarks.web_server", *args, cwd=ROOT, env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "benchmarks.web_server",
+        *args,
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
     assert proc.stdout is not None
     line = await asyncio.wait_for(proc.stdout.readline(), 60)
     assert line.strip() == b"ready", line
@@ -151,8 +160,9 @@ async def bench_web(tmp: Path, rounds: int = ROUNDS, seconds: float = SECONDS, c
             status, _, body = await conn.request("POST", "/a", form, accept="application/json")
             assert status == 200 and body.startswith(b'{"done"'), (status, body[:80])
 
-        status, _, answer = await conns[0].request("POST", "/a", {"_xsrf": tokens[id(conns[0])], "d": f"e1|tick|{business}:{items[0]}:0"},
-                                                   accept="application/json")
+        status, _, answer = await conns[0].request(
+            "POST", "/a", {"_xsrf": tokens[id(conns[0])], "d": f"e1|tick|{business}:{items[0]}:0"}, accept="application/json"
+        )
         assert status == 200
         median = bodies[len(bodies) // 2]
         page_size = len(median)
@@ -168,19 +178,24 @@ async def bench_web(tmp: Path, rounds: int = ROUNDS, seconds: float = SECONDS, c
             assert status == 200
 
         async def bare_post(conn: Connection, n: int) -> None:
-            status, _, _ = await conn.request("POST", "/a", {"_xsrf": "x", "d": f"e1|tick|{business}:{items[0]}:1"},
-                                              accept="application/json")
+            status, _, _ = await conn.request(
+                "POST", "/a", {"_xsrf": "x", "d": f"e1|tick|{business}:{items[0]}:1"}, accept="application/json"
+            )
             assert status == 200
 
         await load(conns, get_page, 0.5)  # warm-up: templates compiled, screens cached
         await load(conns, tick, 0.5)
         await load(bare_conns[port + 1], bare_get, 0.5)
         await load(bare_conns[port + 2], bare_post, 0.5)
-        out: dict[str, dict] = {"get": {"ratios": [], "times": [], "ours": [], "bare": []},
-                                "tick": {"ratios": [], "times": [], "ours": [], "bare": []}}
+        out: dict[str, dict] = {
+            "get": {"ratios": [], "times": [], "ours": [], "bare": []},
+            "tick": {"ratios": [], "times": [], "ours": [], "bare": []},
+        }
         for _ in range(rounds):
-            for kind, ours, bare, conns_bare in (("get", get_page, bare_get, bare_conns[port + 1]),
-                                                 ("tick", tick, bare_post, bare_conns[port + 2])):
+            for kind, ours, bare, conns_bare in (
+                ("get", get_page, bare_get, bare_conns[port + 1]),
+                ("tick", tick, bare_post, bare_conns[port + 2]),
+            ):
                 n_ours, times = await load(conns, ours, seconds)
                 n_bare, bare_times = await load(conns_bare, bare, seconds)
                 out[kind]["ratios"].append(n_ours / n_bare)
@@ -196,9 +211,15 @@ async def bench_web(tmp: Path, rounds: int = ROUNDS, seconds: float = SECONDS, c
             await proc.wait()
     result = {}
     for kind, d in out.items():
-        result[kind] = {"ratio": statistics.median(d["ratios"]), "ratios": d["ratios"], "per_s": statistics.median(d["ours"]),
-                        "bare_per_s": statistics.median(d["bare"]), "p99_ms": 1000 * p99(d["times"]),
-                        "bare_p99_ms": 1000 * p99(d["bare_times"]), "p50_ms": 1000 * statistics.median(d["times"])}
+        result[kind] = {
+            "ratio": statistics.median(d["ratios"]),
+            "ratios": d["ratios"],
+            "per_s": statistics.median(d["ours"]),
+            "bare_per_s": statistics.median(d["bare"]),
+            "p99_ms": 1000 * p99(d["times"]),
+            "bare_p99_ms": 1000 * p99(d["bare_times"]),
+            "p50_ms": 1000 * statistics.median(d["times"]),
+        }
     result["page_size"] = page_size
     result["tick_size"] = len(answer)
     result["clients"] = clients
@@ -208,14 +229,28 @@ async def bench_web(tmp: Path, rounds: int = ROUNDS, seconds: float = SECONDS, c
 def web_rows(web: dict, row) -> list[str]:
     get, tick = web["get"], web["tick"]
     return [
-        row(f"web: GET answer pages / bare tornado handler, same size ({web['page_size']:,} B), {web['clients']} clients, gzip",
+        row(
+            f"web: GET answer pages / bare tornado handler, same size ({web['page_size']:,} B), {web['clients']} clients, gzip",
             f"{get['ratio']:.2f} ({get['per_s']:.0f} vs {get['bare_per_s']:.0f} req/s; rounds {', '.join(f'{r:.2f}' for r in get['ratios'])})",
-            "≥ 0.6", get["ratio"] >= 0.6),
-        row("web: GET answer pages p99 latency",
-            f"{get['p99_ms']:.1f} ms (p50 {get['p50_ms']:.1f} ms; bare p99 {get['bare_p99_ms']:.1f} ms)", "≤ 15 ms", get["p99_ms"] <= 15),
-        row(f"web: checklist tick (the page's script, JSON back, written to SQLite) / bare handler ({web['tick_size']} B)",
+            "≥ 0.6",
+            get["ratio"] >= 0.6,
+        ),
+        row(
+            "web: GET answer pages p99 latency",
+            f"{get['p99_ms']:.1f} ms (p50 {get['p50_ms']:.1f} ms; bare p99 {get['bare_p99_ms']:.1f} ms)",
+            "≤ 15 ms",
+            get["p99_ms"] <= 15,
+        ),
+        row(
+            f"web: checklist tick (the page's script, JSON back, written to SQLite) / bare handler ({web['tick_size']} B)",
             f"{tick['ratio']:.2f} ({tick['per_s']:.0f} vs {tick['bare_per_s']:.0f} req/s; rounds {', '.join(f'{r:.2f}' for r in tick['ratios'])})",
-            "≥ 0.5", tick["ratio"] >= 0.5),
-        row("web: checklist tick p99 latency",
-            f"{tick['p99_ms']:.1f} ms (p50 {tick['p50_ms']:.1f} ms; bare p99 {tick['bare_p99_ms']:.1f} ms)", "≤ 15 ms", tick["p99_ms"] <= 15),
+            "≥ 0.5",
+            tick["ratio"] >= 0.5,
+        ),
+        row(
+            "web: checklist tick p99 latency",
+            f"{tick['p99_ms']:.1f} ms (p50 {tick['p50_ms']:.1f} ms; bare p99 {tick['bare_p99_ms']:.1f} ms)",
+            "≤ 15 ms",
+            tick["p99_ms"] <= 15,
+        ),
     ]

@@ -101,8 +101,9 @@ class RefuseAnonymous(BaseHandler[Update, ContextTypes.DEFAULT_TYPE, None]):
         """Answer nothing and log one line: an update without a user (an anonymous admin, a channel post)."""
         if not self.logged:
             self.logged = True
-            log.warning("update %s refused: no sender or an impossible sender id (further ones are refused silently)",
-                        update.update_id)
+            log.warning(
+                "update %s refused: no sender or an impossible sender id (further ones are refused silently)", update.update_id
+            )
         raise ApplicationHandlerStop
 
 
@@ -131,8 +132,13 @@ class TelegramChannel:
         if user is None:
             return Context(chat=kind, bot_username=self.username)
         stored = self._touch(user.id, i18n.normalise_language(user.language_code))
-        key = (user.id, self.guide.language(user.id, user.language_code, stored=stored), kind,
-               user.id in self.settings.admins and kind == ChatType.PRIVATE, self.username)
+        key = (
+            user.id,
+            self.guide.language(user.id, user.language_code, stored=stored),
+            kind,
+            user.id in self.settings.admins and kind == ChatType.PRIVATE,
+            self.username,
+        )
         context = self._contexts.get(key)
         if context is None:  # a Context is immutable: the same one serves a user's next updates
             if len(self._contexts) >= CONTEXTS_MAX:
@@ -215,6 +221,7 @@ class TelegramChannel:
     # -- commands (one table: dialogs.commands) -------------------------------------------------
     def command(self, name: str):
         """The handler of the chat command ``name`` (the shared command table, dialogs.commands)."""
+
         async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             arg = context.args[0] if context.args else None
             await self.show(update, context, commands.answer(self.engine, self.ctx(update), name, arg))
@@ -311,11 +318,17 @@ class TelegramChannel:
             if r.topic:
                 label = t("在机器人中查看完整说明", ctx)
                 markup = InlineKeyboardMarkup([[InlineKeyboardButton(label, url=deep_link(context.bot.username, r.topic))]])
-            results.append(InlineQueryResultArticle(
-                id=r.route[:64], title=r.title, description=r.description,
-                input_message_content=InputTextMessageContent(r.html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW),
-                reply_markup=markup,
-            ))
+            results.append(
+                InlineQueryResultArticle(
+                    id=r.route[:64],
+                    title=r.title,
+                    description=r.description,
+                    input_message_content=InputTextMessageContent(
+                        r.html, parse_mode=ParseMode.HTML, link_preview_options=NO_PREVIEW
+                    ),
+                    reply_markup=markup,
+                )
+            )
         # answers in the user's language: Telegram must not hand them to someone else
         await query.answer(results, cache_time=60, is_personal=True)
 
@@ -416,8 +429,9 @@ class TelegramChannel:
         await application.bot.set_my_short_description(SHORT_DESCRIPTION)
         for lang in i18n.TRANSLATED:
             gettext = i18n.translations(lang).gettext
-            await application.bot.set_my_commands([BotCommand(c.name, gettext(c.description)) for c in COMMANDS],
-                                                  language_code=lang)
+            await application.bot.set_my_commands(
+                [BotCommand(c.name, gettext(c.description)) for c in COMMANDS], language_code=lang
+            )
             await application.bot.set_my_description(gettext(DESCRIPTION), language_code=lang)
             await application.bot.set_my_short_description(gettext(SHORT_DESCRIPTION), language_code=lang)
         self.jobs.start(application)
@@ -429,8 +443,9 @@ class TelegramChannel:
         warm.start()
 
 
-def build_application(settings: Settings, *, guide: Guide | None = None, request: BaseRequest | None = None,
-                      rate_limit: bool = True) -> Application:
+def build_application(
+    settings: Settings, *, guide: Guide | None = None, request: BaseRequest | None = None, rate_limit: bool = True
+) -> Application:
     """The one factory: a configured Application with every handler. ``application.bot_data["guide"]``
     is the application object (dialogs.guide.Guide) the handlers and jobs share.
 
@@ -474,7 +489,11 @@ def build_application(settings: Settings, *, guide: Guide | None = None, request
     add(CommandHandler("reload", channel.reload, block=False))  # loading runs in a thread; other updates go on
     add(MessageHandler(PRIVATE & filters.COMMAND, channel.unknown_command))
     add(MessageHandler(PRIVATE & filters.TEXT & ~filters.COMMAND, channel.text))
-    add(MessageHandler(filters.ChatType.GROUPS & filters.TEXT & filters.Entity("mention") & ~filters.COMMAND, channel.group_mention))
+    add(
+        MessageHandler(
+            filters.ChatType.GROUPS & filters.TEXT & filters.Entity("mention") & ~filters.COMMAND, channel.group_mention
+        )
+    )
     add(MessageHandler(PRIVATE & (filters.Document.ALL | filters.PHOTO) & filters.UpdateType.MESSAGE, channel.upload))
     add(MessageHandler(PRIVATE & ~filters.TEXT & filters.UpdateType.MESSAGES, channel.non_text))
     application.add_error_handler(channel.error)

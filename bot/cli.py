@@ -94,7 +94,9 @@ def cmd_check_knowledge(args: argparse.Namespace) -> int:
         f"every quote found verbatim in {', '.join(sorted(kb.sources))}"
     )
     if taught.overlay is not None:
-        print(f"overlay {taught.overlay} is valid: {len(taught.taught)} taught question(s), each to an existing answer or business")
+        print(
+            f"overlay {taught.overlay} is valid: {len(taught.taught)} taught question(s), each to an existing answer or business"
+        )
     return EXIT_OK
 
 
@@ -105,8 +107,10 @@ def cmd_unanswered(args: argparse.Namespace) -> int:
     if not groups:
         print("no unanswered question or 👎 reason is waiting to be taught")
         return EXIT_OK
-    print(f"{sum(g.count for g in groups)} missed question(s) in {len(groups)} group(s) of similar ones, most asked first "
-          "(unanswered questions and 👎 reasons, scrubbed of numbers when they were logged):")
+    print(
+        f"{sum(g.count for g in groups)} missed question(s) in {len(groups)} group(s) of similar ones, most asked first "
+        "(unanswered questions and 👎 reasons, scrubbed of numbers when they were logged):"
+    )
     for n, g in enumerate(groups[: args.limit], 1):
         down = f"   👎 {', '.join(f'{t} ×{c}' for t, c in g.down.items())}" if g.down else ""
         print(f"{n:>3}. {g.count}×  {g.question}{down}")
@@ -134,8 +138,10 @@ def cmd_teach(args: argparse.Namespace) -> int:
     if path is None:
         raise UsageError("the database is in memory: set EPORT_GUIDE_OVERLAY to keep taught questions in a file")
     if not settings.overlay_path and not Path(settings.db_path).expanduser().is_file():
-        raise UsageError(f"database {settings.db_path} does not exist (check --db or EPORT_GUIDE_DB); "
-                         "taught questions are kept beside it, so nothing was written")
+        raise UsageError(
+            f"database {settings.db_path} does not exist (check --db or EPORT_GUIDE_DB); "
+            "taught questions are kept beside it, so nothing was written"
+        )
     kb = _kb(args)
     try:
         lesson = teach(path, kb, [(args.question, args.route.strip())], lang=args.lang)[0]
@@ -233,7 +239,9 @@ def _guide(args: argparse.Namespace, *, existing: bool = False, writable: bool =
 
     settings = _settings(args)
     if existing and not Path(settings.db_path).expanduser().is_file():
-        raise UsageError(f"database {settings.db_path} does not exist (check --db or EPORT_GUIDE_DB); nothing was read or changed")
+        raise UsageError(
+            f"database {settings.db_path} does not exist (check --db or EPORT_GUIDE_DB); nothing was read or changed"
+        )
     try:
         return build_guide(settings.db_path, _kb(args), settings=settings, writable=writable)
     except StoreError as exc:
@@ -285,8 +293,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         raise UsageError(str(exc)) from exc
     if settings.webhook_url and not settings.webhook_secret:
-        raise UsageError("EPORT_GUIDE_WEBHOOK_SECRET (or --secret-token) is required with a webhook: "
-                         "without it anyone who reaches the port can post forged updates")
+        raise UsageError(
+            "EPORT_GUIDE_WEBHOOK_SECRET (or --secret-token) is required with a webhook: "
+            "without it anyone who reaches the port can post forged updates"
+        )
     handler = setup_logging(settings.token)
     handler.formatter.secrets += settings.secrets()  # the webhook secret and a proxy password, too
     from .startup import QuietBootstrapFailure
@@ -367,15 +377,18 @@ def _bot_username(args: argparse.Namespace) -> str:
     from telegram.error import InvalidToken, TelegramError
 
     async def get_me() -> str:
-        async with Bot(token, base_url=settings.base_url, base_file_url=settings.base_file_url,
-                       request=make_request(settings, pool=1)) as bot:
+        async with Bot(
+            token, base_url=settings.base_url, base_file_url=settings.base_file_url, request=make_request(settings, pool=1)
+        ) as bot:
             return bot.username
 
     try:
         return asyncio.run(get_me())
     except InvalidToken as exc:
-        raise UsageError("Telegram rejected the bot token (revoked or mistyped, or TELEGRAM_API_BASE_URL is not a Bot API "
-                         "address); set EPORT_GUIDE_BOT_USERNAME or a valid TELEGRAM_BOT_TOKEN") from exc
+        raise UsageError(
+            "Telegram rejected the bot token (revoked or mistyped, or TELEGRAM_API_BASE_URL is not a Bot API "
+            "address); set EPORT_GUIDE_BOT_USERNAME or a valid TELEGRAM_BOT_TOKEN"
+        ) from exc
     except TelegramError as exc:
         raise UsageError(f"cannot ask Telegram for the bot's username ({exc}); set EPORT_GUIDE_BOT_USERNAME") from exc
 
@@ -383,8 +396,9 @@ def _bot_username(args: argparse.Namespace) -> str:
 def _web_url(args: argparse.Namespace) -> str:
     url = _settings(args).web_url
     if not url:
-        raise UsageError("--web needs the web pages' public address: set EPORT_GUIDE_WEB_URL (or --web-url), "
-                         "e.g. https://guide.example.org")
+        raise UsageError(
+            "--web needs the web pages' public address: set EPORT_GUIDE_WEB_URL (or --web-url), e.g. https://guide.example.org"
+        )
     return url
 
 
@@ -483,8 +497,11 @@ def cmd_wechat_menu(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from exc
     finally:
         guide.close()
-    print(f"menu pushed to the account {settings.wechat_app_id}: {len(payload['button'])} buttons "
-          "(followers see it within minutes, or at once after unfollowing and following again)", file=sys.stderr)
+    print(
+        f"menu pushed to the account {settings.wechat_app_id}: {len(payload['button'])} buttons "
+        "(followers see it within minutes, or at once after unfollowing and following again)",
+        file=sys.stderr,
+    )
     return EXIT_OK
 
 
@@ -511,9 +528,18 @@ def cmd_stale(args: argparse.Namespace) -> int:
 LANG_HELP = "interface language: zh (Chinese, the default), ru (Russian) or en (English)"
 DB_HELP = "SQLite database file (default: EPORT_GUIDE_DB, else ./eport-guide.db)"
 # flag → Settings field, for the flags that override an environment variable
-OVERRIDES = {"db": "db_path", "token": "token", "base_url": "base_url", "webhook_url": "webhook_url",
-             "secret_token": "webhook_secret", "listen": "listen", "port": "port",
-             "web_listen": "web_listen", "web_port": "web_port", "web_url": "web_url"}
+OVERRIDES = {
+    "db": "db_path",
+    "token": "token",
+    "base_url": "base_url",
+    "webhook_url": "webhook_url",
+    "secret_token": "webhook_secret",
+    "listen": "listen",
+    "port": "port",
+    "web_listen": "web_listen",
+    "web_port": "web_port",
+    "web_url": "web_url",
+}
 
 
 def _version() -> str:
@@ -546,8 +572,9 @@ def _languages() -> tuple[str, ...]:
     return LANGUAGES
 
 
-def _add(sub: Any, name: str, fn: Callable[[argparse.Namespace], int], help_: str,
-         epilog: str | None = None) -> argparse.ArgumentParser:
+def _add(
+    sub: Any, name: str, fn: Callable[[argparse.Namespace], int], help_: str, epilog: str | None = None
+) -> argparse.ArgumentParser:
     """A subcommand running ``fn``, its help also its description."""
     p = sub.add_parser(name, help=help_, description=help_, epilog=epilog)
     p.set_defaults(func=fn)
@@ -564,11 +591,22 @@ def _db_option(p: argparse.ArgumentParser, extra: str = "") -> None:
 
 def _check_knowledge_command(sub: Any) -> None:
     """eport-guide check-knowledge: its options."""
-    p = _add(sub, "check-knowledge", cmd_check_knowledge, "validate the knowledge files (default: EPORT_GUIDE_KNOWLEDGE or the packaged ones)")
-    p.add_argument("directory", nargs="?", help="a knowledge directory to validate instead (quotes are checked against sources/ beside it)")
-    p.add_argument("--overlay", default=None, metavar="FILE",
-                   help="the local knowledge overlay to validate with it (default: EPORT_GUIDE_OVERLAY, else "
-                        "knowledge-overlay.yaml beside the database, if it exists)")
+    p = _add(
+        sub,
+        "check-knowledge",
+        cmd_check_knowledge,
+        "validate the knowledge files (default: EPORT_GUIDE_KNOWLEDGE or the packaged ones)",
+    )
+    p.add_argument(
+        "directory", nargs="?", help="a knowledge directory to validate instead (quotes are checked against sources/ beside it)"
+    )
+    p.add_argument(
+        "--overlay",
+        default=None,
+        metavar="FILE",
+        help="the local knowledge overlay to validate with it (default: EPORT_GUIDE_OVERLAY, else "
+        "knowledge-overlay.yaml beside the database, if it exists)",
+    )
     _db_option(p, " — the overlay beside it is checked too")
 
 
@@ -596,7 +634,9 @@ def _offices_command(sub: Any) -> None:
 
 def _picture_command(sub: Any) -> None:
     """eport-guide picture: its options."""
-    p = _add(sub, "picture", cmd_picture, "a prepared copy's example picture (seal, annotation, signature, date) to print or forward")
+    p = _add(
+        sub, "picture", cmd_picture, "a prepared copy's example picture (seal, annotation, signature, date) to print or forward"
+    )
     p.add_argument("material", help="a copy: org_cert, legal_rep_id, holder_id, agent_id or self_id")
     p.add_argument("--out", metavar="FILE.png|FILE.svg", help="write a PNG or SVG file (default: SVG on standard output)")
     _lang_option(p)
@@ -612,43 +652,86 @@ def _chat_command(sub: Any) -> None:
 
 def _run_command(sub: Any) -> None:
     """eport-guide run: its options."""
-    p = _add(sub, "run", cmd_run, "run the Telegram bot (long polling, or a webhook with --webhook-url)",
-                  epilog="Every flag overrides an environment variable; prefer the variables for secrets, flags show in ps.")
+    p = _add(
+        sub,
+        "run",
+        cmd_run,
+        "run the Telegram bot (long polling, or a webhook with --webhook-url)",
+        epilog="Every flag overrides an environment variable; prefer the variables for secrets, flags show in ps.",
+    )
     p.add_argument("--token", default=None, help="the bot token (overrides TELEGRAM_BOT_TOKEN)")
     p.add_argument("--base-url", default=None, metavar="URL", help="Bot API base URL (overrides TELEGRAM_API_BASE_URL)")
     _db_option(p)
-    p.add_argument("--webhook-url", default=None, metavar="URL",
-                   help="public https URL Telegram posts updates to; its path is the path served "
-                        "(overrides EPORT_GUIDE_WEBHOOK_URL; without it: long polling)")
-    p.add_argument("--listen", default=None, metavar="ADDRESS",
-                   help="webhook listen address (overrides EPORT_GUIDE_LISTEN; default 127.0.0.1, behind a reverse proxy)")
+    p.add_argument(
+        "--webhook-url",
+        default=None,
+        metavar="URL",
+        help="public https URL Telegram posts updates to; its path is the path served "
+        "(overrides EPORT_GUIDE_WEBHOOK_URL; without it: long polling)",
+    )
+    p.add_argument(
+        "--listen",
+        default=None,
+        metavar="ADDRESS",
+        help="webhook listen address (overrides EPORT_GUIDE_LISTEN; default 127.0.0.1, behind a reverse proxy)",
+    )
     p.add_argument("--port", default=None, metavar="PORT", help="webhook listen port (overrides EPORT_GUIDE_PORT; default 8443)")
-    p.add_argument("--secret-token", default=None, metavar="SECRET",
-                   help="webhook secret Telegram sends back in a header; requests without it get 403 "
-                        "(overrides EPORT_GUIDE_WEBHOOK_SECRET; required with a webhook)")
-    p.add_argument("--web", action="store_true",
-                   help="also serve the web pages in this process (EPORT_GUIDE_WEB_LISTEN:EPORT_GUIDE_WEB_PORT, default 127.0.0.1:8080)")
+    p.add_argument(
+        "--secret-token",
+        default=None,
+        metavar="SECRET",
+        help="webhook secret Telegram sends back in a header; requests without it get 403 "
+        "(overrides EPORT_GUIDE_WEBHOOK_SECRET; required with a webhook)",
+    )
+    p.add_argument(
+        "--web",
+        action="store_true",
+        help="also serve the web pages in this process (EPORT_GUIDE_WEB_LISTEN:EPORT_GUIDE_WEB_PORT, default 127.0.0.1:8080)",
+    )
 
 
 def _web_command(sub: Any) -> None:
     """eport-guide web: its options."""
-    p = _add(sub, "web", cmd_web, "serve the guide as mobile web pages (for callers without Telegram)",
-                  epilog="Checklists and settings are kept per browser (a session cookie) in the same database as the bot's; "
-                         "the bot and the web pages can run in one process (run --web) or two. Put it behind a TLS reverse proxy.")
-    p.add_argument("--listen", dest="web_listen", default=None, metavar="ADDRESS",
-                   help="listen address (overrides EPORT_GUIDE_WEB_LISTEN; default 127.0.0.1, behind a reverse proxy)")
-    p.add_argument("--port", dest="web_port", default=None, metavar="PORT", help="listen port (overrides EPORT_GUIDE_WEB_PORT; default 8080)")
-    p.add_argument("--web-url", default=None, metavar="URL",
-                   help="public address of the pages, e.g. https://guide.example.org (overrides EPORT_GUIDE_WEB_URL; "
-                        "https makes the cookies Secure)")
+    p = _add(
+        sub,
+        "web",
+        cmd_web,
+        "serve the guide as mobile web pages (for callers without Telegram)",
+        epilog="Checklists and settings are kept per browser (a session cookie) in the same database as the bot's; "
+        "the bot and the web pages can run in one process (run --web) or two. Put it behind a TLS reverse proxy.",
+    )
+    p.add_argument(
+        "--listen",
+        dest="web_listen",
+        default=None,
+        metavar="ADDRESS",
+        help="listen address (overrides EPORT_GUIDE_WEB_LISTEN; default 127.0.0.1, behind a reverse proxy)",
+    )
+    p.add_argument(
+        "--port", dest="web_port", default=None, metavar="PORT", help="listen port (overrides EPORT_GUIDE_WEB_PORT; default 8080)"
+    )
+    p.add_argument(
+        "--web-url",
+        default=None,
+        metavar="URL",
+        help="public address of the pages, e.g. https://guide.example.org (overrides EPORT_GUIDE_WEB_URL; "
+        "https makes the cookies Secure)",
+    )
     _db_option(p)
 
 
 def _health_command(sub: Any) -> None:
     """eport-guide health: its options."""
-    p = _add(sub, "health", cmd_health, "check the installation: database writable and migrated, knowledge valid",
-                  epilog="exit codes: 0 healthy, 1 a local check failed, 2 bad configuration, 3 Telegram unreachable (--online)")
-    p.add_argument("--online", action="store_true", help="also ask Telegram (getMe) with the token, through TELEGRAM_PROXY if set")
+    p = _add(
+        sub,
+        "health",
+        cmd_health,
+        "check the installation: database writable and migrated, knowledge valid",
+        epilog="exit codes: 0 healthy, 1 a local check failed, 2 bad configuration, 3 Telegram unreachable (--online)",
+    )
+    p.add_argument(
+        "--online", action="store_true", help="also ask Telegram (getMe) with the token, through TELEGRAM_PROXY if set"
+    )
     _db_option(p)
 
 
@@ -673,22 +756,35 @@ def _links_command(sub: Any) -> None:
     """eport-guide links: its options."""
     p = _add(sub, "links", cmd_links, "print every topic's deep link; --out writes QR codes and a printable HTML sheet")
     p.add_argument("--out", metavar="DIR", help="directory for one QR PNG per topic and index.html")
-    p.add_argument("--web", action="store_true",
-                   help="links to the web pages (EPORT_GUIDE_WEB_URL/t/TOPIC, for callers without Telegram) instead of t.me links")
+    p.add_argument(
+        "--web",
+        action="store_true",
+        help="links to the web pages (EPORT_GUIDE_WEB_URL/t/TOPIC, for callers without Telegram) instead of t.me links",
+    )
     p.add_argument("--web-url", default=None, metavar="URL", help="the web pages' public address (overrides EPORT_GUIDE_WEB_URL)")
-    p.add_argument("--wechat", action="store_true",
-                   help="the WeChat scene value of each business (a permanent QR code with it opens the business in the "
-                        "Official Account) and the qrcode/create request that makes the code; with --out, EPORT_WECHAT_APP_ID "
-                        "and EPORT_WECHAT_APP_SECRET the codes themselves, made by WeChat")
+    p.add_argument(
+        "--wechat",
+        action="store_true",
+        help="the WeChat scene value of each business (a permanent QR code with it opens the business in the "
+        "Official Account) and the qrcode/create request that makes the code; with --out, EPORT_WECHAT_APP_ID "
+        "and EPORT_WECHAT_APP_SECRET the codes themselves, made by WeChat",
+    )
     _db_option(p, " — where WeChat's access token is cached (--wechat --out)")
 
 
 def _wechat_menu_command(sub: Any) -> None:
     """eport-guide wechat-menu: its options."""
-    p = _add(sub, "wechat-menu", cmd_wechat_menu, "print the WeChat Official Account's custom menu (JSON) built from the knowledge",
-             epilog="With --push, EPORT_WECHAT_APP_ID and EPORT_WECHAT_APP_SECRET it is sent to WeChat (menu/create); "
-                    "the access token is cached in the database until it expires.")
-    p.add_argument("--push", action="store_true", help="send the menu to WeChat (needs EPORT_WECHAT_APP_ID and EPORT_WECHAT_APP_SECRET)")
+    p = _add(
+        sub,
+        "wechat-menu",
+        cmd_wechat_menu,
+        "print the WeChat Official Account's custom menu (JSON) built from the knowledge",
+        epilog="With --push, EPORT_WECHAT_APP_ID and EPORT_WECHAT_APP_SECRET it is sent to WeChat (menu/create); "
+        "the access token is cached in the database until it expires.",
+    )
+    p.add_argument(
+        "--push", action="store_true", help="send the menu to WeChat (needs EPORT_WECHAT_APP_ID and EPORT_WECHAT_APP_SECRET)"
+    )
     _db_option(p, " — where the access token is cached")
 
 
@@ -700,20 +796,38 @@ def _stats_command(sub: Any) -> None:
 
 def _unanswered_command(sub: Any) -> None:
     """eport-guide unanswered: its options."""
-    p = _add(sub, "unanswered", cmd_unanswered, "the questions the guide could not answer and the 👎 reasons, grouped by similarity, with counts")
+    p = _add(
+        sub,
+        "unanswered",
+        cmd_unanswered,
+        "the questions the guide could not answer and the 👎 reasons, grouped by similarity, with counts",
+    )
     p.add_argument("--limit", type=_count, default=20, metavar="N", help="show the N most asked groups (1-1000, default 20)")
     _db_option(p, "; must exist")
 
 
 def _teach_command(sub: Any) -> None:
     """eport-guide teach: its options."""
-    p = _add(sub, "teach", cmd_teach, "attach a question to the answer or business that answers it (the local knowledge overlay)",
-                  epilog="The question is kept as a question form in knowledge-overlay.yaml beside the database (EPORT_GUIDE_OVERLAY "
-                         "to put it elsewhere), never in the package: it survives reinstalling. /reload (or a restart) applies it. "
-                         "Only question forms are added: quotes, annotations and answers are never changed.")
-    p.add_argument("question", help='the question as users ask it, e.g. "公司改名了卡要重新办吗" (one line, at most 100 characters)')
-    p.add_argument("route", metavar="ROUTE", help="answer:ID (an answer of answers.yaml, e.g. answer:hotline) or topic:ID (a business, e.g. topic:change_name)")
-    p.add_argument("--lang", choices=_languages(), default=None, help="the question's language (default: detected from its letters)")
+    p = _add(
+        sub,
+        "teach",
+        cmd_teach,
+        "attach a question to the answer or business that answers it (the local knowledge overlay)",
+        epilog="The question is kept as a question form in knowledge-overlay.yaml beside the database (EPORT_GUIDE_OVERLAY "
+        "to put it elsewhere), never in the package: it survives reinstalling. /reload (or a restart) applies it. "
+        "Only question forms are added: quotes, annotations and answers are never changed.",
+    )
+    p.add_argument(
+        "question", help='the question as users ask it, e.g. "公司改名了卡要重新办吗" (one line, at most 100 characters)'
+    )
+    p.add_argument(
+        "route",
+        metavar="ROUTE",
+        help="answer:ID (an answer of answers.yaml, e.g. answer:hotline) or topic:ID (a business, e.g. topic:change_name)",
+    )
+    p.add_argument(
+        "--lang", choices=_languages(), default=None, help="the question's language (default: detected from its letters)"
+    )
     _db_option(p, " — the overlay is kept beside it; must exist")
 
 
@@ -768,9 +882,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="eport-guide",
         description="电子口岸制发卡业务指南 — China E-Port card business guide (Manzhouli). "
-                    "Configuration comes from environment variables (see README, 'Configuration').",
+        "Configuration comes from environment variables (see README, 'Configuration').",
         epilog="exit codes: 0 ok, 1 invalid knowledge files or a failed health check, 2 bad usage or configuration "
-               "(also a token Telegram rejects), 3 Telegram unreachable (health --online, run)",
+        "(also a token Telegram rejects), 3 Telegram unreachable (health --online, run)",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -800,9 +914,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # everything printed from here on (our lines, usage errors, library exceptions, tracebacks) is redacted:
     # the secrets as the environment has them, before any is parsed (a malformed value is still a secret)
-    redact_output(os.environ.get("TELEGRAM_BOT_TOKEN"),
-                  [*credentials(os.environ.get("TELEGRAM_PROXY")), (os.environ.get("EPORT_GUIDE_WEBHOOK_SECRET") or "").strip(),
-                   *((os.environ.get(name) or "").strip() for name in SECRET_VARIABLES)])
+    redact_output(
+        os.environ.get("TELEGRAM_BOT_TOKEN"),
+        [
+            *credentials(os.environ.get("TELEGRAM_PROXY")),
+            (os.environ.get("EPORT_GUIDE_WEBHOOK_SECRET") or "").strip(),
+            *((os.environ.get(name) or "").strip() for name in SECRET_VARIABLES),
+        ],
+    )
     parser = build_parser()
     args = parser.parse_args(argv)
     redact_output(getattr(args, "token", None), [getattr(args, "secret_token", None) or ""])
@@ -846,8 +965,10 @@ def _telegram_error(exc: Exception) -> tuple[str, int] | None:
     if errors is None or not isinstance(exc, errors.TelegramError):
         return None
     if isinstance(exc, errors.InvalidToken):
-        return ("Telegram rejected the bot token (revoked or mistyped, or TELEGRAM_API_BASE_URL is not a Bot API address); "
-                "get the token from @BotFather"), EXIT_USAGE
+        return (
+            "Telegram rejected the bot token (revoked or mistyped, or TELEGRAM_API_BASE_URL is not a Bot API address); "
+            "get the token from @BotFather"
+        ), EXIT_USAGE
     if isinstance(exc, errors.NetworkError) and not isinstance(exc, errors.BadRequest):
         return f"cannot reach Telegram ({exc}); check the network, the proxy or TELEGRAM_API_BASE_URL", EXIT_TELEGRAM
     return f"Telegram refused the request: {exc}", EXIT_USAGE

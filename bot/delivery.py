@@ -28,7 +28,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from telegram import Bot, CallbackQuery, CopyTextButton, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, LinkPreviewOptions, Message
+from telegram import (
+    Bot,
+    CallbackQuery,
+    CopyTextButton,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+)
 from telegram.error import BadRequest, NetworkError
 
 from dialogs.engine import Button, Screen
@@ -52,8 +61,15 @@ async def retrying(method: str, call: Callable[[], Awaitable[T]]) -> T:
         except BadRequest:
             raise  # Telegram answered: trying again would get the same answer
         except NetworkError as exc:  # TimedOut is one too
-            log.info("%s failed (%s: %s); attempt %d of %d in %.1f s", method, type(exc).__name__, exc,
-                     attempt + 1, len(RETRY_DELAYS) + 1, delay)
+            log.info(
+                "%s failed (%s: %s); attempt %d of %d in %.1f s",
+                method,
+                type(exc).__name__,
+                exc,
+                attempt + 1,
+                len(RETRY_DELAYS) + 1,
+                delay,
+            )
             await asyncio.sleep(delay)
     return await call()
 
@@ -104,8 +120,12 @@ def keyboard_json(buttons: tuple[tuple[Button, ...], ...]) -> str | None:
 
 
 def _params(screen: Screen) -> dict[str, Any]:
-    return {"text": screen.html, "parse_mode": "HTML", "reply_markup": keyboard_json(screen.buttons),
-            "link_preview_options": NO_PREVIEW_JSON}
+    return {
+        "text": screen.html,
+        "parse_mode": "HTML",
+        "reply_markup": keyboard_json(screen.buttons),
+        "link_preview_options": NO_PREVIEW_JSON,
+    }
 
 
 async def send_screen(bot: Bot, chat_id: int, screen: Screen) -> None:

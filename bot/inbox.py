@@ -200,8 +200,9 @@ class Inbox:
         failures = 0
         while True:
             try:
-                updates = await bot.get_updates(offset=offset, limit=1 if one_by_one else None,
-                                                timeout=0 if one_by_one else timeout, allowed_updates=allowed)
+                updates = await bot.get_updates(
+                    offset=offset, limit=1 if one_by_one else None, timeout=0 if one_by_one else timeout, allowed_updates=allowed
+                )
             except InvalidToken as exc:
                 log.error("polling stopped (Telegram rejected the token: %s); exiting with status %d", exc, EXIT_POLLING_STOPPED)
                 self.exit_code = EXIT_POLLING_STOPPED
@@ -216,7 +217,8 @@ class Inbox:
                 delay = POLL_BACKOFF[min(failures, len(POLL_BACKOFF) - 1)]
                 failures += 1
                 (log.warning if failures in (1, len(POLL_BACKOFF)) else log.info)(
-                    "polling: %s: %s; trying again in %.0f s", type(exc).__name__, exc, delay)
+                    "polling: %s: %s; trying again in %.0f s", type(exc).__name__, exc, delay
+                )
                 await asyncio.sleep(delay)
                 continue
             except asyncio.CancelledError:
@@ -232,8 +234,12 @@ class Inbox:
                 else:
                     offset = self._after_last_kept()  # confirms only updates already kept
                     if offset is None:
-                        log.error("polling: an update cannot be read (%s) and no update id is known to step past it; "
-                                  "trying again in %.0f s", type(exc).__name__, POLL_BACKOFF[-1])
+                        log.error(
+                            "polling: an update cannot be read (%s) and no update id is known to step past it; "
+                            "trying again in %.0f s",
+                            type(exc).__name__,
+                            POLL_BACKOFF[-1],
+                        )
                         await asyncio.sleep(POLL_BACKOFF[-1])
                 continue
             one_by_one = False

@@ -95,7 +95,9 @@ class Jobs:
         guide, store = self.guide, self.guide.store
         try:
             ctx = Context(user_id=user_id, lang=guide.language(user_id))
-            text = t("您已较长时间未使用本机器人。按照隐私说明，若 7 天内仍未使用，您的清单和设置将被删除。发送任意消息即可保留。", ctx)
+            text = t(
+                "您已较长时间未使用本机器人。按照隐私说明，若 7 天内仍未使用，您的清单和设置将被删除。发送任意消息即可保留。", ctx
+            )
             await context.bot.send_message(user_id, text)
             store.mark_warned(user_id)
             return True
@@ -103,8 +105,9 @@ class Jobs:
             delay = retry_delay(attempt) if transient(exc) else -1.0
             if delay >= 0 and context.job_queue is not None:
                 log.warning("retention: warning user %s failed (%s); retrying in %.0f s", user_id, exc, delay)
-                context.job_queue.run_once(self._retry_warn, when=delay, data=(user_id, attempt + 1),
-                                           name=f"retention-warn-{user_id}")
+                context.job_queue.run_once(
+                    self._retry_warn, when=delay, data=(user_id, attempt + 1), name=f"retention-warn-{user_id}"
+                )
                 return False
             log.warning("retention: user %s cannot be warned: %s", user_id, exc)
             try:

@@ -20,8 +20,15 @@ class RedactingFormatter(logging.Formatter):
         exc = record.exc_info[1] if record.exc_info else None
         if exc is not None and (record.name.startswith("telegram") or type(exc).__module__.startswith("telegram")):
             # the library's own errors (rejected token, network, a non-JSON answer) are events: one line
-            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None,
-                                            "msg": f"{record.getMessage()} ({type(exc).__name__}: {exc})", "args": None})
+            record = logging.makeLogRecord(
+                {
+                    **record.__dict__,
+                    "exc_info": None,
+                    "exc_text": None,
+                    "msg": f"{record.getMessage()} ({type(exc).__name__}: {exc})",
+                    "args": None,
+                }
+            )
         text = super().format(record)
         for secret in self.secrets:
             text = text.replace(secret, "<token>")

@@ -22,6 +22,7 @@ HEALTH_OK, HEALTH_LOCAL, HEALTH_CONFIG, HEALTH_TELEGRAM = 0, 1, 2, 3
 @dataclass(frozen=True)
 class Check:
     """One health check's result: its name, whether it passed, what it found."""
+
     name: str
     ok: bool
     detail: str
@@ -87,8 +88,9 @@ def check_telegram(settings: Settings) -> Check:
         return Check("telegram", False, str(exc))
 
     async def get_me() -> str:
-        async with Bot(token, base_url=settings.base_url, base_file_url=settings.base_file_url,
-                       request=make_request(settings)) as bot:
+        async with Bot(
+            token, base_url=settings.base_url, base_file_url=settings.base_file_url, request=make_request(settings)
+        ) as bot:
             return bot.username
 
     try:
@@ -106,8 +108,14 @@ def make_request(settings: Settings, *, pool: int = 16, read_timeout: float | No
     from telegram.request import HTTPXRequest
 
     timeout = settings.request_timeout
-    return HTTPXRequest(connection_pool_size=pool, connect_timeout=10, read_timeout=read_timeout or timeout,
-                        write_timeout=timeout, pool_timeout=5, proxy=settings.proxy)
+    return HTTPXRequest(
+        connection_pool_size=pool,
+        connect_timeout=10,
+        read_timeout=read_timeout or timeout,
+        write_timeout=timeout,
+        pool_timeout=5,
+        proxy=settings.proxy,
+    )
 
 
 def health(settings: Settings, online: bool) -> tuple[int, list[Check]]:

@@ -38,7 +38,12 @@ class _NoUpdateContent(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if str(record.msg).startswith("Error while parsing updates"):
-            record.msg, record.args, record.exc_info, record.exc_text = "Error while parsing updates (content not logged)", (), None, None
+            record.msg, record.args, record.exc_info, record.exc_text = (
+                "Error while parsing updates (content not logged)",
+                (),
+                None,
+                None,
+            )
         return True
 
 
@@ -52,8 +57,13 @@ def inbox_of(application: Application) -> Inbox:
 
 
 @contextlib.asynccontextmanager
-async def running(application: Application, settings: Settings, *, poll_timeout: int = POLL_TIMEOUT,
-                  allowed_updates: Sequence[str] | None = ALLOWED_UPDATES) -> AsyncIterator[Inbox]:
+async def running(
+    application: Application,
+    settings: Settings,
+    *,
+    poll_timeout: int = POLL_TIMEOUT,
+    allowed_updates: Sequence[str] | None = ALLOWED_UPDATES,
+) -> AsyncIterator[Inbox]:
     """The application receiving and handling updates while the block runs; yields its inbox."""
     inbox = inbox_of(application)
     receiving: asyncio.Task | None = None
@@ -67,14 +77,24 @@ async def running(application: Application, settings: Settings, *, poll_timeout:
         if settings.webhook_url:
             from .webhook import start_webhook
 
-            server = start_webhook(inbox, path=urlsplit(settings.webhook_url).path, secret=settings.webhook_secret or "",
-                                   listen=settings.listen, port=settings.port)
-            await application.bot.set_webhook(settings.webhook_url, secret_token=settings.webhook_secret,
-                                              allowed_updates=allowed_updates, max_connections=WEBHOOK_MAX_CONNECTIONS)
+            server = start_webhook(
+                inbox,
+                path=urlsplit(settings.webhook_url).path,
+                secret=settings.webhook_secret or "",
+                listen=settings.listen,
+                port=settings.port,
+            )
+            await application.bot.set_webhook(
+                settings.webhook_url,
+                secret_token=settings.webhook_secret,
+                allowed_updates=allowed_updates,
+                max_connections=WEBHOOK_MAX_CONNECTIONS,
+            )
         else:
             await application.bot.delete_webhook()  # getUpdates is refused while a webhook is set
             receiving = asyncio.get_running_loop().create_task(
-                inbox.poll(timeout=poll_timeout, allowed_updates=allowed_updates), name="polling")
+                inbox.poll(timeout=poll_timeout, allowed_updates=allowed_updates), name="polling"
+            )
         yield inbox
     finally:
         if receiving is not None:

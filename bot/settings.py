@@ -119,7 +119,11 @@ class Settings(BaseSettings):
     """Every setting of every command. Field → variable: see ``ENV`` and README.md."""
 
     model_config = SettingsConfigDict(
-        frozen=True, populate_by_name=True, extra="ignore", env_ignore_empty=True, case_sensitive=True,
+        frozen=True,
+        populate_by_name=True,
+        extra="ignore",
+        env_ignore_empty=True,
+        case_sensitive=True,
         validate_default=False,
     )
 
@@ -192,16 +196,20 @@ class Settings(BaseSettings):
     @classmethod
     def _wechat_token(cls, v: Any) -> Any:
         if v is not None and not WECHAT_TOKEN_RE.match(str(v)):
-            raise ValueError(f"must be 3-32 letters or digits, the Token entered in the WeChat platform (basic "
-                             f"configuration); the value given has {len(str(v))} character(s) and is not shown")
+            raise ValueError(
+                f"must be 3-32 letters or digits, the Token entered in the WeChat platform (basic "
+                f"configuration); the value given has {len(str(v))} character(s) and is not shown"
+            )
         return v
 
     @field_validator("wechat_aes_key", mode="before")
     @classmethod
     def _wechat_aes_key(cls, v: Any) -> Any:
         if v is not None and not WECHAT_AES_KEY_RE.match(str(v)):
-            raise ValueError(f"must be the 43-character EncodingAESKey (letters and digits) from the WeChat platform; "
-                             f"the value given has {len(str(v))} character(s) and is not shown")
+            raise ValueError(
+                f"must be the 43-character EncodingAESKey (letters and digits) from the WeChat platform; "
+                f"the value given has {len(str(v))} character(s) and is not shown"
+            )
         return v
 
     @field_validator("wechat_app_id", mode="before")
@@ -215,8 +223,10 @@ class Settings(BaseSettings):
     @classmethod
     def _wechat_app_secret(cls, v: Any) -> Any:
         if v is not None and not WECHAT_APP_SECRET_RE.match(str(v)):
-            raise ValueError(f"must be the account's AppSecret, 32 hexadecimal digits; the value given has "
-                             f"{len(str(v))} character(s) and is not shown")
+            raise ValueError(
+                f"must be the account's AppSecret, 32 hexadecimal digits; the value given has "
+                f"{len(str(v))} character(s) and is not shown"
+            )
         return v
 
     @field_validator("wechat_api_url", mode="before")
@@ -227,8 +237,10 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _wechat_safe_mode(self) -> "Settings":
         if self.wechat_aes_key and not self.wechat_app_id:
-            raise ValueError("EPORT_WECHAT_AES_KEY (safe mode) needs EPORT_WECHAT_APP_ID: every decrypted message "
-                             "is checked to be addressed to that account")
+            raise ValueError(
+                "EPORT_WECHAT_AES_KEY (safe mode) needs EPORT_WECHAT_APP_ID: every decrypted message "
+                "is checked to be addressed to that account"
+            )
         if self.wechat_aes_key and not self.wechat_token:
             raise ValueError("EPORT_WECHAT_AES_KEY needs EPORT_WECHAT_TOKEN (the messages are signed with it)")
         return self
@@ -257,7 +269,9 @@ class Settings(BaseSettings):
     def _hops(cls, v: Any) -> Any:
         text = str(v).strip()
         if not ASCII_DIGITS.match(text) or len(text) > 2 or int(text) > MAX_PROXY_HOPS:
-            raise ValueError(f"must be the number of reverse proxies in front of the web server, 0 to {MAX_PROXY_HOPS}, not {v!r}")
+            raise ValueError(
+                f"must be the number of reverse proxies in front of the web server, 0 to {MAX_PROXY_HOPS}, not {v!r}"
+            )
         return int(text)
 
     @field_validator("request_timeout", mode="before")
@@ -346,18 +360,39 @@ class Settings(BaseSettings):
     def require_token(self) -> str:
         """The bot token; a clear SettingsError when it is not set."""
         if not self.token:
-            raise SettingsError("TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather (see README) or run `eport-guide chat`")
+            raise SettingsError(
+                "TELEGRAM_BOT_TOKEN is not set; get a token from @BotFather (see README) or run `eport-guide chat`"
+            )
         return self.token
 
 
 # What only the Telegram channel reads: `eport-guide web` ignores these variables (a malformed
 # TELEGRAM_PROXY must not stop the web pages, which never talk to Telegram).
-TELEGRAM_ONLY = ("token", "base_url", "base_file_url", "proxy", "webhook_url", "webhook_secret", "listen", "port",
-                 "request_timeout", "bot_username")
+TELEGRAM_ONLY = (
+    "token",
+    "base_url",
+    "base_file_url",
+    "proxy",
+    "webhook_url",
+    "webhook_secret",
+    "listen",
+    "port",
+    "request_timeout",
+    "bot_username",
+)
 ENV = {name: field.validation_alias for name, field in Settings.model_fields.items()}
-FLAGS = {"token": "--token", "base_url": "--base-url", "db_path": "--db", "webhook_url": "--webhook-url",
-         "webhook_secret": "--secret-token", "listen": "--listen", "port": "--port",
-         "web_listen": "--listen", "web_port": "--port", "web_url": "--web-url"}
+FLAGS = {
+    "token": "--token",
+    "base_url": "--base-url",
+    "db_path": "--db",
+    "webhook_url": "--webhook-url",
+    "webhook_secret": "--secret-token",
+    "listen": "--listen",
+    "port": "--port",
+    "web_listen": "--listen",
+    "web_port": "--port",
+    "web_url": "--web-url",
+}
 
 
 def describe(exc: ValidationError, flags: set[str] = frozenset()) -> str:

@@ -36,9 +36,13 @@ def backoff(first: float = FIRST_DELAY_S, cap: float = MAX_DELAY_S) -> Iterator[
         delay = min(delay * 2, cap)
 
 
-async def wait_for_telegram(settings: Settings, *, stop: asyncio.Event | None = None,
-                            sleep: Callable[[float], Awaitable[object]] | None = None,
-                            delays: Iterator[float] | None = None) -> str | None:
+async def wait_for_telegram(
+    settings: Settings,
+    *,
+    stop: asyncio.Event | None = None,
+    sleep: Callable[[float], Awaitable[object]] | None = None,
+    delays: Iterator[float] | None = None,
+) -> str | None:
     """getMe with the token (through TELEGRAM_PROXY if set) until Telegram answers; returns the
     bot's username, or None when ``stop`` is set meanwhile. Raises InvalidToken at once when
     Telegram rejects the token; any other failure (unreachable, timed out, the proxy refusing,
@@ -52,8 +56,12 @@ async def wait_for_telegram(settings: Settings, *, stop: asyncio.Event | None = 
     while not stop.is_set():
         attempt += 1
         try:
-            async with Bot(settings.require_token(), base_url=settings.base_url, base_file_url=settings.base_file_url,
-                           request=make_request(settings, pool=1)) as bot:
+            async with Bot(
+                settings.require_token(),
+                base_url=settings.base_url,
+                base_file_url=settings.base_file_url,
+                request=make_request(settings, pool=1),
+            ) as bot:
                 if attempt > 1:
                     log.info("Telegram answered at attempt %d", attempt)
                 return bot.username
@@ -64,8 +72,14 @@ async def wait_for_telegram(settings: Settings, *, stop: asyncio.Event | None = 
             if isinstance(exc, RetryAfter):
                 delay = max(delay, _seconds(exc))
             via = " via TELEGRAM_PROXY" if settings.proxy else ""
-            log.warning("start-up: Telegram unreachable%s (attempt %d: %s: %s); trying again in %g s",
-                        via, attempt, type(exc).__name__, exc, delay)
+            log.warning(
+                "start-up: Telegram unreachable%s (attempt %d: %s: %s); trying again in %g s",
+                via,
+                attempt,
+                type(exc).__name__,
+                exc,
+                delay,
+            )
         if sleep is not None:
             await sleep(delay)
             continue
@@ -139,5 +153,8 @@ class QuietBootstrapFailure(logging.Filter):
     ``eport-guide`` prints the raised error as its one line, so the library's record is dropped."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.name.startswith("telegram.ext") and record.levelno >= logging.ERROR
-                    and record.getMessage().startswith("Network Retry Loop (Bootstrap"))
+        return not (
+            record.name.startswith("telegram.ext")
+            and record.levelno >= logging.ERROR
+            and record.getMessage().startswith("Network Retry Loop (Bootstrap")
+        )

@@ -52,8 +52,10 @@ def check_version(version: tuple[int, ...] | None = None) -> None:
     low, high = SUPPORTED
     shown = ".".join(map(str, installed))
     if not low <= installed < high:
-        raise UnsupportedLibrary(f"python-telegram-bot {shown} is installed; this bot supports {supported_range()} "
-                                 "(install the pinned versions: pip install -c requirements.lock -e .)")
+        raise UnsupportedLibrary(
+            f"python-telegram-bot {shown} is installed; this bot supports {supported_range()} "
+            "(install the pinned versions: pip install -c requirements.lock -e .)"
+        )
     if not callable(getattr(Bot, "do_api_request", None)):
         raise UnsupportedLibrary(f"python-telegram-bot {shown} has no Bot.do_api_request; this bot supports {supported_range()}")
 

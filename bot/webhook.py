@@ -100,9 +100,11 @@ class UpdateHandler(tornado.web.RequestHandler):
 def start_webhook(inbox: Inbox, *, path: str, secret: str, listen: str, port: int) -> tornado.httpserver.HTTPServer:
     """Serve ``path`` on ``listen:port`` (call inside the running loop); returns the server to stop."""
     route = "/" + re.escape(path.strip("/"))
-    app = tornado.web.Application([(route, UpdateHandler, {"inbox": inbox, "secret": secret})],
-                                  log_function=lambda handler: None)  # no line per request (forged ones included)
-    server = tornado.httpserver.HTTPServer(app, max_body_size=MAX_BODY, idle_connection_timeout=120, body_timeout=30,
-                                           xheaders=False)
+    app = tornado.web.Application(
+        [(route, UpdateHandler, {"inbox": inbox, "secret": secret})], log_function=lambda handler: None
+    )  # no line per request (forged ones included)
+    server = tornado.httpserver.HTTPServer(
+        app, max_body_size=MAX_BODY, idle_connection_timeout=120, body_timeout=30, xheaders=False
+    )
     server.listen(port, address=listen)
     return server

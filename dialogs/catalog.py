@@ -57,8 +57,12 @@ def extract() -> list[str]:
     messages: list[str] = []
     templates = sorted((ROOT / "dialogs" / "templates").glob("*.j2")) + sorted((ROOT / "web" / "templates").rglob("*.html"))
     for path in templates:
-        for _, msg, *_ in extract_from_file("jinja2.ext:babel_extract", str(path), keywords={"_": None},
-                                               options={"extensions": "jinja2.ext.i18n", "trimmed": "false"}):
+        for _, msg, *_ in extract_from_file(
+            "jinja2.ext:babel_extract",
+            str(path),
+            keywords={"_": None},
+            options={"extensions": "jinja2.ext.i18n", "trimmed": "false"},
+        ):
             messages += [msg] if isinstance(msg, str) else [m for m in msg if m]
     screens = yaml.safe_load((ROOT / "dialogs" / "screens.yaml").read_text(encoding="utf-8"))["screens"]
 

@@ -30,7 +30,7 @@ def progress_bar(done: int, total: int) -> str:
 
 
 def _button_text(short: str, label: str) -> str:
-    """"<material>·<action>" within BUTTON_MAX characters, never cut inside brackets:
+    """ "<material>·<action>" within BUTTON_MAX characters, never cut inside brackets:
     bracketed asides are dropped first, then the text is cut where no bracket is open."""
     text = f"{short}·{label}"
     if len(text) <= BUTTON_MAX:
@@ -92,7 +92,9 @@ class Checklists:
             per_material[m.id] = list(dict.fromkeys(lines))
         return [getattr(n, lang) for n in business.notes], per_material
 
-    def _layout(self, topic: str, lang: str) -> tuple[tuple[tuple[dict[str, Any], dict[str, Any]], ...], tuple[tuple[str, str, tuple[int, ...]], ...]]:
+    def _layout(
+        self, topic: str, lang: str
+    ) -> tuple[tuple[tuple[dict[str, Any], dict[str, Any]], ...], tuple[tuple[str, str, tuple[int, ...]], ...]]:
         """What never changes for a business in a language: each item's texts (unticked, ticked), and
         the materials (id, name, item positions). Built once per knowledge, business and language."""
         key = (topic, lang)
@@ -109,13 +111,21 @@ class Checklists:
                 if item.condition == "alternative":
                     label += self._("（如交复印件）", ctx)
                 button = _button_text(t(item.short, ctx), label)
-                row = {"id": item.id, "material": item.material, "label": label,
-                       "optional": item.optional and item.condition is None, "required": not item.optional,
-                       "button": button, "na": False,
-                       "na_button": _button_text(self._("🚫 不适用：", ctx) + t(item.short, ctx), label),
-                       "applies_button": _button_text(self._("↩️ 适用：", ctx) + t(item.short, ctx), label)}
+                row = {
+                    "id": item.id,
+                    "material": item.material,
+                    "label": label,
+                    "optional": item.optional and item.condition is None,
+                    "required": not item.optional,
+                    "button": button,
+                    "na": False,
+                    "na_button": _button_text(self._("🚫 不适用：", ctx) + t(item.short, ctx), label),
+                    "applies_button": _button_text(self._("↩️ 适用：", ctx) + t(item.short, ctx), label),
+                }
                 # the tick button carries the state it asks for
-                rows.append(({**row, "ticked": False, "mark": "☐", "want": "1"}, {**row, "ticked": True, "mark": "✅", "want": "0"}))
+                rows.append(
+                    ({**row, "ticked": False, "mark": "☐", "want": "1"}, {**row, "ticked": True, "mark": "✅", "want": "0"})
+                )
                 if not groups or groups[-1][0] != item.material:
                     groups.append((item.material, names[item.material], []))
                 groups[-1][2].append(n)
@@ -132,8 +142,14 @@ class Checklists:
         ticks = self.store.ticks(user_id, topic) & {off["id"] for off, _ in layout}
         # 不适用: only an optional item can be marked so; it no longer counts in done or total
         na = self.store.not_applicable(user_id, topic)
-        rows = [{**off, "ticked": False, "na": True, "mark": "➖"} if off["optional"] and off["id"] in na
-                else on if off["id"] in ticks else off for off, on in layout]
+        rows = [
+            {**off, "ticked": False, "na": True, "mark": "➖"}
+            if off["optional"] and off["id"] in na
+            else on
+            if off["id"] in ticks
+            else off
+            for off, on in layout
+        ]
         groups = []
         for material, name, positions in materials:
             members = [rows[i] for i in positions]
@@ -141,22 +157,45 @@ class Checklists:
             done_here = sum(r["ticked"] for r in counted)
             complete_here = all(r["ticked"] for r in counted if r["required"])
             mark = "➖" if not counted else "✅" if complete_here and done_here else "☐"
-            groups.append({"material": material, "name": name, "rows": members, "done": done_here, "total": len(counted),
-                           "mark": mark, "na": not counted})
+            groups.append(
+                {
+                    "material": material,
+                    "name": name,
+                    "rows": members,
+                    "done": done_here,
+                    "total": len(counted),
+                    "mark": mark,
+                    "na": not counted,
+                }
+            )
         counted = [r for r in rows if not r["na"]]
         done = sum(r["ticked"] for r in counted)
         complete = all(r["ticked"] for r in counted if r["required"])
         business = self.kb.businesses[topic]
         siblings = [b for b in self.kb.topics_in(business.category) if b.id != topic]
         notes, material_notes = self.notes(topic, ctx.lang)
-        return {"business": business, "items": rows, "groups": groups, "done": done, "total": len(counted),
-                "not_applicable": len(rows) - len(counted), "notes": notes, "material_notes": material_notes,
-                "complete": complete, "bar": progress_bar(done, len(counted)), "siblings": siblings}
+        return {
+            "business": business,
+            "items": rows,
+            "groups": groups,
+            "done": done,
+            "total": len(counted),
+            "not_applicable": len(rows) - len(counted),
+            "notes": notes,
+            "material_notes": material_notes,
+            "complete": complete,
+            "bar": progress_bar(done, len(counted)),
+            "siblings": siblings,
+        }
 
     def export_text(self, ctx: Context, topic: str) -> str:
         """A printable plain-text checklist with the office and hotline."""
-        values = {**self.engine.base_values(), **self.screen_values(ctx, topic), "offices": list(self.kb.offices.values()),
-                  "lang": ctx.lang}
+        values = {
+            **self.engine.base_values(),
+            **self.screen_values(ctx, topic),
+            "offices": list(self.kb.offices.values()),
+            "lang": ctx.lang,
+        }
         return environment(ctx.lang, html=False).get_template("checklist_export.j2").render(values).strip() + "\n"
 
     def sync(self, ctx: Context, topic: str) -> dict[str, Any]:
@@ -192,12 +231,20 @@ class Checklists:
         at = next((i for i, g in enumerate(groups) if g["material"] == material), None)
         if at is None:
             raise NotFound(f"{topic}:{material}")
-        page = {**groups[at], "notes": values["material_notes"].get(material, []),
-                "tick_rows": [r for r in groups[at]["rows"] if not r["na"]],  # a 不适用 item has no tick button
-                "na_rows": [r for r in groups[at]["rows"] if r["optional"]]}  # … and each optional one a 不适用 button
+        page = {
+            **groups[at],
+            "notes": values["material_notes"].get(material, []),
+            "tick_rows": [r for r in groups[at]["rows"] if not r["na"]],  # a 不适用 item has no tick button
+            "na_rows": [r for r in groups[at]["rows"] if r["optional"]],
+        }  # … and each optional one a 不适用 button
         key = ("page", tuple((r["ticked"], r["na"]) for r in page["rows"]), values["done"], values["total"], values["complete"])
-        return {**values, "page": page, "cache_key": key, "prev": groups[at - 1]["material"] if at > 0 else None,
-                "next": groups[at + 1]["material"] if at + 1 < len(groups) else None}
+        return {
+            **values,
+            "page": page,
+            "cache_key": key,
+            "prev": groups[at - 1]["material"] if at > 0 else None,
+            "next": groups[at + 1]["material"] if at + 1 < len(groups) else None,
+        }
 
     def mark(self, ctx: Context, action: str, args: str) -> dict[str, Any]:
         """A tick or 不适用 from a page that draws its own checklist (the web page's script): ``action``

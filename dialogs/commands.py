@@ -15,6 +15,7 @@ def N_(message: str) -> str:
 @dataclass(frozen=True)
 class Command:
     """One chat command: its name, what it opens (a route) and its menu description."""
+
     name: str
     description: str  # shown in Telegram's command menu and /help, translated
     route: str | None = None  # the screen it opens; None: the channel handles it (start, cancel)

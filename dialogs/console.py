@@ -99,8 +99,13 @@ class ConsoleChat:
         return self.screen
 
 
-def run_console(guide: Guide, user_id: int | None = 0, client_lang: str | None = None,
-                stdin: TextIO | None = None, stdout: TextIO | None = None) -> int:
+def run_console(
+    guide: Guide,
+    user_id: int | None = 0,
+    client_lang: str | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+) -> int:
     # the streams of the moment, not of import time: the CLI wraps stdout in the token redaction
     """The console conversation on ``stdin``/``stdout`` until /quit or the end of input."""
     stdin, stdout = stdin or sys.stdin, stdout or sys.stdout

@@ -51,6 +51,7 @@ QUESTION = "question"  # the input that answers free text nobody asked for
 @dataclass(frozen=True)
 class Button:
     """One button of a screen: a label and what it does (callback data, a URL, text to copy, an inline query)."""
+
     label: str
     data: str | None = None  # callback data
     url: str | None = None
@@ -69,6 +70,7 @@ class Forbidden(NotFound):
 @dataclass(frozen=True)
 class Screen:
     """What the engine answers: one Telegram-shaped message (HTML and buttons) and what goes with it."""
+
     route: str
     html: str
     buttons: tuple[tuple[Button, ...], ...] = ()
@@ -238,9 +240,16 @@ class Engine:
             await asyncio.to_thread(self.warm_up)
 
     # -- extension point: dialogs.features.install calls this -------------------------------
-    def extend(self, feature: str | None = None, *, data: dict[str, Data] | None = None,
-               actions: dict[str, Action] | None = None, inputs: dict[str, Input] | None = None,
-               listeners: list[Listener] | None = None, steps: dict[str, Step] | None = None) -> None:
+    def extend(
+        self,
+        feature: str | None = None,
+        *,
+        data: dict[str, Data] | None = None,
+        actions: dict[str, Action] | None = None,
+        inputs: dict[str, Input] | None = None,
+        listeners: list[Listener] | None = None,
+        steps: dict[str, Step] | None = None,
+    ) -> None:
         """Switch a feature on (its name is what screens' ``feature:`` and templates' ``features`` test)
         and add the functions that fill screens, answer buttons and text inputs, and listen to events."""
         undeclared = sorted(set(actions or {}) - set(self.action_specs))
@@ -380,8 +389,9 @@ class Engine:
         """What every template may use, whichever screen: the hotline and the knowledge."""
         return {"hotline": self.kb.facts["hotline"], "kb": self.kb}
 
-    def render(self, route: str | Route, ctx: Context, *, notice: str | None = None,
-               variables: dict[str, Any] | None = None) -> Screen:
+    def render(
+        self, route: str | Route, ctx: Context, *, notice: str | None = None, variables: dict[str, Any] | None = None
+    ) -> Screen:
         """The screen ``route`` opens (a Route or its written form), for ``ctx``; raises NotFound for
         a route that does not parse or names nothing, Forbidden for an admin screen and a non-admin."""
         parsed = parse_or_none(route)
@@ -425,8 +435,16 @@ class Engine:
         # whatever the data, one message: long lists are cut with "… 还有 N 条"
         html = fit_html(html, self.more(ctx))
         buttons = self._buttons(spec.get("buttons", []), values, ctx)
-        screen = Screen(route=route, html=html, buttons=buttons, photo=photo, template=spec["template"], model=values,
-                        notice=notice, addressable=not notice and not variables)
+        screen = Screen(
+            route=route,
+            html=html,
+            buttons=buttons,
+            photo=photo,
+            template=spec["template"],
+            model=values,
+            notice=notice,
+            addressable=not notice and not variables,
+        )
         if cacheable:
             if len(self._screens) >= CACHE_SIZE:
                 self._screens.clear()

@@ -60,6 +60,7 @@ class Defaults:
 @dataclass(frozen=True)
 class Guide:
     """The application object: the engine, the store, the checklists, the settings and the overlay."""
+
     engine: Engine
     store: "Store | None"
     checklists: "Checklists | None"
@@ -96,15 +97,17 @@ class Guide:
             self.store.close()
 
     # -- services a channel uses besides the engine (they wire feature code; channels import none) --
-    def check_file(self, ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *,
-                   photo: bool = False) -> Screen:
+    def check_file(
+        self, ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *, photo: bool = False
+    ) -> Screen:
         """The pre-check screen for a file the user sent (``data`` None: only its size is known)."""
         from .features.upload import check_file
 
         return check_file(self, ctx, data, file_name, size, photo=photo)
 
-    async def check_file_off_loop(self, ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *,
-                                  photo: bool = False) -> Screen:
+    async def check_file_off_loop(
+        self, ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *, photo: bool = False
+    ) -> Screen:
         """``check_file`` for an event loop: a large file is checked in the bounded pre-check pool."""
         from .features.upload import check_file_off_loop
 
@@ -174,9 +177,15 @@ def overlay_path(db_path: str | os.PathLike | None, settings: object | None = No
     return Path(db_path).expanduser().absolute().parent / OVERLAY_FILE
 
 
-def build_guide(db_path: str | os.PathLike | None = None, kb: Knowledge | None = None, *,
-                settings: GuideSettings | None = None, store: bool = True, writable: bool = True,
-                channel: str = "console") -> Guide:
+def build_guide(
+    db_path: str | os.PathLike | None = None,
+    kb: Knowledge | None = None,
+    *,
+    settings: GuideSettings | None = None,
+    store: bool = True,
+    writable: bool = True,
+    channel: str = "console",
+) -> Guide:
     """The guide for ``channel`` (a key of ``CHANNELS``: its features are decided there).
     ``store=False``: no database (the screens for everyone only); otherwise ``db_path`` (None →
     EPORT_GUIDE_DB or ./eport-guide.db)."""

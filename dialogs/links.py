@@ -41,8 +41,9 @@ def write_qr_png(data: str, path: str | Path, box_size: int = 8) -> Path:
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=4,
-                         image_factory=qrcode.image.pure.PyPNGImage)
+    code = qrcode.QRCode(
+        error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=box_size, border=4, image_factory=qrcode.image.pure.PyPNGImage
+    )
     code.add_data(data)
     code.make(fit=True)
     with path.open("wb") as fh:
@@ -68,7 +69,7 @@ def write_sheet(kb: Knowledge, bot_username: str | None, out_dir: str | Path, li
         )
     sheet = out / "index.html"
     sheet.write_text(
-        "<!doctype html><html lang=\"zh\"><meta charset=\"utf-8\"><title>电子口岸制发卡业务 — 扫码查看办理指南</title>"
+        '<!doctype html><html lang="zh"><meta charset="utf-8"><title>电子口岸制发卡业务 — 扫码查看办理指南</title>'
         "<style>body{font-family:sans-serif}td{border-bottom:1px solid #ccc;padding:8px}@media print{a{color:#000}}</style>"
         "<h1>电子口岸制发卡业务 — 扫码查看办理指南</h1><table>" + "".join(rows) + "</table></html>\n",
         encoding="utf-8",

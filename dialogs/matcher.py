@@ -62,7 +62,8 @@ _TRADITIONAL = str.maketrans(
     "满电话号码证业执办门开银设张请书签注销变补过锁换坏员个们么吗里这边见护译盖写复来说时间几钱费网点尔贝伦乡辽兴区苏宁"
     "盐邮递领买卖启户账录传单统会长当后还没从转为与关问题应该准备带参资将归发报马东务处则规标离职气实际验凭据构机权托简"
     "体经纪国内联系线选择页帮辞续却笔迹图读识别错钥灵团厂广盘认确驳爱样头装视频于届条万亿两额价级岁议产厅馆场县镇邻划纸"
-    "宝赠担责负总战劳动仅专双难谢让给壳杀废弃旧阳阴铁车软载档够儿无尽布汇汇")
+    "宝赠担责负总战劳动仅专双难谢让给壳杀废弃旧阳阴铁车软载档够儿无尽布汇汇",
+)
 FUZZY_CUTOFF = 75  # rapidfuzz ratio for correcting a Latin/Cyrillic typo
 CJK_FUZZY_CUTOFF = 74  # rapidfuzz partial ratio for a Chinese dictionary word with a typo
 BM25_K1, BM25_B = 1.2, 0.3
@@ -206,8 +207,15 @@ class Analyzer:
     a synonym too (not only to the dictionary); ``homophones_to_synonyms``: a word typed with homophones
     may (the default)."""
 
-    def __init__(self, synonyms: dict[str, list[str]], dictionary: list[str], weights: dict[str, int] | None = None,
-                 *, correct_to_synonyms: bool = True, homophones_to_synonyms: bool = True):
+    def __init__(
+        self,
+        synonyms: dict[str, list[str]],
+        dictionary: list[str],
+        weights: dict[str, int] | None = None,
+        *,
+        correct_to_synonyms: bool = True,
+        homophones_to_synonyms: bool = True,
+    ):
         self.concepts = list(synonyms)
         self.concept_char = {cid: chr(_CONCEPT_BASE + i) for i, cid in enumerate(synonyms)}
         self.repeat = {self.concept_char[c]: w for c, w in (weights or {}).items() if w > 1 and c in self.concept_char}
@@ -240,10 +248,12 @@ class Analyzer:
         # typo correction aims at the dictionary and the synonyms, as written (not canonicalised)
         targets = [*dictionary, *(w for ws in synonyms.values() for w in ws)] if correct_to_synonyms else dictionary
         # the words as they are (a word typed whole is not the typo of a longer one: 当操作员 is not 加操作员)
-        self.words = {w for w in (normalise(x) for x in [*dictionary, *(w for ws in synonyms.values() for w in ws)])
-                      if re.fullmatch(rf"[{_CJK}]+", w)}
-        fuzzy = sorted({w for w in (normalise(x) for x in targets)
-                        if len(w) >= 2 and re.fullmatch(rf"[{_CJK}]+", w)})
+        self.words = {
+            w
+            for w in (normalise(x) for x in [*dictionary, *(w for ws in synonyms.values() for w in ws)])
+            if re.fullmatch(rf"[{_CJK}]+", w)
+        }
+        fuzzy = sorted({w for w in (normalise(x) for x in targets) if len(w) >= 2 and re.fullmatch(rf"[{_CJK}]+", w)})
         self._fuzzy_by_len = {n: [w for w in fuzzy if len(w) == n] for n in range(3, 7)}
         self._fuzzy_by_len = {n: ws for n, ws in self._fuzzy_by_len.items() if ws}
         # homophones (吃峰 → 赤峰, 见行 → 建行): also the two-character words, a sound being stricter than a shape
@@ -251,8 +261,13 @@ class Analyzer:
         # (a two-character word only when it is a name — 赤峰, 建行 —, never a phrase of a question: 些啥 is not 写啥)
         names = {normalise(x) for x in dictionary}
         sound_targets = [*dictionary, *(w for ws in synonyms.values() for w in ws)] if homophones_to_synonyms else targets
-        sound = sorted({w for w in (normalise(x) for x in sound_targets)
-                        if re.fullmatch(rf"[{_CJK}]+", w) and (len(w) >= 3 or (len(w) == 2 and w in names))})
+        sound = sorted(
+            {
+                w
+                for w in (normalise(x) for x in sound_targets)
+                if re.fullmatch(rf"[{_CJK}]+", w) and (len(w) >= 3 or (len(w) == 2 and w in names))
+            }
+        )
         # by sound: every reading of the word (行 is xing or hang) → the word
         self._by_sound: dict[tuple[str, ...], list[str]] = {}
         for w in sound:
@@ -313,8 +328,7 @@ class Analyzer:
                     if word is None:
                         continue
                     diff = [start + k for k in range(n) if window[k] != word[k]]
-                    if len(diff) > limit or any(out[p] in FUNCTION_CHARS or word[p - start] in FUNCTION_CHARS
-                                                for p in diff):
+                    if len(diff) > limit or any(out[p] in FUNCTION_CHARS or word[p - start] in FUNCTION_CHARS for p in diff):
                         continue
                     # every bigram a replaced character is part of is one no document uses
                     if all(all(q in unknown for q in (p - 1, p) if 0 <= q < len(out) - 1) for p in diff):
@@ -348,8 +362,13 @@ class Analyzer:
                 # is a look-alike inside a long word anchored by its first character (丢失补力): 会计离职 is not
                 # 我离职, 公司要 is not 公司名)
                 near = sounds_near(run[p], word[k]) or (n >= 4 and k > 0)
-                if (touching and all(q in unknown for q in touching) and not whole and near
-                        and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES))):
+                if (
+                    touching
+                    and all(q in unknown for q in touching)
+                    and not whole
+                    and near
+                    and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES))
+                ):
                     return run[:start] + word + run[start + n :]
         return run
 
@@ -500,21 +519,34 @@ class Matcher:
         self._bm25 = BM25Okapi(corpus, k1=BM25_K1, b=BM25_B)
         self._related = related_routes(kb)
         # the screens a fact belongs to: behind its "full answer" button, or its one business
-        self._home = {f"answer:{a.id}": {a.see, *(f"topic:{b}" for b in a.businesses[:1] if len(a.businesses) == 1)}
-                      for a in kb.answers.values()}
+        self._home = {
+            f"answer:{a.id}": {a.see, *(f"topic:{b}" for b in a.businesses[:1] if len(a.businesses) == 1)}
+            for a in kb.answers.values()
+        }
         self._silent = np.array([r.startswith("answer:") and kb.answers[Route.parse(r).arg].silent for r in self.routes])
-        self._jiangsu = np.array([r.startswith("answer:") and kb.answers[Route.parse(r).arg].region == "jiangsu" for r in self.routes])
+        self._jiangsu = np.array(
+            [r.startswith("answer:") and kb.answers[Route.parse(r).arg].region == "jiangsu" for r in self.routes]
+        )
         # holder vs company: what only concerns a holder acting personally needs a sign of it
         self._holder_cue = self.analyzer.concept_char.get("holder")
         holder_topics = {b.id for b in kb.businesses.values() if b.audience == "holder"}
-        holder_materials = {m for m in kb.materials
-                            if all(b.id in holder_topics for b in kb.businesses.values() if any(r.material == m for r in b.materials))}
-        self._holder_only = np.array([
-            (r.startswith("topic:") and Route.parse(r).arg in holder_topics)
-            or (r.startswith("material:") and Route.parse(r).arg in holder_materials)
-            or (r.startswith("answer:") and bool(kb.answers[Route.parse(r).arg].businesses)
-                and set(kb.answers[Route.parse(r).arg].businesses) <= holder_topics)
-            for r in self.routes])
+        holder_materials = {
+            m
+            for m in kb.materials
+            if all(b.id in holder_topics for b in kb.businesses.values() if any(r.material == m for r in b.materials))
+        }
+        self._holder_only = np.array(
+            [
+                (r.startswith("topic:") and Route.parse(r).arg in holder_topics)
+                or (r.startswith("material:") and Route.parse(r).arg in holder_materials)
+                or (
+                    r.startswith("answer:")
+                    and bool(kb.answers[Route.parse(r).arg].businesses)
+                    and set(kb.answers[Route.parse(r).arg].businesses) <= holder_topics
+                )
+                for r in self.routes
+            ]
+        )
         self._idf = self._bm25.idf
         self._typical_idf = 0.5 * sorted(self._idf.values())[len(self._idf) // 2]  # for words no document has
         self._off_topic_idf = 10 * max(self._idf.values())
@@ -560,8 +592,12 @@ class Matcher:
         if ranked:
             # a fact and the business it belongs to do not compete: either screen answers
             near = self._related.get(ranked[0].route, frozenset())
-            if ranked[0].route.startswith("answer:") and len(ranked) > 1 and ranked[1].route in self._home.get(ranked[0].route, ()) \
-                    and ranked[0].score < MARGIN * ranked[1].score:
+            if (
+                ranked[0].route.startswith("answer:")
+                and len(ranked) > 1
+                and ranked[1].route in self._home.get(ranked[0].route, ())
+                and ranked[0].score < MARGIN * ranked[1].score
+            ):
                 # a near tie between a fact and the screen it belongs to: the broader screen
                 ranked = (ranked[1], ranked[0], *ranked[2:])
                 order = [order[1], order[0], *order[2:]]
@@ -570,7 +606,9 @@ class Matcher:
             best = self._bm25.doc_freqs[order[0]]
             # a word no document has counts as half a typical one; an off-topic word (签证, visa)
             # says the question is about something else
-            weight = {t: max(self._idf.get(t, self._off_topic_idf if t in self._off_topic else self._typical_idf), 0.1)
-                      for t in all_terms}
+            weight = {
+                t: max(self._idf.get(t, self._off_topic_idf if t in self._off_topic else self._typical_idf), 0.1)
+                for t in all_terms
+            }
             coverage = sum(w for t, w in weight.items() if t in best) / sum(weight.values())  # distinct terms
         return MatchResult(question, ranked, round(coverage, 3), rival)

@@ -48,10 +48,15 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 # a clause that asks (the others tell the situation: 卡放了好几年没用，早就过期了，现在还能办吗)
 # a clause asking whether the business itself must be done (法人换了要办变更吗): its first screen is shown too
-ASKS_BUSINESS = re.compile(r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)"
-                           r"|do (?:we|i) (?:need|have) to (?:update|change|do)|нужно ли (?:что-то )?(?:менять|делать|оформлять)", re.IGNORECASE)
-ASKING = re.compile(r"[吗么嘛呢？?谁咋]|什么|啥|哪|(?<!好)几|怎|多少|多久|多长|多大|如何|能不能|可不可以|行不行|能否|可否|是否|有没有|"
-                    r"要不要|用不用|可以|还是|是不是|对不对|对吧|不$|没$")  # (A还是B: a choice asked)
+ASKS_BUSINESS = re.compile(
+    r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)"
+    r"|do (?:we|i) (?:need|have) to (?:update|change|do)|нужно ли (?:что-то )?(?:менять|делать|оформлять)",
+    re.IGNORECASE,
+)
+ASKING = re.compile(
+    r"[吗么嘛呢？?谁咋]|什么|啥|哪|(?<!好)几|怎|多少|多久|多长|多大|如何|能不能|可不可以|行不行|能否|可否|是否|有没有|"
+    r"要不要|用不用|可以|还是|是不是|对不对|对吧|不$|没$"
+)  # (A还是B: a choice asked)
 
 
 def clauses(text: str) -> list[str]:
@@ -61,9 +66,12 @@ def clauses(text: str) -> list[str]:
 
 
 # the asks of a question: its sentences (？。！；), and a second ask joined by 另外/还有/顺便/and also/и ещё …
-ASKS = re.compile(r"[。？?！!；;]+|[，,、\s]*(?:另外|顺便问下|顺便问一下|顺便|还有就是|还有|再问一下|再问下|并且|"
-                  r"\band also\b|\balso\b|\band\b(?= (?:what|where|which|how|do|does|is|are|can|who|when)\b)|"
-                  r"\bа также\b|\bи ещё\b|\bи еще\b|\bкроме того\b)[，,:：\s]*", re.IGNORECASE)
+ASKS = re.compile(
+    r"[。？?！!；;]+|[，,、\s]*(?:另外|顺便问下|顺便问一下|顺便|还有就是|还有|再问一下|再问下|并且|"
+    r"\band also\b|\balso\b|\band\b(?= (?:what|where|which|how|do|does|is|are|can|who|when)\b)|"
+    r"\bа также\b|\bи ещё\b|\bи еще\b|\bкроме того\b)[，,:：\s]*",
+    re.IGNORECASE,
+)
 
 
 def asks(text: str) -> list[str]:
@@ -79,7 +87,7 @@ def marked_asks(text: str) -> list[tuple[str, bool]]:
     out: list[tuple[str, bool]] = []
     pos, joined = 0, False
     for m in ASKS.finditer(text):
-        part = text[pos:m.start()].strip()
+        part = text[pos : m.start()].strip()
         if part:
             out.append((part, joined))
         pos = m.end()
@@ -94,8 +102,10 @@ def marked_asks(text: str) -> list[tuple[str, bool]]:
 # "要X吗": whether something is needed at all
 # (a thing, not a verb: 要复印吗 / 要盖章吗 ask about the copy or the seal)
 # (… 要带卡去不 / 法人的身份证复印件需要吗: the spoken yes-no 不, the thing named before 需要)
-REQUIRED_ASK = re.compile(r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛|不)[？?]?$"
-                          r"|[^，,。？?不]{2,12}(?:是否|是不是)?(?:需要|要)(?:吗|么|嘛|不)[？?]?$")
+REQUIRED_ASK = re.compile(
+    r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛|不)[？?]?$"
+    r"|[^，,。？?不]{2,12}(?:是否|是不是)?(?:需要|要)(?:吗|么|嘛|不)[？?]?$"
+)
 # an ask pointing back at the story (…说首次办卡免费，我们这边也是这样吗): the story's aspects are what it asks
 POINTS_BACK = re.compile(r"这样吗|这样的吗|也是这样|也这样|一样吗|也一样|same here|the same for us|так же|тоже так")
 
@@ -225,8 +235,11 @@ class Reader:
     def _explains(self, aspect: str) -> bool:
         """Whether an aspect answers something of its own (not weak, not only "the documents do not say")."""
         a = self.kb.aspects[aspect]
-        return bool(a.routes) and not a.weak and not all(
-            r.startswith("answer:") and self.kb.answers[Route.parse(r).arg].silent for r in a.routes)
+        return (
+            bool(a.routes)
+            and not a.weak
+            and not all(r.startswith("answer:") and self.kb.answers[Route.parse(r).arg].silent for r in a.routes)
+        )
 
     def _concepts(self, text: str) -> set[str]:
         """The synonym groups (concepts) the words of the text name, as the ranking reads them."""
@@ -258,8 +271,11 @@ class Reader:
             if cid and cid not in found:
                 found.append(cid)
         aspects = [c[2:] for c in found if c.startswith("a:")]
-        if ("required" in self.kb.aspects and "required" not in aspects
-                and any(REQUIRED_ASK.search(c) for c in clauses(question.strip()))):
+        if (
+            "required" in self.kb.aspects
+            and "required" not in aspects
+            and any(REQUIRED_ASK.search(c) for c in clauses(question.strip()))
+        ):
             aspects.append("required")
         if "materials" in self.kb.aspects and "materials" not in aspects and WHAT_TO_BRING.search(question):
             aspects.append("materials")
@@ -272,8 +288,12 @@ class Reader:
                 at = min(aspects.index(x) for x in comp.when)
                 aspects = [x for x in aspects if x not in comp.when]
                 aspects.insert(min(at, len(aspects)), comp.id)
-        if "materials" in aspects and "bring_id" in aspects and WHAT_TO_BRING.search(question) \
-                and not self._concepts(question) & PERSONS:
+        if (
+            "materials" in aspects
+            and "bring_id" in aspects
+            and WHAT_TO_BRING.search(question)
+            and not self._concepts(question) & PERSONS
+        ):
             # 需要带哪些证件, nobody named: the list of what to bring (which business?), not one person's ID
             aspects = [a for a in aspects if a != "bring_id"]
         businesses = tuple(c[2:] for c in found if c.startswith("b:"))
@@ -357,7 +377,8 @@ class Reader:
                 result = match(part)
                 best = result.best.route if result.confident and result.best else ""
                 if best.startswith(("answer:", "topic:", "city:")) and not (
-                        best.startswith("answer:") and self.kb.answers[Route.parse(best).arg].silent):
+                    best.startswith("answer:") and self.kb.answers[Route.parse(best).arg].silent
+                ):
                     own = Plan("answers", (best,))
             if own.kind not in ("answers", "topic") or not own.routes:
                 continue
@@ -414,13 +435,22 @@ class Reader:
 
         aspects = reading.aspects
         points_back = any(POINTS_BACK.search(c) for c, r in read if not r.aspects)
-        if ((reading.businesses or reading.categories) and len(asking) < len(read) and CJK.search(reading.question)
-                and not points_back):
+        if (
+            (reading.businesses or reading.categories)
+            and len(asking) < len(read)
+            and CJK.search(reading.question)
+            and not points_back
+        ):
             aspects = tuple(a for a in aspects if named(a))
         # an aspect that is all one ask asks (several asks, or the one ask after a story: …可以在网上办吗)
         # (a place after a story keeps the story's business: _with_place adds the city)
-        alone = tuple(r.aspects[0] for r in asking if len(r.aspects) == 1 and r.aspects[0] in aspects and (
-            len(asking) > 1 or (len(read) > len(asking) and r.aspects[0] not in PLACE_ASPECTS)))
+        alone = tuple(
+            r.aspects[0]
+            for r in asking
+            if len(r.aspects) == 1
+            and r.aspects[0] in aspects
+            and (len(asking) > 1 or (len(read) > len(asking) and r.aspects[0] not in PLACE_ASPECTS))
+        )
         whether = len(asking) > 1 and any((r.businesses or r.categories) and ASKS_BUSINESS.search(c) for c, r in read)
         return replace(reading, aspects=aspects, asked=alone, asks_business=whether)
 
@@ -432,8 +462,11 @@ class Reader:
             return plan
         routes = list(plan.routes)
         city = f"city:{reading.cities[0]}"
-        if (len(routes) < MAX_ANSWERS and any(a in PLACE_ASPECTS for a in reading.aspects)
-                and not any(r == "offices" or r.startswith("city:") for r in routes)):
+        if (
+            len(routes) < MAX_ANSWERS
+            and any(a in PLACE_ASPECTS for a in reading.aspects)
+            and not any(r == "offices" or r.startswith("city:") for r in routes)
+        ):
             # where (in that city) asked beside something else (…where is the centre and what is its phone)
             return Plan("answers", (*routes, city), business=plan.business, aspect=plan.aspect, reading=reading)
         parts = clauses(reading.question)
@@ -461,8 +494,12 @@ class Reader:
         """The one business the question is about. ``ranked``: the business the ranking is confident
         about, which weighs every word of the question (it wins over a single word). Who acts: a
         holder cancelling their own card is the holder's business, not the company's."""
-        if ranked and reading.categories and self.kb.businesses[ranked].category not in reading.categories \
-                and not (reading.holder and self.kb.businesses[ranked].audience == "holder"):
+        if (
+            ranked
+            and reading.categories
+            and self.kb.businesses[ranked].category not in reading.categories
+            and not (reading.holder and self.kb.businesses[ranked].audience == "holder")
+        ):
             ranked = None  # the words name another kind of business (…卡找不着了，还能注销吗: a cancellation)
         if ranked in self._holder_businesses and not reading.holder and reading.businesses:
             ranked = None  # the holder's own business needs a sign that the holder acts (our employee left: the company's)
@@ -523,24 +560,37 @@ class Reader:
             ranked_topic = None  # two businesses named (改名了，也搬家了): not one of them
         business = self.business_of(reading, ranked_topic) or self._asked_business(reading)
         if not business:  # an aspect that is a business (再加两个操作员 → adding operator cards)
-            named = {Route.parse(r).arg for a in reading.aspects for r in kb.aspects[a].routes[:1]
-                     if r.startswith("topic:") and len(kb.aspects[a].routes) == 1}
+            named = {
+                Route.parse(r).arg
+                for a in reading.aspects
+                for r in kb.aspects[a].routes[:1]
+                if r.startswith("topic:") and len(kb.aspects[a].routes) == 1
+            }
             business = next(iter(named)) if len(named) == 1 else None
         several = self._several_businesses(reading, business)
         if several:
             return several
         if SCOPE in reading.aspects and not business and not reading.categories:
             return Plan("topic", (MAIN,), reading=reading)  # which kinds of business there are: the main menu lists them
-        aspects = [a for a in reading.aspects
-                   if kb.aspects[a].routes or kb.aspects[a].needs_business or self.fixed_route(a, business)]
-        active = [a for a in aspects if not kb.aspects[a].weak or self.fixed_route(a, business)
-                  or (a in reading.asked and kb.aspects[a].routes and not kb.aspects[a].needs_business)]
+        aspects = [
+            a for a in reading.aspects if kb.aspects[a].routes or kb.aspects[a].needs_business or self.fixed_route(a, business)
+        ]
+        active = [
+            a
+            for a in aspects
+            if not kb.aspects[a].weak
+            or self.fixed_route(a, business)
+            or (a in reading.asked and kb.aspects[a].routes and not kb.aspects[a].needs_business)
+        ]
         if any(not kb.aspects[a].document for a in active):
             # a document named with a question about it (经办人签什么) steers that question's answer;
             # it needs no answer of its own
             # (unless it is all its own question asks: …网址是啥？经办人能不能直接填法人)
-            active = [a for a in active if not kb.aspects[a].document or self.fixed_route(a, business)
-                      or (a in reading.asked and kb.aspects[a].routes)]
+            active = [
+                a
+                for a in active
+                if not kb.aspects[a].document or self.fixed_route(a, business) or (a in reading.asked and kb.aspects[a].routes)
+            ]
         if OUTSIDE in active:  # a topic outside both documents (customs registration, drivers): the words
             # shared with documented facts (注册, 操作员卡) do not make one of those facts its answer
             return Plan("answers", tuple(kb.aspects[OUTSIDE].routes[:1]), business=business, reading=reading)
@@ -571,8 +621,9 @@ class Reader:
                 # (需要带哪些证件) does not make it less dependent on the business; asked for the most specific
                 # of the aspects pending (几个人的身份证 before 准备)
                 aspect = next((a for a in pending if kb.aspects[a].per_business), pending[0])
-                return Plan("ask", routes=tuple(f"topic:{b}" for b in dict.fromkeys(reading.businesses)),
-                            aspect=aspect, reading=reading)
+                return Plan(
+                    "ask", routes=tuple(f"topic:{b}" for b in dict.fromkeys(reading.businesses)), aspect=aspect, reading=reading
+                )
             best = result.best.route if result.confident and result.best else ""
             if best and not (best.startswith("answer:") and kb.answers[Route.parse(best).arg].silent):
                 # only general words (网上办理, where, phone): the ranking, which weighs every word, answers
@@ -591,12 +642,14 @@ class Reader:
     def _category_scope(self, reading: Reading) -> Plan | None:
         """A kind of business named with what to do, no business (不做外贸了，卡都不想要了，去办啥 → 注销): what
         that kind covers, its businesses named (the scope aspect's answer that belongs to the category).
-"""
+        """
         kinds = set(reading.categories)
         if len(kinds) != 1 or HOW not in reading.aspects or SCOPE not in self.kb.aspects:
             return None
         see = f"category:{next(iter(kinds))}"
-        routes = [r for r in self.kb.aspects[SCOPE].routes if r.startswith("answer:") and self.kb.answers[Route.parse(r).arg].see == see]
+        routes = [
+            r for r in self.kb.aspects[SCOPE].routes if r.startswith("answer:") and self.kb.answers[Route.parse(r).arg].see == see
+        ]
         return Plan("answers", tuple(routes[:1]), reading=reading) if routes else None
 
     def _asked_business(self, reading: Reading) -> str | None:
@@ -617,8 +670,10 @@ class Reader:
         named = list(dict.fromkeys(reading.businesses))
         if business or len(named) < 2:
             return None
-        if any(self.kb.aspects[a].routes and not (self.kb.aspects[a].weak or self.kb.aspects[a].needs_business)
-               for a in reading.aspects):
+        if any(
+            self.kb.aspects[a].routes and not (self.kb.aspects[a].weak or self.kb.aspects[a].needs_business)
+            for a in reading.aspects
+        ):
             return None
         return Plan("answers", tuple(f"topic:{b}" for b in named[:MAX_ANSWERS]), reading=reading)
 
@@ -657,7 +712,9 @@ class Reader:
             candidates[a] = routes or ([f"topic:{business}"] if business else [])
             if a in PLACE_ASPECTS and a in here:  # where, in a city named in the same ask (通辽那边在哪办)
                 candidates[a] = [f"city:{here[a]}"]
-            if a == PHONE and reading.cities:  # a phone asked with a city named (解锁要带啥 通辽那家电话多少): its offices' phones
+            if (
+                a == PHONE and reading.cities
+            ):  # a phone asked with a city named (解锁要带啥 通辽那家电话多少): its offices' phones
                 candidates[a] = [f"city:{reading.cities[0]}"]
         aspects = [a for a in aspects if candidates[a]]
         scores = self.matcher.route_scores(reading.question)
@@ -669,8 +726,13 @@ class Reader:
                 continue
             if spec.show_all:
                 chosen += [r for r in candidates[a] if r not in chosen]
-            elif spec.unsure and not named and not any(  # 签注写什么, on which copy? each wording
-                    set(candidates[o]) & set(spec.routes) for o in aspects if o != a):
+            elif (
+                spec.unsure
+                and not named
+                and not any(  # 签注写什么, on which copy? each wording
+                    set(candidates[o]) & set(spec.routes) for o in aspects if o != a
+                )
+            ):
                 chosen += [r for r in spec.unsure if r not in chosen]
         uncovered = [a for a in aspects if not any(r in candidates[a] for r in chosen)]
         while uncovered and len(chosen) < MAX_ANSWERS:
@@ -688,6 +750,8 @@ class Reader:
             chosen.append(best)
             uncovered = [a for a in uncovered if best not in candidates[a]]
         # in the order the question asks (USBKey和共享盾: the USBKey first)
-        order = {r: min((i for i, a in enumerate(aspects) if r in candidates[a] or r in kb.aspects[a].unsure), default=99)
-                 for r in chosen}
+        order = {
+            r: min((i for i, a in enumerate(aspects) if r in candidates[a] or r in kb.aspects[a].unsure), default=99)
+            for r in chosen
+        }
         return sorted(chosen, key=lambda r: order[r])[:MAX_ANSWERS]

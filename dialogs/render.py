@@ -46,7 +46,7 @@ def labelled(fact, lang: str) -> str:
     if not translated:
         return text
     if text.startswith(title):
-        return f"{title}（{translated}）{text[len(title):]}{phones_note(text, lang)}"
+        return f"{title}（{translated}）{text[len(title) :]}{phones_note(text, lang)}"
     return f"{text}（{translated}）{phones_note(text, lang)}"
 
 
@@ -87,7 +87,7 @@ def code_marks(text: str, marks) -> markupsafe.Markup:
 
 
 def intl_phone(number: str) -> str:
-    """"0470-2299089" → "+86 470 2299089" (mainland numbers drop the trunk 0)."""
+    """ "0470-2299089" → "+86 470 2299089" (mainland numbers drop the trunk 0)."""
     digits = number.replace("-", "")
     if number.startswith("1") and len(digits) == 11:
         return f"+86 {digits[:3]} {digits[3:7]} {digits[7:]}"
@@ -134,7 +134,6 @@ def tidy(markup: str) -> str:
     """Collapse runs of blank lines left by conditional template blocks."""
     markup = re.sub(r"[ \t]+\n", "\n", markup)
     return re.sub(r"\n{3,}", "\n\n", markup).strip()
-
 
 
 # -- Telegram's limits (dialogs.limits), by construction -----------------------------------------

@@ -29,6 +29,7 @@ class Screens(Protocol):
     features: frozenset[str]
     kb: Knowledge
 
+
 __all__ = ["PARAM_TYPES", "BadRoute", "Route", "all_routes", "params_of", "parse_or_none", "screen_of"]
 
 # (knowledge, the parameters before this one) -> the values this parameter takes
@@ -80,8 +81,7 @@ def _routes_of(kb: Knowledge, screen: str, types: tuple[str, ...]) -> list[Route
         values = PARAM_TYPES[kind]
         if values is None:
             return []
-        prefixes = list(itertools.chain.from_iterable(
-            [(*before, str(v)) for v in values(kb, before)] for before in prefixes))
+        prefixes = list(itertools.chain.from_iterable([(*before, str(v)) for v in values(kb, before)] for before in prefixes))
     return [Route(screen, p) for p in prefixes]
 
 

@@ -64,6 +64,7 @@ class ReminderLimit(StoreError):
 @dataclass(frozen=True)
 class ChecklistRow:
     """One of a user's checklists: its business, times, ticks and a pending notice."""
+
     topic: str
     created: str
     updated: str
@@ -74,6 +75,7 @@ class ChecklistRow:
 @dataclass(frozen=True)
 class ReminderRow:
     """One reminder as stored."""
+
     id: int
     user_id: int
     chat_id: int
@@ -115,8 +117,18 @@ def _v2(db: sqlite_utils.Database) -> None:
     db["feedback"].create_index(["user_id"])
     db["unanswered"].create({"question": str, "count": int, "first_ts": str, "last_ts": str}, pk="question")
     db["reminders"].create(
-        {"id": int, "user_id": int, "chat_id": int, "kind": str, "topic": str, "due_at": str, "payload": str,
-         "created": str, "sent_at": str, "cancelled": int},
+        {
+            "id": int,
+            "user_id": int,
+            "chat_id": int,
+            "kind": str,
+            "topic": str,
+            "due_at": str,
+            "payload": str,
+            "created": str,
+            "sent_at": str,
+            "cancelled": int,
+        },
         pk="id",
         defaults={"cancelled": 0},
     )
@@ -132,7 +144,9 @@ def _v3(db: sqlite_utils.Database) -> None:
     db["questions"].create_index(["ts"])
     for question, count, last_ts in db.execute("SELECT question, count, last_ts FROM unanswered").fetchall():
         for _ in range(min(int(count or 1), 100)):
-            db.execute("INSERT INTO questions (ts, user_id, question) VALUES (?, NULL, ?)", (last_ts, scrub(question, MAX_QUESTION)))
+            db.execute(
+                "INSERT INTO questions (ts, user_id, question) VALUES (?, NULL, ?)", (last_ts, scrub(question, MAX_QUESTION))
+            )
     db["unanswered"].drop()
     db.execute("DELETE FROM feedback WHERE id NOT IN (SELECT MAX(id) FROM feedback GROUP BY user_id, topic)")
     db["feedback"].create_index(["user_id", "topic"], unique=True, index_name="feedback_one_vote")
@@ -152,15 +166,20 @@ def _v4(db: sqlite_utils.Database) -> None:
 def _v5(db: sqlite_utils.Database) -> None:
     # checklist items the user marked 不适用 (e.g. 外文材料（如有） without foreign documents): per
     # user like ticks; they stop counting against the progress
-    db["not_applicable"].create({"user_id": int, "topic": str, "item_id": str, "marked_at": str},
-                                pk=("user_id", "topic", "item_id"))
+    db["not_applicable"].create(
+        {"user_id": int, "topic": str, "item_id": str, "marked_at": str}, pk=("user_id", "topic", "item_id")
+    )
 
 
 def _v6(db: sqlite_utils.Database) -> None:
     # The Telegram inbox (bot/inbox.py): each update as received, kept until it is handled (then only
     # its id, to recognise a replay, until pruned). ``attempts``: starts that found it unhandled.
-    db["inbox"].create({"update_id": int, "received": str, "body": str, "done": str, "attempts": int},
-                       pk="update_id", not_null={"received"}, defaults={"attempts": 0})
+    db["inbox"].create(
+        {"update_id": int, "received": str, "body": str, "done": str, "attempts": int},
+        pk="update_id",
+        not_null={"received"},
+        defaults={"attempts": 0},
+    )
     db["inbox"].create_index(["done"])
 
 
@@ -178,9 +197,19 @@ def _v7(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
-USER_TABLES = {"users": "id", "checklists": "user_id", "ticks": "user_id", "events": "user_id", "feedback": "user_id",
-                "reminders": "user_id", "questions": "user_id", "web_sessions": "user_id", "not_applicable": "user_id",
-                "wechat_users": "user_id", "wechat_messages": "user_id"}
+USER_TABLES = {
+    "users": "id",
+    "checklists": "user_id",
+    "ticks": "user_id",
+    "events": "user_id",
+    "feedback": "user_id",
+    "reminders": "user_id",
+    "questions": "user_id",
+    "web_sessions": "user_id",
+    "not_applicable": "user_id",
+    "wechat_users": "user_id",
+    "wechat_messages": "user_id",
+}
 
 
 def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
@@ -331,8 +360,10 @@ class Store:
     def set_setting(self, user_id: int, key: str, value: Any, now: dt.datetime | None = None) -> None:
         """Set one of the user's settings."""
         self._ensure_user(user_id, now)
-        self._write("UPDATE users SET settings = json_set(COALESCE(settings, '{}'), ?, json(?)) WHERE id = ?",
-                    (f"$.{key}", json.dumps(value), user_id))
+        self._write(
+            "UPDATE users SET settings = json_set(COALESCE(settings, '{}'), ?, json(?)) WHERE id = ?",
+            (f"$.{key}", json.dumps(value), user_id),
+        )
 
     def pending_question(self, user_id: int) -> str | None:
         """The question the user's next free text answers (``Screen.awaiting``), if one is open."""
@@ -344,8 +375,11 @@ class Store:
         if awaiting:
             self.set_setting(user_id, "awaiting", awaiting, now)
         else:
-            self._write("UPDATE users SET settings = json_remove(settings, '$.awaiting') "
-                        "WHERE id = ? AND json_extract(settings, '$.awaiting') IS NOT NULL", (user_id,))
+            self._write(
+                "UPDATE users SET settings = json_remove(settings, '$.awaiting') "
+                "WHERE id = ? AND json_extract(settings, '$.awaiting') IS NOT NULL",
+                (user_id,),
+            )
 
     # -- checklists ---------------------------------------------------------------------
     def open_checklist(self, user_id: int, topic: str, now: dt.datetime | None = None) -> None:
@@ -378,7 +412,9 @@ class Store:
         for kind, value in self._read(
             "SELECT 't', item_id FROM ticks WHERE user_id = ?1 AND topic = ?2 "
             "UNION ALL SELECT 'n', item_id FROM not_applicable WHERE user_id = ?1 AND topic = ?2 "
-            "UNION ALL SELECT 'c', notice FROM checklists WHERE user_id = ?1 AND topic = ?2", (user_id, topic)):
+            "UNION ALL SELECT 'c', notice FROM checklists WHERE user_id = ?1 AND topic = ?2",
+            (user_id, topic),
+        ):
             if kind == "c":
                 notice = value
             else:
@@ -388,8 +424,10 @@ class Store:
     def set_tick(self, user_id: int, topic: str, item_id: str, ticked: bool, now: dt.datetime | None = None) -> None:
         """Tick or untick one item."""
         if ticked:
-            self._write("INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                        (user_id, topic, item_id, _now(now)))
+            self._write(
+                "INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (user_id, topic, item_id, _now(now)),
+            )
         else:
             self._write("DELETE FROM ticks WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id))
         self._write("UPDATE checklists SET updated = ? WHERE user_id = ? AND topic = ?", (_now(now), user_id, topic))
@@ -397,12 +435,24 @@ class Store:
     def tick(self, user_id: int, topic: str, item_id: str, ticked: bool, now: dt.datetime | None = None) -> None:
         """Open the checklist if needed and set one item, in one transaction (one commit)."""
         ts = _now(now)
-        change = (("INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                   (user_id, topic, item_id, ts)) if ticked else
-                  ("DELETE FROM ticks WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id)))
-        self._transaction([("INSERT INTO checklists (user_id, topic, created, updated) VALUES (?, ?, ?, ?) "
-                            "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated", (user_id, topic, ts, ts)),
-                           change])
+        change = (
+            (
+                "INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (user_id, topic, item_id, ts),
+            )
+            if ticked
+            else ("DELETE FROM ticks WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id))
+        )
+        self._transaction(
+            [
+                (
+                    "INSERT INTO checklists (user_id, topic, created, updated) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated",
+                    (user_id, topic, ts, ts),
+                ),
+                change,
+            ]
+        )
 
     def reset_checklist(self, user_id: int, topic: str) -> None:
         """Remove every tick of a user's checklist."""
@@ -440,8 +490,7 @@ class Store:
         if dropped:
             for item in dropped:
                 self._write("DELETE FROM ticks WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item))
-            self._write("UPDATE checklists SET notice = ? WHERE user_id = ? AND topic = ?",
-                        (json.dumps(dropped), user_id, topic))
+            self._write("UPDATE checklists SET notice = ? WHERE user_id = ? AND topic = ?", (json.dumps(dropped), user_id, topic))
         return dropped
 
     def take_notice(self, user_id: int, topic: str | None) -> str | None:
@@ -468,12 +517,24 @@ class Store:
     def mark_not_applicable(self, user_id: int, topic: str, item_id: str, marked: bool, now: dt.datetime | None = None) -> None:
         """Open the checklist if needed and mark one item 不适用 (or undo it), in one transaction."""
         ts = _now(now)
-        change = (("INSERT INTO not_applicable (user_id, topic, item_id, marked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                   (user_id, topic, item_id, ts)) if marked else
-                  ("DELETE FROM not_applicable WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id)))
-        self._transaction([("INSERT INTO checklists (user_id, topic, created, updated) VALUES (?, ?, ?, ?) "
-                            "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated", (user_id, topic, ts, ts)),
-                           change])
+        change = (
+            (
+                "INSERT INTO not_applicable (user_id, topic, item_id, marked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (user_id, topic, item_id, ts),
+            )
+            if marked
+            else ("DELETE FROM not_applicable WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id))
+        )
+        self._transaction(
+            [
+                (
+                    "INSERT INTO checklists (user_id, topic, created, updated) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated",
+                    (user_id, topic, ts, ts),
+                ),
+                change,
+            ]
+        )
 
     def clear_not_applicable(self, user_id: int, topic: str) -> None:
         """Remove every 不适用 mark of a user's checklist."""
@@ -499,46 +560,75 @@ class Store:
         rows = self._write(
             "INSERT INTO feedback (ts, user_id, topic, vote, reason) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(user_id, topic) DO UPDATE SET ts = excluded.ts, vote = excluded.vote, reason = excluded.reason RETURNING id",
-            (_now(now), user_id, topic, vote, scrub(reason, MAX_REASON) if reason else None), rows=True)
+            (_now(now), user_id, topic, vote, scrub(reason, MAX_REASON) if reason else None),
+            rows=True,
+        )
         return int(rows[0][0])
 
     def set_feedback_reason(self, feedback_id: int, user_id: int, reason: str) -> bool:
         """The reason a user gave for their 👎 (only on their own feedback)."""
-        cur = self._write("UPDATE feedback SET reason = ? WHERE id = ? AND user_id = ?", (scrub(reason, MAX_REASON), feedback_id, user_id))
+        cur = self._write(
+            "UPDATE feedback SET reason = ? WHERE id = ? AND user_id = ?", (scrub(reason, MAX_REASON), feedback_id, user_id)
+        )
         return cur.rowcount == 1
 
     def missed(self, limit: int = 1000) -> list[tuple[str, str, str | None]]:
         """What the guide missed, newest first, for staff to teach (``limit`` rows): the unanswered
         questions and the 👎 reasons (both scrubbed when stored), as (ref, text, topic of the 👎 or
         None); ``ref`` ("q<id>" or "f<id>") names the row for ``missed_text``."""
-        return [(f"{kind}{number}", text, topic) for kind, number, _ts, text, topic in self._read(
-            "SELECT 'q', id, ts, question, NULL FROM questions "
-            "UNION ALL SELECT 'f', id, ts, reason, topic FROM feedback WHERE vote < 0 AND reason IS NOT NULL AND reason != '' "
-            "ORDER BY 3 DESC, 2 DESC LIMIT ?", (limit,))]
+        return [
+            (f"{kind}{number}", text, topic)
+            for kind, number, _ts, text, topic in self._read(
+                "SELECT 'q', id, ts, question, NULL FROM questions "
+                "UNION ALL SELECT 'f', id, ts, reason, topic FROM feedback WHERE vote < 0 AND reason IS NOT NULL AND reason != '' "
+                "ORDER BY 3 DESC, 2 DESC LIMIT ?",
+                (limit,),
+            )
+        ]
 
     def missed_text(self, ref: str) -> str | None:
         """The text of one row ``missed`` listed (None: no such row any more, e.g. expired or forgotten)."""
         kind, number = ref[:1], ref[1:]
         if kind not in ("q", "f") or not number.isascii() or not number.isdigit() or len(number) > 18:
             return None
-        sql = "SELECT question FROM questions WHERE id = ?" if kind == "q" else \
-            "SELECT reason FROM feedback WHERE id = ? AND vote < 0 AND reason IS NOT NULL"
+        sql = (
+            "SELECT question FROM questions WHERE id = ?"
+            if kind == "q"
+            else "SELECT reason FROM feedback WHERE id = ? AND vote < 0 AND reason IS NOT NULL"
+        )
         rows = self._read(sql, (int(number),))
         return rows[0][0] if rows else None
 
     def popular_topics(self) -> list[str]:
         """Topics by number of views, most viewed first."""
-        return [r[0] for r in self._read("SELECT topic FROM events WHERE kind = 'view' AND topic IS NOT NULL GROUP BY topic ORDER BY COUNT(*) DESC, topic")]
+        return [
+            r[0]
+            for r in self._read(
+                "SELECT topic FROM events WHERE kind = 'view' AND topic IS NOT NULL GROUP BY topic ORDER BY COUNT(*) DESC, topic"
+            )
+        ]
 
-    def stats(self, now: dt.datetime | None = None, days: int = 7, items_per_topic: dict[str, int] | None = None) -> dict[str, Any]:
+    def stats(
+        self, now: dt.datetime | None = None, days: int = 7, items_per_topic: dict[str, int] | None = None
+    ) -> dict[str, Any]:
         """The usage statistics /stats shows."""
         today = (now or dt.datetime.now(UTC)).astimezone(UTC).date()
         since = today - dt.timedelta(days=days - 1)
-        active = dict(self._read(
-            "SELECT substr(ts, 1, 10) AS day, COUNT(DISTINCT user_id) FROM events WHERE user_id IS NOT NULL AND ts >= ? GROUP BY day",
-            (since.isoformat(),)))
-        per_day = [((since + dt.timedelta(days=i)).isoformat(), active.get((since + dt.timedelta(days=i)).isoformat(), 0)) for i in range(days)]
-        views = dict(self._read("SELECT topic, COUNT(*) FROM events WHERE kind = 'view' AND topic IS NOT NULL GROUP BY topic ORDER BY 2 DESC"))
+        active = dict(
+            self._read(
+                "SELECT substr(ts, 1, 10) AS day, COUNT(DISTINCT user_id) FROM events WHERE user_id IS NOT NULL AND ts >= ? GROUP BY day",
+                (since.isoformat(),),
+            )
+        )
+        per_day = [
+            ((since + dt.timedelta(days=i)).isoformat(), active.get((since + dt.timedelta(days=i)).isoformat(), 0))
+            for i in range(days)
+        ]
+        views = dict(
+            self._read(
+                "SELECT topic, COUNT(*) FROM events WHERE kind = 'view' AND topic IS NOT NULL GROUP BY topic ORDER BY 2 DESC"
+            )
+        )
         completion: dict[str, dict[str, int]] = {}
         for topic, user_id, ticked in self._read(
             "SELECT c.topic, c.user_id, (SELECT COUNT(*) FROM ticks t WHERE t.user_id = c.user_id AND t.topic = c.topic) FROM checklists c"
@@ -551,7 +641,9 @@ class Store:
         feedback: dict[str, dict[str, int]] = {}
         for topic, vote, n in self._read("SELECT topic, vote, COUNT(*) FROM feedback GROUP BY topic, vote"):
             feedback.setdefault(topic, {"up": 0, "down": 0})["up" if vote > 0 else "down"] += n
-        unanswered = self._read("SELECT question, COUNT(*) FROM questions GROUP BY question ORDER BY 2 DESC, MAX(ts) DESC LIMIT 10")
+        unanswered = self._read(
+            "SELECT question, COUNT(*) FROM questions GROUP BY question ORDER BY 2 DESC, MAX(ts) DESC LIMIT 10"
+        )
         return {
             "users": self._read("SELECT COUNT(*) FROM users")[0][0],
             "active_per_day": per_day,
@@ -562,8 +654,16 @@ class Store:
         }
 
     # -- reminders -----------------------------------------------------------------------
-    def add_reminder(self, user_id: int, chat_id: int, kind: str, due_at: dt.datetime, topic: str | None = None,
-                     payload: dict[str, Any] | None = None, now: dt.datetime | None = None) -> int:
+    def add_reminder(
+        self,
+        user_id: int,
+        chat_id: int,
+        kind: str,
+        due_at: dt.datetime,
+        topic: str | None = None,
+        payload: dict[str, Any] | None = None,
+        now: dt.datetime | None = None,
+    ) -> int:
         """Store one reminder; its id."""
         cur = self._write(
             "INSERT INTO reminders (user_id, chat_id, kind, topic, due_at, payload, created, cancelled) VALUES (?, ?, ?, ?, ?, ?, ?, 0)",
@@ -571,9 +671,17 @@ class Store:
         )
         return int(cur.lastrowid)
 
-    def add_reminders(self, user_id: int, chat_id: int, kind: str, times: list[dt.datetime], topic: str | None = None,
-                      payload: dict[str, Any] | None = None, now: dt.datetime | None = None,
-                      limit: int = MAX_PENDING_REMINDERS) -> list[int]:
+    def add_reminders(
+        self,
+        user_id: int,
+        chat_id: int,
+        kind: str,
+        times: list[dt.datetime],
+        topic: str | None = None,
+        payload: dict[str, Any] | None = None,
+        now: dt.datetime | None = None,
+        limit: int = MAX_PENDING_REMINDERS,
+    ) -> list[int]:
         """Add the reminders the user does not already have pending (same kind and time); returns the ids of
         the new ones. Raises ReminderLimit (adding nothing) when the user would have more than ``limit``."""
         pending = self.user_reminders(user_id)
@@ -585,8 +693,12 @@ class Store:
 
     def record_attempt(self, reminder_id: int, error: str, *, permanent: bool, now: dt.datetime | None = None) -> int:
         """A delivery that failed: count it; a permanent failure ends the reminder (kept, with the error)."""
-        rows = self._write("UPDATE reminders SET attempts = attempts + 1, error = ?, failed_at = CASE WHEN ? THEN ? ELSE failed_at END "
-                           "WHERE id = ? RETURNING attempts", (error[:200], permanent, _now(now), reminder_id), rows=True)
+        rows = self._write(
+            "UPDATE reminders SET attempts = attempts + 1, error = ?, failed_at = CASE WHEN ? THEN ? ELSE failed_at END "
+            "WHERE id = ? RETURNING attempts",
+            (error[:200], permanent, _now(now), reminder_id),
+            rows=True,
+        )
         return int(rows[0][0]) if rows else 0
 
     def failed_reminders(self) -> list[tuple[int, int, str]]:
@@ -594,7 +706,10 @@ class Store:
         return [tuple(r) for r in self._read("SELECT id, user_id, error FROM reminders WHERE failed_at IS NOT NULL ORDER BY id")]
 
     def _reminders(self, where: str, params: Iterable[Any] = ()) -> list[ReminderRow]:
-        rows = self._read(f"SELECT id, user_id, chat_id, kind, topic, due_at, payload, sent_at, cancelled FROM reminders WHERE {where} ORDER BY due_at, id", params)
+        rows = self._read(
+            f"SELECT id, user_id, chat_id, kind, topic, due_at, payload, sent_at, cancelled FROM reminders WHERE {where} ORDER BY due_at, id",
+            params,
+        )
         return [ReminderRow(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6] or "{}"), r[7], bool(r[8])) for r in rows]
 
     def get_reminder(self, reminder_id: int) -> ReminderRow | None:
@@ -616,7 +731,10 @@ class Store:
 
     def cancel_reminder(self, user_id: int, reminder_id: int) -> bool:
         """Only the owner can cancel; returns whether a pending reminder was cancelled."""
-        cur = self._write("UPDATE reminders SET cancelled = 1 WHERE id = ? AND user_id = ? AND sent_at IS NULL AND cancelled = 0", (reminder_id, user_id))
+        cur = self._write(
+            "UPDATE reminders SET cancelled = 1 WHERE id = ? AND user_id = ? AND sent_at IS NULL AND cancelled = 0",
+            (reminder_id, user_id),
+        )
         return cur.rowcount == 1
 
     # -- the Telegram inbox (bot/inbox.py) ---------------------------------------------------
@@ -625,9 +743,13 @@ class Store:
         arrived; returns the ids not seen before (a replay of a known id is ignored)."""
         ts = _now(now)
         with self._atomic() as conn:
-            return [update_id for update_id, body in updates
-                    if conn.execute("INSERT INTO inbox (update_id, received, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-                                    (update_id, ts, body)).rowcount]
+            return [
+                update_id
+                for update_id, body in updates
+                if conn.execute(
+                    "INSERT INTO inbox (update_id, received, body) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", (update_id, ts, body)
+                ).rowcount
+            ]
 
     def inbox_done(self, update_id: int, now: dt.datetime | None = None) -> None:
         """The update was handled: its content is dropped, its id kept to recognise a replay."""
@@ -658,23 +780,36 @@ class Store:
 
     def users_to_warn(self, before: dt.datetime) -> list[int]:
         """Inactive since ``before`` and not yet warned about this period of inactivity."""
-        return [r[0] for r in self._read(
-            "SELECT id FROM users WHERE last_seen < ? AND COALESCE(json_extract(settings, '$.retention_warned_for'), '') != last_seen ORDER BY id",
-            (_now(before),))]
+        return [
+            r[0]
+            for r in self._read(
+                "SELECT id FROM users WHERE last_seen < ? AND COALESCE(json_extract(settings, '$.retention_warned_for'), '') != last_seen ORDER BY id",
+                (_now(before),),
+            )
+        ]
 
     def mark_warned(self, user_id: int) -> None:
         """Record that the user was warned about the coming deletion."""
-        self._write("UPDATE users SET settings = json_set(COALESCE(settings, '{}'), '$.retention_warned_for', last_seen) WHERE id = ?", (user_id,))
+        self._write(
+            "UPDATE users SET settings = json_set(COALESCE(settings, '{}'), '$.retention_warned_for', last_seen) WHERE id = ?",
+            (user_id,),
+        )
 
     def record_warn_failure(self, user_id: int, error: str) -> None:
         """The retention warning cannot be delivered (blocked, chat gone): noted, not retried every day."""
-        self._write("UPDATE users SET settings = json_set(COALESCE(settings, '{}'), '$.retention_warn_error', ?) WHERE id = ?",
-                    (error[:200], user_id))
+        self._write(
+            "UPDATE users SET settings = json_set(COALESCE(settings, '{}'), '$.retention_warn_error', ?) WHERE id = ?",
+            (error[:200], user_id),
+        )
 
     def expire_free_text(self, before: dt.datetime) -> int:
         """Unanswered questions and 👎 reasons older than the retention period are deleted."""
-        return self._transaction([("DELETE FROM questions WHERE ts < ?", (_now(before),)),
-                                  ("UPDATE feedback SET reason = NULL WHERE reason IS NOT NULL AND ts < ?", (_now(before),))])
+        return self._transaction(
+            [
+                ("DELETE FROM questions WHERE ts < ?", (_now(before),)),
+                ("UPDATE feedback SET reason = NULL WHERE reason IS NOT NULL AND ts < ?", (_now(before),)),
+            ]
+        )
 
     # -- web sessions (web/sessions.py: the tokens are hashed there) ---------------------
     def web_key(self, name: str, make: Callable[[], str]) -> str:
@@ -694,8 +829,9 @@ class Store:
     def add_session(self, token_hash: str, user_id: int, created: str) -> bool:
         """Store a web session; False if the user id already has one (a clash of random ids)."""
         try:
-            self._write("INSERT INTO web_sessions (token_hash, user_id, created) VALUES (?, ?, ?)",
-                        (token_hash, user_id, created))
+            self._write(
+                "INSERT INTO web_sessions (token_hash, user_id, created) VALUES (?, ?, ?)", (token_hash, user_id, created)
+            )
         except StoreError as exc:
             if isinstance(exc.__cause__, sqlite3.IntegrityError):
                 return False
@@ -705,9 +841,12 @@ class Store:
     def replace_session(self, token_hash: str, user_id: int, created: str) -> None:
         """Make this the user's one web session (a WeChat follower's signed link opened in a browser:
         the newest browser holds it); the user's other session, if any, ends."""
-        self._transaction([("DELETE FROM web_sessions WHERE user_id = ?", (user_id,)),
-                           ("INSERT INTO web_sessions (token_hash, user_id, created) VALUES (?, ?, ?)",
-                            (token_hash, user_id, created))])
+        self._transaction(
+            [
+                ("DELETE FROM web_sessions WHERE user_id = ?", (user_id,)),
+                ("INSERT INTO web_sessions (token_hash, user_id, created) VALUES (?, ?, ?)", (token_hash, user_id, created)),
+            ]
+        )
 
     # -- WeChat followers (web/wechat.py: the openids are hashed there) ------------------------
     def wechat_user(self, openid_hash: str, draw: Callable[[], int], now: dt.datetime | None = None) -> int:
@@ -719,8 +858,10 @@ class Store:
             user_id = draw()
             if self.has_data(user_id):
                 continue
-            self._write("INSERT OR IGNORE INTO wechat_users (openid_hash, user_id, created) VALUES (?, ?, ?)",
-                        (openid_hash, user_id, _now(now)))
+            self._write(
+                "INSERT OR IGNORE INTO wechat_users (openid_hash, user_id, created) VALUES (?, ?, ?)",
+                (openid_hash, user_id, _now(now)),
+            )
             rows = self._read("SELECT user_id FROM wechat_users WHERE openid_hash = ?", (openid_hash,))
             if rows:
                 return rows[0][0]
@@ -738,12 +879,16 @@ class Store:
         if rows:
             return False, rows[0][0]
         before = _now(now - dt.timedelta(seconds=keep_s))
-        self._transaction([
-            ("DELETE FROM wechat_messages WHERE ts < ?", (before,)),
-            ("DELETE FROM wechat_messages WHERE key IN (SELECT key FROM wechat_messages ORDER BY ts DESC LIMIT -1 OFFSET ?)",
-             (max(keep_max - 1, 0),)),
-            ("INSERT OR IGNORE INTO wechat_messages (key, user_id, ts) VALUES (?, ?, ?)", (key, user_id, _now(now))),
-        ])
+        self._transaction(
+            [
+                ("DELETE FROM wechat_messages WHERE ts < ?", (before,)),
+                (
+                    "DELETE FROM wechat_messages WHERE key IN (SELECT key FROM wechat_messages ORDER BY ts DESC LIMIT -1 OFFSET ?)",
+                    (max(keep_max - 1, 0),),
+                ),
+                ("INSERT OR IGNORE INTO wechat_messages (key, user_id, ts) VALUES (?, ?, ?)", (key, user_id, _now(now))),
+            ]
+        )
         return True, None
 
     def wechat_answered(self, key: str, reply: str) -> None:
@@ -760,9 +905,11 @@ class Store:
         if token is None:
             self._write("DELETE FROM wechat_tokens WHERE app_id = ?", (app_id,))
             return
-        self._write("INSERT INTO wechat_tokens (app_id, token, expires_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT(app_id) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at",
-                    (app_id, token, expires_at))
+        self._write(
+            "INSERT INTO wechat_tokens (app_id, token, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(app_id) DO UPDATE SET token = excluded.token, expires_at = excluded.expires_at",
+            (app_id, token, expires_at),
+        )
 
     def has_session(self, user_id: int) -> bool:
         """Whether a web user's session exists (it does not after "delete my data")."""
@@ -771,10 +918,15 @@ class Store:
     def has_data(self, user_id: int) -> bool:
         """Whether anything about the user is stored beyond the statistics' events (a checklist, a tick,
         a vote, a setting …): a web visitor gets a session only then (web/server.py)."""
-        return any(self._read(f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", (user_id,))
-                   for table, column in USER_TABLES.items() if table != "events")
+        return any(
+            self._read(f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", (user_id,))
+            for table, column in USER_TABLES.items()
+            if table != "events"
+        )
 
     def forget_user(self, user_id: int) -> int:
         """Delete every row about the user, in one transaction; returns rows deleted."""
         self._touched.pop(user_id, None)
-        return self._transaction([(f"DELETE FROM {table} WHERE {column} = ?", (user_id,)) for table, column in USER_TABLES.items()])
+        return self._transaction(
+            [(f"DELETE FROM {table} WHERE {column} = ?", (user_id,)) for table, column in USER_TABLES.items()]
+        )

@@ -55,7 +55,7 @@ SIGNATURES: list[tuple[bytes, int, str]] = [  # (magic, offset, type)
 def sniff(data: bytes) -> str:
     """The file type from its first bytes."""
     for magic, offset, kind in SIGNATURES:
-        if data[offset:offset + len(magic)] == magic:
+        if data[offset : offset + len(magic)] == magic:
             return kind
     if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
         return "webp"
@@ -103,13 +103,13 @@ def _jpeg_intact(data: bytes, deadline: float | None = None) -> bool:
         if marker == 0x01 or 0xD0 <= marker <= 0xD8:  # markers without a length
             i += 2
             continue
-        length = int.from_bytes(data[i + 2:i + 4], "big")
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
         if length < 2 or i + 2 + length > len(data):
             return False
         if marker in SOF_MARKERS:
             if length < 8:
                 return False
-            height, width = int.from_bytes(data[i + 5:i + 7], "big"), int.from_bytes(data[i + 7:i + 9], "big")
+            height, width = int.from_bytes(data[i + 5 : i + 7], "big"), int.from_bytes(data[i + 7 : i + 9], "big")
             if not height or not width:
                 return False
             frame = True
@@ -160,6 +160,7 @@ def extension(file_name: str | None) -> str | None:
 @dataclass(frozen=True)
 class PrecheckResult:
     """The verdict on one file: ok, what was found and the advice, with the limit applied."""
+
     ok: bool
     file_name: str | None
     size: int | None
@@ -177,8 +178,15 @@ def limits(kb: Knowledge) -> tuple[set[str], int]:
     return formats, int(values["max_file_mb"]) * 1000 * 1000
 
 
-def precheck(kb: Knowledge, data: bytes | None, file_name: str | None, size: int | None, *, photo: bool = False,
-             deadline: float | None = None) -> PrecheckResult:
+def precheck(
+    kb: Knowledge,
+    data: bytes | None,
+    file_name: str | None,
+    size: int | None,
+    *,
+    photo: bool = False,
+    deadline: float | None = None,
+) -> PrecheckResult:
     """The verdict on one file. ``deadline`` (``time.monotonic()``): raise PrecheckTimeout past it."""
     formats, limit = limits(kb)
     size = len(data) if data is not None else size
@@ -211,8 +219,16 @@ def precheck(kb: Knowledge, data: bytes | None, file_name: str | None, size: int
             advice.append(("rename", {"detected": detected}))
     elif ext is not None and ext not in formats:
         problems.append(("bad_ext", {"ext": ext}))
-    return PrecheckResult(ok=not problems, file_name=file_name, size=size, detected=detected, problems=problems,
-                          advice=advice, photo=photo, limit_bytes=limit)
+    return PrecheckResult(
+        ok=not problems,
+        file_name=file_name,
+        size=size,
+        detected=detected,
+        problems=problems,
+        advice=advice,
+        photo=photo,
+        limit_bytes=limit,
+    )
 
 
 PRECHECK_WORKERS = 2  # threads checking files; the event loop never does

@@ -30,6 +30,7 @@ ENV_VAR = "EPORT_GUIDE_KNOWLEDGE"
 @dataclass(frozen=True)
 class Problem:
     """One problem of the knowledge files: where (file, line, path) and what."""
+
     file: str
     line: int | None
     path: str
@@ -51,6 +52,7 @@ class KnowledgeError(Exception):
 @dataclass(frozen=True)
 class ChecklistItem:
     """One item of a business's checklist, derived from the knowledge."""
+
     id: str  # "<material id>.<check id>", stable across knowledge edits
     material: str
     label: str  # verbatim from the source
@@ -258,8 +260,11 @@ def _yaml_problems(root: yaml.Node, name: str) -> list[Problem]:
                 if isinstance(k, yaml.ScalarNode) and k.tag != "tag:yaml.org,2002:merge":
                     line = k.start_mark.line + 1
                     if k.value in seen:
-                        problems.append(Problem(name, line, _fmt(path + (k.value,)),
-                                                f"duplicate key {k.value!r} (first at line {seen[k.value]})"))
+                        problems.append(
+                            Problem(
+                                name, line, _fmt(path + (k.value,)), f"duplicate key {k.value!r} (first at line {seen[k.value]})"
+                            )
+                        )
                     else:
                         seen[k.value] = line
                 total += size(k, path) + size(v, path + (getattr(k, "value", "?"),))
@@ -274,8 +279,14 @@ def _yaml_problems(root: yaml.Node, name: str) -> list[Problem]:
         return sizes[key]
 
     if size(root, ()) > MAX_NODES:
-        problems.append(Problem(name, root.start_mark.line + 1, "",
-                                f"aliases expand to more than {MAX_NODES} values (an alias bomb?); write the data out instead"))
+        problems.append(
+            Problem(
+                name,
+                root.start_mark.line + 1,
+                "",
+                f"aliases expand to more than {MAX_NODES} values (an alias bomb?); write the data out instead",
+            )
+        )
     return problems
 
 
@@ -287,7 +298,11 @@ def _read_yaml(file: Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
         if not stat.S_ISREG(info.st_mode):
             return None, {}, [Problem(name, None, "", "not a regular file (a device, directory or pipe?); refusing to read it")]
         if info.st_size > MAX_FILE_BYTES:
-            return None, {}, [Problem(name, None, "", f"file is {info.st_size} bytes; a knowledge file may have at most {MAX_FILE_BYTES}")]
+            return (
+                None,
+                {},
+                [Problem(name, None, "", f"file is {info.st_size} bytes; a knowledge file may have at most {MAX_FILE_BYTES}")],
+            )
         with file.open("rb") as fh:
             raw = fh.read(MAX_FILE_BYTES + 1)
         if len(raw) > MAX_FILE_BYTES:
@@ -310,8 +325,19 @@ def _read_yaml(file: Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
         msg = getattr(exc, "problem", None) or str(exc)
         return None, {}, [Problem(name, line, "", f"YAML syntax error: {msg}")]
     except AliasRefused as exc:
-        return None, {}, [Problem(name, exc.line, "", f"YAML alias *{exc.anchor}: knowledge files may not use aliases "
-                                                      "(*name, << merge keys; an alias bomb costs no bytes); write the data out in full")]
+        return (
+            None,
+            {},
+            [
+                Problem(
+                    name,
+                    exc.line,
+                    "",
+                    f"YAML alias *{exc.anchor}: knowledge files may not use aliases "
+                    "(*name, << merge keys; an alias bomb costs no bytes); write the data out in full",
+                )
+            ],
+        )
     except RecursionError:
         return None, {}, [Problem(name, None, "", "nested too deeply")]
     finally:
@@ -337,7 +363,7 @@ def _normalise(text: str) -> str:
 
 
 def _expand_phones(as_written: str) -> list[str]:
-    """"0470-2299089、2299090" -> ["0470-2299089", "0470-2299090"]."""
+    """ "0470-2299089、2299090" -> ["0470-2299089", "0470-2299090"]."""
     phones: list[str] = []
     area = ""
     for part in re.split(r"[、,，/;；\s]+", as_written.strip()):
@@ -374,8 +400,17 @@ def load_knowledge(directory: str | os.PathLike | None = None) -> Knowledge:
         if path.exists() and path.is_file():
             total += path.stat().st_size
             if total > MAX_TOTAL_BYTES:
-                raise KnowledgeError([Problem(fname, None, "", f"the knowledge files together are over {MAX_TOTAL_BYTES} bytes "
-                                                               "(today's are about 200 kB); refusing to load them")])
+                raise KnowledgeError(
+                    [
+                        Problem(
+                            fname,
+                            None,
+                            "",
+                            f"the knowledge files together are over {MAX_TOTAL_BYTES} bytes "
+                            "(today's are about 200 kB); refusing to load them",
+                        )
+                    ]
+                )
         if not path.exists():
             problems.append(Problem(fname, None, "", "required knowledge file is missing"))
             for key, _ in sections:
@@ -393,7 +428,11 @@ def load_knowledge(directory: str | os.PathLike | None = None) -> Knowledge:
             raw = {}
         expected = {k for k, _ in sections}
         for extra in sorted(set(raw) - expected):
-            problems.append(Problem(fname, _line_for(lines, (extra,)), extra, f"unknown top-level key (expected {', '.join(sorted(expected))})"))
+            problems.append(
+                Problem(
+                    fname, _line_for(lines, (extra,)), extra, f"unknown top-level key (expected {', '.join(sorted(expected))})"
+                )
+            )
         for key, model in sections:
             items = raw.get(key)
             data[key] = []
@@ -457,12 +496,12 @@ def _checks_are_balanced(data: dict[str, list[BaseModel]], ids: dict[str, set], 
     """A check's label and plain lines close every bracket and quote, and the plain lines carry the annotation verbatim."""
     for i, rs in enumerate(data.get("rulesets", [])):
         for j, c in enumerate(rs.checks):
-            if (b := unbalanced(c.label)):
+            if b := unbalanced(c.label):
                 err("rulesets", i, "checks", j, "label", msg=f"label has an unbalanced {b!r}: quote up to the closing bracket")
             ann = next((a.text for a in data.get("annotations", []) if a.id == c.annotation), None)
             for lang in ("zh", "ru", "en"):
                 line = getattr(c.plain, lang)
-                if (b := unbalanced(line)):
+                if b := unbalanced(line):
                     err("rulesets", i, "checks", j, "plain", lang, msg=f"unbalanced {b!r}")
                 if ann and ann not in line:
                     err("rulesets", i, "checks", j, "plain", lang, msg=f"must contain the annotation verbatim: {ann!r}")
@@ -479,7 +518,7 @@ def _plain_lines_are_balanced(data: dict[str, list[BaseModel]], ids: dict[str, s
                 plains += [(("materials", j, "action"), ref.action)] if ref.action else []
             for where, p in plains:
                 for lang in ("zh", "ru", "en"):
-                    if (b := unbalanced(getattr(p, lang))):
+                    if b := unbalanced(getattr(p, lang)):
                         err(key, i, *(where if isinstance(where, tuple) else (where,)), lang, msg=f"unbalanced {b!r}")
 
 
@@ -520,7 +559,12 @@ def _office_phones_as_written(data: dict[str, list[BaseModel]], ids: dict[str, s
     """An office's phones are the numbers its phones_as_written spells."""
     for i, o in enumerate(data.get("offices", [])):
         if _expand_phones(o.phones_as_written) != o.phones:
-            err("offices", i, "phones", msg=f"phones {o.phones} do not match phones_as_written {o.phones_as_written!r} (expected {_expand_phones(o.phones_as_written)})")
+            err(
+                "offices",
+                i,
+                "phones",
+                msg=f"phones {o.phones} do not match phones_as_written {o.phones_as_written!r} (expected {_expand_phones(o.phones_as_written)})",
+            )
 
 
 def _sources_cover_businesses(data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err) -> None:
@@ -544,7 +588,9 @@ def _steps_name_records(data: dict[str, list[BaseModel]], ids: dict[str, set], e
                 err("steps", i, "applies_to", j, msg=f"unknown business {b!r}")
 
 
-def _vocabulary_targets_exist(data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err, targets: dict[str, set[str]]) -> None:
+def _vocabulary_targets_exist(
+    data: dict[str, list[BaseModel]], ids: dict[str, set], err: Err, targets: dict[str, set[str]]
+) -> None:
     """A vocabulary entry's target names something in the knowledge."""
     for i, v in enumerate(data.get("vocabulary", [])):
         target = parse_or_none(v.target)
@@ -825,8 +871,11 @@ def _answer_sees_a_screen(i: int, a: Any, c: "_Answers", err: Err) -> None:
     screens_with_arg = c.screens_with_arg
     see = parse_or_none(a.see) or Route("", ("?",))  # not a route: an unknown screen
     screen, arg = see.screen, see.arg or ""
-    if screen in screens_with_arg and arg not in screens_with_arg[screen] or (
-            screen not in screens_with_arg and (arg or screen not in {"offices", "online", "main", "help"})):
+    if (
+        screen in screens_with_arg
+        and arg not in screens_with_arg[screen]
+        or (screen not in screens_with_arg and (arg or screen not in {"offices", "online", "main", "help"}))
+    ):
         err(i, "see", msg=f"unknown screen {a.see!r}")
 
 
@@ -841,8 +890,14 @@ def _answer_question_forms_unique(i: int, a: Any, c: "_Answers", err: Err) -> No
             forms[key] = a.id
 
 
-ANSWER_RULES = (_answer_cites_quotes, _answer_plain_lines, _answer_names_businesses, _answer_names_manzhouli, _answer_sees_a_screen, _answer_question_forms_unique)  # one function each, in reporting order
-
+ANSWER_RULES = (
+    _answer_cites_quotes,
+    _answer_plain_lines,
+    _answer_names_businesses,
+    _answer_names_manzhouli,
+    _answer_sees_a_screen,
+    _answer_question_forms_unique,
+)  # one function each, in reporting order
 
 
 def _check_answers(data, line_maps, file_of, directory: Path, ids) -> list[Problem]:
@@ -864,9 +919,14 @@ def _check_answers(data, line_maps, file_of, directory: Path, ids) -> list[Probl
     whole = {f: " ".join(ls) for f, ls in lines.items()}
     hotline = _hotline_number(data)
     annotations = [a.text for a in data.get("annotations", [])]
-    screens_with_arg = {"topic": ids.get("businesses", set()), "category": ids.get("categories", set()),
-                        "material": ids.get("materials", set()), "walk": {s.id for s in data.get("steps", [])},
-                        "answer": ids.get("answers", set()), "fact": ids.get("facts", set())}
+    screens_with_arg = {
+        "topic": ids.get("businesses", set()),
+        "category": ids.get("categories", set()),
+        "material": ids.get("materials", set()),
+        "walk": {s.id for s in data.get("steps", [])},
+        "answer": ids.get("answers", set()),
+        "fact": ids.get("facts", set()),
+    }
     forms: dict[str, str] = {}
     c = _Answers(data, ids, sources, lines, whole, hotline, annotations, screens_with_arg, forms)
     for i, a in enumerate(data.get("answers", [])):

@@ -131,8 +131,14 @@ def read_overlay(path: Path, kb: Knowledge) -> tuple[list[Taught], list[Problem]
     if not isinstance(raw, dict):
         return [], [Problem(name, 1, "", "expected a mapping with the key 'questions'")]
     for extra in sorted(set(raw) - {"questions"}):
-        problems.append(Problem(name, _line_for(lines, (extra,)), str(extra),
-                                "unknown top-level key: the overlay holds only 'questions' (taught question forms)"))
+        problems.append(
+            Problem(
+                name,
+                _line_for(lines, (extra,)),
+                str(extra),
+                "unknown top-level key: the overlay holds only 'questions' (taught question forms)",
+            )
+        )
     items = raw.get("questions") or []
     if not isinstance(items, list):
         return [], problems + [Problem(name, _line_for(lines, ("questions",)), "questions", "must be a list")]
@@ -143,6 +149,7 @@ def read_overlay(path: Path, kb: Knowledge) -> tuple[list[Taught], list[Problem]
     seen: dict[str, int | None] = {}
     out: list[Taught] = []
     for i, item in enumerate(items):
+
         def err(*rest: str, msg: str, i: int = i) -> None:
             loc = ("questions", i, *rest)
             problems.append(Problem(name, _line_for(lines, loc), _fmt(loc), msg))
@@ -197,8 +204,10 @@ def with_taught(kb: Knowledge, taught: list[Taught], path: Path | None = None) -
             a = a.model_copy(update={"questions": QuestionForms(**forms)})
         answers.append(a)
     data["answers"] = answers
-    data["vocabulary"] = [*data.get("vocabulary", []),
-                          *(VocabularyEntry(target=f"topic:{name}", terms=terms) for name, terms in topics.items())]
+    data["vocabulary"] = [
+        *data.get("vocabulary", []),
+        *(VocabularyEntry(target=f"topic:{name}", terms=terms) for name, terms in topics.items()),
+    ]
     out = Knowledge(data, base.directory)
     out.taught, out.overlay, out.base = tuple(taught), path, base
     return out
@@ -237,8 +246,14 @@ class Lesson:
         return self.previous != self.route
 
 
-def teach(path: str | os.PathLike, kb: Knowledge, lessons: list[tuple[str, str]], *, lang: str | None = None,
-          today: dt.date | None = None) -> list[Lesson]:
+def teach(
+    path: str | os.PathLike,
+    kb: Knowledge,
+    lessons: list[tuple[str, str]],
+    *,
+    lang: str | None = None,
+    today: dt.date | None = None,
+) -> list[Lesson]:
     """Attach each (question, route) in ``lessons`` to its route in the overlay at ``path`` and write
     the file (atomically; a question taught before to another route moves). The whole overlay is
     validated first: nothing is written if it has a problem (KnowledgeError, file and line) or a
@@ -282,8 +297,13 @@ def teach(path: str | os.PathLike, kb: Knowledge, lessons: list[tuple[str, str]]
     if problems:
         raise TeachError("; ".join(f"{p.path}: {p.message}" for p in problems))
     if any(lesson.changed for lesson in done):
-        text = HEADER + yaml.dump({"questions": [e.model_dump(exclude_none=True) for e in entries]}, Dumper=_Dumper,
-                                  allow_unicode=True, sort_keys=False, width=1000)
+        text = HEADER + yaml.dump(
+            {"questions": [e.model_dump(exclude_none=True) for e in entries]},
+            Dumper=_Dumper,
+            allow_unicode=True,
+            sort_keys=False,
+            width=1000,
+        )
         _write_atomically(path, text, kb)
     return done
 

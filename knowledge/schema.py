@@ -13,6 +13,7 @@ ID_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 
 class Strict(BaseModel):
     """A record that refuses unknown fields."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
@@ -28,16 +29,19 @@ class Plain(Strict):
 
 class Sourced(Strict):
     """A record that cites its source document."""
+
     source: str = Field(min_length=1)
 
 
 class Record(Sourced):
     """A sourced record with an id."""
+
     verified_on: dt.date
 
 
 class Source(Strict):
     """A source document: its file, region, date verified and the businesses it covers."""
+
     file: str
     title: str
     issuer: str | None = None
@@ -50,6 +54,7 @@ class Source(Strict):
 
 class Annotation(Record):
     """A handwritten annotation, verbatim."""
+
     id: Id = Field(pattern=ID_PATTERN)
     text: str = Field(min_length=1, max_length=256)
     written_on: str
@@ -57,6 +62,7 @@ class Annotation(Record):
 
 class Office(Record):
     """An office: name, city, address and phones as the document writes them."""
+
     id: Id = Field(pattern=ID_PATTERN)
     kind: Literal["card_center", "ccb_agent"]
     name: str
@@ -77,6 +83,7 @@ class Office(Record):
 
 class Rule(Sourced):
     """One rule sentence of a document, verbatim."""
+
     id: Id = Field(pattern=ID_PATTERN)
     text: str = Field(min_length=1)
     region: Literal["manzhouli", "jiangsu"] | None = None
@@ -84,6 +91,7 @@ class Rule(Sourced):
 
 class Check(Sourced):
     """One thing to check on a material (a seal, an annotation, a signature), with its plain lines."""
+
     id: Id = Field(pattern=ID_PATTERN)
     label: str = Field(min_length=1)
     plain: Plain  # the action as the answer screen and the checklist show it
@@ -93,6 +101,7 @@ class Check(Sourced):
 
 class Ruleset(Strict):
     """The rules and checks that apply to a kind of copy."""
+
     id: Id = Field(pattern=ID_PATTERN)
     rules: list[Rule] = Field(min_length=1)
     checks: list[Check] = Field(default_factory=list)
@@ -100,6 +109,7 @@ class Ruleset(Strict):
 
 class Material(Record):
     """A material an applicant brings."""
+
     id: Id = Field(pattern=ID_PATTERN)
     name: str
     listed_as: str
@@ -113,6 +123,7 @@ class Material(Record):
 
 class Category(Record):
     """A group of businesses on the main menu."""
+
     id: Id = Field(pattern=ID_PATTERN)
     name: str
     summary: str
@@ -120,6 +131,7 @@ class Category(Record):
 
 class MaterialRef(Strict):
     """A material as one business lists it (with that business's notes)."""
+
     material: Id
     listed_as: str | None = None
     note: str | None = None
@@ -134,6 +146,7 @@ class MaterialRef(Strict):
 
 class Business(Record):
     """One card business: its category, materials, facts and notes."""
+
     id: Id = Field(pattern=ID_PATTERN)
     category: Id
     name: str
@@ -147,6 +160,7 @@ class Business(Record):
 
 class Fact(Record):
     """A fact quoted from a document (an address, a limit, a deadline)."""
+
     id: Id = Field(pattern=ID_PATTERN)
     kind: Literal["rule", "method", "phone", "limit", "status", "deadline"]
     title: str
@@ -167,6 +181,7 @@ class VocabularyEntry(Strict):
 
 class Quote(Strict):
     """A verbatim quote: file, line and text."""
+
     text: str = Field(min_length=1)
     source: str | None = None  # defaults to the step's source
     region: Literal["manzhouli", "jiangsu"] | None = None
@@ -174,6 +189,7 @@ class Quote(Strict):
 
 class WalkStep(Sourced):
     """One step of the online walkthrough."""
+
     id: Id = Field(pattern=ID_PATTERN)
     title: str  # UI label, not a quote
     quotes: list[Quote] = Field(default_factory=list)
@@ -239,6 +255,7 @@ class Aspect(Strict):
 
 class Localised(Strict):
     """A text in Chinese, Russian and English."""
+
     zh: str = Field(min_length=1)
     ru: str = Field(min_length=1)
     en: str = Field(min_length=1)
@@ -246,6 +263,7 @@ class Localised(Strict):
 
 class QuestionForms(Strict):
     """The ways users ask a question, per language."""
+
     zh: list[str] = Field(min_length=2)
     ru: list[str] = Field(min_length=1)
     en: list[str] = Field(min_length=1)
@@ -287,6 +305,7 @@ class Answer(Strict):
 
 class TermNote(Strict):
     """A glossary note on a term."""
+
     ru: str = Field(min_length=1, max_length=400)
     en: str = Field(min_length=1, max_length=400)
 

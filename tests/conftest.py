@@ -20,7 +20,11 @@ SEEDS_DIR = REPO.parent / "shared" / "seeds"
 def _no_operator_configuration():
     import os
 
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith(("TELEGRAM_", "EPORT_GUIDE_", "EPORT_WEB_", "EPORT_WECHAT_"))}
+    saved = {
+        k: os.environ.pop(k)
+        for k in list(os.environ)
+        if k.startswith(("TELEGRAM_", "EPORT_GUIDE_", "EPORT_WEB_", "EPORT_WECHAT_"))
+    }
     yield
     os.environ.update(saved)
 
@@ -155,8 +159,9 @@ async def running_bot(fake: FakeTelegram, db_path, before_init=None, **settings_
     from bot.runner import running
     from bot.settings import Settings
 
-    settings = Settings(token=fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url,
-                        db_path=str(db_path), **settings_overrides)
+    settings = Settings(
+        token=fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url, db_path=str(db_path), **settings_overrides
+    )
     app = build_application(settings)
     if before_init is not None:
         before_init(app, settings)

@@ -25,12 +25,43 @@ from aiohttp import web
 BOT_ID = 7000001
 BOT_USERNAME = "eport_guide_test_bot"
 STRING_PARAMS = {
-    "text", "caption", "parse_mode", "callback_query_id", "inline_query_id", "file_id", "url", "secret_token",
-    "next_offset", "description", "short_description", "name", "language_code", "switch_pm_text",
-    "switch_pm_parameter", "business_connection_id", "message_effect_id", "inline_message_id",
+    "text",
+    "caption",
+    "parse_mode",
+    "callback_query_id",
+    "inline_query_id",
+    "file_id",
+    "url",
+    "secret_token",
+    "next_offset",
+    "description",
+    "short_description",
+    "name",
+    "language_code",
+    "switch_pm_text",
+    "switch_pm_parameter",
+    "business_connection_id",
+    "message_effect_id",
+    "inline_message_id",
 }
-ALLOWED_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "tg-spoiler",
-                "span", "blockquote", "tg-emoji"}
+ALLOWED_TAGS = {
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "span",
+    "blockquote",
+    "tg-emoji",
+}
 ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s[^<>]*)?)>")
 
@@ -46,16 +77,18 @@ def check_html(text: str) -> str:
     stack: list[str] = []
     pos = 0
     for m in TAG.finditer(text):
-        between = text[pos:m.start()]
+        between = text[pos : m.start()]
         if "<" in between:
-            raise ApiError(400, "Bad Request: can't parse entities: unsupported start tag at byte offset %d" % text.index("<", pos))
+            raise ApiError(
+                400, "Bad Request: can't parse entities: unsupported start tag at byte offset %d" % text.index("<", pos)
+            )
         pos = m.end()
         closing, tag = m.group(1), m.group(2).lower()
         if tag not in ALLOWED_TAGS:
-            raise ApiError(400, f"Bad Request: can't parse entities: unsupported start tag \"{tag}\"")
+            raise ApiError(400, f'Bad Request: can\'t parse entities: unsupported start tag "{tag}"')
         if closing:
             if not stack or stack[-1] != tag:
-                raise ApiError(400, f"Bad Request: can't parse entities: unmatched end tag \"{tag}\"")
+                raise ApiError(400, f'Bad Request: can\'t parse entities: unmatched end tag "{tag}"')
             stack.pop()
         else:
             stack.append(tag)
@@ -253,11 +286,25 @@ class FakeTelegram:
                 raise ApiError(fault.status, fault.description, fault.retry_after)
             return
 
-    def fail_next(self, method: str, status: int = 429, *, retry_after: int | None = None, times: int = 1,
-                  delay: float = 0.0, chat_id: int | None = None, description: str | None = None) -> None:
+    def fail_next(
+        self,
+        method: str,
+        status: int = 429,
+        *,
+        retry_after: int | None = None,
+        times: int = 1,
+        delay: float = 0.0,
+        chat_id: int | None = None,
+        description: str | None = None,
+    ) -> None:
         """Make the next ``times`` calls of ``method`` fail (status 0 with delay = just slow)."""
-        default = {429: f"Too Many Requests: retry after {retry_after or 1}", 403: "Forbidden: bot was blocked by the user",
-                   500: "Internal Server Error", 502: "Bad Gateway", 0: ""}.get(status, "Error")
+        default = {
+            429: f"Too Many Requests: retry after {retry_after or 1}",
+            403: "Forbidden: bot was blocked by the user",
+            500: "Internal Server Error",
+            502: "Bad Gateway",
+            0: "",
+        }.get(status, "Error")
         if status == 429 and retry_after is None:
             retry_after = 1
         self.faults.append(Fault(method.lower(), status, description or default, retry_after, delay, chat_id, times))
@@ -267,8 +314,15 @@ class FakeTelegram:
 
     # -- Bot API methods ----------------------------------------------------------------
     def me(self) -> dict:
-        return {"id": BOT_ID, "is_bot": True, "first_name": "E-Port Guide", "username": BOT_USERNAME,
-                "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": True}
+        return {
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "E-Port Guide",
+            "username": BOT_USERNAME,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": True,
+        }
 
     async def api_getme(self, p):
         return self.me()
@@ -336,11 +390,22 @@ class FakeTelegram:
 
     def _message_json(self, m: BotMessage) -> dict:
         chat = self.user_messages.get(m.chat_id, {}).get("chat") or {"id": m.chat_id, "type": "private"}
-        out = {"message_id": m.message_id, "date": int(time.time()), "chat": chat,
-               "from": {"id": BOT_ID, "is_bot": True, "first_name": "E-Port Guide", "username": BOT_USERNAME}}
+        out = {
+            "message_id": m.message_id,
+            "date": int(time.time()),
+            "chat": chat,
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "E-Port Guide", "username": BOT_USERNAME},
+        }
         if m.document and m.document.get("photo"):
-            out["photo"] = [{"file_id": m.document["file_id"], "file_unique_id": m.document["file_unique_id"],
-                             "width": 1280, "height": 900, "file_size": m.document["file_size"]}]
+            out["photo"] = [
+                {
+                    "file_id": m.document["file_id"],
+                    "file_unique_id": m.document["file_unique_id"],
+                    "width": 1280,
+                    "height": 900,
+                    "file_size": m.document["file_size"],
+                }
+            ]
             if m.text:
                 out["caption"] = m.plain
         elif m.document:
@@ -380,7 +445,10 @@ class FakeTelegram:
         self._check_text(text, mode)
         self._check_markup(p.get("reply_markup"))
         if text == m.text and p.get("reply_markup") == m.reply_markup:
-            raise ApiError(400, "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message")
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply markup are exactly the same as a current content and reply markup of the message",
+            )
         m.edits.append(m.text)
         m.text, m.parse_mode, m.reply_markup = text, mode, p.get("reply_markup")
         return self._message_json(m)
@@ -400,7 +468,9 @@ class FakeTelegram:
         qid = p.get("callback_query_id")
         if qid not in self.callback_answers or self.callback_answers[qid].get("answered"):
             raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
-        self.callback_answers[qid].update(answered=True, text=p.get("text"), show_alert=bool(p.get("show_alert")), url=p.get("url"))
+        self.callback_answers[qid].update(
+            answered=True, text=p.get("text"), show_alert=bool(p.get("show_alert")), url=p.get("url")
+        )
         return True
 
     async def api_answerinlinequery(self, p):
@@ -429,8 +499,13 @@ class FakeTelegram:
         if caption:
             self._check_text(caption, mode)
         file_id = f"doc{next(self.file_ids)}"
-        document = {"file_id": file_id, "file_unique_id": file_id, "file_name": doc["file_name"],
-                    "file_size": len(doc["data"]), "data": doc["data"]}
+        document = {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_name": doc["file_name"],
+            "file_size": len(doc["data"]),
+            "data": doc["data"],
+        }
         m = BotMessage(next(self.message_ids), chat_id, caption, mode, p.get("reply_markup"), document=document)
         self.chats.setdefault(chat_id, []).append(m)
         return self._message_json(m)
@@ -450,9 +525,21 @@ class FakeTelegram:
         if len(caption) > 1024:
             raise ApiError(400, "Bad Request: message caption is too long")
         data = self.photos[file_id]
-        m = BotMessage(next(self.message_ids), chat_id, caption, p.get("parse_mode"), p.get("reply_markup"),
-                       document={"file_id": file_id, "file_unique_id": file_id, "file_name": "photo.png",
-                                 "file_size": len(data), "data": data, "photo": True})
+        m = BotMessage(
+            next(self.message_ids),
+            chat_id,
+            caption,
+            p.get("parse_mode"),
+            p.get("reply_markup"),
+            document={
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": "photo.png",
+                "file_size": len(data),
+                "data": data,
+                "photo": True,
+            },
+        )
         self.chats.setdefault(chat_id, []).append(m)
         return self._message_json(m)
 
@@ -519,7 +606,9 @@ class FakeTelegram:
 
     async def channel_post(self, text: str, chat_id: int = -100999) -> int:
         chat = {"id": chat_id, "type": "channel", "title": "News"}
-        return await self.push({"channel_post": {"message_id": next(self.message_ids), "date": int(time.time()), "chat": chat, "text": text}})
+        return await self.push(
+            {"channel_post": {"message_id": next(self.message_ids), "date": int(time.time()), "chat": chat, "text": text}}
+        )
 
 
 def _entities(text: str) -> list[dict]:
@@ -551,7 +640,13 @@ class FakeUser:
         return self.messages[-1]
 
     def _message(self, **content) -> dict:
-        message = {"message_id": next(self.fake.message_ids), "date": int(time.time()), "chat": self.chat, "from": self.info, **content}
+        message = {
+            "message_id": next(self.fake.message_ids),
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": self.info,
+            **content,
+        }
         self.fake.user_messages[self.id] = message
         return message
 
@@ -572,8 +667,15 @@ class FakeUser:
         return await self._push({"edited_message": msg}, True)
 
     async def send_sticker(self) -> BotMessage | None:
-        sticker = {"file_id": "stk1", "file_unique_id": "stk1", "type": "regular", "width": 512, "height": 512,
-                   "is_animated": False, "is_video": False}
+        sticker = {
+            "file_id": "stk1",
+            "file_unique_id": "stk1",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+        }
         return await self._push({"message": self._message(sticker=sticker)}, True)
 
     async def send_photo(self, data: bytes = b"\xff\xd8\xff\xe0fakejpeg") -> BotMessage | None:
@@ -582,12 +684,18 @@ class FakeUser:
         sizes = [{"file_id": fid, "file_unique_id": fid, "width": 1280, "height": 960, "file_size": len(data)}]
         return await self._push({"message": self._message(photo=sizes)}, True)
 
-    async def send_document(self, data: bytes | None, file_name: str, mime_type: str = "application/octet-stream",
-                            size: int | None = None) -> BotMessage | None:
+    async def send_document(
+        self, data: bytes | None, file_name: str, mime_type: str = "application/octet-stream", size: int | None = None
+    ) -> BotMessage | None:
         fid = f"file{next(self.fake.file_ids)}"
         self.fake.files[fid] = data if data is not None else (size or 0)
-        doc = {"file_id": fid, "file_unique_id": fid, "file_name": file_name, "mime_type": mime_type,
-               "file_size": size if size is not None else len(data or b"")}
+        doc = {
+            "file_id": fid,
+            "file_unique_id": fid,
+            "file_name": file_name,
+            "mime_type": mime_type,
+            "file_size": size if size is not None else len(data or b""),
+        }
         # a private chat's file is always answered (its check, or why not): wait for that answer, not for a quiet
         # moment (the check runs in a worker thread without Bot API traffic, longer than a quiet moment when cold)
         before = len(self.messages)
@@ -622,9 +730,16 @@ class FakeUser:
         messages, not yet sent (``fake.push`` sends it)."""
         qid = str(next(self.fake.query_ids))
         self.fake.callback_answers[qid] = {"answered": False}
-        msg = {"message_id": message_id, "date": int(time.time()), "chat": self.chat,
-               "from": {"id": BOT_ID, "is_bot": True, "first_name": "E-Port Guide"}, "text": text}
-        return qid, {"callback_query": {"id": qid, "from": self.info, "chat_instance": f"ci{self.id}", "message": msg, "data": data}}
+        msg = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "E-Port Guide"},
+            "text": text,
+        }
+        return qid, {
+            "callback_query": {"id": qid, "from": self.info, "chat_instance": f"ci{self.id}", "message": msg, "data": data}
+        }
 
     def message_update(self, text: str) -> dict:
         """A text message (commands get bot_command entities), not yet sent (``fake.push`` sends it)."""
@@ -655,8 +770,14 @@ class FakeGroup:
 
     async def send(self, user: FakeUser, text: str) -> BotMessage | None:
         entities = _entities(text)
-        msg = {"message_id": next(self.fake.message_ids), "date": int(time.time()), "chat": self.chat, "from": user.info,
-               "text": text, **({"entities": entities} if entities else {})}
+        msg = {
+            "message_id": next(self.fake.message_ids),
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": user.info,
+            "text": text,
+            **({"entities": entities} if entities else {}),
+        }
         self.fake.user_messages[self.id] = msg
         before = len(self.messages)
         update_id = await self.fake.push({"message": msg})
@@ -667,8 +788,13 @@ class FakeGroup:
         """``user`` presses a button with callback ``data`` on a message the bot sent to this group."""
         qid = str(next(self.fake.query_ids))
         self.fake.callback_answers[qid] = {"answered": False}
-        msg = {"message_id": message.message_id, "date": int(time.time()), "chat": self.chat,
-               "from": {"id": BOT_ID, "is_bot": True, "first_name": "E-Port Guide"}, "text": message.plain}
+        msg = {
+            "message_id": message.message_id,
+            "date": int(time.time()),
+            "chat": self.chat,
+            "from": {"id": BOT_ID, "is_bot": True, "first_name": "E-Port Guide"},
+            "text": message.plain,
+        }
         update = {"callback_query": {"id": qid, "from": user.info, "chat_instance": f"ci{self.id}", "message": msg, "data": data}}
         update_id = await self.fake.push(update)
         await self.fake.processed(update_id)

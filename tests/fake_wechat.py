@@ -49,7 +49,7 @@ def unseal(encoding_aes_key: str, encrypted: str) -> tuple[str, str]:
     unpadder = padding.PKCS7(256).unpadder()
     plain = unpadder.update(plain) + unpadder.finalize()
     length = struct.unpack("!I", plain[16:20])[0]
-    return plain[20:20 + length].decode(), plain[20 + length:].decode()
+    return plain[20 : 20 + length].decode(), plain[20 + length :].decode()
 
 
 def fields(xml: str) -> dict[str, str]:
@@ -70,8 +70,15 @@ class Reply:
 class FakeWeChat:
     """WeChat's servers posting a follower's messages to ``url`` (/wechat) for the account ``account``."""
 
-    def __init__(self, url: str, token: str, *, encoding_aes_key: str | None = None, app_id: str | None = None,
-                 account: str = "gh_0123456789ab"):
+    def __init__(
+        self,
+        url: str,
+        token: str,
+        *,
+        encoding_aes_key: str | None = None,
+        app_id: str | None = None,
+        account: str = "gh_0123456789ab",
+    ):
         self.url, self.token, self.key, self.app_id, self.account = url, token, encoding_aes_key, app_id, account
         self.client = httpx.Client(timeout=10)
         self.msg_id = 6054768590064713000
@@ -85,10 +92,16 @@ class FakeWeChat:
         return self.client.get(self.url, params={**self.query(), "echostr": echostr, **override})
 
     def message_xml(self, openid: str, kind: str, created: int | None = None, **values: str) -> str:
-        parts = [f"<ToUserName><![CDATA[{self.account}]]></ToUserName>", f"<FromUserName><![CDATA[{openid}]]></FromUserName>",
-                 f"<CreateTime>{created or int(time.time())}</CreateTime>", f"<MsgType><![CDATA[{kind}]]></MsgType>"]
-        parts += [f"<{k}><![CDATA[{v}]]></{k}>" if not k.startswith("Location") and k != "MsgId" else f"<{k}>{v}</{k}>"
-                  for k, v in values.items()]
+        parts = [
+            f"<ToUserName><![CDATA[{self.account}]]></ToUserName>",
+            f"<FromUserName><![CDATA[{openid}]]></FromUserName>",
+            f"<CreateTime>{created or int(time.time())}</CreateTime>",
+            f"<MsgType><![CDATA[{kind}]]></MsgType>",
+        ]
+        parts += [
+            f"<{k}><![CDATA[{v}]]></{k}>" if not k.startswith("Location") and k != "MsgId" else f"<{k}>{v}</{k}>"
+            for k, v in values.items()
+        ]
         return "<xml>" + "".join(parts) + "</xml>"
 
     def post(self, xml: str, *, query: dict[str, str] | None = None, raw: bytes | None = None) -> Reply:
@@ -97,11 +110,16 @@ class FakeWeChat:
         body = xml.encode()
         if self.key and raw is None:
             encrypted = seal(self.key, self.app_id or "", xml)
-            query = {**query, "encrypt_type": "aes", "openid": "x",
-                     "msg_signature": sha1_signature(self.token, query["timestamp"], query["nonce"], encrypted)}
+            query = {
+                **query,
+                "encrypt_type": "aes",
+                "openid": "x",
+                "msg_signature": sha1_signature(self.token, query["timestamp"], query["nonce"], encrypted),
+            }
             body = f"<xml><ToUserName><![CDATA[{self.account}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>".encode()
-        response = self.client.post(self.url + "?" + urlencode(query), content=raw if raw is not None else body,
-                                    headers={"Content-Type": "text/xml"})
+        response = self.client.post(
+            self.url + "?" + urlencode(query), content=raw if raw is not None else body, headers={"Content-Type": "text/xml"}
+        )
         reply = Reply(response.status_code, response.text)
         if response.status_code == 200 and response.text.startswith("<xml>"):
             got = fields(response.text)
@@ -126,8 +144,11 @@ class FakeWeChat:
 
     def location(self, openid: str, lat: float, lon: float, label: str = "") -> Reply:
         self.msg_id += 1
-        return self.post(self.message_xml(openid, "location", Location_X=str(lat), Location_Y=str(lon), Scale="15",
-                                          Label=label, MsgId=str(self.msg_id)))
+        return self.post(
+            self.message_xml(
+                openid, "location", Location_X=str(lat), Location_Y=str(lon), Scale="15", Label=label, MsgId=str(self.msg_id)
+            )
+        )
 
 
 class FakeAPI:
@@ -160,7 +181,11 @@ class FakeAPI:
                 fake.calls.append(parts.path)
                 if parts.path != "/cgi-bin/token":
                     return self._json({"errcode": 404, "errmsg": "not found"})
-                if q.get("appid") != fake.app_id or q.get("secret") != fake.app_secret or q.get("grant_type") != "client_credential":
+                if (
+                    q.get("appid") != fake.app_id
+                    or q.get("secret") != fake.app_secret
+                    or q.get("grant_type") != "client_credential"
+                ):
                     return self._json({"errcode": 40125, "errmsg": "invalid appsecret"})
                 token = secrets.token_urlsafe(40)
                 fake.tokens.append(token)

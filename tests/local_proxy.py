@@ -11,8 +11,17 @@ import struct
 import aiohttp
 from aiohttp import web
 
-HOP_BY_HOP = {"connection", "keep-alive", "proxy-authorization", "proxy-connection", "te", "trailer",
-              "transfer-encoding", "upgrade", "host"}
+HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authorization",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+}
 
 REQUEST_LINE = re.compile(rb"(GET|POST|PUT|HEAD|DELETE|PATCH|OPTIONS) (\S+) HTTP/1\.[01]\r\n")
 
@@ -49,7 +58,7 @@ class _Proxy:
                     buffer = (buffer + data)[-8192:]
                     for m in REQUEST_LINE.finditer(buffer):
                         self.requests.append(m.group(2).decode())
-                    buffer = buffer[buffer.rfind(b"\r\n") + 2:] if REQUEST_LINE.search(buffer) else buffer
+                    buffer = buffer[buffer.rfind(b"\r\n") + 2 :] if REQUEST_LINE.search(buffer) else buffer
                 writer.write(data)
                 await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
@@ -86,8 +95,9 @@ class HttpProxy:
             return web.Response(status=400, text="not a proxy request")
         self.requests.append(request.path)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
-        async with self._session.request(request.method, request.url, headers=headers, data=await request.read(),
-                                         allow_redirects=False) as upstream:
+        async with self._session.request(
+            request.method, request.url, headers=headers, data=await request.read(), allow_redirects=False
+        ) as upstream:
             body = await upstream.read()
             out = {k: v for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP | {"content-length"}}
             return web.Response(status=upstream.status, body=body, headers=out)

@@ -40,8 +40,9 @@ def production_guide(kb: Knowledge | None = None) -> Iterator[Guide]:
     """The guide as the Telegram channel runs it (bot.app.build_application), on a fresh store."""
     with tempfile.TemporaryDirectory() as d:
         # retention as production's default (bot.settings.Settings: EPORT_GUIDE_RETENTION_DAYS=365), not the environment's
-        guide = build_guide(Path(d) / "snapshots.db", kb or load_knowledge(), settings=Defaults(retention_days=365),
-                            channel="telegram")
+        guide = build_guide(
+            Path(d) / "snapshots.db", kb or load_knowledge(), settings=Defaults(retention_days=365), channel="telegram"
+        )
         try:
             yield guide
         finally:
@@ -186,6 +187,7 @@ def _typed(guide: Guide, ctx: Context, action: str, args: str, text: str) -> Scr
 def _checklist(ticked: int | None, *then: tuple[str, str]) -> Callable[[Guide, Context], str]:
     """Open TOPIC's checklist, tick its first ``ticked`` items (None: all), then press each (action,
     args) — "go" opens a route; in args {first} is the first item, {user} the user — and pin the last screen."""
+
     def run(guide: Guide, ctx: Context) -> str:
         items = guide.kb.checklist_items(TOPIC)
         _press(guide, ctx, "checklist_open", TOPIC)
@@ -197,6 +199,7 @@ def _checklist(ticked: int | None, *then: tuple[str, str]) -> Callable[[Guide, C
             screen = guide.engine.go(ctx, args) if action == "go" else _press(guide, ctx, action, args)
         assert screen is not None
         return format_snapshot(screen)
+
     return run
 
 
@@ -229,6 +232,7 @@ def _reminder_due(kind: str, text: str) -> Callable[[Guide, Context], str]:
         _typed(guide, ctx, "remind", kind, text)
         due = guide.store.user_reminders(ctx.user_id or 0)[0]
         return format_snapshot(reminders.reminder_message(guide.engine, due, ctx.lang))
+
     return run
 
 
@@ -237,6 +241,7 @@ def _feedback(value: str, reason: str | None = None) -> Callable[[Guide, Context
         if reason is None:
             return format_snapshot(_press(guide, ctx, "feedback", f"{TOPIC}:{value}"))
         return format_snapshot(_typed(guide, ctx, "feedback", f"{TOPIC}:{value}", reason))
+
     return run
 
 
@@ -253,14 +258,25 @@ def _in_group(route: str) -> Callable[[Guide, Context], str]:
     def run(guide: Guide, ctx: Context) -> str:
         group = Context(user_id=ctx.user_id, lang=ctx.lang, chat="group", bot_username=BOT_USERNAME)
         return format_snapshot(guide.engine.go(group, route))
+
     return run
 
 
 def _inline(query: str) -> Callable[[Guide, Context], str]:
     def run(guide: Guide, ctx: Context) -> str:
         result = inline.results(guide, ctx, query, limit=1)[0]
-        return "\n".join([f"[inline {result.route}]", f"(title: {result.title})", f"(description: {result.description})",
-                          html_to_text(result.html).rstrip()]) + "\n"
+        return (
+            "\n".join(
+                [
+                    f"[inline {result.route}]",
+                    f"(title: {result.title})",
+                    f"(description: {result.description})",
+                    html_to_text(result.html).rstrip(),
+                ]
+            )
+            + "\n"
+        )
+
     return run
 
 
@@ -291,11 +307,13 @@ def _stats(shared: Guide, ctx: Context) -> str:
 
 def _admin_on_a_new_store(route: str) -> Callable[[Guide, Context], str]:
     """An admin's screen on a store of its own where nothing happened yet (the "none yet" lines)."""
+
     def run(shared: Guide, ctx: Context) -> str:
         with production_guide(shared.kb) as guide:
             text = format_snapshot(guide.engine.go(Context(user_id=ctx.user_id, lang=ctx.lang, admin=True), route))
         today = dt.date.today()
         return DATE.sub(lambda m: f"<day {(dt.date.fromisoformat(m.group()) - today).days:+d}>", text)
+
     return run
 
 
@@ -303,6 +321,7 @@ def _missed(*steps: str) -> Callable[[Guide, Context], str]:
     """An admin's grouped unanswered questions (🧩 under /stats) after two similar questions, another
     one and a 👎 reason, then each step: "group" (the first group), "pick" (within its business),
     "general" (the answers of no business), "teach" (attach it to that business)."""
+
     def run(shared: Guide, ctx: Context) -> str:
         with production_guide(shared.kb) as guide:
             for question in ("公司改名了卡要重新办吗", "公司改名后卡需要重新办吗", "zzzz qqqq"):
@@ -316,10 +335,14 @@ def _missed(*steps: str) -> Callable[[Guide, Context], str]:
                 if step == "teach":
                     screen = _press(guide, admin, "teach", f"{ref}|topic:change_name")
                 else:
-                    where = {"group": f"missed_group:{ref}", "pick": f"missed_pick:{ref}.change_name",
-                             "general": f"missed_pick:{ref}._1"}[step]
+                    where = {
+                        "group": f"missed_group:{ref}",
+                        "pick": f"missed_pick:{ref}.change_name",
+                        "general": f"missed_pick:{ref}._1",
+                    }[step]
                     screen = _press(guide, admin, "go", where)
             return format_snapshot(screen)
+
     return run
 
 
@@ -331,12 +354,20 @@ SCENARIOS = (
     Scenario("checklist_done", ("checklist.j2",), _checklist(None, ("go", f"checklist:{TOPIC}"))),
     Scenario("checklist_switch", ("checklist.j2",), _checklist(1, ("checklist_switch", f"{TOPIC}:reissue_expired"))),
     Scenario("checklist_export", ("checklist.j2", "checklist_export.j2"), _checklist(1, ("checklist_export", TOPIC))),
-    Scenario("checklist_export_not_applicable", ("checklist.j2", "checklist_export.j2"),
-             _checklist(1, ("na", f"{TOPIC}:card_medium.have:1"), ("checklist_export", TOPIC))),
+    Scenario(
+        "checklist_export_not_applicable",
+        ("checklist.j2", "checklist_export.j2"),
+        _checklist(1, ("na", f"{TOPIC}:card_medium.have:1"), ("checklist_export", TOPIC)),
+    ),
     Scenario("checklist_reset_done", ("checklist.j2",), _checklist(1, ("checklist_reset_confirm", TOPIC + ":{user}"))),
-    Scenario("checklist_export_with_notes", ("checklist.j2", "checklist_export.j2"),  # the business's caveats in the file
-             lambda g, c: (_press(g, c, "checklist_open", "change_legal_rep"),
-                           format_snapshot(_press(g, c, "checklist_export", "change_legal_rep")))[1]),
+    Scenario(
+        "checklist_export_with_notes",
+        ("checklist.j2", "checklist_export.j2"),  # the business's caveats in the file
+        lambda g, c: (
+            _press(g, c, "checklist_open", "change_legal_rep"),
+            format_snapshot(_press(g, c, "checklist_export", "change_legal_rep")),
+        )[1],
+    ),
     Scenario("checklists_two", ("checklists.j2",), _checklist(1, ("checklist_open", "renew_cert"), ("go", "checklists"))),
     Scenario("checklists_one_done", ("checklists.j2",), _checklist(None, ("go", "checklists"))),
     Scenario("remind_refund_set", ("reminder_set.j2",), _reminder_set("refund", "2026-11-28")),
@@ -354,8 +385,11 @@ SCENARIOS = (
     Scenario("reminder_due_refund", ("reminder_due.j2",), _reminder_due("refund", "2026-11-28")),
     Scenario("reminder_due_expiry", ("reminder_due.j2",), _reminder_due("expiry", "2027-03-01")),
     Scenario("reminders_off", ("settings.j2",), lambda g, c: format_snapshot(_press(g, c, "settings_reminders", "off"))),
-    Scenario("reminders_on_again", ("settings.j2",), lambda g, c: (_press(g, c, "settings_reminders", "off"),
-                                                                  format_snapshot(_press(g, c, "settings_reminders", "on")))[1]),
+    Scenario(
+        "reminders_on_again",
+        ("settings.j2",),
+        lambda g, c: (_press(g, c, "settings_reminders", "off"), format_snapshot(_press(g, c, "settings_reminders", "on")))[1],
+    ),
     Scenario("feedback_up", ("topic.j2",), _feedback("1")),
     Scenario("feedback_down", ("feedback_reason.j2",), _feedback("-1")),
     Scenario("feedback_reason_given", ("topic.j2",), _feedback("-1", "没写要带几份复印件")),
@@ -364,8 +398,11 @@ SCENARIOS = (
     Scenario("question_vague", ("suggest.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "补办"))),
     Scenario("question_two_things", ("answers.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "USBKey和共享盾在哪买"))),
     Scenario("question_asked_back", ("ask_business.j2",), lambda g, c: format_snapshot(g.engine.ask(c, "要带哪些材料"))),
-    Scenario("question_asked_back_answered", ("topic.j2",), lambda g, c: format_snapshot(
-        g.engine.reply(c, g.engine.ask(c, "要带哪些材料").awaiting, "公司改名了"))),
+    Scenario(
+        "question_asked_back_answered",
+        ("topic.j2",),
+        lambda g, c: format_snapshot(g.engine.reply(c, g.engine.ask(c, "要带哪些材料").awaiting, "公司改名了")),
+    ),
     Scenario("upload_ok", ("precheck.j2",), _precheck(PDF, "营业执照.pdf", len(PDF))),
     Scenario("upload_refused", ("precheck.j2",), _precheck(None, "scan.docx", 5_000_000)),
     # each problem the check names, with the advice that fixes it
@@ -397,13 +434,19 @@ def rendered(guide: Guide, lang: str, only: Callable[[str], bool] = lambda name:
     ctx = Context(user_id=USER, lang=lang)
     for route, why in CASES:
         if only(route):
-            yield f"{lang}/{Path(template_of(engine, route)).stem}.txt", section(route, why, format_snapshot(engine.render(route, ctx)))
+            yield (
+                f"{lang}/{Path(template_of(engine, route)).stem}.txt",
+                section(route, why, format_snapshot(engine.render(route, ctx))),
+            )
     clock, engine.clock = engine.clock, lambda: NOW
     try:
         for n, scenario in enumerate(SCENARIOS):
             if only(f"after {scenario.name}"):
                 ctx = Context(user_id=10_000 * (1 + LANGUAGES.index(lang)) + n, lang=lang, bot_username=BOT_USERNAME)
-                yield f"{lang}/{Path(scenario.templates[0]).stem}.txt", section(f"after {scenario.name}", "", scenario.run(guide, ctx))
+                yield (
+                    f"{lang}/{Path(scenario.templates[0]).stem}.txt",
+                    section(f"after {scenario.name}", "", scenario.run(guide, ctx)),
+                )
     finally:
         engine.clock = clock
 

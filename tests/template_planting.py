@@ -39,8 +39,13 @@ def environments() -> list[tuple[str, jinja2.Environment]]:
     """Every cached environment (functools.lru_cache keys ``(lang)`` and ``(lang, True)`` apart)."""
     out: dict[int, tuple[str, jinja2.Environment]] = {}
     for lang in LANGUAGES:
-        for env in (render.environment(lang), render.environment(lang, True), render.environment(lang, False),
-                    render.environment(lang, html=True), render.environment(lang, html=False)):
+        for env in (
+            render.environment(lang),
+            render.environment(lang, True),
+            render.environment(lang, False),
+            render.environment(lang, html=True),
+            render.environment(lang, html=False),
+        ):
             out[id(env)] = (lang, env)
     return list(out.values())
 
@@ -121,7 +126,7 @@ def web_plants() -> Iterator[tuple[str, int, Callable[[], object]]]:
             lines = source.splitlines(keepends=True)
             for n, line in enumerate(lines):
                 if line.strip():
-                    text = "".join(lines[:n]) + line.replace(line.strip()[0], line.strip()[0] + MARK, 1) + "".join(lines[n + 1:])
+                    text = "".join(lines[:n]) + line.replace(line.strip()[0], line.strip()[0] + MARK, 1) + "".join(lines[n + 1 :])
                     yield path.name, n + 1, lambda attribute=attribute, text=text: _patched(server, attribute, text)
 
 
@@ -196,7 +201,7 @@ def main(argv: list[str]) -> int:
     for name in templates:
         source = (TEMPLATES / name).read_text(encoding="utf-8")
         headers = {lang: {h for h, used in loads[lang].items() if name in used} for lang in LANGUAGES}
-        cases = {lang: {h[len("=== "):].split(" — ")[0] for h in hs} for lang, hs in headers.items()}
+        cases = {lang: {h[len("=== ") :].split(" — ")[0] for h in hs} for lang, hs in headers.items()}
         for lang in LANGUAGES:
             if not headers[lang]:
                 missed.append(f"{name} [{lang}] no snapshot renders the template")

@@ -36,6 +36,7 @@ def unbalanced(text: str) -> str | None:
             stack.pop()
     return stack[-1] if stack else None
 
+
 LANGS = ("zh", "ru", "en")
 TOPICS = list(shipped_knowledge().businesses)
 # One phone screen: 25 lines; Chinese 1,000 characters, Russian and English (about twice as
@@ -95,8 +96,13 @@ def test_first_screen_fits_one_phone_screen_and_lists_every_action(full, kb, top
                 assert kb.annotations[c.annotation].text in line  # verbatim, on the item itself
         if ref.form == "original":
             assert {"zh": "原件", "ru": "оригинал", "en": "original"}[lang] in line
-    annotations = {kb.annotations[c.annotation].text for ref in business.materials
-                   for rs in kb.materials[ref.material].rulesets for c in kb.rulesets[rs].checks if c.annotation}
+    annotations = {
+        kb.annotations[c.annotation].text
+        for ref in business.materials
+        for rs in kb.materials[ref.material].rulesets
+        for c in kb.rulesets[rs].checks
+        if c.annotation
+    }
     copies = {b.copy_text for b in screen.all_buttons() if b.copy_text}
     assert annotations <= copies  # each annotation has its copy button
     if annotations and lang != "zh":
@@ -140,7 +146,7 @@ def test_first_screen_is_data_driven_from_the_plain_lines(kb):
 def test_a_plain_line_must_keep_the_annotation_verbatim(knowledge_copy):
     f = knowledge_copy / "materials.yaml"
     text = f.read_text(encoding="utf-8")
-    old = 'write «同意办理电子口岸制发卡业务» in a blank space'
+    old = "write «同意办理电子口岸制发卡业务» in a blank space"
     assert old in text
     f.write_text(text.replace(old, "write the consent sentence in a blank space"), encoding="utf-8")
     with pytest.raises(KnowledgeError) as exc:
@@ -231,8 +237,12 @@ def test_no_jiangsu_fact_appears_unlabelled_anywhere(full_guide, kb, lang):
 
 def test_walkthrough_steps_4_6_11_12_label_their_jiangsu_facts(engine, kb):
     """Point 2: the 3MB limit, 10 operators, the 7-day 退单 rule and the free first set."""
-    for step, needle in [("unit_info", "单个文件大小不超过3MB"), ("operator_info", "单次可最多新增10个操作员卡"),
-                         ("status", "7日之内修改重新提交"), ("cards", "首次办卡免费配发")]:
+    for step, needle in [
+        ("unit_info", "单个文件大小不超过3MB"),
+        ("operator_info", "单次可最多新增10个操作员卡"),
+        ("status", "7日之内修改重新提交"),
+        ("cards", "首次办卡免费配发"),
+    ]:
         text = engine.render(f"walk:{step}", Context()).text
         assert "江苏省指南，仅适用于江苏省省内企业" in line_of(text, needle), step
 
@@ -255,8 +265,18 @@ def test_upload_check_and_refund_reminder_say_the_rule_is_jiangsus(full, full_gu
 
 
 # -- the twelve points -------------------------------------------------------------------------
-CARD_TOPICS = ["change_name", "change_legal_rep", "change_address", "reissue_lost", "reissue_expired", "renew_cert",
-               "unlock", "replace_card", "cancel_legal", "cancel_operator"]
+CARD_TOPICS = [
+    "change_name",
+    "change_legal_rep",
+    "change_address",
+    "reissue_lost",
+    "reissue_expired",
+    "renew_cert",
+    "unlock",
+    "replace_card",
+    "cancel_legal",
+    "cancel_operator",
+]
 
 
 def test_1_card_medium_is_listed_where_a_card_exists_and_its_screen_is_filled(engine, kb):
@@ -426,8 +446,12 @@ def test_the_jiangsu_guide_is_offered_only_for_new_business_and_always_says_what
     ctx = Context(user_id=1, lang=lang)
     for topic, business in kb.businesses.items():
         covered = business.category == NEW_BUSINESS
-        buttons = [b for s in answer_screens(full, topic, lang) for b in s.all_buttons()
-                   if b.data and parse_callback(b.data)[1].startswith("jiangsu:")]
+        buttons = [
+            b
+            for s in answer_screens(full, topic, lang)
+            for b in s.all_buttons()
+            if b.data and parse_callback(b.data)[1].startswith("jiangsu:")
+        ]
         for b in buttons:
             assert all(word in b.label for word in JIANGSU_SCOPE[lang]), (topic, lang, b.label)
         jiangsu = full.render(f"jiangsu:{topic}", ctx).text  # also what an old 📘 button opens
@@ -522,19 +546,38 @@ def test_a_first_screen_keyboard_holds_what_to_do_next_and_more_reaches_the_rest
         assert len(first.all_buttons()) <= FIRST_SCREEN_MAX_BUTTONS, (topic, lang, [b.label for b in first.all_buttons()])
         now = destinations(telegram, [first])
         # what the applicant does next stays on the first screen
-        annotations = {kb.annotations[c.annotation].text for r in business.materials
-                       for rs in kb.materials[r.material].rulesets for c in kb.rulesets[rs].checks if c.annotation}
-        assert {("checklist_open", topic), ("go", "offices"), ("copy", hotline), ("go", f"stuck:{topic}"),
-                ("share", business.name)} <= now, (topic, now)
+        annotations = {
+            kb.annotations[c.annotation].text
+            for r in business.materials
+            for rs in kb.materials[r.material].rulesets
+            for c in kb.rulesets[rs].checks
+            if c.annotation
+        }
+        assert {
+            ("checklist_open", topic),
+            ("go", "offices"),
+            ("copy", hotline),
+            ("go", f"stuck:{topic}"),
+            ("share", business.name),
+        } <= now, (topic, now)
         assert {("copy", a) for a in annotations} <= now
         # everything the first screen offered before is one tap away behind ⋯ 更多
         more = telegram.render(f"more:{topic}", ctx)
         assert ("go", f"more:{topic}") in now
         reach = now | destinations(telegram, [more])
-        before = {("go", f"material:{r.material}") for r in business.materials
-                  if kb.materials[r.material].rulesets or kb.materials[r.material].notes}
-        before |= {("go", f"rules:{topic}"), ("go", "online"), ("go", f"category:{business.category}"), ("go", "main"),
-                   ("feedback", f"{topic}:1"), ("feedback", f"{topic}:-1")}
+        before = {
+            ("go", f"material:{r.material}")
+            for r in business.materials
+            if kb.materials[r.material].rulesets or kb.materials[r.material].notes
+        }
+        before |= {
+            ("go", f"rules:{topic}"),
+            ("go", "online"),
+            ("go", f"category:{business.category}"),
+            ("go", "main"),
+            ("feedback", f"{topic}:1"),
+            ("feedback", f"{topic}:-1"),
+        }
         if business.category == NEW_BUSINESS:
             before.add(("go", f"jiangsu:{topic}"))
         if "online" in business.methods:

@@ -12,8 +12,11 @@ from knowledge import KnowledgeError, load_knowledge
 from knowledge.loader import DEFAULT_SOURCES_DIR
 
 LANGS = ["zh", "ru", "en"]
-JIANGSU_LABEL = {"zh": "仅适用于江苏省省内企业（江苏省指南）", "ru": "Только для предприятий провинции Цзянсу",
-                 "en": "Applies only to enterprises in Jiangsu Province"}
+JIANGSU_LABEL = {
+    "zh": "仅适用于江苏省省内企业（江苏省指南）",
+    "ru": "Только для предприятий провинции Цзянсу",
+    "en": "Applies only to enterprises in Jiangsu Province",
+}
 
 
 def source_lines(name: str) -> list[str]:
@@ -40,8 +43,42 @@ def test_every_rule_clause_of_both_documents_is_an_answer(kb):
     quoted = {(q.file, q.line) for a in kb.answers.values() for q in a.quotes}
     mzl = "000_3ab73ada24f74472.txt"
     js = "002_4f600b157a6b266a.txt"
-    clauses = {mzl: [4, 6, 12, 13, 14, 16, 18, 19, 20, 21, 23, 43, 45, 46, 47, 48, 49, 50, 53, 55, 56, 58, 59, 60, 61, 65, 66, 68, 69, 94, 95],
-               js: [6, 7, 8, 10, 12, 13, 14, 16, 17, 20, 22, 25, 33, 35, 37, 38, 39, 41, 42, 44, 45]}
+    clauses = {
+        mzl: [
+            4,
+            6,
+            12,
+            13,
+            14,
+            16,
+            18,
+            19,
+            20,
+            21,
+            23,
+            43,
+            45,
+            46,
+            47,
+            48,
+            49,
+            50,
+            53,
+            55,
+            56,
+            58,
+            59,
+            60,
+            61,
+            65,
+            66,
+            68,
+            69,
+            94,
+            95,
+        ],
+        js: [6, 7, 8, 10, 12, 13, 14, 16, 17, 20, 22, 25, 33, 35, 37, 38, 39, 41, 42, 44, 45],
+    }
     for file, lines in clauses.items():
         missing = [n for n in lines if (file, n) not in quoted]
         assert not missing, (file, missing, [source_lines(file)[n - 1] for n in missing])
@@ -57,8 +94,14 @@ def test_quotes_are_verbatim_on_the_line_they_cite(kb):
 
 def test_silent_answers_say_so_and_give_the_hotline(kb):
     silent = [a for a in kb.answers.values() if a.silent]
-    assert {"silent_processing_time", "silent_hours", "silent_fees", "silent_forms_where", "silent_mail_mzl",
-            "silent_old_new_rep"} <= {a.id for a in silent}
+    assert {
+        "silent_processing_time",
+        "silent_hours",
+        "silent_fees",
+        "silent_forms_where",
+        "silent_mail_mzl",
+        "silent_old_new_rep",
+    } <= {a.id for a in silent}
     hotline = kb.offices[kb.facts["hotline"].office].phones[0]
     for a in silent:
         assert not a.quotes
@@ -115,8 +158,9 @@ def test_a_rule_without_a_quote_is_refused(knowledge_copy):
 
 
 def test_an_altered_annotation_in_a_plain_answer_is_refused(knowledge_copy):
-    edit_answer(knowledge_copy, "org_annotation", lambda r: r["plain"].update(
-        ru="Напишите на копии «同意办理电子口岸业务» и подпишите."))
+    edit_answer(
+        knowledge_copy, "org_annotation", lambda r: r["plain"].update(ru="Напишите на копии «同意办理电子口岸业务» и подпишите.")
+    )
     text = problems(knowledge_copy)
     assert "同意办理电子口岸制发卡业务" in text and "not character for character" in text
 
@@ -188,11 +232,13 @@ def test_the_matcher_libraries_are_not_loaded_at_start_up():
     import subprocess
     import sys
 
-    code = ("import sys; from knowledge import load_knowledge; from dialogs.engine import Engine, Context; "
-            "from dialogs.guide import build_guide; e = build_guide(kb=load_knowledge(), store=False).engine; "
-            "e.render('main', Context()); "
-            "print(sorted(m for m in ('numpy', 'rank_bm25', 'Stemmer', 'ahocorasick') if m in sys.modules)); "
-            "e.ask(Context(), '卡丢了怎么办'); print('rank_bm25' in sys.modules)")
+    code = (
+        "import sys; from knowledge import load_knowledge; from dialogs.engine import Engine, Context; "
+        "from dialogs.guide import build_guide; e = build_guide(kb=load_knowledge(), store=False).engine; "
+        "e.render('main', Context()); "
+        "print(sorted(m for m in ('numpy', 'rank_bm25', 'Stemmer', 'ahocorasick') if m in sys.modules)); "
+        "e.ask(Context(), '卡丢了怎么办'); print('rank_bm25' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == "[]" and out[1] == "True"
 

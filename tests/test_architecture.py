@@ -172,9 +172,14 @@ def test_old_callback_data_is_still_answered(guide):
     assert group.route == "private_only" and guide.store.ticks(12, "unlock") == {"agent_id.copy"}
 
 
-@pytest.mark.parametrize("channel, on, off", [("telegram", {"inline", "reminders", "checklist"}, set()),
-                                              ("web", {"checklist", "feedback"}, {"reminders", "inline"}),
-                                              ("console", {"checklist", "reminders"}, {"inline"})])
+@pytest.mark.parametrize(
+    "channel, on, off",
+    [
+        ("telegram", {"inline", "reminders", "checklist"}, set()),
+        ("web", {"checklist", "feedback"}, {"reminders", "inline"}),
+        ("console", {"checklist", "reminders"}, {"inline"}),
+    ],
+)
 def test_build_guide_decides_each_channels_features(tmp_path, kb, channel, on, off):
     guide = build_guide(tmp_path / "c.db", kb=kb, channel=channel)
     try:
@@ -224,8 +229,11 @@ async def test_telegram_screens_errors_and_reminders_follow_the_chosen_language(
         ask = await user.send("/reminders")
         await user.click(ask, "➕ Returned application (退单) reminder")
         await user.send("2026-11-24")
-        await fake.wait_for(lambda: any("the last day to resubmit is 2026-11-30" in m.plain for m in user.messages[-1:]),
-                            timeout=5, what="the reminder in English")
+        await fake.wait_for(
+            lambda: any("the last day to resubmit is 2026-11-30" in m.plain for m in user.messages[-1:]),
+            timeout=5,
+            what="the reminder in English",
+        )
 
 
 def test_no_private_name_of_another_module_or_library_is_used():
@@ -238,12 +246,21 @@ def test_no_private_name_of_another_module_or_library_is_used():
         for path in sorted((root / package).rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"))
             own = {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
-            own |= {t.attr for n in ast.walk(tree) if isinstance(n, (ast.Assign, ast.AnnAssign))
-                    for t in (n.targets if isinstance(n, ast.Assign) else [n.target]) if isinstance(t, ast.Attribute)}
+            own |= {
+                t.attr
+                for n in ast.walk(tree)
+                if isinstance(n, (ast.Assign, ast.AnnAssign))
+                for t in (n.targets if isinstance(n, ast.Assign) else [n.target])
+                if isinstance(t, ast.Attribute)
+            }
             for n in ast.walk(tree):
-                if (isinstance(n, ast.Attribute) and n.attr.startswith("_") and not n.attr.startswith("__")
-                        and n.attr not in own
-                        and not (isinstance(n.value, ast.Name) and n.value.id in ("self", "cls"))):
+                if (
+                    isinstance(n, ast.Attribute)
+                    and n.attr.startswith("_")
+                    and not n.attr.startswith("__")
+                    and n.attr not in own
+                    and not (isinstance(n.value, ast.Name) and n.value.id in ("self", "cls"))
+                ):
                     found.append(f"{path.relative_to(root)}:{n.lineno}: {ast.unparse(n)}")
     assert not found, "\n".join(found)
 
@@ -347,7 +364,7 @@ def test_no_import_circle_when_the_modules_load():
         path.append(m)
         for t in sorted(graph[m]):
             if seen.get(t) == 1:
-                return path[path.index(t):] + [t]
+                return path[path.index(t) :] + [t]
             if t not in seen and (circle := visit(t)):
                 return circle
         seen[m] = 2
@@ -361,9 +378,27 @@ def test_no_import_circle_when_the_modules_load():
 
 # Methods a framework calls by name (tornado handlers, logging, HTMLParser, python-telegram-bot
 # handlers, yaml loaders): documented by the framework.
-FRAMEWORK_HOOKS = {"get", "post", "prepare", "initialize", "data_received", "write_error", "log_exception",
-                   "set_default_headers", "on_finish", "filter", "format", "write", "writelines", "flush",
-                   "handle_starttag", "handle_endtag", "handle_data", "check_update", "compose_node"}
+FRAMEWORK_HOOKS = {
+    "get",
+    "post",
+    "prepare",
+    "initialize",
+    "data_received",
+    "write_error",
+    "log_exception",
+    "set_default_headers",
+    "on_finish",
+    "filter",
+    "format",
+    "write",
+    "writelines",
+    "flush",
+    "handle_starttag",
+    "handle_endtag",
+    "handle_data",
+    "check_update",
+    "compose_node",
+}
 
 
 def test_every_public_function_and_class_says_what_it_does():

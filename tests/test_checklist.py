@@ -22,9 +22,19 @@ def press(engine, ctx, screen, label):
 
 
 EXPECTED_COUNTS = {  # the card medium is an item where a card exists; cancellations add the 情况说明 choices
-    "new_entry": 24, "new_operator": 24, "change_name": 20, "change_legal_rep": 20, "change_address": 20,
-    "reissue_lost": 25, "reissue_expired": 25, "renew_cert": 25, "unlock": 25, "replace_card": 25,
-    "cancel_legal": 22, "cancel_operator": 22, "holder_cancel": 9,
+    "new_entry": 24,
+    "new_operator": 24,
+    "change_name": 20,
+    "change_legal_rep": 20,
+    "change_address": 20,
+    "reissue_lost": 25,
+    "reissue_expired": 25,
+    "renew_cert": 25,
+    "unlock": 25,
+    "replace_card": 25,
+    "cancel_legal": 22,
+    "cancel_operator": 22,
+    "holder_cancel": 9,
 }
 
 
@@ -40,8 +50,13 @@ def test_items_are_derived_from_the_knowledge_for_every_topic(kb, topic, count):
 
 def test_org_cert_items_catch_each_forgettable_step(kb):
     labels = [i.label for i in kb.checklist_items("reissue_lost") if i.material == "org_cert"]
-    assert labels == ["复印件", "需加盖申请单位公章（不得加盖合同章、财务章或其他业务专用章，下同）", "签注“同意办理电子口岸制发卡业务”",
-                      "法定代表人（负责人）签名", "申请日期"]
+    assert labels == [
+        "复印件",
+        "需加盖申请单位公章（不得加盖合同章、财务章或其他业务专用章，下同）",
+        "签注“同意办理电子口岸制发卡业务”",
+        "法定代表人（负责人）签名",
+        "申请日期",
+    ]
     person = [i.label for i in kb.checklist_items("reissue_lost") if i.material == "agent_id"]
     assert person == ["复印件", "加盖申请单位公章", "签注“同意使用本人信息办理电子口岸制发卡业务”", "个人签名", "签字日期"]
     translation = [i for i in kb.checklist_items("reissue_lost") if i.material == "foreign_translation"]
@@ -132,9 +147,21 @@ def test_two_users_never_see_each_others_ticks(engine):
     assert "进度 1/25" in engine.render("checklist:unlock", a).text
 
 
-@pytest.mark.parametrize("data", ["e1|x|unlock:nope.copy", "e1|x|nope:agent_id.copy", "e1|x|", "e1|checklist_open|zzz",
-                                  "e1|checklist_export|", "e1|checklist_reset_confirm|x", "e1|g|checklist:nope",
-                                  "e1|na|unlock:agent_id.copy:1", "e1|na|unlock:nope.have:1", "e1|na|unlock:foreign_translation.translation:2"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "e1|x|unlock:nope.copy",
+        "e1|x|nope:agent_id.copy",
+        "e1|x|",
+        "e1|checklist_open|zzz",
+        "e1|checklist_export|",
+        "e1|checklist_reset_confirm|x",
+        "e1|g|checklist:nope",
+        "e1|na|unlock:agent_id.copy:1",
+        "e1|na|unlock:nope.have:1",
+        "e1|na|unlock:foreign_translation.translation:2",
+    ],
+)
 def test_forged_checklist_buttons_are_stale_not_errors(engine, data):
     screen = engine.handle(Context(user_id=3), data)
     assert screen.stale and "此菜单已过期" in screen.text
@@ -181,12 +208,22 @@ def test_console_checklist_on_the_same_database(tmp_path, monkeypatch, capsys):
     assert "has no checklists" in run_cli(monkeypatch, capsys, "checklist", "--user", "77")[1]
 
 
-@pytest.mark.parametrize("lang,copy,meaning", [
-    ("ru", "Перепишите китайскими иероглифами точно: 「同意使用本人信息办理电子口岸制发卡业务」",
-     "Значение (только для понимания, не писать): согласие на использование моих данных для услуг по картам электронного порта"),
-    ("en", "Copy in Chinese characters exactly: 「同意使用本人信息办理电子口岸制发卡业务」",
-     "Meaning (for understanding only, do not write it): consent to my information being used for E-Port card services"),
-], ids=["ru", "en"])
+@pytest.mark.parametrize(
+    "lang,copy,meaning",
+    [
+        (
+            "ru",
+            "Перепишите китайскими иероглифами точно: 「同意使用本人信息办理电子口岸制发卡业务」",
+            "Значение (только для понимания, не писать): согласие на использование моих данных для услуг по картам электронного порта",
+        ),
+        (
+            "en",
+            "Copy in Chinese characters exactly: 「同意使用本人信息办理电子口岸制发卡业务」",
+            "Meaning (for understanding only, do not write it): consent to my information being used for E-Port card services",
+        ),
+    ],
+    ids=["ru", "en"],
+)
 def test_checklist_page_and_export_give_each_annotation_to_copy_and_apart_its_meaning(engine, lang, copy, meaning):
     ctx = Context(user_id=43, lang=lang)
     page = engine.render("checklist_part:unlock:holder_id", ctx).text.splitlines()
@@ -230,7 +267,7 @@ def test_a_checklist_keeps_the_caveats_its_answer_gave(engine, kb, lang):
 
 
 def test_every_if_any_item_can_be_marked_not_applicable(engine, kb):
-    """"（如有）" items (外文材料, the holder's card and other proof) and a card that is lost carry a 不适用 button."""
+    """ "（如有）" items (外文材料, the holder's card and other proof) and a card that is lost carry a 不适用 button."""
     ctx = Context(user_id=24)
     for topic, business in kb.businesses.items():
         engine.handle(ctx, callback_data("checklist_open", topic))

@@ -19,7 +19,10 @@ def real(*args: str, stdin: str | None = None, env: dict | None = None) -> subpr
     """`python -m bot.cli ARGS` in a process of its own."""
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
-        input=stdin, capture_output=True, text=True, timeout=60,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={**os.environ, "EPORT_GUIDE_DB": os.path.join(tempfile.mkdtemp(), "cli.db"), **(env or {})},
     )
 
@@ -27,16 +30,27 @@ def real(*args: str, stdin: str | None = None, env: dict | None = None) -> subpr
 @pytest.fixture
 def run(eport_guide, tmp_path):
     """`eport-guide ARGS` in this process, on a database of its own."""
-    return lambda *args, env=None, stdin=None: eport_guide(*args, env={"EPORT_GUIDE_DB": str(tmp_path / "cli.db"), **(env or {})},
-                                                           stdin=stdin)
+    return lambda *args, env=None, stdin=None: eport_guide(
+        *args, env={"EPORT_GUIDE_DB": str(tmp_path / "cli.db"), **(env or {})}, stdin=stdin
+    )
 
 
 def test_show_reissue_lost(run):
     r = run("show", "reissue_lost")
     assert r.returncode == 0
-    for needle in ["业务申请书", "市场主体资格证明材料", "法定代表人身份证明材料", "持卡人身份证明材料", "经办人身份证明材料",
-                   "加盖申请单位公章", "同意办理电子口岸制发卡业务", "同意使用本人信息办理电子口岸制发卡业务",
-                   "签名", "日期", "0470-2299089"]:
+    for needle in [
+        "业务申请书",
+        "市场主体资格证明材料",
+        "法定代表人身份证明材料",
+        "持卡人身份证明材料",
+        "经办人身份证明材料",
+        "加盖申请单位公章",
+        "同意办理电子口岸制发卡业务",
+        "同意使用本人信息办理电子口岸制发卡业务",
+        "签名",
+        "日期",
+        "0470-2299089",
+    ]:
         assert needle in r.stdout
     assert "<b>" not in r.stdout
 
@@ -72,10 +86,23 @@ def test_ask_empty_question_exits_2(run, args):
 def test_offices_all_and_by_city(run):
     r = run("offices")
     assert r.returncode == 0
-    for phone in ["0470-2299089", "0470-2299090", "0470-6231859", "0470-6221208", "18947604303", "0470-8551635", "0475-8235577", "0482-3981570"]:
+    for phone in [
+        "0470-2299089",
+        "0470-2299090",
+        "0470-6231859",
+        "0470-6221208",
+        "18947604303",
+        "0470-8551635",
+        "0475-8235577",
+        "0482-3981570",
+    ]:
         assert phone in r.stdout
     hailar = run("offices", "海拉尔")
-    assert hailar.returncode == 0 and "海拉尔区伊敏大街44号" in hailar.stdout and "通辽" not in hailar.stdout.split("☎️ 满洲里制卡中心客服热线")[0]
+    assert (
+        hailar.returncode == 0
+        and "海拉尔区伊敏大街44号" in hailar.stdout
+        and "通辽" not in hailar.stdout.split("☎️ 满洲里制卡中心客服热线")[0]
+    )
     bad = run("offices", "北京")
     assert bad.returncode == 2 and "no office" in bad.stderr
 

@@ -131,14 +131,23 @@ def test_run_never_prints_the_token_the_webhook_secret_or_the_proxy_password(mon
     token, secret, password = "123456789:AAE-secret_half_of_the_bot_token-xy", "webhook-secret-8c1f", "proxy-pa55word"
 
     def fake_run(settings, web=False):
-        logging.getLogger("eport_guide").error("starting with %s, half %s, webhook %s, proxy %s", settings.token,
-                                               token.split(":", 1)[1], settings.webhook_secret, settings.proxy)
+        logging.getLogger("eport_guide").error(
+            "starting with %s, half %s, webhook %s, proxy %s",
+            settings.token,
+            token.split(":", 1)[1],
+            settings.webhook_secret,
+            settings.proxy,
+        )
         return 0
 
     monkeypatch.setattr(bot.app, "run", fake_run)
-    env = {"TELEGRAM_BOT_TOKEN": token, "EPORT_GUIDE_WEBHOOK_URL": "https://guide.example.org/hook",
-           "EPORT_GUIDE_WEBHOOK_SECRET": secret, "TELEGRAM_PROXY": f"http://user:{password}@127.0.0.1:3128",
-           "EPORT_GUIDE_DB": str(tmp_path / "run.db")}
+    env = {
+        "TELEGRAM_BOT_TOKEN": token,
+        "EPORT_GUIDE_WEBHOOK_URL": "https://guide.example.org/hook",
+        "EPORT_GUIDE_WEBHOOK_SECRET": secret,
+        "TELEGRAM_PROXY": f"http://user:{password}@127.0.0.1:3128",
+        "EPORT_GUIDE_DB": str(tmp_path / "run.db"),
+    }
     try:
         code, out, err = run_cli(monkeypatch, capsys, "run", env=env)
     finally:
@@ -167,8 +176,12 @@ def test_every_line_a_command_prints_passes_the_redaction(monkeypatch, capsys, t
     monkeypatch.setattr(bot.cli, "cmd_show", chatty)
     monkeypatch.setattr(sys, "stdout", sys.stdout)  # restored after the test: main() wraps both streams
     monkeypatch.setattr(sys, "stderr", sys.stderr)
-    env = {"TELEGRAM_BOT_TOKEN": token, "EPORT_GUIDE_WEBHOOK_SECRET": secret,
-           "TELEGRAM_PROXY": f"http://user:{password}@127.0.0.1:3128", "EPORT_GUIDE_DB": str(tmp_path / "r.db")}
+    env = {
+        "TELEGRAM_BOT_TOKEN": token,
+        "EPORT_GUIDE_WEBHOOK_SECRET": secret,
+        "TELEGRAM_PROXY": f"http://user:{password}@127.0.0.1:3128",
+        "EPORT_GUIDE_DB": str(tmp_path / "r.db"),
+    }
     code, out, err = run_cli(monkeypatch, capsys, "show", "unlock", env=env)
     assert code == 0 and out.count("<token>") >= 2 and err.count("<token>") >= 2
     for leaked in (token, token.split(":", 1)[1], f"webhook {secret}", f"proxy {password}"):
@@ -200,9 +213,11 @@ def test_the_librarys_errors_are_logged_as_one_line_and_ours_with_their_tracebac
     stream = io.StringIO()
     handler = setup_logging("123456789:AAE-secret_half_of_the_bot_token-xy", stream=stream)
     try:
-        for logger, exc in ((logging.getLogger("telegram.ext.Updater"), NetworkError("Bad Gateway")),
-                            (logging.getLogger("eport_guide.bot"), NetworkError("proxy refused")),
-                            (logging.getLogger("eport_guide.bot"), KeyError("planted"))):
+        for logger, exc in (
+            (logging.getLogger("telegram.ext.Updater"), NetworkError("Bad Gateway")),
+            (logging.getLogger("eport_guide.bot"), NetworkError("proxy refused")),
+            (logging.getLogger("eport_guide.bot"), KeyError("planted")),
+        ):
             try:
                 raise exc
             except Exception:
@@ -213,4 +228,3 @@ def test_the_librarys_errors_are_logged_as_one_line_and_ours_with_their_tracebac
     assert lines[0].endswith("polling failed (NetworkError: Bad Gateway)")
     assert lines[1].endswith("polling failed (NetworkError: proxy refused)")
     assert lines[2].endswith("polling failed") and "Traceback" in lines[3] and "KeyError: 'planted'" in lines[-1]
-

@@ -76,16 +76,24 @@ def test_a_malformed_variable_exits_2_with_one_line_naming_it(monkeypatch, capsy
 def test_malformed_configuration_from_a_real_process_is_one_line(db):
     env = {**os.environ, "EPORT_GUIDE_DB": str(db), "EPORT_GUIDE_RETENTION_DAYS": "x"}
     for args in (["chat"], ["stats"]):
-        r = subprocess.run([sys.executable, "-m", "bot.cli", *args], input="", capture_output=True, text=True, timeout=60, env=env)
+        r = subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args], input="", capture_output=True, text=True, timeout=60, env=env
+        )
         assert r.returncode == 2 and r.stdout == ""
-        assert r.stderr.strip() == ("eport-guide: EPORT_GUIDE_RETENTION_DAYS must be a whole number of days "
-                                    "from 1 to 36500, not 'x'")
+        assert r.stderr.strip() == (
+            "eport-guide: EPORT_GUIDE_RETENTION_DAYS must be a whole number of days from 1 to 36500, not 'x'"
+        )
 
 
 def test_well_formed_values_are_accepted(monkeypatch):
-    for key, value in {"EPORT_GUIDE_ADMINS": " 12, 34;56 ", "EPORT_GUIDE_BOT_USERNAME": "@Eport_Guide_Bot",
-                       "EPORT_GUIDE_RETENTION_DAYS": "36500", "TELEGRAM_PROXY": "socks5h://user:pw@10.0.0.2:1080",
-                       "EPORT_GUIDE_STALE_DAYS": "", "EPORT_GUIDE_PORT": "8443"}.items():
+    for key, value in {
+        "EPORT_GUIDE_ADMINS": " 12, 34;56 ",
+        "EPORT_GUIDE_BOT_USERNAME": "@Eport_Guide_Bot",
+        "EPORT_GUIDE_RETENTION_DAYS": "36500",
+        "TELEGRAM_PROXY": "socks5h://user:pw@10.0.0.2:1080",
+        "EPORT_GUIDE_STALE_DAYS": "",
+        "EPORT_GUIDE_PORT": "8443",
+    }.items():
         monkeypatch.setenv(key, value)
     s = Settings.from_env()
     assert s.admins == {12, 34, 56} and s.bot_username == "Eport_Guide_Bot" and s.retention_days == 36500
@@ -106,9 +114,16 @@ def test_a_flag_overrides_its_variable_and_is_named_when_wrong(monkeypatch, tmp_
     assert Settings.from_env(web_url="https://guide.example.org/").web_url == "https://guide.example.org"
 
 
-@pytest.mark.parametrize("command", [
-    ("stats",), ("forget", "--user", "123"), ("checklist", "--user", "123"), ("backup", "copy.db"), ("health",),
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("stats",),
+        ("forget", "--user", "123"),
+        ("checklist", "--user", "123"),
+        ("backup", "copy.db"),
+        ("health",),
+    ],
+)
 def test_data_commands_refuse_a_database_that_does_not_exist(monkeypatch, capsys, tmp_path, command):
     typo = tmp_path / "data" / "eport-gude.db"
     monkeypatch.chdir(tmp_path)
@@ -167,8 +182,12 @@ def test_run_help_names_the_variables_each_flag_overrides(capsys):
     with pytest.raises(SystemExit):
         cli.main(["run", "--help"])
     out = " ".join(capsys.readouterr().out.split())
-    for flag, variable in [("--webhook-url", "EPORT_GUIDE_WEBHOOK_URL"), ("--secret-token", "EPORT_GUIDE_WEBHOOK_SECRET"),
-                           ("--db", "EPORT_GUIDE_DB"), ("--port", "EPORT_GUIDE_PORT")]:
+    for flag, variable in [
+        ("--webhook-url", "EPORT_GUIDE_WEBHOOK_URL"),
+        ("--secret-token", "EPORT_GUIDE_WEBHOOK_SECRET"),
+        ("--db", "EPORT_GUIDE_DB"),
+        ("--port", "EPORT_GUIDE_PORT"),
+    ]:
         assert flag in out and variable in out
 
 
@@ -209,8 +228,9 @@ SECRET_FREE_LINE = re.compile(r"^eport-guide: TELEGRAM_PROXY [^\n]+\n$")
 @pytest.mark.parametrize("command", [("chat",), ("stats",), ("run",), ("health", "--online"), ("link", "unlock")])
 @pytest.mark.parametrize("value,problem", MALFORMED_PROXIES)
 def test_a_malformed_proxy_is_named_without_its_password(monkeypatch, capsys, db, command, value, problem):
-    code, out, err = main(monkeypatch, capsys, *command,
-                          env={"TELEGRAM_PROXY": value, "EPORT_GUIDE_DB": str(db), "TELEGRAM_BOT_TOKEN": TOKEN})
+    code, out, err = main(
+        monkeypatch, capsys, *command, env={"TELEGRAM_PROXY": value, "EPORT_GUIDE_DB": str(db), "TELEGRAM_BOT_TOKEN": TOKEN}
+    )
     assert code == 2 and out == "" and SECRET_FREE_LINE.match(err), err
     assert problem in err
     assert PASSWORD not in err and TOKEN.split(":")[1] not in err and "input_value" not in err
@@ -222,20 +242,31 @@ def test_a_malformed_proxy_in_a_real_process_shows_the_address_with_the_credenti
         r = subprocess.run([sys.executable, "-m", "bot.cli", "run"], capture_output=True, text=True, timeout=60, env=env)
         assert r.returncode == 2 and r.stdout == "" and SECRET_FREE_LINE.match(r.stderr), r.stderr
         assert problem in r.stderr and PASSWORD not in r.stderr and TOKEN.split(":")[1] not in r.stderr
-    r = subprocess.run([sys.executable, "-m", "bot.cli", "chat"], capture_output=True, text=True, timeout=60, input="",
-                       env={**os.environ, "EPORT_GUIDE_DB": str(db), "TELEGRAM_PROXY": f"socks5://eport:{PASSWORD}@127.0.0.1:99999"})
-    assert r.stderr == ("eport-guide: TELEGRAM_PROXY has a malformed port (a number from 1 to 65535 after the host), "
-                        "not 'socks5://***@127.0.0.1:99999'\n")
+    r = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        input="",
+        env={**os.environ, "EPORT_GUIDE_DB": str(db), "TELEGRAM_PROXY": f"socks5://eport:{PASSWORD}@127.0.0.1:99999"},
+    )
+    assert r.stderr == (
+        "eport-guide: TELEGRAM_PROXY has a malformed port (a number from 1 to 65535 after the host), "
+        "not 'socks5://***@127.0.0.1:99999'\n"
+    )
 
 
-@pytest.mark.parametrize("name,value,secret", [
-    ("EPORT_GUIDE_WEBHOOK_SECRET", "Webhook Secret With Spaces", "Webhook Secret"),
-    ("EPORT_GUIDE_WEBHOOK_SECRET", "WebhookSecret!" + "x" * 300, "WebhookSecret"),
-    ("TELEGRAM_BOT_TOKEN", "123456789:ShortSecretHalf", "ShortSecretHalf"),
-    ("TELEGRAM_API_BASE_URL", f"ftp://admin:{PASSWORD}@bot-api.internal/bot", PASSWORD),
-    ("EPORT_GUIDE_WEBHOOK_URL", f"https://hook:{PASSWORD}@bot.example.org:9999/telegram", PASSWORD),
-    ("EPORT_GUIDE_WEB_URL", f"https://web:{PASSWORD}@guide.example.org/?x=1", PASSWORD),
-])
+@pytest.mark.parametrize(
+    "name,value,secret",
+    [
+        ("EPORT_GUIDE_WEBHOOK_SECRET", "Webhook Secret With Spaces", "Webhook Secret"),
+        ("EPORT_GUIDE_WEBHOOK_SECRET", "WebhookSecret!" + "x" * 300, "WebhookSecret"),
+        ("TELEGRAM_BOT_TOKEN", "123456789:ShortSecretHalf", "ShortSecretHalf"),
+        ("TELEGRAM_API_BASE_URL", f"ftp://admin:{PASSWORD}@bot-api.internal/bot", PASSWORD),
+        ("EPORT_GUIDE_WEBHOOK_URL", f"https://hook:{PASSWORD}@bot.example.org:9999/telegram", PASSWORD),
+        ("EPORT_GUIDE_WEB_URL", f"https://web:{PASSWORD}@guide.example.org/?x=1", PASSWORD),
+    ],
+)
 def test_no_secret_in_the_configuration_error_of_any_variable(monkeypatch, capsys, db, name, value, secret):
     code, out, err = main(monkeypatch, capsys, "stats", env={name: value, "EPORT_GUIDE_DB": str(db)})
     assert code == 2 and out == "" and len(err.splitlines()) == 1 and name in err
@@ -261,14 +292,22 @@ def test_web_starts_with_a_malformed_proxy_in_the_environment(tmp_path):
     import signal
     import socket
 
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {"PATH": "/usr/bin:/bin", "EPORT_GUIDE_DB": str(tmp_path / "w.db"),
-           "TELEGRAM_PROXY": f"socks5://eport:{PASSWORD}@127.0.0.1:99999"}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--port", str(port)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "EPORT_GUIDE_DB": str(tmp_path / "w.db"),
+        "TELEGRAM_PROXY": f"socks5://eport:{PASSWORD}@127.0.0.1:99999",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "web", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         page = first_page(proc, f"http://127.0.0.1:{port}/t/unlock")
         assert page.status_code == 200

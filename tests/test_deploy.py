@@ -245,8 +245,12 @@ def _interpreter(as_user: list[str]) -> str | None:
     for candidate in candidates:
         if not os.path.exists(candidate):
             continue
-        probe = subprocess.run([*as_user, candidate, "-c", "import sys, venv; print('%d.%d' % sys.version_info[:2])"],
-                               capture_output=True, text=True, cwd="/")
+        probe = subprocess.run(
+            [*as_user, candidate, "-c", "import sys, venv; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            cwd="/",
+        )
         if probe.returncode == 0 and probe.stdout.strip() == wanted:
             return candidate
     return None
@@ -281,13 +285,23 @@ def image():
         from .test_packaging import build_context
 
         context = build_context(root / "src")  # exactly what the Dockerfile's build stage copies
-        subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels),
-                        str(context)], check=True, capture_output=True, timeout=180)
+        subprocess.run(
+            [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(wheels), str(context)],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
         (wheel,) = wheels.glob("eport_guide-*.whl")
         venv = root / "venv"
         subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=60)
-        site = Path(subprocess.run([str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                                   check=True, capture_output=True, text=True).stdout.strip())
+        site = Path(
+            subprocess.run(
+                [str(venv / "bin" / "python"), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.strip()
+        )
         # `python -m venv` (with pip) and `pip install -r requirements.lock`, offline: exactly
         # the locked distributions, linked from the test venv (which runs the same versions:
         # test_the_test_venv_runs_the_locked_versions)
@@ -298,10 +312,22 @@ def image():
         if as_user:
             subprocess.run(["chown", "-R", f"{NOBODY}:{NOBODY}", str(venv), str(data), str(wheels)], check=True)
         # `pip install --no-deps /tmp/wheels/*.whl`, as the unprivileged user
-        pip = [*as_user, str(venv / "bin" / "python"), "-m", "pip", "install", "--no-deps", "--no-index", "--no-cache-dir",
-               "--disable-pip-version-check", "-q", str(wheel)]
-        result = subprocess.run(pip, capture_output=True, text=True, timeout=180, cwd=root,
-                                env={"PATH": "/usr/bin:/bin", "HOME": str(root)})
+        pip = [
+            *as_user,
+            str(venv / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--no-index",
+            "--no-cache-dir",
+            "--disable-pip-version-check",
+            "-q",
+            str(wheel),
+        ]
+        result = subprocess.run(
+            pip, capture_output=True, text=True, timeout=180, cwd=root, env={"PATH": "/usr/bin:/bin", "HOME": str(root)}
+        )
         assert result.returncode == 0, result.stderr
         yield {"root": root, "venv": venv, "data": data, "as_user": as_user}
     finally:
@@ -310,14 +336,21 @@ def image():
 
 def image_env(image, **extra) -> dict[str, str]:
     """The image's environment: its PATH and EPORT_GUIDE_DB, nothing from this checkout."""
-    return {"PATH": f"{image['venv'] / 'bin'}:/usr/bin:/bin", "HOME": str(image["data"]), "LANG": "C.UTF-8",
-            "PYTHONDONTWRITEBYTECODE": "1", "EPORT_GUIDE_DB": str(image["data"] / "eport-guide.db"), **extra}
+    return {
+        "PATH": f"{image['venv'] / 'bin'}:/usr/bin:/bin",
+        "HOME": str(image["data"]),
+        "LANG": "C.UTF-8",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "EPORT_GUIDE_DB": str(image["data"] / "eport-guide.db"),
+        **extra,
+    }
 
 
 def in_image(image, argv: list[str], **extra) -> subprocess.CompletedProcess:
     argv = [str(image["venv"] / "bin" / argv[0]), *argv[1:]]
-    return subprocess.run([*image["as_user"], *argv], capture_output=True, text=True, timeout=60, cwd=image["data"],
-                          env=image_env(image, **extra))
+    return subprocess.run(
+        [*image["as_user"], *argv], capture_output=True, text=True, timeout=60, cwd=image["data"], env=image_env(image, **extra)
+    )
 
 
 def test_the_image_has_the_package_and_no_test_tools(image):
@@ -334,16 +367,24 @@ def test_the_image_has_the_package_and_no_test_tools(image):
 
 
 async def test_the_image_cmd_and_healthcheck_against_the_fake(fake, image):
-    telegram = {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
-                "TELEGRAM_API_FILE_URL": fake.base_file_url}
+    telegram = {
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "TELEGRAM_API_FILE_URL": fake.base_file_url,
+    }
     health = exec_form("HEALTHCHECK")
     before = await asyncio.to_thread(in_image, image, health, **telegram)
     assert before.returncode == 1 and "does not exist" in before.stdout  # not started yet: unhealthy
 
     cmd = exec_form("CMD")
     argv = [*image["as_user"], str(image["venv"] / "bin" / cmd[0]), *cmd[1:]]
-    proc = await asyncio.create_subprocess_exec(*argv, cwd=image["data"], env=image_env(image, **telegram),
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        *argv,
+        cwd=image["data"],
+        env=image_env(image, **telegram),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         await fake.wait_for(lambda: fake.calls("getUpdates"), timeout=30, what="the image's bot to poll")
         user = fake.user(id=4242)
@@ -400,12 +441,13 @@ def test_the_image_serves_the_web_pages(image):
     import signal
     import socket
 
-
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     argv = [*image["as_user"], str(image["venv"] / "bin" / "eport-guide"), "web", "--port", str(port)]
-    proc = subprocess.Popen(argv, cwd=image["data"], env=image_env(image), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        argv, cwd=image["data"], env=image_env(image), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         page = first_page(proc, f"http://127.0.0.1:{port}/t/unlock")
         assert page.status_code == 200 and "<style>" in page.text and "navigator.clipboard" in page.text
@@ -439,8 +481,10 @@ def test_the_container_instructions_create_every_file_compose_reads():
 
 def test_the_systemd_instructions_install_every_unit_and_the_file_it_reads():
     systemd = operations().split("### systemd", 1)[1].split("\n### ", 1)[0]
-    installed = {Path(source if target.endswith("/") else target).name: source
-                 for source, target in re.findall(r"^install -m 06[04]{2} (deploy/\S+) (\S+)", systemd, re.M)}
+    installed = {
+        Path(source if target.endswith("/") else target).name: source
+        for source, target in re.findall(r"^install -m 06[04]{2} (deploy/\S+) (\S+)", systemd, re.M)
+    }
     for unit in ("eport-guide.service", "eport-guide-web.service"):
         assert installed[unit] == f"deploy/{unit}"
         (env_file,) = directives_of(unit_text(unit))["EnvironmentFile"]

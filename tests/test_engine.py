@@ -86,9 +86,18 @@ def test_answer_screen_lists_every_material_rule_annotation_and_the_hotline(engi
 
 def test_reissue_lost_shows_seal_annotation_signature_and_date_rules(engine, ctx):
     text = full_answer(engine, ctx, "reissue_lost")
-    for needle in ["业务申请书", "市场主体资格证明材料", "法定代表人身份证明材料", "持卡人身份证明材料", "经办人身份证明材料",
-                   "不得加盖合同章、财务章或其他业务专用章", "法定代表人（负责人）签名和申请日期", "个人签名和签字日期",
-                   "（公章和三处签注缺一不可）", "0470-2299089"]:
+    for needle in [
+        "业务申请书",
+        "市场主体资格证明材料",
+        "法定代表人身份证明材料",
+        "持卡人身份证明材料",
+        "经办人身份证明材料",
+        "不得加盖合同章、财务章或其他业务专用章",
+        "法定代表人（负责人）签名和申请日期",
+        "个人签名和签字日期",
+        "（公章和三处签注缺一不可）",
+        "0470-2299089",
+    ]:
         assert needle in text
 
 
@@ -115,8 +124,21 @@ def test_holder_business_shows_both_descriptions(engine, ctx):
     assert "或申请单位公章）。" not in text  # that alternative is for organisations only
 
 
-@pytest.mark.parametrize("data", ["", "garbage", "e0|g|main", "e1|g|topic:nope", "e1|g|category:", "e1|zz|x",
-                                  "e1|g|" + "a" * 60, "e1|g|topic:reissue_lost|extra", "e1|g|<b>", "\x00\xff"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "",
+        "garbage",
+        "e0|g|main",
+        "e1|g|topic:nope",
+        "e1|g|category:",
+        "e1|zz|x",
+        "e1|g|" + "a" * 60,
+        "e1|g|topic:reissue_lost|extra",
+        "e1|g|<b>",
+        "\x00\xff",
+    ],
+)
 def test_stale_or_forged_buttons_get_a_fresh_menu(engine, ctx, data):
     screen = engine.handle(ctx, data)
     assert screen.stale and screen.route == "main"

@@ -44,13 +44,23 @@ def test_the_evaluation_set_is_large_varied_and_multilingual():
     assert len(set(questions)) == len(questions)
     foreign = [q for q in questions if not re.search(r"[\u4e00-\u9fff]", q)]
     assert len(foreign) >= 0.2 * len(questions)
-    assert {"business", "rules", "holder", "online", "silent", "places", "typos", "word_order", "russian", "english",
-            "unsure"} <= set(groups)
+    assert {
+        "business",
+        "rules",
+        "holder",
+        "online",
+        "silent",
+        "places",
+        "typos",
+        "word_order",
+        "russian",
+        "english",
+        "unsure",
+    } <= set(groups)
 
 
 def test_no_evaluation_question_is_a_question_form_of_the_knowledge(kb):
-    forms = {f.strip().lower() for a in kb.answers.values() for lang in ("zh", "ru", "en")
-             for f in getattr(a.questions, lang)}
+    forms = {f.strip().lower() for a in kb.answers.values() for lang in ("zh", "ru", "en") for f in getattr(a.questions, lang)}
     forms |= {t.strip().lower() for v in kb.vocabulary for t in v.terms}
     # (a bare category word such as 补办 is asked on purpose: it must get suggestions)
     copied = [q for items in load_questions().values() for q, r in items if r != "suggest" and q.strip().lower() in forms]
@@ -95,8 +105,9 @@ def test_a_composed_answer_passes_only_when_the_message_says_each_part(kb):
     city = f"{centre.name} {centre.address} {centre.phones[0]}"
 
     def ok(text):
-        return Outcome("g", "q", "answer:seal_official_only&city:满洲里", "answers:answer:seal_official_only+city:满洲里",
-                       (), text, kb).ok
+        return Outcome(
+            "g", "q", "answer:seal_official_only&city:满洲里", "answers:answer:seal_official_only+city:满洲里", (), text, kb
+        ).ok
 
     assert ok(f"{seal}\n" + "\n".join(f"{o.name} {o.address} {o.phones[0]}" for o in kb.cities["满洲里"]))
     assert not ok(f"{seal}\n📍 满洲里")  # the city only as a button's label
@@ -120,8 +131,7 @@ def test_pending_rounds_are_printed_apart_and_not_counted_in_the_whole(capsys, m
     its own by `make eval`, after the rounds, and the whole counts only the regression set."""
     import tests.eval.__main__ as evaluation
 
-    (tmp_path / "round-Z.yaml").write_text("groups:\n  vague:\n    - [\"要带哪些材料\", \"ask:business\"]\n",
-                                           encoding="utf-8")
+    (tmp_path / "round-Z.yaml").write_text('groups:\n  vague:\n    - ["要带哪些材料", "ask:business"]\n', encoding="utf-8")
     monkeypatch.setattr(evaluation, "PENDING_DIR", tmp_path)
     assert list(load_pending()) == ["round-Z"] and "round-Z" not in load_sets()
     main()

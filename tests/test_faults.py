@@ -135,8 +135,17 @@ async def test_a_database_that_turns_read_only_still_answers_look_ups_and_says_w
 def test_broken_knowledge_at_start_up_exits_with_the_errors(knowledge_copy):
     f = knowledge_copy / "offices.yaml"
     f.write_text(f.read_text(encoding="utf-8").replace("kind: ccb_agent", "kind: bank", 1), encoding="utf-8")
-    r = subprocess.run([sys.executable, "-m", "bot.cli", "run"], capture_output=True, text=True, timeout=60,
-                       env={**os.environ, "TELEGRAM_BOT_TOKEN": "123456789:" + "a" * 35, "EPORT_GUIDE_KNOWLEDGE": str(knowledge_copy),
-                            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot"})
+    r = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": "123456789:" + "a" * 35,
+            "EPORT_GUIDE_KNOWLEDGE": str(knowledge_copy),
+            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",
+        },
+    )
     assert r.returncode == 1
     assert "offices.yaml:" in r.stderr and "offices[1].kind" in r.stderr and "Traceback" not in r.stderr

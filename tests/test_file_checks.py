@@ -17,7 +17,7 @@ def _jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
     """(offset, marker, segment length) of each segment before the scan of a baseline JPEG."""
     out, i = [], 2
     while data[i + 1] != 0xDA:
-        length = int.from_bytes(data[i + 2:i + 4], "big")
+        length = int.from_bytes(data[i + 2 : i + 4], "big")
         out.append((i, data[i + 1], length))
         i += 2 + length
     return out
@@ -39,13 +39,13 @@ def test_damaged_jpegs_are_reported_and_whole_ones_pass(kb):
     good = make_jpeg()
     assert precheck(kb, good, "photo.jpg", None).ok
     sof = next(offset for offset, marker, _ in _jpeg_segments(good) if marker == 0xC0)
-    sof_length = int.from_bytes(good[sof + 2:sof + 4], "big")
+    sof_length = int.from_bytes(good[sof + 2 : sof + 4], "big")
     damaged = {
         "cut before the end marker": good[:-200],
-        "no frame header": good[:sof] + good[sof + 2 + sof_length:],
-        "zero height": good[:sof + 5] + b"\x00\x00" + good[sof + 7:],
-        "zero width": good[:sof + 7] + b"\x00\x00" + good[sof + 9:],
-        "a segment longer than the file": good[:sof + 2] + b"\xff\xf0" + good[sof + 4:],
+        "no frame header": good[:sof] + good[sof + 2 + sof_length :],
+        "zero height": good[: sof + 5] + b"\x00\x00" + good[sof + 7 :],
+        "zero width": good[: sof + 7] + b"\x00\x00" + good[sof + 9 :],
+        "a segment longer than the file": good[: sof + 2] + b"\xff\xf0" + good[sof + 4 :],
     }
     for what, data in damaged.items():
         result = precheck(kb, data, "photo.jpg", None)
@@ -93,4 +93,3 @@ async def test_a_file_sent_as_a_document_is_checked_against_its_name(fake, bot_a
     """A PNG renamed to .jpg: the system checks the extension, so the precheck names the mismatch."""
     reply = await fake.user(id=85).send_document(make_png(), "营业执照.jpg", "image/jpeg")
     assert "营业执照.jpg" in reply.plain and "❌" in reply.plain and ".jpg" in reply.plain and "PNG" in reply.plain
-

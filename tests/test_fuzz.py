@@ -31,8 +31,7 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, seed, settings
 from hypothesis import strategies as st
-from hypothesis.stateful import (Bundle, RuleBasedStateMachine, initialize, multiple, precondition, rule,
-                                 run_state_machine_as_test)
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, multiple, precondition, rule, run_state_machine_as_test
 
 from benchmarks.offline import BOT, OfflineRequest
 from bot.app import build_application
@@ -53,16 +52,62 @@ KB = load_knowledge()  # read once: every fresh application shares it (it is nev
 # payloads that never occur in our own markup: they may come back escaped, never raw
 PAYLOADS = ["<script>", "<b>丢失</b>", "<img", "<u>x"]
 HOSTILE_TEXTS = [
-    "", " ", "\x00", "\u202e卡丢了", "<b>丢失</b>", "</i>", "&", "&amp;&lt;", "<script>alert(1)</script>", "@" + BOT["username"],
-    "/start", "/start reissue_lost", "/start ../../etc", "/start " + "x" * 300, "/menu", "/checklist", "/forget", "/privacy",
-    "/reminders", "/settings", "/stats", "/reload", "/nonsense", "/help@" + BOT["username"], "/help@other_bot", "🙂" * 50,
-    "卡丢了怎么办" * 400, "x" * 4096, "\n\n\n", "٣٤٥ مرحبا", "2026-02-30", "今天",
-    *(f"{p}卡丢了{p}" for p in PAYLOADS), *(f"2027-01-0{i}{p}" for i, p in enumerate(PAYLOADS, 1)),
+    "",
+    " ",
+    "\x00",
+    "\u202e卡丢了",
+    "<b>丢失</b>",
+    "</i>",
+    "&",
+    "&amp;&lt;",
+    "<script>alert(1)</script>",
+    "@" + BOT["username"],
+    "/start",
+    "/start reissue_lost",
+    "/start ../../etc",
+    "/start " + "x" * 300,
+    "/menu",
+    "/checklist",
+    "/forget",
+    "/privacy",
+    "/reminders",
+    "/settings",
+    "/stats",
+    "/reload",
+    "/nonsense",
+    "/help@" + BOT["username"],
+    "/help@other_bot",
+    "🙂" * 50,
+    "卡丢了怎么办" * 400,
+    "x" * 4096,
+    "\n\n\n",
+    "٣٤٥ مرحبا",
+    "2026-02-30",
+    "今天",
+    *(f"{p}卡丢了{p}" for p in PAYLOADS),
+    *(f"2027-01-0{i}{p}" for i, p in enumerate(PAYLOADS, 1)),
 ]
 HOSTILE_CALLBACKS = [
-    "e1|g|main", "e1|g|topic:nope", "e0|g|main", "e1|x|unlock:agent_id.copy", "e1|x|unlock:" + "a" * 60,
-    "e1|checklist_open|unlock", "e1|fb|unlock:-1", "e1|forget_confirm|", "e1|remind|refund", "e1|reminder_cancel|999",
-    "", "e1", "e1|", "e1||", "|||", "e1|go|", "e1|go|:", "e1|go|main:" + ":" * 40, "x" * 64, "e1|go|<script>",
+    "e1|g|main",
+    "e1|g|topic:nope",
+    "e0|g|main",
+    "e1|x|unlock:agent_id.copy",
+    "e1|x|unlock:" + "a" * 60,
+    "e1|checklist_open|unlock",
+    "e1|fb|unlock:-1",
+    "e1|forget_confirm|",
+    "e1|remind|refund",
+    "e1|reminder_cancel|999",
+    "",
+    "e1",
+    "e1|",
+    "e1||",
+    "|||",
+    "e1|go|",
+    "e1|go|:",
+    "e1|go|main:" + ":" * 40,
+    "x" * 64,
+    "e1|go|<script>",
 ]
 # the buttons whose screen asks for a text (dialogs/screens.yaml inputs:): a reminder's date, 👎's reason
 TOPIC = "reissue_lost"
@@ -71,12 +116,40 @@ HOSTILE_ARGS = ["", "-1", "9" * 40, "..", "<script>", "%s", "{{x}}", "١٢٣"]
 
 SPEC = yaml.safe_load((Path(__file__).resolve().parent.parent / "dialogs" / "screens.yaml").read_text(encoding="utf-8"))
 SCREEN_NAMES, ACTION_NAMES = sorted(SPEC["screens"]), sorted(SPEC["actions"])
-IDS = sorted({*KB.businesses, *KB.materials, *KB.facts, *KB.cities, *(s.id for s in KB.steps), "refund", "expiry",
-              "on", "off", "zh", "ru", "en", *(i.id for t in KB.businesses for i in KB.checklist_items(t))})
+IDS = sorted(
+    {
+        *KB.businesses,
+        *KB.materials,
+        *KB.facts,
+        *KB.cities,
+        *(s.id for s in KB.steps),
+        "refund",
+        "expiry",
+        "on",
+        "off",
+        "zh",
+        "ru",
+        "en",
+        *(i.id for t in KB.businesses for i in KB.checklist_items(t)),
+    }
+)
 
 # what only personal screens show: their buttons' actions and the checklist's progress bar
-PERSONAL = ("e1|tick|", "e1|t|", "e1|na|", "e1|forget_confirm|", "e1|settings_reminders|", "e1|set_language|", "e1|reminder_cancel|",
-            "e1|checklist_reset_confirm|", "e1|checklist_export|", "e1|checklist_switch|", "e1|remind_today|", "░", "▓")
+PERSONAL = (
+    "e1|tick|",
+    "e1|t|",
+    "e1|na|",
+    "e1|forget_confirm|",
+    "e1|settings_reminders|",
+    "e1|set_language|",
+    "e1|reminder_cancel|",
+    "e1|checklist_reset_confirm|",
+    "e1|checklist_export|",
+    "e1|checklist_switch|",
+    "e1|remind_today|",
+    "░",
+    "▓",
+)
 CONFIRMS = ("e1|forget_confirm|", "e1|checklist_reset_confirm|")  # confirmation buttons (bound to one user)
 ACTIVITY = ("users", "events", "questions")  # what any press records about the one who pressed
 STATS = "📊"  # the statistics screen's title, in every language
@@ -85,6 +158,7 @@ BUTTON_CHATS = ["private", "group", "supergroup", "channel", "inline"]
 
 
 # ---- updates -------------------------------------------------------------------------------------
+
 
 def _sender(uid: int, lang: str | None) -> dict:
     return {"id": uid, "is_bot": False, "first_name": "U", **({"language_code": lang} if lang is not None else {})}
@@ -120,22 +194,37 @@ def button_update(uid: int, data: str, where: str, lang: str | None = None, mess
     if where == "inline":  # a button under a message sent in inline mode: no chat at all
         query["inline_message_id"] = "im1"
     else:
-        query["message"] = {"message_id": message_id, "date": int(time.time()), "from": BOT, "text": "menu",
-                            "chat": _chat(uid, where)}
+        query["message"] = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "from": BOT,
+            "text": "menu",
+            "chat": _chat(uid, where),
+        }
     return f"callback_{where}", {"update_id": 1, "callback_query": query}
 
 
 def file_update(uid: int, where: str, kind: str, name: str, size: int) -> tuple[str, dict]:
     base = {"message_id": 1, "date": int(time.time()), "chat": _chat(uid, where), "from": _sender(uid, None)}
     if kind == "sticker":
-        body = {"sticker": {"file_id": "s", "file_unique_id": "s", "type": "regular", "width": 1, "height": 1,
-                            "is_animated": False, "is_video": False}}
+        body = {
+            "sticker": {
+                "file_id": "s",
+                "file_unique_id": "s",
+                "type": "regular",
+                "width": 1,
+                "height": 1,
+                "is_animated": False,
+                "is_video": False,
+            }
+        }
     else:
         body = {"document": {"file_id": "d", "file_unique_id": "d", "file_size": size, **({"file_name": name} if name else {})}}
     return kind, {"update_id": 1, "message": {**base, **body}}
 
 
 # ---- one fresh application -----------------------------------------------------------------------
+
 
 class Errors(logging.Handler):
     def __init__(self):
@@ -153,8 +242,9 @@ class Harness:
         self.dir = tempfile.mkdtemp(prefix="eport-fuzz-")
         self.loop = asyncio.new_event_loop()
         self.request = OfflineRequest()
-        conf = Settings(token=TOKEN, db_path=str(Path(self.dir) / "fuzz.db"), admins=frozenset({ADMIN}),
-                        bot_username=BOT["username"])
+        conf = Settings(
+            token=TOKEN, db_path=str(Path(self.dir) / "fuzz.db"), admins=frozenset({ADMIN}), bot_username=BOT["username"]
+        )
         guide = build_guide(conf.db_path, KB, settings=conf, channel="telegram")
         self.app = build_application(conf, guide=guide, request=self.request, rate_limit=False)
         self.loop.run_until_complete(self.app.initialize())
@@ -181,8 +271,10 @@ class Harness:
     def rows_about(self, uid: int) -> dict[tuple[str, str], list[tuple]]:
         """Every stored row about the user, found through the database's own schema."""
         conn = self.app.bot_data["guide"].store.conn
-        return {(table, column): conn.execute(f"SELECT * FROM {table} WHERE {column} = ? ORDER BY 1", (uid,)).fetchall()
-                for table, column in user_columns(conn)}
+        return {
+            (table, column): conn.execute(f"SELECT * FROM {table} WHERE {column} = ? ORDER BY 1", (uid,)).fetchall()
+            for table, column in user_columns(conn)
+        }
 
     def close(self):
         logging.getLogger().removeHandler(self.errors)
@@ -201,8 +293,13 @@ def _markup(params: dict) -> dict:
 
 def shown_buttons(sent: list[tuple[str, dict]]) -> list[str]:
     """The callback data of every inline button the bot sent."""
-    return [button["callback_data"] for _, params in sent for row in _markup(params).get("inline_keyboard", [])
-            for button in row if "callback_data" in button]
+    return [
+        button["callback_data"]
+        for _, params in sent
+        for row in _markup(params).get("inline_keyboard", [])
+        for button in row
+        if "callback_data" in button
+    ]
 
 
 def check(harness: Harness, kind: str, raw: dict) -> list[tuple[str, dict]]:
@@ -243,16 +340,19 @@ def check(harness: Harness, kind: str, raw: dict) -> list[tuple[str, dict]]:
 
 # ---- the sweep: every hand-written case on every run ---------------------------------------------
 
+
 def sweep_cases() -> list[tuple[str, list[tuple[str, dict]]]]:
     """(label, updates) groups; each group runs on a fresh application."""
     cases = []
     for text in HOSTILE_TEXTS:
-        updates = [message_update(uid, text, where, lang) for where in MESSAGE_CHATS
-                   for uid, lang in ((2, "ru"), (ADMIN, None))]
+        updates = [message_update(uid, text, where, lang) for where in MESSAGE_CHATS for uid, lang in ((2, "ru"), (ADMIN, None))]
         cases.append((f"text {text[:30]!r}", updates))
     for opener in PROMPTS:  # every hostile text as the answer to every question a screen asks
-        updates = [update for text in HOSTILE_TEXTS for update in (button_update(2, opener, "private", "ru"),
-                                                                   message_update(2, text, "private", "ru"))]
+        updates = [
+            update
+            for text in HOSTILE_TEXTS
+            for update in (button_update(2, opener, "private", "ru"), message_update(2, text, "private", "ru"))
+        ]
         cases.append((f"answers to {opener}", updates))
     for data in HOSTILE_CALLBACKS:
         cases.append((f"button {data[:30]!r}", [button_update(2, data, where, "en") for where in BUTTON_CHATS]))
@@ -260,9 +360,12 @@ def sweep_cases() -> list[tuple[str, list[tuple[str, dict]]]]:
     forged += [f"e1|{action}|{arg}" for action in ACTION_NAMES for arg in HOSTILE_ARGS]
     forged += [f"e1|go|{screen}:{arg}" for screen in SCREEN_NAMES for arg in HOSTILE_ARGS[3:]]
     for start in range(0, len(forged), 40):  # each pressed in a private chat, and from another kind of chat in turn
-        chunk = forged[start:start + 40]
-        presses = [(uid, data, where) for n, data in enumerate(chunk, start)
-                   for uid, where in ((2, "private"), ((2, ADMIN)[n % 2], BUTTON_CHATS[1 + n % 4]), (ADMIN, "private"))]
+        chunk = forged[start : start + 40]
+        presses = [
+            (uid, data, where)
+            for n, data in enumerate(chunk, start)
+            for uid, where in ((2, "private"), ((2, ADMIN)[n % 2], BUTTON_CHATS[1 + n % 4]), (ADMIN, "private"))
+        ]
         cases.append((f"forged buttons {start}–{start + len(chunk)}", [button_update(*press) for press in presses]))
     return cases
 
@@ -285,15 +388,35 @@ def test_every_hostile_text_and_forged_button_on_fresh_state():
 uids = st.integers(min_value=1, max_value=3)
 langs = st.sampled_from([None, "zh-hans", "ru", "en", "xx", ""])
 # commands that open the screens with personal data and their confirmations, to be pressed afterwards
-commands = st.sampled_from(["/start", "/menu", "/checklist", "/forget", "/reminders", "/settings", "/start reissue_lost",
-                            "/start renew_cert", "/start checklists"])
-texts = st.one_of(commands, st.sampled_from(HOSTILE_TEXTS), st.sampled_from(IDS), st.text(max_size=80),
-                  st.text(alphabet=st.characters(max_codepoint=0x2FFFF), max_size=300))
+commands = st.sampled_from(
+    [
+        "/start",
+        "/menu",
+        "/checklist",
+        "/forget",
+        "/reminders",
+        "/settings",
+        "/start reissue_lost",
+        "/start renew_cert",
+        "/start checklists",
+    ]
+)
+texts = st.one_of(
+    commands,
+    st.sampled_from(HOSTILE_TEXTS),
+    st.sampled_from(IDS),
+    st.text(max_size=80),
+    st.text(alphabet=st.characters(max_codepoint=0x2FFFF), max_size=300),
+)
 word = st.one_of(st.sampled_from(IDS), st.sampled_from(HOSTILE_ARGS), st.integers(-10, 10**20).map(str), st.text(max_size=20))
 forged = st.one_of(
-    st.sampled_from(HOSTILE_CALLBACKS), st.text(max_size=100),
-    st.builds(lambda screen, arg: f"e1|go|{screen}" + (f":{arg}" if arg else ""), st.sampled_from(SCREEN_NAMES),
-              st.lists(word, max_size=4).map(":".join)),
+    st.sampled_from(HOSTILE_CALLBACKS),
+    st.text(max_size=100),
+    st.builds(
+        lambda screen, arg: f"e1|go|{screen}" + (f":{arg}" if arg else ""),
+        st.sampled_from(SCREEN_NAMES),
+        st.lists(word, max_size=4).map(":".join),
+    ),
     st.builds(lambda action, arg: f"e1|{action}|{arg}", st.sampled_from(ACTION_NAMES), st.lists(word, max_size=4).map(":".join)),
 )
 
@@ -313,8 +436,12 @@ class Conversations(RuleBasedStateMachine):
 
     def _send(self, kind: str, raw: dict, uid: int):
         sent = check(self.harness, kind, raw)
-        chat = ((raw.get("message") or raw.get("edited_message") or (raw.get("callback_query") or {}).get("message") or {})
-                .get("chat") or {}).get("type", "inline")
+        chat = (
+            (raw.get("message") or raw.get("edited_message") or (raw.get("callback_query") or {}).get("message") or {}).get(
+                "chat"
+            )
+            or {}
+        ).get("type", "inline")
         shown = [(uid, chat, data) for data in shown_buttons(sent)]
         self.confirmations += [button for button in shown if button[2].startswith(CONFIRMS)]
         return multiple(*shown)
@@ -333,8 +460,14 @@ class Conversations(RuleBasedStateMachine):
         kind, raw = message_update(uid, text, where, lang)
         return self._send(kind, raw, uid)
 
-    @rule(target=buttons, uid=uids, where=st.sampled_from(["private", "group"]),
-          kind=st.sampled_from(["document", "sticker"]), name=texts, size=st.integers(0, 50 * 1024 * 1024))
+    @rule(
+        target=buttons,
+        uid=uids,
+        where=st.sampled_from(["private", "group"]),
+        kind=st.sampled_from(["document", "sticker"]),
+        name=texts,
+        size=st.integers(0, 50 * 1024 * 1024),
+    )
     def send_file(self, uid, where, kind, name, size):
         kind, raw = file_update(uid, where, kind, name[:60], size)
         return self._send(kind, raw, uid)
@@ -378,5 +511,11 @@ def test_random_conversations_never_crash_and_keep_private_screens_private():
     print(f"fuzz seed {SEED} (replay: EPORT_FUZZ_SEED={SEED} make fuzz, or the same variable for this test)")
     run_state_machine_as_test(
         seed(SEED)(Conversations),
-        settings=settings(max_examples=max(1, EXAMPLES // STEPS), stateful_step_count=STEPS, deadline=None,
-                          database=None, suppress_health_check=list(HealthCheck)))
+        settings=settings(
+            max_examples=max(1, EXAMPLES // STEPS),
+            stateful_step_count=STEPS,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        ),
+    )

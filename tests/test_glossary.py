@@ -100,16 +100,36 @@ def test_no_variant_the_glossary_rejects_on_any_screen(kb, screens, lang):
 @pytest.mark.parametrize("lang", LANGS)
 def test_the_glossary_would_catch_the_variants_it_was_written_for(kb, lang):
     """The rejected variants the translation review found, as they were written."""
-    old = {"ru": ["печать переводчика 翻译专用章", "документ о правосубъектности", "печать организации 公章",
-                  "Удостоверение личности — паспорт гражданина КНР", "вид на жительство иностранца",
-                  "сама карта электронного порта", "заявление на обработку персональных данных",
-                  "Новое предприятие: при первом оформлении", "получение в окне — указать окно",
-                  "Согласен на оформление карты электронного порта", "сведения о юрлице, операторах и исполнителе",
-                  "документ исполнителя, кто подаёт (经办人)", "подаются в копиях"],
-           "en": ["USBKey and the shared shield (共享盾)", "a 共享盾 (shared key)", "proof of legal status",
-                  "company seal 公章", "a newly registered company", "the E-Port card itself",
-                  "the personal information processing form", "counter pickup — name the counter",
-                  "Choose the business:", "Take these materials to:", "card holder's ID"]}[lang]
+    old = {
+        "ru": [
+            "печать переводчика 翻译专用章",
+            "документ о правосубъектности",
+            "печать организации 公章",
+            "Удостоверение личности — паспорт гражданина КНР",
+            "вид на жительство иностранца",
+            "сама карта электронного порта",
+            "заявление на обработку персональных данных",
+            "Новое предприятие: при первом оформлении",
+            "получение в окне — указать окно",
+            "Согласен на оформление карты электронного порта",
+            "сведения о юрлице, операторах и исполнителе",
+            "документ исполнителя, кто подаёт (经办人)",
+            "подаются в копиях",
+        ],
+        "en": [
+            "USBKey and the shared shield (共享盾)",
+            "a 共享盾 (shared key)",
+            "proof of legal status",
+            "company seal 公章",
+            "a newly registered company",
+            "the E-Port card itself",
+            "the personal information processing form",
+            "counter pickup — name the counter",
+            "Choose the business:",
+            "Take these materials to:",
+            "card holder's ID",
+        ],
+    }[lang]
     caught = {text for text in old if rejected_variants(kb, lang, [("old", text)])}
     assert caught == set(old)
 
@@ -149,8 +169,9 @@ def test_a_glossary_term_not_in_the_documents_is_refused(glossary_copy):
 
 def test_a_glossary_rendering_that_is_its_own_rejected_variant_is_refused(glossary_copy):
     text = glossary_copy.read_text(encoding="utf-8")
-    glossary_copy.write_text(text.replace("en: 'special translation seal (翻译专用章)'", "en: 'translator''s seal (翻译专用章)'"),
-                             encoding="utf-8")
+    glossary_copy.write_text(
+        text.replace("en: 'special translation seal (翻译专用章)'", "en: 'translator''s seal (翻译专用章)'"), encoding="utf-8"
+    )
     with pytest.raises(KnowledgeError) as exc:
         load_knowledge(glossary_copy.parent)
     assert any("matches its own avoided variant" in str(p) for p in exc.value.problems)

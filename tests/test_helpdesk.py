@@ -45,7 +45,9 @@ async def test_inline_query_offers_matching_answers_with_a_deep_link(fake, bot_a
 async def test_inline_city_and_empty_query(fake, bot_app):
     user = fake.user()
     city = await user.inline_query("通辽在哪")
-    assert city["results"][0]["title"] == "📍 通辽" and "0475-8235577" in city["results"][0]["input_message_content"]["message_text"]
+    assert (
+        city["results"][0]["title"] == "📍 通辽" and "0475-8235577" in city["results"][0]["input_message_content"]["message_text"]
+    )
     # the most viewed topic comes first for an empty query
     await user.send("/start unlock")
     await user.send("/start unlock")
@@ -114,7 +116,9 @@ async def test_feedback_in_telegram(fake, bot_app):
     reply = await user.send("不知道证书什么时候到期")
     assert "您的意见已记录" in reply.plain
     store = bot_app.bot_data["guide"].store
-    assert store.conn.execute("SELECT vote, reason FROM feedback WHERE user_id = 77").fetchall() == [(-1, "不知道证书什么时候到期")]
+    assert store.conn.execute("SELECT vote, reason FROM feedback WHERE user_id = 77").fetchall() == [
+        (-1, "不知道证书什么时候到期")
+    ]
 
 
 async def test_the_question_why_an_answer_did_not_help_survives_a_restart(fake, tmp_path):
@@ -129,7 +133,9 @@ async def test_the_question_why_an_answer_did_not_help_survives_a_restart(fake, 
         reply = await user.send("不知道证书什么时候到期")
         assert "您的意见已记录" in reply.plain
         store = app.bot_data["guide"].store
-        assert store.conn.execute("SELECT vote, reason FROM feedback WHERE user_id = 78").fetchall() == [(-1, "不知道证书什么时候到期")]
+        assert store.conn.execute("SELECT vote, reason FROM feedback WHERE user_id = 78").fetchall() == [
+            (-1, "不知道证书什么时候到期")
+        ]
 
 
 async def test_admin_stats_and_reload(fake, tmp_path, knowledge_copy, monkeypatch):
@@ -146,6 +152,7 @@ async def test_admin_stats_and_reload(fake, tmp_path, knowledge_copy, monkeypatc
         f = knowledge_copy / "offices.yaml"
         f.write_text(f.read_text(encoding="utf-8").replace("0470-6231859", "0470-6231850", 1), encoding="utf-8")
         monkeypatch.setenv("EPORT_GUIDE_KNOWLEDGE", str(knowledge_copy))
+
         async def reload():  # the knowledge loads in a thread: wait for the answer itself
             before = len(admin.messages)
             await admin.send("/reload", wait=False)
@@ -190,8 +197,20 @@ async def test_link_asks_telegram_for_the_username(fake):
     import asyncio
 
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "link", "unlock", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "EPORT_GUIDE_BOT_USERNAME": "", "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url})
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "link",
+        "unlock",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={
+            **os.environ,
+            "EPORT_GUIDE_BOT_USERNAME": "",
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+        },
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, err
     assert out.decode().strip() == f"https://t.me/{BOT_USERNAME}?start=unlock"

@@ -80,26 +80,48 @@ def test_interface_words_change_with_the_language(engine):
     assert "补办业务（reissue）" in labels["en"]
 
 
-@pytest.mark.parametrize("code,lang", [("ru", "ru"), ("ru-RU", "ru"), ("en-US", "en"), ("zh-hans", "zh"), ("de", "zh"), (None, "zh")])
+@pytest.mark.parametrize(
+    "code,lang", [("ru", "ru"), ("ru-RU", "ru"), ("en-US", "en"), ("zh-hans", "zh"), ("de", "zh"), (None, "zh")]
+)
 def test_language_from_telegram_code(code, lang):
     assert i18n.normalise_language(code) == lang
 
 
 RUSSIAN = [
-    ("потерял карту", "topic:reissue_lost"), ("карта утеряна, что делать", "topic:reissue_lost"), ("украли карту", "topic:reissue_lost"),
-    ("адрес в Маньчжурии", "city:满洲里"), ("где офис в Хайларе", "city:呼伦贝尔"), ("телефон в Тунляо", "city:通辽"),
-    ("как разблокировать карту", "topic:unlock"), ("забыл пароль", "topic:unlock"), ("продлить сертификат", "topic:renew_cert"),
-    ("сменился директор", "topic:change_legal_rep"), ("изменилось название компании", "topic:change_name"),
-    ("нужен ли перевод паспорта", "answer:foreign_translation"), ("где купить ключ", "answer:buy_usbkey"),
-    ("заявку отклонили", "answer:refund_deadline"), ("сотрудник уволился", "topic:cancel_operator"), ("добавить оператора", "topic:new_operator"),
+    ("потерял карту", "topic:reissue_lost"),
+    ("карта утеряна, что делать", "topic:reissue_lost"),
+    ("украли карту", "topic:reissue_lost"),
+    ("адрес в Маньчжурии", "city:满洲里"),
+    ("где офис в Хайларе", "city:呼伦贝尔"),
+    ("телефон в Тунляо", "city:通辽"),
+    ("как разблокировать карту", "topic:unlock"),
+    ("забыл пароль", "topic:unlock"),
+    ("продлить сертификат", "topic:renew_cert"),
+    ("сменился директор", "topic:change_legal_rep"),
+    ("изменилось название компании", "topic:change_name"),
+    ("нужен ли перевод паспорта", "answer:foreign_translation"),
+    ("где купить ключ", "answer:buy_usbkey"),
+    ("заявку отклонили", "answer:refund_deadline"),
+    ("сотрудник уволился", "topic:cancel_operator"),
+    ("добавить оператора", "topic:new_operator"),
 ]
 ENGLISH = [
-    ("lost card", "topic:reissue_lost"), ("I lost my card", "topic:reissue_lost"), ("my card was stolen", "topic:reissue_lost"),
-    ("address in Manzhouli", "city:满洲里"), ("office in Hailar", "city:呼伦贝尔"), ("where is the bank in Chifeng", "city:赤峰"),
-    ("how to unlock", "topic:unlock"), ("forgot password", "topic:unlock"), ("renew certificate", "topic:renew_cert"),
-    ("new legal representative", "topic:change_legal_rep"), ("company renamed", "topic:change_name"),
-    ("do I need a translation of the passport", "answer:foreign_translation"), ("file size for upload", "answer:upload_files"),
-    ("application rejected, resubmit", "answer:refund_deadline"), ("add operator", "topic:new_operator"), ("employee left the company", "topic:cancel_operator"),
+    ("lost card", "topic:reissue_lost"),
+    ("I lost my card", "topic:reissue_lost"),
+    ("my card was stolen", "topic:reissue_lost"),
+    ("address in Manzhouli", "city:满洲里"),
+    ("office in Hailar", "city:呼伦贝尔"),
+    ("where is the bank in Chifeng", "city:赤峰"),
+    ("how to unlock", "topic:unlock"),
+    ("forgot password", "topic:unlock"),
+    ("renew certificate", "topic:renew_cert"),
+    ("new legal representative", "topic:change_legal_rep"),
+    ("company renamed", "topic:change_name"),
+    ("do I need a translation of the passport", "answer:foreign_translation"),
+    ("file size for upload", "answer:upload_files"),
+    ("application rejected, resubmit", "answer:refund_deadline"),
+    ("add operator", "topic:new_operator"),
+    ("employee left the company", "topic:cancel_operator"),
 ]
 
 
@@ -142,36 +164,84 @@ def every_screen(engine):
 # (what the documents say, where it is shown, the wrong sense that must be gone everywhere,
 #  the right sense that must be on the screen)
 MEANINGS = [
-    ("居民身份证 is the default ID, a passport only the fallback", "answer:id_default",
-     {"ru": "паспорт гражданина КНР", "en": "passport"},
-     {"ru": "удостоверение личности гражданина КНР (居民身份证)", "en": "resident ID card"}),
-    ("翻译专用章 is a special translation seal, not a translator's stamp", "material:foreign_translation",
-     {"ru": "печать переводчика", "en": "translator"},
-     {"ru": "специальной печатью для переводов (翻译专用章)", "en": "special translation seal (翻译专用章)"}),
-    ("法人 in 法人和操作员及经办人信息 is the legal representative", "online",
-     {"ru": "о юрлице, операторах", "en": "legal person, operator"},
-     {"ru": "сведения о законном представителе, операторах и исполнителе", "en": "legal representative, operator and agent information"}),
-    ("新入网企业 is a company joining E-Port for the first time", "answer:free_first_set",
-     {"ru": "новое предприятие", "en": "newly registered"},
-     {"ru": "впервые подключающееся к электронному порту (新入网企业)", "en": "joining E-Port for the first time (新入网企业)"}),
-    ("外国人永久居留身份证 is only the permanent-residence ID card", "answer:id_alternatives",
-     {"ru": "вид на жительство", "en": "residence permit"},
-     {"ru": "удостоверение иностранца на постоянное проживание в КНР (外国人永久居留身份证)", "en": "permanent residence ID card (外国人永久居留身份证)"}),
-    ("事业单位法人证书 is a public-sector institution's certificate", "answer:licence_default",
-     {"ru": "общественного учреждения", "en": "public institution certificate"},
-     {"ru": "свидетельство юридического лица госучреждения (事业单位法人证书)", "en": "public-sector institution legal-person certificate"}),
-    ("相关电子口岸卡介质 is the card medium concerned, not the card itself", "topic:reissue_lost",
-     {"ru": "сама карта", "en": "card itself"},
-     {"ru": "носитель карты по этой услуге (相关电子口岸卡介质)", "en": "card medium concerned (相关电子口岸卡介质)"}),
-    ("个人信息处理业务申请表 is the holder's application about their own card", "answer:holder_form",
-     {"ru": "персональных данных", "en": "personal information processing"},
-     {"ru": "о своей карте и данных пользователя (个人信息处理业务申请表)", "en": "about their own card and user data (个人信息处理业务申请表)"}),
-    ("制发卡业务 in the annotation is every card service, not issuing a card", "material:org_cert",
-     {"ru": "на оформление карты", "en": "card business being handled"},
-     {"ru": "согласие на услуги по картам электронного порта (любые, не только выдача)", "en": "consent to E-Port card services (any of them, not only issuing a card)"}),
-    ("柜台取卡（…4选1） is a choice of one of four outlets", "walk:remark",
-     {"ru": "указать окно", "en": "name the counter"},
-     {"ru": "выбрать один из 4 пунктов выдачи карт", "en": "choose one of the 4 card outlets"}),
+    (
+        "居民身份证 is the default ID, a passport only the fallback",
+        "answer:id_default",
+        {"ru": "паспорт гражданина КНР", "en": "passport"},
+        {"ru": "удостоверение личности гражданина КНР (居民身份证)", "en": "resident ID card"},
+    ),
+    (
+        "翻译专用章 is a special translation seal, not a translator's stamp",
+        "material:foreign_translation",
+        {"ru": "печать переводчика", "en": "translator"},
+        {"ru": "специальной печатью для переводов (翻译专用章)", "en": "special translation seal (翻译专用章)"},
+    ),
+    (
+        "法人 in 法人和操作员及经办人信息 is the legal representative",
+        "online",
+        {"ru": "о юрлице, операторах", "en": "legal person, operator"},
+        {
+            "ru": "сведения о законном представителе, операторах и исполнителе",
+            "en": "legal representative, operator and agent information",
+        },
+    ),
+    (
+        "新入网企业 is a company joining E-Port for the first time",
+        "answer:free_first_set",
+        {"ru": "новое предприятие", "en": "newly registered"},
+        {
+            "ru": "впервые подключающееся к электронному порту (新入网企业)",
+            "en": "joining E-Port for the first time (新入网企业)",
+        },
+    ),
+    (
+        "外国人永久居留身份证 is only the permanent-residence ID card",
+        "answer:id_alternatives",
+        {"ru": "вид на жительство", "en": "residence permit"},
+        {
+            "ru": "удостоверение иностранца на постоянное проживание в КНР (外国人永久居留身份证)",
+            "en": "permanent residence ID card (外国人永久居留身份证)",
+        },
+    ),
+    (
+        "事业单位法人证书 is a public-sector institution's certificate",
+        "answer:licence_default",
+        {"ru": "общественного учреждения", "en": "public institution certificate"},
+        {
+            "ru": "свидетельство юридического лица госучреждения (事业单位法人证书)",
+            "en": "public-sector institution legal-person certificate",
+        },
+    ),
+    (
+        "相关电子口岸卡介质 is the card medium concerned, not the card itself",
+        "topic:reissue_lost",
+        {"ru": "сама карта", "en": "card itself"},
+        {"ru": "носитель карты по этой услуге (相关电子口岸卡介质)", "en": "card medium concerned (相关电子口岸卡介质)"},
+    ),
+    (
+        "个人信息处理业务申请表 is the holder's application about their own card",
+        "answer:holder_form",
+        {"ru": "персональных данных", "en": "personal information processing"},
+        {
+            "ru": "о своей карте и данных пользователя (个人信息处理业务申请表)",
+            "en": "about their own card and user data (个人信息处理业务申请表)",
+        },
+    ),
+    (
+        "制发卡业务 in the annotation is every card service, not issuing a card",
+        "material:org_cert",
+        {"ru": "на оформление карты", "en": "card business being handled"},
+        {
+            "ru": "согласие на услуги по картам электронного порта (любые, не только выдача)",
+            "en": "consent to E-Port card services (any of them, not only issuing a card)",
+        },
+    ),
+    (
+        "柜台取卡（…4选1） is a choice of one of four outlets",
+        "walk:remark",
+        {"ru": "указать окно", "en": "name the counter"},
+        {"ru": "выбрать один из 4 пунктов выдачи карт", "en": "choose one of the 4 card outlets"},
+    ),
 ]
 
 
@@ -212,7 +282,7 @@ def test_every_annotation_shown_has_the_chinese_to_copy_and_apart_its_meaning(ev
             if meaning not in text or exactly not in text.lower():
                 problems.append(f"{route}: {a.text} without its meaning or the copy-exactly instruction")
             for m in re.finditer(re.escape(meaning), text):
-                if label not in text[max(0, m.start() - 60):m.start()].lower():
+                if label not in text[max(0, m.start() - 60) : m.start()].lower():
                     problems.append(f"{route}: the meaning of {a.text} is not labelled as the meaning")
     assert problems == []
 
@@ -228,12 +298,22 @@ def test_english_never_shows_a_bare_chinese_status_word(every_screen):
     assert bare == set()
 
 
-@pytest.mark.parametrize("lang,copy,meaning", [
-    ("ru", "✍️ Перепишите китайскими иероглифами точно: 「同意办理电子口岸制发卡业务」",
-     "Значение (только для понимания, не писать): согласие на услуги по картам электронного порта (любые, не только выдача)"),
-    ("en", "✍️ Copy in Chinese characters exactly: 「同意办理电子口岸制发卡业务」",
-     "Meaning (for understanding only, do not write it): consent to E-Port card services (any of them, not only issuing a card)"),
-], ids=["ru", "en"])
+@pytest.mark.parametrize(
+    "lang,copy,meaning",
+    [
+        (
+            "ru",
+            "✍️ Перепишите китайскими иероглифами точно: 「同意办理电子口岸制发卡业务」",
+            "Значение (только для понимания, не писать): согласие на услуги по картам электронного порта (любые, не только выдача)",
+        ),
+        (
+            "en",
+            "✍️ Copy in Chinese characters exactly: 「同意办理电子口岸制发卡业务」",
+            "Meaning (for understanding only, do not write it): consent to E-Port card services (any of them, not only issuing a card)",
+        ),
+    ],
+    ids=["ru", "en"],
+)
 def test_an_answer_shared_into_another_chat_gives_each_annotation_and_apart_its_meaning(tmp_path, kb, lang, copy, meaning):
     from dialogs.features.inline import results
     from dialogs.render import html_to_text

@@ -48,11 +48,17 @@ def tick_data(kb) -> tuple[str, str, str]:
 
 
 async def start_bot(fake, db):
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
-           "TELEGRAM_API_FILE_URL": fake.base_file_url, "EPORT_GUIDE_DB": str(db)}
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "TELEGRAM_API_FILE_URL": fake.base_file_url,
+        "EPORT_GUIDE_DB": str(db),
+    }
     polls = len(fake.calls("getUpdates"))
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
     try:
         await fake.wait_for(lambda: len(fake.calls("getUpdates")) > polls, timeout=30, what="the bot to poll")
     except BaseException:
@@ -97,12 +103,12 @@ async def test_no_update_confirmed_to_telegram_is_lost_when_the_process_is_kille
     for cycle in range(KILLS):
         proc = await start_bot(fake, db)
         await burst(100_000 * (cycle + 1))
+
         def answered() -> int:
             return sum(len(m) + len(m[0].edits) for m in fake.chats.values() if m)
 
         before = answered()
-        await fake.wait_for(lambda before=before: answered() >= before + 8, timeout=30,
-                            what="the bot to be busy with the burst")
+        await fake.wait_for(lambda before=before: answered() >= before + 8, timeout=30, what="the bot to be busy with the burst")
         proc.send_signal(signal.SIGKILL)
         await proc.wait()
         read_ticks()
@@ -111,6 +117,7 @@ async def test_no_update_confirmed_to_telegram_is_lost_when_the_process_is_kille
 
     proc = await start_bot(fake, db)
     try:
+
         def confirmed_unhandled() -> list[int]:
             read_ticks()
             return [u for u in effect if u < fake.offset_seen and not handled(u)]
@@ -137,8 +144,9 @@ async def test_no_update_confirmed_to_telegram_is_lost_when_the_process_is_kille
 @pytest_asyncio.fixture
 async def webhook_bot(fake, tmp_path):
     port = free_port()
-    async with running_bot(fake, tmp_path / "hook.db", webhook_url="https://bot.example.org/telegram",
-                           webhook_secret=SECRET, port=port) as app:
+    async with running_bot(
+        fake, tmp_path / "hook.db", webhook_url="https://bot.example.org/telegram", webhook_secret=SECRET, port=port
+    ) as app:
         yield app, f"http://127.0.0.1:{port}/telegram"
 
 
@@ -189,8 +197,11 @@ async def test_the_webhook_answers_before_reading_a_body_it_refuses(webhook_bot,
     _, url = webhook_bot
     port = int(url.split(":")[2].split("/")[0])
     header = f"X-Telegram-Bot-Api-Secret-Token: {secret}\r\n" if secret else ""
-    answer = await raw_request(port, f"POST /telegram HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{header}"
-                                     f"Content-Length: {90 * 1024 * 1024}\r\n\r\n")
+    answer = await raw_request(
+        port,
+        f"POST /telegram HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{header}"
+        f"Content-Length: {90 * 1024 * 1024}\r\n\r\n",
+    )
     assert answer.split(b" ")[1] == status  # answered on the headers alone: none of the 90 MB was awaited
 
 
@@ -231,8 +242,12 @@ async def test_an_update_that_never_finishes_is_given_up_after_three_starts(fake
     db = tmp_path / "poison.db"
     user, behind = fake.user(id=5106), fake.user(id=5111)
     with Store(db) as store:
-        store.inbox_add([(7, json.dumps({"update_id": 7, **user.message_update("/help")})),
-                         (8, json.dumps({"update_id": 8, **behind.message_update("/help")}))])
+        store.inbox_add(
+            [
+                (7, json.dumps({"update_id": 7, **user.message_update("/help")})),
+                (8, json.dumps({"update_id": 8, **behind.message_update("/help")})),
+            ]
+        )
         for start in range(1, MAX_STARTS + 1):  # starts that died handling it
             assert [(u, n) for u, _, n in store.inbox_pending()] == [(7, start), (8, 0)]
     async with running_bot(fake, db) as app:

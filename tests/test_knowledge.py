@@ -66,7 +66,12 @@ def test_every_listed_material_of_the_seed_is_known(kb):
     text = seed(MZL)
     lists = re.findall(r"1\. 申请材料清单\n(.*?)2\. 申请材料要求", text, re.S)
     assert len(lists) == 2  # organisations, card holders
-    listed = [re.sub(r"^（\d）", "", line.replace("[bookmark: _GoBack]", "")).strip() for block in lists for line in block.splitlines() if line.strip()]
+    listed = [
+        re.sub(r"^（\d）", "", line.replace("[bookmark: _GoBack]", "")).strip()
+        for block in lists
+        for line in block.splitlines()
+        if line.strip()
+    ]
     assert len(listed) == 10
     known = {m.listed_as for m in kb.materials.values()}
     for item in listed:
@@ -122,7 +127,10 @@ def test_a_misquoted_annotation_names_file_line_and_path(knowledge_copy):
     edit(f, "text: 同意办理电子口岸制发卡业务", "text: 同意办理电子口岸制卡业务")
     problems = problems_of(knowledge_copy)
     line = line_of(f, "同意办理电子口岸制卡业务")
-    assert f"annotations.yaml:{line}: annotations[0].text: not found verbatim in 000_3ab73ada24f74472.txt: '同意办理电子口岸制卡业务'" in problems
+    assert (
+        f"annotations.yaml:{line}: annotations[0].text: not found verbatim in 000_3ab73ada24f74472.txt: '同意办理电子口岸制卡业务'"
+        in problems
+    )
     # the checklist label that quotes the annotation no longer agrees with it either
     assert any(p.startswith("materials.yaml:") and "must contain the annotation text" in p for p in problems)
 

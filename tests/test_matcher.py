@@ -111,10 +111,13 @@ def test_a_repeated_question_gets_the_same_answer_from_memory(kb):
     assert m.match("通辽在哪里办").best.route == "city:通辽"
 
 
-@pytest.mark.parametrize("typed,meant", [
-    ("吃峰见行在哪", "赤峰建行在哪"),  # two words typed by their sound
-    ("通廖的地址", "通辽的地址"),
-])
+@pytest.mark.parametrize(
+    "typed,meant",
+    [
+        ("吃峰见行在哪", "赤峰建行在哪"),  # two words typed by their sound
+        ("通廖的地址", "通辽的地址"),
+    ],
+)
 def test_a_word_typed_with_homophones_is_read_as_the_word(engine, typed, meant):
     """Pinyin input and voice-to-text type a wrong character of the same sound: read as the word meant."""
     analyzer = engine.matcher.analyzer
@@ -136,7 +139,7 @@ def test_a_city_typed_by_its_sound_gets_that_citys_offices(engine, kb):
 
 
 def test_a_latin_typo_keeps_its_first_letter(engine):
-    """"slot" is a word of its own, not a typo of "lost" (a lost card)."""
+    """ "slot" is a word of its own, not a typo of "lost" (a lost card)."""
     from dialogs.engine import Context
 
     assert engine.ask(Context(user_id=1, lang="en"), "do i need to reserve a slot").route != "topic:reissue_lost"

@@ -36,13 +36,16 @@ def test_health_of_a_good_installation(monkeypatch, capsys, db):
     assert lines[1].startswith("ok    knowledge:") and f"{len(shipped_knowledge().businesses)} businesses" in lines[1]
 
 
-@pytest.mark.parametrize("damage,expected", [
-    ("missing", "does not exist"),
-    ("old_schema", f"schema version 1, this program needs {len(MIGRATIONS)} (start the bot once to migrate it)"),
-    ("newer_schema", "from a newer eport-guide"),
-    ("garbage", "FAIL  database"),
-    ("locked", "cannot be written"),
-])
+@pytest.mark.parametrize(
+    "damage,expected",
+    [
+        ("missing", "does not exist"),
+        ("old_schema", f"schema version 1, this program needs {len(MIGRATIONS)} (start the bot once to migrate it)"),
+        ("newer_schema", "from a newer eport-guide"),
+        ("garbage", "FAIL  database"),
+        ("locked", "cannot be written"),
+    ],
+)
 def test_health_of_a_broken_database(monkeypatch, capsys, db, damage, expected):
     holder = None
     if damage == "missing":
@@ -93,8 +96,15 @@ async def test_health_online_against_the_fake(fake, db):
     import asyncio
 
     async def health(token):
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "health", "--online",
-                                                    env={**env, "TELEGRAM_BOT_TOKEN": token}, stdout=asyncio.subprocess.PIPE)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "health",
+            "--online",
+            env={**env, "TELEGRAM_BOT_TOKEN": token},
+            stdout=asyncio.subprocess.PIPE,
+        )
         out, _ = await asyncio.wait_for(proc.communicate(), 30)
         return proc.returncode, out.decode()
 
@@ -167,7 +177,12 @@ def test_backup_refuses_to_overwrite_and_a_missing_database(monkeypatch, capsys,
 
 def test_backup_uses_no_sqlite3_binary(db, tmp_path):
     env = {**os.environ, "PATH": str(tmp_path / "empty-path")}  # no sqlite3 (or anything else) on PATH
-    r = subprocess.run([sys.executable, "-m", "bot.cli", "backup", str(tmp_path / "b.db"), "--db", str(db)],
-                       capture_output=True, text=True, timeout=60, env=env)
+    r = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "backup", str(tmp_path / "b.db"), "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     assert shutil.which("sqlite3", path=env["PATH"]) is None

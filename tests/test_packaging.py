@@ -13,7 +13,9 @@ REPO = Path(__file__).resolve().parent.parent
 def test_wheel_contains_knowledge_templates_and_sources(tmp_path):
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(REPO)],
-        check=True, capture_output=True, timeout=180,
+        check=True,
+        capture_output=True,
+        timeout=180,
     )
     (wheel,) = tmp_path.glob("eport_guide-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
@@ -74,17 +76,38 @@ def test_the_wheel_builds_from_exactly_what_the_dockerfile_copies(tmp_path):
     packages = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"]
     for package in packages:
         assert (context / package.replace(".", "/") / "__init__.py").is_file(), f"the Dockerfile does not copy {package}"
-    result = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-                             "-w", str(tmp_path / "out"), str(context)], capture_output=True, text=True, timeout=180)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "-q",
+            "-w",
+            str(tmp_path / "out"),
+            str(context),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stderr
     (wheel,) = (tmp_path / "out").glob("eport_guide-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for package in ("bot", "dialogs", "dialogs/features", "knowledge", "web"):
         modules = {f"{package}/{f.name}" for f in (REPO / package).glob("*.py")}
         assert modules and modules <= names, f"{package}: {sorted(modules - names)} missing"
-    data = [*(REPO / "knowledge" / "data").glob("*.yaml"), *(REPO / "knowledge" / "sources").glob("*.txt"),
-            *(REPO / "dialogs" / "templates").glob("*.j2"), REPO / "dialogs" / "screens.yaml",
-            *(REPO / "dialogs" / "locale").glob("*/LC_MESSAGES/*.po"), *(p for p in (REPO / "web" / "templates").rglob("*") if p.is_file())]
+    data = [
+        *(REPO / "knowledge" / "data").glob("*.yaml"),
+        *(REPO / "knowledge" / "sources").glob("*.txt"),
+        *(REPO / "dialogs" / "templates").glob("*.j2"),
+        REPO / "dialogs" / "screens.yaml",
+        *(REPO / "dialogs" / "locale").glob("*/LC_MESSAGES/*.po"),
+        *(p for p in (REPO / "web" / "templates").rglob("*") if p.is_file()),
+    ]
     for f in data:
         assert f.relative_to(REPO).as_posix() in names
     assert not [n for n in names if "__pycache__" in n]
@@ -109,9 +132,14 @@ def test_the_image_builds_with_docker():
     reason = docker_usable()
     if reason:
         pytest.skip(reason)
-    build = subprocess.run(["docker", "build", "-q", "-t", "eport-guide:test", str(REPO)], capture_output=True, text=True,
-                           timeout=1800)
+    build = subprocess.run(
+        ["docker", "build", "-q", "-t", "eport-guide:test", str(REPO)], capture_output=True, text=True, timeout=1800
+    )
     assert build.returncode == 0, build.stderr[-3000:]
-    version = subprocess.run(["docker", "run", "--rm", "eport-guide:test", "eport-guide", "check-knowledge"],
-                             capture_output=True, text=True, timeout=300)
+    version = subprocess.run(
+        ["docker", "run", "--rm", "eport-guide:test", "eport-guide", "check-knowledge"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert version.returncode == 0 and "is valid" in version.stdout, version.stderr

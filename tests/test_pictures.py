@@ -361,7 +361,7 @@ def test_the_web_page_shows_the_picture_inline_with_selectable_text(tmp_path, kb
     with web_server(tmp_path / "web.db", kb) as (url, _guide):
         page = httpx.get(f"{url}/s/material:self_id", headers={"Accept-Language": "ru"}, timeout=20).text
         other = httpx.get(f"{url}/s/material:application_form", timeout=20).text
-    svg = page[page.index("<svg"):page.index("</svg>") + 6]
+    svg = page[page.index("<svg") : page.index("</svg>") + 6]
     root = ET.fromstring(svg)
     assert texts(root, "annotation") == ["用于处理本人的电子口岸卡及用户信息"] and root.get("data-lang") == "ru"
     assert "<svg" not in other

@@ -9,10 +9,16 @@ import sys
 
 
 async def start_bot(fake, db):
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
-           "TELEGRAM_API_FILE_URL": fake.base_file_url, "EPORT_GUIDE_DB": str(db)}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "TELEGRAM_API_FILE_URL": fake.base_file_url,
+        "EPORT_GUIDE_DB": str(db),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
     polls = len(fake.calls("getUpdates"))
     await fake.wait_for(lambda: len(fake.calls("getUpdates")) > polls, timeout=20, what="the bot to poll")
     return proc
@@ -68,6 +74,7 @@ def free_port() -> int:
 
 async def read_lines(stream, lines: list[str], until: str, timeout: float) -> None:
     """Collect ``stream``'s lines into ``lines`` until one contains ``until``."""
+
     async def collect() -> None:
         while True:
             line = (await stream.readline()).decode()
@@ -94,14 +101,23 @@ async def test_a_clean_sigterm_logs_no_error(fake, tmp_path):
 
 
 async def test_a_token_telegram_rejects_at_start_up_is_one_line_and_exit_2(fake, tmp_path):
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": "123456789:" + "r" * 35, "TELEGRAM_API_BASE_URL": fake.base_url,
-           "EPORT_GUIDE_DB": str(tmp_path / "rejected.db")}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env,
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": "123456789:" + "r" * 35,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "EPORT_GUIDE_DB": str(tmp_path / "rejected.db"),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 60)
     assert proc.returncode == 2 and out == b""
-    assert err.decode().splitlines() == [("eport-guide: Telegram rejected the bot token (revoked or mistyped, or "
-                                          "TELEGRAM_API_BASE_URL is not a Bot API address); get the token from @BotFather")]
+    assert err.decode().splitlines() == [
+        (
+            "eport-guide: Telegram rejected the bot token (revoked or mistyped, or "
+            "TELEGRAM_API_BASE_URL is not a Bot API address); get the token from @BotFather"
+        )
+    ]
 
 
 async def test_telegram_unreachable_at_start_up_is_retried_until_the_proxy_comes_up(fake, tmp_path):
@@ -112,11 +128,17 @@ async def test_telegram_unreachable_at_start_up_is_retried_until_the_proxy_comes
     password = "Pr0xyPa55word"
     proxy = Socks5Proxy("eport", password)
     proxy.port = free_port()  # nothing listens there yet
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
-           "TELEGRAM_API_FILE_URL": fake.base_file_url, "EPORT_GUIDE_DB": str(tmp_path / "late.db"),
-           "TELEGRAM_PROXY": f"socks5://eport:{password}@127.0.0.1:{proxy.port}"}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "TELEGRAM_API_FILE_URL": fake.base_file_url,
+        "EPORT_GUIDE_DB": str(tmp_path / "late.db"),
+        "TELEGRAM_PROXY": f"socks5://eport:{password}@127.0.0.1:{proxy.port}",
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
     lines: list[str] = []
     try:
         await read_lines(proc.stderr, lines, "attempt 2", timeout=30)
@@ -143,10 +165,15 @@ async def test_telegram_unreachable_at_start_up_is_retried_until_the_proxy_comes
 
 
 async def test_sigterm_while_waiting_for_telegram_ends_the_process_cleanly(tmp_path):
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": "123456789:" + "w" * 35,
-           "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{free_port()}/bot", "EPORT_GUIDE_DB": str(tmp_path / "wait.db")}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": "123456789:" + "w" * 35,
+        "TELEGRAM_API_BASE_URL": f"http://127.0.0.1:{free_port()}/bot",
+        "EPORT_GUIDE_DB": str(tmp_path / "wait.db"),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
     lines: list[str] = []
     await read_lines(proc.stderr, lines, "attempt 1", timeout=30)
     proc.send_signal(signal.SIGTERM)
@@ -162,8 +189,9 @@ async def test_the_start_up_backoff_doubles_up_to_its_cap(tmp_path):
     from bot.settings import Settings
     from bot.startup import wait_for_telegram
 
-    settings = Settings(token="123456789:" + "c" * 35, base_url=f"http://127.0.0.1:{free_port()}/bot",
-                        db_path=str(tmp_path / "b.db"))
+    settings = Settings(
+        token="123456789:" + "c" * 35, base_url=f"http://127.0.0.1:{free_port()}/bot", db_path=str(tmp_path / "b.db")
+    )
     waits: list[float] = []
     stop = asyncio.Event()
 
@@ -177,37 +205,56 @@ async def test_the_start_up_backoff_doubles_up_to_its_cap(tmp_path):
 
 
 def webhook_env(fake, tmp_path) -> dict[str, str]:
-    return {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
-            "TELEGRAM_API_FILE_URL": fake.base_file_url, "EPORT_GUIDE_DB": str(tmp_path / "hook.db"),
-            "EPORT_GUIDE_WEBHOOK_URL": "https://bot.example.org/telegram", "EPORT_GUIDE_WEBHOOK_SECRET": "Hook_Secret_42",
-            "EPORT_GUIDE_PORT": str(free_port())}
+    return {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "TELEGRAM_API_FILE_URL": fake.base_file_url,
+        "EPORT_GUIDE_DB": str(tmp_path / "hook.db"),
+        "EPORT_GUIDE_WEBHOOK_URL": "https://bot.example.org/telegram",
+        "EPORT_GUIDE_WEBHOOK_SECRET": "Hook_Secret_42",
+        "EPORT_GUIDE_PORT": str(free_port()),
+    }
 
 
 async def test_a_webhook_telegram_refuses_at_start_up_is_one_line(fake, tmp_path):
     fake.fail_next("setWebhook", 400, times=100, description="Bad Request: bad webhook: Failed to resolve host")
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=webhook_env(fake, tmp_path),
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        env=webhook_env(fake, tmp_path),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     _, err = await asyncio.wait_for(proc.communicate(), 90)
     err = err.decode()
     assert proc.returncode == 2
     assert [line for line in err.splitlines() if " INFO " not in line] == [
-        "eport-guide: Telegram refused the request: Bad webhook: failed to resolve host"]
+        "eport-guide: Telegram refused the request: Bad webhook: failed to resolve host"
+    ]
     assert "Hook_Secret_42" not in err
-
 
 
 async def test_telegram_failing_after_start_up_began_exits_3_for_the_supervisor_in_one_line(fake, tmp_path):
     """A network failure that outlasts the start-up retries (here: Bad Gateway on setMyCommands) is
     exit 3, which systemd restarts (deploy/eport-guide.service), not 2, which it leaves stopped."""
     fake.fail_next("setMyCommands", 502, times=1000)
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
-           "EPORT_GUIDE_DB": str(tmp_path / "gateway.db")}
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "run", env=env,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "EPORT_GUIDE_DB": str(tmp_path / "gateway.db"),
+    }
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "run", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
+    )
     _, err = await asyncio.wait_for(proc.communicate(), 90)
     assert proc.returncode == 3
-    assert err.decode().splitlines() == [("eport-guide: cannot reach Telegram (Bad Gateway); check the network, "
-                                          "the proxy or TELEGRAM_API_BASE_URL")]
+    assert err.decode().splitlines() == [
+        ("eport-guide: cannot reach Telegram (Bad Gateway); check the network, the proxy or TELEGRAM_API_BASE_URL")
+    ]
 
 
 async def test_start_up_retries_server_errors_and_honours_retry_after(fake, tmp_path, caplog):

@@ -50,10 +50,23 @@ async def test_every_call_goes_through_a_socks5_proxy_with_a_password(fake, tmp_
 
 async def test_a_refusing_proxy_means_no_request_reaches_telegram(fake, tmp_path):
     async with Socks5Proxy("eport", "right") as proxy:
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
-               "TELEGRAM_PROXY": f"socks5://eport:wrong@127.0.0.1:{proxy.port}", "EPORT_GUIDE_DB": str(tmp_path / "h.db")}
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "health", "--online", env=env,
-                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "TELEGRAM_PROXY": f"socks5://eport:wrong@127.0.0.1:{proxy.port}",
+            "EPORT_GUIDE_DB": str(tmp_path / "h.db"),
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "health",
+            "--online",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         out, _ = await asyncio.wait_for(proc.communicate(), 30)
     assert proxy.refused >= 1 and not fake.requests
     assert proc.returncode == 1  # the database does not exist yet: a local failure wins
@@ -66,11 +79,24 @@ async def test_health_online_asks_telegram_through_the_proxy(fake, tmp_path, sch
 
     db = tmp_path / "ok.db"
     Store(db).close()
-    async with (HttpProxy() if scheme == "http" else Socks5Proxy()) as proxy:
-        env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
-               "TELEGRAM_PROXY": f"{scheme}://127.0.0.1:{proxy.port}", "EPORT_GUIDE_DB": str(db)}
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", "health", "--online", env=env,
-                                                    stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    async with HttpProxy() if scheme == "http" else Socks5Proxy() as proxy:
+        env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "TELEGRAM_PROXY": f"{scheme}://127.0.0.1:{proxy.port}",
+            "EPORT_GUIDE_DB": str(db),
+        }
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "health",
+            "--online",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 0, out.decode() + err.decode()
     assert "ok    telegram: getMe answered: @eport_guide_test_bot" in out.decode()

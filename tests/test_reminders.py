@@ -9,8 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dialogs.engine import Context
-from dialogs.features.reminders import (SHANGHAI, DateError, at_nine, expiry_reminders, parse_date, refund_deadline,
-                               refund_reminders)
+from dialogs.features.reminders import (
+    SHANGHAI,
+    DateError,
+    at_nine,
+    expiry_reminders,
+    parse_date,
+    refund_deadline,
+    refund_reminders,
+)
 
 from .conftest import running_bot
 
@@ -18,18 +25,38 @@ TODAY = dt.date(2026, 11, 24)
 NOW = dt.datetime(2026, 11, 24, 10, 0, tzinfo=SHANGHAI)
 
 
-@pytest.mark.parametrize("text,expected", [
-    ("今天", TODAY), ("today", TODAY), ("Сегодня", TODAY), ("昨天", dt.date(2026, 11, 23)),
-    ("2026-11-30", dt.date(2026, 11, 30)), ("2026/11/30", dt.date(2026, 11, 30)), ("2026.1.5", dt.date(2026, 1, 5)),
-    ("2026年11月30日", dt.date(2026, 11, 30)), ("11月30日", dt.date(2026, 11, 30)), ("3月1号", dt.date(2026, 3, 1)),
-    ("30.11.2026", dt.date(2026, 11, 30)), (" 2028-02-29 ", dt.date(2028, 2, 29)),
-])
+@pytest.mark.parametrize(
+    "text,expected",
+    [
+        ("今天", TODAY),
+        ("today", TODAY),
+        ("Сегодня", TODAY),
+        ("昨天", dt.date(2026, 11, 23)),
+        ("2026-11-30", dt.date(2026, 11, 30)),
+        ("2026/11/30", dt.date(2026, 11, 30)),
+        ("2026.1.5", dt.date(2026, 1, 5)),
+        ("2026年11月30日", dt.date(2026, 11, 30)),
+        ("11月30日", dt.date(2026, 11, 30)),
+        ("3月1号", dt.date(2026, 3, 1)),
+        ("30.11.2026", dt.date(2026, 11, 30)),
+        (" 2028-02-29 ", dt.date(2028, 2, 29)),
+    ],
+)
 def test_parse_date(text, expected):
     assert parse_date(text, TODAY) == expected
 
 
-@pytest.mark.parametrize("text,code", [("2026-02-30", "no_such_day"), ("2027-02-29", "no_such_day"), ("next week", "unreadable"),
-                                       ("", "unreadable"), ("11/30/2026", "unreadable"), ("<b>1</b>", "unreadable")])
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("2026-02-30", "no_such_day"),
+        ("2027-02-29", "no_such_day"),
+        ("next week", "unreadable"),
+        ("", "unreadable"),
+        ("11/30/2026", "unreadable"),
+        ("<b>1</b>", "unreadable"),
+    ],
+)
 def test_bad_dates_get_a_reason(text, code):
     with pytest.raises(DateError) as exc:
         parse_date(text, TODAY)
@@ -109,8 +136,11 @@ async def test_a_reminder_fires_under_a_fast_clock(fake, tmp_path):
         await user.ask_reminder("refund")
         confirmed = await user.send("2026-11-24")
         assert "最后一天重新提交：2026-11-30" in confirmed.plain and "2026-11-30 09:00" in confirmed.plain
-        await fake.wait_for(lambda: any("⏰ 退单提醒" in m.plain and "最后一天重新提交：2026-11-30" in m.plain for m in user.messages[-1:]),
-                            timeout=5, what="the reminder")
+        await fake.wait_for(
+            lambda: any("⏰ 退单提醒" in m.plain and "最后一天重新提交：2026-11-30" in m.plain for m in user.messages[-1:]),
+            timeout=5,
+            what="the reminder",
+        )
         assert guide.store.pending_reminders() == []
 
 
@@ -161,8 +191,11 @@ async def test_pending_reminder_is_sent_after_restart_when_due(fake, tmp_path):
     bot_app_module.build_guide = build_with_clock
     try:
         async with running_bot(fake, db):
-            await fake.wait_for(lambda: any("您的证书将于 2027-03-01 到期" in m.plain for m in user.messages), timeout=5,
-                                what="the reminder missed while the bot was down")
+            await fake.wait_for(
+                lambda: any("您的证书将于 2027-03-01 到期" in m.plain for m in user.messages),
+                timeout=5,
+                what="the reminder missed while the bot was down",
+            )
     finally:
         bot_app_module.build_guide = original
     with Store(db) as store:

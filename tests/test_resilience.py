@@ -83,8 +83,15 @@ def test_every_admin_screen_and_every_action_declares_its_access(store_engine):
 
 # -- High 2: the token is never printed ---------------------------------------------------------
 async def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> tuple[int, str, str]:
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot.cli", *args, env={**os.environ, **env},
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot.cli",
+        *args,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout)
     return proc.returncode, out.decode(), err.decode()
 
@@ -94,8 +101,12 @@ REJECTED = "987654321:REJECTED-secret_abcdefghijklmnopqrstuvw"
 
 @pytest.mark.parametrize("command", [["run"], ["link", "unlock"], ["links"]])
 async def test_a_rejected_token_is_never_printed(fake, tmp_path, command):
-    env = {"TELEGRAM_BOT_TOKEN": REJECTED, "TELEGRAM_API_BASE_URL": fake.base_url, "EPORT_GUIDE_DB": str(tmp_path / "t.db"),
-           "EPORT_GUIDE_BOT_USERNAME": ""}
+    env = {
+        "TELEGRAM_BOT_TOKEN": REJECTED,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "EPORT_GUIDE_DB": str(tmp_path / "t.db"),
+        "EPORT_GUIDE_BOT_USERNAME": "",
+    }
     code, out, err = await run_cli(*command, env=env)
     assert code == 2, err
     assert REJECTED not in out + err and REJECTED.split(":")[1] not in out + err
@@ -103,7 +114,11 @@ async def test_a_rejected_token_is_never_printed(fake, tmp_path, command):
 
 
 async def test_a_wrong_api_base_path_is_one_line_without_the_token(fake, tmp_path):
-    env = {"TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url + "wrong/", "EPORT_GUIDE_DB": str(tmp_path / "w.db")}
+    env = {
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url + "wrong/",
+        "EPORT_GUIDE_DB": str(tmp_path / "w.db"),
+    }
     code, out, err = await run_cli("run", env=env)
     assert code == 2 and fake.token.split(":")[1] not in out + err and "Traceback" not in err
     *logged, last = err.strip().splitlines()
@@ -121,8 +136,13 @@ def test_library_output_is_redacted_too(capsys):
 # -- Medium 3: personal screens stay in the private chat ------------------------------------------
 async def test_personal_commands_in_a_group_answer_with_a_deep_link(fake, bot_app):
     group, ann = fake.group(), fake.user(id=31)
-    for command, payload in (("/checklist", "checklists"), ("/reminders", "reminders"), ("/settings", "settings"),
-                             ("/forget", "forget"), ("/privacy", "privacy")):
+    for command, payload in (
+        ("/checklist", "checklists"),
+        ("/reminders", "reminders"),
+        ("/settings", "settings"),
+        ("/forget", "forget"),
+        ("/privacy", "privacy"),
+    ):
         reply = await group.send(ann, command)
         assert reply is not None and "只在您与机器人的私聊中显示" in reply.plain, command
         assert reply.buttons[0]["url"] == f"https://t.me/{BOT_USERNAME}?start={payload}"
@@ -188,8 +208,14 @@ async def test_a_reminder_that_fails_once_is_retried(fake, tmp_path, fast_retrie
         await user.ask_reminder("refund")
         fake.fail_next("sendMessage", 502, chat_id=41, times=2)  # the confirmation, then the reminder itself
         await user.send("2026-11-24")
-        await fake.wait_for(lambda: any("退单日期 2026-11-24，按江苏省指南的规则，最后一天重新提交" in m.plain for m in user.messages)
-                            and guide.store.pending_reminders() == [], timeout=8, what="the retried reminder, marked sent")
+        await fake.wait_for(
+            lambda: (
+                any("退单日期 2026-11-24，按江苏省指南的规则，最后一天重新提交" in m.plain for m in user.messages)
+                and guide.store.pending_reminders() == []
+            ),
+            timeout=8,
+            what="the retried reminder, marked sent",
+        )
     assert not errors(caplog)
 
 
@@ -353,8 +379,11 @@ async def test_a_locked_database_does_not_block_look_ups(fake, tmp_path):
             start = time.monotonic()
             await user.send("/help", wait=False)
             await fake.user(id=92).send("/start reissue_lost", wait=False)
-            await fake.wait_for(lambda: fake.chats.get(92) and len(fake.chats[91]) == 2, timeout=4,
-                                what="both look-ups answered while the database is locked")
+            await fake.wait_for(
+                lambda: fake.chats.get(92) and len(fake.chats[91]) == 2,
+                timeout=4,
+                what="both look-ups answered while the database is locked",
+            )
             assert time.monotonic() - start < 4
             assert "使用帮助" in fake.chats[91][-1].plain and "丢失补办" in fake.chats[92][-1].plain
         finally:
@@ -428,8 +457,12 @@ def test_cli_forget_deletes_the_users_questions(tmp_path):
     guide = build_guide(tmp_path / "q.db")
     guide.engine.ask(Context(user_id=103), "签证怎么办理")
     guide.close()
-    r = subprocess.run([sys.executable, "-m", "bot.cli", "forget", "--user", "103", "--db", str(tmp_path / "q.db")],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "forget", "--user", "103", "--db", str(tmp_path / "q.db")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0
     with Store(tmp_path / "q.db") as store:
         assert store.stats()["unanswered"] == []
@@ -450,12 +483,14 @@ async def test_questions_expire_after_the_retention_period(fake, tmp_path):
 
 # -- Medium 11: knowledge loading refuses bombs, devices and duplicate keys ----------------------------
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(9))
+    f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 10) + "]\n" for i in range(9)
+)
 
 
 def check_knowledge(directory) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "bot.cli", "check-knowledge", str(directory)], capture_output=True,
-                          text=True, timeout=30)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "check-knowledge", str(directory)], capture_output=True, text=True, timeout=30
+    )
 
 
 def test_an_alias_bomb_is_refused_quickly(knowledge_copy):
@@ -486,7 +521,9 @@ def test_the_knowledge_together_has_a_size_cap(knowledge_copy):
     filler = "# " + "x" * 1000 + "\n"
     for name in ("answers.yaml", "vocabulary.yaml"):  # each under the limit of one file, together over the cap
         path = knowledge_copy / name
-        path.write_text(path.read_text(encoding="utf-8") + filler * ((MAX_TOTAL_BYTES // 2 + 1000) // len(filler)), encoding="utf-8")
+        path.write_text(
+            path.read_text(encoding="utf-8") + filler * ((MAX_TOTAL_BYTES // 2 + 1000) // len(filler)), encoding="utf-8"
+        )
         assert path.stat().st_size < MAX_FILE_BYTES
     with pytest.raises(KnowledgeError, match="together"):
         load_knowledge(knowledge_copy)
@@ -593,8 +630,19 @@ def test_old_toggle_buttons_are_answered_without_changing_anything(store_engine,
     assert guide.store.ticks(122, "unlock") == set()
 
 
-@pytest.mark.parametrize("data", ["e1|g|precheck", "e1|g|suggest", "e1|g|reminder_set", "e1|g|reminder_due", "e1|g|private_only",
-                                  "e1|reminder_cancel|" + "9" * 40, "e1|reminder_cancel|١٢٣", "e1|g|stats:x"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "e1|g|precheck",
+        "e1|g|suggest",
+        "e1|g|reminder_set",
+        "e1|g|reminder_due",
+        "e1|g|private_only",
+        "e1|reminder_cancel|" + "9" * 40,
+        "e1|reminder_cancel|١٢٣",
+        "e1|g|stats:x",
+    ],
+)
 def test_forged_routes_are_stale_without_tracebacks(store_engine, data, caplog):
     screen = store_engine.handle(Context(user_id=123), data)
     assert screen.stale and not errors(caplog)
@@ -612,14 +660,33 @@ def test_repeated_thumbs_down_counts_once(store_engine, guide):
     assert guide.store.stats()["feedback"] == {"unlock": {"up": 0, "down": 1}}
 
 
-@pytest.mark.parametrize("args", [["links", "--out", "{file}"], ["links", "--out", "/dev/null"], ["link", "unlock", "--qr", "{dir}"],
-                                  ["link", "unlock", "--qr", "/dev/full"], ["checklist", "--user", str(10**23)],
-                                  ["forget", "--user", "١٢٣"]])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["links", "--out", "{file}"],
+        ["links", "--out", "/dev/null"],
+        ["link", "unlock", "--qr", "{dir}"],
+        ["link", "unlock", "--qr", "/dev/full"],
+        ["checklist", "--user", str(10**23)],
+        ["forget", "--user", "١٢٣"],
+    ],
+)
 def test_cli_errors_are_one_line_with_exit_2(tmp_path, args):
     (tmp_path / "afile").write_text("x")
     args = [a.format(file=tmp_path / "afile", dir=tmp_path) for a in args]
-    r = subprocess.run([sys.executable, "-m", "bot.cli", *args, *(["--db", str(tmp_path / "c.db")] if args[0] in ("checklist", "forget") else [])],
-                       capture_output=True, text=True, timeout=60, env={**os.environ, "EPORT_GUIDE_BOT_USERNAME": "eport_bot"})
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            *args,
+            *(["--db", str(tmp_path / "c.db")] if args[0] in ("checklist", "forget") else []),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "EPORT_GUIDE_BOT_USERNAME": "eport_bot"},
+    )
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert "Traceback" not in r.stderr and lines[-1].startswith("eport-guide")  # argparse puts its usage lines first
@@ -703,17 +770,20 @@ def test_upgrading_a_database_scrubs_old_questions_and_keeps_one_vote_per_user(t
     path = tmp_path / "v2.db"
     db = sqlite_utils.Database(path)
     migrate(db, target=2)
-    db.execute("INSERT INTO unanswered (question, count, first_ts, last_ts) VALUES (?, 3, 'x', '2026-11-01T00:00:00+00:00')",
-               (SECRET_QUESTION,))
+    db.execute(
+        "INSERT INTO unanswered (question, count, first_ts, last_ts) VALUES (?, 3, 'x', '2026-11-01T00:00:00+00:00')",
+        (SECRET_QUESTION,),
+    )
     for vote in (-1, -1, 1):
         db.execute("INSERT INTO feedback (ts, user_id, topic, vote) VALUES ('x', 5, 'unlock', ?)", (vote,))
-    db.execute("INSERT INTO reminders (user_id, chat_id, kind, due_at, payload, created) VALUES (5, 5, 'expiry', ?, '{}', 'x')",
-               ((NOW + dt.timedelta(days=1)).isoformat(),))
+    db.execute(
+        "INSERT INTO reminders (user_id, chat_id, kind, due_at, payload, created) VALUES (5, 5, 'expiry', ?, '{}', 'x')",
+        ((NOW + dt.timedelta(days=1)).isoformat(),),
+    )
     db.conn.commit()
     db.conn.close()
     with Store(path) as store:
-        (question, count), = store.stats()["unanswered"]
+        ((question, count),) = store.stats()["unanswered"]
         assert count == 3 and ID_NUMBER not in question and PHONE not in question
         assert store.stats()["feedback"] == {"unlock": {"up": 1, "down": 0}}  # the latest vote
         assert [r.user_id for r in store.pending_reminders()] == [5]
-

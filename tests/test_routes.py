@@ -10,8 +10,18 @@ from dialogs.routes import BadRoute, Route, all_routes, params_of
 
 # Route strings as they were written before the Route type existed, as users' old buttons, bookmarked
 # web links and stored rows (pending questions, taught routes) hold them.
-STORED = ["main", "topic:reissue_lost", "more:new_entry", "category:{category}", "walk:{step}", "walk:{track}",
-          "checklist_part:reissue_lost:{material}", "remind:refund", "city:满洲里", "answer:hotline"]
+STORED = [
+    "main",
+    "topic:reissue_lost",
+    "more:new_entry",
+    "category:{category}",
+    "walk:{step}",
+    "walk:{track}",
+    "checklist_part:reissue_lost:{material}",
+    "remind:refund",
+    "city:满洲里",
+    "answer:hotline",
+]
 
 
 def fill(engine: Engine, text: str) -> str:
@@ -53,8 +63,9 @@ def test_the_routes_follow_the_declared_parameters_and_the_knowledge(guide):
     assert {f"walk:{s.id}" for s in kb.steps} <= routes
     assert {f"city:{c}" for c in kb.cities} <= routes and "remind:expiry" in routes
     # admin, internal and action-only screens are not among them
-    assert not any(Route.parse(r).screen in ("stats", "missed_pick", "answers", "feedback_reason", "checklist_reset")
-                   for r in routes)
+    assert not any(
+        Route.parse(r).screen in ("stats", "missed_pick", "answers", "feedback_reason", "checklist_reset") for r in routes
+    )
 
 
 def test_without_a_store_the_personal_routes_are_not_listed(plain_guide):
@@ -62,8 +73,9 @@ def test_without_a_store_the_personal_routes_are_not_listed(plain_guide):
     assert "topic" in screens and not screens & {"checklist", "checklist_part", "settings", "reminders", "remind"}
 
 
-@pytest.mark.parametrize("text", ["", "Topic:x", "topic:a b", "topic:a|b", "topic:", "t" * 21, "topic:" + "x" * 49,
-                                  "topic:换\n行"])
+@pytest.mark.parametrize(
+    "text", ["", "Topic:x", "topic:a b", "topic:a|b", "topic:", "t" * 21, "topic:" + "x" * 49, "topic:换\n行"]
+)
 def test_text_that_is_not_a_route_is_refused_and_a_forged_button_gets_the_fresh_menu(engine, text):
     with pytest.raises(BadRoute):
         Route.parse(text)

@@ -104,4 +104,3 @@ async def test_the_retention_warning_is_in_the_users_language(fake, tmp_path):
         await app.job_queue.get_jobs_by_name("retention")[0].run(app)
         await fake.settle()
         assert "Вы давно не пользовались ботом" in russian.last.plain
-

@@ -33,8 +33,11 @@ def named(name: str, lang: str) -> str:
 def annotations_of(kb, material_id: str) -> list[str]:
     """The annotation strings a material's checks ask for (knowledge/data/materials.yaml)."""
     material = kb.materials[material_id]
-    return list(dict.fromkeys(kb.annotations[c.annotation].text for rs in material.rulesets
-                              for c in kb.rulesets[rs].checks if c.annotation))
+    return list(
+        dict.fromkeys(
+            kb.annotations[c.annotation].text for rs in material.rulesets for c in kb.rulesets[rs].checks if c.annotation
+        )
+    )
 
 
 def center(kb):
@@ -97,7 +100,9 @@ def test_the_rules_quote_the_manzhouli_document_and_the_jiangsu_guide_only_where
             for rule in kb.rules_of(m.material):
                 if rule.region == "jiangsu":
                     if (rule.text in jiangsu) != is_covered or rule.text in rules:
-                        problems.append(f"{t}: the Jiangsu rule {rule.text[:30]!r} shown where it {'covers' if is_covered else 'does not cover'}")
+                        problems.append(
+                            f"{t}: the Jiangsu rule {rule.text[:30]!r} shown where it {'covers' if is_covered else 'does not cover'}"
+                        )
                 elif business.audience == "org" and rule.text not in rules:
                     problems.append(f"rules:{t}: {rule.text[:30]!r} not quoted")
     fail_list(problems)

@@ -19,8 +19,7 @@ from dialogs.routes import parse_or_none
 
 from dialogs.features import all_routes
 
-from .snapshot_regen import (CASES, LANGUAGES, SCENARIOS, SNAPSHOT_DIR, production_guide, rendered, sections, stored,
-                             web_snapshots)
+from .snapshot_regen import CASES, LANGUAGES, SCENARIOS, SNAPSHOT_DIR, production_guide, rendered, sections, stored, web_snapshots
 from .template_planting import loading_recorded
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "dialogs" / "templates"
@@ -101,7 +100,9 @@ def test_every_web_template_shows_in_the_web_snapshot_of_every_language(current)
 
 
 def test_every_case_is_a_route_and_every_screen_a_route_opens_has_a_case(prod):
-    routes = set(all_routes(prod)) | {f"{kind}:{t}" for kind in ("feedback_reason", "checklist_reset") for t in prod.kb.businesses}
+    routes = set(all_routes(prod)) | {
+        f"{kind}:{t}" for kind in ("feedback_reason", "checklist_reset") for t in prod.kb.businesses
+    }
     names = [route for route, _ in CASES]
     assert set(names) <= routes and len(set(names)) == len(names)
     assert {r.split(":")[0] for r in routes} <= {r.split(":")[0] for r in names}
@@ -123,15 +124,23 @@ def test_scenario_snapshots_show_what_the_user_did():
     """The scenarios reach their screens (a broken step would pin the wrong screen silently)."""
     on_disk = stored()
     for lang in LANGUAGES:
-        by_name = {name: text for file, content in on_disk.items() if file.startswith(lang + "/")
-                   for name, text in sections(content).items()}
-        first_line = {name[len("after "):]: text.splitlines()[0] for name, text in by_name.items() if name.startswith("after ")}
+        by_name = {
+            name: text
+            for file, content in on_disk.items()
+            if file.startswith(lang + "/")
+            for name, text in sections(content).items()
+        }
+        first_line = {name[len("after ") :]: text.splitlines()[0] for name, text in by_name.items() if name.startswith("after ")}
         assert set(first_line) == {s.name for s in SCENARIOS}
         assert first_line["tick"].startswith("[checklist_part:") and first_line["remind_refund_set"] == "[reminder_set]"
         assert first_line["reminder_due_expiry"] == "[reminder_due]" and first_line["group_checklist"] == "[private_only]"
         assert first_line["question_vague"] == "[suggest]" and first_line["upload_ok"] == "[precheck]"
         assert first_line["stats"] == "[stats]" and first_line["stale_button"] == "[main]"
-    zh = {name: text for content in (v for k, v in on_disk.items() if k.startswith("zh/")) for name, text in sections(content).items()}
+    zh = {
+        name: text
+        for content in (v for k, v in on_disk.items() if k.startswith("zh/"))
+        for name, text in sections(content).items()
+    }
     assert "(toast: 已勾选)" in zh["after tick"] and "(toast: 已取消勾选)" in zh["after untick"]
     assert "看不懂这个日期：<b>下周</b>" in zh["after remind_unreadable"]  # the typed text, escaped, not bold
     assert "[file checklist-reissue_lost.txt]" in zh["after checklist_export"]
@@ -159,7 +168,7 @@ class Walker:
     def step(self, what: str) -> Screen:
         engine, ctx = self.engine, self.ctx
         if what == "/start" or what.startswith("/start "):
-            screen = engine.start(ctx, what[len("/start"):].strip() or None)
+            screen = engine.start(ctx, what[len("/start") :].strip() or None)
         elif what.startswith("> "):
             text = what[2:]
             screen = engine.reply(ctx, self.awaiting, text) if self.awaiting else engine.ask(ctx, text)
@@ -192,9 +201,32 @@ def test_click_path_reaches_the_expected_routes(prod_guide, path):
 def test_click_paths_go_through_every_kind_of_screen():
     """The paths stay a tour of the bot: every screen users open by buttons appears in some path."""
     reached = {str(expected).split(":")[0] for path in load_paths() for step in path["steps"] for expected in step.values()}
-    assert {"main", "category", "topic", "rules", "jiangsu", "material", "stuck", "offices", "city", "online", "walk",
-            "checklist", "checklist_part", "checklist_reset", "checklists", "feedback_reason", "answer", "answer_source", "settings",
-            "language", "reminders", "remind", "reminder_set", "forget"} <= reached
+    assert {
+        "main",
+        "category",
+        "topic",
+        "rules",
+        "jiangsu",
+        "material",
+        "stuck",
+        "offices",
+        "city",
+        "online",
+        "walk",
+        "checklist",
+        "checklist_part",
+        "checklist_reset",
+        "checklists",
+        "feedback_reason",
+        "answer",
+        "answer_source",
+        "settings",
+        "language",
+        "reminders",
+        "remind",
+        "reminder_set",
+        "forget",
+    } <= reached
     for path in load_paths():
         assert path.get("lang", "zh") in LANGUAGES
 

@@ -75,16 +75,23 @@ def test_read_only_directory():
         if os.geteuid() == 0:
             assert shutil.which("setpriv"), "running as root needs setpriv to drop privileges"
             as_user = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
-        code = ("import sys\nfrom dialogs.store import Store, StoreError\n"
-                "try:\n    Store(sys.argv[1])\nexcept StoreError as exc:\n    print(exc)\nelse:\n    print('opened')")
-        run = subprocess.run([*as_user, sys.executable, "-c", code, str(ro / "x.db")], capture_output=True, text=True,
-                             timeout=60, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO), "HOME": str(root)})
+        code = (
+            "import sys\nfrom dialogs.store import Store, StoreError\n"
+            "try:\n    Store(sys.argv[1])\nexcept StoreError as exc:\n    print(exc)\nelse:\n    print('opened')"
+        )
+        run = subprocess.run(
+            [*as_user, sys.executable, "-c", code, str(ro / "x.db")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+            env={**os.environ, "PYTHONPATH": str(REPO), "HOME": str(root)},
+        )
         assert run.returncode == 0, run.stderr
         assert "cannot open the database" in run.stdout and not (ro / "x.db").exists()
     finally:
         ro.chmod(0o755)
         shutil.rmtree(root)
-
 
 
 def test_not_a_database_is_a_clear_error(tmp_path):
@@ -189,8 +196,17 @@ def test_forget_leaves_no_row_about_the_user():
     s.record_unanswered("how do I do y", user_id=2)
     assert s.forget_user(1) >= 7
     columns = user_columns(s.conn)
-    assert {t for t, _ in columns} >= {"users", "checklists", "ticks", "events", "feedback", "reminders", "questions",
-                                      "web_sessions", "not_applicable"}
+    assert {t for t, _ in columns} >= {
+        "users",
+        "checklists",
+        "ticks",
+        "events",
+        "feedback",
+        "reminders",
+        "questions",
+        "web_sessions",
+        "not_applicable",
+    }
     for table, column in columns:
         assert s.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = 1").fetchone()[0] == 0, table
         assert s.conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = 2").fetchone()[0] >= 1, table
@@ -286,7 +302,12 @@ def test_sigkill_mid_burst_keeps_every_acknowledged_tick(tmp_path):
 
 
 @settings(max_examples=50, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["tick", "untick", "reset"]), st.sampled_from([1, 2]), st.sampled_from(["a", "b", "c"])), max_size=30))
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["tick", "untick", "reset"]), st.sampled_from([1, 2]), st.sampled_from(["a", "b", "c"])),
+        max_size=30,
+    )
+)
 def test_random_ticks_match_a_simple_model(ops):
     s = Store()
     model: dict[int, set[str]] = {1: set(), 2: set()}
@@ -349,6 +370,7 @@ def test_wechat_messages_are_remembered_for_a_while_and_at_most_so_many():
     assert s.wechat_claim("m5", -5, T0 + dt.timedelta(seconds=20), 3600, 3)[0] is False
     s.wechat_claim("m9", -5, T0 + dt.timedelta(hours=2), 3600, 3)  # an hour later the old keys are gone
     assert [k for (k,) in s.conn.execute("SELECT key FROM wechat_messages")] == ["m9"]
+
 
 def test_the_write_ahead_log_stays_bounded_and_is_copied_into_the_file(tmp_path):
     from dialogs.store import WAL_CHECKPOINT_PAGES

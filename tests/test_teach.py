@@ -37,8 +37,11 @@ def ask(guide, question: str) -> str:
 
 
 def snapshot_of_package() -> dict[str, str]:
-    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(PACKAGE_DIR.rglob("*")) if p.is_file()
-            and "__pycache__" not in p.parts}
+    return {
+        str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(PACKAGE_DIR.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
 
 
 def test_missed_questions_are_grouped_taught_and_answered_after_reload(db, kb, monkeypatch, capsys):
@@ -137,8 +140,15 @@ def test_the_admin_screen_groups_the_missed_questions_and_teaches_a_group(db, kb
 
 def test_teaching_only_adds_question_forms(tmp_path, kb):
     overlay = tmp_path / OVERLAY_FILE
-    teach(overlay, kb, [("签注怎么写才对", "answer:org_annotation"), ("what do I write on the licence copy", "answer:org_annotation"),
-                        ("公司改名了卡要重新办吗", "topic:change_name")])
+    teach(
+        overlay,
+        kb,
+        [
+            ("签注怎么写才对", "answer:org_annotation"),
+            ("what do I write on the licence copy", "answer:org_annotation"),
+            ("公司改名了卡要重新办吗", "topic:change_name"),
+        ],
+    )
     taught = apply_overlay(kb, overlay)
     for section in kb.data:
         if section in ("answers", "vocabulary"):
@@ -152,8 +162,9 @@ def test_teaching_only_adds_question_forms(tmp_path, kb):
     org = taught.answers["org_annotation"].questions
     assert org.zh[-1] == "签注怎么写才对" and org.en[-1] == "what do I write on the licence copy"
     assert taught.data["vocabulary"][: len(kb.data["vocabulary"])] == kb.data["vocabulary"]
-    assert [(v.target, v.terms) for v in taught.data["vocabulary"][len(kb.data["vocabulary"]):]] == \
-        [("topic:change_name", ["公司改名了卡要重新办吗"])]
+    assert [(v.target, v.terms) for v in taught.data["vocabulary"][len(kb.data["vocabulary"]) :]] == [
+        ("topic:change_name", ["公司改名了卡要重新办吗"])
+    ]
 
 
 BAD_OVERLAYS = [
@@ -169,24 +180,33 @@ BAD_OVERLAYS = [
 @pytest.mark.parametrize("entry, where, message", BAD_OVERLAYS)
 def test_check_knowledge_fails_on_a_bad_overlay_with_file_and_line(tmp_path, monkeypatch, capsys, entry, where, message):
     overlay = tmp_path / OVERLAY_FILE
-    overlay.write_text("questions:\n"
-                       "- question: 公司改名了卡要重新办吗\n  route: topic:change_name\n  taught_on: 2026-12-01\n"
-                       "- question: 热线多少\n" + entry + "  taught_on: 2026-12-01\n", encoding="utf-8")
+    overlay.write_text(
+        "questions:\n"
+        "- question: 公司改名了卡要重新办吗\n  route: topic:change_name\n  taught_on: 2026-12-01\n"
+        "- question: 热线多少\n" + entry + "  taught_on: 2026-12-01\n",
+        encoding="utf-8",
+    )
     code, out, err = run_cli(monkeypatch, capsys, "check-knowledge", "--overlay", str(overlay))
     assert code == 1 and "is invalid (1 problem(s))" in err
-    line = max(n for n, text in enumerate(overlay.read_text(encoding="utf-8").splitlines(), 1)
-               if text.startswith("  " + where.rsplit(".", 1)[1] + ":"))  # in the second entry
+    line = max(
+        n
+        for n, text in enumerate(overlay.read_text(encoding="utf-8").splitlines(), 1)
+        if text.startswith("  " + where.rsplit(".", 1)[1] + ":")
+    )  # in the second entry
     assert f"{overlay}:{line}: {where}: " in err and message in err
     with pytest.raises(KnowledgeError):  # and neither start-up nor /reload takes it
         build_guide(tmp_path / "bot.db", kb=load_knowledge(DEFAULT_DATA_DIR)).close()
 
 
-@pytest.mark.parametrize("question, problem", [
-    ("x" * 101, "at most 100"),
-    ("我的电话13912345678能办吗", "ID, phone or account number"),
-    ("<b>热线</b>", "plain text"),
-    ("？？", "cannot tell its language"),
-])
+@pytest.mark.parametrize(
+    "question, problem",
+    [
+        ("x" * 101, "at most 100"),
+        ("我的电话13912345678能办吗", "ID, phone or account number"),
+        ("<b>热线</b>", "plain text"),
+        ("？？", "cannot tell its language"),
+    ],
+)
 def test_a_question_that_cannot_be_a_question_form_is_refused(tmp_path, monkeypatch, capsys, question, problem):
     db = tmp_path / "bot.db"
     build_guide(db, kb=load_knowledge(DEFAULT_DATA_DIR)).close()
@@ -212,12 +232,20 @@ def test_teach_refuses_an_unknown_route_a_missing_database_and_a_form_of_another
     assert code == 0 and "already taught" in out
     code, out, _ = run_cli(monkeypatch, capsys, "teach", RENAMED, "topic:change_address", "--db", str(db))
     assert code == 0 and "(was topic:change_name)" in out
-    assert [(t.question, t.route) for t in apply_overlay(kb, tmp_path / OVERLAY_FILE).taught] == [(RENAMED, "topic:change_address")]
+    assert [(t.question, t.route) for t in apply_overlay(kb, tmp_path / OVERLAY_FILE).taught] == [
+        (RENAMED, "topic:change_address")
+    ]
 
 
 def test_similar_questions_are_one_group_and_different_ones_are_not():
-    rows = [("q6", "Где купить USBKey?", None), ("q5", "营业执照要盖什么章", None), ("q4", "где купить usb key", None),
-            ("q3", "身份证要盖什么章", None), ("q2", "营业执照复印件盖什么章", None), ("f1", "营业执照要盖什么章", "change_name")]
+    rows = [
+        ("q6", "Где купить USBKey?", None),
+        ("q5", "营业执照要盖什么章", None),
+        ("q4", "где купить usb key", None),
+        ("q3", "身份证要盖什么章", None),
+        ("q2", "营业执照复印件盖什么章", None),
+        ("f1", "营业执照要盖什么章", "change_name"),
+    ]
     groups = group_missed(rows)
     assert [(g.question, g.count, g.members) for g in groups] == [
         ("营业执照要盖什么章", 3, [("营业执照要盖什么章", 2), ("营业执照复印件盖什么章", 1)]),
@@ -231,10 +259,18 @@ def test_similar_questions_are_one_group_and_different_ones_are_not():
 # -- the admin screen in Telegram (the fake Bot API) -------------------------------------------
 SEEN = {
     "zh": ("🧩 未能回答的问题（分组、教会）", "未能回答的问题（按相似分组）", "✅ 变更单位名称", "已把 1 个问法归到"),
-    "ru": ("🧩 Неотвеченные вопросы (группы, обучение)", "Неотвеченные вопросы (сгруппированы по сходству)", "✅ 变更单位名称",
-           "Формулировок привязано к «变更单位名称»: 1"),
-    "en": ("🧩 Unanswered questions (groups, teaching)", "Unanswered questions (grouped by similarity)", "✅ 变更单位名称",
-           "1 phrasings attached to “变更单位名称”"),
+    "ru": (
+        "🧩 Неотвеченные вопросы (группы, обучение)",
+        "Неотвеченные вопросы (сгруппированы по сходству)",
+        "✅ 变更单位名称",
+        "Формулировок привязано к «变更单位名称»: 1",
+    ),
+    "en": (
+        "🧩 Unanswered questions (groups, teaching)",
+        "Unanswered questions (grouped by similarity)",
+        "✅ 变更单位名称",
+        "1 phrasings attached to “变更单位名称”",
+    ),
 }
 
 

@@ -146,15 +146,19 @@ async def test_token_never_appears_in_logs(fake, tmp_path):
 
 
 def run_cli(*args, env):
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=30,
-                          env={**os.environ, **env})
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=30, env={**os.environ, **env}
+    )
 
 
-@pytest.mark.parametrize("env,message", [
-    ({"TELEGRAM_BOT_TOKEN": ""}, "TELEGRAM_BOT_TOKEN is not set"),
-    ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN is malformed"),
-    ({"TELEGRAM_BOT_TOKEN": "123456:" + "a" * 35, "EPORT_GUIDE_ADMINS": "12,abc"}, "EPORT_GUIDE_ADMINS"),
-])
+@pytest.mark.parametrize(
+    "env,message",
+    [
+        ({"TELEGRAM_BOT_TOKEN": ""}, "TELEGRAM_BOT_TOKEN is not set"),
+        ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN is malformed"),
+        ({"TELEGRAM_BOT_TOKEN": "123456:" + "a" * 35, "EPORT_GUIDE_ADMINS": "12,abc"}, "EPORT_GUIDE_ADMINS"),
+    ],
+)
 def test_run_with_bad_configuration_is_one_clear_line(env, message):
     r = run_cli("run", env=env)
     assert r.returncode == 2 and message in r.stderr
@@ -169,7 +173,11 @@ async def test_an_update_without_a_real_sender_is_refused_and_logged_once_withou
     private = "我的身份证号 110101199003078888"
     message = user.message_update(private)
     _, press = user.press_update(1, "menu", "e1|go|checklists")
-    for update, sent in ((message, message["message"]), (user.message_update("/checklist"), None), (press, press["callback_query"])):
+    for update, sent in (
+        (message, message["message"]),
+        (user.message_update("/checklist"), None),
+        (press, press["callback_query"]),
+    ):
         sent = sent or update["message"]
         if sender is None:
             sent.pop("from")
@@ -191,11 +199,13 @@ def test_sending_screens_raw_raises_no_library_warning_in_a_real_process():
     import subprocess
     import sys
 
-    code = ("import warnings\nfrom telegram.warnings import PTBUserWarning\nimport bot.delivery\n"
-            "for name in ('sendMessage', 'editMessageText'):\n"
-            "    warnings.warn(f\"Please use 'Bot.{name}' instead of 'Bot.do_api_request(\\\"{name}\\\", ...)'\", PTBUserWarning)\n"
-            "try:\n    warnings.warn(\"Please use 'Bot.sendPhoto' instead\", PTBUserWarning)\n"
-            "except PTBUserWarning:\n    print('other warnings still raised')\n")
+    code = (
+        "import warnings\nfrom telegram.warnings import PTBUserWarning\nimport bot.delivery\n"
+        "for name in ('sendMessage', 'editMessageText'):\n"
+        "    warnings.warn(f\"Please use 'Bot.{name}' instead of 'Bot.do_api_request(\\\"{name}\\\", ...)'\", PTBUserWarning)\n"
+        "try:\n    warnings.warn(\"Please use 'Bot.sendPhoto' instead\", PTBUserWarning)\n"
+        "except PTBUserWarning:\n    print('other warnings still raised')\n"
+    )
     out = subprocess.run([sys.executable, "-W", "error::UserWarning", "-c", code], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "other warnings still raised"

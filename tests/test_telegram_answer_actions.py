@@ -7,7 +7,11 @@ async def test_copy_buttons_carry_the_knowledge_verbatim(fake, bot_app):
     kb = bot_app.bot_data["guide"].kb
     reply = await fake.user().send("/start reissue_lost")
     copies = [b["copy_text"]["text"] for b in reply.buttons if "copy_text" in b]
-    assert copies == [kb.annotations["org_consent"].text, kb.annotations["person_consent"].text, kb.offices["mzl_center"].phones[0]]
+    assert copies == [
+        kb.annotations["org_consent"].text,
+        kb.annotations["person_consent"].text,
+        kb.offices["mzl_center"].phones[0],
+    ]
     assert "<code>同意办理电子口岸制发卡业务</code>" in reply.text  # also shown monospace
 
 

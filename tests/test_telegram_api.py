@@ -36,8 +36,9 @@ def test_a_version_outside_the_range_is_refused_in_one_line(version):
 
 def test_starting_the_bot_with_an_unsupported_library_stops_with_one_line(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(telegram, "__version_info__", (23, 1, 0, "final", 0))
-    code, out, err = run_cli(monkeypatch, capsys, "run", env={
-        "TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35, "EPORT_GUIDE_DB": str(tmp_path / "bot.db")})
+    code, out, err = run_cli(
+        monkeypatch, capsys, "run", env={"TELEGRAM_BOT_TOKEN": "123456:" + "A" * 35, "EPORT_GUIDE_DB": str(tmp_path / "bot.db")}
+    )
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "python-telegram-bot 23.1 is installed" in lines[0] and ">=22.0,<23.0" in lines[0]

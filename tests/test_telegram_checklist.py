@@ -56,7 +56,14 @@ async def test_forget_deletes_every_row_after_confirmation(fake, bot_app, tmp_pa
     assert "已删除关于您的全部数据" in confirm.plain
     db = bot_app.bot_data["guide"].store.path
     conn = sqlite3.connect(db)
-    for table, column in (("users", "id"), ("checklists", "user_id"), ("ticks", "user_id"), ("events", "user_id"), ("feedback", "user_id"), ("reminders", "user_id")):
+    for table, column in (
+        ("users", "id"),
+        ("checklists", "user_id"),
+        ("ticks", "user_id"),
+        ("events", "user_id"),
+        ("feedback", "user_id"),
+        ("reminders", "user_id"),
+    ):
         assert conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {column} = 4242").fetchone()[0] == 0, table
 
 

@@ -79,7 +79,8 @@ async def test_an_unexpected_error_is_told_to_the_user_with_the_hotline(fake, bo
 
 
 async def test_an_unexpected_error_in_a_group_is_not_posted_there_and_a_user_reads_it_in_their_language(
-        fake, bot_app, monkeypatch, caplog):
+    fake, bot_app, monkeypatch, caplog
+):
     engine = bot_app.bot_data["guide"].engine
 
     def broken(ctx, question):
@@ -118,8 +119,7 @@ async def test_commands_the_bot_does_not_know_are_not_answered_in_groups(fake, b
     assert "未知命令" in (await user.send("/nonsense")).plain
 
 
-async def test_the_admin_reads_a_failed_reload_as_a_list_and_a_count_of_the_rest(fake, tmp_path, knowledge_copy,
-                                                                                 monkeypatch):
+async def test_the_admin_reads_a_failed_reload_as_a_list_and_a_count_of_the_rest(fake, tmp_path, knowledge_copy, monkeypatch):
     """37 problems: as many as fit as a preformatted list (not raw tags), then how many are not shown."""
     answers = knowledge_copy / "answers.yaml"
     answers.write_text(answers.read_text(encoding="utf-8").replace("电子口岸", "电子口案"), encoding="utf-8")
@@ -142,15 +142,21 @@ def test_a_suggestion_button_is_named_after_what_it_opens(plain_guide):
 
     en, zh = Context(lang="en"), Context(lang="zh")
     expected = {
-        "topic:unlock": ("解锁", "解锁"), "category:reissue": ("补办业务", "补办业务"),
+        "topic:unlock": ("解锁", "解锁"),
+        "category:reissue": ("补办业务", "补办业务"),
         "material:org_cert": ("市场主体资格证明材料", "市场主体资格证明材料"),
         "fact:hotline": ("满洲里制卡中心客服热线", "满洲里制卡中心客服热线"),
         "answer:js_seal_ink": ("Seal in ink, never photocopied〔Jiangsu only〕", "用印泥盖章、公章不得复印〔仅适用于江苏省〕"),
-        "walk:login": ("登录系统（logging in）", "登录系统"), "city:通辽": ("📍 通辽", "📍 通辽"),
-        "offices": ("📍 Offices and phones", "📍 办理地点与电话"), "online": ("🌐 Apply online", "🌐 网上办理"),
-        "category:unlock": ("🏠 Main menu", "🏠 主菜单"), "material:unlock": ("🏠 Main menu", "🏠 主菜单"),
-        "fact:unlock": ("🏠 Main menu", "🏠 主菜单"), "walk:nope": ("🏠 Main menu", "🏠 主菜单"),
-        "topic:hotline": ("🏠 Main menu", "🏠 主菜单"), "answer:unlock": ("🏠 Main menu", "🏠 主菜单"),
+        "walk:login": ("登录系统（logging in）", "登录系统"),
+        "city:通辽": ("📍 通辽", "📍 通辽"),
+        "offices": ("📍 Offices and phones", "📍 办理地点与电话"),
+        "online": ("🌐 Apply online", "🌐 网上办理"),
+        "category:unlock": ("🏠 Main menu", "🏠 主菜单"),
+        "material:unlock": ("🏠 Main menu", "🏠 主菜单"),
+        "fact:unlock": ("🏠 Main menu", "🏠 主菜单"),
+        "walk:nope": ("🏠 Main menu", "🏠 主菜单"),
+        "topic:hotline": ("🏠 Main menu", "🏠 主菜单"),
+        "answer:unlock": ("🏠 Main menu", "🏠 主菜单"),
     }
     for route, (in_english, in_chinese) in expected.items():
         assert (route_label(plain_guide, route, en), route_label(plain_guide, route, zh)) == (in_english, in_chinese), route
@@ -159,10 +165,14 @@ def test_a_suggestion_button_is_named_after_what_it_opens(plain_guide):
 def test_one_wrong_character_in_a_known_word_is_corrected(plain_guide):
     """Typed on a phone: a look-alike or neighbouring character in a word of the documents."""
     analyzer = plain_guide.engine.matcher.analyzer
-    corrected = {"营业执招": "营业执照", "操作员卡注消": "操作员卡注销", "丢失补力": "丢失补办",
-                 "变更法定代表仁": "变更法定代表人", "营业执招要盖章吗": "营业执照要盖章吗"}
+    corrected = {
+        "营业执招": "营业执照",
+        "操作员卡注消": "操作员卡注销",
+        "丢失补力": "丢失补办",
+        "变更法定代表仁": "变更法定代表人",
+        "营业执招要盖章吗": "营业执照要盖章吗",
+    }
     for typed, meant in corrected.items():
         assert analyzer.fix_typo(typed) == meant, typed
     for right in ("卡丢了怎么办", "证书延期", "营业执照", "变更法定代表人"):
         assert analyzer.fix_typo(right) == right
-

@@ -57,13 +57,17 @@ async def test_description_and_short_description_are_set_per_language(fake, bot_
             assert not re.search(r"[\u4e00-\u9fff]", text), (kind, lang)  # translated, not Chinese left over
 
 
-@pytest.mark.parametrize("lang,title,inline,deep,file_check", [
-    ("zh-hans", "使用帮助", "@ 和本机器人的用户名", "?start=reissue_lost", "网上系统能否接受"),
-    ("ru", "Справка", "наберите @ и имя этого бота", "?start=reissue_lost", "примет ли онлайн-система"),
-    ("en", "Help", "type @ and this bot's username", "?start=reissue_lost", "whether the online system accepts"),
-])
-async def test_help_lists_the_commands_and_explains_inline_deep_links_and_the_file_check(fake, bot_app, lang, title, inline,
-                                                                                           deep, file_check):
+@pytest.mark.parametrize(
+    "lang,title,inline,deep,file_check",
+    [
+        ("zh-hans", "使用帮助", "@ 和本机器人的用户名", "?start=reissue_lost", "网上系统能否接受"),
+        ("ru", "Справка", "наберите @ и имя этого бота", "?start=reissue_lost", "примет ли онлайн-система"),
+        ("en", "Help", "type @ and this bot's username", "?start=reissue_lost", "whether the online system accepts"),
+    ],
+)
+async def test_help_lists_the_commands_and_explains_inline_deep_links_and_the_file_check(
+    fake, bot_app, lang, title, inline, deep, file_check
+):
     text = (await fake.user(language_code=lang).send("/help")).plain
     assert title in text and inline in text and deep in text and file_check in text
     registered = [c["command"] for c in fake.commands[("default", "")]]
@@ -75,13 +79,17 @@ async def test_help_lists_the_commands_and_explains_inline_deep_links_and_the_fi
     assert {c.name for c in COMMANDS} == set(registered)
 
 
-@pytest.mark.parametrize("fault,lang,expected,label", [
-    (RuntimeError("boom"), "ru", "Что-то пошло не так", "Горячая линия центра в Маньчжурии"),
-    (StoreError("disk I/O error"), "en", "that action was not saved", "Manzhouli card centre hotline"),
-    (RuntimeError("boom"), "zh-hans", "出错了，请稍后再试。", "满洲里制卡中心客服热线：0470-2299089"),
-])
-async def test_error_replies_and_the_hotline_label_are_in_the_users_language(fake, bot_app, monkeypatch, fault, lang,
-                                                                              expected, label):
+@pytest.mark.parametrize(
+    "fault,lang,expected,label",
+    [
+        (RuntimeError("boom"), "ru", "Что-то пошло не так", "Горячая линия центра в Маньчжурии"),
+        (StoreError("disk I/O error"), "en", "that action was not saved", "Manzhouli card centre hotline"),
+        (RuntimeError("boom"), "zh-hans", "出错了，请稍后再试。", "满洲里制卡中心客服热线：0470-2299089"),
+    ],
+)
+async def test_error_replies_and_the_hotline_label_are_in_the_users_language(
+    fake, bot_app, monkeypatch, fault, lang, expected, label
+):
     engine = bot_app.bot_data["guide"].engine
 
     def broken(*args, **kwargs):
@@ -101,13 +109,17 @@ async def test_reload_replies_in_the_admins_language(fake, tmp_path, monkeypatch
         expected = f"Knowledge reloaded: {len(kb.businesses)} services, {len(kb.offices)} offices."
         # /reload loads in a thread (other users go on meanwhile): its reply comes after the update is processed
         await admin.send("/reload", wait=False)
-        await fake.wait_for(lambda: any(expected in m.plain for m in admin.messages),
-                            timeout=10, what="the reload confirmation")
+        await fake.wait_for(lambda: any(expected in m.plain for m in admin.messages), timeout=10, what="the reload confirmation")
         (knowledge_copy / "offices.yaml").write_text("offices: [\n", encoding="utf-8")
         await admin.send("/reload", wait=False)
-        await fake.wait_for(lambda: any("The knowledge files have errors; the previous knowledge stays live" in m.plain
-                                        and "offices.yaml" in m.plain for m in admin.messages),
-                            timeout=10, what="the reload refusal in English")
+        await fake.wait_for(
+            lambda: any(
+                "The knowledge files have errors; the previous knowledge stays live" in m.plain and "offices.yaml" in m.plain
+                for m in admin.messages
+            ),
+            timeout=10,
+            what="the reload refusal in English",
+        )
 
 
 def test_console_shows_a_copy_buttons_text_once(engine):

@@ -44,10 +44,17 @@ def press(engine, screen, label: str, lang: str = "zh"):
 
 
 # -- rules that cost a trip: each named, each failing on one wrong synonym ----------------------------
-@pytest.mark.parametrize("question,lang", [
-    ("财务专用章能用吗", "zh"), ("盖合同章可以吗", "zh"), ("财务章行不行", "zh"), ("其他业务专用章能盖吗", "zh"),
-    ("can we use the finance seal", "en"), ("можно ли поставить договорную печать", "ru"),
-])
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("财务专用章能用吗", "zh"),
+        ("盖合同章可以吗", "zh"),
+        ("财务章行不行", "zh"),
+        ("其他业务专用章能盖吗", "zh"),
+        ("can we use the finance seal", "en"),
+        ("можно ли поставить договорную печать", "ru"),
+    ],
+)
 def test_refused_seals_get_the_official_seal_rule_never_the_translation_seal(engine, kb, question, lang):
     screen = ask(engine, question, lang)
     assert shown(screen) == ["answer:seal_official_only"], question
@@ -56,15 +63,18 @@ def test_refused_seals_get_the_official_seal_rule_never_the_translation_seal(eng
     assert "refused_seal" in aspects(engine, question)
 
 
-@pytest.mark.parametrize("question,wordings,lang", [
-    ("营业执照复印件上要写哪句话", [ORG], "zh"),
-    ("执照复印件空白的地方写啥", [ORG], "zh"),
-    ("身份证复印件上面写点啥", [PERSON], "zh"),
-    ("签注写什么", [ORG, PERSON], "zh"),
-    ("我自己去注销卡，身份证复印件上写什么", [HOLDER], "zh"),
-    ("что писать на копии лицензии", [ORG], "ru"),
-    ("what do I write on the ID copies", [PERSON], "en"),
-])
+@pytest.mark.parametrize(
+    "question,wordings,lang",
+    [
+        ("营业执照复印件上要写哪句话", [ORG], "zh"),
+        ("执照复印件空白的地方写啥", [ORG], "zh"),
+        ("身份证复印件上面写点啥", [PERSON], "zh"),
+        ("签注写什么", [ORG, PERSON], "zh"),
+        ("我自己去注销卡，身份证复印件上写什么", [HOLDER], "zh"),
+        ("что писать на копии лицензии", [ORG], "ru"),
+        ("what do I write on the ID copies", [PERSON], "en"),
+    ],
+)
 def test_the_three_annotation_wordings_are_reached_from_colloquial_questions(engine, question, wordings, lang):
     screen = ask(engine, question, lang)
     for wording in wordings:
@@ -74,22 +84,31 @@ def test_the_three_annotation_wordings_are_reached_from_colloquial_questions(eng
     assert {"annotation"} & set(aspects(engine, question)) or engine.reader.read(question).businesses
 
 
-@pytest.mark.parametrize("question,expected,says", [
-    ("营业执照复印件谁签字", "answer:org_annotation", "法定代表人（负责人）签名"),
-    ("身份证复印件由谁签名", "answer:person_annotation", "个人签名"),
-    ("申请表谁来签", "answer:silent_form_signer", "没有写由谁签字"),
-    ("我本人注销，身份证复印件谁签", "answer:holder_annotation", "本人手写签名"),
-])
+@pytest.mark.parametrize(
+    "question,expected,says",
+    [
+        ("营业执照复印件谁签字", "answer:org_annotation", "法定代表人（负责人）签名"),
+        ("身份证复印件由谁签名", "answer:person_annotation", "个人签名"),
+        ("申请表谁来签", "answer:silent_form_signer", "没有写由谁签字"),
+        ("我本人注销，身份证复印件谁签", "answer:holder_annotation", "本人手写签名"),
+    ],
+)
 def test_who_signs(engine, question, expected, says):
     screen = ask(engine, question)
     assert shown(screen) == [expected] and says in screen.text, (question, screen.route)
     assert {"signer", "form_signer"} & set(aspects(engine, question))
 
 
-@pytest.mark.parametrize("question,lang", [
-    ("没有身份证怎么办", "zh"), ("香港人用什么证件办", "zh"), ("台湾同胞没有大陆身份证", "zh"),
-    ("no chinese id card, what can we use", "en"), ("у директора нет китайского удостоверения", "ru"),
-])
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("没有身份证怎么办", "zh"),
+        ("香港人用什么证件办", "zh"),
+        ("台湾同胞没有大陆身份证", "zh"),
+        ("no chinese id card, what can we use", "en"),
+        ("у директора нет китайского удостоверения", "ru"),
+    ],
+)
 def test_id_alternatives(engine, question, lang):
     screen = ask(engine, question, lang)
     assert "answer:id_alternatives" in shown(screen), (question, screen.route)
@@ -98,10 +117,14 @@ def test_id_alternatives(engine, question, lang):
     assert {"id_alternative", "id_alternative_doc", "foreign_passport"} & set(aspects(engine, question))
 
 
-@pytest.mark.parametrize("question,lang", [
-    ("当初用护照办的卡，现在我自己注销能用身份证吗", "zh"), ("我注销自己的卡，证件类型和办卡时不一样行吗", "zh"),
-    ("I cancel my own card: I used a passport back then, is my id card ok now", "en"),
-])
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("当初用护照办的卡，现在我自己注销能用身份证吗", "zh"),
+        ("我注销自己的卡，证件类型和办卡时不一样行吗", "zh"),
+        ("I cancel my own card: I used a passport back then, is my id card ok now", "en"),
+    ],
+)
 def test_the_holders_id_must_match_the_one_used_for_the_card(engine, question, lang):
     screen = ask(engine, question, lang)
     assert shown(screen) == ["answer:holder_same_id_type"], (question, screen.route)
@@ -109,13 +132,16 @@ def test_the_holders_id_must_match_the_one_used_for_the_card(engine, question, l
     assert "same_id" in aspects(engine, question)
 
 
-@pytest.mark.parametrize("question,lang,rule", [
-    ("法人只有俄罗斯护照", "zh", "中文翻译"),
-    ("外籍员工的护照要翻译吗", "zh", "中文翻译"),
-    ("у директора только российский паспорт", "ru", "перевод на китайский"),
-    ("нужен ли перевод документов на китайский", "ru", "перевод на китайский"),
-    ("our director only has a Russian passport", "en", "Chinese translation"),
-])
+@pytest.mark.parametrize(
+    "question,lang,rule",
+    [
+        ("法人只有俄罗斯护照", "zh", "中文翻译"),
+        ("外籍员工的护照要翻译吗", "zh", "中文翻译"),
+        ("у директора только российский паспорт", "ru", "перевод на китайский"),
+        ("нужен ли перевод документов на китайский", "ru", "перевод на китайский"),
+        ("our director only has a Russian passport", "en", "Chinese translation"),
+    ],
+)
 def test_foreign_documents_need_a_chinese_translation(engine, question, lang, rule):
     screen = ask(engine, question, lang)
     assert "answer:foreign_translation" in shown(screen), (question, screen.route)
@@ -125,9 +151,15 @@ def test_foreign_documents_need_a_chinese_translation(engine, question, lang, ru
     assert {"foreign_passport", "passport_translation", "foreign", "translation"} & set(aspects(engine, question))
 
 
-@pytest.mark.parametrize("question,lang", [
-    ("客服电话多少", "zh"), ("打哪个热线咨询", "zh"), ("hotline number", "en"), ("телефон горячей линии", "ru"),
-])
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("客服电话多少", "zh"),
+        ("打哪个热线咨询", "zh"),
+        ("hotline number", "en"),
+        ("телефон горячей линии", "ru"),
+    ],
+)
 def test_the_hotline(engine, question, lang):
     screen = ask(engine, question, lang)
     assert shown(screen) == ["answer:hotline"], (question, screen.route)
@@ -135,9 +167,14 @@ def test_the_hotline(engine, question, lang):
     assert aspects(engine, question) == ("phone",)
 
 
-@pytest.mark.parametrize("question,lang", [
-    ("发卡中心的联系电话是多少", "zh"), ("what is the card centre's phone number", "en"), ("номер телефона центра", "ru"),
-])
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("发卡中心的联系电话是多少", "zh"),
+        ("what is the card centre's phone number", "en"),
+        ("номер телефона центра", "ru"),
+    ],
+)
 def test_the_card_centres_phone_is_the_hotline_not_its_address(engine, question, lang):
     screen = ask(engine, question, lang)
     assert shown(screen) == ["answer:hotline"], (question, screen.route)
@@ -153,7 +190,9 @@ def test_a_colour_printed_seal_gets_the_seal_rules_not_the_copy_colour_fact(engi
     assert "彩色还是黑白" not in screen.text
 
 
-@pytest.mark.parametrize("question", ["第一次办卡要准备什么材料", "新公司第一次办电子口岸卡要准备啥", "我们是第一次办卡，要带哪些东西"])
+@pytest.mark.parametrize(
+    "question", ["第一次办卡要准备什么材料", "新公司第一次办电子口岸卡要准备啥", "我们是第一次办卡，要带哪些东西"]
+)
 def test_what_a_first_timer_prepares_is_the_new_entry_list_not_a_silent_fact(engine, question):
     screen = ask(engine, question)
     assert screen.route == "topic:new_entry", (question, screen.route)
@@ -167,7 +206,9 @@ def test_a_name_change_in_everyday_words_gets_the_change_name_business(engine, q
     assert "变更单位名称" in screen.text and ORG in screen.text
 
 
-@pytest.mark.parametrize("question,fact", [("第一次办卡免费吗", "免费配发1张法人卡和1张操作员卡"), ("一次最多能加几个操作员", "最多新增10个")])
+@pytest.mark.parametrize(
+    "question,fact", [("第一次办卡免费吗", "免费配发1张法人卡和1张操作员卡"), ("一次最多能加几个操作员", "最多新增10个")]
+)
 def test_a_jiangsu_fact_says_the_manzhouli_document_is_silent(engine, question, fact):
     screen = ask(engine, question)
     assert fact in screen.text and "仅适用于江苏省省内企业" in screen.text
@@ -195,7 +236,9 @@ def test_a_silent_fact_answers_a_question_about_its_topic(engine, kb, question):
     assert "0470-2299089" in screen.text
 
 
-@pytest.mark.parametrize("question", ["第一次办卡要准备哪些材料", "公章可以用彩色打印的吗", "营业执照复印件要准备几份还是一份就行"])
+@pytest.mark.parametrize(
+    "question", ["第一次办卡要准备哪些材料", "公章可以用彩色打印的吗", "营业执照复印件要准备几份还是一份就行"]
+)
 def test_a_silent_fact_never_answers_because_of_shared_generic_words(engine, kb, question):
     screen = ask(engine, question)
     silent = [r for r in shown(screen) if r.startswith("answer:") and kb.answers[r[7:]].silent]
@@ -256,8 +299,10 @@ def test_a_business_alone_opens_its_first_screen(engine):
 
 
 # -- asking back -----------------------------------------------------------------------------------
-@pytest.mark.parametrize("question,lang", [("要带哪些材料", "zh"), ("需要什么材料", "zh"), ("what documents do I need", "en"),
-                                           ("какие документы нужны", "ru")])
+@pytest.mark.parametrize(
+    "question,lang",
+    [("要带哪些材料", "zh"), ("需要什么材料", "zh"), ("what documents do I need", "en"), ("какие документы нужны", "ru")],
+)
 def test_materials_without_a_business_are_asked_back_never_guessed(engine, kb, question, lang):
     screen = ask(engine, question, lang)
     assert screen.route == "ask_business:materials" and screen.awaiting == "business_for:materials"
@@ -268,10 +313,15 @@ def test_materials_without_a_business_are_asked_back_never_guessed(engine, kb, q
     assert chosen.route == "topic:change_name"
 
 
-@pytest.mark.parametrize("question,lang", [
-    ("需不需要交法人的身份证复印件", "zh"), ("要交操作员身份证复印件吗", "zh"), ("旧卡用不用带上", "zh"),
-    ("Is the legal representative's ID copy required?", "en"),
-])
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("需不需要交法人的身份证复印件", "zh"),
+        ("要交操作员身份证复印件吗", "zh"),
+        ("旧卡用不用带上", "zh"),
+        ("Is the legal representative's ID copy required?", "en"),
+    ],
+)
 def test_whether_a_material_is_required_without_a_business_is_asked_back(engine, question, lang):
     # whether the ID copy or the card is needed depends on the business: never one material's rule
     screen = ask(engine, question, lang)
@@ -294,10 +344,13 @@ def test_whether_a_material_is_required_for_a_business_named_is_that_businesss_l
     assert ask(engine, "个人注销的话身份证要复印吗").route != "topic:holder_cancel"
 
 
-@pytest.mark.parametrize("question,expected", [
-    ("证书要延期，另外赤峰有没有能办的银行", ["topic:renew_cert", "city:赤峰"]),
-    ("公章以外的章能盖吗？还有乌兰浩特那边哪里能办", ["answer:seal_official_only", "city:乌兰浩特"]),
-])
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("证书要延期，另外赤峰有没有能办的银行", ["topic:renew_cert", "city:赤峰"]),
+        ("公章以外的章能盖吗？还有乌兰浩特那边哪里能办", ["answer:seal_official_only", "city:乌兰浩特"]),
+    ],
+)
 def test_a_second_ask_about_a_place_is_answered_beside_the_first(engine, question, expected):
     screen = ask(engine, question)
     assert shown(screen) == expected, (question, screen.route)
@@ -358,8 +411,10 @@ def test_the_ask_back_on_the_web_pages(tmp_path, kb):
     from .test_web import press as web_press
     from .test_web import web_server
 
-    with web_server(tmp_path / "web.db", kb) as (url, _guide), \
-            httpx.Client(base_url=url, follow_redirects=True, timeout=20) as client:
+    with (
+        web_server(tmp_path / "web.db", kb) as (url, _guide),
+        httpx.Client(base_url=url, follow_redirects=True, timeout=20) as client,
+    ):
         page = client.get("/ask", params={"q": "要带哪些材料"})
         assert page.status_code == 200 and "办理哪项业务？" in page.text
         chosen = web_press(client, page.text, "变更单位名称")
@@ -382,6 +437,7 @@ def test_an_aspect_naming_an_unknown_answer_business_or_aspect_is_refused(knowle
         seal["routes"].append("answer:no_such")
         seal["per_business"] = {"no_business": "answer:hotline"}
         seal["when"] = ["no_aspect"]
+
     edit_vocabulary(knowledge_copy, change)
     text = problems(knowledge_copy)
     assert "unknown route 'answer:no_such'" in text and "unknown business 'no_business'" in text
@@ -404,7 +460,10 @@ def test_a_jiangsu_fact_can_only_point_at_a_manzhouli_answer(knowledge_copy):
 
 
 # -- who acts and where from -------------------------------------------------------------------------
-@pytest.mark.parametrize("question", ["我是持卡人，离职了公司不配合，怎么办", "我离职了，自己的卡怎么注销", "I left the company, how do I cancel my card"])
+@pytest.mark.parametrize(
+    "question",
+    ["我是持卡人，离职了公司不配合，怎么办", "我离职了，自己的卡怎么注销", "I left the company, how do I cancel my card"],
+)
 def test_a_holder_who_left_gets_the_holders_own_business(engine, question):
     screen = ask(engine, question)
     assert screen.route in ("topic:holder_cancel", "answer:holder_service"), (question, screen.route)
@@ -476,26 +535,35 @@ def test_a_seal_photocopied_gets_the_official_seal_rule_and_the_labelled_jiangsu
     assert "江苏" in screen.text
 
 
-@pytest.mark.parametrize("question,lang", [("营业执照复印件上的签名可以由经办人代签吗", "zh"),
-                                           ("can someone else sign the business licence copy instead of the director", "en")])
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("营业执照复印件上的签名可以由经办人代签吗", "zh"),
+        ("can someone else sign the business licence copy instead of the director", "en"),
+    ],
+)
 def test_who_signs_the_licence_copy_is_the_manzhouli_rule_with_jiangsu_labelled_beside_it(engine, question, lang):
     screen = ask(engine, question, lang)
     assert shown(screen) == ["answer:org_annotation", "answer:js_annotation_by_self"], (question, screen.route)
     assert ORG in screen.text
 
 
-@pytest.mark.parametrize("question", ["which words must be handwritten on the licence copy",
-                                      "what do we write by hand on the business license copy"])
+@pytest.mark.parametrize(
+    "question", ["which words must be handwritten on the licence copy", "what do we write by hand on the business license copy"]
+)
 def test_what_is_handwritten_on_the_licence_copy_is_its_annotation(engine, question):
     screen = ask(engine, question, "en")
     assert shown(screen)[0] == "answer:org_annotation", (question, screen.route)
     assert ORG in screen.text
 
 
-@pytest.mark.parametrize("question,lang", [
-    ("We are a government agency with no business licence, what do we give instead", "en"),
-    ("我们是社会团体没有营业执照交什么", "zh"),
-])
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("We are a government agency with no business licence, what do we give instead", "en"),
+        ("我们是社会团体没有营业执照交什么", "zh"),
+    ],
+)
 def test_an_organisation_without_a_licence_gets_what_replaces_it(engine, question, lang):
     assert shown(ask(engine, question, lang)) == ["answer:licence_default"], question
 
@@ -510,7 +578,9 @@ def test_whether_one_still_goes_after_applying_online_is_the_pickup(engine):
     assert "answer:online_pickup" in shown(screen), screen.route
 
 
-@pytest.mark.parametrize("question,lang", [("能在网上办吗？网址是多少", "zh"), ("Can I apply on the internet? Which website?", "en")])
+@pytest.mark.parametrize(
+    "question,lang", [("能在网上办吗？网址是多少", "zh"), ("Can I apply on the internet? Which website?", "en")]
+)
 def test_each_ask_in_its_own_clause_is_answered(engine, question, lang):
     # "online?" alone is a general word, but asked as a question of its own it is answered beside the site
     screen = ask(engine, question, lang)
@@ -536,8 +606,9 @@ def test_whose_id_copy_to_bring_for_a_change_is_the_change_list_without_the_hold
     assert ask(engine, "法定代表人换人了，该办什么").route == "topic:change_legal_rep"
 
 
-@pytest.mark.parametrize("question,expected", [("去哪里买共享顿", "answer:buy_shared_dun"),
-                                               ("法人身份证复印见上写什么", "answer:person_annotation")])
+@pytest.mark.parametrize(
+    "question,expected", [("去哪里买共享顿", "answer:buy_shared_dun"), ("法人身份证复印见上写什么", "answer:person_annotation")]
+)
 def test_a_three_character_word_mistyped_in_its_last_character_is_corrected(engine, question, expected):
     assert expected in shown(ask(engine, question)), question
     # never the first character: 他的卡 is not 我的卡
@@ -565,19 +636,25 @@ def test_the_id_used_for_the_card_told_in_the_story_gets_the_same_id_rule(engine
 
 
 # -- round C's failure classes, each in words of its own ------------------------------------------------
-@pytest.mark.parametrize("question,lang", [
-    ("我们厂以前从没办过电子口岸卡，这次要申请，得准备哪些东西", "zh"),
-    ("We have never applied for an e-port card before. What should we prepare?", "en"),
-])
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("我们厂以前从没办过电子口岸卡，这次要申请，得准备哪些东西", "zh"),
+        ("We have never applied for an e-port card before. What should we prepare?", "en"),
+    ],
+)
 def test_a_first_timer_telling_their_story_gets_the_new_entry_list_not_the_ask_back(engine, question, lang):
     screen = ask(engine, question, lang)
     assert screen.route == "topic:new_entry", (question, screen.route)
 
 
-@pytest.mark.parametrize("question,expected", [
-    ("老板换人了，这种情况走什么业务？另外执照复印件谁来签名", ["topic:change_legal_rep", "answer:org_annotation"]),
-    ("网站地址是多少？代办人可以就写法人吗", ["answer:system_url", "answer:agent_choice"]),
-])
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("老板换人了，这种情况走什么业务？另外执照复印件谁来签名", ["topic:change_legal_rep", "answer:org_annotation"]),
+        ("网站地址是多少？代办人可以就写法人吗", ["answer:system_url", "answer:agent_choice"]),
+    ],
+)
 def test_a_story_then_two_asks_answers_both(engine, question, expected):
     screen = ask(engine, question)
     assert all(r in shown(screen) for r in expected), screen.route
@@ -656,10 +733,16 @@ def test_an_id_card_lost_is_not_the_e_port_card_lost(engine):
     assert "topic:reissue_lost" not in shown(screen)
 
 
-@pytest.mark.parametrize("question,lang", [
-    ("操作员卡插电脑上驱动怎么装", "zh"), ("进出口收发货人备案是不是先要办好", "zh"), ("同一个操作员两个公司都能用吗", "zh"),
-    ("Is there parking near the card centre?", "en"), ("Мы зарегистрированы за границей, без филиала в Китае — можно карту?", "ru"),
-])
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("操作员卡插电脑上驱动怎么装", "zh"),
+        ("进出口收发货人备案是不是先要办好", "zh"),
+        ("同一个操作员两个公司都能用吗", "zh"),
+        ("Is there parking near the card centre?", "en"),
+        ("Мы зарегистрированы за границей, без филиала в Китае — можно карту?", "ru"),
+    ],
+)
 def test_a_topic_neither_document_covers_gets_the_hotline_not_a_neighbouring_fact(engine, question, lang):
     screen = ask(engine, question, lang)
     assert shown(screen) == ["answer:hotline"], (question, screen.route)
@@ -667,10 +750,13 @@ def test_a_topic_neither_document_covers_gets_the_hotline_not_a_neighbouring_fac
     assert "outside" in aspects(engine, question)
 
 
-@pytest.mark.parametrize("question,lang", [
-    ("地址搬了 卡是不是得从新办一张", "zh"),
-    ("The registered address of our firm changed. Anything to do with the e-port card?", "en"),
-])
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("地址搬了 卡是不是得从新办一张", "zh"),
+        ("The registered address of our firm changed. Anything to do with the e-port card?", "en"),
+    ],
+)
 def test_a_company_that_moved_gets_the_change_of_address(engine, question, lang):
     screen = ask(engine, question, lang)
     assert screen.route == "topic:change_address", (question, screen.route)
@@ -702,8 +788,11 @@ def test_where_asked_beside_a_city_in_its_own_clause_is_that_citys_offices(engin
 
 
 def test_a_passport_instead_of_a_chinese_id_and_its_translation_are_both_answered(engine):
-    screen = ask(engine, "My boss is from Kazakhstan and has only a passport, can that be used instead of a Chinese ID? "
-                         "Does it need translating?", "en")
+    screen = ask(
+        engine,
+        "My boss is from Kazakhstan and has only a passport, can that be used instead of a Chinese ID? Does it need translating?",
+        "en",
+    )
     assert set(shown(screen)) == {"answer:id_alternatives", "answer:foreign_translation"}, screen.route
 
 
@@ -728,22 +817,28 @@ def test_whether_the_licence_copy_is_required_without_a_business_is_asked_back(e
     assert screen.route.startswith("ask_business"), screen.route
 
 
-@pytest.mark.parametrize("question,lang,expected", [
-    ("Our driver will drop off the papers, what does he need to bring?", "en", "material:agent_id"),
-    ("Is there no branch in Hailar where we can do the card?", "en", "city:呼伦贝尔"),
-    ("我们是外国公司，法人是俄罗斯人，护照要翻译吗", "zh", "answer:foreign_translation"),
-])
+@pytest.mark.parametrize(
+    "question,lang,expected",
+    [
+        ("Our driver will drop off the papers, what does he need to bring?", "en", "material:agent_id"),
+        ("Is there no branch in Hailar where we can do the card?", "en", "city:呼伦贝尔"),
+        ("我们是外国公司，法人是俄罗斯人，护照要翻译吗", "zh", "answer:foreign_translation"),
+    ],
+)
 def test_a_documented_question_sharing_a_word_with_an_outside_topic_keeps_its_answer(engine, question, lang, expected):
     screen = ask(engine, question, lang)
     assert expected in shown(screen) and "answer:hotline" not in shown(screen), (question, screen.route)
 
 
 # -- several asks in one message ---------------------------------------------------------------------
-@pytest.mark.parametrize("question,lang,expected", [
-    ("执照复印件上写啥？另外护照复印件上写啥", "zh", ["answer:org_annotation", "answer:person_annotation"]),
-    ("几点开门，顺便问下热线", "zh", ["answer:silent_hours", "answer:hotline"]),
-    ("解锁要带什么，顺便问下客服电话", "zh", ["topic:unlock", "answer:hotline"]),
-])
+@pytest.mark.parametrize(
+    "question,lang,expected",
+    [
+        ("执照复印件上写啥？另外护照复印件上写啥", "zh", ["answer:org_annotation", "answer:person_annotation"]),
+        ("几点开门，顺便问下热线", "zh", ["answer:silent_hours", "answer:hotline"]),
+        ("解锁要带什么，顺便问下客服电话", "zh", ["topic:unlock", "answer:hotline"]),
+    ],
+)
 def test_each_ask_of_a_question_is_answered(engine, kb, question, lang, expected):
     """Two asks in one message, split at the sentence or at 另外/还有/顺便/and: each gets its answer, in the
     message itself (not only as a button)."""
@@ -761,16 +856,19 @@ def test_words_combine_only_inside_one_ask(engine):
 
 
 # -- a situation told in the applicant's own words ---------------------------------------------------
-@pytest.mark.parametrize("question,business", [
-    ("老板换过了 口岸卡那边怎么处理", "change_legal_rep"),  # legal representative + changed
-    ("公司一张卡都没有 要办的话准备啥", "new_entry"),  # a first card
-    ("卡丢在出租车上了怎么办", "reissue_lost"),
-    ("原来那个法人走了，换了个新法人，卡咋整", "change_legal_rep"),  # told, not asking old-or-new
-    ("单位新来了个出纳 也想给她办张卡 要啥", "new_operator"),  # a new member of staff + a card
-    ("财务部又来了个新人 也要操作员卡", "new_operator"),
-    ("法定代表人刚变更 卡这边走啥流程", "change_legal_rep"),
-    ("操作员卡不知道放哪了 找遍了", "reissue_lost"),
-])
+@pytest.mark.parametrize(
+    "question,business",
+    [
+        ("老板换过了 口岸卡那边怎么处理", "change_legal_rep"),  # legal representative + changed
+        ("公司一张卡都没有 要办的话准备啥", "new_entry"),  # a first card
+        ("卡丢在出租车上了怎么办", "reissue_lost"),
+        ("原来那个法人走了，换了个新法人，卡咋整", "change_legal_rep"),  # told, not asking old-or-new
+        ("单位新来了个出纳 也想给她办张卡 要啥", "new_operator"),  # a new member of staff + a card
+        ("财务部又来了个新人 也要操作员卡", "new_operator"),
+        ("法定代表人刚变更 卡这边走啥流程", "change_legal_rep"),
+        ("操作员卡不知道放哪了 找遍了", "reissue_lost"),
+    ],
+)
 def test_a_situation_told_in_other_words_names_its_business(engine, kb, question, business):
     """The business is read from the concepts the situation combines (the same concepts its own words
     combine: 法定代表人 + 变了, 操作员 + 增加), not only from a phrase of the vocabulary; a silent topic only
@@ -795,10 +893,13 @@ def test_what_to_hand_in_asked_in_any_words_asks_which_business(engine, question
     assert "办理哪项业务" in screen.text
 
 
-@pytest.mark.parametrize("question,lang,route", [
-    ("Какая форма нужна, чтобы я сам аннулировал свою карту?", "ru", "answer:holder_form"),
-    ("What are your working hours?", "en", "answer:silent_hours"),
-])
+@pytest.mark.parametrize(
+    "question,lang,route",
+    [
+        ("Какая форма нужна, чтобы я сам аннулировал свою карту?", "ru", "answer:holder_form"),
+        ("What are your working hours?", "en", "answer:silent_hours"),
+    ],
+)
 def test_an_aspect_is_named_by_every_word_of_its_concept(engine, kb, question, lang, route):
     """An aspect named like a synonym group (forms, hours, fee …) is read from the group's words too, so the
     ranking and the reader share one list of words per concept."""
@@ -837,13 +938,16 @@ def test_every_city_named_gets_its_offices(engine, kb):
         assert all(o.name in screen.text and o.phones[0] in screen.text for o in kb.cities[city])
 
 
-@pytest.mark.parametrize("question,lang,route", [
-    ("We are a foundation without a business licence, what can we submit?", "en", "answer:licence_default"),
-    ("We do not have a business licence - what instead?", "en", "answer:licence_default"),
-    ("Без лицензии можно подать документы?", "ru", "answer:licence_default"),
-])
+@pytest.mark.parametrize(
+    "question,lang,route",
+    [
+        ("We are a foundation without a business licence, what can we submit?", "en", "answer:licence_default"),
+        ("We do not have a business licence - what instead?", "en", "answer:licence_default"),
+        ("Без лицензии можно подать документы?", "ru", "answer:licence_default"),
+    ],
+)
 def test_without_a_licence_in_english_and_russian(engine, question, lang, route):
-    """"without" / "no" / "без" with the licence: what may be provided instead."""
+    """ "without" / "no" / "без" with the licence: what may be provided instead."""
     assert route in shown(ask(engine, question, lang)), question
 
 
@@ -867,10 +971,13 @@ def test_getting_a_card_in_russian_is_obtaining_it_not_collecting_it(engine, kb)
     assert screen.route == "topic:new_entry", screen.route
 
 
-@pytest.mark.parametrize("question,route", [
-    ("我是持卡人 卡丢了好久了 还能自己注销吗", "topic:holder_cancel"),  # the ask's business, not the story's
-    ("公司的卡丢了好久了 干脆注销掉行不行", "category:cancel"),  # the kind asked: which of its businesses?
-])
+@pytest.mark.parametrize(
+    "question,route",
+    [
+        ("我是持卡人 卡丢了好久了 还能自己注销吗", "topic:holder_cancel"),  # the ask's business, not the story's
+        ("公司的卡丢了好久了 干脆注销掉行不行", "category:cancel"),  # the kind asked: which of its businesses?
+    ],
+)
 def test_a_business_told_in_the_story_yields_to_the_one_asked(engine, kb, question, route):
     screen = ask(engine, question)
     assert screen.route == route, (question, screen.route)
@@ -889,7 +996,7 @@ def test_how_long_asked_beside_another_ask_is_answered_too(engine, kb):
 
 
 def test_a_word_as_typed_wins_over_its_stem(engine):
-    """"accountant" stems to "account" (a login account): the word itself names a member of staff."""
+    """ "accountant" stems to "account" (a login account): the word itself names a member of staff."""
     screen = ask(engine, "We need an operator card for our new accountant", "en")
     assert screen.route == "topic:new_operator", screen.route
 
@@ -922,6 +1029,7 @@ def test_the_person_signing_is_not_a_holder_acting_personally(engine, kb):
     assert shown(screen) == ["answer:person_annotation"], screen.route
     assert PERSON in screen.text and HOLDER not in screen.text
 
+
 # -- situations, who acts, and asks phrased in the applicant's words (tuning on rounds F–I) ---------------
 def test_a_phone_asked_beside_a_city_gets_that_citys_offices_not_only_the_hotline(engine, kb):
     screen = ask(engine, "赤峰能买usbkey吗 电话多少")
@@ -929,9 +1037,14 @@ def test_a_phone_asked_beside_a_city_gets_that_citys_offices_not_only_the_hotlin
     assert all(o.phones[0] in screen.text for o in kb.cities["赤峰"])
 
 
-@pytest.mark.parametrize("question,aspect", [
-    ("要带执照去不", "licence_required"), ("法人身份证复印件需要吗", "id_required"), ("需要谁的身份证复印件", "whose_id"),
-])
+@pytest.mark.parametrize(
+    "question,aspect",
+    [
+        ("要带执照去不", "licence_required"),
+        ("法人身份证复印件需要吗", "id_required"),
+        ("需要谁的身份证复印件", "whose_id"),
+    ],
+)
 def test_whether_something_is_needed_in_spoken_words_is_asked_back(engine, question, aspect):
     """The spoken yes-no 不, the thing named before 需要, whose ID copies: it depends on the business."""
     assert ask(engine, question).route == f"ask_business:{aspect}"
@@ -959,29 +1072,39 @@ def test_which_kinds_of_business_there_are_is_the_main_menu(engine):
 
 def test_an_ask_pointing_back_at_the_story_is_about_the_story(engine):
     """…首次办卡免费，我们也是这样吗: the fee told in the story is what is asked, not the business alone."""
-    assert ask(engine, "听说江苏新企业首次办卡免费，我们满洲里也是这样吗").route in ("answer:free_first_set", "answer:silent_fees")
+    assert ask(engine, "听说江苏新企业首次办卡免费，我们满洲里也是这样吗").route in (
+        "answer:free_first_set",
+        "answer:silent_fees",
+    )
 
 
 def test_a_city_without_an_office_gets_where_the_offices_are(engine):
     assert ask(engine, "我们在鄂尔多斯，附近能办卡吗").route == "offices"
 
 
-@pytest.mark.parametrize("question,lang", [
-    ("签字能用签名章代替吗", "zh"), ("can the legal rep use an e-signature on the licence copy", "en"),
-])
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("签字能用签名章代替吗", "zh"),
+        ("can the legal rep use an e-signature on the licence copy", "en"),
+    ],
+)
 def test_a_substitute_for_a_handwritten_signature_is_outside_both_documents(engine, question, lang):
     assert ask(engine, question, lang).route == "answer:hotline"
 
 
-@pytest.mark.parametrize("question,expected", [
-    ("申请书和个人信息处理业务申请表有什么区别", ["answer:forms_named"]),
-    ("申请表该用哪一张", ["answer:forms_named"]),
-    ("能不能网上办，不用跑一趟", ["answer:online_apply", "answer:online_pickup"]),
-    ("执照用原件还是复印件，正本还是副本", ["answer:copies", "answer:licence_default"]),
-    ("前几天卡锁了，要带什么", ["topic:unlock"]),  # 前几天 tells when, it does not ask how many days
-    ("新招了两个报关员，要给他们办卡", ["topic:new_operator"]),
-    ("操作员卡密码忘了怎么弄", ["topic:unlock"]),
-])
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("申请书和个人信息处理业务申请表有什么区别", ["answer:forms_named"]),
+        ("申请表该用哪一张", ["answer:forms_named"]),
+        ("能不能网上办，不用跑一趟", ["answer:online_apply", "answer:online_pickup"]),
+        ("执照用原件还是复印件，正本还是副本", ["answer:copies", "answer:licence_default"]),
+        ("前几天卡锁了，要带什么", ["topic:unlock"]),  # 前几天 tells when, it does not ask how many days
+        ("新招了两个报关员，要给他们办卡", ["topic:new_operator"]),
+        ("操作员卡密码忘了怎么弄", ["topic:unlock"]),
+    ],
+)
 def test_everyday_phrasings_of_an_aspect(engine, question, expected):
     assert shown(ask(engine, question)) == expected, question
 
@@ -1007,9 +1130,13 @@ def test_the_employee_named_in_the_third_person_is_not_a_holder_speaking(engine)
     assert ask(engine, question).route != "topic:holder_cancel"
 
 
-@pytest.mark.parametrize("question,lang", [
-    ("我是持卡人，卡早就丢了，想自己注销，行吗", "zh"), ("I left the company and lost my card, can I still cancel it myself?", "en"),
-])
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("我是持卡人，卡早就丢了，想自己注销，行吗", "zh"),
+        ("I left the company and lost my card, can I still cancel it myself?", "en"),
+    ],
+)
 def test_a_holder_whose_card_is_lost_cancelling_gets_only_the_holders_business(engine, question, lang):
     """A holder acting personally has one business; the lost card told is not the company's reissue."""
     assert shown(ask(engine, question, lang))[0] in ("topic:holder_cancel", "answer:holder_card_if_any"), question
@@ -1017,33 +1144,42 @@ def test_a_holder_whose_card_is_lost_cancelling_gets_only_the_holders_business(e
 
 
 # -- after rounds J–M: classes of phrasing, each worded apart from the rounds ---------------------------
-@pytest.mark.parametrize("question,business", [
-    ("证书马上过期了，要办啥", "renew_cert"),  # about to expire: a renewal, not an expired card's reissue
-    ("单位刚招了个报关的，想给他也整张卡", "new_operator"),  # 报关的 is an operator; 整张卡 adds a card
-    ("我们刚领了执照，想办个口岸卡，得准备点啥", "new_entry"),  # a fresh licence: the first card
-    ("以后不做进出口了，口岸卡怎么处理", "cancel_legal"),  # giving up trade: the company's cancellation
-    ("那张卡让我压折了，插不进读卡器", "replace_card"),  # bent, will not go in: a broken card
-])
+@pytest.mark.parametrize(
+    "question,business",
+    [
+        ("证书马上过期了，要办啥", "renew_cert"),  # about to expire: a renewal, not an expired card's reissue
+        ("单位刚招了个报关的，想给他也整张卡", "new_operator"),  # 报关的 is an operator; 整张卡 adds a card
+        ("我们刚领了执照，想办个口岸卡，得准备点啥", "new_entry"),  # a fresh licence: the first card
+        ("以后不做进出口了，口岸卡怎么处理", "cancel_legal"),  # giving up trade: the company's cancellation
+        ("那张卡让我压折了，插不进读卡器", "replace_card"),  # bent, will not go in: a broken card
+    ],
+)
 def test_a_spoken_situation_names_its_business(engine, kb, question, business):
     screen = ask(engine, question)
     assert f"topic:{business}" in shown(screen), question
     assert kb.businesses[business].name in screen.text
 
 
-@pytest.mark.parametrize("question,business,lang", [
-    ("Мы недавно открыли компанию в Маньчжурии, что нужно для карты?", "new_entry", "ru"),  # not opening hours
-    ("Мы закрыли фирму, что теперь делать с картой электронного порта?", "cancel_legal", "ru"),
-    ("Our company got a new name last week. What should we do about the card?", "change_name", "en"),  # last ≠ lost
-])
+@pytest.mark.parametrize(
+    "question,business,lang",
+    [
+        ("Мы недавно открыли компанию в Маньчжурии, что нужно для карты?", "new_entry", "ru"),  # not opening hours
+        ("Мы закрыли фирму, что теперь делать с картой электронного порта?", "cancel_legal", "ru"),
+        ("Our company got a new name last week. What should we do about the card?", "change_name", "en"),  # last ≠ lost
+    ],
+)
 def test_russian_and_english_idiom_of_a_situation_names_its_business(engine, question, business, lang):
     assert f"topic:{business}" in shown(ask(engine, question, lang)), question
 
 
-@pytest.mark.parametrize("question,expected", [
-    ("我们该填哪张表？", "answer:forms_named"),  # which form to fill: both named, not the company form alone
-    ("总共要交几份？", "ask_business"),  # how many papers in all depends on the business: asked back
-    ("卡需不需要拿过去", "ask_business"),  # whether to bring the card depends on the business
-])
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("我们该填哪张表？", "answer:forms_named"),  # which form to fill: both named, not the company form alone
+        ("总共要交几份？", "ask_business"),  # how many papers in all depends on the business: asked back
+        ("卡需不需要拿过去", "ask_business"),  # whether to bring the card depends on the business
+    ],
+)
 def test_a_vague_question_asks_back_or_names_both_forms(engine, question, expected):
     assert ask(engine, question).route.startswith(expected), question
 
@@ -1054,19 +1190,24 @@ def test_dialect_how_to_goes_to_the_business_told(engine, question, business):
     assert f"topic:{business}" in shown(ask(engine, question)), question
 
 
-@pytest.mark.parametrize("question,lang", [("我们是常州的企业，第一次办卡", "zh"), ("We are a company in Wuxi, first card", "en")])
+@pytest.mark.parametrize(
+    "question,lang", [("我们是常州的企业，第一次办卡", "zh"), ("We are a company in Wuxi, first card", "en")]
+)
 def test_a_city_of_jiangsu_names_the_jiangsu_guide(engine, question, lang):
     assert engine.reader.read(question).jiangsu, question
 
 
-@pytest.mark.parametrize("question,expected,lang", [
-    ("除了满洲里，别的城市能办吗", "offices", "zh"),  # every office, not the one city named
-    ("Can we apply in other cities too?", "offices", "en"),
-    ("卡的默认密码是啥", "answer:hotline", "zh"),  # neither document says: the hotline
-    ("身份证用手机拍照打印的可以吗", "answer:silent_copy_colour", "zh"),  # the copies' form: not said
-    ("补办都分啥情况，卡丢了和卡过期算一种吗", "answer:reissue_scope", "zh"),  # what a kind covers
-    ("单一窗口咋注册", "answer:register_account", "zh"),  # registering, not a company's first card
-])
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("除了满洲里，别的城市能办吗", "offices", "zh"),  # every office, not the one city named
+        ("Can we apply in other cities too?", "offices", "en"),
+        ("卡的默认密码是啥", "answer:hotline", "zh"),  # neither document says: the hotline
+        ("身份证用手机拍照打印的可以吗", "answer:silent_copy_colour", "zh"),  # the copies' form: not said
+        ("补办都分啥情况，卡丢了和卡过期算一种吗", "answer:reissue_scope", "zh"),  # what a kind covers
+        ("单一窗口咋注册", "answer:register_account", "zh"),  # registering, not a company's first card
+    ],
+)
 def test_a_question_gets_its_aspect_not_a_neighbour(engine, question, expected, lang):
     assert ask(engine, question, lang).route == expected, question
 
@@ -1081,11 +1222,14 @@ def test_the_cardholder_acting_personally_gets_the_holders_wording(engine):
     assert shown(screen) == ["answer:holder_annotation"] and HOLDER in screen.text
 
 
-@pytest.mark.parametrize("question,expected", [
-    ("У нас поменяли юридический адрес. Нужно ли что-то оформлять?", "topic:change_address"),
-    ("Я больше не работаю в этой компании, хочу сам закрыть свою карту", "topic:holder_cancel"),
-    ("Какую лицензию приносить — фубэнь подойдёт?", "answer:licence_default"),  # 正本/副本 written in Cyrillic
-])
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("У нас поменяли юридический адрес. Нужно ли что-то оформлять?", "topic:change_address"),
+        ("Я больше не работаю в этой компании, хочу сам закрыть свою карту", "topic:holder_cancel"),
+        ("Какую лицензию приносить — фубэнь подойдёт?", "answer:licence_default"),  # 正本/副本 written in Cyrillic
+    ],
+)
 def test_russian_idiom_of_an_address_a_leaver_and_the_licence_kind(engine, question, expected):
     assert expected in shown(ask(engine, question, "ru")), question
 
@@ -1096,10 +1240,13 @@ def test_a_holder_cancelling_asking_about_an_agent_gets_that_the_holder_acts_per
     assert kb.answers["holder_service"].plain.zh in screen.text
 
 
-@pytest.mark.parametrize("question,expected", [
-    ("网上加操作员，用什么登录", "answer:legal_card_login"),  # an added operator card: the legal person card
-    ("网上申请用什么登录", "answer:login_account"),
-])
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("网上加操作员，用什么登录", "answer:legal_card_login"),  # an added operator card: the legal person card
+        ("网上申请用什么登录", "answer:login_account"),
+    ],
+)
 def test_what_one_logs_in_with_depends_on_the_business(engine, question, expected):
     assert ask(engine, question).route == expected, question
 

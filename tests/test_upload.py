@@ -41,8 +41,15 @@ def make_jpeg() -> bytes:
     return _save("JPEG")
 
 
-@pytest.mark.parametrize("data,name,kind", [(make_png(), "scan.png", "png"), (make_pdf(), "营业执照.pdf", "pdf"),
-                                            (make_jpeg(), "id.jpeg", "jpg"), (make_jpeg(), "ID.JPG", "jpg")])
+@pytest.mark.parametrize(
+    "data,name,kind",
+    [
+        (make_png(), "scan.png", "png"),
+        (make_pdf(), "营业执照.pdf", "pdf"),
+        (make_jpeg(), "id.jpeg", "jpg"),
+        (make_jpeg(), "ID.JPG", "jpg"),
+    ],
+)
 def test_small_valid_files_pass(kb, data, name, kind):
     assert sniff(data) == kind
     result = precheck(kb, data, name, None)
@@ -190,4 +197,3 @@ async def test_a_slow_check_in_telegram_does_not_hold_up_the_event_loop(fake, tm
         release.set()
         await task
         await fake.wait_for(lambda: any("可以上传" in m.plain for m in fake.user(id=81).messages), timeout=10, what="the verdict")
-

@@ -35,11 +35,27 @@ def test_next_and_previous_chain_through_every_step_in_order(engine, kb):
 
 def test_steps_cover_the_guide(engine, kb):
     text = "\n".join(engine.render(f"walk:{s.id}", Context()).text for s in kb.steps)
-    for needle in ["［注册新用户］――［企业用户］――［无卡用户］", "【用户密码】", "新办业务—办卡申请", "选择制卡机构", "邮寄业务委托书",
-                   "“暂存”状态的操作员卡信息不能提交", "每个操作员仅可办理 1 个操作员卡", "单次可最多新增10个操作员卡",
-                   "“备注”为必填项", "委托书还需法人签字并加盖法人章", "申请单位声明", "手机短信验证码", "确认无误",
-                   "“需提供介质”、“制卡中”、“已处理”", "7日之内修改重新提交", "1张法人卡、1张操作员卡", "自费购卡",
-                   "jpg、jpeg、png、pdf，单个文件大小不超过3MB", "前往选取的制卡机构领取电子口岸卡"]:
+    for needle in [
+        "［注册新用户］――［企业用户］――［无卡用户］",
+        "【用户密码】",
+        "新办业务—办卡申请",
+        "选择制卡机构",
+        "邮寄业务委托书",
+        "“暂存”状态的操作员卡信息不能提交",
+        "每个操作员仅可办理 1 个操作员卡",
+        "单次可最多新增10个操作员卡",
+        "“备注”为必填项",
+        "委托书还需法人签字并加盖法人章",
+        "申请单位声明",
+        "手机短信验证码",
+        "确认无误",
+        "“需提供介质”、“制卡中”、“已处理”",
+        "7日之内修改重新提交",
+        "1张法人卡、1张操作员卡",
+        "自费购卡",
+        "jpg、jpeg、png、pdf，单个文件大小不超过3MB",
+        "前往选取的制卡机构领取电子口岸卡",
+    ]:
         assert needle in text, needle
 
 
@@ -70,14 +86,18 @@ def test_the_header_says_whose_steps_these_are_and_that_manzhouli_describes_none
     """Neither document says the unlabelled Jiangsu steps apply in Manzhouli, nor that the labelled ones do not:
     the header says the steps are the Jiangsu guide's and the Manzhouli document gives one paragraph (方式二)."""
     manzhouli = next(s.file for s in kb.sources.values() if s.region == "manzhouli")
-    said = {"zh": ("出自江苏省指南", "只有一段话（方式二）", "没有写这些步骤"),
-            "ru": ("из руководства Цзянсу", "одним абзацем (方式二)", "этих шагов не содержит"),
-            "en": ("from the Jiangsu guide", "in one paragraph (方式二)", "does not give these steps")}[lang]
+    said = {
+        "zh": ("出自江苏省指南", "只有一段话（方式二）", "没有写这些步骤"),
+        "ru": ("из руководства Цзянсу", "одним абзацем (方式二)", "этих шагов не содержит"),
+        "en": ("from the Jiangsu guide", "in one paragraph (方式二)", "does not give these steps"),
+    }[lang]
     for topic in [None, *kb.businesses]:
         for step in walk_track(kb, topic):
             route = f"walk:{topic}.{step.id}" if topic else f"walk:{step.id}"
             text = engine.render(route, Context(lang=lang)).text
-            assert "不适用于满洲里" not in text and "not apply to Manzhouli" not in text and "к Маньчжурии не относится" not in text
+            assert (
+                "不适用于满洲里" not in text and "not apply to Manzhouli" not in text and "к Маньчжурии не относится" not in text
+            )
             if step.source == manzhouli:
                 assert said[0] not in text, route
             else:

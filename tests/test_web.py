@@ -72,6 +72,7 @@ def web_server(db_path, kb, *, rate_limiter=None, max_connections=None, apps=Non
     try:
         yield f"http://127.0.0.1:{port}", guide
     finally:
+
         async def stop():
             holder["server"].retention.stop()
             holder["server"].stop()
@@ -118,9 +119,11 @@ def follow(client: httpx.Client, page: str, label_part: str) -> httpx.Response:
 
 def boxes(page: str, name: str = "t") -> dict[str, bool]:
     """The checklist form's checkboxes (``t``: the items, ``na``: 不适用): item id → checked."""
-    return {html.unescape(m.group(1)).removeprefix("na:"): bool(m.group(2))
-            for m in re.finditer(r'<input type="checkbox" name="m:[a-z_]+" value="([^"]+)"( checked)?>', page)
-            if (m.group(1).startswith("na:") if name == "na" else not m.group(1).startswith("na:"))}
+    return {
+        html.unescape(m.group(1)).removeprefix("na:"): bool(m.group(2))
+        for m in re.finditer(r'<input type="checkbox" name="m:[a-z_]+" value="([^"]+)"( checked)?>', page)
+        if (m.group(1).startswith("na:") if name == "na" else not m.group(1).startswith("na:"))
+    }
 
 
 def save(client, page: str, ticked, na=None, at: str = "", **kw):
@@ -143,8 +146,10 @@ def tick_first(client, page: str, **kw):
 
 def rows_of(db_path, user_id: int) -> dict[str, int]:
     with contextlib.closing(sqlite3.connect(db_path)) as conn:
-        return {f"{t}.{c}": conn.execute(f"SELECT COUNT(*) FROM {t} WHERE {c} = ?", (user_id,)).fetchone()[0]
-                for t, c in user_columns(conn)}
+        return {
+            f"{t}.{c}": conn.execute(f"SELECT COUNT(*) FROM {t} WHERE {c} = ?", (user_id,)).fetchone()[0]
+            for t, c in user_columns(conn)
+        }
 
 
 def no_rows(db_path) -> dict[str, int]:
@@ -186,8 +191,15 @@ def test_every_screen_a_link_opens_is_a_page_and_internal_screens_are_not(server
         assert "<!doctype html>" in r.text and 'class="content"' in r.text
         opened += 1
     assert opened > 60
-    for path in ("/s/stats", "/s/precheck", "/s/reminder_due:1", "/s/feedback_reason:reissue_lost", "/nothing", "/s/topic:nope",
-                 "/s/" + "x" * 300):
+    for path in (
+        "/s/stats",
+        "/s/precheck",
+        "/s/reminder_due:1",
+        "/s/feedback_reason:reissue_lost",
+        "/nothing",
+        "/s/topic:nope",
+        "/s/" + "x" * 300,
+    ):
         r = client.get(path)
         assert r.status_code == 404, path
         assert "页面不存在" in r.text  # a readable page with the main menu, not a traceback
@@ -216,7 +228,9 @@ def test_every_phone_number_on_every_page_dials_and_answer_pages_have_a_call_but
     button = f'<a class="btn call" href="{dial(hotline[0])}">📞 拨打热线 {hotline[0]}</a>'
     with_button = 0
     pages = [("/" if r == "main" else f"/s/{r}", r) for r in all_routes(guide.engine)]
-    pages += [("/ask?q=" + urllib.parse.quote(q), q) for q in ("要带哪些材料", "xyzzy", "营业时间和费用", "丢失补办要带什么，在哪里办")]
+    pages += [
+        ("/ask?q=" + urllib.parse.quote(q), q) for q in ("要带哪些材料", "xyzzy", "营业时间和费用", "丢失补办要带什么，在哪里办")
+    ]
     for path, route in pages:
         r = client.get(path)
         if r.status_code == 404:
@@ -271,9 +285,17 @@ def test_the_web_help_is_the_web_s_own_and_commands_typed_open_their_pages(serve
         assert 'href="/s/reminders"' not in msg  # no reminders on the web
         assert 'href="/ask?q=' in msg  # examples to tap
         assert '<a href="tel:+864702299089">0470-2299089</a>、<a href="tel:+864702299090">2299090</a>' in msg
-    for typed, path in (("/checklist", "/s/checklists"), ("/offices", "/s/offices"), ("/help", "/s/help"),
-                        ("/settings", "/s/settings"), ("/privacy", "/s/privacy"), ("/menu", "/"), ("/start", "/"),
-                        ("/Checklist@SomeBot", "/s/checklists"), ("/reminders", "/")):
+    for typed, path in (
+        ("/checklist", "/s/checklists"),
+        ("/offices", "/s/offices"),
+        ("/help", "/s/help"),
+        ("/settings", "/s/settings"),
+        ("/privacy", "/s/privacy"),
+        ("/menu", "/"),
+        ("/start", "/"),
+        ("/Checklist@SomeBot", "/s/checklists"),
+        ("/reminders", "/"),
+    ):
         r = client.get("/ask", params={"q": typed})
         assert r.status_code == 200 and r.url.path == path, typed
         assert "没有找到" not in r.text, typed
@@ -311,7 +333,7 @@ def test_buttons_are_links_or_forms_offices_dial_and_map(server, client, kb):
     digits = phone.replace("-", "")
     assert f'href="tel:+86{digits.lstrip("0") if not digits.startswith("1") else digits}"' in page
     assert 'href="https://uri.amap.com/search?keyword=' in page
-    assert "rel=\"noopener noreferrer\"" in page
+    assert 'rel="noopener noreferrer"' in page
 
 
 def test_copy_buttons_copy_the_exact_annotation(server, client, kb):
@@ -331,15 +353,22 @@ def test_copy_buttons_copy_the_exact_annotation(server, client, kb):
 # -- languages ------------------------------------------------------------------------------------
 def test_language_from_accept_language_then_the_switcher(server, client):
     title = {lang: i18n.translations(lang).gettext("电子口岸制发卡业务指南") for lang in i18n.LANGUAGES}
-    for header, lang in [("ru-RU,ru;q=0.9,en;q=0.8", "ru"), ("en-US,en;q=0.9", "en"), ("zh-CN,zh;q=0.9", "zh"),
-                         ("de-DE,de;q=0.9", "zh"), ("de;q=1, en;q=0.5, ru;q=0.7", "ru"), ("garbage;q=x", "zh")]:
+    for header, lang in [
+        ("ru-RU,ru;q=0.9,en;q=0.8", "ru"),
+        ("en-US,en;q=0.9", "en"),
+        ("zh-CN,zh;q=0.9", "zh"),
+        ("de-DE,de;q=0.9", "zh"),
+        ("de;q=1, en;q=0.5, ru;q=0.7", "ru"),
+        ("garbage;q=x", "zh"),
+    ]:
         r = client.get("/", headers={"Accept-Language": header})
-        assert f'<html lang="{ {"zh": "zh-CN"}.get(lang, lang)}">' in r.text, header
+        assert f'<html lang="{ {"zh": "zh-CN"}.get(lang, lang) }">' in r.text, header
         assert title[lang] in r.text
     assert title["ru"] != title["zh"] and title["en"] != title["zh"]
     page = client.get("/s/offices", headers={"Accept-Language": "ru"}).text
-    switched = client.post("/lang", data={"_xsrf": xsrf(page), "lang": "en", "next": "/s/offices"},
-                           headers={"Accept-Language": "ru"})
+    switched = client.post(
+        "/lang", data={"_xsrf": xsrf(page), "lang": "en", "next": "/s/offices"}, headers={"Accept-Language": "ru"}
+    )
     assert switched.url.path == "/s/offices" and '<html lang="en">' in switched.text  # the choice beats the header
     for evil in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
         r = client.post("/lang", data={"_xsrf": xsrf(page), "lang": "zh", "next": evil}, follow_redirects=False)
@@ -371,8 +400,7 @@ def test_hostile_input_is_never_reflected_unescaped(server, client):
         assert r.status_code == 404 and "<script>alert" not in r.text and "<img" not in r.text and "\"'>" not in r.text
     # an uploaded file's name
     page = client.get("/check").text
-    r = client.post(upload_action(page),
-                    files={"file": (HOSTILE + ".pdf", b"%PDF-1.4 hostile name", "application/pdf")})
+    r = client.post(upload_action(page), files={"file": (HOSTILE + ".pdf", b"%PDF-1.4 hostile name", "application/pdf")})
     assert r.status_code == 200 and "<script>alert" not in r.text and "<img src=x" not in r.text
     # a feedback reason (free text answering a screen's question)
     page = client.get("/s/more:reissue_lost").text  # 👍/👎 are behind ⋯ 更多
@@ -387,8 +415,12 @@ def test_forms_without_the_csrf_token_are_refused_and_change_nothing(server, cli
     _, guide, db = server
     page = client.get("/s/topic:reissue_lost").text
     data = action_data(page, "📋")
-    for path, form in [("/a", {"d": data}), ("/a", {"d": data, "_xsrf": "2|00|00|1"}), ("/lang", {"lang": "en"}),
-                       ("/reply", {"text": "x"})]:
+    for path, form in [
+        ("/a", {"d": data}),
+        ("/a", {"d": data, "_xsrf": "2|00|00|1"}),
+        ("/lang", {"lang": "en"}),
+        ("/reply", {"text": "x"}),
+    ]:
         r = client.post(path, data=form)
         assert r.status_code == 403, path
         assert "表单已过期" in r.text
@@ -445,8 +477,11 @@ def test_cookie_flags(server, client, tmp_path, kb):
         with web_server(tmp_path / f"proxied{hops}.db", kb, web_trusted_proxies=hops) as (url, _):
             with httpx.Client(base_url=url, follow_redirects=False, headers={"X-Forwarded-Proto": "https"}) as c:
                 p = c.get("/s/topic:reissue_lost")
-                r = c.post("/a", data={"_xsrf": xsrf(p.text), "d": action_data(p.text, "📋")},
-                           headers={"Cookie": p.headers["set-cookie"].split(";")[0]})
+                r = c.post(
+                    "/a",
+                    data={"_xsrf": xsrf(p.text), "d": action_data(p.text, "📋")},
+                    headers={"Cookie": p.headers["set-cookie"].split(";")[0]},
+                )
                 session = next(x for x in r.headers.get_list("set-cookie") if "eg_session=" in x)
                 assert session.startswith("__Host-eg_session=") == prefixed and ("Secure" in session) == prefixed
                 if prefixed:  # over HTTPS a plain-named session cookie (planted to fix a session) is not read
@@ -469,12 +504,19 @@ def test_personal_pages_are_never_stored_and_the_language_choice_is_kept_a_year(
     assert opened.status_code == 200
     tick, _ = tick_first(client, opened.text, follow_redirects=False)
     assert tick.status_code == 303
-    script_tick = client.post("/a", data={"_xsrf": xsrf(opened.text), "d": f"e1|tick|reissue_lost:{list(boxes(opened.text))[1]}:1"},
-                              headers={"Accept": "application/json"})
+    script_tick = client.post(
+        "/a",
+        data={"_xsrf": xsrf(opened.text), "d": f"e1|tick|reissue_lost:{list(boxes(opened.text))[1]}:1"},
+        headers={"Accept": "application/json"},
+    )
     assert script_tick.json()["done"] == 2
     printable = client.get("/print/reissue_lost")
-    responses = {"the redirect after a tick": tick, "the answer to the page's script": script_tick, "the checklist": opened,
-                 "the printable checklist": printable}
+    responses = {
+        "the redirect after a tick": tick,
+        "the answer to the page's script": script_tick,
+        "the checklist": opened,
+        "the printable checklist": printable,
+    }
     for route in ("checklists", "checklist:reissue_lost", "settings", "language", "forget"):
         responses[route] = client.get(f"/s/{route}")
     for where, r in responses.items():
@@ -558,7 +600,9 @@ def test_checklist_ticks_survive_a_restart(tmp_path, kb):
 def test_a_checklist_item_that_does_not_apply_is_marked_so_on_the_web_page(server, client, kb):
     total = len(kb.checklist_items("change_legal_rep"))
     checklist = press(client, client.get("/s/topic:change_legal_rep").text, "📋")
-    assert f"<b data-done>0</b>/<b data-total>{total}</b>" in checklist.text and "原法定代表人还是新法定代表人" in checklist.text  # the answer's caveat
+    assert (
+        f"<b data-done>0</b>/<b data-total>{total}</b>" in checklist.text and "原法定代表人还是新法定代表人" in checklist.text
+    )  # the answer's caveat
     optional = list(boxes(checklist.text, "na"))
     assert optional and all(i.startswith("foreign_translation") for i in optional)  # only the （如有） items can be 不适用
     marked = save(client, checklist.text, [], na=optional[:1], at="foreign_translation")  # a form (a change), like a tick
@@ -578,7 +622,12 @@ def test_delete_my_data_leaves_no_rows(server, client):
     uid = web_user_ids(db)[0]
     assert uid < 0
     before = rows_of(db, uid)
-    assert before["users.id"] == 1 and before["ticks.user_id"] == 1 and before["web_sessions.user_id"] == 1 and before["feedback.user_id"] == 1
+    assert (
+        before["users.id"] == 1
+        and before["ticks.user_id"] == 1
+        and before["web_sessions.user_id"] == 1
+        and before["feedback.user_id"] == 1
+    )
     confirm = client.get("/s/forget").text
     done = press(client, confirm, "确认删除")
     assert done.status_code == 200 and "已删除关于您的全部数据" in done.text
@@ -641,16 +690,19 @@ def test_rate_limit_behind_the_operator_s_proxies(tmp_path, kb):
             assert [get(c, f"10.0.0.{n}, 198.51.100.7, 10.9.9.9") for n in range(3)] == [200, 200, 429]
 
 
-@pytest.mark.parametrize("peer,forwarded,hops,client", [
-    ("127.0.0.1", ["203.0.113.9"], 0, "127.0.0.1"),
-    ("127.0.0.1", ["1.1.1.1, 203.0.113.9"], 1, "203.0.113.9"),
-    ("127.0.0.1", ["1.1.1.1", "203.0.113.9"], 1, "203.0.113.9"),  # the header sent twice is one list
-    ("127.0.0.1", ["1.1.1.1, 203.0.113.9, 10.0.0.2"], 2, "203.0.113.9"),
-    ("127.0.0.1", ["not-an-address"], 1, "127.0.0.1"),
-    ("127.0.0.1", [], 1, "127.0.0.1"),
-    ("2001:db8::1", [], 0, "2001:db8::/64"),
-    ("::ffff:192.0.2.1", [], 0, "192.0.2.1"),
-])
+@pytest.mark.parametrize(
+    "peer,forwarded,hops,client",
+    [
+        ("127.0.0.1", ["203.0.113.9"], 0, "127.0.0.1"),
+        ("127.0.0.1", ["1.1.1.1, 203.0.113.9"], 1, "203.0.113.9"),
+        ("127.0.0.1", ["1.1.1.1", "203.0.113.9"], 1, "203.0.113.9"),  # the header sent twice is one list
+        ("127.0.0.1", ["1.1.1.1, 203.0.113.9, 10.0.0.2"], 2, "203.0.113.9"),
+        ("127.0.0.1", ["not-an-address"], 1, "127.0.0.1"),
+        ("127.0.0.1", [], 1, "127.0.0.1"),
+        ("2001:db8::1", [], 0, "2001:db8::/64"),
+        ("::ffff:192.0.2.1", [], 0, "192.0.2.1"),
+    ],
+)
 def test_client_address(peer, forwarded, hops, client):
     from web.server import client_address
 
@@ -691,7 +743,7 @@ def test_an_over_long_question_or_address_gets_a_page_saying_so(server, client, 
             body = gzip.decompress(body)
         text = body.decode()
         assert html.escape(said[URL_TOO_LONG], quote=False) in text
-        assert f'<html lang="{ {"zh": "zh-CN"}.get(lang, lang)}">' in text
+        assert f'<html lang="{ {"zh": "zh-CN"}.get(lang, lang) }">' in text
     assert client.get("/").status_code == 200
 
 
@@ -710,8 +762,13 @@ def test_upload_precheck_in_memory_never_stored(server, client, tmp_path):
     url = httpx.URL(str(client.base_url))
     cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items()).encode()
     with socket.create_connection((url.host, url.port), timeout=10) as raw:  # a body declared over the limit
-        raw.sendall(b"POST " + upload_action(page).encode() + b" HTTP/1.1\r\nHost: x\r\nCookie: " + cookie +
-                    b"\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n" % (30 * 1024 * 1024))
+        raw.sendall(
+            b"POST "
+            + upload_action(page).encode()
+            + b" HTTP/1.1\r\nHost: x\r\nCookie: "
+            + cookie
+            + b"\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n" % (30 * 1024 * 1024)
+        )
         answer = raw.recv(65536)
     assert answer.startswith(b"HTTP/1.1 413") and "文件超过 10MB".encode() in answer
     for path in db.parent.rglob("*"):
@@ -734,22 +791,45 @@ def test_links_web_variant(tmp_path):
     from .test_helpdesk import read_qr_png
 
     env = {"PATH": "/usr/bin:/bin", "EPORT_GUIDE_WEB_URL": "https://guide.example.org/"}
-    r = subprocess.run([sys.executable, "-m", "bot.cli", "links", "--web", "--out", str(tmp_path / "qr")], cwd=REPO,
-                       env=env, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "links", "--web", "--out", str(tmp_path / "qr")],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     assert "https://guide.example.org/t/reissue_lost" in r.stdout and "t.me" not in r.stdout
     sheet = (tmp_path / "qr" / "index.html").read_text(encoding="utf-8")
     assert 'href="https://guide.example.org/t/reissue_lost"' in sheet
     assert read_qr_png(tmp_path / "qr" / "reissue_lost.png") == qr_matrix("https://guide.example.org/t/reissue_lost")
-    one = subprocess.run([sys.executable, "-m", "bot.cli", "link", "unlock", "--web"], cwd=REPO, env=env,
-                         capture_output=True, text=True, timeout=60)
+    one = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "link", "unlock", "--web"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert one.stdout.strip() == "https://guide.example.org/t/unlock"
-    missing = subprocess.run([sys.executable, "-m", "bot.cli", "links", "--web"], cwd=REPO, env={"PATH": "/usr/bin:/bin"},
-                             capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "links", "--web"],
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert missing.returncode == 2 and "EPORT_GUIDE_WEB_URL" in missing.stderr
-    bad = subprocess.run([sys.executable, "-m", "bot.cli", "links", "--web"], cwd=REPO,
-                         env={"PATH": "/usr/bin:/bin", "EPORT_GUIDE_WEB_URL": "guide.example.org"},
-                         capture_output=True, text=True, timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "links", "--web"],
+        cwd=REPO,
+        env={"PATH": "/usr/bin:/bin", "EPORT_GUIDE_WEB_URL": "guide.example.org"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "EPORT_GUIDE_WEB_URL" in bad.stderr
 
 
@@ -758,13 +838,25 @@ def test_web_command_serves_and_stops_on_sigterm(tmp_path):
 
     port = free_port()
     env = {"PATH": "/usr/bin:/bin", "EPORT_GUIDE_DB": str(tmp_path / "p.db")}
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "web", "--port", str(port)], cwd=REPO, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "web", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         r = first_page(proc, f"http://127.0.0.1:{port}/t/unlock")
         assert r.status_code == 200
-        taken = subprocess.run([sys.executable, "-m", "bot.cli", "web", "--port", str(port)], cwd=REPO, env=env,
-                               capture_output=True, text=True, timeout=60)
+        taken = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "web", "--port", str(port)],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert taken.returncode == 2 and f"cannot listen on 127.0.0.1:{port}" in taken.stderr
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -815,7 +907,9 @@ async def test_bot_and_web_in_one_process_share_the_database(fake, tmp_path, kb)
 
 def test_lang_redirect_refuses_header_injection(server, client):
     page = client.get("/").text
-    r = client.post("/lang", data={"_xsrf": xsrf(page), "lang": "en", "next": "/s/main\r\nSet-Cookie: x=1"}, follow_redirects=False)
+    r = client.post(
+        "/lang", data={"_xsrf": xsrf(page), "lang": "en", "next": "/s/main\r\nSet-Cookie: x=1"}, follow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"] == "/" and "x=1" not in r.headers.get("set-cookie", "")
 
 
@@ -830,15 +924,20 @@ def test_the_printable_checklist_replaces_the_text_download(server, client, kb):
     checklist = client.get("/s/checklist:reissue_lost").text
     assert "📄" not in checklist and 'href="/print/reissue_lost"' in checklist and "🖨" in checklist
     r = client.get("/print/reissue_lost")
-    assert r.status_code == 200 and r.headers["content-type"] == "text/html; charset=utf-8" and "content-disposition" not in r.headers
+    assert (
+        r.status_code == 200
+        and r.headers["content-type"] == "text/html; charset=utf-8"
+        and "content-disposition" not in r.headers
+    )
     assert "@media print" in r.text and "0470-2299089" in r.text and "打印 / 保存为 PDF" in r.text
     marks = re.findall(r"<li>([☐☑➖]) ", r.text)
     assert len(marks) == len(kb.checklist_items("reissue_lost")) and marks.count("☑") == 1
     copies = [m for m in copy_materials(kb) if any(ref.material == m for ref in kb.businesses["reissue_lost"].materials)]
     assert copies and r.text.count("<svg") == len(copies)
     for m in copies:  # each copy's picture carries its annotation verbatim
-        annotation = next(kb.annotations[c.annotation].text for rs in kb.materials[m].rulesets
-                          for c in kb.rulesets[rs].checks if c.annotation)
+        annotation = next(
+            kb.annotations[c.annotation].text for rs in kb.materials[m].rulesets for c in kb.rulesets[rs].checks if c.annotation
+        )
         assert annotation in r.text
     old = press(client, client.get("/s/topic:reissue_lost").text, "📋")  # an export button sent earlier: the printable page
     export = client.post("/a", data={"_xsrf": xsrf(old.text), "d": "e1|checklist_export|reissue_lost"}, follow_redirects=False)
@@ -848,7 +947,7 @@ def test_the_printable_checklist_replaces_the_text_download(server, client, kb):
         for lang in i18n.LANGUAGES:
             for business in kb.businesses:
                 r = visitor.get(f"/print/{business}", headers={"Accept-Language": lang})
-                assert f'<html lang="{ {"zh": "zh-CN"}.get(lang, lang)}">' in r.text
+                assert f'<html lang="{ {"zh": "zh-CN"}.get(lang, lang) }">' in r.text
                 assert len(r.content) <= 30 * 1024, (business, lang, len(r.content))
 
 
@@ -858,7 +957,11 @@ def test_anonymous_visitors_see_and_leave_no_one_s_data(server, client):
     guide.store.set_tick(0, "unlock", guide.kb.checklist_items("unlock")[0].id, True)
     for path in ("/s/checklists", "/s/checklist:unlock", "/s/settings", "/t/checklists", "/t/settings"):
         r = client.get(path)
-        assert r.status_code in (200, 404) and "✅" not in r.text.split('class="content"')[1].split("<!--/content-->")[0] and " checked" not in r.text, path
+        assert (
+            r.status_code in (200, 404)
+            and "✅" not in r.text.split('class="content"')[1].split("<!--/content-->")[0]
+            and " checked" not in r.text
+        ), path
     client.get("/s/topic:unlock")
     client.get("/ask", params={"q": "卡丢了怎么办"})
     with contextlib.closing(sqlite3.connect(db)) as conn:
@@ -876,10 +979,43 @@ def test_hostile_requests_never_fail_the_server(server, client):
     page = client.get("/s/topic:reissue_lost").text
     token = xsrf(page)
     press(client, page, "📋")  # with a session, so actions and replies reach the engine
-    screens = ["topic", "checklist", "city", "material", "fact", "walk", "stuck", "category", "settings", "forget",
-               "stats", "precheck", "remind", "feedback_reason", "reminder_due", "language", "x"]
-    actions = ["go", "g", "x", "fb", "tick", "feedback", "checklist_open", "checklist_switch", "checklist_reset_confirm", "checklist_export",
-               "set_language", "settings_reminders", "forget_confirm_", "remind", "reminder_cancel", "zz"]
+    screens = [
+        "topic",
+        "checklist",
+        "city",
+        "material",
+        "fact",
+        "walk",
+        "stuck",
+        "category",
+        "settings",
+        "forget",
+        "stats",
+        "precheck",
+        "remind",
+        "feedback_reason",
+        "reminder_due",
+        "language",
+        "x",
+    ]
+    actions = [
+        "go",
+        "g",
+        "x",
+        "fb",
+        "tick",
+        "feedback",
+        "checklist_open",
+        "checklist_switch",
+        "checklist_reset_confirm",
+        "checklist_export",
+        "set_language",
+        "settings_reminders",
+        "forget_confirm_",
+        "remind",
+        "reminder_cancel",
+        "zz",
+    ]
     text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80)
 
     @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
@@ -887,10 +1023,12 @@ def test_hostile_requests_never_fail_the_server(server, client):
     def check(screen, arg, action, q, w):
         from urllib.parse import quote
 
-        for r in (client.get(f"/s/{screen}:{quote(arg, safe='')}" if arg else f"/s/{screen}"),
-                  client.post("/a", data={"_xsrf": token, "d": f"e1|{action}|{arg}"}),
-                  client.post("/reply", data={"_xsrf": token, "w": w, "text": q}),
-                  client.get("/ask", params={"q": q})):
+        for r in (
+            client.get(f"/s/{screen}:{quote(arg, safe='')}" if arg else f"/s/{screen}"),
+            client.post("/a", data={"_xsrf": token, "d": f"e1|{action}|{arg}"}),
+            client.post("/reply", data={"_xsrf": token, "w": w, "text": q}),
+            client.get("/ask", params={"q": q}),
+        ):
             assert r.status_code < 500, (r.request.url, r.status_code)
 
     check()
@@ -908,7 +1046,9 @@ def test_pages_are_one_small_request(server, client):
         r = client.get("/" if route == "main" else f"/s/{route}", headers={"Accept-Encoding": "gzip"})
         assert r.headers["content-encoding"] == "gzip"
         biggest = max(biggest, len(gzip.compress(r.content)))
-        assert not re.search(r"<(link|img|iframe)\b|\ssrc=", r.text.replace('<link rel="icon" href="data:,">', "")), route  # nothing to fetch (no favicon either)
+        assert not re.search(r"<(link|img|iframe)\b|\ssrc=", r.text.replace('<link rel="icon" href="data:,">', "")), (
+            route
+        )  # nothing to fetch (no favicon either)
     assert biggest < 12_000  # bytes on the wire for the largest page, headers aside
 
 
@@ -943,8 +1083,10 @@ def test_refusals_speak_the_visitor_s_language(tmp_path, kb):
             assert r.status_code == 429 and i18n.translations("ru").gettext("请求过于频繁，请稍后再试。") in r.text
         with httpx.Client(base_url=url, headers={"Accept-Language": "ru"}) as c:  # refused before the body is read
             r = c.post("/check", files={"file": ("a.pdf", b"%PDF-1.4", "application/pdf")})
-            assert r.status_code == 403 and i18n.translations("ru").gettext(
-                "表单已过期或来源不明，未作任何更改。请返回页面重试。") in r.text
+            assert (
+                r.status_code == 403
+                and i18n.translations("ru").gettext("表单已过期或来源不明，未作任何更改。请返回页面重试。") in r.text
+            )
 
 
 # -- bounded work per request ------------------------------------------------------------------
@@ -968,8 +1110,12 @@ def test_an_upload_without_a_valid_token_is_refused_before_its_body_is_sent(serv
     # while the 20 MB body is still unsent (nothing of it is read or buffered)
     with httpx.Client(base_url=url) as other:
         foreign = upload_action(other.get("/check").text)
-    for target, cookie in [("/check", cookie_header(client)), (upload_action(page), b""), (foreign, cookie_header(client)),
-                           ("/check?_xsrf=1700000000.00000000000000000000000000000000", cookie_header(client))]:
+    for target, cookie in [
+        ("/check", cookie_header(client)),
+        (upload_action(page), b""),
+        (foreign, cookie_header(client)),
+        ("/check?_xsrf=1700000000.00000000000000000000000000000000", cookie_header(client)),
+    ]:
         answer = raw_request(url, b"POST " + target.encode() + b" HTTP/1.1\r\n" + head + b"Cookie: " + cookie + b"\r\n\r\n")
         assert answer.startswith(b"HTTP/1.1 403"), target
         assert "表单已过期".encode() in answer
@@ -993,8 +1139,11 @@ def test_a_slow_upload_check_does_not_hold_up_other_visitors(server, client, mon
     action = upload_action(client.get("/check").text)
     answers = []
     with httpx.Client(base_url=url, cookies=client.cookies, timeout=30) as uploader:
-        thread = threading.Thread(target=lambda: answers.append(
-            uploader.post(action, files={"file": ("scan.pdf", b"%PDF-1.4\n1 0 obj\n%%EOF", "application/pdf")})))
+        thread = threading.Thread(
+            target=lambda: answers.append(
+                uploader.post(action, files={"file": ("scan.pdf", b"%PDF-1.4\n1 0 obj\n%%EOF", "application/pdf")})
+            )
+        )
         thread.start()
         try:
             assert started.wait(10)
@@ -1073,8 +1222,13 @@ asyncio.run(main())
 
 def test_out_of_file_descriptors_the_server_pauses_instead_of_spinning(tmp_path):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-c", OUT_OF_FILES, str(tmp_path / "fd.db"), str(port)], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", OUT_OF_FILES, str(tmp_path / "fd.db"), str(port)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     sockets = []
     try:
         assert proc.stdout.readline().startswith("ready")
@@ -1109,8 +1263,11 @@ def test_malformed_requests_get_a_4xx_never_a_500(server, client, caplog):
     part = b'--x\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4 1 0 obj %%EOF'
     truncated = head + b"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: %d\r\n\r\n" % len(part) + part
     assert raw_request(url, truncated).startswith(b"HTTP/1.1 400")
-    for lengths in (b"Content-Length: %d\r\nContent-Length: %d\r\n" % (len(part), len(part) + 1),
-                    b"Content-Length: %d, %d\r\n" % (len(part), len(part) + 1), b"Content-Length: 1e3\r\n"):
+    for lengths in (
+        b"Content-Length: %d\r\nContent-Length: %d\r\n" % (len(part), len(part) + 1),
+        b"Content-Length: %d, %d\r\n" % (len(part), len(part) + 1),
+        b"Content-Length: 1e3\r\n",
+    ):
         answer = raw_request(url, head + b"Content-Type: multipart/form-data; boundary=x\r\n" + lengths + b"\r\n" + part)
         assert answer.startswith(b"HTTP/1.1 400"), lengths
     not_a_form = head + b"Content-Type: text/plain\r\nContent-Length: 3\r\n\r\nabc"
@@ -1208,7 +1365,9 @@ def shown_progress(page: str) -> tuple[int, int, dict[str, str]]:
     """What a checklist page shows: (done, total, material → its count or 不适用)."""
     done = int(re.search(r"<b data-done>(\d+)</b>", page).group(1))
     total = int(re.search(r"<b data-total>(\d+)</b>", page).group(1))
-    groups = dict(re.findall(r'<fieldset id="m-([a-z_]+)"[^>]*>\s*<legend>.*?<span class="count" data-count>([^<]*)</span>', page, re.S))
+    groups = dict(
+        re.findall(r'<fieldset id="m-([a-z_]+)"[^>]*>\s*<legend>.*?<span class="count" data-count>([^<]*)</span>', page, re.S)
+    )
     return done, total, groups
 
 
@@ -1223,17 +1382,27 @@ def test_the_page_s_script_saves_a_tick_and_gets_the_progress_without_a_screen_d
     monkeypatch.setattr(guide.engine, "render", lambda route, *a, **k: drawn.append(route) or render(route, *a, **k))
 
     def script(action: str, item: str, on: int) -> dict:
-        r = client.post("/a", data={"_xsrf": xsrf(checklist), "d": f"e1|{action}|reissue_lost:{item}:{on}"},
-                        headers={"Accept": "application/json"})
+        r = client.post(
+            "/a",
+            data={"_xsrf": xsrf(checklist), "d": f"e1|{action}|reissue_lost:{item}:{on}"},
+            headers={"Accept": "application/json"},
+        )
         assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
         return r.json()
 
-    answers = [script("tick", items[0], 1), script("tick", items[2], 1), script("na", optional[0], 1), script("tick", items[2], 0)]
+    answers = [
+        script("tick", items[0], 1),
+        script("tick", items[2], 1),
+        script("na", optional[0], 1),
+        script("tick", items[2], 0),
+    ]
     assert drawn == [], "the script's tick drew a screen"
     assert [a["done"] for a in answers] == [1, 2, 2, 1] and answers[2]["total"] == answers[1]["total"] - 1
     assert answers[0]["toast"] == "已勾选" and answers[3]["toast"] == "已取消勾选" and answers[2]["na"]
     user = web_user_ids(db)[0]
-    assert guide.store.ticks(user, "reissue_lost") == {items[0]} and guide.store.not_applicable(user, "reissue_lost") == {optional[0]}
+    assert guide.store.ticks(user, "reissue_lost") == {items[0]} and guide.store.not_applicable(user, "reissue_lost") == {
+        optional[0]
+    }
     page = client.get("/s/checklist:reissue_lost").text
     assert shown_progress(page) == (answers[-1]["done"], answers[-1]["total"], answers[-1]["groups"])
     # forged or stale: nothing stored, the page reloads itself
@@ -1252,8 +1421,15 @@ def test_one_render_per_request_and_a_business_view_counted_once(tmp_path, kb):
         renderer = apps[0].web.renderer
         views = lambda: guide.store.stats(guide.engine.clock())["views"].get("unlock", 0)  # noqa: E731
         c = httpx.Client(base_url=url, follow_redirects=False)
-        for path, status in (("/", 200), ("/s/topic:unlock", 200), ("/s/offices", 200), ("/s/help", 200),
-                             ("/print/unlock", 200), ("/ask?q=%E9%80%9A%E8%BE%BD", 200), ("/s/nothing", 404)):
+        for path, status in (
+            ("/", 200),
+            ("/s/topic:unlock", 200),
+            ("/s/offices", 200),
+            ("/s/help", 200),
+            ("/print/unlock", 200),
+            ("/ask?q=%E9%80%9A%E8%BE%BD", 200),
+            ("/s/nothing", 404),
+        ):
             before = renderer.renders
             assert c.get(path).status_code == status, path
             assert renderer.renders == before + 1, path
@@ -1275,8 +1451,11 @@ def test_one_render_per_request_and_a_business_view_counted_once(tmp_path, kb):
         before = renderer.renders
         ticked, _ = tick_first(c, checklist)
         assert ticked.status_code == 303 and renderer.renders == before
-        scripted = c.post("/a", data={"_xsrf": xsrf(checklist), "d": f"e1|tick|unlock:{list(boxes(checklist))[1]}:1"},
-                          headers={"Accept": "application/json"})
+        scripted = c.post(
+            "/a",
+            data={"_xsrf": xsrf(checklist), "d": f"e1|tick|unlock:{list(boxes(checklist))[1]}:1"},
+            headers={"Accept": "application/json"},
+        )
         assert scripted.json()["done"] == 2 and renderer.renders == before
         before_views = views()
         voted = press(c, c.get("/s/more:unlock").text, "👍")  # the answer shown again with its thanks: one view

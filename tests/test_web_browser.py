@@ -59,15 +59,23 @@ def browser():
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", f"--window-size={WIDTH},{HEIGHT}",
-                "--lang=zh-CN", "--hide-scrollbars"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        f"--window-size={WIDTH},{HEIGHT}",
+        "--lang=zh-CN",
+        "--hide-scrollbars",
+    ):
         options.add_argument(arg)
     options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(30)
     # the viewport itself, not the window, is 360×740, as on a phone
-    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                           {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 2, "mobile": True})
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": WIDTH, "height": HEIGHT, "deviceScaleFactor": 2, "mobile": True}
+    )
     try:
         yield driver
     finally:
@@ -93,8 +101,13 @@ def click_and_wait(driver, element, then: str) -> None:
 
     old = driver.find_element("tag name", "html")
     element.click()
-    WebDriverWait(driver, 15).until(lambda d: then in d.current_url and d.execute_script("return document.readyState") == "complete"
-                                    and (d.find_element("tag name", "html") != old))
+    WebDriverWait(driver, 15).until(
+        lambda d: (
+            then in d.current_url
+            and d.execute_script("return document.readyState") == "complete"
+            and (d.find_element("tag name", "html") != old)
+        )
+    )
 
 
 def test_phone_browser_menu_answer_checklist_reload(browser, tmp_path, kb):
@@ -140,8 +153,11 @@ def test_phone_browser_menu_answer_checklist_reload(browser, tmp_path, kb):
             assert browser.execute_script("return window.scrollY") == scroll and browser.current_url == page
         assert browser.find_element(By.CSS_SELECTOR, ".progress progress").get_attribute("value") == "3"
         browser.refresh()  # the ticks were saved, each on its own
-        ticked = [b.get_attribute("value") for b in browser.find_elements(By.CSS_SELECTOR, 'form.checklist input[name^="m:"]:not([value^="na:"])')
-                  if b.is_selected()]
+        ticked = [
+            b.get_attribute("value")
+            for b in browser.find_elements(By.CSS_SELECTOR, 'form.checklist input[name^="m:"]:not([value^="na:"])')
+            if b.is_selected()
+        ]
         assert len(ticked) == 3
         assert ticked == [i.id for i in kb.checklist_items("reissue_lost")][10:13]
         no_overflow(browser, "the ticked checklist")
@@ -172,7 +188,12 @@ def test_phone_browser_menu_answer_checklist_reload(browser, tmp_path, kb):
         kinds: dict[str, str] = {}
         for route in all_routes(guide.engine):
             kinds.setdefault(route.split(":")[0], route)
-        paths = [f"/s/{r}" for r in kinds.values()] + ["/s/checklists", "/check", "/ask?q=%E9%80%9A%E8%BE%BD", "/print/reissue_lost"]
+        paths = [f"/s/{r}" for r in kinds.values()] + [
+            "/s/checklists",
+            "/check",
+            "/ask?q=%E9%80%9A%E8%BE%BD",
+            "/print/reissue_lost",
+        ]
         for lang in ("中文", "Русский", "English"):
             switch = browser.find_element(By.XPATH, f'//form[@class="langs"]/button[@title="{lang}"]')
             if switch.is_enabled():  # the current language's button is disabled
@@ -184,7 +205,9 @@ def test_phone_browser_menu_answer_checklist_reload(browser, tmp_path, kb):
                 browser.get(url + "/s/topic:reissue_lost")
                 browser.save_screenshot(str(shots / "web-answer-en.png"))
         # a copy button puts the exact annotation on the clipboard, and says so
-        browser.execute_cdp_cmd("Browser.grantPermissions", {"origin": url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]})
+        browser.execute_cdp_cmd(
+            "Browser.grantPermissions", {"origin": url, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"]}
+        )
         browser.get(url + "/s/topic:change_name")
         copy = browser.find_elements(By.CSS_SELECTOR, "button.copy")
         assert copy
@@ -202,13 +225,17 @@ def test_phone_browser_menu_answer_checklist_reload(browser, tmp_path, kb):
         if not browser.execute_script("return !!navigator.share"):
             share.click()
             WebDriverWait(browser, 10).until(lambda d: "✅" in share.text)
-            link = browser.execute_async_script("navigator.clipboard.readText().then(arguments[0], e => arguments[0]('ERR ' + e))")
+            link = browser.execute_async_script(
+                "navigator.clipboard.readText().then(arguments[0], e => arguments[0]('ERR ' + e))"
+            )
             assert link == url + "/s/topic:change_name"
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] if hasattr(browser, "get_log") else []
         assert not [e for e in errors if "Content Security Policy" in e["message"]], errors
         # the detector itself: one unbreakable line wider than the phone is caught
-        browser.execute_script("const d = document.createElement('div'); d.style.whiteSpace = 'nowrap';"
-                               "d.textContent = '0470-2299089 '.repeat(8); document.querySelector('main').appendChild(d);")
+        browser.execute_script(
+            "const d = document.createElement('div'); d.style.whiteSpace = 'nowrap';"
+            "d.textContent = '0470-2299089 '.repeat(8); document.querySelector('main').appendChild(d);"
+        )
         with pytest.raises(AssertionError, match="wider than the 360px viewport"):
             no_overflow(browser, "a page with a line too long")
     assert (shots / "web-answer.png").stat().st_size > 10_000
@@ -222,9 +249,14 @@ def test_phone_browser_call_button_and_question_box(browser, tmp_path, kb):
     shots = Path(SCREENSHOTS or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
     with web_server(tmp_path / "call.db", kb) as (url, guide):
-        paths = ["/s/topic:reissue_lost", "/s/fact:hotline", "/s/stuck:reissue_lost", "/s/answer:silent_hours",
-                 "/ask?q=%E8%A6%81%E5%B8%A6%E5%93%AA%E4%BA%9B%E6%9D%90%E6%96%99",  # the ask-back
-                 "/ask?q=xyzzy"]  # suggestions
+        paths = [
+            "/s/topic:reissue_lost",
+            "/s/fact:hotline",
+            "/s/stuck:reissue_lost",
+            "/s/answer:silent_hours",
+            "/ask?q=%E8%A6%81%E5%B8%A6%E5%93%AA%E4%BA%9B%E6%9D%90%E6%96%99",  # the ask-back
+            "/ask?q=xyzzy",
+        ]  # suggestions
         for lang in ("zh", "ru", "en"):
             browser.get(url + "/")
             if lang != "zh":
@@ -304,9 +336,20 @@ def test_every_page_kind_is_accessible_light_and_dialable_in_three_languages(bro
         for route in all_routes(guide.engine):
             kinds.setdefault(route.split(":")[0], route)
         kinds["topic_jiangsu"] = "topic:new_entry"  # the answer with the Jiangsu guide's extras folded in
-        paths = ["/"] + [f"/s/{r}" for k, r in kinds.items() if k != "main"] + [
-            "/s/checklists", "/s/checklist:reissue_lost", "/print/reissue_lost", "/check", "/s/help",
-            "/ask?q=%E9%80%9A%E8%BE%BD", "/ask?q=%E8%A6%81%E5%B8%A6%E5%93%AA%E4%BA%9B%E6%9D%90%E6%96%99", "/ask?q=xyzzy"]
+        paths = (
+            ["/"]
+            + [f"/s/{r}" for k, r in kinds.items() if k != "main"]
+            + [
+                "/s/checklists",
+                "/s/checklist:reissue_lost",
+                "/print/reissue_lost",
+                "/check",
+                "/s/help",
+                "/ask?q=%E9%80%9A%E8%BE%BD",
+                "/ask?q=%E8%A6%81%E5%B8%A6%E5%93%AA%E4%BA%9B%E6%9D%90%E6%96%99",
+                "/ask?q=xyzzy",
+            ]
+        )
         answers = {"/s/topic:", "/s/fact:", "/s/answer:", "/s/stuck:", "/ask?q="}
         browser.get(url + "/s/topic:reissue_lost")
         tap(browser, "📋", "/s/checklist:reissue_lost")  # a session with a checklist

@@ -49,12 +49,27 @@ async def post(session: aiohttp.ClientSession, url: str, update: dict, secret: s
 
 async def test_webhook_round_trip_over_http_with_and_without_the_secret(fake, tmp_path):
     port = free_port()
-    env = {**os.environ, "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url,
-           "TELEGRAM_API_FILE_URL": fake.base_file_url, "EPORT_GUIDE_DB": str(tmp_path / "hook.db"),
-           "EPORT_GUIDE_WEBHOOK_SECRET": SECRET}
+    env = {
+        **os.environ,
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "TELEGRAM_API_FILE_URL": fake.base_file_url,
+        "EPORT_GUIDE_DB": str(tmp_path / "hook.db"),
+        "EPORT_GUIDE_WEBHOOK_SECRET": SECRET,
+    }
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.cli", "run", "--webhook-url", WEBHOOK_URL, "--port", str(port),
-        env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--webhook-url",
+        WEBHOOK_URL,
+        "--port",
+        str(port),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         await fake.wait_for(lambda: fake.webhook, timeout=20, what="setWebhook")
         assert fake.webhook["url"] == WEBHOOK_URL and fake.webhook["secret_token"] == SECRET

@@ -31,33 +31,45 @@ LIMIT = 2048  # WeChat's limit for a text reply, in bytes
 # The official 消息加解密 sample (WXBizMsgCrypt, Python demo): token, key, AppID, timestamp, nonce,
 # msg_signature and the Encrypt of a text message "abcdteT".
 SAMPLE = {
-    "token": "spamtest", "key": AES_KEY, "app_id": APP_ID, "timestamp": "1409735669", "nonce": "1320562132",
+    "token": "spamtest",
+    "key": AES_KEY,
+    "app_id": APP_ID,
+    "timestamp": "1409735669",
+    "nonce": "1320562132",
     "msg_signature": "5d197aaffba7e9b25a30732f161a50dee96bd5fa",
     "encrypt": "hyzAe4OzmOMbd6TvGdIOO6uBmdJoD0Fk53REIHvxYtJlE2B655HuD0m8KUePWB3+LrPXo87wzQ1QLvbeUgmBM4x6F8PGHQHFVAFmOD2LdJF9FrXp"
-               "bUAh0B5GIItb52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsVticbSnyU8dKOIbgU6ux5VTjg3yt+WGzj"
-               "lpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0VxpAe+77TszTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYY"
-               "I1BD1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ixrcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE=",
+    "bUAh0B5GIItb52sn896wVsMSHGuPE328HnRGBcrS7C41IzDWyWNlZkyyXwon8T332jisa+h6tEDYsVticbSnyU8dKOIbgU6ux5VTjg3yt+WGzj"
+    "lpKn6NPhRjpA912xMezR4kw6KWwMrCVKSVCZciVGCgavjIQ6X8tCOp3yZbGpy0VxpAe+77TszTfRd5RJSVO/HTnifJpXgCSUdUue1v6h0EIBYY"
+    "I1BD1DlD+C0CR8e6OewpusjZ4uBl9FyJvnhvQl+q5rv1ixrcpCumEPo5MJSgM9ehVsNPfUM669WuMyVWQLCzpu9GhglF2PE=",
 }
 # The official Java sample's test (WXBizMsgCryptTest): "我是中文abcd123" with the random "aaaabbbbccccdddd".
-JAVA = {"app_id": "wxb11529c136998cb6", "random": b"aaaabbbbccccdddd", "text": "我是中文abcd123",
-        "encrypt": "jn1L23DB+6ELqJ+6bruv21Y6MD7KeIfP82D6gU39rmkgczbWwt5+3bnyg5K55bgVtVzd832WzZGMhkP72vVOfg=="}
+JAVA = {
+    "app_id": "wxb11529c136998cb6",
+    "random": b"aaaabbbbccccdddd",
+    "text": "我是中文abcd123",
+    "encrypt": "jn1L23DB+6ELqJ+6bruv21Y6MD7KeIfP82D6gU39rmkgczbWwt5+3bnyg5K55bgVtVzd832WzZGMhkP72vVOfg==",
+}
 # wechatpy's tests of the same algorithm (tests/test_crypto.py): a reply encrypted with the random
 # "1234567890123456" and its msg_signature; a message to decrypt.
 WECHATPY = {
-    "token": "123456", "key": "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR", "app_id": "wx49f0ab532d5d035a",
-    "timestamp": "1411525903", "nonce": "461056294", "random": b"1234567890123456",
+    "token": "123456",
+    "key": "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR",
+    "app_id": "wx49f0ab532d5d035a",
+    "timestamp": "1411525903",
+    "nonce": "461056294",
+    "random": b"1234567890123456",
     "reply": "<xml>\n<MsgType><![CDATA[text]]></MsgType>\n<Content><![CDATA[test]]></Content>\n"
-             "<FromUserName><![CDATA[wx49f0ab532d5d035a]]></FromUserName>\n<ToUserName><![CDATA[messense]]></ToUserName>\n"
-             "<AgentID>1</AgentID>\n<CreateTime>1411525903</CreateTime>\n</xml>",
+    "<FromUserName><![CDATA[wx49f0ab532d5d035a]]></FromUserName>\n<ToUserName><![CDATA[messense]]></ToUserName>\n"
+    "<AgentID>1</AgentID>\n<CreateTime>1411525903</CreateTime>\n</xml>",
     "reply_encrypt": "9s4gMv99m88kKTh/H8IdkOiMg6bisoy3ypwy9H4hvSPe9nsGaqyw5hhSjdYbcrKk+j3nba4HMOTzHrluLBYqxgNcBqGsL8GqxlhZgURnAt"
-                     "ObvesEl5nZ+uBE8bviY0LWke8Zy9V/QYKxNV2FqllNXcfmstttyIkMKCCmVbCFM2JTF5wY0nFhHZSjPUL2Q1qvSUCUld+/WIXrx0oy"
-                     "KQmpB6o8NRrrNrsDf03oxI1p9FxUgMnwKKZeOA/uu+2IEvEBtb7muXsVbwbgX05UPPJvFurDXafG0RQyPR+mf1nDnAtQmmNOuiR5MI"
-                     "kdQ39xn1vWwi1O5oazPoQJz0nTYjxxEE8kv3kFxtAGVRe3ypD3WeK2XeFYFMNMpatF9XiKzHo3",
+    "ObvesEl5nZ+uBE8bviY0LWke8Zy9V/QYKxNV2FqllNXcfmstttyIkMKCCmVbCFM2JTF5wY0nFhHZSjPUL2Q1qvSUCUld+/WIXrx0oy"
+    "KQmpB6o8NRrrNrsDf03oxI1p9FxUgMnwKKZeOA/uu+2IEvEBtb7muXsVbwbgX05UPPJvFurDXafG0RQyPR+mf1nDnAtQmmNOuiR5MI"
+    "kdQ39xn1vWwi1O5oazPoQJz0nTYjxxEE8kv3kFxtAGVRe3ypD3WeK2XeFYFMNMpatF9XiKzHo3",
     "reply_signature": "407518b7649e86ef23978113f92d27afa9296533",
     "message_encrypt": "RgqEoJj5A4EMYlLvWO1F86ioRjZfaex/gePD0gOXTxpsq5Yj4GNglrBb8I2BAJVODGajiFnXBu7mCPatfjsu6IHCrsTyeDXzF6Bv283dG"
-                       "ymzxh6ydJRvZsryDyZbLTE7rhnus50qGPMfp2wASFlzEgMW9z1ef/RD8XzaFYgm7iTdaXpXaG4+BiYyolBug/gYNx410cvkKR2/nPwBiT+P"
-                       "4hIiOAQqGp/TywZBtDh1yCF2KOd0gpiMZ5jSw3e29mTvmUHzkVQiMS6td7vXUaWOMZnYZlF3So2SjHnwh4jYFxdgpkHHqIrH/54SNdshoQ"
-                       "gWYEvccTKe7FS709/5t6NMxuGhcUGAPOQipvWTT4dShyqio7mlsl5noTrb++x6En749zCpQVhDpbV6GDnTbcX2e8K9QaNWHp91eBdCRxthuL0=",
+    "ymzxh6ydJRvZsryDyZbLTE7rhnus50qGPMfp2wASFlzEgMW9z1ef/RD8XzaFYgm7iTdaXpXaG4+BiYyolBug/gYNx410cvkKR2/nPwBiT+P"
+    "4hIiOAQqGp/TywZBtDh1yCF2KOd0gpiMZ5jSw3e29mTvmUHzkVQiMS6td7vXUaWOMZnYZlF3So2SjHnwh4jYFxdgpkHHqIrH/54SNdshoQ"
+    "gWYEvccTKe7FS709/5t6NMxuGhcUGAPOQipvWTT4dShyqio7mlsl5noTrb++x6En749zCpQVhDpbV6GDnTbcX2e8K9QaNWHp91eBdCRxthuL0=",
     "message_signature": "74d92dfeb87ba7c714f89d98870ae5eb62dff26d",
 }
 
@@ -68,16 +80,31 @@ def test_the_cipher_reproduces_wechats_published_examples():
     # the official sample: its msg_signature, and the message it decrypts to
     assert signature(SAMPLE["token"], SAMPLE["timestamp"], SAMPLE["nonce"], SAMPLE["encrypt"]) == SAMPLE["msg_signature"]
     message = parse_xml(Cipher(SAMPLE["key"], SAMPLE["app_id"]).decrypt(SAMPLE["encrypt"]).encode())
-    assert message == {"ToUserName": "gh_10f6c3c3ac5a", "FromUserName": "oyORnuP8q7ou2gfYjqLzSIWZf0rs",
-                       "CreateTime": "1409735668", "MsgType": "text", "Content": "abcdteT", "MsgId": "6054768590064713728"}
+    assert message == {
+        "ToUserName": "gh_10f6c3c3ac5a",
+        "FromUserName": "oyORnuP8q7ou2gfYjqLzSIWZf0rs",
+        "CreateTime": "1409735668",
+        "MsgType": "text",
+        "Content": "abcdteT",
+        "MsgId": "6054768590064713728",
+    }
     # the Java sample's encryption, byte for byte
     assert Cipher(AES_KEY, JAVA["app_id"]).encrypt(JAVA["text"], JAVA["random"]) == JAVA["encrypt"]
     # wechatpy's: an encrypted, signed reply exactly as expected, and a message decrypted
     cipher = Cipher(WECHATPY["key"], WECHATPY["app_id"])
-    reply = encrypted_reply(WECHATPY["token"], cipher, WECHATPY["reply"], WECHATPY["timestamp"], WECHATPY["nonce"], WECHATPY["random"])
-    assert fields(reply) == {"Encrypt": WECHATPY["reply_encrypt"], "MsgSignature": WECHATPY["reply_signature"],
-                             "TimeStamp": WECHATPY["timestamp"], "Nonce": WECHATPY["nonce"]}
-    assert signature(WECHATPY["token"], WECHATPY["timestamp"], WECHATPY["nonce"], WECHATPY["message_encrypt"]) == WECHATPY["message_signature"]
+    reply = encrypted_reply(
+        WECHATPY["token"], cipher, WECHATPY["reply"], WECHATPY["timestamp"], WECHATPY["nonce"], WECHATPY["random"]
+    )
+    assert fields(reply) == {
+        "Encrypt": WECHATPY["reply_encrypt"],
+        "MsgSignature": WECHATPY["reply_signature"],
+        "TimeStamp": WECHATPY["timestamp"],
+        "Nonce": WECHATPY["nonce"],
+    }
+    assert (
+        signature(WECHATPY["token"], WECHATPY["timestamp"], WECHATPY["nonce"], WECHATPY["message_encrypt"])
+        == WECHATPY["message_signature"]
+    )
     decrypted = parse_xml(cipher.decrypt(WECHATPY["message_encrypt"]).encode())
     assert (decrypted["FromUserName"], decrypted["Content"]) == ("messense", "test")
     # the same message for another account is refused (the AppID inside is checked)
@@ -114,8 +141,9 @@ def account_settings(mode: str) -> dict[str, str]:
 def account(request, tmp_path, kb):
     settings = account_settings(request.param)
     with web_server(tmp_path / "wechat.db", kb, **settings) as (url, guide):
-        wx = FakeWeChat(url + "/wechat", TOKEN, encoding_aes_key=settings.get("wechat_aes_key"),
-                        app_id=settings.get("wechat_app_id"))
+        wx = FakeWeChat(
+            url + "/wechat", TOKEN, encoding_aes_key=settings.get("wechat_aes_key"), app_id=settings.get("wechat_app_id")
+        )
         yield wx, url, guide
 
 
@@ -152,7 +180,7 @@ def test_a_follower_subscribes_asks_is_asked_back_answers_by_number_and_ticks_on
     assert welcome.fields["FromUserName"] == wx.account
     assert welcome.content.startswith("欢迎关注")
     choices = numbered(welcome.content)
-    assert [c.name for c in kb.categories.values()] == list(choices)[:len(kb.categories)]  # the business menu
+    assert [c.name for c in kb.categories.values()] == list(choices)[: len(kb.categories)]  # the business menu
     # a question that needs the business: asked back, every business numbered
     asked = wx.text(openid, "要带哪些材料")
     assert asked.content.startswith("办理哪项业务？")
@@ -235,17 +263,27 @@ def test_forged_requests_get_403_and_nothing_is_answered(account, caplog):
     assert guide.store.conn.execute("SELECT COUNT(*) FROM wechat_users").fetchone()[0] == 0
 
 
-BOMB = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
-        "<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><MsgType>text</MsgType><Content>&lol2;</Content></xml>")
-EXTERNAL = ('<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
-            "<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><MsgType>text</MsgType><Content>&e;</Content></xml>")
+BOMB = (
+    '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;">]>'
+    "<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><MsgType>text</MsgType><Content>&lol2;</Content></xml>"
+)
+EXTERNAL = (
+    '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]>'
+    "<xml><ToUserName>a</ToUserName><FromUserName>b</FromUserName><MsgType>text</MsgType><Content>&e;</Content></xml>"
+)
 
 
 def test_malformed_huge_and_entity_xml_is_refused_without_a_traceback(account, caplog):
     wx, _, _ = account
     caplog.set_level(logging.INFO)
-    for body in (b"<xml><unclosed>", BOMB.encode(), EXTERNAL.encode(), b"\xff\xfe\x00", b"<notwechat/>",
-                 b"<xml><Content>no sender</Content></xml>"):
+    for body in (
+        b"<xml><unclosed>",
+        BOMB.encode(),
+        EXTERNAL.encode(),
+        b"\xff\xfe\x00",
+        b"<notwechat/>",
+        b"<xml><Content>no sender</Content></xml>",
+    ):
         reply = wx.post("", query=wx.query(), raw=body)
         assert reply.status in (400, 403), body
         assert "passwd" not in reply.body and "root:" not in reply.body
@@ -258,7 +296,9 @@ def test_other_messages_get_a_polite_line_and_the_menu_and_events_without_words_
     wx, _, _ = account
     wx.msg_id += 1
     image = wx.post(wx.message_xml("oImage", "image", PicUrl="http://example.invalid/p.jpg", MediaId="m", MsgId=str(wx.msg_id)))
-    assert image.content.startswith("抱歉，这里只能看懂文字和位置") and all(c.name in image.content for c in kb.categories.values())
+    assert image.content.startswith("抱歉，这里只能看懂文字和位置") and all(
+        c.name in image.content for c in kb.categories.values()
+    )
     view = wx.event("oImage", "VIEW", "https://example.invalid/")
     assert (view.status, view.body) == (200, "success")
 
@@ -285,8 +325,9 @@ def test_typing_delete_my_data_asks_then_deletes_everything_of_the_follower(acco
     done = wx.text(openid, confirm)
     assert "已删除关于您的全部数据" in done.content and "/wechat/link" not in done.content
     conn = guide.store.conn
-    assert {f"{t}.{c}": conn.execute(f"SELECT COUNT(*) FROM {t} WHERE {c} = ?", (user,)).fetchone()[0]
-            for t, c in user_columns(conn)} == {f"{t}.{c}": 0 for t, c in user_columns(conn)}
+    assert {
+        f"{t}.{c}": conn.execute(f"SELECT COUNT(*) FROM {t} WHERE {c} = ?", (user,)).fetchone()[0] for t, c in user_columns(conn)
+    } == {f"{t}.{c}": 0 for t, c in user_columns(conn)}
     assert conn.execute("SELECT COUNT(*) FROM wechat_users").fetchone()[0] == 0
     wx.text(openid, "你好")
     assert follower_id(guide, openid) != user  # a new start, nothing carried over
@@ -351,7 +392,7 @@ async def test_the_same_question_gets_the_same_answer_in_wechat_in_telegram_and_
             reply = wx.text(f"oSame{n}", question)
             head = lines(reply.content.split("\n\n回复数字选择")[0].removesuffix("…（内容较长，完整内容见下方链接）"))
             said = lines(telegram.plain)
-            assert len(head) >= 2 and said[:len(head)] == head, question
+            assert len(head) >= 2 and said[: len(head)] == head, question
             numbered_labels = list(numbered(reply.content))
             assert numbered_labels and set(numbered_labels) <= set(telegram.labels), question  # the same choices
             web_page = browser.get("/ask", params={"q": question}).text
@@ -360,11 +401,16 @@ async def test_the_same_question_gets_the_same_answer_in_wechat_in_telegram_and_
 
 
 # -- the operator's side: settings, the menu, the QR scenes ------------------------------------------
-@pytest.mark.parametrize("variable, value", [
-    ("EPORT_WECHAT_TOKEN", "to"), ("EPORT_WECHAT_TOKEN", "has space!secretvalue"),
-    ("EPORT_WECHAT_AES_KEY", "tooShortSecretKeyValue"), ("EPORT_WECHAT_AES_KEY", AES_KEY[:-1] + "!"),
-    ("EPORT_WECHAT_APP_SECRET", "notHexSecret_value_0123456789abcd"),
-])
+@pytest.mark.parametrize(
+    "variable, value",
+    [
+        ("EPORT_WECHAT_TOKEN", "to"),
+        ("EPORT_WECHAT_TOKEN", "has space!secretvalue"),
+        ("EPORT_WECHAT_AES_KEY", "tooShortSecretKeyValue"),
+        ("EPORT_WECHAT_AES_KEY", AES_KEY[:-1] + "!"),
+        ("EPORT_WECHAT_APP_SECRET", "notHexSecret_value_0123456789abcd"),
+    ],
+)
 def test_wechat_settings_are_validated_without_printing_the_secret(monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)
     with pytest.raises(SettingsError) as err:
@@ -492,22 +538,37 @@ def test_the_operator_steps_from_docs_operations(tmp_path, kb):
     port = free_port()
     api = FakeAPI(APP_ID, APP_SECRET)
     with api.running():
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "EPORT_GUIDE_DB": str(tmp_path / "ops.db"),
-               "EPORT_GUIDE_WEB_URL": f"http://127.0.0.1:{port}",  # step 3
-               "EPORT_WECHAT_TOKEN": TOKEN, "EPORT_WECHAT_AES_KEY": AES_KEY, "EPORT_WECHAT_APP_ID": APP_ID,
-               "EPORT_WECHAT_APP_SECRET": APP_SECRET, "EPORT_WECHAT_API_URL": api.url}
+        env = {
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "EPORT_GUIDE_DB": str(tmp_path / "ops.db"),
+            "EPORT_GUIDE_WEB_URL": f"http://127.0.0.1:{port}",  # step 3
+            "EPORT_WECHAT_TOKEN": TOKEN,
+            "EPORT_WECHAT_AES_KEY": AES_KEY,
+            "EPORT_WECHAT_APP_ID": APP_ID,
+            "EPORT_WECHAT_APP_SECRET": APP_SECRET,
+            "EPORT_WECHAT_API_URL": api.url,
+        }
         cli = [sys.executable, "-m", "bot.cli"]
-        proc = subprocess.Popen([*cli, "web", "--port", str(port)], cwd=REPO, env=env,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        proc = subprocess.Popen(
+            [*cli, "web", "--port", str(port)], cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         try:
             first_page(proc, f"http://127.0.0.1:{port}/")
             wx = FakeWeChat(f"http://127.0.0.1:{port}/wechat", TOKEN, encoding_aes_key=AES_KEY, app_id=APP_ID)
             assert wx.verify("echo4193528391").text == "echo4193528391"  # step 5: 提交
             printed = subprocess.run([*cli, "wechat-menu"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
-            pushed = subprocess.run([*cli, "wechat-menu", "--push"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+            pushed = subprocess.run(
+                [*cli, "wechat-menu", "--push"], cwd=REPO, env=env, capture_output=True, text=True, timeout=60
+            )
             assert printed.returncode == pushed.returncode == 0 and api.menus == [json.loads(printed.stdout)]  # step 6
-            scenes = subprocess.run([*cli, "links", "--wechat", "--out", str(tmp_path / "qr")], cwd=REPO, env=env,
-                                    capture_output=True, text=True, timeout=60)
+            scenes = subprocess.run(
+                [*cli, "links", "--wechat", "--out", str(tmp_path / "qr")],
+                cwd=REPO,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
             scene = scenes.stdout.splitlines()[0].split()[0]  # step 7: a help desk's code, made by WeChat
             assert scenes.returncode == 0 and (tmp_path / "qr" / f"{scene}.png").is_file() and scene in api.qr_scenes
             assert wx.event("oPhone", "subscribe", f"qrscene_{scene}").content.startswith("欢迎关注")
@@ -594,8 +655,9 @@ async def test_run_with_web_serves_the_account_from_the_bots_process(fake, tmp_p
     from .test_web import free_port
 
     port = free_port()
-    async with running_bot(fake, tmp_path / "both.db", before_init=attach, web_port=port, wechat_token=TOKEN,
-                           web_url=f"http://127.0.0.1:{port}"):
+    async with running_bot(
+        fake, tmp_path / "both.db", before_init=attach, web_port=port, wechat_token=TOKEN, web_url=f"http://127.0.0.1:{port}"
+    ):
         wx = FakeWeChat(f"http://127.0.0.1:{port}/wechat", TOKEN)
         assert (await asyncio.to_thread(wx.verify, "echo1")).text == "echo1"
         reply = await asyncio.to_thread(wx.text, "oBoth", "卡丢了怎么办")

@@ -39,7 +39,7 @@ TAG = re.compile(r"(<[^<>]*>)")
 
 
 def tel(number: str) -> str:
-    """"0470-2299089" → "tel:+864702299089" (the trunk 0 dropped)."""
+    """ "0470-2299089" → "tel:+864702299089" (the trunk 0 dropped)."""
     digits = number.replace("-", "")
     return "tel:+86" + (digits if number.startswith("1") else digits.lstrip("0"))
 
@@ -56,7 +56,7 @@ def _link_phones(text: str) -> str:
     for m in PHONE.finditer(text):
         if m.start() < pos:
             continue
-        out.append(text[pos:m.start()])
+        out.append(text[pos : m.start()])
         out.append(f'<a href="{tel(m.group(1))}">{m.group(1)}</a>')
         pos = m.end()
         if m.group(1).startswith("0"):
@@ -118,8 +118,7 @@ class Renderer:
         """The jinja environment of a language: the web templates over the chat's, with the engine's
         filters and translations plus the web's (phone links, page addresses); made once per language."""
         base = dialogs_environment(lang)  # the same filters (tr, beside, labelled …) and translations
-        env = base.overlay(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES)), base.loader]),
-                           autoescape=True)
+        env = base.overlay(loader=jinja2.ChoiceLoader([jinja2.FileSystemLoader(str(TEMPLATES)), base.loader]), autoescape=True)
         env.filters = dict(env.filters)  # the overlay's own filters (not added to the engine's)
         env.filters.update(phones=phones, tel_markup=tel_markup, href=route_href, tel=tel)
         return env

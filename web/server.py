@@ -82,8 +82,10 @@ def _sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
-CSP = (f"default-src 'none'; style-src {_sha256(STYLE)}; script-src {_sha256(SCRIPT)}; img-src 'self' data:; connect-src 'self'; "
-       "form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+CSP = (
+    f"default-src 'none'; style-src {_sha256(STYLE)}; script-src {_sha256(SCRIPT)}; img-src 'self' data:; connect-src 'self'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 SESSION_COOKIE = "eg_session"
 LANG_COOKIE = "eg_lang"
 FLASH_COOKIE = "eg_flash"
@@ -217,8 +219,21 @@ class WebButton:
 # actions the web shows otherwise: ticks and 不适用 are the checklist's checkboxes (one form)
 FORM_ACTIONS = {"tick", "na", "x"}
 # actions that change neither the session's existence nor its language (see Base.result)
-SETTLED_ACTIONS = {"tick", "na", "x", "t", "checklist_open", "checklist_switch", "checklist_reset", "checklist_reset_confirm",
-                   "feedback", "fb", "go", "g", "aspect"}
+SETTLED_ACTIONS = {
+    "tick",
+    "na",
+    "x",
+    "t",
+    "checklist_open",
+    "checklist_switch",
+    "checklist_reset",
+    "checklist_reset_confirm",
+    "feedback",
+    "fb",
+    "go",
+    "g",
+    "aspect",
+}
 # what the checklist page's script sends (``Checklists.mark``: stored, only the progress back)
 SCRIPT_MARKS = {"tick", "na"}
 PRINT = N_("🖨 打印 / 保存为 PDF")
@@ -228,8 +243,15 @@ SHARE = N_("📤 分享")
 class Web:
     """What every handler shares: the application object (its engine and store), the limits."""
 
-    def __init__(self, guide: Guide, *, secure_cookies: bool = False, rate_limiter: RateLimiter | None = None,
-                 retention_days: int | None = None, trusted_proxies: int = 0):
+    def __init__(
+        self,
+        guide: Guide,
+        *,
+        secure_cookies: bool = False,
+        rate_limiter: RateLimiter | None = None,
+        retention_days: int | None = None,
+        trusted_proxies: int = 0,
+    ):
         self.guide = guide
         self.engine = guide.engine
         self.store = guide.store
@@ -311,8 +333,7 @@ class Web:
         phones = self.hotline()
         if not phones:
             return "", ""
-        shows = any(p in screen.text for p in phones) or any(
-            b.copy_text and is_phone(b.copy_text) for b in screen.all_buttons())
+        shows = any(p in screen.text for p in phones) or any(b.copy_text and is_phone(b.copy_text) for b in screen.all_buttons())
         if shows or screen_of(screen.route) in CALL_SCREENS:
             return tel(phones[0]), phones[0]
         return "", ""
@@ -368,8 +389,9 @@ class Base(tornado.web.RequestHandler):
 
     def client_ip(self) -> str:
         """The rate-limit bucket of the client (see ``client_address``)."""
-        return client_address(self.request.remote_ip or "", self.request.headers.get_list("X-Forwarded-For"),
-                              self.web.trusted_proxies)
+        return client_address(
+            self.request.remote_ip or "", self.request.headers.get_list("X-Forwarded-For"), self.web.trusted_proxies
+        )
 
     def is_https(self) -> bool:
         """Whether the visitor came over HTTPS: directly, or as the outermost trusted proxy says
@@ -464,8 +486,12 @@ class Base(tornado.web.RequestHandler):
         CSRF_MAX_AGE_S ago, for this visitor's session (or, without one, this browser's cookie)."""
         self.lang = self._language()  # a refusal speaks the visitor's language (prepare has not run)
         self.resolve_session()
-        token = (self.get_argument("_xsrf", None) or self.request.headers.get("X-Xsrftoken")
-                 or self.request.headers.get("X-Csrftoken") or "")
+        token = (
+            self.get_argument("_xsrf", None)
+            or self.request.headers.get("X-Xsrftoken")
+            or self.request.headers.get("X-Csrftoken")
+            or ""
+        )
         issued, _, mac = token.partition(".")
         binding = self._binding(create=False)
         fresh = issued.isdigit() and len(issued) < 12 and 0 <= time.time() - int(issued) <= CSRF_MAX_AGE_S
@@ -491,8 +517,11 @@ class Base(tornado.web.RequestHandler):
         """The browser's language: the switcher's cookie, else Accept-Language (read once per request)."""
         if self._browser_lang is None:
             chosen = self.read_cookie(LANG_COOKIE)
-            self._browser_lang = chosen if chosen in i18n.LANGUAGES else (
-                accept_language(self.request.headers.get("Accept-Language")) or i18n.DEFAULT_LANGUAGE)
+            self._browser_lang = (
+                chosen
+                if chosen in i18n.LANGUAGES
+                else (accept_language(self.request.headers.get("Accept-Language")) or i18n.DEFAULT_LANGUAGE)
+            )
         return self._browser_lang
 
     def ctx(self, personal: bool = False) -> Context:
@@ -534,8 +563,16 @@ class Base(tornado.web.RequestHandler):
         return i18n.translations(self.lang).gettext(message)
 
     # -- pages -------------------------------------------------------------------------------
-    def page(self, screen: Screen, *, status: int = 200, question: str = "", upload: bool = False,
-             template: str | None = None, extra: dict[str, Any] | None = None) -> None:
+    def page(
+        self,
+        screen: Screen,
+        *,
+        status: int = 200,
+        question: str = "",
+        upload: bool = False,
+        template: str | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         """The page of a screen: its model drawn by its web template (one render). A plain GET of a screen
         the engine keeps (the same for everyone, or for everyone at the same state of a checklist) is drawn
         once per language and address and kept with a mark where the visitor's CSRF token goes."""
@@ -546,9 +583,17 @@ class Base(tornado.web.RequestHandler):
         here = self.here(screen)
         key = (id(screen), self.lang, here)
         spec = self.engine.screens.get(screen_of(screen.route), {})
-        kept = (self.request.method == "GET" and status == 200 and template is None and extra is None and not question
-                and not upload and not awaiting and not (screen.toast or self.toast)
-                and (not spec.get("personal") or screen.route.startswith("checklist:")))  # kept by the engine too
+        kept = (
+            self.request.method == "GET"
+            and status == 200
+            and template is None
+            and extra is None
+            and not question
+            and not upload
+            and not awaiting
+            and not (screen.toast or self.toast)
+            and (not spec.get("personal") or screen.route.startswith("checklist:"))
+        )  # kept by the engine too
         if kept and not spec.get("personal") and not screen.notice:
             self.cache_privately()  # an answer page: the same for everyone (the engine keeps it)
         if kept:
@@ -573,12 +618,26 @@ class Base(tornado.web.RequestHandler):
                 values["jiangsu_markup"] = self.engine.render(f"jiangsu:{business}", self.ctx()).html
         values.update(extra or {})
         values.update(
-            html_lang={"zh": "zh-CN"}.get(self.lang, self.lang), lang=self.lang, page_title=title, style=STYLE, script=SCRIPT,
+            html_lang={"zh": "zh-CN"}.get(self.lang, self.lang),
+            lang=self.lang,
+            page_title=title,
+            style=STYLE,
+            script=SCRIPT,
             xsrf=markupsafe.Markup(f'<input type="hidden" name="_xsrf" value="{TOKEN_MARK if kept else escape(token)}"/>'),
-            xsrf_token=token, here=here,
-            languages=LANGUAGE_BUTTONS, toast=screen.toast or self.toast, notice=screen.notice or values.get("notice"),
-            markup=screen.html, call=call, call_number=call_number, button_rows=rows, awaiting=awaiting, max_text=MAX_TEXT,
-            question=question, max_question=MAX_QUESTION, upload=upload,
+            xsrf_token=token,
+            here=here,
+            languages=LANGUAGE_BUTTONS,
+            toast=screen.toast or self.toast,
+            notice=screen.notice or values.get("notice"),
+            markup=screen.html,
+            call=call,
+            call_number=call_number,
+            button_rows=rows,
+            awaiting=awaiting,
+            max_text=MAX_TEXT,
+            question=question,
+            max_question=MAX_QUESTION,
+            upload=upload,
             figure=screen.photo.svg() if screen.photo is not None else "",  # inline SVG: its text selectable
         )
         html = self.web.renderer.render(self.lang, template or self.web.renderer.template_for(screen.template), values)
@@ -668,8 +727,14 @@ class Base(tornado.web.RequestHandler):
             # a first tick may have started a session: the page's forms need a token bound to it
             self.finish(json.dumps({**progress(screen, self._), "xsrf": self.xsrf_token.decode("ascii")}, ensure_ascii=False))
             return
-        if (screen.addressable and not screen.stale and not screen.awaiting and not screen.document
-                and not screen.route.startswith("topic:") and self.web.can_open(screen.route)):
+        if (
+            screen.addressable
+            and not screen.stale
+            and not screen.awaiting
+            and not screen.document
+            and not screen.route.startswith("topic:")
+            and self.web.can_open(screen.route)
+        ):
             if screen.toast:
                 self.write_cookie(FLASH_COOKIE, screen.toast, signed=True)
             self.redirect(route_href(screen.route), status=303)
@@ -681,9 +746,13 @@ def progress_of(counts: dict[str, Any], gettext: Any) -> dict[str, Any]:
     """The progress the checklist page's script shows, from the checklist's counts (``Checklists.mark``)."""
     na = counts["not_applicable"]
     return {
-        "done": counts["done"], "total": counts["total"], "toast": counts["toast"],
+        "done": counts["done"],
+        "total": counts["total"],
+        "toast": counts["toast"],
         "na": gettext("%(n)s 项不适用，不计入") % {"n": na} if na else "",
-        "groups": {m: gettext("不适用") if all_na else f"{done}/{total}" for m, (done, total, all_na) in counts["groups"].items()},
+        "groups": {
+            m: gettext("不适用") if all_na else f"{done}/{total}" for m, (done, total, all_na) in counts["groups"].items()
+        },
     }
 
 
@@ -695,7 +764,9 @@ def progress(screen: Screen, gettext: Any) -> dict[str, Any]:
         return {"stale": True, "toast": screen.toast or ""}
     na = model.get("not_applicable") or 0
     return {
-        "done": model["done"], "total": model["total"], "toast": screen.toast or "",
+        "done": model["done"],
+        "total": model["total"],
+        "toast": screen.toast or "",
         "na": gettext("%(n)s 项不适用，不计入") % {"n": na} if na else "",
         "groups": {g["material"]: gettext("不适用") if g["na"] else f"{g['done']}/{g['total']}" for g in model["groups"]},
     }
@@ -733,13 +804,21 @@ class ScreenHandler(Base):
     def help_page(self) -> None:
         """The web's help: how to ask, the pages (instead of chat commands), the hotline."""
         kb = self.engine.kb
-        examples = [self._(e) for e in (N_("卡丢了怎么办"), N_("通辽在哪里办"), N_("营业执照复印件上写什么"), N_("没有身份证怎么办"))]
+        examples = [
+            self._(e) for e in (N_("卡丢了怎么办"), N_("通辽在哪里办"), N_("营业执照复印件上写什么"), N_("没有身份证怎么办"))
+        ]
         routes = [(commands.route_of(c, self.engine.features), c.description) for c in commands.COMMANDS if c.route]
         pages = [(route_href(r), label) for r, label in routes if r not in ("main", "help") and self.web.can_open(r)]
         fact = kb.facts.get("hotline")
-        self.page(Screen(route="help", html=f"<b>❓ {escape(self._('使用帮助'))}</b>"), template="screens/web_help.html",
-                  extra={"examples": [(e, "/ask?q=" + quote(e)) for e in examples], "pages": pages,
-                         "hotline": labelled(fact, self.lang) if fact is not None else ""})
+        self.page(
+            Screen(route="help", html=f"<b>❓ {escape(self._('使用帮助'))}</b>"),
+            template="screens/web_help.html",
+            extra={
+                "examples": [(e, "/ask?q=" + quote(e)) for e in examples],
+                "pages": pages,
+                "hotline": labelled(fact, self.lang) if fact is not None else "",
+            },
+        )
 
 
 class TopicHandler(Base):
@@ -1034,17 +1113,30 @@ def handlers(web: Web) -> list[tuple]:
     ]
 
 
-def make_app(guide: Guide, *, secure_cookies: bool = False, rate_limiter: RateLimiter | None = None,
-             retention_days: int | None = None, trusted_proxies: int = 0, debug: bool = False,
-             extra: list[tuple] | None = None) -> tornado.web.Application:
+def make_app(
+    guide: Guide,
+    *,
+    secure_cookies: bool = False,
+    rate_limiter: RateLimiter | None = None,
+    retention_days: int | None = None,
+    trusted_proxies: int = 0,
+    debug: bool = False,
+    extra: list[tuple] | None = None,
+) -> tornado.web.Application:
     """The tornado application serving ``guide`` (which has a store: ``build_web_guide``); ``extra``:
     more (path, handler[, arguments]) rules, matched before the pages' own."""
-    web = Web(guide, secure_cookies=secure_cookies, rate_limiter=rate_limiter, retention_days=retention_days,
-              trusted_proxies=trusted_proxies)
+    web = Web(
+        guide,
+        secure_cookies=secure_cookies,
+        rate_limiter=rate_limiter,
+        retention_days=retention_days,
+        trusted_proxies=trusted_proxies,
+    )
     kw = {"web": web}
     app = tornado.web.Application(
         [*(extra or []), *handlers(web)],
-        default_handler_class=NotFoundHandler, default_handler_args=kw,
+        default_handler_class=NotFoundHandler,
+        default_handler_args=kw,
         cookie_secret=sessions.cookie_secret(web.store),
         xsrf_cookies=True,  # every POST is checked by Base.check_xsrf_cookie (tokens bound to the session)
         compress_response=True,
@@ -1059,8 +1151,10 @@ def make_app(guide: Guide, *, secure_cookies: bool = False, rate_limiter: RateLi
 RETENTION_EVERY_MS = 6 * 3600 * 1000
 FD_RESERVE = 64  # files kept for the database, logs, the bot's connections to Telegram
 ACCEPT_PAUSE_S = 1.0  # out of file descriptors: stop accepting this long instead of spinning
-REFUSAL = (b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 5\r\n"
-           b"Connection: close\r\nContent-Length: 12\r\n\r\nServer busy\n")
+REFUSAL = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 5\r\n"
+    b"Connection: close\r\nContent-Length: 12\r\n\r\nServer busy\n"
+)
 
 
 def connection_cap(limit: int | None = None) -> int:
@@ -1131,8 +1225,13 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
                 loop = asyncio.get_running_loop()
                 loop.remove_reader(sock.fileno())
                 loop.call_later(ACCEPT_PAUSE_S, self._resume, sock)
-                self._warn("web: cannot accept connections (%s); pausing %.0f s (%d open connections, cap %d)",
-                           exc.strerror, ACCEPT_PAUSE_S, self.open_connections, self.max_connections)
+                self._warn(
+                    "web: cannot accept connections (%s); pausing %.0f s (%d open connections, cap %d)",
+                    exc.strerror,
+                    ACCEPT_PAUSE_S,
+                    self.open_connections,
+                    self.max_connections,
+                )
                 return
             if self.open_connections >= self.max_connections:
                 self.refused += 1
@@ -1170,17 +1269,34 @@ def build_web_guide(settings: Any) -> Guide:
     return build_guide(settings.db_path, load_knowledge(settings.knowledge_dir), settings=settings, channel="web")
 
 
-def start(settings: Any, *, guide: Guide | None = None, listen: str | None = None, port: int | None = None,
-          rate_limiter: RateLimiter | None = None, max_connections: int | None = None):
+def start(
+    settings: Any,
+    *,
+    guide: Guide | None = None,
+    listen: str | None = None,
+    port: int | None = None,
+    rate_limiter: RateLimiter | None = None,
+    max_connections: int | None = None,
+):
     """Listen on the running event loop; returns the tornado HTTPServer."""
     import tornado.ioloop
 
     guide = guide or build_web_guide(settings)
-    app = make_app(guide, secure_cookies=(settings.web_url or "").lower().startswith("https://"),
-                   retention_days=settings.retention_days, rate_limiter=rate_limiter,
-                   trusted_proxies=getattr(settings, "web_trusted_proxies", 0))
-    server = CappedHTTPServer(app, max_body_size=MAX_BODY, max_header_size=MAX_HEADER, idle_connection_timeout=60,
-                              body_timeout=120, max_connections=max_connections)
+    app = make_app(
+        guide,
+        secure_cookies=(settings.web_url or "").lower().startswith("https://"),
+        retention_days=settings.retention_days,
+        rate_limiter=rate_limiter,
+        trusted_proxies=getattr(settings, "web_trusted_proxies", 0),
+    )
+    server = CappedHTTPServer(
+        app,
+        max_body_size=MAX_BODY,
+        max_header_size=MAX_HEADER,
+        idle_connection_timeout=60,
+        body_timeout=120,
+        max_connections=max_connections,
+    )
     listen = listen or settings.web_listen
     port = port or settings.web_port
     from .wechat import install as install_wechat

@@ -74,8 +74,13 @@ MENU_HINT = N_("回复“菜单”看全部业务；回复“删除我的数据�
 
 # City centres of the cities with an office (WGS-84, degrees): only to find the nearest one to a
 # location a follower sends; the offices, addresses and phones shown come from the knowledge.
-CITY_CENTRES = {"满洲里": (49.598, 117.379), "呼伦贝尔": (49.212, 119.766), "赤峰": (42.258, 118.887),
-                "通辽": (43.617, 122.263), "乌兰浩特": (46.072, 122.093)}
+CITY_CENTRES = {
+    "满洲里": (49.598, 117.379),
+    "呼伦贝尔": (49.212, 119.766),
+    "赤峰": (42.258, 118.887),
+    "通辽": (43.617, 122.263),
+    "乌兰浩特": (46.072, 122.093),
+}
 CITY_WORDS = {"海拉尔": "呼伦贝尔"}  # a district named in an address label, and its city
 
 
@@ -141,7 +146,7 @@ class Cipher:
         (length,) = struct.unpack(">I", plain[16:20])
         if length > len(plain) - 20:
             raise Refused(400, "Encrypt has a malformed length")
-        body, app_id = plain[20:20 + length], plain[20 + length:]
+        body, app_id = plain[20 : 20 + length], plain[20 + length :]
         if not hmac.compare_digest(app_id, self.app_id):
             raise Refused(403, "the message is for another AppID")
         try:
@@ -182,15 +187,19 @@ def cdata(text: str) -> str:
 
 def text_reply(to: str, from_: str, content: str, now: int) -> str:
     """The passive reply XML that sends a text message back to the follower."""
-    return (f"<xml><ToUserName>{cdata(to)}</ToUserName><FromUserName>{cdata(from_)}</FromUserName>"
-            f"<CreateTime>{now}</CreateTime><MsgType>{cdata('text')}</MsgType><Content>{cdata(content)}</Content></xml>")
+    return (
+        f"<xml><ToUserName>{cdata(to)}</ToUserName><FromUserName>{cdata(from_)}</FromUserName>"
+        f"<CreateTime>{now}</CreateTime><MsgType>{cdata('text')}</MsgType><Content>{cdata(content)}</Content></xml>"
+    )
 
 
 def encrypted_reply(token: str, cipher: Cipher, xml: str, timestamp: str, nonce: str, random: bytes | None = None) -> str:
     """A reply XML encrypted and signed for safe mode (the follower sees the same text)."""
     encrypted = cipher.encrypt(xml, random)
-    return (f"<xml><Encrypt>{cdata(encrypted)}</Encrypt><MsgSignature>{cdata(signature(token, timestamp, nonce, encrypted))}"
-            f"</MsgSignature><TimeStamp>{timestamp}</TimeStamp><Nonce>{cdata(nonce)}</Nonce></xml>")
+    return (
+        f"<xml><Encrypt>{cdata(encrypted)}</Encrypt><MsgSignature>{cdata(signature(token, timestamp, nonce, encrypted))}"
+        f"</MsgSignature><TimeStamp>{timestamp}</TimeStamp><Nonce>{cdata(nonce)}</Nonce></xml>"
+    )
 
 
 # -- the reply's text ---------------------------------------------------------------------------
@@ -205,7 +214,7 @@ def fit(text: str, budget: int, cut: str) -> str:
         size = len(line.encode("utf-8")) + 1
         if used + size > room:
             if not lines:  # one long first line: cut inside it
-                lines.append(line.encode("utf-8")[:max(room, 0)].decode("utf-8", "ignore"))
+                lines.append(line.encode("utf-8")[: max(room, 0)].decode("utf-8", "ignore"))
             break
         lines.append(line)
         used += size
@@ -258,9 +267,18 @@ class Message:
                 return None
             return value if math.isfinite(value) else None
 
-        return cls(openid=openid, account=account, kind=kind.lower(), event=event.lower(), key=fields.get("EventKey", ""),
-                   content=clean_text(fields.get("Content", ""))[:MAX_TEXT], label=fields.get("Label", "")[:200],
-                   latitude=number("Location_X"), longitude=number("Location_Y"), dedupe=dedupe)
+        return cls(
+            openid=openid,
+            account=account,
+            kind=kind.lower(),
+            event=event.lower(),
+            key=fields.get("EventKey", ""),
+            content=clean_text(fields.get("Content", ""))[:MAX_TEXT],
+            label=fields.get("Label", "")[:200],
+            latitude=number("Location_X"),
+            longitude=number("Location_Y"),
+            dedupe=dedupe,
+        )
 
 
 # -- the conversation ------------------------------------------------------------------------------
@@ -299,8 +317,11 @@ class WeChat:
         expires = int(self.clock()) + LINK_MAX_AGE_S
         payload = f"{user_id}|{expires}|{route}"
         mac = hmac.new(self.link_key, payload.encode("utf-8"), hashlib.sha256).digest()[:16]
-        token = base64.urlsafe_b64encode(payload.encode("utf-8")).decode().rstrip("=") + "." + \
-            base64.urlsafe_b64encode(mac).decode().rstrip("=")
+        token = (
+            base64.urlsafe_b64encode(payload.encode("utf-8")).decode().rstrip("=")
+            + "."
+            + base64.urlsafe_b64encode(mac).decode().rstrip("=")
+        )
         return f"{(self.web_url or base).rstrip('/')}/wechat/link?t={quote(token)}"
 
     def open_link(self, token: str) -> tuple[int | None, str] | None:
@@ -333,12 +354,14 @@ class WeChat:
         """The screen the follower last got, as far as numbers and replies need it: its choices."""
         state = self.store.get_setting(user_id, "wechat") or {}
         buttons = tuple((Button(str(label), data=str(data)),) for label, data in state.get("buttons", [])[:20])
-        return Screen(route=str(state.get("route") or "main"), html="", buttons=buttons,
-                      awaiting=state.get("awaiting") or None)
+        return Screen(route=str(state.get("route") or "main"), html="", buttons=buttons, awaiting=state.get("awaiting") or None)
 
     def _save(self, user_id: int, screen: Screen) -> None:
-        self.store.set_setting(user_id, "wechat", {"route": screen.route, "awaiting": screen.awaiting,
-                                                   "buttons": [[b.label, b.data] for b in choices(screen)]})
+        self.store.set_setting(
+            user_id,
+            "wechat",
+            {"route": screen.route, "awaiting": screen.awaiting, "buttons": [[b.label, b.data] for b in choices(screen)]},
+        )
 
     def screen_for(self, message: Message, user_id: int) -> tuple[Screen | None, str | None]:
         """(the next screen, a line before it) for a message; (None, None): nothing to say."""
@@ -386,7 +409,9 @@ class WeChat:
         centre (with a line saying how far), else the offices list with a line asking again."""
         kb = self.engine.kb
         label = message.label
-        named = [c for c in kb.cities if c in label] + [CITY_WORDS[w] for w in CITY_WORDS if w in label and CITY_WORDS[w] in kb.cities]
+        named = [c for c in kb.cities if c in label] + [
+            CITY_WORDS[w] for w in CITY_WORDS if w in label and CITY_WORDS[w] in kb.cities
+        ]
         if named:
             return self.engine.render(f"city:{named[0]}", ctx), None
         if message.latitude is None or message.longitude is None or not (-90 <= message.latitude <= 90):
@@ -420,8 +445,9 @@ class WeChat:
         """The text to reply to one message (None: nothing to say). Retries of a message get the first reply."""
         user_id = self.user(message.openid)
         now = dt.datetime.now(dt.timezone.utc)
-        first, earlier = self.store.wechat_claim(self._keyed(self.openid_key, message.dedupe), user_id, now,
-                                                 SEEN_KEEP_S, SEEN_MAX)
+        first, earlier = self.store.wechat_claim(
+            self._keyed(self.openid_key, message.dedupe), user_id, now, SEEN_KEEP_S, SEEN_MAX
+        )
         if not first:
             return earlier
         ctx = self.ctx(user_id)
@@ -429,8 +455,13 @@ class WeChat:
             screen, line = self.screen_for(message, user_id)
         except Exception as exc:  # noqa: BLE001 - one line without the message's text; the follower is told
             frame = traceback.extract_tb(exc.__traceback__)[-1]
-            log.error("wechat: answering a %s message failed: %s at %s:%s", message.kind, type(exc).__name__,
-                      frame.filename.rsplit("/", 1)[-1], frame.lineno)
+            log.error(
+                "wechat: answering a %s message failed: %s at %s:%s",
+                message.kind,
+                type(exc).__name__,
+                frame.filename.rsplit("/", 1)[-1],
+                frame.lineno,
+            )
             return self._(FAILED, ctx)
         if screen is None:
             return None
@@ -538,8 +569,13 @@ class WeChatHandler(tornado.web.RequestHandler):
                 if not encrypted:  # safe mode configured: a plain body is not the account's
                     raise Refused(403, "a plain message while EPORT_WECHAT_AES_KEY is set (safe mode)")
                 sealed = fields.get("Encrypt", "")
-                if not signature_ok(self.get_query_argument("msg_signature", ""), wechat.token,
-                                    self.get_query_argument("timestamp", ""), self.get_query_argument("nonce", ""), sealed):
+                if not signature_ok(
+                    self.get_query_argument("msg_signature", ""),
+                    wechat.token,
+                    self.get_query_argument("timestamp", ""),
+                    self.get_query_argument("nonce", ""),
+                    sealed,
+                ):
                     raise Refused(403, "msg_signature does not match")
                 fields = parse_xml(wechat.cipher.decrypt(sealed).encode("utf-8"))
             elif encrypted:
@@ -557,7 +593,9 @@ class WeChatHandler(tornado.web.RequestHandler):
         now = str(int(time.time()))
         xml = text_reply(message.openid, message.account, content, int(now))
         if wechat.cipher is not None:
-            xml = encrypted_reply(wechat.token, wechat.cipher, xml, now, self.get_query_argument("nonce", "") or secrets.token_hex(5))
+            xml = encrypted_reply(
+                wechat.token, wechat.cipher, xml, now, self.get_query_argument("nonce", "") or secrets.token_hex(5)
+            )
         self.set_header("Content-Type", "application/xml; charset=utf-8")
         self.finish(xml)
 
@@ -594,13 +632,17 @@ def install(app: tornado.web.Application, settings: Any) -> WeChat | None:
 
     web = app.web  # type: ignore[attr-defined]
     wechat = WeChat(web, settings)
-    app.add_handlers(r".*", [(r"/wechat", WeChatHandler, {"wechat": wechat}),
-                             (r"/wechat/link", link_handler(Base), {"web": web, "wechat": wechat})])
+    app.add_handlers(
+        r".*",
+        [(r"/wechat", WeChatHandler, {"wechat": wechat}), (r"/wechat/link", link_handler(Base), {"web": web, "wechat": wechat})],
+    )
     app.wechat = wechat  # type: ignore[attr-defined]
     log.info("WeChat Official Account served at /wechat (%s mode)", "safe" if wechat.cipher else "plain")
     if not settings.web_url:
-        log.warning("EPORT_GUIDE_WEB_URL is not set: the links in WeChat replies use the address WeChat posted to "
-                    "(behind a TLS proxy that is http://, set EPORT_GUIDE_WEB_URL=https://…)")
+        log.warning(
+            "EPORT_GUIDE_WEB_URL is not set: the links in WeChat replies use the address WeChat posted to "
+            "(behind a TLS proxy that is http://, set EPORT_GUIDE_WEB_URL=https://…)"
+        )
     try:  # the first question must not wait for the matcher: built now, in a worker thread
         asyncio.get_running_loop().run_in_executor(None, web.engine.warm_up)
     except RuntimeError:  # no loop (an application made for a test): built on first use, off the loop
@@ -641,10 +683,15 @@ def menu(kb: Any) -> dict[str, Any]:
     else:
         rest = subs[MENU_SUB:]
         if len(rest) > MENU_SUB:
-            rest = rest[:MENU_SUB - 1] + [_click("全部业务", "main", MENU_SUB_BYTES)]
-        buttons = [{"name": "办理业务", "sub_button": subs[:MENU_SUB]}, {"name": "更多业务", "sub_button": rest},
-                   {"name": "地点·清单", "sub_button": [_click("办理地点", "offices", MENU_SUB_BYTES),
-                                                    _click("我的清单", "checklists", MENU_SUB_BYTES)]}]
+            rest = rest[: MENU_SUB - 1] + [_click("全部业务", "main", MENU_SUB_BYTES)]
+        buttons = [
+            {"name": "办理业务", "sub_button": subs[:MENU_SUB]},
+            {"name": "更多业务", "sub_button": rest},
+            {
+                "name": "地点·清单",
+                "sub_button": [_click("办理地点", "offices", MENU_SUB_BYTES), _click("我的清单", "checklists", MENU_SUB_BYTES)],
+            },
+        ]
     return {"button": buttons[:MENU_TOP]}
 
 
@@ -676,8 +723,7 @@ class WeChatAPI:
     database (one token per account for every process, as WeChat asks) until ``expires_in`` minus
     TOKEN_EARLY_S, and fetched again when a call says it is invalid or expired."""
 
-    def __init__(self, store: Any, app_id: str, app_secret: str, base_url: str, *, timeout: float = 10.0,
-                 clock: Any = time.time):
+    def __init__(self, store: Any, app_id: str, app_secret: str, base_url: str, *, timeout: float = 10.0, clock: Any = time.time):
         self.store, self.app_id, self.app_secret = store, app_id, app_secret
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
@@ -688,11 +734,19 @@ class WeChatAPI:
         import httpx
 
         try:
-            response = httpx.request(method, self.base_url + path, params=params, content=body, timeout=self.timeout,
-                                     headers={"Content-Type": "application/json; charset=utf-8"} if body else None)
+            response = httpx.request(
+                method,
+                self.base_url + path,
+                params=params,
+                content=body,
+                timeout=self.timeout,
+                headers={"Content-Type": "application/json; charset=utf-8"} if body else None,
+            )
             data = response.json()
         except httpx.HTTPError as exc:
-            raise WeChatAPIError(f"cannot reach WeChat's API ({type(exc).__name__}); check the network and EPORT_WECHAT_API_URL") from None
+            raise WeChatAPIError(
+                f"cannot reach WeChat's API ({type(exc).__name__}); check the network and EPORT_WECHAT_API_URL"
+            ) from None
         except ValueError:
             raise WeChatAPIError(f"WeChat's API answered {path} with HTTP {response.status_code}, not JSON") from None
         if not isinstance(data, dict):
@@ -705,13 +759,16 @@ class WeChatAPI:
         cached = None if fresh else self.store.wechat_token(self.app_id)
         if cached is not None and cached[1] > self.clock():
             return cached[0]
-        data = self._call("GET", "/cgi-bin/token", params={"grant_type": "client_credential", "appid": self.app_id,
-                                                          "secret": self.app_secret})
+        data = self._call(
+            "GET", "/cgi-bin/token", params={"grant_type": "client_credential", "appid": self.app_id, "secret": self.app_secret}
+        )
         token, expires_in = data.get("access_token"), data.get("expires_in")
         if not isinstance(token, str) or not token or not isinstance(expires_in, int):
-            raise WeChatAPIError(f"WeChat refused the access token: errcode {data.get('errcode')} "
-                                 f"({str(data.get('errmsg', ''))[:80]}); check EPORT_WECHAT_APP_ID, EPORT_WECHAT_APP_SECRET "
-                                 "and the account's IP whitelist")
+            raise WeChatAPIError(
+                f"WeChat refused the access token: errcode {data.get('errcode')} "
+                f"({str(data.get('errmsg', ''))[:80]}); check EPORT_WECHAT_APP_ID, EPORT_WECHAT_APP_SECRET "
+                "and the account's IP whitelist"
+            )
         self.fetched += 1
         self.store.set_wechat_token(self.app_id, token, self.clock() + max(expires_in - TOKEN_EARLY_S, 0))
         return token

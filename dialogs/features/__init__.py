@@ -55,8 +55,11 @@ def install(guide: App, *, off: tuple[str, ...] = ()) -> None:
     usable = lambda spec: guide.store is not None or spec.get("feature") not in STORE_FEATURES  # noqa: E731
     data = {screen: bind(spec["data"]) for screen, spec in engine.screens.items() if usable(spec)}
     steps = {screen: bind(spec["before"]) for screen, spec in engine.screens.items() if "before" in spec and usable(spec)}
-    actions = {name: bind(spec["do"]) for name, spec in engine.action_specs.items()
-               if "do" in spec and not spec["do"].startswith(f"{ENGINE}.") and usable(spec)}
+    actions = {
+        name: bind(spec["do"])
+        for name, spec in engine.action_specs.items()
+        if "do" in spec and not spec["do"].startswith(f"{ENGINE}.") and usable(spec)
+    }
     inputs = {name: bind(spec["do"]) for name, spec in engine.input_specs.items() if usable(spec)}
     listeners = [_gated(engine, spec.get("feature"), bind(spec["do"])) for spec in engine.listener_specs if usable(spec)]
     if guide.store is not None:

@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from ..store import Store
 
 
-
 class App(Protocol):
     """What a feature function gets first: the application object (``dialogs.guide.Guide``), as far
     as features use it — typed here so that features need not import the guide that installs them."""

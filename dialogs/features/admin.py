@@ -12,7 +12,6 @@ from ..routes import Route
 from ._shared import App
 
 
-
 def stale_records(kb: Knowledge, max_age_days: int, today: dt.date | None = None) -> list[dict[str, Any]]:
     """Knowledge records whose ``verified_on`` is older than ``max_age_days``, oldest first."""
     today = today or dt.date.today()
@@ -29,6 +28,8 @@ def stats(guide: App, ctx: Context, route: Route, text: str | None = None) -> di
     kb, stale_days = guide.kb, guide.settings.stale_days
     items = {t: len(kb.checklist_items(t)) for t in kb.businesses}
     return {
-        "stats": guide.store.stats(days=7, items_per_topic=items), "names": {t: b.name for t, b in kb.businesses.items()},
-        "stale": stale_records(kb, stale_days), "stale_days": stale_days,
+        "stats": guide.store.stats(days=7, items_per_topic=items),
+        "names": {t: b.name for t, b in kb.businesses.items()},
+        "stale": stale_records(kb, stale_days),
+        "stale_days": stale_days,
     }

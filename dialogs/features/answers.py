@@ -16,7 +16,6 @@ from ..routes import Route, parse_or_none
 from ._shared import App, localised, sources
 
 
-
 def _see(kb: Knowledge, route: str) -> dict[str, str]:
     """The screen behind an answer's "full answer" button: its kind and its (Chinese) name."""
     parsed = Route.parse(route)
@@ -118,8 +117,13 @@ def taught_route(kb: Knowledge, text: str) -> str | None:
     from rapidfuzz import fuzz, process
 
     asked = _plain(text)
-    found = process.extractOne(asked, {i: _plain(t.question) for i, t in enumerate(kb.taught)}, scorer=fuzz.ratio,
-                               score_cutoff=TAUGHT_SIMILARITY) if asked else None
+    found = (
+        process.extractOne(
+            asked, {i: _plain(t.question) for i, t in enumerate(kb.taught)}, scorer=fuzz.ratio, score_cutoff=TAUGHT_SIMILARITY
+        )
+        if asked
+        else None
+    )
     return kb.taught[found[2]].route if found else None
 
 

@@ -11,7 +11,6 @@ from ..routes import Route
 from ._shared import App
 
 
-
 # -- screens ----------------------------------------------------------------------------------
 def sync(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The step before a checklist screen (screens.yaml ``before:``; data functions only read):
@@ -72,7 +71,7 @@ def tick(guide: App, ctx: Context, route: Route, text: str | None = None) -> Scr
     if wanted not in ("0", "1") or topic not in guide.kb.businesses or item_id not in _item_ids(guide, topic):
         raise NotFound(args)
     guide.store.tick(ctx.user_id or 0, topic, item_id, wanted == "1")  # committed before we answer
-    screen = guide.engine.render(Route("checklist_part", (topic, item_id.split('.', 1)[0])), ctx)
+    screen = guide.engine.render(Route("checklist_part", (topic, item_id.split(".", 1)[0])), ctx)
     return replace(screen, toast=t("已勾选", ctx) if wanted == "1" else t("已取消勾选", ctx))
 
 
@@ -97,7 +96,7 @@ def old_toggle(guide: App, ctx: Context, route: Route, text: str | None = None) 
     topic, item_id = route.params if len(route.params) == 2 else ("", "")
     if topic not in guide.kb.businesses or item_id not in _item_ids(guide, topic):
         raise NotFound(args)
-    screen = guide.engine.render(Route("checklist_part", (topic, item_id.split('.', 1)[0])), ctx)
+    screen = guide.engine.render(Route("checklist_part", (topic, item_id.split(".", 1)[0])), ctx)
     return replace(screen, toast=t("这个按钮已过期，清单已刷新，请再点一次", ctx))
 
 

@@ -19,7 +19,7 @@ MAX_REASON = 200
 
 
 def reason_screen(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
-    """"Why was it not helpful?" after a 👎 on a business."""
+    """ "Why was it not helpful?" after a 👎 on a business."""
     arg = route.arg
     if arg not in guide.kb.businesses:
         raise NotFound(arg)

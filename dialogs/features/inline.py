@@ -11,10 +11,10 @@ from ._shared import App
 from . import offices, topics
 
 
-
 @dataclass(frozen=True)
 class InlineResult:
     """One inline answer: its route, title, description, message HTML and id."""
+
     route: str
     title: str
     description: str

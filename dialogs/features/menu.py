@@ -10,7 +10,6 @@ from ..routes import Route
 from ._shared import App
 
 
-
 def main(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The main menu: the categories."""
     kb = guide.kb

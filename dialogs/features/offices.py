@@ -9,7 +9,6 @@ from ..routes import Route
 from ._shared import App, ordered_cities, sources
 
 
-
 def offices(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """Every office, by city."""
     kb = guide.kb
@@ -28,6 +27,11 @@ def city(guide: App, ctx: Context, route: Route, text: str | None = None) -> dic
     if arg not in kb.cities:
         raise NotFound(arg)
     offices_ = kb.cities[arg]
-    return {"city": arg, "offices": offices_, "onsite": kb.facts["onsite"], "usbkey": kb.facts["usbkey"],
-            "has_agents": any(o.kind == "ccb_agent" for o in offices_),
-            "sources": sources(kb, [o.source for o in offices_])}
+    return {
+        "city": arg,
+        "offices": offices_,
+        "onsite": kb.facts["onsite"],
+        "usbkey": kb.facts["usbkey"],
+        "has_agents": any(o.kind == "ccb_agent" for o in offices_),
+        "sources": sources(kb, [o.source for o in offices_]),
+    }

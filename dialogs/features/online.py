@@ -11,11 +11,13 @@ from ..walkthrough import first_step, first_walk_route, walk_track  # noqa: F401
 from ._shared import App, sources
 
 
-
 def online(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """Applying online: the system, its address and the Jiangsu guide's labelled rules."""
     kb = guide.kb
-    jiangsu = [kb.facts[f] for f in ("upload_files", "statuses", "refund_deadline", "max_operators", "one_card_per_operator", "free_first_set")]
+    jiangsu = [
+        kb.facts[f]
+        for f in ("upload_files", "statuses", "refund_deadline", "max_operators", "one_card_per_operator", "free_first_set")
+    ]
     online_fact, system = kb.facts["online"], kb.facts["online_system"]
     return {
         "online": online_fact,

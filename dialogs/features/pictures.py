@@ -13,7 +13,6 @@ from ..pictures import Picture, copies_of, copy_materials, picture, required_rul
 from ._shared import App
 
 
-
 def copy_picture(kb: Knowledge, material: str | None, lang: str) -> Picture | None:
     """The example picture of a prepared copy, or None for a material that is not one."""
     if material not in copy_materials(kb):
@@ -36,7 +35,13 @@ def examples(guide: App, ctx: Context, route: Route, text: str | None = None) ->
         m = kb.materials[material]
         checks = [c for rs in m.rulesets for c in kb.rulesets[rs].checks]
         annotation = next(kb.annotations[c.annotation].text for c in checks if c.annotation)
-        copies.append({"id": material, "name": m.name, "label": getattr(m.plain, ctx.lang), "annotation": annotation,
-                       "rule": required_rule(kb, material)})
-    return {"business": kb.businesses[arg], "copies": copies,
-            "photo": picture(kb, ids[0], ctx.lang) if len(ids) == 1 else None}
+        copies.append(
+            {
+                "id": material,
+                "name": m.name,
+                "label": getattr(m.plain, ctx.lang),
+                "annotation": annotation,
+                "rule": required_rule(kb, material),
+            }
+        )
+    return {"business": kb.businesses[arg], "copies": copies, "photo": picture(kb, ids[0], ctx.lang) if len(ids) == 1 else None}

@@ -14,8 +14,6 @@ from ..routes import Route
 from ._shared import App
 
 
-
-
 # -- screens ----------------------------------------------------------------------------------
 def privacy(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """What is stored and for how long (no period without a store: nothing is kept)."""
@@ -24,9 +22,11 @@ def privacy(guide: App, ctx: Context, route: Route, text: str | None = None) -> 
 
 def settings(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
     """The user's settings: language and reminders."""
-    return {"retention_days": guide.settings.retention_days,
-            "reminders": bool(guide.store.get_setting(ctx.user_id or 0, "reminders", True)),
-            "language_name": i18n.LANGUAGE_NAMES.get(ctx.lang, ctx.lang)}
+    return {
+        "retention_days": guide.settings.retention_days,
+        "reminders": bool(guide.store.get_setting(ctx.user_id or 0, "reminders", True)),
+        "language_name": i18n.LANGUAGE_NAMES.get(ctx.lang, ctx.lang),
+    }
 
 
 def language(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:

@@ -123,10 +123,21 @@ def list_screen(guide: App, ctx: Context, route: Route, text: str | None = None)
     """The user's pending reminders."""
     rows = guide.store.user_reminders(ctx.user_id or 0)
     more = max(len(rows) - LIST_MAX, 0)  # the list fits one message and one keyboard whatever is stored
-    items = [{"id": r.id, "kind": r.kind, "when": dt.datetime.fromisoformat(r.due_at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
-              "date": r.payload.get("date")} for r in rows[:LIST_MAX]]
-    return {**_rule(guide), "items": items, "more": more,
-            "enabled": bool(guide.store.get_setting(ctx.user_id or 0, "reminders", True))}
+    items = [
+        {
+            "id": r.id,
+            "kind": r.kind,
+            "when": dt.datetime.fromisoformat(r.due_at).astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M"),
+            "date": r.payload.get("date"),
+        }
+        for r in rows[:LIST_MAX]
+    ]
+    return {
+        **_rule(guide),
+        "items": items,
+        "more": more,
+        "enabled": bool(guide.store.get_setting(ctx.user_id or 0, "reminders", True)),
+    }
 
 
 def set_screen(guide: App, ctx: Context, route: Route, text: str | None = None) -> dict[str, Any]:
@@ -178,18 +189,27 @@ def date_input(guide: App, ctx: Context, route: Route, text: str | None = None) 
         return _ask(guide, ctx, kind, exc)
     uid = ctx.user_id or 0
     try:  # the same reminder twice is kept once; at most MAX_PENDING_REMINDERS pending per user
-        ids = guide.store.add_reminders(uid, uid, kind, [t.astimezone(dt.timezone.utc) for t in times],
-                                        topic="renew_cert" if kind == "expiry" else None, payload=payload, now=now)
+        ids = guide.store.add_reminders(
+            uid,
+            uid,
+            kind,
+            [t.astimezone(dt.timezone.utc) for t in times],
+            topic="renew_cert" if kind == "expiry" else None,
+            payload=payload,
+            now=now,
+        )
     except ReminderLimit:
         return _ask(guide, ctx, kind, DateError("too_many", max=MAX_PENDING_REMINDERS))
     for rid in ids:
         engine.emit("reminder_added", ctx, str(rid))
     when = [t.strftime("%Y-%m-%d %H:%M") for t in times]
-    return engine.render("reminder_set", ctx, variables={"kind": kind, "day": day.isoformat(), "last": last.isoformat(), "when": when})
+    return engine.render(
+        "reminder_set", ctx, variables={"kind": kind, "day": day.isoformat(), "last": last.isoformat(), "when": when}
+    )
 
 
 def today(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
-    """"今天" under the 退单 question: the same as typing it."""
+    """ "今天" under the 退单 question: the same as typing it."""
     return date_input(guide, ctx, Route("remind_date", route.params), "今天")
 
 

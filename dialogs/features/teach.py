@@ -124,8 +124,10 @@ def missed(guide: App, ctx: Context, route: Route, text: str | None = None) -> d
     kb = guide.kb
     taught = taught_questions(guide)
     return {
-        "groups": groups[:SHOWN_GROUPS], "more": max(len(groups) - SHOWN_GROUPS, 0),
-        "questions": sum(g.count for g in groups), "taught": len(taught),
+        "groups": groups[:SHOWN_GROUPS],
+        "more": max(len(groups) - SHOWN_GROUPS, 0),
+        "questions": sum(g.count for g in groups),
+        "taught": len(taught),
         "pending": len(taught - {normalise(t.question) for t in kb.taught}),
         "names": {t: b.name for t, b in kb.businesses.items()},
     }
@@ -143,7 +145,10 @@ def group(guide: App, ctx: Context, route: Route, text: str | None = None) -> di
     if result.best and teachable(result.best.route) and result.best.route not in suggestions:
         suggestions.insert(0, result.best.route)
     return {
-        "ref": g.ref, "group": g, "now": now, "names": {t: b.name for t, b in kb.businesses.items()},
+        "ref": g.ref,
+        "group": g,
+        "now": now,
+        "names": {t: b.name for t, b in kb.businesses.items()},
         "suggestions": [{"route": r, "label": _label(guide, r, ctx)} for r in suggestions[:3]],
         "businesses": list(kb.businesses.values()),
     }
@@ -165,14 +170,18 @@ def pick(guide: App, ctx: Context, route: Route, text: str | None = None) -> dic
         page = int(where[1:])
         if page >= pages:
             raise NotFound(arg)
-        routes = general[page * PAGE:(page + 1) * PAGE]
+        routes = general[page * PAGE : (page + 1) * PAGE]
     elif where in kb.businesses:
         business = kb.businesses[where]
         routes = [f"topic:{where}"] + [f"answer:{a.id}" for a in kb.answers.values() if where in a.businesses]
     else:
         raise NotFound(arg)
     return {
-        "ref": g.ref, "group": g, "business": business, "page": page, "pages": pages,
+        "ref": g.ref,
+        "group": g,
+        "business": business,
+        "page": page,
+        "pages": pages,
         "routes": [{"route": r, "label": _label(guide, r, ctx)} for r in routes],
     }
 
@@ -188,8 +197,9 @@ def teach_group(guide: App, ctx: Context, route: Route, text: str | None = None)
         raise NotFound(args)
     g = _group_of(guide, ref)
     packaged = packaged_forms(guide.kb)  # a phrasing the knowledge has for another answer stays there
-    phrasings = [t for t, _ in g.members[:MAX_MEMBERS]
-                 if question_problem(t) is None and packaged.get(normalise(t), route) == route]
+    phrasings = [
+        t for t, _ in g.members[:MAX_MEMBERS] if question_problem(t) is None and packaged.get(normalise(t), route) == route
+    ]
     label = _label(guide, route, ctx)
     if not phrasings:
         notice = t("❌ 这组问题不能作为问法记录（过长或含有号码）。", ctx)

@@ -17,9 +17,11 @@ from .pictures import copy_picture
 
 FORM_LABELS = {"original": "原件", "copy": "复印件"}
 # Punctuation joining the plain action lines (not words, so not in the catalogues).
-PUNCTUATION = {"zh": {"list": "、", "then": "；", "colon": "："},
-               "ru": {"list": ", ", "then": "; ", "colon": ": "},
-               "en": {"list": ", ", "then": "; ", "colon": ": "}}
+PUNCTUATION = {
+    "zh": {"list": "、", "then": "；", "colon": "："},
+    "ru": {"list": ", ", "then": "; ", "colon": ": "},
+    "en": {"list": ", ", "then": "; ", "colon": ": "},
+}
 
 
 def material_groups(kb: Knowledge, topic: str) -> list[dict[str, Any]]:
@@ -44,7 +46,14 @@ def material_groups(kb: Knowledge, topic: str) -> list[dict[str, Any]]:
                 (kb.annotations[c.annotation].text for rs in m.rulesets for c in kb.rulesets[rs].checks if c.annotation),
                 None,
             )
-            group = {"names": [], "ids": [], "form": FORM_LABELS.get(m.form, ""), "rules": rules, "annotation": annotation, "notes": []}
+            group = {
+                "names": [],
+                "ids": [],
+                "form": FORM_LABELS.get(m.form, ""),
+                "rules": rules,
+                "annotation": annotation,
+                "notes": [],
+            }
             by_key[key] = group
             groups.append(group)
         group["names"].append(ref.listed_as or m.name)
@@ -69,7 +78,8 @@ def action_items(kb: Knowledge, topic: str, lang: str) -> list[dict[str, Any]]:
             copy = next((c for c in checks if c.id == "copy"), None)
             annotation = next((kb.annotations[c.annotation].text for c in checks if c.annotation), None)
             item = {
-                "ids": [], "names": [],
+                "ids": [],
+                "names": [],
                 "form": ref.form or (m.form if m.form in ("original", "copy") else None),
                 "copy_plain": getattr(copy.plain, lang) if copy else None,
                 "bring": m.form == "item" and not checks,
@@ -238,8 +248,7 @@ def fact(guide: App, ctx: Context, route: Route, text: str | None = None) -> dic
     # the materials this fact is about (a template it names, a rule it quotes): their
     # notes say what the documents leave open, their 🔎 screen is one tap away
     quoted = {f.text, *f.more}
-    about = [m for m in kb.materials.values()
-             if m.template in quoted or any(r.text in quoted for r in kb.rules_of(m.id))]
+    about = [m for m in kb.materials.values() if m.template in quoted or any(r.text in quoted for r in kb.rules_of(m.id))]
     lang = ctx.lang
     return {
         "materials": [{"id": m.id, "label": getattr(m.plain, lang)} for m in about],

@@ -12,18 +12,19 @@ from ._shared import App, sources
 from .online import first_step
 
 
-
 # -- the screen ------------------------------------------------------------------------------
-def check_file(guide: App, ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *,
-               photo: bool = False) -> Screen:
+def check_file(
+    guide: App, ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *, photo: bool = False
+) -> Screen:
     """A file the user sent (a channel downloads it, or only knows its size): the precheck screen."""
     file_name = clean_text(file_name)[:200] or None
     result = precheck(guide.kb, data, file_name, size, photo=photo)
     return guide.engine.render("precheck", ctx, variables={"result": result})
 
 
-async def check_file_off_loop(guide: App, ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *,
-                              photo: bool = False) -> Screen:
+async def check_file_off_loop(
+    guide: App, ctx: Context, data: bytes | None, file_name: str | None, size: int | None, *, photo: bool = False
+) -> Screen:
     """``check_file`` for a channel's event loop: the check runs in the pre-check pool, bounded."""
     file_name = clean_text(file_name)[:200] or None
     kb = guide.kb

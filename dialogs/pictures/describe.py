@@ -54,6 +54,7 @@ COPY_LINE = "#c2c2c2"
 @dataclass(frozen=True)
 class Text:
     """A text of a picture (position, size, colour)."""
+
     x: float
     y: float  # the baseline
     text: str
@@ -66,6 +67,7 @@ class Text:
 @dataclass(frozen=True)
 class Rect:
     """A rectangle of a picture."""
+
     x: float
     y: float
     w: float
@@ -80,6 +82,7 @@ class Rect:
 @dataclass(frozen=True)
 class Circle:
     """A circle of a picture (the seal)."""
+
     cx: float
     cy: float
     r: float
@@ -92,6 +95,7 @@ class Circle:
 @dataclass(frozen=True)
 class Path_:
     """A drawn path of a picture (a signature)."""
+
     points: tuple[tuple[float, float], ...]
     stroke: str | None = None
     width: float = 1
@@ -110,6 +114,7 @@ class Group:
 @dataclass(frozen=True)
 class Picture:
     """An example picture: its shapes and its caption, drawn as SVG or PNG."""
+
     material: str
     lang: str
     width: int
@@ -179,8 +184,11 @@ def wrap(text: str, size: float, width: float) -> list[str]:
 # -- what the knowledge says about a copy --------------------------------------------------------
 def copy_materials(kb: Knowledge) -> list[str]:
     """The materials handed in as a prepared copy that carries an annotation: each has a picture."""
-    return [m.id for m in kb.materials.values()
-            if m.form == "copy" and any(c.annotation for rs in m.rulesets for c in kb.rulesets[rs].checks)]
+    return [
+        m.id
+        for m in kb.materials.values()
+        if m.form == "copy" and any(c.annotation for rs in m.rulesets for c in kb.rulesets[rs].checks)
+    ]
 
 
 def _manzhouli_rules(kb: Knowledge, material: str) -> list[Any]:
@@ -194,8 +202,15 @@ def refused_seals(kb: Knowledge, material: str) -> list[str]:
     texts += [c.label for rs in kb.materials[material].rulesets for c in kb.rulesets[rs].checks]
     said = next((t for t in texts if "不得加盖" in t), None)
     if said is None:
-        said = next((r.text for rs in kb.rulesets.values() for r in rs.rules
-                     if r.region != "jiangsu" and "不得加盖" in r.text and "下同" in r.text), None)
+        said = next(
+            (
+                r.text
+                for rs in kb.rulesets.values()
+                for r in rs.rules
+                if r.region != "jiangsu" and "不得加盖" in r.text and "下同" in r.text
+            ),
+            None,
+        )
     if said is None:
         return []
     listed = re.search(r"不得加盖([^，,。）)]+)", said)
@@ -346,8 +361,7 @@ def describe(kb: Knowledge, material: str, lang: str) -> Picture:
     if lang == i18n.DEFAULT_LANGUAGE:
         written = f"✍️ {annotation}"
     else:  # the Chinese to copy, then apart its meaning: the translation is never taken for the text
-        written = (f"✍️ {tr(COPY_EXACTLY)}: 「{annotation}」\n"
-                   f"{tr(MEANING)}: {i18n.beside(annotation, lang)}")
+        written = f"✍️ {tr(COPY_EXACTLY)}: 「{annotation}」\n{tr(MEANING)}: {i18n.beside(annotation, lang)}"
     caption = "\n".join(filter(None, [f"🖼 {title}", subtitle, written, rule, tr(NOTE)]))
     digest = hashlib.sha1(repr(items).encode("utf-8")).hexdigest()[:12]
     return Picture(material, lang, WIDTH, height, title, caption, tuple(items), f"{material}-{lang}-{digest}")
@@ -369,23 +383,29 @@ def _star(cx: float, cy: float, r: float) -> tuple[tuple[float, float], ...]:
 
 def _seal(cx: float, cy: float, r: float, mark: str) -> Group:
     """The applicant company's seal (公章): a red ring with a star."""
-    return Group("seal", (
-        Circle(cx, cy, r, stroke=RED, width=4),
-        Circle(cx, cy, r - 8, stroke=RED, width=1.5),
-        Path_(_star(cx, cy - 8, r * 0.38), fill=RED),
-        Text(cx, cy + r * 0.55, mark, 15, RED, "middle"),
-    ))
+    return Group(
+        "seal",
+        (
+            Circle(cx, cy, r, stroke=RED, width=4),
+            Circle(cx, cy, r - 8, stroke=RED, width=1.5),
+            Path_(_star(cx, cy - 8, r * 0.38), fill=RED),
+            Text(cx, cy + r * 0.55, mark, 15, RED, "middle"),
+        ),
+    )
 
 
 def _refused_seal(cx: float, cy: float, name: str) -> Group:
     r = 28
     d = r * 0.8
-    return Group("refused-seal", (
-        Circle(cx, cy, r, stroke="#b07070", width=3),
-        Path_(_star(cx, cy, r * 0.35), fill="#b07070"),
-        Path_(((cx - d, cy - d), (cx + d, cy + d)), stroke=DARK, width=5),
-        Path_(((cx - d, cy + d), (cx + d, cy - d)), stroke=DARK, width=5),
-    ))
+    return Group(
+        "refused-seal",
+        (
+            Circle(cx, cy, r, stroke="#b07070", width=3),
+            Path_(_star(cx, cy, r * 0.35), fill="#b07070"),
+            Path_(((cx - d, cy - d), (cx + d, cy + d)), stroke=DARK, width=5),
+            Path_(((cx - d, cy + d), (cx + d, cy - d)), stroke=DARK, width=5),
+        ),
+    )
 
 
 def _certificate(x: float, y: float, w: float, h: float) -> list[Any]:

@@ -43,23 +43,31 @@ def _svg_item(item: Any) -> str:
         return f'<g class="{escape(item.role)}">{inner}</g>'
     if isinstance(item, Text):
         anchor = "middle" if item.anchor == "middle" else None
-        return (f'<text x="{_num(item.x)}" y="{_num(item.y)}" font-size="{_num(item.size)}"{_attr("fill", _text_fill(item.fill))}'
-                f'{_attr("text-anchor", anchor)}{_attr("class", item.role)}>{escape(item.text, quote=False)}</text>')
+        return (
+            f'<text x="{_num(item.x)}" y="{_num(item.y)}" font-size="{_num(item.size)}"{_attr("fill", _text_fill(item.fill))}'
+            f"{_attr('text-anchor', anchor)}{_attr('class', item.role)}>{escape(item.text, quote=False)}</text>"
+        )
     if isinstance(item, Rect):
-        return (f'<rect x="{_num(item.x)}" y="{_num(item.y)}" width="{_num(item.w)}" height="{_num(item.h)}"'
-                f'{_attr("rx", _num(item.radius) if item.radius else None)}'
-                f' fill="{item.fill or "none"}"{_attr("stroke", item.stroke)}'
-                f'{_attr("stroke-width", _num(item.width) if item.stroke else None)}{_attr("class", item.role)}/>')
+        return (
+            f'<rect x="{_num(item.x)}" y="{_num(item.y)}" width="{_num(item.w)}" height="{_num(item.h)}"'
+            f"{_attr('rx', _num(item.radius) if item.radius else None)}"
+            f' fill="{item.fill or "none"}"{_attr("stroke", item.stroke)}'
+            f"{_attr('stroke-width', _num(item.width) if item.stroke else None)}{_attr('class', item.role)}/>"
+        )
     if isinstance(item, Circle):
-        return (f'<circle cx="{_num(item.cx)}" cy="{_num(item.cy)}" r="{_num(item.r)}" fill="{item.fill or "none"}"'
-                f'{_attr("stroke", item.stroke)}{_attr("stroke-width", _num(item.width) if item.stroke else None)}'
-                f'{_attr("class", item.role)}/>')
+        return (
+            f'<circle cx="{_num(item.cx)}" cy="{_num(item.cy)}" r="{_num(item.r)}" fill="{item.fill or "none"}"'
+            f"{_attr('stroke', item.stroke)}{_attr('stroke-width', _num(item.width) if item.stroke else None)}"
+            f"{_attr('class', item.role)}/>"
+        )
     if isinstance(item, Path_):
         points = " ".join(f"{round(x)},{round(y)}" for x, y in item.points)  # a stroke's points: whole units do
         tag = "polygon" if item.fill else "polyline"
-        return (f'<{tag} points="{points}" fill="{item.fill or "none"}"{_attr("stroke", item.stroke)}'
-                f'{_attr("stroke-width", _num(item.width) if item.stroke else None)}'
-                f'{_attr("stroke-linecap", "round" if item.stroke else None)}{_attr("class", item.role)}/>')
+        return (
+            f'<{tag} points="{points}" fill="{item.fill or "none"}"{_attr("stroke", item.stroke)}'
+            f"{_attr('stroke-width', _num(item.width) if item.stroke else None)}"
+            f"{_attr('stroke-linecap', 'round' if item.stroke else None)}{_attr('class', item.role)}/>"
+        )
     raise TypeError(f"cannot draw {item!r}")
 
 
@@ -70,11 +78,13 @@ def svg(picture: Picture) -> str:
 
 
 def _document(picture: Picture, body: str) -> str:
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {picture.width} {picture.height}" width="100%"'
-            f' role="img" aria-label="{escape(picture.title, quote=True)}" font-family="{FAMILY}" fill="{DARK}"'
-            f' data-material="{escape(picture.material)}" data-lang="{escape(picture.lang)}">'
-            f'<title>{escape(picture.title, quote=False)}</title>'
-            f'<rect width="{picture.width}" height="{picture.height}" fill="#f7f7f4"/>{body}</svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {picture.width} {picture.height}" width="100%"'
+        f' role="img" aria-label="{escape(picture.title, quote=True)}" font-family="{FAMILY}" fill="{DARK}"'
+        f' data-material="{escape(picture.material)}" data-lang="{escape(picture.lang)}">'
+        f"<title>{escape(picture.title, quote=False)}</title>"
+        f'<rect width="{picture.width}" height="{picture.height}" fill="#f7f7f4"/>{body}</svg>'
+    )
 
 
 def _anchor(item: Any) -> tuple[float, float]:

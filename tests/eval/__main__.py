@@ -30,7 +30,7 @@ ASK_BUSINESS = "ask:business"
 
 
 def expected_parts(expected: str) -> list[list[str]]:
-    """"a|b&c" → [["a", "b"], ["c"]]: every part must be answered by one of its alternatives."""
+    """ "a|b&c" → [["a", "b"], ["c"]]: every part must be answered by one of its alternatives."""
     return [part.split("|") for part in expected.split("&")]
 
 
@@ -81,8 +81,9 @@ class Outcome:
         # "a|b": either screen answers the question (a fact and the screen it belongs to); a composed
         # answer passes when one of its parts is expected; "a&b": every part asked is shown
         shown = self.shown
-        return all(any(shows(r, shown, self.text, self.kb) for r in alternatives)
-                   for alternatives in expected_parts(self.expected))
+        return all(
+            any(shows(r, shown, self.text, self.kb) for r in alternatives) for alternatives in expected_parts(self.expected)
+        )
 
 
 def load_questions(path: Path = QUESTIONS_FILE) -> dict[str, list[tuple[str, str]]]:
@@ -148,7 +149,9 @@ def report(outcomes: list[Outcome]) -> str:
     for g, acc in per_group.items():
         flag = "" if acc >= GROUP_TARGET else f"  < {GROUP_TARGET:.0%}"
         lines.append(f"{g:<12} {counts[g]:>4} {acc:>9.1%}{flag}")
-    lines.append(f"{'overall':<12} {len(outcomes):>4} {overall:>9.1%}" + ("" if overall >= OVERALL_TARGET else f"  < {OVERALL_TARGET:.0%}"))
+    lines.append(
+        f"{'overall':<12} {len(outcomes):>4} {overall:>9.1%}" + ("" if overall >= OVERALL_TARGET else f"  < {OVERALL_TARGET:.0%}")
+    )
     misses = [o for o in outcomes if not o.ok]
     if misses:
         lines += ["", f"misses ({len(misses)}):"]
@@ -175,8 +178,10 @@ def main() -> int:
         print(report(evaluate(engine, groups)))
         print()
     overall = sum(o.ok for o in whole) / len(whole)
-    print(f"== whole regression set (questions.yaml + rounds): {len(whole)} questions, {overall:.1%}"
-          + ("" if overall >= WHOLE_TARGET else f"  < {WHOLE_TARGET:.0%}"))
+    print(
+        f"== whole regression set (questions.yaml + rounds): {len(whole)} questions, {overall:.1%}"
+        + ("" if overall >= WHOLE_TARGET else f"  < {WHOLE_TARGET:.0%}")
+    )
     return 0 if overall >= WHOLE_TARGET else 1
 
 
