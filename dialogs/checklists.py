@@ -139,9 +139,9 @@ class Checklists:
             raise NotFound(topic)
         ctx = ctx or Context(user_id=user_id)
         layout, materials = self._layout(topic, ctx.lang)
-        ticks = self.store.ticks(user_id, topic) & {off["id"] for off, _ in layout}
+        ticks, na, _ = self.store.checklist_marks(user_id, topic)  # ticks and 不适用 marks in one read
+        ticks &= {off["id"] for off, _ in layout}
         # 不适用: only an optional item can be marked so; it no longer counts in done or total
-        na = self.store.not_applicable(user_id, topic)
         rows = [
             {**off, "ticked": False, "na": True, "mark": "➖"}
             if off["optional"] and off["id"] in na
@@ -268,7 +268,7 @@ class Checklists:
             toast = self._("已标为不适用", ctx) if on else self._("已恢复为适用", ctx)
         # the counts of ``state`` (a 不适用 item counts in neither), read back without building its rows
         layout, materials = self._layout(topic, ctx.lang)
-        ticks, na = self.store.ticks(user_id, topic), self.store.not_applicable(user_id, topic)
+        ticks, na, _ = self.store.checklist_marks(user_id, topic)
         groups: dict[str, tuple[int, int, bool]] = {}
         for material, _, positions in materials:
             counted = [row["id"] for row, _ in (layout[i] for i in positions) if not (row["optional"] and row["id"] in na)]
