@@ -24,7 +24,7 @@ from urllib.parse import quote
 import jinja2
 import markupsafe
 
-from dialogs.render import environment as dialogs_environment
+from dialogs.render import environment as dialogs_environment, intl_phone
 from dialogs.routes import Route
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -39,9 +39,8 @@ TAG = re.compile(r"(<[^<>]*>)")
 
 
 def tel(number: str) -> str:
-    """ "0470-2299089" → "tel:+864702299089" (the trunk 0 dropped)."""
-    digits = number.replace("-", "")
-    return "tel:+86" + (digits if number.startswith("1") else digits.lstrip("0"))
+    """ "0470-2299089" → "tel:+864702299089": the international form the chats show, without spaces."""
+    return "tel:" + intl_phone(number).replace(" ", "")
 
 
 def is_phone(text: str) -> bool:
