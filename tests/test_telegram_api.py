@@ -97,3 +97,15 @@ async def test_a_refused_screen_raises_with_telegrams_reason():
     bot = telegram.Bot("123456:" + "B" * 35, request=telegram_api.UnreadReplies(Canned(400, refused)))
     with pytest.raises(telegram.error.BadRequest, match="(?i)message is not modified"):
         await telegram_api.raw_call(bot, "editMessageText", {"chat_id": 1, "message_id": 5, "text": "x"})
+
+
+def test_the_bot_application_sends_through_the_request_that_leaves_screens_undecoded(tmp_path):
+    from bot.app import build_application
+    from bot.settings import Settings
+
+    canned = Canned(200, MESSAGE)
+    app = build_application(Settings(token="123456:" + "B" * 35, db_path=str(tmp_path / "bot.db")), request=canned)
+    try:
+        assert isinstance(app.bot.request, telegram_api.UnreadReplies) and app.bot.request.wrapped is canned
+    finally:
+        app.bot_data["guide"].close()
