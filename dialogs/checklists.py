@@ -22,7 +22,7 @@ from .render import environment
 
 BAR_WIDTH = 10
 BUTTON_MAX = 40
-STATES_MAX = 4096  # checklist states kept (business × language × marks)
+STATES_MAX = 512  # checklist states kept (business × language × marks; ~6 KB each)
 
 
 def progress_bar(done: int, total: int) -> str:
