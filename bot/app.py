@@ -57,7 +57,7 @@ from .jobs import Jobs
 from .ops import make_request
 from .runner import serve
 from .settings import Settings
-from .telegram_api import check_version
+from .telegram_api import UnreadReplies, check_version
 
 log = logging.getLogger("eport_guide.bot")
 
@@ -466,7 +466,7 @@ def build_application(
         .token(token)
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
-        .request(request)
+        .request(UnreadReplies(request))  # the screens' replies are not decoded (bot.telegram_api)
         .get_updates_request(get_updates_request)
         .updater(None)  # updates come through the durable inbox (bot.inbox), not the library's Updater
         .post_init(channel.post_init)

@@ -8,12 +8,12 @@ Two things python-telegram-bot would otherwise do on every message, and the bot 
   library would have put in the request;
 - parse the Message Telegram returns: Telegram echoes the whole text, its entities and the
   keyboard, and building ~30 button objects from it costs more than rendering the screen.
-  The bot never reads the returned message, so the result is left as JSON.
+  The bot never reads the returned message, so it is not even decoded from JSON.
 
 Both are done with the library's public raw call (``bot.telegram_api.raw_call``, which holds
-every such call and the supported library versions): the reply stays JSON, and the call still goes
-through the bot's request stack (the rate limiter, the proxy, error mapping — a refused edit raises
-``BadRequest``).
+every such call and the supported library versions): the reply is not decoded (the bot's request,
+``bot.telegram_api.UnreadReplies``), and the call still goes through the bot's request stack (the
+rate limiter, the proxy, error mapping — a refused edit raises ``BadRequest``).
 
 Telegram failing (a 5xx) or not answering in time is retried after ``RETRY_DELAYS`` (bounded:
 a few seconds in all); what Telegram refuses (400, 403) is not.

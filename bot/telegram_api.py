@@ -9,10 +9,15 @@ as lost replies.
 Everything here is public API of the library:
 
 - ``raw_call(bot, endpoint, params)``: ``Bot.do_api_request`` with the parameters as the Bot
-  API takes them, the reply left as JSON (see ``bot.delivery``: the bot never reads the Message
-  Telegram echoes, and parsing it costs more than rendering a screen). It goes through the bot's
-  request stack: the rate limiter, the proxy, the error mapping (a refused edit raises
-  ``BadRequest``).
+  API takes them; Telegram's reply (the whole Message it echoes: text, entities, keyboard) is not
+  read (see ``bot.delivery``: the bot never reads it, and even decoding its JSON costs about as
+  much as rendering a screen). It goes through the bot's request stack: the rate limiter, the
+  proxy, the error mapping (a refused edit raises ``BadRequest``).
+- ``UnreadReplies(request)``: the bot's ``BaseRequest`` (``bot.app.build_application`` wraps the
+  HTTP client in it): every call is the wrapped request's; only a successful reply to a raw call
+  is not decoded — ``BaseRequest.parse_json_payload``, which the library documents as the method
+  to override, answers ``{"ok": true, "result": true}`` for it. Errors (any status outside 2xx)
+  and every other call's reply are decoded as the library does.
 - The library warns (``PTBUserWarning``) that a named method exists for an endpoint passed to
   ``do_api_request``; that one warning is filtered for ``RAW_ENDPOINTS`` only, for the whole
   process, when this module is imported.
@@ -20,12 +25,13 @@ Everything here is public API of the library:
 
 from __future__ import annotations
 
+import contextvars
 import warnings
-from collections.abc import Awaitable
 from typing import Any
 
 import telegram
 from telegram import Bot
+from telegram.request import BaseRequest, RequestData
 from telegram.warnings import PTBUserWarning
 
 SUPPORTED = ((22, 0), (23, 0))  # [lowest, first unsupported): keep in step with pyproject.toml
@@ -60,7 +66,69 @@ def check_version(version: tuple[int, ...] | None = None) -> None:
         raise UnsupportedLibrary(f"python-telegram-bot {shown} has no Bot.do_api_request; this bot supports {supported_range()}")
 
 
-def raw_call(bot: Bot, endpoint: str, params: dict[str, Any]) -> Awaitable[Any]:
-    """``endpoint`` (one of ``RAW_ENDPOINTS``) with ``params`` as the Bot API takes them; the
-    awaitable's result is Telegram's reply, unparsed."""
-    return bot.do_api_request(endpoint, api_kwargs=params)
+# Set while a raw call is under way (the request stack runs in the caller's task, so it sees it):
+# its successful reply is not decoded.
+_reply_unread: contextvars.ContextVar[bool] = contextvars.ContextVar("reply_unread", default=False)
+OK = b'{"ok":true'  # how every successful Bot API reply begins
+
+
+async def raw_call(bot: Bot, endpoint: str, params: dict[str, Any]) -> Any:
+    """``endpoint`` (one of ``RAW_ENDPOINTS``) with ``params`` as the Bot API takes them. The result is
+    what the bot's request makes of Telegram's reply: with ``UnreadReplies`` (the bot's), ``True`` for
+    success, the reply left undecoded; a refusal raises as the library's own calls do."""
+    token = _reply_unread.set(True)
+    try:
+        return await bot.do_api_request(endpoint, api_kwargs=params)
+    finally:
+        _reply_unread.reset(token)
+
+
+class UnreadReplies(BaseRequest):
+    """``request`` (the HTTP client, or a test's offline one) for the bot's calls, except that a
+    successful reply to a ``raw_call`` is not decoded (its result is ``True``). Everything else —
+    sending, timeouts, downloads, the decoding of errors and of every other reply — is ``request``'s."""
+
+    def __init__(self, request: BaseRequest):
+        self.wrapped = request
+
+    @property
+    def read_timeout(self) -> float | None:
+        """The wrapped request's read timeout."""
+        return self.wrapped.read_timeout
+
+    async def initialize(self) -> None:
+        """Initialise the wrapped request."""
+        await self.wrapped.initialize()
+
+    async def shutdown(self) -> None:
+        """Shut the wrapped request down."""
+        await self.wrapped.shutdown()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """The wrapped request's call."""
+        return await self.wrapped.do_request(
+            url,
+            method,
+            request_data,
+            read_timeout=read_timeout,
+            write_timeout=write_timeout,
+            connect_timeout=connect_timeout,
+            pool_timeout=pool_timeout,
+        )
+
+    def parse_json_payload(self, payload: bytes) -> dict[str, Any]:
+        """A successful reply to a raw call: not decoded (``{"ok": true, "result": true}``); any other
+        payload as the wrapped request decodes it. The library calls this only for 2xx replies and, to
+        read the error, for the others — which never begin with ``{"ok":true``."""
+        if _reply_unread.get() and payload.startswith(OK):
+            return {"ok": True, "result": True}
+        return self.wrapped.parse_json_payload(payload)

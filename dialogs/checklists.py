@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from typing import Any
 
 from knowledge import Knowledge
@@ -21,6 +22,7 @@ from .render import environment
 
 BAR_WIDTH = 10
 BUTTON_MAX = 40
+STATES_MAX = 512  # checklist states kept (business × language × marks; ~6 KB each)
 
 
 def progress_bar(done: int, total: int) -> str:
@@ -60,6 +62,12 @@ class Checklists:
         self.store = store
         self._layouts: dict[tuple[str, str], Any] = {}
         self._layouts_kb: Knowledge | None = None
+        # a checklist's state and screen variables per (business, language, ticks, 不适用 marks): the same for
+        # every user with those marks, computed once (per knowledge) and shared, never changed
+        self._states: dict[tuple[str, str, frozenset[str], frozenset[str]], tuple[dict[str, Any], dict[str, Any]]] = {}
+        # the marks ``sync`` read, for the ``state`` of the same screen right after it (one use; dropped
+        # if anything was written since): (thread, user, topic, the store's write count, marks)
+        self._read_ahead: tuple[int, int, str, int, tuple[set[str], set[str], str | None]] | None = None
 
     @property
     def kb(self) -> Knowledge:
@@ -99,7 +107,7 @@ class Checklists:
         the materials (id, name, item positions). Built once per knowledge, business and language."""
         key = (topic, lang)
         if self._layouts_kb is not self.kb:
-            self._layouts, self._layouts_kb = {}, self.kb
+            self._layouts, self._layouts_kb, self._states = {}, self.kb, {}
         if key not in self._layouts:
             ctx = Context(lang=lang)
             business = self.kb.businesses[topic]
@@ -129,18 +137,51 @@ class Checklists:
                 if not groups or groups[-1][0] != item.material:
                     groups.append((item.material, names[item.material], []))
                 groups[-1][2].append(n)
-            self._layouts[key] = (tuple(rows), tuple((m, name, tuple(ix)) for m, name, ix in groups))
-        return self._layouts[key]
+            ids = frozenset(row["id"] for row, _ in rows)
+            self._layouts[key] = (tuple(rows), tuple((m, name, tuple(ix)) for m, name, ix in groups), ids)
+        return self._layouts[key][:2]
 
     def state(self, user_id: int, topic: str, ctx: Context | None = None) -> dict[str, Any]:
         """Items with their ticks, per material and overall (read only: ticks of items the knowledge no
-        longer has are not counted; ``sync`` drops them from the store)."""
+        longer has are not counted; ``sync`` drops them from the store). Shared: not to be changed."""
+        return self._marked(user_id, topic, ctx)[0]
+
+    def _marked(self, user_id: int, topic: str, ctx: Context | None) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(``state``, ``screen_values``) of the user's checklist: read the user's marks, then look them
+        up by business, language and marks (computed on first use)."""
         if topic not in self.kb.businesses:
             raise NotFound(topic)
-        ctx = ctx or Context(user_id=user_id)
-        layout, materials = self._layout(topic, ctx.lang)
-        ticks, na, _ = self.store.checklist_marks(user_id, topic)  # ticks and 不适用 marks in one read
-        ticks &= {off["id"] for off, _ in layout}
+        lang = ctx.lang if ctx is not None else i18n.DEFAULT_LANGUAGE
+        layout, _ = self._layout(topic, lang)
+        ahead, self._read_ahead = self._read_ahead, None
+        if ahead is not None and ahead[:4] == (threading.get_ident(), user_id, topic, self.store.changes()):
+            ticks, na, _ = ahead[4]  # what ``sync`` just read for this screen, nothing written since
+        else:
+            ticks, na, _ = self.store.checklist_marks(user_id, topic)  # ticks and 不适用 marks in one read
+        ids = self._layouts[(topic, lang)][2]
+        key = (topic, lang, frozenset(ticks & ids), frozenset(na & ids))
+        hit = self._states.get(key)
+        if hit is None:
+            if len(self._states) >= STATES_MAX:
+                self._states.clear()
+            state = self._state(topic, lang, key[2], key[3])
+            kb = self.kb
+            center = next(o for o in kb.offices.values() if o.kind == "card_center")
+            # the overview looks the same for everyone at the same progress: rendered once per state
+            cache_key = ("overview", tuple((g["done"], g["total"], g["mark"]) for g in state["groups"]), state["complete"])
+            values = {
+                "onsite": kb.facts["onsite"],
+                "center": center,
+                "notice": None,
+                "page": None,
+                "cache_key": cache_key,
+                **state,
+            }
+            hit = self._states[key] = (state, values)
+        return hit
+
+    def _state(self, topic: str, lang: str, ticks: frozenset[str], na: frozenset[str]) -> dict[str, Any]:
+        layout, materials, _ = self._layouts[(topic, lang)]
         # 不适用: only an optional item can be marked so; it no longer counts in done or total
         rows = [
             {**off, "ticked": False, "na": True, "mark": "➖"}
@@ -173,7 +214,7 @@ class Checklists:
         complete = all(r["ticked"] for r in counted if r["required"])
         business = self.kb.businesses[topic]
         siblings = [b for b in self.kb.topics_in(business.category) if b.id != topic]
-        notes, material_notes = self.notes(topic, ctx.lang)
+        notes, material_notes = self.notes(topic, lang)
         return {
             "business": business,
             "items": rows,
@@ -204,9 +245,14 @@ class Checklists:
         if topic not in self.kb.businesses:
             return {}
         user_id = ctx.user_id or 0
-        layout, _ = self._layout(topic, ctx.lang)
-        ids = {off["id"] for off, _ in layout}
-        if not self.store.ticks(user_id, topic) <= ids:
+        self._layout(topic, ctx.lang)
+        ids = self._layouts[(topic, ctx.lang)][2]
+        marks = self.store.checklist_marks(user_id, topic)  # ticks, 不适用 marks, notice: one read
+        ticks, _, notice = marks
+        if ticks <= ids and not notice:  # nothing to drop or to say (nearly always): the screen reuses the read
+            self._read_ahead = (threading.get_ident(), user_id, topic, self.store.changes(), marks)
+            return {}
+        if not ticks <= ids:
             self.store.sync_items(user_id, topic, ids)
         dropped = self.store.take_notice(user_id, topic)
         if not dropped:
@@ -216,13 +262,8 @@ class Checklists:
 
     def screen_values(self, ctx: Context, topic: str) -> dict[str, Any]:
         """The checklist screen's variables (and the export's): the items and the office (the notice
-        that ticks were dropped comes from ``sync``, the step before the screen)."""
-        kb = self.kb
-        state = self.state(ctx.user_id or 0, topic, ctx)
-        center = next(o for o in kb.offices.values() if o.kind == "card_center")
-        # the overview looks the same for everyone at the same progress: rendered once per state
-        key = ("overview", tuple((g["done"], g["total"], g["mark"]) for g in state["groups"]), state["complete"])
-        return {"onsite": kb.facts["onsite"], "center": center, "notice": None, "page": None, "cache_key": key, **state}
+        that ticks were dropped comes from ``sync``, the step before the screen). Shared: not to be changed."""
+        return self._marked(ctx.user_id or 0, topic, ctx)[1]
 
     def page_values(self, ctx: Context, topic: str, material: str) -> dict[str, Any]:
         """One material's page: its items with a tick button each, and the overall progress."""

@@ -275,6 +275,11 @@ class Store:
         self.conn = self.db.conn
         self._touched: dict[int, tuple[float, str | None]] = {}  # user → (when written, stored language)
 
+    def changes(self) -> int:
+        """A count that grows with every row this store inserts, updates or deletes (SQLite's
+        ``total_changes`` of the connection): a read is still current while it stays the same."""
+        return self.conn.total_changes
+
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()
@@ -382,14 +387,23 @@ class Store:
             )
 
     # -- checklists ---------------------------------------------------------------------
-    def open_checklist(self, user_id: int, topic: str, now: dt.datetime | None = None) -> None:
-        """Create the user's checklist for a topic, or reopen it (ticks kept)."""
+    def open_checklist(
+        self, user_id: int, topic: str, now: dt.datetime | None = None, *, event: str | None = None, event_user: int | None = None
+    ) -> None:
+        """Create the user's checklist for a topic, or reopen it (ticks kept). With ``event``, the
+        statistics' event of it (as ``log_event(event, topic, event_user)`` records it) is written in
+        the same transaction: one commit."""
         ts = _now(now)
-        self._write(
+        opened = (
             "INSERT INTO checklists (user_id, topic, created, updated) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated",
             (user_id, topic, ts, ts),
         )
+        if event is None:
+            self._write(*opened)
+            return
+        logged = ("INSERT INTO events (ts, kind, topic, user_id) VALUES (?, ?, ?, ?)", (ts, event, topic, event_user))
+        self._transaction([opened, logged])
 
     def list_checklists(self, user_id: int) -> list[ChecklistRow]:
         """The user's checklists, most recently changed first."""

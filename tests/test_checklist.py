@@ -147,6 +147,21 @@ def test_two_users_never_see_each_others_ticks(engine):
     assert "进度 1/25" in engine.render("checklist:unlock", a).text
 
 
+def test_a_tick_written_by_another_process_shows_on_the_next_screens(engine, guide):
+    """The web pages or an `eport-guide` command in another process write through their own connection."""
+    from dialogs.store import Store
+
+    ctx = Context(user_id=12)
+    assert "进度 0/25" in engine.handle(ctx, callback_data("checklist_open", "unlock")).text
+    with Store(guide.store.path) as other:
+        other.tick(12, "unlock", "agent_id.copy", True)
+    assert "解锁：1/25" in engine.render("checklists", ctx).text
+    assert "进度 1/25" in engine.render("checklist:unlock", ctx).text
+    with Store(guide.store.path) as other:
+        other.tick(12, "unlock", "agent_id.copy", False)
+    assert "进度 0/25" in engine.render("checklist_part:unlock:agent_id", ctx).text
+
+
 @pytest.mark.parametrize(
     "data",
     [

@@ -341,6 +341,22 @@ def test_touch_user_commits_at_once(tmp_path):
     other.execute("ROLLBACK")
 
 
+def test_opening_a_checklist_and_its_event_commit_together_at_once(tmp_path):
+    path = tmp_path / "open.db"
+    s = Store(path)
+    s.open_checklist(5, "unlock", T0, event="checklist_open", event_user=5)
+    other = sqlite3.connect(path, timeout=0.1)
+    assert other.execute("SELECT user_id, topic, created FROM checklists").fetchall() == [(5, "unlock", T0.isoformat())]
+    assert other.execute("SELECT kind, topic, user_id, ts FROM events").fetchall() == [
+        ("checklist_open", "unlock", 5, T0.isoformat())
+    ]
+    other.execute("BEGIN IMMEDIATE")  # no write lock is left behind
+    other.execute("ROLLBACK")
+    with pytest.raises(ValueError):  # a forged id beyond SQLite's integers: neither row is written
+        s.open_checklist(2**70, "unlock", event="checklist_open", event_user=5)
+    assert other.execute("SELECT COUNT(*) FROM events").fetchone() == (1,)
+
+
 def test_a_visit_is_written_at_most_once_a_minute_and_a_language_change_counts_at_once(tmp_path):
     s = Store(tmp_path / "visits.db")
     writes = []

@@ -56,3 +56,56 @@ async def test_raw_call_posts_the_parameters_and_leaves_the_reply_unparsed():
     bot = Recording("123456:" + "B" * 35)
     reply = await telegram_api.raw_call(bot, "sendMessage", {"chat_id": 1, "text": "x"})
     assert reply == {"message_id": 7} and sent == [("sendMessage", {"chat_id": 1, "text": "x"})]
+
+
+class Canned(telegram.request.BaseRequest):
+    """Telegram answering every call with one canned (status, JSON body)."""
+
+    def __init__(self, status: int, body: str):
+        self.answer = (status, body.encode())
+        self.calls: list[str] = []
+
+    @property
+    def read_timeout(self):
+        return 1.0
+
+    async def initialize(self):
+        pass
+
+    async def shutdown(self):
+        pass
+
+    async def do_request(self, url, method, request_data=None, **timeouts):
+        self.calls.append(url.rsplit("/", 1)[-1])
+        return self.answer
+
+
+MESSAGE = '{"ok":true,"result":{"message_id":5,"date":0,"chat":{"id":1,"type":"private"},"text":"x"}}'
+
+
+async def test_the_bots_request_leaves_a_screens_reply_undecoded_and_decodes_the_library_calls():
+    canned = Canned(200, MESSAGE)
+    bot = telegram.Bot("123456:" + "B" * 35, request=telegram_api.UnreadReplies(canned))
+    assert await telegram_api.raw_call(bot, "sendMessage", {"chat_id": 1, "text": "x"}) is True  # not decoded
+    sent = await bot.send_message(1, "x")  # the library's named call still gets its Message
+    assert isinstance(sent, telegram.Message) and sent.message_id == 5 and sent.text == "x"
+    assert canned.calls == ["sendMessage", "sendMessage"]
+
+
+async def test_a_refused_screen_raises_with_telegrams_reason():
+    refused = '{"ok":false,"error_code":400,"description":"Bad Request: message is not modified"}'
+    bot = telegram.Bot("123456:" + "B" * 35, request=telegram_api.UnreadReplies(Canned(400, refused)))
+    with pytest.raises(telegram.error.BadRequest, match="(?i)message is not modified"):
+        await telegram_api.raw_call(bot, "editMessageText", {"chat_id": 1, "message_id": 5, "text": "x"})
+
+
+def test_the_bot_application_sends_through_the_request_that_leaves_screens_undecoded(tmp_path):
+    from bot.app import build_application
+    from bot.settings import Settings
+
+    canned = Canned(200, MESSAGE)
+    app = build_application(Settings(token="123456:" + "B" * 35, db_path=str(tmp_path / "bot.db")), request=canned)
+    try:
+        assert isinstance(app.bot.request, telegram_api.UnreadReplies) and app.bot.request.wrapped is canned
+    finally:
+        app.bot_data["guide"].close()

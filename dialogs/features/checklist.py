@@ -54,8 +54,7 @@ def open_(guide: App, ctx: Context, route: Route, text: str | None = None) -> Sc
     args = route.arg or ""
     if args not in guide.kb.businesses:
         raise NotFound(args)
-    guide.store.open_checklist(ctx.user_id or 0, args)
-    guide.store.log_event("checklist_open", topic=args, user_id=ctx.user_id)
+    guide.store.open_checklist(ctx.user_id or 0, args, event="checklist_open", event_user=ctx.user_id)  # one commit
     return guide.engine.render(Route("checklist", (args,)), ctx)
 
 
