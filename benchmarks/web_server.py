@@ -42,12 +42,12 @@ async def main(argv: list[str]) -> None:
         server.listen(port, address="127.0.0.1")
     else:
         from bot.settings import Settings
-        from web.server import RateLimiter, build_web_guide, start
+        from web.server import RateLimiter, build_web_guide, settle, start
 
         settings = Settings(db_path=argv[2])
         guide = build_web_guide(settings)
         start(settings, guide=guide, listen="127.0.0.1", port=port, rate_limiter=RateLimiter(rate=1e9, burst=10**9))
-        await guide.engine.ready()
+        await settle(guide)  # as `eport-guide web` does after start-up: the answerer built, the heap frozen
     print("ready", flush=True)
     await asyncio.Event().wait()
 

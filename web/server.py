@@ -23,9 +23,11 @@ hops), IPv6 clients per /64.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import errno
+import gc
 import hashlib
 import hmac
 import ipaddress
@@ -261,6 +263,8 @@ class Web:
         self.trusted_proxies = trusted_proxies
         self.uploads = 0  # upload bodies being received
         self.renderer = Renderer()
+        self.signed = SignedValues()  # verified signed cookies (the session's, the flash's)
+        self.csrf_key = b""  # set by make_app from the cookie secret
         self.pages: dict[tuple, tuple[Screen, Kept]] = {}  # drawn pages of kept screens (Base.page)
         self.navigable = self._navigable()
 
@@ -350,10 +354,38 @@ class Web:
         return gone
 
 
-@lru_cache(maxsize=8)
-def _csrf_key(cookie_secret: str) -> bytes:
-    """The key of the CSRF tokens' HMAC, derived from the cookie secret (once)."""
+def csrf_key(cookie_secret: str) -> bytes:
+    """The key of the CSRF tokens' HMAC, derived from the cookie secret (once, when the application is made)."""
     return hashlib.sha256(b"csrf|" + cookie_secret.encode()).digest()
+
+
+class SignedValues:
+    """Signed cookie values already verified (``tornado.web.decode_signed_value``), so a visitor's every
+    request does not redo the HMAC: the exact cookie text (signature included) → its value, kept at most
+    ``ttl`` seconds (a cookie past its age limit is refused at most that much later) and for at most
+    ``size`` cookies (then all are forgotten). Only values that verified are kept: a forged or altered
+    cookie is checked, and refused, every time."""
+
+    def __init__(self, size: int = 4096, ttl: float = 60.0):
+        self.size, self.ttl = size, ttl
+        self.known: dict[tuple[str, str, float], tuple[float, bytes]] = {}
+
+    def get(self, name: str, raw: str, max_age_days: float, verify: Any, now: float | None = None) -> bytes | None:
+        """The value of the signed cookie ``name`` whose text is ``raw``: ``verify()`` (the tornado check)
+        once per ``ttl``, None when it does not verify."""
+        now = time.monotonic() if now is None else now
+        key = (name, raw, max_age_days)
+        hit = self.known.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        value = verify()
+        if value is None:
+            self.known.pop(key, None)
+            return None
+        if len(self.known) >= self.size:
+            self.known.clear()
+        self.known[key] = (now, value)
+        return value
 
 
 class Base(tornado.web.RequestHandler):
@@ -373,6 +405,8 @@ class Base(tornado.web.RequestHandler):
         self._browser: str | None = None
         self._csrf: dict[str, str] = {}
         self._browser_lang: str | None = None
+        self._cookies: dict[str, str] | None = None
+        self._secure: bool | None = None
 
     # -- every response ------------------------------------------------------------------
     def set_default_headers(self) -> None:
@@ -404,8 +438,11 @@ class Base(tornado.web.RequestHandler):
         return proto == "https"
 
     def secure(self) -> bool:
-        """Whether cookies are sent Secure (and __Host- named): forced by the operator or over HTTPS."""
-        return self.web.secure_cookies or self.is_https()
+        """Whether cookies are sent Secure (and __Host- named): forced by the operator or over HTTPS
+        (decided once per request)."""
+        if self._secure is None:
+            self._secure = self.web.secure_cookies or self.is_https()
+        return self._secure
 
     def cookie_name(self, base: str) -> str:
         """Over HTTPS the ``__Host-`` name: a browser accepts it only Secure, for this host, Path=/."""
@@ -415,14 +452,31 @@ class Base(tornado.web.RequestHandler):
         """The flags every cookie gets: HttpOnly, SameSite=Lax, Path=/, Secure when the request is secure."""
         return {"httponly": True, "samesite": "Lax", "secure": self.secure(), "path": "/"}
 
+    def cookies(self) -> dict[str, str]:
+        """The request's cookies, name → value (the Cookie header parsed once per request by tornado's
+        ``parse_cookie``; a malformed header counts as no cookies)."""
+        if self._cookies is None:
+            header = self.request.headers.get("Cookie")
+            try:
+                self._cookies = tornado.httputil.parse_cookie(header) if header else {}
+            except Exception:  # noqa: BLE001 - as tornado's own reading of cookies: none
+                self._cookies = {}
+        return self._cookies
+
     def read_cookie(self, base: str, *, signed: bool = False, max_age_days: float = 31) -> str | None:
         """A cookie by its name of this scheme only: over HTTPS a plain-named cookie (which another
-        subdomain or a plain-http page could have planted, e.g. to fix a session) is ignored."""
+        subdomain or a plain-http page could have planted, e.g. to fix a session) is ignored. A signed
+        cookie's signature and age are checked (by tornado), its value kept verified for a minute."""
         name = self.cookie_name(base)
+        raw = self.cookies().get(name)
+        if not raw:
+            return None
         if signed:
-            value = self.get_signed_cookie(name, max_age_days=max_age_days)
+            value = self.web.signed.get(
+                name, raw, max_age_days, lambda: self.get_signed_cookie(name, value=raw, max_age_days=max_age_days)
+            )
             return value.decode("utf-8", "replace") if value is not None else None
-        return self.get_cookie(name) or None
+        return raw
 
     def write_cookie(self, base: str, value: str, *, signed: bool = False, expires_days: float | None = None) -> None:
         """Sets a cookie under this scheme's name (``__Host-`` over HTTPS), signed if asked, with the common flags."""
@@ -435,7 +489,7 @@ class Base(tornado.web.RequestHandler):
     def drop_cookie(self, base: str) -> None:
         """Clears a cookie under both its names (plain and ``__Host-``), whichever the browser has."""
         for name in dict.fromkeys((self.cookie_name(base), base)):
-            if self.get_cookie(name) is not None:
+            if name in self.cookies():
                 self.clear_cookie(name, path="/", secure=name.startswith(HOST_PREFIX))
 
     # -- the session and the CSRF tokens bound to it --------------------------------------------
@@ -453,9 +507,6 @@ class Base(tornado.web.RequestHandler):
         else:
             self.session_token = token
 
-    def _csrf_key(self) -> bytes:
-        return _csrf_key(str(self.application.settings["cookie_secret"]))
-
     def _binding(self, create: bool) -> str | None:
         """What a form's token is bound to: the session, or (no session yet) a random per-browser cookie."""
         if self.session_token is not None:
@@ -468,7 +519,7 @@ class Base(tornado.web.RequestHandler):
         return "b|" + browser if browser else None
 
     def _mac(self, binding: str, issued: str) -> str:
-        return hmac.new(self._csrf_key(), f"{binding}|{issued}".encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.digest(self.web.csrf_key, f"{binding}|{issued}".encode(), "sha256").hex()[:32]
 
     @property
     def xsrf_token(self) -> bytes:  # type: ignore[override]
@@ -1133,11 +1184,13 @@ def make_app(
         trusted_proxies=trusted_proxies,
     )
     kw = {"web": web}
+    secret = sessions.cookie_secret(web.store)
+    web.csrf_key = csrf_key(secret)
     app = tornado.web.Application(
         [*(extra or []), *handlers(web)],
         default_handler_class=NotFoundHandler,
         default_handler_args=kw,
-        cookie_secret=sessions.cookie_secret(web.store),
+        cookie_secret=secret,
         xsrf_cookies=True,  # every POST is checked by Base.check_xsrf_cookie (tokens bound to the session)
         compress_response=True,
         log_function=_log_request,
@@ -1184,7 +1237,6 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
 
     def listen(self, port: int, address: str | None = None, **kwargs: Any) -> None:  # type: ignore[override]
         """Binds the port and accepts connections through the capped accept loop instead of tornado's."""
-        import asyncio
 
         loop = asyncio.get_running_loop()
         for sock in tornado.netutil.bind_sockets(port, address=address, **kwargs):
@@ -1193,7 +1245,6 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
 
     def stop(self) -> None:
         """Stops accepting: the listening sockets closed, then tornado's own stop."""
-        import asyncio
 
         loop = asyncio.get_running_loop()
         for sock in self._listening:
@@ -1209,7 +1260,6 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
             log.warning(message, *args)
 
     def _accept(self, sock: socket.socket) -> None:
-        import asyncio
 
         for _ in range(64):  # a bounded batch: other work gets its turn
             try:
@@ -1249,7 +1299,6 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
             self.handle_stream(stream, address)
 
     def _resume(self, sock: socket.socket) -> None:
-        import asyncio
 
         if sock in self._listening:
             asyncio.get_running_loop().add_reader(sock.fileno(), self._accept, sock)
@@ -1312,20 +1361,33 @@ def start(
     return server
 
 
+async def settle(guide: Guide) -> None:
+    """Once after start-up, so that no request waits for a long garbage collection: the answerer is built
+    (off the loop, as the first question would), then what start-up made is collected once and the rest
+    (the knowledge, the matcher, compiled templates: alive for the process's life) is frozen out of the
+    collector's sight (``gc.freeze``). A full collection then looks only at what requests made since,
+    instead of pausing every request in flight for tens of milliseconds to walk the whole heap."""
+    await guide.engine.ready()
+    gc.collect()
+    gc.freeze()
+
+
 def serve(settings: Any, *, listen: str | None = None, port: int | None = None) -> None:
     """``eport-guide web``: serve until SIGTERM or Ctrl-C."""
-    import asyncio
+
     import signal
 
     guide = build_web_guide(settings)
 
     async def main() -> None:
         server = start(settings, guide=guide, listen=listen, port=port)
+        settled = asyncio.create_task(settle(guide))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
+        settled.cancel()
         server.retention.stop()
         server.stop()
         await server.close_all_connections()
@@ -1352,8 +1414,12 @@ def attach(application: Any, settings: Any) -> None:
         if previous_init is not None:
             await previous_init(app)
         app.bot_data["web_server"] = start(settings, guide=guide)
+        app.bot_data["web_settled"] = asyncio.create_task(settle(guide))
 
     async def post_stop(app: Any) -> None:
+        settled = app.bot_data.pop("web_settled", None)
+        if settled is not None:
+            settled.cancel()
         server = app.bot_data.pop("web_server", None)
         if server is not None:
             server.retention.stop()
