@@ -108,6 +108,7 @@ MAX_URL = 16 * 1024  # longer: 414, a page saying so
 MAX_HEADER = 128 * 1024
 SAFE_NEXT = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,2000}$")
 CSRF_MAX_AGE_S = 24 * 3600  # a form older than a day is refused ("the form has expired")
+CSRF_REUSE_S = 3600  # a token this young, just checked, is given back with the answer rather than a new one
 # answer pages (the same for everyone) stay in the browser's own cache this long: they reopen at the counter
 # with bad signal. Well within the CSRF token's day, so a page reopened from the cache still has a valid token;
 # ``Vary: Cookie`` makes the browser fetch a fresh copy whenever the cookies its token is bound to change
@@ -552,6 +553,8 @@ class Base(tornado.web.RequestHandler):
         fresh = issued.isdigit() and len(issued) < 12 and 0 <= time.time() - int(issued) <= CSRF_MAX_AGE_S
         if not (binding and fresh and hmac.compare_digest(mac.encode(), self._mac(binding, issued).encode())):
             raise tornado.web.HTTPError(403, "the CSRF token is missing, expired or not this visitor's")
+        if time.time() - int(issued) <= CSRF_REUSE_S:  # young: the answer's forms keep it (one HMAC fewer)
+            self._csrf[binding] = token
 
     def prepare(self) -> None:
         self.web.checkpoints.request()
