@@ -102,8 +102,8 @@ class Checklists:
 
     def _layout(
         self, topic: str, lang: str
-    ) -> tuple[tuple[tuple[dict[str, Any], dict[str, Any]], ...], tuple[tuple[str, str, tuple[int, ...]], ...]]:
-        """What never changes for a business in a language: each item's texts (unticked, ticked), and
+    ) -> tuple[tuple[tuple[dict[str, Any], dict[str, Any], dict[str, Any]], ...], tuple[tuple[str, str, tuple[int, ...]], ...]]:
+        """What never changes for a business in a language: each item's rows (unticked, ticked, 不适用), and
         the materials (id, name, item positions). Built once per knowledge, business and language."""
         key = (topic, lang)
         if self._layouts_kb is not self.kb:
@@ -112,7 +112,7 @@ class Checklists:
             ctx = Context(lang=lang)
             business = self.kb.businesses[topic]
             names = {ref.material: getattr(self.kb.materials[ref.material].plain, lang) for ref in business.materials}
-            rows: list[tuple[dict[str, Any], dict[str, Any]]] = []
+            rows: list[tuple[dict[str, Any], dict[str, Any], dict[str, Any]]] = []
             groups: list[tuple[str, str, list[int]]] = []
             for n, item in enumerate(self.kb.checklist_items(topic)):
                 label = self.item_text(item, ctx, topic)
@@ -131,15 +131,24 @@ class Checklists:
                     "applies_button": _button_text(self._("↩️ 适用：", ctx) + t(item.short, ctx), label),
                 }
                 # the tick button carries the state it asks for
-                rows.append(
-                    ({**row, "ticked": False, "mark": "☐", "want": "1"}, {**row, "ticked": True, "mark": "✅", "want": "0"})
-                )
+                off = {**row, "ticked": False, "mark": "☐", "want": "1"}
+                rows.append((off, {**row, "ticked": True, "mark": "✅", "want": "0"}, {**off, "na": True, "mark": "➖"}))
                 if not groups or groups[-1][0] != item.material:
                     groups.append((item.material, names[item.material], []))
                 groups[-1][2].append(n)
-            ids = frozenset(row["id"] for row, _ in rows)
+            ids = frozenset(row["id"] for row, _, _ in rows)
             self._layouts[key] = (tuple(rows), tuple((m, name, tuple(ix)) for m, name, ix in groups), ids)
         return self._layouts[key][:2]
+
+    def _rows(self, topic: str, lang: str, ticks: set[str], na: set[str]) -> list[dict[str, Any]]:
+        """The one reading of a user's marks, for the checklist's screens (``state``) and the page's script
+        (``mark``) alike: each item's row, in the knowledge's order — 不适用 when the item may be so marked
+        (optional without a condition) and is (it then counts in neither done nor total, ticked or not),
+        else ticked or not. Marks of items the knowledge no longer has are not read."""
+        return [
+            na_row if off["optional"] and off["id"] in na else on if off["id"] in ticks else off
+            for off, on, na_row in self._layout(topic, lang)[0]
+        ]
 
     def state(self, user_id: int, topic: str, ctx: Context | None = None) -> dict[str, Any]:
         """Items with their ticks, per material and overall (read only: ticks of items the knowledge no
@@ -152,7 +161,7 @@ class Checklists:
         if topic not in self.kb.businesses:
             raise NotFound(topic)
         lang = ctx.lang if ctx is not None else i18n.DEFAULT_LANGUAGE
-        layout, _ = self._layout(topic, lang)
+        self._layout(topic, lang)  # built once per business and language
         ahead, self._read_ahead = self._read_ahead, None
         if ahead is not None and ahead[:4] == (threading.get_ident(), user_id, topic, self.store.changes()):
             ticks, na, _ = ahead[4]  # what ``sync`` just read for this screen, nothing written since
@@ -181,16 +190,8 @@ class Checklists:
         return hit
 
     def _state(self, topic: str, lang: str, ticks: frozenset[str], na: frozenset[str]) -> dict[str, Any]:
-        layout, materials, _ = self._layouts[(topic, lang)]
-        # 不适用: only an optional item can be marked so; it no longer counts in done or total
-        rows = [
-            {**off, "ticked": False, "na": True, "mark": "➖"}
-            if off["optional"] and off["id"] in na
-            else on
-            if off["id"] in ticks
-            else off
-            for off, on in layout
-        ]
+        _, materials, _ = self._layouts[(topic, lang)]
+        rows = self._rows(topic, lang, ticks, na)  # 不适用: only an optional item, then counted in neither
         groups = []
         for material, name, positions in materials:
             members = [rows[i] for i in positions]
@@ -294,28 +295,30 @@ class Checklists:
         ``done``, ``total``, ``not_applicable`` and per material (``groups``: material → (done, total,
         all 不适用)), and the ``toast``. No screen is drawn. Raises NotFound as the buttons do."""
         topic, item_id, wanted = args.split(":") if args.count(":") == 2 else ("", "", "")
-        items = {i.id: i for i in self.kb.checklist_items(topic)} if topic in self.kb.businesses else {}
-        item = items.get(item_id)
-        if wanted not in ("0", "1") or item is None or action not in ("tick", "na"):
+        if wanted not in ("0", "1") or action not in ("tick", "na") or topic not in self.kb.businesses:
             raise NotFound(args)
-        if action == "na" and (not item.optional or item.condition is not None):
+        layout, materials = self._layout(topic, ctx.lang)
+        item = next((off for off, _, _ in layout if off["id"] == item_id), None)  # 25 items at most: no index
+        if item is None or (action == "na" and not item["optional"]):  # only what the screens offer 不适用 for
             raise NotFound(args)
         user_id, on = ctx.user_id or 0, wanted == "1"
+        ticks, na = self.store.mark_and_read(action, user_id, topic, item_id, on)  # one commit, read back in it
         if action == "tick":
-            self.store.tick(user_id, topic, item_id, on)
             toast = self._("已勾选", ctx) if on else self._("已取消勾选", ctx)
         else:
-            self.store.mark_not_applicable(user_id, topic, item_id, on)
             toast = self._("已标为不适用", ctx) if on else self._("已恢复为适用", ctx)
-        # the counts of ``state`` (a 不适用 item counts in neither), read back without building its rows
-        layout, materials = self._layout(topic, ctx.lang)
-        ticks, na, _ = self.store.checklist_marks(user_id, topic)
+        rows = self._rows(topic, ctx.lang, ticks, na)  # counted as ``state`` counts them
         groups: dict[str, tuple[int, int, bool]] = {}
-        for material, _, positions in materials:
-            counted = [row["id"] for row, _ in (layout[i] for i in positions) if not (row["optional"] and row["id"] in na)]
-            groups[material] = (sum(i in ticks for i in counted), len(counted), not counted)
-        done, total = sum(g[0] for g in groups.values()), sum(g[1] for g in groups.values())
-        return {"done": done, "total": total, "not_applicable": len(layout) - total, "toast": toast, "groups": groups}
+        done = total = 0
+        for material, _, positions in materials:  # plain loops: this runs on every tick of the page's script
+            done_here = total_here = 0
+            for i in positions:
+                if not rows[i]["na"]:
+                    total_here += 1
+                    done_here += rows[i]["ticked"]
+            groups[material] = (done_here, total_here, not total_here)
+            done, total = done + done_here, total + total_here
+        return {"done": done, "total": total, "not_applicable": len(rows) - total, "toast": toast, "groups": groups}
 
     def _(self, message: str, ctx: Context) -> str:
         return t(message, ctx)

@@ -100,6 +100,27 @@ def _now(now: dt.datetime | None) -> str:
     return _second[1]
 
 
+# a tick or a 不适用 mark: set (INSERT) or cleared (DELETE)
+_MARK_SQL = {
+    ("tick", True): "INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    ("tick", False): "DELETE FROM ticks WHERE user_id = ? AND topic = ? AND item_id = ?",
+    ("na", True): "INSERT INTO not_applicable (user_id, topic, item_id, marked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    ("na", False): "DELETE FROM not_applicable WHERE user_id = ? AND topic = ? AND item_id = ?",
+}
+# the checklist opened if needed; its ``updated`` (seconds) is written only when it changes: a second mark within
+# the same second leaves its page alone (one page fewer in that commit)
+_OPEN_SQL = (
+    "INSERT INTO checklists (user_id, topic, created, updated) VALUES (?, ?, ?, ?) "
+    "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated WHERE checklists.updated IS NOT excluded.updated"
+)
+
+
+def _mark_statements(kind: str, user_id: int, topic: str, item_id: str, on: bool, ts: str) -> list[tuple[str, tuple]]:
+    """The statements of one tick or 不适用 mark (kind "tick" or "na"): the checklist opened, the mark set or cleared."""
+    key = (user_id, topic, item_id)
+    return [(_OPEN_SQL, (user_id, topic, ts, ts)), (_MARK_SQL[kind, on], (*key, ts) if on else key)]
+
+
 # -- migrations -------------------------------------------------------------------------
 def _v1(db: sqlite_utils.Database) -> None:
     db["users"].create({"id": int, "language": str, "first_seen": str, "last_seen": str}, pk="id")
@@ -448,25 +469,25 @@ class Store:
 
     def tick(self, user_id: int, topic: str, item_id: str, ticked: bool, now: dt.datetime | None = None) -> None:
         """Open the checklist if needed and set one item, in one transaction (one commit)."""
-        ts = _now(now)
-        change = (
-            (
-                "INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (user_id, topic, item_id, ts),
-            )
-            if ticked
-            else ("DELETE FROM ticks WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id))
-        )
-        self._transaction(
-            [
-                (
-                    "INSERT INTO checklists (user_id, topic, created, updated) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated",
-                    (user_id, topic, ts, ts),
-                ),
-                change,
-            ]
-        )
+        self._transaction(_mark_statements("tick", user_id, topic, item_id, ticked, _now(now)))
+
+    def mark_and_read(
+        self, kind: str, user_id: int, topic: str, item_id: str, on: bool, now: dt.datetime | None = None
+    ) -> tuple[set[str], set[str]]:
+        """``tick`` (kind "tick") or ``mark_not_applicable`` (kind "na"), then the checklist's ticks and
+        不适用 marks as they now are, in the same transaction: one commit and no second read (a page that
+        draws its own progress after each change)."""
+        marks: dict[str, set[str]] = {"t": set(), "n": set()}
+        with self._atomic() as conn:
+            for sql, params in _mark_statements(kind, user_id, topic, item_id, on, _now(now)):
+                conn.execute(sql, params)
+            for mark, value in conn.execute(
+                "SELECT 't', item_id FROM ticks WHERE user_id = ?1 AND topic = ?2 "
+                "UNION ALL SELECT 'n', item_id FROM not_applicable WHERE user_id = ?1 AND topic = ?2",
+                (user_id, topic),
+            ):
+                marks[mark].add(value)
+        return marks["t"], marks["n"]
 
     def reset_checklist(self, user_id: int, topic: str) -> None:
         """Remove every tick of a user's checklist."""
@@ -530,25 +551,7 @@ class Store:
 
     def mark_not_applicable(self, user_id: int, topic: str, item_id: str, marked: bool, now: dt.datetime | None = None) -> None:
         """Open the checklist if needed and mark one item 不适用 (or undo it), in one transaction."""
-        ts = _now(now)
-        change = (
-            (
-                "INSERT INTO not_applicable (user_id, topic, item_id, marked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-                (user_id, topic, item_id, ts),
-            )
-            if marked
-            else ("DELETE FROM not_applicable WHERE user_id = ? AND topic = ? AND item_id = ?", (user_id, topic, item_id))
-        )
-        self._transaction(
-            [
-                (
-                    "INSERT INTO checklists (user_id, topic, created, updated) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated",
-                    (user_id, topic, ts, ts),
-                ),
-                change,
-            ]
-        )
+        self._transaction(_mark_statements("na", user_id, topic, item_id, marked, _now(now)))
 
     def clear_not_applicable(self, user_id: int, topic: str) -> None:
         """Remove every 不适用 mark of a user's checklist."""

@@ -331,3 +331,20 @@ def test_not_applicable_carries_over_when_switching_to_a_sibling_business(engine
     engine.handle(ctx, callback_data("na", "change_name:foreign_translation.translation:1"))
     switched = engine.handle(ctx, callback_data("checklist_switch", "change_name:change_address"))
     assert f"进度 0/{len(kb.checklist_items('change_address')) - 1}" in switched.text
+
+
+def test_the_page_s_script_counts_a_checklist_as_its_screens_do(guide, kb):
+    """``Checklists.mark`` (the web page's script) answers with the progress the checklist's screens show after
+    the same marks, for every business: a ticked item later marked 不适用 counts in neither done nor total."""
+    checklists = guide.checklists
+    for n, (topic, _) in enumerate(kb.businesses.items()):
+        ctx = Context(user_id=900 + n)
+        items = kb.checklist_items(topic)
+        optional = [i.id for i in items if i.optional and i.condition is None]
+        answers = [checklists.mark(ctx, "tick", f"{topic}:{i.id}:1") for i in items]
+        answers += [checklists.mark(ctx, "na", f"{topic}:{i}:1") for i in optional]
+        state = checklists.state(ctx.user_id, topic, ctx)
+        last = answers[-1]
+        assert (last["done"], last["total"], last["not_applicable"]) == (state["done"], state["total"], state["not_applicable"])
+        assert last["groups"] == {g["material"]: (g["done"], g["total"], g["na"]) for g in state["groups"]}, topic
+        assert last["done"] == last["total"] == len(items) - len(optional), topic

@@ -1390,6 +1390,7 @@ def test_the_page_s_script_saves_a_tick_and_gets_the_progress_without_a_screen_d
         assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
         return r.json()
 
+    time.sleep(1.1)  # the page's token is from an earlier second than any token the answers could mint
     answers = [
         script("tick", items[0], 1),
         script("tick", items[2], 1),
@@ -1397,6 +1398,7 @@ def test_the_page_s_script_saves_a_tick_and_gets_the_progress_without_a_screen_d
         script("tick", items[2], 0),
     ]
     assert drawn == [], "the script's tick drew a screen"
+    assert {a["xsrf"] for a in answers} == {xsrf(checklist)}  # the page's young token back, not a new one each time
     assert [a["done"] for a in answers] == [1, 2, 2, 1] and answers[2]["total"] == answers[1]["total"] - 1
     assert answers[0]["toast"] == "已勾选" and answers[3]["toast"] == "已取消勾选" and answers[2]["na"]
     user = web_user_ids(db)[0]
@@ -1460,3 +1462,51 @@ def test_one_render_per_request_and_a_business_view_counted_once(tmp_path, kb):
         before_views = views()
         voted = press(c, c.get("/s/more:unlock").text, "👍")  # the answer shown again with its thanks: one view
         assert voted.status_code == 200 and views() == before_views + 1
+
+
+def test_a_quiet_moment_copies_the_ticks_into_the_database_file_itself(tmp_path, kb):
+    """The WAL is copied into the database file by the server's checkpoint thread once requests pause (not by
+    a request's commit on the event loop): a copy of the .db file alone, as a file backup takes it, then holds
+    the tick just saved."""
+    db = tmp_path / "quiet.db"
+    with web_server(db, kb) as (url, guide):
+        c = httpx.Client(base_url=url, follow_redirects=True)
+        checklist = press(c, c.get("/s/topic:reissue_lost").text, "📋")
+        _, first = tick_first(c, checklist.text)
+        copy = tmp_path / "copy.db"
+        deadline = time.monotonic() + 10
+        while True:
+            copy.write_bytes(db.read_bytes())  # the file only: no -wal beside it
+            try:
+                with contextlib.closing(sqlite3.connect(copy)) as conn:
+                    rows = conn.execute("SELECT item_id FROM ticks WHERE topic = 'reissue_lost'").fetchall()
+            except sqlite3.DatabaseError:  # not even the tables are in the file yet
+                rows = []
+            if rows or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert rows == [(first,)]
+
+
+def test_a_signed_cookie_is_verified_once_a_minute_and_a_forged_one_every_time():
+    """``SignedValues``: a cookie that verified is not verified again for ``ttl`` seconds (the exact text, per
+    cookie name and age limit), then again; one that did not verify is checked anew on every request."""
+    from web.server import SignedValues
+
+    calls: list[str] = []
+
+    def verify(value):
+        return lambda: calls.append(value) or (value.encode() if value.startswith("good") else None)
+
+    kept = SignedValues(size=2, ttl=60)
+    assert kept.get("eg_session", "good|sig", 365, verify("good|sig"), now=0) == b"good|sig"
+    assert kept.get("eg_session", "good|sig", 365, verify("good|sig"), now=59) == b"good|sig"
+    assert calls == ["good|sig"]
+    assert kept.get("eg_session", "good|sig", 365, verify("good|sig"), now=61) == b"good|sig"  # a minute on: again
+    assert kept.get("eg_flash", "good|sig", 1, verify("good|sig"), now=61) == b"good|sig"  # another cookie: its own check
+    assert calls == ["good|sig"] * 3
+    for now in (62, 63):
+        assert kept.get("eg_session", "bad|sig", 365, verify("bad|sig"), now=now) is None
+    assert calls[-2:] == ["bad|sig", "bad|sig"]
+    kept.get("eg_session", "good|other", 365, verify("good|other"), now=64)  # beyond ``size``: all forgotten
+    assert len(kept.known) <= 2

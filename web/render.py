@@ -145,6 +145,12 @@ def _deflated(data: bytes, level: int = 6) -> bytes:
     return c.compress(data) + c.flush(zlib.Z_FULL_FLUSH)
 
 
+def _stored(data: bytes) -> bytes:
+    """``data`` as one non-final *stored* deflate block (no compression; byte-aligned, up to 65,535 bytes): a
+    visitor's token (random, about 45 bytes) gains nothing from compression and costs a compressor's set-up."""
+    return b"\x00" + struct.pack("<HH", len(data), 0xFFFF ^ len(data)) + data
+
+
 class Kept:
     """A page drawn once, with a mark where each visitor's own value (the CSRF token) goes: its text and
     its parts compressed once, so a visitor's copy costs the compression of the token alone."""
@@ -159,9 +165,9 @@ class Kept:
 
     def gzip(self, value: str) -> bytes:
         """The page gzipped with this visitor's value in place of the mark: the kept parts' compression
-        reused, only the value compressed anew."""
+        reused, the value stored as it is (a stored block)."""
         raw = value.encode("utf-8")
-        packed = _deflated(raw)
+        packed = _stored(raw) if len(raw) <= 0xFFFF else _deflated(raw)
         out, crc, size = [_GZIP_HEADER, self.packed[0]], zlib.crc32(self.parts[0]), len(self.parts[0])
         for part, pack in zip(self.parts[1:], self.packed[1:]):
             out += [packed, pack]

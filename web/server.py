@@ -23,9 +23,11 @@ hops), IPv6 clients per /64.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import errno
+import gc
 import hashlib
 import hmac
 import ipaddress
@@ -34,7 +36,9 @@ import re
 import resource
 import secrets
 import socket
+import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -46,6 +50,7 @@ from html import escape
 import markupsafe
 import tornado.httpserver
 import tornado.httputil
+import tornado.ioloop
 import tornado.iostream
 import tornado.netutil
 import tornado.web
@@ -66,7 +71,7 @@ from dialogs import uploads
 from dialogs.guide import Guide
 from dialogs.pictures import Picture, copy_materials, picture, svgs_in_one_page
 from dialogs.render import labelled
-from dialogs.store import StoreError
+from dialogs.store import WAL_CHECKPOINT_PAGES, StoreError
 
 from . import sessions
 from .render import Kept, Renderer, is_phone, route_href, tel
@@ -103,6 +108,7 @@ MAX_URL = 16 * 1024  # longer: 414, a page saying so
 MAX_HEADER = 128 * 1024
 SAFE_NEXT = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,2000}$")
 CSRF_MAX_AGE_S = 24 * 3600  # a form older than a day is refused ("the form has expired")
+CSRF_REUSE_S = 3600  # a token this young, just checked, is given back with the answer rather than a new one
 # answer pages (the same for everyone) stay in the browser's own cache this long: they reopen at the counter
 # with bad signal. Well within the CSRF token's day, so a page reopened from the cache still has a valid token;
 # ``Vary: Cookie`` makes the browser fetch a fresh copy whenever the cookies its token is bound to change
@@ -261,6 +267,9 @@ class Web:
         self.trusted_proxies = trusted_proxies
         self.uploads = 0  # upload bodies being received
         self.renderer = Renderer()
+        self.signed = SignedValues()  # verified signed cookies (the session's, the flash's)
+        self.checkpoints = Checkpoints(self.store)  # the WAL copied off the loop (started by start())
+        self.csrf_key = b""  # set by make_app from the cookie secret
         self.pages: dict[tuple, tuple[Screen, Kept]] = {}  # drawn pages of kept screens (Base.page)
         self.navigable = self._navigable()
 
@@ -350,10 +359,38 @@ class Web:
         return gone
 
 
-@lru_cache(maxsize=8)
-def _csrf_key(cookie_secret: str) -> bytes:
-    """The key of the CSRF tokens' HMAC, derived from the cookie secret (once)."""
+def csrf_key(cookie_secret: str) -> bytes:
+    """The key of the CSRF tokens' HMAC, derived from the cookie secret (once, when the application is made)."""
     return hashlib.sha256(b"csrf|" + cookie_secret.encode()).digest()
+
+
+class SignedValues:
+    """Signed cookie values already verified (``tornado.web.decode_signed_value``), so a visitor's every
+    request does not redo the HMAC: the exact cookie text (signature included) → its value, kept at most
+    ``ttl`` seconds (a cookie past its age limit is refused at most that much later) and for at most
+    ``size`` cookies (then all are forgotten). Only values that verified are kept: a forged or altered
+    cookie is checked, and refused, every time."""
+
+    def __init__(self, size: int = 4096, ttl: float = 60.0):
+        self.size, self.ttl = size, ttl
+        self.known: dict[tuple[str, str, float], tuple[float, bytes]] = {}
+
+    def get(self, name: str, raw: str, max_age_days: float, verify: Any, now: float | None = None) -> bytes | None:
+        """The value of the signed cookie ``name`` whose text is ``raw``: ``verify()`` (the tornado check)
+        once per ``ttl``, None when it does not verify."""
+        now = time.monotonic() if now is None else now
+        key = (name, raw, max_age_days)
+        hit = self.known.get(key)
+        if hit is not None and now - hit[0] < self.ttl:
+            return hit[1]
+        value = verify()
+        if value is None:
+            self.known.pop(key, None)
+            return None
+        if len(self.known) >= self.size:
+            self.known.clear()
+        self.known[key] = (now, value)
+        return value
 
 
 class Base(tornado.web.RequestHandler):
@@ -373,6 +410,8 @@ class Base(tornado.web.RequestHandler):
         self._browser: str | None = None
         self._csrf: dict[str, str] = {}
         self._browser_lang: str | None = None
+        self._cookies: dict[str, str] | None = None
+        self._secure: bool | None = None
 
     # -- every response ------------------------------------------------------------------
     def set_default_headers(self) -> None:
@@ -404,8 +443,11 @@ class Base(tornado.web.RequestHandler):
         return proto == "https"
 
     def secure(self) -> bool:
-        """Whether cookies are sent Secure (and __Host- named): forced by the operator or over HTTPS."""
-        return self.web.secure_cookies or self.is_https()
+        """Whether cookies are sent Secure (and __Host- named): forced by the operator or over HTTPS
+        (decided once per request)."""
+        if self._secure is None:
+            self._secure = self.web.secure_cookies or self.is_https()
+        return self._secure
 
     def cookie_name(self, base: str) -> str:
         """Over HTTPS the ``__Host-`` name: a browser accepts it only Secure, for this host, Path=/."""
@@ -415,14 +457,31 @@ class Base(tornado.web.RequestHandler):
         """The flags every cookie gets: HttpOnly, SameSite=Lax, Path=/, Secure when the request is secure."""
         return {"httponly": True, "samesite": "Lax", "secure": self.secure(), "path": "/"}
 
+    def cookies(self) -> dict[str, str]:
+        """The request's cookies, name → value (the Cookie header parsed once per request by tornado's
+        ``parse_cookie``; a malformed header counts as no cookies)."""
+        if self._cookies is None:
+            header = self.request.headers.get("Cookie")
+            try:
+                self._cookies = tornado.httputil.parse_cookie(header) if header else {}
+            except Exception:  # noqa: BLE001 - as tornado's own reading of cookies: none
+                self._cookies = {}
+        return self._cookies
+
     def read_cookie(self, base: str, *, signed: bool = False, max_age_days: float = 31) -> str | None:
         """A cookie by its name of this scheme only: over HTTPS a plain-named cookie (which another
-        subdomain or a plain-http page could have planted, e.g. to fix a session) is ignored."""
+        subdomain or a plain-http page could have planted, e.g. to fix a session) is ignored. A signed
+        cookie's signature and age are checked (by tornado), its value kept verified for a minute."""
         name = self.cookie_name(base)
+        raw = self.cookies().get(name)
+        if not raw:
+            return None
         if signed:
-            value = self.get_signed_cookie(name, max_age_days=max_age_days)
+            value = self.web.signed.get(
+                name, raw, max_age_days, lambda: self.get_signed_cookie(name, value=raw, max_age_days=max_age_days)
+            )
             return value.decode("utf-8", "replace") if value is not None else None
-        return self.get_cookie(name) or None
+        return raw
 
     def write_cookie(self, base: str, value: str, *, signed: bool = False, expires_days: float | None = None) -> None:
         """Sets a cookie under this scheme's name (``__Host-`` over HTTPS), signed if asked, with the common flags."""
@@ -435,7 +494,7 @@ class Base(tornado.web.RequestHandler):
     def drop_cookie(self, base: str) -> None:
         """Clears a cookie under both its names (plain and ``__Host-``), whichever the browser has."""
         for name in dict.fromkeys((self.cookie_name(base), base)):
-            if self.get_cookie(name) is not None:
+            if name in self.cookies():
                 self.clear_cookie(name, path="/", secure=name.startswith(HOST_PREFIX))
 
     # -- the session and the CSRF tokens bound to it --------------------------------------------
@@ -453,9 +512,6 @@ class Base(tornado.web.RequestHandler):
         else:
             self.session_token = token
 
-    def _csrf_key(self) -> bytes:
-        return _csrf_key(str(self.application.settings["cookie_secret"]))
-
     def _binding(self, create: bool) -> str | None:
         """What a form's token is bound to: the session, or (no session yet) a random per-browser cookie."""
         if self.session_token is not None:
@@ -468,7 +524,7 @@ class Base(tornado.web.RequestHandler):
         return "b|" + browser if browser else None
 
     def _mac(self, binding: str, issued: str) -> str:
-        return hmac.new(self._csrf_key(), f"{binding}|{issued}".encode(), hashlib.sha256).hexdigest()[:32]
+        return hmac.digest(self.web.csrf_key, f"{binding}|{issued}".encode(), "sha256").hex()[:32]
 
     @property
     def xsrf_token(self) -> bytes:  # type: ignore[override]
@@ -497,8 +553,11 @@ class Base(tornado.web.RequestHandler):
         fresh = issued.isdigit() and len(issued) < 12 and 0 <= time.time() - int(issued) <= CSRF_MAX_AGE_S
         if not (binding and fresh and hmac.compare_digest(mac.encode(), self._mac(binding, issued).encode())):
             raise tornado.web.HTTPError(403, "the CSRF token is missing, expired or not this visitor's")
+        if time.time() - int(issued) <= CSRF_REUSE_S:  # young: the answer's forms keep it (one HMAC fewer)
+            self._csrf[binding] = token
 
     def prepare(self) -> None:
+        self.web.checkpoints.request()
         self.lang = self._language()
         if len(self.request.uri or "") > MAX_URL:
             raise tornado.web.HTTPError(414)
@@ -1133,11 +1192,13 @@ def make_app(
         trusted_proxies=trusted_proxies,
     )
     kw = {"web": web}
+    secret = sessions.cookie_secret(web.store)
+    web.csrf_key = csrf_key(secret)
     app = tornado.web.Application(
         [*(extra or []), *handlers(web)],
         default_handler_class=NotFoundHandler,
         default_handler_args=kw,
-        cookie_secret=sessions.cookie_secret(web.store),
+        cookie_secret=secret,
         xsrf_cookies=True,  # every POST is checked by Base.check_xsrf_cookie (tokens bound to the session)
         compress_response=True,
         log_function=_log_request,
@@ -1149,6 +1210,95 @@ def make_app(
 
 # -- running it -------------------------------------------------------------------------------
 RETENTION_EVERY_MS = 6 * 3600 * 1000
+CHECKPOINT_EVERY_MS = 250  # how often the checkpoint thread is considered
+CHECKPOINT_IDLE_S = 0.2  # no request for this long: the WAL is copied into the database file now
+CHECKPOINT_BUSY_S = 2.0  # under steady traffic: copied at least this often anyway
+CHECKPOINT_BACKSTOP_PAGES = 4 * WAL_CHECKPOINT_PAGES  # the commits' own (on-loop) checkpoint, a backstop
+
+
+class Checkpoints:
+    """The database's WAL copied into its file (a checkpoint: the pages written, two fsyncs) in a thread of
+    its own, in a quiet moment, instead of inside the commit of whichever request crosses SQLite's
+    automatic-checkpoint size: that one runs on the event loop and stalls every request in flight for the
+    fsyncs (10-50 ms on this machine's disk, about once a second under the bench's load).
+
+    A checkpoint runs when no request has started for CHECKPOINT_IDLE_S (it then copies everything, and the
+    next commit starts the WAL afresh without a checkpoint of its own), and at least every
+    CHECKPOINT_BUSY_S while requests keep coming (so reads stay short). It is PASSIVE: it neither waits for
+    nor blocks the loop's reads and writes. The commits' automatic checkpoint stays as a backstop, at
+    CHECKPOINT_BACKSTOP_PAGES, should traffic never pause or this thread fail (a failure is logged once). An
+    in-memory database has no WAL: nothing is started for it."""
+
+    def __init__(self, store: Any, clock: Any = time.monotonic):
+        self.store = store
+        self.clock = clock
+        self.path = getattr(store, "path", ":memory:")
+        self.pool: ThreadPoolExecutor | None = None
+        self.conn: sqlite3.Connection | None = None
+        self.busy = False
+        self.failed = False
+        self.last_request = 0.0  # when the last request started (Base.prepare)
+        self.requests = 0  # requests started since the last checkpoint
+        self.last_run = clock()
+        self.done = 0  # checkpoints run
+
+    def start(self) -> tornado.ioloop.PeriodicCallback | None:
+        """Takes the checkpoints off the loop (the commits' own become the backstop); returns the periodic
+        callback (stopped with the server), None for an in-memory database."""
+        if not self.path or self.path == ":memory:":
+            return None
+        self.store.conn.execute(f"PRAGMA wal_autocheckpoint={CHECKPOINT_BACKSTOP_PAGES}")
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wal-checkpoint")
+        callback = tornado.ioloop.PeriodicCallback(self.tick, CHECKPOINT_EVERY_MS)
+        callback.start()
+        return callback
+
+    def request(self) -> None:
+        """A request started (it may write)."""
+        self.last_request = self.clock()
+        self.requests += 1
+
+    def due(self) -> bool:
+        """Whether to checkpoint now: something may have been written since the last one, and the server
+        is quiet or the last one is CHECKPOINT_BUSY_S old."""
+        now = self.clock()
+        return self.requests > 0 and (now - self.last_request >= CHECKPOINT_IDLE_S or now - self.last_run >= CHECKPOINT_BUSY_S)
+
+    def tick(self) -> None:
+        """One checkpoint in the thread when due, unless the previous one is still running."""
+        if self.busy or self.pool is None or not self.due():
+            return
+        self.busy, self.requests, self.last_run = True, 0, self.clock()
+        asyncio.get_running_loop().run_in_executor(self.pool, self.checkpoint).add_done_callback(self._finished)
+
+    def _finished(self, _: Any) -> None:
+        self.busy = False
+
+    def checkpoint(self) -> None:
+        """Runs in the checkpoint thread, on a connection of its own (opened once)."""
+        try:
+            if self.conn is None:
+                self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            self.done += 1
+        except sqlite3.Error as exc:
+            if not self.failed:
+                self.failed = True
+                log.warning("web: background WAL checkpoint failed (%s); the commits checkpoint themselves", exc)
+
+    def stop(self) -> None:
+        """No more checkpoints; the thread's connection is closed after its last one."""
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.submit(self._close)
+            pool.shutdown(wait=False)
+
+    def _close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
+
+
 FD_RESERVE = 64  # files kept for the database, logs, the bot's connections to Telegram
 ACCEPT_PAUSE_S = 1.0  # out of file descriptors: stop accepting this long instead of spinning
 REFUSAL = (
@@ -1181,10 +1331,10 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
         self.paused = 0
         self._listening: list[socket.socket] = []
         self._last_warning = 0.0
+        self.periodic: list[Any] = []  # what start() runs periodically: stopped with the server
 
     def listen(self, port: int, address: str | None = None, **kwargs: Any) -> None:  # type: ignore[override]
         """Binds the port and accepts connections through the capped accept loop instead of tornado's."""
-        import asyncio
 
         loop = asyncio.get_running_loop()
         for sock in tornado.netutil.bind_sockets(port, address=address, **kwargs):
@@ -1192,8 +1342,10 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
             loop.add_reader(sock.fileno(), self._accept, sock)
 
     def stop(self) -> None:
-        """Stops accepting: the listening sockets closed, then tornado's own stop."""
-        import asyncio
+        """Stops accepting: the listening sockets closed, the periodic work (retention, checkpoints) stopped,
+        then tornado's own stop."""
+        for periodic in self.periodic:
+            periodic.stop()
 
         loop = asyncio.get_running_loop()
         for sock in self._listening:
@@ -1209,7 +1361,6 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
             log.warning(message, *args)
 
     def _accept(self, sock: socket.socket) -> None:
-        import asyncio
 
         for _ in range(64):  # a bounded batch: other work gets its turn
             try:
@@ -1249,7 +1400,6 @@ class CappedHTTPServer(tornado.httpserver.HTTPServer):
             self.handle_stream(stream, address)
 
     def _resume(self, sock: socket.socket) -> None:
-        import asyncio
 
         if sock in self._listening:
             asyncio.get_running_loop().add_reader(sock.fileno(), self._accept, sock)
@@ -1279,8 +1429,6 @@ def start(
     max_connections: int | None = None,
 ):
     """Listen on the running event loop; returns the tornado HTTPServer."""
-    import tornado.ioloop
-
     guide = guide or build_web_guide(settings)
     app = make_app(
         guide,
@@ -1308,24 +1456,39 @@ def start(
     callback = tornado.ioloop.PeriodicCallback(web.expire, RETENTION_EVERY_MS)
     callback.start()
     server.retention = callback  # type: ignore[attr-defined]
+    server.checkpoints = web.checkpoints  # type: ignore[attr-defined]
+    server.periodic = [callback, web.checkpoints, *filter(None, [web.checkpoints.start()])]
     log.info("web pages served on http://%s:%s/", listen, port)
     return server
 
 
+async def settle(guide: Guide) -> None:
+    """Once after start-up, so that no request waits for a long garbage collection: the answerer is built
+    (off the loop, as the first question would), then what start-up made is collected once and the rest
+    (the knowledge, the matcher, compiled templates: alive for the process's life) is frozen out of the
+    collector's sight (``gc.freeze``). A full collection then looks only at what requests made since,
+    instead of pausing every request in flight for tens of milliseconds to walk the whole heap."""
+    await guide.engine.ready()
+    gc.collect()
+    gc.freeze()
+
+
 def serve(settings: Any, *, listen: str | None = None, port: int | None = None) -> None:
     """``eport-guide web``: serve until SIGTERM or Ctrl-C."""
-    import asyncio
+
     import signal
 
     guide = build_web_guide(settings)
 
     async def main() -> None:
         server = start(settings, guide=guide, listen=listen, port=port)
+        settled = asyncio.create_task(settle(guide))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
+        settled.cancel()
         server.retention.stop()
         server.stop()
         await server.close_all_connections()
@@ -1352,8 +1515,12 @@ def attach(application: Any, settings: Any) -> None:
         if previous_init is not None:
             await previous_init(app)
         app.bot_data["web_server"] = start(settings, guide=guide)
+        app.bot_data["web_settled"] = asyncio.create_task(settle(guide))
 
     async def post_stop(app: Any) -> None:
+        settled = app.bot_data.pop("web_settled", None)
+        if settled is not None:
+            settled.cancel()
         server = app.bot_data.pop("web_server", None)
         if server is not None:
             server.retention.stop()
