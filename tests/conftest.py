@@ -68,6 +68,30 @@ def _each_knowledge_version_loaded_once():
         module.load_knowledge = original
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _each_yaml_text_parsed_once():
+    """Every engine reads dialogs/screens.yaml at its start (pure-Python YAML: about 0.1 s, more under
+    coverage), and the suite starts hundreds of engines: here a YAML text given as a string is parsed once
+    and each parse gets a copy of the result. Streams and texts that fail to parse are parsed every time."""
+    import copy
+
+    import yaml
+
+    real = yaml.safe_load
+    parsed: dict[str, object] = {}
+
+    def safe_load(stream):
+        if not isinstance(stream, str):
+            return real(stream)
+        if stream not in parsed:
+            parsed[stream] = real(stream)
+        return copy.deepcopy(parsed[stream])
+
+    yaml.safe_load = safe_load
+    yield
+    yaml.safe_load = real
+
+
 @functools.lru_cache(maxsize=1)
 def shipped_knowledge():
     """The knowledge as shipped, loaded once per process: for parametrizing over its records at
