@@ -275,25 +275,37 @@ def run_cli(monkeypatch, capsys, *args: str, env: dict[str, str] | None = None) 
 def eport_guide(monkeypatch, capsys):
     """`eport-guide ARGS` run in the test's process (``bot.cli.main``, what the script calls) with extra
     environment variables and standard input: a CompletedProcess with the exit code, stdout and stderr a
-    terminal sees — without a Python start per command. Keep real processes for what only they show."""
-    import io
-    import subprocess
-    import sys
+    terminal sees — without a Python start per command. Keep real processes for what only they show.
+    ``await eport_guide.beside_the_loop(ARGS, env=…)``: the same in a worker thread, while the test's event
+    loop goes on serving (the fake Telegram a command asks)."""
+    return InProcessCommand(monkeypatch, capsys)
 
-    from bot import cli
 
-    def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+class InProcessCommand:
+    def __init__(self, monkeypatch, capsys):
+        self.monkeypatch, self.capsys = monkeypatch, capsys
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None):
+        import io
+        import subprocess
+        import sys
+
+        from bot import cli
+
         for key, value in (env or {}).items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
+            self.monkeypatch.setenv(key, value)
+        self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
         try:
             code = cli.main(list(args))
         except SystemExit as exc:  # argparse's usage errors
             code = exc.code if isinstance(exc.code, int) else 2
-        out, err = capsys.readouterr()
+        out, err = self.capsys.readouterr()
         return subprocess.CompletedProcess(["eport-guide", *args], code, out, err)
 
-    return run
+    async def beside_the_loop(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60):
+        import asyncio
+
+        return await asyncio.wait_for(asyncio.to_thread(self, *args, env=env), timeout)
 
 
 def first_page(proc, url: str, within: float = 30.0):
