@@ -15,6 +15,18 @@ REPO = Path(__file__).resolve().parent.parent
 SEEDS_DIR = REPO.parent / "shared" / "seeds"
 
 
+# -- the order: the longest files first -------------------------------------------------------
+# With two workers (`make test`: -n 2 --dist worksteal) a long test that starts last keeps one worker busy
+# while the other has nothing left: these files (each over 20 s of a run) start first, the rest follow in
+# their usual order, and a worker that runs out takes tests from the other's queue.
+LONGEST_FIRST = ("test_web_browser.py", "test_snapshots.py", "test_fuzz.py", "test_inbox.py", "test_process_restart.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the others keep their order
+
+
 # -- a hermetic environment: the developer's own bot configuration never leaks in ----------
 @pytest.fixture(autouse=True, scope="session")
 def _no_operator_configuration():
