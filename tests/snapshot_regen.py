@@ -625,7 +625,13 @@ WEB_PAGES: tuple[tuple[str, str], ...] = (
     ("/s/checklists", "my lists, none yet (screens/checklists.html)"),
     ("/print/reissue_lost", "the printable checklist with each copy's picture (screens/print.html)"),
 )
-_XSRF = re.compile(r'(_xsrf=|name="_xsrf" value=")[^"&]+')
+_XSRF = re.compile(r'(_xsrf=|name="_xsrf" value="|name="w" value=")[^"&]+')  # per-request tokens, signed values
+# what a visitor who has a session sees by acting (a form's POST, then the page it redirects to)
+WEB_VISIT = (
+    ("/s/more:reissue_lost 👎", "the reason asked: the reply form (page.html's awaiting)"),
+    ("/reply", "the reason sent: the thanks (page.html's notice)"),
+    ("/s/checklist:reissue_lost ☑", "the checklist opened and its first item ticked: the toast (page.html's toast)"),
+)
 
 
 def web_snapshots(kb: Knowledge | None = None) -> dict[str, str]:
@@ -643,8 +649,31 @@ def web_snapshots(kb: Knowledge | None = None) -> dict[str, str]:
                 response = httpx.get(url + path, headers={"Accept-Language": lang}, timeout=30)
                 html = _XSRF.sub(r"\1…", response.text)
                 parts.append(section(path, why, f"[{response.status_code}]\n{html.rstrip()}\n"))
+            for (path, why), response in zip(WEB_VISIT, _web_visit(url, lang)):
+                html = _XSRF.sub(r"\1…", response.text)
+                parts.append(section(path, why, f"[{response.status_code}]\n{html.rstrip()}\n"))
             out[f"{lang}/web.txt"] = "\n".join(parts)
     return out
+
+
+def _web_visit(url: str, lang: str) -> list:
+    """The responses of WEB_VISIT, for a visitor of its own (its session starts with the first page)."""
+    import html
+
+    import httpx
+
+    from .test_web import press, tick_first, xsrf
+
+    with httpx.Client(base_url=url, follow_redirects=True, headers={"Accept-Language": lang}, timeout=30) as client:
+        asked = press(client, client.get("/s/more:reissue_lost").text, "👎")
+        w = re.search(r'name="w" value="([^"]+)"', asked.text)
+        assert w, "👎 asks for a reason"
+        sent = client.post(
+            "/reply", data={"_xsrf": xsrf(asked.text), "w": html.unescape(w.group(1)), "text": "没写要带几份复印件"}
+        )
+        checklist = press(client, client.get("/s/topic:reissue_lost").text, "📋")
+        ticked, _item = tick_first(client, checklist.text)
+        return [asked, sent, ticked]
 
 
 def all_snapshots(guide: Guide) -> dict[str, str]:
