@@ -428,6 +428,13 @@ def _holder_done(guide: Guide, ctx: Context) -> str:
     return format_snapshot(screen)
 
 
+def _checklist_item_gone(guide: Guide, ctx: Context) -> str:
+    """A tick of an item the knowledge no longer has (stored before a reload): dropped, and said once."""
+    _press(guide, ctx, "checklist_open", TOPIC)
+    guide.store.set_tick(ctx.user_id or 0, TOPIC, "gone_material.gone_check", True)
+    return format_snapshot(guide.engine.go(ctx, f"checklist:{TOPIC}"))
+
+
 def _stale_records(shared: Guide, ctx: Context) -> str:
     """The admin's /stats where every record counts as due for checking again (stale after 0 days): the
     oldest 20 listed and the rest counted; dates and ages shown relative to today."""
@@ -460,7 +467,7 @@ OTHER_QUESTIONS = (  # questions about something else, nothing alike: a group ea
 
 def _missed_crowded(*steps: str) -> Callable[[Guide, Context], str]:
     """More unanswered groups than the screen lists: two phrasings of one question, one the guide answers by
-    now, 👎 reasons on one business from two users, and a dozen others; then each step is a group opened: a
+    now, the same 👎 reason on two businesses, and a dozen others; then each step is a group opened: a
     route, or the question a listed group is shown by."""
 
     def run(shared: Guide, ctx: Context) -> str:
@@ -470,10 +477,8 @@ def _missed_crowded(*steps: str) -> Callable[[Guide, Context], str]:
             questions += ("公司改名了卡要重新办吗", "公司改名后卡需要重新办吗", "公司改名了卡要重新办吗")
             for n, question in enumerate(questions):  # a second apart: the same order on every run
                 store.record_unanswered(question, user_id=ctx.user_id, now=NOW + dt.timedelta(seconds=n))
-            for user in (ctx.user_id, (ctx.user_id or 0) + 1):
-                other = Context(user_id=user, lang=ctx.lang)
-                _press(guide, other, "feedback", f"{TOPIC}:-1")
-                guide.engine.reply(other, f"feedback_reason:1:{TOPIC}", "没写要带几份复印件")
+            for user, topic in ((ctx.user_id, TOPIC), ((ctx.user_id or 0) + 1, "change_name")):  # one reason, two businesses
+                _typed(guide, Context(user_id=user, lang=ctx.lang), "feedback", f"{topic}:-1", "没写要带几份复印件")
             admin = Context(user_id=ctx.user_id, lang=ctx.lang, admin=True)
             screen = guide.engine.go(admin, "missed")
             if not steps:
@@ -583,7 +588,12 @@ SCENARIOS = (
     Scenario("stats_stale_records", ("stats.j2",), _stale_records),
     Scenario("missed_crowded", ("missed.j2",), _missed_crowded()),
     Scenario("missed_group_with_reasons", ("missed_group.j2",), _missed_crowded("missed_group:f1", "卡丢了怎么办")),
-    Scenario("inline_topic_originals", ("inline_topic.j2",), _inline("新增操作员")),
+    Scenario(
+        "inline_topic_other_forms",  # originals; the 情况说明 alternative; the holder's own
+        ("inline_topic.j2",),
+        _several(_inline("新增操作员"), _inline("注销法人卡证书"), _inline("操作员卡注销业务服务")),
+    ),
+    Scenario("checklist_item_gone", ("checklist.j2",), _checklist_item_gone),
     Scenario("stale_button", ("main.j2",), lambda g, c: format_snapshot(g.engine.handle(c, callback_data("go", "topic:gone")))),
 )
 
