@@ -634,6 +634,12 @@ WEB_PAGES: tuple[tuple[str, str], ...] = (
     ("/s/checklist:reissue_lost", "the 25-item checklist as a new visitor sees it: real checkboxes (screens/checklist.html)"),
     ("/s/checklists", "my lists, none yet (screens/checklists.html)"),
     ("/print/reissue_lost", "the printable checklist with each copy's picture (screens/print.html)"),
+    ("/t/cancel_legal", "a cancellation: the 情况说明 alternative, items to bring (screens/topic.html)"),
+    ("/t/holder_cancel", "the holder's own service: the handwriting line of a holder (screens/topic.html)"),
+    ("/t/new_operator", "a new business: originals, the Jiangsu guide folded away (screens/topic.html)"),
+    ("/s/online", "online application: buttons that open another site (buttons.html)"),
+    ("/s/checklist:cancel_legal", "a checklist with optional items: 如适用 and the 不适用 boxes (screens/checklist.html)"),
+    ("/print/cancel_legal", "a printable checklist with optional items (screens/print.html)"),
 )
 _XSRF = re.compile(r'(_xsrf=|name="_xsrf" value="|name="w" value=")[^"&]+')  # per-request tokens, signed values
 # what a visitor who has a session sees by acting (a form's POST, then the page it redirects to)
@@ -641,6 +647,7 @@ WEB_VISIT = (
     ("/s/more:reissue_lost 👎", "the reason asked: the reply form (page.html's awaiting)"),
     ("/reply", "the reason sent: the thanks (page.html's notice)"),
     ("/s/checklist:reissue_lost ☑", "the checklist opened and its first item ticked: the toast (page.html's toast)"),
+    ("/s/checklists", "the visitor's lists: the one opened (screens/checklists.html)"),
 )
 
 
@@ -683,7 +690,7 @@ def _web_visit(url: str, lang: str) -> list:
         )
         checklist = press(client, client.get("/s/topic:reissue_lost").text, "📋")
         ticked, _item = tick_first(client, checklist.text)
-        return [asked, sent, ticked]
+        return [asked, sent, ticked, client.get("/s/checklists")]
 
 
 def all_snapshots(guide: Guide) -> dict[str, str]:

@@ -9,7 +9,7 @@ one that breaks rendering counts as caught: the snapshot test fails too). Prints
 snapshot in any language notices, with their template and line, and exits 1 if there are any.
 
     python -m tests.template_planting [TEMPLATE …]     # all templates without arguments
-    python -m tests.template_planting --web            # web/templates: page.html, screens/*.html, style.css, copy.js
+    python -m tests.template_planting --web [FILE …]   # web/templates: page.html, screens/*.html, style.css, copy.js
 
 It takes a few minutes (the snapshots of a template are rendered once per plant); the suite's
 tests/test_snapshots.py checks the cheaper half on every run: each template is loaded by some
@@ -154,10 +154,12 @@ def planted_web(name: str, source: str):
     return _patched(jinja2.FileSystemLoader, "get_source", get_source)
 
 
-def main_web(kb) -> int:
+def main_web(kb, only: list[str]) -> int:
     baseline = web_snapshots(kb)
     missed, total = [], 0
     for name, lineno, plant in web_plants():
+        if only and name not in only:
+            continue
         total += 1
         try:
             with plant():
@@ -171,8 +173,8 @@ def main_web(kb) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if argv == ["--web"]:
-        return main_web(load_knowledge())
+    if argv[:1] == ["--web"]:
+        return main_web(load_knowledge(), argv[1:])
     kb = load_knowledge()
     baseline: dict[str, dict[str, str]] = {}
     loads: dict[str, dict[str, set[str]]] = {}  # lang → section → templates it loads
