@@ -15,10 +15,10 @@ $(RUNTIME): pyproject.toml requirements.lock | $(BIN)/python
 	$(BIN)/pip install -q -c requirements.lock -e .
 	touch $@
 
-# Development: the same, plus the test-only packages.
-$(TESTING): $(RUNTIME)
+# Development: the same, plus the test-only packages (one pip run: the runtime's are resolved once).
+$(TESTING): pyproject.toml requirements.lock | $(BIN)/python
 	$(BIN)/pip install -q -c requirements.lock -e '.[test]'
-	touch $@
+	touch $(RUNTIME) $@
 
 # Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the console chat. Installs no test package.
 # The web pages for callers without Telegram: `$(BIN)/eport-guide web [--listen 127.0.0.1] [--port 8080]`
@@ -33,8 +33,11 @@ web: $(RUNTIME)
 # fails below COVERAGE_FLOOR (the level reached when the floor was set, rounded down: raise it, never lower it).
 COVERAGE_FLOOR := 92
 
-# The suite runs on one worker per core (pytest-xdist; TEST_WORKERS=0: in this one process); coverage is
-# combined across the workers and their subprocesses.
+# The suite runs on one worker per core (pytest-xdist; TEST_WORKERS=0: in this one process), a worker that
+# runs out of tests taking some of the other's (worksteal: the long ones run first, tests/conftest.py);
+# coverage is combined across the workers and their subprocesses. Python's bytecode cache is written even
+# where PYTHONDONTWRITEBYTECODE is set, so that the workers and the commands the suite starts compile
+# the code once (into the __pycache__ folders git ignores).
 TEST_WORKERS ?= auto
 
 test: $(TESTING)
@@ -42,7 +45,8 @@ test: $(TESTING)
 	$(BIN)/ruff format --check .
 	$(BIN)/eport-guide check-knowledge
 	@mkdir -p build/coverage
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --cov --cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
+	PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal \
+		--cov --cov-report=term-missing:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 # Regenerate the screen snapshots in tests/snapshots/<lang>/<template>.txt after an intended change.
 golden: $(TESTING)

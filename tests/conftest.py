@@ -15,6 +15,18 @@ REPO = Path(__file__).resolve().parent.parent
 SEEDS_DIR = REPO.parent / "shared" / "seeds"
 
 
+# -- the order: the longest files first -------------------------------------------------------
+# With two workers (`make test`: -n 2 --dist worksteal) a long test that starts last keeps one worker busy
+# while the other has nothing left: these files (each over 20 s of a run) start first, the rest follow in
+# their usual order, and a worker that runs out takes tests from the other's queue.
+LONGEST_FIRST = ("test_web_browser.py", "test_snapshots.py", "test_fuzz.py", "test_inbox.py", "test_process_restart.py")
+
+
+def pytest_collection_modifyitems(items):
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the others keep their order
+
+
 # -- a hermetic environment: the developer's own bot configuration never leaks in ----------
 @pytest.fixture(autouse=True, scope="session")
 def _no_operator_configuration():
@@ -66,6 +78,65 @@ def _each_knowledge_version_loaded_once():
     yield
     for module, original in saved:
         module.load_knowledge = original
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _each_knowledge_file_parsed_once():
+    """Parsing the YAML is nearly all of a knowledge load (with the line of every node, pure Python), and
+    many tests load a copy of the knowledge with one file broken on purpose: here each knowledge file's
+    content (a regular file's name and bytes) is parsed once and each read gets a copy of the result, so
+    such a load parses only the file the test changed. Every check after the parse runs on every load.
+    A test-only shortcut through the loader's file reader: should that reader be renamed, loads are
+    simply not shortened (the suite is slower, not wrong)."""
+    import copy
+
+    from knowledge import loader
+
+    real = getattr(loader, "_read_yaml", None)
+    if real is None:
+        yield
+        return
+    parsed: dict[tuple, object] = {}
+
+    def read_yaml(file, *args, **kwargs):
+        try:
+            path = Path(file)
+            if not path.is_file() or path.stat().st_size > 4 * 1024 * 1024:
+                return real(file, *args, **kwargs)
+            key = (path.name, path.read_bytes(), args, tuple(sorted(kwargs.items())))
+        except (OSError, TypeError):
+            return real(file, *args, **kwargs)
+        if key not in parsed:
+            parsed[key] = real(file, *args, **kwargs)
+        return copy.deepcopy(parsed[key])
+
+    loader._read_yaml = read_yaml
+    yield
+    loader._read_yaml = real
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _each_yaml_text_parsed_once():
+    """Every engine reads dialogs/screens.yaml at its start (pure-Python YAML: about 0.1 s, more under
+    coverage), and the suite starts hundreds of engines: here a YAML text given as a string is parsed once
+    and each parse gets a copy of the result. Streams and texts that fail to parse are parsed every time."""
+    import copy
+
+    import yaml
+
+    real = yaml.safe_load
+    parsed: dict[str, object] = {}
+
+    def safe_load(stream):
+        if not isinstance(stream, str):
+            return real(stream)
+        if stream not in parsed:
+            parsed[stream] = real(stream)
+        return copy.deepcopy(parsed[stream])
+
+    yaml.safe_load = safe_load
+    yield
+    yaml.safe_load = real
 
 
 @functools.lru_cache(maxsize=1)
@@ -216,25 +287,37 @@ def run_cli(monkeypatch, capsys, *args: str, env: dict[str, str] | None = None) 
 def eport_guide(monkeypatch, capsys):
     """`eport-guide ARGS` run in the test's process (``bot.cli.main``, what the script calls) with extra
     environment variables and standard input: a CompletedProcess with the exit code, stdout and stderr a
-    terminal sees — without a Python start per command. Keep real processes for what only they show."""
-    import io
-    import subprocess
-    import sys
+    terminal sees — without a Python start per command. Keep real processes for what only they show.
+    ``await eport_guide.beside_the_loop(ARGS, env=…)``: the same in a worker thread, while the test's event
+    loop goes on serving (the fake Telegram a command asks)."""
+    return InProcessCommand(monkeypatch, capsys)
 
-    from bot import cli
 
-    def run(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
+class InProcessCommand:
+    def __init__(self, monkeypatch, capsys):
+        self.monkeypatch, self.capsys = monkeypatch, capsys
+
+    def __call__(self, *args: str, env: dict[str, str] | None = None, stdin: str | None = None):
+        import io
+        import subprocess
+        import sys
+
+        from bot import cli
+
         for key, value in (env or {}).items():
-            monkeypatch.setenv(key, value)
-        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
+            self.monkeypatch.setenv(key, value)
+        self.monkeypatch.setattr(sys, "stdin", io.StringIO(stdin or ""))
         try:
             code = cli.main(list(args))
         except SystemExit as exc:  # argparse's usage errors
             code = exc.code if isinstance(exc.code, int) else 2
-        out, err = capsys.readouterr()
+        out, err = self.capsys.readouterr()
         return subprocess.CompletedProcess(["eport-guide", *args], code, out, err)
 
-    return run
+    async def beside_the_loop(self, *args: str, env: dict[str, str] | None = None, timeout: float = 60):
+        import asyncio
+
+        return await asyncio.wait_for(asyncio.to_thread(self, *args, env=env), timeout)
 
 
 def first_page(proc, url: str, within: float = 30.0):

@@ -62,9 +62,30 @@ def describe_button(b) -> str:
     return f"{b.label}  ↪ @bot {b.switch_inline_query}"
 
 
+MARKUP_ATTRIBUTES = {"a": re.compile(r' href="[^"<>]*"')}  # what the screens' tags may carry (Telegram reads these)
+
+
+def check_markup(html: str) -> None:
+    """The screen's HTML is what Telegram accepts (tests/fake_telegram.check_html: known tags, nested, & escaped)
+    and each tag carries only the attribute Telegram reads: the text a snapshot shows would hide a broken tag."""
+    from .fake_telegram import TAG, ApiError, check_html
+
+    try:
+        check_html(html)
+    except ApiError as exc:
+        raise AssertionError(f"{exc.description}: {html[:300]!r}") from None
+    for m in TAG.finditer(html):
+        closing, tag, attributes = m.groups()
+        allowed = MARKUP_ATTRIBUTES.get(tag)
+        if attributes and (closing or allowed is None or not allowed.fullmatch(attributes)):
+            raise AssertionError(f"a tag with attributes Telegram does not read: {m.group()!r}")
+
+
 def format_snapshot(screen: Screen) -> str:
     """The screen as the user reads it (plain text), then each button with what it does; a button
-    press's toast, the file sent along and the question the screen asks, when there are."""
+    press's toast, the file sent along and the question the screen asks, when there are. Its HTML must
+    be valid for Telegram (check_markup): a broken tag fails here, though the text would not show it."""
+    check_markup(screen.html)
     lines = [f"[{screen.route}]"]
     if screen.toast:
         lines.append(f"(toast: {screen.toast})")
@@ -346,6 +367,128 @@ def _missed(*steps: str) -> Callable[[Guide, Context], str]:
     return run
 
 
+def _every_kind_of_part(guide: Guide, ctx: Context) -> str:
+    """A composed answer with a part of each kind: a business, a city, the offices, a material, a walkthrough
+    step, a Jiangsu answer the Manzhouli document is silent on, one it speaks to (with its annotation), a screen."""
+    from dialogs.features import answers
+
+    parts = ("topic:reissue_lost", "city:满洲里", "offices", "material:org_cert", "walk:login")
+    parts += ("answer:free_first_set", "answer:js_annotation_by_self", "help")
+    return format_snapshot(answers.show(guide, ctx, parts))
+
+
+def _several(*runs: Callable[[Guide, Context], str]) -> Callable[[Guide, Context], str]:
+    """Several screens of one kind in one section, one after another."""
+    return lambda guide, ctx: "\n".join(run(guide, ctx) for run in runs)
+
+
+def _unchecked(code: str, photo: bool = False) -> Callable[[Guide, Context], str]:
+    """A file that could not be checked: ``busy`` (too many at once) or ``timeout``."""
+    from dialogs.uploads import unchecked
+
+    return lambda guide, ctx: format_snapshot(
+        guide.engine.render("precheck", ctx, variables={"result": unchecked("营业执照.pdf", 2_000_000, code, photo=photo)})
+    )
+
+
+# a file of each type the check tells apart (dialogs/uploads.SIGNATURES), named as it would be sent
+FILES_OF_EACH_TYPE = (
+    (b"\xff\xd8\xff\xe0" + b"\x00" * 60, "照片.jpg"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 60, "申请书.doc"),
+    (b"GIF89a" + b"\x00" * 60, "动图.gif"),
+    (b"BM" + b"\x00" * 60, "扫描.bmp"),
+    (b"II*\x00" + b"\x00" * 60, "扫描.tiff"),
+    (b"\x00\x00\x00\x18ftypheic" + b"\x00" * 60, "IMG_0001.heic"),
+    (b"RIFF\x00\x00\x00\x00WEBP" + b"\x00" * 60, "图片.webp"),
+    (b"Rar!\x1a\x07\x00" + b"\x00" * 60, "材料.rar"),
+    ("营业执照号码 123".encode(), "说明.txt"),
+    (b"\x00\x01\x02\x03" * 20, "文件.bin"),
+)
+
+
+def _private_only_without_link(guide: Guide, ctx: Context) -> str:
+    """A personal screen asked for in a group of a bot whose username is not known: no button to the private chat."""
+    return format_snapshot(guide.engine.go(Context(user_id=ctx.user_id, lang=ctx.lang, chat="group"), "checklists"))
+
+
+def _privacy_without_store(guide: Guide, ctx: Context) -> str:
+    """The privacy note of a guide that keeps nothing (no database: the console's demo, `show`)."""
+    plain = build_guide(kb=guide.kb, store=False)
+    return format_snapshot(plain.engine.render("privacy", ctx))
+
+
+def _holder_done(guide: Guide, ctx: Context) -> str:
+    """The holder's checklist with its last item ticked: done, and the holder's notes on the page."""
+    items = guide.kb.checklist_items("holder_cancel")
+    _press(guide, ctx, "checklist_open", "holder_cancel")
+    screen = None
+    for item in items:
+        screen = _press(guide, ctx, "tick", f"holder_cancel:{item.id}:1")
+    assert screen is not None
+    return format_snapshot(screen)
+
+
+def _checklist_item_gone(guide: Guide, ctx: Context) -> str:
+    """A tick of an item the knowledge no longer has (stored before a reload): dropped, and said once."""
+    _press(guide, ctx, "checklist_open", TOPIC)
+    guide.store.set_tick(ctx.user_id or 0, TOPIC, "gone_material.gone_check", True)
+    return format_snapshot(guide.engine.go(ctx, f"checklist:{TOPIC}"))
+
+
+def _stale_records(shared: Guide, ctx: Context) -> str:
+    """The admin's /stats where every record counts as due for checking again (stale after 0 days): the
+    oldest 20 listed and the rest counted; dates and ages shown relative to today."""
+    with tempfile.TemporaryDirectory() as d:
+        guide = build_guide(Path(d) / "stale.db", shared.kb, settings=Defaults(stale_days=0), channel="telegram")
+        try:
+            text = format_snapshot(guide.engine.go(Context(user_id=ctx.user_id, lang=ctx.lang, admin=True), "stats"))
+        finally:
+            guide.close()
+    text = re.sub(r"：20[0-9]{2}-[0-9]{2}-[0-9]{2}（[0-9]+ ", "：<verified_on>（<age> ", text)  # fixed dates, a moving today
+    today = dt.date.today()
+    return DATE.sub(lambda m: f"<day {(dt.date.fromisoformat(m.group()) - today).days:+d}>", text)
+
+
+OTHER_QUESTIONS = (  # questions about something else, nothing alike: a group each
+    "天气怎么样",
+    "火车票在哪里买",
+    "签证要多久",
+    "护照丢了怎么办",
+    "海关申报单怎么填",
+    "营业执照年检时间",
+    "税务登记去哪里",
+    "银行开户要几天",
+    "社保卡怎么补",
+    "驾驶证换证",
+    "公积金提取",
+    "进口关税税率",
+)
+
+
+def _missed_crowded(*steps: str) -> Callable[[Guide, Context], str]:
+    """More unanswered groups than the screen lists: two phrasings of one question, one the guide answers by
+    now, the same 👎 reason on two businesses, and a dozen others; then each step is a group opened: a
+    route, or the question a listed group is shown by."""
+
+    def run(shared: Guide, ctx: Context) -> str:
+        with production_guide(shared.kb) as guide:
+            store = guide.store
+            questions = (*OTHER_QUESTIONS, "卡丢了怎么办")  # the last one is answered by now: "now" names the answer
+            questions += ("公司改名了卡要重新办吗", "公司改名后卡需要重新办吗", "公司改名了卡要重新办吗")
+            for n, question in enumerate(questions):  # a second apart: the same order on every run
+                store.record_unanswered(question, user_id=ctx.user_id, now=NOW + dt.timedelta(seconds=n))
+            for user, topic in ((ctx.user_id, TOPIC), ((ctx.user_id or 0) + 1, "change_name")):  # one reason, two businesses
+                _typed(guide, Context(user_id=user, lang=ctx.lang), "feedback", f"{topic}:-1", "没写要带几份复印件")
+            admin = Context(user_id=ctx.user_id, lang=ctx.lang, admin=True)
+            screen = guide.engine.go(admin, "missed")
+            if not steps:
+                return format_snapshot(screen)
+            shown = {b.label.split("× ", 1)[-1]: parse_callback(b.data)[1] for b in screen.all_buttons() if b.data}
+            return "\n".join(format_snapshot(_press(guide, admin, "go", shown.get(step, step))) for step in steps)
+
+    return run
+
+
 SCENARIOS = (
     Scenario("tick", ("checklist.j2",), _checklist(0, ("tick", TOPIC + ":{first}:1"))),
     Scenario("untick", ("checklist.j2",), _checklist(1, ("tick", TOPIC + ":{first}:0"))),
@@ -423,6 +566,34 @@ SCENARIOS = (
     Scenario("missed_pick", ("missed_pick.j2",), _missed("group", "pick")),
     Scenario("missed_general", ("missed_pick.j2",), _missed("group", "general")),
     Scenario("missed_taught", ("missed.j2",), _missed("group", "teach")),
+    Scenario("question_every_kind_of_part", ("answers.j2", "_macros.j2"), _every_kind_of_part),
+    Scenario(
+        "upload_each_type",
+        ("precheck.j2",),
+        _several(*(_precheck(data, name, len(data)) for data, name in FILES_OF_EACH_TYPE)),
+    ),
+    Scenario(
+        "upload_not_checked",
+        ("precheck.j2",),
+        _several(_precheck(None, "扫描.pdf", 25_000_000), _unchecked("busy"), _unchecked("timeout", photo=True)),
+    ),
+    Scenario("group_checklist_without_link", ("private_only.j2",), _private_only_without_link),
+    Scenario("privacy_without_store", ("privacy.j2",), _privacy_without_store),
+    Scenario(
+        "checklist_page_not_applicable",
+        ("checklist.j2",),
+        _checklist(0, ("na", f"{TOPIC}:card_medium.have:1"), ("go", f"checklist_part:{TOPIC}:card_medium")),
+    ),
+    Scenario("checklist_holder_done", ("checklist.j2",), _holder_done),
+    Scenario("stats_stale_records", ("stats.j2",), _stale_records),
+    Scenario("missed_crowded", ("missed.j2",), _missed_crowded()),
+    Scenario("missed_group_with_reasons", ("missed_group.j2",), _missed_crowded("missed_group:f1", "卡丢了怎么办")),
+    Scenario(
+        "inline_topic_other_forms",  # originals; the 情况说明 alternative; the holder's own
+        ("inline_topic.j2",),
+        _several(_inline("新增操作员"), _inline("注销法人卡证书"), _inline("操作员卡注销业务服务")),
+    ),
+    Scenario("checklist_item_gone", ("checklist.j2",), _checklist_item_gone),
     Scenario("stale_button", ("main.j2",), lambda g, c: format_snapshot(g.engine.handle(c, callback_data("go", "topic:gone")))),
 )
 
@@ -463,8 +634,21 @@ WEB_PAGES: tuple[tuple[str, str], ...] = (
     ("/s/checklist:reissue_lost", "the 25-item checklist as a new visitor sees it: real checkboxes (screens/checklist.html)"),
     ("/s/checklists", "my lists, none yet (screens/checklists.html)"),
     ("/print/reissue_lost", "the printable checklist with each copy's picture (screens/print.html)"),
+    ("/t/cancel_legal", "a cancellation: the 情况说明 alternative, items to bring (screens/topic.html)"),
+    ("/t/holder_cancel", "the holder's own service: the handwriting line of a holder (screens/topic.html)"),
+    ("/t/new_operator", "a new business: originals, the Jiangsu guide folded away (screens/topic.html)"),
+    ("/s/online", "online application: buttons that open another site (buttons.html)"),
+    ("/s/checklist:cancel_legal", "a checklist with optional items: 如适用 and the 不适用 boxes (screens/checklist.html)"),
+    ("/print/cancel_legal", "a printable checklist with optional items (screens/print.html)"),
 )
-_XSRF = re.compile(r'(_xsrf=|name="_xsrf" value=")[^"&]+')
+_XSRF = re.compile(r'(_xsrf=|name="_xsrf" value="|name="w" value=")[^"&]+')  # per-request tokens, signed values
+# what a visitor who has a session sees by acting (a form's POST, then the page it redirects to)
+WEB_VISIT = (
+    ("/s/more:reissue_lost 👎", "the reason asked: the reply form (page.html's awaiting)"),
+    ("/reply", "the reason sent: the thanks (page.html's notice)"),
+    ("/s/checklist:reissue_lost ☑", "the checklist opened and its first item ticked: the toast (page.html's toast)"),
+    ("/s/checklists", "the visitor's lists: the one opened (screens/checklists.html)"),
+)
 
 
 def web_snapshots(kb: Knowledge | None = None) -> dict[str, str]:
@@ -482,8 +666,31 @@ def web_snapshots(kb: Knowledge | None = None) -> dict[str, str]:
                 response = httpx.get(url + path, headers={"Accept-Language": lang}, timeout=30)
                 html = _XSRF.sub(r"\1…", response.text)
                 parts.append(section(path, why, f"[{response.status_code}]\n{html.rstrip()}\n"))
+            for (path, why), response in zip(WEB_VISIT, _web_visit(url, lang)):
+                html = _XSRF.sub(r"\1…", response.text)
+                parts.append(section(path, why, f"[{response.status_code}]\n{html.rstrip()}\n"))
             out[f"{lang}/web.txt"] = "\n".join(parts)
     return out
+
+
+def _web_visit(url: str, lang: str) -> list:
+    """The responses of WEB_VISIT, for a visitor of its own (its session starts with the first page)."""
+    import html
+
+    import httpx
+
+    from .test_web import press, tick_first, xsrf
+
+    with httpx.Client(base_url=url, follow_redirects=True, headers={"Accept-Language": lang}, timeout=30) as client:
+        asked = press(client, client.get("/s/more:reissue_lost").text, "👎")
+        w = re.search(r'name="w" value="([^"]+)"', asked.text)
+        assert w, "👎 asks for a reason"
+        sent = client.post(
+            "/reply", data={"_xsrf": xsrf(asked.text), "w": html.unescape(w.group(1)), "text": "没写要带几份复印件"}
+        )
+        checklist = press(client, client.get("/s/topic:reissue_lost").text, "📋")
+        ticked, _item = tick_first(client, checklist.text)
+        return [asked, sent, ticked, client.get("/s/checklists")]
 
 
 def all_snapshots(guide: Guide) -> dict[str, str]:

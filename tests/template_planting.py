@@ -9,7 +9,7 @@ one that breaks rendering counts as caught: the snapshot test fails too). Prints
 snapshot in any language notices, with their template and line, and exits 1 if there are any.
 
     python -m tests.template_planting [TEMPLATE …]     # all templates without arguments
-    python -m tests.template_planting --web            # web/templates: page.html, help.html, style.css, copy.js
+    python -m tests.template_planting --web [FILE …]   # web/templates: page.html, screens/*.html, style.css, copy.js
 
 It takes a few minutes (the snapshots of a template are rendered once per plant); the suite's
 tests/test_snapshots.py checks the cheaper half on every run: each template is loaded by some
@@ -111,57 +111,55 @@ def snapshots_of(kb, cases: dict[str, set[str]]) -> dict[str, dict[str, str]]:
 
 
 def web_plants() -> Iterator[tuple[str, int, Callable[[], object]]]:
-    """(file, line, context manager planting it) for each piece of text and string of page.html and help.html
-    (served through web.server.environment) and each line of style.css and copy.js (inlined whole: the
-    module's STYLE and SCRIPT, read from the files when the server starts)."""
+    """(file, line, context manager planting it) for each piece of text and string of the web templates
+    (page.html, buttons.html, screens/*.html …, loaded through jinja's FileSystemLoader) and each line of
+    style.css and copy.js (inlined whole: web.server's STYLE and SCRIPT, read when the module is imported)."""
     from web import server
 
-    for path in sorted(WEB_TEMPLATES.iterdir()):
+    for path in sorted(p for p in WEB_TEMPLATES.rglob("*") if p.is_file()):
+        name = path.relative_to(WEB_TEMPLATES).as_posix()
         source = path.read_text(encoding="utf-8")
         if path.suffix == ".html":
             for lineno, planted_source in plants(source):
-                yield path.name, lineno, lambda name=path.name, text=planted_source: planted_web(name, text)
+                yield name, lineno, lambda name=name, text=planted_source: planted_web(name, text)
         else:
             attribute = {".css": "STYLE", ".js": "SCRIPT"}[path.suffix]
             lines = source.splitlines(keepends=True)
             for n, line in enumerate(lines):
                 if line.strip():
                     text = "".join(lines[:n]) + line.replace(line.strip()[0], line.strip()[0] + MARK, 1) + "".join(lines[n + 1 :])
-                    yield path.name, n + 1, lambda attribute=attribute, text=text: _patched(server, attribute, text)
+                    yield name, n + 1, lambda attribute=attribute, text=text: _patched(server, attribute, text)
 
 
 @contextmanager
-def _patched(module, attribute: str, value: str) -> Iterator[None]:
-    saved = getattr(module, attribute)
-    setattr(module, attribute, value)
+def _patched(owner, attribute: str, value) -> Iterator[None]:
+    saved = getattr(owner, attribute)  # AttributeError: the tool no longer matches the code it plants into
+    setattr(owner, attribute, value)
     try:
         yield
     finally:
-        setattr(module, attribute, saved)
+        setattr(owner, attribute, saved)
 
 
-@contextmanager
-def planted_web(name: str, source: str) -> Iterator[None]:
-    from web import server
+def planted_web(name: str, source: str):
+    """Every FileSystemLoader of web/templates serves ``source`` as template ``name``: each web server started
+    inside (tests.snapshot_regen.web_snapshots starts one) makes its environments anew and loads it."""
+    original = jinja2.FileSystemLoader.get_source
 
-    saved = []
-    for lang in LANGUAGES:
-        env = server.environment(lang)
-        saved.append((env, env.loader))
-        env.loader = jinja2.ChoiceLoader([jinja2.DictLoader({name: source}), env.loader])  # type: ignore[list-item]
-        env.cache.clear()  # type: ignore[union-attr]
-    try:
-        yield
-    finally:
-        for env, loader in saved:
-            env.loader = loader
-            env.cache.clear()  # type: ignore[union-attr]
+    def get_source(self, environment, template):
+        if template == name and any(Path(p).resolve() == WEB_TEMPLATES for p in self.searchpath):
+            return source, None, lambda: False
+        return original(self, environment, template)
+
+    return _patched(jinja2.FileSystemLoader, "get_source", get_source)
 
 
-def main_web(kb) -> int:
+def main_web(kb, only: list[str]) -> int:
     baseline = web_snapshots(kb)
     missed, total = [], 0
     for name, lineno, plant in web_plants():
+        if only and name not in only:
+            continue
         total += 1
         try:
             with plant():
@@ -171,15 +169,12 @@ def main_web(kb) -> int:
         if now == baseline:
             missed.append(f"{name}:{lineno}")
         print(f"{name}:{lineno}", file=sys.stderr, end="  \r")
-    for line in missed:
-        print("not caught:", line)
-    print(f"{total} plants in the web templates: {len(missed)} not caught")
-    return 1 if missed else 0
+    return reported(missed, f"{total} plants in the web templates")
 
 
 def main(argv: list[str]) -> int:
-    if argv == ["--web"]:
-        return main_web(load_knowledge())
+    if argv[:1] == ["--web"]:
+        return main_web(load_knowledge(), argv[1:])
     kb = load_knowledge()
     baseline: dict[str, dict[str, str]] = {}
     loads: dict[str, dict[str, set[str]]] = {}  # lang → section → templates it loads
@@ -216,9 +211,14 @@ def main(argv: list[str]) -> int:
             if not changed:  # no language's snapshot shows it
                 missed.append(f"{name}:{lineno} {planted_source.splitlines()[lineno - 1].strip()[:100]}")
             print(f"{name}:{lineno}", file=sys.stderr, end="  \r")
+    return reported(missed, f"{total} plants in {len(templates)} templates (each rendered in {', '.join(LANGUAGES)})")
+
+
+def reported(missed: list[str], plants: str) -> int:
+    """Print the plants no snapshot showed and the count; the exit code: 1 if there are any."""
     for line in missed:
         print("not caught:", line)
-    print(f"{total} plants in {len(templates)} templates (each rendered in {', '.join(LANGUAGES)}): {len(missed)} not caught")
+    print(f"{plants}: {len(missed)} not caught")
     return 1 if missed else 0
 
 

@@ -8,8 +8,6 @@ only the Jiangsu guide states appears anywhere without its label.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 
 import pytest
 
@@ -154,8 +152,8 @@ def test_a_plain_line_must_keep_the_annotation_verbatim(knowledge_copy):
     assert any("must contain the annotation verbatim" in str(p) for p in exc.value.problems)
 
 
-def test_show_prints_the_whole_answer_first_screen_rules_then_jiangsu():
-    r = subprocess.run([sys.executable, "-m", "bot.cli", "show", "new_operator"], capture_output=True, text=True, timeout=60)
+def test_show_prints_the_whole_answer_first_screen_rules_then_jiangsu(eport_guide):
+    r = eport_guide("show", "new_operator")
     assert r.returncode == 0, r.stderr
     out = r.stdout
     first, rules, jiangsu = out.index("📑 请带齐"), out.index("📖 原文"), out.index("📘 江苏省指南")

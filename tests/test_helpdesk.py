@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 
 import pytest
 
@@ -193,27 +191,11 @@ def test_link_and_links_commands(cli, tmp_path):
     assert no_name.returncode == 2 and "EPORT_GUIDE_BOT_USERNAME" in no_name.stderr
 
 
-async def test_link_asks_telegram_for_the_username(fake):
-    import asyncio
-
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot.cli",
-        "link",
-        "unlock",
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-        env={
-            **os.environ,
-            "EPORT_GUIDE_BOT_USERNAME": "",
-            "TELEGRAM_BOT_TOKEN": fake.token,
-            "TELEGRAM_API_BASE_URL": fake.base_url,
-        },
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode == 0, err
-    assert out.decode().strip() == f"https://t.me/{BOT_USERNAME}?start=unlock"
+async def test_link_asks_telegram_for_the_username(fake, eport_guide):
+    env = {"EPORT_GUIDE_BOT_USERNAME": "", "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_API_BASE_URL": fake.base_url}
+    link = await eport_guide.beside_the_loop("link", "unlock", env=env)
+    assert link.returncode == 0, link.stderr
+    assert link.stdout.strip() == f"https://t.me/{BOT_USERNAME}?start=unlock"
 
 
 def test_stats_and_stale_commands(cli, tmp_path, knowledge_copy):

@@ -91,27 +91,12 @@ def test_health_online_needs_a_token(monkeypatch, capsys, db):
     assert code == 2 and "TELEGRAM_BOT_TOKEN is not set" in err
 
 
-async def test_health_online_against_the_fake(fake, db):
-    env = {**os.environ, "TELEGRAM_API_BASE_URL": fake.base_url, "EPORT_GUIDE_DB": str(db)}
-    import asyncio
-
-    async def health(token):
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "health",
-            "--online",
-            env={**env, "TELEGRAM_BOT_TOKEN": token},
-            stdout=asyncio.subprocess.PIPE,
-        )
-        out, _ = await asyncio.wait_for(proc.communicate(), 30)
-        return proc.returncode, out.decode()
-
-    code, out = await health(fake.token)
-    assert code == 0 and "ok    telegram: getMe answered: @eport_guide_test_bot" in out
-    code, out = await health("123456789:" + "b" * 35)  # revoked
-    assert code == 3 and "FAIL  telegram: the token was refused" in out
+async def test_health_online_against_the_fake(fake, db, eport_guide):
+    env = {"TELEGRAM_API_BASE_URL": fake.base_url, "EPORT_GUIDE_DB": str(db)}
+    health = await eport_guide.beside_the_loop("health", "--online", env={**env, "TELEGRAM_BOT_TOKEN": fake.token})
+    assert health.returncode == 0 and "ok    telegram: getMe answered: @eport_guide_test_bot" in health.stdout
+    revoked = await eport_guide.beside_the_loop("health", "--online", env={**env, "TELEGRAM_BOT_TOKEN": "123456789:" + "b" * 35})
+    assert revoked.returncode == 3 and "FAIL  telegram: the token was refused" in revoked.stdout
 
 
 def test_backup_of_a_live_database_while_ticks_are_written(monkeypatch, capsys, db, tmp_path):

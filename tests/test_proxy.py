@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
-
 import pytest
 
 from .conftest import running_bot
@@ -27,9 +23,17 @@ def api_paths(fake) -> list[str]:
     return [method for method, _, _ in fake.requests]
 
 
-async def test_every_call_and_download_goes_through_an_http_proxy(fake, tmp_path):
-    async with HttpProxy() as proxy:
-        async with running_bot(fake, tmp_path / "p.db", proxy=f"http://127.0.0.1:{proxy.port}"):
+PROXIES = {  # a proxy, and TELEGRAM_PROXY for it
+    "http": (HttpProxy, "http://127.0.0.1:{port}"),
+    "socks5 with a password": (lambda: Socks5Proxy("eport", "pa55word"), "socks5://eport:pa55word@127.0.0.1:{port}"),
+}
+
+
+@pytest.mark.parametrize("kind", PROXIES)
+async def test_every_call_and_download_goes_through_the_proxy(fake, tmp_path, kind):
+    make, address = PROXIES[kind]
+    async with make() as proxy:
+        async with running_bot(fake, tmp_path / "p.db", proxy=address.format(port=proxy.port)):
             await converse(fake)
         carried = [p.rsplit("/", 1)[-1].lower() for p in proxy.requests if p.startswith("/bot")]
         downloads = [p for p in proxy.requests if p.startswith("/file/bot")]
@@ -38,68 +42,36 @@ async def test_every_call_and_download_goes_through_an_http_proxy(fake, tmp_path
     assert len(downloads) == 1 and proxy.refused == 0
 
 
-async def test_every_call_goes_through_a_socks5_proxy_with_a_password(fake, tmp_path):
-    async with Socks5Proxy("eport", "pa55word") as proxy:
-        async with running_bot(fake, tmp_path / "s.db", proxy=f"socks5://eport:pa55word@127.0.0.1:{proxy.port}"):
-            await converse(fake)
-        carried = [p.rsplit("/", 1)[-1].lower() for p in proxy.requests if p.startswith("/bot")]
-        downloads = [p for p in proxy.requests if p.startswith("/file/bot")]
-    assert proxy.connections >= 1 and proxy.refused == 0
-    assert carried == api_paths(fake) and len(downloads) == 1
+def telegram_env(fake, proxy_url: str, db) -> dict[str, str]:
+    return {
+        "TELEGRAM_BOT_TOKEN": fake.token,
+        "TELEGRAM_API_BASE_URL": fake.base_url,
+        "TELEGRAM_PROXY": proxy_url,
+        "EPORT_GUIDE_DB": str(db),
+    }
 
 
-async def test_a_refusing_proxy_means_no_request_reaches_telegram(fake, tmp_path):
+async def test_a_refusing_proxy_means_no_request_reaches_telegram(fake, tmp_path, eport_guide):
     async with Socks5Proxy("eport", "right") as proxy:
-        env = {
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": fake.token,
-            "TELEGRAM_API_BASE_URL": fake.base_url,
-            "TELEGRAM_PROXY": f"socks5://eport:wrong@127.0.0.1:{proxy.port}",
-            "EPORT_GUIDE_DB": str(tmp_path / "h.db"),
-        }
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "health",
-            "--online",
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+        env = telegram_env(fake, f"socks5://eport:wrong@127.0.0.1:{proxy.port}", tmp_path / "h.db")
+        health = await eport_guide.beside_the_loop("health", "--online", env=env)
     assert proxy.refused >= 1 and not fake.requests
-    assert proc.returncode == 1  # the database does not exist yet: a local failure wins
-    assert "FAIL  telegram: Bot API unreachable via TELEGRAM_PROXY" in out.decode()
+    assert health.returncode == 1  # the database does not exist yet: a local failure wins
+    assert "FAIL  telegram: Bot API unreachable via TELEGRAM_PROXY" in health.stdout
 
 
 @pytest.mark.parametrize("scheme", ["http", "socks5"])
-async def test_health_online_asks_telegram_through_the_proxy(fake, tmp_path, scheme):
+async def test_health_online_asks_telegram_through_the_proxy(fake, tmp_path, scheme, eport_guide):
     from dialogs.store import Store
 
     db = tmp_path / "ok.db"
     Store(db).close()
     async with HttpProxy() if scheme == "http" else Socks5Proxy() as proxy:
-        env = {
-            **os.environ,
-            "TELEGRAM_BOT_TOKEN": fake.token,
-            "TELEGRAM_API_BASE_URL": fake.base_url,
-            "TELEGRAM_PROXY": f"{scheme}://127.0.0.1:{proxy.port}",
-            "EPORT_GUIDE_DB": str(db),
-        }
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "health",
-            "--online",
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
+        health = await eport_guide.beside_the_loop(
+            "health", "--online", env=telegram_env(fake, f"{scheme}://127.0.0.1:{proxy.port}", db)
         )
-        out, err = await asyncio.wait_for(proc.communicate(), 30)
-    assert proc.returncode == 0, out.decode() + err.decode()
-    assert "ok    telegram: getMe answered: @eport_guide_test_bot" in out.decode()
+    assert health.returncode == 0, health.stdout + health.stderr
+    assert "ok    telegram: getMe answered: @eport_guide_test_bot" in health.stdout
     assert [p.rsplit("/", 1)[-1] for p in proxy.requests] == ["getMe"] and api_paths(fake) == ["getme"]
 
 

@@ -12,7 +12,6 @@ import datetime as dt
 import logging
 import os
 import sqlite3
-import subprocess
 import sys
 import time
 
@@ -451,18 +450,13 @@ def test_unanswered_questions_are_scrubbed_capped_and_forgotten(store_engine, gu
     assert len(guide.store.stats()["unanswered"]) == 1
 
 
-def test_cli_forget_deletes_the_users_questions(tmp_path):
+def test_cli_forget_deletes_the_users_questions(tmp_path, eport_guide):
     from dialogs.guide import build_guide
 
     guide = build_guide(tmp_path / "q.db")
     guide.engine.ask(Context(user_id=103), "签证怎么办理")
     guide.close()
-    r = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "forget", "--user", "103", "--db", str(tmp_path / "q.db")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    r = eport_guide("forget", "--user", "103", "--db", str(tmp_path / "q.db"))
     assert r.returncode == 0
     with Store(tmp_path / "q.db") as store:
         assert store.stats()["unanswered"] == []
@@ -487,20 +481,14 @@ BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
 )
 
 
-def check_knowledge(directory) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "check-knowledge", str(directory)], capture_output=True, text=True, timeout=30
-    )
-
-
-def test_an_alias_bomb_is_refused_quickly(knowledge_copy):
+def test_an_alias_bomb_is_refused_quickly(knowledge_copy, eport_guide):
     (knowledge_copy / "facts.yaml").write_text(BOMB, encoding="utf-8")
     assert len(BOMB) < 600
-    r = check_knowledge(knowledge_copy)
+    r = eport_guide("check-knowledge", str(knowledge_copy))
     assert r.returncode == 1 and "facts.yaml:2:" in r.stderr and "alias *a" in r.stderr  # the first alias
 
 
-def test_a_byte_size_alias_bomb_is_refused(knowledge_copy):
+def test_a_byte_size_alias_bomb_is_refused(knowledge_copy, eport_guide):
     """Few nodes, many bytes: a long string aliased thousands of times (under any node limit) is refused
     as any alias is, by check-knowledge and by an admin's /reload alike (the same loader)."""
     from knowledge import KnowledgeError, load_knowledge
@@ -508,7 +496,7 @@ def test_a_byte_size_alias_bomb_is_refused(knowledge_copy):
     big = "x" * 200_000
     bomb = f"s: &s {big}\nfacts:\n" + "".join("  - *s\n" for _ in range(5000))
     (knowledge_copy / "facts.yaml").write_text(bomb, encoding="utf-8")
-    r = check_knowledge(knowledge_copy)
+    r = eport_guide("check-knowledge", str(knowledge_copy))
     assert r.returncode == 1 and "facts.yaml:3:" in r.stderr and "alias *s" in r.stderr
     with pytest.raises(KnowledgeError, match="alias"):
         load_knowledge(knowledge_copy)
@@ -529,21 +517,21 @@ def test_the_knowledge_together_has_a_size_cap(knowledge_copy):
         load_knowledge(knowledge_copy)
 
 
-def test_a_symlink_to_a_device_is_refused(knowledge_copy):
+def test_a_symlink_to_a_device_is_refused(knowledge_copy, eport_guide):
     target = knowledge_copy / "facts.yaml"
     target.unlink()
     target.symlink_to("/dev/zero")
-    r = check_knowledge(knowledge_copy)
+    r = eport_guide("check-knowledge", str(knowledge_copy))
     assert r.returncode == 1 and "facts.yaml" in r.stderr and "not a regular file" in r.stderr
 
 
-def test_duplicate_keys_are_errors_with_file_and_line(knowledge_copy):
+def test_duplicate_keys_are_errors_with_file_and_line(knowledge_copy, eport_guide):
     f = knowledge_copy / "offices.yaml"
     lines = f.read_text(encoding="utf-8").splitlines()
     n = next(i for i, line in enumerate(lines) if line.strip().startswith("city:"))
     lines.insert(n + 1, lines[n])
     f.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    r = check_knowledge(knowledge_copy)
+    r = eport_guide("check-knowledge", str(knowledge_copy))
     assert r.returncode == 1 and f"offices.yaml:{n + 2}:" in r.stderr and "duplicate key 'city'" in r.stderr
 
 
@@ -671,22 +659,11 @@ def test_repeated_thumbs_down_counts_once(store_engine, guide):
         ["forget", "--user", "١٢٣"],
     ],
 )
-def test_cli_errors_are_one_line_with_exit_2(tmp_path, args):
+def test_cli_errors_are_one_line_with_exit_2(tmp_path, args, eport_guide):
     (tmp_path / "afile").write_text("x")
     args = [a.format(file=tmp_path / "afile", dir=tmp_path) for a in args]
-    r = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            *args,
-            *(["--db", str(tmp_path / "c.db")] if args[0] in ("checklist", "forget") else []),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "EPORT_GUIDE_BOT_USERNAME": "eport_bot"},
-    )
+    db = ["--db", str(tmp_path / "c.db")] if args[0] in ("checklist", "forget") else []
+    r = eport_guide(*args, *db, env={"EPORT_GUIDE_BOT_USERNAME": "eport_bot"})
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert "Traceback" not in r.stderr and lines[-1].startswith("eport-guide")  # argparse puts its usage lines first

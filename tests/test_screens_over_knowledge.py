@@ -24,6 +24,19 @@ def prod():
         yield guide.engine
 
 
+@pytest.fixture(params=LANGUAGES)
+def lang(request):
+    """Each test runs in every language."""
+    return request.param
+
+
+@pytest.fixture
+def show(prod, lang):
+    """A route's screen as a new user sees it in the test's language."""
+    ctx = Context(user_id=1, lang=lang)
+    return lambda route: prod.render(route, ctx)
+
+
 def named(name: str, lang: str) -> str:
     """How a Chinese name is shown: itself, and outside Chinese its translation beside it."""
     beside = i18n.beside(name, lang)
@@ -48,12 +61,11 @@ def fail_list(problems: list[str]) -> None:
     assert not problems, f"{len(problems)} problem(s):\n" + "\n".join(problems[:20])
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_business_answer_shows_its_name_annotations_phone_and_source(prod, kb, lang):
-    ctx, problems = Context(user_id=1, lang=lang), []
+def test_every_business_answer_shows_its_name_annotations_phone_and_source(show, kb, lang):
+    problems = []
     hotline = center(kb)
     for t, business in kb.businesses.items():
-        screen = prod.render(f"topic:{t}", ctx)
+        screen = show(f"topic:{t}")
         text, first = screen.text, screen.text.strip().splitlines()[0]
         if named(business.name, lang) not in first or kb.categories[business.category].name not in first:
             problems.append(f"{t}: title line {first!r}")
@@ -70,29 +82,27 @@ def test_every_business_answer_shows_its_name_annotations_phone_and_source(prod,
     fail_list(problems)
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_business_screen_behind_the_answer_names_the_business(prod, kb, lang):
+def test_every_business_screen_behind_the_answer_names_the_business(show, kb, lang):
     """⋯ more, 📖 rules, 📘 Jiangsu, 🆘 stuck, 🖼 pictures, 📋 checklist and its reset, 👎 reason: each
     shows (or, for the reason, acts on) the business it was opened for."""
-    ctx, problems = Context(user_id=1, lang=lang), []
+    problems = []
     for t, business in kb.businesses.items():
         for kind in ("more", "rules", "jiangsu", "stuck", "checklist", "checklist_reset", "pictures"):
-            screen = prod.render(f"{kind}:{t}", ctx)
+            screen = show(f"{kind}:{t}")
             if screen.stale or business.name not in screen.text.strip().splitlines()[0] + screen.text[:300]:
                 if kind == "pictures" and screen.stale:
                     continue  # a business without copies has no pictures screen
                 problems.append(f"{kind}:{t}: the business is not named: {screen.text[:80]!r}")
-        reason = prod.render(f"feedback_reason:{t}", ctx)
+        reason = show(f"feedback_reason:{t}")
         if not any(b.data and parse_callback(b.data)[1] == f"topic:{t}" for b in reason.all_buttons()):
             problems.append(f"feedback_reason:{t}: its skip does not return to the business")
     fail_list(problems)
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_the_rules_quote_the_manzhouli_document_and_the_jiangsu_guide_only_where_it_covers(prod, kb, lang):
-    ctx, problems = Context(user_id=1, lang=lang), []
+def test_the_rules_quote_the_manzhouli_document_and_the_jiangsu_guide_only_where_it_covers(show, kb, lang):
+    problems = []
     for t, business in kb.businesses.items():
-        rules, jiangsu = prod.render(f"rules:{t}", ctx).text, prod.render(f"jiangsu:{t}", ctx).text
+        rules, jiangsu = show(f"rules:{t}").text, show(f"jiangsu:{t}").text
         is_covered = kb.jiangsu_covers(t)
         if business.materials_line not in rules:
             problems.append(f"rules:{t}: the document's list of materials is not quoted")
@@ -108,11 +118,10 @@ def test_the_rules_quote_the_manzhouli_document_and_the_jiangsu_guide_only_where
     fail_list(problems)
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_material_screen_shows_its_name_rules_and_annotation(prod, kb, lang):
-    ctx, problems = Context(user_id=1, lang=lang), []
+def test_every_material_screen_shows_its_name_rules_and_annotation(show, kb, lang):
+    problems = []
     for m, material in kb.materials.items():
-        screen = prod.render(f"material:{m}", ctx)
+        screen = show(f"material:{m}")
         text, copies = screen.text, {b.copy_text for b in screen.all_buttons() if b.copy_text}
         if named(material.name, lang) not in text.strip().splitlines()[0]:
             problems.append(f"material:{m}: title {text.splitlines()[0]!r}")
@@ -125,13 +134,12 @@ def test_every_material_screen_shows_its_name_rules_and_annotation(prod, kb, lan
     fail_list(problems)
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_checklist_page_has_a_button_per_item_of_its_material(prod, kb, lang):
-    ctx, problems = Context(user_id=1, lang=lang), []
+def test_every_checklist_page_has_a_button_per_item_of_its_material(show, kb, lang):
+    problems = []
     for t in kb.businesses:
         items = kb.checklist_items(t)
         for m in dict.fromkeys(i.material for i in items):
-            screen = prod.render(f"checklist_part:{t}:{m}", ctx)
+            screen = show(f"checklist_part:{t}:{m}")
             ticks = [b for b in screen.all_buttons() if b.data and parse_callback(b.data)[0] == "tick"]
             expected = {f"{t}:{i.id}" for i in items if i.material == m}
             if {parse_callback(b.data)[1].rsplit(":", 1)[0] for b in ticks} != expected:
@@ -141,11 +149,10 @@ def test_every_checklist_page_has_a_button_per_item_of_its_material(prod, kb, la
     fail_list(problems)
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_city_shows_each_office_name_address_and_phone(prod, kb, lang):
-    ctx, problems = Context(user_id=1, lang=lang), []
+def test_every_city_shows_each_office_name_address_and_phone(show, kb, lang):
+    problems = []
     for city, offices in kb.cities.items():
-        text = prod.render(f"city:{city}", ctx).text
+        text = show(f"city:{city}").text
         if named(city, lang) not in text.splitlines()[0]:
             problems.append(f"city:{city}: title {text.splitlines()[0]!r}")
         for o in offices:
@@ -155,27 +162,26 @@ def test_every_city_shows_each_office_name_address_and_phone(prod, kb, lang):
     fail_list(problems)
 
 
-@pytest.mark.parametrize("lang", LANGUAGES)
-def test_every_fact_answer_and_step_shows_its_title_and_verbatim_quotes(prod, kb, lang):
-    ctx, problems = Context(user_id=1, lang=lang), []
+def test_every_fact_answer_and_step_shows_its_title_and_verbatim_quotes(show, kb, lang):
+    problems = []
     label = {"zh": "江苏", "ru": "Цзянсу", "en": "Jiangsu"}[lang]
     for f, fact in kb.facts.items():
-        text = prod.render(f"fact:{f}", ctx).text
+        text = show(f"fact:{f}").text
         if named(fact.title, lang) not in text.splitlines()[0] or fact.text not in text:
             problems.append(f"fact:{f}: title or text")
         if fact.region == "jiangsu" and label not in text.splitlines()[0]:
             problems.append(f"fact:{f}: a Jiangsu fact without its label")
     for a, answer in kb.answers.items():
-        text = prod.render(f"answer:{a}", ctx).text
+        text = show(f"answer:{a}").text
         if getattr(answer.title, lang) not in text or getattr(answer.plain, lang) not in text:
             problems.append(f"answer:{a}: title or plain line")
         if not answer.silent:
-            source = prod.render(f"answer_source:{a}", ctx).text
+            source = show(f"answer_source:{a}").text
             for q in answer.quotes:
                 if q.text not in source or str(q.line) not in source or kb.source_label(q.file) not in source:
                     problems.append(f"answer_source:{a}: quote {q.text[:30]!r} with its line and document")
     for n, step in enumerate(kb.steps, 1):
-        text = prod.render(f"walk:{step.id}", ctx).text
+        text = show(f"walk:{step.id}").text
         if named(step.title, lang) not in text or f"{n}" not in text.splitlines()[0]:
             problems.append(f"walk:{step.id}: title or position")
         for q in step.quotes:

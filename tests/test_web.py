@@ -785,51 +785,24 @@ def test_web_engine_offers_no_reminders(server, client):
 
 
 # -- links and the command --------------------------------------------------------------------------
-def test_links_web_variant(tmp_path):
+def test_links_web_variant(tmp_path, eport_guide, monkeypatch):
     from dialogs.links import qr_matrix
 
     from .test_helpdesk import read_qr_png
 
-    env = {"PATH": "/usr/bin:/bin", "EPORT_GUIDE_WEB_URL": "https://guide.example.org/"}
-    r = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "links", "--web", "--out", str(tmp_path / "qr")],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = {"EPORT_GUIDE_WEB_URL": "https://guide.example.org/"}  # and no token, no bot username
+    r = eport_guide("links", "--web", "--out", str(tmp_path / "qr"), env=env)
     assert r.returncode == 0, r.stderr
     assert "https://guide.example.org/t/reissue_lost" in r.stdout and "t.me" not in r.stdout
     sheet = (tmp_path / "qr" / "index.html").read_text(encoding="utf-8")
     assert 'href="https://guide.example.org/t/reissue_lost"' in sheet
     assert read_qr_png(tmp_path / "qr" / "reissue_lost.png") == qr_matrix("https://guide.example.org/t/reissue_lost")
-    one = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "link", "unlock", "--web"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    one = eport_guide("link", "unlock", "--web", env=env)
     assert one.stdout.strip() == "https://guide.example.org/t/unlock"
-    missing = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "links", "--web"],
-        cwd=REPO,
-        env={"PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    monkeypatch.delenv("EPORT_GUIDE_WEB_URL")
+    missing = eport_guide("links", "--web")
     assert missing.returncode == 2 and "EPORT_GUIDE_WEB_URL" in missing.stderr
-    bad = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "links", "--web"],
-        cwd=REPO,
-        env={"PATH": "/usr/bin:/bin", "EPORT_GUIDE_WEB_URL": "guide.example.org"},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    bad = eport_guide("links", "--web", env={"EPORT_GUIDE_WEB_URL": "guide.example.org"})
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "EPORT_GUIDE_WEB_URL" in bad.stderr
 
 

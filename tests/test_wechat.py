@@ -333,6 +333,22 @@ def test_typing_delete_my_data_asks_then_deletes_everything_of_the_follower(acco
     assert follower_id(guide, openid) != user  # a new start, nothing carried over
 
 
+def test_wechats_retry_of_the_confirmed_deletion_gets_the_same_answer_and_keeps_nothing(account):
+    wx, _, guide = account
+    openid = "oForgetRetried"
+    asked = wx.text(openid, "删除我的数据")
+    confirm = numbered(asked.content)["确认删除"]
+    done = wx.text(openid, confirm, msg_id=900101)
+    assert "已删除关于您的全部数据" in done.content
+    # WeChat did not get the reply in time and sends the confirmation again (the same MsgId): the follower
+    # reads the same answer, not "没有编号为 1 的按钮" of a new start, and no new follower is made of it
+    again = wx.text(openid, confirm, msg_id=900101)
+    assert again.content == done.content
+    conn = guide.store.conn
+    assert conn.execute("SELECT COUNT(*) FROM wechat_users").fetchone()[0] == 0
+    assert conn.execute("SELECT COUNT(*) FROM users").fetchone()[0] == 0
+
+
 def test_unsubscribing_starts_the_retention_of_an_inactive_user(account):
     wx, _, guide = account
     openid = "oLeaving"

@@ -298,6 +298,10 @@ class WeChat:
         self.link_key = hmac.new(secret, b"wechat-link", hashlib.sha256).digest()
         self.openid_key = hmac.new(secret, b"wechat-openid", hashlib.sha256).digest()
         self.clock = time.time
+        # replies to messages that deleted their sender's data (the store forgot the message with the rest):
+        # keyed message → (when, reply), in memory only, so that WeChat's retry of one gets the same reply
+        # without making the follower anew
+        self.farewells: dict[str, tuple[float, str]] = {}
 
     # -- who ------------------------------------------------------------------------------
     def _keyed(self, key: bytes, text: str) -> str:
@@ -443,11 +447,13 @@ class WeChat:
 
     def answer(self, message: Message, base_url: str) -> str | None:
         """The text to reply to one message (None: nothing to say). Retries of a message get the first reply."""
+        key = self._keyed(self.openid_key, message.dedupe)
+        farewell = self.farewells.get(key)
+        if farewell is not None and farewell[0] > self.clock() - SEEN_KEEP_S:
+            return farewell[1]
         user_id = self.user(message.openid)
         now = dt.datetime.now(dt.timezone.utc)
-        first, earlier = self.store.wechat_claim(
-            self._keyed(self.openid_key, message.dedupe), user_id, now, SEEN_KEEP_S, SEEN_MAX
-        )
+        first, earlier = self.store.wechat_claim(key, user_id, now, SEEN_KEEP_S, SEEN_MAX)
         if not first:
             return earlier
         ctx = self.ctx(user_id)
@@ -466,12 +472,22 @@ class WeChat:
         if screen is None:
             return None
         if not self.store.is_wechat_user(user_id):  # the follower's data was just deleted: nothing is kept
-            return self.compose(screen, line, None, ctx)
+            text = self.compose(screen, line, None, ctx)
+            self._farewell(key, text)
+            return text
         self._save(user_id, screen)
         route = screen.route if self.web.can_open(screen.route) else "main"
         text = self.compose(screen, line, self.link(base_url, user_id, route), ctx)
-        self.store.wechat_answered(self._keyed(self.openid_key, message.dedupe), text)
+        self.store.wechat_answered(key, text)
         return text
+
+    def _farewell(self, key: str, text: str) -> None:
+        """Remember the reply to a message that deleted its sender's data for SEEN_KEEP_S (at most SEEN_MAX)."""
+        now = self.clock()
+        self.farewells = {k: v for k, v in self.farewells.items() if v[0] > now - SEEN_KEEP_S}
+        while len(self.farewells) >= SEEN_MAX:
+            del self.farewells[next(iter(self.farewells))]
+        self.farewells[key] = (now, text)
 
 
 # -- tornado handlers ------------------------------------------------------------------------------
