@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from knowledge import Knowledge
 
-from .matcher import Analyzer, Matcher, MatchResult
+from .matcher import Analyzer, Matcher, MatchResult, spoken
 from .routes import Route
 
 MAX_ANSWERS = 3  # answers composed into one message
@@ -352,6 +352,7 @@ class Reader:
     def compute(self, question: str, match=None) -> Plan:
         """``plan`` without memory, here or in the matcher (what ``make bench`` times)."""
         match = match or self.matcher.compute
+        question = spoken(question)  # (俺/咋/啥/中不中/整/弄 as written: the regular expressions below read it too)
         whole = self._with_place(self._plan(self.by_clause(self.read(question)), match(question)))
         return self._each_ask(question, whole, match)
 
@@ -525,6 +526,16 @@ class Reader:
             return True
         named = self.kb.answers[Route.parse(route).arg].businesses
         return not named or business in named
+
+    def _of_kind(self, route: str, categories: tuple[str, ...]) -> bool:
+        """Whether an answer belongs to a kind of business named (补办都分什么情况: the reissue's scope, not the
+        new business's, whatever words the ranking weighs)."""
+        if not categories or not route.startswith("answer:"):
+            return False
+        a = self.kb.answers[Route.parse(route).arg]
+        return a.see in {f"category:{c}" for c in categories} or any(
+            b in self.kb.businesses and self.kb.businesses[b].category in categories for b in a.businesses
+        )
 
     def _holder_only(self, route: str) -> bool:
         """Whether an answer is about the holder's own business only (their annotation, form, same ID)."""
@@ -738,12 +749,12 @@ class Reader:
         while uncovered and len(chosen) < MAX_ANSWERS:
             pool = list(dict.fromkeys(r for a in uncovered for r in candidates[a]))
 
-            def key(r: str, open_: list[str] = uncovered) -> tuple[int, bool, float, int]:
+            def key(r: str, open_: list[str] = uncovered) -> tuple[int, bool, bool, float, int]:
                 covers = sum(r in candidates[a] for a in open_)
                 first = -min(candidates[a].index(r) for a in open_ if r in candidates[a])
                 # a question from Jiangsu (江苏, 南京 …): the Jiangsu guide's answer on the point first
                 local = reading.jiangsu and r.startswith("answer:") and kb.answers[Route.parse(r).arg].region == "jiangsu"
-                return covers, local, scores.get(r, 0.0), first
+                return covers, local, self._of_kind(r, reading.categories), scores.get(r, 0.0), first
 
             pool.sort(key=key, reverse=True)
             best = pool[0]

@@ -1255,3 +1255,27 @@ def test_a_way_proposed_by_the_asker_does_not_outweigh_the_situation_told(engine
     """…是不是要先注销再新办一张: the asker's guess names other businesses; the locked card told decides."""
     screen = ask(engine, "密码输错三次锁了，是不是要先注销再新办一张")
     assert shown(screen) == ["topic:unlock"] and kb.businesses["unlock"].name in screen.text
+
+
+@pytest.mark.parametrize(
+    "question,business",
+    [
+        ("俺们单位名儿换了 那口岸卡得咋弄", "change_name"),  # 俺们, 名儿 (儿化), 咋弄
+        ("嗯 那个 就是 卡的口令 输错好几回 锁住了", "unlock"),  # fillers between the words
+        ("咱厂子要倒闭了 法人卡咋处理", "cancel_legal"),  # a company closing is its legal person card's cancellation
+        ("Our firm went bankrupt. What about the e-port cards?", "cancel_legal"),
+        ("Фирма ликвидирована, что делать с картой?", "cancel_legal"),
+        ("卡掰断了 还能用不", "replace_card"),  # a broken card in other words
+        ("The card is bent and the reader does not work with it", "replace_card"),
+        ("We hired a customs broker last week, he needs a card", "new_operator"),  # broker is not "broken"
+    ],
+)
+def test_spoken_forms_and_situations_name_their_business(engine, question, business):
+    """Dialect, fillers and 儿化 are read as the written words; a situation told (closing the company, a
+    card snapped, a new hire) names the business in zh/ru/en."""
+    assert f"topic:{business}" in shown(ask(engine, question, "en" if question.isascii() else "zh")), question
+
+
+def test_a_kind_of_business_asked_for_gets_that_kinds_scope(engine):
+    """What a kind covers (补办分什么) is that kind's scope answer, not another kind's that shares words."""
+    assert shown(ask(engine, "补办都分什么情况 丢卡跟过期一样不")) == ["answer:reissue_scope"]
