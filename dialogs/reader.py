@@ -67,7 +67,7 @@ def clauses(text: str) -> list[str]:
 
 # the asks of a question: its sentences (？。！；), and a second ask joined by 另外/还有/顺便/and also/и ещё …
 ASKS = re.compile(
-    r"[。？?！!；;]+|[，,、\s]*(?:另外|顺便问下|顺便问一下|顺便|还有就是|还有|再问一下|再问下|并且|"
+    r"\s*\n\s*(?:[（(]?[0-9一二三四五][)）.、．:：]\s*)?|^\s*[（(]?1[)）.、．:：]\s*|[。？?！!；;]+|[，,、\s]*(?:另外|顺便问下|顺便问一下|顺便|还有就是|还有|再问一下|再问下|并且|"
     r"\band also\b|\balso\b|\band\b(?= (?:what|where|which|how|do|does|is|are|can|who|when)\b)|"
     r"\bа также\b|\bи ещё\b|\bи еще\b|\bкроме того\b)[，,:：\s]*",
     re.IGNORECASE,
@@ -112,6 +112,15 @@ POINTS_BACK = re.compile(r"这样吗|这样的吗|也是这样|也这样|一样�
 
 # the holder acting personally, said in a sentence of their own (我想自己把操作员卡注销): I … myself … cancel
 BY_MYSELF = re.compile(r"我[^，,。？?；;]{0,6}(?:自己|本人|亲自)[^，,。？?；;]{0,10}(?:注销|销)")
+# a clause saying the business is to be done (卡丢了要补办, 公司改名了要变更): a request, answered like an ask
+WANTS = re.compile(r"(?:要|想|得|需要|准备|打算)(?:去)?(?:补办|变更|注销|解锁|换卡|延期|新办|增办|补卡|销卡|办理|办)(?:一下|了)?$")
+# someone acting personally, no business named (个人办要盖公章吗, 个人办的话…): a holder's one business, their card's cancellation
+PERSONAL_ACT = re.compile(r"(?<![法人])(?:个人|以个人身份|我自己|自己)(?:去|来)?(?:办|处理)(?!卡)|个人名义|以个人身份")
+# the ID the card was issued with, told apart from the one now (当时办卡用的是护照，现在有身份证了): the holder's same-ID rule
+SAME_ID = re.compile(
+    r"(?:当时|当初|以前|原来|之前|那会|那时)[^，,。？?；;]{0,8}(?:用|拿)的?(?:是)?[^，,。？?；;]{0,4}(?:护照|身份证|身分证|通行证|回乡证|台胞证|永居证|证件)"
+    r"|(?:issued|made|applied|got it) with (?:my |a )?(?:passport|id)|(?:оформля|получа)\w* по (?:паспорту|загранпаспорту)"
+)
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
 # "what to hand in / bring / prepare?" in any words (要交哪些, 得准备些啥, 提供什么): the materials
@@ -279,6 +288,8 @@ class Reader:
             aspects.append("required")
         if "materials" in self.kb.aspects and "materials" not in aspects and WHAT_TO_BRING.search(question):
             aspects.append("materials")
+        if "same_id" in self.kb.aspects and "same_id" not in aspects and SAME_ID.search(question):
+            aspects.append("same_id")
         document = any(self.kb.aspects[a].document for a in aspects)  # before composites take them in
         parts = asks(question)
         # words combine only inside one ask (复印件只能盖公章吗？外文材料要翻译吗: not a translation seal)
@@ -314,7 +325,7 @@ class Reader:
             question=question,
             businesses=businesses,
             aspects=tuple(aspects),
-            holder="who:holder" in found or bool(BY_MYSELF.search(question)),
+            holder="who:holder" in found or bool(BY_MYSELF.search(question) or SAME_ID.search(question)),
             left="who:leave" in found,
             cities=tuple(c[2:] for c in found if c.startswith("c:")),
             jiangsu="r:jiangsu" in found,
@@ -362,7 +373,7 @@ class Reader:
         ask is dropped. An ask that depends on the business is answered for the business the whole names."""
         # (in Chinese typed like a chat, a space between two clauses ends an ask too: …原件还是复印件 正本副本都行吗)
         split = [(q, joined and i == 0) for p, joined in marked_asks(question) for i, q in enumerate(CJK_SPACE.split(p))]
-        parts = [p for p, joined in split if joined or ASKING.search(p) or not CJK.search(p)]
+        parts = [p for p, joined in split if joined or ASKING.search(p) or WANTS.search(p) or not CJK.search(p)]
         if len(parts) < 2 or whole.kind not in ("answers", "topic", "none"):
             return whole
         reading = whole.reading if whole.reading.question else self.read(question)
@@ -385,7 +396,7 @@ class Reader:
                 continue
             if any(r in routes for r in own.routes) or len(routes) >= MAX_ANSWERS:
                 continue
-            if own.routes[0] == f"topic:{business}" and any(r.startswith("answer:") for r in routes):
+            if own.routes[0] == f"topic:{business}" and any(self._about(r, business) for r in routes):
                 continue  # the business named again in a later ask: its answer is already about it
             if own.routes[0] == "answer:hotline" and any(r.startswith("city:") and r != centre for r in routes):
                 continue  # a phone asked beside a city (赤峰能买吗 电话多少): that city's offices give their phones
@@ -510,7 +521,7 @@ class Reader:
             cancelling = "cancel" in reading.categories or any(w in reading.question for w in self._cancel_words)
             # a holder cancelling: a lost card or a leaver told in the story is not the business (a holder
             # acting personally has one business, their own card's cancellation)
-            if cancel or cancelling or (not names and reading.left):
+            if cancel or cancelling or (not names and (reading.left or PERSONAL_ACT.search(reading.question))):
                 names = [self._holder_businesses[0]]
         return names[0] if len(names) == 1 else None
 
@@ -526,6 +537,16 @@ class Reader:
             return True
         named = self.kb.answers[Route.parse(route).arg].businesses
         return not named or business in named
+
+    def _about(self, route: str, business: str) -> bool:
+        """Whether an answer speaks for the business (its own fact, or the aspect's answer fixed for it) — the
+        hotline or a seal rule for every business does not say what the business needs."""
+        if not route.startswith("answer:"):
+            return False
+        a = self.kb.answers[Route.parse(route).arg]
+        return business in a.businesses or a.see == f"topic:{business}" or any(
+            self.fixed_route(x, business) == route for x in self.kb.aspects
+        )
 
     def _of_kind(self, route: str, categories: tuple[str, ...]) -> bool:
         """Whether an answer belongs to a kind of business named (补办都分什么情况: the reissue's scope, not the

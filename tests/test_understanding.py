@@ -1279,3 +1279,27 @@ def test_spoken_forms_and_situations_name_their_business(engine, question, busin
 def test_a_kind_of_business_asked_for_gets_that_kinds_scope(engine):
     """What a kind covers (补办分什么) is that kind's scope answer, not another kind's that shares words."""
     assert shown(ask(engine, "补办都分什么情况 丢卡跟过期一样不")) == ["answer:reissue_scope"]
+
+
+def test_asks_on_separate_lines_or_numbered_are_each_answered(engine):
+    """A question typed as a list (1. … 2. …, or one ask per line) is several asks, each answered."""
+    routes = shown(ask(engine, "1、执照复印件能盖财务章吗\n2、申请表能用电脑打印吗"))
+    assert "answer:seal_official_only" in routes and "answer:form_handwritten" in routes, routes
+
+
+def test_a_business_requested_beside_another_ask_gets_its_screen_too(engine):
+    """卡丢了要补办 is a request (its business's screen), not a story: the phone asked beside it does not drop it."""
+    routes = shown(ask(engine, "法人卡丢了要补办 另外制卡中心的电话是多少"))
+    assert "topic:reissue_lost" in routes and "answer:hotline" in routes, routes
+
+
+@pytest.mark.parametrize("question", ["以个人身份去办，复印件还要盖章吗", "我自己办的话身份证复印件要盖章不"])
+def test_someone_acting_personally_gets_the_holders_rule(engine, question):
+    """A person acting for themselves (个人办, 自己办), no business named: a holder's one business, so the
+    holder's own copy rule (no company seal), not the company's seal rule."""
+    assert shown(ask(engine, question)) == ["answer:holder_annotation"], question
+
+
+def test_the_id_a_card_was_issued_with_asks_the_same_id_rule(engine):
+    """The ID used back then told apart from the one now (以前办卡拿的是港澳通行证…): the holder's same-ID rule."""
+    assert "answer:holder_same_id_type" in shown(ask(engine, "以前办卡拿的是港澳通行证，现在换成身份证了，能用身份证注销吗"))
