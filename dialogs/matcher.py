@@ -144,6 +144,7 @@ _SPOKEN = (
     (re.compile(r"(?:整|弄|搞)(?=[丢坏没])"), ""),
     # 整/弄/搞 for doing the business (去弄, 弄什么手续), not 整理/整个/弄明白 (整张卡 stays: adding a card)
     (re.compile(r"(?<=[去要得想来再先也])(?:整|弄|搞)(?!理|清|明|懂)|(?:整|弄|搞)(?=什么|手续|好了|完了)"), "办"),
+    (re.compile(r"(公司|厂子|厂里|单位|企业)(?:也|都|就|要|准备)?不(?:想)?(?:干|做|开)了"), r"\1停业了"),  # the company stops trading
     (re.compile(r"名儿"), "名字"),
     (re.compile(r"地儿"), "地方"),
     (re.compile(r"(?<=[哪这那])儿"), "里"),

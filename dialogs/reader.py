@@ -36,6 +36,7 @@ PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
 PERSONS = frozenset({"legal_rep", "agent", "operator", "cardholder", "holder"})  # groups naming whose ID it is
 EVENTS = frozenset({"changed", "add", "register"})  # synonym groups saying what happened, besides the distinctive ones
 PLACES = frozenset({"city_manzhouli", "city_hulunbuir", "city_chifeng", "city_tongliao", "city_ulanhot"})
+SOUND_NOUNS = frozenset({"seal", "refused_seal", "signer", "annotation"})  # aspects whose two-character nouns a homophone is corrected to
 MAIN = "main"  # the main menu: every business
 HOW = "how"  # the aspect of what to do (怎么办, 去办啥): a business's first screen
 SCOPE = "scope"  # the aspect of what a kind of business covers: its answers, one per kind
@@ -119,7 +120,7 @@ PERSONAL_ACT = re.compile(r"(?<![法人])(?:个人|以个人身份|我自己|自
 # the ID the card was issued with, told apart from the one now (当时办卡用的是护照，现在有身份证了): the holder's same-ID rule
 SAME_ID = re.compile(
     r"(?:当时|当初|以前|原来|之前|那会|那时)[^，,。？?；;]{0,8}(?:用|拿)的?(?:是)?[^，,。？?；;]{0,4}(?:护照|身份证|身分证|通行证|回乡证|台胞证|永居证|证件)"
-    r"|(?:issued|made|applied|got it) with (?:my |a )?(?:passport|id)|(?:оформля|получа)\w* по (?:паспорту|загранпаспорту)"
+    r"|(?:issued|made|applied|got it) with (?:my |a )?(?:passport|id)|used (?:my |a |the )?(?:passport|id)\b.{0,30}\b(?:got|applied|issued|made)|(?:оформля|получа)\w* по (?:паспорту|загранпаспорту)"
 )
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
@@ -205,6 +206,15 @@ class Reader:
         dictionary += [b.name for b in kb.businesses.values()] + [m.name for m in kb.materials.values()]
         # … and to the documents an aspect names (身份证复印见 → 身份证复印件), three characters or more
         dictionary += [w for a in kb.aspects.values() if a.document for w in a.words if len(w) >= 3]
+        # … and, by sound only (a two-character word is a homophone's target when it is a name), the documents'
+        # and the seal's own two-character nouns (公张 → 公章, 执找 → 执照, 户照 → 护照)
+        dictionary += [
+            w
+            for a in kb.aspects.values()
+            if a.document or a.id in SOUND_NOUNS
+            for w in a.words
+            if len(w) == 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w)
+        ]
         self.analyzer = Analyzer(groups, dictionary, correct_to_synonyms=False)
         known = matcher.analyzer
         self.analyzer.learn_words(list(known.known_words) + [w for ws in groups.values() for w in ws])

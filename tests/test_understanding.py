@@ -1303,3 +1303,26 @@ def test_someone_acting_personally_gets_the_holders_rule(engine, question):
 def test_the_id_a_card_was_issued_with_asks_the_same_id_rule(engine):
     """The ID used back then told apart from the one now (以前办卡拿的是港澳通行证…): the holder's same-ID rule."""
     assert "answer:holder_same_id_type" in shown(ask(engine, "以前办卡拿的是港澳通行证，现在换成身份证了，能用身份证注销吗"))
+
+
+def test_a_jiangsu_fact_outside_jiangsu_comes_with_the_manzhouli_rule(engine):
+    """Someone else signing for the legal rep, no Jiangsu named: what the Manzhouli document says (the
+    person's own signature) is shown, with Jiangsu's 本人手写 labelled beside it — never Jiangsu alone."""
+    for question in ("老板出国了，签字能找人代签吗", "老板出国了，身份证复印件上的签名找人代签可以吗"):
+        routes = shown(ask(engine, question))
+        assert "answer:person_annotation" in routes and "answer:js_annotation_by_self" in routes, (question, routes)
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("what docs do we need", "ask_business", "en"),  # docs: the materials, asked back
+        ("申请表填哪张", "answer:forms_named", "zh"),  # which form, the words in any order
+        ("公张盖在执照复印件上行吗", "answer:seal_official_only", "zh"),  # 张 typed for 章
+        ("身份证复印件是不是都得盖", "answer:person_seal", "zh"),  # each copy sealed
+        ("厂子不干了 法人卡咋办", "topic:cancel_legal", "zh"),  # the company stops trading
+    ],
+)
+def test_everyday_forms_of_an_aspect_are_read(engine, question, expected, lang):
+    screen = ask(engine, question, lang)
+    assert screen.route.startswith(expected) or expected in shown(screen), (question, screen.route)
