@@ -122,6 +122,8 @@ SAME_ID = re.compile(
     r"(?:当时|当初|以前|原来|之前|那会|那时)[^，,。？?；;]{0,8}(?:用|拿)的?(?:是)?[^，,。？?；;]{0,4}(?:护照|身份证|身分证|通行证|回乡证|台胞证|永居证|证件)"
     r"|(?:issued|made|applied|got it) with (?:my |a )?(?:passport|id)|used (?:my |a |the )?(?:passport|id)\b.{0,30}\b(?:got|applied|issued|made)|(?:оформля|получа)\w* по (?:паспорту|загранпаспорту)"
 )
+# the card centre's own hotline named (not just "a phone"): answered as such even beside a city
+HOTLINE_NAMED = re.compile(r"热线|客服|制卡中心|中心的?电话|hotline|card cent(?:re|er)|горяч|центр", re.IGNORECASE)
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
 # "what to hand in / bring / prepare?" in any words (要交哪些, 得准备些啥, 提供什么): the materials
@@ -408,8 +410,14 @@ class Reader:
                 continue
             if own.routes[0] == f"topic:{business}" and any(self._about(r, business) for r in routes):
                 continue  # the business named again in a later ask: its answer is already about it
-            if own.routes[0] == "answer:hotline" and any(r.startswith("city:") and r != centre for r in routes):
-                continue  # a phone asked beside a city (赤峰能买吗 电话多少): that city's offices give their phones
+            if (
+                own.routes[0] == "answer:hotline"
+                and not HOTLINE_NAMED.search(part)
+                and any(r.startswith("city:") and r != centre for r in routes)
+            ):
+                # a phone asked beside a city (赤峰能买吗 电话多少 / 那边电话多少): read with the question's places, that
+                # city's offices give their phones — unless the ask names the card centre's hotline itself (另外客服热线是多少)
+                continue
             routes.append(own.routes[0])
             added = True
         if not added:
@@ -679,6 +687,8 @@ class Reader:
         topic = f"topic:{business}"
         if reading.asks_business and business and topic not in routes and len(routes) < MAX_ANSWERS:
             routes = [topic, *routes]  # …要办变更吗？他护照要翻译不: whether to do the business, then the other ask
+        elif business and routes and all(r == "offices" or r.startswith("city:") for r in routes) and len(routes) < MAX_ANSWERS:
+            routes = [topic, *routes]  # 卡锁了，通辽能办吗，那边电话多少: the business told, and where (and whom to call) there
         return Plan("answers", tuple(routes), business=business, reading=reading)
 
     def _category_scope(self, reading: Reading) -> Plan | None:

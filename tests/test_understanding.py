@@ -1326,3 +1326,17 @@ def test_a_jiangsu_fact_outside_jiangsu_comes_with_the_manzhouli_rule(engine):
 def test_everyday_forms_of_an_aspect_are_read(engine, question, expected, lang):
     screen = ask(engine, question, lang)
     assert screen.route.startswith(expected) or expected in shown(screen), (question, screen.route)
+
+
+def test_a_phone_beside_a_city_is_that_citys_unless_the_hotline_is_named(engine):
+    """Asks read with the whole question's places: 那边电话 beside a city is that city's offices' phones; the
+    card centre's hotline named in its own ask (另外客服热线) is the hotline, not dropped for the city."""
+    routes = shown(ask(engine, "赤峰能办吗？另外客服热线是多少"))
+    assert "city:赤峰" in routes and "answer:hotline" in routes, routes
+    assert "answer:hotline" not in shown(ask(engine, "赤峰有网点吗 那边电话多少"))
+
+
+def test_a_business_told_with_a_place_asked_gets_both(engine):
+    """卡坏了，赤峰能办吗: the business's screen (what to bring) and that city's offices."""
+    routes = shown(ask(engine, "卡坏了 赤峰能办吗 那边电话多少"))
+    assert routes[:2] == ["topic:replace_card", "city:赤峰"], routes
