@@ -1340,3 +1340,12 @@ def test_a_business_told_with_a_place_asked_gets_both(engine):
     """卡坏了，赤峰能办吗: the business's screen (what to bring) and that city's offices."""
     routes = shown(ask(engine, "卡坏了 赤峰能办吗 那边电话多少"))
     assert routes[:2] == ["topic:replace_card", "city:赤峰"], routes
+
+
+@pytest.mark.parametrize("question", ["卡好像出问题了 怎么办", "把办理流程发我一下"])
+def test_a_vague_trouble_or_procedure_asks_which_business(engine, question):
+    """Something wrong with the card, or "the procedure", with no business told: the flow's own question
+    (which business?), then that business's screen — never a guess nor suggestions."""
+    screen = ask(engine, question, "en" if question.isascii() else "zh")
+    assert screen.route.startswith("ask_business"), (question, screen.route)
+    assert shown(engine.reply(Context(user_id=1), screen.awaiting, "卡被锁了")) == ["topic:unlock"]
