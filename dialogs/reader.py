@@ -60,6 +60,26 @@ ASKING = re.compile(
 )  # (A还是B: a choice asked)
 
 
+# a Russian or English sentence that asks: it ends with "?" or opens with a question word (the others tell the
+# situation: "Our operator typed the wrong password. What do we need to unlock it?")
+LATIN_SENTENCE = re.compile(r"[^.?!;\n]+[.?!;]*")
+LATIN_ASKS = re.compile(
+    r"\?\s*$|^\s*(?:hi|hello|dear \w+|здравствуйте|добрый день|привет)?[,!\s]*"
+    r"(?:what|how|where|which|who|whom|whose|when|why|can|could|do|does|did|is|are|should|must|may|will|would|have|has|"
+    r"any|please|tell|как|что|где|какой|какая|какое|какие|когда|куда|сколько|можно|нужно ли|нужен ли|нужна ли|надо ли|"
+    r"должен|должна|должны|есть ли|подскажите|скажите)\b",
+    re.IGNORECASE,
+)
+
+
+def latin_asking(text: str) -> set[str]:
+    """The sentences of a Russian or English question that ask (without their final punctuation, as ``clauses``
+    gives them)."""
+    return {
+        m.group(0).rstrip(".?!; ").strip() for m in LATIN_SENTENCE.finditer(text) if LATIN_ASKS.search(m.group(0).strip())
+    }
+
+
 def clauses(text: str) -> list[str]:
     """The clauses of a question: split at punctuation (and, in Chinese, at spaces and 另外/顺便 …)."""
     parts = CLAUSE.split(text) if CJK.search(text) else SENTENCE.split(text)
@@ -70,7 +90,8 @@ def clauses(text: str) -> list[str]:
 ASKS = re.compile(
     r"\s*\n\s*(?:[（(]?[0-9一二三四五][)）.、．:：]\s*)?|^\s*[（(]?1[)）.、．:：]\s*|[。？?！!；;]+|[，,、\s]*(?:另外|顺便问下|顺便问一下|顺便|还有就是|还有|再问一下|再问下|并且|"
     r"\band also\b|\balso\b|\band\b(?= (?:what|where|which|how|do|does|is|are|can|who|when)\b)|"
-    r"\bа также\b|\bи ещё\b|\bи еще\b|\bкроме того\b)[，,:：\s]*",
+    r"\bа также\b|\bи ещё\b|\bи еще\b|\bкроме того\b|"
+    r"(?<![а-яё])и(?= (?:где|куда|какой|какая|какие|какую|как|сколько|что|можно|нужно|нужен|нужна|когда|кто)(?![а-яё])))[，,:：\s]*",
     re.IGNORECASE,
 )
 
@@ -433,7 +454,8 @@ class Reader:
         if len(parts) < 2 or not (reading.aspects or reading.businesses):
             return reading
         read = [(c, self.read(c)) for c in parts]
-        asking = [r for c, r in read if ASKING.search(c) or not CJK.search(c)]
+        latin = None if CJK.search(reading.question) else latin_asking(reading.question)
+        asking = [r for c, r in read if (ASKING.search(c) if latin is None else c.strip() in latin or not latin)]
         if not asking:
             return reading
         kinds = {k for r in asking for k in r.categories}
@@ -468,7 +490,6 @@ class Reader:
         if (
             (reading.businesses or reading.categories)
             and len(asking) < len(read)
-            and CJK.search(reading.question)
             and not points_back
         ):
             aspects = tuple(a for a in aspects if named(a))

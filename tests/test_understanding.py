@@ -1349,3 +1349,18 @@ def test_a_vague_trouble_or_procedure_asks_which_business(engine, question):
     screen = ask(engine, question, "en" if question.isascii() else "zh")
     assert screen.route.startswith("ask_business"), (question, screen.route)
     assert shown(engine.reply(Context(user_id=1), screen.awaiting, "卡被锁了")) == ["topic:unlock"]
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        # a sentence telling the situation is not an ask: its words (typed, printed …) do not pick the answer
+        ("Our clerk typed a wrong PIN several times, now the card is locked. What should we bring?", "topic:unlock", "en"),
+        # a second ask joined by и (… и куда ехать): each answered
+        ("Мы новая фирма. Какие документы нужны и куда ехать?", "answer:onsite_where", "ru"),
+        ("Does the handling person need to be on our staff?", "answer:agent_choice", "en"),
+        ("Our business licence was revoked. What do we give instead of it to cancel the card?", "answer:cancel_explanation", "en"),
+    ],
+)
+def test_russian_and_english_sentences_are_read_as_story_and_asks(engine, question, expected, lang):
+    assert expected in shown(ask(engine, question, lang)), question
