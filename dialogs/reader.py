@@ -38,6 +38,7 @@ EVENTS = frozenset({"changed", "add", "register"})  # synonym groups saying what
 PLACES = frozenset({"city_manzhouli", "city_hulunbuir", "city_chifeng", "city_tongliao", "city_ulanhot"})
 SOUND_NOUNS = frozenset({"seal", "refused_seal", "signer", "annotation"})  # aspects whose two-character nouns a homophone is corrected to
 MAIN = "main"  # the main menu: every business
+PROCESS = "process"  # the aspect of the procedure: asked back, then the business's first screen
 HOW = "how"  # the aspect of what to do (怎么办, 去办啥): a business's first screen
 SCOPE = "scope"  # the aspect of what a kind of business covers: its answers, one per kind
 PHONE = "phone"  # the aspect of a phone number: the hotline, or the offices of a city named
@@ -145,6 +146,19 @@ SAME_ID = re.compile(
 )
 # the card centre's own hotline named (not just "a phone"): answered as such even beside a city
 HOTLINE_NAMED = re.compile(r"热线|客服|制卡中心|中心的?电话|hotline|card cent(?:re|er)|горяч|центр", re.IGNORECASE)
+# a document lost (执照找不着了, 身份证丢了): not the card — and the businesses the words lost / expired tell
+DOC_LOST = re.compile(
+    r"(?:营业执照|执照|身份证|身分证|护照|公章|证件|通行证|居留证)(?:原件|正本|副本)?(?:也|都|早就|早|已经|又|给)?"
+    r"(?:丢了|丢失|遗失|找不着|找不到|不见了|弄丢|丢|掉了|没了)"
+)
+LOST, RENEW, EXPIRED = "reissue_lost", "renew_cert", "reissue_expired"
+CARD_IF_ANY = "holder_card_if_any"  # the holder's card is brought only if there is one
+SELF = re.compile(r"我(?!们)|\bmy\b|\bi\b|\bмоя\b|\bмою\b|\bя\b", re.IGNORECASE)  # the asker speaks of themselves
+LONG_EXPIRED = re.compile(
+    r"过期(?:了)?(?:大半年|半年|一年|两年|三年|好几年|好几个月|几个月|很久|好久|多年|一段时间|很长时间|大半年了)"
+    r"|(?:早就|早已|早都|好久|很久|老早)(?:就)?过期|expired (?:a|one|two|three|several|many) (?:year|month)s?(?: ago)?|expired long ago"
+    r"|истек\w* (?:год|полгода|месяц|несколько|давно)|давно истек"
+)
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
 # "what to hand in / bring / prepare?" in any words (要交哪些, 得准备些啥, 提供什么): the materials
@@ -342,11 +356,20 @@ class Reader:
             aspects = [a for a in aspects if a != "bring_id"]
         businesses = tuple(c[2:] for c in found if c.startswith("b:"))
         categories = tuple(c[2:] for c in found if c.startswith("k:"))
+        lost_document = DOC_LOST.search(question)
+        if lost_document and LOST in businesses:
+            # a document lost (营业执照找不着了), not the card: the lost card's reissue only if the rest says so
+            rest_found = {self._concept.get(t) for t in self.analyzer.terms(DOC_LOST.sub("，", question))}
+            if f"b:{LOST}" not in rest_found:
+                businesses = tuple(b for b in businesses if b != LOST)
+        if RENEW in businesses and LONG_EXPIRED.search(question) and EXPIRED in self.kb.businesses:
+            # expired long ago (证书过期大半年了): past a renewal, the expired card's reissue
+            businesses = tuple(dict.fromkeys(EXPIRED if b == RENEW else b for b in businesses))
         if not businesses:
             # the situation told in other words (公司名称核准变更了): the concepts it combines, in the words no
             # aspect explains (身份证丢了 is not a lost card; 第一次入网…掏钱吗 is a first card and a fee; a silent
             # topic explains nothing: 换了个新的法人 tells a change, it does not ask old-or-new)
-            rest = question
+            rest = DOC_LOST.sub("，", question) if lost_document else question
             for a in aspects:
                 if self._explains(a):
                     for w in self.kb.aspects[a].words:
@@ -464,7 +487,9 @@ class Reader:
             # a business told in the story, another one (or another kind) asked (卡丢了好久了，干脆注销掉行不行 /
             # …还能自己注销吗): the ask's, not the story's — also when the ranking weighs the story more
             told = tuple(b for b in reading.businesses if b not in asked)
-            if asked and told and any(PROPOSES_A_WAY.search(c) for c, _ in read):
+            ruled_out = RENEW in asked and EXPIRED in told and LONG_EXPIRED.search(reading.question)
+            if asked and told and (ruled_out or any(PROPOSES_A_WAY.search(c) for c, _ in read)):
+                # (…过期好几个月了，还能延期吗: expired long ago, a renewal is past — the situation's business)
                 keep = told  # (卡掰弯了，是要先注销再新办吗: the broken card's business, not the guess)
             elif asked:
                 keep = tuple(b for b in reading.businesses if b in asked)
@@ -475,6 +500,8 @@ class Reader:
             if keep != reading.businesses:
                 told = tuple(b for b in reading.businesses if b not in keep)
                 reading = replace(reading, businesses=keep, story=told)
+            elif ruled_out:  # the business asked is set aside, also against the ranking
+                reading = replace(reading, story=tuple(b for b in asked if b not in keep))
         if not reading.aspects:
             return reading
         in_questions = {a for r in asking for a in r.aspects}
@@ -673,7 +700,18 @@ class Reader:
                 return self._business_alone(reading, business, result)
             if reading.story and len(set(reading.categories)) == 1 and not weak:
                 # the story's business set aside for the kind asked (…干脆注销掉行不行): that kind's businesses
-                return Plan("topic", (f"category:{reading.categories[0]}",), reading=reading)
+                kind = reading.categories[0]
+                if LOST in reading.story and kind == "cancel":
+                    # a card lost, asking whether it can still be cancelled: whose card? (the holder's own, or the
+                    # company's cancellation) — the holder's brings the card only if any
+                    if reading.left and SELF.search(reading.question) and CARD_IF_ANY in kb.answers:
+                        holder = self._holder_businesses[0]
+                        return Plan("answers", (f"answer:{CARD_IF_ANY}", f"topic:{holder}"), business=holder, reading=reading)
+                    if not ({"company"} & self._concepts(reading.question) or "我们" in reading.question):
+                        # (nobody named: the company's cancellations or the holder's own — asked back)
+                        choices = [f"topic:{b.id}" for b in kb.topics_in(kind)] + [f"topic:{b}" for b in self._holder_businesses]
+                        return Plan("ask", routes=tuple(dict.fromkeys(choices)), aspect=PROCESS, reading=reading)
+                return Plan("topic", (f"category:{kind}",), reading=reading)
             if reading.cities and not weak and not reading.categories:  # a place named alone (国贸支行能办卡不)
                 return Plan("answers", self._places(reading), reading=reading)
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
@@ -750,10 +788,17 @@ class Reader:
             return None
         return Plan("answers", tuple(f"topic:{b}" for b in named[:MAX_ANSWERS]), reading=reading)
 
+    def _card_lost(self, reading: Reading) -> bool:
+        """Whether the question tells that the card is lost (the lost card's reissue named, or the words of loss)."""
+        return LOST in reading.story or LOST in reading.businesses or "lost" in self._concepts(reading.question)
+
     def _business_alone(self, reading: Reading, business: str, result: MatchResult) -> Plan:
         """A business named with nothing more specific: its first screen, or the one fact of that business
         the ranking is confident about (持卡人能不能自己注销 → that a holder can)."""
         best = result.best
+        if business in self._holder_businesses and self._card_lost(reading) and CARD_IF_ANY in self.kb.answers:
+            # a holder whose card is lost asking to cancel: the card is brought only if there is one, then the business
+            return Plan("answers", (f"answer:{CARD_IF_ANY}", f"topic:{business}"), business=business, reading=reading)
         # (a situation told beside it — 原公司不管了，卡也找不到了，我自己能注销吗 — weighs words of the story:
         # the business's first screen, which says what the situation needs)
         if result.confident and best and best.route.startswith("answer:") and not reading.story:
