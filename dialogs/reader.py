@@ -150,6 +150,8 @@ HOTLINE_NAMED = re.compile(r"热线|客服|制卡中心|中心的?电话|hotline
 DOC_LOST = re.compile(
     r"(?:营业执照|执照|身份证|身分证|护照|公章|证件|通行证|居留证)(?:原件|正本|副本)?(?:也|都|早就|早|已经|又|给)?"
     r"(?:丢了|丢失|遗失|找不着|找不到|不见了|弄丢|丢|掉了|没了)"
+    # … or a company or person that cannot be found (原来公司也找不到了, 老板联系不上): not the card either
+    r"|(?:原来的?公司|原公司|原单位|以前的?公司|公司|单位|老板|法人|人)(?:也|都|早就|早|已经)?(?:找不到|找不着|联系不上|不见了)"
 )
 LOST, RENEW, EXPIRED = "reissue_lost", "renew_cert", "reissue_expired"
 CARD_IF_ANY = "holder_card_if_any"  # the holder's card is brought only if there is one
@@ -790,7 +792,11 @@ class Reader:
 
     def _card_lost(self, reading: Reading) -> bool:
         """Whether the question tells that the card is lost (the lost card's reissue named, or the words of loss)."""
-        return LOST in reading.story or LOST in reading.businesses or "lost" in self._concepts(reading.question)
+        return (
+            LOST in reading.story
+            or LOST in reading.businesses
+            or "lost" in self._concepts(DOC_LOST.sub("，", reading.question))  # (a lost licence or company is not the card)
+        )
 
     def _business_alone(self, reading: Reading, business: str, result: MatchResult) -> Plan:
         """A business named with nothing more specific: its first screen, or the one fact of that business

@@ -1389,3 +1389,15 @@ def test_russian_and_english_sentences_are_read_as_story_and_asks(engine, questi
 def test_the_situation_told_decides_between_neighbouring_answers(engine, question, expected, absent):
     routes = shown(ask(engine, question))
     assert expected in routes and absent not in routes, (question, routes)
+
+
+def test_a_company_that_cannot_be_found_is_not_a_lost_card(engine):
+    """原来公司也找不到了 tells that the company is gone, not that the card is lost: the holder's business, no
+    lost card's reissue nor the card-if-any rule."""
+    routes = shown(ask(engine, "原来公司早就找不到了，我的操作员卡能自己注销吗"))
+    assert routes == ["topic:holder_cancel"], routes
+
+
+def test_russian_verb_forms_of_cancelling_are_read(engine):
+    """аннулирую / аннулируем (not only the infinitive) name the cancellation: the holder's own rule."""
+    assert shown(ask(engine, "Нужна ли печать компании, если я сам аннулирую свою карту?", "ru")) == ["answer:holder_annotation"]
