@@ -64,6 +64,7 @@ _TRADITIONAL = str.maketrans(
     "体经纪国内联系线选择页帮辞续却笔迹图读识别错钥灵团厂广盘认确驳爱样头装视频于届条万亿两额价级岁议产厅馆场县镇邻划纸"
     "宝赠担责负总战劳动仅专双难谢让给壳杀废弃旧阳阴铁车软载档够儿无尽布汇汇",
 )
+RU_PREFIX = 6  # letters of a Russian stem a word is also known by (аннулир…: аннулирую, аннулировать)
 FUZZY_CUTOFF = 75  # rapidfuzz ratio for correcting a Latin/Cyrillic typo
 CJK_FUZZY_CUTOFF = 74  # rapidfuzz partial ratio for a Chinese dictionary word with a typo
 BM25_K1, BM25_B = 1.2, 0.3
@@ -269,6 +270,7 @@ class Analyzer:
         self._exact: dict[str, str] = {}  # single Latin/Cyrillic words → concept char, before stemming
         self._phrases: dict[tuple[str, ...], str] = {}  # stemmed word sequence -> concept char
         self._longest_phrase = 1
+        self._ru_prefix: dict[str, str] = {}  # the first RU_PREFIX letters of a Russian word's stem → concept char
         for i, (cid, words) in enumerate(synonyms.items()):
             char = chr(_CONCEPT_BASE + i)
             for w in words:
@@ -286,6 +288,11 @@ class Analyzer:
                     if stems:
                         self._phrases[stems] = char
                         self._longest_phrase = max(self._longest_phrase, len(stems))
+                    if len(stems) == 1 and _CYRILLIC.search(w) and len(stems[0]) >= RU_PREFIX:
+                        # a Russian word by its first letters too: the stemmer leaves verb forms apart
+                        # (аннулирую / аннулировать); a prefix two concepts share names neither
+                        key = stems[0][:RU_PREFIX]
+                        self._ru_prefix[key] = char if self._ru_prefix.get(key, char) == char else ""
         self._cjk.make_automaton()
         self.known_words: list[str] = []
         self._known: frozenset[str] = frozenset()
@@ -449,7 +456,10 @@ class Analyzer:
                     i += n
                     break
             else:
-                if words[i] not in STOP_WORDS and not (words[i].isdigit() and len(words[i]) <= 2):
+                prefix = self._ru_prefix.get(stems[i][:RU_PREFIX]) if len(stems[i]) >= RU_PREFIX else None
+                if prefix and _CYRILLIC.search(words[i]):
+                    out.append(prefix)
+                elif words[i] not in STOP_WORDS and not (words[i].isdigit() and len(words[i]) <= 2):
                     out.append(stems[i])  # (a lone small number means nothing outside a phrase)
                 i += 1
         return out

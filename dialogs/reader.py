@@ -159,7 +159,7 @@ SELF = re.compile(r"我(?!们)|\bmy\b|\bi\b|\bмоя\b|\bмою\b|\bя\b", re.IG
 LONG_EXPIRED = re.compile(
     r"过期(?:了)?(?:大半年|半年|一年|两年|三年|好几年|好几个月|几个月|很久|好久|多年|一段时间|很长时间|大半年了)"
     r"|(?:早就|早已|早都|好久|很久|老早)(?:就)?过期|expired (?:a|one|two|three|several|many) (?:year|month)s?(?: ago)?|expired long ago"
-    r"|истек\w* (?:год|полгода|месяц|несколько|давно)|давно истек"
+    r"|ист[её]к\w* (?:год|полгода|месяц|несколько|давно)|давно ист[её]к"
 )
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
@@ -656,6 +656,8 @@ class Reader:
         ranked_topic = Route.parse(ranked).arg if ranked.startswith("topic:") else None
         if ranked_topic in reading.story:
             ranked_topic = None  # the story's business, weighed by the ranking: not what is asked
+        if ranked_topic == RENEW and EXPIRED in reading.businesses and LONG_EXPIRED.search(reading.question):
+            ranked_topic = None  # expired long ago (a year ago, 过期大半年): past a renewal, whatever words weigh
         if ranked_topic in reading.businesses and len(set(reading.businesses)) > 1:
             ranked_topic = None  # two businesses named (改名了，也搬家了): not one of them
         business = self.business_of(reading, ranked_topic) or self._asked_business(reading)

@@ -1401,3 +1401,19 @@ def test_a_company_that_cannot_be_found_is_not_a_lost_card(engine):
 def test_russian_verb_forms_of_cancelling_are_read(engine):
     """аннулирую / аннулируем (not only the infinitive) name the cancellation: the holder's own rule."""
     assert shown(ask(engine, "Нужна ли печать компании, если я сам аннулирую свою карту?", "ru")) == ["answer:holder_annotation"]
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [("Our certificate expired two years ago. Can we still use the card?", "en"), ("Сертификат истёк полгода назад, что делать?", "ru")],
+)
+def test_a_certificate_expired_long_ago_is_the_expired_cards_reissue(engine, question, lang):
+    """Expired long ago (past tense and a time ago, in English or Russian): the expired card's reissue, not a
+    renewal — "expired" is not stemmed together with "expires"."""
+    assert shown(ask(engine, question, lang)) == ["topic:reissue_expired"], question
+
+
+def test_russian_words_are_known_by_their_first_letters_too(engine):
+    """A Russian verb form the stemmer leaves apart from the vocabulary's infinitive (аннулируем) is read by
+    its stem's first letters."""
+    assert shown(ask(engine, "Мы переезжаем в другой офис, что делать с картой?", "ru")) == ["topic:change_address"]
