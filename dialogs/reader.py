@@ -38,6 +38,7 @@ EVENTS = frozenset({"changed", "add", "register"})  # synonym groups saying what
 PLACES = frozenset({"city_manzhouli", "city_hulunbuir", "city_chifeng", "city_tongliao", "city_ulanhot"})
 SOUND_NOUNS = frozenset({"seal", "refused_seal", "signer", "annotation"})  # aspects whose two-character nouns a homophone is corrected to
 MAIN = "main"  # the main menu: every business
+ONLINE = "online"  # the aspect of applying online (weak: a word of many stories)
 PROCESS = "process"  # the aspect of the procedure: asked back, then the business's first screen
 HOW = "how"  # the aspect of what to do (怎么办, 去办啥): a business's first screen
 SCOPE = "scope"  # the aspect of what a kind of business covers: its answers, one per kind
@@ -700,6 +701,10 @@ class Reader:
         if reading.cities and not business and active and all(a in PLACE_ASPECTS for a in active):
             return Plan("answers", self._places(reading), reading=reading)  # where, in that city
         if not active:
+            if business and ONLINE in weak and ASKING.search(reading.question) and kb.aspects[ONLINE].routes:
+                # 解锁可以网上办吗: that business, and how applying online goes (the document's 方式二)
+                online = kb.aspects[ONLINE].routes[0]
+                return Plan("answers", (f"topic:{business}", online), business=business, reading=reading)
             if business:
                 return self._business_alone(reading, business, result)
             if reading.story and len(set(reading.categories)) == 1 and not weak:

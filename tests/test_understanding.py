@@ -1417,3 +1417,9 @@ def test_russian_words_are_known_by_their_first_letters_too(engine):
     """A Russian verb form the stemmer leaves apart from the vocabulary's infinitive (аннулируем) is read by
     its stem's first letters."""
     assert shown(ask(engine, "Мы переезжаем в другой офис, что делать с картой?", "ru")) == ["topic:change_address"]
+
+
+@pytest.mark.parametrize("question,business", [("解锁可以网上办吗", "unlock"), ("变更法人能在网上申请不", "change_legal_rep")])
+def test_a_business_asked_online_gets_the_business_and_the_online_way(engine, question, business):
+    """Whether a business can be done online: its screen and how applying online goes, not the screen alone."""
+    assert shown(ask(engine, question)) == [f"topic:{business}", "answer:online_apply"], question
