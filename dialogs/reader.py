@@ -33,12 +33,14 @@ HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts pers
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
 PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+PERSON_DOCS = frozenset({"agent", "person_id"})  # aspects naming a person (whose ID), not a paper of their own
 PERSONS = frozenset({"legal_rep", "agent", "operator", "cardholder", "holder"})  # groups naming whose ID it is
 EVENTS = frozenset({"changed", "add", "register"})  # synonym groups saying what happened, besides the distinctive ones
 PLACES = frozenset({"city_manzhouli", "city_hulunbuir", "city_chifeng", "city_tongliao", "city_ulanhot"})
 SOUND_NOUNS = frozenset({"seal", "refused_seal", "signer", "annotation"})  # aspects whose two-character nouns a homophone is corrected to
 MAIN = "main"  # the main menu: every business
 ONLINE = "online"  # the aspect of applying online (weak: a word of many stories)
+CLEAR_RANKING = 8.0  # a ranking score that says the words name something without the reader's parts
 PROCESS = "process"  # the aspect of the procedure: asked back, then the business's first screen
 HOW = "how"  # the aspect of what to do (怎么办, 去办啥): a business's first screen
 SCOPE = "scope"  # the aspect of what a kind of business covers: its answers, one per kind
@@ -127,7 +129,7 @@ def marked_asks(text: str) -> list[tuple[str, bool]]:
 # (a thing, not a verb: 要复印吗 / 要盖章吗 ask about the copy or the seal)
 # (… 要带卡去不 / 法人的身份证复印件需要吗: the spoken yes-no 不, the thing named before 需要)
 REQUIRED_ASK = re.compile(
-    r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛|不)[？?]?$"
+    r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛|不|啊|呀)[？?]?$"
     r"|[^，,。？?不]{2,12}(?:是否|是不是)?(?:需要|要)(?:吗|么|嘛|不)[？?]?$"
 )
 # an ask pointing back at the story (…说首次办卡免费，我们这边也是这样吗): the story's aspects are what it asks
@@ -162,6 +164,9 @@ LONG_EXPIRED = re.compile(
     r"|(?:早就|早已|早都|好久|很久|老早)(?:就)?过期|expired (?:a|one|two|three|several|many) (?:year|month)s?(?: ago)?|expired long ago"
     r"|ист[её]к\w* (?:год|полгода|месяц|несколько|давно)|давно ист[её]к"
 )
+LEGAL_CARD = re.compile(r"法人卡|legal[- ]person card|legal card|карт\w* (?:юрлица|юридического лица)|фаожэнь", re.IGNORECASE)
+# 销 on its own (要销自己的卡): cancelling, not selling (销售)
+CANCEL_CHAR = re.compile(r"销(?![售量路])")
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
 # "what to hand in / bring / prepare?" in any words (要交哪些, 得准备些啥, 提供什么): the materials
@@ -341,14 +346,28 @@ class Reader:
         if "same_id" in self.kb.aspects and "same_id" not in aspects and SAME_ID.search(question):
             aspects.append("same_id")
         document = any(self.kb.aspects[a].document for a in aspects)  # before composites take them in
-        parts = asks(question)
+        parts = [q for p in asks(question) for q in self._spaced_asks(p)]
         # words combine only inside one ask (复印件只能盖公章吗？外文材料要翻译吗: not a translation seal)
         together = self._carry_documents([self._aspects_of(p) for p in parts]) if len(parts) > 1 else [set(aspects)]
-        for comp in self._composites:  # 公章 + 彩色 → a printed seal
-            if all(x in aspects for x in comp.when) and any(all(x in t for x in comp.when) for t in together):
-                at = min(aspects.index(x) for x in comp.when)
-                aspects = [x for x in aspects if x not in comp.when]
-                aspects.insert(min(at, len(aspects)), comp.id)
+        # 公章 + 彩色 → a printed seal: inside each ask, the most specific first, each word used once per ask (外国人当法人
+        #拿护照行不？护照得翻译不: a foreign passport in the first ask, its translation in the second)
+        made: list[tuple[int, str]] = []
+        standalone: set[str] = set()
+        for t in together:
+            left = set(t) & set(aspects)
+            for comp in self._composites:
+                if all(x in left for x in comp.when):
+                    left -= set(comp.when)
+                    if comp.id not in (c for _, c in made):
+                        made.append((min(aspects.index(x) for x in comp.when), comp.id))
+            standalone |= left
+        if made:
+            used = {x for _, c in made for x in self.kb.aspects[c].when}
+            kept = [x for x in aspects if x not in used or x in standalone]
+            for at, cid in sorted(made, key=lambda m: m[0]):
+                before = sum(1 for x in aspects[:at] if x in kept)
+                kept.insert(min(before + sum(1 for a, _ in made if a < at), len(kept)), cid)
+            aspects = kept
         if (
             "materials" in aspects
             and "bring_id" in aspects
@@ -392,15 +411,35 @@ class Reader:
             document=document,
         )
 
+    @staticmethod
+    def _spaced_asks(text: str) -> list[str]:
+        """An ask typed like a chat, split where a space ends a piece that asks on its own (外国人当法人拿护照行不 护照得
+        翻译不: two asks); a piece that does not ask joins the next (复印件上那句话 能打印上去不: one)."""
+        out: list[str] = []
+        pending = ""
+        for piece in CJK_SPACE.split(text):
+            pending = f"{pending} {piece}".strip()
+            if ASKING.search(piece):
+                out.append(pending)
+                pending = ""
+        if pending:
+            if out and not ASKING.search(pending):
+                out[-1] = f"{out[-1]} {pending}"
+            else:
+                out.append(pending)
+        return out or [text]
+
     def _carry_documents(self, together: list[set[str]]) -> list[set[str]]:
         """A document named in one ask is what the next asks are about when they name none (护照复印件要盖章吗？
         要手写什么: the passport copy's wording); other words still combine only inside their own ask."""
         carried: set[str] = set()
         for t in together:
             docs = {a for a in t if self.kb.aspects[a].document}
-            if docs:
+            papers = docs - PERSON_DOCS
+            if papers:
                 carried = docs
             else:
+                # (a person named — 我是跑腿的能替他签不 — is who acts on the paper asked about before, not another paper)
                 t |= carried
         return together
 
@@ -585,9 +624,14 @@ class Reader:
         if ranked in self._holder_businesses and not reading.holder and reading.businesses:
             ranked = None  # the holder's own business needs a sign that the holder acts (our employee left: the company's)
         names = [ranked] if ranked else list(dict.fromkeys(reading.businesses))
-        if reading.holder and self._holder_businesses:
+        if reading.holder and self._holder_businesses and not LEGAL_CARD.search(reading.question):
+            # (a holder's own business is an operator card's: 法人卡 cancelled "personally" is still the company's)
             cancel = [b for b in names if self.kb.businesses[b].category in ("cancel", "holder")]
-            cancelling = "cancel" in reading.categories or any(w in reading.question for w in self._cancel_words)
+            cancelling = (
+                "cancel" in reading.categories
+                or any(w in reading.question for w in self._cancel_words)
+                or bool(CANCEL_CHAR.search(reading.question))
+            )
             # a holder cancelling: a lost card or a leaver told in the story is not the business (a holder
             # acting personally has one business, their own card's cancellation)
             if cancel or cancelling or (not names and (reading.left or PERSONAL_ACT.search(reading.question))):
@@ -728,6 +772,17 @@ class Reader:
             scope = self._category_scope(reading)
             if scope:
                 return scope
+            if (
+                set(reading.aspects) == {HOW}
+                and not weak
+                and "off_topic" not in self._concepts(reading.question)  # (签证怎么办理: not ours to ask about)
+                and not reading.categories
+                and not reading.story
+                and PROCESS in kb.aspects
+                and not (result.confident and result.best and result.best.score >= CLEAR_RANKING)
+            ):
+                # what to do (咋办啊，挺急的 / 这个卡咋办), nothing else told: which business? — never suggestions or a guess
+                return Plan("ask", aspect=PROCESS, reading=reading)
             pending = [a for a in weak if kb.aspects[a].needs_business]
             if pending and len(weak) == 1 and reading.categories:
                 # a kind of business named (变更业务): the answer when it is the same for each of its businesses

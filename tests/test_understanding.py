@@ -1423,3 +1423,33 @@ def test_russian_words_are_known_by_their_first_letters_too(engine):
 def test_a_business_asked_online_gets_the_business_and_the_online_way(engine, question, business):
     """Whether a business can be done online: its screen and how applying online goes, not the screen alone."""
     assert shown(ask(engine, question)) == [f"topic:{business}", "answer:online_apply"], question
+
+
+def test_words_combine_inside_each_ask_of_a_chat_typed_question(engine):
+    """Two asks typed with a space (…拿护照行不 护照得翻译不): each combines its own words — a foreign passport
+    (what replaces the ID) in the first, its translation in the second — both answered."""
+    routes = shown(ask(engine, "老外做法人 用护照可以不 护照要翻译成中文不"))
+    assert "answer:id_alternatives" in routes and "answer:foreign_translation" in routes, routes
+
+
+def test_a_person_in_a_later_ask_acts_on_the_paper_asked_before(engine):
+    """执照复印件…谁签？我是经办人能替他签不: the agent signing is about the licence copy asked before — its rule."""
+    assert "answer:org_annotation" in shown(ask(engine, "营业执照复印件上的签字 一定要法人签吗 我这个经办人替他签行不"))
+
+
+@pytest.mark.parametrize("question", ["咋办啊 急", "这卡咋整啊"])
+def test_what_to_do_with_nothing_told_asks_which_business(engine, question):
+    assert ask(engine, question).route.startswith("ask_business"), question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("我是法人 想以个人名义把法人卡注销了", "topic:cancel_legal", "zh"),  # a holder's own business is an operator card's
+        ("我以前是操作员 现在要销自己的卡 身份证复印件要盖章吗", "answer:holder_annotation", "zh"),  # 销 alone: cancelling
+        ("The company is closed and we have no business licence anymore. How do we cancel the cards?", "answer:cancel_explanation", "en"),
+        ("Какой телефон у zhika zhongxin?", "answer:hotline", "ru"),  # 制卡中心 in pinyin
+    ],
+)
+def test_who_acts_and_what_is_gone_are_read(engine, question, expected, lang):
+    assert expected in shown(ask(engine, question, lang)), question
