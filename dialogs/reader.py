@@ -397,6 +397,8 @@ class Reader:
                     for w in self.kb.aspects[a].words:
                         rest = rest.replace(w, " ")
             by_concepts = self.business_by_concepts(rest)
+            if by_concepts in self._holder_businesses and not SELF.search(question):
+                by_concepts = None  # someone else left (经办人离职了): not the asker's own card
             if by_concepts and (not categories or self.kb.businesses[by_concepts].category in categories):
                 businesses = (by_concepts,)
         return Reading(

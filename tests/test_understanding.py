@@ -1453,3 +1453,9 @@ def test_what_to_do_with_nothing_told_asks_which_business(engine, question):
 )
 def test_who_acts_and_what_is_gone_are_read(engine, question, expected, lang):
     assert expected in shown(ask(engine, question, lang)), question
+
+
+def test_someone_else_leaving_is_not_the_askers_own_card(engine):
+    """经办人离职了 told by the company (no 我): not a holder's own cancellation — the agent's ID wording asked."""
+    routes = shown(ask(engine, "之前的经办人离职了 换了个新人 经办人身份证复印件上写啥"))
+    assert "answer:person_annotation" in routes and not any("holder" in r for r in routes), routes
