@@ -45,6 +45,7 @@ PROCESS = "process"  # the aspect of the procedure: asked back, then the busines
 HOW = "how"  # the aspect of what to do (怎么办, 去办啥): a business's first screen
 SCOPE = "scope"  # the aspect of what a kind of business covers: its answers, one per kind
 PHONE = "phone"  # the aspect of a phone number: the hotline, or the offices of a city named
+OUTSIDE_TOLD = "outside_situation"  # … a situation outside them (two companies, no branch in China), kept from the story
 OUTSIDE = "outside"  # the aspect of a topic neither document covers: the hotline alone answers it
 # clauses of a question: a second ask (另外/顺便/还有 …) is a clause of its own
 CLAUSE = re.compile(r"[，,。？?！!；;、\s]+|另外|顺便问下|顺便问一下|顺便|还有就是|还有|and also|also|кроме того|ещё|еще")
@@ -740,7 +741,7 @@ class Reader:
                 for a in active
                 if not kb.aspects[a].document or self.fixed_route(a, business) or (a in reading.asked and kb.aspects[a].routes)
             ]
-        if OUTSIDE in active:  # a topic outside both documents (customs registration, drivers): the words
+        if OUTSIDE in active or OUTSIDE_TOLD in active:  # a topic outside both documents (customs registration, drivers): the words
             # shared with documented facts (注册, 操作员卡) do not make one of those facts its answer
             return Plan("answers", tuple(kb.aspects[OUTSIDE].routes[:1]), business=business, reading=reading)
         weak = [a for a in aspects if a not in active]

@@ -747,7 +747,7 @@ def test_a_topic_neither_document_covers_gets_the_hotline_not_a_neighbouring_fac
     screen = ask(engine, question, lang)
     assert shown(screen) == ["answer:hotline"], (question, screen.route)
     assert "0470-2299089" in screen.text
-    assert "outside" in aspects(engine, question)
+    assert {"outside", "outside_situation"} & set(aspects(engine, question))  # (a topic, or a situation told)
 
 
 @pytest.mark.parametrize(
@@ -1459,3 +1459,15 @@ def test_someone_else_leaving_is_not_the_askers_own_card(engine):
     """经办人离职了 told by the company (no 我): not a holder's own cancellation — the agent's ID wording asked."""
     routes = shown(ask(engine, "之前的经办人离职了 换了个新人 经办人身份证复印件上写啥"))
     assert "answer:person_annotation" in routes and not any("holder" in r for r in routes), routes
+
+
+@pytest.mark.parametrize(
+    "question,expected,absent",
+    [
+        ("无锡的 卡寄到别的地址 收件地址跟执照不一样行吗", "answer:mail_authorisation", "answer:holder_same_id_type"),  # not an ID mismatch
+        ("卡丢了 要登报声明吗", "answer:hotline", None),  # a newspaper notice: neither document says
+    ],
+)
+def test_a_mismatch_or_a_notice_is_read_for_what_it_is_about(engine, question, expected, absent):
+    routes = shown(ask(engine, question))
+    assert expected in routes and absent not in routes, (question, routes)
