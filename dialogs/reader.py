@@ -349,14 +349,17 @@ class Reader:
         document = any(self.kb.aspects[a].document for a in aspects)  # before composites take them in
         parts = [q for p in asks(question) for q in self._spaced_asks(p)]
         # words combine only inside one ask (复印件只能盖公章吗？外文材料要翻译吗: not a translation seal)
-        together = self._carry_documents([self._aspects_of(p) for p in parts]) if len(parts) > 1 else [set(aspects)]
+        own = [self._aspects_of(p) for p in parts] if len(parts) > 1 else [set(aspects)]
+        together = self._carry_documents([set(t) for t in own]) if len(parts) > 1 else own
         # 公章 + 彩色 → a printed seal: inside each ask, the most specific first, each word used once per ask (外国人当法人
         #拿护照行不？护照得翻译不: a foreign passport in the first ask, its translation in the second)
         made: list[tuple[int, str]] = []
         standalone: set[str] = set()
-        for t in together:
+        for t, mine in zip(together, own):
             left = set(t) & set(aspects)
-            for comp in self._composites:
+            # (the most specific first; among equals, one of the ask's own words: 翻译件谁盖章 after a passport is the
+            # translation's seal, not the passport's translation)
+            for comp in sorted(self._composites, key=lambda c: (-len(c.when), not all(x in mine for x in c.when))):
                 if all(x in left for x in comp.when):
                     left -= set(comp.when)
                     if comp.id not in (c for _, c in made):
@@ -483,7 +486,12 @@ class Reader:
         centre = f"city:{self.kb.offices[self.kb.facts['hotline'].office].city}"  # the hotline's own city
         added = False
         for part in parts:
-            own = self._with_place(self._plan(self.by_clause(self.read(part)), match(part)))
+            read = self.by_clause(self.read(part))
+            if business in self._holder_businesses and not read.businesses and not read.categories and read.aspects:
+                # an ask naming no business, in a holder's question, is about the holder's own card (个人注销要带什么？
+                # 身份证复印件上写什么: the holder's own wording, not the company's)
+                read = replace(read, businesses=(business,), holder=read.holder or reading.holder)
+            own = self._with_place(self._plan(read, match(part)))
             if own.kind == "ask" and business:
                 own = self.answer_aspect(own.aspect, business, part)
             if own.kind == "none":

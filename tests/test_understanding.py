@@ -1471,3 +1471,16 @@ def test_someone_else_leaving_is_not_the_askers_own_card(engine):
 def test_a_mismatch_or_a_notice_is_read_for_what_it_is_about(engine, question, expected, absent):
     routes = shown(ask(engine, question))
     assert expected in routes and absent not in routes, (question, routes)
+
+
+@pytest.mark.parametrize(
+    "question,expected,absent",
+    [
+        ("自己去注销要带啥 身份证复印件上写啥", "answer:holder_annotation", "answer:person_annotation"),  # the holder's wording
+        ("外籍报关员的护照要翻译吗 翻译件找谁盖章", "answer:foreign_translation", "answer:person_seal"),  # the translation's seal
+        ("新公司网上申请需要上传什么", "answer:upload_files", "answer:mail_authorisation"),  # nothing mailed
+    ],
+)
+def test_each_ask_is_answered_in_the_questions_context(engine, question, expected, absent):
+    routes = shown(ask(engine, question))
+    assert expected in routes and absent not in routes, (question, routes)
