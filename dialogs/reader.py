@@ -133,6 +133,13 @@ REQUIRED_ASK = re.compile(
     r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛|不|啊|呀)[？?]?$"
     r"|[^，,。？?不]{2,12}(?:是否|是不是)?(?:需要|要)(?:吗|么|嘛|不)[？?]?$"
 )
+# … in English or Russian (Do I need the director's ID? / Нужен ли паспорт директора?)
+REQUIRED_ASK_LATIN = re.compile(
+    r"\b(?:do|does) (?:i|we|you|one) (?:really )?(?:need|have to (?:bring|provide|submit|give))\b(?! to (?:do|update|change|go|come|apply))"
+    r"|\bis (?:the|a|an|my|our) [\w' -]{1,40} (?:needed|required|necessary)\b"
+    r"|(?:^|[.?!]\s*)(?:нужен|нужна|нужно|нужны|надо|обязательно)(?: ли)? (?:ли )?(?:брать|приносить|принести|взять|предоставлять|копи|паспорт|карт|лиценз|удостоверени)",
+    re.IGNORECASE,
+)
 # an ask pointing back at the story (…说首次办卡免费，我们这边也是这样吗): the story's aspects are what it asks
 POINTS_BACK = re.compile(r"这样吗|这样的吗|也是这样|也这样|一样吗|也一样|same here|the same for us|так же|тоже так")
 
@@ -142,7 +149,7 @@ BY_MYSELF = re.compile(r"我[^，,。？?；;]{0,6}(?:自己|本人|亲自)[^，
 # a clause saying the business is to be done (卡丢了要补办, 公司改名了要变更): a request, answered like an ask
 WANTS = re.compile(r"(?:要|想|得|需要|准备|打算)(?:去)?(?:补办|变更|注销|解锁|换卡|延期|新办|增办|补卡|销卡|办理|办)(?:一下|了)?$")
 # someone acting personally, no business named (个人办要盖公章吗, 个人办的话…): a holder's one business, their card's cancellation
-PERSONAL_ACT = re.compile(r"(?<![法人])(?:个人|以个人身份|我自己|自己)(?:去|来)?(?:办|处理)(?!卡)|个人名义|以个人身份")
+PERSONAL_ACT = re.compile(r"(?<!法人)(?<!老板)(?:个人|以个人身份|我自己|自己)(?:去|来)?(?:办|处理)(?!卡)|个人名义|以个人身份")
 # the ID the card was issued with, told apart from the one now (当时办卡用的是护照，现在有身份证了): the holder's same-ID rule
 SAME_ID = re.compile(
     r"(?:当时|当初|以前|原来|之前|那会|那时)[^，,。？?；;]{0,8}(?:用|拿)的?(?:是)?[^，,。？?；;]{0,4}(?:护照|身份证|身分证|通行证|回乡证|台胞证|永居证|证件)"
@@ -339,7 +346,10 @@ class Reader:
         if (
             "required" in self.kb.aspects
             and "required" not in aspects
-            and any(REQUIRED_ASK.search(c) for c in clauses(question.strip()))
+            and (
+                any(REQUIRED_ASK.search(c) for c in clauses(question.strip()))
+                or (not CJK.search(question) and REQUIRED_ASK_LATIN.search(question))
+            )
         ):
             aspects.append("required")
         if "materials" in self.kb.aspects and "materials" not in aspects and WHAT_TO_BRING.search(question):
@@ -712,6 +722,18 @@ class Reader:
         ranked_topic = Route.parse(ranked).arg if ranked.startswith("topic:") else None
         if ranked_topic in reading.story:
             ranked_topic = None  # the story's business, weighed by the ranking: not what is asked
+        if (
+            ranked_topic
+            and not reading.businesses
+            and not reading.categories
+            and not reading.story
+            and any(kb.aspects[a].needs_business for a in reading.aspects)
+            and result.best.score < CLEAR_RANKING
+            and not reading.holder
+        ):
+            ranked_topic = None  # (办卡要带什么: no business in the words, a weak ranking is a guess — ask which one)
+        if ranked_topic in self._holder_businesses and not reading.holder and not reading.left and not reading.businesses:
+            ranked_topic = None  # (要交几个人的身份证: the holder's own business needs a sign of the holder)
         if ranked_topic == RENEW and EXPIRED in reading.businesses and LONG_EXPIRED.search(reading.question):
             ranked_topic = None  # expired long ago (a year ago, 过期大半年): past a renewal, whatever words weigh
         if ranked_topic in reading.businesses and len(set(reading.businesses)) > 1:

@@ -1484,3 +1484,17 @@ def test_a_mismatch_or_a_notice_is_read_for_what_it_is_about(engine, question, e
 def test_each_ask_is_answered_in_the_questions_context(engine, question, expected, absent):
     routes = shown(ask(engine, question))
     assert expected in routes and absent not in routes, (question, routes)
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("办卡要带些什么", "zh"),  # 办卡 is no business: a weak ranking is not a guess to answer with
+        ("要交几个人的身份证", "zh"),  # whose IDs: not the holder's business without a holder
+        ("Do we need the legal representative's ID card?", "en"),
+        ("Do I need to bring the card?", "en"),
+        ("Нужен ли паспорт директора?", "ru"),
+    ],
+)
+def test_whether_something_is_needed_without_a_business_asks_which(engine, question, lang):
+    assert ask(engine, question, lang).route.startswith("ask_business"), question
