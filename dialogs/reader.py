@@ -40,6 +40,7 @@ PLACES = frozenset({"city_manzhouli", "city_hulunbuir", "city_chifeng", "city_to
 SOUND_NOUNS = frozenset({"seal", "refused_seal", "signer", "annotation"})  # aspects whose two-character nouns a homophone is corrected to
 MAIN = "main"  # the main menu: every business
 ONLINE = "online"  # the aspect of applying online (weak: a word of many stories)
+BARE_CONCEPTS = frozenset({"eport_card", "company"})  # concepts that tell no situation (这个卡咋办, 我们公司咋办)
 CLEAR_RANKING = 8.0  # a ranking score that says the words name something without the reader's parts
 PROCESS = "process"  # the aspect of the procedure: asked back, then the business's first screen
 HOW = "how"  # the aspect of what to do (怎么办, 去办啥): a business's first screen
@@ -808,7 +809,9 @@ class Reader:
             if (
                 set(reading.aspects) == {HOW}
                 and not weak
-                and "off_topic" not in self._concepts(reading.question)  # (签证怎么办理: not ours to ask about)
+                # (nothing else told: a situation the reader cannot read — 公司换了个牌子，口岸那边咋整 — is not asked back
+                # but left to the suggestions and the staff's list of missed questions; 签证怎么办理 is not ours)
+                and not self._concepts(reading.question) - BARE_CONCEPTS
                 and not reading.categories
                 and not reading.story
                 and PROCESS in kb.aspects
