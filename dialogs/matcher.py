@@ -130,7 +130,7 @@ class MatchResult:
 # Spoken and dialect Chinese read as the written forms the documents and the vocabulary use, so one word list
 # serves every way of saying it (俺们公司名儿改了，卡咋整 reads as 我们公司名字改了，卡怎么办): fillers dropped,
 # northern dialect words and 儿化 mapped. Applied to questions and to the vocabulary alike (normalise).
-_FILLERS = re.compile(r"那个啥|就是说|嗯+|呃+|唔|哎呀|哎|唉|诶|欸|那个(?![表人的])|这个(?![表人的])|就是(?=[^这那吗么嘛不]|$)")
+_FILLERS = re.compile(r"那个啥|就是说|好像|似乎|貌似|估计|嗯+|呃+|唔|哎呀|哎|唉|诶|欸|那个(?![表人的])|这个(?![表人的])|就是(?=[^这那吗么嘛不]|$)")
 _SPOKEN = (
     (re.compile(r"俺们|咱们|咱(?=[公单家厂企])"), "我们"),
     (re.compile(r"俺|咱"), "我"),

@@ -803,6 +803,18 @@ class Reader:
                 return Plan("answers", self._places(reading), reading=reading)
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
                 return Plan("answers", self._places(reading), reading=reading)
+            place_routes = {r for a in weak for r in kb.aspects[a].routes}
+            ranked_place = bool(result.best) and (result.best.route in place_routes or result.best.route.startswith("city:"))
+            if (
+                weak
+                and set(weak) <= set(PLACE_ASPECTS)
+                and not reading.categories
+                and "offices" in place_routes
+                and not (result.confident and ranked_place)
+            ):
+                # where (the card centre, a bank), no city and nothing else: every office with its address and phones
+                # (what is the address of the card center — not the hotline the ranking weighs the words "card center" for)
+                return Plan("answers", ("offices",), reading=reading)
             scope = self._category_scope(reading)
             if scope:
                 return scope

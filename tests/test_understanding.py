@@ -1498,3 +1498,19 @@ def test_each_ask_is_answered_in_the_questions_context(engine, question, expecte
 )
 def test_whether_something_is_needed_without_a_business_asks_which(engine, question, lang):
     assert ask(engine, question, lang).route.startswith("ask_business"), question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("What's the address of the card center?", "offices", "en"),  # where, nothing else: every office
+        ("老板让我去办卡 我啥也不知道 从哪开始", "ask_business", "zh"),  # where to start: which business?
+        ("卡用不了了 咋办", "ask_business", "zh"),  # can't use the card: locked, broken or expired — asked
+        ("证书好像到期了 咋办", "topic:renew_cert", "zh"),  # a hedge (好像) between the words
+        ("能找代理公司帮我们办吗", "answer:agent_choice", "zh"),  # an agency is the agent
+        ("法人签名能用私章代替吗", "answer:hotline", "zh"),  # a personal seal for a signature: neither document says
+    ],
+)
+def test_everyday_situations_and_asks_are_read(engine, question, expected, lang):
+    screen = ask(engine, question, lang)
+    assert screen.route.startswith(expected) or expected in shown(screen), (question, screen.route)
