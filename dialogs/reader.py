@@ -166,8 +166,10 @@ DOC_LOST = re.compile(
     r"|(?:原来的?公司|原公司|原单位|以前的?公司|公司|单位|老板|法人|人)(?:也|都|早就|早|已经)?(?:找不到|找不着|联系不上|不见了)"
 )
 LOST, RENEW, EXPIRED = "reissue_lost", "renew_cert", "reissue_expired"
+CANCEL_OPERATOR = "cancel_operator"
 CARD_IF_ANY = "holder_card_if_any"  # the holder's card is brought only if there is one
-SELF = re.compile(r"我(?!们)|\bmy\b|\bi\b|\bмоя\b|\bмою\b|\bя\b", re.IGNORECASE)  # the asker speaks of themselves
+# the asker speaks of themselves (我, I, my card, я — not "my colleague", not 我们)
+SELF = re.compile(r"我(?!们)|\bI\b|(?i:\bmy (?:own )?(?:operator )?card\b|\bmyself\b|\bя\b|\bмою карту\b|\bсвою\b)")
 LONG_EXPIRED = re.compile(
     r"过期(?:了)?(?:大半年|半年|一年|两年|三年|好几年|好几个月|几个月|很久|好久|多年|一段时间|很长时间|大半年了)"
     r"|(?:早就|早已|早都|好久|很久|老早)(?:就)?过期|expired (?:a|one|two|three|several|many) (?:year|month)s?(?: ago)?|expired long ago"
@@ -393,6 +395,10 @@ class Reader:
             aspects = [a for a in aspects if a != "bring_id"]
         businesses = tuple(c[2:] for c in found if c.startswith("b:"))
         categories = tuple(c[2:] for c in found if c.startswith("k:"))
+        if LOST in businesses and "who:leave" in found and CANCEL_OPERATOR in self.kb.businesses and not SELF.search(question):
+            # a card lost and its holder gone (同事卡丢了，人也离职了): not a reissue — the leaver's card is cancelled
+            # (the company's cancellation; the holder's own when the asker is the holder: business_of)
+            businesses = tuple(dict.fromkeys(CANCEL_OPERATOR if b == LOST else b for b in businesses))
         lost_document = DOC_LOST.search(question)
         if lost_document and LOST in businesses:
             # a document lost (营业执照找不着了), not the card: the lost card's reissue only if the rest says so
@@ -508,7 +514,7 @@ class Reader:
             if own.kind == "none":
                 result = match(part)
                 best = result.best.route if result.confident and result.best else ""
-                if best.startswith(("answer:", "topic:", "city:")) and not (
+                if best.startswith(("answer:", "topic:", "city:", "online", "offices")) and not (
                     best.startswith("answer:") and self.kb.answers[Route.parse(best).arg].silent
                 ):
                     own = Plan("answers", (best,))
@@ -735,6 +741,8 @@ class Reader:
             ranked_topic = None  # (办卡要带什么: no business in the words, a weak ranking is a guess — ask which one)
         if ranked_topic in self._holder_businesses and not reading.holder and not reading.left and not reading.businesses:
             ranked_topic = None  # (要交几个人的身份证: the holder's own business needs a sign of the holder)
+        if ranked_topic == LOST and CANCEL_OPERATOR in reading.businesses and LOST not in reading.businesses:
+            ranked_topic = None  # (a card lost and its holder gone: the reader's cancellation, whatever the words weigh)
         if ranked_topic == RENEW and EXPIRED in reading.businesses and LONG_EXPIRED.search(reading.question):
             ranked_topic = None  # expired long ago (a year ago, 过期大半年): past a renewal, whatever words weigh
         if ranked_topic in reading.businesses and len(set(reading.businesses)) > 1:

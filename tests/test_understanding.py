@@ -1514,3 +1514,18 @@ def test_whether_something_is_needed_without_a_business_asks_which(engine, quest
 def test_everyday_situations_and_asks_are_read(engine, question, expected, lang):
     screen = ask(engine, question, lang)
     assert screen.route.startswith(expected) or expected in shown(screen), (question, screen.route)
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("Our colleague lost his operator card and has left the company. What should we do?", "topic:cancel_operator", "en"),
+        ("同事的操作员卡丢了 人也已经离职了 公司这边咋办", "topic:cancel_operator", "zh"),  # not a reissue for a leaver
+        ("We want two more operator cards. What do they bring and can we apply online?", "online", "en"),  # the second ask
+        ("Where can I get the application form?", "answer:silent_forms_where", "en"),
+        ("Какую печать ставить на перевод паспорта?", "answer:foreign_translation", "ru"),  # the translation's seal
+    ],
+)
+def test_the_leaver_the_second_ask_and_the_translation_seal(engine, question, expected, lang):
+    screen = ask(engine, question, lang)
+    assert expected in shown(screen), (question, screen.route)
