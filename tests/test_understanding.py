@@ -1529,3 +1529,15 @@ def test_everyday_situations_and_asks_are_read(engine, question, expected, lang)
 def test_the_leaver_the_second_ask_and_the_translation_seal(engine, question, expected, lang):
     screen = ask(engine, question, lang)
     assert expected in shown(screen), (question, screen.route)
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("卡咋给锁上了 咋弄开", "topic:unlock"),
+        ("办个卡得花多少银子", "answer:silent_fees"),
+        ("老法人退了 换了新的 口岸卡咋弄", "topic:change_legal_rep"),  # not the old-or-new ID question
+    ],
+)
+def test_northern_spoken_words_are_read(engine, question, expected):
+    assert expected in shown(ask(engine, question)), question
