@@ -1541,3 +1541,8 @@ def test_the_leaver_the_second_ask_and_the_translation_seal(engine, question, ex
 )
 def test_northern_spoken_words_are_read(engine, question, expected):
     assert expected in shown(ask(engine, question)), question
+
+
+def test_what_goes_on_a_copy_is_its_wording(engine):
+    """"what goes on the copy" (English idiom) asks the annotation: the person's wording for a passport copy."""
+    assert "answer:person_annotation" in shown(ask(engine, "The director only has a foreign passport. What goes on the passport copy?", "en"))
