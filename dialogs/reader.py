@@ -598,6 +598,9 @@ class Reader:
             if len(r.aspects) == 1
             and r.aspects[0] in aspects
             and (len(asking) > 1 or (len(read) > len(asking) and r.aspects[0] not in PLACE_ASPECTS))
+            # (a document named in an ask that names its business — 我能自己拿身份证去解锁吗 — is how the business is
+            # done, asked about the business: its screen, not one rule of the document)
+            and not (r.businesses and self.kb.aspects[r.aspects[0]].document and self.kb.aspects[r.aspects[0]].weak)
         )
         whether = len(asking) > 1 and any((r.businesses or r.categories) and ASKS_BUSINESS.search(c) for c, r in read)
         return replace(reading, aspects=aspects, asked=alone, asks_business=whether)

@@ -1546,3 +1546,8 @@ def test_northern_spoken_words_are_read(engine, question, expected):
 def test_what_goes_on_a_copy_is_its_wording(engine):
     """"what goes on the copy" (English idiom) asks the annotation: the person's wording for a passport copy."""
     assert "answer:person_annotation" in shown(ask(engine, "The director only has a foreign passport. What goes on the passport copy?", "en"))
+
+
+def test_an_id_named_in_the_ask_about_a_business_is_how_it_is_done(engine):
+    """我能拿身份证自己去换卡吗: the ID names how the business is done — the business's screen, not the ID copy's seal."""
+    assert shown(ask(engine, "我是操作员 卡坏了 公司不管 我能自己拿身份证去换卡吗")) == ["topic:replace_card"]
