@@ -1551,3 +1551,8 @@ def test_what_goes_on_a_copy_is_its_wording(engine):
 def test_an_id_named_in_the_ask_about_a_business_is_how_it_is_done(engine):
     """我能拿身份证自己去换卡吗: the ID names how the business is done — the business's screen, not the ID copy's seal."""
     assert shown(ask(engine, "我是操作员 卡坏了 公司不管 我能自己拿身份证去换卡吗")) == ["topic:replace_card"]
+
+
+def test_cards_bought_by_the_company_itself_is_the_paid_cards_fact(engine):
+    """新增的操作员卡要自己买吗 (a Jiangsu city named): the labelled fact that added cards are bought at the company's cost."""
+    assert "answer:self_paid_cards" in shown(ask(engine, "无锡的企业新增的操作员卡得自己买吗"))
