@@ -1556,3 +1556,8 @@ def test_an_id_named_in_the_ask_about_a_business_is_how_it_is_done(engine):
 def test_cards_bought_by_the_company_itself_is_the_paid_cards_fact(engine):
     """新增的操作员卡要自己买吗 (a Jiangsu city named): the labelled fact that added cards are bought at the company's cost."""
     assert "answer:self_paid_cards" in shown(ask(engine, "无锡的企业新增的操作员卡得自己买吗"))
+
+
+@pytest.mark.parametrize("question,lang", [("How much time does it take to get the card?", "en"), ("Как быстро сделают карту?", "ru")])
+def test_how_much_time_is_the_duration_not_the_fee(engine, question, lang):
+    assert shown(ask(engine, question, lang)) == ["answer:silent_processing_time"], question
