@@ -64,6 +64,7 @@ _TRADITIONAL = str.maketrans(
     "体经纪国内联系线选择页帮辞续却笔迹图读识别错钥灵团厂广盘认确驳爱样头装视频于届条万亿两额价级岁议产厅馆场县镇邻划纸"
     "宝赠担责负总战劳动仅专双难谢让给壳杀废弃旧阳阴铁车软载档够儿无尽布汇汇",
 )
+RU_PREFIX = 6  # letters of a Russian stem a word is also known by (аннулир…: аннулирую, аннулировать)
 FUZZY_CUTOFF = 75  # rapidfuzz ratio for correcting a Latin/Cyrillic typo
 CJK_FUZZY_CUTOFF = 74  # rapidfuzz partial ratio for a Chinese dictionary word with a typo
 BM25_K1, BM25_B = 1.2, 0.3
@@ -126,10 +127,50 @@ class MatchResult:
         return tuple(m for m in self.matches[:3] if m.score >= floor)
 
 
+# Spoken and dialect Chinese read as the written forms the documents and the vocabulary use, so one word list
+# serves every way of saying it (俺们公司名儿改了，卡咋整 reads as 我们公司名字改了，卡怎么办): fillers dropped,
+# northern dialect words and 儿化 mapped. Applied to questions and to the vocabulary alike (normalise).
+_FILLERS = re.compile(r"那个啥|就是说|好像|似乎|貌似|估计|嗯+|呃+|唔|哎呀|哎|唉|诶|欸|那个(?![表人的])|这个(?![表人的])|就是(?=[^这那吗么嘛不]|$)")
+_SPOKEN = (
+    (re.compile(r"俺们|咱们|咱(?=[公单家厂企])"), "我们"),
+    (re.compile(r"俺|咱"), "我"),
+    (re.compile(r"咋(?:个)?(?:整|弄|搞|办|处理)"), "怎么办"),
+    (re.compile(r"咋"), "怎么"),
+    (re.compile(r"啥子|啥"), "什么"),
+    (re.compile(r"中不中"), "行不行"),
+    (re.compile(r"(?<=[^集其空卡核理请途心])中(?=不|吗|么)"), "行"),
+    (re.compile(r"(?<=[就也能])中(?=$|[，,。？?！!\s])"), "行"),
+    (re.compile(r"木有|没得|莫得|冇"), "没有"),
+    (re.compile(r"晓得"), "知道"),
+    (re.compile(r"(?:整|弄|搞)(?=[丢坏没])"), ""),
+    # 整/弄/搞 for doing the business (去弄, 弄什么手续), not 整理/整个/弄明白 (整张卡 stays: adding a card)
+    (re.compile(r"(?<=[去要得想来再先也])(?:整|弄|搞)(?!理|清|明|懂)|(?:整|弄|搞)(?=什么|手续|好了|完了)"), "办"),
+    (re.compile(r"(公司|厂子|厂里|单位|企业)(?:也|都|就|要|准备)?不(?:想)?(?:干|做|开)了"), r"\1停业了"),  # the company stops trading
+    (re.compile(r"名儿"), "名字"),
+    (re.compile(r"地儿"), "地方"),
+    (re.compile(r"(?<=[哪这那])儿"), "里"),
+    (re.compile(r"(?<=[事点会边字号空头样块门片活啥])儿"), ""),
+    (re.compile(r"搁哪"), "在哪"),
+    (re.compile(r"银子|票子"), "钱"),
+    (re.compile(r"(?<![多])多钱|几多钱"), "多少钱"),
+)
+
+
+def spoken(text: str) -> str:
+    """Spoken and dialect Chinese as the written forms (fillers dropped, 俺/咋/啥/中不中/整/弄, 儿化): what
+    the vocabulary is written in. Text without Chinese is returned as it is."""
+    if not re.search(rf"[{_CJK}]", text):
+        return text
+    text = _FILLERS.sub("", text)
+    for pattern, written in _SPOKEN:
+        text = pattern.sub(written, text)
+    return text
+
+
 def normalise(text: str) -> str:
     """The question as it is read: cut to MAX_QUESTION, NFKC, lower case, ё → е, traditional
-    characters simplified, white space collapsed."""
-    text = unicodedata.normalize("NFKC", text[:MAX_QUESTION]).lower().replace("ё", "е").translate(_TRADITIONAL)
+    characters simplified, spoken forms written (``spoken``), white space collapsed."""
+    text = spoken(unicodedata.normalize("NFKC", text[:MAX_QUESTION]).lower().replace("ё", "е").translate(_TRADITIONAL))
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -138,7 +179,13 @@ def _stemmer(lang: str) -> Stemmer.Stemmer:
     return Stemmer.Stemmer(lang)
 
 
+# words whose tense is the meaning: a certificate that expired (its card's reissue) is not one that expires (a renewal)
+KEEP_TENSE = frozenset({"expired"})
+
+
 def _stem(word: str) -> str:
+    if word in KEEP_TENSE:
+        return word
     return _stemmer("russian" if _CYRILLIC.search(word) else "english").stemWord(word)
 
 
@@ -224,6 +271,7 @@ class Analyzer:
         self._exact: dict[str, str] = {}  # single Latin/Cyrillic words → concept char, before stemming
         self._phrases: dict[tuple[str, ...], str] = {}  # stemmed word sequence -> concept char
         self._longest_phrase = 1
+        self._ru_prefix: dict[str, str] = {}  # the first RU_PREFIX letters of a Russian word's stem → concept char
         for i, (cid, words) in enumerate(synonyms.items()):
             char = chr(_CONCEPT_BASE + i)
             for w in words:
@@ -241,6 +289,11 @@ class Analyzer:
                     if stems:
                         self._phrases[stems] = char
                         self._longest_phrase = max(self._longest_phrase, len(stems))
+                    if len(stems) == 1 and _CYRILLIC.search(w) and len(stems[0]) >= RU_PREFIX:
+                        # a Russian word by its first letters too: the stemmer leaves verb forms apart
+                        # (аннулирую / аннулировать); a prefix two concepts share names neither
+                        key = stems[0][:RU_PREFIX]
+                        self._ru_prefix[key] = char if self._ru_prefix.get(key, char) == char else ""
         self._cjk.make_automaton()
         self.known_words: list[str] = []
         self._known: frozenset[str] = frozenset()
@@ -258,14 +311,16 @@ class Analyzer:
         self._fuzzy_by_len = {n: ws for n, ws in self._fuzzy_by_len.items() if ws}
         # homophones (吃峰 → 赤峰, 见行 → 建行): also the two-character words, a sound being stricter than a shape
         # (a sound is strict enough to aim at every synonym: 共想盾 → 共享盾, where a shape aims at names only)
-        # (a two-character word only when it is a name — 赤峰, 建行 —, never a phrase of a question: 些啥 is not 写啥)
+        # (a two-character word only when it is a name — 赤峰, 建行 —, never a phrase of a question: 些啥 is not 写啥;
+        # nor a verb with its particle: 两半了 is not 两搬了)
         names = {normalise(x) for x in dictionary}
         sound_targets = [*dictionary, *(w for ws in synonyms.values() for w in ws)] if homophones_to_synonyms else targets
         sound = sorted(
             {
                 w
                 for w in (normalise(x) for x in sound_targets)
-                if re.fullmatch(rf"[{_CJK}]+", w) and (len(w) >= 3 or (len(w) == 2 and w in names))
+                if re.fullmatch(rf"[{_CJK}]+", w)
+                and (len(w) >= 3 or (len(w) == 2 and w in names and not set(w) & PARTICLES))
             }
         )
         # by sound: every reading of the word (行 is xing or hang) → the word
@@ -402,7 +457,10 @@ class Analyzer:
                     i += n
                     break
             else:
-                if words[i] not in STOP_WORDS and not (words[i].isdigit() and len(words[i]) <= 2):
+                prefix = self._ru_prefix.get(stems[i][:RU_PREFIX]) if len(stems[i]) >= RU_PREFIX else None
+                if prefix and _CYRILLIC.search(words[i]):
+                    out.append(prefix)
+                elif words[i] not in STOP_WORDS and not (words[i].isdigit() and len(words[i]) <= 2):
                     out.append(stems[i])  # (a lone small number means nothing outside a phrase)
                 i += 1
         return out

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 
 from knowledge import Knowledge
 
-from .matcher import Analyzer, Matcher, MatchResult
+from .matcher import Analyzer, Matcher, MatchResult, spoken
 from .routes import Route
 
 MAX_ANSWERS = 3  # answers composed into one message
@@ -33,13 +33,20 @@ HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts pers
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
 PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+PERSON_DOCS = frozenset({"agent", "person_id"})  # aspects naming a person (whose ID), not a paper of their own
 PERSONS = frozenset({"legal_rep", "agent", "operator", "cardholder", "holder"})  # groups naming whose ID it is
 EVENTS = frozenset({"changed", "add", "register"})  # synonym groups saying what happened, besides the distinctive ones
 PLACES = frozenset({"city_manzhouli", "city_hulunbuir", "city_chifeng", "city_tongliao", "city_ulanhot"})
+SOUND_NOUNS = frozenset({"seal", "refused_seal", "signer", "annotation"})  # aspects whose two-character nouns a homophone is corrected to
 MAIN = "main"  # the main menu: every business
+ONLINE = "online"  # the aspect of applying online (weak: a word of many stories)
+BARE_CONCEPTS = frozenset({"eport_card", "company"})  # concepts that tell no situation (这个卡咋办, 我们公司咋办)
+CLEAR_RANKING = 8.0  # a ranking score that says the words name something without the reader's parts
+PROCESS = "process"  # the aspect of the procedure: asked back, then the business's first screen
 HOW = "how"  # the aspect of what to do (怎么办, 去办啥): a business's first screen
 SCOPE = "scope"  # the aspect of what a kind of business covers: its answers, one per kind
 PHONE = "phone"  # the aspect of a phone number: the hotline, or the offices of a city named
+OUTSIDE_TOLD = "outside_situation"  # … a situation outside them (two companies, no branch in China), kept from the story
 OUTSIDE = "outside"  # the aspect of a topic neither document covers: the hotline alone answers it
 # clauses of a question: a second ask (另外/顺便/还有 …) is a clause of its own
 CLAUSE = re.compile(r"[，,。？?！!；;、\s]+|另外|顺便问下|顺便问一下|顺便|还有就是|还有|and also|also|кроме того|ещё|еще")
@@ -59,6 +66,26 @@ ASKING = re.compile(
 )  # (A还是B: a choice asked)
 
 
+# a Russian or English sentence that asks: it ends with "?" or opens with a question word (the others tell the
+# situation: "Our operator typed the wrong password. What do we need to unlock it?")
+LATIN_SENTENCE = re.compile(r"[^.?!;\n]+[.?!;]*")
+LATIN_ASKS = re.compile(
+    r"\?\s*$|^\s*(?:hi|hello|dear \w+|здравствуйте|добрый день|привет)?[,!\s]*"
+    r"(?:what|how|where|which|who|whom|whose|when|why|can|could|do|does|did|is|are|should|must|may|will|would|have|has|"
+    r"any|please|tell|как|что|где|какой|какая|какое|какие|когда|куда|сколько|можно|нужно ли|нужен ли|нужна ли|надо ли|"
+    r"должен|должна|должны|есть ли|подскажите|скажите)\b",
+    re.IGNORECASE,
+)
+
+
+def latin_asking(text: str) -> set[str]:
+    """The sentences of a Russian or English question that ask (without their final punctuation, as ``clauses``
+    gives them)."""
+    return {
+        m.group(0).rstrip(".?!; ").strip() for m in LATIN_SENTENCE.finditer(text) if LATIN_ASKS.search(m.group(0).strip())
+    }
+
+
 def clauses(text: str) -> list[str]:
     """The clauses of a question: split at punctuation (and, in Chinese, at spaces and 另外/顺便 …)."""
     parts = CLAUSE.split(text) if CJK.search(text) else SENTENCE.split(text)
@@ -67,9 +94,10 @@ def clauses(text: str) -> list[str]:
 
 # the asks of a question: its sentences (？。！；), and a second ask joined by 另外/还有/顺便/and also/и ещё …
 ASKS = re.compile(
-    r"[。？?！!；;]+|[，,、\s]*(?:另外|顺便问下|顺便问一下|顺便|还有就是|还有|再问一下|再问下|并且|"
+    r"\s*\n\s*(?:[（(]?[0-9一二三四五][)）.、．:：]\s*)?|^\s*[（(]?1[)）.、．:：]\s*|[。？?！!；;]+|[，,、\s]*(?:另外|顺便问下|顺便问一下|顺便|还有就是|还有|再问一下|再问下|并且|"
     r"\band also\b|\balso\b|\band\b(?= (?:what|where|which|how|do|does|is|are|can|who|when)\b)|"
-    r"\bа также\b|\bи ещё\b|\bи еще\b|\bкроме того\b)[，,:：\s]*",
+    r"\bа также\b|\bи ещё\b|\bи еще\b|\bкроме того\b|"
+    r"(?<![а-яё])и(?= (?:где|куда|какой|какая|какие|какую|как|сколько|что|можно|нужно|нужен|нужна|когда|кто)(?![а-яё])))[，,:：\s]*",
     re.IGNORECASE,
 )
 
@@ -103,8 +131,15 @@ def marked_asks(text: str) -> list[tuple[str, bool]]:
 # (a thing, not a verb: 要复印吗 / 要盖章吗 ask about the copy or the seal)
 # (… 要带卡去不 / 法人的身份证复印件需要吗: the spoken yes-no 不, the thing named before 需要)
 REQUIRED_ASK = re.compile(
-    r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛|不)[？?]?$"
+    r"(?:^|[^不])(?:要|需要|得|必须)(?![复打盖签写填去办])[^，,。？?]{1,12}(?:吗|么|嘛|不|啊|呀)[？?]?$"
     r"|[^，,。？?不]{2,12}(?:是否|是不是)?(?:需要|要)(?:吗|么|嘛|不)[？?]?$"
+)
+# … in English or Russian (Do I need the director's ID? / Нужен ли паспорт директора?)
+REQUIRED_ASK_LATIN = re.compile(
+    r"\b(?:do|does) (?:i|we|you|one) (?:really )?(?:need|have to (?:bring|provide|submit|give))\b(?! to (?:do|update|change|go|come|apply))"
+    r"|\bis (?:the|a|an|my|our) [\w' -]{1,40} (?:needed|required|necessary)\b"
+    r"|(?:^|[.?!]\s*)(?:нужен|нужна|нужно|нужны|надо|обязательно)(?: ли)? (?:ли )?(?:брать|приносить|принести|взять|предоставлять|копи|паспорт|карт|лиценз|удостоверени)",
+    re.IGNORECASE,
 )
 # an ask pointing back at the story (…说首次办卡免费，我们这边也是这样吗): the story's aspects are what it asks
 POINTS_BACK = re.compile(r"这样吗|这样的吗|也是这样|也这样|一样吗|也一样|same here|the same for us|так же|тоже так")
@@ -112,6 +147,37 @@ POINTS_BACK = re.compile(r"这样吗|这样的吗|也是这样|也这样|一样�
 
 # the holder acting personally, said in a sentence of their own (我想自己把操作员卡注销): I … myself … cancel
 BY_MYSELF = re.compile(r"我[^，,。？?；;]{0,6}(?:自己|本人|亲自)[^，,。？?；;]{0,10}(?:注销|销)")
+# a clause saying the business is to be done (卡丢了要补办, 公司改名了要变更): a request, answered like an ask
+WANTS = re.compile(r"(?:要|想|得|需要|准备|打算)(?:去)?(?:补办|变更|注销|解锁|换卡|延期|新办|增办|补卡|销卡|办理|办)(?:一下|了)?$")
+# someone acting personally, no business named (个人办要盖公章吗, 个人办的话…): a holder's one business, their card's cancellation
+PERSONAL_ACT = re.compile(r"(?<!法人)(?<!老板)(?:个人|以个人身份|我自己|自己)(?:去|来)?(?:办|处理)(?!卡)|个人名义|以个人身份")
+# the ID the card was issued with, told apart from the one now (当时办卡用的是护照，现在有身份证了): the holder's same-ID rule
+SAME_ID = re.compile(
+    r"(?:当时|当初|以前|原来|之前|那会|那时)[^，,。？?；;]{0,8}(?:用|拿)的?(?:是)?[^，,。？?；;]{0,4}(?:护照|身份证|身分证|通行证|回乡证|台胞证|永居证|证件)"
+    r"|(?:issued|made|applied|got it) with (?:my |a )?(?:passport|id)|used (?:my |a |the )?(?:passport|id)\b.{0,30}\b(?:got|applied|issued|made)|(?:оформля|получа)\w* по (?:паспорту|загранпаспорту)"
+)
+# the card centre's own hotline named (not just "a phone"): answered as such even beside a city
+HOTLINE_NAMED = re.compile(r"热线|客服|制卡中心|中心的?电话|hotline|card cent(?:re|er)|горяч|центр", re.IGNORECASE)
+# a document lost (执照找不着了, 身份证丢了): not the card — and the businesses the words lost / expired tell
+DOC_LOST = re.compile(
+    r"(?:营业执照|执照|身份证|身分证|护照|公章|证件|通行证|居留证)(?:原件|正本|副本)?(?:也|都|早就|早|已经|又|给)?"
+    r"(?:丢了|丢失|遗失|找不着|找不到|不见了|弄丢|丢|掉了|没了)"
+    # … or a company or person that cannot be found (原来公司也找不到了, 老板联系不上): not the card either
+    r"|(?:原来的?公司|原公司|原单位|以前的?公司|公司|单位|老板|法人|人)(?:也|都|早就|早|已经)?(?:找不到|找不着|联系不上|不见了)"
+)
+LOST, RENEW, EXPIRED = "reissue_lost", "renew_cert", "reissue_expired"
+CANCEL_OPERATOR = "cancel_operator"
+CARD_IF_ANY = "holder_card_if_any"  # the holder's card is brought only if there is one
+# the asker speaks of themselves (我, I, my card, я — not "my colleague", not 我们)
+SELF = re.compile(r"我(?!们)|\bI\b|(?i:\bmy (?:own )?(?:operator )?card\b|\bmyself\b|\bя\b|\bмою карту\b|\bсвою\b)")
+LONG_EXPIRED = re.compile(
+    r"过期(?:了)?(?:大半年|半年|一年|两年|三年|好几年|好几个月|几个月|很久|好久|多年|一段时间|很长时间|大半年了)"
+    r"|(?:早就|早已|早都|好久|很久|老早)(?:就)?过期|expired (?:a|one|two|three|several|many) (?:year|month)s?(?: ago)?|expired long ago"
+    r"|ист[её]к\w* (?:год|полгода|месяц|несколько|давно)|давно ист[её]к"
+)
+LEGAL_CARD = re.compile(r"法人卡|legal[- ]person card|legal card|карт\w* (?:юрлица|юридического лица)|фаожэнь", re.IGNORECASE)
+# 销 on its own (要销自己的卡): cancelling, not selling (销售)
+CANCEL_CHAR = re.compile(r"销(?![售量路])")
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
 # "what to hand in / bring / prepare?" in any words (要交哪些, 得准备些啥, 提供什么): the materials
@@ -196,6 +262,15 @@ class Reader:
         dictionary += [b.name for b in kb.businesses.values()] + [m.name for m in kb.materials.values()]
         # … and to the documents an aspect names (身份证复印见 → 身份证复印件), three characters or more
         dictionary += [w for a in kb.aspects.values() if a.document for w in a.words if len(w) >= 3]
+        # … and, by sound only (a two-character word is a homophone's target when it is a name), the documents'
+        # and the seal's own two-character nouns (公张 → 公章, 执找 → 执照, 户照 → 护照)
+        dictionary += [
+            w
+            for a in kb.aspects.values()
+            if a.document or a.id in SOUND_NOUNS
+            for w in a.words
+            if len(w) == 2 and re.fullmatch(r"[\u4e00-\u9fff]+", w)
+        ]
         self.analyzer = Analyzer(groups, dictionary, correct_to_synonyms=False)
         known = matcher.analyzer
         self.analyzer.learn_words(list(known.known_words) + [w for ws in groups.values() for w in ws])
@@ -274,20 +349,42 @@ class Reader:
         if (
             "required" in self.kb.aspects
             and "required" not in aspects
-            and any(REQUIRED_ASK.search(c) for c in clauses(question.strip()))
+            and (
+                any(REQUIRED_ASK.search(c) for c in clauses(question.strip()))
+                or (not CJK.search(question) and REQUIRED_ASK_LATIN.search(question))
+            )
         ):
             aspects.append("required")
         if "materials" in self.kb.aspects and "materials" not in aspects and WHAT_TO_BRING.search(question):
             aspects.append("materials")
+        if "same_id" in self.kb.aspects and "same_id" not in aspects and SAME_ID.search(question):
+            aspects.append("same_id")
         document = any(self.kb.aspects[a].document for a in aspects)  # before composites take them in
-        parts = asks(question)
+        parts = [q for p in asks(question) for q in self._spaced_asks(p)]
         # words combine only inside one ask (复印件只能盖公章吗？外文材料要翻译吗: not a translation seal)
-        together = self._carry_documents([self._aspects_of(p) for p in parts]) if len(parts) > 1 else [set(aspects)]
-        for comp in self._composites:  # 公章 + 彩色 → a printed seal
-            if all(x in aspects for x in comp.when) and any(all(x in t for x in comp.when) for t in together):
-                at = min(aspects.index(x) for x in comp.when)
-                aspects = [x for x in aspects if x not in comp.when]
-                aspects.insert(min(at, len(aspects)), comp.id)
+        own = [self._aspects_of(p) for p in parts] if len(parts) > 1 else [set(aspects)]
+        together = self._carry_documents([set(t) for t in own]) if len(parts) > 1 else own
+        # 公章 + 彩色 → a printed seal: inside each ask, the most specific first, each word used once per ask (外国人当法人
+        #拿护照行不？护照得翻译不: a foreign passport in the first ask, its translation in the second)
+        made: list[tuple[int, str]] = []
+        standalone: set[str] = set()
+        for t, mine in zip(together, own):
+            left = set(t) & set(aspects)
+            # (the most specific first; among equals, one of the ask's own words: 翻译件谁盖章 after a passport is the
+            # translation's seal, not the passport's translation)
+            for comp in sorted(self._composites, key=lambda c: (-len(c.when), not all(x in mine for x in c.when))):
+                if all(x in left for x in comp.when):
+                    left -= set(comp.when)
+                    if comp.id not in (c for _, c in made):
+                        made.append((min(aspects.index(x) for x in comp.when), comp.id))
+            standalone |= left
+        if made:
+            used = {x for _, c in made for x in self.kb.aspects[c].when}
+            kept = [x for x in aspects if x not in used or x in standalone]
+            for at, cid in sorted(made, key=lambda m: m[0]):
+                before = sum(1 for x in aspects[:at] if x in kept)
+                kept.insert(min(before + sum(1 for a, _ in made if a < at), len(kept)), cid)
+            aspects = kept
         if (
             "materials" in aspects
             and "bring_id" in aspects
@@ -298,23 +395,38 @@ class Reader:
             aspects = [a for a in aspects if a != "bring_id"]
         businesses = tuple(c[2:] for c in found if c.startswith("b:"))
         categories = tuple(c[2:] for c in found if c.startswith("k:"))
+        if LOST in businesses and "who:leave" in found and CANCEL_OPERATOR in self.kb.businesses and not SELF.search(question):
+            # a card lost and its holder gone (同事卡丢了，人也离职了): not a reissue — the leaver's card is cancelled
+            # (the company's cancellation; the holder's own when the asker is the holder: business_of)
+            businesses = tuple(dict.fromkeys(CANCEL_OPERATOR if b == LOST else b for b in businesses))
+        lost_document = DOC_LOST.search(question)
+        if lost_document and LOST in businesses:
+            # a document lost (营业执照找不着了), not the card: the lost card's reissue only if the rest says so
+            rest_found = {self._concept.get(t) for t in self.analyzer.terms(DOC_LOST.sub("，", question))}
+            if f"b:{LOST}" not in rest_found:
+                businesses = tuple(b for b in businesses if b != LOST)
+        if RENEW in businesses and LONG_EXPIRED.search(question) and EXPIRED in self.kb.businesses:
+            # expired long ago (证书过期大半年了): past a renewal, the expired card's reissue
+            businesses = tuple(dict.fromkeys(EXPIRED if b == RENEW else b for b in businesses))
         if not businesses:
             # the situation told in other words (公司名称核准变更了): the concepts it combines, in the words no
             # aspect explains (身份证丢了 is not a lost card; 第一次入网…掏钱吗 is a first card and a fee; a silent
             # topic explains nothing: 换了个新的法人 tells a change, it does not ask old-or-new)
-            rest = question
+            rest = DOC_LOST.sub("，", question) if lost_document else question
             for a in aspects:
                 if self._explains(a):
                     for w in self.kb.aspects[a].words:
                         rest = rest.replace(w, " ")
             by_concepts = self.business_by_concepts(rest)
+            if by_concepts in self._holder_businesses and not SELF.search(question):
+                by_concepts = None  # someone else left (经办人离职了): not the asker's own card
             if by_concepts and (not categories or self.kb.businesses[by_concepts].category in categories):
                 businesses = (by_concepts,)
         return Reading(
             question=question,
             businesses=businesses,
             aspects=tuple(aspects),
-            holder="who:holder" in found or bool(BY_MYSELF.search(question)),
+            holder="who:holder" in found or bool(BY_MYSELF.search(question) or SAME_ID.search(question)),
             left="who:leave" in found,
             cities=tuple(c[2:] for c in found if c.startswith("c:")),
             jiangsu="r:jiangsu" in found,
@@ -322,15 +434,35 @@ class Reader:
             document=document,
         )
 
+    @staticmethod
+    def _spaced_asks(text: str) -> list[str]:
+        """An ask typed like a chat, split where a space ends a piece that asks on its own (外国人当法人拿护照行不 护照得
+        翻译不: two asks); a piece that does not ask joins the next (复印件上那句话 能打印上去不: one)."""
+        out: list[str] = []
+        pending = ""
+        for piece in CJK_SPACE.split(text):
+            pending = f"{pending} {piece}".strip()
+            if ASKING.search(piece):
+                out.append(pending)
+                pending = ""
+        if pending:
+            if out and not ASKING.search(pending):
+                out[-1] = f"{out[-1]} {pending}"
+            else:
+                out.append(pending)
+        return out or [text]
+
     def _carry_documents(self, together: list[set[str]]) -> list[set[str]]:
         """A document named in one ask is what the next asks are about when they name none (护照复印件要盖章吗？
         要手写什么: the passport copy's wording); other words still combine only inside their own ask."""
         carried: set[str] = set()
         for t in together:
             docs = {a for a in t if self.kb.aspects[a].document}
-            if docs:
+            papers = docs - PERSON_DOCS
+            if papers:
                 carried = docs
             else:
+                # (a person named — 我是跑腿的能替他签不 — is who acts on the paper asked about before, not another paper)
                 t |= carried
         return together
 
@@ -352,6 +484,7 @@ class Reader:
     def compute(self, question: str, match=None) -> Plan:
         """``plan`` without memory, here or in the matcher (what ``make bench`` times)."""
         match = match or self.matcher.compute
+        question = spoken(question)  # (俺/咋/啥/中不中/整/弄 as written: the regular expressions below read it too)
         whole = self._with_place(self._plan(self.by_clause(self.read(question)), match(question)))
         return self._each_ask(question, whole, match)
 
@@ -361,7 +494,7 @@ class Reader:
         ask is dropped. An ask that depends on the business is answered for the business the whole names."""
         # (in Chinese typed like a chat, a space between two clauses ends an ask too: …原件还是复印件 正本副本都行吗)
         split = [(q, joined and i == 0) for p, joined in marked_asks(question) for i, q in enumerate(CJK_SPACE.split(p))]
-        parts = [p for p, joined in split if joined or ASKING.search(p) or not CJK.search(p)]
+        parts = [p for p, joined in split if joined or ASKING.search(p) or WANTS.search(p) or not CJK.search(p)]
         if len(parts) < 2 or whole.kind not in ("answers", "topic", "none"):
             return whole
         reading = whole.reading if whole.reading.question else self.read(question)
@@ -370,13 +503,18 @@ class Reader:
         centre = f"city:{self.kb.offices[self.kb.facts['hotline'].office].city}"  # the hotline's own city
         added = False
         for part in parts:
-            own = self._with_place(self._plan(self.by_clause(self.read(part)), match(part)))
+            read = self.by_clause(self.read(part))
+            if business in self._holder_businesses and not read.businesses and not read.categories and read.aspects:
+                # an ask naming no business, in a holder's question, is about the holder's own card (个人注销要带什么？
+                # 身份证复印件上写什么: the holder's own wording, not the company's)
+                read = replace(read, businesses=(business,), holder=read.holder or reading.holder)
+            own = self._with_place(self._plan(read, match(part)))
             if own.kind == "ask" and business:
                 own = self.answer_aspect(own.aspect, business, part)
             if own.kind == "none":
                 result = match(part)
                 best = result.best.route if result.confident and result.best else ""
-                if best.startswith(("answer:", "topic:", "city:")) and not (
+                if best.startswith(("answer:", "topic:", "city:", "online", "offices")) and not (
                     best.startswith("answer:") and self.kb.answers[Route.parse(best).arg].silent
                 ):
                     own = Plan("answers", (best,))
@@ -384,10 +522,16 @@ class Reader:
                 continue
             if any(r in routes for r in own.routes) or len(routes) >= MAX_ANSWERS:
                 continue
-            if own.routes[0] == f"topic:{business}" and any(r.startswith("answer:") for r in routes):
+            if own.routes[0] == f"topic:{business}" and any(self._about(r, business) for r in routes):
                 continue  # the business named again in a later ask: its answer is already about it
-            if own.routes[0] == "answer:hotline" and any(r.startswith("city:") and r != centre for r in routes):
-                continue  # a phone asked beside a city (赤峰能买吗 电话多少): that city's offices give their phones
+            if (
+                own.routes[0] == "answer:hotline"
+                and not HOTLINE_NAMED.search(part)
+                and any(r.startswith("city:") and r != centre for r in routes)
+            ):
+                # a phone asked beside a city (赤峰能买吗 电话多少 / 那边电话多少): read with the question's places, that
+                # city's offices give their phones — unless the ask names the card centre's hotline itself (另外客服热线是多少)
+                continue
             routes.append(own.routes[0])
             added = True
         if not added:
@@ -403,7 +547,8 @@ class Reader:
         if len(parts) < 2 or not (reading.aspects or reading.businesses):
             return reading
         read = [(c, self.read(c)) for c in parts]
-        asking = [r for c, r in read if ASKING.search(c) or not CJK.search(c)]
+        latin = None if CJK.search(reading.question) else latin_asking(reading.question)
+        asking = [r for c, r in read if (ASKING.search(c) if latin is None else c.strip() in latin or not latin)]
         if not asking:
             return reading
         kinds = {k for r in asking for k in r.categories}
@@ -412,7 +557,9 @@ class Reader:
             # a business told in the story, another one (or another kind) asked (卡丢了好久了，干脆注销掉行不行 /
             # …还能自己注销吗): the ask's, not the story's — also when the ranking weighs the story more
             told = tuple(b for b in reading.businesses if b not in asked)
-            if asked and told and any(PROPOSES_A_WAY.search(c) for c, _ in read):
+            ruled_out = RENEW in asked and EXPIRED in told and LONG_EXPIRED.search(reading.question)
+            if asked and told and (ruled_out or any(PROPOSES_A_WAY.search(c) for c, _ in read)):
+                # (…过期好几个月了，还能延期吗: expired long ago, a renewal is past — the situation's business)
                 keep = told  # (卡掰弯了，是要先注销再新办吗: the broken card's business, not the guess)
             elif asked:
                 keep = tuple(b for b in reading.businesses if b in asked)
@@ -423,6 +570,8 @@ class Reader:
             if keep != reading.businesses:
                 told = tuple(b for b in reading.businesses if b not in keep)
                 reading = replace(reading, businesses=keep, story=told)
+            elif ruled_out:  # the business asked is set aside, also against the ranking
+                reading = replace(reading, story=tuple(b for b in asked if b not in keep))
         if not reading.aspects:
             return reading
         in_questions = {a for r in asking for a in r.aspects}
@@ -438,7 +587,6 @@ class Reader:
         if (
             (reading.businesses or reading.categories)
             and len(asking) < len(read)
-            and CJK.search(reading.question)
             and not points_back
         ):
             aspects = tuple(a for a in aspects if named(a))
@@ -450,6 +598,9 @@ class Reader:
             if len(r.aspects) == 1
             and r.aspects[0] in aspects
             and (len(asking) > 1 or (len(read) > len(asking) and r.aspects[0] not in PLACE_ASPECTS))
+            # (a document named in an ask that names its business — 我能自己拿身份证去解锁吗 — is how the business is
+            # done, asked about the business: its screen, not one rule of the document)
+            and not (r.businesses and self.kb.aspects[r.aspects[0]].document and self.kb.aspects[r.aspects[0]].weak)
         )
         whether = len(asking) > 1 and any((r.businesses or r.categories) and ASKS_BUSINESS.search(c) for c, r in read)
         return replace(reading, aspects=aspects, asked=alone, asks_business=whether)
@@ -504,12 +655,17 @@ class Reader:
         if ranked in self._holder_businesses and not reading.holder and reading.businesses:
             ranked = None  # the holder's own business needs a sign that the holder acts (our employee left: the company's)
         names = [ranked] if ranked else list(dict.fromkeys(reading.businesses))
-        if reading.holder and self._holder_businesses:
+        if reading.holder and self._holder_businesses and not LEGAL_CARD.search(reading.question):
+            # (a holder's own business is an operator card's: 法人卡 cancelled "personally" is still the company's)
             cancel = [b for b in names if self.kb.businesses[b].category in ("cancel", "holder")]
-            cancelling = "cancel" in reading.categories or any(w in reading.question for w in self._cancel_words)
+            cancelling = (
+                "cancel" in reading.categories
+                or any(w in reading.question for w in self._cancel_words)
+                or bool(CANCEL_CHAR.search(reading.question))
+            )
             # a holder cancelling: a lost card or a leaver told in the story is not the business (a holder
             # acting personally has one business, their own card's cancellation)
-            if cancel or cancelling or (not names and reading.left):
+            if cancel or cancelling or (not names and (reading.left or PERSONAL_ACT.search(reading.question))):
                 names = [self._holder_businesses[0]]
         return names[0] if len(names) == 1 else None
 
@@ -525,6 +681,26 @@ class Reader:
             return True
         named = self.kb.answers[Route.parse(route).arg].businesses
         return not named or business in named
+
+    def _about(self, route: str, business: str) -> bool:
+        """Whether an answer speaks for the business (its own fact, or the aspect's answer fixed for it) — the
+        hotline or a seal rule for every business does not say what the business needs."""
+        if not route.startswith("answer:"):
+            return False
+        a = self.kb.answers[Route.parse(route).arg]
+        return business in a.businesses or a.see == f"topic:{business}" or any(
+            self.fixed_route(x, business) == route for x in self.kb.aspects
+        )
+
+    def _of_kind(self, route: str, categories: tuple[str, ...]) -> bool:
+        """Whether an answer belongs to a kind of business named (补办都分什么情况: the reissue's scope, not the
+        new business's, whatever words the ranking weighs)."""
+        if not categories or not route.startswith("answer:"):
+            return False
+        a = self.kb.answers[Route.parse(route).arg]
+        return a.see in {f"category:{c}" for c in categories} or any(
+            b in self.kb.businesses and self.kb.businesses[b].category in categories for b in a.businesses
+        )
 
     def _holder_only(self, route: str) -> bool:
         """Whether an answer is about the holder's own business only (their annotation, form, same ID)."""
@@ -556,6 +732,22 @@ class Reader:
         ranked_topic = Route.parse(ranked).arg if ranked.startswith("topic:") else None
         if ranked_topic in reading.story:
             ranked_topic = None  # the story's business, weighed by the ranking: not what is asked
+        if (
+            ranked_topic
+            and not reading.businesses
+            and not reading.categories
+            and not reading.story
+            and any(kb.aspects[a].needs_business for a in reading.aspects)
+            and result.best.score < CLEAR_RANKING
+            and not reading.holder
+        ):
+            ranked_topic = None  # (办卡要带什么: no business in the words, a weak ranking is a guess — ask which one)
+        if ranked_topic in self._holder_businesses and not reading.holder and not reading.left and not reading.businesses:
+            ranked_topic = None  # (要交几个人的身份证: the holder's own business needs a sign of the holder)
+        if ranked_topic == LOST and CANCEL_OPERATOR in reading.businesses and LOST not in reading.businesses:
+            ranked_topic = None  # (a card lost and its holder gone: the reader's cancellation, whatever the words weigh)
+        if ranked_topic == RENEW and EXPIRED in reading.businesses and LONG_EXPIRED.search(reading.question):
+            ranked_topic = None  # expired long ago (a year ago, 过期大半年): past a renewal, whatever words weigh
         if ranked_topic in reading.businesses and len(set(reading.businesses)) > 1:
             ranked_topic = None  # two businesses named (改名了，也搬家了): not one of them
         business = self.business_of(reading, ranked_topic) or self._asked_business(reading)
@@ -591,25 +783,65 @@ class Reader:
                 for a in active
                 if not kb.aspects[a].document or self.fixed_route(a, business) or (a in reading.asked and kb.aspects[a].routes)
             ]
-        if OUTSIDE in active:  # a topic outside both documents (customs registration, drivers): the words
+        if OUTSIDE in active or OUTSIDE_TOLD in active:  # a topic outside both documents (customs registration, drivers): the words
             # shared with documented facts (注册, 操作员卡) do not make one of those facts its answer
             return Plan("answers", tuple(kb.aspects[OUTSIDE].routes[:1]), business=business, reading=reading)
         weak = [a for a in aspects if a not in active]
         if reading.cities and not business and active and all(a in PLACE_ASPECTS for a in active):
             return Plan("answers", self._places(reading), reading=reading)  # where, in that city
         if not active:
+            if business and ONLINE in weak and ASKING.search(reading.question) and kb.aspects[ONLINE].routes:
+                # 解锁可以网上办吗: that business, and how applying online goes (the document's 方式二)
+                online = kb.aspects[ONLINE].routes[0]
+                return Plan("answers", (f"topic:{business}", online), business=business, reading=reading)
             if business:
                 return self._business_alone(reading, business, result)
             if reading.story and len(set(reading.categories)) == 1 and not weak:
                 # the story's business set aside for the kind asked (…干脆注销掉行不行): that kind's businesses
-                return Plan("topic", (f"category:{reading.categories[0]}",), reading=reading)
+                kind = reading.categories[0]
+                if LOST in reading.story and kind == "cancel":
+                    # a card lost, asking whether it can still be cancelled: whose card? (the holder's own, or the
+                    # company's cancellation) — the holder's brings the card only if any
+                    if reading.left and SELF.search(reading.question) and CARD_IF_ANY in kb.answers:
+                        holder = self._holder_businesses[0]
+                        return Plan("answers", (f"answer:{CARD_IF_ANY}", f"topic:{holder}"), business=holder, reading=reading)
+                    if not ({"company"} & self._concepts(reading.question) or "我们" in reading.question):
+                        # (nobody named: the company's cancellations or the holder's own — asked back)
+                        choices = [f"topic:{b.id}" for b in kb.topics_in(kind)] + [f"topic:{b}" for b in self._holder_businesses]
+                        return Plan("ask", routes=tuple(dict.fromkeys(choices)), aspect=PROCESS, reading=reading)
+                return Plan("topic", (f"category:{kind}",), reading=reading)
             if reading.cities and not weak and not reading.categories:  # a place named alone (国贸支行能办卡不)
                 return Plan("answers", self._places(reading), reading=reading)
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
                 return Plan("answers", self._places(reading), reading=reading)
+            place_routes = {r for a in weak for r in kb.aspects[a].routes}
+            ranked_place = bool(result.best) and (result.best.route in place_routes or result.best.route.startswith("city:"))
+            if (
+                weak
+                and set(weak) <= set(PLACE_ASPECTS)
+                and not reading.categories
+                and "offices" in place_routes
+                and not (result.confident and ranked_place)
+            ):
+                # where (the card centre, a bank), no city and nothing else: every office with its address and phones
+                # (what is the address of the card center — not the hotline the ranking weighs the words "card center" for)
+                return Plan("answers", ("offices",), reading=reading)
             scope = self._category_scope(reading)
             if scope:
                 return scope
+            if (
+                set(reading.aspects) == {HOW}
+                and not weak
+                # (nothing else told: a situation the reader cannot read — 公司换了个牌子，口岸那边咋整 — is not asked back
+                # but left to the suggestions and the staff's list of missed questions; 签证怎么办理 is not ours)
+                and not self._concepts(reading.question) - BARE_CONCEPTS
+                and not reading.categories
+                and not reading.story
+                and PROCESS in kb.aspects
+                and not (result.confident and result.best and result.best.score >= CLEAR_RANKING)
+            ):
+                # what to do (咋办啊，挺急的 / 这个卡咋办), nothing else told: which business? — never suggestions or a guess
+                return Plan("ask", aspect=PROCESS, reading=reading)
             pending = [a for a in weak if kb.aspects[a].needs_business]
             if pending and len(weak) == 1 and reading.categories:
                 # a kind of business named (变更业务): the answer when it is the same for each of its businesses
@@ -637,6 +869,8 @@ class Reader:
         topic = f"topic:{business}"
         if reading.asks_business and business and topic not in routes and len(routes) < MAX_ANSWERS:
             routes = [topic, *routes]  # …要办变更吗？他护照要翻译不: whether to do the business, then the other ask
+        elif business and routes and all(r == "offices" or r.startswith("city:") for r in routes) and len(routes) < MAX_ANSWERS:
+            routes = [topic, *routes]  # 卡锁了，通辽能办吗，那边电话多少: the business told, and where (and whom to call) there
         return Plan("answers", tuple(routes), business=business, reading=reading)
 
     def _category_scope(self, reading: Reading) -> Plan | None:
@@ -677,10 +911,21 @@ class Reader:
             return None
         return Plan("answers", tuple(f"topic:{b}" for b in named[:MAX_ANSWERS]), reading=reading)
 
+    def _card_lost(self, reading: Reading) -> bool:
+        """Whether the question tells that the card is lost (the lost card's reissue named, or the words of loss)."""
+        return (
+            LOST in reading.story
+            or LOST in reading.businesses
+            or "lost" in self._concepts(DOC_LOST.sub("，", reading.question))  # (a lost licence or company is not the card)
+        )
+
     def _business_alone(self, reading: Reading, business: str, result: MatchResult) -> Plan:
         """A business named with nothing more specific: its first screen, or the one fact of that business
         the ranking is confident about (持卡人能不能自己注销 → that a holder can)."""
         best = result.best
+        if business in self._holder_businesses and self._card_lost(reading) and CARD_IF_ANY in self.kb.answers:
+            # a holder whose card is lost asking to cancel: the card is brought only if there is one, then the business
+            return Plan("answers", (f"answer:{CARD_IF_ANY}", f"topic:{business}"), business=business, reading=reading)
         # (a situation told beside it — 原公司不管了，卡也找不到了，我自己能注销吗 — weighs words of the story:
         # the business's first screen, which says what the situation needs)
         if result.confident and best and best.route.startswith("answer:") and not reading.story:
@@ -738,12 +983,12 @@ class Reader:
         while uncovered and len(chosen) < MAX_ANSWERS:
             pool = list(dict.fromkeys(r for a in uncovered for r in candidates[a]))
 
-            def key(r: str, open_: list[str] = uncovered) -> tuple[int, bool, float, int]:
+            def key(r: str, open_: list[str] = uncovered) -> tuple[int, bool, bool, float, int]:
                 covers = sum(r in candidates[a] for a in open_)
                 first = -min(candidates[a].index(r) for a in open_ if r in candidates[a])
                 # a question from Jiangsu (江苏, 南京 …): the Jiangsu guide's answer on the point first
                 local = reading.jiangsu and r.startswith("answer:") and kb.answers[Route.parse(r).arg].region == "jiangsu"
-                return covers, local, scores.get(r, 0.0), first
+                return covers, local, self._of_kind(r, reading.categories), scores.get(r, 0.0), first
 
             pool.sort(key=key, reverse=True)
             best = pool[0]

@@ -151,3 +151,25 @@ def test_a_correct_word_beside_a_known_one_is_not_corrected_into_it(engine, text
     """A character that neither sounds near nor is a look-alike inside a long word is not a typo: 会计离职 is
     not 我离职 (a holder), 公司要 is not 公司名, 新招 is not 名招."""
     assert engine.matcher.analyzer.fix_typo(text) == text
+
+
+@pytest.mark.parametrize(
+    "typed,written",
+    [
+        ("俺们公司名儿改了 卡咋整", "我们公司名字改了 卡怎么办"),
+        ("复印件盖合同章中不中", "复印件盖合同章行不行"),
+        ("那个啥 要带啥去", "要带什么去"),
+        ("卡整丢了", "卡丢了"),
+        ("制卡中吗", "制卡中吗"),  # a status, not the dialect 中 (行)
+        ("整理材料", "整理材料"),
+    ],
+)
+def test_spoken_chinese_is_read_as_written(typed, written):
+    from dialogs.matcher import normalise
+
+    assert normalise(typed) == written
+
+
+def test_a_verb_with_its_particle_is_not_a_homophone_target(engine):
+    """两半了 is not 两搬了 (搬了, a move): a two-character word with a particle is no name to correct to."""
+    assert "topic:change_address" not in engine.reader.plan("卡断成两半了").routes
