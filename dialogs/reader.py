@@ -33,6 +33,7 @@ HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts pers
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
 PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+CARRIED_THINGS = frozenset({"key", "shared_dun"})  # what a later ask's price refers back to (how much is it?)
 PERSON_DOCS = frozenset({"agent", "person_id"})  # aspects naming a person (whose ID), not a paper of their own
 PERSONS = frozenset({"legal_rep", "agent", "operator", "cardholder", "holder"})  # groups naming whose ID it is
 EVENTS = frozenset({"changed", "add", "register"})  # synonym groups saying what happened, besides the distinctive ones
@@ -456,7 +457,14 @@ class Reader:
         """A document named in one ask is what the next asks are about when they name none (护照复印件要盖章吗？
         要手写什么: the passport copy's wording); other words still combine only inside their own ask."""
         carried: set[str] = set()
+        things: set[str] = set()
         for t in together:
+            # (the thing bought, likewise: where can I buy a USB key and how much is it? — its price)
+            named = {a for a in t if a in CARRIED_THINGS}
+            if named:
+                things = named
+            elif things and t & {"fee"}:
+                t |= things
             docs = {a for a in t if self.kb.aspects[a].document}
             papers = docs - PERSON_DOCS
             if papers:
@@ -735,7 +743,6 @@ class Reader:
         if (
             ranked_topic
             and not reading.businesses
-            and not reading.categories
             and not reading.story
             and any(kb.aspects[a].needs_business for a in reading.aspects)
             and result.best.score < CLEAR_RANKING
