@@ -33,6 +33,7 @@ HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts pers
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
 PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+CARRIED_THINGS = frozenset({"key", "shared_dun"})  # what a later ask's price refers back to (how much is it?)
 PERSON_DOCS = frozenset({"agent", "person_id"})  # aspects naming a person (whose ID), not a paper of their own
 PERSONS = frozenset({"legal_rep", "agent", "operator", "cardholder", "holder"})  # groups naming whose ID it is
 EVENTS = frozenset({"changed", "add", "register"})  # synonym groups saying what happened, besides the distinctive ones
@@ -284,6 +285,7 @@ class Reader:
         self._cancel_words = [t for v in kb.vocabulary if v.target == "category:cancel" for t in v.terms if CJK.search(t)]
         self._signatures = self._business_signatures()
         self._memo: dict[str, Plan] = {}
+        self._reads: dict[str, Reading] = {}
 
     def _business_signatures(self) -> list[tuple[frozenset[str], str]]:
         """What a business is, as the concepts its own words combine (公司名称变了 → name + changed; 密码输错
@@ -339,7 +341,14 @@ class Reader:
     # -- reading -----------------------------------------------------------------------------
     def read(self, question: str) -> Reading:
         """The parts one clause of a question names: its businesses, aspects, categories, cities,
-        who acts and region hints, from the vocabulary's words as the Analyzer reads them."""
+        who acts and region hints, from the vocabulary's words as the Analyzer reads them (each text read
+        once per question: the clauses are read again by several steps of ``compute``)."""
+        known = self._reads.get(question)
+        if known is None:
+            known = self._reads[question] = self._read(question)
+        return known
+
+    def _read(self, question: str) -> Reading:
         found: list[str] = []
         for term in self.analyzer.terms(question):
             cid = self._concept.get(term)
@@ -370,9 +379,12 @@ class Reader:
         standalone: set[str] = set()
         for t, mine in zip(together, own):
             left = set(t) & set(aspects)
-            # (the most specific first; among equals, one of the ask's own words: 翻译件谁盖章 after a passport is the
-            # translation's seal, not the passport's translation)
-            for comp in sorted(self._composites, key=lambda c: (-len(c.when), not all(x in mine for x in c.when))):
+            fits = [c for c in self._composites if all(x in left for x in c.when)]
+            if len(fits) > 1 and len(together) > 1:
+                # (the most specific first; among equals, one of the ask's own words: 翻译件谁盖章 after a passport is
+                # the translation's seal, not the passport's translation)
+                fits.sort(key=lambda c: (-len(c.when), not all(x in mine for x in c.when)))
+            for comp in fits:
                 if all(x in left for x in comp.when):
                     left -= set(comp.when)
                     if comp.id not in (c for _, c in made):
@@ -456,7 +468,14 @@ class Reader:
         """A document named in one ask is what the next asks are about when they name none (护照复印件要盖章吗？
         要手写什么: the passport copy's wording); other words still combine only inside their own ask."""
         carried: set[str] = set()
+        things: set[str] = set()
         for t in together:
+            # (the thing bought, likewise: where can I buy a USB key and how much is it? — its price)
+            named = {a for a in t if a in CARRIED_THINGS}
+            if named:
+                things = named
+            elif things and t & {"fee"}:
+                t |= things
             docs = {a for a in t if self.kb.aspects[a].document}
             papers = docs - PERSON_DOCS
             if papers:
@@ -485,6 +504,7 @@ class Reader:
         """``plan`` without memory, here or in the matcher (what ``make bench`` times)."""
         match = match or self.matcher.compute
         question = spoken(question)  # (俺/咋/啥/中不中/整/弄 as written: the regular expressions below read it too)
+        self._reads = {}  # (the texts read while answering this question only)
         whole = self._with_place(self._plan(self.by_clause(self.read(question)), match(question)))
         return self._each_ask(question, whole, match)
 
@@ -735,7 +755,6 @@ class Reader:
         if (
             ranked_topic
             and not reading.businesses
-            and not reading.categories
             and not reading.story
             and any(kb.aspects[a].needs_business for a in reading.aspects)
             and result.best.score < CLEAR_RANKING

@@ -1561,3 +1561,14 @@ def test_cards_bought_by_the_company_itself_is_the_paid_cards_fact(engine):
 @pytest.mark.parametrize("question,lang", [("How much time does it take to get the card?", "en"), ("Как быстро сделают карту?", "ru")])
 def test_how_much_time_is_the_duration_not_the_fee(engine, question, lang):
     assert shown(ask(engine, question, lang)) == ["answer:silent_processing_time"], question
+
+
+def test_a_later_ask_about_the_price_is_about_the_thing_bought_before(engine):
+    """Where can I buy a USB key, and how much is it? — "it" is the key: its price (the documents do not say)."""
+    routes = shown(ask(engine, "Where can I buy a USB key, and how much is it?", "en"))
+    assert "answer:buy_usbkey" in routes and "answer:silent_usbkey_price" in routes, routes
+
+
+def test_a_kind_of_business_with_materials_asks_which_of_its_businesses(engine):
+    """补办带啥 (no lost or expired told): which reissue — not the ranking's guess of one."""
+    assert ask(engine, "补办要带啥").route.startswith("ask_business")
