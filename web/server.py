@@ -110,6 +110,7 @@ SAFE_NEXT = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,2000}$")
 CSRF_MAX_AGE_S = 24 * 3600  # a form older than a day is refused ("the form has expired")
 CSRF_REUSE_S = 3600  # a token this young, just checked, is given back with the answer rather than a new one
 CSRF_VERIFIED = 4096  # tokens remembered as verified (Web.csrf_verified)
+TO_JSON = json.JSONEncoder(ensure_ascii=False).encode  # the script's answers (one encoder, not one per answer)
 # answer pages (the same for everyone) stay in the browser's own cache this long: they reopen at the counter
 # with bad signal. Well within the CSRF token's day, so a page reopened from the cache still has a valid token;
 # ``Vary: Cookie`` makes the browser fetch a fresh copy whenever the cookies its token is bound to change
@@ -797,7 +798,7 @@ class Base(tornado.web.RequestHandler):
         if self.wants_json():
             self.set_header("Content-Type", "application/json; charset=utf-8")
             # a first tick may have started a session: the page's forms need a token bound to it
-            self.finish(json.dumps({**progress(screen, self._), "xsrf": self.xsrf_token.decode("ascii")}, ensure_ascii=False))
+            self.finish(TO_JSON({**progress(screen, self._), "xsrf": self.xsrf_token.decode("ascii")}))
             return
         if (
             screen.addressable
@@ -949,7 +950,7 @@ class ActionHandler(Base):
             except NotFound:
                 answer = {"stale": True, "toast": ""}
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({**answer, "xsrf": self.xsrf_token.decode("ascii")}, ensure_ascii=False))
+        self.finish(TO_JSON({**answer, "xsrf": self.xsrf_token.decode("ascii")}))
 
 
 class ChecklistFormHandler(Base):
