@@ -217,7 +217,29 @@ def _v7(db: sqlite_utils.Database) -> None:
     db["wechat_tokens"].create({"app_id": str, "token": str, "expires_at": float}, pk="app_id")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7]
+# the tables every checklist tick writes, rebuilt WITHOUT ROWID: the row is stored in its primary key's b-tree,
+# so a tick or 不适用 mark changes one b-tree (one page in the WAL) instead of the table and its key index
+_MARK_TABLES = {
+    "ticks": "CREATE TABLE ticks (user_id INTEGER, topic TEXT, item_id TEXT, ticked_at TEXT, "
+    "PRIMARY KEY (user_id, topic, item_id)) WITHOUT ROWID",
+    "not_applicable": "CREATE TABLE not_applicable (user_id INTEGER, topic TEXT, item_id TEXT, marked_at TEXT, "
+    "PRIMARY KEY (user_id, topic, item_id)) WITHOUT ROWID",
+}
+
+
+def _v8(db: sqlite_utils.Database) -> None:
+    # ticks and 不适用 marks WITHOUT ROWID (see _MARK_TABLES): each table rebuilt with the same columns and
+    # rows, in the migration's transaction (an interrupted upgrade leaves the old tables and version)
+    for table, create in _MARK_TABLES.items():
+        columns = [c.name for c in db[table].columns]
+        db.execute(f"ALTER TABLE {table} RENAME TO _{table}_v7")
+        db.execute(create)
+        names = ", ".join(columns)
+        db.execute(f"INSERT INTO {table} ({names}) SELECT {names} FROM _{table}_v7")
+        db.execute(f"DROP TABLE _{table}_v7")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2, _v3, _v4, _v5, _v6, _v7, _v8]
 USER_TABLES = {
     "users": "id",
     "checklists": "user_id",

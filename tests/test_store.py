@@ -48,6 +48,32 @@ def test_upgrade_from_the_previous_schema_keeps_data(tmp_path):
         s.add_feedback(5, "unlock", 1)  # a table of the new version works
 
 
+def test_upgrade_rebuilds_ticks_and_not_applicable_without_rowid_keeping_every_mark(tmp_path):
+    """Version 8: the tables a checklist tick writes are stored by their key (one b-tree each); a database
+    of version 7 keeps every tick and 不适用 mark, and ticking and unticking work on the rebuilt tables."""
+    path = tmp_path / "v7.db"
+    db = sqlite_utils.Database(path)
+    migrate(db, target=7)
+    for user, topic, item in [(5, "unlock", "agent_id.copy"), (5, "unlock", "form"), (-9, "lost", "form")]:
+        db.execute("INSERT INTO ticks (user_id, topic, item_id, ticked_at) VALUES (?, ?, ?, 'x')", (user, topic, item))
+    db.execute("INSERT INTO not_applicable (user_id, topic, item_id, marked_at) VALUES (5, 'unlock', 'foreign', 'x')")
+    db.conn.commit()
+    db.conn.close()
+    with Store(path) as s:
+        assert s.schema_version == len(MIGRATIONS) >= 8
+        for table in ("ticks", "not_applicable"):
+            sql = s.conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)).fetchone()[0]
+            assert sql.rstrip().upper().endswith("WITHOUT ROWID"), sql
+        assert s.ticks(5, "unlock") == {"agent_id.copy", "form"}
+        assert s.ticks(-9, "lost") == {"form"}
+        assert s.not_applicable(5, "unlock") == {"foreign"}
+        assert s.mark_and_read("tick", 5, "unlock", "form", False) == ({"agent_id.copy"}, {"foreign"})
+        assert s.mark_and_read("tick", 5, "unlock", "agent_id.copy", True) == ({"agent_id.copy"}, {"foreign"})
+        assert s.mark_and_read("na", 5, "unlock", "foreign", False) == ({"agent_id.copy"}, set())
+        leftovers = [r[0] for r in s.conn.execute("SELECT name FROM sqlite_master WHERE name LIKE '%_v7'")]
+        assert leftovers == []
+
+
 def test_newer_schema_is_refused_with_a_clear_message(tmp_path):
     path = tmp_path / "new.db"
     Store(path).close()

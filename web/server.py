@@ -109,6 +109,8 @@ MAX_HEADER = 128 * 1024
 SAFE_NEXT = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,2000}$")
 CSRF_MAX_AGE_S = 24 * 3600  # a form older than a day is refused ("the form has expired")
 CSRF_REUSE_S = 3600  # a token this young, just checked, is given back with the answer rather than a new one
+CSRF_VERIFIED = 4096  # tokens remembered as verified (Web.csrf_verified)
+TO_JSON = json.JSONEncoder(ensure_ascii=False).encode  # the script's answers (one encoder, not one per answer)
 # answer pages (the same for everyone) stay in the browser's own cache this long: they reopen at the counter
 # with bad signal. Well within the CSRF token's day, so a page reopened from the cache still has a valid token;
 # ``Vary: Cookie`` makes the browser fetch a fresh copy whenever the cookies its token is bound to change
@@ -142,6 +144,7 @@ UPLOAD_INTRO = N_("选择一个文件，检查网上办理系统能否接受（�
 
 
 # -- language -------------------------------------------------------------------------------
+@lru_cache(maxsize=256)  # a browser sends the same header with every request: parsed once per distinct header
 def accept_language(header: str | None) -> str | None:
     """The first supported language of an Accept-Language header, by q-value."""
     choices = []
@@ -270,6 +273,9 @@ class Web:
         self.signed = SignedValues()  # verified signed cookies (the session's, the flash's)
         self.checkpoints = Checkpoints(self.store)  # the WAL copied off the loop (started by start())
         self.csrf_key = b""  # set by make_app from the cookie secret
+        # CSRF tokens whose HMAC verified, (binding, token) → None: a visitor's next posts with the same token
+        # skip the HMAC (its age is still checked every time); at most CSRF_VERIFIED entries, then all forgotten
+        self.csrf_verified: dict[tuple[str, str], None] = {}
         self.pages: dict[tuple, tuple[Screen, Kept]] = {}  # drawn pages of kept screens (Base.page)
         self.navigable = self._navigable()
 
@@ -398,20 +404,21 @@ class Base(tornado.web.RequestHandler):
     session and CSRF token, the language, and drawing a screen as a page."""
 
     web: Web
+    # a request's state, set as it is resolved; the class gives each request its (immutable) starting values
+    user_id: int | None = None
+    lang: str = i18n.DEFAULT_LANGUAGE
+    toast: str | None = None
+    session_token: str | None = None  # the visitor's valid session (resolved once per request)
+    _resolved = False
+    _browser: str | None = None
+    _browser_lang: str | None = None
+    _cookies: dict[str, str] | None = None
+    _secure: bool | None = None
 
     def initialize(self, web: Web) -> None:
         self.web = web
         self.engine = web.engine
-        self.user_id: int | None = None
-        self.lang = i18n.DEFAULT_LANGUAGE
-        self.toast: str | None = None
-        self.session_token: str | None = None  # the visitor's valid session (resolved once per request)
-        self._resolved = False
-        self._browser: str | None = None
-        self._csrf: dict[str, str] = {}
-        self._browser_lang: str | None = None
-        self._cookies: dict[str, str] | None = None
-        self._secure: bool | None = None
+        self._csrf: dict[str, str] = {}  # binding → this page's token (per request: never shared)
 
     # -- every response ------------------------------------------------------------------
     def set_default_headers(self) -> None:
@@ -551,8 +558,15 @@ class Base(tornado.web.RequestHandler):
         issued, _, mac = token.partition(".")
         binding = self._binding(create=False)
         fresh = issued.isdigit() and len(issued) < 12 and 0 <= time.time() - int(issued) <= CSRF_MAX_AGE_S
-        if not (binding and fresh and hmac.compare_digest(mac.encode(), self._mac(binding, issued).encode())):
+        if not (binding and fresh):
             raise tornado.web.HTTPError(403, "the CSRF token is missing, expired or not this visitor's")
+        verified = self.web.csrf_verified
+        if (binding, token) not in verified:  # the exact token for the exact binding: verified once, then known
+            if not hmac.compare_digest(mac.encode(), self._mac(binding, issued).encode()):
+                raise tornado.web.HTTPError(403, "the CSRF token is missing, expired or not this visitor's")
+            if len(verified) >= CSRF_VERIFIED:
+                verified.clear()
+            verified[binding, token] = None
         if time.time() - int(issued) <= CSRF_REUSE_S:  # young: the answer's forms keep it (one HMAC fewer)
             self._csrf[binding] = token
 
@@ -784,7 +798,7 @@ class Base(tornado.web.RequestHandler):
         if self.wants_json():
             self.set_header("Content-Type", "application/json; charset=utf-8")
             # a first tick may have started a session: the page's forms need a token bound to it
-            self.finish(json.dumps({**progress(screen, self._), "xsrf": self.xsrf_token.decode("ascii")}, ensure_ascii=False))
+            self.finish(TO_JSON({**progress(screen, self._), "xsrf": self.xsrf_token.decode("ascii")}))
             return
         if (
             screen.addressable
@@ -936,7 +950,7 @@ class ActionHandler(Base):
             except NotFound:
                 answer = {"stale": True, "toast": ""}
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({**answer, "xsrf": self.xsrf_token.decode("ascii")}, ensure_ascii=False))
+        self.finish(TO_JSON({**answer, "xsrf": self.xsrf_token.decode("ascii")}))
 
 
 class ChecklistFormHandler(Base):
