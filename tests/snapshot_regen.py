@@ -648,6 +648,9 @@ WEB_VISIT = (
     ("/reply", "the reason sent: the thanks (page.html's notice)"),
     ("/s/checklist:reissue_lost ☑", "the checklist opened and its first item ticked: the toast (page.html's toast)"),
     ("/s/checklists", "the visitor's lists: the one opened (screens/checklists.html)"),
+    ("/s/checklist:reissue_lost ☑ all", "every item ticked, the optional ones 不适用: done (screens/checklist.html)"),
+    ("/s/checklists ✅", "the visitor's lists: the one done (screens/checklists.html)"),
+    ("/print/reissue_lost ✅", "the print of the finished list: the 不适用 marks (screens/print.html)"),
 )
 
 
@@ -679,7 +682,7 @@ def _web_visit(url: str, lang: str) -> list:
 
     import httpx
 
-    from .test_web import press, tick_first, xsrf
+    from .test_web import boxes, press, save, tick_first, xsrf
 
     with httpx.Client(base_url=url, follow_redirects=True, headers={"Accept-Language": lang}, timeout=30) as client:
         asked = press(client, client.get("/s/more:reissue_lost").text, "👎")
@@ -690,7 +693,10 @@ def _web_visit(url: str, lang: str) -> list:
         )
         checklist = press(client, client.get("/s/topic:reissue_lost").text, "📋")
         ticked, _item = tick_first(client, checklist.text)
-        return [asked, sent, ticked, client.get("/s/checklists")]
+        opened = client.get("/s/checklists")
+        optional = boxes(ticked.text, "na")
+        done = save(client, ticked.text, [i for i in boxes(ticked.text) if i not in optional], na=list(optional))
+        return [asked, sent, ticked, opened, done, client.get("/s/checklists"), client.get("/print/reissue_lost")]
 
 
 def all_snapshots(guide: Guide) -> dict[str, str]:
