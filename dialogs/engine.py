@@ -20,6 +20,8 @@ longer exists yields the main menu with an "out of date" notice — never an exc
 
 from __future__ import annotations
 
+import functools
+import copy
 import datetime as dt
 import re
 import threading
@@ -168,13 +170,20 @@ def parse_callback(data: str) -> tuple[str, str] | None:
     return parts[1], parts[2]
 
 
+@functools.lru_cache(maxsize=4)
+def _screens_spec(text: str) -> dict[str, Any]:
+    """screens.yaml's text parsed (pure-Python YAML, about 0.1 s): once per text in a process that builds
+    several engines (the bot and the web pages, a /reload, the tests); a changed file is parsed anew."""
+    return yaml.safe_load(text)
+
+
 class Engine:
     """The screens of screens.yaml over the knowledge: renders routes, answers buttons and free text."""
 
     def __init__(self, kb: Knowledge, *, features: Iterable[str] = ()):
         self.kb = kb
         self.features = frozenset(features)
-        spec = yaml.safe_load(SCREENS_FILE.read_text(encoding="utf-8"))
+        spec = copy.deepcopy(_screens_spec(SCREENS_FILE.read_text(encoding="utf-8")))  # an engine's own copy
         self.screens: dict[str, dict[str, Any]] = spec["screens"]
         check_declarations(self.screens)  # every screen's `params:` names a known type, or no start-up
         self.action_specs: dict[str, dict[str, Any]] = {k: v or {} for k, v in spec["actions"].items()}

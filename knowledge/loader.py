@@ -8,6 +8,7 @@ named by the record's ``source``.
 
 from __future__ import annotations
 
+import copy
 import os
 import re
 import stat
@@ -310,6 +311,23 @@ def _read_yaml(file: Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, {}, [Problem(name, None, "", f"cannot read file: {exc}")]
+    key = (name, text)
+    if key not in _PARSED:
+        if len(_PARSED) >= PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = _parse_yaml(name, text)
+    return copy.deepcopy(_PARSED[key])  # each load gets its own data: a load may change what it reads
+
+
+# Parsing is nearly all of a load (pure-Python YAML with the line of every node): a file whose name and text
+# were parsed before is not parsed again (a /reload where one file changed parses that file; so does a test
+# that breaks one file of a copy). Keyed by the text itself, so a changed file is always parsed anew.
+PARSED_MAX = 64
+_PARSED: dict[tuple[str, str], tuple[Any, dict[tuple, int], list[Problem]]] = {}
+
+
+def _parse_yaml(name: str, text: str) -> tuple[Any, dict[tuple, int], list[Problem]]:
+    """Parse one knowledge file's text: aliases bounded, keys unique; (data, lines, problems)."""
     loader = _NoAliasLoader(text)
     try:
         node = loader.get_single_node()

@@ -80,65 +80,6 @@ def _each_knowledge_version_loaded_once():
         module.load_knowledge = original
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _each_knowledge_file_parsed_once():
-    """Parsing the YAML is nearly all of a knowledge load (with the line of every node, pure Python), and
-    many tests load a copy of the knowledge with one file broken on purpose: here each knowledge file's
-    content (a regular file's name and bytes) is parsed once and each read gets a copy of the result, so
-    such a load parses only the file the test changed. Every check after the parse runs on every load.
-    A test-only shortcut through the loader's file reader: should that reader be renamed, loads are
-    simply not shortened (the suite is slower, not wrong)."""
-    import copy
-
-    from knowledge import loader
-
-    real = getattr(loader, "_read_yaml", None)
-    if real is None:
-        yield
-        return
-    parsed: dict[tuple, object] = {}
-
-    def read_yaml(file, *args, **kwargs):
-        try:
-            path = Path(file)
-            if not path.is_file() or path.stat().st_size > 4 * 1024 * 1024:
-                return real(file, *args, **kwargs)
-            key = (path.name, path.read_bytes(), args, tuple(sorted(kwargs.items())))
-        except (OSError, TypeError):
-            return real(file, *args, **kwargs)
-        if key not in parsed:
-            parsed[key] = real(file, *args, **kwargs)
-        return copy.deepcopy(parsed[key])
-
-    loader._read_yaml = read_yaml
-    yield
-    loader._read_yaml = real
-
-
-@pytest.fixture(autouse=True, scope="session")
-def _each_yaml_text_parsed_once():
-    """Every engine reads dialogs/screens.yaml at its start (pure-Python YAML: about 0.1 s, more under
-    coverage), and the suite starts hundreds of engines: here a YAML text given as a string is parsed once
-    and each parse gets a copy of the result. Streams and texts that fail to parse are parsed every time."""
-    import copy
-
-    import yaml
-
-    real = yaml.safe_load
-    parsed: dict[str, object] = {}
-
-    def safe_load(stream):
-        if not isinstance(stream, str):
-            return real(stream)
-        if stream not in parsed:
-            parsed[stream] = real(stream)
-        return copy.deepcopy(parsed[stream])
-
-    yaml.safe_load = safe_load
-    yield
-    yaml.safe_load = real
-
-
 @functools.lru_cache(maxsize=1)
 def shipped_knowledge():
     """The knowledge as shipped, loaded once per process: for parametrizing over its records at

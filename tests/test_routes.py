@@ -4,6 +4,7 @@ and the route strings already in users' chats, links and databases, which must k
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from dialogs.engine import Context, Engine, callback_data
 from dialogs.routes import BadRoute, Route, all_routes, params_of
@@ -82,16 +83,14 @@ def test_text_that_is_not_a_route_is_refused_and_a_forged_button_gets_the_fresh_
     assert engine.handle(Context(user_id=7), f"e1|go|{text}").stale
 
 
-def test_a_screen_declaring_an_unknown_parameter_type_stops_the_start_up(kb, monkeypatch):
+def test_a_screen_declaring_an_unknown_parameter_type_stops_the_start_up(kb, monkeypatch, tmp_path):
     import dialogs.engine as engine_module
 
-    original = engine_module.yaml.safe_load
-
-    def with_typo(text):
-        spec = original(text)
-        spec["screens"]["topic"]["params"] = ["bussiness"]
-        return spec
-
-    monkeypatch.setattr(engine_module.yaml, "safe_load", with_typo)
+    text = engine_module.SCREENS_FILE.read_text(encoding="utf-8")
+    spec = yaml.safe_load(text)
+    spec["screens"]["topic"]["params"] = ["bussiness"]
+    typo = tmp_path / "screens.yaml"
+    typo.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(engine_module, "SCREENS_FILE", typo)
     with pytest.raises(ValueError, match="bussiness"):
         Engine(kb)
