@@ -664,16 +664,33 @@ def web_snapshots(kb: Knowledge | None = None) -> dict[str, str]:
     out: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as d, web_server(Path(d) / "web.db", kb or load_knowledge()) as (url, _guide):
         for lang in LANGUAGES:
-            parts = []
+            parts, seen = [], set()
             for path, why in WEB_PAGES:
                 response = httpx.get(url + path, headers={"Accept-Language": lang}, timeout=30)
-                html = _XSRF.sub(r"\1…", response.text)
+                html = _inlined_once(_XSRF.sub(r"\1…", response.text), seen)
                 parts.append(section(path, why, f"[{response.status_code}]\n{html.rstrip()}\n"))
             for (path, why), response in zip(WEB_VISIT, _web_visit(url, lang)):
-                html = _XSRF.sub(r"\1…", response.text)
+                html = _inlined_once(_XSRF.sub(r"\1…", response.text), seen)
                 parts.append(section(path, why, f"[{response.status_code}]\n{html.rstrip()}\n"))
             out[f"{lang}/web.txt"] = "\n".join(parts)
     return out
+
+
+_INLINED = re.compile(r"(<(style|script)\b[^>]*>)(.*?)(</\2>)", re.DOTALL)
+
+
+def _inlined_once(html: str, seen: set[str]) -> str:
+    """The page with each inlined stylesheet or script that an earlier page of the file showed in full
+    replaced by a line saying so: a change to one shows once, in the first page that has it, not in
+    every page (a different one is shown in full where it first appears)."""
+
+    def once(m: re.Match) -> str:
+        if m.group(3) in seen:
+            return f"{m.group(1)}(as in the first page with it: {len(m.group(3).encode())} bytes){m.group(4)}"
+        seen.add(m.group(3))
+        return m.group(0)
+
+    return _INLINED.sub(once, html)
 
 
 def _web_visit(url: str, lang: str) -> list:
