@@ -583,8 +583,9 @@ def test_whether_one_still_goes_after_applying_online_is_the_pickup(engine):
 )
 def test_each_ask_in_its_own_clause_is_answered(engine, question, lang):
     # "online?" alone is a general word, but asked as a question of its own it is answered beside the site
+    # (and, as every online answer, with the card still collected in person)
     screen = ask(engine, question, lang)
-    assert shown(screen) == ["answer:online_apply", "answer:system_url"], (question, screen.route)
+    assert shown(screen) == ["answer:online_apply", "answer:system_url", "answer:online_pickup"], (question, screen.route)
 
 
 def test_a_situation_told_before_the_question_does_not_take_the_answer(engine):
@@ -1421,8 +1422,9 @@ def test_russian_words_are_known_by_their_first_letters_too(engine):
 
 @pytest.mark.parametrize("question,business", [("解锁可以网上办吗", "unlock"), ("变更法人能在网上申请不", "change_legal_rep")])
 def test_a_business_asked_online_gets_the_business_and_the_online_way(engine, question, business):
-    """Whether a business can be done online: its screen and how applying online goes, not the screen alone."""
-    assert shown(ask(engine, question)) == [f"topic:{business}", "answer:online_apply"], question
+    """Whether a business can be done online: its screen, how applying online goes and that the card is still
+    collected in person — not the screen alone."""
+    assert shown(ask(engine, question)) == [f"topic:{business}", "answer:online_apply", "answer:online_pickup"], question
 
 
 def test_words_combine_inside_each_ask_of_a_chat_typed_question(engine):
@@ -1572,3 +1574,48 @@ def test_a_later_ask_about_the_price_is_about_the_thing_bought_before(engine):
 def test_a_kind_of_business_with_materials_asks_which_of_its_businesses(engine):
     """补办带啥 (no lost or expired told): which reissue — not the ranking's guess of one."""
     assert ask(engine, "补办要带啥").route.startswith("ask_business")
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("How many business days does it take before the card is ready?", "en"),
+        ("Через сколько рабочих дней будет готова карта?", "ru"),
+        ("交完材料多少个工作日能领卡", "zh"),
+    ],
+)
+def test_how_many_working_days_until_the_card_is_ready_is_the_silent_processing_time(engine, question, lang):
+    """Working days, or days until the card can be collected: how long processing takes — the documents do not say."""
+    assert shown(ask(engine, question, lang)) == ["answer:silent_processing_time"], question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("We already have e-port cards, but a new clerk joined our import team. What is needed to get one for him?", "en"),
+        ("Our new accountant needs an e-port card too, we have cards already. What should we prepare?", "en"),
+        ("У нас теперь новый декларант, ему тоже нужна карта. Что принести?", "ru"),
+    ],
+)
+def test_a_new_colleague_told_in_english_or_russian_is_the_new_operator_business(engine, question, lang):
+    """A story of a new declarant, clerk or employee for a company that already has cards: an added operator card."""
+    assert shown(ask(engine, question, lang)) == ["topic:new_operator"], question
+
+
+@pytest.mark.parametrize("question,lang", [("这表咋填", "zh"), ("how should we fill in the form?", "en"), ("Как заполнить заявление?", "ru")])
+def test_how_to_fill_the_form_without_a_business_is_asked_back(engine, question, lang):
+    """Which form is filled in depends on the business (the company's 附件1, the holder's own 附件2): asked back."""
+    screen = ask(engine, question, lang)
+    assert screen.route.startswith("ask_business:"), (question, screen.route)
+    chosen = press(engine, screen, "企业首次办理电子口岸卡", lang)
+    assert chosen.route == "material:application_form"
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [("可以线上申请吗", "zh"), ("Is it possible to do everything over the internet?", "en"), ("Можно ли подать документы через интернет?", "ru")],
+)
+def test_applying_online_always_says_the_card_is_still_collected_in_person(engine, question, lang):
+    """Manzhouli's online way ends at the counter: after verification the agent collects the card with their own ID."""
+    routes = shown(ask(engine, question, lang))
+    assert "answer:online_apply" in routes and "answer:online_pickup" in routes, (question, routes)
