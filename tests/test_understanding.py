@@ -1619,3 +1619,17 @@ def test_applying_online_always_says_the_card_is_still_collected_in_person(engin
     """Manzhouli's online way ends at the counter: after verification the agent collects the card with their own ID."""
     routes = shown(ask(engine, question, lang))
     assert "answer:online_apply" in routes and "answer:online_pickup" in routes, (question, routes)
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("Я теперь работаю в другой компании и хочу сам закрыть свою карту. Какой бланк заполнять?", "ru"),
+        ("Уже год работаю в другом месте, хочу закрыть мою карту сам — какой бланк?", "ru"),
+    ],
+)
+def test_a_holder_closing_their_own_card_while_working_elsewhere_gets_the_holders_form_not_the_hours(engine, question, lang):
+    """"I work at another firm" tells the story, it does not ask the opening hours; closing one's own card is the
+    holder's own cancellation, whose form is the personal one (附件2)."""
+    routes = shown(ask(engine, question, lang))
+    assert "answer:holder_form" in routes and "answer:silent_hours" not in routes, (question, routes)
