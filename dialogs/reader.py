@@ -190,6 +190,7 @@ NEW_PERSON = re.compile(
     re.IGNORECASE,
 )
 NEW_OPERATOR = "new_operator"
+COLLECT, ORIGINAL, MATERIALS_ORIGINAL = "collect", "original_or_copy", "materials_original_or_copy"  # aspects (vocabulary)
 CANCEL_CHAR = re.compile(r"销(?![售量路])")
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
@@ -409,6 +410,10 @@ class Reader:
                 before = sum(1 for x in aspects[:at] if x in kept)
                 kept.insert(min(before + sum(1 for a, _ in made if a < at), len(kept)), cid)
             aspects = kept
+        if COLLECT in aspects and MATERIALS_ORIGINAL in aspects:
+            # what to bring when collecting the card, originals or copies: the pickup's own originals — not the
+            # application's copies-and-form rule
+            aspects = [ORIGINAL if a == MATERIALS_ORIGINAL else a for a in aspects]
         if (
             "materials" in aspects
             and "bring_id" in aspects

@@ -1633,3 +1633,20 @@ def test_a_holder_closing_their_own_card_while_working_elsewhere_gets_the_holder
     holder's own cancellation, whose form is the personal one (附件2)."""
     routes = shown(ask(engine, question, lang))
     assert "answer:holder_form" in routes and "answer:silent_hours" not in routes, (question, routes)
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [("哪些材料要原件 哪些交复印件", "zh"), ("Which documents must be originals and which can be copies?", "en")],
+)
+def test_which_materials_are_originals_gets_the_copies_rule_and_the_original_form(engine, question, lang):
+    """Originals or copies, no business named: the documents are copies and the new business's form is an
+    original — both rules, not the copies rule alone (which reads as "copies of everything")."""
+    routes = shown(ask(engine, question, lang))
+    assert "answer:copies" in routes and "answer:form_original" in routes, (question, routes)
+
+
+def test_originals_or_copies_when_collecting_the_card_is_the_pickup(engine):
+    """What to bring when collecting the card after an online application: the pickup's originals, beside the site."""
+    routes = shown(ask(engine, "网上申请在哪个网址？通过以后去拿卡带什么，要原件吗？"))
+    assert "answer:online_pickup" in routes and "answer:form_original" not in routes, routes
