@@ -968,6 +968,12 @@ class Reader:
             for a in reading.aspects
         ):
             return None
+        for a in reading.aspects:
+            if self.kb.aspects[a].needs_business:
+                # an aspect answered alike for each business named (换卡、延期，旧卡要带吗: the card medium rule for both)
+                same = {self.fixed_route(a, b) for b in named}
+                if len(same) == 1 and None not in same and not next(iter(same)).startswith("topic:"):
+                    return Plan("answers", tuple(same), reading=reading)
         return Plan("answers", tuple(f"topic:{b}" for b in named[:MAX_ANSWERS]), reading=reading)
 
     def _card_lost(self, reading: Reading) -> bool:

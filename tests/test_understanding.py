@@ -1650,3 +1650,22 @@ def test_originals_or_copies_when_collecting_the_card_is_the_pickup(engine):
     """What to bring when collecting the card after an online application: the pickup's originals, beside the site."""
     routes = shown(ask(engine, "网上申请在哪个网址？通过以后去拿卡带什么，要原件吗？"))
     assert "answer:online_pickup" in routes and "answer:form_original" not in routes, routes
+
+
+@pytest.mark.parametrize("question,lang", [("在清控高科那买个USBKey要花多少钱", "zh"), ("买共享盾得花多少钱", "zh")])
+def test_the_price_of_a_key_where_it_is_bought_is_the_silent_price_with_where_to_buy(engine, question, lang):
+    """Buying a key and asking its price: the documents do not say the price — never the labelled fact about
+    added cards being paid for; where to buy it comes beside."""
+    routes = shown(ask(engine, question, lang))
+    assert routes[0] == "answer:silent_usbkey_price" and "answer:self_paid_cards" not in routes, routes
+
+
+def test_where_to_find_the_form_called_by_its_short_name_is_the_silent_forms_fact(engine):
+    """表在哪儿找 (the form called 表): where to get it — the documents do not say — not the offices' addresses."""
+    assert shown(ask(engine, "那个表在哪儿找啊")) == ["answer:silent_forms_where"]
+
+
+def test_an_aspect_answered_alike_for_two_businesses_named_is_answered_once(engine):
+    """Two businesses named with one ask whose answer is the same for both (bring the old card?): that answer,
+    not two business screens that leave the ask unanswered."""
+    assert shown(ask(engine, "解锁跟换卡要不要带卡去")) == ["answer:card_medium"]
