@@ -1669,3 +1669,18 @@ def test_an_aspect_answered_alike_for_two_businesses_named_is_answered_once(engi
     """Two businesses named with one ask whose answer is the same for both (bring the old card?): that answer,
     not two business screens that leave the ask unanswered."""
     assert shown(ask(engine, "解锁跟换卡要不要带卡去")) == ["answer:card_medium"]
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [("When will my card be ready?", "en"), ("What is the processing time?", "en"), ("Is the card ready the same day?", "en"), ("Карту выдают в тот же день?", "ru")],
+)
+def test_when_the_card_is_ready_is_the_silent_processing_time_never_a_business(engine, question, lang):
+    """"my card", "the card" in a question of time are not a broken or lost card: how long it takes is not said."""
+    assert shown(ask(engine, question, lang)) == ["answer:silent_processing_time"], question
+
+
+def test_a_new_accountant_in_russian_is_an_operator_card_not_the_accounting_seal(engine):
+    """бухгалтер (an accountant, the new colleague) is not бухгалтерская печать (the refused accounting seal)."""
+    assert shown(ask(engine, "Мы взяли на работу нового бухгалтера, ему нужна карта оператора?", "ru")) == ["topic:new_operator"]
+    assert shown(ask(engine, "Можно поставить бухгалтерскую печать?", "ru")) == ["answer:seal_official_only"]
