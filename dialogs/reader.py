@@ -190,6 +190,7 @@ NEW_PERSON = re.compile(
     re.IGNORECASE,
 )
 NEW_OPERATOR = "new_operator"
+FILL_FORM, FORMS, ATTACHMENT = "forms_fill_how", "forms", "attachment"  # aspects (vocabulary); a synonym group
 COLLECT, ORIGINAL, MATERIALS_ORIGINAL = "collect", "original_or_copy", "materials_original_or_copy"  # aspects (vocabulary)
 CANCEL_CHAR = re.compile(r"销(?![售量路])")
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
@@ -410,6 +411,9 @@ class Reader:
                 before = sum(1 for x in aspects[:at] if x in kept)
                 kept.insert(min(before + sum(1 for a, _ in made if a < at), len(kept)), cid)
             aspects = kept
+        if FILL_FORM in aspects and ATTACHMENT in self._concepts(question):
+            # how to fill in 附件2 / attachment 1: the form is named — its own answer, not which business
+            aspects = [FORMS if a == FILL_FORM else a for a in aspects]
         if COLLECT in aspects and MATERIALS_ORIGINAL in aspects:
             # what to bring when collecting the card, originals or copies: the pickup's own originals — not the
             # application's copies-and-form rule

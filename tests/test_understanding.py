@@ -1684,3 +1684,19 @@ def test_a_new_accountant_in_russian_is_an_operator_card_not_the_accounting_seal
     """бухгалтер (an accountant, the new colleague) is not бухгалтерская печать (the refused accounting seal)."""
     assert shown(ask(engine, "Мы взяли на работу нового бухгалтера, ему нужна карта оператора?", "ru")) == ["topic:new_operator"]
     assert shown(ask(engine, "Можно поставить бухгалтерскую печать?", "ru")) == ["answer:seal_official_only"]
+
+
+@pytest.mark.parametrize("question", ["How do I fill in attachment 2?", "how to fill attachment 1"])
+def test_how_to_fill_a_form_named_by_its_attachment_answers_that_form_never_asks_back(engine, question):
+    """The form is named (attachment 1 / 2): which form is which — no need to ask which business."""
+    assert shown(ask(engine, question, "en")) == ["answer:forms_named"], question
+
+
+@pytest.mark.parametrize("question", ["Which form do I fill in?", "What form do we need?"])
+def test_which_form_in_english_names_both_forms(engine, question):
+    """Which form: the company's 附件1 and the holder's own 附件2, both named — not the holder's alone."""
+    assert shown(ask(engine, question, "en")) == ["answer:forms_named"], question
+
+
+def test_materials_in_english_for_a_new_colleague_is_the_new_operator_list(engine):
+    assert shown(ask(engine, "A new colleague joined, we already have a legal card. Materials?", "en")) == ["topic:new_operator"]
