@@ -41,6 +41,8 @@ PLACES = frozenset({"city_manzhouli", "city_hulunbuir", "city_chifeng", "city_to
 SOUND_NOUNS = frozenset({"seal", "refused_seal", "signer", "annotation"})  # aspects whose two-character nouns a homophone is corrected to
 MAIN = "main"  # the main menu: every business
 ONLINE = "online"  # the aspect of applying online (weak: a word of many stories)
+ONLINE_APPLY, ONLINE_PICKUP = "answer:online_apply", "answer:online_pickup"  # applying online; collecting the card after it
+ONSITE_WHERE = "answer:onsite_where"  # where to apply in person
 BARE_CONCEPTS = frozenset({"eport_card", "company"})  # concepts that tell no situation (这个卡咋办, 我们公司咋办)
 CLEAR_RANKING = 8.0  # a ranking score that says the words name something without the reader's parts
 PROCESS = "process"  # the aspect of the procedure: asked back, then the business's first screen
@@ -178,6 +180,18 @@ LONG_EXPIRED = re.compile(
 )
 LEGAL_CARD = re.compile(r"法人卡|legal[- ]person card|legal card|карт\w* (?:юрлица|юридического лица)|фаожэнь", re.IGNORECASE)
 # 销 on its own (要销自己的卡): cancelling, not selling (销售)
+# a new person joining the company, told in English or Russian (our new customs declarant, новый сотрудник): the
+# company adds an operator card for them (Chinese tells it in words of the vocabulary: 新来的报关员, 新招的)
+NEW_PERSON = re.compile(
+    r"\bnew(?:ly hired| hired)? (?:[a-z-]+ ){0,2}(?:declarants?|clerks?|staff|employees?|colleagues?|accountants?|workers?|brokers?"
+    r"|hires?|guys?|girls?|persons?|people|members?|operators?|assistants?|managers?)\b"
+    r"|нов(?:ый|ого|ому|ая|ой|ую|ые|ых|ым|енький|енькая)\s+(?:\w+\s+){0,1}(?:сотрудни\w*|декларант\w*|бухгалтер\w*|оператор\w*"
+    r"|работни\w*|брокер\w*|коллег\w*|менеджер\w*)",
+    re.IGNORECASE,
+)
+NEW_OPERATOR = "new_operator"
+FILL_FORM, FORMS, ATTACHMENT = "forms_fill_how", "forms", "attachment"  # aspects (vocabulary); a synonym group
+COLLECT, ORIGINAL, MATERIALS_ORIGINAL = "collect", "original_or_copy", "materials_original_or_copy"  # aspects (vocabulary)
 CANCEL_CHAR = re.compile(r"销(?![售量路])")
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
@@ -397,6 +411,13 @@ class Reader:
                 before = sum(1 for x in aspects[:at] if x in kept)
                 kept.insert(min(before + sum(1 for a, _ in made if a < at), len(kept)), cid)
             aspects = kept
+        if FILL_FORM in aspects and ATTACHMENT in self._concepts(question):
+            # how to fill in 附件2 / attachment 1: the form is named — its own answer, not which business
+            aspects = [FORMS if a == FILL_FORM else a for a in aspects]
+        if COLLECT in aspects and MATERIALS_ORIGINAL in aspects:
+            # what to bring when collecting the card, originals or copies: the pickup's own originals — not the
+            # application's copies-and-form rule
+            aspects = [ORIGINAL if a == MATERIALS_ORIGINAL else a for a in aspects]
         if (
             "materials" in aspects
             and "bring_id" in aspects
@@ -434,6 +455,9 @@ class Reader:
                 by_concepts = None  # someone else left (经办人离职了): not the asker's own card
             if by_concepts and (not categories or self.kb.businesses[by_concepts].category in categories):
                 businesses = (by_concepts,)
+        if not businesses and not categories and NEW_PERSON.search(question) and NEW_OPERATOR in self.kb.businesses:
+            # a new colleague to get a card for (…for our new customs declarant; we already have cards): an added operator card
+            businesses = (NEW_OPERATOR,)
         return Reading(
             question=question,
             businesses=businesses,
@@ -505,8 +529,28 @@ class Reader:
         match = match or self.matcher.compute
         question = spoken(question)  # (俺/咋/啥/中不中/整/弄 as written: the regular expressions below read it too)
         self._reads = {}  # (the texts read while answering this question only)
-        whole = self._with_place(self._plan(self.by_clause(self.read(question)), match(question)))
-        return self._each_ask(question, whole, match)
+        result = match(question)
+        whole = self._with_place(self._plan(self.by_clause(self.read(question)), result))
+        return self._with_pickup(self._each_ask(question, whole, match), result)
+
+    def _with_pickup(self, plan: Plan, result: MatchResult) -> Plan:
+        """Applying online always comes with its other half: the card is still collected in person at the
+        office chosen (网上能办吗 / can we do it online, no trip?): the online application's answer never goes
+        alone — the pickup is added, in place of where to apply in person if that was given."""
+        routes = list(plan.routes)
+        if plan.kind == "none" and result.confident and result.best and result.best.route == ONLINE_APPLY:
+            routes = [ONLINE_APPLY]  # (the ranking's answer to words of applying online alone)
+        elif plan.kind != "answers":
+            return plan
+        if ONLINE_APPLY not in routes or ONLINE_PICKUP in routes or ONLINE_PICKUP[7:] not in self.kb.answers:
+            return plan
+        if ONSITE_WHERE in routes:
+            routes[routes.index(ONSITE_WHERE)] = ONLINE_PICKUP  # (…then must we go somewhere? to collect the card)
+        elif len(routes) < MAX_ANSWERS:
+            routes.append(ONLINE_PICKUP)
+        else:
+            return plan
+        return Plan("answers", tuple(routes), business=plan.business, aspect=plan.aspect, reading=plan.reading)
 
     def _each_ask(self, question: str, whole: Plan, match) -> Plan:
         """A question asking several things (…能盖财务章吗？另外海拉尔能办吗 / …, and also …): each ask read
@@ -928,6 +972,12 @@ class Reader:
             for a in reading.aspects
         ):
             return None
+        for a in reading.aspects:
+            if self.kb.aspects[a].needs_business:
+                # an aspect answered alike for each business named (换卡、延期，旧卡要带吗: the card medium rule for both)
+                same = {self.fixed_route(a, b) for b in named}
+                if len(same) == 1 and None not in same and not next(iter(same)).startswith("topic:"):
+                    return Plan("answers", tuple(same), reading=reading)
         return Plan("answers", tuple(f"topic:{b}" for b in named[:MAX_ANSWERS]), reading=reading)
 
     def _card_lost(self, reading: Reading) -> bool:

@@ -583,8 +583,9 @@ def test_whether_one_still_goes_after_applying_online_is_the_pickup(engine):
 )
 def test_each_ask_in_its_own_clause_is_answered(engine, question, lang):
     # "online?" alone is a general word, but asked as a question of its own it is answered beside the site
+    # (and, as every online answer, with the card still collected in person)
     screen = ask(engine, question, lang)
-    assert shown(screen) == ["answer:online_apply", "answer:system_url"], (question, screen.route)
+    assert shown(screen) == ["answer:online_apply", "answer:system_url", "answer:online_pickup"], (question, screen.route)
 
 
 def test_a_situation_told_before_the_question_does_not_take_the_answer(engine):
@@ -1421,8 +1422,9 @@ def test_russian_words_are_known_by_their_first_letters_too(engine):
 
 @pytest.mark.parametrize("question,business", [("解锁可以网上办吗", "unlock"), ("变更法人能在网上申请不", "change_legal_rep")])
 def test_a_business_asked_online_gets_the_business_and_the_online_way(engine, question, business):
-    """Whether a business can be done online: its screen and how applying online goes, not the screen alone."""
-    assert shown(ask(engine, question)) == [f"topic:{business}", "answer:online_apply"], question
+    """Whether a business can be done online: its screen, how applying online goes and that the card is still
+    collected in person — not the screen alone."""
+    assert shown(ask(engine, question)) == [f"topic:{business}", "answer:online_apply", "answer:online_pickup"], question
 
 
 def test_words_combine_inside_each_ask_of_a_chat_typed_question(engine):
@@ -1572,3 +1574,129 @@ def test_a_later_ask_about_the_price_is_about_the_thing_bought_before(engine):
 def test_a_kind_of_business_with_materials_asks_which_of_its_businesses(engine):
     """补办带啥 (no lost or expired told): which reissue — not the ranking's guess of one."""
     assert ask(engine, "补办要带啥").route.startswith("ask_business")
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("How many business days does it take before the card is ready?", "en"),
+        ("Через сколько рабочих дней будет готова карта?", "ru"),
+        ("交完材料多少个工作日能领卡", "zh"),
+    ],
+)
+def test_how_many_working_days_until_the_card_is_ready_is_the_silent_processing_time(engine, question, lang):
+    """Working days, or days until the card can be collected: how long processing takes — the documents do not say."""
+    assert shown(ask(engine, question, lang)) == ["answer:silent_processing_time"], question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("We already have e-port cards, but a new clerk joined our import team. What is needed to get one for him?", "en"),
+        ("Our new accountant needs an e-port card too, we have cards already. What should we prepare?", "en"),
+        ("У нас теперь новый декларант, ему тоже нужна карта. Что принести?", "ru"),
+    ],
+)
+def test_a_new_colleague_told_in_english_or_russian_is_the_new_operator_business(engine, question, lang):
+    """A story of a new declarant, clerk or employee for a company that already has cards: an added operator card."""
+    assert shown(ask(engine, question, lang)) == ["topic:new_operator"], question
+
+
+@pytest.mark.parametrize("question,lang", [("这表咋填", "zh"), ("how should we fill in the form?", "en"), ("Как заполнить заявление?", "ru")])
+def test_how_to_fill_the_form_without_a_business_is_asked_back(engine, question, lang):
+    """Which form is filled in depends on the business (the company's 附件1, the holder's own 附件2): asked back."""
+    screen = ask(engine, question, lang)
+    assert screen.route.startswith("ask_business:"), (question, screen.route)
+    chosen = press(engine, screen, "企业首次办理电子口岸卡", lang)
+    assert chosen.route == "material:application_form"
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [("可以线上申请吗", "zh"), ("Is it possible to do everything over the internet?", "en"), ("Можно ли подать документы через интернет?", "ru")],
+)
+def test_applying_online_always_says_the_card_is_still_collected_in_person(engine, question, lang):
+    """Manzhouli's online way ends at the counter: after verification the agent collects the card with their own ID."""
+    routes = shown(ask(engine, question, lang))
+    assert "answer:online_apply" in routes and "answer:online_pickup" in routes, (question, routes)
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("Я теперь работаю в другой компании и хочу сам закрыть свою карту. Какой бланк заполнять?", "ru"),
+        ("Уже год работаю в другом месте, хочу закрыть мою карту сам — какой бланк?", "ru"),
+    ],
+)
+def test_a_holder_closing_their_own_card_while_working_elsewhere_gets_the_holders_form_not_the_hours(engine, question, lang):
+    """"I work at another firm" tells the story, it does not ask the opening hours; closing one's own card is the
+    holder's own cancellation, whose form is the personal one (附件2)."""
+    routes = shown(ask(engine, question, lang))
+    assert "answer:holder_form" in routes and "answer:silent_hours" not in routes, (question, routes)
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [("哪些材料要原件 哪些交复印件", "zh"), ("Which documents must be originals and which can be copies?", "en")],
+)
+def test_which_materials_are_originals_gets_the_copies_rule_and_the_original_form(engine, question, lang):
+    """Originals or copies, no business named: the documents are copies and the new business's form is an
+    original — both rules, not the copies rule alone (which reads as "copies of everything")."""
+    routes = shown(ask(engine, question, lang))
+    assert "answer:copies" in routes and "answer:form_original" in routes, (question, routes)
+
+
+def test_originals_or_copies_when_collecting_the_card_is_the_pickup(engine):
+    """What to bring when collecting the card after an online application: the pickup's originals, beside the site."""
+    routes = shown(ask(engine, "网上申请在哪个网址？通过以后去拿卡带什么，要原件吗？"))
+    assert "answer:online_pickup" in routes and "answer:form_original" not in routes, routes
+
+
+@pytest.mark.parametrize("question,lang", [("在清控高科那买个USBKey要花多少钱", "zh"), ("买共享盾得花多少钱", "zh")])
+def test_the_price_of_a_key_where_it_is_bought_is_the_silent_price_with_where_to_buy(engine, question, lang):
+    """Buying a key and asking its price: the documents do not say the price — never the labelled fact about
+    added cards being paid for; where to buy it comes beside."""
+    routes = shown(ask(engine, question, lang))
+    assert routes[0] == "answer:silent_usbkey_price" and "answer:self_paid_cards" not in routes, routes
+
+
+def test_where_to_find_the_form_called_by_its_short_name_is_the_silent_forms_fact(engine):
+    """表在哪儿找 (the form called 表): where to get it — the documents do not say — not the offices' addresses."""
+    assert shown(ask(engine, "那个表在哪儿找啊")) == ["answer:silent_forms_where"]
+
+
+def test_an_aspect_answered_alike_for_two_businesses_named_is_answered_once(engine):
+    """Two businesses named with one ask whose answer is the same for both (bring the old card?): that answer,
+    not two business screens that leave the ask unanswered."""
+    assert shown(ask(engine, "解锁跟换卡要不要带卡去")) == ["answer:card_medium"]
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [("When will my card be ready?", "en"), ("What is the processing time?", "en"), ("Is the card ready the same day?", "en"), ("Карту выдают в тот же день?", "ru")],
+)
+def test_when_the_card_is_ready_is_the_silent_processing_time_never_a_business(engine, question, lang):
+    """"my card", "the card" in a question of time are not a broken or lost card: how long it takes is not said."""
+    assert shown(ask(engine, question, lang)) == ["answer:silent_processing_time"], question
+
+
+def test_a_new_accountant_in_russian_is_an_operator_card_not_the_accounting_seal(engine):
+    """бухгалтер (an accountant, the new colleague) is not бухгалтерская печать (the refused accounting seal)."""
+    assert shown(ask(engine, "Мы взяли на работу нового бухгалтера, ему нужна карта оператора?", "ru")) == ["topic:new_operator"]
+    assert shown(ask(engine, "Можно поставить бухгалтерскую печать?", "ru")) == ["answer:seal_official_only"]
+
+
+@pytest.mark.parametrize("question", ["How do I fill in attachment 2?", "how to fill attachment 1"])
+def test_how_to_fill_a_form_named_by_its_attachment_answers_that_form_never_asks_back(engine, question):
+    """The form is named (attachment 1 / 2): which form is which — no need to ask which business."""
+    assert shown(ask(engine, question, "en")) == ["answer:forms_named"], question
+
+
+@pytest.mark.parametrize("question", ["Which form do I fill in?", "What form do we need?"])
+def test_which_form_in_english_names_both_forms(engine, question):
+    """Which form: the company's 附件1 and the holder's own 附件2, both named — not the holder's alone."""
+    assert shown(ask(engine, question, "en")) == ["answer:forms_named"], question
+
+
+def test_materials_in_english_for_a_new_colleague_is_the_new_operator_list(engine):
+    assert shown(ask(engine, "A new colleague joined, we already have a legal card. Materials?", "en")) == ["topic:new_operator"]
