@@ -130,7 +130,9 @@ class MatchResult:
 # Spoken and dialect Chinese read as the written forms the documents and the vocabulary use, so one word list
 # serves every way of saying it (俺们公司名儿改了，卡咋整 reads as 我们公司名字改了，卡怎么办): fillers dropped,
 # northern dialect words and 儿化 mapped. Applied to questions and to the vocabulary alike (normalise).
-_FILLERS = re.compile(r"那个啥|就是说|好像|似乎|貌似|估计|嗯+|呃+|唔|哎呀|哎|唉|诶|欸|那个(?![表人的])|这个(?![表人的])|就是(?=[^这那吗么嘛不]|$)")
+_FILLERS = re.compile(
+    r"那个啥|就是说|好像|似乎|貌似|估计|嗯+|呃+|唔|哎呀|哎|唉|诶|欸|那个(?![表人的])|这个(?![表人的])|就是(?=[^这那吗么嘛不]|$)"
+)
 _SPOKEN = (
     (re.compile(r"俺们|咱们|咱(?=[公单家厂企])"), "我们"),
     (re.compile(r"俺|咱"), "我"),
@@ -145,7 +147,10 @@ _SPOKEN = (
     (re.compile(r"(?:整|弄|搞)(?=[丢坏没])"), ""),
     # 整/弄/搞 for doing the business (去弄, 弄什么手续), not 整理/整个/弄明白 (整张卡 stays: adding a card)
     (re.compile(r"(?<=[去要得想来再先也])(?:整|弄|搞)(?!理|清|明|懂)|(?:整|弄|搞)(?=什么|手续|好了|完了)"), "办"),
-    (re.compile(r"(公司|厂子|厂里|单位|企业)(?:也|都|就|要|准备)?不(?:想)?(?:干|做|开)了"), r"\1停业了"),  # the company stops trading
+    (
+        re.compile(r"(公司|厂子|厂里|单位|企业)(?:也|都|就|要|准备)?不(?:想)?(?:干|做|开)了"),
+        r"\1停业了",
+    ),  # the company stops trading
     (re.compile(r"名儿"), "名字"),
     (re.compile(r"地儿"), "地方"),
     (re.compile(r"(?<=[哪这那])儿"), "里"),
@@ -319,8 +324,7 @@ class Analyzer:
             {
                 w
                 for w in (normalise(x) for x in sound_targets)
-                if re.fullmatch(rf"[{_CJK}]+", w)
-                and (len(w) >= 3 or (len(w) == 2 and w in names and not set(w) & PARTICLES))
+                if re.fullmatch(rf"[{_CJK}]+", w) and (len(w) >= 3 or (len(w) == 2 and w in names and not set(w) & PARTICLES))
             }
         )
         # by sound: every reading of the word (行 is xing or hang) → the word

@@ -38,7 +38,9 @@ PERSON_DOCS = frozenset({"agent", "person_id"})  # aspects naming a person (whos
 PERSONS = frozenset({"legal_rep", "agent", "operator", "cardholder", "holder"})  # groups naming whose ID it is
 EVENTS = frozenset({"changed", "add", "register"})  # synonym groups saying what happened, besides the distinctive ones
 PLACES = frozenset({"city_manzhouli", "city_hulunbuir", "city_chifeng", "city_tongliao", "city_ulanhot"})
-SOUND_NOUNS = frozenset({"seal", "refused_seal", "signer", "annotation"})  # aspects whose two-character nouns a homophone is corrected to
+SOUND_NOUNS = frozenset(
+    {"seal", "refused_seal", "signer", "annotation"}
+)  # aspects whose two-character nouns a homophone is corrected to
 MAIN = "main"  # the main menu: every business
 ONLINE = "online"  # the aspect of applying online (weak: a word of many stories)
 ONLINE_APPLY, ONLINE_PICKUP = "answer:online_apply", "answer:online_pickup"  # applying online; collecting the card after it
@@ -84,9 +86,7 @@ LATIN_ASKS = re.compile(
 def latin_asking(text: str) -> set[str]:
     """The sentences of a Russian or English question that ask (without their final punctuation, as ``clauses``
     gives them)."""
-    return {
-        m.group(0).rstrip(".?!; ").strip() for m in LATIN_SENTENCE.finditer(text) if LATIN_ASKS.search(m.group(0).strip())
-    }
+    return {m.group(0).rstrip(".?!; ").strip() for m in LATIN_SENTENCE.finditer(text) if LATIN_ASKS.search(m.group(0).strip())}
 
 
 def clauses(text: str) -> list[str]:
@@ -151,7 +151,9 @@ POINTS_BACK = re.compile(r"这样吗|这样的吗|也是这样|也这样|一样�
 # the holder acting personally, said in a sentence of their own (我想自己把操作员卡注销): I … myself … cancel
 BY_MYSELF = re.compile(r"我[^，,。？?；;]{0,6}(?:自己|本人|亲自)[^，,。？?；;]{0,10}(?:注销|销)")
 # a clause saying the business is to be done (卡丢了要补办, 公司改名了要变更): a request, answered like an ask
-WANTS = re.compile(r"(?:要|想|得|需要|准备|打算)(?:去)?(?:补办|变更|注销|解锁|换卡|延期|新办|增办|补卡|销卡|办理|办)(?:一下|了)?$")
+WANTS = re.compile(
+    r"(?:要|想|得|需要|准备|打算)(?:去)?(?:补办|变更|注销|解锁|换卡|延期|新办|增办|补卡|销卡|办理|办)(?:一下|了)?$"
+)
 # someone acting personally, no business named (个人办要盖公章吗, 个人办的话…): a holder's one business, their card's cancellation
 PERSONAL_ACT = re.compile(r"(?<!法人)(?<!老板)(?:个人|以个人身份|我自己|自己)(?:去|来)?(?:办|处理)(?!卡)|个人名义|以个人身份")
 # the ID the card was issued with, told apart from the one now (当时办卡用的是护照，现在有身份证了): the holder's same-ID rule
@@ -388,7 +390,7 @@ class Reader:
         own = [self._aspects_of(p) for p in parts] if len(parts) > 1 else [set(aspects)]
         together = self._carry_documents([set(t) for t in own]) if len(parts) > 1 else own
         # 公章 + 彩色 → a printed seal: inside each ask, the most specific first, each word used once per ask (外国人当法人
-        #拿护照行不？护照得翻译不: a foreign passport in the first ask, its translation in the second)
+        # 拿护照行不？护照得翻译不: a foreign passport in the first ask, its translation in the second)
         made: list[tuple[int, str]] = []
         standalone: set[str] = set()
         for t, mine in zip(together, own):
@@ -648,11 +650,7 @@ class Reader:
 
         aspects = reading.aspects
         points_back = any(POINTS_BACK.search(c) for c, r in read if not r.aspects)
-        if (
-            (reading.businesses or reading.categories)
-            and len(asking) < len(read)
-            and not points_back
-        ):
+        if (reading.businesses or reading.categories) and len(asking) < len(read) and not points_back:
             aspects = tuple(a for a in aspects if named(a))
         # an aspect that is all one ask asks (several asks, or the one ask after a story: …可以在网上办吗)
         # (a place after a story keeps the story's business: _with_place adds the city)
@@ -752,8 +750,10 @@ class Reader:
         if not route.startswith("answer:"):
             return False
         a = self.kb.answers[Route.parse(route).arg]
-        return business in a.businesses or a.see == f"topic:{business}" or any(
-            self.fixed_route(x, business) == route for x in self.kb.aspects
+        return (
+            business in a.businesses
+            or a.see == f"topic:{business}"
+            or any(self.fixed_route(x, business) == route for x in self.kb.aspects)
         )
 
     def _of_kind(self, route: str, categories: tuple[str, ...]) -> bool:
@@ -846,7 +846,9 @@ class Reader:
                 for a in active
                 if not kb.aspects[a].document or self.fixed_route(a, business) or (a in reading.asked and kb.aspects[a].routes)
             ]
-        if OUTSIDE in active or OUTSIDE_TOLD in active:  # a topic outside both documents (customs registration, drivers): the words
+        if (
+            OUTSIDE in active or OUTSIDE_TOLD in active
+        ):  # a topic outside both documents (customs registration, drivers): the words
             # shared with documented facts (注册, 操作员卡) do not make one of those facts its answer
             return Plan("answers", tuple(kb.aspects[OUTSIDE].routes[:1]), business=business, reading=reading)
         weak = [a for a in aspects if a not in active]

@@ -1054,7 +1054,10 @@ def test_whether_something_is_needed_in_spoken_words_is_asked_back(engine, quest
 def test_a_holder_cancelling_is_the_holders_business_whatever_the_story_names(engine):
     """…卡也找不到了，我自己能注销吗: the holder's business (not the lost card's), led by its rule that the card is
     brought only if there is one."""
-    assert shown(ask(engine, "原公司不管了，卡也找不到了，我自己能注销吗")) == ["answer:holder_card_if_any", "topic:holder_cancel"]
+    assert shown(ask(engine, "原公司不管了，卡也找不到了，我自己能注销吗")) == [
+        "answer:holder_card_if_any",
+        "topic:holder_cancel",
+    ]
 
 
 @pytest.mark.parametrize("question", ["操作员卡早就丢了 还能注销吗", "卡找不到了，还能不能注销"])
@@ -1371,7 +1374,11 @@ def test_a_vague_trouble_or_procedure_asks_which_business(engine, question):
         # a second ask joined by и (… и куда ехать): each answered
         ("Мы новая фирма. Какие документы нужны и куда ехать?", "answer:onsite_where", "ru"),
         ("Does the handling person need to be on our staff?", "answer:agent_choice", "en"),
-        ("Our business licence was revoked. What do we give instead of it to cancel the card?", "answer:cancel_explanation", "en"),
+        (
+            "Our business licence was revoked. What do we give instead of it to cancel the card?",
+            "answer:cancel_explanation",
+            "en",
+        ),
     ],
 )
 def test_russian_and_english_sentences_are_read_as_story_and_asks(engine, question, expected, lang):
@@ -1381,7 +1388,11 @@ def test_russian_and_english_sentences_are_read_as_story_and_asks(engine, questi
 @pytest.mark.parametrize(
     "question,expected,absent",
     [
-        ("执照原件找不着了 能用情况说明代替吗", "answer:cancel_explanation", "topic:reissue_lost"),  # the licence lost, not the card
+        (
+            "执照原件找不着了 能用情况说明代替吗",
+            "answer:cancel_explanation",
+            "topic:reissue_lost",
+        ),  # the licence lost, not the card
         ("证书过期好几个月了 现在还能延期吗", "topic:reissue_expired", "topic:renew_cert"),  # expired long ago: past a renewal
         ("新公司头一回办 能给几张卡", "answer:free_first_set", None),  # how many cards a first set has
         ("执照复印件盖好公章就够了吧", "answer:all_four_required", None),  # the seal alone is not enough
@@ -1406,7 +1417,10 @@ def test_russian_verb_forms_of_cancelling_are_read(engine):
 
 @pytest.mark.parametrize(
     "question,lang",
-    [("Our certificate expired two years ago. Can we still use the card?", "en"), ("Сертификат истёк полгода назад, что делать?", "ru")],
+    [
+        ("Our certificate expired two years ago. Can we still use the card?", "en"),
+        ("Сертификат истёк полгода назад, что делать?", "ru"),
+    ],
 )
 def test_a_certificate_expired_long_ago_is_the_expired_cards_reissue(engine, question, lang):
     """Expired long ago (past tense and a time ago, in English or Russian): the expired card's reissue, not a
@@ -1449,7 +1463,11 @@ def test_what_to_do_with_nothing_told_asks_which_business(engine, question):
     [
         ("我是法人 想以个人名义把法人卡注销了", "topic:cancel_legal", "zh"),  # a holder's own business is an operator card's
         ("我以前是操作员 现在要销自己的卡 身份证复印件要盖章吗", "answer:holder_annotation", "zh"),  # 销 alone: cancelling
-        ("The company is closed and we have no business licence anymore. How do we cancel the cards?", "answer:cancel_explanation", "en"),
+        (
+            "The company is closed and we have no business licence anymore. How do we cancel the cards?",
+            "answer:cancel_explanation",
+            "en",
+        ),
         ("Какой телефон у zhika zhongxin?", "answer:hotline", "ru"),  # 制卡中心 in pinyin
     ],
 )
@@ -1466,7 +1484,11 @@ def test_someone_else_leaving_is_not_the_askers_own_card(engine):
 @pytest.mark.parametrize(
     "question,expected,absent",
     [
-        ("无锡的 卡寄到别的地址 收件地址跟执照不一样行吗", "answer:mail_authorisation", "answer:holder_same_id_type"),  # not an ID mismatch
+        (
+            "无锡的 卡寄到别的地址 收件地址跟执照不一样行吗",
+            "answer:mail_authorisation",
+            "answer:holder_same_id_type",
+        ),  # not an ID mismatch
         ("卡丢了 要登报声明吗", "answer:hotline", None),  # a newspaper notice: neither document says
     ],
 )
@@ -1546,8 +1568,10 @@ def test_northern_spoken_words_are_read(engine, question, expected):
 
 
 def test_what_goes_on_a_copy_is_its_wording(engine):
-    """"what goes on the copy" (English idiom) asks the annotation: the person's wording for a passport copy."""
-    assert "answer:person_annotation" in shown(ask(engine, "The director only has a foreign passport. What goes on the passport copy?", "en"))
+    """ "what goes on the copy" (English idiom) asks the annotation: the person's wording for a passport copy."""
+    assert "answer:person_annotation" in shown(
+        ask(engine, "The director only has a foreign passport. What goes on the passport copy?", "en")
+    )
 
 
 def test_an_id_named_in_the_ask_about_a_business_is_how_it_is_done(engine):
@@ -1560,7 +1584,9 @@ def test_cards_bought_by_the_company_itself_is_the_paid_cards_fact(engine):
     assert "answer:self_paid_cards" in shown(ask(engine, "无锡的企业新增的操作员卡得自己买吗"))
 
 
-@pytest.mark.parametrize("question,lang", [("How much time does it take to get the card?", "en"), ("Как быстро сделают карту?", "ru")])
+@pytest.mark.parametrize(
+    "question,lang", [("How much time does it take to get the card?", "en"), ("Как быстро сделают карту?", "ru")]
+)
 def test_how_much_time_is_the_duration_not_the_fee(engine, question, lang):
     assert shown(ask(engine, question, lang)) == ["answer:silent_processing_time"], question
 
@@ -1602,7 +1628,9 @@ def test_a_new_colleague_told_in_english_or_russian_is_the_new_operator_business
     assert shown(ask(engine, question, lang)) == ["topic:new_operator"], question
 
 
-@pytest.mark.parametrize("question,lang", [("这表咋填", "zh"), ("how should we fill in the form?", "en"), ("Как заполнить заявление?", "ru")])
+@pytest.mark.parametrize(
+    "question,lang", [("这表咋填", "zh"), ("how should we fill in the form?", "en"), ("Как заполнить заявление?", "ru")]
+)
 def test_how_to_fill_the_form_without_a_business_is_asked_back(engine, question, lang):
     """Which form is filled in depends on the business (the company's 附件1, the holder's own 附件2): asked back."""
     screen = ask(engine, question, lang)
@@ -1613,7 +1641,11 @@ def test_how_to_fill_the_form_without_a_business_is_asked_back(engine, question,
 
 @pytest.mark.parametrize(
     "question,lang",
-    [("可以线上申请吗", "zh"), ("Is it possible to do everything over the internet?", "en"), ("Можно ли подать документы через интернет?", "ru")],
+    [
+        ("可以线上申请吗", "zh"),
+        ("Is it possible to do everything over the internet?", "en"),
+        ("Можно ли подать документы через интернет?", "ru"),
+    ],
 )
 def test_applying_online_always_says_the_card_is_still_collected_in_person(engine, question, lang):
     """Manzhouli's online way ends at the counter: after verification the agent collects the card with their own ID."""
@@ -1629,7 +1661,7 @@ def test_applying_online_always_says_the_card_is_still_collected_in_person(engin
     ],
 )
 def test_a_holder_closing_their_own_card_while_working_elsewhere_gets_the_holders_form_not_the_hours(engine, question, lang):
-    """"I work at another firm" tells the story, it does not ask the opening hours; closing one's own card is the
+    """ "I work at another firm" tells the story, it does not ask the opening hours; closing one's own card is the
     holder's own cancellation, whose form is the personal one (附件2)."""
     routes = shown(ask(engine, question, lang))
     assert "answer:holder_form" in routes and "answer:silent_hours" not in routes, (question, routes)
@@ -1673,10 +1705,15 @@ def test_an_aspect_answered_alike_for_two_businesses_named_is_answered_once(engi
 
 @pytest.mark.parametrize(
     "question,lang",
-    [("When will my card be ready?", "en"), ("What is the processing time?", "en"), ("Is the card ready the same day?", "en"), ("Карту выдают в тот же день?", "ru")],
+    [
+        ("When will my card be ready?", "en"),
+        ("What is the processing time?", "en"),
+        ("Is the card ready the same day?", "en"),
+        ("Карту выдают в тот же день?", "ru"),
+    ],
 )
 def test_when_the_card_is_ready_is_the_silent_processing_time_never_a_business(engine, question, lang):
-    """"my card", "the card" in a question of time are not a broken or lost card: how long it takes is not said."""
+    """ "my card", "the card" in a question of time are not a broken or lost card: how long it takes is not said."""
     assert shown(ask(engine, question, lang)) == ["answer:silent_processing_time"], question
 
 
