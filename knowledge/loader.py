@@ -12,6 +12,7 @@ import copy
 import os
 import re
 import stat
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
@@ -312,9 +313,11 @@ def _read_yaml(file: Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
     except (OSError, UnicodeDecodeError) as exc:
         return None, {}, [Problem(name, None, "", f"cannot read file: {exc}")]
     key = (name, text)
-    if key not in _PARSED:
+    if key in _PARSED:
+        _PARSED.move_to_end(key)
+    else:
         if len(_PARSED) >= PARSED_MAX:
-            _PARSED.clear()
+            _PARSED.popitem(last=False)  # the least recently read text
         _PARSED[key] = _parse_yaml(name, text)
     return copy.deepcopy(_PARSED[key])  # each load gets its own data: a load may change what it reads
 
@@ -323,7 +326,7 @@ def _read_yaml(file: Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
 # were parsed before is not parsed again (a /reload where one file changed parses that file; so does a test
 # that breaks one file of a copy). Keyed by the text itself, so a changed file is always parsed anew.
 PARSED_MAX = 64
-_PARSED: dict[tuple[str, str], tuple[Any, dict[tuple, int], list[Problem]]] = {}
+_PARSED: OrderedDict[tuple[str, str], tuple[Any, dict[tuple, int], list[Problem]]] = OrderedDict()
 
 
 def _parse_yaml(name: str, text: str) -> tuple[Any, dict[tuple, int], list[Problem]]:
