@@ -41,6 +41,24 @@ def _no_operator_configuration():
     os.environ.update(saved)
 
 
+@pytest.fixture(autouse=True)
+def _logging_left_as_found():
+    """A command run in the test's process sets up logging (a handler on the root logger over the test's
+    captured standard error) and may wrap stdout/stderr to redact secrets: both are undone after the
+    test, so a later test's server thread never logs into a capture that has been closed."""
+    import logging
+    import sys
+
+    root = logging.getLogger()
+    handlers, level, streams = list(root.handlers), root.level, (sys.stdout, sys.stderr)
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
+    sys.stdout, sys.stderr = streams
+
+
 # -- knowledge and engine ----------------------------------------------------------------
 @pytest.fixture(autouse=True, scope="session")
 def _each_knowledge_version_loaded_once():
