@@ -102,9 +102,14 @@ class Checklists:
 
     def _layout(
         self, topic: str, lang: str
-    ) -> tuple[tuple[tuple[dict[str, Any], dict[str, Any], dict[str, Any]], ...], tuple[tuple[str, str, tuple[int, ...]], ...]]:
-        """What never changes for a business in a language: each item's rows (unticked, ticked, 不适用), and
-        the materials (id, name, item positions). Built once per knowledge, business and language."""
+    ) -> tuple[
+        tuple[tuple[dict[str, Any], dict[str, Any], dict[str, Any]], ...],
+        tuple[tuple[str, str, tuple[int, ...]], ...],
+        frozenset[str],
+    ]:
+        """What never changes for a business in a language: each item's rows (unticked, ticked, 不适用),
+        the materials (id, name, item positions) and the items' ids. Built once per knowledge, business and
+        language."""
         key = (topic, lang)
         if self._layouts_kb is not self.kb:
             self._layouts, self._layouts_kb, self._states = {}, self.kb, {}
@@ -138,7 +143,7 @@ class Checklists:
                 groups[-1][2].append(n)
             ids = frozenset(row["id"] for row, _, _ in rows)
             self._layouts[key] = (tuple(rows), tuple((m, name, tuple(ix)) for m, name, ix in groups), ids)
-        return self._layouts[key][:2]
+        return self._layouts[key]
 
     def _rows(self, topic: str, lang: str, ticks: set[str], na: set[str]) -> list[dict[str, Any]]:
         """The one reading of a user's marks, for the checklist's screens (``state``) and the page's script
@@ -161,13 +166,12 @@ class Checklists:
         if topic not in self.kb.businesses:
             raise NotFound(topic)
         lang = ctx.lang if ctx is not None else i18n.DEFAULT_LANGUAGE
-        self._layout(topic, lang)  # built once per business and language
+        ids = self._layout(topic, lang)[2]
         ahead, self._read_ahead = self._read_ahead, None
         if ahead is not None and ahead[:4] == (threading.get_ident(), user_id, topic, self.store.changes()):
             ticks, na, _ = ahead[4]  # what ``sync`` just read for this screen, nothing written since
         else:
             ticks, na, _ = self.store.checklist_marks(user_id, topic)  # ticks and 不适用 marks in one read
-        ids = self._layouts[(topic, lang)][2]
         key = (topic, lang, frozenset(ticks & ids), frozenset(na & ids))
         hit = self._states.get(key)
         if hit is None:
@@ -190,7 +194,7 @@ class Checklists:
         return hit
 
     def _state(self, topic: str, lang: str, ticks: frozenset[str], na: frozenset[str]) -> dict[str, Any]:
-        _, materials, _ = self._layouts[(topic, lang)]
+        materials = self._layout(topic, lang)[1]
         rows = self._rows(topic, lang, ticks, na)  # 不适用: only an optional item, then counted in neither
         groups = []
         for material, name, positions in materials:
@@ -246,8 +250,7 @@ class Checklists:
         if topic not in self.kb.businesses:
             return {}
         user_id = ctx.user_id or 0
-        self._layout(topic, ctx.lang)
-        ids = self._layouts[(topic, ctx.lang)][2]
+        ids = self._layout(topic, ctx.lang)[2]
         marks = self.store.checklist_marks(user_id, topic)  # ticks, 不适用 marks, notice: one read
         ticks, _, notice = marks
         if ticks <= ids and not notice:  # nothing to drop or to say (nearly always): the screen reuses the read
@@ -297,7 +300,7 @@ class Checklists:
         topic, item_id, wanted = args.split(":") if args.count(":") == 2 else ("", "", "")
         if wanted not in ("0", "1") or action not in ("tick", "na") or topic not in self.kb.businesses:
             raise NotFound(args)
-        layout, materials = self._layout(topic, ctx.lang)
+        layout, materials, _ = self._layout(topic, ctx.lang)
         item = next((off for off, _, _ in layout if off["id"] == item_id), None)  # 25 items at most: no index
         if item is None or (action == "na" and not item["optional"]):  # only what the screens offer 不适用 for
             raise NotFound(args)
