@@ -41,6 +41,14 @@ PLACES = frozenset({"city_manzhouli", "city_hulunbuir", "city_chifeng", "city_to
 SOUND_NOUNS = frozenset(
     {"seal", "refused_seal", "signer", "annotation"}
 )  # aspects whose two-character nouns a homophone is corrected to
+# beside an aspect that asks whose answer (the seal, the wording, who signs), an ask the same for both (handwritten? must
+# it?) leaves it open; a copy named (复印件上盖哪个章) is the company's copies, unless the ask is whether a seal is
+# needed at all (复印件上要盖公章不: the holder's copy has none); a wording quoted (同意…) names whose it is
+WHO_OPEN = frozenset({"handwritten", "required"})
+# (… or the annotation itself asked for — 签注写什么, 那句话是啥, 原话 — each wording; or where on the page — 盖哪嘎达: the company's copies)
+COPY_NAMED = re.compile(r"复印|copy|copies|копи|ксерокопи|签注|同意|那句|原话|盖(?:在)?哪(?![个种样一])", re.IGNORECASE)
+SEAL_WHETHER = re.compile(r"(?:要|得|需要|用)盖[^，,。？?\s]{0,4}(?:吗|么|嘛|不)|盖不盖|要不要盖|用不用盖|需不需要盖")
+SEAL = "seal"
 MAIN = "main"  # the main menu: every business
 ONLINE = "online"  # the aspect of applying online (weak: a word of many stories)
 ONLINE_APPLY, ONLINE_PICKUP = "answer:online_apply", "answer:online_pickup"  # applying online; collecting the card after it
@@ -197,6 +205,29 @@ COLLECT, ORIGINAL, MATERIALS_ORIGINAL = "collect", "original_or_copy", "material
 CANCEL_CHAR = re.compile(r"销(?![售量路])")
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
+# a greeting or a bare wish to do something about the card (你好 想办卡, 在吗 办个业务, hello, I want a card, Здравствуйте,
+# хочу оформить карту): made only of these words, it names no business — the flow's own question, never a guess
+GREETING = re.compile(
+    r"你好|您好|你们好|老师好|在吗|在么|在嘛|在不在|在不|请问|麻烦|打扰|\b(?:hello|hi|hey|good (?:morning|afternoon|day))\b"
+    r"|здравствуйте|добрый (?:день|вечер)|доброе утро|привет",
+    re.IGNORECASE,
+)
+WISH = re.compile(r"[办弄整搞卡]|业务|手续|申请|\b(?:card|apply|want|need)\b|оформ|карт|нужн|хочу|хотим", re.IGNORECASE)
+BARE_WORDS = re.compile(
+    r"你们好|你好|您好|老师好|老师|在不在|在吗|在么|在嘛|在不|请问一下|请问下|请问|麻烦问一下|麻烦问下|麻烦一下|麻烦|打扰一下|打扰了|打扰|"
+    r"咨询一下|咨询下|咨询|问一下|问下|问个事|问个问题|想问|有个事|有事|我们公司|我们单位|我们|我|俺们|俺|公司|单位|咱们|咱|"
+    r"想要|想|要|准备|打算|需要|来|去|办理|办|弄|整|搞|处理|申请|一下|一个|一张|个|张|下|电子口岸卡|电子口岸|口岸卡|卡片|卡|"
+    r"的事情|的事儿|的事|的业务|业务|手续|事情|事|相关|有关|关于|那个|这个|啊|呀|吧|呢|哈|嗯|哦|了|的|"
+    r"\b(?:hello|hi|hey|good|morning|afternoon|day|dear|sir|madam|please|i|we|our company|our|my|us|would like to|would like|"
+    r"want to|want|need to|need|get|apply for|apply|make|do something with|do something|something|with|about|for|a|an|the|"
+    r"e-port cards?|eport cards?|e-port|eport|cards?|question|help|business)\b|"
+    r"здравствуйте|добрый|день|вечер|доброе|утро|привет|хочу|хотим|хотели бы|нужно|нужна|нужен|надо|оформить|сделать|"
+    r"получить|карту|карта|карты|карте|электронного порта|электронный порт|вопрос|по|у нас|мы|я|с|пожалуйста|"
+    r"[\W_\d]",
+    re.IGNORECASE,
+)
+
+
 # "what to hand in / bring / prepare?" in any words (要交哪些, 得准备些啥, 提供什么): the materials
 WHAT_TO_BRING = re.compile(r"(?:交|带|准备|提供|提交|递交|备)(?:些|上|好)?(?:哪些|什么|啥|哪几样|哪几份|哪几个)")
 
@@ -785,13 +816,57 @@ class Reader:
     def answer_aspect(self, aspect: str, business: str | None, question: str = "") -> Plan:
         """One aspect for one business (the ask-back's answer): its own route, else its answers."""
         fixed = self.fixed_route(aspect, business)
-        routes = (fixed,) if fixed else tuple(self.kb.aspects[aspect].routes[:1])
+        spec = self.kb.aspects[aspect]
+        # (the wording for a company's business: on the licence copy and on the ID copies, both)
+        routes = (fixed,) if fixed else tuple(r for r in spec.unsure or spec.routes[:1] if self.applies(r, business))
         if not routes:
             return Plan("none")
         return Plan("answers", routes, business=business, reading=Reading(question, (business,) if business else (), (aspect,)))
 
+    def _whose(self, reading: Reading) -> str | None:
+        """An aspect whose answer is the company's or the holder's own (盖哪个章, 写什么, 签名能打印吗, 身份证复印件上写哪
+        句话), asked with nothing that tells whose: no business, kind, holder, person, company or company document
+        named — the aspect to ask back "which business?" for; the answers for the company would be a guess."""
+        if reading.businesses or reading.categories or reading.holder or reading.left or reading.story or reading.jiangsu:
+            return None
+        aspects = self.kb.aspects
+        who = [a for a in reading.aspects if aspects[a].asks_who]
+        if len(who) != 1 or any(a not in who and a not in WHO_OPEN for a in reading.aspects):
+            return None
+        if self._concepts(reading.question) & (PERSONS | {"company"}):
+            return None  # (经办人身份证写什么, 我们公司盖什么章: the company's)
+        if COPY_NAMED.search(reading.question) and not (who[0] == SEAL and SEAL_WHETHER.search(reading.question)):
+            return None
+        return who[0]
+
+    def _bare(self, reading: Reading) -> bool:
+        """A greeting or a bare wish about the card and nothing else (你好 想办卡, 在吗 办个业务, hello, I want a
+        card): no business, kind, place, person or aspect but what to do — the words the ranking would weigh are
+        only 办 and 卡, so its best route is a guess."""
+        if (
+            reading.businesses
+            or reading.categories
+            or reading.cities
+            or reading.jiangsu
+            or reading.holder
+            or reading.left
+            or reading.story
+            or any(a not in (HOW, PROCESS, PHONE) for a in reading.aspects)
+        ):
+            return False
+        q = reading.question
+        if not (GREETING.search(q) or WISH.search(q)) or BARE_WORDS.sub("", q):
+            return False
+        told = re.sub(r"[\W_]+", "", GREETING.sub("", q))
+        if len(told) < 2 or told.lower() == "card":
+            return False  # (a greeting alone, or 卡 alone: the suggestions and the menu, as for any word)
+        # (咨询 alone is the hotline; with a greeting or a wish it is the wish to talk about the card)
+        return PHONE not in reading.aspects or bool(WISH.search(q.replace("咨询", "")) or GREETING.search(q))
+
     def _plan(self, reading: Reading, result: MatchResult) -> Plan:
         kb = self.kb
+        if PROCESS in kb.aspects and self._bare(reading):
+            return Plan("ask", aspect=PROCESS, reading=reading)  # 你好 想办卡: which business? — never a guess
         ranked = result.best.route if result.confident and result.best else ""
         ranked_topic = Route.parse(ranked).arg if ranked.startswith("topic:") else None
         if ranked_topic in reading.story:
@@ -822,6 +897,9 @@ class Reader:
                 if r.startswith("topic:") and len(kb.aspects[a].routes) == 1
             }
             business = next(iter(named)) if len(named) == 1 else None
+        whose = None if business else self._whose(reading)
+        if whose:
+            return Plan("ask", aspect=whose, reading=reading)  # 盖哪个章: the company's seal, or none for a holder?
         several = self._several_businesses(reading, business)
         if several:
             return several

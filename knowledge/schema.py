@@ -225,7 +225,9 @@ class Aspect(Strict):
     business; ``for_business``: a route template for any business ("topic:{business}");
     ``needs_business``: without a business the reader asks which one, never guesses. ``unsure``:
     the answers shown together when the question names no ``document`` (签注写什么: the wording on
-    the licence copy and on the ID copies). An aspect with nothing that answers it is a cue: it
+    the licence copy and on the ID copies). ``asks_who``: the answer differs for the company and
+    for a holder acting personally (the seal, the wording, who signs): when the question names no
+    business, person, company document or sign of either, the reader asks which business. An aspect with nothing that answers it is a cue: it
     counts inside another aspect's ``when``, names a document, or keeps its words from being read
     as something else (重新办 is not 新办)."""
 
@@ -237,6 +239,7 @@ class Aspect(Strict):
     per_business: dict[Id, str] = Field(default_factory=dict)
     for_business: str | None = Field(default=None, pattern=ROUTE_PATTERN)
     needs_business: bool = False
+    asks_who: bool = False  # the company's answer or the holder's own: asked back when nothing tells whose
     weak: bool = False  # answered only when nothing more specific is asked (a business or another aspect wins)
     told: bool = False  # asked by telling it (当初用护照办的卡 …): kept when named only in the story before the question
     document: bool = False  # names a document (营业执照, 身份证 …): an aspect's answer for it can be chosen

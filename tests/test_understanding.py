@@ -331,6 +331,76 @@ def test_whether_a_material_is_required_without_a_business_is_asked_back(engine,
     assert chosen.route == "topic:new_entry"
 
 
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("你好 想办卡", "zh"),
+        ("在吗 办个业务", "zh"),
+        ("你好 我想办一下卡的事", "zh"),
+        ("在吗 我要弄卡", "zh"),
+        ("老师好 我想办电子口岸卡", "zh"),
+        ("在不在 问个事", "zh"),
+        ("hello, I want a card", "en"),
+        ("Здравствуйте, хочу оформить карту", "ru"),
+    ],
+)
+def test_a_greeting_or_a_bare_wish_about_the_card_is_asked_back_never_guessed(engine, question, lang):
+    # only 办 and 卡 to weigh: the ranking's best (the change scope, where to apply, replacing a card) is a guess
+    screen = ask(engine, question, lang)
+    assert screen.route == "ask_business:process", (question, screen.route)
+    assert {"zh": "办理哪项业务？", "ru": "Какую услугу", "en": "Which service"}[lang] in screen.text
+    assert press(engine, screen, "企业首次办理电子口岸卡", lang).route == "topic:new_entry"
+
+
+@pytest.mark.parametrize("question", ["卡", "你好", "hello"])
+def test_a_greeting_or_one_word_alone_gets_the_suggestions(engine, question):
+    assert ask(engine, question).route == "suggest"
+
+
+@pytest.mark.parametrize(
+    "question,aspect,lang",
+    [
+        ("盖哪个章", "seal", "zh"),
+        ("复印件上要盖公章不", "seal", "zh"),
+        ("what seal", "seal", "en"),
+        ("写什么", "annotation", "zh"),
+        ("что писать", "annotation", "ru"),
+        ("签名能打印上去吗 还是得自己写", "signer", "zh"),
+        ("谁签字", "signer", "zh"),
+    ],
+)
+def test_a_seal_or_wording_asked_with_nothing_telling_whose_is_asked_back(engine, question, aspect, lang):
+    # the company's copies get the official seal and two wordings; a holder acting personally no seal and their own
+    screen = ask(engine, question, lang)
+    assert screen.route == f"ask_business:{aspect}", (question, screen.route)
+    holder = press(engine, screen, "操作员卡注销业务服务", lang)
+    assert shown(holder) == ["answer:holder_annotation"]
+    company = press(engine, screen, "丢失补办", lang)
+    assert "answer:holder_annotation" not in shown(company) and set(shown(company)) <= {
+        "answer:seal_official_only",
+        "answer:org_annotation",
+        "answer:person_annotation",
+    }
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("营业执照复印件盖什么章", "answer:seal_official_only"),
+        ("公张盖哪个 合同章中不", "answer:seal_official_only"),
+        ("Можно ли поставить печать отдела кадров?", "answer:seal_official_only"),
+        ("复印件上盖哪个章才有效", "answer:seal_official_only"),
+        ("经办人身份证复印件需要写啥", "answer:person_annotation"),
+        ("我们公司复印件盖什么章", "answer:seal_official_only"),
+        ("个人办要盖公章吗", "answer:holder_annotation"),
+        ("少一个签名可以吗", "answer:all_four_required"),
+    ],
+)
+def test_a_seal_or_wording_asked_with_whose_told_is_answered(engine, question, expected):
+    # a company document, a refused seal, a person, the company, a holder acting, or a rule the same for both
+    assert expected in shown(ask(engine, question)), question
+
+
 def test_whether_the_holders_id_is_required_for_a_change_is_the_change_rule(engine):
     # the change businesses do not ask for the holders' ID copies: said for the one named, or for all of them
     for question in ("改地址要不要交操作员身份证复印件", "变更类业务需不需要持卡人身份证"):
@@ -374,7 +444,7 @@ def test_a_forged_ask_back_button_gives_the_fresh_menu(engine):
     for args in ("materials:nope", "nope:change_name", "materials", ""):
         screen = engine.handle(Context(user_id=1), callback_data("aspect", args))
         assert screen.stale and screen.route == "main", args
-    assert engine.handle(Context(), callback_data("go", "ask_business:seal")).stale  # an aspect that needs no business
+    assert engine.handle(Context(), callback_data("go", "ask_business:phone")).stale  # an aspect that needs no business
 
 
 def test_the_ask_back_in_the_console(guide):
