@@ -161,9 +161,107 @@ _SPOKEN = (
 )
 
 
+# Russian typed in Latin letters (skolko dnei delaut kartu? / karta zablokirovalas, kak razblokirovat? 解锁 chto
+# privozit?): read as the Cyrillic the vocabulary is written in. A text is taken for it when it has two words only
+# Russian written in Latin letters has (question words, greetings, the card, documents …), or one and no English
+# function word; each Latin word is then written in Cyrillic, except a word of Chinese syllables (zhika zhongxin, jiesuo:
+# pinyin, read as the vocabulary spells it) and the few Latin words both languages type (usbkey, online, id).
+_TRANSLIT_MARKER = re.compile(
+    r"(?:chto|shto|chego|kak|kako[iey]|kakaya|kakuyu|kaki[ehx]\w*|skol+ko|skoko|skolka|skoka|gde|kuda|kogda|pochemu|zachem"
+    r"|nuzhn\w*|nuzhen|nado|mozhno|mozhet|zdra\w*|privet|pozhal\w*|spasibo|podskazh\w*|skazhite|kart[auyoe]\w*"
+    r"|dokument\w*|pasport\w*|s?dela[ltuy]\w*|dlya|seich?as|seychas|teper|esli|eto|ili|uzhe|rabota\w*|pechat\w*"
+    r"|zayav\w*|litsenz\w*|kompani\w*|menya|mne|pomogite|pomoch|sdelat|poluchit\w*|oformi\w*|zabrat|vzyat|privez\w*"
+    r"|privoz\w*|prinest\w*|nomer|adres\w*|telefon\w*|perevod\w*|operatora|zablok\w*|razblok\w*|poteryal\w*|slomal\w*)"
+)
+_ENGLISH_HINT = frozenset(
+    "the a an is are was what how where which can could do does i we you my our to of for and please hi hello".split()
+)
+_LATIN_SHARED = frozenset("usbkey usb key ukey online id pdf jpg png ccb chinaport email wechat sms ok e-port eport".split())
+_LATIN_WORD = re.compile(r"[a-z']+", re.IGNORECASE)
+_TRANSLIT_UNIT = re.compile(r"tsya$|shch|sch|zh|kh|ch|sh|ts|yu|ju|ya|ja|yo|ye|je|'|[a-z]")
+_TRANSLIT = {
+    **dict(zip("abvgdezklmnoprstufhcxwqj", "абвгдезклмнопрстуфхцксвкй")),
+    "x": "кс",
+    "'": "ь",
+    **{"shch": "щ", "sch": "щ", "zh": "ж", "kh": "х", "ch": "ч", "sh": "ш", "ts": "ц", "yu": "ю", "ju": "ю"},
+    **{"ya": "я", "ja": "я", "yo": "е", "ye": "е", "je": "е", "tsya": "тся"},
+}
+_LATIN_VOWELS = frozenset("aeouy")  # (i after i stays и: manchzhurii)
+
+
+_PINYIN_ONLY = re.compile(r"zh|x|q|ng|ao|ou|uo|ie|ui|ian")  # what pinyin has and Russian in Latin letters seldom
+
+
+@lru_cache(maxsize=1)
+def _pinyin_word() -> re.Pattern[str]:
+    """A word made of two or more Chinese syllables of two letters or more (pinyin without tones): zhika, zhongxin,
+    manzhouli."""
+    syllables = {re.sub(r"[0-9]", "", r).lower() for v in _pinyin().pinyins.values() for r in v.split()}
+    alternation = "|".join(sorted((s for s in syllables if s.isalpha() and len(s) >= 2), key=len, reverse=True))
+    return re.compile(rf"(?:{alternation})(?:{alternation})+")
+
+
+def _cyrillic(word: str) -> str:
+    out: list[str] = []
+    units = _TRANSLIT_UNIT.findall(word.lower())
+    for i, u in enumerate(units):
+        before = units[i - 1] if i else ""
+        after = units[i + 1] if i + 1 < len(units) else ""
+        if u in ("i", "y"):
+            vowel_before = before in _LATIN_VOWELS or (u == "y" and before == "i")
+            if vowel_before and not (after in _LATIN_VOWELS or after == "i"):
+                out.append("й")  # (dnei, zdravstvuite, kakoy: a diphthong's й)
+            else:
+                out.append("и" if u == "i" else "ы")
+        else:
+            out.append(_TRANSLIT.get(u, u))
+    return "".join(out)
+
+
+def translit_russian(text: str) -> str:
+    """Russian typed in Latin letters, written in Cyrillic (anything else is returned as it is)."""
+    words = _LATIN_WORD.findall(text)
+    if not words:
+        return text
+    lower = [w.lower() for w in words]
+    markers = sum(1 for w in lower if _TRANSLIT_MARKER.fullmatch(w))
+    if not markers or (markers < 2 and any(w in _ENGLISH_HINT for w in lower)):
+        return text
+    pinyin = _pinyin_word()
+
+    def written(m: re.Match[str]) -> str:
+        w = m.group(0).lower()
+        if w in _LATIN_SHARED or (pinyin.fullmatch(w) and _PINYIN_ONLY.search(w) and not _TRANSLIT_MARKER.fullmatch(w)):
+            return m.group(0)
+        return _cyrillic(w)
+
+    return _LATIN_WORD.sub(written, text)
+
+
+# spoken Russian as written (скока дней, чё надо, щас): the words the vocabulary is written in
+_SPOKEN_RU = (
+    (re.compile(r"(?<![а-яё])(?:скок[ао]?|скоко|сколька)(?![а-яё])", re.IGNORECASE), "сколько"),
+    (re.compile(r"(?<![а-яё])(?:ч[её]|чо|шо|што)(?![а-яё])", re.IGNORECASE), "что"),
+    (re.compile(r"(?<![а-яё])щас(?![а-яё])", re.IGNORECASE), "сейчас"),
+    (re.compile(r"(?<![а-яё])нада(?![а-яё])", re.IGNORECASE), "надо"),
+    (re.compile(r"(?<![а-яё])(?:тока|ток)(?![а-яё])", re.IGNORECASE), "только"),
+)
+
+
+def spoken_russian(text: str) -> str:
+    """Spoken Russian as written (скока → сколько, чё → что, щас → сейчас); other text as it is."""
+    if not _CYRILLIC.search(text.lower()):
+        return text
+    for pattern, written in _SPOKEN_RU:
+        text = pattern.sub(written, text)
+    return text
+
+
 def spoken(text: str) -> str:
-    """Spoken and dialect Chinese as the written forms (fillers dropped, 俺/咋/啥/中不中/整/弄, 儿化): what
-    the vocabulary is written in. Text without Chinese is returned as it is."""
+    """Spoken and dialect Chinese as the written forms (fillers dropped, 俺/咋/啥/中不中/整/弄, 儿化), and Russian
+    typed in Latin letters as Cyrillic (``translit_russian``), spoken Russian as written (``spoken_russian``): what the
+    vocabulary is written in."""
+    text = spoken_russian(translit_russian(text))
     if not re.search(rf"[{_CJK}]", text):
         return text
     text = _FILLERS.sub("", text)
@@ -444,7 +542,9 @@ class Analyzer:
         out: list[str] = []
         stems: list[str] = []
         for w in words:
-            if correct and w not in self._known and w not in STOP_WORDS and len(w) >= 4 and not w.isdigit():
+            if correct and w not in self._known and f"{w}ь" in self._known:
+                w = f"{w}ь"  # the soft sign left out (печат, делат: typed fast, or Russian in Latin letters)
+            elif correct and w not in self._known and w not in STOP_WORDS and len(w) >= 4 and not w.isdigit():
                 hit = process.extractOne(w, self.known_words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
                 # a typo, not another word ("almost" is not "lost"; a typo keeps the first letter: "slot" is not "lost")
                 if hit and abs(len(hit[0]) - len(w)) <= 1 and hit[0][0] == w[0]:

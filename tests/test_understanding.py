@@ -1807,3 +1807,46 @@ def test_which_form_in_english_names_both_forms(engine, question):
 
 def test_materials_in_english_for_a_new_colleague_is_the_new_operator_list(engine):
     assert shown(ask(engine, "A new colleague joined, we already have a legal card. Materials?", "en")) == ["topic:new_operator"]
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("skolko dnei delaut kartu?", ["answer:silent_processing_time"]),
+        ("poteryal kartu operatora, chto delat?", ["topic:reissue_lost"]),
+        ("u nas smenilsya direktor, chto delat s kartoi?", ["topic:change_legal_rep"]),
+        ("kakuyu pechat stavit na kopiyu litsenzii?", ["answer:seal_official_only"]),
+        ("zdravstvuite, karta zablokirovalas, kak razblokirovat? 解锁 chto privozit?", ["topic:unlock"]),
+        ("telefon goryachei linii?", ["answer:hotline"]),
+        ("kak zakryt svoyu kartu operatora, ya uvolilas", ["topic:holder_cancel"]),
+        ("gde nahoditsya zhika zhongxin?", ["offices"]),  # (pinyin inside: read as the vocabulary spells it)
+    ],
+)
+def test_russian_typed_in_latin_letters_is_read_as_russian(engine, question, expected):
+    """Russian typed in Latin letters (a phone without a Cyrillic keyboard): read as the Russian it is — never a
+    Latin word corrected to an English one (chto is not "chop", the seal)."""
+    assert shown(ask(engine, question, "ru")) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("Скока дней делают карту?", ["answer:silent_processing_time"]),
+        ("скок дней делают карту и работаете ли в субботу", ["answer:silent_processing_time", "answer:silent_hours"]),
+        ("какую печат ставит на копию лицензии?", ["answer:seal_official_only"]),  # (the soft sign left out)
+        ("чё по деньгам, скока стоит карта?", ["answer:silent_fees"]),
+    ],
+)
+def test_spoken_russian_and_a_soft_sign_left_out_are_read(engine, question, expected):
+    assert shown(ask(engine, question, "ru")) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("Hi, how long does it take?", ["answer:silent_processing_time"]),
+        ("I lost my card, what now?", ["topic:reissue_lost"]),
+    ],
+)
+def test_english_is_never_read_as_russian_in_latin_letters(engine, question, expected):
+    assert shown(ask(engine, question, "en")) == expected, question
