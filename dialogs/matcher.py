@@ -25,7 +25,10 @@ first use or in the background, so start-up does not wait for these libraries.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -268,6 +271,7 @@ class Analyzer:
         correct_to_synonyms: bool = True,
         homophones_to_synonyms: bool = True,
     ):
+        self._local = threading.local()  # the texts read inside ``remembering``
         self.concepts = list(synonyms)
         self.concept_char = {cid: chr(_CONCEPT_BASE + i) for i, cid in enumerate(synonyms)}
         self.repeat = {self.concept_char[c]: w for c, w in (weights or {}).items() if w > 1 and c in self.concept_char}
@@ -469,9 +473,33 @@ class Analyzer:
                 i += 1
         return out
 
+    @contextmanager
+    def remembering(self) -> Iterator[None]:
+        """Inside the block, a text read again (the reader reads a question, its asks and its clauses in
+        several passes) is not read twice; on leaving, everything is forgotten, so nothing is kept from one
+        question to the next. Per thread; a block inside another is part of it."""
+        local = self._local
+        if getattr(local, "memo", None) is not None:
+            yield
+            return
+        local.memo = {}
+        try:
+            yield
+        finally:
+            local.memo = None
+
     def terms(self, text: str, *, correct: bool = True) -> list[str]:
         """The index terms of a text (concepts, Chinese bigrams, stemmed words), typos corrected
         unless ``correct`` is False; questions and documents are read alike."""
+        memo = getattr(self._local, "memo", None)
+        if memo is None:
+            return self._terms(text, correct)
+        known = memo.get((text, correct))
+        if known is None:
+            known = memo[text, correct] = tuple(self._terms(text, correct))
+        return list(known)
+
+    def _terms(self, text: str, correct: bool) -> list[str]:
         text = normalise(text)
         out: list[str] = []
         for word, char in self._mixed:  # (u盾: "u" and "盾" would be two runs)
