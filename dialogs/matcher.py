@@ -9,7 +9,7 @@ documents are read the same way:
   pyahocorasick) over the synonym table: every synonym becomes its concept (公司, 单位 and
   企业 read alike; 法人卡 is not 法人), and the run is indexed as concepts plus character
   bigrams, so word order costs little. One wrong character in a vocabulary word is
-  corrected where it makes a bigram no document uses (rapidfuzz, Hamming distance).
+  corrected where it makes a bigram no document uses (the words one character away looked up by key).
 - Russian and English words are corrected against the known words when they look like a
   typo (rapidfuzz), stemmed (Snowball, PyStemmer) and mapped to the same concepts.
 - The documents are ranked with BM25 (rank-bm25). The best is answered directly when it
@@ -25,7 +25,10 @@ first use or in the background, so start-up does not wait for these libraries.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -35,7 +38,6 @@ import Stemmer
 from xpinyin import Pinyin
 from rank_bm25 import BM25Okapi
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Hamming
 
 from knowledge import Knowledge
 
@@ -366,6 +368,7 @@ class Analyzer:
         correct_to_synonyms: bool = True,
         homophones_to_synonyms: bool = True,
     ):
+        self._local = threading.local()  # the texts read inside ``remembering``
         self.concepts = list(synonyms)
         self.concept_char = {cid: chr(_CONCEPT_BASE + i) for i, cid in enumerate(synonyms)}
         self.repeat = {self.concept_char[c]: w for c, w in (weights or {}).items() if w > 1 and c in self.concept_char}
@@ -412,6 +415,13 @@ class Analyzer:
         fuzzy = sorted({w for w in (normalise(x) for x in targets) if len(w) >= 2 and re.fullmatch(rf"[{_CJK}]+", w)})
         self._fuzzy_by_len = {n: [w for w in fuzzy if len(w) == n] for n in range(3, 7)}
         self._fuzzy_by_len = {n: ws for n, ws in self._fuzzy_by_len.items() if ws}
+        # each such word under each of its characters left out (营业执_ → 营业执照): the words one character away
+        # from a piece of a question are found by looking its keys up (by their place in the list of their length)
+        self._one_off: dict[tuple[int, str], list[int]] = {}
+        for ws in self._fuzzy_by_len.values():
+            for j, w in enumerate(ws):
+                for k in range(len(w)):
+                    self._one_off.setdefault((k, w[:k] + w[k + 1 :]), []).append(j)
         # homophones (吃峰 → 赤峰, 见行 → 建行): also the two-character words, a sound being stricter than a shape
         # (a sound is strict enough to aim at every synonym: 共想盾 → 共享盾, where a shape aims at names only)
         # (a two-character word only when it is a name — 赤峰, 建行 —, never a phrase of a question: 些啥 is not 写啥;
@@ -462,72 +472,76 @@ class Analyzer:
 
         Looked for only where the run has a bigram that no document uses; the wrong
         character must be where that unknown bigram is."""
-        unknown = {i for i in range(len(run) - 1) if run[i : i + 2] not in self.known_bigrams}
-        if not unknown:
+        places = self._typo_places(run)
+        if not any(places):
             return run
-        fixed = self._fix_homophones(run, unknown)
+        fixed = self._fix_homophones(run, places)
         if fixed != run:
             return fixed
-        return self._fix_shape(run, unknown)
+        return self._fix_shape(run, places)
 
-    def _fix_homophones(self, run: str, unknown: set[int]) -> str:
+    def _typo_places(self, run: str) -> list[bool]:
+        """For each character of the run, whether it may be a wrong one: every bigram it is part of is one no
+        document uses."""
+        unknown = [run[i : i + 2] not in self.known_bigrams for i in range(len(run) - 1)]
+        if len(run) < 2:
+            return [False] * len(run)
+        return [(p == 0 or unknown[p - 1]) and (p == len(run) - 1 or unknown[p]) for p in range(len(run))]
+
+    def _fix_homophones(self, run: str, places: list[bool]) -> str:
         """Every word typed with homophones where the run has bigrams no document uses (longest first):
         one character of a word of two or three, two of a longer one."""
         out = run
+        by_sound = self._by_sound
         for n in self._sound_lengths:
             limit = 1 if n <= 3 else 2
             for start in range(len(out) - n + 1):
-                if not any(start - 1 <= u < start + n for u in unknown):
-                    continue
+                if not any(places[start : start + n]):
+                    continue  # (no character of the piece can be a wrong one)
                 window = out[start : start + n]
                 for key in _sounds(window):
-                    word = next((w for w in self._by_sound.get(key, ()) if w != window), None)
+                    words = by_sound.get(key)
+                    word = next((w for w in words if w != window), None) if words else None
                     if word is None:
                         continue
                     diff = [start + k for k in range(n) if window[k] != word[k]]
                     if len(diff) > limit or any(out[p] in FUNCTION_CHARS or word[p - start] in FUNCTION_CHARS for p in diff):
                         continue
                     # every bigram a replaced character is part of is one no document uses
-                    if all(all(q in unknown for q in (p - 1, p) if 0 <= q < len(out) - 1) for p in diff):
+                    if all(places[p] for p in diff):
                         out = out[:start] + word + out[start + n :]
-                        unknown = {i for i in range(len(out) - 1) if out[i : i + 2] not in self.known_bigrams}
+                        places = self._typo_places(out)
                         break
         return out
 
-    def _fix_shape(self, run: str, unknown: set[int]) -> str:
+    def _fix_shape(self, run: str, places: list[bool]) -> str:
         """One wrong character of a dictionary word, of three characters or more (营业执招 → 营业执照)."""
         for n in sorted(self._fuzzy_by_len, reverse=True):
-            if n > len(run):
-                continue
-            starts = [i for i in range(len(run) - n + 1) if any(i - 1 <= u < i + n for u in unknown)]
-            if not starts:
-                continue
             words = self._fuzzy_by_len[n]
-            found = process.cdist([run[i : i + n] for i in starts], words, scorer=Hamming.distance, score_cutoff=1, workers=1)
-            for wi, wj in zip(*(found == 1).nonzero()):
-                start, word = starts[wi], words[wj]
-                k = next(j for j in range(n) if run[start + j] != word[j])
-                p = start + k
-                # every bigram the wrong character is part of must be unknown
-                # (in a three-character word not the first one: 操做员, 共享顿, not 他的卡 for 我的卡)
-                touching = [q for q in (p - 1, p) if 0 <= q < len(run) - 1]
-                # (and never a particle: 办理吗 is not 办理人)
-                # (nor a word typed whole after another character: 当操作员 is 当 + 操作员, not 加操作员;
-                # at the end a look-alike is a typo: 法定代表仁 is 法定代表人)
-                whole = k == 0 and word[1:] in self.words
-                # (and the character typed sounds near the one meant — an input method's slip, 通了 for 通辽 —, or
-                # is a look-alike inside a long word anchored by its first character (丢失补力): 会计离职 is not
-                # 我离职, 公司要 is not 公司名)
-                near = sounds_near(run[p], word[k]) or (n >= 4 and k > 0)
-                if (
-                    touching
-                    and all(q in unknown for q in touching)
-                    and not whole
-                    and near
-                    and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES))
-                ):
-                    return run[:start] + word + run[start + n :]
+            for start in range(len(run) - n + 1):
+                # the words one character off the piece, that character being one of the run's possible wrong ones
+                # (every bigram the wrong character is part of is unknown)
+                for word, k in self._one_character_off(run[start : start + n], words, places[start : start + n]):
+                    p = start + k
+                    # (in a three-character word not the first one: 操做员, 共享顿, not 他的卡 for 我的卡)
+                    # (and never a particle: 办理吗 is not 办理人)
+                    # (nor a word typed whole after another character: 当操作员 is 当 + 操作员, not 加操作员;
+                    # at the end a look-alike is a typo: 法定代表仁 is 法定代表人)
+                    whole = k == 0 and word[1:] in self.words
+                    # (and the character typed sounds near the one meant — an input method's slip, 通了 for 通辽 —, or
+                    # is a look-alike inside a long word anchored by its first character (丢失补力): 会计离职 is not
+                    # 我离职, 公司要 is not 公司名)
+                    near = sounds_near(run[p], word[k]) or (n >= 4 and k > 0)
+                    if not whole and near and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES)):
+                        return run[:start] + word + run[start + n :]
         return run
+
+    def _one_character_off(self, piece: str, words: list[str], wrong: list[bool]) -> list[tuple[str, int]]:
+        """The words of ``words`` (all as long as ``piece``) that differ from it in exactly one character, at a
+        place ``wrong`` allows: each with that place, in the order of ``words``."""
+        one_off = self._one_off
+        found = sorted((j, k) for k in range(len(piece)) if wrong[k] for j in one_off.get((k, piece[:k] + piece[k + 1 :]), ()))
+        return [(words[j], k) for j, k in found if words[j] != piece]
 
     def _cjk_terms(self, run: str, correct: bool = False) -> list[str]:
         if correct and self._fuzzy_by_len and len(run) >= 3:
@@ -569,9 +583,33 @@ class Analyzer:
                 i += 1
         return out
 
+    @contextmanager
+    def remembering(self) -> Iterator[None]:
+        """Inside the block, a text read again (the reader reads a question, its asks and its clauses in
+        several passes) is not read twice; on leaving, everything is forgotten, so nothing is kept from one
+        question to the next. Per thread; a block inside another is part of it."""
+        local = self._local
+        if getattr(local, "memo", None) is not None:
+            yield
+            return
+        local.memo = {}
+        try:
+            yield
+        finally:
+            local.memo = None
+
     def terms(self, text: str, *, correct: bool = True) -> list[str]:
         """The index terms of a text (concepts, Chinese bigrams, stemmed words), typos corrected
         unless ``correct`` is False; questions and documents are read alike."""
+        memo = getattr(self._local, "memo", None)
+        if memo is None:
+            return self._terms(text, correct)
+        known = memo.get((text, correct))
+        if known is None:
+            known = memo[text, correct] = tuple(self._terms(text, correct))
+        return list(known)
+
+    def _terms(self, text: str, correct: bool) -> list[str]:
         text = normalise(text)
         out: list[str] = []
         for word, char in self._mixed:  # (u盾: "u" and "盾" would be two runs)

@@ -562,9 +562,11 @@ class Reader:
         match = match or self.matcher.compute
         question = spoken(question)  # (俺/咋/啥/中不中/整/弄 as written: the regular expressions below read it too)
         self._reads = {}  # (the texts read while answering this question only)
-        result = match(question)
-        whole = self._with_place(self._plan(self.by_clause(self.read(question)), result))
-        return self._with_pickup(self._each_ask(question, whole, match), result)
+        # (each text's words looked up once while answering this question: its asks and clauses are read by several steps)
+        with self.analyzer.remembering(), self.matcher.analyzer.remembering():
+            result = match(question)
+            whole = self._with_place(self._plan(self.by_clause(self.read(question)), result))
+            return self._with_pickup(self._each_ask(question, whole, match), result)
 
     def _with_pickup(self, plan: Plan, result: MatchResult) -> Plan:
         """Applying online always comes with its other half: the card is still collected in person at the

@@ -194,3 +194,17 @@ def test_the_ranking_scores_are_bm25_okapis_to_the_last_bit(engine, kb):
     for question in questions:
         terms = analyzer.terms(question)
         assert postings.scores(terms).tobytes() == bm25.get_scores(terms).tobytes(), question
+
+
+def test_a_text_read_again_while_answering_reads_as_the_first_time(engine):
+    """Inside ``remembering`` (one question being answered) a text read again gets the same terms: corrected
+    or not as asked, whatever a caller did with the list it got before."""
+    analyzer = engine.matcher.analyzer
+    typed = "营业执招复印件上写什么"
+    corrected, as_typed = analyzer.terms(typed), analyzer.terms(typed, correct=False)
+    assert corrected != as_typed  # (the typo is corrected only when asked)
+    with analyzer.remembering():
+        analyzer.terms(typed).append("卡丢")
+        assert analyzer.terms(typed, correct=False) == as_typed
+        assert analyzer.terms(typed) == corrected
+    assert analyzer.terms(typed) == corrected
