@@ -157,13 +157,17 @@ POINTS_BACK = re.compile(r"这样吗|这样的吗|也是这样|也这样|一样�
 
 
 # the holder acting personally, said in a sentence of their own (我想自己把操作员卡注销): I … myself … cancel
-BY_MYSELF = re.compile(r"我[^，,。？?；;]{0,6}(?:自己|本人|亲自)[^，,。？?；;]{0,10}(?:注销|销)")
+BY_MYSELF = re.compile(
+    r"我[^，,。？?；;]{0,6}(?:自己|本人|亲自)[^，,。？?；;]{0,10}(?:注销|销)"
+    # … or in a clause of its own, 我 told before (我是外籍员工，本人去办卡注销 / 现在自己要注销): not the legal rep's card
+    r"|(?<!法人)(?<!代表人)(?<!老板)(?:本人|自己|亲自)(?:去|来|要|想|得)?(?:办理?卡?)?(?:注销|销卡|销掉|销)"
+)
 # a clause saying the business is to be done (卡丢了要补办, 公司改名了要变更): a request, answered like an ask
 WANTS = re.compile(
-    r"(?:要|想|得|需要|准备|打算)(?:去)?(?:补办|变更|注销|解锁|换卡|延期|新办|增办|补卡|销卡|办理|办)(?:一下|了)?$"
+    r"(?:要|想|得|需要|准备|打算)(?:去)?(?:补办|变更|注销|解锁|换卡|延期|新办|增办|补卡|销卡|销掉|办理|办)(?:一下|了|掉)?$"
 )
 # someone acting personally, no business named (个人办要盖公章吗, 个人办的话…): a holder's one business, their card's cancellation
-PERSONAL_ACT = re.compile(r"(?<!法人)(?<!老板)(?:个人|以个人身份|我自己|自己)(?:去|来)?(?:办|处理)(?!卡)|个人名义|以个人身份")
+PERSONAL_ACT = re.compile(r"(?<!法人)(?<!老板)(?:个人|以个人身份|我自己|自己)(?:去|来)?(?:办(?!卡)|处理)|个人名义|以个人身份")
 # the ID the card was issued with, told apart from the one now (当时办卡用的是护照，现在有身份证了): the holder's same-ID rule
 SAME_ID = re.compile(
     r"(?:当时|当初|以前|原来|之前|那会|那时)[^，,。？?；;]{0,8}(?:用|拿)的?(?:是)?[^，,。？?；;]{0,4}(?:护照|身份证|身分证|通行证|回乡证|台胞证|永居证|证件)"
@@ -331,6 +335,10 @@ class Reader:
         # the words of cancelling, also inside a longer word that says who acts (本人去注销)
         self._cancel_words = [t for v in kb.vocabulary if v.target == "category:cancel" for t in v.terms if CJK.search(t)]
         self._signatures = self._business_signatures()
+        # each business's own words, the longest first (a second situation is read in what they leave)
+        self._business_words = {
+            key[2:]: sorted(words, key=len, reverse=True) for key, words in groups.items() if key.startswith("b:")
+        }
         self._memo: dict[str, Plan] = {}
         self._reads: dict[str, Reading] = {}
 
@@ -374,16 +382,28 @@ class Reader:
     def business_by_concepts(self, text: str) -> str | None:
         """The business whose signature the text's concepts (inside one ask) hold, the most specific first;
         None when none, or when two businesses fit equally."""
+        for part in asks(text):
+            found = self._signature_fit(part)
+            if found == "":
+                # (two fit alike — 有个操作员走了 他那张卡想销掉 要老板签字啥的不: a leaving operator or a leaving boss —
+                # the clause that tells it alone)
+                fits = {self._signature_fit(c) for c in clauses(part)} - {None, ""}
+                found = next(iter(fits)) if len(fits) == 1 else None
+            if found:
+                return found
+        return None
+
+    def _signature_fit(self, text: str) -> str | None:
+        """The business whose signature the text's concepts hold (the most specific); "" when two fit alike, None
+        when none fits."""
         analyzer = self.matcher.analyzer
         names = {char: cid for cid, char in analyzer.concept_char.items()}
-        for part in asks(text):
-            concepts = {names[t] for t in analyzer.terms(part) if t in names}
-            fits = [(sig, b) for sig, b in self._signatures if sig <= concepts]
-            if fits:
-                best = [b for sig, b in fits if len(sig) == len(fits[0][0])]
-                if len(set(best)) == 1:
-                    return best[0]
-        return None
+        concepts = {names[t] for t in analyzer.terms(text) if t in names}
+        fits = [(sig, b) for sig, b in self._signatures if sig <= concepts]
+        if not fits:
+            return None
+        best = {b for sig, b in fits if len(sig) == len(fits[0][0])}
+        return best.pop() if len(best) == 1 else ""
 
     # -- reading -----------------------------------------------------------------------------
     def read(self, question: str) -> Reading:
@@ -435,7 +455,9 @@ class Reader:
                 if all(x in left for x in comp.when):
                     left -= set(comp.when)
                     if comp.id not in (c for _, c in made):
-                        made.append((min(aspects.index(x) for x in comp.when), comp.id))
+                        # (where the ask's own words are: 哪里能买ukey，还有共享盾 — the 共享盾's ask is the second)
+                        at = [aspects.index(x) for x in comp.when if x in mine] or [aspects.index(x) for x in comp.when]
+                        made.append((min(at), comp.id))
             standalone |= left
         if made:
             used = {x for _, c in made for x in self.kb.aspects[c].when}
@@ -488,6 +510,20 @@ class Reader:
                 by_concepts = None  # someone else left (经办人离职了): not the asker's own card
             if by_concepts and (not categories or self.kb.businesses[by_concepts].category in categories):
                 businesses = (by_concepts,)
+        elif len(businesses) == 1 and CJK.search(question):
+            # a second situation told in other words beside the first (公司地址变了法人也换了, 法人换了 公司名也一块改了):
+            # the concepts of what the first one's words leave
+            rest = question
+            for w in self._business_words.get(businesses[0], ()):
+                rest = rest.replace(w, "，")
+            second = self.business_by_concepts(DOC_LOST.sub("，", rest) if lost_document else rest)
+            if (
+                second
+                and second not in businesses
+                and second not in self._holder_businesses
+                and self.kb.businesses[second].category == self.kb.businesses[businesses[0]].category
+            ):
+                businesses = (*businesses, second)
         if not businesses and not categories and NEW_PERSON.search(question) and NEW_OPERATOR in self.kb.businesses:
             # a new colleague to get a card for (…for our new customs declarant; we already have cards): an added operator card
             businesses = (NEW_OPERATOR,)
@@ -526,11 +562,14 @@ class Reader:
         要手写什么: the passport copy's wording); other words still combine only inside their own ask."""
         carried: set[str] = set()
         things: set[str] = set()
+        asked: set[str] = set()  # what was asked of the thing before (where to buy it)
         for t in together:
             # (the thing bought, likewise: where can I buy a USB key and how much is it? — its price)
             named = {a for a in t if a in CARRIED_THINGS}
-            if named:
-                things = named
+            if named and not t - CARRIED_THINGS and asked:
+                t |= asked  # 共享盾在哪买？USBKey呢: the same ask of the other thing
+            elif named:
+                things, asked = named, t - CARRIED_THINGS
             elif things and t & {"fee"}:
                 t |= things
             docs = {a for a in t if self.kb.aspects[a].document}
@@ -698,6 +737,10 @@ class Reader:
             and not (r.businesses and self.kb.aspects[r.aspects[0]].document and self.kb.aspects[r.aspects[0]].weak)
         )
         whether = len(asking) > 1 and any((r.businesses or r.categories) and ASKS_BUSINESS.search(c) for c, r in read)
+        # (…他那张卡想销掉 要老板签字啥的不: the business wanted in a clause of its own, then asked about — its screen too)
+        whether = whether or any(
+            (r.businesses or r.categories) and not r.aspects and WANTS.search(c) and r not in asking for c, r in read
+        )
         return replace(reading, aspects=aspects, asked=alone, asks_business=whether)
 
     def _with_place(self, plan: Plan) -> Plan:
@@ -1060,7 +1103,13 @@ class Reader:
                 same = {self.fixed_route(a, b) for b in named}
                 if len(same) == 1 and None not in same and not next(iter(same)).startswith("topic:"):
                     return Plan("answers", tuple(same), reading=reading)
-        return Plan("answers", tuple(f"topic:{b}" for b in named[:MAX_ANSWERS]), reading=reading)
+        routes = [f"topic:{b}" for b in named[:MAX_ANSWERS]]
+        # an ask of its own beside them that no business answers (…，要办什么，客服电话多少): its answer too
+        for a in reading.asked:
+            spec = self.kb.aspects[a]
+            if spec.routes and not spec.needs_business and not spec.for_business and len(routes) < MAX_ANSWERS:
+                routes += [r for r in self._cover(reading, [a], None)[:1] if r not in routes]
+        return Plan("answers", tuple(routes), reading=reading)
 
     def _card_lost(self, reading: Reading) -> bool:
         """Whether the question tells that the card is lost (the lost card's reissue named, or the words of loss)."""
@@ -1079,7 +1128,9 @@ class Reader:
             return Plan("answers", (f"answer:{CARD_IF_ANY}", f"topic:{business}"), business=business, reading=reading)
         # (a situation told beside it — 原公司不管了，卡也找不到了，我自己能注销吗 — weighs words of the story:
         # the business's first screen, which says what the situation needs)
-        if result.confident and best and best.route.startswith("answer:") and not reading.story:
+        # (asked where: the first screen, which says where that business is done — 个人注销操作员卡去哪办理)
+        where = any(a in PLACE_ASPECTS for a in reading.aspects)
+        if result.confident and best and best.route.startswith("answer:") and not reading.story and not where:
             a = self.kb.answers[Route.parse(best.route).arg]
             if not a.silent and (a.businesses == [business] or a.see == f"topic:{business}"):
                 return Plan("answers", (best.route,), business=business, reading=reading)

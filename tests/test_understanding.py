@@ -257,6 +257,38 @@ def test_two_things_at_once_get_both_answers_in_one_message(engine, question):
     assert sources == ["answer_source:buy_usbkey", "answer_source:buy_shared_dun"]
 
 
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("共享盾在哪买？USBKey呢", ["answer:buy_shared_dun", "answer:buy_usbkey"]),
+        ("共享盾在哪买 那USBKey呢", ["answer:buy_shared_dun", "answer:buy_usbkey"]),
+        ("USBKey在哪买？共享盾呢", ["answer:buy_usbkey", "answer:buy_shared_dun"]),
+    ],
+)
+def test_a_second_ask_naming_only_the_other_thing_asks_the_same_of_it(engine, question, expected):
+    # …USBKey呢: where to buy it too, not the key's card-medium rule nor nothing
+    screen = ask(engine, question)
+    assert shown(screen) == expected, (question, screen.route)
+    assert "清控高科" in screen.text and "建行制卡代理网点" in screen.text
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("公司地址变了法人也换了 要带啥", ["topic:change_address", "topic:change_legal_rep"]),
+        ("法人换了 公司名也一块改了 一起办要带啥", ["topic:change_legal_rep", "topic:change_name"]),
+        ("公司搬家了，法人也换了，要办什么，客服电话多少", ["topic:change_address", "topic:change_legal_rep", "answer:hotline"]),
+        (
+            "公司地址变了法人也换了 这算啥业务 要带啥 还有满洲里制卡中心在几楼",
+            ["topic:change_address", "topic:change_legal_rep", "city:满洲里"],
+        ),
+    ],
+)
+def test_two_changes_told_in_one_breath_get_both_businesses_and_the_other_ask(engine, question, expected):
+    # the second change told in words the first one's leave (法人也换了, 公司名也一块改了): not dropped
+    assert shown(ask(engine, question)) == expected, question
+
+
 @pytest.mark.parametrize("lang", ["zh", "ru", "en"])
 def test_a_composed_answer_shows_each_part_not_only_its_button(plain_guide, kb, lang):
     """A business, a city and a material composed into one message: each is said in the message itself
@@ -542,6 +574,34 @@ def test_a_holder_who_left_gets_the_holders_own_business(engine, question):
 
 def test_a_company_cancelling_a_leavers_card_is_the_companys_business(engine):
     assert ask(engine, "员工离职了，公司要注销他的操作员卡").route == "topic:cancel_operator"
+
+
+def test_a_leaving_operators_card_wanted_cancelled_with_an_ask_shows_the_companys_cancellation(engine):
+    # 操作员走了 (not 老板 走了, though 老板 is named in the ask): the company cancels the leaver's card
+    screen = ask(engine, "有个操作员走了 他那张卡想销掉 要老板签字啥的不")
+    assert shown(screen)[0] == "topic:cancel_operator", screen.route
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "我是外籍员工，本人去办卡注销，护照翻译件盖什么章",
+        "我是外籍的 用护照办的操作员卡 现在自己要注销 翻译件用盖啥章",
+        "我是俄罗斯人 之前在公司当操作员 现在自己去处理卡 护照要翻译吗 翻译盖啥章",
+    ],
+)
+def test_a_foreign_holder_cancelling_personally_gets_the_holders_translation_rule(engine, question):
+    # 本人去办卡注销 / 自己要注销 / 自己去处理卡 in a clause of its own: the holder's translation seal (翻译专用章 only),
+    # never the company's (翻译专用章或申请单位公章)
+    screen = ask(engine, question)
+    assert "answer:holder_translation" in shown(screen), (question, screen.route)
+    assert "answer:foreign_translation" not in shown(screen) and "或申请单位公章" not in screen.text
+
+
+@pytest.mark.parametrize("question", ["个人注销操作员卡去哪办理", "我自己去注销卡 在哪办"])
+def test_where_a_holder_cancels_is_the_holders_business_screen(engine, question):
+    # its note says the document names the offices for companies only (call the hotline); not "a holder can cancel"
+    assert ask(engine, question).route == "topic:holder_cancel", question
 
 
 def test_a_question_from_jiangsu_gets_the_jiangsu_answer_with_manzhouli_beside_it(engine):
