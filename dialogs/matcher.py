@@ -194,13 +194,23 @@ _LATIN_VOWELS = frozenset("aeouy")  # (i after i stays и: manchzhurii)
 _PINYIN_ONLY = re.compile(r"zh|x|q|ng|ao|ou|uo|ie|ui|ian")  # what pinyin has and Russian in Latin letters seldom
 
 
-@lru_cache(maxsize=1)
-def _pinyin_word() -> re.Pattern[str]:
-    """A word made of two or more Chinese syllables of two letters or more (pinyin without tones): zhika, zhongxin,
-    manzhouli."""
-    syllables = {re.sub(r"[0-9]", "", r).lower() for v in _pinyin().pinyins.values() for r in v.split()}
-    alternation = "|".join(sorted((s for s in syllables if s.isalpha() and len(s) >= 2), key=len, reverse=True))
-    return re.compile(rf"(?:{alternation})(?:{alternation})+")
+# Chinese syllables (pinyin without tones), as an initial and a final (a few more than Chinese has: enough to tell)
+_SYLLABLES = frozenset(
+    i + f
+    for i in ["", "zh", "ch", "sh", *"bpmfdtnlgkhjqxrzcsyw"]
+    for f in "iang iong uang ang eng ing ong ian iao uai uan ai ei ao ou an en er ia ie in iu ua uo ui un ue a o e i u v".split()
+)
+
+
+def _pinyin_word(word: str) -> bool:
+    """Whether a word is two or more Chinese syllables (zhika, zhongxin, manzhouli)."""
+    ends = {0: 0}  # position → syllables read up to it
+    for i in range(len(word)):
+        if i in ends:
+            for k in range(1, 7):
+                if word[i : i + k] in _SYLLABLES:
+                    ends[i + k] = max(ends.get(i + k, 0), ends[i] + 1)
+    return ends.get(len(word), 0) >= 2
 
 
 def _cyrillic(word: str) -> str:
@@ -229,11 +239,10 @@ def translit_russian(text: str) -> str:
     markers = sum(1 for w in lower if _TRANSLIT_MARKER.fullmatch(w))
     if not markers or (markers < 2 and any(w in _ENGLISH_HINT for w in lower)):
         return text
-    pinyin = _pinyin_word()
 
     def written(m: re.Match[str]) -> str:
         w = m.group(0).lower()
-        if w in _LATIN_SHARED or (pinyin.fullmatch(w) and _PINYIN_ONLY.search(w) and not _TRANSLIT_MARKER.fullmatch(w)):
+        if w in _LATIN_SHARED or (_PINYIN_ONLY.search(w) and _pinyin_word(w) and not _TRANSLIT_MARKER.fullmatch(w)):
             return m.group(0)
         return _cyrillic(w)
 

@@ -161,12 +161,21 @@ BY_MYSELF = re.compile(
     r"我[^，,。？?；;]{0,6}(?:自己|本人|亲自)[^，,。？?；;]{0,10}(?:注销|销)"
     # … or in a clause of its own, 我 told before (我是外籍员工，本人去办卡注销 / 现在自己要注销): not the legal rep's card
     r"|(?<!法人)(?<!代表人)(?<!老板)(?:本人|自己|亲自)(?:去|来|要|想|得)?(?:办理?卡?)?(?:注销|销卡|销掉|销)"
+    # (… or a clause of its own opening with 本人/自己)
+    r"|(?:^|[，,。？?！!；;\s])(?:本人|自己)[^，,。？?；;]{0,8}(?:注销|销)"
 )
 # a clause saying the business is to be done (卡丢了要补办, 公司改名了要变更): a request, answered like an ask
 WANTS = re.compile(
     r"(?:要|想|得|需要|准备|打算)(?:去)?(?:补办|变更|注销|解锁|换卡|延期|新办|增办|补卡|销卡|销掉|办理|办)(?:一下|了|掉)?$"
 )
+# the asker says they are the card's holder (not only "my own", "personally": a director's own passport is no holder's)
+HOLDER_SAYS = re.compile(
+    r"我(?:就)?是(?:这张卡的|卡的)?持卡人|卡(?:是|挂)(?:在)?我(?:的)?名下|\bi(?: am|'m) (?:the |a )?(?:card ?)?holder\b"
+    r"|\bthe card is in my name|(?<![а-яё])я (?:—\s*)?(?:держатель|владелец) карты|карта (?:оформлена )?на (?:меня|мое имя)",
+    re.IGNORECASE,
+)
 # someone acting personally, no business named (个人办要盖公章吗, 个人办的话…): a holder's one business, their card's cancellation
+# (自己去处理卡: the holder's own card dealt with; 自己办卡 is getting one)
 PERSONAL_ACT = re.compile(r"(?<!法人)(?<!老板)(?:个人|以个人身份|我自己|自己)(?:去|来)?(?:办(?!卡)|处理)|个人名义|以个人身份")
 # the ID the card was issued with, told apart from the one now (当时办卡用的是护照，现在有身份证了): the holder's same-ID rule
 SAME_ID = re.compile(
@@ -1155,6 +1164,11 @@ class Reader:
             if not reading.holder and not business:
                 # a holder's own answer (their wording, their form) needs a sign of a holder acting personally
                 routes = [r for r in routes if not self._holder_only(r)] or routes
+            elif reading.holder and not business and not fixed and HOLDER_SAYS.search(reading.question):
+                # a holder speaking of themselves, no business named (我是持卡人，翻译件盖公司章可以吗): the holder's own
+                # rule is a candidate too, where the aspect has one (the ranking weighs the holder's words for it)
+                own = [kb.aspects[a].per_business.get(b) for b in self._holder_businesses]
+                routes += [r for r in own if r and r not in routes]
             # no answer of the aspect is about this business: the business's own screen says what it needs
             candidates[a] = routes or ([f"topic:{business}"] if business else [])
             if a in PLACE_ASPECTS and a in here:  # where, in a city named in the same ask (通辽那边在哪办)

@@ -1910,3 +1910,35 @@ def test_spoken_russian_and_a_soft_sign_left_out_are_read(engine, question, expe
 )
 def test_english_is_never_read_as_russian_in_latin_letters(engine, question, expected):
     assert shown(ask(engine, question, "en")) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("我是持卡人，俄罗斯护照，翻译件盖公司章可以吗？", "zh"),
+        ("我是外籍员工，本人去办卡注销，护照翻译件盖什么章", "zh"),
+        ("我是俄罗斯人 之前在公司当操作员 现在自己去处理卡 护照要翻译吗 翻译盖啥章", "zh"),
+        ("Я держатель карты, гражданин России. Перевод паспорта можно заверить печатью компании?", "ru"),
+        ("I am the cardholder with a Russian passport, can the translation have the company seal?", "en"),
+    ],
+)
+def test_a_foreign_holder_acting_personally_gets_the_holders_translation_seal_rule(engine, kb, question, lang):
+    """A holder with a foreign passport, speaking of their own card (我是持卡人, 本人去办卡注销, 自己去处理卡, я держатель
+    карты, I am the cardholder): the holder's own rule — the translation seal only, the company seal not mentioned —
+    never the company's rule that allows the company seal."""
+    screen = ask(engine, question, lang)
+    assert shown(screen) == ["answer:holder_translation"], question
+    assert "answer:foreign_translation" not in shown(screen)
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("我是操作员，护照翻译件盖什么章", "zh"),
+        ("我们法人是俄罗斯人，护照翻译件盖什么章", "zh"),
+        ("Что директор должен написать от руки на копии своего паспорта?", "ru"),
+    ],
+)
+def test_a_company_person_or_their_own_passport_is_not_the_holder_acting_personally(engine, question, lang):
+    """An operator or a director speaking for the company (even of 'their own' passport): the company's rules."""
+    assert not {"answer:holder_translation", "answer:holder_annotation"} & set(shown(ask(engine, question, lang))), question
