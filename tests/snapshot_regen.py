@@ -460,11 +460,11 @@ AGENT_WITH_TWO_PHONES = (
 
 
 def _over(edits: tuple[tuple[str, str, str], ...], route: str) -> Callable[[Guide, Context], str]:
-    """A route's screen over the knowledge with these edits (edited_knowledge), on a guide of its own."""
+    """A screen everyone sees (nothing stored) over the knowledge with these edits (edited_knowledge), on a
+    guide of its own without a database."""
 
     def run(shared: Guide, ctx: Context) -> str:
-        with production_guide(edited_knowledge(*edits)) as guide:
-            return format_snapshot(guide.engine.go(ctx, route))
+        return format_snapshot(build_guide(kb=edited_knowledge(*edits), store=False).engine.go(ctx, route))
 
     return run
 
