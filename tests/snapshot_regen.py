@@ -17,7 +17,9 @@ new user sees in the private chat. Regenerate after an intended change with `mak
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+import shutil
 import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +31,7 @@ from dialogs.engine import Context, Engine, Screen, callback_data, html_to_text,
 from dialogs.features import inline, reminders, upload
 from dialogs.guide import Defaults, Guide, build_guide
 from knowledge import Knowledge, load_knowledge
+from knowledge.loader import DEFAULT_DATA_DIR, DEFAULT_SOURCES_DIR
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent / "snapshots"
 LANGUAGES = (i18n.DEFAULT_LANGUAGE, *i18n.TRANSLATED)
@@ -153,6 +156,7 @@ CASES: tuple[tuple[str, str], ...] = (
     ("city:通辽", "a city with one agent office"),
     ("fact:hotline", "a fact of the Manzhouli document with an office"),
     ("fact:jiangsu_materials", "a fact only the Jiangsu guide states: labelled"),
+    ("fact:forms", "a fact about two forms: what the documents leave open about each, their 🔎 screens"),
     ("answer:org_annotation", "an answer with an annotation"),
     ("answer:js_seal_ink", "an answer only the Jiangsu guide gives: labelled"),
     ("answer:silent_fees", "where the documents are silent: the hotline"),
@@ -428,6 +432,43 @@ def _holder_done(guide: Guide, ctx: Context) -> str:
     return format_snapshot(screen)
 
 
+@functools.lru_cache(maxsize=None)
+def edited_knowledge(*edits: tuple[str, str, str]) -> Knowledge:
+    """The shipped knowledge with each (file, old, new) edit made in a copy of its data and source
+    documents (a file of knowledge/data, or sources/<document>), loaded and validated as any knowledge
+    is: a screen shown over a record the shipped knowledge has none of. Loaded once per process."""
+    with tempfile.TemporaryDirectory() as d:
+        shutil.copytree(DEFAULT_DATA_DIR, Path(d) / "data")
+        shutil.copytree(DEFAULT_SOURCES_DIR, Path(d) / "data" / "sources")
+        for name, old, new in edits:
+            path = Path(d) / "data" / name
+            text = path.read_text(encoding="utf-8")
+            assert old in text, f"{name}: {old!r} is no longer there to edit"
+            path.write_text(text.replace(old, new, 1), encoding="utf-8")
+        return load_knowledge(Path(d) / "data")
+
+
+# an agent branch whose line in the document gives two numbers, written as the card centre's are (no shipped one has two)
+AGENT_WITH_TWO_PHONES = (
+    ("sources/000_3ab73ada24f74472.txt", "联系电话：0475-8235577\n", "联系电话：0475-8235577、8235578\n"),
+    (
+        "offices.yaml",
+        'phones_as_written: 0475-8235577\n    phones: ["0475-8235577"]',
+        'phones_as_written: 0475-8235577、8235578\n    phones: ["0475-8235577", "0475-8235578"]',
+    ),
+)
+
+
+def _over(edits: tuple[tuple[str, str, str], ...], route: str) -> Callable[[Guide, Context], str]:
+    """A screen everyone sees (nothing stored) over the knowledge with these edits (edited_knowledge), on a
+    guide of its own without a database."""
+
+    def run(shared: Guide, ctx: Context) -> str:
+        return format_snapshot(build_guide(kb=edited_knowledge(*edits), store=False).engine.go(ctx, route))
+
+    return run
+
+
 def _checklist_item_gone(guide: Guide, ctx: Context) -> str:
     """A tick of an item the knowledge no longer has (stored before a reload): dropped, and said once."""
     _press(guide, ctx, "checklist_open", TOPIC)
@@ -594,6 +635,7 @@ SCENARIOS = (
         _several(_inline("新增操作员"), _inline("注销法人卡证书"), _inline("操作员卡注销业务服务")),
     ),
     Scenario("checklist_item_gone", ("checklist.j2",), _checklist_item_gone),
+    Scenario("stuck_agent_with_two_phones", ("stuck.j2",), _over(AGENT_WITH_TWO_PHONES, f"stuck:{TOPIC}")),
     Scenario("stale_button", ("main.j2",), lambda g, c: format_snapshot(g.engine.handle(c, callback_data("go", "topic:gone")))),
 )
 
@@ -651,6 +693,10 @@ WEB_VISIT = (
     ("/s/checklist:reissue_lost ☑ all", "every item ticked, the optional ones 不适用: done (screens/checklist.html)"),
     ("/s/checklists ✅", "the visitor's lists: the one done (screens/checklists.html)"),
     ("/print/reissue_lost ✅", "the print of the finished list: the 不适用 marks (screens/print.html)"),
+    (
+        "/s/checklist:holder_cancel ☑ all",
+        "the holder's own list done: no company's materials to take along (screens/checklist.html)",
+    ),
 )
 
 
@@ -713,7 +759,10 @@ def _web_visit(url: str, lang: str) -> list:
         opened = client.get("/s/checklists")
         optional = boxes(ticked.text, "na")
         done = save(client, ticked.text, [i for i in boxes(ticked.text) if i not in optional], na=list(optional))
-        return [asked, sent, ticked, opened, done, client.get("/s/checklists"), client.get("/print/reissue_lost")]
+        listed, printed = client.get("/s/checklists"), client.get("/print/reissue_lost")
+        holders = press(client, client.get("/s/topic:holder_cancel").text, "📋")
+        holder_done = save(client, holders.text, list(boxes(holders.text)))
+        return [asked, sent, ticked, opened, done, listed, printed, holder_done]
 
 
 def all_snapshots(guide: Guide) -> dict[str, str]:

@@ -62,11 +62,14 @@ def answer_source(guide: App, ctx: Context, route: Route, text: str | None = Non
         raise NotFound(arg)
     a = kb.answers[arg]
     quotes = [{"text": q.text, "file": q.file, "line": q.line, "label": kb.source_label(q.file)} for q in a.quotes]
+    plain = localised(a.plain, ctx.lang)
     return {
         "answer": a,
         "title": localised(a.title, ctx.lang),
-        "plain": localised(a.plain, ctx.lang),
+        "plain": plain,
         "quotes": quotes,
+        # the handwritten annotations a quote or the plain line holds (outside Chinese: spelt out to copy)
+        "annotations": [x.text for x in kb.annotations.values() if x.text in plain or any(x.text in q.text for q in a.quotes)],
         "sources": sources(kb, [q.file for q in a.quotes]),
     }
 
