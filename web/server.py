@@ -353,6 +353,14 @@ class Web:
             return tel(phones[0]), phones[0]
         return "", ""
 
+    def flush_events(self) -> None:
+        """The statistics' events held back (``EVENTS_HOLD_S``) written now; a busy database keeps them for
+        the next time (statistics are best effort: the visitor's page does not wait for them)."""
+        try:
+            self.store.flush_events()
+        except StoreError as exc:
+            log.info("statistics events not written yet: %s", exc)
+
     def expire(self, now=None) -> list[int]:
         """Retention (the routine every channel shares): old questions and 👎 reasons, and the data of
         inactive web sessions (their users cannot be warned: any visit keeps the data)."""
@@ -1224,6 +1232,9 @@ def make_app(
 
 # -- running it -------------------------------------------------------------------------------
 RETENTION_EVERY_MS = 6 * 3600 * 1000
+# every answer page is a view for the statistics: the server's views wait at most this long and are written
+# together (one commit a second instead of one per page; see Store.hold_events)
+EVENTS_HOLD_S = 1.0
 CHECKPOINT_EVERY_MS = 250  # how often the checkpoint thread is considered
 CHECKPOINT_IDLE_S = 0.2  # no request for this long: the WAL is copied into the database file now
 CHECKPOINT_BUSY_S = 2.0  # under steady traffic: copied at least this often anyway
@@ -1469,9 +1480,12 @@ def start(
     web.expire()
     callback = tornado.ioloop.PeriodicCallback(web.expire, RETENTION_EVERY_MS)
     callback.start()
+    web.store.hold_events(EVENTS_HOLD_S)  # written when the guide's store is closed at the latest
+    events = tornado.ioloop.PeriodicCallback(web.flush_events, EVENTS_HOLD_S * 1000)
+    events.start()
     server.retention = callback  # type: ignore[attr-defined]
     server.checkpoints = web.checkpoints  # type: ignore[attr-defined]
-    server.periodic = [callback, web.checkpoints, *filter(None, [web.checkpoints.start()])]
+    server.periodic = [callback, events, web.checkpoints, *filter(None, [web.checkpoints.start()])]
     log.info("web pages served on http://%s:%s/", listen, port)
     return server
 
@@ -1506,6 +1520,7 @@ def serve(settings: Any, *, listen: str | None = None, port: int | None = None) 
         server.retention.stop()
         server.stop()
         await server.close_all_connections()
+        guide.close()  # the statistics' events still held are written
         log.info("web server stopped")
 
     asyncio.run(main())
