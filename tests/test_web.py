@@ -1294,8 +1294,18 @@ def test_csrf_tokens_are_bound_to_the_session_and_expire(server, client, monkeyp
     assert client.post("/a", data={"_xsrf": xsrf(with_session), "d": data}).status_code == 200
     with httpx.Client(base_url=url) as thief:
         assert thief.post("/a", data={"_xsrf": xsrf(with_session), "d": data}).status_code == 403
-    # a day later the same form is refused as expired
     import web.server
+
+    # the visitor's pages within a minute carry the same token (one HMAC a minute); a page after that a new one,
+    # and both work
+    assert xsrf(client.get("/s/topic:unlock").text) == xsrf(with_session)
+    minute = time.time() + web.server.CSRF_REISSUE_S + 2
+    monkeypatch.setattr(web.server.time, "time", lambda: minute)
+    fresh = xsrf(client.get("/s/topic:unlock").text)
+    assert fresh != xsrf(with_session) and fresh.startswith(str(int(minute)))
+    assert client.post("/a", data={"_xsrf": fresh, "d": data}).status_code == 200
+    assert client.post("/a", data={"_xsrf": xsrf(with_session), "d": data}).status_code == 200
+    # a day later the same form is refused as expired
 
     later = time.time() + web.server.CSRF_MAX_AGE_S + 60
     monkeypatch.setattr(web.server.time, "time", lambda: later)

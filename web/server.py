@@ -109,7 +109,8 @@ MAX_HEADER = 128 * 1024
 SAFE_NEXT = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,2000}$")
 CSRF_MAX_AGE_S = 24 * 3600  # a form older than a day is refused ("the form has expired")
 CSRF_REUSE_S = 3600  # a token this young, just checked, is given back with the answer rather than a new one
-CSRF_VERIFIED = 4096  # tokens remembered as verified (Web.csrf_verified)
+CSRF_VERIFIED = 4096  # tokens remembered as verified (Web.csrf_verified), and tokens issued (Web.csrf_issued)
+CSRF_REISSUE_S = 60  # a visitor's pages within a minute carry the same token (one HMAC a minute, not one a page)
 TO_JSON = json.JSONEncoder(ensure_ascii=False).encode  # the script's answers (one encoder, not one per answer)
 # answer pages (the same for everyone) stay in the browser's own cache this long: they reopen at the counter
 # with bad signal. Well within the CSRF token's day, so a page reopened from the cache still has a valid token;
@@ -276,6 +277,9 @@ class Web:
         # CSRF tokens whose HMAC verified, (binding, token) → None: a visitor's next posts with the same token
         # skip the HMAC (its age is still checked every time); at most CSRF_VERIFIED entries, then all forgotten
         self.csrf_verified: dict[tuple[str, str], None] = {}
+        # the token last issued for a binding, binding → (when, token): given again for CSRF_REISSUE_S (the same
+        # visitor, the same validity; a day's age is counted from its issue); at most CSRF_VERIFIED, then all forgotten
+        self.csrf_issued: dict[str, tuple[int, str]] = {}
         self.pages: dict[tuple, tuple[Screen, Kept]] = {}  # drawn pages of kept screens (Base.page)
         self.navigable = self._navigable()
 
@@ -547,8 +551,14 @@ class Base(tornado.web.RequestHandler):
         CSRF_MAX_AGE_S and only with the cookie it is bound to (tornado's own token is not used)."""
         binding = self._binding(create=True) or ""
         if binding not in self._csrf:
-            issued = str(int(time.time()))
-            self._csrf[binding] = f"{issued}.{self._mac(binding, issued)}"
+            now = int(time.time())
+            issued = self.web.csrf_issued.get(binding)
+            if issued is None or not 0 <= now - issued[0] <= CSRF_REISSUE_S:
+                issued = (now, f"{now}.{self._mac(binding, str(now))}")
+                if len(self.web.csrf_issued) >= CSRF_VERIFIED:
+                    self.web.csrf_issued.clear()
+                self.web.csrf_issued[binding] = issued
+            self._csrf[binding] = issued[1]
         return self._csrf[binding].encode("ascii")
 
     def check_xsrf_cookie(self) -> None:
