@@ -806,6 +806,17 @@ def test_links_web_variant(tmp_path, eport_guide, monkeypatch):
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "EPORT_GUIDE_WEB_URL" in bad.stderr
 
 
+def test_the_web_server_runs_on_uvloop_when_installed_else_on_asyncio(monkeypatch):
+    from web.server import run_loop
+
+    async def loop_kind() -> str:
+        return type(asyncio.get_running_loop()).__module__.split(".")[0]
+
+    assert run_loop(loop_kind()) == "uvloop"
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # not installed (a platform without its wheels)
+    assert run_loop(loop_kind()) == "asyncio"
+
+
 def test_web_command_serves_and_stops_on_sigterm(tmp_path):
     import signal
 

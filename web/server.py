@@ -1511,6 +1511,18 @@ async def settle(guide: Guide) -> None:
     gc.freeze()
 
 
+def run_loop(main: Any) -> Any:
+    """Run the web server's coroutine to its end on uvloop (libuv's event loop: the loop's own share of every
+    request, its polling, callbacks and socket calls, costs about half of asyncio's) when it is installed, else
+    on asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:  # e.g. a platform without its wheels: asyncio's loop serves the same pages
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
+
+
 def serve(settings: Any, *, listen: str | None = None, port: int | None = None) -> None:
     """``eport-guide web``: serve until SIGTERM or Ctrl-C."""
 
@@ -1533,7 +1545,7 @@ def serve(settings: Any, *, listen: str | None = None, port: int | None = None) 
         guide.close()  # the statistics' events still held are written
         log.info("web server stopped")
 
-    asyncio.run(main())
+    run_loop(main())
 
 
 def attach(application: Any, settings: Any) -> None:
