@@ -1,4 +1,5 @@
-"""A server for the web rows of `make bench`, in a process of its own (one core, like a deployment).
+"""A server for the web rows of `make bench`, in a process of its own (one core, like a deployment), on the
+event loop `eport-guide web` runs (uvloop when installed, as web.server.run_loop), the bare handler too.
 
     python -m benchmarks.web_server guide PORT DB          # the web pages (web.server.start), no rate limit
     python -m benchmarks.web_server bare PORT DIR [pre]    # a bare tornado handler: the files of DIR by address
@@ -74,4 +75,12 @@ async def main(argv: list[str]) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1:]))
+    # both servers on the loop `eport-guide web` runs (web.server.run_loop, not imported here: the bare
+    # server's heap stays bare)
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main(sys.argv[1:]))
+    else:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            runner.run(main(sys.argv[1:]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -26,11 +27,14 @@ from typing import Any, Callable, Iterable, Iterator
 import sqlite_utils
 
 UTC = dt.timezone.utc
+log = logging.getLogger("eport_guide.store")
 MAX_REASON = 200
 MAX_QUESTION = 100
 MAX_PENDING_REMINDERS = 10  # per user
 TOUCH_INTERVAL = 60.0  # seconds: a user's visits are written at most this often
 TOUCHED_MAX = 100_000  # users remembered for that (about 100 bytes each)
+# views held back for one commit (``Store.hold_events``): beyond this many, written at once, whatever their age
+EVENTS_HELD_MAX = 10_000
 BUSY_TIMEOUT_MS = 250  # a locked database blocks the event loop at most this long per statement
 # WAL pages between two checkpoints (SQLite's default is 1000): the fsyncs of a checkpoint stall the writing
 # thread — the bot's event loop — for milliseconds, ~15 pages are written per user's visit; the WAL file
@@ -317,6 +321,10 @@ class Store:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
         self.conn = self.db.conn
         self._touched: dict[int, tuple[float, str | None]] = {}  # user → (when written, stored language)
+        self._held: list[tuple] = []  # views not yet written (hold_events): (ts, kind, topic, user_id)
+        self._held_since = 0.0  # when the oldest of them was logged (time.monotonic)
+        self._hold_s = 0.0  # how long a view may wait for its commit; 0: written at once
+        self._clock: Callable[[], float] = time.monotonic
 
     def changes(self) -> int:
         """A count that grows with every row this store inserts, updates or deletes (SQLite's
@@ -324,8 +332,13 @@ class Store:
         return self.conn.total_changes
 
     def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
+        """Close the connection, the events held back (``hold_events``) written first."""
+        try:
+            self.flush_events()
+        except StoreError as exc:  # e.g. another process holds the write lock past the busy timeout
+            log.warning("%d statistics event(s) not written at close: %s", len(self._held), exc)
+        finally:
+            self.conn.close()
 
     def __enter__(self) -> "Store":
         return self
@@ -581,8 +594,42 @@ class Store:
 
     # -- statistics ------------------------------------------------------------------------
     def log_event(self, kind: str, topic: str | None = None, user_id: int | None = None, now: dt.datetime | None = None) -> None:
-        """Record an event (a view, a checklist opened) for the statistics."""
-        self._write("INSERT INTO events (ts, kind, topic, user_id) VALUES (?, ?, ?, ?)", (_now(now), kind, topic, user_id))
+        """Record an event (a view, a checklist opened) for the statistics: written at once, or, after
+        ``hold_events``, with the other views of the same second in one commit."""
+        row = (_now(now), kind, topic, user_id)
+        if self._hold_s <= 0:
+            self._write("INSERT INTO events (ts, kind, topic, user_id) VALUES (?, ?, ?, ?)", row)
+            return
+        if not self._held:
+            self._held_since = self._clock()
+        self._held.append(row)
+        if len(self._held) >= EVENTS_HELD_MAX or self._clock() - self._held_since >= self._hold_s:
+            self.flush_events()
+
+    def hold_events(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        """From now on the statistics' events wait up to ``seconds`` to be written together (one commit for
+        many page views instead of one each: a busy web server's every answer page is a view). Whoever
+        holds them calls ``flush_events(older_than=seconds)`` periodically; the store writes them itself
+        before it reads or deletes events (statistics, a user's data deleted, retention) and when it is
+        closed, so none is lost on a clean shutdown and the statistics never miss one."""
+        self._hold_s, self._clock = max(0.0, seconds), clock
+        if self._hold_s <= 0:
+            self.flush_events()
+
+    def flush_events(self, older_than: float = 0.0) -> int:
+        """Write the events held back (``hold_events``) in one commit, if the oldest waited at least
+        ``older_than`` seconds; returns how many were written. Statistics are best effort: if the database
+        is busy they stay held for the next flush (at most EVENTS_HELD_MAX: beyond, the oldest are dropped)."""
+        if not self._held or self._clock() - self._held_since < older_than:
+            return 0
+        rows, self._held = self._held, []
+        try:
+            with self._atomic() as conn:
+                conn.executemany("INSERT INTO events (ts, kind, topic, user_id) VALUES (?, ?, ?, ?)", rows)
+        except StoreError:
+            self._held = (rows + self._held)[-EVENTS_HELD_MAX:]
+            raise
+        return len(rows)
 
     def record_unanswered(self, question: str, user_id: int | None = None, now: dt.datetime | None = None) -> None:
         """Keep a question the bot could not answer (scrubbed, capped) for /stats, with who asked it so
@@ -640,6 +687,7 @@ class Store:
 
     def popular_topics(self) -> list[str]:
         """Topics by number of views, most viewed first."""
+        self.flush_events()
         return [
             r[0]
             for r in self._read(
@@ -651,6 +699,7 @@ class Store:
         self, now: dt.datetime | None = None, days: int = 7, items_per_topic: dict[str, int] | None = None
     ) -> dict[str, Any]:
         """The usage statistics /stats shows."""
+        self.flush_events()
         today = (now or dt.datetime.now(UTC)).astimezone(UTC).date()
         since = today - dt.timedelta(days=days - 1)
         active = dict(
@@ -964,8 +1013,12 @@ class Store:
         )
 
     def forget_user(self, user_id: int) -> int:
-        """Delete every row about the user, in one transaction; returns rows deleted."""
+        """Delete every row about the user, in one transaction; returns rows deleted (the user's views held
+        back among them: they are never written)."""
         self._touched.pop(user_id, None)
-        return self._transaction(
+        held = len(self._held)
+        self._held = [row for row in self._held if row[3] != user_id]
+        held -= len(self._held)
+        return held + self._transaction(
             [(f"DELETE FROM {table} WHERE {column} = ?", (user_id,)) for table, column in USER_TABLES.items()]
         )

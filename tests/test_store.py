@@ -427,3 +427,53 @@ def test_the_write_ahead_log_stays_bounded_and_is_copied_into_the_file(tmp_path)
     assert other.execute("SELECT COUNT(*) FROM events").fetchone() == (3000,)
     other.close()
     s.close()
+
+
+def test_held_events_are_written_together_within_the_hold_and_whenever_they_are_read_deleted_or_closed(tmp_path):
+    """A busy web server holds its page views back for one commit a second (hold_events): the statistics,
+    the deletion of a user's data and a clean shutdown still see every one, and nothing waits longer."""
+    path = tmp_path / "held.db"
+    now = [100.0]
+    s = Store(path)
+    s.hold_events(1.0, clock=lambda: now[0])
+    other = sqlite3.connect(path, timeout=0.1)
+    count = lambda: other.execute("SELECT COUNT(*) FROM events").fetchone()[0]  # noqa: E731
+    s.log_event("view", "unlock", -5, now=T0)
+    s.log_event("view", "unlock", -6, now=T0)
+    assert count() == 0  # held
+    assert s.flush_events(older_than=1.0) == 0 and count() == 0  # not a second old yet
+    now[0] += 0.5
+    s.log_event("view", "reissue_lost", -5, now=T0)
+    assert count() == 0
+    now[0] += 0.5  # the oldest is a second old: the next view writes all three in one commit
+    s.log_event("view", "unlock", -7, now=T0)
+    assert count() == 4
+    s.log_event("view", "unlock", -5, now=T0)
+    now[0] += 1.0
+    assert s.flush_events(older_than=1.0) == 1 and count() == 5  # the periodic flush
+    s.log_event("view", "unlock", -6, now=T0)
+    assert s.stats(now=T0)["views"] == {"unlock": 5, "reissue_lost": 1}  # the statistics read it: written first
+    assert s.popular_topics() == ["unlock", "reissue_lost"]
+    s.log_event("view", "unlock", -5, now=T0)
+    s.log_event("view", "unlock", -8, now=T0)
+    assert s.forget_user(-5) == 1 + 3  # the held view of the deleted user is never written
+    assert other.execute("SELECT COUNT(*) FROM events WHERE user_id = -5").fetchone()[0] == 0
+    s.log_event("view", "unlock", -9, now=T0)
+    s.close()  # a clean shutdown writes what is held
+    assert sorted(u for (u,) in other.execute("SELECT user_id FROM events")) == [-9, -8, -7, -6, -6]
+    other.close()
+
+
+def test_held_events_stay_held_while_the_database_is_busy(tmp_path):
+    path = tmp_path / "busy.db"
+    s = Store(path, busy_timeout_ms=10)
+    s.hold_events(1.0)
+    s.log_event("view", "unlock", -5, now=T0)
+    other = sqlite3.connect(path, timeout=0.1, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+    with pytest.raises(StoreError):
+        s.flush_events()
+    other.execute("ROLLBACK")
+    assert s.flush_events() == 1  # kept for the next flush, then written
+    assert other.execute("SELECT user_id FROM events").fetchall() == [(-5,)]
+    s.close()

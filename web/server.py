@@ -109,7 +109,8 @@ MAX_HEADER = 128 * 1024
 SAFE_NEXT = re.compile(r"^/(?![/\\])[\x21-\x7e]{0,2000}$")
 CSRF_MAX_AGE_S = 24 * 3600  # a form older than a day is refused ("the form has expired")
 CSRF_REUSE_S = 3600  # a token this young, just checked, is given back with the answer rather than a new one
-CSRF_VERIFIED = 4096  # tokens remembered as verified (Web.csrf_verified)
+CSRF_VERIFIED = 4096  # tokens remembered as verified (Web.csrf_verified), and tokens issued (Web.csrf_issued)
+CSRF_REISSUE_S = 60  # a visitor's pages within a minute carry the same token (one HMAC a minute, not one a page)
 TO_JSON = json.JSONEncoder(ensure_ascii=False).encode  # the script's answers (one encoder, not one per answer)
 # answer pages (the same for everyone) stay in the browser's own cache this long: they reopen at the counter
 # with bad signal. Well within the CSRF token's day, so a page reopened from the cache still has a valid token;
@@ -276,6 +277,9 @@ class Web:
         # CSRF tokens whose HMAC verified, (binding, token) → None: a visitor's next posts with the same token
         # skip the HMAC (its age is still checked every time); at most CSRF_VERIFIED entries, then all forgotten
         self.csrf_verified: dict[tuple[str, str], None] = {}
+        # the token last issued for a binding, binding → (when, token): given again for CSRF_REISSUE_S (the same
+        # visitor, the same validity; a day's age is counted from its issue); at most CSRF_VERIFIED, then all forgotten
+        self.csrf_issued: dict[str, tuple[int, str]] = {}
         self.pages: dict[tuple, tuple[Screen, Kept]] = {}  # drawn pages of kept screens (Base.page)
         self.navigable = self._navigable()
 
@@ -352,6 +356,14 @@ class Web:
         if shows or screen_of(screen.route) in CALL_SCREENS:
             return tel(phones[0]), phones[0]
         return "", ""
+
+    def flush_events(self) -> None:
+        """The statistics' events held back (``EVENTS_HOLD_S``) written now; a busy database keeps them for
+        the next time (statistics are best effort: the visitor's page does not wait for them)."""
+        try:
+            self.store.flush_events()
+        except StoreError as exc:
+            log.info("statistics events not written yet: %s", exc)
 
     def expire(self, now=None) -> list[int]:
         """Retention (the routine every channel shares): old questions and 👎 reasons, and the data of
@@ -539,8 +551,14 @@ class Base(tornado.web.RequestHandler):
         CSRF_MAX_AGE_S and only with the cookie it is bound to (tornado's own token is not used)."""
         binding = self._binding(create=True) or ""
         if binding not in self._csrf:
-            issued = str(int(time.time()))
-            self._csrf[binding] = f"{issued}.{self._mac(binding, issued)}"
+            now = int(time.time())
+            issued = self.web.csrf_issued.get(binding)
+            if issued is None or not 0 <= now - issued[0] <= CSRF_REISSUE_S:
+                issued = (now, f"{now}.{self._mac(binding, str(now))}")
+                if len(self.web.csrf_issued) >= CSRF_VERIFIED:
+                    self.web.csrf_issued.clear()
+                self.web.csrf_issued[binding] = issued
+            self._csrf[binding] = issued[1]
         return self._csrf[binding].encode("ascii")
 
     def check_xsrf_cookie(self) -> None:
@@ -1224,6 +1242,9 @@ def make_app(
 
 # -- running it -------------------------------------------------------------------------------
 RETENTION_EVERY_MS = 6 * 3600 * 1000
+# every answer page is a view for the statistics: the server's views wait at most this long and are written
+# together (one commit a second instead of one per page; see Store.hold_events)
+EVENTS_HOLD_S = 1.0
 CHECKPOINT_EVERY_MS = 250  # how often the checkpoint thread is considered
 CHECKPOINT_IDLE_S = 0.2  # no request for this long: the WAL is copied into the database file now
 CHECKPOINT_BUSY_S = 2.0  # under steady traffic: copied at least this often anyway
@@ -1469,9 +1490,12 @@ def start(
     web.expire()
     callback = tornado.ioloop.PeriodicCallback(web.expire, RETENTION_EVERY_MS)
     callback.start()
+    web.store.hold_events(EVENTS_HOLD_S)  # written when the guide's store is closed at the latest
+    events = tornado.ioloop.PeriodicCallback(web.flush_events, EVENTS_HOLD_S * 1000)
+    events.start()
     server.retention = callback  # type: ignore[attr-defined]
     server.checkpoints = web.checkpoints  # type: ignore[attr-defined]
-    server.periodic = [callback, web.checkpoints, *filter(None, [web.checkpoints.start()])]
+    server.periodic = [callback, events, web.checkpoints, *filter(None, [web.checkpoints.start()])]
     log.info("web pages served on http://%s:%s/", listen, port)
     return server
 
@@ -1485,6 +1509,18 @@ async def settle(guide: Guide) -> None:
     await guide.engine.ready()
     gc.collect()
     gc.freeze()
+
+
+def run_loop(main: Any) -> Any:
+    """Run the web server's coroutine to its end on uvloop (libuv's event loop: the loop's own share of every
+    request, its polling, callbacks and socket calls, costs about half of asyncio's) when it is installed, else
+    on asyncio's own loop."""
+    try:
+        import uvloop
+    except ImportError:  # e.g. a platform without its wheels: asyncio's loop serves the same pages
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
 
 
 def serve(settings: Any, *, listen: str | None = None, port: int | None = None) -> None:
@@ -1506,9 +1542,10 @@ def serve(settings: Any, *, listen: str | None = None, port: int | None = None) 
         server.retention.stop()
         server.stop()
         await server.close_all_connections()
+        guide.close()  # the statistics' events still held are written
         log.info("web server stopped")
 
-    asyncio.run(main())
+    run_loop(main())
 
 
 def attach(application: Any, settings: Any) -> None:
