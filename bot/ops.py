@@ -8,8 +8,10 @@ Health exit codes (for scripts and container health checks):
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sqlite3
+import ssl
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,7 +117,18 @@ def make_request(settings: Settings, *, pool: int = 16, read_timeout: float | No
         write_timeout=timeout,
         pool_timeout=5,
         proxy=settings.proxy,
+        httpx_kwargs={"verify": tls_context()},
     )
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The certificate checks of every Telegram client of the process: httpx's default (certifi's CAs, or
+    SSL_CERT_FILE / SSL_CERT_DIR), made once: loading the CAs is most of the cost of a new client, and a
+    start makes four of them."""
+    import httpx
+
+    return httpx.create_ssl_context()
 
 
 def health(settings: Settings, online: bool) -> tuple[int, list[Check]]:

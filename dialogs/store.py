@@ -1,7 +1,7 @@
 """Per-user storage in SQLite: users, checklists and ticks, events, feedback, reminders.
 
 Schema creation and upgrades go through sqlite-utils in versioned migrations (recorded
-in ``PRAGMA user_version``); the hot paths (ticks, touch_user, events) are prepared
+in ``PRAGMA user_version``; sqlite-utils, and numpy behind it, is imported only when a migration is due); the hot paths (ticks, touch_user, events) are prepared
 ``INSERT … ON CONFLICT`` statements on the connection. Every write commits before the
 method returns, so whatever the user was told is on disk (WAL, synchronous=NORMAL); the WAL is
 copied into the file (a checkpoint: two fsyncs, which the writer waits for) every WAL_CHECKPOINT_PAGES pages.
@@ -22,9 +22,10 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-import sqlite_utils
+if TYPE_CHECKING:
+    import sqlite_utils
 
 UTC = dt.timezone.utc
 log = logging.getLogger("eport_guide.store")
@@ -274,6 +275,16 @@ def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
     return max(version, target)
 
 
+def upgrade(conn: sqlite3.Connection) -> int:
+    """``migrate`` the database of ``conn`` if a migration is due (importing sqlite-utils only then: most
+    starts find the file up to date); the schema version."""
+    if conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS):
+        return len(MIGRATIONS)
+    import sqlite_utils
+
+    return migrate(sqlite_utils.Database(conn))
+
+
 def _probe_write(conn: sqlite3.Connection) -> None:
     """Fail at start-up, not at the first user: take the write lock and write (rolled back). A file
     locked by another process cannot be told apart now; its writes will say so, briefly."""
@@ -304,7 +315,6 @@ class Store:
                     raise StoreError(f"cannot open the database {self.path}: not a regular file")
             conn = sqlite3.connect(self.path, timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False)
             conn.isolation_level = None  # autocommit; explicit transactions where needed
-            self.db = sqlite_utils.Database(conn)
             if self.path != ":memory:":
                 conn.execute("PRAGMA journal_mode=WAL")
                 conn.execute(f"PRAGMA wal_autocheckpoint={WAL_CHECKPOINT_PAGES}")
@@ -312,14 +322,14 @@ class Store:
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             conn.execute("PRAGMA secure_delete=ON")  # deleted rows are overwritten, whatever the build's default
-            self.schema_version = migrate(self.db)
+            self.schema_version = upgrade(conn)
             if writable:
                 _probe_write(conn)
         except StoreError:
             raise
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from exc
-        self.conn = self.db.conn
+        self.conn = conn
         self._touched: dict[int, tuple[float, str | None]] = {}  # user → (when written, stored language)
         self._held: list[tuple] = []  # views not yet written (hold_events): (ts, kind, topic, user_id)
         self._held_since = 0.0  # when the oldest of them was logged (time.monotonic)

@@ -149,6 +149,15 @@ def test_yaml_syntax_error_names_the_line(knowledge_copy):
     assert any(p.startswith("facts.yaml:") and "YAML syntax error" in p for p in problems)
 
 
+def test_a_control_character_is_a_problem_on_its_line(knowledge_copy):
+    """A stray control character (pasted from a PDF) is reported like any syntax error, not as a crash."""
+    f = knowledge_copy / "facts.yaml"
+    edit(f, "  - id: usbkey\n", "  - id: usbkey\x07\n")
+    problems = problems_of(knowledge_copy)
+    line = line_of(f, "id: usbkey")
+    assert f"facts.yaml:{line}: (file): YAML syntax error: character #x0007 is not allowed" in problems
+
+
 def test_wrong_type_unknown_key_and_missing_field(knowledge_copy):
     f = knowledge_copy / "offices.yaml"
     edit(f, "kind: ccb_agent", "kind: bank")
