@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -421,6 +421,8 @@ class Analyzer:
         for n in sorted(self._fuzzy_by_len, reverse=True):
             words = self._fuzzy_by_len[n]
             for start in range(len(run) - n + 1):
+                if not any(places[start : start + n]):
+                    continue
                 # the words one character off the piece, that character being one of the run's possible wrong ones
                 # (every bigram the wrong character is part of is unknown)
                 for word, k in self._one_character_off(run[start : start + n], words, places[start : start + n]):
@@ -446,6 +448,9 @@ class Analyzer:
         return [(words[j], k) for j, k in found if words[j] != piece]
 
     def _cjk_terms(self, run: str, correct: bool = False) -> list[str]:
+        return self._remembered(("run", run, correct), lambda: self._run_terms(run, correct))
+
+    def _run_terms(self, run: str, correct: bool) -> list[str]:
         if correct and self._fuzzy_by_len and len(run) >= 3:
             run = self.fix_typo(run)
         run = self.canonical_run(run)
@@ -501,12 +506,17 @@ class Analyzer:
     def terms(self, text: str, *, correct: bool = True) -> list[str]:
         """The index terms of a text (concepts, Chinese bigrams, stemmed words), typos corrected
         unless ``correct`` is False; questions and documents are read alike."""
+        return self._remembered(("text", text, correct), lambda: self._terms(text, correct))
+
+    def _remembered(self, key: tuple[str, str, bool], read: Callable[[], list[str]]) -> list[str]:
+        """``read()``, or what it gave for the same key before inside ``remembering`` (a text, or a Chinese run
+        — clauses and asks repeat the question's runs)."""
         memo = getattr(self._local, "memo", None)
         if memo is None:
-            return self._terms(text, correct)
-        known = memo.get((text, correct))
+            return read()
+        known = memo.get(key)
         if known is None:
-            known = memo[text, correct] = tuple(self._terms(text, correct))
+            known = memo[key] = tuple(read())
         return list(known)
 
     def _terms(self, text: str, correct: bool) -> list[str]:
