@@ -163,11 +163,15 @@ _SPOKEN = (
 )
 
 
+# any of them, in one pattern: a text none of them matches is already written (most are), and stays as it is
+_ANY_SPOKEN = re.compile("|".join(f"(?:{p.pattern})" for p in (_FILLERS, *(p for p, _ in _SPOKEN))))
+
+
 def spoken(text: str) -> str:
     """Spoken and dialect Chinese as the written forms (fillers dropped, 俺/咋/啥/中不中/整/弄, 儿化): what
     the vocabulary is written in. Text without Chinese is returned as it is."""
-    if not re.search(rf"[{_CJK}]", text):
-        return text
+    if not _ANY_SPOKEN.search(text):
+        return text  # (no Chinese, or none of the spoken forms: nothing is replaced)
     text = _FILLERS.sub("", text)
     for pattern, written in _SPOKEN:
         text = pattern.sub(written, text)
