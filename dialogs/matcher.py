@@ -77,6 +77,10 @@ HOLDER_PENALTY = 0.7  # holder-only answers, for a question with no sign of a ho
 _CJK = "\u4e00-\u9fff"
 _RUNS = re.compile(rf"[{_CJK}][{_CJK}0-9]*|[a-zа-я0-9][a-zа-я0-9'+.-]*", re.IGNORECASE)  # 附件1 is one run
 _CYRILLIC = re.compile(r"[а-я]")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_CJK_WORD = re.compile(rf"[{_CJK}]+")
+_CJK_RUN = re.compile(rf"[{_CJK}][{_CJK}0-9]*")
+_SPACES = re.compile(r"\s+")
 _CONCEPT_BASE = 0xE000  # concepts are private-use characters inside Chinese runs
 STOP_WORDS = frozenset(
     "a an the i me my we our you your it is are was be do does did to of in on at for with and or "
@@ -182,7 +186,7 @@ def normalise(text: str) -> str:
     """The question as it is read: cut to MAX_QUESTION, NFKC, lower case, ё → е, traditional
     characters simplified, spoken forms written (``spoken``), white space collapsed."""
     text = spoken(unicodedata.normalize("NFKC", text[:MAX_QUESTION]).lower().replace("ё", "е").translate(_TRADITIONAL))
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 @lru_cache(maxsize=2)
@@ -208,7 +212,7 @@ def _pinyin() -> Pinyin:
 @lru_cache(maxsize=8192)
 def readings(char: str) -> frozenset[str]:
     """How a Chinese character is read (pinyin without tones, every reading): 吃 and 赤 are both "chi"."""
-    if not re.fullmatch(rf"[{_CJK}]", char):
+    if not _CJK_CHAR.fullmatch(char):
         return frozenset()  # (not a Chinese character: no reading)
     return frozenset(_pinyin().get_pinyins(char, splitter="", tone_marks=None))
 
@@ -275,6 +279,7 @@ class Analyzer:
         homophones_to_synonyms: bool = True,
     ):
         self._local = threading.local()  # the texts read inside ``remembering``
+        norm = lru_cache(maxsize=None)(normalise)  # (the same words come in several lists: each normalised once)
         self.concepts = list(synonyms)
         self.concept_char = {cid: chr(_CONCEPT_BASE + i) for i, cid in enumerate(synonyms)}
         self.repeat = {self.concept_char[c]: w for c, w in (weights or {}).items() if w > 1 and c in self.concept_char}
@@ -287,11 +292,11 @@ class Analyzer:
         for i, (cid, words) in enumerate(synonyms.items()):
             char = chr(_CONCEPT_BASE + i)
             for w in words:
-                w = normalise(w)
-                if re.search(rf"[{_CJK}]", w) and re.search(r"[a-zа-я]", w) and len(w) >= 2:
+                w = norm(w)
+                if _CJK_CHAR.search(w) and re.search(r"[a-zа-я]", w) and len(w) >= 2:
                     # mixed like "u盾", "ic卡": the Latin part is a run of its own, so the word is read whole first
                     self._mixed.append((w, char))
-                if re.fullmatch(rf"[{_CJK}]+", w) or re.search(rf"[{_CJK}]", w) and len(w) >= 2:
+                if _CJK_WORD.fullmatch(w) or _CJK_CHAR.search(w) and len(w) >= 2:
                     # Chinese (or mixed like "u盾"): replaced inside the run
                     self._cjk.add_word(w, (len(w), char))
                 else:
@@ -314,11 +319,9 @@ class Analyzer:
         targets = [*dictionary, *(w for ws in synonyms.values() for w in ws)] if correct_to_synonyms else dictionary
         # the words as they are (a word typed whole is not the typo of a longer one: 当操作员 is not 加操作员)
         self.words = {
-            w
-            for w in (normalise(x) for x in [*dictionary, *(w for ws in synonyms.values() for w in ws)])
-            if re.fullmatch(rf"[{_CJK}]+", w)
+            w for w in (norm(x) for x in [*dictionary, *(w for ws in synonyms.values() for w in ws)]) if _CJK_WORD.fullmatch(w)
         }
-        fuzzy = sorted({w for w in (normalise(x) for x in targets) if len(w) >= 2 and re.fullmatch(rf"[{_CJK}]+", w)})
+        fuzzy = sorted({w for w in (norm(x) for x in targets) if len(w) >= 2 and _CJK_WORD.fullmatch(w)})
         self._fuzzy_by_len = {n: [w for w in fuzzy if len(w) == n] for n in range(3, 7)}
         self._fuzzy_by_len = {n: ws for n, ws in self._fuzzy_by_len.items() if ws}
         # each such word under each of its characters left out (营业执_ → 营业执照): the words one character away
@@ -332,13 +335,13 @@ class Analyzer:
         # (a sound is strict enough to aim at every synonym: 共想盾 → 共享盾, where a shape aims at names only)
         # (a two-character word only when it is a name — 赤峰, 建行 —, never a phrase of a question: 些啥 is not 写啥;
         # nor a verb with its particle: 两半了 is not 两搬了)
-        names = {normalise(x) for x in dictionary}
+        names = {norm(x) for x in dictionary}
         sound_targets = [*dictionary, *(w for ws in synonyms.values() for w in ws)] if homophones_to_synonyms else targets
         sound = sorted(
             {
                 w
-                for w in (normalise(x) for x in sound_targets)
-                if re.fullmatch(rf"[{_CJK}]+", w) and (len(w) >= 3 or (len(w) == 2 and w in names and not set(w) & PARTICLES))
+                for w in (norm(x) for x in sound_targets)
+                if _CJK_WORD.fullmatch(w) and (len(w) >= 3 or (len(w) == 2 and w in names and not set(w) & PARTICLES))
             }
         )
         # by sound: every reading of the word (行 is xing or hang) → the word
@@ -533,7 +536,7 @@ class Analyzer:
         words: list[str] = []
         for m in _RUNS.finditer(text):
             run = m.group(0)
-            if re.match(rf"[{_CJK}]", run):
+            if _CJK_CHAR.match(run):
                 if words:
                     out += self._word_terms(words, correct)
                     words = []
@@ -548,17 +551,18 @@ class Analyzer:
 
     def learn_words(self, texts: list[str]) -> None:
         """The Latin/Cyrillic words of the documents: typo corrections aim at these."""
+        normalised = {normalise(t) for t in set(texts)}
         known: set[str] = set()
-        for t in texts:
-            for m in _RUNS.finditer(normalise(t)):
+        for t in normalised:
+            for m in _RUNS.finditer(t):
                 w = m.group(0).strip("'.-+")
-                if not re.match(rf"[{_CJK}]", w) and len(w) >= 3 and not w.isdigit():
+                if not _CJK_CHAR.match(w) and len(w) >= 3 and not w.isdigit():
                     known.add(w)
         self._known = frozenset(known)
         self.known_words = sorted(known)
         bigrams: set[str] = set()
-        for t in texts:
-            for run in re.findall(rf"[{_CJK}][{_CJK}0-9]*", normalise(t)):
+        for t in normalised:
+            for run in _CJK_RUN.findall(t):
                 bigrams.update(run[i : i + 2] for i in range(len(run) - 1))
         self.known_bigrams = frozenset(bigrams) | COMMON_BIGRAMS
 
@@ -663,7 +667,8 @@ class Matcher:
         self.analyzer = Analyzer(synonyms, dictionary, {g.id: g.weight for g in kb.synonyms})
         self.analyzer.learn_words([t for texts in docs.values() for t in texts] + [w for ws in synonyms.values() for w in ws])
         self.routes = list(docs)
-        corpus = [[term for t in docs[r] for term in self.analyzer.terms(t, correct=False)] or ["\x00"] for r in self.routes]
+        with self.analyzer.remembering():  # (a text some routes share is read once)
+            corpus = [[term for t in docs[r] for term in self.analyzer.terms(t, correct=False)] or ["\x00"] for r in self.routes]
         self._bm25 = BM25Okapi(corpus, k1=BM25_K1, b=BM25_B)
         self._postings = Postings(self._bm25)
         self._related = related_routes(kb)
