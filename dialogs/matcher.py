@@ -731,7 +731,7 @@ class Matcher:
         terms = [t for t in self.analyzer.terms(question) if t in self._idf]
         if not terms:
             return {}
-        return {r: float(s) for r, s in zip(self.routes, self._scores(terms)) if s > 0}
+        return {r: s for r, s in zip(self.routes, self._scores(terms).tolist()) if s > 0}
 
     def compute(self, question: str) -> MatchResult:
         """Score every route for the question (what ``match`` remembers)."""
