@@ -314,6 +314,7 @@ class Analyzer:
         self._cjk.make_automaton()
         self.known_words: list[str] = []
         self._known: frozenset[str] = frozenset()
+        self._typo_bands: dict[int, list[str]] = {}  # word length → the known words it may be a typo of
         self.known_bigrams: frozenset[str] = frozenset()
         # typo correction aims at the dictionary and the synonyms, as written (not canonicalised)
         targets = [*dictionary, *(w for ws in synonyms.values() for w in ws)] if correct_to_synonyms else dictionary
@@ -471,7 +472,7 @@ class Analyzer:
         stems: list[str] = []
         for w in words:
             if correct and w not in self._known and w not in STOP_WORDS and len(w) >= 4 and not w.isdigit():
-                hit = process.extractOne(w, self.known_words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+                hit = process.extractOne(w, self._typo_targets(len(w)), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
                 # a typo, not another word ("almost" is not "lost"; a typo keeps the first letter: "slot" is not "lost")
                 if hit and abs(len(hit[0]) - len(w)) <= 1 and hit[0][0] == w[0]:
                     w = hit[0]
@@ -509,6 +510,17 @@ class Analyzer:
             yield
         finally:
             local.memo = None
+
+    def _typo_targets(self, length: int) -> list[str]:
+        """The known words a word of ``length`` letters may be a typo of, in their order: fuzz.ratio is at most
+        twice the shorter length over the sum of both, so a word much longer or shorter never reaches FUZZY_CUTOFF
+        (it is never the best match; leaving it out saves comparing with it)."""
+        band = self._typo_bands.get(length)
+        if band is None:
+            band = self._typo_bands[length] = [
+                k for k in self.known_words if 200 * min(len(k), length) >= FUZZY_CUTOFF * (len(k) + length)
+            ]
+        return band
 
     def terms(self, text: str, *, correct: bool = True) -> list[str]:
         """The index terms of a text (concepts, Chinese bigrams, stemmed words), typos corrected
@@ -560,6 +572,7 @@ class Analyzer:
                     known.add(w)
         self._known = frozenset(known)
         self.known_words = sorted(known)
+        self._typo_bands = {}
         bigrams: set[str] = set()
         for t in normalised:
             for run in _CJK_RUN.findall(t):
