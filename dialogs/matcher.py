@@ -426,34 +426,37 @@ class Analyzer:
 
     def _fix_shape(self, run: str, places: list[bool]) -> str:
         """One wrong character of a dictionary word, of three characters or more (营业执招 → 营业执照)."""
+        wrong = [p for p, may in enumerate(places) if may]
         for n in sorted(self._fuzzy_by_len, reverse=True):
-            words = self._fuzzy_by_len[n]
-            for start in range(len(run) - n + 1):
-                if not any(places[start : start + n]):
-                    continue
-                # the words one character off the piece, that character being one of the run's possible wrong ones
-                # (every bigram the wrong character is part of is unknown)
-                for word, k in self._one_character_off(run[start : start + n], words, places[start : start + n]):
-                    p = start + k
-                    # (in a three-character word not the first one: 操做员, 共享顿, not 他的卡 for 我的卡)
-                    # (and never a particle: 办理吗 is not 办理人)
-                    # (nor a word typed whole after another character: 当操作员 is 当 + 操作员, not 加操作员;
-                    # at the end a look-alike is a typo: 法定代表仁 is 法定代表人)
-                    whole = k == 0 and word[1:] in self.words
-                    # (and the character typed sounds near the one meant — an input method's slip, 通了 for 通辽 —, or
-                    # is a look-alike inside a long word anchored by its first character (丢失补力): 会计离职 is not
-                    # 我离职, 公司要 is not 公司名)
-                    near = sounds_near(run[p], word[k]) or (n >= 4 and k > 0)
-                    if not whole and near and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES)):
-                        return run[:start] + word + run[start + n :]
+            # the words one character off a piece of the run, that character being one of the run's possible wrong
+            # ones (every bigram the wrong character is part of is unknown)
+            for start, word, k in self._one_character_off(run, n, wrong):
+                p = start + k
+                # (in a three-character word not the first one: 操做员, 共享顿, not 他的卡 for 我的卡)
+                # (and never a particle: 办理吗 is not 办理人)
+                # (nor a word typed whole after another character: 当操作员 is 当 + 操作员, not 加操作员;
+                # at the end a look-alike is a typo: 法定代表仁 is 法定代表人)
+                whole = k == 0 and word[1:] in self.words
+                # (and the character typed sounds near the one meant — an input method's slip, 通了 for 通辽 —, or
+                # is a look-alike inside a long word anchored by its first character (丢失补力): 会计离职 is not
+                # 我离职, 公司要 is not 公司名)
+                near = sounds_near(run[p], word[k]) or (n >= 4 and k > 0)
+                if not whole and near and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES)):
+                    return run[:start] + word + run[start + n :]
         return run
 
-    def _one_character_off(self, piece: str, words: list[str], wrong: list[bool]) -> list[tuple[str, int]]:
-        """The words of ``words`` (all as long as ``piece``) that differ from it in exactly one character, at a
-        place ``wrong`` allows: each with that place, in the order of ``words``."""
-        one_off = self._one_off
-        found = sorted((j, k) for k in range(len(piece)) if wrong[k] for j in one_off.get((k, piece[:k] + piece[k + 1 :]), ()))
-        return [(words[j], k) for j, k in found if words[j] != piece]
+    def _one_character_off(self, run: str, n: int, wrong: list[int]) -> list[tuple[int, str, int]]:
+        """The words of ``n`` characters that differ from a piece of the run in exactly one character, at one of the
+        places ``wrong``: (where the piece starts, the word, the place in it), by piece, then in the words' order."""
+        words, one_off = self._fuzzy_by_len[n], self._one_off
+        found = [
+            (start, j, p - start)
+            for p in wrong
+            for start in range(max(0, p - n + 1), min(p, len(run) - n) + 1)
+            for j in one_off.get((p - start, run[start:p] + run[p + 1 : start + n]), ())
+        ]
+        found.sort()
+        return [(start, words[j], k) for start, j, k in found if words[j] != run[start : start + n]]
 
     def _cjk_terms(self, run: str, correct: bool = False) -> list[str]:
         return self._remembered(("run", run, correct), lambda: self._run_terms(run, correct))
