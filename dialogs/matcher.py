@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
@@ -77,6 +77,10 @@ HOLDER_PENALTY = 0.7  # holder-only answers, for a question with no sign of a ho
 _CJK = "\u4e00-\u9fff"
 _RUNS = re.compile(rf"[{_CJK}][{_CJK}0-9]*|[a-zа-я0-9][a-zа-я0-9'+.-]*", re.IGNORECASE)  # 附件1 is one run
 _CYRILLIC = re.compile(r"[а-я]")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+_CJK_WORD = re.compile(rf"[{_CJK}]+")
+_CJK_RUN = re.compile(rf"[{_CJK}][{_CJK}0-9]*")
+_SPACES = re.compile(r"\s+")
 _CONCEPT_BASE = 0xE000  # concepts are private-use characters inside Chinese runs
 STOP_WORDS = frozenset(
     "a an the i me my we our you your it is are was be do does did to of in on at for with and or "
@@ -161,6 +165,10 @@ _SPOKEN = (
     (re.compile(r"银子|票子"), "钱"),
     (re.compile(r"(?<![多])多钱|几多钱"), "多少钱"),
 )
+
+
+# any of them, in one pattern: a text none of them matches is already written (most are), and stays as it is
+_ANY_SPOKEN = re.compile("|".join(f"(?:{p.pattern})" for p in (_FILLERS, *(p for p, _ in _SPOKEN))))
 
 
 # Russian typed in Latin letters (skolko dnei delaut kartu? / karta zablokirovalas, kak razblokirovat? 解锁 chto
@@ -273,8 +281,8 @@ def spoken(text: str) -> str:
     typed in Latin letters as Cyrillic (``translit_russian``), spoken Russian as written (``spoken_russian``): what the
     vocabulary is written in."""
     text = spoken_russian(translit_russian(text))
-    if not re.search(rf"[{_CJK}]", text):
-        return text
+    if not _ANY_SPOKEN.search(text):
+        return text  # (no Chinese, or none of the spoken forms: nothing is replaced)
     text = _FILLERS.sub("", text)
     for pattern, written in _SPOKEN:
         text = pattern.sub(written, text)
@@ -285,7 +293,7 @@ def normalise(text: str) -> str:
     """The question as it is read: cut to MAX_QUESTION, NFKC, lower case, ё → е, traditional
     characters simplified, spoken forms written (``spoken``), white space collapsed."""
     text = spoken(unicodedata.normalize("NFKC", text[:MAX_QUESTION]).lower().replace("ё", "е").translate(_TRADITIONAL))
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 @lru_cache(maxsize=2)
@@ -311,7 +319,7 @@ def _pinyin() -> Pinyin:
 @lru_cache(maxsize=8192)
 def readings(char: str) -> frozenset[str]:
     """How a Chinese character is read (pinyin without tones, every reading): 吃 and 赤 are both "chi"."""
-    if not re.fullmatch(rf"[{_CJK}]", char):
+    if not _CJK_CHAR.fullmatch(char):
         return frozenset()  # (not a Chinese character: no reading)
     return frozenset(_pinyin().get_pinyins(char, splitter="", tone_marks=None))
 
@@ -378,6 +386,7 @@ class Analyzer:
         homophones_to_synonyms: bool = True,
     ):
         self._local = threading.local()  # the texts read inside ``remembering``
+        norm = lru_cache(maxsize=None)(normalise)  # (the same words come in several lists: each normalised once)
         self.concepts = list(synonyms)
         self.concept_char = {cid: chr(_CONCEPT_BASE + i) for i, cid in enumerate(synonyms)}
         self.repeat = {self.concept_char[c]: w for c, w in (weights or {}).items() if w > 1 and c in self.concept_char}
@@ -390,11 +399,11 @@ class Analyzer:
         for i, (cid, words) in enumerate(synonyms.items()):
             char = chr(_CONCEPT_BASE + i)
             for w in words:
-                w = normalise(w)
-                if re.search(rf"[{_CJK}]", w) and re.search(r"[a-zа-я]", w) and len(w) >= 2:
+                w = norm(w)
+                if _CJK_CHAR.search(w) and re.search(r"[a-zа-я]", w) and len(w) >= 2:
                     # mixed like "u盾", "ic卡": the Latin part is a run of its own, so the word is read whole first
                     self._mixed.append((w, char))
-                if re.fullmatch(rf"[{_CJK}]+", w) or re.search(rf"[{_CJK}]", w) and len(w) >= 2:
+                if _CJK_WORD.fullmatch(w) or _CJK_CHAR.search(w) and len(w) >= 2:
                     # Chinese (or mixed like "u盾"): replaced inside the run
                     self._cjk.add_word(w, (len(w), char))
                 else:
@@ -412,16 +421,15 @@ class Analyzer:
         self._cjk.make_automaton()
         self.known_words: list[str] = []
         self._known: frozenset[str] = frozenset()
+        self._typo_bands: dict[int, list[str]] = {}  # word length → the known words it may be a typo of
         self.known_bigrams: frozenset[str] = frozenset()
         # typo correction aims at the dictionary and the synonyms, as written (not canonicalised)
         targets = [*dictionary, *(w for ws in synonyms.values() for w in ws)] if correct_to_synonyms else dictionary
         # the words as they are (a word typed whole is not the typo of a longer one: 当操作员 is not 加操作员)
         self.words = {
-            w
-            for w in (normalise(x) for x in [*dictionary, *(w for ws in synonyms.values() for w in ws)])
-            if re.fullmatch(rf"[{_CJK}]+", w)
+            w for w in (norm(x) for x in [*dictionary, *(w for ws in synonyms.values() for w in ws)]) if _CJK_WORD.fullmatch(w)
         }
-        fuzzy = sorted({w for w in (normalise(x) for x in targets) if len(w) >= 2 and re.fullmatch(rf"[{_CJK}]+", w)})
+        fuzzy = sorted({w for w in (norm(x) for x in targets) if len(w) >= 2 and _CJK_WORD.fullmatch(w)})
         self._fuzzy_by_len = {n: [w for w in fuzzy if len(w) == n] for n in range(3, 7)}
         self._fuzzy_by_len = {n: ws for n, ws in self._fuzzy_by_len.items() if ws}
         # each such word under each of its characters left out (营业执_ → 营业执照): the words one character away
@@ -435,13 +443,13 @@ class Analyzer:
         # (a sound is strict enough to aim at every synonym: 共想盾 → 共享盾, where a shape aims at names only)
         # (a two-character word only when it is a name — 赤峰, 建行 —, never a phrase of a question: 些啥 is not 写啥;
         # nor a verb with its particle: 两半了 is not 两搬了)
-        names = {normalise(x) for x in dictionary}
+        names = {norm(x) for x in dictionary}
         sound_targets = [*dictionary, *(w for ws in synonyms.values() for w in ws)] if homophones_to_synonyms else targets
         sound = sorted(
             {
                 w
-                for w in (normalise(x) for x in sound_targets)
-                if re.fullmatch(rf"[{_CJK}]+", w) and (len(w) >= 3 or (len(w) == 2 and w in names and not set(w) & PARTICLES))
+                for w in (norm(x) for x in sound_targets)
+                if _CJK_WORD.fullmatch(w) and (len(w) >= 3 or (len(w) == 2 and w in names and not set(w) & PARTICLES))
             }
         )
         # by sound: every reading of the word (行 is xing or hang) → the word
@@ -525,34 +533,42 @@ class Analyzer:
 
     def _fix_shape(self, run: str, places: list[bool]) -> str:
         """One wrong character of a dictionary word, of three characters or more (营业执招 → 营业执照)."""
+        wrong = [p for p, may in enumerate(places) if may]
         for n in sorted(self._fuzzy_by_len, reverse=True):
-            words = self._fuzzy_by_len[n]
-            for start in range(len(run) - n + 1):
-                # the words one character off the piece, that character being one of the run's possible wrong ones
-                # (every bigram the wrong character is part of is unknown)
-                for word, k in self._one_character_off(run[start : start + n], words, places[start : start + n]):
-                    p = start + k
-                    # (in a three-character word not the first one: 操做员, 共享顿, not 他的卡 for 我的卡)
-                    # (and never a particle: 办理吗 is not 办理人)
-                    # (nor a word typed whole after another character: 当操作员 is 当 + 操作员, not 加操作员;
-                    # at the end a look-alike is a typo: 法定代表仁 is 法定代表人)
-                    whole = k == 0 and word[1:] in self.words
-                    # (and the character typed sounds near the one meant — an input method's slip, 通了 for 通辽 —, or
-                    # is a look-alike inside a long word anchored by its first character (丢失补力): 会计离职 is not
-                    # 我离职, 公司要 is not 公司名)
-                    near = sounds_near(run[p], word[k]) or (n >= 4 and k > 0)
-                    if not whole and near and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES)):
-                        return run[:start] + word + run[start + n :]
+            # the words one character off a piece of the run, that character being one of the run's possible wrong
+            # ones (every bigram the wrong character is part of is unknown)
+            for start, word, k in self._one_character_off(run, n, wrong):
+                p = start + k
+                # (in a three-character word not the first one: 操做员, 共享顿, not 他的卡 for 我的卡)
+                # (and never a particle: 办理吗 is not 办理人)
+                # (nor a word typed whole after another character: 当操作员 is 当 + 操作员, not 加操作员;
+                # at the end a look-alike is a typo: 法定代表仁 is 法定代表人)
+                whole = k == 0 and word[1:] in self.words
+                # (and the character typed sounds near the one meant — an input method's slip, 通了 for 通辽 —, or
+                # is a look-alike inside a long word anchored by its first character (丢失补力): 会计离职 is not
+                # 我离职, 公司要 is not 公司名)
+                near = sounds_near(run[p], word[k]) or (n >= 4 and k > 0)
+                if not whole and near and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES)):
+                    return run[:start] + word + run[start + n :]
         return run
 
-    def _one_character_off(self, piece: str, words: list[str], wrong: list[bool]) -> list[tuple[str, int]]:
-        """The words of ``words`` (all as long as ``piece``) that differ from it in exactly one character, at a
-        place ``wrong`` allows: each with that place, in the order of ``words``."""
-        one_off = self._one_off
-        found = sorted((j, k) for k in range(len(piece)) if wrong[k] for j in one_off.get((k, piece[:k] + piece[k + 1 :]), ()))
-        return [(words[j], k) for j, k in found if words[j] != piece]
+    def _one_character_off(self, run: str, n: int, wrong: list[int]) -> list[tuple[int, str, int]]:
+        """The words of ``n`` characters that differ from a piece of the run in exactly one character, at one of the
+        places ``wrong``: (where the piece starts, the word, the place in it), by piece, then in the words' order."""
+        words, one_off = self._fuzzy_by_len[n], self._one_off
+        found = [
+            (start, j, p - start)
+            for p in wrong
+            for start in range(max(0, p - n + 1), min(p, len(run) - n) + 1)
+            for j in one_off.get((p - start, run[start:p] + run[p + 1 : start + n]), ())
+        ]
+        found.sort()
+        return [(start, words[j], k) for start, j, k in found if words[j] != run[start : start + n]]
 
     def _cjk_terms(self, run: str, correct: bool = False) -> list[str]:
+        return self._remembered(("run", run, correct), lambda: self._run_terms(run, correct))
+
+    def _run_terms(self, run: str, correct: bool) -> list[str]:
         if correct and self._fuzzy_by_len and len(run) >= 3:
             run = self.fix_typo(run)
         run = self.canonical_run(run)
@@ -568,7 +584,7 @@ class Analyzer:
             if correct and w not in self._known and f"{w}ь" in self._known:
                 w = f"{w}ь"  # the soft sign left out (печат, делат: typed fast, or Russian in Latin letters)
             elif correct and w not in self._known and w not in STOP_WORDS and len(w) >= 4 and not w.isdigit():
-                hit = process.extractOne(w, self.known_words, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+                hit = process.extractOne(w, self._typo_targets(len(w)), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
                 # a typo, not another word ("almost" is not "lost"; a typo keeps the first letter: "slot" is not "lost")
                 if hit and abs(len(hit[0]) - len(w)) <= 1 and hit[0][0] == w[0]:
                     w = hit[0]
@@ -607,15 +623,31 @@ class Analyzer:
         finally:
             local.memo = None
 
+    def _typo_targets(self, length: int) -> list[str]:
+        """The known words a word of ``length`` letters may be a typo of, in their order: fuzz.ratio is at most
+        twice the shorter length over the sum of both, so a word much longer or shorter never reaches FUZZY_CUTOFF
+        (it is never the best match; leaving it out saves comparing with it)."""
+        band = self._typo_bands.get(length)
+        if band is None:
+            band = self._typo_bands[length] = [
+                k for k in self.known_words if 200 * min(len(k), length) >= FUZZY_CUTOFF * (len(k) + length)
+            ]
+        return band
+
     def terms(self, text: str, *, correct: bool = True) -> list[str]:
         """The index terms of a text (concepts, Chinese bigrams, stemmed words), typos corrected
         unless ``correct`` is False; questions and documents are read alike."""
+        return self._remembered(("text", text, correct), lambda: self._terms(text, correct))
+
+    def _remembered(self, key: tuple[str, str, bool], read: Callable[[], list[str]]) -> list[str]:
+        """``read()``, or what it gave for the same key before inside ``remembering`` (a text, or a Chinese run
+        — clauses and asks repeat the question's runs)."""
         memo = getattr(self._local, "memo", None)
         if memo is None:
-            return self._terms(text, correct)
-        known = memo.get((text, correct))
+            return read()
+        known = memo.get(key)
         if known is None:
-            known = memo[text, correct] = tuple(self._terms(text, correct))
+            known = memo[key] = tuple(read())
         return list(known)
 
     def _terms(self, text: str, correct: bool) -> list[str]:
@@ -628,7 +660,7 @@ class Analyzer:
         words: list[str] = []
         for m in _RUNS.finditer(text):
             run = m.group(0)
-            if re.match(rf"[{_CJK}]", run):
+            if _CJK_CHAR.match(run):
                 if words:
                     out += self._word_terms(words, correct)
                     words = []
@@ -643,17 +675,19 @@ class Analyzer:
 
     def learn_words(self, texts: list[str]) -> None:
         """The Latin/Cyrillic words of the documents: typo corrections aim at these."""
+        normalised = {normalise(t) for t in set(texts)}
         known: set[str] = set()
-        for t in texts:
-            for m in _RUNS.finditer(normalise(t)):
+        for t in normalised:
+            for m in _RUNS.finditer(t):
                 w = m.group(0).strip("'.-+")
-                if not re.match(rf"[{_CJK}]", w) and len(w) >= 3 and not w.isdigit():
+                if not _CJK_CHAR.match(w) and len(w) >= 3 and not w.isdigit():
                     known.add(w)
         self._known = frozenset(known)
         self.known_words = sorted(known)
+        self._typo_bands = {}
         bigrams: set[str] = set()
-        for t in texts:
-            for run in re.findall(rf"[{_CJK}][{_CJK}0-9]*", normalise(t)):
+        for t in normalised:
+            for run in _CJK_RUN.findall(t):
                 bigrams.update(run[i : i + 2] for i in range(len(run) - 1))
         self.known_bigrams = frozenset(bigrams) | COMMON_BIGRAMS
 
@@ -758,7 +792,8 @@ class Matcher:
         self.analyzer = Analyzer(synonyms, dictionary, {g.id: g.weight for g in kb.synonyms})
         self.analyzer.learn_words([t for texts in docs.values() for t in texts] + [w for ws in synonyms.values() for w in ws])
         self.routes = list(docs)
-        corpus = [[term for t in docs[r] for term in self.analyzer.terms(t, correct=False)] or ["\x00"] for r in self.routes]
+        with self.analyzer.remembering():  # (a text some routes share is read once)
+            corpus = [[term for t in docs[r] for term in self.analyzer.terms(t, correct=False)] or ["\x00"] for r in self.routes]
         self._bm25 = BM25Okapi(corpus, k1=BM25_K1, b=BM25_B)
         self._postings = Postings(self._bm25)
         self._related = related_routes(kb)
@@ -821,7 +856,7 @@ class Matcher:
         terms = [t for t in self.analyzer.terms(question) if t in self._idf]
         if not terms:
             return {}
-        return {r: float(s) for r, s in zip(self.routes, self._scores(terms)) if s > 0}
+        return {r: s for r, s in zip(self.routes, self._scores(terms).tolist()) if s > 0}
 
     def compute(self, question: str) -> MatchResult:
         """Score every route for the question (what ``match`` remembers)."""

@@ -338,8 +338,10 @@ class Reader:
         self.analyzer.known_bigrams = known.known_bigrams | self.analyzer.known_bigrams
         self.analyzer.words |= known.words
         self._concept = {char: cid for cid, char in self.analyzer.concept_char.items()}
+        self._ranking_concept = {char: cid for cid, char in matcher.analyzer.concept_char.items()}  # … as the ranking reads
         # composite aspects, the most specific first
         self._composites = sorted((a for a in kb.aspects.values() if a.when), key=lambda a: -len(a.when))
+        self._combines = {a.id: frozenset(a.when) for a in self._composites}  # what each composite is made of
         self._holder_businesses = [b.id for b in kb.businesses.values() if b.audience == "holder"]
         # the words of cancelling, also inside a longer word that says who acts (本人去注销)
         self._cancel_words = [t for v in kb.vocabulary if v.target == "category:cancel" for t in v.terms if CJK.search(t)]
@@ -384,9 +386,8 @@ class Reader:
 
     def _concepts(self, text: str) -> set[str]:
         """The synonym groups (concepts) the words of the text name, as the ranking reads them."""
-        analyzer = self.matcher.analyzer
-        names = {char: cid for cid, char in analyzer.concept_char.items()}
-        return {names[t] for t in analyzer.terms(text) if t in names}
+        names = self._ranking_concept
+        return {names[t] for t in self.matcher.analyzer.terms(text) if t in names}
 
     def business_by_concepts(self, text: str) -> str | None:
         """The business whose signature the text's concepts (inside one ask) hold, the most specific first;
@@ -406,7 +407,7 @@ class Reader:
         """The business whose signature the text's concepts hold (the most specific); "" when two fit alike, None
         when none fits."""
         analyzer = self.matcher.analyzer
-        names = {char: cid for cid, char in analyzer.concept_char.items()}
+        names = self._ranking_concept
         concepts = {names[t] for t in analyzer.terms(text) if t in names}
         fits = [(sig, b) for sig, b in self._signatures if sig <= concepts]
         if not fits:
@@ -455,7 +456,7 @@ class Reader:
         standalone: set[str] = set()
         for t, mine in zip(together, own):
             left = set(t) & set(aspects)
-            fits = [c for c in self._composites if all(x in left for x in c.when)]
+            fits = [c for c in self._composites if self._combines[c.id] <= left]
             if len(fits) > 1 and len(together) > 1:
                 # (the most specific first; among equals, one of the ask's own words: 翻译件谁盖章 after a passport is
                 # the translation's seal, not the passport's translation)
