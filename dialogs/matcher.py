@@ -139,6 +139,7 @@ _SPOKEN = (
     (re.compile(r"咋(?:个)?(?:整|弄|搞|办|处理)"), "怎么办"),
     (re.compile(r"咋"), "怎么"),
     (re.compile(r"啥子|啥"), "什么"),
+    (re.compile(r"(?<=盖)(什么|哪个|哪种)张"), r"\1章"),  # 盖啥张: the seal's homophone
     (re.compile(r"中不中"), "行不行"),
     (re.compile(r"(?<=[^集其空卡核理请途心])中(?=不|吗|么)"), "行"),
     (re.compile(r"(?<=[就也能])中(?=$|[，,。？?！!\s])"), "行"),

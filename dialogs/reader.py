@@ -70,6 +70,7 @@ CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 # a clause asking whether the business itself must be done (法人换了要办变更吗): its first screen is shown too
 ASKS_BUSINESS = re.compile(
     r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)"
+    r"|(?:要|需要|得|用不用|要不要)(?:去)?(?:注销|销)掉?(?:吗|么|嘛|不)"
     r"|do (?:we|i) (?:need|have) to (?:update|change|do)|нужно ли (?:что-то )?(?:менять|делать|оформлять)",
     re.IGNORECASE,
 )
@@ -191,6 +192,8 @@ LONG_EXPIRED = re.compile(
     r"过期(?:了)?(?:大半年|半年|一年|两年|三年|好几年|好几个月|几个月|很久|好久|多年|一段时间|很长时间|大半年了)"
     r"|(?:早就|早已|早都|好久|很久|老早)(?:就)?过期|expired (?:a|one|two|three|several|many) (?:year|month)s?(?: ago)?|expired long ago"
     r"|ист[её]к\w* (?:год|полгода|месяц|несколько|давно)|давно ист[её]к"
+    # (a long time told before it: 好几年没报关了 那张卡一直扔抽屉里 现在插上提示过期)
+    r"|(?:好几年|这几年|几年|多年|好多年|好久|很久|老长时间|大半年)[^。？?！!]{0,30}(?:过期|超期)"
 )
 LEGAL_CARD = re.compile(r"法人卡|legal[- ]person card|legal card|карт\w* (?:юрлица|юридического лица)|фаожэнь", re.IGNORECASE)
 # 销 on its own (要销自己的卡): cancelling, not selling (销售)
@@ -458,6 +461,22 @@ class Reader:
                         # (where the ask's own words are: 哪里能买ukey，还有共享盾 — the 共享盾's ask is the second)
                         at = [aspects.index(x) for x in comp.when if x in mine] or [aspects.index(x) for x in comp.when]
                         made.append((min(at), comp.id))
+            if left & CARRIED_THINGS:
+                # a verb shared by two things (想多买一个USBKey 或者共享盾 去哪买): the other thing's own ask too
+                done = {x for _, c in made for x in self.kb.aspects[c].when}
+                for comp in self._composites:
+                    thing = set(comp.when) & CARRIED_THINGS
+                    rest = set(comp.when) - thing
+                    if (
+                        thing
+                        and thing <= left
+                        and rest
+                        and rest <= done
+                        and rest <= set(t)
+                        and comp.id not in (c for _, c in made)
+                    ):
+                        left -= thing
+                        made.append((min(aspects.index(x) for x in thing), comp.id))
             standalone |= left
         if made:
             used = {x for _, c in made for x in self.kb.aspects[c].when}
@@ -524,6 +543,16 @@ class Reader:
                 and self.kb.businesses[second].category == self.kb.businesses[businesses[0]].category
             ):
                 businesses = (*businesses, second)
+        if (
+            not businesses
+            and LEGAL_CARD.search(question)
+            and CANCEL_CHAR.search(question)
+            and "cancel_legal" in self.kb.businesses
+        ):
+            # the legal-person card to be cancelled (那个法人卡还要去销吗), whatever else is told
+            businesses = ("cancel_legal",)
+        elif not businesses and EXPIRED in self.kb.businesses and LONG_EXPIRED.search(question):
+            businesses = (EXPIRED,)  # expired long ago, told in other words (好几年没用了…提示过期)
         if not businesses and not categories and NEW_PERSON.search(question) and NEW_OPERATOR in self.kb.businesses:
             # a new colleague to get a card for (…for our new customs declarant; we already have cards): an added operator card
             businesses = (NEW_OPERATOR,)
@@ -647,7 +676,8 @@ class Reader:
             own = self._with_place(self._plan(read, match(part)))
             if own.kind == "ask" and business:
                 own = self.answer_aspect(own.aspect, business, part)
-            if own.kind == "none":
+            if own.kind == "none" and (read.aspects or read.businesses or read.categories or read.cities or not business):
+                # (an ask naming nothing of its own after a business told — 还能用吗 — is about that business: no guess)
                 result = match(part)
                 best = result.best.route if result.confident and result.best else ""
                 if best.startswith(("answer:", "topic:", "city:", "online", "offices")) and not (

@@ -263,6 +263,7 @@ def test_two_things_at_once_get_both_answers_in_one_message(engine, question):
         ("共享盾在哪买？USBKey呢", ["answer:buy_shared_dun", "answer:buy_usbkey"]),
         ("共享盾在哪买 那USBKey呢", ["answer:buy_shared_dun", "answer:buy_usbkey"]),
         ("USBKey在哪买？共享盾呢", ["answer:buy_usbkey", "answer:buy_shared_dun"]),
+        ("想多买一个USBKey 或者共享盾 去哪买", ["answer:buy_usbkey", "answer:buy_shared_dun"]),
     ],
 )
 def test_a_second_ask_naming_only_the_other_thing_asks_the_same_of_it(engine, question, expected):
@@ -425,6 +426,7 @@ def test_a_seal_or_wording_asked_with_nothing_telling_whose_is_asked_back(engine
         ("经办人身份证复印件需要写啥", "answer:person_annotation"),
         ("我们公司复印件盖什么章", "answer:seal_official_only"),
         ("个人办要盖公章吗", "answer:holder_annotation"),
+        ("营业执照复印见盖啥张", "answer:seal_official_only"),  # 盖啥张: the seal's homophone
         ("少一个签名可以吗", "answer:all_four_required"),
     ],
 )
@@ -574,6 +576,28 @@ def test_a_holder_who_left_gets_the_holders_own_business(engine, question):
 
 def test_a_company_cancelling_a_leavers_card_is_the_companys_business(engine):
     assert ask(engine, "员工离职了，公司要注销他的操作员卡").route == "topic:cancel_operator"
+
+
+def test_the_legal_person_card_asked_about_after_the_company_closed_gets_its_business_and_the_explanation(engine):
+    # 那个法人卡还要去销吗 (whether) + 没执照咋办 (how, the licence handed back): the cancellation and the 情况说明
+    screen = ask(engine, "公司已经注销了 营业执照都交回去了 那个法人卡还要去销吗 没执照咋办")
+    assert {"topic:cancel_legal", "answer:cancel_explanation"} <= set(shown(screen)), screen.route
+
+
+def test_a_card_unused_for_years_that_now_says_expired_is_the_expired_cards_reissue(engine):
+    # 好几年 … 提示过期: expired long ago (not a renewal); 还能用吗 names nothing of its own — no guess beside it
+    screen = ask(engine, "好几年没报关了 那张卡一直扔抽屉里 现在插上提示过期 还能用吗 要办啥")
+    assert shown(screen)[0] == "topic:reissue_expired" and "answer:id_alternatives" not in shown(screen), screen.route
+
+
+@pytest.mark.parametrize("question", ["法人换了 卡这边需要做什么", "我是会计。老板把法人转给他儿子了，卡这边需要做什么？"])
+def test_what_to_do_in_other_words_opens_the_business(engine, question):
+    assert shown(ask(engine, question))[0] == "topic:change_legal_rep", question
+
+
+def test_the_upload_format_asked_in_other_words_from_a_jiangsu_city_is_the_upload_rule(engine):
+    # 网上传附件 (网上 + 传附件, not 上传) 格式和大小: the Jiangsu upload rule, never which form to fill
+    assert ask(engine, "网上传附件有格式和大小要求吗 我们在常州").route == "answer:upload_files"
 
 
 def test_a_leaving_operators_card_wanted_cancelled_with_an_ask_shows_the_companys_cancellation(engine):
