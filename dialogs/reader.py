@@ -161,7 +161,8 @@ POINTS_BACK = re.compile(r"这样吗|这样的吗|也是这样|也这样|一样�
 BY_MYSELF = re.compile(
     r"我[^，,。？?；;]{0,6}(?:自己|本人|亲自)[^，,。？?；;]{0,10}(?:注销|销)"
     # … or in a clause of its own, 我 told before (我是外籍员工，本人去办卡注销 / 现在自己要注销): not the legal rep's card
-    r"|(?<!法人)(?<!代表人)(?<!老板)(?:本人|自己|亲自)(?:去|来|要|想|得)?(?:办理?卡?)?(?:注销|销卡|销掉|销)"
+    r"|(?<!法人)(?<!代表人)(?<!老板)(?:本人|自己|亲自)(?:能不能|可不可以|能否|能|可以)?(?:去|来|要|想|得)?(?:办理?卡?)?"
+    r"(?:注销|销卡|销掉|销)"
 )
 # a clause saying the business is to be done (卡丢了要补办, 公司改名了要变更): a request, answered like an ask
 WANTS = re.compile(
@@ -184,7 +185,8 @@ DOC_LOST = re.compile(
     r"|(?:原来的?公司|原公司|原单位|以前的?公司|公司|单位|老板|法人|人)(?:也|都|早就|早|已经)?(?:找不到|找不着|联系不上|不见了)"
 )
 LOST, RENEW, EXPIRED = "reissue_lost", "renew_cert", "reissue_expired"
-CANCEL_OPERATOR = "cancel_operator"
+CANCEL_OPERATOR, CANCEL_LEGAL = "cancel_operator", "cancel_legal"
+OPERATOR_CARD = re.compile(r"操作员卡|operator cards?|карт\w* оператор", re.IGNORECASE)
 CARD_IF_ANY = "holder_card_if_any"  # the holder's card is brought only if there is one
 # the asker speaks of themselves (我, I, my card, я — not "my colleague", not 我们)
 SELF = re.compile(r"我(?!们)|\bI\b|(?i:\bmy (?:own )?(?:operator )?card\b|\bmyself\b|\bя\b|\bмою карту\b|\bсвою\b)")
@@ -215,20 +217,21 @@ PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
 # a greeting or a bare wish to do something about the card (你好 想办卡, 在吗 办个业务, hello, I want a card, Здравствуйте,
 # хочу оформить карту): made only of these words, it names no business — the flow's own question, never a guess
 GREETING = re.compile(
-    r"你好|您好|你们好|老师好|在吗|在么|在嘛|在不在|在不|请问|麻烦|打扰|\b(?:hello|hi|hey|good (?:morning|afternoon|day))\b"
-    r"|здравствуйте|добрый (?:день|вечер)|доброе утро|привет",
+    r"你好|您好|你们好|老师好|在吗|在么|在嘛|在不在|在不|有人吗|有人在吗|哈喽|请问|麻烦|打扰|了解|"
+    r"\b(?:hello|hi|hey|good (?:morning|afternoon|day))\b|здравствуйте|добрый (?:день|вечер)|доброе утро|привет|подскажите",
     re.IGNORECASE,
 )
 WISH = re.compile(r"[办弄整搞卡]|业务|手续|申请|\b(?:card|apply|want|need)\b|оформ|карт|нужн|хочу|хотим", re.IGNORECASE)
 BARE_WORDS = re.compile(
-    r"你们好|你好|您好|老师好|老师|在不在|在吗|在么|在嘛|在不|请问一下|请问下|请问|麻烦问一下|麻烦问下|麻烦一下|麻烦|打扰一下|打扰了|打扰|"
+    r"你们好|你好|您好|老师好|老师|在不在|在吗|在么|在嘛|在不|有人在吗|有人吗|哈喽|嗨|请问一下|请问下|请问|麻烦问一下|麻烦问下|麻烦一下|麻烦|"
+    r"打扰一下|打扰了|打扰|想了解一下|了解一下|了解下|了解|你们这边|你们这里|你们这|你们|这边|这里|能不能|可以|能|吗|"
     r"咨询一下|咨询下|咨询|问一下|问下|问个事|问个问题|想问|有个事|有事|我们公司|我们单位|我们|我|俺们|俺|公司|单位|咱们|咱|"
     r"想要|想|要|准备|打算|需要|来|去|办理|办|弄|整|搞|处理|申请|一下|一个|一张|个|张|下|电子口岸卡|电子口岸|口岸卡|卡片|卡|"
     r"的事情|的事儿|的事|的业务|业务|手续|事情|事|相关|有关|关于|那个|这个|啊|呀|吧|呢|哈|嗯|哦|了|的|"
     r"\b(?:hello|hi|hey|good|morning|afternoon|day|dear|sir|madam|please|i|we|our company|our|my|us|would like to|would like|"
     r"want to|want|need to|need|get|apply for|apply|make|do something with|do something|something|with|about|for|a|an|the|"
     r"e-port cards?|eport cards?|e-port|eport|cards?|question|help|business)\b|"
-    r"здравствуйте|добрый|день|вечер|доброе|утро|привет|хочу|хотим|хотели бы|нужно|нужна|нужен|надо|оформить|сделать|"
+    r"подскажите|здравствуйте|добрый|день|вечер|доброе|утро|привет|хочу|хотим|хотели бы|нужно|нужна|нужен|надо|оформить|сделать|"
     r"получить|карту|карта|карты|карте|электронного порта|электронный порт|вопрос|по|у нас|мы|я|с|пожалуйста|"
     r"[\W_\d]",
     re.IGNORECASE,
@@ -544,13 +547,20 @@ class Reader:
             ):
                 businesses = (*businesses, second)
         if (
-            not businesses
+            CANCEL_LEGAL in self.kb.businesses
+            and CANCEL_OPERATOR in self.kb.businesses
             and LEGAL_CARD.search(question)
+            and OPERATOR_CARD.search(question)
             and CANCEL_CHAR.search(question)
-            and "cancel_legal" in self.kb.businesses
+            and not SELF.search(question)
+        ):
+            # both cards named to be cancelled (公司注销了，法人卡和操作员卡都要注销吗): both cancellations
+            businesses = (CANCEL_LEGAL, CANCEL_OPERATOR)
+        elif (
+            not businesses and LEGAL_CARD.search(question) and CANCEL_CHAR.search(question) and CANCEL_LEGAL in self.kb.businesses
         ):
             # the legal-person card to be cancelled (那个法人卡还要去销吗), whatever else is told
-            businesses = ("cancel_legal",)
+            businesses = (CANCEL_LEGAL,)
         elif not businesses and EXPIRED in self.kb.businesses and LONG_EXPIRED.search(question):
             businesses = (EXPIRED,)  # expired long ago, told in other words (好几年没用了…提示过期)
         if not businesses and not categories and NEW_PERSON.search(question) and NEW_OPERATOR in self.kb.businesses:

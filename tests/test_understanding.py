@@ -375,6 +375,9 @@ def test_whether_a_material_is_required_without_a_business_is_asked_back(engine,
         ("在不在 问个事", "zh"),
         ("hello, I want a card", "en"),
         ("Здравствуйте, хочу оформить карту", "ru"),
+        ("有人吗 问一下卡的事情", "zh"),
+        ("想了解一下口岸卡", "zh"),
+        ("Привет, подскажите по карте", "ru"),
     ],
 )
 def test_a_greeting_or_a_bare_wish_about_the_card_is_asked_back_never_guessed(engine, question, lang):
@@ -620,6 +623,23 @@ def test_a_foreign_holder_cancelling_personally_gets_the_holders_translation_rul
     screen = ask(engine, question)
     assert "answer:holder_translation" in shown(screen), (question, screen.route)
     assert "answer:foreign_translation" not in shown(screen) and "或申请单位公章" not in screen.text
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("我是操作员 离职了 需要原单位盖章吗", "answer:holder_annotation"),
+        ("持卡人自己能不能去注销", "topic:holder_cancel"),
+    ],
+)
+def test_the_holder_speaking_of_themselves_in_other_words_is_the_holders_business(engine, question, expected):
+    # 我是操作员 (as 我是持卡人), 自己能不能去注销: the holder's own cancellation — no company seal on their copy
+    assert ask(engine, question).route == expected, question
+
+
+def test_both_cards_named_to_be_cancelled_get_both_cancellations(engine):
+    screen = ask(engine, "公司注销了，法人卡和操作员卡都要注销吗，带啥")
+    assert shown(screen) == ["topic:cancel_legal", "topic:cancel_operator"], screen.route
 
 
 @pytest.mark.parametrize("question", ["个人注销操作员卡去哪办理", "我自己去注销卡 在哪办"])
