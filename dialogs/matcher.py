@@ -51,7 +51,7 @@ PARTICLES = frozenset("吗呢吧啊么了的嘛呀哦啦哪")  # never the wrong
 # … nor, for a homophone, a pronoun or function word that sounds like another (那/哪, 他/她, 在/再)
 FUNCTION_CHARS = PARTICLES | frozenset("那这他她它得地在再是有和就都也还又些们")
 # common two-character words no document happens to use: never the place of a typo (去办的话 is not 去办的人)
-COMMON_BIGRAMS = frozenset("的话 过去 来着 一下 那句 这边 那边 上哪 发我 放了 放着".split())
+COMMON_BIGRAMS = frozenset("的话 过去 来着 一下 那句 这边 那边 上哪 发我 放了 放着 走哪".split())
 # traditional (and variant) characters an applicant may type, read as the simplified ones the documents use
 # (滿州里 → 满州里, then the one-character typo → 满洲里): the characters of this domain's words, not a whole converter
 _TRADITIONAL = str.maketrans(

@@ -524,7 +524,7 @@ class Reader:
             # topic explains nothing: 换了个新的法人 tells a change, it does not ask old-or-new)
             rest = DOC_LOST.sub("，", question) if lost_document else question
             for a in aspects:
-                if self._explains(a):
+                if self._explains(a) or a in (HOW, PROCESS):  # (what to do names no situation: 不知道走哪个业务)
                     for w in self.kb.aspects[a].words:
                         rest = rest.replace(w, " ")
             by_concepts = self.business_by_concepts(rest)
@@ -896,6 +896,15 @@ class Reader:
             return a.for_business.replace("{business}", business)
         return None
 
+    def _fixed_for_kind(self, aspect: str, reading: Reading, business: str | None) -> str | None:
+        """No business, one kind named (公司要把卡都注销了 … 签不了字): the aspect's own answer when it is the same for
+        each business of that kind."""
+        kinds = set(reading.categories) or ({"cancel"} if CANCEL_CHAR.search(reading.question) else set())
+        if business or len(kinds) != 1 or not self.kb.aspects[aspect].per_business or next(iter(kinds)) not in self.kb.categories:
+            return None
+        same = {self.fixed_route(aspect, b.id) for b in self.kb.topics_in(next(iter(kinds)))}
+        return next(iter(same)) if len(same) == 1 and None not in same else None
+
     def answer_aspect(self, aspect: str, business: str | None, question: str = "") -> Plan:
         """One aspect for one business (the ask-back's answer): its own route, else its answers."""
         fixed = self.fixed_route(aspect, business)
@@ -1188,7 +1197,7 @@ class Reader:
                     if a in PLACE_ASPECTS and part.cities:
                         here.setdefault(a, part.cities[0])
         for a in aspects:
-            fixed = self.fixed_route(a, business)
+            fixed = self.fixed_route(a, business) or self._fixed_for_kind(a, reading, business)
             routes = [fixed] if fixed else [r for r in kb.aspects[a].routes if self.applies(r, business)]
             if not reading.holder and not business:
                 # a holder's own answer (their wording, their form) needs a sign of a holder acting personally

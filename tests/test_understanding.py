@@ -378,6 +378,7 @@ def test_whether_a_material_is_required_without_a_business_is_asked_back(engine,
         ("有人吗 问一下卡的事情", "zh"),
         ("想了解一下口岸卡", "zh"),
         ("Привет, подскажите по карте", "ru"),
+        ("我们想办卡，不知道走哪个业务", "zh"),  # 走哪 is no mistyped 放哪 (a lost card)
     ],
 )
 def test_a_greeting_or_a_bare_wish_about_the_card_is_asked_back_never_guessed(engine, question, lang):
@@ -630,11 +631,25 @@ def test_a_foreign_holder_cancelling_personally_gets_the_holders_translation_rul
     [
         ("我是操作员 离职了 需要原单位盖章吗", "answer:holder_annotation"),
         ("持卡人自己能不能去注销", "topic:holder_cancel"),
+        ("原来公司倒闭了 我的操作员卡咋办", "topic:holder_cancel"),
     ],
 )
 def test_the_holder_speaking_of_themselves_in_other_words_is_the_holders_business(engine, question, expected):
     # 我是操作员 (as 我是持卡人), 自己能不能去注销: the holder's own cancellation — no company seal on their copy
     assert ask(engine, question).route == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("公司要把卡都注销了 可我是法人 人在国外 身份证复印件签不了字 咋整", ["answer:cancel_explanation"]),
+        ("注销法人卡 法人签不了字", ["answer:cancel_explanation"]),
+        ("法人不在国内 签不了字咋整", ["answer:org_annotation", "answer:hotline"]),
+    ],
+)
+def test_a_legal_rep_who_cannot_sign_gets_the_explanation_only_for_a_cancellation(engine, question, expected):
+    # 相关情况说明 replaces the legal rep's papers in a cancellation only; elsewhere the signature rule and the hotline
+    assert shown(ask(engine, question)) == expected, question
 
 
 def test_both_cards_named_to_be_cancelled_get_both_cancellations(engine):
