@@ -379,6 +379,7 @@ def test_whether_a_material_is_required_without_a_business_is_asked_back(engine,
         ("想了解一下口岸卡", "zh"),
         ("Привет, подскажите по карте", "ru"),
         ("我们想办卡，不知道走哪个业务", "zh"),  # 走哪 is no mistyped 放哪 (a lost card)
+        ("卡的问题", "zh"),
     ],
 )
 def test_a_greeting_or_a_bare_wish_about_the_card_is_asked_back_never_guessed(engine, question, lang):
@@ -650,6 +651,11 @@ def test_the_holder_speaking_of_themselves_in_other_words_is_the_holders_busines
 def test_a_legal_rep_who_cannot_sign_gets_the_explanation_only_for_a_cancellation(engine, question, expected):
     # 相关情况说明 replaces the legal rep's papers in a cancellation only; elsewhere the signature rule and the hotline
     assert shown(ask(engine, question)) == expected, question
+
+
+def test_the_operator_personally_named_by_the_company_is_not_the_holder_acting(engine):
+    # 操作员本人要来吗, asked by the company cancelling the card (like 员工本人): the company's cancellation
+    assert shown(ask(engine, "注销操作员卡要带啥，操作员本人要来吗"))[0] == "topic:cancel_operator"
 
 
 def test_both_cards_named_to_be_cancelled_get_both_cancellations(engine):
