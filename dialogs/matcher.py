@@ -152,6 +152,7 @@ _SPOKEN = (
         re.compile(r"(公司|厂子|厂里|单位|企业)(?:也|都|就|要|准备)?不(?:想)?(?:干|做|开)了"),
         r"\1停业了",
     ),  # the company stops trading
+    (re.compile(r"(?<=[坏瞎])球(?=了|啦)"), ""),  # 坏球了: broken
     (re.compile(r"名儿"), "名字"),
     (re.compile(r"地儿"), "地方"),
     (re.compile(r"(?<=[哪这那])儿"), "里"),

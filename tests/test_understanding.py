@@ -658,6 +658,14 @@ def test_the_operator_personally_named_by_the_company_is_not_the_holder_acting(e
     assert shown(ask(engine, "注销操作员卡要带啥，操作员本人要来吗"))[0] == "topic:cancel_operator"
 
 
+@pytest.mark.parametrize(
+    "question,expected",
+    [("卡坏球了", "topic:replace_card"), ("公司挪地方了 卡要改不", "topic:change_address")],
+)
+def test_dialect_words_for_what_happened_name_the_business(engine, question, expected):
+    assert ask(engine, question).route == expected, question
+
+
 def test_both_cards_named_to_be_cancelled_get_both_cancellations(engine):
     screen = ask(engine, "公司注销了，法人卡和操作员卡都要注销吗，带啥")
     assert shown(screen) == ["topic:cancel_legal", "topic:cancel_operator"], screen.route
