@@ -53,7 +53,7 @@ PARTICLES = frozenset("吗呢吧啊么了的嘛呀哦啦哪")  # never the wrong
 # … nor, for a homophone, a pronoun or function word that sounds like another (那/哪, 他/她, 在/再)
 FUNCTION_CHARS = PARTICLES | frozenset("那这他她它得地在再是有和就都也还又些们")
 # common two-character words no document happens to use: never the place of a typo (去办的话 is not 去办的人)
-COMMON_BIGRAMS = frozenset("的话 过去 来着 一下 那句 这边 那边 上哪 发我 放了 放着".split())
+COMMON_BIGRAMS = frozenset("的话 过去 来着 一下 那句 这边 那边 上哪 发我 放了 放着 走哪".split())
 # traditional (and variant) characters an applicant may type, read as the simplified ones the documents use
 # (滿州里 → 满州里, then the one-character typo → 满洲里): the characters of this domain's words, not a whole converter
 _TRADITIONAL = str.maketrans(
@@ -145,6 +145,7 @@ _SPOKEN = (
     (re.compile(r"咋(?:个)?(?:整|弄|搞|办|处理)"), "怎么办"),
     (re.compile(r"咋"), "怎么"),
     (re.compile(r"啥子|啥"), "什么"),
+    (re.compile(r"(?<=盖)(什么|哪个|哪种)张"), r"\1章"),  # 盖啥张: the seal's homophone
     (re.compile(r"中不中"), "行不行"),
     (re.compile(r"(?<=[^集其空卡核理请途心])中(?=不|吗|么)"), "行"),
     (re.compile(r"(?<=[就也能])中(?=$|[，,。？?！!\s])"), "行"),
@@ -157,6 +158,7 @@ _SPOKEN = (
         re.compile(r"(公司|厂子|厂里|单位|企业)(?:也|都|就|要|准备)?不(?:想)?(?:干|做|开)了"),
         r"\1停业了",
     ),  # the company stops trading
+    (re.compile(r"(?<=[坏瞎])球(?=了|啦)"), ""),  # 坏球了: broken
     (re.compile(r"名儿"), "名字"),
     (re.compile(r"地儿"), "地方"),
     (re.compile(r"(?<=[哪这那])儿"), "里"),

@@ -70,6 +70,7 @@ CJK_SPACE = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 # a clause asking whether the business itself must be done (法人换了要办变更吗): its first screen is shown too
 ASKS_BUSINESS = re.compile(
     r"(?:要|需要|得|用不用|要不要|是否要)(?:去)?办(?:理)?(?:变更|注销|补办|业务|手续)?(?:吗|么|嘛|不)"
+    r"|(?:要|需要|得|用不用|要不要)(?:去)?(?:注销|销)掉?(?:吗|么|嘛|不)"
     r"|do (?:we|i) (?:need|have) to (?:update|change|do)|нужно ли (?:что-то )?(?:менять|делать|оформлять)",
     re.IGNORECASE,
 )
@@ -160,7 +161,8 @@ POINTS_BACK = re.compile(r"这样吗|这样的吗|也是这样|也这样|一样�
 BY_MYSELF = re.compile(
     r"我[^，,。？?；;]{0,6}(?:自己|本人|亲自)[^，,。？?；;]{0,10}(?:注销|销)"
     # … or in a clause of its own, 我 told before (我是外籍员工，本人去办卡注销 / 现在自己要注销): not the legal rep's card
-    r"|(?<!法人)(?<!代表人)(?<!老板)(?:本人|自己|亲自)(?:去|来|要|想|得)?(?:办理?卡?)?(?:注销|销卡|销掉|销)"
+    r"|(?<!法人)(?<!代表人)(?<!老板)(?:本人|自己|亲自)(?:能不能|可不可以|能否|能|可以)?(?:去|来|要|想|得)?(?:办理?卡?)?"
+    r"(?:注销|销卡|销掉|销)"
     # (… or a clause of its own opening with 本人/自己)
     r"|(?:^|[，,。？?！!；;\s])(?:本人|自己)[^，,。？?；;]{0,8}(?:注销|销)"
 )
@@ -192,7 +194,8 @@ DOC_LOST = re.compile(
     r"|(?:原来的?公司|原公司|原单位|以前的?公司|公司|单位|老板|法人|人)(?:也|都|早就|早|已经)?(?:找不到|找不着|联系不上|不见了)"
 )
 LOST, RENEW, EXPIRED = "reissue_lost", "renew_cert", "reissue_expired"
-CANCEL_OPERATOR = "cancel_operator"
+CANCEL_OPERATOR, CANCEL_LEGAL = "cancel_operator", "cancel_legal"
+OPERATOR_CARD = re.compile(r"操作员卡|operator cards?|карт\w* оператор", re.IGNORECASE)
 CARD_IF_ANY = "holder_card_if_any"  # the holder's card is brought only if there is one
 # the asker speaks of themselves (我, I, my card, я — not "my colleague", not 我们)
 SELF = re.compile(r"我(?!们)|\bI\b|(?i:\bmy (?:own )?(?:operator )?card\b|\bmyself\b|\bя\b|\bмою карту\b|\bсвою\b)")
@@ -200,6 +203,8 @@ LONG_EXPIRED = re.compile(
     r"过期(?:了)?(?:大半年|半年|一年|两年|三年|好几年|好几个月|几个月|很久|好久|多年|一段时间|很长时间|大半年了)"
     r"|(?:早就|早已|早都|好久|很久|老早)(?:就)?过期|expired (?:a|one|two|three|several|many) (?:year|month)s?(?: ago)?|expired long ago"
     r"|ист[её]к\w* (?:год|полгода|месяц|несколько|давно)|давно ист[её]к"
+    # (a long time told before it: 好几年没报关了 那张卡一直扔抽屉里 现在插上提示过期)
+    r"|(?:好几年|这几年|几年|多年|好多年|好久|很久|老长时间|大半年)[^。？?！!]{0,30}(?:过期|超期)"
 )
 LEGAL_CARD = re.compile(r"法人卡|legal[- ]person card|legal card|карт\w* (?:юрлица|юридического лица)|фаожэнь", re.IGNORECASE)
 # 销 on its own (要销自己的卡): cancelling, not selling (销售)
@@ -221,20 +226,21 @@ PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
 # a greeting or a bare wish to do something about the card (你好 想办卡, 在吗 办个业务, hello, I want a card, Здравствуйте,
 # хочу оформить карту): made only of these words, it names no business — the flow's own question, never a guess
 GREETING = re.compile(
-    r"你好|您好|你们好|老师好|在吗|在么|在嘛|在不在|在不|请问|麻烦|打扰|\b(?:hello|hi|hey|good (?:morning|afternoon|day))\b"
-    r"|здравствуйте|добрый (?:день|вечер)|доброе утро|привет",
+    r"你好|您好|你们好|老师好|在吗|在么|在嘛|在不在|在不|有人吗|有人在吗|哈喽|请问|麻烦|打扰|了解|"
+    r"\b(?:hello|hi|hey|good (?:morning|afternoon|day))\b|здравствуйте|добрый (?:день|вечер)|доброе утро|привет|подскажите",
     re.IGNORECASE,
 )
 WISH = re.compile(r"[办弄整搞卡]|业务|手续|申请|\b(?:card|apply|want|need)\b|оформ|карт|нужн|хочу|хотим", re.IGNORECASE)
 BARE_WORDS = re.compile(
-    r"你们好|你好|您好|老师好|老师|在不在|在吗|在么|在嘛|在不|请问一下|请问下|请问|麻烦问一下|麻烦问下|麻烦一下|麻烦|打扰一下|打扰了|打扰|"
-    r"咨询一下|咨询下|咨询|问一下|问下|问个事|问个问题|想问|有个事|有事|我们公司|我们单位|我们|我|俺们|俺|公司|单位|咱们|咱|"
+    r"你们好|你好|您好|老师好|老师|在不在|在吗|在么|在嘛|在不|有人在吗|有人吗|哈喽|嗨|请问一下|请问下|请问|麻烦问一下|麻烦问下|麻烦一下|麻烦|"
+    r"打扰一下|打扰了|打扰|想了解一下|了解一下|了解下|了解|你们这边|你们这里|你们这|你们|这边|这里|能不能|可以|能|吗|"
+    r"咨询一下|咨询下|咨询|问一下|问下|问个事|问个问题|想问|有个事|有事|的问题|问题|疑问|情况|我们公司|我们单位|我们|我|俺们|俺|公司|单位|咱们|咱|"
     r"想要|想|要|准备|打算|需要|来|去|办理|办|弄|整|搞|处理|申请|一下|一个|一张|个|张|下|电子口岸卡|电子口岸|口岸卡|卡片|卡|"
     r"的事情|的事儿|的事|的业务|业务|手续|事情|事|相关|有关|关于|那个|这个|啊|呀|吧|呢|哈|嗯|哦|了|的|"
     r"\b(?:hello|hi|hey|good|morning|afternoon|day|dear|sir|madam|please|i|we|our company|our|my|us|would like to|would like|"
     r"want to|want|need to|need|get|apply for|apply|make|do something with|do something|something|with|about|for|a|an|the|"
     r"e-port cards?|eport cards?|e-port|eport|cards?|question|help|business)\b|"
-    r"здравствуйте|добрый|день|вечер|доброе|утро|привет|хочу|хотим|хотели бы|нужно|нужна|нужен|надо|оформить|сделать|"
+    r"подскажите|здравствуйте|добрый|день|вечер|доброе|утро|привет|хочу|хотим|хотели бы|нужно|нужна|нужен|надо|оформить|сделать|"
     r"получить|карту|карта|карты|карте|электронного порта|электронный порт|вопрос|по|у нас|мы|я|с|пожалуйста|"
     r"[\W_\d]",
     re.IGNORECASE,
@@ -468,6 +474,22 @@ class Reader:
                         # (where the ask's own words are: 哪里能买ukey，还有共享盾 — the 共享盾's ask is the second)
                         at = [aspects.index(x) for x in comp.when if x in mine] or [aspects.index(x) for x in comp.when]
                         made.append((min(at), comp.id))
+            if left & CARRIED_THINGS:
+                # a verb shared by two things (想多买一个USBKey 或者共享盾 去哪买): the other thing's own ask too
+                done = {x for _, c in made for x in self.kb.aspects[c].when}
+                for comp in self._composites:
+                    thing = set(comp.when) & CARRIED_THINGS
+                    rest = set(comp.when) - thing
+                    if (
+                        thing
+                        and thing <= left
+                        and rest
+                        and rest <= done
+                        and rest <= set(t)
+                        and comp.id not in (c for _, c in made)
+                    ):
+                        left -= thing
+                        made.append((min(aspects.index(x) for x in thing), comp.id))
             standalone |= left
         if made:
             used = {x for _, c in made for x in self.kb.aspects[c].when}
@@ -512,7 +534,7 @@ class Reader:
             # topic explains nothing: 换了个新的法人 tells a change, it does not ask old-or-new)
             rest = DOC_LOST.sub("，", question) if lost_document else question
             for a in aspects:
-                if self._explains(a):
+                if self._explains(a) or a in (HOW, PROCESS):  # (what to do names no situation: 不知道走哪个业务)
                     for w in self.kb.aspects[a].words:
                         rest = rest.replace(w, " ")
             by_concepts = self.business_by_concepts(rest)
@@ -534,6 +556,23 @@ class Reader:
                 and self.kb.businesses[second].category == self.kb.businesses[businesses[0]].category
             ):
                 businesses = (*businesses, second)
+        if (
+            CANCEL_LEGAL in self.kb.businesses
+            and CANCEL_OPERATOR in self.kb.businesses
+            and LEGAL_CARD.search(question)
+            and OPERATOR_CARD.search(question)
+            and CANCEL_CHAR.search(question)
+            and not SELF.search(question)
+        ):
+            # both cards named to be cancelled (公司注销了，法人卡和操作员卡都要注销吗): both cancellations
+            businesses = (CANCEL_LEGAL, CANCEL_OPERATOR)
+        elif (
+            not businesses and LEGAL_CARD.search(question) and CANCEL_CHAR.search(question) and CANCEL_LEGAL in self.kb.businesses
+        ):
+            # the legal-person card to be cancelled (那个法人卡还要去销吗), whatever else is told
+            businesses = (CANCEL_LEGAL,)
+        elif not businesses and EXPIRED in self.kb.businesses and LONG_EXPIRED.search(question):
+            businesses = (EXPIRED,)  # expired long ago, told in other words (好几年没用了…提示过期)
         if not businesses and not categories and NEW_PERSON.search(question) and NEW_OPERATOR in self.kb.businesses:
             # a new colleague to get a card for (…for our new customs declarant; we already have cards): an added operator card
             businesses = (NEW_OPERATOR,)
@@ -659,7 +698,8 @@ class Reader:
             own = self._with_place(self._plan(read, match(part)))
             if own.kind == "ask" and business:
                 own = self.answer_aspect(own.aspect, business, part)
-            if own.kind == "none":
+            if own.kind == "none" and (read.aspects or read.businesses or read.categories or read.cities or not business):
+                # (an ask naming nothing of its own after a business told — 还能用吗 — is about that business: no guess)
                 result = match(part)
                 best = result.best.route if result.confident and result.best else ""
                 if best.startswith(("answer:", "topic:", "city:", "online", "offices")) and not (
@@ -867,6 +907,15 @@ class Reader:
         if business and a.for_business:
             return a.for_business.replace("{business}", business)
         return None
+
+    def _fixed_for_kind(self, aspect: str, reading: Reading, business: str | None) -> str | None:
+        """No business, one kind named (公司要把卡都注销了 … 签不了字): the aspect's own answer when it is the same for
+        each business of that kind."""
+        kinds = set(reading.categories) or ({"cancel"} if CANCEL_CHAR.search(reading.question) else set())
+        if business or len(kinds) != 1 or not self.kb.aspects[aspect].per_business or next(iter(kinds)) not in self.kb.categories:
+            return None
+        same = {self.fixed_route(aspect, b.id) for b in self.kb.topics_in(next(iter(kinds)))}
+        return next(iter(same)) if len(same) == 1 and None not in same else None
 
     def answer_aspect(self, aspect: str, business: str | None, question: str = "") -> Plan:
         """One aspect for one business (the ask-back's answer): its own route, else its answers."""
@@ -1160,7 +1209,7 @@ class Reader:
                     if a in PLACE_ASPECTS and part.cities:
                         here.setdefault(a, part.cities[0])
         for a in aspects:
-            fixed = self.fixed_route(a, business)
+            fixed = self.fixed_route(a, business) or self._fixed_for_kind(a, reading, business)
             routes = [fixed] if fixed else [r for r in kb.aspects[a].routes if self.applies(r, business)]
             if not reading.holder and not business:
                 # a holder's own answer (their wording, their form) needs a sign of a holder acting personally

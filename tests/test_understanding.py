@@ -263,6 +263,7 @@ def test_two_things_at_once_get_both_answers_in_one_message(engine, question):
         ("共享盾在哪买？USBKey呢", ["answer:buy_shared_dun", "answer:buy_usbkey"]),
         ("共享盾在哪买 那USBKey呢", ["answer:buy_shared_dun", "answer:buy_usbkey"]),
         ("USBKey在哪买？共享盾呢", ["answer:buy_usbkey", "answer:buy_shared_dun"]),
+        ("想多买一个USBKey 或者共享盾 去哪买", ["answer:buy_usbkey", "answer:buy_shared_dun"]),
     ],
 )
 def test_a_second_ask_naming_only_the_other_thing_asks_the_same_of_it(engine, question, expected):
@@ -374,6 +375,11 @@ def test_whether_a_material_is_required_without_a_business_is_asked_back(engine,
         ("在不在 问个事", "zh"),
         ("hello, I want a card", "en"),
         ("Здравствуйте, хочу оформить карту", "ru"),
+        ("有人吗 问一下卡的事情", "zh"),
+        ("想了解一下口岸卡", "zh"),
+        ("Привет, подскажите по карте", "ru"),
+        ("我们想办卡，不知道走哪个业务", "zh"),  # 走哪 is no mistyped 放哪 (a lost card)
+        ("卡的问题", "zh"),
     ],
 )
 def test_a_greeting_or_a_bare_wish_about_the_card_is_asked_back_never_guessed(engine, question, lang):
@@ -425,6 +431,7 @@ def test_a_seal_or_wording_asked_with_nothing_telling_whose_is_asked_back(engine
         ("经办人身份证复印件需要写啥", "answer:person_annotation"),
         ("我们公司复印件盖什么章", "answer:seal_official_only"),
         ("个人办要盖公章吗", "answer:holder_annotation"),
+        ("营业执照复印见盖啥张", "answer:seal_official_only"),  # 盖啥张: the seal's homophone
         ("少一个签名可以吗", "answer:all_four_required"),
     ],
 )
@@ -576,6 +583,28 @@ def test_a_company_cancelling_a_leavers_card_is_the_companys_business(engine):
     assert ask(engine, "员工离职了，公司要注销他的操作员卡").route == "topic:cancel_operator"
 
 
+def test_the_legal_person_card_asked_about_after_the_company_closed_gets_its_business_and_the_explanation(engine):
+    # 那个法人卡还要去销吗 (whether) + 没执照咋办 (how, the licence handed back): the cancellation and the 情况说明
+    screen = ask(engine, "公司已经注销了 营业执照都交回去了 那个法人卡还要去销吗 没执照咋办")
+    assert {"topic:cancel_legal", "answer:cancel_explanation"} <= set(shown(screen)), screen.route
+
+
+def test_a_card_unused_for_years_that_now_says_expired_is_the_expired_cards_reissue(engine):
+    # 好几年 … 提示过期: expired long ago (not a renewal); 还能用吗 names nothing of its own — no guess beside it
+    screen = ask(engine, "好几年没报关了 那张卡一直扔抽屉里 现在插上提示过期 还能用吗 要办啥")
+    assert shown(screen)[0] == "topic:reissue_expired" and "answer:id_alternatives" not in shown(screen), screen.route
+
+
+@pytest.mark.parametrize("question", ["法人换了 卡这边需要做什么", "我是会计。老板把法人转给他儿子了，卡这边需要做什么？"])
+def test_what_to_do_in_other_words_opens_the_business(engine, question):
+    assert shown(ask(engine, question))[0] == "topic:change_legal_rep", question
+
+
+def test_the_upload_format_asked_in_other_words_from_a_jiangsu_city_is_the_upload_rule(engine):
+    # 网上传附件 (网上 + 传附件, not 上传) 格式和大小: the Jiangsu upload rule, never which form to fill
+    assert ask(engine, "网上传附件有格式和大小要求吗 我们在常州").route == "answer:upload_files"
+
+
 def test_a_leaving_operators_card_wanted_cancelled_with_an_ask_shows_the_companys_cancellation(engine):
     # 操作员走了 (not 老板 走了, though 老板 is named in the ask): the company cancels the leaver's card
     screen = ask(engine, "有个操作员走了 他那张卡想销掉 要老板签字啥的不")
@@ -596,6 +625,50 @@ def test_a_foreign_holder_cancelling_personally_gets_the_holders_translation_rul
     screen = ask(engine, question)
     assert "answer:holder_translation" in shown(screen), (question, screen.route)
     assert "answer:foreign_translation" not in shown(screen) and "或申请单位公章" not in screen.text
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("我是操作员 离职了 需要原单位盖章吗", "answer:holder_annotation"),
+        ("持卡人自己能不能去注销", "topic:holder_cancel"),
+        ("原来公司倒闭了 我的操作员卡咋办", "topic:holder_cancel"),
+    ],
+)
+def test_the_holder_speaking_of_themselves_in_other_words_is_the_holders_business(engine, question, expected):
+    # 我是操作员 (as 我是持卡人), 自己能不能去注销: the holder's own cancellation — no company seal on their copy
+    assert ask(engine, question).route == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("公司要把卡都注销了 可我是法人 人在国外 身份证复印件签不了字 咋整", ["answer:cancel_explanation"]),
+        ("注销法人卡 法人签不了字", ["answer:cancel_explanation"]),
+        ("法人不在国内 签不了字咋整", ["answer:org_annotation", "answer:hotline"]),
+    ],
+)
+def test_a_legal_rep_who_cannot_sign_gets_the_explanation_only_for_a_cancellation(engine, question, expected):
+    # 相关情况说明 replaces the legal rep's papers in a cancellation only; elsewhere the signature rule and the hotline
+    assert shown(ask(engine, question)) == expected, question
+
+
+def test_the_operator_personally_named_by_the_company_is_not_the_holder_acting(engine):
+    # 操作员本人要来吗, asked by the company cancelling the card (like 员工本人): the company's cancellation
+    assert shown(ask(engine, "注销操作员卡要带啥，操作员本人要来吗"))[0] == "topic:cancel_operator"
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [("卡坏球了", "topic:replace_card"), ("公司挪地方了 卡要改不", "topic:change_address")],
+)
+def test_dialect_words_for_what_happened_name_the_business(engine, question, expected):
+    assert ask(engine, question).route == expected, question
+
+
+def test_both_cards_named_to_be_cancelled_get_both_cancellations(engine):
+    screen = ask(engine, "公司注销了，法人卡和操作员卡都要注销吗，带啥")
+    assert shown(screen) == ["topic:cancel_legal", "topic:cancel_operator"], screen.route
 
 
 @pytest.mark.parametrize("question", ["个人注销操作员卡去哪办理", "我自己去注销卡 在哪办"])
