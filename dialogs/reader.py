@@ -208,7 +208,7 @@ CANCEL_CHAR = re.compile(r"销(?![售量路])")
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
 # "what to hand in / bring / prepare?" in any words (要交哪些, 得准备些啥, 提供什么): the materials
-WHAT_TO_BRING = re.compile(r"(?:交|带|准备|提供|提交|递交|备)(?:些|上|好)?(?:哪些|什么|啥|哪几样|哪几份|哪几个)")
+WHAT_TO_BRING = re.compile(r"(?:交|带|准备|提供|提交|递交|备)(?:些|上|好|点|一点|点儿)?(?:哪些|什么|啥|哪几样|哪几份|哪几个)")
 
 
 @dataclass(frozen=True)
@@ -580,6 +580,8 @@ class Reader:
         added = False
         for part in parts:
             read = self.by_clause(self.read(part))
+            if reading.jiangsu and not read.jiangsu:
+                read = replace(read, jiangsu=True)  # (a Jiangsu company's second ask is still from Jiangsu)
             if business in self._holder_businesses and not read.businesses and not read.categories and read.aspects:
                 # an ask naming no business, in a holder's question, is about the holder's own card (个人注销要带什么？
                 # 身份证复印件上写什么: the holder's own wording, not the company's)
@@ -775,6 +777,14 @@ class Reader:
         return a.see in {f"category:{c}" for c in categories} or any(
             b in self.kb.businesses and self.kb.businesses[b].category in categories for b in a.businesses
         )
+
+    def _jiangsu(self, route: str) -> bool:
+        """Whether a route is a fact of the Jiangsu guide only."""
+        return route.startswith("answer:") and self.kb.answers[Route.parse(route).arg].region == "jiangsu"
+
+    def _silent(self, route: str) -> bool:
+        """Whether a route is a "the documents do not say" fact."""
+        return route.startswith("answer:") and self.kb.answers[Route.parse(route).arg].silent
 
     def _holder_only(self, route: str) -> bool:
         """Whether an answer is about the holder's own business only (their annotation, form, same ID)."""
@@ -1069,11 +1079,21 @@ class Reader:
         while uncovered and len(chosen) < MAX_ANSWERS:
             pool = list(dict.fromkeys(r for a in uncovered for r in candidates[a]))
 
-            def key(r: str, open_: list[str] = uncovered) -> tuple[int, bool, bool, float, int]:
+            def key(r: str, open_: list[str] = uncovered) -> tuple[int, bool, bool, bool, float, int]:
                 covers = sum(r in candidates[a] for a in open_)
                 first = -min(candidates[a].index(r) for a in open_ if r in candidates[a])
-                # a question from Jiangsu (江苏, 南京 …): the Jiangsu guide's answer on the point first
-                local = reading.jiangsu and r.startswith("answer:") and kb.answers[Route.parse(r).arg].region == "jiangsu"
+                # a question from Jiangsu (江苏, 南京 …): the Jiangsu guide's answer on the point first; from anywhere
+                # else, what the Manzhouli document says before the Jiangsu guide's (批下来了去哪领: the pickup at
+                # the office chosen, not the Jiangsu status's remark)
+                # (the Manzhouli answer the aspect lists before it: a Jiangsu-only fact never goes before it)
+                local = self._jiangsu(r) if reading.jiangsu else True
+                if not reading.jiangsu and self._jiangsu(r):
+                    local = not any(
+                        x.startswith("answer:") and not self._jiangsu(x) and not self._silent(x)
+                        for a in open_
+                        if r in candidates[a] and not kb.aspects[a].weak  # (a weak aspect's answers: the ranking decides)
+                        for x in candidates[a][: candidates[a].index(r)]
+                    )
                 return covers, local, self._of_kind(r, reading.categories), scores.get(r, 0.0), first
 
             pool.sort(key=key, reverse=True)

@@ -1812,3 +1812,35 @@ def test_a_foreign_holder_acting_personally_gets_the_holders_translation_seal_ru
 def test_a_company_person_or_their_own_passport_is_not_the_holder_acting_personally(engine, question, lang):
     """An operator or a director speaking for the company (even of 'their own' passport): the company's rules."""
     assert not {"answer:holder_translation", "answer:holder_annotation"} & set(shown(ask(engine, question, lang))), question
+
+
+@pytest.mark.parametrize("question", ["我明天去办个卡 准备点啥", "去之前得准备点什么", "明天过去办卡 需要带点啥东西"])
+def test_what_to_prepare_with_a_measure_word_and_no_business_asks_back(engine, question):
+    """准备点啥 / 带点啥 (a little of what): what to bring, no business named — which business? never suggestions."""
+    assert ask(engine, question).route.startswith("ask_business"), question
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("批下来了去哪领", ["answer:online_pickup"]),
+        ("网上申请在哪个网站提交 批了以后去哪领", ["answer:system_url", "answer:online_pickup"]),
+    ],
+)
+def test_where_to_collect_after_approval_is_the_pickup_before_the_jiangsu_remark(engine, question, expected):
+    """去哪领 after the application is approved: the card is collected at the office chosen (the Manzhouli document);
+    the Jiangsu guide's status remark does not go before it, nor does where to apply in person."""
+    assert shown(ask(engine, question)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("网上传附件有格式和大小要求吗 我们在常州", "zh"),
+        ("网上传附件有啥格式要求 多大", "zh"),
+        ("в каком формате загружать файлы?", "ru"),
+    ],
+)
+def test_the_format_of_files_uploaded_is_the_upload_rule_not_the_forms(engine, question, lang):
+    """传附件 (attachments uploaded), 格式 (format): the upload rule — not the forms 附件1/附件2."""
+    assert shown(ask(engine, question, lang)) == ["answer:upload_files"], question
