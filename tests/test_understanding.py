@@ -1844,3 +1844,45 @@ def test_where_to_collect_after_approval_is_the_pickup_before_the_jiangsu_remark
 def test_the_format_of_files_uploaded_is_the_upload_rule_not_the_forms(engine, question, lang):
     """传附件 (attachments uploaded), 格式 (format): the upload rule — not the forms 附件1/附件2."""
     assert shown(ask(engine, question, lang)) == ["answer:upload_files"], question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("Hello, we are a new trading company in Manzhouli. How do we get our first e-port card?", "topic:new_entry", "en"),
+        ("We never had an e-port card, what do we need?", "topic:new_entry", "en"),
+        ("we opened a new company last month, what do we need for the card", "topic:new_entry", "en"),
+        ("Мы новая торговая фирма, какие документы нужны для карты?", "topic:new_entry", "ru"),
+        ("We have a new company name, what to do with the card?", "topic:change_name", "en"),  # a new name, not a new company
+        ("new company address, update card?", "topic:change_address", "en"),
+        ("company new boss, card what to do", "topic:change_legal_rep", "en"),
+        ("у нас новый начальник", "topic:change_legal_rep", "ru"),
+        ("my card doesnt work", "topic:replace_card", "en"),
+    ],
+)
+def test_english_and_russian_situations_name_their_business(engine, question, expected, lang):
+    """A company new to the card told in other words (a new trading company, our first e-port card, новая торговая
+    фирма), a new boss, a card that does not work: the business — never the city's offices, the opening hours
+    ("opened" a company is not "open on Saturday") or the holder's cancellation ("my card" alone is not it)."""
+    assert shown(ask(engine, question, lang)) == [expected], question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("what should I bring", "en"),
+        ("what else should I bring", "en"),
+        ("What should we bring to the office?", "en"),
+        ("что привезти?", "ru"),
+        ("что нужно с собой взять", "ru"),
+    ],
+)
+def test_what_to_bring_in_english_or_russian_without_a_business_asks_back(engine, question, lang):
+    """What to bring, no business named (an office named only as where to bring it): which business? — never the
+    card-medium rule or a guess."""
+    assert ask(engine, question, lang).route.startswith("ask_business"), question
+
+
+def test_a_holder_cancelling_their_own_card_in_english_is_still_the_holders_business(engine):
+    assert shown(ask(engine, "I want to close my card, I left the company", "en")) == ["topic:holder_cancel"]
+    assert shown(ask(engine, "Is the center open on Saturday?", "en")) == ["answer:silent_hours"]
