@@ -1886,3 +1886,39 @@ def test_what_to_bring_in_english_or_russian_without_a_business_asks_back(engine
 def test_a_holder_cancelling_their_own_card_in_english_is_still_the_holders_business(engine):
     assert shown(ask(engine, "I want to close my card, I left the company", "en")) == ["topic:holder_cancel"]
     assert shown(ask(engine, "Is the center open on Saturday?", "en")) == ["answer:silent_hours"]
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("Можно ли отправить сотрудника вместо директора?", "ru"),
+        ("Директор не может прийти сам, может кто-то другой сдать документы?", "ru"),
+        ("The director cannot come, can someone else submit the documents?", "en"),
+    ],
+)
+def test_someone_else_going_instead_of_the_director_is_the_agent(engine, question, lang):
+    """Someone else instead of the director (вместо директора, кто-то другой, someone else): who the agent may be and
+    what the agent brings — never a licence's replacement nor "which business?" for the documents handed in."""
+    routes = shown(ask(engine, question, lang))
+    assert set(routes) & {"material:agent_id", "answer:agent_choice"} and "answer:cancel_explanation" not in routes, routes
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        (
+            "Карта оператора больше не нужна, сотрудник ушёл. Что делать и сколько это стоит?",
+            ["topic:cancel_operator", "answer:silent_fees"],
+        ),
+        ("сотрудник ушел, что делать с его картой", ["topic:cancel_operator"]),
+        ("мне карта больше не нужна, я ушла из фирмы", ["topic:holder_cancel"]),
+        (
+            "Мы некоммерческое общественное объединение, бизнес-лицензии у нас нет. Что подать вместо неё?",
+            ["answer:licence_default"],
+        ),
+    ],
+)
+def test_russian_leavers_and_a_card_no_longer_needed(engine, question, expected):
+    """сотрудник ушёл (the employee left) is the company's cancellation of their card; я ушла из фирмы (I left) the
+    holder's own; вместо неё (instead of the licence) is no agent."""
+    assert shown(ask(engine, question, "ru")) == expected, question
