@@ -101,7 +101,7 @@ ASKS = re.compile(
     r"\s*\n\s*(?:[（(]?[0-9一二三四五][)）.、．:：]\s*)?|^\s*[（(]?1[)）.、．:：]\s*|[。？?！!；;]+|[，,、\s]*(?:另外|顺便问下|顺便问一下|顺便|还有就是|还有|再问一下|再问下|并且|"
     r"\band also\b|\balso\b|\band\b(?= (?:what|where|which|how|do|does|is|are|can|who|when)\b)|"
     r"\bа также\b|\bи ещё\b|\bи еще\b|\bкроме того\b|"
-    r"(?<![а-яё])и(?= (?:где|куда|какой|какая|какие|какую|как|сколько|что|можно|нужно|нужен|нужна|когда|кто)(?![а-яё])))[，,:：\s]*",
+    r"(?<![а-яё])и(?= (?:где|куда|какой|какая|какие|какую|как|сколько|что|можно|нужно|нужен|нужна|когда|кто|во сколько|до скольки|есть ли)(?![а-яё])))[，,:：\s]*",
     re.IGNORECASE,
 )
 
@@ -915,6 +915,10 @@ class Reader:
         weak = [a for a in aspects if a not in active]
         if reading.cities and not business and active and all(a in PLACE_ASPECTS for a in active):
             return Plan("answers", self._places(reading), reading=reading)  # where, in that city
+        if business and active == [ONLINE] and ASKING.search(reading.question) and kb.aspects[ONLINE].routes:
+            # (…the card is locked. Can we unlock it online? — online the one thing the ask after the story asks)
+            online = kb.aspects[ONLINE].routes[0]
+            return Plan("answers", (f"topic:{business}", online), business=business, reading=reading)
         if not active:
             if business and ONLINE in weak and ASKING.search(reading.question) and kb.aspects[ONLINE].routes:
                 # 解锁可以网上办吗: that business, and how applying online goes (the document's 方式二)

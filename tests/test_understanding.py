@@ -1922,3 +1922,26 @@ def test_russian_leavers_and_a_card_no_longer_needed(engine, question, expected)
     """сотрудник ушёл (the employee left) is the company's cancellation of their card; я ушла из фирмы (I left) the
     holder's own; вместо неё (instead of the licence) is no agent."""
     assert shown(ask(engine, question, "ru")) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        (
+            "Our card is locked. Can we unlock it online, or must we come?",
+            ["topic:unlock", "answer:online_apply", "answer:online_pickup"],
+            "en",
+        ),
+        ("как добраться до центра и во сколько он открывается", ["answer:silent_hours", "offices"], "ru"),
+        ("We're in Manzhouli. Is the card free or do we pay for it?", ["answer:silent_fees"], "en"),
+        (
+            "We're in Nanjing and have no Single Window account yet. How do we register to apply online?",
+            ["answer:register_account"],
+            "en",
+        ),
+    ],
+)
+def test_russian_and_english_compound_asks_are_each_answered_and_nothing_else(engine, question, expected, lang):
+    """A story then an ask about doing it online (the business and the online way), a second ask joined by
+    и во сколько; "we're" is not "where" (no offices nor a change of address)."""
+    assert shown(ask(engine, question, lang)) == expected, question
