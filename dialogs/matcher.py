@@ -87,6 +87,7 @@ STOP_WORDS = frozenset(
     "can could should would will what how where when who why this that there have has need "
     "please any some about get got if then than so as by from me? "
     "last ago just week weeks month months year years "  # when it happened: never a typo ("last" is not "lost")
+    "we're i'm it's you're they're we've i've that's what's there's here's let's i'd we'd "  # never a typo ("we're" is not "where")
     "я мы вы он она оно они мой моя мои наш наша ваш это что как где когда ли и в во на с со к ко "
     "по за из у о об не нет да или а но же бы то ещё еще мне нам нужно надо можно есть если".split()
 )

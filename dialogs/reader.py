@@ -33,6 +33,7 @@ HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts pers
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
 PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+PLACE_ASKED = re.compile(r"where|address|location|где|куда|адрес|在哪|哪里|哪儿|哪个|地址|位置|几楼|怎么走", re.IGNORECASE)
 CARRIED_THINGS = frozenset({"key", "shared_dun"})  # what a later ask's price refers back to (how much is it?)
 PERSON_DOCS = frozenset({"agent", "person_id"})  # aspects naming a person (whose ID), not a paper of their own
 PERSONS = frozenset({"legal_rep", "agent", "operator", "cardholder", "holder"})  # groups naming whose ID it is
@@ -109,7 +110,7 @@ ASKS = re.compile(
     r"\s*\n\s*(?:[（(]?[0-9一二三四五][)）.、．:：]\s*)?|^\s*[（(]?1[)）.、．:：]\s*|[。？?！!；;]+|[，,、\s]*(?:另外|顺便问下|顺便问一下|顺便|还有就是|还有|再问一下|再问下|并且|"
     r"\band also\b|\balso\b|\band\b(?= (?:what|where|which|how|do|does|is|are|can|who|when)\b)|"
     r"\bа также\b|\bи ещё\b|\bи еще\b|\bкроме того\b|"
-    r"(?<![а-яё])и(?= (?:где|куда|какой|какая|какие|какую|как|сколько|что|можно|нужно|нужен|нужна|когда|кто)(?![а-яё])))[，,:：\s]*",
+    r"(?<![а-яё])и(?= (?:где|куда|какой|какая|какие|какую|как|сколько|что|можно|нужно|нужен|нужна|когда|кто|во сколько|до скольки|есть ли)(?![а-яё])))[，,:：\s]*",
     re.IGNORECASE,
 )
 
@@ -218,6 +219,17 @@ NEW_PERSON = re.compile(
     re.IGNORECASE,
 )
 NEW_OPERATOR = "new_operator"
+# a company new to the card, told in English or Russian (a new trading company, our first e-port card, новая торговая фирма):
+# its first card (Chinese tells it in words of the vocabulary: 新公司, 头一回办)
+NEW_COMPANY = re.compile(
+    r"\bnew(?:ly (?:registered|established|opened|founded|set up))? (?:[a-z-]+ ){0,2}(?:company|firm|enterprise)\b"
+    r"(?! (?:name|address|director|boss|legal|owner))"
+    r"|\b(?:our |the )?first (?:ever )?(?:[a-z-]+ ){0,2}card\b|\bnever had (?:an? |the )?(?:[a-z-]+ ){0,2}card\b"
+    r"|нов(?:ая|ую|ой|ое|ый)\s+(?:\w+\s+){0,1}(?:фирм|компани|организаци|предприяти)\w*"
+    r"|перв(?:ую|ая|ой|ый) (?:\w+ ){0,2}карт\w*",
+    re.IGNORECASE,
+)
+NEW_ENTRY = "new_entry"
 FILL_FORM, FORMS, ATTACHMENT = "forms_fill_how", "forms", "attachment"  # aspects (vocabulary); a synonym group
 COLLECT, ORIGINAL, MATERIALS_ORIGINAL = "collect", "original_or_copy", "materials_original_or_copy"  # aspects (vocabulary)
 CANCEL_CHAR = re.compile(r"销(?![售量路])")
@@ -248,7 +260,15 @@ BARE_WORDS = re.compile(
 
 
 # "what to hand in / bring / prepare?" in any words (要交哪些, 得准备些啥, 提供什么): the materials
-WHAT_TO_BRING = re.compile(r"(?:交|带|准备|提供|提交|递交|备)(?:些|上|好)?(?:哪些|什么|啥|哪几样|哪几份|哪几个)")
+# … in English or Russian (what should I bring, что привезти)
+WHAT_TO_BRING_LATIN = re.compile(
+    r"\bwhat (?:else )?(?:should|do|must|shall|to|will|would) (?:i |we |you )?(?:need to |have to )?"
+    r"(?:bring|prepare|take|submit|provide|hand in)\b"
+    r"|(?<![а-яё])что (?:ещё |еще )?(?:нужно |надо |мне |нам |необходимо )?(?:с собой )?"
+    r"(?:принести|привезти|приносить|привозить|брать|взять|подготовить|готовить|предоставить|сдать)",
+    re.IGNORECASE,
+)
+WHAT_TO_BRING = re.compile(r"(?:交|带|准备|提供|提交|递交|备)(?:些|上|好|点|一点|点儿)?(?:哪些|什么|啥|哪几样|哪几份|哪几个)")
 
 
 @dataclass(frozen=True)
@@ -447,7 +467,11 @@ class Reader:
             )
         ):
             aspects.append("required")
-        if "materials" in self.kb.aspects and "materials" not in aspects and WHAT_TO_BRING.search(question):
+        if (
+            "materials" in self.kb.aspects
+            and "materials" not in aspects
+            and (WHAT_TO_BRING.search(question) or WHAT_TO_BRING_LATIN.search(question))
+        ):
             aspects.append("materials")
         if "same_id" in self.kb.aspects and "same_id" not in aspects and SAME_ID.search(question):
             aspects.append("same_id")
@@ -576,6 +600,9 @@ class Reader:
         if not businesses and not categories and NEW_PERSON.search(question) and NEW_OPERATOR in self.kb.businesses:
             # a new colleague to get a card for (…for our new customs declarant; we already have cards): an added operator card
             businesses = (NEW_OPERATOR,)
+        if not businesses and not categories and NEW_COMPANY.search(question) and NEW_ENTRY in self.kb.businesses:
+            # a company new to the card (we are a new trading company … our first e-port card): its first card
+            businesses = (NEW_ENTRY,)
         return Reading(
             question=question,
             businesses=businesses,
@@ -691,6 +718,8 @@ class Reader:
         added = False
         for part in parts:
             read = self.by_clause(self.read(part))
+            if reading.jiangsu and not read.jiangsu:
+                read = replace(read, jiangsu=True)  # (a Jiangsu company's second ask is still from Jiangsu)
             if business in self._holder_businesses and not read.businesses and not read.categories and read.aspects:
                 # an ask naming no business, in a holder's question, is about the holder's own card (个人注销要带什么？
                 # 身份证复印件上写什么: the holder's own wording, not the company's)
@@ -892,6 +921,26 @@ class Reader:
             b in self.kb.businesses and self.kb.businesses[b].category in categories for b in a.businesses
         )
 
+    def _ends_own_card(self, reading: Reading) -> bool:
+        """Whether the words say the holder's own business — the card's cancellation — and not only "my card": a
+        cancellation, the holder leaving, or the holder acting personally or saying they are the holder."""
+        q = reading.question
+        return (
+            reading.left
+            or bool({"cancel", "holder"} & set(reading.categories))
+            or any(w in q for w in self._cancel_words)
+            or bool(CANCEL_CHAR.search(q) or PERSONAL_ACT.search(q) or BY_MYSELF.search(q) or HOLDER_SAYS.search(q))
+            or bool(SAME_ID.search(q))
+        )
+
+    def _jiangsu(self, route: str) -> bool:
+        """Whether a route is a fact of the Jiangsu guide only."""
+        return route.startswith("answer:") and self.kb.answers[Route.parse(route).arg].region == "jiangsu"
+
+    def _silent(self, route: str) -> bool:
+        """Whether a route is a "the documents do not say" fact."""
+        return route.startswith("answer:") and self.kb.answers[Route.parse(route).arg].silent
+
     def _holder_only(self, route: str) -> bool:
         """Whether an answer is about the holder's own business only (their annotation, form, same ID)."""
         if not route.startswith("answer:"):
@@ -986,6 +1035,8 @@ class Reader:
             ranked_topic = None  # (办卡要带什么: no business in the words, a weak ranking is a guess — ask which one)
         if ranked_topic in self._holder_businesses and not reading.holder and not reading.left and not reading.businesses:
             ranked_topic = None  # (要交几个人的身份证: the holder's own business needs a sign of the holder)
+        if ranked_topic in self._holder_businesses and not reading.businesses and not self._ends_own_card(reading):
+            ranked_topic = None  # (my card doesn't work: "my card" alone is no cancellation — the holder's one business)
         if ranked_topic == LOST and CANCEL_OPERATOR in reading.businesses and LOST not in reading.businesses:
             ranked_topic = None  # (a card lost and its holder gone: the reader's cancellation, whatever the words weigh)
         if ranked_topic == RENEW and EXPIRED in reading.businesses and LONG_EXPIRED.search(reading.question):
@@ -1036,6 +1087,10 @@ class Reader:
         weak = [a for a in aspects if a not in active]
         if reading.cities and not business and active and all(a in PLACE_ASPECTS for a in active):
             return Plan("answers", self._places(reading), reading=reading)  # where, in that city
+        if business and active == [ONLINE] and ASKING.search(reading.question) and kb.aspects[ONLINE].routes:
+            # (…the card is locked. Can we unlock it online? — online the one thing the ask after the story asks)
+            online = kb.aspects[ONLINE].routes[0]
+            return Plan("answers", (f"topic:{business}", online), business=business, reading=reading)
         if not active:
             if business and ONLINE in weak and ASKING.search(reading.question) and kb.aspects[ONLINE].routes:
                 # 解锁可以网上办吗: that business, and how applying online goes (the document's 方式二)
@@ -1095,7 +1150,13 @@ class Reader:
                 same = {self.fixed_route(pending[0], b.id) for c in reading.categories for b in kb.topics_in(c)}
                 if len(same) == 1 and None not in same and not next(iter(same)).startswith("topic:"):
                     return Plan("answers", tuple(same), reading=reading)
-            if pending and all(a in pending or kb.aspects[a].document for a in weak):
+            if pending and all(
+                a in pending
+                or kb.aspects[a].document
+                # (an office named as where to bring things, not asked for: what should we bring to the office?)
+                or (a in PLACE_ASPECTS and not reading.cities and not PLACE_ASKED.search(reading.question))
+                for a in weak
+            ):
                 # which business? (among those named, when several were); a document named beside the ask
                 # (需要带哪些证件) does not make it less dependent on the business; asked for the most specific
                 # of the aspects pending (几个人的身份证 before 准备)
@@ -1249,11 +1310,21 @@ class Reader:
         while uncovered and len(chosen) < MAX_ANSWERS:
             pool = list(dict.fromkeys(r for a in uncovered for r in candidates[a]))
 
-            def key(r: str, open_: list[str] = uncovered) -> tuple[int, bool, bool, float, int]:
+            def key(r: str, open_: list[str] = uncovered) -> tuple[int, bool, bool, bool, float, int]:
                 covers = sum(r in candidates[a] for a in open_)
                 first = -min(candidates[a].index(r) for a in open_ if r in candidates[a])
-                # a question from Jiangsu (江苏, 南京 …): the Jiangsu guide's answer on the point first
-                local = reading.jiangsu and r.startswith("answer:") and kb.answers[Route.parse(r).arg].region == "jiangsu"
+                # a question from Jiangsu (江苏, 南京 …): the Jiangsu guide's answer on the point first; from anywhere
+                # else, what the Manzhouli document says before the Jiangsu guide's (批下来了去哪领: the pickup at
+                # the office chosen, not the Jiangsu status's remark)
+                # (the Manzhouli answer the aspect lists before it: a Jiangsu-only fact never goes before it)
+                local = self._jiangsu(r) if reading.jiangsu else True
+                if not reading.jiangsu and self._jiangsu(r):
+                    local = not any(
+                        x.startswith("answer:") and not self._jiangsu(x) and not self._silent(x)
+                        for a in open_
+                        if r in candidates[a] and not kb.aspects[a].weak  # (a weak aspect's answers: the ranking decides)
+                        for x in candidates[a][: candidates[a].index(r)]
+                    )
                 return covers, local, self._of_kind(r, reading.categories), scores.get(r, 0.0), first
 
             pool.sort(key=key, reverse=True)

@@ -2015,3 +2015,136 @@ def test_a_foreign_holder_acting_personally_gets_the_holders_translation_seal_ru
 def test_a_company_person_or_their_own_passport_is_not_the_holder_acting_personally(engine, question, lang):
     """An operator or a director speaking for the company (even of 'their own' passport): the company's rules."""
     assert not {"answer:holder_translation", "answer:holder_annotation"} & set(shown(ask(engine, question, lang))), question
+
+
+@pytest.mark.parametrize("question", ["我明天去办个卡 准备点啥", "去之前得准备点什么", "明天过去办卡 需要带点啥东西"])
+def test_what_to_prepare_with_a_measure_word_and_no_business_asks_back(engine, question):
+    """准备点啥 / 带点啥 (a little of what): what to bring, no business named — which business? never suggestions."""
+    assert ask(engine, question).route.startswith("ask_business"), question
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("批下来了去哪领", ["answer:online_pickup"]),
+        ("网上申请在哪个网站提交 批了以后去哪领", ["answer:system_url", "answer:online_pickup"]),
+    ],
+)
+def test_where_to_collect_after_approval_is_the_pickup_before_the_jiangsu_remark(engine, question, expected):
+    """去哪领 after the application is approved: the card is collected at the office chosen (the Manzhouli document);
+    the Jiangsu guide's status remark does not go before it, nor does where to apply in person."""
+    assert shown(ask(engine, question)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("网上传附件有格式和大小要求吗 我们在常州", "zh"),
+        ("网上传附件有啥格式要求 多大", "zh"),
+        ("в каком формате загружать файлы?", "ru"),
+    ],
+)
+def test_the_format_of_files_uploaded_is_the_upload_rule_not_the_forms(engine, question, lang):
+    """传附件 (attachments uploaded), 格式 (format): the upload rule — not the forms 附件1/附件2."""
+    assert shown(ask(engine, question, lang)) == ["answer:upload_files"], question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("Hello, we are a new trading company in Manzhouli. How do we get our first e-port card?", "topic:new_entry", "en"),
+        ("We never had an e-port card, what do we need?", "topic:new_entry", "en"),
+        ("we opened a new company last month, what do we need for the card", "topic:new_entry", "en"),
+        ("Мы новая торговая фирма, какие документы нужны для карты?", "topic:new_entry", "ru"),
+        ("We have a new company name, what to do with the card?", "topic:change_name", "en"),  # a new name, not a new company
+        ("new company address, update card?", "topic:change_address", "en"),
+        ("company new boss, card what to do", "topic:change_legal_rep", "en"),
+        ("у нас новый начальник", "topic:change_legal_rep", "ru"),
+        ("my card doesnt work", "topic:replace_card", "en"),
+    ],
+)
+def test_english_and_russian_situations_name_their_business(engine, question, expected, lang):
+    """A company new to the card told in other words (a new trading company, our first e-port card, новая торговая
+    фирма), a new boss, a card that does not work: the business — never the city's offices, the opening hours
+    ("opened" a company is not "open on Saturday") or the holder's cancellation ("my card" alone is not it)."""
+    assert shown(ask(engine, question, lang)) == [expected], question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("what should I bring", "en"),
+        ("what else should I bring", "en"),
+        ("What should we bring to the office?", "en"),
+        ("что привезти?", "ru"),
+        ("что нужно с собой взять", "ru"),
+    ],
+)
+def test_what_to_bring_in_english_or_russian_without_a_business_asks_back(engine, question, lang):
+    """What to bring, no business named (an office named only as where to bring it): which business? — never the
+    card-medium rule or a guess."""
+    assert ask(engine, question, lang).route.startswith("ask_business"), question
+
+
+def test_a_holder_cancelling_their_own_card_in_english_is_still_the_holders_business(engine):
+    assert shown(ask(engine, "I want to close my card, I left the company", "en")) == ["topic:holder_cancel"]
+    assert shown(ask(engine, "Is the center open on Saturday?", "en")) == ["answer:silent_hours"]
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("Можно ли отправить сотрудника вместо директора?", "ru"),
+        ("Директор не может прийти сам, может кто-то другой сдать документы?", "ru"),
+        ("The director cannot come, can someone else submit the documents?", "en"),
+    ],
+)
+def test_someone_else_going_instead_of_the_director_is_the_agent(engine, question, lang):
+    """Someone else instead of the director (вместо директора, кто-то другой, someone else): who the agent may be and
+    what the agent brings — never a licence's replacement nor "which business?" for the documents handed in."""
+    routes = shown(ask(engine, question, lang))
+    assert set(routes) & {"material:agent_id", "answer:agent_choice"} and "answer:cancel_explanation" not in routes, routes
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        (
+            "Карта оператора больше не нужна, сотрудник ушёл. Что делать и сколько это стоит?",
+            ["topic:cancel_operator", "answer:silent_fees"],
+        ),
+        ("сотрудник ушел, что делать с его картой", ["topic:cancel_operator"]),
+        ("мне карта больше не нужна, я ушла из фирмы", ["topic:holder_cancel"]),
+        (
+            "Мы некоммерческое общественное объединение, бизнес-лицензии у нас нет. Что подать вместо неё?",
+            ["answer:licence_default"],
+        ),
+    ],
+)
+def test_russian_leavers_and_a_card_no_longer_needed(engine, question, expected):
+    """сотрудник ушёл (the employee left) is the company's cancellation of their card; я ушла из фирмы (I left) the
+    holder's own; вместо неё (instead of the licence) is no agent."""
+    assert shown(ask(engine, question, "ru")) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        (
+            "Our card is locked. Can we unlock it online, or must we come?",
+            ["topic:unlock", "answer:online_apply", "answer:online_pickup"],
+            "en",
+        ),
+        ("как добраться до центра и во сколько он открывается", ["answer:silent_hours", "offices"], "ru"),
+        ("We're in Manzhouli. Is the card free or do we pay for it?", ["answer:silent_fees"], "en"),
+        (
+            "We're in Nanjing and have no Single Window account yet. How do we register to apply online?",
+            ["answer:register_account"],
+            "en",
+        ),
+    ],
+)
+def test_russian_and_english_compound_asks_are_each_answered_and_nothing_else(engine, question, expected, lang):
+    """A story then an ask about doing it online (the business and the online way), a second ask joined by
+    и во сколько; "we're" is not "where" (no offices nor a change of address)."""
+    assert shown(ask(engine, question, lang)) == expected, question
