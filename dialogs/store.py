@@ -33,8 +33,10 @@ MAX_QUESTION = 100
 MAX_PENDING_REMINDERS = 10  # per user
 TOUCH_INTERVAL = 60.0  # seconds: a user's visits are written at most this often
 TOUCHED_MAX = 100_000  # users remembered for that (about 100 bytes each)
-# views held back for one commit (``Store.hold_events``): beyond this many, written at once, whatever their age
-EVENTS_HELD_MAX = 10_000
+# events held back (``Store.hold_events``) are written this many at a time (one commit of about 0.2 ms; a
+# second's worth of a busy server's views at once, thousands, would stall every request in flight for tens of ms)
+EVENTS_BATCH = 64
+EVENTS_HELD_MAX = 10_000  # kept at most while the database is busy (the oldest dropped beyond)
 BUSY_TIMEOUT_MS = 250  # a locked database blocks the event loop at most this long per statement
 # WAL pages between two checkpoints (SQLite's default is 1000): the fsyncs of a checkpoint stall the writing
 # thread — the bot's event loop — for milliseconds, ~15 pages are written per user's visit; the WAL file
@@ -324,6 +326,7 @@ class Store:
         self._held: list[tuple] = []  # views not yet written (hold_events): (ts, kind, topic, user_id)
         self._held_since = 0.0  # when the oldest of them was logged (time.monotonic)
         self._hold_s = 0.0  # how long a view may wait for its commit; 0: written at once
+        self._batch = EVENTS_BATCH  # written together once this many are held
         self._clock: Callable[[], float] = time.monotonic
 
     def changes(self) -> int:
@@ -603,16 +606,16 @@ class Store:
         if not self._held:
             self._held_since = self._clock()
         self._held.append(row)
-        if len(self._held) >= EVENTS_HELD_MAX or self._clock() - self._held_since >= self._hold_s:
+        if len(self._held) >= self._batch or self._clock() - self._held_since >= self._hold_s:
             self.flush_events()
 
-    def hold_events(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        """From now on the statistics' events wait up to ``seconds`` to be written together (one commit for
-        many page views instead of one each: a busy web server's every answer page is a view). Whoever
-        holds them calls ``flush_events(older_than=seconds)`` periodically; the store writes them itself
-        before it reads or deletes events (statistics, a user's data deleted, retention) and when it is
-        closed, so none is lost on a clean shutdown and the statistics never miss one."""
-        self._hold_s, self._clock = max(0.0, seconds), clock
+    def hold_events(self, seconds: float, clock: Callable[[], float] = time.monotonic, batch: int = EVENTS_BATCH) -> None:
+        """From now on the statistics' events wait up to ``seconds`` to be written ``batch`` at a time (one
+        commit for many page views instead of one each: a busy web server's every answer page is a view).
+        Whoever holds them calls ``flush_events(older_than=seconds)`` periodically; the store writes them
+        itself before it reads or deletes events (statistics, a user's data deleted, retention) and when it
+        is closed, so none is lost on a clean shutdown and the statistics never miss one."""
+        self._hold_s, self._clock, self._batch = max(0.0, seconds), clock, max(1, batch)
         if self._hold_s <= 0:
             self.flush_events()
 
