@@ -165,6 +165,30 @@ async def load(conns: list[Connection], step, seconds: float) -> tuple[int, list
     return len(times), times
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) a process has used so far, from /proc; 0.0 where there is none."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def timed(conns: list[Connection], step, seconds: float, server: int) -> tuple[int, list[float], dict[str, float]]:
+    """``load`` and what it cost: the wall time and the CPU time of the server (process id ``server``) and of
+    this process, the load generator (which shares the machine's cores with the server)."""
+    wall, server_cpu, own_cpu = time.perf_counter(), cpu_seconds(server), time.process_time()
+    n, times = await load(conns, step, seconds)
+    cost = {
+        "wall": time.perf_counter() - wall,
+        "server": cpu_seconds(server) - server_cpu,
+        "client": time.process_time() - own_cpu,
+        "requests": n,
+    }
+    return n, times, cost
+
+
 def p99(times: list[float]) -> float:
     times = sorted(times)
     return times[int(0.99 * (len(times) - 1))]
@@ -265,13 +289,18 @@ async def measure(tmp: Path, rounds: int = ROUNDS, seconds: float = SECONDS, cli
             "tick": {"ratios": [], "times": [], "ours": [], "bare": []},
         }
         packed_ratios = []
+        servers = {"get": bare_page, "tick": bare_tick}
         for _ in range(rounds):
             for kind, ours, bare, conns_bare in (
                 ("get", get_page, get_page, bare_conns[port + 1]),
                 ("tick", tick, bare_post, bare_conns[port + 2]),
             ):
-                n_ours, times = await load(conns, ours, seconds)
-                n_bare, bare_times = await load(conns_bare, bare, seconds)
+                n_ours, times, cost = await timed(conns, ours, seconds, guide.pid)
+                n_bare, bare_times, bare_cost = await timed(conns_bare, bare, seconds, servers[kind].pid)
+                for side, c in (("cost", cost), ("bare_cost", bare_cost)):
+                    total = out[kind].setdefault(side, dict.fromkeys(c, 0.0))
+                    for k, v in c.items():
+                        total[k] += v
                 out[kind]["ratios"].append(n_ours / n_bare)
                 out[kind]["times"] += times
                 out[kind]["ours"].append(n_ours / seconds)
@@ -296,6 +325,14 @@ async def measure(tmp: Path, rounds: int = ROUNDS, seconds: float = SECONDS, cli
             "p99_ms": 1000 * p99(d["times"]),
             "bare_p99_ms": 1000 * p99(d["bare_times"]),
             "p50_ms": 1000 * statistics.median(d["times"]),
+            # CPU a request and share of a core (over the rounds): the server's (ours, the bare handler's) and
+            # the load generator's while it loads ours; a server near a whole core is what limits the rate
+            "cpu_us": 1e6 * d["cost"]["server"] / d["cost"]["requests"],
+            "bare_cpu_us": 1e6 * d["bare_cost"]["server"] / d["bare_cost"]["requests"],
+            "busy": d["cost"]["server"] / d["cost"]["wall"],
+            "bare_busy": d["bare_cost"]["server"] / d["bare_cost"]["wall"],
+            "client_busy": d["cost"]["client"] / d["cost"]["wall"],
+            "client_us": 1e6 * d["cost"]["client"] / d["cost"]["requests"],
         }
     result["get"]["packed_ratio"] = statistics.median(packed_ratios)
     result["page_size"] = page_size
@@ -304,13 +341,21 @@ async def measure(tmp: Path, rounds: int = ROUNDS, seconds: float = SECONDS, cli
     return result
 
 
+def cost(d: dict) -> str:
+    """The rounds' CPU: the servers' per request and share of a core, the load generator's share of one."""
+    return (
+        f"server CPU {d['cpu_us']:.0f} vs {d['bare_cpu_us']:.0f} µs a request, {d['busy']:.0%} vs {d['bare_busy']:.0%}"
+        f" of a core; load generator {d['client_busy']:.0%} ({d['client_us']:.0f} µs a request)"
+    )
+
+
 def web_rows(web: dict, row) -> list[str]:
     get, tick = web["get"], web["tick"]
     return [
         row(
             f"web: GET answer pages / bare tornado handler, the same pages (median {web['page_size']:,} B), {web['clients']} clients, gzip",
             f"{get['ratio']:.2f} ({get['per_s']:.0f} vs {get['bare_per_s']:.0f} req/s; rounds {', '.join(f'{r:.2f}' for r in get['ratios'])};"
-            f" against the bare handler sending them gzipped once: {get['packed_ratio']:.2f})",
+            f" against the bare handler sending them gzipped once: {get['packed_ratio']:.2f}; {cost(get)})",
             "≥ 0.6",
             get["ratio"] >= 0.6,
         ),
@@ -322,7 +367,8 @@ def web_rows(web: dict, row) -> list[str]:
         ),
         row(
             f"web: checklist tick (the page's script, JSON back, written to SQLite) / bare handler ({web['tick_size']} B)",
-            f"{tick['ratio']:.2f} ({tick['per_s']:.0f} vs {tick['bare_per_s']:.0f} req/s; rounds {', '.join(f'{r:.2f}' for r in tick['ratios'])})",
+            f"{tick['ratio']:.2f} ({tick['per_s']:.0f} vs {tick['bare_per_s']:.0f} req/s; rounds {', '.join(f'{r:.2f}' for r in tick['ratios'])};"
+            f" {cost(tick)})",
             "≥ 0.5",
             tick["ratio"] >= 0.5,
         ),
