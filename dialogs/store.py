@@ -598,7 +598,7 @@ class Store:
     # -- statistics ------------------------------------------------------------------------
     def log_event(self, kind: str, topic: str | None = None, user_id: int | None = None, now: dt.datetime | None = None) -> None:
         """Record an event (a view, a checklist opened) for the statistics: written at once, or, after
-        ``hold_events``, with the other views of the same second in one commit."""
+        ``hold_events``, together with others (``batch`` at a time, or when the oldest is ``seconds`` old)."""
         row = (_now(now), kind, topic, user_id)
         if self._hold_s <= 0:
             self._write("INSERT INTO events (ts, kind, topic, user_id) VALUES (?, ?, ?, ?)", row)
@@ -633,6 +633,14 @@ class Store:
             self._held = (rows + self._held)[-EVENTS_HELD_MAX:]
             raise
         return len(rows)
+
+    def _flush_before_reading(self) -> None:
+        """The held events written before the statistics are read; a busy database does not keep the
+        statistics from being read (without them, this once)."""
+        try:
+            self.flush_events()
+        except StoreError as exc:
+            log.info("statistics read without %d held event(s): %s", len(self._held), exc)
 
     def record_unanswered(self, question: str, user_id: int | None = None, now: dt.datetime | None = None) -> None:
         """Keep a question the bot could not answer (scrubbed, capped) for /stats, with who asked it so
@@ -690,7 +698,7 @@ class Store:
 
     def popular_topics(self) -> list[str]:
         """Topics by number of views, most viewed first."""
-        self.flush_events()
+        self._flush_before_reading()
         return [
             r[0]
             for r in self._read(
@@ -702,7 +710,7 @@ class Store:
         self, now: dt.datetime | None = None, days: int = 7, items_per_topic: dict[str, int] | None = None
     ) -> dict[str, Any]:
         """The usage statistics /stats shows."""
-        self.flush_events()
+        self._flush_before_reading()
         today = (now or dt.datetime.now(UTC)).astimezone(UTC).date()
         since = today - dt.timedelta(days=days - 1)
         active = dict(
