@@ -34,8 +34,10 @@ MAX_QUESTION = 100
 MAX_PENDING_REMINDERS = 10  # per user
 TOUCH_INTERVAL = 60.0  # seconds: a user's visits are written at most this often
 TOUCHED_MAX = 100_000  # users remembered for that (about 100 bytes each)
-# views held back for one commit (``Store.hold_events``): beyond this many, written at once, whatever their age
-EVENTS_HELD_MAX = 10_000
+# events held back (``Store.hold_events``) are written this many at a time (one commit of about 0.2 ms; a
+# second's worth of a busy server's views at once, thousands, would stall every request in flight for tens of ms)
+EVENTS_BATCH = 64
+EVENTS_HELD_MAX = 10_000  # kept at most while the database is busy (the oldest dropped beyond)
 BUSY_TIMEOUT_MS = 250  # a locked database blocks the event loop at most this long per statement
 # WAL pages between two checkpoints (SQLite's default is 1000): the fsyncs of a checkpoint stall the writing
 # thread — the bot's event loop — for milliseconds, ~15 pages are written per user's visit; the WAL file
@@ -334,6 +336,7 @@ class Store:
         self._held: list[tuple] = []  # views not yet written (hold_events): (ts, kind, topic, user_id)
         self._held_since = 0.0  # when the oldest of them was logged (time.monotonic)
         self._hold_s = 0.0  # how long a view may wait for its commit; 0: written at once
+        self._batch = EVENTS_BATCH  # written together once this many are held
         self._clock: Callable[[], float] = time.monotonic
 
     def changes(self) -> int:
@@ -605,7 +608,7 @@ class Store:
     # -- statistics ------------------------------------------------------------------------
     def log_event(self, kind: str, topic: str | None = None, user_id: int | None = None, now: dt.datetime | None = None) -> None:
         """Record an event (a view, a checklist opened) for the statistics: written at once, or, after
-        ``hold_events``, with the other views of the same second in one commit."""
+        ``hold_events``, together with others (``batch`` at a time, or when the oldest is ``seconds`` old)."""
         row = (_now(now), kind, topic, user_id)
         if self._hold_s <= 0:
             self._write("INSERT INTO events (ts, kind, topic, user_id) VALUES (?, ?, ?, ?)", row)
@@ -613,16 +616,16 @@ class Store:
         if not self._held:
             self._held_since = self._clock()
         self._held.append(row)
-        if len(self._held) >= EVENTS_HELD_MAX or self._clock() - self._held_since >= self._hold_s:
+        if len(self._held) >= self._batch or self._clock() - self._held_since >= self._hold_s:
             self.flush_events()
 
-    def hold_events(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        """From now on the statistics' events wait up to ``seconds`` to be written together (one commit for
-        many page views instead of one each: a busy web server's every answer page is a view). Whoever
-        holds them calls ``flush_events(older_than=seconds)`` periodically; the store writes them itself
-        before it reads or deletes events (statistics, a user's data deleted, retention) and when it is
-        closed, so none is lost on a clean shutdown and the statistics never miss one."""
-        self._hold_s, self._clock = max(0.0, seconds), clock
+    def hold_events(self, seconds: float, clock: Callable[[], float] = time.monotonic, batch: int = EVENTS_BATCH) -> None:
+        """From now on the statistics' events wait up to ``seconds`` to be written ``batch`` at a time (one
+        commit for many page views instead of one each: a busy web server's every answer page is a view).
+        Whoever holds them calls ``flush_events(older_than=seconds)`` periodically; the store writes them
+        itself before it reads or deletes events (statistics, a user's data deleted, retention) and when it
+        is closed, so none is lost on a clean shutdown and the statistics never miss one."""
+        self._hold_s, self._clock, self._batch = max(0.0, seconds), clock, max(1, batch)
         if self._hold_s <= 0:
             self.flush_events()
 
@@ -640,6 +643,14 @@ class Store:
             self._held = (rows + self._held)[-EVENTS_HELD_MAX:]
             raise
         return len(rows)
+
+    def _flush_before_reading(self) -> None:
+        """The held events written before the statistics are read; a busy database does not keep the
+        statistics from being read (without them, this once)."""
+        try:
+            self.flush_events()
+        except StoreError as exc:
+            log.info("statistics read without %d held event(s): %s", len(self._held), exc)
 
     def record_unanswered(self, question: str, user_id: int | None = None, now: dt.datetime | None = None) -> None:
         """Keep a question the bot could not answer (scrubbed, capped) for /stats, with who asked it so
@@ -697,7 +708,7 @@ class Store:
 
     def popular_topics(self) -> list[str]:
         """Topics by number of views, most viewed first."""
-        self.flush_events()
+        self._flush_before_reading()
         return [
             r[0]
             for r in self._read(
@@ -709,7 +720,7 @@ class Store:
         self, now: dt.datetime | None = None, days: int = 7, items_per_topic: dict[str, int] | None = None
     ) -> dict[str, Any]:
         """The usage statistics /stats shows."""
-        self.flush_events()
+        self._flush_before_reading()
         today = (now or dt.datetime.now(UTC)).astimezone(UTC).date()
         since = today - dt.timedelta(days=days - 1)
         active = dict(

@@ -464,6 +464,22 @@ def test_held_events_are_written_together_within_the_hold_and_whenever_they_are_
     other.close()
 
 
+def test_held_events_are_written_a_batch_at_a_time(tmp_path):
+    """A busy server's views are written a few dozen at a time, never a second's thousands in one commit
+    (which would stall every request in flight)."""
+    path = tmp_path / "batch.db"
+    s = Store(path)
+    s.hold_events(1.0, clock=lambda: 100.0, batch=3)  # time stands still: only the batch's size writes
+    other = sqlite3.connect(path, timeout=0.1)
+    count = lambda: other.execute("SELECT COUNT(*) FROM events").fetchone()[0]  # noqa: E731
+    for n in range(7):
+        s.log_event("view", "unlock", -5, now=T0)
+        assert count() == (n + 1) // 3 * 3
+    s.close()
+    assert count() == 7
+    other.close()
+
+
 def test_held_events_stay_held_while_the_database_is_busy(tmp_path):
     path = tmp_path / "busy.db"
     s = Store(path, busy_timeout_ms=10)
@@ -473,6 +489,7 @@ def test_held_events_stay_held_while_the_database_is_busy(tmp_path):
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     with pytest.raises(StoreError):
         s.flush_events()
+    assert s.stats(now=T0)["views"] == {}  # the statistics can still be read (without the held view, this once)
     other.execute("ROLLBACK")
     assert s.flush_events() == 1  # kept for the next flush, then written
     assert other.execute("SELECT user_id FROM events").fetchall() == [(-5,)]

@@ -1415,6 +1415,26 @@ def test_the_page_s_script_saves_a_tick_and_gets_the_progress_without_a_screen_d
     assert guide.store.not_applicable(user, "reissue_lost") == {optional[0]}
 
 
+def test_a_kept_page_gzipped_with_a_visitor_s_token_is_the_page_with_that_token():
+    """A kept page's gzip (parts compressed once, the trailer's CRC from tables per token length) unpacks to
+    exactly the page with the visitor's token, for tokens of one length and of many (beyond the tables kept)."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from web.render import Kept
+
+    mark = "\x00csrf\x00"
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(st.text(max_size=400), min_size=1, max_size=8), st.lists(st.text(max_size=60), min_size=1, max_size=6))
+    def check(pieces: list[str], tokens: list[str]) -> None:
+        kept = Kept(mark.join(pieces), mark)
+        for token in [*tokens, *tokens, "1796530284." + "a" * 32, "1796530285." + "b" * 32]:
+            assert gzip.decompress(kept.gzip(token)) == kept.text(token) == token.join(pieces).encode()
+
+    check()
+
+
 def test_one_render_per_request_and_a_business_view_counted_once(tmp_path, kb):
     """Each page is drawn once from the engine's screen model; a change answers from what the action returned
     (a redirect, the page, or JSON for the page's script) without drawing the screen again; a business's view

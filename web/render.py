@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
+from array import array
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -151,27 +152,80 @@ def _stored(data: bytes) -> bytes:
     return b"\x00" + struct.pack("<HH", len(data), 0xFFFF ^ len(data)) + data
 
 
+_ONES = 0xFFFFFFFF
+_CRC_LENGTHS = 4  # token lengths a kept page remembers its CRC tables for (tokens have one length)
+
+
+def _after_zeros(n: int, register: int, zeros: memoryview) -> int:
+    """The CRC-32 register ``register`` after ``n`` zero bytes: linear in the register (zlib's crc32 continues a
+    CRC, inverting it in and out)."""
+    return zlib.crc32(zeros[:n], register ^ _ONES) ^ _ONES
+
+
+def _crc_tables(parts: list[bytes], length: int) -> tuple[int, int, tuple[array, ...]]:
+    """What the CRC-32 of ``value.join(parts)`` needs for any ``value`` of ``length`` bytes: CRC-32 is affine
+    in the message for a fixed length, so it is the CRC with zeros for the value, XOR a linear map of the
+    value's own CRC (XOR that of ``length`` zeros): the map applied to a 32-bit number by four tables of 256
+    entries. Returns (CRC with zeros, CRC of ``length`` zeros, tables); made once per page and length."""
+    blank = bytes(length)
+    total = sum(map(len, parts)) + length * (len(parts) - 1)
+    zeros = memoryview(bytes(total))
+    after, behind = [], total
+    for part in parts[:-1]:  # the bytes after each place of the value
+        behind -= len(part) + length
+        after.append(behind)
+    basis = []
+    for bit in range(32):
+        image = 0
+        for n in after:
+            image ^= _after_zeros(n, 1 << bit, zeros)
+        basis.append(image)
+    tables = []
+    for k in range(4):
+        table = array("L", [0]) * 256
+        for b in range(1, 256):
+            low = b & -b
+            table[b] = table[b ^ low] ^ basis[8 * k + low.bit_length() - 1]
+        tables.append(table)
+    return zlib.crc32(blank.join(parts)), zlib.crc32(blank), tuple(tables)
+
+
 class Kept:
     """A page drawn once, with a mark where each visitor's own value (the CSRF token) goes: its text and
-    its parts compressed once, so a visitor's copy costs the compression of the token alone."""
+    its parts compressed once, so a visitor's copy costs the compression of the token alone, and the gzip
+    trailer's CRC of the whole page four table look-ups (``_crc_tables``) instead of a pass over the page."""
 
     def __init__(self, html: str, mark: str):
         self.parts = [p.encode("utf-8") for p in html.split(mark)]
         self.packed = [_deflated(p) for p in self.parts]
+        self.size = sum(map(len, self.parts))
+        self.crcs: dict[int, tuple[int, int, tuple[array, ...]]] = {}  # value's length → _crc_tables
 
     def text(self, value: str) -> bytes:
         """The page as UTF-8 bytes with this visitor's value (the CSRF token) in place of the mark."""
         return value.encode("utf-8").join(self.parts)
+
+    def crc(self, raw: bytes) -> int:
+        """The CRC-32 of the page with ``raw`` in place of the mark."""
+        if len(self.parts) == 1:
+            return zlib.crc32(self.parts[0])
+        tables = self.crcs.get(len(raw))
+        if tables is None:
+            if len(self.crcs) >= _CRC_LENGTHS:
+                return zlib.crc32(raw.join(self.parts))
+            tables = self.crcs[len(raw)] = _crc_tables(self.parts, len(raw))
+        base, blank, (t0, t1, t2, t3) = tables
+        v = zlib.crc32(raw) ^ blank
+        return base ^ t0[v & 255] ^ t1[(v >> 8) & 255] ^ t2[(v >> 16) & 255] ^ t3[v >> 24]
 
     def gzip(self, value: str) -> bytes:
         """The page gzipped with this visitor's value in place of the mark: the kept parts' compression
         reused, the value stored as it is (a stored block)."""
         raw = value.encode("utf-8")
         packed = _stored(raw) if len(raw) <= 0xFFFF else _deflated(raw)
-        out, crc, size = [_GZIP_HEADER, self.packed[0]], zlib.crc32(self.parts[0]), len(self.parts[0])
-        for part, pack in zip(self.parts[1:], self.packed[1:]):
+        out = [_GZIP_HEADER, self.packed[0]]
+        for pack in self.packed[1:]:
             out += [packed, pack]
-            crc = zlib.crc32(part, zlib.crc32(raw, crc))
-            size += len(raw) + len(part)
-        out += [_END, struct.pack("<II", crc & 0xFFFFFFFF, size & 0xFFFFFFFF)]
+        size = self.size + len(raw) * (len(self.parts) - 1)
+        out += [_END, struct.pack("<II", self.crc(raw), size & _ONES)]
         return b"".join(out)

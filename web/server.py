@@ -1242,8 +1242,8 @@ def make_app(
 
 # -- running it -------------------------------------------------------------------------------
 RETENTION_EVERY_MS = 6 * 3600 * 1000
-# every answer page is a view for the statistics: the server's views wait at most this long and are written
-# together (one commit a second instead of one per page; see Store.hold_events)
+# every answer page is a view for the statistics: the server's views are written together, 64 at a time or
+# when this old (one commit for many pages instead of one per page; see Store.hold_events)
 EVENTS_HOLD_S = 1.0
 CHECKPOINT_EVERY_MS = 250  # how often the checkpoint thread is considered
 CHECKPOINT_IDLE_S = 0.2  # no request for this long: the WAL is copied into the database file now
@@ -1512,9 +1512,8 @@ async def settle(guide: Guide) -> None:
 
 
 def run_loop(main: Any) -> Any:
-    """Run the web server's coroutine to its end on uvloop (libuv's event loop: the loop's own share of every
-    request, its polling, callbacks and socket calls, costs about half of asyncio's) when it is installed, else
-    on asyncio's own loop."""
+    """Run the web server's coroutine to its end on uvloop (libuv's event loop, in C: its polling, callbacks and
+    socket calls cost each request less than asyncio's loop) when it is installed, else on asyncio's own loop."""
     try:
         import uvloop
     except ImportError:  # e.g. a platform without its wheels: asyncio's loop serves the same pages
