@@ -57,6 +57,7 @@ from .jobs import Jobs
 from .ops import make_request
 from .runner import serve
 from .settings import Settings
+from .startup import resume_collection
 from .telegram_api import UnreadReplies, check_version
 
 log = logging.getLogger("eport_guide.bot")
@@ -427,9 +428,17 @@ class TelegramChannel:
         log.info("bot @%s started", application.bot.username)
         # the free-text answerer loads its libraries in the background once polling is under way
         # (a question arriving earlier builds it on the spot)
-        warm = threading.Timer(WARM_UP_DELAY_S, self.engine.warm_up)
+        warm = threading.Timer(WARM_UP_DELAY_S, self.warm_up)
         warm.daemon = True
         warm.start()
+
+    def warm_up(self) -> None:
+        """In a worker thread, once polling is under way: the answerer built, then the garbage collector
+        resumed if ``eport-guide run`` paused it for the start-up (bot.startup)."""
+        try:
+            self.engine.warm_up()
+        finally:
+            resume_collection(settle=True)
 
     async def register_profile(self, application: Application) -> None:
         """The command menu and the profile texts, per language. Called by bot.runner once polling has begun:
