@@ -57,6 +57,7 @@ from .jobs import Jobs
 from .ops import make_request
 from .runner import serve
 from .settings import Settings
+from .startup import resume_collection
 from .telegram_api import UnreadReplies, check_version
 
 log = logging.getLogger("eport_guide.bot")
@@ -421,26 +422,40 @@ class TelegramChannel:
 
     # -- start-up ------------------------------------------------------------------------------
     async def post_init(self, application: Application) -> None:
-        """After getMe: the command menu and the profile texts per language, the reminders' jobs, the warm-up."""
+        """After getMe, before updates are received: the reminders' jobs, the warm-up."""
         self.username = application.bot.username or self.username  # for deep links into the private chat
+        self.jobs.start(application)
+        log.info("bot @%s started", application.bot.username)
+        # the free-text answerer loads its libraries in the background once polling is under way
+        # (a question arriving earlier builds it on the spot)
+        warm = threading.Timer(WARM_UP_DELAY_S, self.warm_up)
+        warm.daemon = True
+        warm.start()
+
+    def warm_up(self) -> None:
+        """In a worker thread, once polling is under way: the answerer built, then the garbage collector
+        resumed if ``eport-guide run`` paused it for the start-up (bot.startup)."""
+        try:
+            self.engine.warm_up()
+        finally:
+            resume_collection(settle=True)
+
+    async def register_profile(self, application: Application) -> None:
+        """The command menu and the profile texts, per language. Called by bot.runner once polling has begun:
+        the first getUpdates does not wait for these nine calls, nor for the translated catalogues they need
+        (compiled in a worker thread, so updates are handled meanwhile); a failure still ends the start-up."""
         menu = [BotCommand(c.name, c.description) for c in COMMANDS]
         await application.bot.set_my_commands(menu)
         await application.bot.set_my_description(DESCRIPTION)
         await application.bot.set_my_short_description(SHORT_DESCRIPTION)
         for lang in i18n.TRANSLATED:
-            gettext = i18n.translations(lang).gettext
+            gettext = (await asyncio.to_thread(i18n.translations, lang)).gettext
             await application.bot.set_my_commands(
                 [BotCommand(c.name, gettext(c.description)) for c in COMMANDS], language_code=lang
             )
             await application.bot.set_my_description(gettext(DESCRIPTION), language_code=lang)
             await application.bot.set_my_short_description(gettext(SHORT_DESCRIPTION), language_code=lang)
-        self.jobs.start(application)
-        log.info("bot @%s started; %d commands registered", application.bot.username, len(menu))
-        # the free-text answerer loads its libraries in the background once polling is under way
-        # (a question arriving earlier builds it on the spot)
-        warm = threading.Timer(WARM_UP_DELAY_S, self.engine.warm_up)
-        warm.daemon = True
-        warm.start()
+        log.info("%d commands and the profile texts registered", len(menu))
 
 
 def build_application(
@@ -476,6 +491,7 @@ def build_application(
     application = builder.build()
     application.bot_data["guide"] = guide
     application.bot_data["inbox"] = Inbox(application, guide.store)  # bot.runner feeds the handlers from it
+    application.bot_data["register_profile"] = channel.register_profile  # bot.runner, once updates are received
     application.add_handler(RefuseAnonymous(), group=-1)
     add = application.add_handler
     # Button presses first (most updates are; a handler is tried after another only when that one does not

@@ -299,18 +299,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     handler = setup_logging(settings.token)
     handler.formatter.secrets += settings.secrets()  # the webhook secret and a proxy password, too
-    from .startup import QuietBootstrapFailure
+    from .startup import QuietBootstrapFailure, pause_collection, resume_collection
 
     handler.addFilter(QuietBootstrapFailure())  # a start-up failure is one line: ours, printed by main()
-    from dialogs.store import StoreError
-
-    from .app import run
-    from .telegram_api import UnsupportedLibrary
-
+    pause_collection()  # until the bot polls and its answerer is built (bot.app, TelegramChannel.warm_up)
     try:
-        return run(settings, web=True) if args.web else run(settings)
-    except (StoreError, UnsupportedLibrary) as exc:
-        raise UsageError(str(exc)) from exc
+        from dialogs.store import StoreError
+
+        from .app import run
+        from .telegram_api import UnsupportedLibrary
+
+        try:
+            return run(settings, web=True) if args.web else run(settings)
+        except (StoreError, UnsupportedLibrary) as exc:
+            raise UsageError(str(exc)) from exc
+    finally:
+        resume_collection()  # a start-up that failed (or a run that ended) leaves the collector as it found it
 
 
 def cmd_web(args: argparse.Namespace) -> int:

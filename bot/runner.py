@@ -3,8 +3,10 @@
 ``running(application, settings)`` is the one start-up and shut-down sequence (the process and
 the tests use it): initialise (getMe), ``post_init``, start the application and its jobs, handle
 what the inbox kept from the last run, then receive updates (``Inbox.poll``, or the webhook
-endpoint of ``bot.webhook`` after ``setWebhook``); on the way out, stop receiving, finish the
-update in hand, stop the application, ``post_stop``, shut down, ``post_shutdown``.
+endpoint of ``bot.webhook`` after ``setWebhook``), and only then register the bot's command menu
+and profile texts (``bot_data["register_profile"]``, a failure ends the start-up as any other);
+on the way out, stop receiving, finish the update in hand, stop the application, ``post_stop``,
+shut down, ``post_shutdown``.
 
 ``serve(application, settings)`` runs that until SIGTERM or SIGINT (exit status 0) or until
 polling ends by itself (a revoked token: ``EXIT_POLLING_STOPPED``). Only public
@@ -95,6 +97,9 @@ async def running(
             receiving = asyncio.get_running_loop().create_task(
                 inbox.poll(timeout=poll_timeout, allowed_updates=allowed_updates), name="polling"
             )
+        register_profile = application.bot_data.get("register_profile")
+        if register_profile is not None:  # while the first updates are already being received and handled
+            await register_profile(application)
         yield inbox
     finally:
         if receiving is not None:

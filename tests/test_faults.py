@@ -149,3 +149,23 @@ def test_broken_knowledge_at_start_up_exits_with_the_errors(knowledge_copy):
     )
     assert r.returncode == 1
     assert "offices.yaml:" in r.stderr and "offices[1].kind" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_start_up_stopped_by_broken_knowledge_resumes_the_garbage_collector(eport_guide, knowledge_copy, tmp_path):
+    """`eport-guide run` pauses the garbage collector while it starts (it allocates much and frees little); a
+    start that stops (here: invalid knowledge, exit 1, the usual lines) turns it back on, so that a process
+    which goes on after the command does not grow unchecked."""
+    import gc
+
+    f = knowledge_copy / "offices.yaml"
+    f.write_text(f.read_text(encoding="utf-8").replace("kind: ccb_agent", "kind: bank", 1), encoding="utf-8")
+    env = {
+        "TELEGRAM_BOT_TOKEN": "123456789:" + "a" * 35,
+        "EPORT_GUIDE_KNOWLEDGE": str(knowledge_copy),
+        "EPORT_GUIDE_DB": str(tmp_path / "k.db"),
+        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9/bot",
+    }
+    assert gc.isenabled()
+    r = eport_guide("run", env=env)
+    assert r.returncode == 1 and "offices[1].kind" in r.stderr
+    assert gc.isenabled()
