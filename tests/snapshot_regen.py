@@ -703,23 +703,29 @@ WEB_VISIT = (
 def web_snapshots(kb: Knowledge | None = None) -> dict[str, str]:
     """Relative path (<lang>/web.txt) → the WEB_PAGES as served (the real server on a free port, a new
     visitor, Accept-Language), the per-request form tokens masked."""
+    out: dict[str, list[str]] = {}
+    for name, text in web_sections(kb):
+        out.setdefault(name, []).append(text)
+    return {name: "\n".join(parts) for name, parts in out.items()}
+
+
+def web_sections(kb: Knowledge | None = None) -> Iterator[tuple[str, str]]:
+    """(<lang>/web.txt, section) for each of the WEB_PAGES, then the WEB_VISIT, one language after another,
+    as it is served (tests.template_planting stops reading at the first section a plant changes)."""
     import httpx
 
     from .test_web import web_server
 
-    out: dict[str, str] = {}
     with tempfile.TemporaryDirectory() as d, web_server(Path(d) / "web.db", kb or load_knowledge()) as (url, _guide):
         for lang in LANGUAGES:
-            parts, seen = [], set()
+            seen: set[str] = set()
             for path, why in WEB_PAGES:
                 response = httpx.get(url + path, headers={"Accept-Language": lang}, timeout=30)
                 html = _inlined_once(_XSRF.sub(r"\1…", response.text), seen)
-                parts.append(section(path, why, f"[{response.status_code}]\n{html.rstrip()}\n"))
+                yield f"{lang}/web.txt", section(path, why, f"[{response.status_code}]\n{html.rstrip()}\n")
             for (path, why), response in zip(WEB_VISIT, _web_visit(url, lang)):
                 html = _inlined_once(_XSRF.sub(r"\1…", response.text), seen)
-                parts.append(section(path, why, f"[{response.status_code}]\n{html.rstrip()}\n"))
-            out[f"{lang}/web.txt"] = "\n".join(parts)
-    return out
+                yield f"{lang}/web.txt", section(path, why, f"[{response.status_code}]\n{html.rstrip()}\n")
 
 
 _INLINED = re.compile(r"(<(style|script)\b[^>]*>)(.*?)(</\2>)", re.DOTALL)

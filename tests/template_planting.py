@@ -11,7 +11,8 @@ snapshot in any language notices, with their template and line, and exits 1 if t
     python -m tests.template_planting [TEMPLATE …]     # all templates without arguments
     python -m tests.template_planting --web [FILE …]   # web/templates: page.html, screens/*.html, style.css, copy.js
 
-It takes a few minutes (the snapshots of a template are rendered once per plant); the suite's
+It takes a few minutes: for each plant, the snapshots that load its template are rendered again (in --web,
+the pages served again) in order, up to the first one the plant changes; the suite's
 tests/test_snapshots.py checks the cheaper half on every run: each template is loaded by some
 snapshot in every language.
 """
@@ -19,7 +20,7 @@ snapshot in every language.
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -28,7 +29,7 @@ import jinja2
 from dialogs import render
 from knowledge import load_knowledge
 
-from .snapshot_regen import LANGUAGES, production_guide, rendered, web_snapshots
+from .snapshot_regen import LANGUAGES, production_guide, rendered, web_sections
 
 TEMPLATES = Path(render.__file__).resolve().parent / "templates"
 WEB_TEMPLATES = TEMPLATES.parent.parent / "web" / "templates"
@@ -101,13 +102,22 @@ def plants(source: str) -> Iterator[tuple[int, str]]:
         yield lineno, source[:offset] + MARK + source[offset:]
 
 
-def snapshots_of(kb, cases: dict[str, set[str]]) -> dict[str, dict[str, str]]:
-    """lang → section header → section, for the named cases of each language, on a fresh guide."""
-    out: dict[str, dict[str, str]] = {}
+def shown(kb, cases: dict[str, set[str]], baseline: dict[str, dict[str, str]]) -> bool:
+    """Whether the named cases of each language, rendered now on a fresh guide, differ from ``baseline``
+    (lang → section header → section): they are rendered in order and the first one that differs answers
+    (a plant in _macros.j2 shows in the first screens, not after all of them)."""
     with production_guide(kb) as guide:
         for lang, names in cases.items():
-            out[lang] = {text.split("\n", 1)[0]: text for _file, text in rendered(guide, lang, only=names.__contains__)}
-    return out
+            seen = set()
+            with closing(rendered(guide, lang, only=names.__contains__)) as sections:
+                for _file, text in sections:
+                    header = text.split("\n", 1)[0]
+                    seen.add(header)
+                    if text != baseline[lang].get(header):
+                        return True
+            if seen != {h for h in baseline[lang] if h[len("=== ") :].split(" — ")[0] in names}:
+                return True
+    return False
 
 
 def web_plants() -> Iterator[tuple[str, int, Callable[[], object]]]:
@@ -155,7 +165,7 @@ def planted_web(name: str, source: str):
 
 
 def main_web(kb, only: list[str]) -> int:
-    baseline = web_snapshots(kb)
+    baseline = list(web_sections(kb))
     missed, total = [], 0
     for name, lineno, plant in web_plants():
         if only and name not in only:
@@ -163,13 +173,28 @@ def main_web(kb, only: list[str]) -> int:
         total += 1
         try:
             with plant():
-                now = web_snapshots(kb)
+                shown = web_changed(kb, baseline)
         except Exception:  # noqa: BLE001 - a plant that breaks the page fails the snapshot test too
             continue
-        if now == baseline:
+        if not shown:
             missed.append(f"{name}:{lineno}")
         print(f"{name}:{lineno}", file=sys.stderr, end="  \r")
     return reported(missed, f"{total} plants in the web templates")
+
+
+def web_changed(kb, baseline: list[tuple[str, str]]) -> bool:
+    """Whether the web snapshots served now differ from ``baseline``: the pages are asked for in order and
+    the first one that differs answers (a plant in the stylesheet shows in the first page, not after all)."""
+    sections = web_sections(kb)
+    try:
+        read = 0
+        for then, now in zip(baseline, sections):  # the baseline first: zip asks for no page past its end
+            read += 1
+            if now != then:
+                return True
+        return read < len(baseline) or next(sections, None) is not None
+    finally:
+        sections.close()  # the server stops
 
 
 def main(argv: list[str]) -> int:
@@ -204,10 +229,9 @@ def main(argv: list[str]) -> int:
             total += 1
             try:
                 with planted(name, planted_source):
-                    now = snapshots_of(kb, cases)
+                    changed = shown(kb, cases, baseline)
             except Exception:  # noqa: BLE001 - a plant that breaks rendering fails the snapshot test too
                 continue
-            changed = [lang for lang in LANGUAGES if any(now[lang].get(h) != baseline[lang][h] for h in headers[lang])]
             if not changed:  # no language's snapshot shows it
                 missed.append(f"{name}:{lineno} {planted_source.splitlines()[lineno - 1].strip()[:100]}")
             print(f"{name}:{lineno}", file=sys.stderr, end="  \r")
