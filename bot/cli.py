@@ -382,7 +382,11 @@ def _bot_username(args: argparse.Namespace) -> str:
 
     async def get_me() -> str:
         async with Bot(
-            token, base_url=settings.base_url, base_file_url=settings.base_file_url, request=make_request(settings, pool=1)
+            token,
+            base_url=settings.base_url,
+            base_file_url=settings.base_file_url,
+            request=make_request(settings, pool=1),
+            get_updates_request=make_request(settings, pool=1),  # else the library makes one of its own
         ) as bot:
             return bot.username
 

@@ -91,7 +91,11 @@ def check_telegram(settings: Settings) -> Check:
 
     async def get_me() -> str:
         async with Bot(
-            token, base_url=settings.base_url, base_file_url=settings.base_file_url, request=make_request(settings)
+            token,
+            base_url=settings.base_url,
+            base_file_url=settings.base_file_url,
+            request=make_request(settings),
+            get_updates_request=make_request(settings, pool=1),  # else the library makes one of its own
         ) as bot:
             return bot.username
 

@@ -62,6 +62,7 @@ async def wait_for_telegram(
                 base_url=settings.base_url,
                 base_file_url=settings.base_file_url,
                 request=make_request(settings, pool=1),
+                get_updates_request=make_request(settings, pool=1),  # else the library makes one of its own
             ) as bot:
                 if attempt > 1:
                     log.info("Telegram answered at attempt %d", attempt)

@@ -6,18 +6,23 @@ import re
 from functools import lru_cache
 from html import escape
 from html.parser import HTMLParser
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import jinja2
 import markupsafe
 
 from . import i18n
 from .limits import MAX_MESSAGE
 
+if TYPE_CHECKING:
+    import jinja2
+
 
 @lru_cache(maxsize=None)
 def environment(lang: str, html: bool = True) -> jinja2.Environment:
-    """Templates for ``lang``; ``html=False`` for plain-text labels (no escaping)."""
+    """Templates for ``lang``; ``html=False`` for plain-text labels (no escaping). Jinja is imported with the
+    first environment (the first screen rendered), not when the bot starts."""
+    import jinja2
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("dialogs", "templates"),
         autoescape=html,

@@ -9,6 +9,11 @@ import sys
 
 
 async def start_bot(fake, db):
+    """`eport-guide run` against the fake, returned once its start-up is over: polling, and the profile
+    registered (which follows the first getUpdates; its last call is the short description in the last
+    translated language)."""
+    from dialogs.i18n import TRANSLATED
+
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": fake.token,
@@ -19,8 +24,12 @@ async def start_bot(fake, db):
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot.cli", "run", env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE
     )
-    polls = len(fake.calls("getUpdates"))
-    await fake.wait_for(lambda: len(fake.calls("getUpdates")) > polls, timeout=20, what="the bot to poll")
+    polls, profiles = len(fake.calls("getUpdates")), len(fake.calls("setMyShortDescription"))
+    await fake.wait_for(
+        lambda: len(fake.calls("getUpdates")) > polls and len(fake.calls("setMyShortDescription")) > profiles + len(TRANSLATED),
+        timeout=20,
+        what="the bot to poll and register its profile",
+    )
     return proc
 
 
