@@ -38,6 +38,12 @@ def aspects(engine, question: str) -> tuple[str, ...]:
     return engine.reader.read(question).aspects
 
 
+def read_as(engine, question: str) -> set[str]:
+    """The aspects read, with those a composite read took in (营业执照 + 写哪句话 → licence_annotation: annotation)."""
+    read = aspects(engine, question)
+    return set(read) | {w for a in read for w in engine.kb.aspects[a].when}
+
+
 def press(engine, screen, label: str, lang: str = "zh"):
     button = next(b for b in screen.all_buttons() if label in b.label)
     return engine.handle(Context(user_id=1, lang=lang), button.data)
@@ -81,7 +87,21 @@ def test_the_three_annotation_wordings_are_reached_from_colloquial_questions(eng
         assert wording in screen.text, (question, screen.route)
     for other in {ORG, PERSON, HOLDER} - set(wordings):
         assert other not in screen.text, (question, other)
-    assert {"annotation"} & set(aspects(engine, question)) or engine.reader.read(question).businesses
+    assert {"annotation"} & read_as(engine, question) or engine.reader.read(question).businesses
+
+
+@pytest.mark.parametrize(
+    "question,expected,other",
+    [
+        ("经办人身份证复印件空白处签注的原话是哪句？", "answer:person_annotation", "answer:org_annotation"),
+        ("营业执照那张复印件上的名字是谁来签，我作为经办人签可以不？", "answer:org_annotation", "answer:person_annotation"),
+        ("执照复印件上签字必须是法人本人吗", "answer:org_annotation", "answer:person_annotation"),
+    ],
+)
+def test_the_copy_named_picks_its_own_wording_whatever_other_words_weigh(engine, question, expected, other):
+    # 原话 / 名字 / 签字 weigh for either wording: the copy named (the licence, an ID) decides which
+    routes = shown(ask(engine, question))
+    assert expected in routes and other not in routes, (question, routes)
 
 
 @pytest.mark.parametrize(
@@ -96,7 +116,7 @@ def test_the_three_annotation_wordings_are_reached_from_colloquial_questions(eng
 def test_who_signs(engine, question, expected, says):
     screen = ask(engine, question)
     assert shown(screen) == [expected] and says in screen.text, (question, screen.route)
-    assert {"signer", "form_signer"} & set(aspects(engine, question))
+    assert {"signer", "form_signer"} & read_as(engine, question)
 
 
 @pytest.mark.parametrize(
@@ -829,7 +849,8 @@ def test_what_to_write_by_hand_on_an_id_copy_is_its_wording_not_whether_it_is_ha
 
 def test_whether_the_legal_rep_signs_the_id_copy_or_a_seal_is_enough_gets_both_rules(engine):
     screen = ask(engine, "法人身份证复印件要法人亲自签吗，还是盖公章就行")
-    assert shown(screen) == ["answer:person_seal", "answer:person_annotation"], screen.route
+    # (in the order asked: the signature, then the seal)
+    assert shown(screen) == ["answer:person_annotation", "answer:person_seal"], screen.route
     assert PERSON in screen.text
 
 
