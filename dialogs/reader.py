@@ -602,6 +602,7 @@ class Reader:
         carried: set[str] = set()
         things: set[str] = set()
         asked: set[str] = set()  # what was asked of the thing before (where to buy it)
+        before: set[str] = set()  # every aspect the asks before named
         for t in together:
             # (the thing bought, likewise: where can I buy a USB key and how much is it? — its price)
             named = {a for a in t if a in CARRIED_THINGS}
@@ -618,7 +619,19 @@ class Reader:
             else:
                 # (a person named — 我是跑腿的能替他签不 — is who acts on the paper asked about before, not another paper)
                 t |= carried
+            if t and before and all(self._cue(a) for a in t):
+                # an ask of cues only, about what an ask before named (…能邮寄取卡吗？收件地址不是注册地址行不行: the
+                # mailing's recipient): the words before that make a composite with them
+                comp = next((c for c in self._composites if set(c.when) & t and set(c.when) <= t | before), None)
+                if comp:
+                    t |= set(comp.when)
+            before |= t
         return together
+
+    def _cue(self, aspect: str) -> bool:
+        """An aspect that answers nothing on its own (a cue for a composite: 收件地址, 别的地址)."""
+        a = self.kb.aspects[aspect]
+        return not (a.routes or a.per_business or a.for_business or a.document or a.needs_business)
 
     def _aspects_of(self, text: str) -> set[str]:
         """The aspects named in a piece of text (its words only, nothing combined)."""

@@ -293,6 +293,12 @@ def test_a_second_ask_naming_only_the_other_thing_asks_the_same_of_it(engine, qu
     assert "清控高科" in screen.text and "建行制卡代理网点" in screen.text
 
 
+def test_a_second_ask_of_cues_only_is_about_what_the_first_named(engine):
+    # 收件地址不是注册地址 names no mailing of its own: the mailing asked before — the authorisation signed and sealed
+    screen = ask(engine, "江苏的公司能邮寄取卡吗？收件地址不是注册地址行不行")
+    assert "answer:mail_authorisation" in shown(screen) and "委托书还要法人签字并盖法人章" in screen.text, screen.route
+
+
 @pytest.mark.parametrize(
     "question,expected",
     [
