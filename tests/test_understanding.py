@@ -105,6 +105,18 @@ def test_the_copy_named_picks_its_own_wording_whatever_other_words_weigh(engine,
 
 
 @pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("营业执照复印件和身份证复印件分别写什么", ["answer:org_annotation", "answer:person_annotation"]),
+        ("营业执照和身份证复印件上谁签字", ["answer:org_annotation", "answer:person_annotation"]),
+        ("营业执照和身份证复印件都要盖公章吗", ["answer:seal_official_only", "answer:person_seal"]),
+    ],
+)
+def test_both_copies_named_together_get_each_ones_rule(engine, question, expected):
+    assert shown(ask(engine, question)) == expected, question
+
+
+@pytest.mark.parametrize(
     "question,expected,says",
     [
         ("营业执照复印件谁签字", "answer:org_annotation", "法定代表人（负责人）签名"),
@@ -406,6 +418,7 @@ def test_whether_a_material_is_required_without_a_business_is_asked_back(engine,
         ("Привет, подскажите по карте", "ru"),
         ("我们想办卡，不知道走哪个业务", "zh"),  # 走哪 is no mistyped 放哪 (a lost card)
         ("卡的问题", "zh"),
+        ("我们老板让我来问问卡的事", "zh"),
     ],
 )
 def test_a_greeting_or_a_bare_wish_about_the_card_is_asked_back_never_guessed(engine, question, lang):
