@@ -38,6 +38,12 @@ def aspects(engine, question: str) -> tuple[str, ...]:
     return engine.reader.read(question).aspects
 
 
+def read_as(engine, question: str) -> set[str]:
+    """The aspects read, with those a composite read took in (营业执照 + 写哪句话 → licence_annotation: annotation)."""
+    read = aspects(engine, question)
+    return set(read) | {w for a in read for w in engine.kb.aspects[a].when}
+
+
 def press(engine, screen, label: str, lang: str = "zh"):
     button = next(b for b in screen.all_buttons() if label in b.label)
     return engine.handle(Context(user_id=1, lang=lang), button.data)
@@ -81,7 +87,33 @@ def test_the_three_annotation_wordings_are_reached_from_colloquial_questions(eng
         assert wording in screen.text, (question, screen.route)
     for other in {ORG, PERSON, HOLDER} - set(wordings):
         assert other not in screen.text, (question, other)
-    assert {"annotation"} & set(aspects(engine, question)) or engine.reader.read(question).businesses
+    assert {"annotation"} & read_as(engine, question) or engine.reader.read(question).businesses
+
+
+@pytest.mark.parametrize(
+    "question,expected,other",
+    [
+        ("经办人身份证复印件空白处签注的原话是哪句？", "answer:person_annotation", "answer:org_annotation"),
+        ("营业执照那张复印件上的名字是谁来签，我作为经办人签可以不？", "answer:org_annotation", "answer:person_annotation"),
+        ("执照复印件上签字必须是法人本人吗", "answer:org_annotation", "answer:person_annotation"),
+    ],
+)
+def test_the_copy_named_picks_its_own_wording_whatever_other_words_weigh(engine, question, expected, other):
+    # 原话 / 名字 / 签字 weigh for either wording: the copy named (the licence, an ID) decides which
+    routes = shown(ask(engine, question))
+    assert expected in routes and other not in routes, (question, routes)
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("营业执照复印件和身份证复印件分别写什么", ["answer:org_annotation", "answer:person_annotation"]),
+        ("营业执照和身份证复印件上谁签字", ["answer:org_annotation", "answer:person_annotation"]),
+        ("营业执照和身份证复印件都要盖公章吗", ["answer:seal_official_only", "answer:person_seal"]),
+    ],
+)
+def test_both_copies_named_together_get_each_ones_rule(engine, question, expected):
+    assert shown(ask(engine, question)) == expected, question
 
 
 @pytest.mark.parametrize(
@@ -96,7 +128,7 @@ def test_the_three_annotation_wordings_are_reached_from_colloquial_questions(eng
 def test_who_signs(engine, question, expected, says):
     screen = ask(engine, question)
     assert shown(screen) == [expected] and says in screen.text, (question, screen.route)
-    assert {"signer", "form_signer"} & set(aspects(engine, question))
+    assert {"signer", "form_signer"} & read_as(engine, question)
 
 
 @pytest.mark.parametrize(
@@ -273,6 +305,12 @@ def test_a_second_ask_naming_only_the_other_thing_asks_the_same_of_it(engine, qu
     assert "清控高科" in screen.text and "建行制卡代理网点" in screen.text
 
 
+def test_a_second_ask_of_cues_only_is_about_what_the_first_named(engine):
+    # 收件地址不是注册地址 names no mailing of its own: the mailing asked before — the authorisation signed and sealed
+    screen = ask(engine, "江苏的公司能邮寄取卡吗？收件地址不是注册地址行不行")
+    assert "answer:mail_authorisation" in shown(screen) and "委托书还要法人签字并盖法人章" in screen.text, screen.route
+
+
 @pytest.mark.parametrize(
     "question,expected",
     [
@@ -380,6 +418,7 @@ def test_whether_a_material_is_required_without_a_business_is_asked_back(engine,
         ("Привет, подскажите по карте", "ru"),
         ("我们想办卡，不知道走哪个业务", "zh"),  # 走哪 is no mistyped 放哪 (a lost card)
         ("卡的问题", "zh"),
+        ("我们老板让我来问问卡的事", "zh"),
     ],
 )
 def test_a_greeting_or_a_bare_wish_about_the_card_is_asked_back_never_guessed(engine, question, lang):
@@ -829,7 +868,8 @@ def test_what_to_write_by_hand_on_an_id_copy_is_its_wording_not_whether_it_is_ha
 
 def test_whether_the_legal_rep_signs_the_id_copy_or_a_seal_is_enough_gets_both_rules(engine):
     screen = ask(engine, "法人身份证复印件要法人亲自签吗，还是盖公章就行")
-    assert shown(screen) == ["answer:person_seal", "answer:person_annotation"], screen.route
+    # (in the order asked: the signature, then the seal)
+    assert shown(screen) == ["answer:person_annotation", "answer:person_seal"], screen.route
     assert PERSON in screen.text
 
 
