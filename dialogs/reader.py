@@ -217,6 +217,12 @@ NEW_ENTRY = "new_entry"
 FILL_FORM, FORMS, ATTACHMENT = "forms_fill_how", "forms", "attachment"  # aspects (vocabulary); a synonym group
 COLLECT, ORIGINAL, MATERIALS_ORIGINAL = "collect", "original_or_copy", "materials_original_or_copy"  # aspects (vocabulary)
 CANCEL_CHAR = re.compile(r"销(?![售量路])")
+# the card no longer needed (карта больше не нужна): a cancellation — read here, not as words of the ranking, where
+# больше (more) and нужна (needed) are words of other questions (how many operators at most, нужна помощь)
+NO_LONGER_NEEDED = re.compile(
+    r"больше не (?:нужн|понадоб)\w*|не нужн\w* больше|\bno longer (?:need|needed|required|use)\b|\bdon'?t need (?:it|the card|our card|this card) any ?more\b",
+    re.IGNORECASE,
+)
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
 # "what to hand in / bring / prepare?" in any words (要交哪些, 得准备些啥, 提供什么): the materials
@@ -464,6 +470,8 @@ class Reader:
             aspects = [a for a in aspects if a != "bring_id"]
         businesses = tuple(c[2:] for c in found if c.startswith("b:"))
         categories = tuple(c[2:] for c in found if c.startswith("k:"))
+        if "cancel" not in categories and "cancel" in self.kb.categories and NO_LONGER_NEEDED.search(question):
+            categories += ("cancel",)
         if LOST in businesses and "who:leave" in found and CANCEL_OPERATOR in self.kb.businesses and not SELF.search(question):
             # a card lost and its holder gone (同事卡丢了，人也离职了): not a reissue — the leaver's card is cancelled
             # (the company's cancellation; the holder's own when the asker is the holder: business_of)
@@ -940,6 +948,14 @@ class Reader:
                         choices = [f"topic:{b.id}" for b in kb.topics_in(kind)] + [f"topic:{b}" for b in self._holder_businesses]
                         return Plan("ask", routes=tuple(dict.fromkeys(choices)), aspect=PROCESS, reading=reading)
                 return Plan("topic", (f"category:{kind}",), reading=reading)
+            if (
+                not weak
+                and not reading.cities
+                and len(set(reading.categories)) == 1
+                and NO_LONGER_NEEDED.search(reading.question)
+            ):
+                # the card no longer needed, nothing else told (карта больше не нужна): the cancellations
+                return Plan("topic", (f"category:{reading.categories[0]}",), reading=reading)
             if reading.cities and not weak and not reading.categories:  # a place named alone (国贸支行能办卡不)
                 return Plan("answers", self._places(reading), reading=reading)
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
@@ -1070,7 +1086,14 @@ class Reader:
             return Plan("answers", (f"answer:{CARD_IF_ANY}", f"topic:{business}"), business=business, reading=reading)
         # (a situation told beside it — 原公司不管了，卡也找不到了，我自己能注销吗 — weighs words of the story:
         # the business's first screen, which says what the situation needs)
-        if result.confident and best and best.route.startswith("answer:") and not reading.story:
+        # (the card no longer needed tells the situation, a cancellation: нужна is no word of an answer's question then)
+        if (
+            result.confident
+            and best
+            and best.route.startswith("answer:")
+            and not reading.story
+            and not NO_LONGER_NEEDED.search(reading.question)
+        ):
             a = self.kb.answers[Route.parse(best.route).arg]
             if not a.silent and (a.businesses == [business] or a.see == f"topic:{business}"):
                 return Plan("answers", (best.route,), business=business, reading=reading)

@@ -1945,3 +1945,24 @@ def test_russian_and_english_compound_asks_are_each_answered_and_nothing_else(en
     """A story then an ask about doing it online (the business and the online way), a second ask joined by
     и во сколько; "we're" is not "where" (no offices nor a change of address)."""
     assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("Здравствуйте, мне нужна помощь с картой", "ru"),
+        ("У меня вопрос по карте", "ru"),
+        ("Hello, I need help with the card", "en"),
+        ("I have a question about our card", "en"),
+    ],
+)
+def test_help_with_the_card_and_nothing_else_asks_which_business_in_russian_and_english(engine, question, lang):
+    """Help or a question about the card, nothing more told: which business? — never the cancellations the ranking
+    weighs the word карта for, nor suggestions."""
+    assert ask(engine, question, lang).route.startswith("ask_business"), question
+
+
+@pytest.mark.parametrize("question,lang", [("карта больше не нужна", "ru"), ("We dont need the card anymore, what to do?", "en")])
+def test_a_card_no_longer_needed_is_the_cancellations(engine, question, lang):
+    """No longer needed: the kinds of cancellation — never "how many operators at most" (больше is "more")."""
+    assert shown(ask(engine, question, lang)) == ["category:cancel"], question
