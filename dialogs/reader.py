@@ -1147,6 +1147,7 @@ class Reader:
                 and not any(  # 签注写什么, on which copy? each wording
                     set(candidates[o]) & set(spec.routes) for o in aspects if o != a
                 )
+                and not (a == ORIGINAL and COLLECT in aspects)  # (collecting the card: the pickup's own originals)
             ):
                 chosen += [r for r in spec.unsure if r not in chosen]
         uncovered = [a for a in aspects if not any(r in candidates[a] for r in chosen)]

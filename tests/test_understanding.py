@@ -1966,3 +1966,18 @@ def test_help_with_the_card_and_nothing_else_asks_which_business_in_russian_and_
 def test_a_card_no_longer_needed_is_the_cancellations(engine, question, lang):
     """No longer needed: the kinds of cancellation — never "how many operators at most" (больше is "more")."""
     assert shown(ask(engine, question, lang)) == ["category:cancel"], question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("Do we need to bring originals?", ["answer:copies", "answer:form_original"], "en"),
+        ("Надо ли приносить оригиналы?", ["answer:copies", "answer:form_original"], "ru"),
+        ("Do I need the original licence?", ["answer:copies"], "en"),
+        ("申请表要原件吗", ["answer:form_original"], "zh"),
+    ],
+)
+def test_originals_asked_with_no_paper_named_get_both_rules(engine, question, expected, lang):
+    """Originals? with no paper named: the documents are copies and the new business's form is an original — both,
+    never the form's rule alone (which reads as "bring originals"); a paper named gets its own rule."""
+    assert shown(ask(engine, question, lang)) == expected, question
