@@ -1981,3 +1981,19 @@ def test_originals_asked_with_no_paper_named_get_both_rules(engine, question, ex
     """Originals? with no paper named: the documents are copies and the new business's form is an original — both,
     never the form's rule alone (which reads as "bring originals"); a paper named gets its own rule."""
     assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("Мой паспорт просрочен, можно по нему?", ["answer:hotline"], "ru"),
+        ("My passport expired, can I still use it?", ["answer:hotline"], "en"),
+        ("карта просрочена, что делать", ["topic:reissue_expired"], "ru"),
+        ("Карту выдадут сразу?", ["answer:silent_processing_time"], "ru"),
+        ("Will we get the card immediately?", ["answer:silent_processing_time"], "en"),
+    ],
+)
+def test_an_expired_passport_is_not_an_expired_card_and_at_once_is_the_processing_time(engine, question, expected, lang):
+    """An expired passport (the documents do not cover it: the hotline) is not the expired card's reissue; the card
+    handed over at once (сразу, immediately) is the processing time — not "how many operators at once"."""
+    assert shown(ask(engine, question, lang)) == expected, question
