@@ -214,6 +214,22 @@ NEW_COMPANY = re.compile(
     re.IGNORECASE,
 )
 NEW_ENTRY = "new_entry"
+# two things changed at once, joined in one phrase (поменяли название и адрес, new director and new company name): each
+# named thing's change — in Russian or English, where the verb is said once for both
+CHANGED_THINGS = {
+    "change_name": r"названи\w*|наименовани\w*|(?<!user )name",
+    "change_address": r"адрес\w*|address",
+    "change_legal_rep": r"директор\w*|гендиректор\w*|руководител\w*|начальник\w*|director|legal rep\w*|boss",
+}
+_THING = "|".join(f"(?P<{b}>{w})" for b, w in CHANGED_THINGS.items())
+_JOINED = re.compile(
+    rf"(?:{_THING})(?:\s+\w+){{0,2}}?\s*(?:,\s*|\s+)(?:и|and|а также|as well as|&|плюс|plus)\s+(?:\w+\s+){{0,3}}?(?:{_THING.replace('(?P<', '(?P<b_')})",
+    re.IGNORECASE,
+)
+CHANGED = re.compile(
+    r"chang|moved|new|renam|replac|поменя|смени|сменя|меня\w*|измени|изменя|нов(?:ое|ый|ая|ого|ую)|переех|переименова",
+    re.IGNORECASE,
+)
 FILL_FORM, FORMS, ATTACHMENT = "forms_fill_how", "forms", "attachment"  # aspects (vocabulary); a synonym group
 COLLECT, ORIGINAL, MATERIALS_ORIGINAL = "collect", "original_or_copy", "materials_original_or_copy"  # aspects (vocabulary)
 CANCEL_CHAR = re.compile(r"销(?![售量路])")
@@ -502,6 +518,16 @@ class Reader:
         if not businesses and not categories and NEW_PERSON.search(question) and NEW_OPERATOR in self.kb.businesses:
             # a new colleague to get a card for (…for our new customs declarant; we already have cards): an added operator card
             businesses = (NEW_OPERATOR,)
+        joined = _JOINED.search(question) if not CJK.search(question) else None
+        sentence = next((m.group(0) for m in LATIN_SENTENCE.finditer(question) if joined and m.end() > joined.start()), "")
+        if joined and CHANGED.search(sentence):
+            # two things changed at once (поменяли название и адрес): each one's change
+            both = [k.removeprefix("b_") for k, v in joined.groupdict().items() if v]
+            both = [b for b in both if b in self.kb.businesses]
+            if len(set(both)) == 2 and not set(both) <= set(businesses):
+                # (a company that changes is no new company: "new company name" is a name changed)
+                kept = [b for b in businesses if b not in both and b != NEW_ENTRY]
+                businesses = tuple(dict.fromkeys((*kept, *both)))
         if not businesses and not categories and NEW_COMPANY.search(question) and NEW_ENTRY in self.kb.businesses:
             # a company new to the card (we are a new trading company … our first e-port card): its first card
             businesses = (NEW_ENTRY,)

@@ -1997,3 +1997,18 @@ def test_an_expired_passport_is_not_an_expired_card_and_at_once_is_the_processin
     """An expired passport (the documents do not cover it: the hotline) is not the expired card's reissue; the card
     handed over at once (сразу, immediately) is the processing time — not "how many operators at once"."""
     assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("Мы поменяли название и адрес, что делать с картой?", ["topic:change_name", "topic:change_address"], "ru"),
+        ("We changed our company name and address. What documents?", ["topic:change_name", "topic:change_address"], "en"),
+        ("Компания меняет юридический адрес и директора одновременно", ["topic:change_address", "topic:change_legal_rep"], "ru"),
+        ("New director and new company name, what to bring?", ["topic:change_legal_rep", "topic:change_name"], "en"),
+    ],
+)
+def test_two_things_changed_in_one_phrase_get_both_businesses(engine, question, expected, lang):
+    """Two things changed, the verb said once (поменяли название и адрес, new director and new company name): each
+    change's business — not the first alone, nor a new company's first card."""
+    assert shown(ask(engine, question, lang)) == expected, question
