@@ -230,9 +230,31 @@ NEW_COMPANY = re.compile(
     re.IGNORECASE,
 )
 NEW_ENTRY = "new_entry"
+# two things changed at once, joined in one phrase (поменяли название и адрес, new director and new company name): each
+# named thing's change — in Russian or English, where the verb is said once for both
+CHANGED_THINGS = {
+    "change_name": r"названи\w*|наименовани\w*|(?<!user )name",
+    "change_address": r"адрес\w*|address",
+    "change_legal_rep": r"директор\w*|гендиректор\w*|руководител\w*|начальник\w*|director|legal rep\w*|boss",
+}
+_THING = "|".join(f"(?P<{b}>{w})" for b, w in CHANGED_THINGS.items())
+_JOINED = re.compile(
+    rf"(?:{_THING})(?:\s+\w+){{0,2}}?\s*(?:,\s*|\s+)(?:и|and|а также|as well as|&|плюс|plus)\s+(?:\w+\s+){{0,3}}?(?:{_THING.replace('(?P<', '(?P<b_')})",
+    re.IGNORECASE,
+)
+CHANGED = re.compile(
+    r"chang|moved|new|renam|replac|поменя|смени|сменя|меня\w*|измени|изменя|нов(?:ое|ый|ая|ого|ую)|переех|переименова",
+    re.IGNORECASE,
+)
 FILL_FORM, FORMS, ATTACHMENT = "forms_fill_how", "forms", "attachment"  # aspects (vocabulary); a synonym group
 COLLECT, ORIGINAL, MATERIALS_ORIGINAL = "collect", "original_or_copy", "materials_original_or_copy"  # aspects (vocabulary)
 CANCEL_CHAR = re.compile(r"销(?![售量路])")
+# the card no longer needed (карта больше не нужна): a cancellation — read here, not as words of the ranking, where
+# больше (more) and нужна (needed) are words of other questions (how many operators at most, нужна помощь)
+NO_LONGER_NEEDED = re.compile(
+    r"больше не (?:нужн|понадоб)\w*|не нужн\w* больше|\bno longer (?:need|needed|required|use)\b|\bdon'?t need (?:it|the card|our card|this card) any ?more\b",
+    re.IGNORECASE,
+)
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
 # a greeting or a bare wish to do something about the card (你好 想办卡, 在吗 办个业务, hello, I want a card, Здравствуйте,
@@ -539,6 +561,8 @@ class Reader:
             aspects = [a for a in aspects if a != "bring_id"]
         businesses = tuple(c[2:] for c in found if c.startswith("b:"))
         categories = tuple(c[2:] for c in found if c.startswith("k:"))
+        if "cancel" not in categories and "cancel" in self.kb.categories and NO_LONGER_NEEDED.search(question):
+            categories += ("cancel",)
         if LOST in businesses and "who:leave" in found and CANCEL_OPERATOR in self.kb.businesses and not SELF.search(question):
             # a card lost and its holder gone (同事卡丢了，人也离职了): not a reissue — the leaver's card is cancelled
             # (the company's cancellation; the holder's own when the asker is the holder: business_of)
@@ -600,6 +624,16 @@ class Reader:
         if not businesses and not categories and NEW_PERSON.search(question) and NEW_OPERATOR in self.kb.businesses:
             # a new colleague to get a card for (…for our new customs declarant; we already have cards): an added operator card
             businesses = (NEW_OPERATOR,)
+        joined = _JOINED.search(question) if not CJK.search(question) else None
+        sentence = next((m.group(0) for m in LATIN_SENTENCE.finditer(question) if joined and m.end() > joined.start()), "")
+        if joined and CHANGED.search(sentence):
+            # two things changed at once (поменяли название и адрес): each one's change
+            both = [k.removeprefix("b_") for k, v in joined.groupdict().items() if v]
+            both = [b for b in both if b in self.kb.businesses]
+            if len(set(both)) == 2 and not set(both) <= set(businesses):
+                # (a company that changes is no new company: "new company name" is a name changed)
+                kept = [b for b in businesses if b not in both and b != NEW_ENTRY]
+                businesses = tuple(dict.fromkeys((*kept, *both)))
         if not businesses and not categories and NEW_COMPANY.search(question) and NEW_ENTRY in self.kb.businesses:
             # a company new to the card (we are a new trading company … our first e-port card): its first card
             businesses = (NEW_ENTRY,)
@@ -1125,6 +1159,14 @@ class Reader:
                         choices = [f"topic:{b.id}" for b in kb.topics_in(kind)] + [f"topic:{b}" for b in self._holder_businesses]
                         return Plan("ask", routes=tuple(dict.fromkeys(choices)), aspect=PROCESS, reading=reading)
                 return Plan("topic", (f"category:{kind}",), reading=reading)
+            if (
+                not weak
+                and not reading.cities
+                and len(set(reading.categories)) == 1
+                and NO_LONGER_NEEDED.search(reading.question)
+            ):
+                # the card no longer needed, nothing else told (карта больше не нужна): the cancellations
+                return Plan("topic", (f"category:{reading.categories[0]}",), reading=reading)
             if reading.cities and not weak and not reading.categories:  # a place named alone (国贸支行能办卡不)
                 return Plan("answers", self._places(reading), reading=reading)
             if weak and reading.cities and all(not kb.aspects[a].needs_business for a in weak):
@@ -1262,8 +1304,16 @@ class Reader:
         # (a situation told beside it — 原公司不管了，卡也找不到了，我自己能注销吗 — weighs words of the story:
         # the business's first screen, which says what the situation needs)
         # (asked where: the first screen, which says where that business is done — 个人注销操作员卡去哪办理)
+        # (the card no longer needed tells the situation, a cancellation: нужна is no word of an answer's question then)
         where = any(a in PLACE_ASPECTS for a in reading.aspects)
-        if result.confident and best and best.route.startswith("answer:") and not reading.story and not where:
+        if (
+            result.confident
+            and best
+            and best.route.startswith("answer:")
+            and not reading.story
+            and not where
+            and not NO_LONGER_NEEDED.search(reading.question)
+        ):
             a = self.kb.answers[Route.parse(best.route).arg]
             if not a.silent and (a.businesses == [business] or a.see == f"topic:{business}"):
                 return Plan("answers", (best.route,), business=business, reading=reading)
@@ -1317,6 +1367,7 @@ class Reader:
                 and not any(  # 签注写什么, on which copy? each wording
                     set(candidates[o]) & set(spec.routes) for o in aspects if o != a
                 )
+                and not (a == ORIGINAL and COLLECT in aspects)  # (collecting the card: the pickup's own originals)
             ):
                 chosen += [r for r in spec.unsure if r not in chosen]
         uncovered = [a for a in aspects if not any(r in candidates[a] for r in chosen)]

@@ -2188,3 +2188,70 @@ def test_russian_and_english_compound_asks_are_each_answered_and_nothing_else(en
     """A story then an ask about doing it online (the business and the online way), a second ask joined by
     и во сколько; "we're" is not "where" (no offices nor a change of address)."""
     assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("Здравствуйте, мне нужна помощь с картой", "ru"),
+        ("У меня вопрос по карте", "ru"),
+        ("Hello, I need help with the card", "en"),
+        ("I have a question about our card", "en"),
+    ],
+)
+def test_help_with_the_card_and_nothing_else_asks_which_business_in_russian_and_english(engine, question, lang):
+    """Help or a question about the card, nothing more told: which business? — never the cancellations the ranking
+    weighs the word карта for, nor suggestions."""
+    assert ask(engine, question, lang).route.startswith("ask_business"), question
+
+
+@pytest.mark.parametrize("question,lang", [("карта больше не нужна", "ru"), ("We dont need the card anymore, what to do?", "en")])
+def test_a_card_no_longer_needed_is_the_cancellations(engine, question, lang):
+    """No longer needed: the kinds of cancellation — never "how many operators at most" (больше is "more")."""
+    assert shown(ask(engine, question, lang)) == ["category:cancel"], question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("Do we need to bring originals?", ["answer:copies", "answer:form_original"], "en"),
+        ("Надо ли приносить оригиналы?", ["answer:copies", "answer:form_original"], "ru"),
+        ("Do I need the original licence?", ["answer:copies"], "en"),
+        ("申请表要原件吗", ["answer:form_original"], "zh"),
+    ],
+)
+def test_originals_asked_with_no_paper_named_get_both_rules(engine, question, expected, lang):
+    """Originals? with no paper named: the documents are copies and the new business's form is an original — both,
+    never the form's rule alone (which reads as "bring originals"); a paper named gets its own rule."""
+    assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("Мой паспорт просрочен, можно по нему?", ["answer:hotline"], "ru"),
+        ("My passport expired, can I still use it?", ["answer:hotline"], "en"),
+        ("карта просрочена, что делать", ["topic:reissue_expired"], "ru"),
+        ("Карту выдадут сразу?", ["answer:silent_processing_time"], "ru"),
+        ("Will we get the card immediately?", ["answer:silent_processing_time"], "en"),
+    ],
+)
+def test_an_expired_passport_is_not_an_expired_card_and_at_once_is_the_processing_time(engine, question, expected, lang):
+    """An expired passport (the documents do not cover it: the hotline) is not the expired card's reissue; the card
+    handed over at once (сразу, immediately) is the processing time — not "how many operators at once"."""
+    assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("Мы поменяли название и адрес, что делать с картой?", ["topic:change_name", "topic:change_address"], "ru"),
+        ("We changed our company name and address. What documents?", ["topic:change_name", "topic:change_address"], "en"),
+        ("Компания меняет юридический адрес и директора одновременно", ["topic:change_address", "topic:change_legal_rep"], "ru"),
+        ("New director and new company name, what to bring?", ["topic:change_legal_rep", "topic:change_name"], "en"),
+    ],
+)
+def test_two_things_changed_in_one_phrase_get_both_businesses(engine, question, expected, lang):
+    """Two things changed, the verb said once (поменяли название и адрес, new director and new company name): each
+    change's business — not the first alone, nor a new company's first card."""
+    assert shown(ask(engine, question, lang)) == expected, question
