@@ -329,15 +329,16 @@ def _read_yaml(file: Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
 PARSED_MAX = 64
 _PARSED: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 
-# libyaml (PyYAML's C parser), where PyYAML was built with it: parsing in C is ~10 times faster than in Python
+# libyaml (PyYAML's C parser), where PyYAML was built with it: a file is parsed several times faster than in Python
 _CLoader = getattr(yaml, "CSafeLoader", None)
 
 
 def _parse_yaml(name: str, text: str) -> tuple[Any, dict[tuple, int], list[Problem]]:
     """Parse one knowledge file's text: aliases bounded, keys unique; (data, lines, problems).
 
-    Parsed in C when libyaml is there; a text that uses an alias or is not valid YAML is parsed again in
-    Python, whose messages (the alias's name and line, the syntax error) are the ones reported."""
+    Parsed in C when libyaml is there; a text that uses an alias, is not valid YAML or is spelled in a way
+    only libyaml reads is parsed again in Python, whose messages (the alias's name and line, the syntax
+    error) are the ones reported."""
     if _CLoader is not None:
         parsed = _parse_yaml_fast(name, text)
         if parsed is not None:
