@@ -1,7 +1,8 @@
 """Per-user storage in SQLite: users, checklists and ticks, events, feedback, reminders.
 
 Schema creation and upgrades go through sqlite-utils in versioned migrations (recorded
-in ``PRAGMA user_version``; sqlite-utils, and numpy behind it, is imported only when a migration is due); the hot paths (ticks, touch_user, events) are prepared
+in ``PRAGMA user_version``; sqlite-utils, and numpy behind it, is imported only when a migration
+is due); the hot paths (ticks, touch_user, events) are prepared
 ``INSERT … ON CONFLICT`` statements on the connection. Every write commits before the
 method returns, so whatever the user was told is on disk (WAL, synchronous=NORMAL); the WAL is
 copied into the file (a checkpoint: two fsyncs, which the writer waits for) every WAL_CHECKPOINT_PAGES pages.

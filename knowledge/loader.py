@@ -329,15 +329,16 @@ def _read_yaml(file: Path) -> tuple[Any, dict[tuple, int], list[Problem]]:
 PARSED_MAX = 64
 _PARSED: OrderedDict[tuple[str, str], bytes] = OrderedDict()
 
-# libyaml (PyYAML's C parser), where PyYAML was built with it: parsing in C is ~10 times faster than in Python
+# libyaml (PyYAML's C parser), where PyYAML was built with it: a file is parsed several times faster than in Python
 _CLoader = getattr(yaml, "CSafeLoader", None)
 
 
 def _parse_yaml(name: str, text: str) -> tuple[Any, dict[tuple, int], list[Problem]]:
     """Parse one knowledge file's text: aliases bounded, keys unique; (data, lines, problems).
 
-    Parsed in C when libyaml is there; a text that uses an alias or is not valid YAML is parsed again in
-    Python, whose messages (the alias's name and line, the syntax error) are the ones reported."""
+    Parsed in C when libyaml is there; a text that uses an alias, is not valid YAML or is spelled in a way
+    only libyaml reads is parsed again in Python, whose messages (the alias's name and line, the syntax
+    error) are the ones reported."""
     if _CLoader is not None:
         parsed = _parse_yaml_fast(name, text)
         if parsed is not None:
@@ -346,8 +347,12 @@ def _parse_yaml(name: str, text: str) -> tuple[Any, dict[tuple, int], list[Probl
 
 
 def _parse_yaml_fast(name: str, text: str) -> tuple[Any, dict[tuple, int], list[Problem]] | None:
-    """``_parse_yaml`` with libyaml; None when the text is not plain YAML without aliases (the Python
-    parser then says what is wrong with it)."""
+    """``_parse_yaml`` with libyaml; None when the Python parser must read the text instead: one that is not
+    valid YAML or uses an alias (its messages are the ones reported), or one of the spellings libyaml accepts
+    and PyYAML's own parser refuses (a tab as a space, a byte-order mark inside, ``?`` in a plain scalar of a
+    ``[…]`` or ``{…}`` list), so that what is accepted does not depend on libyaml."""
+    if "\t" in text or "\ufeff" in text[1:]:
+        return None
     try:
         loader = _CLoader(text)
     except (yaml.YAMLError, UnicodeError):
@@ -356,7 +361,7 @@ def _parse_yaml_fast(name: str, text: str) -> tuple[Any, dict[tuple, int], list[
         node = loader.get_single_node()
         if node is None:
             return None, {}, []
-        if _shares_nodes(node):  # an alias: refused, with the name and line the Python parser reports
+        if _python_reads_otherwise(node):
             return None
         problems = _yaml_problems(node, name)
         if problems:
@@ -369,20 +374,26 @@ def _parse_yaml_fast(name: str, text: str) -> tuple[Any, dict[tuple, int], list[
     return data, _line_index(node), []
 
 
-def _shares_nodes(root: yaml.Node) -> bool:
-    """Whether a node is reached twice (what a composed alias is), stopping at the first one reached again."""
+def _python_reads_otherwise(root: yaml.Node) -> bool:
+    """Whether a node is reached twice (what a composed alias is), or a plain scalar inside a flow collection
+    holds a ``?`` (where PyYAML's parser ends the scalar); stops at the first one found."""
     seen: set[int] = set()
-    stack = [root]
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
     while stack:
-        node = stack.pop()
+        node, in_flow = stack.pop()
         if id(node) in seen:
             return True
         seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
+        if isinstance(node, yaml.ScalarNode):
+            if in_flow and not node.style and "?" in node.value:  # plain: style None (libyaml: "")
+                return True
+        elif isinstance(node, yaml.MappingNode):
+            flow = in_flow or bool(node.flow_style)
             for key, value in node.value:
-                stack += (key, value)
+                stack += ((key, flow), (value, flow))
         elif isinstance(node, yaml.SequenceNode):
-            stack += node.value
+            flow = in_flow or bool(node.flow_style)
+            stack += ((item, flow) for item in node.value)
     return False
 
 

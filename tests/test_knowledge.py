@@ -158,6 +158,23 @@ def test_a_control_character_is_a_problem_on_its_line(knowledge_copy):
     assert f"facts.yaml:{line}: (file): YAML syntax error: character #x0007 is not allowed" in problems
 
 
+@pytest.mark.parametrize(
+    "old,new",
+    [
+        ("  - id: usbkey\n", "  - id:\tusbkey\n"),  # a tab where a space belongs
+        ("    more: [附件2：", "    more: [附件2?："),  # a ? inside a [...] list, unquoted
+    ],
+    ids=["tab", "question mark in a list"],
+)
+def test_yaml_that_only_some_parsers_read_is_refused(knowledge_copy, old, new):
+    """Spellings PyYAML's own parser refuses and libyaml (its fast parser, where installed) would read are
+    refused either way: what the validator accepts does not depend on how PyYAML was built."""
+    f = knowledge_copy / "facts.yaml"
+    edit(f, old, new)
+    line = line_of(f, new.strip().split("\n")[0])
+    assert any(p.startswith(f"facts.yaml:{line}: ") and "YAML syntax error" in p for p in problems_of(knowledge_copy))
+
+
 def test_wrong_type_unknown_key_and_missing_field(knowledge_copy):
     f = knowledge_copy / "offices.yaml"
     edit(f, "kind: ccb_agent", "kind: bank")
