@@ -1,13 +1,16 @@
 """The web rows of `make bench`: the pages against a bare tornado handler serving a page of the same size.
 
-Each server runs in a process of its own (benchmarks/web_server.py); this process is the load: 32
-keep-alive connections, each sending its next request when the previous answer is in, gzip accepted,
-cookies kept (as a browser). The load is a lean client (``Connection``: an asyncio Protocol reading only
-the status, length, encoding and cookies of each answer, unpacking a gzipped page only where its text is
-read; every page is unpacked and checked once after the warm-up) so that it takes little of the cores
-it shares with the server; both servers get the very same client. Rounds alternate the two servers on the same kind of request, so both
-see the same machine; the ratio is the median of the rounds' ratios (the pages' requests per second
-over the bare handler's), the p99 pools the pages' latencies of every round.
+Each server runs in a process of its own (benchmarks/web_server.py), and so does the load (``python -m
+benchmarks.web``, started by ``bench_web``): 32 keep-alive connections, each sending its next request when
+the previous answer is in, gzip accepted, cookies kept (as a browser). The load is a lean client
+(``Connection``: an asyncio Protocol reading only the status, length, encoding and cookies of each answer,
+unpacking a gzipped page only where its text is read; every page is unpacked and checked once after the
+warm-up) so that it takes little of the cores it shares with the server; both servers get the very same
+client, and all three processes run on uvloop when it is installed (as `eport-guide web` does). Rounds
+alternate the two servers on the same kind of request, so both see the same machine; the ratio is the
+median of the rounds' ratios (the pages' requests per second over the bare handler's), the p99 pools the
+pages' latencies of every round. Each row also gives the servers' CPU a request and share of a core, and
+the load generator's (from /proc): a server well below a whole core was starved by other work.
 
 - GET answer pages: the 13 businesses' answer pages in turn (/s/topic:…), against the bare handler
   serving each of them at its own address (their very bytes: the same sizes, compressed alike), which
