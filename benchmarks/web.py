@@ -1,13 +1,16 @@
 """The web rows of `make bench`: the pages against a bare tornado handler serving a page of the same size.
 
-Each server runs in a process of its own (benchmarks/web_server.py); this process is the load: 32
-keep-alive connections, each sending its next request when the previous answer is in, gzip accepted,
-cookies kept (as a browser). The load is a lean client (``Connection``: an asyncio Protocol reading only
-the status, length, encoding and cookies of each answer, unpacking a gzipped page only where its text is
-read; every page is unpacked and checked once after the warm-up) so that it takes little of the cores
-it shares with the server; both servers get the very same client. Rounds alternate the two servers on the same kind of request, so both
-see the same machine; the ratio is the median of the rounds' ratios (the pages' requests per second
-over the bare handler's), the p99 pools the pages' latencies of every round.
+Each server runs in a process of its own (benchmarks/web_server.py), and so does the load (``python -m
+benchmarks.web``, started by ``bench_web``): 32 keep-alive connections, each sending its next request when
+the previous answer is in, gzip accepted, cookies kept (as a browser). The load is a lean client
+(``Connection``: an asyncio Protocol reading only the status, length, encoding and cookies of each answer,
+unpacking a gzipped page only where its text is read; every page is unpacked and checked once after the
+warm-up) so that it takes little of the cores it shares with the server; both servers get the very same
+client, and all three processes run on uvloop when it is installed (as `eport-guide web` does). Rounds
+alternate the two servers on the same kind of request, so both see the same machine; the ratio is the
+median of the rounds' ratios (the pages' requests per second over the bare handler's), the p99 pools the
+pages' latencies of every round. Each row also gives the servers' CPU a request and share of a core, and
+the load generator's (from /proc): a server well below a whole core was starved by other work.
 
 - GET answer pages: the 13 businesses' answer pages in turn (/s/topic:…), against the bare handler
   serving each of them at its own address (their very bytes: the same sizes, compressed alike), which
@@ -56,6 +59,9 @@ class Connection(asyncio.Protocol):
         self.buffer = bytearray()
         self.waiting: asyncio.Future | None = None
         self.head: tuple[int, dict[str, str], int] | None = None  # the answer being read: status, headers, end
+        # when the last request left and its whole answer was in (time.perf_counter): its latency, without the
+        # client's own work around it (building the request, resuming the waiting coroutine)
+        self.sent = self.arrived = 0.0
 
     async def open(self) -> Connection:
         await asyncio.get_running_loop().create_connection(lambda: self, "127.0.0.1", self.port)
@@ -86,6 +92,7 @@ class Connection(asyncio.Protocol):
             self.head = (int(lines[0].split()[1]), headers, end + 4 + int(headers.get("content-length", "0")))
         status, headers, stop = self.head
         if len(self.buffer) >= stop and self.waiting is not None:
+            self.arrived = time.perf_counter()
             content = bytes(self.buffer[stop - int(headers.get("content-length", "0")) : stop])
             del self.buffer[:stop]
             self.head = None
@@ -112,7 +119,9 @@ class Connection(asyncio.Protocol):
         if form is not None:
             head += ["Content-Type: application/x-www-form-urlencoded", f"Content-Length: {len(data)}"]
         self.waiting = asyncio.get_running_loop().create_future()
-        self.transport.write(("\r\n".join(head) + "\r\n\r\n").encode() + data)
+        message = ("\r\n".join(head) + "\r\n\r\n").encode() + data
+        self.sent = time.perf_counter()
+        self.transport.write(message)
         status, headers, content = await self.waiting
         self.waiting = None
         if body and headers.get("content-encoding") == "gzip":
@@ -156,9 +165,8 @@ async def load(conns: list[Connection], step, seconds: float) -> tuple[int, list
     async def run(conn: Connection, k: int) -> None:
         n = k
         while time.perf_counter() < end:
-            t = time.perf_counter()
             await step(conn, n)
-            times.append(time.perf_counter() - t)
+            times.append(conn.arrived - conn.sent)  # from the request's last byte sent to the answer's last received
             n += 1
 
     await asyncio.gather(*(run(c, k) for k, c in enumerate(conns)))
