@@ -461,15 +461,18 @@ class Store:
     ) -> None:
         """Create the user's checklist for a topic, or reopen it (ticks kept). With ``event``, the
         statistics' event of it (as ``log_event(event, topic, event_user)`` records it) is written in
-        the same transaction: one commit."""
+        the same transaction: one commit; while events are held (``hold_events``) it waits with them and
+        the checklist alone is committed now."""
         ts = _now(now)
         opened = (
             "INSERT INTO checklists (user_id, topic, created, updated) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated",
             (user_id, topic, ts, ts),
         )
-        if event is None:
+        if event is None or self._hold_s > 0:
             self._write(*opened)
+            if event is not None:
+                self.log_event(event, topic, event_user, now)
             return
         logged = ("INSERT INTO events (ts, kind, topic, user_id) VALUES (?, ?, ?, ?)", (ts, event, topic, event_user))
         self._transaction([opened, logged])

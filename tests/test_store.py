@@ -494,3 +494,19 @@ def test_held_events_stay_held_while_the_database_is_busy(tmp_path):
     assert s.flush_events() == 1  # kept for the next flush, then written
     assert other.execute("SELECT user_id FROM events").fetchall() == [(-5,)]
     s.close()
+
+
+def test_a_checklist_opened_while_events_are_held_is_committed_at_once_and_its_event_with_the_others(tmp_path):
+    """The bot holds its statistics' events (Store.hold_events): opening a checklist still commits the
+    checklist before the answer, while its "checklist_open" event waits with the views and is counted."""
+    path = tmp_path / "open.db"
+    s = Store(path)
+    s.hold_events(1.0, clock=lambda: 100.0)
+    other = sqlite3.connect(path, timeout=0.1)
+    s.open_checklist(-5, "unlock", now=T0, event="checklist_open", event_user=-5)
+    assert other.execute("SELECT user_id, topic FROM checklists").fetchall() == [(-5, "unlock")]  # the user's data: now
+    assert other.execute("SELECT COUNT(*) FROM events").fetchone() == (0,)  # the statistics' event: held
+    assert s.stats(now=T0)["active_per_day"][-1] == (T0.date().isoformat(), 1)  # the statistics count it: written first
+    assert other.execute("SELECT kind, topic, user_id FROM events").fetchall() == [("checklist_open", "unlock", -5)]
+    other.close()
+    s.close()
