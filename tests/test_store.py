@@ -510,3 +510,18 @@ def test_a_checklist_opened_while_events_are_held_is_committed_at_once_and_its_e
     assert other.execute("SELECT kind, topic, user_id FROM events").fetchall() == [("checklist_open", "unlock", -5)]
     other.close()
     s.close()
+
+
+def test_a_mark_reads_back_the_checklist_as_it_now_is_in_its_own_transaction(tmp_path):
+    """A tick or 不适用 from a checklist button is committed, and the ticks, marks and pending notice the
+    screen drawn next shows are the ones just written (read in the same transaction)."""
+    path = tmp_path / "marks.db"
+    with Store(path) as s:
+        assert s.mark_and_read_marks("tick", 5, "unlock", "form", True, now=T0) == ({"form"}, set(), None)
+        s.conn.execute("UPDATE checklists SET notice = '[\"old\"]' WHERE user_id = 5")
+        assert s.mark_and_read_marks("na", 5, "unlock", "foreign", True, now=T0) == ({"form"}, {"foreign"}, '["old"]')
+        assert s.mark_and_read_marks("tick", 5, "unlock", "form", False, now=T0) == (set(), {"foreign"}, '["old"]')
+        other = sqlite3.connect(path)
+        assert other.execute("SELECT COUNT(*) FROM not_applicable WHERE user_id = 5").fetchone() == (1,)  # committed
+        other.close()
+        assert s.checklist_marks(5, "unlock") == (set(), {"foreign"}, '["old"]')
