@@ -71,7 +71,7 @@ def tick(guide: App, ctx: Context, route: Route, text: str | None = None) -> Scr
         raise NotFound(args)
     guide.checklists.mark_and_draw(ctx, "tick", topic, item_id, wanted == "1")  # committed before we answer
     screen = guide.engine.render(Route("checklist_part", (topic, item_id.split(".", 1)[0])), ctx)
-    return replace(screen, toast=t("已勾选", ctx) if wanted == "1" else t("已取消勾选", ctx))
+    return guide.engine.with_toast(screen, t("已勾选", ctx) if wanted == "1" else t("已取消勾选", ctx))
 
 
 def not_applicable(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
@@ -85,7 +85,7 @@ def not_applicable(guide: App, ctx: Context, route: Route, text: str | None = No
         raise NotFound(args)
     guide.checklists.mark_and_draw(ctx, "na", topic, item_id, wanted == "1")  # committed before we answer
     screen = guide.engine.render(Route("checklist_part", (topic, item.material)), ctx)
-    return replace(screen, toast=t("已标为不适用", ctx) if wanted == "1" else t("已恢复为适用", ctx))
+    return guide.engine.with_toast(screen, t("已标为不适用", ctx) if wanted == "1" else t("已恢复为适用", ctx))
 
 
 def old_toggle(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
