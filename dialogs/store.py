@@ -639,7 +639,10 @@ class Store:
             self._held_since = self._clock()
         self._held.append(row)
         if len(self._held) >= self._batch or self._clock() - self._held_since >= self._hold_s:
-            self.flush_events()
+            try:
+                self.flush_events()
+            except StoreError as exc:  # held for the next flush: the caller's own work (e.g. a checklist opened) stands
+                log.info("statistics events not written yet: %s", exc)
 
     def hold_events(self, seconds: float, clock: Callable[[], float] = time.monotonic, batch: int = EVENTS_BATCH) -> None:
         """From now on the statistics' events wait up to ``seconds`` to be written ``batch`` at a time (one

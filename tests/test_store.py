@@ -17,7 +17,7 @@ import sqlite_utils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialogs.store import MIGRATIONS, Store, StoreError, migrate
+from dialogs.store import MIGRATIONS, Store, StoreBusy, StoreError, migrate
 
 from .conftest import user_columns
 
@@ -525,3 +525,25 @@ def test_a_mark_reads_back_the_checklist_as_it_now_is_in_its_own_transaction(tmp
         assert other.execute("SELECT COUNT(*) FROM not_applicable WHERE user_id = 5").fetchone() == (1,)  # committed
         other.close()
         assert s.checklist_marks(5, "unlock") == (set(), {"foreign"}, '["old"]')
+
+
+def test_a_checklist_opened_while_the_held_events_cannot_be_written_is_still_saved_without_an_error(tmp_path):
+    """Statistics are best effort: when the held events are due but the database is busy, opening a checklist
+    (which is written) does not fail; the events wait for the next flush, none lost."""
+    path = tmp_path / "busy-open.db"
+    now = [100.0]
+    s = Store(path, busy_timeout_ms=10)
+    s.hold_events(1.0, clock=lambda: now[0])
+    s.log_event("view", "unlock", -5, now=T0)
+    now[0] += 2.0  # the held view is due with the next event
+    real = s.flush_events
+
+    def busy(older_than: float = 0.0) -> int:
+        raise StoreBusy("the database is busy: database is locked")
+
+    s.flush_events = busy
+    s.open_checklist(-5, "unlock", now=T0, event="checklist_open", event_user=-5)  # no error
+    s.flush_events = real
+    assert s.list_checklists(-5)[0].topic == "unlock"
+    assert s.flush_events() == 2
+    s.close()
