@@ -430,7 +430,7 @@ class TelegramChannel:
         self.username = application.bot.username or self.username  # for deep links into the private chat
         self.jobs.start(application)
         if application.job_queue is not None:
-            application.job_queue.run_repeating(self.flush_events, interval=EVENTS_HOLD_S, name="statistics")
+            application.job_queue.run_repeating(self.flush_job, interval=EVENTS_HOLD_S, name="statistics")
         log.info("bot @%s started", application.bot.username)
         # the free-text answerer loads its libraries in the background once polling is under way
         # (a question arriving earlier builds it on the spot)
@@ -443,9 +443,13 @@ class TelegramChannel:
         it stays open for whoever built the guide)."""
         self.flush_events()
 
-    def flush_events(self, context: object = None) -> None:
-        """The statistics' events held back written now (also a repeating job, ``Jobs.start``); a busy
-        database keeps them for the next time (statistics are best effort: no answer waits for them)."""
+    async def flush_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The repeating job (started by ``post_init``): ``flush_events``."""
+        self.flush_events()
+
+    def flush_events(self) -> None:
+        """The statistics' events held back written now; a busy database keeps them for the next time
+        (statistics are best effort: no answer waits for them)."""
         if self.store is None:
             return
         try:
