@@ -75,6 +75,10 @@ PRIVATE = filters.ChatType.PRIVATE
 TOUCH_PAUSE = 5.0  # seconds between attempts to record visits while the database refuses writes
 POPULAR_TTL = 600.0  # seconds an empty inline query's "most viewed" list is reused
 WARM_UP_DELAY_S = 1.0
+# the statistics' events (a business viewed, a checklist opened) are written together, 64 at a time or when
+# this old, as the web pages' are (one commit for many instead of one per view: Store.hold_events); none is
+# the user's data, the statistics flush them before reading, and the application's shutdown writes the rest
+EVENTS_HOLD_S = 1.0
 ASKED_MAX = 100_000  # users whose open question (or its absence) is remembered in memory
 CONTEXTS_MAX = 1024  # Contexts of recent users kept for their next updates
 
@@ -425,12 +429,33 @@ class TelegramChannel:
         """After getMe, before updates are received: the reminders' jobs, the warm-up."""
         self.username = application.bot.username or self.username  # for deep links into the private chat
         self.jobs.start(application)
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(self.flush_job, interval=EVENTS_HOLD_S, name="statistics")
         log.info("bot @%s started", application.bot.username)
         # the free-text answerer loads its libraries in the background once polling is under way
         # (a question arriving earlier builds it on the spot)
         warm = threading.Timer(WARM_UP_DELAY_S, self.warm_up)
         warm.daemon = True
         warm.start()
+
+    async def post_shutdown(self, application: Application) -> None:
+        """After the last update: the statistics' events still held are written (the store is the guide's:
+        it stays open for whoever built the guide)."""
+        self.flush_events()
+
+    async def flush_job(self, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The repeating job (started by ``post_init``): ``flush_events``."""
+        self.flush_events()
+
+    def flush_events(self) -> None:
+        """The statistics' events held back written now; a busy database keeps them for the next time
+        (statistics are best effort: no answer waits for them)."""
+        if self.store is None:
+            return
+        try:
+            self.store.flush_events()
+        except StoreError as exc:
+            log.info("statistics events not written yet: %s", exc)
 
     def warm_up(self) -> None:
         """In a worker thread, once polling is under way: the answerer built, then the garbage collector
@@ -470,6 +495,8 @@ def build_application(
     token = settings.require_token()
     guide = guide or build_guide(settings.db_path, load_knowledge(settings.knowledge_dir), settings=settings, channel="telegram")
     channel = TelegramChannel(guide, settings)
+    if guide.store is not None:
+        guide.store.hold_events(EVENTS_HOLD_S)
     get_updates_request: BaseRequest
     if request is None:  # every Bot API call and file download goes through TELEGRAM_PROXY if set
         request = make_request(settings)
@@ -485,6 +512,7 @@ def build_application(
         .get_updates_request(get_updates_request)
         .updater(None)  # updates come through the durable inbox (bot.inbox), not the library's Updater
         .post_init(channel.post_init)
+        .post_shutdown(channel.post_shutdown)
     )
     if rate_limit:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))

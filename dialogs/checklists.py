@@ -167,11 +167,8 @@ class Checklists:
             raise NotFound(topic)
         lang = ctx.lang if ctx is not None else i18n.DEFAULT_LANGUAGE
         ids = self._layout(topic, lang)[2]
-        ahead, self._read_ahead = self._read_ahead, None
-        if ahead is not None and ahead[:4] == (threading.get_ident(), user_id, topic, self.store.changes()):
-            ticks, na, _ = ahead[4]  # what ``sync`` just read for this screen, nothing written since
-        else:
-            ticks, na, _ = self.store.checklist_marks(user_id, topic)  # ticks and 不适用 marks in one read
+        ahead = self._take_read_ahead(user_id, topic)  # what ``sync`` just read for this screen, if nothing written since
+        ticks, na, _ = ahead if ahead is not None else self.store.checklist_marks(user_id, topic)  # one read
         key = (topic, lang, frozenset(ticks & ids), frozenset(na & ids))
         hit = self._states.get(key)
         if hit is None:
@@ -251,7 +248,9 @@ class Checklists:
             return {}
         user_id = ctx.user_id or 0
         ids = self._layout(topic, ctx.lang)[2]
-        marks = self.store.checklist_marks(user_id, topic)  # ticks, 不适用 marks, notice: one read
+        marks = self._take_read_ahead(user_id, topic)  # read back with a mark just made (``mark_and_draw``)
+        if marks is None:
+            marks = self.store.checklist_marks(user_id, topic)  # ticks, 不适用 marks, notice: one read
         ticks, _, notice = marks
         if ticks <= ids and not notice:  # nothing to drop or to say (nearly always): the screen reuses the read
             self._read_ahead = (threading.get_ident(), user_id, topic, self.store.changes(), marks)
@@ -263,6 +262,21 @@ class Checklists:
             return {}
         n = len(json.loads(dropped))
         return {"notice": self._("官方资料已更新，清单随之更新：%(n)s 个已勾选的项目不再需要，已移除。", ctx) % {"n": n}}
+
+    def _take_read_ahead(self, user_id: int, topic: str) -> tuple[set[str], set[str], str | None] | None:
+        """The user's marks on the checklist handed on by the step before (``sync``) or by the mark just made
+        (``mark_and_draw``), if for this thread, user and checklist with nothing written since; taken once."""
+        ahead, self._read_ahead = self._read_ahead, None
+        if ahead is not None and ahead[:4] == (threading.get_ident(), user_id, topic, self.store.changes()):
+            return ahead[4]
+        return None
+
+    def mark_and_draw(self, ctx: Context, kind: str, topic: str, item_id: str, on: bool) -> None:
+        """A tick (kind "tick") or 不适用 mark (kind "na") of a checklist button, committed before we answer; the
+        marks are read back in its transaction and handed to the checklist screen drawn next (no second read)."""
+        user_id = ctx.user_id or 0
+        marks = self.store.mark_and_read_marks(kind, user_id, topic, item_id, on)
+        self._read_ahead = (threading.get_ident(), user_id, topic, self.store.changes(), marks)
 
     def screen_values(self, ctx: Context, topic: str) -> dict[str, Any]:
         """The checklist screen's variables (and the export's): the items and the office (the notice

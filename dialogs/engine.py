@@ -203,6 +203,7 @@ class Engine:
         self._matcher_lock = threading.Lock()
         self._expr_cache: dict[tuple[str, str], Any] = {}
         self._screens: dict[tuple, Screen] = {}  # screens that are the same for everyone
+        self._toasted: dict[tuple[int, str], tuple[Screen, Screen]] = {}  # (id of a screen, toast) → (it, with the toast)
 
     @property
     def matcher(self):
@@ -281,6 +282,7 @@ class Engine:
         self._matcher = None
         self._reader = None
         self._screens.clear()
+        self._toasted.clear()
         self.emit("reloaded", Context(), str(kb.directory))
 
     # -- entry points ------------------------------------------------------------------
@@ -389,6 +391,19 @@ class Engine:
         """The main menu with an "out of date" notice: the answer to anything that no longer exists."""
         screen = self.render("main", ctx, notice=t("此菜单已过期，已为您打开最新菜单。", ctx))
         return replace(screen, stale=True, toast=t("此菜单已过期", ctx))
+
+    def with_toast(self, screen: Screen, toast: str | None) -> Screen:
+        """``screen`` with the short answer to the button press: the same object for the same screen and toast
+        (a screen the engine reuses, e.g. a checklist page per state of its ticks, is not copied each press)."""
+        key = (id(screen), toast or "")
+        hit = self._toasted.get(key)
+        if hit is not None and hit[0] is screen:  # the entry holds the screen: its id is not reused while kept
+            return hit[1]
+        toasted = replace(screen, toast=toast)
+        if len(self._toasted) >= CACHE_SIZE:
+            self._toasted.clear()
+        self._toasted[key] = (screen, toasted)
+        return toasted
 
     # -- rendering ---------------------------------------------------------------------
     def more(self, ctx: Context) -> Callable[[int], str]:

@@ -462,15 +462,18 @@ class Store:
     ) -> None:
         """Create the user's checklist for a topic, or reopen it (ticks kept). With ``event``, the
         statistics' event of it (as ``log_event(event, topic, event_user)`` records it) is written in
-        the same transaction: one commit."""
+        the same transaction: one commit; while events are held (``hold_events``) it waits with them and
+        the checklist alone is committed now."""
         ts = _now(now)
         opened = (
             "INSERT INTO checklists (user_id, topic, created, updated) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(user_id, topic) DO UPDATE SET updated = excluded.updated",
             (user_id, topic, ts, ts),
         )
-        if event is None:
+        if event is None or self._hold_s > 0:
             self._write(*opened)
+            if event is not None:
+                self.log_event(event, topic, event_user, now)
             return
         logged = ("INSERT INTO events (ts, kind, topic, user_id) VALUES (?, ?, ?, ?)", (ts, event, topic, event_user))
         self._transaction([opened, logged])
@@ -491,19 +494,12 @@ class Store:
     def checklist_marks(self, user_id: int, topic: str) -> tuple[set[str], set[str], str | None]:
         """The user's ticks, 不适用 marks and pending "list was updated" notice (see ``take_notice``) on one
         checklist, in one read."""
-        marks: dict[str, set[str]] = {"t": set(), "n": set()}
-        notice = None
-        for kind, value in self._read(
-            "SELECT 't', item_id FROM ticks WHERE user_id = ?1 AND topic = ?2 "
-            "UNION ALL SELECT 'n', item_id FROM not_applicable WHERE user_id = ?1 AND topic = ?2 "
-            "UNION ALL SELECT 'c', notice FROM checklists WHERE user_id = ?1 AND topic = ?2",
-            (user_id, topic),
-        ):
-            if kind == "c":
-                notice = value
-            else:
-                marks[kind].add(value)
-        return marks["t"], marks["n"], notice
+        try:
+            return self._marks(self.conn, user_id, topic)
+        except OverflowError as exc:
+            raise ValueError(f"number out of range: {exc}") from exc
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot read the database: {exc}") from exc
 
     def set_tick(self, user_id: int, topic: str, item_id: str, ticked: bool, now: dt.datetime | None = None) -> None:
         """Tick or untick one item."""
@@ -537,6 +533,32 @@ class Store:
             ):
                 marks[mark].add(value)
         return marks["t"], marks["n"]
+
+    def mark_and_read_marks(
+        self, kind: str, user_id: int, topic: str, item_id: str, on: bool, now: dt.datetime | None = None
+    ) -> tuple[set[str], set[str], str | None]:
+        """``tick`` (kind "tick") or ``mark_not_applicable`` (kind "na"), then what ``checklist_marks`` reads
+        (the ticks, the 不适用 marks and the pending notice) as they now are, in the same transaction: one
+        commit and no second read (a screen drawn right after the change)."""
+        with self._atomic() as conn:
+            for sql, params in _mark_statements(kind, user_id, topic, item_id, on, _now(now)):
+                conn.execute(sql, params)
+            return self._marks(conn, user_id, topic)
+
+    def _marks(self, conn: sqlite3.Connection, user_id: int, topic: str) -> tuple[set[str], set[str], str | None]:
+        marks: dict[str, set[str]] = {"t": set(), "n": set()}
+        notice = None
+        for kind, value in conn.execute(
+            "SELECT 't', item_id FROM ticks WHERE user_id = ?1 AND topic = ?2 "
+            "UNION ALL SELECT 'n', item_id FROM not_applicable WHERE user_id = ?1 AND topic = ?2 "
+            "UNION ALL SELECT 'c', notice FROM checklists WHERE user_id = ?1 AND topic = ?2",
+            (user_id, topic),
+        ):
+            if kind == "c":
+                notice = value
+            else:
+                marks[kind].add(value)
+        return marks["t"], marks["n"], notice
 
     def reset_checklist(self, user_id: int, topic: str) -> None:
         """Remove every tick of a user's checklist."""
@@ -618,7 +640,10 @@ class Store:
             self._held_since = self._clock()
         self._held.append(row)
         if len(self._held) >= self._batch or self._clock() - self._held_since >= self._hold_s:
-            self.flush_events()
+            try:
+                self.flush_events()
+            except StoreError as exc:  # held for the next flush: the caller's own work (e.g. a checklist opened) stands
+                log.info("statistics events not written yet: %s", exc)
 
     def hold_events(self, seconds: float, clock: Callable[[], float] = time.monotonic, batch: int = EVENTS_BATCH) -> None:
         """From now on the statistics' events wait up to ``seconds`` to be written ``batch`` at a time (one

@@ -348,3 +348,20 @@ def test_the_page_s_script_counts_a_checklist_as_its_screens_do(guide, kb):
         assert (last["done"], last["total"], last["not_applicable"]) == (state["done"], state["total"], state["not_applicable"])
         assert last["groups"] == {g["material"]: (g["done"], g["total"], g["na"]) for g in state["groups"]}, topic
         assert last["done"] == last["total"] == len(items) - len(optional), topic
+
+
+def test_each_tick_answers_with_its_own_material_page_and_toast_for_every_user(engine):
+    """The pages of a checklist are reused per state of their ticks (the same for everyone): each press still
+    shows the page of the item pressed, with the toast of what it did."""
+    items = {i.material: i for i in engine.kb.checklist_items("holder_cancel") if not i.optional}
+    first, second = list(items)[:2]
+    for user in (61, 62):  # the second user's presses are answered from the pages the first one's made
+        ctx = Context(user_id=user)
+        for material in (first, second):
+            item = items[material]
+            ticked = engine.handle(ctx, callback_data("tick", f"holder_cancel:{item.id}:1"))
+            assert ticked.route == f"checklist_part:holder_cancel:{material}" and ticked.toast == "已勾选"
+            assert any(b.label.startswith("✅") and f"{item.id}:0" in (b.data or "") for b in ticked.all_buttons())
+        unticked = engine.handle(ctx, callback_data("tick", f"holder_cancel:{items[first].id}:0"))
+        assert unticked.route == f"checklist_part:holder_cancel:{first}" and unticked.toast == "已取消勾选"
+        assert any(b.label.startswith("☐") and f"{items[first].id}:1" in (b.data or "") for b in unticked.all_buttons())

@@ -17,7 +17,7 @@ import sqlite_utils
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialogs.store import MIGRATIONS, Store, StoreError, migrate
+from dialogs.store import MIGRATIONS, Store, StoreBusy, StoreError, migrate
 
 from .conftest import user_columns
 
@@ -493,4 +493,57 @@ def test_held_events_stay_held_while_the_database_is_busy(tmp_path):
     other.execute("ROLLBACK")
     assert s.flush_events() == 1  # kept for the next flush, then written
     assert other.execute("SELECT user_id FROM events").fetchall() == [(-5,)]
+    s.close()
+
+
+def test_a_checklist_opened_while_events_are_held_is_committed_at_once_and_its_event_with_the_others(tmp_path):
+    """The bot holds its statistics' events (Store.hold_events): opening a checklist still commits the
+    checklist before the answer, while its "checklist_open" event waits with the views and is counted."""
+    path = tmp_path / "open.db"
+    s = Store(path)
+    s.hold_events(1.0, clock=lambda: 100.0)
+    other = sqlite3.connect(path, timeout=0.1)
+    s.open_checklist(-5, "unlock", now=T0, event="checklist_open", event_user=-5)
+    assert other.execute("SELECT user_id, topic FROM checklists").fetchall() == [(-5, "unlock")]  # the user's data: now
+    assert other.execute("SELECT COUNT(*) FROM events").fetchone() == (0,)  # the statistics' event: held
+    assert s.stats(now=T0)["active_per_day"][-1] == (T0.date().isoformat(), 1)  # the statistics count it: written first
+    assert other.execute("SELECT kind, topic, user_id FROM events").fetchall() == [("checklist_open", "unlock", -5)]
+    other.close()
+    s.close()
+
+
+def test_a_mark_reads_back_the_checklist_as_it_now_is_in_its_own_transaction(tmp_path):
+    """A tick or 不适用 from a checklist button is committed, and the ticks, marks and pending notice the
+    screen drawn next shows are the ones just written (read in the same transaction)."""
+    path = tmp_path / "marks.db"
+    with Store(path) as s:
+        assert s.mark_and_read_marks("tick", 5, "unlock", "form", True, now=T0) == ({"form"}, set(), None)
+        s.conn.execute("UPDATE checklists SET notice = '[\"old\"]' WHERE user_id = 5")
+        assert s.mark_and_read_marks("na", 5, "unlock", "foreign", True, now=T0) == ({"form"}, {"foreign"}, '["old"]')
+        assert s.mark_and_read_marks("tick", 5, "unlock", "form", False, now=T0) == (set(), {"foreign"}, '["old"]')
+        other = sqlite3.connect(path)
+        assert other.execute("SELECT COUNT(*) FROM not_applicable WHERE user_id = 5").fetchone() == (1,)  # committed
+        other.close()
+        assert s.checklist_marks(5, "unlock") == (set(), {"foreign"}, '["old"]')
+
+
+def test_a_checklist_opened_while_the_held_events_cannot_be_written_is_still_saved_without_an_error(tmp_path):
+    """Statistics are best effort: when the held events are due but the database is busy, opening a checklist
+    (which is written) does not fail; the events wait for the next flush, none lost."""
+    path = tmp_path / "busy-open.db"
+    now = [100.0]
+    s = Store(path, busy_timeout_ms=10)
+    s.hold_events(1.0, clock=lambda: now[0])
+    s.log_event("view", "unlock", -5, now=T0)
+    now[0] += 2.0  # the held view is due with the next event
+    real = s.flush_events
+
+    def busy(older_than: float = 0.0) -> int:
+        raise StoreBusy("the database is busy: database is locked")
+
+    s.flush_events = busy
+    s.open_checklist(-5, "unlock", now=T0, event="checklist_open", event_user=-5)  # no error
+    s.flush_events = real
+    assert s.list_checklists(-5)[0].topic == "unlock"
+    assert s.flush_events() == 2
     s.close()

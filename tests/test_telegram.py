@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -143,6 +145,30 @@ async def test_token_never_appears_in_logs(fake, tmp_path):
     assert "HTTP Request" in output and "bot<token>/getMe" in output  # httpx's URL, redacted
     assert f"bot @{BOT_USERNAME} started" in output
     assert fake.token not in output and fake.token.split(":")[1] not in output
+
+
+async def test_the_statistics_events_held_back_are_on_disk_when_the_bot_stops(fake, tmp_path):
+    """The bot writes its statistics' events (a business viewed, a checklist opened) several at a time, not
+    one commit per view; once it has stopped they are on disk, before anything else closes the database."""
+    path = tmp_path / "events.db"
+    on_disk: list[tuple] = []
+
+    def before_init(app, settings):
+        stop = app.post_shutdown
+
+        async def post_shutdown(application):
+            await stop(application)
+            with contextlib.closing(sqlite3.connect(path)) as other:  # what another process sees now
+                on_disk.extend(other.execute("SELECT kind, topic FROM events WHERE user_id = 4343 ORDER BY id"))
+
+        app.post_shutdown = post_shutdown
+
+    async with running_bot(fake, path, before_init=before_init):
+        user = fake.user(id=4343)
+        answer = await user.send("/start unlock")
+        await user.click(answer, "📋 加入清单")
+        assert "经办人身份证明材料" in user.last.plain
+    assert on_disk == [("view", "unlock"), ("checklist_open", "unlock")]
 
 
 def run_cli(*args, env):

@@ -1049,16 +1049,17 @@ def test_a_busy_database_says_nothing_was_saved_and_the_server_goes_on(server, c
     _, guide, db = server
     press(client, client.get("/s/topic:reissue_lost").text, "📋")
     checklist = client.get("/s/checklist:reissue_lost").text
-    real = guide.store._write, guide.store._transaction
+    real = guide.store._write, guide.store._transaction, guide.store._atomic
 
     def busy(*args, **kwargs):
         raise StoreBusy("the database is busy: database is locked")
 
-    guide.store._write = guide.store._transaction = busy  # every write of this request finds the database locked
+    # every write of this request finds the database locked (single statements and transactions alike)
+    guide.store._write = guide.store._transaction = guide.store._atomic = busy
     try:
         r, _ = tick_first(client, checklist)
     finally:
-        guide.store._write, guide.store._transaction = real
+        guide.store._write, guide.store._transaction, guide.store._atomic = real
     assert r.status_code == 503 and "刚才的操作没有保存" in r.text and "Traceback" not in r.text
     again, _ = tick_first(client, client.get("/s/checklist:reissue_lost").text)
     assert again.status_code == 200 and "<b data-done>1</b>/" in again.text

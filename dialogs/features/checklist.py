@@ -69,9 +69,9 @@ def tick(guide: App, ctx: Context, route: Route, text: str | None = None) -> Scr
     topic, item_id, wanted = route.params if len(route.params) == 3 else ("", "", "")
     if wanted not in ("0", "1") or topic not in guide.kb.businesses or item_id not in _item_ids(guide, topic):
         raise NotFound(args)
-    guide.store.tick(ctx.user_id or 0, topic, item_id, wanted == "1")  # committed before we answer
+    guide.checklists.mark_and_draw(ctx, "tick", topic, item_id, wanted == "1")  # committed before we answer
     screen = guide.engine.render(Route("checklist_part", (topic, item_id.split(".", 1)[0])), ctx)
-    return replace(screen, toast=t("已勾选", ctx) if wanted == "1" else t("已取消勾选", ctx))
+    return guide.engine.with_toast(screen, t("已勾选", ctx) if wanted == "1" else t("已取消勾选", ctx))
 
 
 def not_applicable(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
@@ -83,9 +83,9 @@ def not_applicable(guide: App, ctx: Context, route: Route, text: str | None = No
     item = items.get(item_id)
     if wanted not in ("0", "1") or item is None or not item.optional or item.condition is not None:
         raise NotFound(args)
-    guide.store.mark_not_applicable(ctx.user_id or 0, topic, item_id, wanted == "1")
+    guide.checklists.mark_and_draw(ctx, "na", topic, item_id, wanted == "1")  # committed before we answer
     screen = guide.engine.render(Route("checklist_part", (topic, item.material)), ctx)
-    return replace(screen, toast=t("已标为不适用", ctx) if wanted == "1" else t("已恢复为适用", ctx))
+    return guide.engine.with_toast(screen, t("已标为不适用", ctx) if wanted == "1" else t("已恢复为适用", ctx))
 
 
 def old_toggle(guide: App, ctx: Context, route: Route, text: str | None = None) -> Screen:
