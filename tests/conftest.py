@@ -98,6 +98,66 @@ def _each_knowledge_version_loaded_once():
         module.load_knowledge = original
 
 
+def _knowledge_content(kb) -> dict:
+    """What a knowledge object holds, compared by value (its records are pydantic models): two copies loaded
+    from the same files are equal; a copy a test has edited in memory is not."""
+    return {name: value for name, value in vars(kb).items() if name not in ("base", "_items", "directory", "overlay")}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _each_matcher_built_once_per_knowledge():
+    """Building the free-text matcher and its reader costs about 0.25 s (0.6 s under coverage), and every bot,
+    web server and guide that answers a question builds them for its own copy of the knowledge: here they are
+    built once per knowledge content, and a later build over equal knowledge is a copy of the first one's
+    indexes (built once, only read afterwards) with the new knowledge and matcher in place. The classes stay
+    dialogs.matcher.Matcher and dialogs.reader.Reader (subclassed in place), so a test that patches
+    ``Matcher.__init__`` to hold up a build still holds it up; knowledge a test changed is built anew."""
+    import copy
+
+    from dialogs import matcher as matcher_module
+    from dialogs import reader as reader_module
+
+    RealMatcher, RealReader = matcher_module.Matcher, reader_module.Reader
+    built: dict[type, list[tuple[dict, object]]] = {RealMatcher: [], RealReader: []}
+
+    def reuse(kind, obj, kb) -> bool:
+        content = _knowledge_content(kb)
+        for known, done in built[kind]:
+            if known == content:
+                obj.__dict__.update(done.__dict__)
+                return True
+        return False
+
+    def remember(kind, obj, kb) -> None:
+        built[kind][:] = [(copy.deepcopy(_knowledge_content(kb)), obj), *built[kind][:3]]  # the last 4 versions
+
+    class Matcher(RealMatcher):
+        __doc__ = RealMatcher.__doc__
+
+        def __init__(self, kb):
+            if reuse(RealMatcher, self, kb):
+                self.kb = kb
+                return
+            super().__init__(kb)
+            remember(RealMatcher, self, kb)
+
+    class Reader(RealReader):
+        __doc__ = RealReader.__doc__
+
+        def __init__(self, kb, matcher):
+            if reuse(RealReader, self, kb):
+                self.kb, self.matcher = kb, matcher
+                return
+            super().__init__(kb, matcher)
+            remember(RealReader, self, kb)
+
+    Matcher.__name__ = Matcher.__qualname__ = "Matcher"
+    Reader.__name__ = Reader.__qualname__ = "Reader"
+    matcher_module.Matcher, reader_module.Reader = Matcher, Reader
+    yield
+    matcher_module.Matcher, reader_module.Reader = RealMatcher, RealReader
+
+
 @functools.lru_cache(maxsize=1)
 def shipped_knowledge():
     """The knowledge as shipped, loaded once per process: for parametrizing over its records at
