@@ -59,6 +59,18 @@ def _logging_left_as_found():
     sys.stdout, sys.stderr = streams
 
 
+# -- coverage of the processes a test starts ------------------------------------------------
+# `make test` measures the commands the suite starts as processes (coverage's subprocess patch: the variable
+# below, inherited by the child), which doubles what each costs (about 0.9 s more for a Python start that loads
+# the knowledge). Only the tests marked `measured_subprocesses` are measured in their processes: those whose
+# processes reach code no test reaches in its own process (start-up, signals, exits); the others' commands run
+# the same code in-process elsewhere in the suite.
+@pytest.fixture(autouse=True)
+def _processes_measured_only_where_marked(request, monkeypatch):
+    if request.node.get_closest_marker("measured_subprocesses") is None:
+        monkeypatch.delenv("COVERAGE_PROCESS_CONFIG", raising=False)
+
+
 # -- knowledge and engine ----------------------------------------------------------------
 @pytest.fixture(autouse=True, scope="session")
 def _each_knowledge_version_loaded_once():
@@ -89,7 +101,16 @@ def _each_knowledge_version_loaded_once():
             loaded[key] = real(directory)
         return copy.deepcopy(loaded[key])  # a Knowledge of its own, as a load gives (tests change theirs; ~10 ms)
 
-    users = ("knowledge", "bot.app", "bot.cli", "bot.ops", "web.server", "dialogs.guide", "dialogs.catalog")
+    users = (
+        "knowledge",
+        "bot.app",
+        "bot.cli",
+        "bot.ops",
+        "web.server",
+        "dialogs.guide",
+        "dialogs.catalog",
+        "tests.snapshot_regen",
+    )
     saved = [(m, m.load_knowledge) for m in map(importlib.import_module, users) if hasattr(m, "load_knowledge")]
     for module, _ in saved:
         module.load_knowledge = load_knowledge

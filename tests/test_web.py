@@ -806,6 +806,7 @@ def test_links_web_variant(tmp_path, eport_guide, monkeypatch):
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "EPORT_GUIDE_WEB_URL" in bad.stderr
 
 
+@pytest.mark.measured_subprocesses  # eport-guide web until SIGTERM
 def test_web_command_serves_and_stops_on_sigterm(tmp_path):
     import signal
 
