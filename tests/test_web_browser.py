@@ -68,6 +68,15 @@ def chromium():
         f"--window-size={WIDTH},{HEIGHT}",
         "--lang=zh-CN",
         "--hide-scrollbars",
+        # nothing a test page needs: the browser's own background work (updates, sync, translation, field trials)
+        "--disable-extensions",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-default-apps",
+        "--disable-sync",
+        "--no-first-run",
+        "--mute-audio",
+        "--disable-features=Translate,OptimizationHints,MediaRouter,AutofillServerCommunication",
     ):
         options.add_argument(arg)
     options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
