@@ -17,9 +17,16 @@ SEEDS_DIR = REPO.parent / "shared" / "seeds"
 
 # -- the order: the longest files first -------------------------------------------------------
 # With two workers (`make test`: -n 2 --dist worksteal) a long test that starts last keeps one worker busy
-# while the other has nothing left: these files (each over 20 s of a run) start first, the rest follow in
+# while the other has nothing left: these files (each over 10 s of a run) start first, the rest follow in
 # their usual order, and a worker that runs out takes tests from the other's queue.
-LONGEST_FIRST = ("test_web_browser.py", "test_snapshots.py", "test_fuzz.py", "test_inbox.py", "test_process_restart.py")
+LONGEST_FIRST = (
+    "test_web_browser.py",
+    "test_eval.py",
+    "test_process_restart.py",
+    "test_fuzz.py",
+    "test_inbox.py",
+    "test_snapshots.py",
+)
 
 
 def pytest_collection_modifyitems(items):
