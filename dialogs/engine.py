@@ -131,6 +131,20 @@ def _lookup(values: Any, path: list[str]) -> Any:
     return values
 
 
+@functools.lru_cache(maxsize=2048)
+def _expression(lang: str, source: str):
+    """A screens.yaml condition (``when:``) compiled once per process and language: the same for every
+    engine (each /reload builds a new one), as the language's environment is."""
+    return environment(lang).compile_expression(source)
+
+
+@functools.lru_cache(maxsize=2048)
+def _filler(lang: str, source: str) -> Callable[[dict[str, Any]], str]:
+    """A button's label or callback data template, compiled once per process and language. Labels and
+    callback data are plain text, not HTML: no escaping."""
+    return _simple_template(source) or environment(lang, html=False).from_string(source).render
+
+
 def _simple_template(source: str) -> Callable[[dict[str, Any]], str] | None:
     """A fast path for labels like "{{ item.name }}（{{ item.count }}）": fields only."""
     parts = SIMPLE_FIELD.split(source)
@@ -201,7 +215,6 @@ class Engine:
         self._matcher: Any = None  # built on first use (or by warm_up): its libraries cost start-up time
         self._reader: Any = None
         self._matcher_lock = threading.Lock()
-        self._expr_cache: dict[tuple[str, str], Any] = {}
         self._screens: dict[tuple, Screen] = {}  # screens that are the same for everyone
         self._toasted: dict[tuple[int, str], tuple[Screen, Screen]] = {}  # (id of a screen, toast) → (it, with the toast)
 
@@ -477,19 +490,12 @@ class Engine:
         return screen
 
     def _expr(self, lang: str, source: str):
-        key = (lang, source)
-        if key not in self._expr_cache:
-            self._expr_cache[key] = environment(lang).compile_expression(source)
-        return self._expr_cache[key]
+        return _expression(lang, source)
 
     def _fill(self, lang: str, source: str, values: dict[str, Any]) -> str:
         if "{" not in source:
             return source
-        key = (lang, "T" + source)
-        if key not in self._expr_cache:
-            # Labels and callback data are plain text, not HTML: no escaping.
-            self._expr_cache[key] = _simple_template(source) or environment(lang, html=False).from_string(source).render
-        return self._expr_cache[key](values)
+        return _filler(lang, source)(values)
 
     def _button(self, spec: dict[str, Any], values: dict[str, Any], ctx: Context) -> Button | None:
         if "when" in spec and not self._expr(ctx.lang, spec["when"])(**values):

@@ -17,9 +17,16 @@ SEEDS_DIR = REPO.parent / "shared" / "seeds"
 
 # -- the order: the longest files first -------------------------------------------------------
 # With two workers (`make test`: -n 2 --dist worksteal) a long test that starts last keeps one worker busy
-# while the other has nothing left: these files (each over 20 s of a run) start first, the rest follow in
+# while the other has nothing left: these files (each over 10 s of a run) start first, the rest follow in
 # their usual order, and a worker that runs out takes tests from the other's queue.
-LONGEST_FIRST = ("test_web_browser.py", "test_snapshots.py", "test_fuzz.py", "test_inbox.py", "test_process_restart.py")
+LONGEST_FIRST = (
+    "test_web_browser.py",
+    "test_eval.py",
+    "test_process_restart.py",
+    "test_fuzz.py",
+    "test_inbox.py",
+    "test_snapshots.py",
+)
 
 
 def pytest_collection_modifyitems(items):
@@ -59,6 +66,18 @@ def _logging_left_as_found():
     sys.stdout, sys.stderr = streams
 
 
+# -- coverage of the processes a test starts ------------------------------------------------
+# `make test` measures the commands the suite starts as processes (coverage's subprocess patch: the variable
+# below, inherited by the child), which doubles what each costs (about 0.9 s more for a Python start that loads
+# the knowledge). Only the tests marked `measured_subprocesses` are measured in their processes: those whose
+# processes reach code no test reaches in its own process (start-up, signals, exits); the others' commands run
+# the same code in-process elsewhere in the suite.
+@pytest.fixture(autouse=True)
+def _processes_measured_only_where_marked(request, monkeypatch):
+    if request.node.get_closest_marker("measured_subprocesses") is None:
+        monkeypatch.delenv("COVERAGE_PROCESS_CONFIG", raising=False)
+
+
 # -- knowledge and engine ----------------------------------------------------------------
 @pytest.fixture(autouse=True, scope="session")
 def _each_knowledge_version_loaded_once():
@@ -89,13 +108,82 @@ def _each_knowledge_version_loaded_once():
             loaded[key] = real(directory)
         return copy.deepcopy(loaded[key])  # a Knowledge of its own, as a load gives (tests change theirs; ~10 ms)
 
-    users = ("knowledge", "bot.app", "bot.cli", "bot.ops", "web.server", "dialogs.guide", "dialogs.catalog")
+    users = (
+        "knowledge",
+        "bot.app",
+        "bot.cli",
+        "bot.ops",
+        "web.server",
+        "dialogs.guide",
+        "dialogs.catalog",
+        "tests.snapshot_regen",
+    )
     saved = [(m, m.load_knowledge) for m in map(importlib.import_module, users) if hasattr(m, "load_knowledge")]
     for module, _ in saved:
         module.load_knowledge = load_knowledge
     yield
     for module, original in saved:
         module.load_knowledge = original
+
+
+def _knowledge_content(kb) -> dict:
+    """What a knowledge object holds, compared by value (its records are pydantic models): two copies loaded
+    from the same files are equal; a copy a test has edited in memory is not."""
+    return {name: value for name, value in vars(kb).items() if name not in ("base", "_items", "directory", "overlay")}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _each_matcher_built_once_per_knowledge():
+    """Building the free-text matcher and its reader costs about 0.25 s (0.6 s under coverage), and every bot,
+    web server and guide that answers a question builds them for its own copy of the knowledge: here they are
+    built once per knowledge content, and a later build over equal knowledge is a copy of the first one's
+    indexes (built once, only read afterwards) with the new knowledge and matcher in place. The classes stay
+    dialogs.matcher.Matcher and dialogs.reader.Reader (subclassed in place), so a test that patches
+    ``Matcher.__init__`` to hold up a build still holds it up; knowledge a test changed is built anew."""
+    import copy
+
+    from dialogs import matcher as matcher_module
+    from dialogs import reader as reader_module
+
+    RealMatcher, RealReader = matcher_module.Matcher, reader_module.Reader
+    built: dict[type, list[tuple[dict, object]]] = {RealMatcher: [], RealReader: []}
+
+    def reuse(kind, obj, kb) -> bool:
+        content = _knowledge_content(kb)
+        for known, done in built[kind]:
+            if known == content:
+                obj.__dict__.update(done.__dict__)
+                return True
+        return False
+
+    def remember(kind, obj, kb) -> None:
+        built[kind][:] = [(copy.deepcopy(_knowledge_content(kb)), obj), *built[kind][:3]]  # the last 4 versions
+
+    class Matcher(RealMatcher):
+        __doc__ = RealMatcher.__doc__
+
+        def __init__(self, kb):
+            if reuse(RealMatcher, self, kb):
+                self.kb = kb
+                return
+            super().__init__(kb)
+            remember(RealMatcher, self, kb)
+
+    class Reader(RealReader):
+        __doc__ = RealReader.__doc__
+
+        def __init__(self, kb, matcher):
+            if reuse(RealReader, self, kb):
+                self.kb, self.matcher = kb, matcher
+                return
+            super().__init__(kb, matcher)
+            remember(RealReader, self, kb)
+
+    Matcher.__name__ = Matcher.__qualname__ = "Matcher"
+    Reader.__name__ = Reader.__qualname__ = "Reader"
+    matcher_module.Matcher, reader_module.Reader = Matcher, Reader
+    yield
+    matcher_module.Matcher, reader_module.Reader = RealMatcher, RealReader
 
 
 @functools.lru_cache(maxsize=1)

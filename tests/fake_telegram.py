@@ -575,9 +575,10 @@ class FakeTelegram:
                 except asyncio.TimeoutError:
                     pass
 
-    async def processed(self, update_id: int, timeout: float = 5.0) -> None:
+    async def processed(self, update_id: int, timeout: float = 15.0) -> None:
         """Wait until the bot has confirmed an update (fetched past it), handled it (``handled``, when the
-        bot under test tells: its inbox marked it done) and gone quiet."""
+        bot under test tells: its inbox marked it done) and gone quiet. The wait is long (a machine busy with
+        other work can take seconds over a 4,000-character question); it ends as soon as the bot is done."""
         await self.wait_for(lambda: self.offset_seen > update_id, timeout, f"update {update_id} to be confirmed")
         if self.handled is not None:  # an event, not a quiet moment that a slow machine can leave before the answer
             deadline = time.monotonic() + max(timeout, 15.0)

@@ -8,6 +8,8 @@ import sqlite3
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import running_bot
 
 
@@ -132,6 +134,7 @@ async def test_a_database_that_turns_read_only_still_answers_look_ups_and_says_w
         assert "请选择要办理的业务" in (await user.send("/start")).plain
 
 
+@pytest.mark.measured_subprocesses  # the exit for invalid knowledge
 def test_broken_knowledge_at_start_up_exits_with_the_errors(knowledge_copy):
     f = knowledge_copy / "offices.yaml"
     f.write_text(f.read_text(encoding="utf-8").replace("kind: ccb_agent", "kind: bank", 1), encoding="utf-8")

@@ -7,6 +7,11 @@ import os
 import signal
 import sys
 
+import pytest
+
+# start-up, signals and exits of `eport-guide run` happen only in such a process: coverage measures it
+pytestmark = pytest.mark.measured_subprocesses
+
 
 async def start_bot(fake, db):
     """`eport-guide run` against the fake, returned once its start-up is over: polling, and the profile

@@ -98,6 +98,7 @@ async def run_cli(*args: str, env: dict[str, str], timeout: float = 60) -> tuple
 REJECTED = "987654321:REJECTED-secret_abcdefghijklmnopqrstuvw"
 
 
+@pytest.mark.measured_subprocesses  # the Telegram errors' exits of bot.cli.main
 @pytest.mark.parametrize("command", [["run"], ["link", "unlock"], ["links"]])
 async def test_a_rejected_token_is_never_printed(fake, tmp_path, command):
     env = {
@@ -112,6 +113,7 @@ async def test_a_rejected_token_is_never_printed(fake, tmp_path, command):
     assert "Traceback" not in err and "rejected the bot token" in err
 
 
+@pytest.mark.measured_subprocesses  # the Telegram errors' exits of bot.cli.main
 async def test_a_wrong_api_base_path_is_one_line_without_the_token(fake, tmp_path):
     env = {
         "TELEGRAM_BOT_TOKEN": fake.token,
@@ -670,6 +672,7 @@ def test_cli_errors_are_one_line_with_exit_2(tmp_path, args, eport_guide):
     assert len([line for line in lines if not line.startswith((" ", "usage:"))]) == 1
 
 
+@pytest.mark.measured_subprocesses  # the Telegram errors' exits of bot.cli.main
 async def test_a_revoked_token_ends_the_process_non_zero(fake, tmp_path):
     from .test_process_restart import start_bot
 

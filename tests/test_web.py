@@ -817,6 +817,7 @@ def test_the_web_server_runs_on_uvloop_when_installed_else_on_asyncio(monkeypatc
     assert run_loop(loop_kind()) == "asyncio"
 
 
+@pytest.mark.measured_subprocesses  # eport-guide web until SIGTERM
 def test_web_command_serves_and_stops_on_sigterm(tmp_path):
     import signal
 

@@ -12,6 +12,7 @@ import sys
 import time
 
 import aiohttp
+import pytest
 
 from bot import cli
 
@@ -47,6 +48,7 @@ async def post(session: aiohttp.ClientSession, url: str, update: dict, secret: s
         return response.status
 
 
+@pytest.mark.measured_subprocesses  # the webhook server's process
 async def test_webhook_round_trip_over_http_with_and_without_the_secret(fake, tmp_path):
     port = free_port()
     env = {

@@ -87,7 +87,8 @@ class Outcome:
 
 
 def load_questions(path: Path = QUESTIONS_FILE) -> dict[str, list[tuple[str, str]]]:
-    groups = yaml.safe_load(path.read_text(encoding="utf-8"))["groups"]
+    # libyaml's loader where PyYAML has it (the same result, a tenth of the time for 2,000 questions)
+    groups = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))["groups"]
     # each item is [question, route]; a question with commas may come as several parts
     return {g: [(", ".join(str(x) for x in item[:-1]), str(item[-1])) for item in items] for g, items in groups.items()}
 
