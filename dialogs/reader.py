@@ -212,6 +212,8 @@ NEW_OPERATOR = "new_operator"
 FILL_FORM, FORMS, ATTACHMENT = "forms_fill_how", "forms", "attachment"  # aspects (vocabulary); a synonym group
 COLLECT, ORIGINAL, MATERIALS_ORIGINAL = "collect", "original_or_copy", "materials_original_or_copy"  # aspects (vocabulary)
 CANCEL_CHAR = re.compile(r"销(?![售量路])")
+# a second situation told beside the first (…法人也换了, 一块改了, 同时…): where one is looked for
+ALSO = re.compile(r"也|又|同时|以及|一块|一起|一并|还有|另外|顺便")
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
 # a greeting or a bare wish to do something about the card (你好 想办卡, 在吗 办个业务, hello, I want a card, Здравствуйте,
@@ -532,7 +534,7 @@ class Reader:
                 by_concepts = None  # someone else left (经办人离职了): not the asker's own card
             if by_concepts and (not categories or self.kb.businesses[by_concepts].category in categories):
                 businesses = (by_concepts,)
-        elif len(businesses) == 1 and CJK.search(question):
+        elif len(businesses) == 1 and ALSO.search(question) and CJK.search(question):
             # a second situation told in other words beside the first (公司地址变了法人也换了, 法人换了 公司名也一块改了):
             # the concepts of what the first one's words leave
             rest = question
