@@ -657,7 +657,29 @@ class Reader:
         self._reads = {}  # (the texts read while answering this question only)
         result = match(question)
         whole = self._with_place(self._plan(self.by_clause(self.read(question)), result))
-        return self._with_pickup(self._each_ask(question, whole, match), result)
+        return self._with_other_kind(self._with_pickup(self._each_ask(question, whole, match), result))
+
+    def _with_other_kind(self, plan: Plan) -> Plan:
+        """A business and, in a clause of its own, a kind of business without which one (我要补办操作员卡，以及解锁法人卡):
+        the kind's screen beside the business (lost or expired? its businesses), not the business alone."""
+        reading = plan.reading
+        if (
+            plan.kind not in ("answers", "topic")
+            or not plan.business
+            or not reading.categories
+            or len(plan.routes) >= MAX_ANSWERS
+        ):
+            return plan
+        kb = self.kb
+        told = {kb.businesses[b].category for b in (*reading.businesses, *reading.story) if b in kb.businesses}
+        kinds = [k for k in dict.fromkeys(reading.categories) if k not in told and k in kb.categories]
+        if len(kinds) != 1 or kb.businesses[plan.business].audience == "holder":
+            return plan
+        own = [c for c in clauses(reading.question) if kinds[0] in self.read(c).categories]
+        if not own or any(self.read(c).businesses for c in own):
+            return plan  # (the kind named in the business's own clause: the business says it)
+        routes = (*plan.routes, f"category:{kinds[0]}")
+        return Plan("answers", routes, business=plan.business, aspect=plan.aspect, reading=reading)
 
     def _with_pickup(self, plan: Plan, result: MatchResult) -> Plan:
         """Applying online always comes with its other half: the card is still collected in person at the

@@ -705,6 +705,13 @@ def test_dialect_words_for_what_happened_name_the_business(engine, question, exp
     assert ask(engine, question).route == expected, question
 
 
+def test_a_kind_named_beside_a_business_gets_its_summary_beside_the_business(engine, kb):
+    # 补办操作员卡 (lost or expired? not told) beside 解锁法人卡: the unlocking and what 补办 covers, in one message
+    screen = ask(engine, "我要补办操作员卡，以及解锁法人卡，分别带什么")
+    assert shown(screen) == ["topic:unlock", "category:reissue"], screen.route
+    assert kb.categories["reissue"].summary in screen.text
+
+
 def test_both_cards_named_to_be_cancelled_get_both_cancellations(engine):
     screen = ask(engine, "公司注销了，法人卡和操作员卡都要注销吗，带啥")
     assert shown(screen) == ["topic:cancel_legal", "topic:cancel_operator"], screen.route
