@@ -372,7 +372,13 @@ def test_a_business_alone_opens_its_first_screen(engine):
 # -- asking back -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "question,lang",
-    [("要带哪些材料", "zh"), ("需要什么材料", "zh"), ("what documents do I need", "en"), ("какие документы нужны", "ru")],
+    [
+        ("要带哪些材料", "zh"),
+        ("需要什么材料", "zh"),
+        ("在吗？想咨询下 办卡都要带啥", "zh"),  # 咨询 here is asking, not the hotline
+        ("what documents do I need", "en"),
+        ("какие документы нужны", "ru"),
+    ],
 )
 def test_materials_without_a_business_are_asked_back_never_guessed(engine, kb, question, lang):
     screen = ask(engine, question, lang)
@@ -444,6 +450,7 @@ def test_a_greeting_or_one_word_alone_gets_the_suggestions(engine, question):
         ("что писать", "annotation", "ru"),
         ("签名能打印上去吗 还是得自己写", "signer", "zh"),
         ("谁签字", "signer", "zh"),
+        ("那个话咋写", "annotation", "zh"),
     ],
 )
 def test_a_seal_or_wording_asked_with_nothing_telling_whose_is_asked_back(engine, question, aspect, lang):
