@@ -646,6 +646,12 @@ def test_what_to_do_in_other_words_opens_the_business(engine, question):
     assert shown(ask(engine, question))[0] == "topic:change_legal_rep", question
 
 
+def test_how_asked_with_the_businesss_own_verb_opens_it_beside_the_other_ask(engine):
+    # 怎么解 (unlock it), after 卡锁了: the unlocking's screen, and the online ask beside it
+    routes = shown(ask(engine, "卡锁了 怎么解 能网上解吗"))
+    assert routes[0] == "topic:unlock" and "answer:online_apply" in routes, routes
+
+
 def test_the_upload_format_asked_in_other_words_from_a_jiangsu_city_is_the_upload_rule(engine):
     # 网上传附件 (网上 + 传附件, not 上传) 格式和大小: the Jiangsu upload rule, never which form to fill
     assert ask(engine, "网上传附件有格式和大小要求吗 我们在常州").route == "answer:upload_files"
