@@ -227,9 +227,9 @@ WISH = re.compile(r"[办弄整搞卡]|业务|手续|申请|\b(?:card|apply|want|
 BARE_WORDS = re.compile(
     r"你们好|你好|您好|老师好|老师|在不在|在吗|在么|在嘛|在不|有人在吗|有人吗|哈喽|嗨|请问一下|请问下|请问|麻烦问一下|麻烦问下|麻烦一下|麻烦|"
     r"打扰一下|打扰了|打扰|想了解一下|了解一下|了解下|了解|你们这边|你们这里|你们这|你们|这边|这里|能不能|可以|能|吗|"
-    r"咨询一下|咨询下|咨询|问一下|问下|问问|问个事|问个问题|想问|有个事|有事|的问题|问题|疑问|情况|老板让我|领导让我|让我|我们公司|我们单位|我们|我|俺们|俺|公司|单位|咱们|咱|"
+    r"咨询一下|咨询下|咨询|问一下|问下|问问|问个事|问个问题|想问问|想问|有个事|有事|的问题|问题|疑问|情况|老板让我|领导让我|让我|我们公司|我们单位|我们|我|俺们|俺|公司|单位|咱们|咱|"
     r"想要|想|要|准备|打算|需要|来|去|办理|办|弄|整|搞|处理|申请|一下|一个|一张|个|张|下|电子口岸卡|电子口岸|口岸卡|卡片|卡|"
-    r"的事情|的事儿|的事|的业务|业务|手续|事情|事|相关|有关|关于|那个|这个|啊|呀|吧|呢|哈|嗯|哦|了|的|"
+    r"的事情|的事儿|的事|的业务|业务|手续|事情|事|相关|有关|关于|那个|这个|啊|呀|吧|呢|哈|嗯|哦|了|的|问|"
     r"\b(?:hello|hi|hey|good|morning|afternoon|day|dear|sir|madam|please|i|we|our company|our|my|us|would like to|would like|"
     r"want to|want|need to|need|get|apply for|apply|make|do something with|do something|something|with|about|for|a|an|the|"
     r"e-port cards?|eport cards?|e-port|eport|cards?|question|help|business)\b|"

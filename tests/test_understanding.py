@@ -425,6 +425,7 @@ def test_whether_a_material_is_required_without_a_business_is_asked_back(engine,
         ("我们想办卡，不知道走哪个业务", "zh"),  # 走哪 is no mistyped 放哪 (a lost card)
         ("卡的问题", "zh"),
         ("我们老板让我来问问卡的事", "zh"),
+        ("您好，打扰一下，想问问电子口岸卡办理", "zh"),
     ],
 )
 def test_a_greeting_or_a_bare_wish_about_the_card_is_asked_back_never_guessed(engine, question, lang):
