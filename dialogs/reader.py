@@ -213,7 +213,7 @@ FILL_FORM, FORMS, ATTACHMENT = "forms_fill_how", "forms", "attachment"  # aspect
 COLLECT, ORIGINAL, MATERIALS_ORIGINAL = "collect", "original_or_copy", "materials_original_or_copy"  # aspects (vocabulary)
 CANCEL_CHAR = re.compile(r"销(?![售量路])")
 # a second situation told beside the first (…法人也换了, 一块改了, 同时…): where one is looked for
-ALSO = re.compile(r"也|又|同时|以及|一块|一起|一并|还有|另外|顺便")
+ALSO = re.compile(r"也|又|都|和|跟|同时|以及|一块|一起|一并|还有|另外|顺便")
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
 # a greeting or a bare wish to do something about the card (你好 想办卡, 在吗 办个业务, hello, I want a card, Здравствуйте,
@@ -401,6 +401,25 @@ class Reader:
                 return found
         return None
 
+    def _both_fit(self, text: str) -> tuple[str, ...]:
+        """Two or three businesses of one kind whose signatures the text holds alike, each by a concept of its own
+        beside the event they share (公司名和地址都变了: name + changed, address + changed): all of them; else none."""
+        analyzer = self.matcher.analyzer
+        names = {char: cid for cid, char in analyzer.concept_char.items()}
+        concepts = {names[t] for t in analyzer.terms(text) if t in names}
+        fits = [(sig, b) for sig, b in self._signatures if sig <= concepts and len(sig) >= 2]
+        if not fits:
+            return ()
+        best = [(sig, b) for sig, b in fits if len(sig) == len(fits[0][0])]
+        named = list(dict.fromkeys(b for _, b in best))
+        if not 2 <= len(named) <= MAX_ANSWERS or len({self.kb.businesses[b].category for b in named}) != 1:
+            return ()
+        shared = frozenset.intersection(*(sig for sig, _ in best))
+        own = [sig - shared for sig, _ in best]
+        if not shared or any(not o for o in own) or len(set().union(*own)) < sum(len(o) for o in own):
+            return ()
+        return tuple(named)
+
     def _signature_fit(self, text: str) -> str | None:
         """The business whose signature the text's concepts hold (the most specific); "" when two fit alike, None
         when none fits."""
@@ -534,6 +553,8 @@ class Reader:
                 by_concepts = None  # someone else left (经办人离职了): not the asker's own card
             if by_concepts and (not categories or self.kb.businesses[by_concepts].category in categories):
                 businesses = (by_concepts,)
+            elif not by_concepts and ALSO.search(question) and CJK.search(question):
+                businesses = self._both_fit(rest)  # 公司名和地址都变了: two changes told with one verb
         elif len(businesses) == 1 and ALSO.search(question) and CJK.search(question):
             # a second situation told in other words beside the first (公司地址变了法人也换了, 法人换了 公司名也一块改了):
             # the concepts of what the first one's words leave

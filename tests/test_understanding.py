@@ -317,6 +317,7 @@ def test_a_second_ask_of_cues_only_is_about_what_the_first_named(engine):
         ("公司地址变了法人也换了 要带啥", ["topic:change_address", "topic:change_legal_rep"]),
         ("法人换了 公司名也一块改了 一起办要带啥", ["topic:change_legal_rep", "topic:change_name"]),
         ("公司搬家了，法人也换了，要办什么，客服电话多少", ["topic:change_address", "topic:change_legal_rep", "answer:hotline"]),
+        ("公司名和地址都变了，要办两次吗", ["topic:change_name", "topic:change_address"]),
         (
             "公司地址变了法人也换了 这算啥业务 要带啥 还有满洲里制卡中心在几楼",
             ["topic:change_address", "topic:change_legal_rep", "city:满洲里"],
