@@ -744,6 +744,8 @@ class Reader:
             own = self._with_place(self._plan(read, match(part)))
             if own.kind == "ask" and business:
                 own = self.answer_aspect(own.aspect, business, part)
+            elif own.kind == "ask" and len(set(read.categories)) == 1 and read.categories[0] in self.kb.categories:
+                own = Plan("answers", (f"category:{read.categories[0]}",))  # 补卡需要什么？…: lost or expired? its kind
             if own.kind == "none" and (read.aspects or read.businesses or read.categories or read.cities or not business):
                 # (an ask naming nothing of its own after a business told — 还能用吗 — is about that business: no guess)
                 result = match(part)
@@ -981,7 +983,10 @@ class Reader:
             return None
         aspects = self.kb.aspects
         who = [a for a in reading.aspects if aspects[a].asks_who]
-        if len(who) != 1 or any(a not in who and a not in WHO_OPEN for a in reading.aspects):
+        # (one thing asked: the signature is part of the wording — 这个签字怎么签; a seal and a wording asked together are
+        # the company's copies: какую печать ставить и что писать)
+        asked = {"annotation" if a == "signer" else a for a in who}
+        if len(asked) != 1 or any(a not in who and a not in WHO_OPEN for a in reading.aspects):
             return None
         if self._concepts(reading.question) & (PERSONS | {"company"}):
             return None  # (经办人身份证写什么, 我们公司盖什么章: the company's)

@@ -453,6 +453,7 @@ def test_a_greeting_or_one_word_alone_gets_the_suggestions(engine, question):
         ("签名能打印上去吗 还是得自己写", "signer", "zh"),
         ("谁签字", "signer", "zh"),
         ("那个话咋写", "annotation", "zh"),
+        ("这个签字怎么签", "signer", "zh"),
     ],
 )
 def test_a_seal_or_wording_asked_with_nothing_telling_whose_is_asked_back(engine, question, aspect, lang):
@@ -714,7 +715,11 @@ def test_the_operator_personally_named_by_the_company_is_not_the_holder_acting(e
 
 @pytest.mark.parametrize(
     "question,expected",
-    [("卡坏球了", "topic:replace_card"), ("公司挪地方了 卡要改不", "topic:change_address")],
+    [
+        ("卡坏球了", "topic:replace_card"),
+        ("公司挪地方了 卡要改不", "topic:change_address"),
+        ("公司黄了 卡咋办", "topic:cancel_legal"),  # as 公司不干了
+    ],
 )
 def test_dialect_words_for_what_happened_name_the_business(engine, question, expected):
     assert ask(engine, question).route == expected, question
@@ -725,6 +730,12 @@ def test_a_kind_named_beside_a_business_gets_its_summary_beside_the_business(eng
     screen = ask(engine, "我要补办操作员卡，以及解锁法人卡，分别带什么")
     assert shown(screen) == ["topic:unlock", "category:reissue"], screen.route
     assert kb.categories["reissue"].summary in screen.text
+
+
+def test_an_ask_of_a_kind_without_which_one_beside_other_asks_gets_the_kind(engine):
+    # 补卡需要什么 (lost or expired?) is not dropped beside the fee and the time: the reissue's kinds
+    routes = shown(ask(engine, "补卡需要什么？补卡收费吗？补卡多久？"))
+    assert "category:reissue" in routes and "answer:silent_processing_time" in routes, routes
 
 
 def test_both_cards_named_to_be_cancelled_get_both_cancellations(engine):
