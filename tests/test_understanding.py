@@ -545,6 +545,12 @@ def test_the_ask_back_in_the_console(guide):
     assert chat.step(str(number)).route == "topic:reissue_lost"
     chat.step("需要什么材料")
     assert chat.step("法人换了").route == "topic:change_legal_rep"  # answered in words
+    # whose seal? asked back alike, answered for the holder's own business (no company seal)
+    screen = chat.step("盖哪个章")
+    assert screen.route == "ask_business:seal"
+    number = next(n for n, b in enumerate(screen.all_buttons(), 1) if b.label.startswith("操作员卡注销业务服务"))
+    assert chat.step(str(number)).route == "answer:holder_annotation"
+    assert chat.step("你好 想办卡").route == "ask_business:process"
 
 
 async def test_the_ask_back_in_telegram(fake, bot_app):
@@ -577,6 +583,10 @@ def test_the_ask_back_on_the_web_pages(tmp_path, kb):
         assert page.status_code == 200 and "办理哪项业务？" in page.text
         chosen = web_press(client, page.text, "变更单位名称")
         assert chosen.status_code == 200 and html.escape(ORG) in chosen.text and "变更单位名称" in chosen.text
+        whose = client.get("/ask", params={"q": "盖哪个章"})
+        assert "办理哪项业务？" in whose.text
+        company = web_press(client, whose.text, "丢失补办")
+        assert html.escape(SEAL_RULE) in company.text and html.escape(HOLDER) not in company.text
         both = client.get("/ask", params={"q": "USBKey和共享盾在哪买"})
         assert "清控高科" in both.text and "建行制卡代理网点" in both.text
 
