@@ -562,6 +562,10 @@ async def test_the_ask_back_in_telegram(fake, bot_app):
     reply = await user.send("需要什么材料")
     answered = await user.send("公司搬家了")
     assert "变更主要经营场所（住所）" in answered.plain
+    whose = await user.send("写什么")
+    assert "办理哪项业务？" in whose.plain
+    await user.click(whose, "操作员卡注销业务服务")
+    assert HOLDER in whose.plain and ORG not in whose.plain
 
 
 async def test_two_things_at_once_in_telegram(fake, bot_app):
