@@ -255,6 +255,8 @@ NO_LONGER_NEEDED = re.compile(
     r"больше не (?:нужн|понадоб)\w*|не нужн\w* больше|\bno longer (?:need|needed|required|use)\b|\bdon'?t need (?:it|the card|our card|this card) any ?more\b",
     re.IGNORECASE,
 )
+# a second situation told beside the first (…法人也换了, 一块改了, 同时…): where one is looked for
+ALSO = re.compile(r"也|又|都|和|跟|同时|以及|一块|一起|一并|还有|另外|顺便")
 # a way to do it proposed by the asker (是要先注销再新办吗): a guess at the business, the story's situation decides
 PROPOSES_A_WAY = re.compile(r"先[^，,。？?；;]{1,8}再")
 # a greeting or a bare wish to do something about the card (你好 想办卡, 在吗 办个业务, hello, I want a card, Здравствуйте,
@@ -268,9 +270,9 @@ WISH = re.compile(r"[办弄整搞卡]|业务|手续|申请|\b(?:card|apply|want|
 BARE_WORDS = re.compile(
     r"你们好|你好|您好|老师好|老师|在不在|在吗|在么|在嘛|在不|有人在吗|有人吗|哈喽|嗨|请问一下|请问下|请问|麻烦问一下|麻烦问下|麻烦一下|麻烦|"
     r"打扰一下|打扰了|打扰|想了解一下|了解一下|了解下|了解|你们这边|你们这里|你们这|你们|这边|这里|能不能|可以|能|吗|"
-    r"咨询一下|咨询下|咨询|问一下|问下|问问|问个事|问个问题|想问|有个事|有事|的问题|问题|疑问|情况|老板让我|领导让我|让我|我们公司|我们单位|我们|我|俺们|俺|公司|单位|咱们|咱|"
+    r"咨询一下|咨询下|咨询|问一下|问下|问问|问个事|问个问题|想问问|想问|有个事|有事|的问题|问题|疑问|情况|老板让我|领导让我|让我|我们公司|我们单位|我们|我|俺们|俺|公司|单位|咱们|咱|"
     r"想要|想|要|准备|打算|需要|来|去|办理|办|弄|整|搞|处理|申请|一下|一个|一张|个|张|下|电子口岸卡|电子口岸|口岸卡|卡片|卡|"
-    r"的事情|的事儿|的事|的业务|业务|手续|事情|事|相关|有关|关于|那个|这个|啊|呀|吧|呢|哈|嗯|哦|了|的|"
+    r"的事情|的事儿|的事|的业务|业务|手续|事情|事|相关|有关|关于|那个|这个|啊|呀|吧|呢|哈|嗯|哦|了|的|问|"
     r"\b(?:hello|hi|hey|good|morning|afternoon|day|dear|sir|madam|please|i|we|our company|our|my|us|would like to|would like|"
     r"want to|want|need to|need|get|apply for|apply|make|do something with|do something|something|with|about|for|a|an|the|"
     r"e-port cards?|eport cards?|e-port|eport|cards?|question|help|business)\b|"
@@ -451,6 +453,25 @@ class Reader:
                 return found
         return None
 
+    def _both_fit(self, text: str) -> tuple[str, ...]:
+        """Two or three businesses of one kind whose signatures the text holds alike, each by a concept of its own
+        beside the event they share (公司名和地址都变了: name + changed, address + changed): all of them; else none."""
+        analyzer = self.matcher.analyzer
+        names = {char: cid for cid, char in analyzer.concept_char.items()}
+        concepts = {names[t] for t in analyzer.terms(text) if t in names}
+        fits = [(sig, b) for sig, b in self._signatures if sig <= concepts and len(sig) >= 2]
+        if not fits:
+            return ()
+        best = [(sig, b) for sig, b in fits if len(sig) == len(fits[0][0])]
+        named = list(dict.fromkeys(b for _, b in best))
+        if not 2 <= len(named) <= MAX_ANSWERS or len({self.kb.businesses[b].category for b in named}) != 1:
+            return ()
+        shared = frozenset.intersection(*(sig for sig, _ in best))
+        own = [sig - shared for sig, _ in best]
+        if not shared or any(not o for o in own) or len(set().union(*own)) < sum(len(o) for o in own):
+            return ()
+        return tuple(named)
+
     def _signature_fit(self, text: str) -> str | None:
         """The business whose signature the text's concepts hold (the most specific); "" when two fit alike, None
         when none fits."""
@@ -590,7 +611,9 @@ class Reader:
                 by_concepts = None  # someone else left (经办人离职了): not the asker's own card
             if by_concepts and (not categories or self.kb.businesses[by_concepts].category in categories):
                 businesses = (by_concepts,)
-        elif len(businesses) == 1 and CJK.search(question):
+            elif not by_concepts and ALSO.search(question) and CJK.search(question):
+                businesses = self._both_fit(rest)  # 公司名和地址都变了: two changes told with one verb
+        elif len(businesses) == 1 and ALSO.search(question) and CJK.search(question):
             # a second situation told in other words beside the first (公司地址变了法人也换了, 法人换了 公司名也一块改了):
             # the concepts of what the first one's words leave
             rest = question
@@ -728,7 +751,29 @@ class Reader:
         with self.analyzer.remembering(), self.matcher.analyzer.remembering():
             result = match(question)
             whole = self._with_place(self._plan(self.by_clause(self.read(question)), result))
-            return self._with_pickup(self._each_ask(question, whole, match), result)
+            return self._with_other_kind(self._with_pickup(self._each_ask(question, whole, match), result))
+
+    def _with_other_kind(self, plan: Plan) -> Plan:
+        """A business and, in a clause of its own, a kind of business without which one (我要补办操作员卡，以及解锁法人卡):
+        the kind's screen beside the business (lost or expired? its businesses), not the business alone."""
+        reading = plan.reading
+        if (
+            plan.kind not in ("answers", "topic")
+            or not plan.business
+            or not reading.categories
+            or len(plan.routes) >= MAX_ANSWERS
+        ):
+            return plan
+        kb = self.kb
+        told = {kb.businesses[b].category for b in (*reading.businesses, *reading.story) if b in kb.businesses}
+        kinds = [k for k in dict.fromkeys(reading.categories) if k not in told and k in kb.categories]
+        if len(kinds) != 1 or kb.businesses[plan.business].audience == "holder":
+            return plan
+        own = [c for c in clauses(reading.question) if kinds[0] in self.read(c).categories]
+        if not own or any(self.read(c).businesses for c in own):
+            return plan  # (the kind named in the business's own clause: the business says it)
+        routes = (*plan.routes, f"category:{kinds[0]}")
+        return Plan("answers", routes, business=plan.business, aspect=plan.aspect, reading=reading)
 
     def _with_pickup(self, plan: Plan, result: MatchResult) -> Plan:
         """Applying online always comes with its other half: the card is still collected in person at the
@@ -774,6 +819,8 @@ class Reader:
             own = self._with_place(self._plan(read, match(part)))
             if own.kind == "ask" and business:
                 own = self.answer_aspect(own.aspect, business, part)
+            elif own.kind == "ask" and len(set(read.categories)) == 1 and read.categories[0] in self.kb.categories:
+                own = Plan("answers", (f"category:{read.categories[0]}",))  # 补卡需要什么？…: lost or expired? its kind
             if own.kind == "none" and (read.aspects or read.businesses or read.categories or read.cities or not business):
                 # (an ask naming nothing of its own after a business told — 还能用吗 — is about that business: no guess)
                 result = match(part)
@@ -1031,7 +1078,10 @@ class Reader:
             return None
         aspects = self.kb.aspects
         who = [a for a in reading.aspects if aspects[a].asks_who]
-        if len(who) != 1 or any(a not in who and a not in WHO_OPEN for a in reading.aspects):
+        # (one thing asked: the signature is part of the wording — 这个签字怎么签; a seal and a wording asked together are
+        # the company's copies: какую печать ставить и что писать)
+        asked = {"annotation" if a == "signer" else a for a in who}
+        if len(asked) != 1 or any(a not in who and a not in WHO_OPEN for a in reading.aspects):
             return None
         if self._concepts(reading.question) & (PERSONS | {"company"}):
             return None  # (经办人身份证写什么, 我们公司盖什么章: the company's)

@@ -317,6 +317,7 @@ def test_a_second_ask_of_cues_only_is_about_what_the_first_named(engine):
         ("公司地址变了法人也换了 要带啥", ["topic:change_address", "topic:change_legal_rep"]),
         ("法人换了 公司名也一块改了 一起办要带啥", ["topic:change_legal_rep", "topic:change_name"]),
         ("公司搬家了，法人也换了，要办什么，客服电话多少", ["topic:change_address", "topic:change_legal_rep", "answer:hotline"]),
+        ("公司名和地址都变了，要办两次吗", ["topic:change_name", "topic:change_address"]),
         (
             "公司地址变了法人也换了 这算啥业务 要带啥 还有满洲里制卡中心在几楼",
             ["topic:change_address", "topic:change_legal_rep", "city:满洲里"],
@@ -372,7 +373,13 @@ def test_a_business_alone_opens_its_first_screen(engine):
 # -- asking back -----------------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "question,lang",
-    [("要带哪些材料", "zh"), ("需要什么材料", "zh"), ("what documents do I need", "en"), ("какие документы нужны", "ru")],
+    [
+        ("要带哪些材料", "zh"),
+        ("需要什么材料", "zh"),
+        ("在吗？想咨询下 办卡都要带啥", "zh"),  # 咨询 here is asking, not the hotline
+        ("what documents do I need", "en"),
+        ("какие документы нужны", "ru"),
+    ],
 )
 def test_materials_without_a_business_are_asked_back_never_guessed(engine, kb, question, lang):
     screen = ask(engine, question, lang)
@@ -419,6 +426,7 @@ def test_whether_a_material_is_required_without_a_business_is_asked_back(engine,
         ("我们想办卡，不知道走哪个业务", "zh"),  # 走哪 is no mistyped 放哪 (a lost card)
         ("卡的问题", "zh"),
         ("我们老板让我来问问卡的事", "zh"),
+        ("您好，打扰一下，想问问电子口岸卡办理", "zh"),
     ],
 )
 def test_a_greeting_or_a_bare_wish_about_the_card_is_asked_back_never_guessed(engine, question, lang):
@@ -444,6 +452,8 @@ def test_a_greeting_or_one_word_alone_gets_the_suggestions(engine, question):
         ("что писать", "annotation", "ru"),
         ("签名能打印上去吗 还是得自己写", "signer", "zh"),
         ("谁签字", "signer", "zh"),
+        ("那个话咋写", "annotation", "zh"),
+        ("这个签字怎么签", "signer", "zh"),
     ],
 )
 def test_a_seal_or_wording_asked_with_nothing_telling_whose_is_asked_back(engine, question, aspect, lang):
@@ -535,6 +545,12 @@ def test_the_ask_back_in_the_console(guide):
     assert chat.step(str(number)).route == "topic:reissue_lost"
     chat.step("需要什么材料")
     assert chat.step("法人换了").route == "topic:change_legal_rep"  # answered in words
+    # whose seal? asked back alike, answered for the holder's own business (no company seal)
+    screen = chat.step("盖哪个章")
+    assert screen.route == "ask_business:seal"
+    number = next(n for n, b in enumerate(screen.all_buttons(), 1) if b.label.startswith("操作员卡注销业务服务"))
+    assert chat.step(str(number)).route == "answer:holder_annotation"
+    assert chat.step("你好 想办卡").route == "ask_business:process"
 
 
 async def test_the_ask_back_in_telegram(fake, bot_app):
@@ -546,6 +562,10 @@ async def test_the_ask_back_in_telegram(fake, bot_app):
     reply = await user.send("需要什么材料")
     answered = await user.send("公司搬家了")
     assert "变更主要经营场所（住所）" in answered.plain
+    whose = await user.send("写什么")
+    assert "办理哪项业务？" in whose.plain
+    await user.click(whose, "操作员卡注销业务服务")
+    assert HOLDER in whose.plain and ORG not in whose.plain
 
 
 async def test_two_things_at_once_in_telegram(fake, bot_app):
@@ -567,6 +587,10 @@ def test_the_ask_back_on_the_web_pages(tmp_path, kb):
         assert page.status_code == 200 and "办理哪项业务？" in page.text
         chosen = web_press(client, page.text, "变更单位名称")
         assert chosen.status_code == 200 and html.escape(ORG) in chosen.text and "变更单位名称" in chosen.text
+        whose = client.get("/ask", params={"q": "盖哪个章"})
+        assert "办理哪项业务？" in whose.text
+        company = web_press(client, whose.text, "丢失补办")
+        assert html.escape(SEAL_RULE) in company.text and html.escape(HOLDER) not in company.text
         both = client.get("/ask", params={"q": "USBKey和共享盾在哪买"})
         assert "清控高科" in both.text and "建行制卡代理网点" in both.text
 
@@ -639,6 +663,12 @@ def test_what_to_do_in_other_words_opens_the_business(engine, question):
     assert shown(ask(engine, question))[0] == "topic:change_legal_rep", question
 
 
+def test_how_asked_with_the_businesss_own_verb_opens_it_beside_the_other_ask(engine):
+    # 怎么解 (unlock it), after 卡锁了: the unlocking's screen, and the online ask beside it
+    routes = shown(ask(engine, "卡锁了 怎么解 能网上解吗"))
+    assert routes[0] == "topic:unlock" and "answer:online_apply" in routes, routes
+
+
 def test_the_upload_format_asked_in_other_words_from_a_jiangsu_city_is_the_upload_rule(engine):
     # 网上传附件 (网上 + 传附件, not 上传) 格式和大小: the Jiangsu upload rule, never which form to fill
     assert ask(engine, "网上传附件有格式和大小要求吗 我们在常州").route == "answer:upload_files"
@@ -699,10 +729,27 @@ def test_the_operator_personally_named_by_the_company_is_not_the_holder_acting(e
 
 @pytest.mark.parametrize(
     "question,expected",
-    [("卡坏球了", "topic:replace_card"), ("公司挪地方了 卡要改不", "topic:change_address")],
+    [
+        ("卡坏球了", "topic:replace_card"),
+        ("公司挪地方了 卡要改不", "topic:change_address"),
+        ("公司黄了 卡咋办", "topic:cancel_legal"),  # as 公司不干了
+    ],
 )
 def test_dialect_words_for_what_happened_name_the_business(engine, question, expected):
     assert ask(engine, question).route == expected, question
+
+
+def test_a_kind_named_beside_a_business_gets_its_summary_beside_the_business(engine, kb):
+    # 补办操作员卡 (lost or expired? not told) beside 解锁法人卡: the unlocking and what 补办 covers, in one message
+    screen = ask(engine, "我要补办操作员卡，以及解锁法人卡，分别带什么")
+    assert shown(screen) == ["topic:unlock", "category:reissue"], screen.route
+    assert kb.categories["reissue"].summary in screen.text
+
+
+def test_an_ask_of_a_kind_without_which_one_beside_other_asks_gets_the_kind(engine):
+    # 补卡需要什么 (lost or expired?) is not dropped beside the fee and the time: the reissue's kinds
+    routes = shown(ask(engine, "补卡需要什么？补卡收费吗？补卡多久？"))
+    assert "category:reissue" in routes and "answer:silent_processing_time" in routes, routes
 
 
 def test_both_cards_named_to_be_cancelled_get_both_cancellations(engine):

@@ -200,7 +200,7 @@ def _material_name(m: Any, lang: str) -> str:
 def part_item(kb: Knowledge, route: str, ctx: Context) -> dict[str, Any]:
     """What a composed answer shows of a part that is not a fact, so the message itself answers (the
     button opens the whole screen): a business's materials, a city's offices (name, address and phones
-    exactly), a material's requirements (its seal and annotation lines), a step's title."""
+    exactly), a material's requirements (its seal and annotation lines), a step's title, a kind's summary."""
     parsed = Route.parse(route)
     kind, arg = parsed.screen, parsed.arg or ""
     lang = ctx.lang
@@ -220,6 +220,9 @@ def part_item(kb: Knowledge, route: str, ctx: Context) -> dict[str, Any]:
     if kind == "walk":
         step = next((s for s in kb.steps if s.id == arg), None)
         return {"kind": "walk", "name": step.title if step else ""}
+    if kind == "category" and arg in kb.categories:
+        # (a kind named without which one: the document's sentence on what it covers, its button opens the choice)
+        return {"kind": "category", "category": kb.categories[arg]}
     return {"kind": kind}
 
 
