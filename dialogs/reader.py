@@ -46,6 +46,7 @@ MAIN = "main"  # the main menu: every business
 ONLINE = "online"  # the aspect of applying online (weak: a word of many stories)
 ONLINE_APPLY, ONLINE_PICKUP = "answer:online_apply", "answer:online_pickup"  # applying online; collecting the card after it
 ONSITE_WHERE = "answer:onsite_where"  # where to apply in person
+NO_VISIT = "no_visit"  # the aspect of doing it without going there (vocabulary)
 BARE_CONCEPTS = frozenset({"eport_card", "company"})  # concepts that tell no situation (这个卡咋办, 我们公司咋办)
 CLEAR_RANKING = 8.0  # a ranking score that says the words name something without the reader's parts
 PROCESS = "process"  # the aspect of the procedure: asked back, then the business's first screen
@@ -898,6 +899,14 @@ class Reader:
             and not reading.holder
         ):
             ranked_topic = None  # (办卡要带什么: no business in the words, a weak ranking is a guess — ask which one)
+        if (
+            ranked_topic
+            and not reading.businesses
+            and not reading.story
+            and NO_VISIT in reading.aspects
+            and result.best.score < CLEAR_RANKING
+        ):
+            ranked_topic = None  # (…without come to office: how to do it without going there, not a guess at the business)
         if ranked_topic in self._holder_businesses and not reading.holder and not reading.left and not reading.businesses:
             ranked_topic = None  # (要交几个人的身份证: the holder's own business needs a sign of the holder)
         if ranked_topic in self._holder_businesses and not reading.businesses and not self._ends_own_card(reading):
@@ -1035,6 +1044,14 @@ class Reader:
                     "ask", routes=tuple(f"topic:{b}" for b in dict.fromkeys(reading.businesses)), aspect=aspect, reading=reading
                 )
             best = result.best.route if result.confident and result.best else ""
+            if (
+                best.startswith("topic:")
+                and Route.parse(best).arg in self._holder_businesses
+                and not self._ends_own_card(reading)
+            ):
+                best = ""  # ("in person" is no holder's cancellation: the ranking's guess is not followed)
+            if best.startswith("topic:") and NO_VISIT in reading.aspects and result.best.score < CLEAR_RANKING:
+                best = ""  # (…without come to office: doing it without going there, not a guess at the business)
             if best and not (best.startswith("answer:") and kb.answers[Route.parse(best).arg].silent):
                 # only general words (网上办理, where, phone): the ranking, which weighs every word, answers
                 return Plan("none", reading=reading)

@@ -2012,3 +2012,35 @@ def test_two_things_changed_in_one_phrase_get_both_businesses(engine, question, 
     """Two things changed, the verb said once (поменяли название и адрес, new director and new company name): each
     change's business — not the first alone, nor a new company's first card."""
     assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("不去现场能办吗", "zh"),
+        ("can we do it without coming in person?", "en"),
+        ("is it possible make card without come to office", "en"),
+        ("можно ли оформить без визита?", "ru"),
+    ],
+)
+def test_without_going_there_is_applying_online_and_collecting_the_card(engine, question, lang):
+    """Done without going there: applying online, and the card is still collected in person — never the
+    cancellations ("coming" is not "closing"), the holder's business ("in person" is not "personally") or a change
+    of address ("office")."""
+    routes = shown(ask(engine, question, lang))
+    assert routes[:2] == ["answer:online_apply", "answer:online_pickup"], routes
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("Что писать на копии yingye zhizhao?", ["answer:org_annotation"], "ru"),
+        ("У нас поменялся фажэнь, что делать?", ["topic:change_legal_rep"], "ru"),
+        ("Где купить gongxiang dun?", ["answer:buy_shared_dun"], "ru"),
+        ("Где купить юсбикей?", ["answer:buy_usbkey"], "ru"),
+        ("Можно поставить caiwuzhang на копию?", ["answer:seal_official_only"], "ru"),
+    ],
+)
+def test_chinese_words_in_pinyin_or_cyrillic_inside_russian_are_read(engine, question, expected, lang):
+    """营业执照, 法人, 共享盾, 财务章 typed in pinyin or in Cyrillic inside a Russian question: the same words."""
+    assert shown(ask(engine, question, lang)) == expected, question
