@@ -2044,3 +2044,18 @@ def test_without_going_there_is_applying_online_and_collecting_the_card(engine, 
 def test_chinese_words_in_pinyin_or_cyrillic_inside_russian_are_read(engine, question, expected, lang):
     """营业执照, 法人, 共享盾, 财务章 typed in pinyin or in Cyrillic inside a Russian question: the same words."""
     assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("can the agent be from another company?", ["answer:agent_choice"], "en"),
+        ("Может ли исполнитель быть из другой компании?", ["answer:agent_choice"], "ru"),
+        ("Директор должен прийти лично?", ["material:agent_id"], "ru"),
+        ("Is there a Russian-speaking staff at the center?", ["answer:hotline"], "en"),
+    ],
+)
+def test_who_may_go_and_who_speaks_russian_in_russian_and_english(engine, question, expected, lang):
+    """Who the agent may be (from another company), whether the director must come in person (прийти лично: someone
+    else may go as the agent), a Russian-speaking clerk (neither document says: the hotline, not the offices)."""
+    assert shown(ask(engine, question, lang)) == expected, question
