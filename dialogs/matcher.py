@@ -92,7 +92,9 @@ STOP_WORDS = frozenset(
 NEVER_TYPOS = frozenset(
     "come coming came comes go going goes gone went make making made take taking took give giving gave bring "
     "brought want wants need needs possible possibly still also there here then when know think thing things "
-    "person people someone something anything everything nothing without within about after before other another".split()
+    "person people someone something anything everything nothing without within about after before other another "
+    # (… and Russian verbs a word away from a vocabulary noun: предоставить is not представитель)
+    "предоставить предоставлять предоставляем предоставляется предоставили представить заверить заверять заверяется".split()
 )
 
 
@@ -264,6 +266,8 @@ _SPOKEN_RU = (
     (re.compile(r"(?<![а-яё])щас(?![а-яё])", re.IGNORECASE), "сейчас"),
     (re.compile(r"(?<![а-яё])нада(?![а-яё])", re.IGNORECASE), "надо"),
     (re.compile(r"(?<![а-яё])(?:тока|ток)(?![а-яё])", re.IGNORECASE), "только"),
+    # a yes-or-no tag (… печатью компании или нет?): not "no licence"
+    (re.compile(r"[,\s]*(?<![а-яё])или нет(?![а-яё])", re.IGNORECASE), ""),
 )
 
 

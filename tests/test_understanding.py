@@ -2059,3 +2059,20 @@ def test_who_may_go_and_who_speaks_russian_in_russian_and_english(engine, questi
     """Who the agent may be (from another company), whether the director must come in person (прийти лично: someone
     else may go as the agent), a Russian-speaking clerk (neither document says: the hotline, not the offices)."""
     assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("копию лицензии заверять печатью компании или нет", ["answer:seal_official_only"]),
+        (
+            "здравствуйте у нас поменялся генеральный директор какие документы нужно предоставить для карты электронного порта",
+            ["topic:change_legal_rep"],
+        ),
+        ("Можно на копию лицензии поставить печать бухгалтерии? Другой печати нет", ["answer:seal_official_only"]),
+    ],
+)
+def test_russian_inflections_and_question_tags_are_not_other_words(engine, question, expected):
+    """печатью is the seal; "или нет" (or not?) and "печати нет" are not "no licence"; предоставить (to provide) is not
+    представитель (the agent)."""
+    assert shown(ask(engine, question, "ru")) == expected, question
