@@ -47,6 +47,7 @@ ONLINE = "online"  # the aspect of applying online (weak: a word of many stories
 ONLINE_APPLY, ONLINE_PICKUP = "answer:online_apply", "answer:online_pickup"  # applying online; collecting the card after it
 ONSITE_WHERE = "answer:onsite_where"  # where to apply in person
 NO_VISIT = "no_visit"  # the aspect of doing it without going there (vocabulary)
+GO_IN = "go_in"  # … and the cue of where to go in (the site, when applying online)
 BARE_CONCEPTS = frozenset({"eport_card", "company"})  # concepts that tell no situation (这个卡咋办, 我们公司咋办)
 CLEAR_RANKING = 8.0  # a ranking score that says the words name something without the reader's parts
 PROCESS = "process"  # the aspect of the procedure: asked back, then the business's first screen
@@ -567,7 +568,12 @@ class Reader:
         要手写什么: the passport copy's wording); other words still combine only inside their own ask."""
         carried: set[str] = set()
         things: set[str] = set()
+        online = False
         for t in together:
+            # (applying online asked, then where to go in: the site — можно подать онлайн? куда заходить)
+            if online and GO_IN in t:
+                t.add(ONLINE)
+            online = online or ONLINE in t
             # (the thing bought, likewise: where can I buy a USB key and how much is it? — its price)
             named = {a for a in t if a in CARRIED_THINGS}
             if named:

@@ -2076,3 +2076,23 @@ def test_russian_inflections_and_question_tags_are_not_other_words(engine, quest
     """печатью is the seal; "или нет" (or not?) and "печати нет" are not "no licence"; предоставить (to provide) is not
     представитель (the agent)."""
     assert shown(ask(engine, question, "ru")) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        (
+            "можно подать заявку онлайн? куда заходить и что потом",
+            ["answer:system_url", "answer:online_apply", "answer:online_pickup"],
+            "ru",
+        ),
+        ("куда заходить чтобы подать заявку онлайн?", ["answer:system_url"], "ru"),
+        ("куда заходить в Маньчжурии, какой этаж?", ["city:满洲里"], "ru"),
+        ("мы российская фирма в забайкальске, китайской регистрации нет. можем получить карту?", ["answer:hotline"], "ru"),
+        ("We are a Russian company, not registered in China. Can we get a card?", ["answer:hotline"], "en"),
+    ],
+)
+def test_where_to_go_in_online_and_a_company_not_registered_in_china(engine, question, expected, lang):
+    """куда заходить after applying online is the site (in a city, the office); a company not registered in China is
+    outside both documents — the hotline, never the first card's list as if it could apply."""
+    assert shown(ask(engine, question, lang)) == expected, question
