@@ -2052,6 +2052,8 @@ def test_chinese_words_in_pinyin_or_cyrillic_inside_russian_are_read(engine, que
         ("can the agent be from another company?", ["answer:agent_choice"], "en"),
         ("Может ли исполнитель быть из другой компании?", ["answer:agent_choice"], "ru"),
         ("Директор должен прийти лично?", ["material:agent_id"], "ru"),
+        ("can we appoint the director as the agent?", ["answer:agent_choice"], "en"),
+        ("можно назначить директора исполнителем?", ["answer:agent_choice"], "ru"),
         ("Is there a Russian-speaking staff at the center?", ["answer:hotline"], "en"),
     ],
 )
