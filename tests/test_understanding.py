@@ -2098,3 +2098,17 @@ def test_where_to_go_in_online_and_a_company_not_registered_in_china(engine, que
     """куда заходить after applying online is the site (in a city, the office); a company not registered in China is
     outside both documents — the hotline, never the first card's list as if it could apply."""
     assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("I got card with passport, now I have Chinese ID. Can I use ID to cancel?", ["answer:holder_same_id_type"], "en"),
+        ("Какую анкету заполнять для личного аннулирования?", ["answer:holder_form"], "ru"),
+        ("I am operator, I leave company. Company dont want cancel my card. What I can do?", ["topic:holder_cancel"], "en"),
+    ],
+)
+def test_a_holders_own_cancellation_in_english_and_russian(engine, question, expected, lang):
+    """The holder's own cancellation told in plain or non-native English and Russian: the same-ID rule (got the card
+    with a passport), the holder's own form (личное аннулирование), the business."""
+    assert shown(ask(engine, question, lang)) == expected, question
