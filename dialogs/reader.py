@@ -173,7 +173,7 @@ PERSONAL_ACT = re.compile(r"(?<!法人)(?<!老板)(?:个人|以个人身份|我�
 SAME_ID = re.compile(
     r"(?:当时|当初|以前|原来|之前|那会|那时)[^，,。？?；;]{0,8}(?:用|拿)的?(?:是)?[^，,。？?；;]{0,4}(?:护照|身份证|身分证|通行证|回乡证|台胞证|永居证|证件)"
     r"|(?:issued|made|applied|got it) with (?:my |a )?(?:passport|id)"
-    r"|(?:got|get|made|issued|received|applied for)(?: the| my| a)? (?:operator )?(?:card|it) with (?:my |a |the )?(?:passport|id)|used (?:my |a |the )?(?:passport|id)\b.{0,30}\b(?:got|applied|issued|made)|(?:оформля|получа)\w* по (?:паспорту|загранпаспорту)"
+    r"|(?:got|get|made|issued|received|applied for)(?: the| my| a)? (?:operator )?(?:card|it) with (?:my |a |the )?(?:passport|id)|used (?:my |a |the )?(?:passport|id)\b.{0,30}\b(?:got|applied|issued|made)|(?:оформля\w*|получа\w*|оформили|получили|делали|сделали) (?:карту )?по (?:паспорту|загранпаспорту)"
 )
 # the card centre's own hotline named (not just "a phone"): answered as such even beside a city
 HOTLINE_NAMED = re.compile(r"热线|客服|制卡中心|中心的?电话|hotline|card cent(?:re|er)|горяч|центр", re.IGNORECASE)
@@ -859,6 +859,10 @@ class Reader:
             or bool(SAME_ID.search(q))
         )
 
+    def _about_form(self, route: str) -> bool:
+        """Whether an answer is about the application form itself (who signs it, handwriting it)."""
+        return route.startswith("answer:") and self.kb.answers[Route.parse(route).arg].see == "material:application_form"
+
     def _jiangsu(self, route: str) -> bool:
         """Whether a route is a fact of the Jiangsu guide only."""
         return route.startswith("answer:") and self.kb.answers[Route.parse(route).arg].region == "jiangsu"
@@ -1181,6 +1185,11 @@ class Reader:
                 a == PHONE and reading.cities
             ):  # a phone asked with a city named (解锁要带啥 通辽那家电话多少): its offices' phones
                 candidates[a] = [f"city:{reading.cities[0]}"]
+        if reading.document and not any(kb.aspects[a].document and FORMS in (a, *kb.aspects[a].when) for a in reading.aspects):
+            # a paper named that is not the form (кто подписывает копию лицензии): the form's own answers are not its
+            for a in aspects:
+                kept = [r for r in candidates[a] if not self._about_form(r)]
+                candidates[a] = kept or candidates[a]
         aspects = [a for a in aspects if candidates[a]]
         scores = self.matcher.route_scores(reading.question)
         chosen: list[str] = []

@@ -2112,3 +2112,21 @@ def test_a_holders_own_cancellation_in_english_and_russian(engine, question, exp
     """The holder's own cancellation told in plain or non-native English and Russian: the same-ID rule (got the card
     with a passport), the holder's own form (личное аннулирование), the business."""
     assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("Какая печать и кто подписывает копию лицензии?", ["answer:seal_official_only", "answer:org_annotation"], "ru"),
+        ("持卡人身份证复印件要盖公章不 还是本人签个字就完事了", ["answer:person_seal", "answer:all_four_required"], "zh"),
+        (
+            "карту делали по паспорту рф, сейчас паспорт новый. я сам хочу закрыть свою карту оператора, новый паспорт примут?",
+            ["answer:holder_same_id_type"],
+            "ru",
+        ),
+    ],
+)
+def test_a_paper_named_gets_its_own_rules_not_the_forms(engine, question, expected, lang):
+    """A licence or ID copy named with who signs or stamps it: that copy's rules — never "the documents do not say
+    who signs the application form"; a card made with an old passport is the holder's same-ID rule."""
+    assert shown(ask(engine, question, lang)) == expected, question
