@@ -2130,3 +2130,16 @@ def test_a_paper_named_gets_its_own_rules_not_the_forms(engine, question, expect
     """A licence or ID copy named with who signs or stamps it: that copy's rules — never "the documents do not say
     who signs the application form"; a card made with an old passport is the holder's same-ID rule."""
     assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("Что нужно для новой карты оператора, у нас уже есть карта юрлица", ["topic:new_operator"]),
+        ("Сколько карт операторов можно иметь?", ["answer:max_operators"]),
+    ],
+)
+def test_a_new_operator_card_in_russian_is_the_added_card_not_the_first_set(engine, question, expected):
+    """A new operator card when the legal card is already there: the added operator card, not a new company's first
+    card; how many operator cards: the most per application, not how many a first set has."""
+    assert shown(ask(engine, question, "ru")) == expected, question
