@@ -1858,6 +1858,7 @@ def test_the_format_of_files_uploaded_is_the_upload_rule_not_the_forms(engine, q
         ("company new boss, card what to do", "topic:change_legal_rep", "en"),
         ("у нас новый начальник", "topic:change_legal_rep", "ru"),
         ("my card doesnt work", "topic:replace_card", "en"),
+        ("card is bend, can i get new", "topic:replace_card", "en"),  # (not a new company's first card)
     ],
 )
 def test_english_and_russian_situations_name_their_business(engine, question, expected, lang):
