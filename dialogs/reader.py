@@ -33,6 +33,7 @@ HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts pers
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
 PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+NEARBY = re.compile(r"рядом|поблизости|недалеко|\bnear(?:by)?\b|\bclose to\b|附近|旁边|边上", re.IGNORECASE)
 PLACE_ASKED = re.compile(r"where|address|location|где|куда|адрес|在哪|哪里|哪儿|哪个|地址|位置|几楼|怎么走", re.IGNORECASE)
 CARRIED_THINGS = frozenset({"key", "shared_dun"})  # what a later ask's price refers back to (how much is it?)
 PERSON_DOCS = frozenset({"agent", "person_id"})  # aspects naming a person (whose ID), not a paper of their own
@@ -101,7 +102,7 @@ def clauses(text: str) -> list[str]:
 # the asks of a question: its sentences (？。！；), and a second ask joined by 另外/还有/顺便/and also/и ещё …
 ASKS = re.compile(
     r"\s*\n\s*(?:[（(]?[0-9一二三四五][)）.、．:：]\s*)?|^\s*[（(]?1[)）.、．:：]\s*|[。？?！!；;]+|[，,、\s]*(?:另外|顺便问下|顺便问一下|顺便|还有就是|还有|再问一下|再问下|并且|"
-    r"\band also\b|\balso\b|\band\b(?= (?:what|where|which|how|do|does|is|are|can|who|when)\b)|"
+    r"\band also\b|(?<!that )(?<!which )(?<!who )\balso\b|\band\b(?= (?:what|where|which|how|do|does|is|are|can|who|when)\b)|"
     r"\bа также\b|\bи ещё\b|\bи еще\b|\bкроме того\b|"
     r"(?<![а-яё])и(?= (?:где|куда|какой|какая|какие|какую|как|сколько|что|можно|нужно|нужен|нужна|когда|кто|во сколько|до скольки|есть ли)(?![а-яё])))[，,:：\s]*",
     re.IGNORECASE,
@@ -665,6 +666,15 @@ class Reader:
                     best.startswith("answer:") and self.kb.answers[Route.parse(best).arg].silent
                 ):
                     own = Plan("answers", (best,))
+            if (
+                own.kind == "answers"
+                and "offices" in own.routes
+                and not read.cities
+                and NEARBY.search(part)
+                and any(a in ("centre", "centre_phone") for a in reading.aspects)
+            ):
+                # a bank near the card centre, asked after it (телефон центра? и есть банк рядом): the centre's city
+                own = replace(own, routes=tuple(dict.fromkeys(centre if r == "offices" else r for r in own.routes)))
             if own.kind not in ("answers", "topic") or not own.routes:
                 continue
             if any(r in routes for r in own.routes) or len(routes) >= MAX_ANSWERS:
@@ -1166,6 +1176,7 @@ class Reader:
                 for a in part.aspects:
                     if a in PLACE_ASPECTS and part.cities:
                         here.setdefault(a, part.cities[0])
+        near_centre = bool(NEARBY.search(reading.question)) and any(a in ("centre", "centre_phone") for a in reading.aspects)
         for a in aspects:
             fixed = self.fixed_route(a, business)
             routes = [fixed] if fixed else [r for r in kb.aspects[a].routes if self.applies(r, business)]
@@ -1181,6 +1192,9 @@ class Reader:
             candidates[a] = routes or ([f"topic:{business}"] if business else [])
             if a in PLACE_ASPECTS and a in here:  # where, in a city named in the same ask (通辽那边在哪办)
                 candidates[a] = [f"city:{here[a]}"]
+            elif a in ("where", "bank") and not reading.cities and near_centre:
+                # a bank near the card centre asked after it (телефон центра? и есть банк рядом): the centre's city
+                candidates[a] = [f"city:{self.kb.offices[self.kb.facts['hotline'].office].city}"]
             if (
                 a == PHONE and reading.cities
             ):  # a phone asked with a city named (解锁要带啥 通辽那家电话多少): its offices' phones

@@ -2144,3 +2144,16 @@ def test_a_new_operator_card_in_russian_is_the_added_card_not_the_first_set(engi
     """A new operator card when the legal card is already there: the added operator card, not a new company's first
     card; how many operator cards: the most per application, not how many a first set has."""
     assert shown(ask(engine, question, "ru")) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("Какой телефон у центра? И есть банк рядом, где тоже можно сделать карту?", "ru"),
+        ("What is the card centre phone? Is there a bank nearby that also does cards?", "en"),
+    ],
+)
+def test_a_bank_near_the_card_centre_is_the_centres_city(engine, question, lang):
+    """The centre's phone, then a bank nearby that also does cards: the hotline and the offices of the centre's city —
+    not every city's offices, nor a business guessed from "that also does cards" read as an ask of its own."""
+    assert shown(ask(engine, question, lang)) == ["answer:hotline", "city:满洲里"], question
