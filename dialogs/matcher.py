@@ -94,7 +94,8 @@ NEVER_TYPOS = frozenset(
     "brought want wants need needs possible possibly still also there here then when know think thing things "
     "person people someone something anything everything nothing without within about after before other another "
     # (… and Russian verbs a word away from a vocabulary noun: предоставить is not представитель)
-    "предоставить предоставлять предоставляем предоставляется предоставили представить заверить заверять заверяется".split()
+    "предоставить предоставлять предоставляем предоставляется предоставили представить заверить заверять заверяется "
+    "прислать прислат присылать присылат отправить отправит отправлять послать послат".split()
 )
 
 

@@ -1750,6 +1750,8 @@ def test_materials_in_english_for_a_new_colleague_is_the_new_operator_list(engin
         ("telefon goryachei linii?", ["answer:hotline"]),
         ("kak zakryt svoyu kartu operatora, ya uvolilas", ["topic:holder_cancel"]),
         ("gde nahoditsya zhika zhongxin?", ["offices"]),  # (pinyin inside: read as the vocabulary spells it)
+        ("4to nuzhno dlya zameny karty?", ["topic:replace_card"]),
+        ("mozhno li prislat dokumenty po pochte?", ["answer:silent_mail_mzl"]),  # (prislat is not "write")
     ],
 )
 def test_russian_typed_in_latin_letters_is_read_as_russian(engine, question, expected):
