@@ -2159,3 +2159,21 @@ def test_a_bank_near_the_card_centre_is_the_centres_city(engine, question, lang)
     """The centre's phone, then a bank nearby that also does cards: the hotline and the offices of the centre's city —
     not every city's offices, nor a business guessed from "that also does cards" read as an ask of its own."""
     assert shown(ask(engine, question, lang)) == ["answer:hotline", "city:满洲里"], question
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        (
+            "Подскажите, ключ USBKey сломался, где купить новый и надо ли менять карту?",
+            ["answer:buy_usbkey", "topic:replace_card"],
+        ),
+        ("У нас две фирмы, можно одну карту на обе?", ["answer:hotline"]),
+        ("Здравствуйте! Наш оператор в отпуске, может ли другой сотрудник пользоваться его картой?", ["answer:hotline"]),
+        ("Сколько действует карта?", ["answer:silent_validity"]),
+    ],
+)
+def test_russian_border_town_questions(engine, question, expected):
+    """A second ask joined by и надо ли (whether to change the card), two firms on one card and another employee using
+    the card (outside both documents: the hotline), how long the card is valid (the documents do not say)."""
+    assert shown(ask(engine, question, "ru")) == expected, question
