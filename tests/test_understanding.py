@@ -1957,6 +1957,7 @@ def test_russian_and_english_compound_asks_are_each_answered_and_nothing_else(en
         ("У меня вопрос по карте", "ru"),
         ("Hello, I need help with the card", "en"),
         ("I have a question about our card", "en"),
+        ("Hi, card problem", "en"),  # (not a broken card: locked or expired cards have problems too)
     ],
 )
 def test_help_with_the_card_and_nothing_else_asks_which_business_in_russian_and_english(engine, question, lang):
