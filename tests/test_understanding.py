@@ -1914,6 +1914,7 @@ def test_someone_else_going_instead_of_the_director_is_the_agent(engine, questio
             ["topic:cancel_operator", "answer:silent_fees"],
         ),
         ("сотрудник ушел, что делать с его картой", ["topic:cancel_operator"]),
+        ("Сотрудник увольняется, что делать с его картой?", ["topic:cancel_operator"]),
         ("мне карта больше не нужна, я ушла из фирмы", ["topic:holder_cancel"]),
         (
             "Мы некоммерческое общественное объединение, бизнес-лицензии у нас нет. Что подать вместо неё?",
@@ -2010,6 +2011,7 @@ def test_an_expired_passport_is_not_an_expired_card_and_at_once_is_the_processin
         ("We changed our company name and address. What documents?", ["topic:change_name", "topic:change_address"], "en"),
         ("Компания меняет юридический адрес и директора одновременно", ["topic:change_address", "topic:change_legal_rep"], "ru"),
         ("New director and new company name, what to bring?", ["topic:change_legal_rep", "topic:change_name"], "en"),
+        ("Директор сменился, и мы переехали. Что привезти?", ["topic:change_legal_rep", "topic:change_address"], "ru"),
     ],
 )
 def test_two_things_changed_in_one_phrase_get_both_businesses(engine, question, expected, lang):
