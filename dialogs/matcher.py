@@ -93,6 +93,18 @@ STOP_WORDS = frozenset(
 )
 
 
+# common English words a question is made of: never taken for a typo of a vocabulary word ("coming" is not "closing",
+# "come" not "close"); still read as themselves
+NEVER_TYPOS = frozenset(
+    "come coming came comes go going goes gone went make making made take taking took give giving gave bring "
+    "brought want wants need needs possible possibly still also there here then when know think thing things "
+    "person people someone something anything everything nothing without within about after before other another "
+    # (… and Russian verbs a word away from a vocabulary noun: предоставить is not представитель)
+    "предоставить предоставлять предоставляем предоставляется предоставили представить заверить заверять заверяется "
+    "прислать прислат присылать присылат отправить отправит отправлять послать послат".split()
+)
+
+
 @dataclass(frozen=True)
 class Match:
     """One route the ranking proposes for a question, with its BM25 score."""
@@ -267,6 +279,8 @@ _SPOKEN_RU = (
     (re.compile(r"(?<![а-яё])щас(?![а-яё])", re.IGNORECASE), "сейчас"),
     (re.compile(r"(?<![а-яё])нада(?![а-яё])", re.IGNORECASE), "надо"),
     (re.compile(r"(?<![а-яё])(?:тока|ток)(?![а-яё])", re.IGNORECASE), "только"),
+    # a yes-or-no tag (… печатью компании или нет?): not "no licence"
+    (re.compile(r"[,\s]*(?<![а-яё])или нет(?![а-яё])", re.IGNORECASE), ""),
 )
 
 
@@ -586,7 +600,14 @@ class Analyzer:
         for w in words:
             if correct and w not in self._known and f"{w}ь" in self._known:
                 w = f"{w}ь"  # the soft sign left out (печат, делат: typed fast, or Russian in Latin letters)
-            elif correct and w not in self._known and w not in STOP_WORDS and len(w) >= 4 and not w.isdigit():
+            elif (
+                correct
+                and w not in self._known
+                and w not in STOP_WORDS
+                and w not in NEVER_TYPOS
+                and len(w) >= 4
+                and not w.isdigit()
+            ):
                 hit = process.extractOne(w, self._typo_targets(len(w)), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
                 # a typo, not another word ("almost" is not "lost"; a typo keeps the first letter: "slot" is not "lost")
                 if hit and abs(len(hit[0]) - len(w)) <= 1 and hit[0][0] == w[0]:

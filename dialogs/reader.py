@@ -33,6 +33,7 @@ HOLDER_GROUP = "holder"  # the synonyms group whose words say a holder acts pers
 LEAVE_GROUP = "leave"  # … and the one saying someone left the company (我是持卡人，离职了)
 JIANGSU_TARGET = "fact:jiangsu_materials"  # the vocabulary entry whose words name Jiangsu
 PLACE_ASPECTS = ("where", "bank", "centre")  # a clause asking about a place
+NEARBY = re.compile(r"рядом|поблизости|недалеко|\bnear(?:by)?\b|\bclose to\b|附近|旁边|边上", re.IGNORECASE)
 PLACE_ASKED = re.compile(r"where|address|location|где|куда|адрес|在哪|哪里|哪儿|哪个|地址|位置|几楼|怎么走", re.IGNORECASE)
 CARRIED_THINGS = frozenset({"key", "shared_dun"})  # what a later ask's price refers back to (how much is it?)
 PERSON_DOCS = frozenset({"agent", "person_id"})  # aspects naming a person (whose ID), not a paper of their own
@@ -54,6 +55,8 @@ MAIN = "main"  # the main menu: every business
 ONLINE = "online"  # the aspect of applying online (weak: a word of many stories)
 ONLINE_APPLY, ONLINE_PICKUP = "answer:online_apply", "answer:online_pickup"  # applying online; collecting the card after it
 ONSITE_WHERE = "answer:onsite_where"  # where to apply in person
+NO_VISIT = "no_visit"  # the aspect of doing it without going there (vocabulary)
+GO_IN = "go_in"  # … and the cue of where to go in (the site, when applying online)
 BARE_CONCEPTS = frozenset({"eport_card", "company"})  # concepts that tell no situation (这个卡咋办, 我们公司咋办)
 CLEAR_RANKING = 8.0  # a ranking score that says the words name something without the reader's parts
 PROCESS = "process"  # the aspect of the procedure: asked back, then the business's first screen
@@ -108,9 +111,9 @@ def clauses(text: str) -> list[str]:
 # the asks of a question: its sentences (？。！；), and a second ask joined by 另外/还有/顺便/and also/и ещё …
 ASKS = re.compile(
     r"\s*\n\s*(?:[（(]?[0-9一二三四五][)）.、．:：]\s*)?|^\s*[（(]?1[)）.、．:：]\s*|[。？?！!；;]+|[，,、\s]*(?:另外|顺便问下|顺便问一下|顺便|还有就是|还有|再问一下|再问下|并且|"
-    r"\band also\b|\balso\b|\band\b(?= (?:what|where|which|how|do|does|is|are|can|who|when)\b)|"
+    r"\band also\b|(?<!that )(?<!which )(?<!who )\balso\b|\band\b(?= (?:what|where|which|how|do|does|is|are|can|who|when)\b)|"
     r"\bа также\b|\bи ещё\b|\bи еще\b|\bкроме того\b|"
-    r"(?<![а-яё])и(?= (?:где|куда|какой|какая|какие|какую|как|сколько|что|можно|нужно|нужен|нужна|когда|кто|во сколько|до скольки|есть ли)(?![а-яё])))[，,:：\s]*",
+    r"(?<![а-яё])и(?= (?:где|куда|какой|какая|какие|какую|как|сколько|что|можно|нужно|нужен|нужна|надо|когда|кто|во сколько|до скольки|есть ли)(?![а-яё])))[，,:：\s]*",
     re.IGNORECASE,
 )
 
@@ -183,7 +186,8 @@ PERSONAL_ACT = re.compile(r"(?<!法人)(?<!老板)(?:个人|以个人身份|我�
 # the ID the card was issued with, told apart from the one now (当时办卡用的是护照，现在有身份证了): the holder's same-ID rule
 SAME_ID = re.compile(
     r"(?:当时|当初|以前|原来|之前|那会|那时)[^，,。？?；;]{0,8}(?:用|拿)的?(?:是)?[^，,。？?；;]{0,4}(?:护照|身份证|身分证|通行证|回乡证|台胞证|永居证|证件)"
-    r"|(?:issued|made|applied|got it) with (?:my |a )?(?:passport|id)|used (?:my |a |the )?(?:passport|id)\b.{0,30}\b(?:got|applied|issued|made)|(?:оформля|получа)\w* по (?:паспорту|загранпаспорту)"
+    r"|(?:issued|made|applied|got it) with (?:my |a )?(?:passport|id)"
+    r"|(?:got|get|made|issued|received|applied for)(?: the| my| a)? (?:operator )?(?:card|it) with (?:my |a |the )?(?:passport|id)|used (?:my |a |the )?(?:passport|id)\b.{0,30}\b(?:got|applied|issued|made)|(?:оформля\w*|получа\w*|оформили|получили|делали|сделали) (?:карту )?по (?:паспорту|загранпаспорту)"
 )
 # the card centre's own hotline named (not just "a phone"): answered as such even beside a city
 HOTLINE_NAMED = re.compile(r"热线|客服|制卡中心|中心的?电话|hotline|card cent(?:re|er)|горяч|центр", re.IGNORECASE)
@@ -697,7 +701,12 @@ class Reader:
         things: set[str] = set()
         asked: set[str] = set()  # what was asked of the thing before (where to buy it)
         before: set[str] = set()  # every aspect the asks before named
+        online = False
         for t in together:
+            # (applying online asked, then where to go in: the site — можно подать онлайн? куда заходить)
+            if online and GO_IN in t:
+                t.add(ONLINE)
+            online = online or ONLINE in t
             # (the thing bought, likewise: where can I buy a USB key and how much is it? — its price)
             named = {a for a in t if a in CARRIED_THINGS}
             if named and not t - CARRIED_THINGS and asked:
@@ -829,6 +838,15 @@ class Reader:
                     best.startswith("answer:") and self.kb.answers[Route.parse(best).arg].silent
                 ):
                     own = Plan("answers", (best,))
+            if (
+                own.kind == "answers"
+                and "offices" in own.routes
+                and not read.cities
+                and NEARBY.search(part)
+                and any(a in ("centre", "centre_phone") for a in reading.aspects)
+            ):
+                # a bank near the card centre, asked after it (телефон центра? и есть банк рядом): the centre's city
+                own = replace(own, routes=tuple(dict.fromkeys(centre if r == "offices" else r for r in own.routes)))
             if own.kind not in ("answers", "topic") or not own.routes:
                 continue
             if any(r in routes for r in own.routes) or len(routes) >= MAX_ANSWERS:
@@ -1027,6 +1045,10 @@ class Reader:
             or bool(SAME_ID.search(q))
         )
 
+    def _about_form(self, route: str) -> bool:
+        """Whether an answer is about the application form itself (who signs it, handwriting it)."""
+        return route.startswith("answer:") and self.kb.answers[Route.parse(route).arg].see == "material:application_form"
+
     def _jiangsu(self, route: str) -> bool:
         """Whether a route is a fact of the Jiangsu guide only."""
         return route.startswith("answer:") and self.kb.answers[Route.parse(route).arg].region == "jiangsu"
@@ -1130,6 +1152,14 @@ class Reader:
             and not reading.holder
         ):
             ranked_topic = None  # (办卡要带什么: no business in the words, a weak ranking is a guess — ask which one)
+        if (
+            ranked_topic
+            and not reading.businesses
+            and not reading.story
+            and NO_VISIT in reading.aspects
+            and result.best.score < CLEAR_RANKING
+        ):
+            ranked_topic = None  # (…without come to office: how to do it without going there, not a guess at the business)
         if ranked_topic in self._holder_businesses and not reading.holder and not reading.left and not reading.businesses:
             ranked_topic = None  # (要交几个人的身份证: the holder's own business needs a sign of the holder)
         if ranked_topic in self._holder_businesses and not reading.businesses and not self._ends_own_card(reading):
@@ -1270,6 +1300,14 @@ class Reader:
                     "ask", routes=tuple(f"topic:{b}" for b in dict.fromkeys(reading.businesses)), aspect=aspect, reading=reading
                 )
             best = result.best.route if result.confident and result.best else ""
+            if (
+                best.startswith("topic:")
+                and Route.parse(best).arg in self._holder_businesses
+                and not self._ends_own_card(reading)
+            ):
+                best = ""  # ("in person" is no holder's cancellation: the ranking's guess is not followed)
+            if best.startswith("topic:") and NO_VISIT in reading.aspects and result.best.score < CLEAR_RANKING:
+                best = ""  # (…without come to office: doing it without going there, not a guess at the business)
             if best and not (best.startswith("answer:") and kb.answers[Route.parse(best).arg].silent):
                 # only general words (网上办理, where, phone): the ranking, which weighs every word, answers
                 return Plan("none", reading=reading)
@@ -1382,6 +1420,7 @@ class Reader:
                 for a in part.aspects:
                     if a in PLACE_ASPECTS and part.cities:
                         here.setdefault(a, part.cities[0])
+        near_centre = bool(NEARBY.search(reading.question)) and any(a in ("centre", "centre_phone") for a in reading.aspects)
         for a in aspects:
             fixed = self.fixed_route(a, business) or self._fixed_for_kind(a, reading, business)
             routes = [fixed] if fixed else [r for r in kb.aspects[a].routes if self.applies(r, business)]
@@ -1397,10 +1436,18 @@ class Reader:
             candidates[a] = routes or ([f"topic:{business}"] if business else [])
             if a in PLACE_ASPECTS and a in here:  # where, in a city named in the same ask (通辽那边在哪办)
                 candidates[a] = [f"city:{here[a]}"]
+            elif a in ("where", "bank") and not reading.cities and near_centre:
+                # a bank near the card centre asked after it (телефон центра? и есть банк рядом): the centre's city
+                candidates[a] = [f"city:{self.kb.offices[self.kb.facts['hotline'].office].city}"]
             if (
                 a == PHONE and reading.cities
             ):  # a phone asked with a city named (解锁要带啥 通辽那家电话多少): its offices' phones
                 candidates[a] = [f"city:{reading.cities[0]}"]
+        if reading.document and not any(kb.aspects[a].document and FORMS in (a, *kb.aspects[a].when) for a in reading.aspects):
+            # a paper named that is not the form (кто подписывает копию лицензии): the form's own answers are not its
+            for a in aspects:
+                kept = [r for r in candidates[a] if not self._about_form(r)]
+                candidates[a] = kept or candidates[a]
         aspects = [a for a in aspects if candidates[a]]
         scores = self.matcher.route_scores(reading.question)
         chosen: list[str] = []

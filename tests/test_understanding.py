@@ -2040,6 +2040,8 @@ def test_materials_in_english_for_a_new_colleague_is_the_new_operator_list(engin
         ("telefon goryachei linii?", ["answer:hotline"]),
         ("kak zakryt svoyu kartu operatora, ya uvolilas", ["topic:holder_cancel"]),
         ("gde nahoditsya zhika zhongxin?", ["offices"]),  # (pinyin inside: read as the vocabulary spells it)
+        ("4to nuzhno dlya zameny karty?", ["topic:replace_card"]),
+        ("mozhno li prislat dokumenty po pochte?", ["answer:silent_mail_mzl"]),  # (prislat is not "write")
     ],
 )
 def test_russian_typed_in_latin_letters_is_read_as_russian(engine, question, expected):
@@ -2148,6 +2150,7 @@ def test_the_format_of_files_uploaded_is_the_upload_rule_not_the_forms(engine, q
         ("company new boss, card what to do", "topic:change_legal_rep", "en"),
         ("у нас новый начальник", "topic:change_legal_rep", "ru"),
         ("my card doesnt work", "topic:replace_card", "en"),
+        ("card is bend, can i get new", "topic:replace_card", "en"),  # (not a new company's first card)
     ],
 )
 def test_english_and_russian_situations_name_their_business(engine, question, expected, lang):
@@ -2201,6 +2204,7 @@ def test_someone_else_going_instead_of_the_director_is_the_agent(engine, questio
             ["topic:cancel_operator", "answer:silent_fees"],
         ),
         ("сотрудник ушел, что делать с его картой", ["topic:cancel_operator"]),
+        ("Сотрудник увольняется, что делать с его картой?", ["topic:cancel_operator"]),
         ("мне карта больше не нужна, я ушла из фирмы", ["topic:holder_cancel"]),
         (
             "Мы некоммерческое общественное объединение, бизнес-лицензии у нас нет. Что подать вместо неё?",
@@ -2244,6 +2248,7 @@ def test_russian_and_english_compound_asks_are_each_answered_and_nothing_else(en
         ("У меня вопрос по карте", "ru"),
         ("Hello, I need help with the card", "en"),
         ("I have a question about our card", "en"),
+        ("Hi, card problem", "en"),  # (not a broken card: locked or expired cards have problems too)
     ],
 )
 def test_help_with_the_card_and_nothing_else_asks_which_business_in_russian_and_english(engine, question, lang):
@@ -2296,9 +2301,172 @@ def test_an_expired_passport_is_not_an_expired_card_and_at_once_is_the_processin
         ("We changed our company name and address. What documents?", ["topic:change_name", "topic:change_address"], "en"),
         ("Компания меняет юридический адрес и директора одновременно", ["topic:change_address", "topic:change_legal_rep"], "ru"),
         ("New director and new company name, what to bring?", ["topic:change_legal_rep", "topic:change_name"], "en"),
+        ("Директор сменился, и мы переехали. Что привезти?", ["topic:change_legal_rep", "topic:change_address"], "ru"),
     ],
 )
 def test_two_things_changed_in_one_phrase_get_both_businesses(engine, question, expected, lang):
     """Two things changed, the verb said once (поменяли название и адрес, new director and new company name): each
     change's business — not the first alone, nor a new company's first card."""
     assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("不去现场能办吗", "zh"),
+        ("can we do it without coming in person?", "en"),
+        ("is it possible make card without come to office", "en"),
+        ("можно ли оформить без визита?", "ru"),
+    ],
+)
+def test_without_going_there_is_applying_online_and_collecting_the_card(engine, question, lang):
+    """Done without going there: applying online, and the card is still collected in person — never the
+    cancellations ("coming" is not "closing"), the holder's business ("in person" is not "personally") or a change
+    of address ("office")."""
+    routes = shown(ask(engine, question, lang))
+    assert routes[:2] == ["answer:online_apply", "answer:online_pickup"], routes
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("Что писать на копии yingye zhizhao?", ["answer:org_annotation"], "ru"),
+        ("У нас поменялся фажэнь, что делать?", ["topic:change_legal_rep"], "ru"),
+        ("Где купить gongxiang dun?", ["answer:buy_shared_dun"], "ru"),
+        ("Где купить юсбикей?", ["answer:buy_usbkey"], "ru"),
+        ("Можно поставить caiwuzhang на копию?", ["answer:seal_official_only"], "ru"),
+    ],
+)
+def test_chinese_words_in_pinyin_or_cyrillic_inside_russian_are_read(engine, question, expected, lang):
+    """营业执照, 法人, 共享盾, 财务章 typed in pinyin or in Cyrillic inside a Russian question: the same words."""
+    assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("can the agent be from another company?", ["answer:agent_choice"], "en"),
+        ("Может ли исполнитель быть из другой компании?", ["answer:agent_choice"], "ru"),
+        ("Директор должен прийти лично?", ["material:agent_id"], "ru"),
+        ("can we appoint the director as the agent?", ["answer:agent_choice"], "en"),
+        ("можно назначить директора исполнителем?", ["answer:agent_choice"], "ru"),
+        ("Is there a Russian-speaking staff at the center?", ["answer:hotline"], "en"),
+    ],
+)
+def test_who_may_go_and_who_speaks_russian_in_russian_and_english(engine, question, expected, lang):
+    """Who the agent may be (from another company), whether the director must come in person (прийти лично: someone
+    else may go as the agent), a Russian-speaking clerk (neither document says: the hotline, not the offices)."""
+    assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("копию лицензии заверять печатью компании или нет", ["answer:seal_official_only"]),
+        (
+            "здравствуйте у нас поменялся генеральный директор какие документы нужно предоставить для карты электронного порта",
+            ["topic:change_legal_rep"],
+        ),
+        ("Можно на копию лицензии поставить печать бухгалтерии? Другой печати нет", ["answer:seal_official_only"]),
+    ],
+)
+def test_russian_inflections_and_question_tags_are_not_other_words(engine, question, expected):
+    """печатью is the seal; "или нет" (or not?) and "печати нет" are not "no licence"; предоставить (to provide) is not
+    представитель (the agent)."""
+    assert shown(ask(engine, question, "ru")) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        (
+            "можно подать заявку онлайн? куда заходить и что потом",
+            ["answer:online_apply", "answer:system_url", "answer:online_pickup"],  # (in the order asked)
+            "ru",
+        ),
+        ("куда заходить чтобы подать заявку онлайн?", ["answer:system_url"], "ru"),
+        ("куда заходить в Маньчжурии, какой этаж?", ["city:满洲里"], "ru"),
+        ("мы российская фирма в забайкальске, китайской регистрации нет. можем получить карту?", ["answer:hotline"], "ru"),
+        ("We are a Russian company, not registered in China. Can we get a card?", ["answer:hotline"], "en"),
+    ],
+)
+def test_where_to_go_in_online_and_a_company_not_registered_in_china(engine, question, expected, lang):
+    """куда заходить after applying online is the site (in a city, the office); a company not registered in China is
+    outside both documents — the hotline, never the first card's list as if it could apply."""
+    assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("I got card with passport, now I have Chinese ID. Can I use ID to cancel?", ["answer:holder_same_id_type"], "en"),
+        ("Какую анкету заполнять для личного аннулирования?", ["answer:holder_form"], "ru"),
+        ("I am operator, I leave company. Company dont want cancel my card. What I can do?", ["topic:holder_cancel"], "en"),
+    ],
+)
+def test_a_holders_own_cancellation_in_english_and_russian(engine, question, expected, lang):
+    """The holder's own cancellation told in plain or non-native English and Russian: the same-ID rule (got the card
+    with a passport), the holder's own form (личное аннулирование), the business."""
+    assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected,lang",
+    [
+        ("Какая печать и кто подписывает копию лицензии?", ["answer:seal_official_only", "answer:org_annotation"], "ru"),
+        ("持卡人身份证复印件要盖公章不 还是本人签个字就完事了", ["answer:person_seal", "answer:all_four_required"], "zh"),
+        (
+            "карту делали по паспорту рф, сейчас паспорт новый. я сам хочу закрыть свою карту оператора, новый паспорт примут?",
+            ["answer:holder_same_id_type"],
+            "ru",
+        ),
+    ],
+)
+def test_a_paper_named_gets_its_own_rules_not_the_forms(engine, question, expected, lang):
+    """A licence or ID copy named with who signs or stamps it: that copy's rules — never "the documents do not say
+    who signs the application form"; a card made with an old passport is the holder's same-ID rule."""
+    assert shown(ask(engine, question, lang)) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        ("Что нужно для новой карты оператора, у нас уже есть карта юрлица", ["topic:new_operator"]),
+        ("Сколько карт операторов можно иметь?", ["answer:max_operators"]),
+    ],
+)
+def test_a_new_operator_card_in_russian_is_the_added_card_not_the_first_set(engine, question, expected):
+    """A new operator card when the legal card is already there: the added operator card, not a new company's first
+    card; how many operator cards: the most per application, not how many a first set has."""
+    assert shown(ask(engine, question, "ru")) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("Какой телефон у центра? И есть банк рядом, где тоже можно сделать карту?", "ru"),
+        ("What is the card centre phone? Is there a bank nearby that also does cards?", "en"),
+    ],
+)
+def test_a_bank_near_the_card_centre_is_the_centres_city(engine, question, lang):
+    """The centre's phone, then a bank nearby that also does cards: the hotline and the offices of the centre's city —
+    not every city's offices, nor a business guessed from "that also does cards" read as an ask of its own."""
+    assert shown(ask(engine, question, lang)) == ["answer:hotline", "city:满洲里"], question
+
+
+@pytest.mark.parametrize(
+    "question,expected",
+    [
+        (
+            "Подскажите, ключ USBKey сломался, где купить новый и надо ли менять карту?",
+            ["answer:buy_usbkey", "topic:replace_card"],
+        ),
+        ("У нас две фирмы, можно одну карту на обе?", ["answer:hotline"]),
+        ("Здравствуйте! Наш оператор в отпуске, может ли другой сотрудник пользоваться его картой?", ["answer:hotline"]),
+        ("Сколько действует карта?", ["answer:silent_validity"]),
+    ],
+)
+def test_russian_border_town_questions(engine, question, expected):
+    """A second ask joined by и надо ли (whether to change the card), two firms on one card and another employee using
+    the card (outside both documents: the hotline), how long the card is valid (the documents do not say)."""
+    assert shown(ask(engine, question, "ru")) == expected, question
