@@ -554,6 +554,9 @@ async def test_the_first_question_after_a_reload_does_not_build_the_matcher_on_t
         admin = fake.user(id=9)
         engine = app.bot_data["guide"].engine
         await until(lambda: engine.matcher_ready, 60)
+        # the start-up's own warm-up (a timer after polling began) has run: it would build the new knowledge's
+        # matcher itself if it came after the reload
+        await until(lambda: not [t for t in threading.enumerate() if getattr(t, "function", None) == engine.warm_up], 60)
         await admin.send("/reload")
         await fake.wait_for(lambda: any("✅" in m.plain for m in admin.messages), timeout=20, what="the reload")
         assert not engine.matcher_ready  # new knowledge: no matcher for it yet
