@@ -58,6 +58,7 @@ ONSITE_WHERE = "answer:onsite_where"  # where to apply in person
 NO_VISIT = "no_visit"  # the aspect of doing it without going there (vocabulary)
 GO_IN = "go_in"  # … and the cue of where to go in (the site, when applying online)
 BARE_CONCEPTS = frozenset({"eport_card", "company"})  # concepts that tell no situation (这个卡咋办, 我们公司咋办)
+SILENT_ASIDE = 5  # a silent topic is set aside when the ranking weighs its answer at under 1/5 of a documented fact's
 CLEAR_RANKING = 8.0  # a ranking score that says the words name something without the reader's parts
 PROCESS = "process"  # the aspect of the procedure: asked back, then the business's first screen
 HOW = "how"  # the aspect of what to do (怎么办, 去办啥): a business's first screen
@@ -1057,6 +1058,25 @@ class Reader:
         """Whether a route is a "the documents do not say" fact."""
         return route.startswith("answer:") and self.kb.answers[Route.parse(route).arg].silent
 
+    def _silent_aside(self, active: list[str], result: MatchResult) -> set[str]:
+        """The silent topics (aspects answered only by "the documents do not say") that the question is not about:
+        the ranking confidently names a documented fact and weighs each silent answer of the topic at under a fifth
+        of it — the topic's word was only one the question shares with it (纸质材料, 准备材料)."""
+        best = result.best if result.confident else None
+        if (
+            not best
+            or best.score < CLEAR_RANKING
+            or not best.route.startswith(("answer:", "material:"))
+            or self._silent(best.route)
+            or self._jiangsu(best.route)  # (the Jiangsu guide's own rule is never what sets Manzhouli's silence aside)
+        ):
+            return set()
+        silent = [a for a in active if self.kb.aspects[a].routes and all(self._silent(r) for r in self.kb.aspects[a].routes)]
+        if not silent:
+            return set()
+        weighed = self.matcher.route_scores(result.question)
+        return {a for a in silent if max(weighed.get(r, 0.0) for r in self.kb.aspects[a].routes) * SILENT_ASIDE < best.score}
+
     def _holder_only(self, route: str) -> bool:
         """Whether an answer is about the holder's own business only (their annotation, form, same ID)."""
         if not route.startswith("answer:"):
@@ -1211,6 +1231,13 @@ class Reader:
         ):  # a topic outside both documents (customs registration, drivers): the words
             # shared with documented facts (注册, 操作员卡) do not make one of those facts its answer
             return Plan("answers", tuple(kb.aspects[OUTSIDE].routes[:1]), business=business, reading=reading)
+        aside = self._silent_aside(active, result)
+        if aside:
+            # a "the documents do not say" topic read from words it shares with what the question asks (去办业务要把卡
+            # 本身也带上吗？还是光带纸质材料就行: 纸 is no question about paper size): the silent answer only for a question
+            # about its own topic — not when the ranking, which weighs every word, clearly names a documented fact
+            active = [a for a in active if a not in aside]
+            aspects = [a for a in aspects if a not in aside]
         weak = [a for a in aspects if a not in active]
         if reading.cities and not business and active and all(a in PLACE_ASPECTS for a in active):
             return Plan("answers", self._places(reading), reading=reading)  # where, in that city

@@ -2470,3 +2470,32 @@ def test_russian_border_town_questions(engine, question, expected):
     """A second ask joined by и надо ли (whether to change the card), two firms on one card and another employee using
     the card (outside both documents: the hotline), how long the card is valid (the documents do not say)."""
     assert shown(ask(engine, question, "ru")) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("去办业务要把卡本身也带上吗？还是光带纸质材料就行", "zh"),
+        ("卡要带去吗还是只带纸质材料", "zh"),
+    ],
+)
+def test_a_silent_fact_does_not_answer_for_a_shared_generic_word(engine, question, lang):
+    """Whether to bring the card itself or only the papers: 纸质 shares 纸 with the silent topic of copy size and colour,
+    but the question is about the card medium — never "the documents set no rule on colour or paper size" (it would
+    read as if bringing the card were not asked for); the card-medium rule, or which business first."""
+    screen = ask(engine, question, lang)
+    assert "answer:silent_copy_colour" not in shown(screen), (question, screen.route)
+    assert screen.route.startswith("ask_business:") or "answer:card_medium" in shown(screen), (question, screen.route)
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("复印件要彩色吗", "zh"),
+        ("复印件要几份", "zh"),
+        ("身份证能用手机拍照打印出来的不 还是得复印机复印", "zh"),
+    ],
+)
+def test_a_silent_fact_answers_a_question_about_its_own_topic(engine, question, lang):
+    """Copy colour, number of copies, a phone photo printed: the documents do not say — that answer stays."""
+    assert "answer:silent_copy_colour" in shown(ask(engine, question, lang)), question
