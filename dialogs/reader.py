@@ -205,6 +205,12 @@ OPERATOR_CARD = re.compile(r"操作员卡|operator cards?|карт\w* опера
 CARD_IF_ANY = "holder_card_if_any"  # the holder's card is brought only if there is one
 # the asker speaks of themselves (我, I, my card, я — not "my colleague", not 我们)
 SELF = re.compile(r"我(?!们)|\bI\b|(?i:\bmy (?:own )?(?:operator )?card\b|\bmyself\b|\bя\b|\bмою карту\b|\bсвою\b)")
+# a third person (他, 小王, 员工, colleague, сотрудник): someone else's card, not the asker's own
+OTHER_PERSON = re.compile(
+    r"[他她]|小[\u4e00-\u9fff](?=[离走辞的那这卡])|老[王李张刘陈杨赵黄周吴徐孙马朱胡郭何林高罗郑梁]|员工|同事|职员|经办人|操作员|报关员|会计|出纳"
+    r"|(?i:\b(?:he|she|his|her|colleague|employee|staff|clerk)\b|\b(?:он|она|его|её|ее)\b|сотрудни|коллег|бухгалтер|декларант)"
+)
+OTHER_CARD = re.compile(r"卡|(?i:\bcard\b|карт)")
 LONG_EXPIRED = re.compile(
     r"过期(?:了)?(?:大半年|半年|一年|两年|三年|好几年|好几个月|几个月|很久|好久|多年|一段时间|很长时间|大半年了)"
     r"|(?:早就|早已|早都|好久|很久|老早)(?:就)?过期|expired (?:a|one|two|three|several|many) (?:year|month)s?(?: ago)?|expired long ago"
@@ -593,6 +599,18 @@ class Reader:
             # a card lost and its holder gone (同事卡丢了，人也离职了): not a reissue — the leaver's card is cancelled
             # (the company's cancellation; the holder's own when the asker is the holder: business_of)
             businesses = tuple(dict.fromkeys(CANCEL_OPERATOR if b == LOST else b for b in businesses))
+        if (
+            not businesses
+            and "who:leave" in found
+            and CANCEL_OPERATOR in self.kb.businesses
+            and not SELF.search(question)
+            and OTHER_PERSON.search(question)
+            and OTHER_CARD.search(question)
+            and not LEGAL_CARD.search(question)
+        ):
+            # someone else left and their card is asked about (他离职了卡怎么办, 小王走了 她那张卡咋弄): the company cancels
+            # the operator card; the holder's own cancellation only when the asker speaks of their own card (我离职了)
+            businesses = (CANCEL_OPERATOR,)
         lost_document = DOC_LOST.search(question)
         if lost_document and LOST in businesses:
             # a document lost (营业执照找不着了), not the card: the lost card's reissue only if the rest says so
@@ -1180,6 +1198,16 @@ class Reader:
             and result.best.score < CLEAR_RANKING
         ):
             ranked_topic = None  # (…without come to office: how to do it without going there, not a guess at the business)
+        if (
+            ranked_topic in self._holder_businesses
+            and reading.left
+            and not reading.holder
+            and not reading.businesses
+            and not SELF.search(reading.question)
+            and OTHER_PERSON.search(reading.question)
+            and CANCEL_OPERATOR in kb.businesses
+        ):
+            ranked_topic = CANCEL_OPERATOR  # someone else left (小王离职了，他那张卡咋弄): the company cancels the operator card
         if ranked_topic in self._holder_businesses and not reading.holder and not reading.left and not reading.businesses:
             ranked_topic = None  # (要交几个人的身份证: the holder's own business needs a sign of the holder)
         if ranked_topic in self._holder_businesses and not reading.businesses and not self._ends_own_card(reading):

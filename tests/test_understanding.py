@@ -2499,3 +2499,22 @@ def test_a_silent_fact_does_not_answer_for_a_shared_generic_word(engine, questio
 def test_a_silent_fact_answers_a_question_about_its_own_topic(engine, question, lang):
     """Copy colour, number of copies, a phone photo printed: the documents do not say — that answer stays."""
     assert "answer:silent_copy_colour" in shown(ask(engine, question, lang)), question
+
+
+@pytest.mark.parametrize(
+    "question,lang,expected",
+    [
+        ("小王离职了\n他那张卡咋弄", "zh", "topic:cancel_operator"),
+        ("老王离职了卡咋整", "zh", "topic:cancel_operator"),
+        ("他离职了卡怎么办", "zh", "topic:cancel_operator"),
+        ("她辞职了，那张卡要怎么处理", "zh", "topic:cancel_operator"),
+        ("he left the company, what about his card", "en", "topic:cancel_operator"),
+        ("сотрудник уволился, что делать с его картой", "ru", "topic:cancel_operator"),
+        ("我离职了，我的卡咋弄", "zh", "topic:holder_cancel"),
+        ("我离职了 卡怎么办", "zh", "topic:holder_cancel"),
+    ],
+)
+def test_someone_elses_card_after_they_left_is_the_companys_cancellation(engine, question, lang, expected):
+    """A third person left (他, 小王, a colleague): the company cancels the operator card; the holder's own cancellation
+    only when the asker speaks of their own card (我). 小王离职了 is not corrected into 我离职了 as a typo."""
+    assert shown(ask(engine, question, lang)) == [expected], question
