@@ -2518,3 +2518,20 @@ def test_someone_elses_card_after_they_left_is_the_companys_cancellation(engine,
     """A third person left (他, 小王, a colleague): the company cancels the operator card; the holder's own cancellation
     only when the asker speaks of their own card (我). 小王离职了 is not corrected into 我离职了 as a typo."""
     assert shown(ask(engine, question, lang)) == [expected], question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("申请表咋填", "zh"),
+        ("申请表怎么填", "zh"),
+        ("这个申请表该怎么填啊", "zh"),
+        ("申请表如何填写", "zh"),
+        ("how to fill the application form", "en"),
+        ("как заполнить заявление", "ru"),
+    ],
+)
+def test_how_to_fill_the_application_form_asks_which_business(engine, question, lang):
+    """How to fill in the form, no business named: its boxes differ by business — which business? (咋填 as 怎么填)."""
+    screen = ask(engine, question, lang)
+    assert screen.route.startswith("ask_business:"), (question, screen.route)
