@@ -2535,3 +2535,34 @@ def test_how_to_fill_the_application_form_asks_which_business(engine, question, 
     """How to fill in the form, no business named: its boxes differ by business — which business? (咋填 as 怎么填)."""
     screen = ask(engine, question, lang)
     assert screen.route.startswith("ask_business:"), (question, screen.route)
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        (
+            "I'm a customs broker handling cards for several client companies. Can I submit one application for all of "
+            "them at once?",
+            "en",
+        ),
+        ("we handle cards for multiple companies, can one application cover all", "en"),
+        ("我是报关行的，帮好几家公司办卡，能一起交一份申请吗", "zh"),
+        ("几家公司的卡能一次办吗", "zh"),
+        ("мы оформляем карты для нескольких компаний, можно одной заявкой?", "ru"),
+    ],
+)
+def test_one_application_for_several_companies_is_the_hotline(engine, question, lang):
+    """Several companies in one application: neither document says a word on it — the hotline, not suggestions."""
+    assert shown(ask(engine, question, lang)) == ["answer:hotline"], question
+
+
+@pytest.mark.parametrize(
+    "question,lang,expected",
+    [
+        ("一家公司能办几张操作员卡", "zh", "answer:max_operators"),
+        ("我们公司有几个操作员，能一起办吗", "zh", "answer:max_operators"),
+    ],
+)
+def test_several_operators_of_one_company_are_not_several_companies(engine, question, lang, expected):
+    """Several operator cards of one company stay the documented rule, not the hotline."""
+    assert expected in shown(ask(engine, question, lang)), question
