@@ -52,6 +52,9 @@ SUGGEST_WITHIN = 0.5  # suggestions: routes scoring at least this share of the b
 PARTICLES = frozenset("吗呢吧啊么了的嘛呀哦啦哪")  # never the wrong character of a mistyped word
 # … nor, for a homophone, a pronoun or function word that sounds like another (那/哪, 他/她, 在/再)
 FUNCTION_CHARS = PARTICLES | frozenset("那这他她它得地在再是有和就都也还又些们")
+# who acts, in one character (我离职了 is the holder's own card, 小王离职了 someone else's): a typo is never corrected
+# into or out of one — a slip of the input method must not change whose card it is
+PERSON_CHARS = frozenset("我你您他她俺咱")
 # common two-character words no document happens to use: never the place of a typo (去办的话 is not 去办的人)
 COMMON_BIGRAMS = frozenset("的话 过去 来着 一下 那句 这边 那边 上哪 发我 放了 放着 走哪".split())
 # traditional (and variant) characters an applicant may type, read as the simplified ones the documents use
@@ -539,7 +542,9 @@ class Analyzer:
                     if word is None:
                         continue
                     diff = [start + k for k in range(n) if window[k] != word[k]]
-                    if len(diff) > limit or any(out[p] in FUNCTION_CHARS or word[p - start] in FUNCTION_CHARS for p in diff):
+                    if len(diff) > limit or any(
+                        out[p] in FUNCTION_CHARS | PERSON_CHARS or word[p - start] in FUNCTION_CHARS | PERSON_CHARS for p in diff
+                    ):
                         continue
                     # every bigram a replaced character is part of is one no document uses
                     if all(places[p] for p in diff):
@@ -565,7 +570,8 @@ class Analyzer:
                 # is a look-alike inside a long word anchored by its first character (丢失补力): 会计离职 is not
                 # 我离职, 公司要 is not 公司名)
                 near = sounds_near(run[p], word[k]) or (n >= 4 and k > 0)
-                if not whole and near and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES)):
+                who = run[p] in PERSON_CHARS or word[k] in PERSON_CHARS  # (小王离职了 is not 小我离职了)
+                if not whole and not who and near and (n > 3 or k == 1 or (k == 2 and run[p] not in PARTICLES)):
                     return run[:start] + word + run[start + n :]
         return run
 

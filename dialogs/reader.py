@@ -58,6 +58,7 @@ ONSITE_WHERE = "answer:onsite_where"  # where to apply in person
 NO_VISIT = "no_visit"  # the aspect of doing it without going there (vocabulary)
 GO_IN = "go_in"  # … and the cue of where to go in (the site, when applying online)
 BARE_CONCEPTS = frozenset({"eport_card", "company"})  # concepts that tell no situation (这个卡咋办, 我们公司咋办)
+SILENT_ASIDE = 5  # a silent topic is set aside when the ranking weighs its answer at under 1/5 of a documented fact's
 CLEAR_RANKING = 8.0  # a ranking score that says the words name something without the reader's parts
 PROCESS = "process"  # the aspect of the procedure: asked back, then the business's first screen
 HOW = "how"  # the aspect of what to do (怎么办, 去办啥): a business's first screen
@@ -204,6 +205,12 @@ OPERATOR_CARD = re.compile(r"操作员卡|operator cards?|карт\w* опера
 CARD_IF_ANY = "holder_card_if_any"  # the holder's card is brought only if there is one
 # the asker speaks of themselves (我, I, my card, я — not "my colleague", not 我们)
 SELF = re.compile(r"我(?!们)|\bI\b|(?i:\bmy (?:own )?(?:operator )?card\b|\bmyself\b|\bя\b|\bмою карту\b|\bсвою\b)")
+# a third person (他, 小王, 员工, colleague, сотрудник): someone else's card, not the asker's own
+OTHER_PERSON = re.compile(
+    r"[他她]|小[\u4e00-\u9fff](?=[离走辞的那这卡])|老[王李张刘陈杨赵黄周吴徐孙马朱胡郭何林高罗郑梁]|员工|同事|职员|经办人|操作员|报关员|会计|出纳"
+    r"|(?i:\b(?:he|she|his|her|colleague|employee|staff|clerk)\b|\b(?:он|она|его|её|ее)\b|сотрудни|коллег|бухгалтер|декларант)"
+)
+OTHER_CARD = re.compile(r"卡|(?i:\bcard\b|карт)")
 LONG_EXPIRED = re.compile(
     r"过期(?:了)?(?:大半年|半年|一年|两年|三年|好几年|好几个月|几个月|很久|好久|多年|一段时间|很长时间|大半年了)"
     r"|(?:早就|早已|早都|好久|很久|老早)(?:就)?过期|expired (?:a|one|two|three|several|many) (?:year|month)s?(?: ago)?|expired long ago"
@@ -592,6 +599,18 @@ class Reader:
             # a card lost and its holder gone (同事卡丢了，人也离职了): not a reissue — the leaver's card is cancelled
             # (the company's cancellation; the holder's own when the asker is the holder: business_of)
             businesses = tuple(dict.fromkeys(CANCEL_OPERATOR if b == LOST else b for b in businesses))
+        if (
+            not businesses
+            and "who:leave" in found
+            and CANCEL_OPERATOR in self.kb.businesses
+            and not SELF.search(question)
+            and OTHER_PERSON.search(question)
+            and OTHER_CARD.search(question)
+            and not LEGAL_CARD.search(question)
+        ):
+            # someone else left and their card is asked about (他离职了卡怎么办, 小王走了 她那张卡咋弄): the company cancels
+            # the operator card; the holder's own cancellation only when the asker speaks of their own card (我离职了)
+            businesses = (CANCEL_OPERATOR,)
         lost_document = DOC_LOST.search(question)
         if lost_document and LOST in businesses:
             # a document lost (营业执照找不着了), not the card: the lost card's reissue only if the rest says so
@@ -1057,6 +1076,25 @@ class Reader:
         """Whether a route is a "the documents do not say" fact."""
         return route.startswith("answer:") and self.kb.answers[Route.parse(route).arg].silent
 
+    def _silent_aside(self, active: list[str], result: MatchResult) -> set[str]:
+        """The silent topics (aspects answered only by "the documents do not say") that the question is not about:
+        the ranking confidently names a documented fact and weighs each silent answer of the topic at under a fifth
+        of it — the topic's word was only one the question shares with it (纸质材料, 准备材料)."""
+        best = result.best if result.confident else None
+        if (
+            not best
+            or best.score < CLEAR_RANKING
+            or not best.route.startswith(("answer:", "material:"))
+            or self._silent(best.route)
+            or self._jiangsu(best.route)  # (the Jiangsu guide's own rule is never what sets Manzhouli's silence aside)
+        ):
+            return set()
+        silent = [a for a in active if self.kb.aspects[a].routes and all(self._silent(r) for r in self.kb.aspects[a].routes)]
+        if not silent:
+            return set()
+        weighed = self.matcher.route_scores(result.question)
+        return {a for a in silent if max(weighed.get(r, 0.0) for r in self.kb.aspects[a].routes) * SILENT_ASIDE < best.score}
+
     def _holder_only(self, route: str) -> bool:
         """Whether an answer is about the holder's own business only (their annotation, form, same ID)."""
         if not route.startswith("answer:"):
@@ -1160,6 +1198,16 @@ class Reader:
             and result.best.score < CLEAR_RANKING
         ):
             ranked_topic = None  # (…without come to office: how to do it without going there, not a guess at the business)
+        if (
+            ranked_topic in self._holder_businesses
+            and reading.left
+            and not reading.holder
+            and not reading.businesses
+            and not SELF.search(reading.question)
+            and OTHER_PERSON.search(reading.question)
+            and CANCEL_OPERATOR in kb.businesses
+        ):
+            ranked_topic = CANCEL_OPERATOR  # someone else left (小王离职了，他那张卡咋弄): the company cancels the operator card
         if ranked_topic in self._holder_businesses and not reading.holder and not reading.left and not reading.businesses:
             ranked_topic = None  # (要交几个人的身份证: the holder's own business needs a sign of the holder)
         if ranked_topic in self._holder_businesses and not reading.businesses and not self._ends_own_card(reading):
@@ -1211,6 +1259,13 @@ class Reader:
         ):  # a topic outside both documents (customs registration, drivers): the words
             # shared with documented facts (注册, 操作员卡) do not make one of those facts its answer
             return Plan("answers", tuple(kb.aspects[OUTSIDE].routes[:1]), business=business, reading=reading)
+        aside = self._silent_aside(active, result)
+        if aside:
+            # a "the documents do not say" topic read from words it shares with what the question asks (去办业务要把卡
+            # 本身也带上吗？还是光带纸质材料就行: 纸 is no question about paper size): the silent answer only for a question
+            # about its own topic — not when the ranking, which weighs every word, clearly names a documented fact
+            active = [a for a in active if a not in aside]
+            aspects = [a for a in aspects if a not in aside]
         weak = [a for a in aspects if a not in active]
         if reading.cities and not business and active and all(a in PLACE_ASPECTS for a in active):
             return Plan("answers", self._places(reading), reading=reading)  # where, in that city

@@ -2470,3 +2470,99 @@ def test_russian_border_town_questions(engine, question, expected):
     """A second ask joined by и надо ли (whether to change the card), two firms on one card and another employee using
     the card (outside both documents: the hotline), how long the card is valid (the documents do not say)."""
     assert shown(ask(engine, question, "ru")) == expected, question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("去办业务要把卡本身也带上吗？还是光带纸质材料就行", "zh"),
+        ("卡要带去吗还是只带纸质材料", "zh"),
+    ],
+)
+def test_a_silent_fact_does_not_answer_for_a_shared_generic_word(engine, question, lang):
+    """Whether to bring the card itself or only the papers: 纸质 shares 纸 with the silent topic of copy size and colour,
+    but the question is about the card medium — never "the documents set no rule on colour or paper size" (it would
+    read as if bringing the card were not asked for); the card-medium rule, or which business first."""
+    screen = ask(engine, question, lang)
+    assert "answer:silent_copy_colour" not in shown(screen), (question, screen.route)
+    assert screen.route.startswith("ask_business:") or "answer:card_medium" in shown(screen), (question, screen.route)
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("复印件要彩色吗", "zh"),
+        ("复印件要几份", "zh"),
+        ("身份证能用手机拍照打印出来的不 还是得复印机复印", "zh"),
+    ],
+)
+def test_a_silent_fact_answers_a_question_about_its_own_topic(engine, question, lang):
+    """Copy colour, number of copies, a phone photo printed: the documents do not say — that answer stays."""
+    assert "answer:silent_copy_colour" in shown(ask(engine, question, lang)), question
+
+
+@pytest.mark.parametrize(
+    "question,lang,expected",
+    [
+        ("小王离职了\n他那张卡咋弄", "zh", "topic:cancel_operator"),
+        ("老王离职了卡咋整", "zh", "topic:cancel_operator"),
+        ("他离职了卡怎么办", "zh", "topic:cancel_operator"),
+        ("她辞职了，那张卡要怎么处理", "zh", "topic:cancel_operator"),
+        ("he left the company, what about his card", "en", "topic:cancel_operator"),
+        ("сотрудник уволился, что делать с его картой", "ru", "topic:cancel_operator"),
+        ("我离职了，我的卡咋弄", "zh", "topic:holder_cancel"),
+        ("我离职了 卡怎么办", "zh", "topic:holder_cancel"),
+    ],
+)
+def test_someone_elses_card_after_they_left_is_the_companys_cancellation(engine, question, lang, expected):
+    """A third person left (他, 小王, a colleague): the company cancels the operator card; the holder's own cancellation
+    only when the asker speaks of their own card (我). 小王离职了 is not corrected into 我离职了 as a typo."""
+    assert shown(ask(engine, question, lang)) == [expected], question
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        ("申请表咋填", "zh"),
+        ("申请表怎么填", "zh"),
+        ("这个申请表该怎么填啊", "zh"),
+        ("申请表如何填写", "zh"),
+        ("how to fill the application form", "en"),
+        ("как заполнить заявление", "ru"),
+    ],
+)
+def test_how_to_fill_the_application_form_asks_which_business(engine, question, lang):
+    """How to fill in the form, no business named: its boxes differ by business — which business? (咋填 as 怎么填)."""
+    screen = ask(engine, question, lang)
+    assert screen.route.startswith("ask_business:"), (question, screen.route)
+
+
+@pytest.mark.parametrize(
+    "question,lang",
+    [
+        (
+            "I'm a customs broker handling cards for several client companies. Can I submit one application for all of "
+            "them at once?",
+            "en",
+        ),
+        ("we handle cards for multiple companies, can one application cover all", "en"),
+        ("我是报关行的，帮好几家公司办卡，能一起交一份申请吗", "zh"),
+        ("几家公司的卡能一次办吗", "zh"),
+        ("мы оформляем карты для нескольких компаний, можно одной заявкой?", "ru"),
+    ],
+)
+def test_one_application_for_several_companies_is_the_hotline(engine, question, lang):
+    """Several companies in one application: neither document says a word on it — the hotline, not suggestions."""
+    assert shown(ask(engine, question, lang)) == ["answer:hotline"], question
+
+
+@pytest.mark.parametrize(
+    "question,lang,expected",
+    [
+        ("一家公司能办几张操作员卡", "zh", "answer:max_operators"),
+        ("我们公司有几个操作员，能一起办吗", "zh", "answer:max_operators"),
+    ],
+)
+def test_several_operators_of_one_company_are_not_several_companies(engine, question, lang, expected):
+    """Several operator cards of one company stay the documented rule, not the hotline."""
+    assert expected in shown(ask(engine, question, lang)), question
