@@ -15,6 +15,7 @@ from tests.eval.__main__ import (
     WHOLE_TARGET,
     Outcome,
     accuracy,
+    before_scores,
     evaluate,
     expected_parts,
     load_pending,
@@ -81,6 +82,22 @@ def test_every_expected_route_exists(engine):
                 for alternatives in expected_parts(expected):
                     for r in alternatives:
                         assert r in routes, (q, r)
+
+
+def test_every_blind_round_has_its_score_before_any_change_in_eval_md(tmp_path):
+    """A round is measured before anything is changed for it: its first score stays in EVAL.md (with the
+    commit it was scored on) and `make eval` prints it beside today's."""
+    scores = before_scores()
+    assert [p.stem for p in round_files() if p.stem not in scores] == []
+    assert all(re.fullmatch(r"\d+\.\d%", score) and re.fullmatch(r"[0-9a-f]{7,40}", commit) for score, commit in scores.values())
+    doc = tmp_path / "EVAL.md"
+    doc.write_text(
+        "## Round Z — 2026-12-06, 70 questions, code at abc1234\n\nScore before any change: **88.6 %** (62/70).\n\n"
+        "## After tuning\n\nScore before any change: **99.0 %**\n"
+        "### Round Z — later, code at def5678\n\nScore before any change: **95.7%**\n",
+        encoding="utf-8",
+    )
+    assert before_scores(doc) == {"round-Z": ("88.6%", "abc1234")}  # the first one, not a later or another's
 
 
 def test_the_blind_rounds_are_part_of_the_regression_set():

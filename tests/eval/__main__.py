@@ -14,6 +14,7 @@ each round, and the whole; every miss with what the bot did. Exit status 1 when 
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,7 @@ import yaml
 QUESTIONS_FILE = Path(__file__).resolve().parent / "questions.yaml"
 ROUNDS_DIR = Path(__file__).resolve().parent / "rounds"
 PENDING_DIR = Path(__file__).resolve().parent / "pending"
+EVAL_FILE = Path(__file__).resolve().parents[2] / "EVAL.md"
 OVERALL_TARGET = 0.95
 GROUP_TARGET = 0.90
 WHOLE_TARGET = 0.97
@@ -141,6 +143,23 @@ def accuracy(outcomes: list[Outcome]) -> tuple[float, dict[str, float]]:
     return sum(o.ok for o in outcomes) / len(outcomes), per_group
 
 
+# "## Round S — 2026-12-06, …, code at ef20e27" and, after it, "Score before any change: **98.6%**"
+BEFORE_SCORE = re.compile(
+    r"^#{2,3} Round ([A-Z]) — [^\n]*?code at ([0-9a-f]{7,40})[^\n]*\n(?:(?!^#{2,3} )[\s\S])*?Score before any change:\s*\*\*([\d.]+ ?%)",
+    re.MULTILINE,
+)
+
+
+def before_scores(path: Path = EVAL_FILE) -> dict[str, tuple[str, str]]:
+    """Each blind round's first score recorded in EVAL.md before any change for it: round-X → (score, commit)."""
+    if not path.exists():  # (an installed copy without the repository's EVAL.md)
+        return {}
+    found: dict[str, tuple[str, str]] = {}
+    for m in BEFORE_SCORE.finditer(path.read_text(encoding="utf-8")):
+        found.setdefault(f"round-{m.group(1)}", (m.group(3).replace(" ", ""), m.group(2)))
+    return found
+
+
 def report(outcomes: list[Outcome]) -> str:
     overall, per_group = accuracy(outcomes)
     counts: dict[str, int] = {}
@@ -168,10 +187,12 @@ def main() -> int:
 
     engine = build_guide(kb=load_knowledge(), store=False).engine
     whole: list[Outcome] = []
+    before = before_scores()
     for name, groups in load_sets().items():
         outcomes = evaluate(engine, groups)
         whole += outcomes
-        print(f"== {name} ({QUESTIONS_FILE.name if name == 'questions' else name + '.yaml'})")
+        first = f"; before any change: {before[name][0]} on {before[name][1]} (EVAL.md)" if name in before else ""
+        print(f"== {name} ({QUESTIONS_FILE.name if name == 'questions' else name + '.yaml'}{first}); now:")
         print(report(outcomes))
         print()
     for name, groups in load_pending().items():
