@@ -448,14 +448,9 @@ class TelegramChannel:
         self.flush_events()
 
     def flush_events(self) -> None:
-        """The statistics' events held back written now; a busy database keeps them for the next time
-        (statistics are best effort: no answer waits for them)."""
-        if self.store is None:
-            return
-        try:
-            self.store.flush_events()
-        except StoreError as exc:
-            log.info("statistics events not written yet: %s", exc)
+        """The statistics' events held back written now (``Store.write_held_events``: no answer waits for them)."""
+        if self.store is not None:
+            self.store.write_held_events()
 
     def warm_up(self) -> None:
         """In a worker thread, once polling is under way: the answerer built, then the garbage collector

@@ -640,15 +640,12 @@ class Store:
             self._held_since = self._clock()
         self._held.append(row)
         if len(self._held) >= self._batch or self._clock() - self._held_since >= self._hold_s:
-            try:
-                self.flush_events()
-            except StoreError as exc:  # held for the next flush: the caller's own work (e.g. a checklist opened) stands
-                log.info("statistics events not written yet: %s", exc)
+            self.write_held_events()  # (busy: held for the next flush; the caller's own work, e.g. a checklist opened, stands)
 
     def hold_events(self, seconds: float, clock: Callable[[], float] = time.monotonic, batch: int = EVENTS_BATCH) -> None:
         """From now on the statistics' events wait up to ``seconds`` to be written ``batch`` at a time (one
         commit for many page views instead of one each: a busy web server's every answer page is a view).
-        Whoever holds them calls ``flush_events(older_than=seconds)`` periodically; the store writes them
+        Whoever holds them calls ``write_held_events`` periodically; the store writes them
         itself before it reads or deletes events (statistics, a user's data deleted, retention) and when it
         is closed, so none is lost on a clean shutdown and the statistics never miss one."""
         self._hold_s, self._clock, self._batch = max(0.0, seconds), clock, max(1, batch)
@@ -670,13 +667,15 @@ class Store:
             raise
         return len(rows)
 
-    def _flush_before_reading(self) -> None:
-        """The held events written before the statistics are read; a busy database does not keep the
-        statistics from being read (without them, this once)."""
+    def write_held_events(self) -> int:
+        """``flush_events`` at best effort, as statistics are: a busy database keeps the events held for the next
+        time (logged), and whoever asked goes on — a periodic flush, the statistics read without them this once,
+        a page or a checklist that logged a view. Returns how many were written."""
         try:
-            self.flush_events()
+            return self.flush_events()
         except StoreError as exc:
-            log.info("statistics read without %d held event(s): %s", len(self._held), exc)
+            log.info("%d statistics event(s) not written yet: %s", len(self._held), exc)
+            return 0
 
     def record_unanswered(self, question: str, user_id: int | None = None, now: dt.datetime | None = None) -> None:
         """Keep a question the bot could not answer (scrubbed, capped) for /stats, with who asked it so
@@ -734,7 +733,7 @@ class Store:
 
     def popular_topics(self) -> list[str]:
         """Topics by number of views, most viewed first."""
-        self._flush_before_reading()
+        self.write_held_events()
         return [
             r[0]
             for r in self._read(
@@ -746,7 +745,7 @@ class Store:
         self, now: dt.datetime | None = None, days: int = 7, items_per_topic: dict[str, int] | None = None
     ) -> dict[str, Any]:
         """The usage statistics /stats shows."""
-        self._flush_before_reading()
+        self.write_held_events()
         today = (now or dt.datetime.now(UTC)).astimezone(UTC).date()
         since = today - dt.timedelta(days=days - 1)
         active = dict(

@@ -357,13 +357,6 @@ class Web:
             return tel(phones[0]), phones[0]
         return "", ""
 
-    def flush_events(self) -> None:
-        """The statistics' events held back (``EVENTS_HOLD_S``) written now; a busy database keeps them for
-        the next time (statistics are best effort: the visitor's page does not wait for them)."""
-        try:
-            self.store.flush_events()
-        except StoreError as exc:
-            log.info("statistics events not written yet: %s", exc)
 
     def expire(self, now=None) -> list[int]:
         """Retention (the routine every channel shares): old questions and 👎 reasons, and the data of
@@ -1491,7 +1484,7 @@ def start(
     callback = tornado.ioloop.PeriodicCallback(web.expire, RETENTION_EVERY_MS)
     callback.start()
     web.store.hold_events(EVENTS_HOLD_S)  # written when the guide's store is closed at the latest
-    events = tornado.ioloop.PeriodicCallback(web.flush_events, EVENTS_HOLD_S * 1000)
+    events = tornado.ioloop.PeriodicCallback(web.store.write_held_events, EVENTS_HOLD_S * 1000)
     events.start()
     server.retention = callback  # type: ignore[attr-defined]
     server.checkpoints = web.checkpoints  # type: ignore[attr-defined]
