@@ -357,7 +357,6 @@ class Web:
             return tel(phones[0]), phones[0]
         return "", ""
 
-
     def expire(self, now=None) -> list[int]:
         """Retention (the routine every channel shares): old questions and 👎 reasons, and the data of
         inactive web sessions (their users cannot be warned: any visit keeps the data)."""
