@@ -219,7 +219,6 @@ LONG_EXPIRED = re.compile(
     r"|(?:好几年|这几年|几年|多年|好多年|好久|很久|老长时间|大半年)[^。？?！!]{0,30}(?:过期|超期)"
 )
 LEGAL_CARD = re.compile(r"法人卡|legal[- ]person card|legal card|карт\w* (?:юрлица|юридического лица)|фаожэнь", re.IGNORECASE)
-# 销 on its own (要销自己的卡): cancelling, not selling (销售)
 # a new person joining the company, told in English or Russian (our new customs declarant, новый сотрудник): the
 # company adds an operator card for them (Chinese tells it in words of the vocabulary: 新来的报关员, 新招的)
 NEW_PERSON = re.compile(
@@ -259,6 +258,7 @@ CHANGED = re.compile(
 )
 FILL_FORM, FORMS, ATTACHMENT = "forms_fill_how", "forms", "attachment"  # aspects (vocabulary); a synonym group
 COLLECT, ORIGINAL, MATERIALS_ORIGINAL = "collect", "original_or_copy", "materials_original_or_copy"  # aspects (vocabulary)
+# 销 on its own (要销自己的卡): cancelling, not selling (销售)
 CANCEL_CHAR = re.compile(r"销(?![售量路])")
 # the card no longer needed (карта больше не нужна): a cancellation — read here, not as words of the ranking, where
 # больше (more) and нужна (needed) are words of other questions (how many operators at most, нужна помощь)
