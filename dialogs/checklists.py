@@ -65,6 +65,12 @@ class Checklists:
         # a checklist's state and screen variables per (business, language, ticks, 不适用 marks): the same for
         # every user with those marks, computed once (per knowledge) and shared, never changed
         self._states: dict[tuple[str, str, frozenset[str], frozenset[str]], tuple[dict[str, Any], dict[str, Any]]] = {}
+        # the progress ``mark`` answers per (business, ticks, 不适用 marks), the same in every language: counted once
+        # (per knowledge) and shared, never changed; and per business, each item's id → whether 不适用 may be marked
+        self._progress: dict[
+            tuple[str, frozenset[str], frozenset[str]], tuple[int, int, int, dict[str, tuple[int, int, bool]]]
+        ] = {}
+        self._optional: dict[str, dict[str, bool]] = {}
         # the marks ``sync`` read, for the ``state`` of the same screen right after it (one use; dropped
         # if anything was written since): (thread, user, topic, the store's write count, marks)
         self._read_ahead: tuple[int, int, str, int, tuple[set[str], set[str], str | None]] | None = None
@@ -112,7 +118,7 @@ class Checklists:
         language."""
         key = (topic, lang)
         if self._layouts_kb is not self.kb:
-            self._layouts, self._layouts_kb, self._states = {}, self.kb, {}
+            self._layouts, self._layouts_kb, self._states, self._progress, self._optional = {}, self.kb, {}, {}, {}
         if key not in self._layouts:
             ctx = Context(lang=lang)
             business = self.kb.businesses[topic]
@@ -310,13 +316,16 @@ class Checklists:
         "tick" or "na" with the buttons' arguments ("topic:item:1" sets, ":0" undoes), validated and
         stored as the buttons do (committed before we answer), then only the progress, read back:
         ``done``, ``total``, ``not_applicable`` and per material (``groups``: material → (done, total,
-        all 不适用)), and the ``toast``. No screen is drawn. Raises NotFound as the buttons do."""
+        all 不适用)), and the ``toast``. No screen is drawn. Raises NotFound as the buttons do. The ``groups``
+        are shared by every answer with the same marks: not to be changed."""
         topic, item_id, wanted = args.split(":") if args.count(":") == 2 else ("", "", "")
         if wanted not in ("0", "1") or action not in ("tick", "na") or topic not in self.kb.businesses:
             raise NotFound(args)
-        layout, materials, _ = self._layout(topic, ctx.lang)
-        item = next((off for off, _, _ in layout if off["id"] == item_id), None)  # 25 items at most: no index
-        if item is None or (action == "na" and not item["optional"]):  # only what the screens offer 不适用 for
+        layout, materials, ids = self._layout(topic, ctx.lang)
+        optional = self._optional.get(topic)
+        if optional is None:
+            optional = self._optional[topic] = {off["id"]: off["optional"] for off, _, _ in layout}
+        if item_id not in optional or (action == "na" and not optional[item_id]):  # only what the screens offer 不适用 for
             raise NotFound(args)
         user_id, on = ctx.user_id or 0, wanted == "1"
         ticks, na = self.store.mark_and_read(action, user_id, topic, item_id, on)  # one commit, read back in it
@@ -324,18 +333,25 @@ class Checklists:
             toast = self._("已勾选", ctx) if on else self._("已取消勾选", ctx)
         else:
             toast = self._("已标为不适用", ctx) if on else self._("已恢复为适用", ctx)
-        rows = self._rows(topic, ctx.lang, ticks, na)  # counted as ``state`` counts them
-        groups: dict[str, tuple[int, int, bool]] = {}
-        done = total = 0
-        for material, _, positions in materials:  # plain loops: this runs on every tick of the page's script
-            done_here = total_here = 0
-            for i in positions:
-                if not rows[i]["na"]:
-                    total_here += 1
-                    done_here += rows[i]["ticked"]
-            groups[material] = (done_here, total_here, not total_here)
-            done, total = done + done_here, total + total_here
-        return {"done": done, "total": total, "not_applicable": len(rows) - total, "toast": toast, "groups": groups}
+        key = (topic, frozenset(ticks & ids), frozenset(na & ids))
+        counted = self._progress.get(key)
+        if counted is None:  # counted as ``state`` counts them
+            rows = self._rows(topic, ctx.lang, ticks, na)
+            groups: dict[str, tuple[int, int, bool]] = {}
+            done = total = 0
+            for material, _, positions in materials:
+                done_here = total_here = 0
+                for i in positions:
+                    if not rows[i]["na"]:
+                        total_here += 1
+                        done_here += rows[i]["ticked"]
+                groups[material] = (done_here, total_here, not total_here)
+                done, total = done + done_here, total + total_here
+            if len(self._progress) >= STATES_MAX:
+                self._progress.clear()
+            counted = self._progress[key] = (done, total, len(rows) - total, groups)
+        done, total, not_applicable, groups = counted
+        return {"done": done, "total": total, "not_applicable": not_applicable, "toast": toast, "groups": groups}
 
     def _(self, message: str, ctx: Context) -> str:
         return t(message, ctx)

@@ -335,19 +335,25 @@ def test_not_applicable_carries_over_when_switching_to_a_sibling_business(engine
 
 def test_the_page_s_script_counts_a_checklist_as_its_screens_do(guide, kb):
     """``Checklists.mark`` (the web page's script) answers with the progress the checklist's screens show after
-    the same marks, for every business: a ticked item later marked 不适用 counts in neither done nor total."""
+    the same marks, after every mark and for every business: a ticked item later marked 不适用 counts in neither
+    done nor total. A second user making the same marks (answered from the counts the first one's made) and
+    then undoing them gets their own progress each time."""
     checklists = guide.checklists
     for n, (topic, _) in enumerate(kb.businesses.items()):
-        ctx = Context(user_id=900 + n)
         items = kb.checklist_items(topic)
         optional = [i.id for i in items if i.optional and i.condition is None]
-        answers = [checklists.mark(ctx, "tick", f"{topic}:{i.id}:1") for i in items]
-        answers += [checklists.mark(ctx, "na", f"{topic}:{i}:1") for i in optional]
-        state = checklists.state(ctx.user_id, topic, ctx)
-        last = answers[-1]
-        assert (last["done"], last["total"], last["not_applicable"]) == (state["done"], state["total"], state["not_applicable"])
-        assert last["groups"] == {g["material"]: (g["done"], g["total"], g["na"]) for g in state["groups"]}, topic
-        assert last["done"] == last["total"] == len(items) - len(optional), topic
+        marks = [("tick", f"{topic}:{i.id}:1") for i in items] + [("na", f"{topic}:{i}:1") for i in optional]
+        marks += [("tick", f"{topic}:{items[0].id}:0")] + [("na", f"{topic}:{i}:0") for i in optional[:1]]
+        for user in (900 + 2 * n, 901 + 2 * n):
+            ctx = Context(user_id=user)
+            for action, args in marks:
+                answer = checklists.mark(ctx, action, args)
+                state = checklists.state(ctx.user_id, topic, ctx)
+                counted = (answer["done"], answer["total"], answer["not_applicable"])
+                assert counted == (state["done"], state["total"], state["not_applicable"]), (topic, action, args)
+                assert answer["groups"] == {g["material"]: (g["done"], g["total"], g["na"]) for g in state["groups"]}, topic
+            if not optional or items[0].id != optional[0]:
+                assert answer["done"] == len(items) - len(optional[1:]) - 1, topic
 
 
 def test_each_tick_answers_with_its_own_material_page_and_toast_for_every_user(engine):

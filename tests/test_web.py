@@ -452,6 +452,82 @@ def test_security_headers_on_every_response(server, client):
     assert "style=" not in page and "onclick" not in page
 
 
+def test_the_answer_to_the_page_s_script_is_data_and_its_errors_are_pages(server, client):
+    """A tick the page's script sends gets JSON with the headers of data (a policy that allows nothing and no
+    framing, no sniffing, not stored) — not a page's; a refused one (a stale token) is drawn as a page with the
+    page's own policy."""
+    page = client.get("/s/topic:reissue_lost").text
+    opened = press(client, page, "📋").text
+    item = list(boxes(opened))[0]
+    data = {"_xsrf": xsrf(opened), "d": f"e1|tick|reissue_lost:{item}:1"}
+    r = client.post("/a", data=data, headers={"Accept": "application/json"})
+    assert r.status_code == 200 and r.json()["done"] == 1
+    assert r.headers["content-type"] == "application/json; charset=utf-8"
+    assert r.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
+    refused = client.post("/a", data={**data, "_xsrf": "1.0"}, headers={"Accept": "application/json"})
+    assert refused.status_code == 403 and refused.headers["content-type"] == "text/html; charset=utf-8"
+    assert "script-src 'sha256-" in refused.headers["content-security-policy"]  # the page's policy
+    assert refused.headers["referrer-policy"] == "no-referrer" and refused.headers["x-frame-options"] == "DENY"
+    assert "表单已过期" in refused.text
+
+
+def test_form_fields_are_read_as_tornado_reads_them(guide):
+    """``Base.form_value`` (what every tick reads: the token, the button) gives what tornado's ``get_argument``
+    and ``get_body_argument`` give — the body's last value, else the query string's; UTF-8 or 400; control
+    characters as spaces; stripped — for any bytes; of several values only the one it returns is decoded."""
+    from unittest import mock
+
+    import tornado.httputil
+    import tornado.web
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from web.server import ActionHandler, make_app
+
+    app = make_app(guide)
+    value = st.binary(max_size=10) | st.sampled_from([b" a\x01b\t ", "é 表".encode(), b"\xff", b"", b"\x1f\x0e", b"\r\n x"])
+
+    def outcome(read):
+        try:
+            return read()
+        except tornado.web.HTTPError as exc:
+            return exc.status_code
+
+    def handler(body: list[bytes], query: list[bytes]) -> ActionHandler:
+        start = tornado.httputil.RequestStartLine("POST", "/a", "HTTP/1.1")
+        headers = tornado.httputil.HTTPHeaders({"Host": "127.0.0.1"})
+        request = tornado.httputil.HTTPServerRequest(start_line=start, headers=headers, connection=mock.Mock())
+        request.body_arguments = {"d": body} if body else {}
+        request.query_arguments = {"d": query} if query else {}
+        request.arguments = {"d": query + body} if query or body else {}
+        return ActionHandler(app, request, web=app.web)
+
+    @settings(max_examples=400, deadline=None)
+    @given(body=st.lists(value, max_size=3), query=st.lists(value, max_size=3))
+    def check(body, query):
+        for fast, slow, read, chosen in (
+            (lambda h: h.form_value("d"), lambda h: h.get_argument("d", ""), query + body, body or query),
+            (lambda h: h.form_value("d", query=False), lambda h: h.get_body_argument("d", ""), body, body),
+        ):
+            if all(_utf8(v) for v in read):  # tornado decodes every value it has, then gives the last
+                assert outcome(lambda: fast(handler(body, query))) == outcome(lambda: slow(handler(body, query)))
+            elif not _utf8(chosen[-1]):
+                assert outcome(lambda: fast(handler(body, query))) == 400
+            else:  # an earlier value tornado would refuse: the one returned is read as tornado reads it alone
+                assert outcome(lambda: fast(handler(body, query))) == outcome(lambda: slow(handler([chosen[-1]], [])))
+
+    check()
+
+
+def _utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def test_cookie_flags(server, client, tmp_path, kb):
     page = client.get("/s/topic:reissue_lost")
     assert "HttpOnly" in page.headers["set-cookie"] and "SameSite=Lax" in page.headers["set-cookie"]  # _xsrf

@@ -91,6 +91,9 @@ CSP = (
     f"default-src 'none'; style-src {_sha256(STYLE)}; script-src {_sha256(SCRIPT)}; img-src 'self' data:; connect-src 'self'; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
+DATA_CSP = "default-src 'none'; frame-ancestors 'none'"  # an answer to the page's script: data, never a document
+JSON_TYPE = "application/json; charset=utf-8"
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")  # what tornado's get_argument turns into spaces
 SESSION_COOKIE = "eg_session"
 LANG_COOKIE = "eg_lang"
 FLASH_COOKIE = "eg_flash"
@@ -426,6 +429,11 @@ class Base(tornado.web.RequestHandler):
 
     # -- every response ------------------------------------------------------------------
     def set_default_headers(self) -> None:
+        self.page_headers()
+
+    def page_headers(self) -> None:
+        """The headers of a page: its content security policy (only this page's own style and script, no
+        framing), no sniffing, no referrer, not stored (answer pages relax that: ``cache_privately``)."""
         self.set_header("Content-Security-Policy", CSP)
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Referrer-Policy", "no-referrer")
@@ -508,6 +516,19 @@ class Base(tornado.web.RequestHandler):
             if name in self.cookies():
                 self.clear_cookie(name, path="/", secure=name.startswith(HOST_PREFIX))
 
+    def form_value(self, name: str, *, query: bool = True) -> str:
+        """A form field's last value as tornado's ``get_argument`` (``query=False``: ``get_body_argument``)
+        reads it — the body's, else the query string's; UTF-8 (else 400), control characters as spaces,
+        stripped; "" if absent — in one step: the fields every tick reads."""
+        values = self.request.body_arguments.get(name) or (self.request.query_arguments.get(name) if query else None)
+        if not values:
+            return ""
+        try:
+            value = values[-1].decode("utf-8")
+        except UnicodeDecodeError:
+            raise tornado.web.HTTPError(400, "Invalid unicode in %s: %r" % (name, values[-1][:40])) from None
+        return (value if value.isprintable() else CONTROL_CHARS.sub(" ", value)).strip()
+
     # -- the session and the CSRF tokens bound to it --------------------------------------------
     def resolve_session(self) -> None:
         """The visitor's session, if the signed cookie names one that still exists (once per request)."""
@@ -560,10 +581,7 @@ class Base(tornado.web.RequestHandler):
         self.lang = self._language()  # a refusal speaks the visitor's language (prepare has not run)
         self.resolve_session()
         token = (
-            self.get_argument("_xsrf", None)
-            or self.request.headers.get("X-Xsrftoken")
-            or self.request.headers.get("X-Csrftoken")
-            or ""
+            self.form_value("_xsrf") or self.request.headers.get("X-Xsrftoken") or self.request.headers.get("X-Csrftoken") or ""
         )
         issued, _, mac = token.partition(".")
         binding = self._binding(create=False)
@@ -771,9 +789,9 @@ class Base(tornado.web.RequestHandler):
         else:
             message = messages.get(status_code, ERROR)
         self.clear_header("Content-Disposition")
+        self.page_headers()  # an error is a page, also where data was asked for (``ActionHandler``)
         if status_code == 429:
             self.set_header("Retry-After", "30")
-        self.set_header("Content-Type", "text/html; charset=utf-8")
         try:
             self.main_with(message, status_code)
         except Exception:
@@ -806,7 +824,7 @@ class Base(tornado.web.RequestHandler):
             self.redirect("/print/" + quote(Route.parse(screen.route).arg or "", safe=""), status=303)
             return
         if self.wants_json():
-            self.set_header("Content-Type", "application/json; charset=utf-8")
+            self.set_header("Content-Type", JSON_TYPE)
             # a first tick may have started a session: the page's forms need a token bound to it
             self.finish(TO_JSON({**progress(screen, self._), "xsrf": self.xsrf_token.decode("ascii")}))
             return
@@ -939,8 +957,20 @@ class AskHandler(Base):
 class ActionHandler(Base):
     """A button that changes something (tick, reset, language, delete my data …)."""
 
+    def set_default_headers(self) -> None:
+        """Where the page's script asks for data (JSON), the answer is not a page: nothing in it is drawn,
+        framed or followed, so a policy that allows nothing, no sniffing, not stored; else a page's headers
+        (an error is drawn as a page: ``write_error`` sets those)."""
+        if self.wants_json():
+            self.set_header("Content-Security-Policy", DATA_CSP)
+            self.set_header("X-Content-Type-Options", "nosniff")
+            self.set_header("Cache-Control", "no-store")
+            self.set_header("Content-Type", JSON_TYPE)
+        else:
+            self.page_headers()
+
     def post(self) -> None:
-        data = self.get_body_argument("d", "")[:256]
+        data = self.form_value("d", query=False)[:256]
         parsed = parse_callback(data)
         if parsed is not None and parsed[0] in SCRIPT_MARKS and self.user_id is not None and self.wants_json():
             self.mark(*parsed)
@@ -959,8 +989,7 @@ class ActionHandler(Base):
                 answer = progress_of(checklists.mark(self.ctx(), action, args), self._)
             except NotFound:
                 answer = {"stale": True, "toast": ""}
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(TO_JSON({**answer, "xsrf": self.xsrf_token.decode("ascii")}))
+        self.finish(TO_JSON({**answer, "xsrf": self.xsrf_token.decode("ascii")}))  # JSON_TYPE: set_default_headers
 
 
 class ChecklistFormHandler(Base):
