@@ -843,18 +843,25 @@ class Base(tornado.web.RequestHandler):
         self.page(screen)
 
 
-def progress_of(counts: dict[str, Any], gettext: Any) -> dict[str, Any]:
-    """The progress the checklist page's script shows, from the checklist's counts (``Checklists.mark``)."""
-    na = counts["not_applicable"]
-    return {
-        "done": counts["done"],
-        "total": counts["total"],
-        "toast": counts["toast"],
-        "na": gettext("%(n)s 项不适用，不计入") % {"n": na} if na else "",
-        "groups": {
-            m: gettext("不适用") if all_na else f"{done}/{total}" for m, (done, total, all_na) in counts["groups"].items()
-        },
+@lru_cache(maxsize=4096)
+def progress_answer(
+    lang: str, done: int, total: int, not_applicable: int, toast: str, groups: tuple[tuple[str, tuple[int, int, bool]], ...]
+) -> str:
+    """The progress the checklist page's script shows (``Checklists.mark``'s counts, its ``groups`` as items) as
+    the JSON the script reads, left open at the end for the visitor's own token: the same for everyone with the
+    same counts in the same language, so encoded once."""
+    gettext = i18n.translations(lang).gettext
+    answer = {
+        "done": done,
+        "total": total,
+        "toast": toast,
+        "na": gettext("%(n)s 项不适用，不计入") % {"n": not_applicable} if not_applicable else "",
+        "groups": {m: gettext("不适用") if all_na else f"{d}/{t}" for m, (d, t, all_na) in groups},
     }
+    return TO_JSON(answer)[:-1]
+
+
+STALE_ANSWER = TO_JSON({"stale": True, "toast": ""})[:-1]  # the script's answer where no checklist was marked
 
 
 def progress(screen: Screen, gettext: Any) -> dict[str, Any]:
@@ -982,14 +989,18 @@ class ActionHandler(Base):
         progress back as JSON (the page draws itself); no screen is drawn. Without a session the change goes
         the buttons' way (``act``: it may start one)."""
         checklists = self.web.guide.checklists
-        if checklists is None or "checklist" not in self.engine.features:
-            answer: dict[str, Any] = {"stale": True, "toast": ""}
-        else:
+        answer = STALE_ANSWER
+        if checklists is not None and "checklist" in self.engine.features:
             try:
-                answer = progress_of(checklists.mark(self.ctx(), action, args), self._)
+                counts = checklists.mark(self.ctx(), action, args)
             except NotFound:
-                answer = {"stale": True, "toast": ""}
-        self.finish(TO_JSON({**answer, "xsrf": self.xsrf_token.decode("ascii")}))  # JSON_TYPE: set_default_headers
+                pass
+            else:
+                groups = tuple(counts["groups"].items())
+                answer = progress_answer(
+                    self.lang, counts["done"], counts["total"], counts["not_applicable"], counts["toast"], groups
+                )
+        self.finish(f'{answer}, "xsrf": {TO_JSON(self.xsrf_token.decode("ascii"))}}}')  # JSON_TYPE: set_default_headers
 
 
 class ChecklistFormHandler(Base):
