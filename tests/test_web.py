@@ -465,6 +465,8 @@ def test_the_answer_to_the_page_s_script_is_data_and_its_errors_are_pages(server
     assert r.headers["content-type"] == "application/json; charset=utf-8"
     assert r.headers["content-security-policy"] == "default-src 'none'; frame-ancestors 'none'"
     assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
+    pressed = client.post("/a", data={**data, "d": f"e1|tick|reissue_lost:{item}:0"}, follow_redirects=False)
+    assert pressed.status_code == 303 and "script-src 'sha256-" in pressed.headers["content-security-policy"]  # a form's
     refused = client.post("/a", data={**data, "_xsrf": "1.0"}, headers={"Accept": "application/json"})
     assert refused.status_code == 403 and refused.headers["content-type"] == "text/html; charset=utf-8"
     assert "script-src 'sha256-" in refused.headers["content-security-policy"]  # the page's policy
