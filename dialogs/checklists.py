@@ -23,6 +23,7 @@ from .render import environment
 BAR_WIDTH = 10
 BUTTON_MAX = 40
 STATES_MAX = 512  # checklist states kept (business × language × marks; ~6 KB each)
+PROGRESS_MAX = 8192  # the script's progress per business and marks kept (~1 KB each)
 
 
 def progress_bar(done: int, total: int) -> str:
@@ -66,9 +67,9 @@ class Checklists:
         # every user with those marks, computed once (per knowledge) and shared, never changed
         self._states: dict[tuple[str, str, frozenset[str], frozenset[str]], tuple[dict[str, Any], dict[str, Any]]] = {}
         # the progress ``mark`` answers per (business, ticks, 不适用 marks), the same in every language: counted once
-        # (per knowledge) and shared, never changed; and per business, each item's id → whether 不适用 may be marked
+        # (per knowledge); and per business (with its layouts), each item's id → whether 不适用 may be marked
         self._progress: dict[
-            tuple[str, frozenset[str], frozenset[str]], tuple[int, int, int, dict[str, tuple[int, int, bool]]]
+            tuple[str, frozenset[str], frozenset[str]], tuple[int, int, int, tuple[tuple[str, tuple[int, int, bool]], ...]]
         ] = {}
         self._optional: dict[str, dict[str, bool]] = {}
         # the marks ``sync`` read, for the ``state`` of the same screen right after it (one use; dropped
@@ -148,6 +149,7 @@ class Checklists:
                     groups.append((item.material, names[item.material], []))
                 groups[-1][2].append(n)
             ids = frozenset(row["id"] for row, _, _ in rows)
+            self._optional[topic] = {row["id"]: row["optional"] for row, _, _ in rows}  # the same in every language
             self._layouts[key] = (tuple(rows), tuple((m, name, tuple(ix)) for m, name, ix in groups), ids)
         return self._layouts[key]
 
@@ -315,16 +317,14 @@ class Checklists:
         """A tick or 不适用 from a page that draws its own checklist (the web page's script): ``action``
         "tick" or "na" with the buttons' arguments ("topic:item:1" sets, ":0" undoes), validated and
         stored as the buttons do (committed before we answer), then only the progress, read back:
-        ``done``, ``total``, ``not_applicable`` and per material (``groups``: material → (done, total,
-        all 不适用)), and the ``toast``. No screen is drawn. Raises NotFound as the buttons do. The ``groups``
-        are shared by every answer with the same marks: not to be changed."""
+        ``done``, ``total``, ``not_applicable`` and per material (``groups``: (material, (done, total,
+        all 不适用)) pairs in the checklist's order), and the ``toast``. No screen is drawn. Raises NotFound as
+        the buttons do."""
         topic, item_id, wanted = args.split(":") if args.count(":") == 2 else ("", "", "")
         if wanted not in ("0", "1") or action not in ("tick", "na") or topic not in self.kb.businesses:
             raise NotFound(args)
-        layout, materials, ids = self._layout(topic, ctx.lang)
-        optional = self._optional.get(topic)
-        if optional is None:
-            optional = self._optional[topic] = {off["id"]: off["optional"] for off, _, _ in layout}
+        _, materials, ids = self._layout(topic, ctx.lang)
+        optional = self._optional[topic]  # made with the layout
         if item_id not in optional or (action == "na" and not optional[item_id]):  # only what the screens offer 不适用 for
             raise NotFound(args)
         user_id, on = ctx.user_id or 0, wanted == "1"
@@ -337,7 +337,7 @@ class Checklists:
         counted = self._progress.get(key)
         if counted is None:  # counted as ``state`` counts them
             rows = self._rows(topic, ctx.lang, ticks, na)
-            groups: dict[str, tuple[int, int, bool]] = {}
+            groups: list[tuple[str, tuple[int, int, bool]]] = []
             done = total = 0
             for material, _, positions in materials:
                 done_here = total_here = 0
@@ -345,11 +345,11 @@ class Checklists:
                     if not rows[i]["na"]:
                         total_here += 1
                         done_here += rows[i]["ticked"]
-                groups[material] = (done_here, total_here, not total_here)
+                groups.append((material, (done_here, total_here, not total_here)))
                 done, total = done + done_here, total + total_here
-            if len(self._progress) >= STATES_MAX:
+            if len(self._progress) >= PROGRESS_MAX:
                 self._progress.clear()
-            counted = self._progress[key] = (done, total, len(rows) - total, groups)
+            counted = self._progress[key] = (done, total, len(rows) - total, tuple(groups))
         done, total, not_applicable, groups = counted
         return {"done": done, "total": total, "not_applicable": not_applicable, "toast": toast, "groups": groups}
 

@@ -474,6 +474,42 @@ def test_the_answer_to_the_page_s_script_is_data_and_its_errors_are_pages(server
     assert "表单已过期" in refused.text
 
 
+def test_the_answer_to_the_page_s_script_speaks_the_visitor_s_language(server, kb):
+    """The progress the page's script gets (toast, the 不适用 line, a material all 不适用) is in the language of
+    the page, as the page itself shows it."""
+    from dialogs.i18n import translations
+
+    url, _, _ = server
+    for lang in ("ru", "en"):
+        gettext = translations(lang).gettext
+        with httpx.Client(base_url=url, follow_redirects=True, timeout=20, headers={"Accept-Language": lang}) as c:
+            opened = press(c, c.get("/s/topic:reissue_lost").text, "📋").text
+            optional = list(boxes(opened, "na"))
+            for n, item in enumerate(optional):
+                r = c.post(
+                    "/a",
+                    data={"_xsrf": xsrf(opened), "d": f"e1|na|reissue_lost:{item}:1"},
+                    headers={"Accept": "application/json"},
+                )
+                answer = r.json()
+                assert answer["toast"] == gettext("已标为不适用") != "已标为不适用", lang
+                assert answer["na"] == gettext("%(n)s 项不适用，不计入") % {"n": n + 1}, lang
+            assert gettext("不适用") in answer["groups"].values() and gettext("不适用") != "不适用", lang
+            page = c.get("/s/checklist:reissue_lost").text
+            assert shown_progress(page) == (answer["done"], answer["total"], answer["groups"]), lang
+
+
+def test_an_upload_refused_for_its_token_is_a_page_and_no_error(server, client, caplog):
+    """A file posted to /check without a valid CSRF token is refused (403) before its body is read, with the
+    refusal page — the upload's own clean-up has nothing to release and logs nothing."""
+    caplog.set_level(logging.WARNING)
+    r = client.post("/check", files={"file": ("a.pdf", b"%PDF-1.4", "application/pdf")})
+    assert r.status_code == 403 and "表单已过期" in r.text
+    client.close()  # the server closes its side too (the body was never read) and cleans up after the answer
+    time.sleep(0.5)
+    assert [rec.getMessage() for rec in caplog.records if rec.levelno >= logging.ERROR] == []
+
+
 def test_form_fields_are_read_as_tornado_reads_them(guide):
     """``Base.form_value`` (what every tick reads: the token, the button) gives what tornado's ``get_argument``
     and ``get_body_argument`` give — the body's last value, else the query string's; UTF-8 or 400; control

@@ -821,6 +821,7 @@ class Base(tornado.web.RequestHandler):
         elif self.user_id is not None:  # the action may have changed the language
             self.lang = self.web.guide.language(self.user_id, self.lang)
         if screen.document and screen.route.startswith("checklist:"):  # the text export: the printable page instead
+            self.page_headers()  # a way to a page, also where the script asked for data
             self.redirect("/print/" + quote(Route.parse(screen.route).arg or "", safe=""), status=303)
             return
         if self.wants_json():
@@ -847,7 +848,7 @@ class Base(tornado.web.RequestHandler):
 def progress_answer(
     lang: str, done: int, total: int, not_applicable: int, toast: str, groups: tuple[tuple[str, tuple[int, int, bool]], ...]
 ) -> str:
-    """The progress the checklist page's script shows (``Checklists.mark``'s counts, its ``groups`` as items) as
+    """The progress the checklist page's script shows (``Checklists.mark``'s counts) as
     the JSON the script reads, left open at the end for the visitor's own token: the same for everyone with the
     same counts in the same language, so encoded once."""
     gettext = i18n.translations(lang).gettext
@@ -996,9 +997,8 @@ class ActionHandler(Base):
             except NotFound:
                 pass
             else:
-                groups = tuple(counts["groups"].items())
                 answer = progress_answer(
-                    self.lang, counts["done"], counts["total"], counts["not_applicable"], counts["toast"], groups
+                    self.lang, counts["done"], counts["total"], counts["not_applicable"], counts["toast"], counts["groups"]
                 )
         self.finish(f'{answer}, "xsrf": {TO_JSON(self.xsrf_token.decode("ascii"))}}}')  # JSON_TYPE: set_default_headers
 
@@ -1124,11 +1124,15 @@ class CheckHandler(Base):
     """The upload pre-check: the file is read into memory, checked off the event loop, and dropped.
     The CSRF token (in the form's action URL or a header) was checked before the body is read."""
 
-    def prepare(self) -> None:
+    def initialize(self, web: Web) -> None:
+        super().initialize(web)
+        # set before anything else runs: a post refused for its CSRF token ends (on_finish) before prepare
         self.chunks: list[bytes] = []
         self.received = 0
         self.too_big = False
         self.counted = False
+
+    def prepare(self) -> None:
         super().prepare()
         if self.request.method == "POST":
             declared = content_length(self.request.headers)
