@@ -1625,6 +1625,40 @@ def test_a_quiet_moment_copies_the_ticks_into_the_database_file_itself(tmp_path,
         assert rows == [(first,)]
 
 
+def test_a_burst_s_wal_is_cut_back_once_writes_pause(tmp_path, kb):
+    """A burst of writes that never paused (here another connection's, its own checkpoints off) leaves a WAL
+    beyond WAL_LIMIT_BYTES; once writes pause, the checkpoint thread copies it into the file, and the server's
+    next commit starts the WAL afresh and cuts its file back to the limit (the commits' own checkpoint, far out
+    at CHECKPOINT_BACKSTOP_PAGES, never ran)."""
+    from web.server import CHECKPOINT_BACKSTOP_PAGES, WAL_LIMIT_BYTES
+
+    db = tmp_path / "burst.db"
+    wal = tmp_path / "burst.db-wal"
+    with web_server(db, kb) as (url, guide):
+        assert guide.store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == CHECKPOINT_BACKSTOP_PAGES
+        c = httpx.Client(base_url=url, follow_redirects=True)
+        checklist = press(c, c.get("/s/topic:reissue_lost").text, "📋").text
+        with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as burst:
+            burst.execute("PRAGMA wal_autocheckpoint=0")
+            burst.execute("CREATE TABLE burst (b BLOB)")
+            for _ in range(WAL_LIMIT_BYTES // 4_000_000 + 2):
+                burst.execute("INSERT INTO burst VALUES (zeroblob(4000000))")
+        assert wal.stat().st_size > WAL_LIMIT_BYTES
+        items = list(boxes(checklist))
+        deadline = time.monotonic() + 15
+        n = 0
+        while wal.stat().st_size > WAL_LIMIT_BYTES and time.monotonic() < deadline:
+            time.sleep(0.5)  # a quiet moment: the thread's checkpoint
+            r = c.post(  # the server's next commit
+                "/a",
+                data={"_xsrf": xsrf(checklist), "d": f"e1|tick|reissue_lost:{items[n % len(items)]}:1"},
+                headers={"Accept": "application/json"},
+            )
+            assert r.status_code == 200
+            n += 1
+        assert wal.stat().st_size <= WAL_LIMIT_BYTES
+
+
 def test_a_signed_cookie_is_verified_once_a_minute_and_a_forged_one_every_time():
     """``SignedValues``: a cookie that verified is not verified again for ``ttl`` seconds (the exact text, per
     cookie name and age limit), then again; one that did not verify is checked anew on every request."""
