@@ -283,7 +283,7 @@ class Checklists:
         """A tick (kind "tick") or 不适用 mark (kind "na") of a checklist button, committed before we answer; the
         marks are read back in its transaction and handed to the checklist screen drawn next (no second read)."""
         user_id = ctx.user_id or 0
-        marks = self.store.mark_and_read_marks(kind, user_id, topic, item_id, on)
+        marks = self.store.mark_and_read(kind, user_id, topic, item_id, on)
         self._read_ahead = (threading.get_ident(), user_id, topic, self.store.changes(), marks)
 
     def screen_values(self, ctx: Context, topic: str) -> dict[str, Any]:
@@ -328,7 +328,7 @@ class Checklists:
         if item_id not in optional or (action == "na" and not optional[item_id]):  # only what the screens offer 不适用 for
             raise NotFound(args)
         user_id, on = ctx.user_id or 0, wanted == "1"
-        ticks, na = self.store.mark_and_read(action, user_id, topic, item_id, on)  # one commit, read back in it
+        ticks, na, _ = self.store.mark_and_read(action, user_id, topic, item_id, on)  # one commit, read back in it
         if action == "tick":
             toast = self._("已勾选", ctx) if on else self._("已取消勾选", ctx)
         else:

@@ -123,6 +123,26 @@ _OPEN_SQL = (
 )
 
 
+# a checklist's ticks, 不适用 marks and pending notice in one read (``_marks`` sorts them)
+_MARKS_SQL = (
+    "SELECT 't', item_id FROM ticks WHERE user_id = ?1 AND topic = ?2 "
+    "UNION ALL SELECT 'n', item_id FROM not_applicable WHERE user_id = ?1 AND topic = ?2 "
+    "UNION ALL SELECT 'c', notice FROM checklists WHERE user_id = ?1 AND topic = ?2"
+)
+
+
+def _marks(rows: Iterable[tuple[str, Any]]) -> tuple[set[str], set[str], str | None]:
+    """The ticks, the 不适用 marks and the notice of ``_MARKS_SQL``'s rows."""
+    marks: dict[str, set[str]] = {"t": set(), "n": set()}
+    notice = None
+    for kind, value in rows:
+        if kind == "c":
+            notice = value
+        else:
+            marks[kind].add(value)
+    return marks["t"], marks["n"], notice
+
+
 def _mark_statements(kind: str, user_id: int, topic: str, item_id: str, on: bool, ts: str) -> list[tuple[str, tuple]]:
     """The statements of one tick or 不适用 mark (kind "tick" or "na"): the checklist opened, the mark set or cleared."""
     key = (user_id, topic, item_id)
@@ -494,12 +514,7 @@ class Store:
     def checklist_marks(self, user_id: int, topic: str) -> tuple[set[str], set[str], str | None]:
         """The user's ticks, 不适用 marks and pending "list was updated" notice (see ``take_notice``) on one
         checklist, in one read."""
-        try:
-            return self._marks(self.conn, user_id, topic)
-        except OverflowError as exc:
-            raise ValueError(f"number out of range: {exc}") from exc
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot read the database: {exc}") from exc
+        return _marks(self._read(_MARKS_SQL, (user_id, topic)))
 
     def set_tick(self, user_id: int, topic: str, item_id: str, ticked: bool, now: dt.datetime | None = None) -> None:
         """Tick or untick one item."""
@@ -518,47 +533,14 @@ class Store:
 
     def mark_and_read(
         self, kind: str, user_id: int, topic: str, item_id: str, on: bool, now: dt.datetime | None = None
-    ) -> tuple[set[str], set[str]]:
-        """``tick`` (kind "tick") or ``mark_not_applicable`` (kind "na"), then the checklist's ticks and
-        不适用 marks as they now are, in the same transaction: one commit and no second read (a page that
-        draws its own progress after each change)."""
-        marks: dict[str, set[str]] = {"t": set(), "n": set()}
-        with self._atomic() as conn:
-            for sql, params in _mark_statements(kind, user_id, topic, item_id, on, _now(now)):
-                conn.execute(sql, params)
-            for mark, value in conn.execute(
-                "SELECT 't', item_id FROM ticks WHERE user_id = ?1 AND topic = ?2 "
-                "UNION ALL SELECT 'n', item_id FROM not_applicable WHERE user_id = ?1 AND topic = ?2",
-                (user_id, topic),
-            ):
-                marks[mark].add(value)
-        return marks["t"], marks["n"]
-
-    def mark_and_read_marks(
-        self, kind: str, user_id: int, topic: str, item_id: str, on: bool, now: dt.datetime | None = None
     ) -> tuple[set[str], set[str], str | None]:
         """``tick`` (kind "tick") or ``mark_not_applicable`` (kind "na"), then what ``checklist_marks`` reads
         (the ticks, the 不适用 marks and the pending notice) as they now are, in the same transaction: one
-        commit and no second read (a screen drawn right after the change)."""
+        commit and no second read (a screen drawn, or a page's progress counted, right after the change)."""
         with self._atomic() as conn:
             for sql, params in _mark_statements(kind, user_id, topic, item_id, on, _now(now)):
                 conn.execute(sql, params)
-            return self._marks(conn, user_id, topic)
-
-    def _marks(self, conn: sqlite3.Connection, user_id: int, topic: str) -> tuple[set[str], set[str], str | None]:
-        marks: dict[str, set[str]] = {"t": set(), "n": set()}
-        notice = None
-        for kind, value in conn.execute(
-            "SELECT 't', item_id FROM ticks WHERE user_id = ?1 AND topic = ?2 "
-            "UNION ALL SELECT 'n', item_id FROM not_applicable WHERE user_id = ?1 AND topic = ?2 "
-            "UNION ALL SELECT 'c', notice FROM checklists WHERE user_id = ?1 AND topic = ?2",
-            (user_id, topic),
-        ):
-            if kind == "c":
-                notice = value
-            else:
-                marks[kind].add(value)
-        return marks["t"], marks["n"], notice
+            return _marks(conn.execute(_MARKS_SQL, (user_id, topic)))
 
     def reset_checklist(self, user_id: int, topic: str) -> None:
         """Remove every tick of a user's checklist."""
