@@ -368,7 +368,7 @@ def _bot_username(args: argparse.Namespace) -> str:
     """EPORT_GUIDE_BOT_USERNAME, else asked from Telegram with the token (getMe)."""
     import asyncio
 
-    from .ops import make_request
+    from .ops import one_off_bot
 
     settings = _settings(args)
     if settings.bot_username:
@@ -377,17 +377,10 @@ def _bot_username(args: argparse.Namespace) -> str:
         token = settings.require_token()
     except SettingsError as exc:
         raise UsageError(f"set EPORT_GUIDE_BOT_USERNAME (or a valid TELEGRAM_BOT_TOKEN to ask Telegram): {exc}") from exc
-    from telegram import Bot
     from telegram.error import InvalidToken, TelegramError
 
     async def get_me() -> str:
-        async with Bot(
-            token,
-            base_url=settings.base_url,
-            base_file_url=settings.base_file_url,
-            request=make_request(settings, pool=1),
-            get_updates_request=make_request(settings, pool=1),  # else the library makes one of its own
-        ) as bot:
+        async with one_off_bot(settings, token) as bot:
             return bot.username
 
     try:

@@ -81,7 +81,6 @@ def check_knowledge(directory: str | None, overlay: Path | None = None) -> Check
 
 def check_telegram(settings: Settings) -> Check:
     """getMe with the token, through TELEGRAM_PROXY if set."""
-    from telegram import Bot
     from telegram.error import InvalidToken, TelegramError
 
     try:
@@ -90,13 +89,7 @@ def check_telegram(settings: Settings) -> Check:
         return Check("telegram", False, str(exc))
 
     async def get_me() -> str:
-        async with Bot(
-            token,
-            base_url=settings.base_url,
-            base_file_url=settings.base_file_url,
-            request=make_request(settings),
-            get_updates_request=make_request(settings, pool=1),  # else the library makes one of its own
-        ) as bot:
+        async with one_off_bot(settings, token) as bot:
             return bot.username
 
     try:
@@ -107,6 +100,21 @@ def check_telegram(settings: Settings) -> Check:
         via = " via TELEGRAM_PROXY" if settings.proxy else ""
         return Check("telegram", False, f"Bot API unreachable{via}: {exc}")
     return Check("telegram", True, f"getMe answered: @{username}")
+
+
+def one_off_bot(settings: Settings, token: str):
+    """A ``telegram.Bot`` for a few calls of its own (getMe at start-up, in a health check, for a deep link's
+    username), through TELEGRAM_PROXY if set: one connection for its calls and one for getUpdates, which it
+    never makes (else the library makes a client of its own). Use it as ``async with``."""
+    from telegram import Bot
+
+    return Bot(
+        token,
+        base_url=settings.base_url,
+        base_file_url=settings.base_file_url,
+        request=make_request(settings, pool=1),
+        get_updates_request=make_request(settings, pool=1),
+    )
 
 
 def make_request(settings: Settings, *, pool: int = 16, read_timeout: float | None = None):

@@ -20,7 +20,7 @@ import logging
 import signal
 from collections.abc import Awaitable, Callable, Iterator
 
-from .ops import make_request
+from .ops import one_off_bot
 from .settings import Settings
 
 log = logging.getLogger("eport_guide.bot")
@@ -48,7 +48,6 @@ async def wait_for_telegram(
     bot's username, or None when ``stop`` is set meanwhile. Raises InvalidToken at once when
     Telegram rejects the token; any other failure (unreachable, timed out, the proxy refusing,
     5xx, 429) is logged and retried."""
-    from telegram import Bot
     from telegram.error import InvalidToken, RetryAfter, TelegramError
 
     stop = stop or asyncio.Event()
@@ -57,13 +56,7 @@ async def wait_for_telegram(
     while not stop.is_set():
         attempt += 1
         try:
-            async with Bot(
-                settings.require_token(),
-                base_url=settings.base_url,
-                base_file_url=settings.base_file_url,
-                request=make_request(settings, pool=1),
-                get_updates_request=make_request(settings, pool=1),  # else the library makes one of its own
-            ) as bot:
+            async with one_off_bot(settings, settings.require_token()) as bot:
                 if attempt > 1:
                     log.info("Telegram answered at attempt %d", attempt)
                 return bot.username
