@@ -59,7 +59,7 @@ PARAM_TYPES: dict[str, Values | None] = {
     "answer": lambda kb, _: kb.answers,
     "quoted_answer": lambda kb, _: [a for a, v in kb.answers.items() if not v.silent],  # has a 📖 原文
     "city": lambda kb, _: kb.cities,
-    "business_aspect": lambda kb, _: [a.id for a in kb.aspects.values() if a.needs_business or a.asks_who],
+    "business_aspect": lambda kb, _: [a.id for a in kb.aspects.values() if a.asks_business],
     "business_with_copies": _businesses_with_copies,  # 🖼 看示例
     "walk_step": _walk_steps,  # "<step>" or "<business>.<step>"
     "checklist_material": _checklist_materials,  # a material of the business before it

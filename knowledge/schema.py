@@ -245,6 +245,12 @@ class Aspect(Strict):
     document: bool = False  # names a document (营业执照, 身份证 …): an aspect's answer for it can be chosen
     unsure: list[str] = Field(default_factory=list)  # shown together when the question names no document
 
+    @property
+    def asks_business(self) -> bool:
+        """Whether the reader may ask back which business (the ``ask_business`` screen): it needs one, or its
+        answer differs for the company and a holder."""
+        return self.needs_business or self.asks_who
+
     @field_validator("routes", "unsure")
     @classmethod
     def _routes(cls, routes: list[str]) -> list[str]:

@@ -230,7 +230,7 @@ def ask_business(guide: App, ctx: Context, route: Route, text: str | None = None
     """The flow's own question, "which business?", for an aspect that depends on it (要带哪些材料)."""
     arg = route.arg
     kb = guide.kb
-    if arg not in kb.aspects or not (kb.aspects[arg].needs_business or kb.aspects[arg].asks_who):
+    if arg not in kb.aspects or not kb.aspects[arg].asks_business:
         raise NotFound(arg)
     return {"aspect": arg, "businesses": list(kb.businesses.values())}
 
