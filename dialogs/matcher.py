@@ -55,6 +55,7 @@ FUNCTION_CHARS = PARTICLES | frozenset("那这他她它得地在再是有和就�
 # who acts, in one character (我离职了 is the holder's own card, 小王离职了 someone else's): a typo is never corrected
 # into or out of one — a slip of the input method must not change whose card it is
 PERSON_CHARS = frozenset("我你您他她俺咱")
+NEVER_SWAPPED = FUNCTION_CHARS | PERSON_CHARS  # characters a homophone fix neither replaces nor puts in
 # common two-character words no document happens to use: never the place of a typo (去办的话 is not 去办的人)
 COMMON_BIGRAMS = frozenset("的话 过去 来着 一下 那句 这边 那边 上哪 发我 放了 放着 走哪".split())
 # traditional (and variant) characters an applicant may type, read as the simplified ones the documents use
@@ -542,9 +543,7 @@ class Analyzer:
                     if word is None:
                         continue
                     diff = [start + k for k in range(n) if window[k] != word[k]]
-                    if len(diff) > limit or any(
-                        out[p] in FUNCTION_CHARS | PERSON_CHARS or word[p - start] in FUNCTION_CHARS | PERSON_CHARS for p in diff
-                    ):
+                    if len(diff) > limit or any(out[p] in NEVER_SWAPPED or word[p - start] in NEVER_SWAPPED for p in diff):
                         continue
                     # every bigram a replaced character is part of is one no document uses
                     if all(places[p] for p in diff):
